@@ -1,0 +1,143 @@
+//! The connector phase's error enum: every way reaching a server can fail,
+//! each with a stable `runbook::connector::...` code and a help line.
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+/// An error raised while talking to a server.
+#[derive(Debug, Clone, Error, Diagnostic)]
+pub enum ConnectorError {
+    /// The API key was rejected at login.
+    #[error("the API key was rejected by {url}")]
+    #[diagnostic(
+        code(runbook::connector::wrong_key),
+        help("check the environment variable that holds the API key (the key itself is never printed)")
+    )]
+    WrongKey {
+        /// The login address.
+        url: String,
+    },
+    /// The session expired and logging in again did not help.
+    #[error("the session with {url} expired and could not be renewed")]
+    #[diagnostic(
+        code(runbook::connector::session_expired),
+        help("the server ended the session twice in a row; check its session timeout, then resume the run")
+    )]
+    SessionExpired {
+        /// The address that answered 401.
+        url: String,
+    },
+    /// The connection was refused or could not be made.
+    #[error("could not connect to {url}: {reason}")]
+    #[diagnostic(
+        code(runbook::connector::refused),
+        help("is the server running and is the address right? For a rehearsal, start one with `runbook sim serve`")
+    )]
+    Refused {
+        /// The address.
+        url: String,
+        /// What the network layer said.
+        reason: String,
+    },
+    /// The server did not answer in time.
+    #[error("{server} did not answer within {seconds}s ({what})")]
+    #[diagnostic(
+        code(runbook::connector::timeout),
+        help("the server may be down or unreachable; check it, then resume the run")
+    )]
+    Timeout {
+        /// The server (or address) that did not answer.
+        server: String,
+        /// What was being done.
+        what: String,
+        /// The time limit, in seconds.
+        seconds: u64,
+    },
+    /// The server answered with a 5xx status.
+    #[error("{url} answered {status}: {message}")]
+    #[diagnostic(
+        code(runbook::connector::server_error),
+        help("the server failed internally; look at its logs, then resume the run")
+    )]
+    ServerError {
+        /// The address.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The message of the error body, if any.
+        message: String,
+    },
+    /// The server answered something that is not the expected JSON.
+    #[error("{url} answered malformed JSON: {reason}")]
+    #[diagnostic(
+        code(runbook::connector::malformed_response),
+        help("is the address really an SMC API? Check the inventory's `api` address")
+    )]
+    Malformed {
+        /// The address.
+        url: String,
+        /// What did not parse.
+        reason: String,
+    },
+    /// The server refused the action (its precondition is not met).
+    #[error("{operation} was refused: {message}")]
+    #[diagnostic(
+        code(runbook::connector::refused_action),
+        help("the server's message says which precondition is not met")
+    )]
+    ActionRefused {
+        /// The operation, e.g. `exclude mgt-1`.
+        operation: String,
+        /// The server's message.
+        message: String,
+        /// The server's details lines.
+        details: Vec<String>,
+    },
+    /// An operation ran but did not succeed (installer failed, cancelled...).
+    #[error("{operation} failed: {message}")]
+    #[diagnostic(code(runbook::connector::operation_failed))]
+    OperationFailed {
+        /// The operation, e.g. `upgrade mgt-1 to 7.4.0`.
+        operation: String,
+        /// What happened.
+        message: String,
+    },
+    /// A console command failed or could not be started.
+    #[error("console command for {operation} failed: {message}")]
+    #[diagnostic(
+        code(runbook::connector::console),
+        help("the inventory's command template for this operation is run as argv, without a shell")
+    )]
+    Console {
+        /// The operation.
+        operation: String,
+        /// Exit status and captured output.
+        message: String,
+    },
+    /// The operator declined or could not perform a manual operation.
+    #[error("the operator did not perform {operation}: {message}")]
+    #[diagnostic(code(runbook::connector::manual))]
+    Manual {
+        /// The operation.
+        operation: String,
+        /// Why.
+        message: String,
+    },
+    /// The server named is not part of the target.
+    #[error("unknown server `{server}`")]
+    #[diagnostic(
+        code(runbook::connector::unknown_server),
+        help("the servers of the target are listed by `runbook plan`")
+    )]
+    UnknownServer {
+        /// The name.
+        server: String,
+    },
+    /// The target's configuration (inventory) is unusable.
+    #[error("{message}")]
+    #[diagnostic(code(runbook::connector::config))]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+}

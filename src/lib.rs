@@ -1,0 +1,7 @@
+//! `runbook` turns operational procedures into executable, checkable
+//! programs. The modules follow the pipeline:
+//! source → [`syntax`] → [`check`] → [`interp`] → [`connect`], with the HA
+//! model in [`cluster`] shared by the simulator and the verifier.
+
+pub mod cluster;
+pub mod connect;
