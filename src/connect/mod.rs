@@ -8,9 +8,17 @@ use async_trait::async_trait;
 
 use crate::cluster::{Operation, OperationOutput, Snapshot};
 
+mod api_key;
+pub mod console;
 mod error;
+pub mod inventory;
+pub mod manual;
 
+pub use api_key::ApiKey;
+pub use console::ConsoleConnector;
 pub use error::ConnectorError;
+pub use inventory::{Inventory, InventoryError};
+pub use manual::{ManualAnswer, ManualConnector, ManualRequest, OperatorPrompt};
 
 /// How the interpreter reaches a cluster.
 ///
@@ -34,4 +42,16 @@ pub trait Connector: Send + Sync {
 
     /// Time elapsed on the target's clock since the connector was created.
     fn elapsed(&self) -> Duration;
+}
+
+/// Whatever performs console operations (stop, start, installer, backup,
+/// restore) for an API connector: console commands, an operator, or the
+/// simulator-only console path of `runbook sim serve`.
+#[async_trait]
+pub trait ConsoleOperations: Send + Sync {
+    /// A short description, e.g. `console commands from the inventory`.
+    fn describe(&self) -> String;
+
+    /// Performs one console operation and waits until it has finished.
+    async fn perform_console(&self, operation: &Operation) -> Result<OperationOutput, ConnectorError>;
 }
