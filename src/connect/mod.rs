@@ -13,6 +13,8 @@ pub mod console;
 mod error;
 pub mod inventory;
 pub mod manual;
+pub mod sim;
+pub mod sim_server;
 
 pub use api_key::ApiKey;
 pub use console::ConsoleConnector;

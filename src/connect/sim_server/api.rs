@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use super::state::Shared;
 use super::API_VERSION;
-use crate::cluster::{JobId, JobState, Mode, Operation, OperationOutput, SimError, Snapshot, Started, MUST_USE_ACTIVE};
+use crate::cluster::{FailureKind, JobId, JobState, Mode, Operation, OperationOutput, SimError, Snapshot, Started, MUST_USE_ACTIVE};
 
 /// The server a request is addressed to, set by the front.
 #[derive(Debug, Clone)]
@@ -58,6 +58,7 @@ pub(super) struct ApiError {
     status: StatusCode,
     message: String,
     details: Vec<String>,
+    failure: Option<FailureKind>,
 }
 
 impl ApiError {
@@ -66,13 +67,26 @@ impl ApiError {
             status,
             message: message.into(),
             details: Vec::new(),
+            failure: None,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        error_response(self.status, self.message, self.details)
+        match self.failure {
+            None => error_response(self.status, self.message, self.details),
+            Some(failure) => (
+                self.status,
+                Json(json!({
+                    "message": self.message,
+                    "details": self.details,
+                    "status": self.status.as_u16(),
+                    "failure": failure,
+                })),
+            )
+                .into_response(),
+        }
     }
 }
 
@@ -86,8 +100,12 @@ impl From<SimError> for ApiError {
                 status: StatusCode::BAD_REQUEST,
                 message,
                 details,
+                failure: None,
             },
-            SimError::Failed { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message),
+            SimError::Failed { kind, .. } => ApiError {
+                failure: Some(kind),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+            },
             SimError::Unreachable { .. } => ApiError::new(StatusCode::GATEWAY_TIMEOUT, message),
             SimError::Stopped { .. } => ApiError::new(StatusCode::CONFLICT, message),
             SimError::UnknownServer { .. } => ApiError::new(StatusCode::NOT_FOUND, message),
@@ -249,7 +267,7 @@ async fn mgt_servers(
     headers: HeaderMap,
 ) -> ApiResult {
     authorize(&shared, &connected, &version, &headers)?;
-    let snapshot = shared.snapshot();
+    let snapshot = shared.observed();
     let result: Vec<Value> = snapshot
         .servers
         .iter()
@@ -267,7 +285,7 @@ async fn mgt_server(
     headers: HeaderMap,
 ) -> ApiResult {
     authorize(&shared, &connected, &version, &headers)?;
-    let snapshot = shared.snapshot();
+    let snapshot = shared.observed();
     let server = key
         .parse::<usize>()
         .ok()
@@ -293,7 +311,7 @@ async fn ha(
     headers: HeaderMap,
 ) -> ApiResult {
     authorize(&shared, &connected, &version, &headers)?;
-    let snapshot = shared.snapshot();
+    let snapshot = shared.observed();
     let connected_is_active = snapshot
         .server(&connected.server)
         .is_some_and(|server| server.mode == Mode::Active);
@@ -392,7 +410,7 @@ async fn database_replication_diagnostic(
     headers: HeaderMap,
 ) -> ApiResult {
     authorize(&shared, &connected, &version, &headers)?;
-    let snapshot = shared.snapshot();
+    let snapshot = shared.observed();
     let own = snapshot.server(&connected.server);
     let servers: Vec<Value> = snapshot
         .servers
@@ -430,7 +448,7 @@ async fn operation_progress(
 /// The progress body of a background operation.
 pub(super) fn progress_json(state: &JobState) -> Value {
     match state {
-        JobState::Running { phase, remaining } => json!({
+        JobState::Running { phase, remaining, .. } => json!({
             "in_progress": true,
             "phase": phase.to_string(),
             "remaining_seconds": remaining.as_secs(),
@@ -442,15 +460,17 @@ pub(super) fn progress_json(state: &JobState) -> Value {
             "output": output,
         }),
         JobState::Finished(Err(error)) => {
-            let details = match error {
-                SimError::Refused { details, .. } => details.clone(),
-                _ => Vec::new(),
+            let (details, failure) = match error {
+                SimError::Refused { details, .. } => (details.clone(), None),
+                SimError::Failed { kind, .. } => (Vec::new(), Some(*kind)),
+                _ => (Vec::new(), None),
             };
             json!({
                 "in_progress": false,
                 "success": false,
                 "message": error.to_string(),
                 "details": details,
+                "failure": failure,
             })
         }
     }
@@ -510,7 +530,7 @@ async fn ha_action(
     let (operation, on_active) = action_operation(&action, server, force)?;
     if on_active {
         let connected_is_active = shared
-            .snapshot()
+            .observed()
             .server(&connected.server)
             .is_some_and(|server| server.mode == Mode::Active);
         if !connected_is_active {

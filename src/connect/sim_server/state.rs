@@ -75,6 +75,12 @@ impl Shared {
         self.read(Simulator::snapshot)
     }
 
+    /// The cluster as an operator reads it through the API: unreachable
+    /// servers show as not running, replication `UNKNOWN`.
+    pub fn observed(&self) -> Snapshot {
+        self.read(Simulator::observed_snapshot)
+    }
+
     /// Simulated seconds per real second.
     pub fn speed(&self) -> f64 {
         self.speed
