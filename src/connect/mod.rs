@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod manual;
 pub mod sim;
 pub mod sim_server;
+pub mod smc;
 
 pub use api_key::ApiKey;
 pub use console::ConsoleConnector;
