@@ -153,6 +153,7 @@ pub struct SmcConnector {
     clock: Clock,
     description: String,
     last_active: Mutex<Option<String>>,
+    last_snapshot: Mutex<Option<Snapshot>>,
 }
 
 impl std::fmt::Debug for SmcConnector {
@@ -254,6 +255,7 @@ impl SmcConnector {
             },
             description,
             last_active: Mutex::new(None),
+            last_snapshot: Mutex::new(None),
         })
     }
 
@@ -315,6 +317,7 @@ impl SmcConnector {
                 speed: 1.0,
             },
             last_active: Mutex::new(None),
+            last_snapshot: Mutex::new(None),
         })
     }
 
@@ -659,7 +662,12 @@ fn check_status(url: &str, status: StatusCode, body: &[u8], operation: Option<&O
             status: status.as_u16(),
             message,
         },
-        400 | 403 | 409 => ConnectorError::ActionRefused {
+        // 409: the server the operation needs is stopped.
+        409 => ConnectorError::Refused {
+            url: url.to_owned(),
+            reason: message,
+        },
+        400 | 403 => ConnectorError::ActionRefused {
             operation: described,
             message,
             details,
@@ -765,6 +773,12 @@ impl SmcConnector {
             servers.sort_by_key(|server| server.name != preferred);
         }
         servers
+    }
+
+    fn remember(&self, snapshot: Snapshot) -> Snapshot {
+        *lock(&self.last_active) = snapshot.actives().next().map(|active| active.name.clone());
+        *lock(&self.last_snapshot) = Some(snapshot.clone());
+        snapshot
     }
 
     /// The snapshot as one server reports it.
@@ -1041,22 +1055,34 @@ impl Connector for SmcConnector {
         // First round: one try per server (a stopped one refuses at once);
         // then the read retries against the preferred server.
         let mut last_error = None;
+        let mut all_silent = true;
         for server in self.servers_by_preference() {
             match self.snapshot_from(server, 0).await {
-                Ok(snapshot) => {
-                    *lock(&self.last_active) = snapshot.actives().next().map(|active| active.name.clone());
-                    return Ok(snapshot);
-                }
+                Ok(snapshot) => return Ok(self.remember(snapshot)),
                 Err(error @ (ConnectorError::WrongKey { .. } | ConnectorError::SessionExpired { .. })) => return Err(error),
-                Err(error) => last_error = Some(error),
+                Err(error) => {
+                    all_silent &= matches!(error, ConnectorError::Refused { .. } | ConnectorError::Timeout { .. });
+                    last_error = Some(error);
+                }
             }
         }
         if let Some(first) = self.servers_by_preference().first() {
-            if self.settings.read_retries > 0 {
+            if self.settings.read_retries > 0 && !all_silent {
                 self.backoff(0).await;
                 if let Ok(snapshot) = self.snapshot_from(first, self.settings.read_retries).await {
-                    return Ok(snapshot);
+                    return Ok(self.remember(snapshot));
                 }
+            }
+        }
+        // Every server refused, closed the connection or timed out: they are all
+        // stopped (as during a downtime upgrade). Report them not running,
+        // with what was last observed of them.
+        if all_silent {
+            if let Some(mut snapshot) = lock(&self.last_snapshot).clone() {
+                for server in &mut snapshot.servers {
+                    server.running = false;
+                }
+                return Ok(snapshot);
             }
         }
         Err(last_error.unwrap_or_else(|| ConnectorError::Config {

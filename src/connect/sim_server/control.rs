@@ -52,6 +52,8 @@ pub enum HttpFaultKind {
     MalformedJson,
     /// Close the connection without answering.
     CloseConnection,
+    /// Answer 401 as if the session had expired.
+    Unauthorized,
 }
 
 pub(super) fn router(shared: Arc<Shared>) -> Router {

@@ -119,6 +119,13 @@ async fn handle(
                     .unwrap_or_default())
             }
             HttpFaultKind::CloseConnection => return Err(Silence),
+            HttpFaultKind::Unauthorized => {
+                return Ok(error_response(
+                    StatusCode::UNAUTHORIZED,
+                    "Not logged in or session expired (injected by the simulator)".to_owned(),
+                    Vec::new(),
+                ))
+            }
             HttpFaultKind::Slow { delay_ms } => {
                 let mut shutdown = shared.shutdown_watch();
                 tokio::select! {
