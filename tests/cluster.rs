@@ -1459,3 +1459,37 @@ fn no_downtime_procedure_counts_the_changes_it_discards() {
         "at least the changes during the upgrade of the Final Active: {count}"
     );
 }
+
+#[test]
+fn active_upgrade_cancelled_also_fires_on_the_initial_active_in_the_no_downtime_procedure() {
+    let mut simulator = sim(3, &["active-upgrade-cancelled"]);
+    ok(&mut simulator, exclude("mgt-2"));
+    ok(&mut simulator, exclude("mgt-3"));
+    ok(&mut simulator, upgrade("mgt-2"));
+    assert!(
+        simulator.fired_faults().is_empty(),
+        "not on the Final Active"
+    );
+    ok(&mut simulator, force_activate("mgt-2"));
+    ok(&mut simulator, set_standby("mgt-1", true));
+    ok(&mut simulator, stop("mgt-1"));
+    let result = simulator.run(&upgrade("mgt-1"));
+    assert!(
+        matches!(
+            result,
+            Err(SimError::Failed {
+                kind: FailureKind::UpgradeCancelled,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    assert_eq!(state(&simulator, "mgt-1"), ReplicationState::BrokenActStb);
+    // The What-if: exclude it, upgrade again, initialize.
+    ok(&mut simulator, exclude("mgt-1"));
+    ok(&mut simulator, upgrade("mgt-1"));
+    ok(&mut simulator, upgrade("mgt-3"));
+    ok(&mut simulator, init("mgt-1"));
+    ok(&mut simulator, init("mgt-3"));
+    assert_eq!(check_upgraded(&simulator.snapshot(), &target()), vec![]);
+}
