@@ -6,9 +6,13 @@
 use std::time::Duration;
 
 use miette::Diagnostic;
-use runbook::cluster::{Fault, Mode, Operation, OperationOutput, ReplicationState, SimConfig, Snapshot, Version};
+use runbook::cluster::{
+    Fault, Mode, Operation, OperationOutput, ReplicationState, SimConfig, Snapshot, Version,
+};
 use runbook::connect::sim::SimConnector;
-use runbook::connect::sim_server::{self, HttpFault, HttpFaultKind, RunningSimServer, SimServeConfig};
+use runbook::connect::sim_server::{
+    self, HttpFault, HttpFaultKind, RunningSimServer, SimServeConfig,
+};
 use runbook::connect::smc::{SmcConnector, SmcServer, SmcSettings};
 use runbook::connect::{ApiKey, Connector, ConnectorError};
 
@@ -65,7 +69,10 @@ async fn arm(server: &RunningSimServer, route: &str, kind: HttpFaultKind, count:
 }
 
 fn code(error: &ConnectorError) -> String {
-    error.code().map(|code| code.to_string()).unwrap_or_default()
+    error
+        .code()
+        .map(|code| code.to_string())
+        .unwrap_or_default()
 }
 
 fn upgrade(server: &str) -> Operation {
@@ -76,7 +83,9 @@ fn upgrade(server: &str) -> Operation {
 }
 
 fn diagnostic(server: &str) -> Operation {
-    Operation::Diagnostic { server: server.into() }
+    Operation::Diagnostic {
+        server: server.into(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,9 +97,14 @@ async fn reads_the_default_cluster_through_the_api() {
     assert_eq!(snapshot, server.shared().observed());
     assert!(snapshot.is_healthy());
     let output = smc.perform(&diagnostic("mgt-1")).await.expect("diagnostic");
-    assert!(matches!(output, OperationOutput::Diagnostic { ok: true, .. }), "{output:?}");
+    assert!(
+        matches!(output, OperationOutput::Diagnostic { ok: true, .. }),
+        "{output:?}"
+    );
     let output = smc
-        .perform(&Operation::ReplicationStates { server: "mgt-1".into() })
+        .perform(&Operation::ReplicationStates {
+            server: "mgt-1".into(),
+        })
         .await
         .expect("states");
     assert_eq!(
@@ -113,41 +127,114 @@ async fn reads_the_default_cluster_through_the_api() {
 async fn performs_every_operation() {
     let server = serve(SimConfig::default()).await;
     let smc = connect(&server).await;
-    let backup = smc.perform(&Operation::Backup { server: "mgt-1".into() }).await.expect("backup");
-    assert!(matches!(backup, OperationOutput::Backup { .. }), "{backup:?}");
+    let backup = smc
+        .perform(&Operation::Backup {
+            server: "mgt-1".into(),
+        })
+        .await
+        .expect("backup");
+    assert!(
+        matches!(backup, OperationOutput::Backup { .. }),
+        "{backup:?}"
+    );
     for standby in ["mgt-2", "mgt-3"] {
-        smc.perform(&Operation::Exclude { server: standby.into() }).await.expect("exclude");
-        smc.perform(&Operation::StopServer { server: standby.into() }).await.expect("stop");
+        smc.perform(&Operation::Exclude {
+            server: standby.into(),
+        })
+        .await
+        .expect("exclude");
+        smc.perform(&Operation::StopServer {
+            server: standby.into(),
+        })
+        .await
+        .expect("stop");
     }
     let snapshot = smc.snapshot().await.expect("snapshot");
-    assert!(snapshot.server("mgt-2").is_some_and(|server| server.excluded && !server.running));
-    smc.perform(&Operation::StopServer { server: "mgt-1".into() }).await.expect("stop active");
-    smc.perform(&upgrade("mgt-1")).await.expect("upgrade active");
+    assert!(snapshot
+        .server("mgt-2")
+        .is_some_and(|server| server.excluded && !server.running));
+    smc.perform(&Operation::StopServer {
+        server: "mgt-1".into(),
+    })
+    .await
+    .expect("stop active");
+    smc.perform(&upgrade("mgt-1"))
+        .await
+        .expect("upgrade active");
     let snapshot = smc.snapshot().await.expect("snapshot");
     let active = snapshot.server("mgt-1").expect("mgt-1");
     assert_eq!(active.version.to_string(), "7.4.0");
     for standby in ["mgt-2", "mgt-3"] {
-        smc.perform(&upgrade(standby)).await.expect("upgrade standby");
-        if !smc.snapshot().await.expect("snapshot").server(standby).is_some_and(|server| server.running) {
-            smc.perform(&Operation::StartServer { server: standby.into() }).await.expect("start");
+        smc.perform(&upgrade(standby))
+            .await
+            .expect("upgrade standby");
+        if !smc
+            .snapshot()
+            .await
+            .expect("snapshot")
+            .server(standby)
+            .is_some_and(|server| server.running)
+        {
+            smc.perform(&Operation::StartServer {
+                server: standby.into(),
+            })
+            .await
+            .expect("start");
         }
-        smc.perform(&Operation::InitStandby { server: standby.into() }).await.expect("init standby");
+        smc.perform(&Operation::InitStandby {
+            server: standby.into(),
+        })
+        .await
+        .expect("init standby");
     }
     let snapshot = smc.snapshot().await.expect("snapshot");
     assert!(snapshot.is_healthy(), "{snapshot:?}");
-    assert!(snapshot.servers.iter().all(|server| server.version.to_string() == "7.4.0"));
+    assert!(snapshot
+        .servers
+        .iter()
+        .all(|server| server.version.to_string() == "7.4.0"));
 
     // Switch the Active with the wizard, then back by force.
-    smc.perform(&Operation::Activate { server: "mgt-2".into() }).await.expect("activate");
+    smc.perform(&Operation::Activate {
+        server: "mgt-2".into(),
+    })
+    .await
+    .expect("activate");
     let snapshot = smc.snapshot().await.expect("snapshot");
-    assert_eq!(snapshot.actives().map(|server| server.name.as_str()).collect::<Vec<_>>(), ["mgt-2"]);
-    smc.perform(&Operation::SetStandby { server: "mgt-2".into(), force: true }).await.expect("set standby");
-    smc.perform(&Operation::StopReplication { server: "mgt-2".into() }).await.expect("stop replication");
-    smc.perform(&Operation::ForceActivate { server: "mgt-1".into() }).await.expect("force activate");
-    smc.perform(&Operation::RestoreBackup { server: "mgt-1".into() }).await.expect("restore");
+    assert_eq!(
+        snapshot
+            .actives()
+            .map(|server| server.name.as_str())
+            .collect::<Vec<_>>(),
+        ["mgt-2"]
+    );
+    smc.perform(&Operation::SetStandby {
+        server: "mgt-2".into(),
+        force: true,
+    })
+    .await
+    .expect("set standby");
+    smc.perform(&Operation::StopReplication {
+        server: "mgt-2".into(),
+    })
+    .await
+    .expect("stop replication");
+    smc.perform(&Operation::ForceActivate {
+        server: "mgt-1".into(),
+    })
+    .await
+    .expect("force activate");
+    smc.perform(&Operation::RestoreBackup {
+        server: "mgt-1".into(),
+    })
+    .await
+    .expect("restore");
     let snapshot = smc.snapshot().await.expect("snapshot");
     assert_eq!(snapshot, server.shared().observed());
-    assert_eq!(snapshot.actives().next().map(|server| server.name.as_str()), Some("mgt-1"));
+    assert_eq!(
+        snapshot.actives().next().map(|server| server.name.as_str()),
+        Some("mgt-1")
+    );
     server.shutdown().await;
 }
 
@@ -156,13 +243,25 @@ async fn an_action_refused_carries_the_product_message() {
     let server = serve(SimConfig::default()).await;
     let smc = connect(&server).await;
     let error = smc
-        .perform(&Operation::Exclude { server: "mgt-1".into() })
+        .perform(&Operation::Exclude {
+            server: "mgt-1".into(),
+        })
         .await
         .expect_err("the Active cannot be excluded");
     assert_eq!(code(&error), "runbook::connector::refused_action");
     assert!(error.to_string().contains("cannot be excluded"), "{error}");
-    let error = smc.perform(&Operation::SetStandby { server: "mgt-1".into(), force: false }).await.expect_err("no force");
-    assert_eq!(code(&error), "runbook::connector::refused_action", "{error}");
+    let error = smc
+        .perform(&Operation::SetStandby {
+            server: "mgt-1".into(),
+            force: false,
+        })
+        .await
+        .expect_err("no force");
+    assert_eq!(
+        code(&error),
+        "runbook::connector::refused_action",
+        "{error}"
+    );
     server.shutdown().await;
 }
 
@@ -191,16 +290,31 @@ async fn an_expired_session_is_renewed_once() {
     let smc = connect(&server).await;
     smc.perform(&diagnostic("mgt-1")).await.expect("first");
     assert!(server.shared().expire_sessions() > 0);
-    smc.perform(&diagnostic("mgt-1")).await.expect("renewed after expiry");
+    smc.perform(&diagnostic("mgt-1"))
+        .await
+        .expect("renewed after expiry");
     // Actions too: the 401 means nothing was executed.
     server.shared().expire_sessions();
-    smc.perform(&Operation::Exclude { server: "mgt-3".into() }).await.expect("exclude after expiry");
-    assert!(server.shared().observed().server("mgt-3").is_some_and(|server| server.excluded));
+    smc.perform(&Operation::Exclude {
+        server: "mgt-3".into(),
+    })
+    .await
+    .expect("exclude after expiry");
+    assert!(server
+        .shared()
+        .observed()
+        .server("mgt-3")
+        .is_some_and(|server| server.excluded));
 
     arm(&server, "/ha/diagnostic", HttpFaultKind::Unauthorized, 1).await;
-    smc.perform(&diagnostic("mgt-1")).await.expect("one 401 is renewed");
+    smc.perform(&diagnostic("mgt-1"))
+        .await
+        .expect("one 401 is renewed");
     arm(&server, "/ha/diagnostic", HttpFaultKind::Unauthorized, 2).await;
-    let error = smc.perform(&diagnostic("mgt-1")).await.expect_err("two 401 in a row");
+    let error = smc
+        .perform(&diagnostic("mgt-1"))
+        .await
+        .expect_err("two 401 in a row");
     assert_eq!(code(&error), "runbook::connector::session_expired");
     server.shutdown().await;
 }
@@ -215,7 +329,10 @@ async fn a_refused_connection_is_reported() {
         .expect_err("nothing listens");
     assert_eq!(code(&error), "runbook::connector::refused");
     let smc = SmcConnector::new(
-        vec![SmcServer { name: "mgt-1".into(), api: url.clone() }],
+        vec![SmcServer {
+            name: "mgt-1".into(),
+            api: url.clone(),
+        }],
         ApiKey::new(KEY),
         settings(),
     )
@@ -229,17 +346,44 @@ async fn a_refused_connection_is_reported() {
 async fn a_slow_answer_times_out_and_a_stopped_server_is_silent() {
     let server = serve(SimConfig::default()).await;
     let smc = connect(&server).await;
-    arm(&server, "/ha/diagnostic", HttpFaultKind::Slow { delay_ms: 3000 }, 1).await;
-    let error = smc.perform(&diagnostic("mgt-1")).await.expect_err("too slow");
+    arm(
+        &server,
+        "/ha/diagnostic",
+        HttpFaultKind::Slow { delay_ms: 3000 },
+        1,
+    )
+    .await;
+    let error = smc
+        .perform(&diagnostic("mgt-1"))
+        .await
+        .expect_err("too slow");
     assert_eq!(code(&error), "runbook::connector::timeout");
     // Shorter than the request timeout: just slow.
-    arm(&server, "/ha/diagnostic", HttpFaultKind::Slow { delay_ms: 100 }, 1).await;
-    smc.perform(&diagnostic("mgt-1")).await.expect("slow but in time");
+    arm(
+        &server,
+        "/ha/diagnostic",
+        HttpFaultKind::Slow { delay_ms: 100 },
+        1,
+    )
+    .await;
+    smc.perform(&diagnostic("mgt-1"))
+        .await
+        .expect("slow but in time");
 
-    smc.perform(&Operation::StopServer { server: "mgt-2".into() }).await.expect("stop");
-    let error = smc.perform(&diagnostic("mgt-2")).await.expect_err("stopped");
+    smc.perform(&Operation::StopServer {
+        server: "mgt-2".into(),
+    })
+    .await
+    .expect("stop");
+    let error = smc
+        .perform(&diagnostic("mgt-2"))
+        .await
+        .expect_err("stopped");
     assert_eq!(code(&error), "runbook::connector::refused");
-    assert!(error.to_string().contains("closed without an answer"), "{error}");
+    assert!(
+        error.to_string().contains("closed without an answer"),
+        "{error}"
+    );
     server.shutdown().await;
 }
 
@@ -248,12 +392,21 @@ async fn reads_are_retried_and_actions_are_not() {
     let server = serve(SimConfig::default()).await;
     let smc = connect(&server).await;
     smc.snapshot().await.expect("log in first");
-    for kind in [HttpFaultKind::ServerError, HttpFaultKind::MalformedJson, HttpFaultKind::CloseConnection] {
+    for kind in [
+        HttpFaultKind::ServerError,
+        HttpFaultKind::MalformedJson,
+        HttpFaultKind::CloseConnection,
+    ] {
         arm(&server, "/ha/diagnostic", kind.clone(), 2).await;
-        smc.perform(&diagnostic("mgt-1")).await.unwrap_or_else(|error| panic!("{kind:?} retried: {error}"));
+        smc.perform(&diagnostic("mgt-1"))
+            .await
+            .unwrap_or_else(|error| panic!("{kind:?} retried: {error}"));
     }
     arm(&server, "/ha/diagnostic", HttpFaultKind::ServerError, 10).await;
-    let error = smc.perform(&diagnostic("mgt-1")).await.expect_err("5xx every time");
+    let error = smc
+        .perform(&diagnostic("mgt-1"))
+        .await
+        .expect_err("5xx every time");
     assert_eq!(code(&error), "runbook::connector::server_error");
     assert!(error.to_string().contains("500"), "{error}");
     let error = {
@@ -264,27 +417,39 @@ async fn reads_are_retried_and_actions_are_not() {
             .await
             .expect("clear");
         arm(&server, "/ha/diagnostic", HttpFaultKind::MalformedJson, 10).await;
-        smc.perform(&diagnostic("mgt-1")).await.expect_err("malformed every time")
+        smc.perform(&diagnostic("mgt-1"))
+            .await
+            .expect_err("malformed every time")
     };
     assert_eq!(code(&error), "runbook::connector::malformed_response");
     server.shared().clear_faults();
 
     arm(&server, "/ha/exclude", HttpFaultKind::ServerError, 1).await;
     let error = smc
-        .perform(&Operation::Exclude { server: "mgt-2".into() })
+        .perform(&Operation::Exclude {
+            server: "mgt-2".into(),
+        })
         .await
         .expect_err("an action is not retried");
     assert_eq!(code(&error), "runbook::connector::server_error");
-    assert!(!server.shared().observed().server("mgt-2").is_some_and(|server| server.excluded));
+    assert!(!server
+        .shared()
+        .observed()
+        .server("mgt-2")
+        .is_some_and(|server| server.excluded));
     arm(&server, "/ha/exclude", HttpFaultKind::CloseConnection, 1).await;
     let error = smc
-        .perform(&Operation::Exclude { server: "mgt-2".into() })
+        .perform(&Operation::Exclude {
+            server: "mgt-2".into(),
+        })
         .await
         .expect_err("an action is not retried");
     assert_eq!(code(&error), "runbook::connector::refused");
     arm(&server, "/ha/exclude", HttpFaultKind::MalformedJson, 1).await;
     let error = smc
-        .perform(&Operation::Exclude { server: "mgt-2".into() })
+        .perform(&Operation::Exclude {
+            server: "mgt-2".into(),
+        })
         .await
         .expect_err("malformed answer to an action");
     assert_eq!(code(&error), "runbook::connector::malformed_response");
@@ -296,24 +461,48 @@ async fn reads_are_retried_and_actions_are_not() {
 fn script() -> Vec<Operation> {
     let mut script = vec![
         diagnostic("mgt-1"),
-        Operation::ReplicationStates { server: "mgt-1".into() },
-        Operation::Backup { server: "mgt-1".into() },
-        Operation::Exclude { server: "mgt-2".into() },
-        Operation::Exclude { server: "mgt-3".into() },
-        Operation::StopServer { server: "mgt-2".into() },
-        Operation::StopServer { server: "mgt-3".into() },
-        Operation::StopServer { server: "mgt-1".into() },
+        Operation::ReplicationStates {
+            server: "mgt-1".into(),
+        },
+        Operation::Backup {
+            server: "mgt-1".into(),
+        },
+        Operation::Exclude {
+            server: "mgt-2".into(),
+        },
+        Operation::Exclude {
+            server: "mgt-3".into(),
+        },
+        Operation::StopServer {
+            server: "mgt-2".into(),
+        },
+        Operation::StopServer {
+            server: "mgt-3".into(),
+        },
+        Operation::StopServer {
+            server: "mgt-1".into(),
+        },
         upgrade("mgt-1"),
-        Operation::StartServer { server: "mgt-1".into() },
+        Operation::StartServer {
+            server: "mgt-1".into(),
+        },
         diagnostic("mgt-1"),
     ];
     for standby in ["mgt-2", "mgt-3"] {
         script.push(upgrade(standby));
-        script.push(Operation::StartServer { server: standby.into() });
-        script.push(Operation::InitStandby { server: standby.into() });
+        script.push(Operation::StartServer {
+            server: standby.into(),
+        });
+        script.push(Operation::InitStandby {
+            server: standby.into(),
+        });
     }
-    script.push(Operation::ReplicationStates { server: "mgt-1".into() });
-    script.push(Operation::Activate { server: "mgt-2".into() });
+    script.push(Operation::ReplicationStates {
+        server: "mgt-1".into(),
+    });
+    script.push(Operation::Activate {
+        server: "mgt-2".into(),
+    });
     script
 }
 
@@ -362,20 +551,46 @@ async fn same_as_in_process(faults: Vec<Fault>) {
     for operation in script() {
         let over_http = smc.perform(&operation).await;
         let in_process = sim.perform(&operation).await;
-        assert_eq!(outcome(&over_http), outcome(&in_process), "{faults:?}: {operation}: {over_http:?} / {in_process:?}");
+        assert_eq!(
+            outcome(&over_http),
+            outcome(&in_process),
+            "{faults:?}: {operation}: {over_http:?} / {in_process:?}"
+        );
         let http_snapshot = smc.snapshot().await.expect("smc snapshot");
         let sim_snapshot = sim.snapshot().await.expect("sim snapshot");
         if http_snapshot.servers.iter().any(|server| server.running) {
-            assert_eq!(comparable(&http_snapshot), comparable(&sim_snapshot), "{faults:?}: after {operation}");
+            assert_eq!(
+                comparable(&http_snapshot),
+                comparable(&sim_snapshot),
+                "{faults:?}: after {operation}"
+            );
         } else {
             // Nothing answers: the API can only say that nothing runs.
-            let running = |snapshot: &Snapshot| snapshot.servers.iter().map(|server| server.running).collect::<Vec<_>>();
-            assert_eq!(running(&http_snapshot), running(&sim_snapshot), "{faults:?}: after {operation}");
+            let running = |snapshot: &Snapshot| {
+                snapshot
+                    .servers
+                    .iter()
+                    .map(|server| server.running)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                running(&http_snapshot),
+                running(&sim_snapshot),
+                "{faults:?}: after {operation}"
+            );
         }
     }
     if faults.contains(&Fault::ChangesOnActive) {
-        let revision = smc.snapshot().await.expect("snapshot").server("mgt-1").map(|server| server.config_revision);
-        assert!(revision.is_some_and(|revision| revision > 0), "{revision:?}");
+        let revision = smc
+            .snapshot()
+            .await
+            .expect("snapshot")
+            .server("mgt-1")
+            .map(|server| server.config_revision);
+        assert!(
+            revision.is_some_and(|revision| revision > 0),
+            "{revision:?}"
+        );
     }
     server.shutdown().await;
 }
@@ -409,9 +624,14 @@ async fn the_key_appears_nowhere() {
     seen.push_str(&format!("{smc:?}"));
     let wrong = "wrong-key-4711-unique";
     let errors = vec![
-        SmcConnector::for_sim_url_with(&server.url(), ApiKey::new(wrong), settings()).await.expect_err("wrong"),
+        SmcConnector::for_sim_url_with(&server.url(), ApiKey::new(wrong), settings())
+            .await
+            .expect_err("wrong"),
         SmcConnector::new(
-            vec![SmcServer { name: "mgt-1".into(), api: format!("{}/servers/mgt-1", server.url()) }],
+            vec![SmcServer {
+                name: "mgt-1".into(),
+                api: format!("{}/servers/mgt-1", server.url()),
+            }],
             ApiKey::new(wrong),
             settings(),
         )
@@ -419,7 +639,11 @@ async fn the_key_appears_nowhere() {
         .snapshot()
         .await
         .expect_err("wrong"),
-        smc.perform(&Operation::Exclude { server: "mgt-1".into() }).await.expect_err("refused"),
+        smc.perform(&Operation::Exclude {
+            server: "mgt-1".into(),
+        })
+        .await
+        .expect_err("refused"),
     ];
     for error in errors {
         let report = miette::Report::new(error.clone());

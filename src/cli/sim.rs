@@ -56,7 +56,8 @@ pub struct ServeArgs {
 }
 
 fn parse_fault(text: &str) -> Result<Fault, String> {
-    text.parse().map_err(|error: crate::cluster::SimConfigError| error.to_string())
+    text.parse()
+        .map_err(|error: crate::cluster::SimConfigError| error.to_string())
 }
 
 fn parse_speed(text: &str) -> Result<f64, String> {
@@ -74,7 +75,10 @@ pub fn run(args: SimArgs) -> ExitCode {
 }
 
 fn run_serve(args: ServeArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -119,10 +123,20 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let snapshot = server.shared().snapshot();
     match (&args.state, server.resumed()) {
         (Some(path), true) => println!("resumed the cluster from {}", path.display()),
-        (Some(path), false) => println!("new cluster of {} servers, saved in {}", snapshot.servers.len(), path.display()),
-        (None, _) => println!("new cluster of {} servers (not saved; use --state FILE to keep it)", snapshot.servers.len()),
+        (Some(path), false) => println!(
+            "new cluster of {} servers, saved in {}",
+            snapshot.servers.len(),
+            path.display()
+        ),
+        (None, _) => println!(
+            "new cluster of {} servers (not saved; use --state FILE to keep it)",
+            snapshot.servers.len()
+        ),
     }
-    println!("speed: {}x (simulated seconds per real second)", server.shared().speed());
+    println!(
+        "speed: {}x (simulated seconds per real second)",
+        server.shared().speed()
+    );
     println!("listening on {}", server.url());
 
     wait_for_signal().await;

@@ -69,7 +69,11 @@ impl ConsoleConnector {
         }
     }
 
-    async fn run(&self, operation: &Operation, argv: Vec<String>) -> Result<OperationOutput, ConnectorError> {
+    async fn run(
+        &self,
+        operation: &Operation,
+        argv: Vec<String>,
+    ) -> Result<OperationOutput, ConnectorError> {
         let Some((program, arguments)) = argv.split_first() else {
             return Err(missing_command(console_operation(operation)?));
         };
@@ -137,7 +141,10 @@ impl ConsoleOperations for ConsoleConnector {
         "console commands from the inventory".to_owned()
     }
 
-    async fn perform_console(&self, operation: &Operation) -> Result<OperationOutput, ConnectorError> {
+    async fn perform_console(
+        &self,
+        operation: &Operation,
+    ) -> Result<OperationOutput, ConnectorError> {
         let kind = console_operation(operation)?;
         match self.settings.command(kind) {
             Some(ConsoleCommand::Argv(template)) => {
@@ -203,11 +210,14 @@ fn substitute(
                 match &after[..close] {
                     "host" => result.push_str(host),
                     "server" => result.push_str(server),
-                    "version" => result.push_str(version.as_deref().ok_or_else(|| {
-                        ConnectorError::Config {
-                            message: format!("`{{version}}` is only known for an upgrade, not for `{operation}`"),
-                        }
-                    })?),
+                    "version" => {
+                        result
+                            .push_str(version.as_deref().ok_or_else(|| ConnectorError::Config {
+                            message: format!(
+                                "`{{version}}` is only known for an upgrade, not for `{operation}`"
+                            ),
+                        })?)
+                    }
                     other => {
                         return Err(ConnectorError::Config {
                             message: format!("unknown placeholder `{{{other}}}` in `{argument}`"),

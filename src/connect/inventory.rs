@@ -335,7 +335,11 @@ impl DurationSetting {
             "s" | "" => Duration::from_secs(amount),
             "m" => Duration::from_secs(amount.saturating_mul(60)),
             "h" => Duration::from_secs(amount.saturating_mul(3600)),
-            _ => return Err(format!("`{text}` is not a duration like 500ms, 30s, 5m or 2h")),
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a duration like 500ms, 30s, 5m or 2h"
+                ))
+            }
         };
         Ok(DurationSetting(duration))
     }
@@ -407,15 +411,16 @@ impl Inventory {
 
     /// Parses and validates inventory text; `name` labels diagnostics.
     pub fn parse(name: &str, text: &str) -> Result<Self, InventoryError> {
-        let invalid = |span: std::ops::Range<usize>, message: String, label: &str, help: Option<String>| {
-            InventoryError::Invalid {
-                source_code: Arc::new(NamedSource::new(name, text.to_owned())),
-                span: span.into(),
-                message,
-                label: label.to_owned(),
-                help,
-            }
-        };
+        let invalid =
+            |span: std::ops::Range<usize>, message: String, label: &str, help: Option<String>| {
+                InventoryError::Invalid {
+                    source_code: Arc::new(NamedSource::new(name, text.to_owned())),
+                    span: span.into(),
+                    message,
+                    label: label.to_owned(),
+                    help,
+                }
+            };
         let inventory: Inventory = toml::from_str(text).map_err(|error| {
             let span = error.span().unwrap_or(0..0);
             invalid(
@@ -432,7 +437,10 @@ impl Inventory {
                 whole,
                 "no servers".to_owned(),
                 "the inventory starts here",
-                Some("add one [[servers]] table per Management Server, with `name` and `host`".to_owned()),
+                Some(
+                    "add one [[servers]] table per Management Server, with `name` and `host`"
+                        .to_owned(),
+                ),
             ));
         }
         let mut seen: BTreeMap<&str, std::ops::Range<usize>> = BTreeMap::new();
@@ -570,7 +578,10 @@ backup = "manual"
         assert_eq!(inventory.console.timeout.0, Duration::from_secs(3600));
         assert_eq!(inventory.console.backup, Some(ConsoleCommand::Manual));
         let second = inventory.server("mgt-2").expect("mgt-2");
-        assert_eq!(inventory.api_url(second), Some("https://mgt-2.example.net:8082"));
+        assert_eq!(
+            inventory.api_url(second),
+            Some("https://mgt-2.example.net:8082")
+        );
     }
 
     fn error_of(text: &str) -> (String, usize) {
@@ -582,7 +593,10 @@ backup = "manual"
 
     #[test]
     fn a_shell_string_is_refused_where_it_is_written() {
-        let text = GOOD.replace("backup = \"manual\"", "backup = \"sgBackupMgtSrv.sh; rm -rf /\"");
+        let text = GOOD.replace(
+            "backup = \"manual\"",
+            "backup = \"sgBackupMgtSrv.sh; rm -rf /\"",
+        );
         let (message, offset) = error_of(&text);
         assert!(message.contains("never split"), "{message}");
         assert_eq!(&text[offset..offset + 1], "\"");
@@ -591,7 +605,10 @@ backup = "manual"
     #[test]
     fn unknown_placeholders_and_bad_durations_are_reported() {
         let (message, _) = error_of(&GOOD.replace("{version}", "{release}"));
-        assert!(message.contains("unknown placeholder `{release}`"), "{message}");
+        assert!(
+            message.contains("unknown placeholder `{release}`"),
+            "{message}"
+        );
         let (message, _) = error_of(&GOOD.replace("\"30s\"", "\"thirty\""));
         assert!(message.contains("not a duration"), "{message}");
         let (message, _) = error_of(&GOOD.replace("name = \"mgt-2\"", "name = \"mgt-1\""));

@@ -56,5 +56,8 @@ pub trait ConsoleOperations: Send + Sync {
     fn describe(&self) -> String;
 
     /// Performs one console operation and waits until it has finished.
-    async fn perform_console(&self, operation: &Operation) -> Result<OperationOutput, ConnectorError>;
+    async fn perform_console(
+        &self,
+        operation: &Operation,
+    ) -> Result<OperationOutput, ConnectorError>;
 }

@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use super::inventory::Inventory;
 use super::manual::{ManualConnector, OperatorPrompt};
-use super::{ApiKey, ConnectorError, ConsoleConnector, ConsoleOperations, Connector};
+use super::{ApiKey, Connector, ConnectorError, ConsoleConnector, ConsoleOperations};
 use crate::cluster::{
     Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot, Snapshot, Version,
 };
@@ -80,7 +80,11 @@ impl SmcSettings {
             poll_interval: inventory.api.poll_interval.0,
             operation_timeout: inventory.api.operation_timeout.0,
             tls_verify: inventory.tls.verify,
-            ca_file: inventory.tls.ca_file.as_deref().map(|path| inventory.relative(path)),
+            ca_file: inventory
+                .tls
+                .ca_file
+                .as_deref()
+                .map(|path| inventory.relative(path)),
             api_version: inventory.api.version.clone(),
         }
     }
@@ -108,7 +112,10 @@ fn read_certificate(path: &Path) -> Result<reqwest::Certificate, ConnectorError>
         message: format!("cannot read the CA file {}: {error}", path.display()),
     })?;
     reqwest::Certificate::from_pem(&pem).map_err(|error| ConnectorError::Config {
-        message: format!("the CA file {} is not a PEM certificate: {error}", path.display()),
+        message: format!(
+            "the CA file {} is not a PEM certificate: {error}",
+            path.display()
+        ),
     })
 }
 
@@ -180,7 +187,9 @@ struct SimInfoServer {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl SmcConnector {
@@ -193,7 +202,11 @@ impl SmcConnector {
     }
 
     /// [`Self::for_sim_url`] with explicit settings (short timeouts in tests).
-    pub async fn for_sim_url_with(url: &str, key: ApiKey, settings: SmcSettings) -> Result<Self, ConnectorError> {
+    pub async fn for_sim_url_with(
+        url: &str,
+        key: ApiKey,
+        settings: SmcSettings,
+    ) -> Result<Self, ConnectorError> {
         let base = url.trim_end_matches('/').to_owned();
         let client = settings.client(false)?;
         let info_url = format!("{base}/sim/info");
@@ -202,21 +215,39 @@ impl SmcConnector {
             .bearer_auth(key.expose())
             .send()
             .await
-            .map_err(|error| transport_error(&info_url, "sim", "reading the simulator's description", &settings, error))?;
+            .map_err(|error| {
+                transport_error(
+                    &info_url,
+                    "sim",
+                    "reading the simulator's description",
+                    &settings,
+                    error,
+                )
+            })?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| transport_error(&info_url, "sim", "reading the simulator's description", &settings, error))?;
+        let body = response.bytes().await.map_err(|error| {
+            transport_error(
+                &info_url,
+                "sim",
+                "reading the simulator's description",
+                &settings,
+                error,
+            )
+        })?;
         if status == StatusCode::UNAUTHORIZED {
             return Err(ConnectorError::WrongKey { url: info_url });
         }
         let body = check_status(&info_url, status, &body, None)?;
-        let info: SimInfo = serde_json::from_value(body).map_err(|error| ConnectorError::Malformed {
-            url: info_url.clone(),
-            reason: format!("{error} (is this a `runbook sim serve`?)"),
-        })?;
-        let speed = if info.speed.is_finite() && info.speed > 0.0 { info.speed } else { 1.0 };
+        let info: SimInfo =
+            serde_json::from_value(body).map_err(|error| ConnectorError::Malformed {
+                url: info_url.clone(),
+                reason: format!("{error} (is this a `runbook sim serve`?)"),
+            })?;
+        let speed = if info.speed.is_finite() && info.speed > 0.0 {
+            info.speed
+        } else {
+            1.0
+        };
         let servers: Vec<SmcServer> = info
             .servers
             .into_iter()
@@ -262,16 +293,24 @@ impl SmcConnector {
     /// A connector for the setup an inventory describes. Console operations
     /// run the inventory's commands; those configured as `"manual"` are asked
     /// through `prompt` (none: they fail with a clear error).
-    pub fn from_inventory(inventory: &Inventory, prompt: Option<Arc<dyn OperatorPrompt>>) -> Result<Self, ConnectorError> {
+    pub fn from_inventory(
+        inventory: &Inventory,
+        prompt: Option<Arc<dyn OperatorPrompt>>,
+    ) -> Result<Self, ConnectorError> {
         let key = inventory.api_key()?;
         let settings = SmcSettings::from_inventory(inventory);
         let servers = inventory
             .servers
             .iter()
             .map(|server| {
-                let api = inventory.api_url(server).ok_or_else(|| ConnectorError::Config {
-                    message: format!("no API address for server `{}` in the inventory", server.name()),
-                })?;
+                let api = inventory
+                    .api_url(server)
+                    .ok_or_else(|| ConnectorError::Config {
+                        message: format!(
+                            "no API address for server `{}` in the inventory",
+                            server.name()
+                        ),
+                    })?;
                 Ok(SmcServer {
                     name: server.name().to_owned(),
                     api: api.trim_end_matches('/').to_owned(),
@@ -297,7 +336,11 @@ impl SmcConnector {
 
     /// A connector for explicit servers, without console operations (add
     /// them with [`Self::with_console`]).
-    pub fn new(servers: Vec<SmcServer>, key: ApiKey, settings: SmcSettings) -> Result<Self, ConnectorError> {
+    pub fn new(
+        servers: Vec<SmcServer>,
+        key: ApiKey,
+        settings: SmcSettings,
+    ) -> Result<Self, ConnectorError> {
         if servers.is_empty() {
             return Err(ConnectorError::Config {
                 message: "the target names no servers".to_owned(),
@@ -334,7 +377,10 @@ impl SmcConnector {
 
     /// Logs out of every open session (`PUT` on the `logout` entry point).
     pub async fn logout(&self) {
-        let sessions: Vec<Arc<Session>> = lock(&self.sessions).drain().map(|(_, session)| session).collect();
+        let sessions: Vec<Arc<Session>> = lock(&self.sessions)
+            .drain()
+            .map(|(_, session)| session)
+            .collect();
         for session in sessions {
             if let Some(url) = session.entry_points.get("logout") {
                 let _ = self
@@ -351,7 +397,9 @@ impl SmcConnector {
         self.servers
             .iter()
             .find(|server| server.name == name)
-            .ok_or_else(|| ConnectorError::UnknownServer { server: name.to_owned() })
+            .ok_or_else(|| ConnectorError::UnknownServer {
+                server: name.to_owned(),
+            })
     }
 
     // ---- transport -------------------------------------------------------
@@ -390,14 +438,30 @@ impl SmcConnector {
             .bytes()
             .await
             .map_err(|error| transport_error(url, server, what, &self.settings, error))?;
-        Ok((status, Body { bytes: bytes.to_vec(), cookie }))
+        Ok((
+            status,
+            Body {
+                bytes: bytes.to_vec(),
+                cookie,
+            },
+        ))
     }
 
     /// A read without a session (`GET /api`), retried.
     async fn get_anonymous(&self, server: &str, url: &str) -> Result<Value, ConnectorError> {
         let mut attempt = 0;
         loop {
-            let result = match self.send(server, "discovering the API version", Method::GET, url, None, None).await {
+            let result = match self
+                .send(
+                    server,
+                    "discovering the API version",
+                    Method::GET,
+                    url,
+                    None,
+                    None,
+                )
+                .await
+            {
                 Ok((status, body)) => check_status(url, status, &body.bytes, None),
                 Err(error) => Err(error),
             };
@@ -412,7 +476,10 @@ impl SmcConnector {
     }
 
     async fn backoff(&self, attempt: u32) {
-        let pause = self.settings.retry_backoff.saturating_mul(1u32 << attempt.min(10));
+        let pause = self
+            .settings
+            .retry_backoff
+            .saturating_mul(1u32 << attempt.min(10));
         tokio::time::sleep(pause).await;
     }
 
@@ -451,14 +518,20 @@ impl SmcConnector {
             })
             .unwrap_or_default();
         let chosen = match &self.settings.api_version {
-            Some(wanted) => offered.iter().find(|(rel, _)| rel == wanted).cloned().ok_or_else(|| {
-                ConnectorError::Config {
+            Some(wanted) => offered
+                .iter()
+                .find(|(rel, _)| rel == wanted)
+                .cloned()
+                .ok_or_else(|| ConnectorError::Config {
                     message: format!(
                         "{versions_url} does not offer API version {wanted} (offered: {})",
-                        offered.iter().map(|(rel, _)| rel.as_str()).collect::<Vec<_>>().join(", ")
+                        offered
+                            .iter()
+                            .map(|(rel, _)| rel.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
-                }
-            })?,
+                })?,
             None => offered
                 .iter()
                 .max_by_key(|(rel, _)| rel.parse::<Version>().ok())
@@ -501,22 +574,41 @@ impl SmcConnector {
         };
         let entry_points = self.get_with(&server.name, &session, &entry_url).await?;
         session.entry_points = links(&entry_points, "entry_point");
-        let ha_url = session.entry_points.get("ha").cloned().ok_or_else(|| ConnectorError::Malformed {
-            url: entry_url.clone(),
-            reason: "no `ha` entry point".to_owned(),
-        })?;
+        let ha_url =
+            session
+                .entry_points
+                .get("ha")
+                .cloned()
+                .ok_or_else(|| ConnectorError::Malformed {
+                    url: entry_url.clone(),
+                    reason: "no `ha` entry point".to_owned(),
+                })?;
         let ha = self.get_with(&server.name, &session, &ha_url).await?;
         session.ha_links = links(&ha, "link");
         Ok(session)
     }
 
     /// A read with a session being built (no re-login).
-    async fn get_with(&self, server: &str, session: &Session, url: &str) -> Result<Value, ConnectorError> {
+    async fn get_with(
+        &self,
+        server: &str,
+        session: &Session,
+        url: &str,
+    ) -> Result<Value, ConnectorError> {
         let (status, body) = self
-            .send(server, "discovering the entry points", Method::GET, url, Some(&session.cookie), None)
+            .send(
+                server,
+                "discovering the entry points",
+                Method::GET,
+                url,
+                Some(&session.cookie),
+                None,
+            )
             .await?;
         if status == StatusCode::UNAUTHORIZED {
-            return Err(ConnectorError::SessionExpired { url: url.to_owned() });
+            return Err(ConnectorError::SessionExpired {
+                url: url.to_owned(),
+            });
         }
         check_status(url, status, &body.bytes, None)
     }
@@ -532,11 +624,17 @@ impl SmcConnector {
         operation: Option<&Operation>,
         retries: u32,
     ) -> Result<Value, ConnectorError> {
-        let what = operation.map_or_else(|| "reading the cluster state".to_owned(), ToString::to_string);
+        let what = operation.map_or_else(
+            || "reading the cluster state".to_owned(),
+            ToString::to_string,
+        );
         let mut logged_in_again = false;
         let mut attempt = 0;
         loop {
-            match self.attempt(server, &method, target, operation, &what).await {
+            match self
+                .attempt(server, &method, target, operation, &what)
+                .await
+            {
                 Attempt::Answer(value) => return Ok(value),
                 Attempt::Unauthorized(url) => {
                     // The session expired; the request was not executed, so
@@ -573,7 +671,14 @@ impl SmcConnector {
             Err(error) => return Attempt::Failed(error),
         };
         match self
-            .send(&server.name, what, method.clone(), &url, Some(&session.cookie), None)
+            .send(
+                &server.name,
+                what,
+                method.clone(),
+                &url,
+                Some(&session.cookie),
+                None,
+            )
             .await
         {
             Ok((StatusCode::UNAUTHORIZED, _)) => Attempt::Unauthorized(url),
@@ -601,7 +706,13 @@ struct Body {
 // ---- answers ---------------------------------------------------------------
 
 /// Maps a reqwest error: timeout, refused connection, closed connection.
-fn transport_error(url: &str, server: &str, what: &str, settings: &SmcSettings, error: reqwest::Error) -> ConnectorError {
+fn transport_error(
+    url: &str,
+    server: &str,
+    what: &str,
+    settings: &SmcSettings,
+    error: reqwest::Error,
+) -> ConnectorError {
     if error.is_timeout() {
         return ConnectorError::Timeout {
             server: server.to_owned(),
@@ -627,7 +738,12 @@ fn transport_error(url: &str, server: &str, what: &str, settings: &SmcSettings, 
 }
 
 /// Turns a status and body into the JSON value or the connector error.
-fn check_status(url: &str, status: StatusCode, body: &[u8], operation: Option<&Operation>) -> Result<Value, ConnectorError> {
+fn check_status(
+    url: &str,
+    status: StatusCode,
+    body: &[u8],
+    operation: Option<&Operation>,
+) -> Result<Value, ConnectorError> {
     let parsed: Result<Value, _> = if body.is_empty() {
         Ok(Value::Null)
     } else {
@@ -648,12 +764,18 @@ fn check_status(url: &str, status: StatusCode, body: &[u8], operation: Option<&O
     let details: Vec<String> = body
         .get("details")
         .and_then(Value::as_array)
-        .map(|details| details.iter().filter_map(|line| line.as_str().map(str::to_owned)).collect())
+        .map(|details| {
+            details
+                .iter()
+                .filter_map(|line| line.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let described = operation.map_or_else(|| format!("the request to {url}"), ToString::to_string);
     Err(match status.as_u16() {
         504 => ConnectorError::Timeout {
-            server: operation.map_or_else(|| url.to_owned(), |operation| operation.server().to_owned()),
+            server: operation
+                .map_or_else(|| url.to_owned(), |operation| operation.server().to_owned()),
             what: format!("{described}: {message}"),
             seconds: 0,
         },
@@ -682,7 +804,12 @@ fn check_status(url: &str, status: StatusCode, body: &[u8], operation: Option<&O
 }
 
 /// The error of an operation that ran and did not succeed.
-fn failure_error(operation: Option<&Operation>, described: &str, message: String, failure: Option<&Value>) -> ConnectorError {
+fn failure_error(
+    operation: Option<&Operation>,
+    described: &str,
+    message: String,
+    failure: Option<&Value>,
+) -> ConnectorError {
     match (failure.and_then(Value::as_str), operation) {
         (Some("upgrade-cancelled"), Some(operation)) => ConnectorError::UpgradeCancelled {
             operation: described.to_owned(),
@@ -700,7 +827,9 @@ fn failure_error(operation: Option<&Operation>, described: &str, message: String
 fn retryable(error: &ConnectorError) -> bool {
     matches!(
         error,
-        ConnectorError::Refused { .. } | ConnectorError::ServerError { .. } | ConnectorError::Malformed { .. }
+        ConnectorError::Refused { .. }
+            | ConnectorError::ServerError { .. }
+            | ConnectorError::Malformed { .. }
     )
 }
 
@@ -723,11 +852,18 @@ fn links(value: &Value, list: &str) -> HashMap<String, String> {
         .unwrap_or_default()
 }
 
-fn link(links: &HashMap<String, String>, rel: &str, context: &str) -> Result<String, ConnectorError> {
-    links.get(rel).cloned().ok_or_else(|| ConnectorError::Malformed {
-        url: context.to_owned(),
-        reason: format!("no `{rel}` link"),
-    })
+fn link(
+    links: &HashMap<String, String>,
+    rel: &str,
+    context: &str,
+) -> Result<String, ConnectorError> {
+    links
+        .get(rel)
+        .cloned()
+        .ok_or_else(|| ConnectorError::Malformed {
+            url: context.to_owned(),
+            reason: format!("no `{rel}` link"),
+        })
 }
 
 fn malformed(url: &str, reason: impl Into<String>) -> ConnectorError {
@@ -752,14 +888,24 @@ fn ha_action(operation: &Operation) -> Option<(&'static str, Vec<(&'static str, 
     Some(match operation {
         Operation::Exclude { .. } => ("exclude", vec![("server_name", server)], true),
         Operation::InitStandby { .. } => ("full_replication", vec![("server_name", server)], true),
-        Operation::Activate { .. } => ("set_active", vec![("server_name", server), ("force", "false".into())], true),
-        Operation::ForceActivate { .. } => ("set_active", vec![("server_name", server), ("force", "true".into())], false),
+        Operation::Activate { .. } => (
+            "set_active",
+            vec![("server_name", server), ("force", "false".into())],
+            true,
+        ),
+        Operation::ForceActivate { .. } => (
+            "set_active",
+            vec![("server_name", server), ("force", "true".into())],
+            false,
+        ),
         Operation::SetStandby { force, .. } => (
             "set_standby",
             vec![("server_name", server), ("force", force.to_string())],
             false,
         ),
-        Operation::StopReplication { .. } => ("stop_replication", vec![("server_name", server)], false),
+        Operation::StopReplication { .. } => {
+            ("stop_replication", vec![("server_name", server)], false)
+        }
         _ => return None,
     })
 }
@@ -782,9 +928,19 @@ impl SmcConnector {
     }
 
     /// The snapshot as one server reports it.
-    async fn snapshot_from(&self, server: &SmcServer, retries: u32) -> Result<Snapshot, ConnectorError> {
+    async fn snapshot_from(
+        &self,
+        server: &SmcServer,
+        retries: u32,
+    ) -> Result<Snapshot, ConnectorError> {
         let list = self
-            .call(server, Method::GET, &|session| link(&session.entry_points, "mgt_server", &server.api), None, retries)
+            .call(
+                server,
+                Method::GET,
+                &|session| link(&session.entry_points, "mgt_server", &server.api),
+                None,
+                retries,
+            )
             .await?;
         let entries = list
             .get("result")
@@ -794,7 +950,13 @@ impl SmcConnector {
             .call(
                 server,
                 Method::GET,
-                &|session| link(&session.ha_links, "database_replication_diagnostic", &server.api),
+                &|session| {
+                    link(
+                        &session.ha_links,
+                        "database_replication_diagnostic",
+                        &server.api,
+                    )
+                },
                 None,
                 retries,
             )
@@ -810,7 +972,10 @@ impl SmcConnector {
                             entry.get("server_name")?.as_str()?.to_owned(),
                             (
                                 state_of(entry.get("state")),
-                                entry.get("excluded").and_then(Value::as_bool).unwrap_or(false),
+                                entry
+                                    .get("excluded")
+                                    .and_then(Value::as_bool)
+                                    .unwrap_or(false),
                             ),
                         ))
                     })
@@ -824,7 +989,9 @@ impl SmcConnector {
                 .and_then(Value::as_str)
                 .ok_or_else(|| malformed(&server.api, "an mgt_server entry has no `href`"))?
                 .to_owned();
-            let element = self.call(server, Method::GET, &|_| Ok(href.clone()), None, retries).await?;
+            let element = self
+                .call(server, Method::GET, &|_| Ok(href.clone()), None, retries)
+                .await?;
             let name = element
                 .get("name")
                 .and_then(Value::as_str)
@@ -834,16 +1001,27 @@ impl SmcConnector {
                 .get("ha_mode")
                 .cloned()
                 .and_then(|mode| serde_json::from_value(mode).ok())
-                .ok_or_else(|| malformed(&href, "the element has no `ha_mode` (active or standby)"))?;
+                .ok_or_else(|| {
+                    malformed(&href, "the element has no `ha_mode` (active or standby)")
+                })?;
             let version: Version = element
                 .get("version")
                 .and_then(Value::as_str)
                 .and_then(|version| version.parse().ok())
                 .ok_or_else(|| malformed(&href, "the element has no `version`"))?;
-            let (replication, excluded) = replication.get(&name).copied().unwrap_or((ReplicationState::Unknown, false));
+            let (replication, excluded) = replication
+                .get(&name)
+                .copied()
+                .unwrap_or((ReplicationState::Unknown, false));
             servers.push(ServerSnapshot {
-                running: element.get("running").and_then(Value::as_bool).unwrap_or(true),
-                config_revision: element.get("config_revision").and_then(Value::as_u64).unwrap_or(0),
+                running: element
+                    .get("running")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true),
+                config_revision: element
+                    .get("config_revision")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
                 name,
                 mode,
                 version,
@@ -881,7 +1059,13 @@ impl SmcConnector {
                     .call(
                         target,
                         Method::GET,
-                        &|session| link(&session.ha_links, "all_servers_replication_states", &target.api),
+                        &|session| {
+                            link(
+                                &session.ha_links,
+                                "all_servers_replication_states",
+                                &target.api,
+                            )
+                        },
                         Some(operation),
                         self.settings.read_retries,
                     )
@@ -905,7 +1089,8 @@ impl SmcConnector {
         };
         let target_url = |session: &Session| -> Result<String, ConnectorError> {
             let base = link(&session.ha_links, action, &issuer.api)?;
-            let mut url = reqwest::Url::parse(&base).map_err(|error| malformed(&base, error.to_string()))?;
+            let mut url =
+                reqwest::Url::parse(&base).map_err(|error| malformed(&base, error.to_string()))?;
             {
                 let mut pairs = url.query_pairs_mut();
                 for (name, value) in &query {
@@ -915,7 +1100,9 @@ impl SmcConnector {
             Ok(url.to_string())
         };
         // Actions are never retried: 0 retries.
-        let answer = self.call(issuer, Method::POST, &target_url, Some(operation), 0).await?;
+        let answer = self
+            .call(issuer, Method::POST, &target_url, Some(operation), 0)
+            .await?;
         if let Some(progress) = answer.get("progress").and_then(Value::as_str) {
             return self.poll(issuer, operation, progress).await;
         }
@@ -930,15 +1117,27 @@ impl SmcConnector {
     }
 
     /// Polls a background operation's progress resource until it has finished.
-    async fn poll(&self, issuer: &SmcServer, operation: &Operation, progress: &str) -> Result<OperationOutput, ConnectorError> {
-        let deadline = self.clock.started.elapsed() + self.clock.real(self.settings.operation_timeout);
+    async fn poll(
+        &self,
+        issuer: &SmcServer,
+        operation: &Operation,
+        progress: &str,
+    ) -> Result<OperationOutput, ConnectorError> {
+        let deadline =
+            self.clock.started.elapsed() + self.clock.real(self.settings.operation_timeout);
         loop {
             if self.clock.started.elapsed() > deadline {
                 return Err(self.operation_timeout(operation));
             }
             self.sleep_target(self.settings.poll_interval).await;
             let answer = match self
-                .call(issuer, Method::GET, &|_| Ok(progress.to_owned()), Some(operation), self.settings.read_retries)
+                .call(
+                    issuer,
+                    Method::GET,
+                    &|_| Ok(progress.to_owned()),
+                    Some(operation),
+                    self.settings.read_retries,
+                )
                 .await
             {
                 Ok(answer) => answer,
@@ -961,7 +1160,12 @@ impl SmcConnector {
                 .and_then(Value::as_str)
                 .unwrap_or("the operation failed")
                 .to_owned();
-            return Err(failure_error(Some(operation), &operation.to_string(), message, answer.get("failure")));
+            return Err(failure_error(
+                Some(operation),
+                &operation.to_string(),
+                message,
+                answer.get("failure"),
+            ));
         }
     }
 
@@ -969,7 +1173,8 @@ impl SmcConnector {
     /// state until the operation's expected end state.
     async fn poll_state(&self, operation: &Operation) -> Result<OperationOutput, ConnectorError> {
         let server = operation.server();
-        let deadline = self.clock.started.elapsed() + self.clock.real(self.settings.operation_timeout);
+        let deadline =
+            self.clock.started.elapsed() + self.clock.real(self.settings.operation_timeout);
         loop {
             if self.clock.started.elapsed() > deadline {
                 return Err(self.operation_timeout(operation));
@@ -982,7 +1187,9 @@ impl SmcConnector {
                 continue;
             };
             let done = match operation {
-                Operation::Activate { .. } => state.mode == Mode::Active && state.replication == ReplicationState::ActRep,
+                Operation::Activate { .. } => {
+                    state.mode == Mode::Active && state.replication == ReplicationState::ActRep
+                }
                 Operation::InitStandby { .. } => state.replication == ReplicationState::StbRep,
                 _ => true,
             };
@@ -1022,7 +1229,12 @@ fn diagnostic_output(url: &str, body: &Value) -> Result<OperationOutput, Connect
                     let lines = entry
                         .get("message")
                         .and_then(Value::as_array)
-                        .map(|lines| lines.iter().filter_map(|line| line.as_str().map(str::to_owned)).collect())
+                        .map(|lines| {
+                            lines
+                                .iter()
+                                .filter_map(|line| line.as_str().map(str::to_owned))
+                                .collect()
+                        })
                         .unwrap_or_default();
                     Some((title, lines))
                 })
@@ -1032,7 +1244,10 @@ fn diagnostic_output(url: &str, body: &Value) -> Result<OperationOutput, Connect
     Ok(OperationOutput::Diagnostic { ok, messages })
 }
 
-fn replication_states_output(active: &str, body: &Value) -> Result<OperationOutput, ConnectorError> {
+fn replication_states_output(
+    active: &str,
+    body: &Value,
+) -> Result<OperationOutput, ConnectorError> {
     let mut states = vec![(active.to_owned(), state_of(body.get("active_server_state")))];
     if let Some(standbys) = body.get("standby_server_states").and_then(Value::as_array) {
         for entry in standbys {
@@ -1059,9 +1274,15 @@ impl Connector for SmcConnector {
         for server in self.servers_by_preference() {
             match self.snapshot_from(server, 0).await {
                 Ok(snapshot) => return Ok(self.remember(snapshot)),
-                Err(error @ (ConnectorError::WrongKey { .. } | ConnectorError::SessionExpired { .. })) => return Err(error),
+                Err(
+                    error @ (ConnectorError::WrongKey { .. }
+                    | ConnectorError::SessionExpired { .. }),
+                ) => return Err(error),
                 Err(error) => {
-                    all_silent &= matches!(error, ConnectorError::Refused { .. } | ConnectorError::Timeout { .. });
+                    all_silent &= matches!(
+                        error,
+                        ConnectorError::Refused { .. } | ConnectorError::Timeout { .. }
+                    );
                     last_error = Some(error);
                 }
             }
@@ -1091,14 +1312,20 @@ impl Connector for SmcConnector {
     }
 
     async fn perform(&self, operation: &Operation) -> Result<OperationOutput, ConnectorError> {
-        let console_operation = operation.is_console() || matches!(operation, Operation::RestoreBackup { .. });
+        let console_operation =
+            operation.is_console() || matches!(operation, Operation::RestoreBackup { .. });
         if !console_operation {
             return self.perform_api(operation).await;
         }
         self.server(operation.server())?;
-        let console = self.console.as_ref().ok_or_else(|| ConnectorError::Config {
-            message: format!("`{operation}` is a console operation and the target has no console configured"),
-        })?;
+        let console = self
+            .console
+            .as_ref()
+            .ok_or_else(|| ConnectorError::Config {
+                message: format!(
+                    "`{operation}` is a console operation and the target has no console configured"
+                ),
+            })?;
         let result = console.perform_console(operation).await;
         // A server that was stopped, started or restored has no session any more.
         self.forget_session(operation.server());
@@ -1128,7 +1355,10 @@ impl ConsoleOperations for SimConsole {
         format!("simulator console at {}/sim/console", self.base)
     }
 
-    async fn perform_console(&self, operation: &Operation) -> Result<OperationOutput, ConnectorError> {
+    async fn perform_console(
+        &self,
+        operation: &Operation,
+    ) -> Result<OperationOutput, ConnectorError> {
         let (name, version) = match operation {
             Operation::StopServer { .. } => ("stop", None),
             Operation::StartServer { .. } => ("start", None),
@@ -1153,12 +1383,25 @@ impl ConsoleOperations for SimConsole {
             .bearer_auth(self.key.expose())
             .send()
             .await
-            .map_err(|error| transport_error(&url, operation.server(), &operation.to_string(), &settings, error))?;
+            .map_err(|error| {
+                transport_error(
+                    &url,
+                    operation.server(),
+                    &operation.to_string(),
+                    &settings,
+                    error,
+                )
+            })?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| transport_error(&url, operation.server(), &operation.to_string(), &settings, error))?;
+        let body = response.bytes().await.map_err(|error| {
+            transport_error(
+                &url,
+                operation.server(),
+                &operation.to_string(),
+                &settings,
+                error,
+            )
+        })?;
         if status == StatusCode::UNAUTHORIZED {
             return Err(ConnectorError::WrongKey { url });
         }

@@ -16,7 +16,10 @@ use serde_json::{json, Value};
 
 use super::state::Shared;
 use super::API_VERSION;
-use crate::cluster::{FailureKind, JobId, JobState, Mode, Operation, OperationOutput, SimError, Snapshot, Started, MUST_USE_ACTIVE};
+use crate::cluster::{
+    FailureKind, JobId, JobState, Mode, Operation, OperationOutput, SimError, Snapshot, Started,
+    MUST_USE_ACTIVE,
+};
 
 /// The server a request is addressed to, set by the front.
 #[derive(Debug, Clone)]
@@ -41,11 +44,19 @@ impl Connected {
 
 /// The element key of a server: its position in the snapshot, from 10.
 fn element_key(snapshot: &Snapshot, name: &str) -> Option<usize> {
-    snapshot.servers.iter().position(|server| server.name == name).map(|index| index + 10)
+    snapshot
+        .servers
+        .iter()
+        .position(|server| server.name == name)
+        .map(|index| index + 10)
 }
 
 /// An error answer: `{"message", "details", "status"}`.
-pub(super) fn error_response(status: StatusCode, message: String, details: Vec<String>) -> Response {
+pub(super) fn error_response(
+    status: StatusCode,
+    message: String,
+    details: Vec<String>,
+) -> Response {
     (
         status,
         Json(json!({ "message": message, "details": details, "status": status.as_u16() })),
@@ -126,8 +137,14 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/:version/elements/mgt_server/:key", get(mgt_server))
         .route("/:version/ha", get(ha))
         .route("/:version/ha/diagnostic", get(diagnostic))
-        .route("/:version/ha/all_servers_replication_states", get(replication_states))
-        .route("/:version/ha/database_replication_diagnostic", get(database_replication_diagnostic))
+        .route(
+            "/:version/ha/all_servers_replication_states",
+            get(replication_states),
+        )
+        .route(
+            "/:version/ha/database_replication_diagnostic",
+            get(database_replication_diagnostic),
+        )
         .route("/:version/ha/operations/:id", get(operation_progress))
         .route("/:version/ha/:action", post(ha_action))
         .fallback(|| async {
@@ -158,7 +175,12 @@ fn session_token(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 
 /// Checks the version and that the request carries a live session on the
 /// connected server.
-fn authorize(shared: &Shared, connected: &Connected, version: &str, headers: &HeaderMap) -> Result<(), ApiError> {
+fn authorize(
+    shared: &Shared,
+    connected: &Connected,
+    version: &str,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
     check_version(version)?;
     if session_token(headers).any(|token| shared.session_valid(token, &connected.server)) {
         Ok(())
@@ -206,7 +228,10 @@ async fn login(
         .status(StatusCode::OK)
         .header(
             header::SET_COOKIE,
-            format!("JSESSIONID={token}; Path={}; HttpOnly", connected.cookie_path),
+            format!(
+                "JSESSIONID={token}; Path={}; HttpOnly",
+                connected.cookie_path
+            ),
         )
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(
@@ -291,7 +316,12 @@ async fn mgt_server(
         .ok()
         .and_then(|key| key.checked_sub(10))
         .and_then(|index| snapshot.servers.get(index))
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("No mgt_server element with key {key}")))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("No mgt_server element with key {key}"),
+            )
+        })?;
     Ok(Json(json!({
         "name": server.name,
         "key": element_key(&snapshot, &server.name),
@@ -356,9 +386,15 @@ async fn diagnostic(
         })
     })?;
     let OperationOutput::Diagnostic { ok, messages } = output else {
-        return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "The diagnostic returned no result"));
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The diagnostic returned no result",
+        ));
     };
-    let errors = messages.iter().filter(|(_, lines)| !lines.is_empty()).count();
+    let errors = messages
+        .iter()
+        .filter(|(_, lines)| !lines.is_empty())
+        .count();
     let message: Vec<Value> = messages
         .iter()
         .map(|(title, lines)| json!({ "title": title, "type": "MGT", "message": lines }))
@@ -385,7 +421,10 @@ async fn replication_states(
         })
     })?;
     let OperationOutput::ReplicationStates { states } = output else {
-        return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "The replication states returned no result"));
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The replication states returned no result",
+        ));
     };
     let active_state = states
         .iter()
@@ -441,14 +480,21 @@ async fn operation_progress(
     authorize(&shared, &connected, &version, &headers)?;
     let state = shared
         .read(|simulator| simulator.job(JobId(id)))
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("No background operation {id}")))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("No background operation {id}"),
+            )
+        })?;
     Ok(Json(progress_json(&state)).into_response())
 }
 
 /// The progress body of a background operation.
 pub(super) fn progress_json(state: &JobState) -> Value {
     match state {
-        JobState::Running { phase, remaining, .. } => json!({
+        JobState::Running {
+            phase, remaining, ..
+        } => json!({
             "in_progress": true,
             "phase": phase.to_string(),
             "remaining_seconds": remaining.as_secs(),
@@ -484,7 +530,11 @@ struct ActionQuery {
 
 /// The operation a `POST .../ha/ACTION` asks for, and whether it must be
 /// issued on the Active.
-fn action_operation(action: &str, server: String, force: bool) -> Result<(Operation, bool), ApiError> {
+fn action_operation(
+    action: &str,
+    server: String,
+    force: bool,
+) -> Result<(Operation, bool), ApiError> {
     Ok(match action {
         "set_active" if force => (Operation::ForceActivate { server }, false),
         "set_active" => (Operation::Activate { server }, true),
@@ -526,7 +576,12 @@ async fn ha_action(
     let server = query
         .server_name
         .filter(|name| !name.is_empty())
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "The server_name parameter is required"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "The server_name parameter is required",
+            )
+        })?;
     let (operation, on_active) = action_operation(&action, server, force)?;
     if on_active {
         let connected_is_active = shared
@@ -539,7 +594,9 @@ async fn ha_action(
     }
     let started = shared.change(|simulator| simulator.start(&operation))?;
     Ok(match started {
-        Started::Finished(_) => Json(json!({ "value": format!("{operation}: done") })).into_response(),
+        Started::Finished(_) => {
+            Json(json!({ "value": format!("{operation}: done") })).into_response()
+        }
         Started::Background(job) => Json(json!({
             "value": format!("{operation} in progress"),
             "progress": connected.href(&format!("ha/operations/{}", job.0)),

@@ -61,7 +61,10 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/sim/info", get(info))
         .route("/sim/cluster", get(cluster))
         .route("/sim/console/:server/:operation", post(console))
-        .route("/sim/control/http-fault", post(add_fault).delete(clear_faults))
+        .route(
+            "/sim/control/http-fault",
+            post(add_fault).delete(clear_faults),
+        )
         .route("/sim/control/expire-sessions", post(expire_sessions))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "No such simulator route") })
         .with_state(shared)
@@ -105,7 +108,10 @@ async fn info(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Result<R
     .into_response())
 }
 
-async fn cluster(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn cluster(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     authorize(&shared, &headers)?;
     Ok(Json(shared.snapshot()).into_response())
 }
@@ -157,7 +163,10 @@ async fn console(
 
 /// Waits (in real time, while the clock task advances the simulator) until
 /// a background console operation has finished.
-async fn wait_for(shared: &Shared, job: crate::cluster::JobId) -> Result<OperationOutput, ApiError> {
+async fn wait_for(
+    shared: &Shared,
+    job: crate::cluster::JobId,
+) -> Result<OperationOutput, ApiError> {
     let mut shutdown = shared.shutdown_watch();
     loop {
         match shared.read(|simulator| simulator.job(job)) {
@@ -192,13 +201,19 @@ async fn add_fault(
     Ok(Json(json!({ "value": "fault armed" })).into_response())
 }
 
-async fn clear_faults(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn clear_faults(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     authorize(&shared, &headers)?;
     shared.clear_faults();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn expire_sessions(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn expire_sessions(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     authorize(&shared, &headers)?;
     let expired = shared.expire_sessions();
     Ok(Json(json!({ "expired": expired })).into_response())

@@ -36,7 +36,11 @@ impl std::fmt::Display for Silence {
 impl std::error::Error for Silence {}
 
 /// Accepts connections until shutdown, then lets requests in flight finish.
-pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+pub(super) async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let api = api::router(shared.clone());
     let control = control::router(shared.clone());
     let graceful = GracefulShutdown::new();
@@ -56,7 +60,8 @@ pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut 
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             handle(request, shared.clone(), api.clone(), control.clone())
         });
-        let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let connection = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;
@@ -86,7 +91,11 @@ async fn handle(
     let (server, prefix, inner) = match path.strip_prefix("/servers/") {
         Some(rest) => {
             let (name, inner) = rest.split_once('/').unwrap_or((rest, ""));
-            (name.to_owned(), format!("/servers/{name}"), format!("/{inner}"))
+            (
+                name.to_owned(),
+                format!("/servers/{name}"),
+                format!("/{inner}"),
+            )
         }
         None => match shared.root_server() {
             Some(server) => (server, String::new(), path.clone()),
@@ -147,15 +156,27 @@ async fn handle(
         return Err(Silence);
     }
 
-    let query = request.uri().query().map(|query| format!("?{query}")).unwrap_or_default();
+    let query = request
+        .uri()
+        .query()
+        .map(|query| format!("?{query}"))
+        .unwrap_or_default();
     let Ok(uri) = format!("{inner}{query}").parse::<Uri>() else {
-        return Ok(error_response(StatusCode::BAD_REQUEST, "Malformed request path".to_owned(), Vec::new()));
+        return Ok(error_response(
+            StatusCode::BAD_REQUEST,
+            "Malformed request path".to_owned(),
+            Vec::new(),
+        ));
     };
     *request.uri_mut() = uri;
     request.extensions_mut().insert(Connected {
         server,
         base: format!("http://{host}{prefix}"),
-        cookie_path: if prefix.is_empty() { "/".to_owned() } else { prefix },
+        cookie_path: if prefix.is_empty() {
+            "/".to_owned()
+        } else {
+            prefix
+        },
     });
     Ok(into_ok(api.oneshot(request).await))
 }

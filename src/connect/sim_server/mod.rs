@@ -153,7 +153,8 @@ fn load_or_create(config: &SimServeConfig) -> Result<(Simulator, bool), SimServe
                 path: path.display().to_string(),
                 reason,
             };
-            let text = std::fs::read_to_string(path).map_err(|error| state_error(error.to_string()))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|error| state_error(error.to_string()))?;
             let simulator: Simulator =
                 serde_json::from_str(&text).map_err(|error| state_error(error.to_string()))?;
             return Ok((simulator, true));
@@ -170,7 +171,10 @@ fn load_or_create(config: &SimServeConfig) -> Result<(Simulator, bool), SimServe
 
 /// Starts the simulator server on `listener` and returns at once; the server
 /// runs on the current tokio runtime until [`RunningSimServer::shutdown`].
-pub async fn start(listener: TcpListener, config: SimServeConfig) -> Result<RunningSimServer, SimServeError> {
+pub async fn start(
+    listener: TcpListener,
+    config: SimServeConfig,
+) -> Result<RunningSimServer, SimServeError> {
     let addr = listener.local_addr().map_err(|error| SimServeError::Bind {
         addr: "the given listener".to_owned(),
         reason: error.to_string(),
@@ -216,10 +220,12 @@ pub async fn serve(
 
 /// Binds `addr` (e.g. `127.0.0.1:0`).
 pub async fn bind(addr: &str) -> Result<TcpListener, SimServeError> {
-    TcpListener::bind(addr).await.map_err(|error| SimServeError::Bind {
-        addr: addr.to_owned(),
-        reason: error.to_string(),
-    })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|error| SimServeError::Bind {
+            addr: addr.to_owned(),
+            reason: error.to_string(),
+        })
 }
 
 /// Real time that passes between two advances of the simulator's clock.

@@ -29,7 +29,9 @@ pub struct Shared {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A handler that panicked cannot leave the simulator half-changed (every
     // change is one call), so a poisoned lock is still safe to use.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Shared {
@@ -43,7 +45,11 @@ impl Shared {
         Shared {
             simulator: Mutex::new(simulator),
             key,
-            speed: if speed.is_finite() && speed > 0.0 { speed } else { 1.0 },
+            speed: if speed.is_finite() && speed > 0.0 {
+                speed
+            } else {
+                1.0
+            },
             state_file,
             sessions: Mutex::new(HashMap::new()),
             faults: Mutex::new(Vec::new()),
@@ -120,7 +126,9 @@ impl Shared {
 
     /// Whether `token` is a live session on `server`.
     pub(super) fn session_valid(&self, token: &str, server: &str) -> bool {
-        lock(&self.sessions).get(token).is_some_and(|owner| owner == server)
+        lock(&self.sessions)
+            .get(token)
+            .is_some_and(|owner| owner == server)
     }
 
     /// Ends one session.
@@ -187,8 +195,11 @@ impl Shared {
         let mut temporary = path.clone().into_os_string();
         temporary.push(".tmp");
         let temporary = PathBuf::from(temporary);
-        let result = std::fs::write(&temporary, json).and_then(|()| std::fs::rename(&temporary, path));
-        *lock(&self.last_save_error) = result.err().map(|error| format!("{}: {error}", path.display()));
+        let result =
+            std::fs::write(&temporary, json).and_then(|()| std::fs::rename(&temporary, path));
+        *lock(&self.last_save_error) = result
+            .err()
+            .map(|error| format!("{}: {error}", path.display()));
     }
 }
 
