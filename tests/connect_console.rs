@@ -238,7 +238,7 @@ async fn manual_operations_ask_the_operator() {
         .expect_err("not done");
     assert_eq!(code(&error), "runbook::connector::manual");
 
-    let asked = operator.asked.lock().expect("lock");
+    let asked = operator.asked.lock().expect("lock").clone();
     assert_eq!(asked.len(), 3);
     assert!(
         asked[1].instructions.contains("mgt-1.example.net")
@@ -273,8 +273,8 @@ async fn an_inventory_target_uses_the_api_and_the_console_commands() {
     let folder = tempfile::tempdir().expect("tempdir");
     let key_file = folder.path().join("smc.key");
     std::fs::write(&key_file, "inventory-key-1\n").expect("key file");
-    let mut text = format!(
-        "[api]\napi_key_file = \"smc.key\"\nrequest_timeout = \"2s\"\npoll_interval = \"1ms\"\n\n"
+    let mut text = String::from(
+        "[api]\napi_key_file = \"smc.key\"\nrequest_timeout = \"2s\"\npoll_interval = \"1ms\"\n\n",
     );
     for name in ["mgt-1", "mgt-2", "mgt-3"] {
         text.push_str(&format!("[[servers]]\nname = \"{name}\"\nhost = \"{name}.lab\"\napi = \"{url}/servers/{name}\"\n\n"));

@@ -17,6 +17,8 @@ struct Served {
     url: String,
 }
 
+// The child is handed to `Served`, whose `stop` waits for it.
+#[allow(clippy::zombie_processes)]
 fn start(key: Option<&str>, args: &[&str]) -> Served {
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("runbook"));
     command
@@ -33,8 +35,12 @@ fn start(key: Option<&str>, args: &[&str]) -> Served {
     let mut printed = String::new();
     loop {
         let mut line = String::new();
-        let read = stdout.read_line(&mut line).expect("read stdout");
-        assert!(read > 0, "sim serve ended before listening: {printed}");
+        let read = stdout.read_line(&mut line).unwrap_or(0);
+        if read == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("sim serve ended before listening: {printed}");
+        }
         printed.push_str(&line);
         if let Some(url) = line.trim().strip_prefix("listening on ") {
             let url = url.to_owned();

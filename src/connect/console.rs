@@ -210,14 +210,13 @@ fn substitute(
                 match &after[..close] {
                     "host" => result.push_str(host),
                     "server" => result.push_str(server),
-                    "version" => {
-                        result
-                            .push_str(version.as_deref().ok_or_else(|| ConnectorError::Config {
+                    "version" => result.push_str(version.as_deref().ok_or_else(|| {
+                        ConnectorError::Config {
                             message: format!(
                                 "`{{version}}` is only known for an upgrade, not for `{operation}`"
                             ),
-                        })?)
-                    }
+                        }
+                    })?),
                     other => {
                         return Err(ConnectorError::Config {
                             message: format!("unknown placeholder `{{{other}}}` in `{argument}`"),

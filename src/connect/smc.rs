@@ -881,9 +881,12 @@ fn state_of(text: Option<&Value>) -> ReplicationState {
 
 // ---- operations --------------------------------------------------------------
 
-/// The HA action (`ha/ACTION` link) and query of an API operation, and
-/// whether it is issued on the Active.
-fn ha_action(operation: &Operation) -> Option<(&'static str, Vec<(&'static str, String)>, bool)> {
+/// An API action: the `ha/ACTION` link, its query, and whether it is issued
+/// on the Active.
+type HaAction = (&'static str, Vec<(&'static str, String)>, bool);
+
+/// The HA action of an API operation.
+fn ha_action(operation: &Operation) -> Option<HaAction> {
     let server = operation.server().to_owned();
     Some(match operation {
         Operation::Exclude { .. } => ("exclude", vec![("server_name", server)], true),
