@@ -21,7 +21,7 @@ pub use model::{
     Lineage, Phase, Progress, Server, Started, INIT_PHASES, MUST_USE_ACTIVE, UPGRADE_PHASES,
     WIZARD_DEMOTES_AFTER, WIZARD_PHASES, WIZARD_PROMOTES_AFTER,
 };
-pub use simulator::{FiredFault, JobState, Simulator};
+pub use simulator::{FiredFault, JobState, Simulator, FINISHED_JOBS_KEPT};
 pub use types::{
     Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot, Snapshot, Version,
 };
