@@ -1114,11 +1114,10 @@ impl Cluster {
         let mut progress = Vec::new();
         if let Some(next) = job.phases().get(job.phase) {
             job.remaining = next.duration;
-            let (id, entered) = (job.id, job.phase);
+            let entered = job.phase;
             if let Some(point) = self.phase_entered(position, entered) {
                 progress.push(Progress::Reached(point));
             }
-            let _ = id;
         } else {
             let job = self.jobs.remove(position);
             let result = self.complete(&job);
