@@ -645,6 +645,13 @@ fn activation_wizard_switches_the_active_through_its_phases() {
         if phases.last() != Some(&phase) {
             phases.push(phase.clone());
         }
+        if phase == "standby replication" {
+            let snapshot = simulator.snapshot();
+            assert!(
+                snapshot.standbys().all(|standby| !standby.running),
+                "every Standby restarts during the last phase"
+            );
+        }
         if phase == "server activation" {
             assert!(
                 simulator.cluster().running_actives().is_empty(),

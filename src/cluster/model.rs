@@ -164,6 +164,9 @@ pub const WIZARD_PHASES: [Phase; 7] = [
 pub const WIZARD_DEMOTES_AFTER: usize = 3;
 /// Index in [`WIZARD_PHASES`] of "server activation": at its end the target is Active.
 pub const WIZARD_PROMOTES_AFTER: usize = 4;
+/// Index in [`WIZARD_PHASES`] of "standby replication": every Standby restarts
+/// (down during the phase, up at its end).
+pub const WIZARD_RESTARTS_STANDBYS: usize = 6;
 
 /// What a background operation does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -195,6 +198,9 @@ pub enum JobKind {
         server: String,
         /// The Active when the wizard started.
         previous_active: String,
+        /// The Standbys restarting during the last phase.
+        #[serde(default)]
+        restarting: Vec<String>,
     },
 }
 
@@ -663,6 +669,7 @@ impl Cluster {
         match self.jobs.iter().find(|job| {
             job.server() == name
                 || matches!(&job.kind, JobKind::InitStandby { active, .. } if active == name)
+                || matches!(&job.kind, JobKind::Activate { restarting, .. } if restarting.contains(name))
         }) {
             Some(job) => Err(SimError::refused(format!(
                 "Management Server {name} is busy: {} is in progress ({}).",
@@ -854,6 +861,7 @@ impl Cluster {
             JobKind::Activate {
                 server: name,
                 previous_active,
+                restarting: Vec::new(),
             },
         ))
     }
@@ -1137,7 +1145,13 @@ impl Cluster {
             JobKind::Activate {
                 server,
                 previous_active,
+                restarting,
             } => {
+                for name in &restarting {
+                    if let Ok(index) = self.index(name) {
+                        self.servers[index].running = true;
+                    }
+                }
                 if phase == WIZARD_DEMOTES_AFTER {
                     if let Ok(index) = self.index(&previous_active) {
                         self.servers[index].mode = Mode::Standby;
@@ -1185,7 +1199,33 @@ impl Cluster {
                 }
                 None
             }
-            JobKind::Activate { .. } => Some(FaultPoint::ActivationPhase { job: id, phase }),
+            JobKind::Activate { server, .. } => {
+                if phase == WIZARD_RESTARTS_STANDBYS {
+                    let restarting: Vec<String> = self
+                        .servers
+                        .iter()
+                        .filter(|standby| {
+                            standby.running
+                                && standby.mode == Mode::Standby
+                                && standby.name != server
+                        })
+                        .map(|standby| standby.name.clone())
+                        .collect();
+                    for standby in &mut self.servers {
+                        if restarting.contains(&standby.name) {
+                            standby.running = false;
+                        }
+                    }
+                    if let JobKind::Activate {
+                        restarting: recorded,
+                        ..
+                    } = &mut self.jobs[position].kind
+                    {
+                        *recorded = restarting;
+                    }
+                }
+                Some(FaultPoint::ActivationPhase { job: id, phase })
+            }
         }
     }
 
