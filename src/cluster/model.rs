@@ -1089,6 +1089,17 @@ impl Cluster {
         self.jobs.iter().map(|job| job.remaining).min()
     }
 
+    /// Advances to the next phase boundary of any background operation and
+    /// returns the time that passed and what happened there (`None` when no
+    /// job runs). The verifier's primitive: at each returned
+    /// [`Progress::Reached`] it can clone the cluster and
+    /// [`inject`](Self::inject) each of the
+    /// [`possible_fault_events`](super::possible_fault_events).
+    pub fn step(&mut self) -> Option<(Duration, Vec<Progress>)> {
+        let by = self.time_to_next_boundary()?;
+        Some((by, self.elapse(by)))
+    }
+
     /// Lets `by` pass for every background operation, applying the effects of
     /// each phase boundary crossed. Pass at most
     /// [`time_to_next_boundary`](Self::time_to_next_boundary) to inject faults
