@@ -395,6 +395,14 @@ impl SmcConnector {
         })
     }
 
+    /// Seeds the snapshot reported when no server answers at all (e.g. a
+    /// resumed run whose journal ends while every server was stopped).
+    pub fn with_last_snapshot(self, snapshot: Snapshot) -> Self {
+        *lock(&self.last_active) = snapshot.actives().next().map(|active| active.name.clone());
+        *lock(&self.last_snapshot) = Some(snapshot);
+        self
+    }
+
     /// Uses `console` for console operations.
     pub fn with_console(mut self, console: Arc<dyn ConsoleOperations>) -> Self {
         self.console = Some(console);
