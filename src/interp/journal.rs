@@ -336,7 +336,7 @@ pub fn parse_journal(path: &Path, text: &str) -> Result<JournalContents, Runtime
         }
         let is_last = index + 1 == lines.len();
         match serde_json::from_str::<Record>(line) {
-            Ok(record) if !(is_last && !ends_complete) => records.push(record),
+            Ok(record) if !is_last || ends_complete => records.push(record),
             // A last line without its newline was cut mid-write, even if it parses.
             Ok(_) => torn_tail = true,
             Err(_) if is_last => torn_tail = true,
