@@ -87,6 +87,10 @@ pub struct RunHeader {
     /// The target's clock (seconds) when the run started.
     #[serde(default)]
     pub clock_seconds: f64,
+    /// Every step of the program with the hash of its source text, in source
+    /// order: what a resume checks when the runbook changed since.
+    #[serde(default)]
+    pub steps: Vec<SourceHash>,
 }
 
 /// A step instance: its id and how many times that id has started before (1-based).
@@ -148,9 +152,12 @@ pub enum Record {
     PromptAnswered {
         /// When.
         ts: String,
+        /// The step the prompt was asked in (none outside steps).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        step: Option<StepKey>,
         /// The prompt id.
         id: String,
-        /// 1 for the first time this prompt was asked in the run, ...
+        /// 1 for the first time this prompt was asked in that step (or outside steps), ...
         occurrence: u32,
         /// The answer.
         answer: Answer,
@@ -376,6 +383,7 @@ mod tests {
                 what_if: None,
                 initial: Snapshot::default(),
                 clock_seconds: 0.0,
+                steps: Vec::new(),
             }),
         }
     }
