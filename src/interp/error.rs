@@ -134,7 +134,9 @@ pub enum RuntimeError {
         help: String,
     },
     /// A time window (`within D after STEP`) was exceeded; reported as a warning.
-    #[error("step `{step}` started {elapsed} after `{after}` ended, later than its window of {window}")]
+    #[error(
+        "step `{step}` started {elapsed} after `{after}` ended, later than its window of {window}"
+    )]
     #[diagnostic(
         code(runbook::run::window_exceeded),
         severity(Warning),
@@ -170,7 +172,10 @@ pub enum RuntimeError {
     },
     /// `--what-if NAME` names no What-if of the runbook.
     #[error("the runbook has no What-if `{name}`")]
-    #[diagnostic(code(runbook::run::unknown_what_if), help("its What-ifs are: {available}"))]
+    #[diagnostic(
+        code(runbook::run::unknown_what_if),
+        help("its What-ifs are: {available}")
+    )]
     UnknownWhatIf {
         /// The name given.
         name: String,

@@ -117,8 +117,13 @@ pub trait EvalContext {
     /// The cluster when the run started.
     fn initial(&self) -> &Snapshot;
     /// Asks the operator to pick one of `servers` (`select ID "TEXT" from LIST`).
-    fn select(&mut self, id: &ast::Ident, text: &ast::StringLit, servers: Vec<String>, span: Span)
-        -> Result<String, Self::Error>;
+    fn select(
+        &mut self,
+        id: &ast::Ident,
+        text: &ast::StringLit,
+        servers: Vec<String>,
+        span: Span,
+    ) -> Result<String, Self::Error>;
 }
 
 /// Evaluates `expr` in `context`.
@@ -162,7 +167,11 @@ pub fn eval<C: EvalContext>(expr: &ast::Expr, context: &mut C) -> Result<Value, 
             let value = eval(target, context)?;
             let Value::Server(name) = value else {
                 return Err(EvalError::new(
-                    format!("`.{}` is read on a server, not on a {}", field.name, value.type_name()),
+                    format!(
+                        "`.{}` is read on a server, not on a {}",
+                        field.name,
+                        value.type_name()
+                    ),
                     span,
                 )
                 .into());
@@ -257,7 +266,10 @@ fn server_field<C: EvalContext>(
 ) -> Result<Value, EvalError> {
     let snapshot = context.snapshot();
     let Some(server) = snapshot.server(name) else {
-        return Err(EvalError::new(format!("the target has no server `{name}`"), span));
+        return Err(EvalError::new(
+            format!("the target has no server `{name}`"),
+            span,
+        ));
     };
     Ok(match field {
         "running" => Value::Bool(server.running),
@@ -285,7 +297,9 @@ fn call_function<C: EvalContext>(
 ) -> Result<Value, C::Error> {
     let snapshot = context.snapshot();
     let names = |servers: &mut dyn Iterator<Item = &crate::cluster::ServerSnapshot>| {
-        servers.map(|server| server.name.clone()).collect::<Vec<_>>()
+        servers
+            .map(|server| server.name.clone())
+            .collect::<Vec<_>>()
     };
     Ok(match (function.name.as_str(), args) {
         ("active", []) => {
@@ -297,7 +311,10 @@ fn call_function<C: EvalContext>(
                         message: "`active()` needs exactly one Active server, and there is none"
                             .into(),
                         span,
-                        help: Some("start or activate a server first; `runbook plan` shows the cluster".into()),
+                        help: Some(
+                            "start or activate a server first; `runbook plan` shows the cluster"
+                                .into(),
+                        ),
                     }
                     .into())
                 }
@@ -369,7 +386,11 @@ fn binary<C: EvalContext>(
         BinaryOp::Eq | BinaryOp::Ne => {
             let equal = values_equal(&left, &right).ok_or_else(|| {
                 EvalError::new(
-                    format!("cannot compare a {} with a {}", left.type_name(), right.type_name()),
+                    format!(
+                        "cannot compare a {} with a {}",
+                        left.type_name(),
+                        right.type_name()
+                    ),
                     span,
                 )
             })?;
@@ -382,7 +403,11 @@ fn binary<C: EvalContext>(
                 (Value::Duration(a), Value::Duration(b)) => a.cmp(b),
                 _ => {
                     return Err(EvalError::new(
-                        format!("cannot order a {} and a {}", left.type_name(), right.type_name()),
+                        format!(
+                            "cannot order a {} and a {}",
+                            left.type_name(),
+                            right.type_name()
+                        ),
                         span,
                     )
                     .into())
@@ -411,7 +436,11 @@ fn binary<C: EvalContext>(
         BinaryOp::Without => {
             let list = expect_servers(left, lhs.span)?;
             let removed = expect_servers(right, rhs.span)?;
-            Value::Servers(list.into_iter().filter(|name| !removed.contains(name)).collect())
+            Value::Servers(
+                list.into_iter()
+                    .filter(|name| !removed.contains(name))
+                    .collect(),
+            )
         }
         BinaryOp::And | BinaryOp::Or => Value::Bool(false),
     })

@@ -244,7 +244,11 @@ impl Journal {
     /// `runs/<runbook>-<timestamp>-<id>.jsonl` under `dir`.
     pub fn default_path(dir: &Path, runbook: &str, run_id: &str) -> PathBuf {
         let stamp = now_rfc3339().replace([':', '-'], "");
-        let stamp = stamp.split('.').next().unwrap_or(&stamp).trim_end_matches('Z');
+        let stamp = stamp
+            .split('.')
+            .next()
+            .unwrap_or(&stamp)
+            .trim_end_matches('Z');
         let short_id: String = run_id.chars().take(8).collect();
         dir.join("runs")
             .join(format!("{runbook}-{stamp}Z-{short_id}.jsonl"))
@@ -252,7 +256,10 @@ impl Journal {
 
     /// Creates a new journal (and its folder); refuses to overwrite a file.
     pub fn create(path: &Path) -> Result<Self, RuntimeError> {
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent).map_err(|error| RuntimeError::journal(path, error))?;
         }
         let file = OpenOptions::new()
@@ -269,7 +276,10 @@ impl Journal {
     /// Opens an existing journal for appending, cutting off a torn last line first.
     pub fn open_append(path: &Path) -> Result<Self, RuntimeError> {
         let bytes = std::fs::read(path).map_err(|error| RuntimeError::journal(path, error))?;
-        let complete = bytes.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
+        let complete = bytes
+            .iter()
+            .rposition(|&byte| byte == b'\n')
+            .map_or(0, |at| at + 1);
         let file = OpenOptions::new()
             .write(true)
             .open(path)

@@ -14,7 +14,9 @@ use std::time::Duration;
 use miette::SourceSpan;
 
 use super::error::RuntimeError;
-use super::eval::{self, expect_bool, expect_servers, format_duration, EvalContext, EvalError, Value};
+use super::eval::{
+    self, expect_bool, expect_servers, format_duration, EvalContext, EvalError, Value,
+};
 use super::events::{Event, EventKind, EventSink, RunOutcome, StepOutcome};
 use super::journal::{
     read_journal, Journal, JournalContents, JournalOutcome, Record, RunHeader, SourceHash, StepKey,
@@ -22,9 +24,11 @@ use super::journal::{
 };
 use super::observe::{self, cluster_table, OperationRecord};
 use super::program::Program;
-use super::prompt::{Answer, AnswerSource, ChoiceOption, PromptError, PromptKind, PromptRequest, Prompter};
+use super::prompt::{
+    Answer, AnswerSource, ChoiceOption, PromptError, PromptKind, PromptRequest, Prompter,
+};
 use crate::cluster::{Operation, OperationOutput, Snapshot};
-use crate::connect::Connector;
+use crate::connect::{Connector, ConnectorError};
 use crate::syntax::ast::{self, ExprKind, Stmt, StmtKind, TriggerKind};
 use crate::syntax::Span;
 
@@ -134,7 +138,9 @@ pub async fn run(
     machine.initial = Arc::new(initial.clone());
     let journal_path = match &settings.journal {
         JournalChoice::Disabled => None,
-        JournalChoice::Default(dir) => Some(Journal::default_path(dir, program.name(), &machine.run_id)),
+        JournalChoice::Default(dir) => {
+            Some(Journal::default_path(dir, program.name(), &machine.run_id))
+        }
         JournalChoice::File(path) => Some(path.clone()),
     };
     if let Some(path) = journal_path {
@@ -194,10 +200,18 @@ pub async fn resume(
         }
     };
     let Some(header) = contents.header().cloned() else {
-        let mut machine = Machine::new(program, connector, sink, prompter, &settings, String::new());
+        let mut machine =
+            Machine::new(program, connector, sink, prompter, &settings, String::new());
         return machine.unreachable(RuntimeError::journal(journal_path, "no run header"));
     };
-    let mut machine = Machine::new(program, connector, sink, prompter, &settings, header.run_id.clone());
+    let mut machine = Machine::new(
+        program,
+        connector,
+        sink,
+        prompter,
+        &settings,
+        header.run_id.clone(),
+    );
     machine.initial = Arc::new(header.initial.clone());
     if let Err(error) = check_resumable(journal_path, &contents, &header, program) {
         return machine.unreachable(error);
@@ -236,9 +250,10 @@ pub fn step_fingerprints(program: &Program) -> Vec<SourceHash> {
         .files
         .iter()
         .flat_map(|file| {
-            file.ast.steps().into_iter().map(move |step| {
-                SourceHash::of(step.id.name.clone(), step.span.text(&file.text))
-            })
+            file.ast
+                .steps()
+                .into_iter()
+                .map(move |step| SourceHash::of(step.id.name.clone(), step.span.text(&file.text)))
         })
         .collect()
 }
@@ -290,13 +305,19 @@ fn check_resumable(
     for key in &replay.order {
         let Some(at) = position(&key.id) else {
             return Err(refuse(
-                format!("step `{}`, already run, is no longer in the runbook", key.id),
+                format!(
+                    "step `{}`, already run, is no longer in the runbook",
+                    key.id
+                ),
                 "restore the runbook as it was when the run started, or start a new run",
             ));
         };
         if last_position.is_some_and(|last| at < last) {
             return Err(refuse(
-                format!("the steps already run are no longer in the same order (`{}` moved)", key.id),
+                format!(
+                    "the steps already run are no longer in the same order (`{}` moved)",
+                    key.id
+                ),
                 "restore the runbook as it was when the run started, or start a new run",
             ));
         }
@@ -310,7 +331,10 @@ fn check_resumable(
         let new = new_steps.iter().find(|step| step.file == key.id);
         if old.map(|step| &step.sha256) != new.map(|step| &step.sha256) {
             return Err(refuse(
-                format!("step `{}` was interrupted half-way and has changed since", key.id),
+                format!(
+                    "step `{}` was interrupted half-way and has changed since",
+                    key.id
+                ),
                 "restore that step as it was, or check the cluster by hand and start a new run",
             ));
         }
@@ -370,19 +394,17 @@ impl Replay {
                     };
                     replay.steps.insert(step.clone(), status);
                 }
+                // A declined confirmation is asked again: the operator may now agree.
                 Record::PromptAnswered {
                     step,
                     id,
                     occurrence,
                     answer,
                     ..
-                } => {
-                    // A declined confirmation is asked again: the operator may now agree.
-                    if *answer != Answer::Bool(false) {
-                        replay
-                            .prompts
-                            .insert((step.clone(), id.clone(), *occurrence), answer.clone());
-                    }
+                } if *answer != Answer::Bool(false) => {
+                    replay
+                        .prompts
+                        .insert((step.clone(), id.clone(), *occurrence), answer.clone());
                 }
                 Record::Decision { what, value, .. } => {
                     if let Ok(value) = serde_json::from_value::<Value>(value.clone()) {
@@ -432,7 +454,12 @@ struct Failure {
 }
 
 impl Abort {
-    fn failure(reason: impl Into<String>, label: impl Into<String>, file: usize, span: Span) -> Self {
+    fn failure(
+        reason: impl Into<String>,
+        label: impl Into<String>,
+        file: usize,
+        span: Span,
+    ) -> Self {
         Abort::Failure(Box::new(Failure {
             reason: reason.into(),
             label: label.into(),
@@ -471,7 +498,10 @@ impl Frame {
     }
 
     fn lookup(&self, name: &str) -> Option<Value> {
-        self.scopes.iter().rev().find_map(|scope| scope.get(name).cloned())
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|scope| scope.get(name).cloned())
     }
 
     fn bind(&mut self, name: String, value: Value) {
@@ -623,7 +653,10 @@ impl<'p> Machine<'p> {
                 error: None,
                 warnings: std::mem::take(&mut self.warnings),
                 cluster: self.connector.snapshot().await.unwrap_or_default(),
-                journal: self.journal.as_ref().map(|journal| journal.path().to_path_buf()),
+                journal: self
+                    .journal
+                    .as_ref()
+                    .map(|journal| journal.path().to_path_buf()),
                 resume_command: self.resume_command(),
                 unreachable_before_start: false,
                 crashed: true,
@@ -681,7 +714,9 @@ impl<'p> Machine<'p> {
                     message: String::from("`retry` outside a What-if handler"),
                     source_code: source.source_text(),
                     span: span.into(),
-                    help: Some(String::from("`retry` runs the interrupted step again; it belongs in a What-if body")),
+                    help: Some(String::from(
+                        "`retry` runs the interrupted step again; it belongs in a What-if body",
+                    )),
                 };
                 (RunOutcome::Failed, error.to_string(), Some(error), false)
             }
@@ -710,7 +745,10 @@ impl<'p> Machine<'p> {
             error,
             warnings: std::mem::take(&mut self.warnings),
             cluster,
-            journal: self.journal.as_ref().map(|journal| journal.path().to_path_buf()),
+            journal: self
+                .journal
+                .as_ref()
+                .map(|journal| journal.path().to_path_buf()),
             resume_command: resume,
             unreachable_before_start: false,
             crashed: false,
@@ -742,7 +780,9 @@ impl<'p> Machine<'p> {
             ));
         }
         match resume {
-            Some(command) => help.push_str(&format!("fix the cause, then continue with `{command}`\n")),
+            Some(command) => {
+                help.push_str(&format!("fix the cause, then continue with `{command}`\n"))
+            }
             None => help.push_str("fix the cause, then run the runbook again\n"),
         }
         help.push_str(&format!("cluster at that moment:\n{table}"));
@@ -793,7 +833,11 @@ impl<'p> Machine<'p> {
         match what_if {
             None => self.exec_stmts(&file.body, &mut frame).await,
             Some(name) => {
-                let Some(index) = file.what_ifs.iter().position(|handler| handler.id.name == name) else {
+                let Some(index) = file
+                    .what_ifs
+                    .iter()
+                    .position(|handler| handler.id.name == name)
+                else {
                     return Err(Abort::Fatal(RuntimeError::UnknownWhatIf {
                         name: name.to_string(),
                         available: file
@@ -815,7 +859,12 @@ impl<'p> Machine<'p> {
         }
     }
 
-    async fn run_what_if_directly(&mut self, file: usize, index: usize, frame: Frame) -> Result<(), Abort> {
+    async fn run_what_if_directly(
+        &mut self,
+        file: usize,
+        index: usize,
+        frame: Frame,
+    ) -> Result<(), Abort> {
         let handler = &self.program.file(file).ast.what_ifs[index];
         let key = self.next_step_key(&handler.id.name);
         if self.replay.steps.get(&key) == Some(&StepStatus::Completed) {
@@ -856,7 +905,8 @@ impl<'p> Machine<'p> {
             Err(Abort::Retry(..)) => Ok(()),
             other => other,
         };
-        self.end_step(&key, &result.as_ref().map(|_| ()).map_err(abort_ref)).await?;
+        self.end_step(&key, &result.as_ref().map(|_| ()).map_err(abort_ref))
+            .await?;
         self.current_step = None;
         result
     }
@@ -1030,28 +1080,47 @@ impl<'p> Machine<'p> {
                     let holds = self
                         .decide(&format!("check at {}", stmt.span.start), condition, frame)
                         .await?;
-                    let holds = expect_bool(holds, condition.span).map_err(|error| Abort::from_eval(error, file))?;
+                    let holds = expect_bool(holds, condition.span)
+                        .map_err(|error| Abort::from_eval(error, file))?;
                     if holds {
                         Ok(())
                     } else {
-                        Err(Abort::failure(message.value.clone(), "this check did not hold", file, stmt.span))
+                        Err(Abort::failure(
+                            message.value.clone(),
+                            "this check did not hold",
+                            file,
+                            stmt.span,
+                        ))
                     }
                 }
                 StmtKind::Wait {
                     condition,
                     timeout,
                     every,
-                } => self.exec_wait(stmt.span, condition, timeout.as_ref(), every.as_ref(), frame).await,
+                } => {
+                    self.exec_wait(
+                        stmt.span,
+                        condition,
+                        timeout.as_ref(),
+                        every.as_ref(),
+                        frame,
+                    )
+                    .await
+                }
                 StmtKind::If(if_stmt) => {
                     let mut taken = None;
-                    if self.current_step.is_none() && self.replay.cursor < self.replay.decisions.len() {
+                    if self.current_step.is_none()
+                        && self.replay.cursor < self.replay.decisions.len()
+                    {
                         if let Value::Number(index) = self.replayed("if", file, stmt.span)? {
                             taken = Some(index as usize);
                         }
                     } else {
                         for (index, branch) in if_stmt.branches.iter().enumerate() {
                             let value = self.eval(&branch.condition, frame).await?;
-                            if expect_bool(value, branch.condition.span).map_err(|error| Abort::from_eval(error, file))? {
+                            if expect_bool(value, branch.condition.span)
+                                .map_err(|error| Abort::from_eval(error, file))?
+                            {
                                 taken = Some(index);
                                 break;
                             }
@@ -1070,9 +1139,12 @@ impl<'p> Machine<'p> {
                 }
                 StmtKind::For { var, list, body } => {
                     let servers = self.decide("for", list, frame).await?;
-                    let servers = expect_servers(servers, list.span).map_err(|error| Abort::from_eval(error, file))?;
+                    let servers = expect_servers(servers, list.span)
+                        .map_err(|error| Abort::from_eval(error, file))?;
                     for server in servers {
-                        frame.scopes.push(HashMap::from([(var.name.clone(), Value::Server(server))]));
+                        frame
+                            .scopes
+                            .push(HashMap::from([(var.name.clone(), Value::Server(server))]));
                         let result = self.exec_block(body, frame).await;
                         frame.scopes.pop();
                         result?;
@@ -1081,7 +1153,9 @@ impl<'p> Machine<'p> {
                 }
                 StmtKind::Call(call) => self.exec_call(call, frame).await,
                 StmtKind::Stop { message } => Err(Abort::Stop(message.value.clone())),
-                StmtKind::Fail { message } => Err(Abort::Fail(message.value.clone(), file, stmt.span)),
+                StmtKind::Fail { message } => {
+                    Err(Abort::Fail(message.value.clone(), file, stmt.span))
+                }
                 StmtKind::Retry => Err(Abort::Retry(file, stmt.span)),
             }
         })
@@ -1109,12 +1183,19 @@ impl<'p> Machine<'p> {
             }
             match &param.default {
                 Some(default) => {
-                    let value = self.eval_with(default, &Frame::new(callee, HashMap::new()), Arc::clone(&self.initial))?;
+                    let value = self.eval_with(
+                        default,
+                        &Frame::new(callee, HashMap::new()),
+                        Arc::clone(&self.initial),
+                    )?;
                     params.insert(param.name.name.clone(), value);
                 }
                 None => {
                     return Err(Abort::failure(
-                        format!("`{}` needs the argument `{}`", call.target.name, param.name.name),
+                        format!(
+                            "`{}` needs the argument `{}`",
+                            call.target.name, param.name.name
+                        ),
                         "missing argument",
                         file,
                         call.span,
@@ -1135,7 +1216,10 @@ impl<'p> Machine<'p> {
         frame: &mut Frame,
     ) -> Result<(), Abort> {
         let file = frame.file;
-        let duration = |machine: &mut Self, expr: Option<&'p ast::Expr>, frame: &Frame| -> Result<Option<Duration>, Abort> {
+        let duration = |machine: &mut Self,
+                        expr: Option<&'p ast::Expr>,
+                        frame: &Frame|
+         -> Result<Option<Duration>, Abort> {
             let Some(expr) = expr else { return Ok(None) };
             let snapshot = Arc::clone(&machine.initial);
             match machine.eval_with(expr, frame, snapshot)? {
@@ -1152,7 +1236,10 @@ impl<'p> Machine<'p> {
         let interval = duration(self, every, frame)?
             .unwrap_or(DEFAULT_WAIT_INTERVAL)
             .max(Duration::from_millis(100));
-        let text = condition.span.text(&self.program.file(file).text).to_string();
+        let text = condition
+            .span
+            .text(&self.program.file(file).text)
+            .to_string();
         self.emit(EventKind::WaitStarted {
             condition: text.clone(),
             timeout_seconds: limit.map(|limit| limit.as_secs()),
@@ -1210,7 +1297,9 @@ impl<'p> Machine<'p> {
             return self.exec_block(&step.body, frame).await;
         }
         if self.interrupt.load(Ordering::SeqCst)
-            || self.stop_after_steps.is_some_and(|limit| self.steps_finished >= limit)
+            || self
+                .stop_after_steps
+                .is_some_and(|limit| self.steps_finished >= limit)
         {
             return Err(Abort::Interrupted);
         }
@@ -1263,7 +1352,12 @@ impl<'p> Machine<'p> {
         result
     }
 
-    async fn run_step_body(&mut self, step: &'p ast::Step, frame: &mut Frame, started: &EventKind) -> Result<(), Abort> {
+    async fn run_step_body(
+        &mut self,
+        step: &'p ast::Step,
+        frame: &mut Frame,
+        started: &EventKind,
+    ) -> Result<(), Abort> {
         let file = frame.file;
         let key = self
             .current_step
@@ -1283,24 +1377,35 @@ impl<'p> Machine<'p> {
         loop {
             let result = self.exec_block(&step.body, frame).await;
             let handler = match &result {
-                Err(Abort::Failure(failure)) => self
-                    .failed_handler(file, &step.id.name)
-                    .map(|(handler_file, index)| (handler_file, index, format!("step `{}` failed: {}", step.id.name, failure.reason))),
-                Err(Abort::WhatIf(handler_file, index, reason)) => Some((*handler_file, *index, reason.clone())),
+                Err(Abort::Failure(failure)) => {
+                    self.failed_handler(file, &step.id.name)
+                        .map(|(handler_file, index)| {
+                            (
+                                handler_file,
+                                index,
+                                format!("step `{}` failed: {}", step.id.name, failure.reason),
+                            )
+                        })
+                }
+                Err(Abort::WhatIf(handler_file, index, reason)) => {
+                    Some((*handler_file, *index, reason.clone()))
+                }
                 _ => None,
             };
             let Some((handler_file, index, reason)) = handler else {
                 if matches!(result, Err(Abort::Failure(_))) {
                     self.last_step_failed = Some(step.id.name.clone());
                 }
-                self.end_step(&key, &result.as_ref().map(|_| ()).map_err(abort_ref)).await?;
+                self.end_step(&key, &result.as_ref().map(|_| ()).map_err(abort_ref))
+                    .await?;
                 return result;
             };
             let interrupted = Err(Aborted::Interrupted(reason.clone()));
             self.end_step(&key, &interrupted).await?;
             match self.run_handler(handler_file, index, &reason, &key).await? {
                 WhatIfResolution::Continue => {
-                    self.step_ends.insert(step.id.name.clone(), self.connector.elapsed());
+                    self.step_ends
+                        .insert(step.id.name.clone(), self.connector.elapsed());
                     return Ok(());
                 }
                 WhatIfResolution::Retry => {
@@ -1308,7 +1413,10 @@ impl<'p> Machine<'p> {
                     if retries > MAX_RETRIES {
                         self.last_step_failed = Some(step.id.name.clone());
                         return Err(Abort::failure(
-                            format!("`retry` ran step `{}` {MAX_RETRIES} times; giving up", step.id.name),
+                            format!(
+                                "`retry` ran step `{}` {MAX_RETRIES} times; giving up",
+                                step.id.name
+                            ),
                             "this step",
                             file,
                             step.span,
@@ -1332,9 +1440,19 @@ impl<'p> Machine<'p> {
     async fn end_step(&mut self, key: &StepKey, result: &Result<(), Aborted>) -> Result<(), Abort> {
         let (outcome, journal_outcome, message) = match result {
             Ok(()) => (StepOutcome::Ok, JournalOutcome::Ok, None),
-            Err(Aborted::Stopped(message)) => (StepOutcome::Ok, JournalOutcome::Ok, Some(message.clone())),
-            Err(Aborted::Interrupted(message)) => (StepOutcome::Failed, JournalOutcome::Interrupted, Some(message.clone())),
-            Err(Aborted::Failed(message)) => (StepOutcome::Failed, JournalOutcome::Failed, Some(message.clone())),
+            Err(Aborted::Stopped(message)) => {
+                (StepOutcome::Ok, JournalOutcome::Ok, Some(message.clone()))
+            }
+            Err(Aborted::Interrupted(message)) => (
+                StepOutcome::Failed,
+                JournalOutcome::Interrupted,
+                Some(message.clone()),
+            ),
+            Err(Aborted::Failed(message)) => (
+                StepOutcome::Failed,
+                JournalOutcome::Failed,
+                Some(message.clone()),
+            ),
             Err(Aborted::Crashed) => return Err(Abort::Crash),
         };
         self.live = None;
@@ -1348,7 +1466,8 @@ impl<'p> Machine<'p> {
             clock_seconds: self.connector.elapsed().as_secs_f64(),
         })?;
         if outcome == StepOutcome::Ok {
-            self.step_ends.insert(key.id.clone(), self.connector.elapsed());
+            self.step_ends
+                .insert(key.id.clone(), self.connector.elapsed());
         }
         self.emit(EventKind::StepFinished {
             step: key.id.clone(),
@@ -1358,11 +1477,21 @@ impl<'p> Machine<'p> {
         Ok(())
     }
 
-    fn check_window(&mut self, step: &'p ast::Step, window: &'p ast::Window, frame: &Frame) -> Result<(), Abort> {
+    fn check_window(
+        &mut self,
+        step: &'p ast::Step,
+        window: &'p ast::Window,
+        frame: &Frame,
+    ) -> Result<(), Abort> {
         let file = frame.file;
         let snapshot = Arc::clone(&self.initial);
         let Value::Duration(limit) = self.eval_with(&window.duration, frame, snapshot)? else {
-            return Err(Abort::failure("a window is a duration", "not a duration", file, window.duration.span));
+            return Err(Abort::failure(
+                "a window is a duration",
+                "not a duration",
+                file,
+                window.duration.span,
+            ));
         };
         let Some(ended) = self.step_ends.get(&window.after.name).copied() else {
             return Ok(());
@@ -1386,12 +1515,20 @@ impl<'p> Machine<'p> {
         Ok(())
     }
 
-    async fn check_discarded_changes(&mut self, step: &'p ast::Step, server_expr: &'p ast::Expr, frame: &mut Frame) -> Result<(), Abort> {
+    async fn check_discarded_changes(
+        &mut self,
+        step: &'p ast::Step,
+        server_expr: &'p ast::Expr,
+        frame: &mut Frame,
+    ) -> Result<(), Abort> {
         let file = frame.file;
         let server = self.eval(server_expr, frame).await?;
         let Value::Server(server) = server else {
             return Err(Abort::failure(
-                format!("`discards changes on` names a server, not a {}", server.type_name()),
+                format!(
+                    "`discards changes on` names a server, not a {}",
+                    server.type_name()
+                ),
                 "not a server",
                 file,
                 server_expr.span,
@@ -1455,7 +1592,10 @@ impl<'p> Machine<'p> {
     }
 
     /// After an operation: the first condition handler that fires, if any.
-    async fn check_conditions(&mut self, last: &OperationRecord) -> Result<Option<(usize, usize, String)>, Abort> {
+    async fn check_conditions(
+        &mut self,
+        last: &OperationRecord,
+    ) -> Result<Option<(usize, usize, String)>, Abort> {
         if self.in_what_if {
             return Ok(None);
         }
@@ -1466,8 +1606,12 @@ impl<'p> Machine<'p> {
         let mut candidates = Vec::new();
         for file in self.handler_files(context.file) {
             for (index, handler) in self.program.file(file).ast.what_ifs.iter().enumerate() {
-                let watching = handler.during.is_empty() || handler.during.iter().any(|id| id.name == step_id);
-                let has_condition = handler.triggers.iter().any(|trigger| !matches!(trigger.kind, TriggerKind::Failed(_)));
+                let watching =
+                    handler.during.is_empty() || handler.during.iter().any(|id| id.name == step_id);
+                let has_condition = handler
+                    .triggers
+                    .iter()
+                    .any(|trigger| !matches!(trigger.kind, TriggerKind::Failed(_)));
                 if watching && has_condition && !context.fired.contains(&(file, index)) {
                     candidates.push((file, index));
                 }
@@ -1488,21 +1632,31 @@ impl<'p> Machine<'p> {
                     TriggerKind::TwoActives => observe::two_actives(&snapshot).then(|| {
                         format!(
                             "two servers are Active: {}",
-                            snapshot.actives().map(|server| server.name.as_str()).collect::<Vec<_>>().join(", ")
+                            snapshot
+                                .actives()
+                                .map(|server| server.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )
                     }),
                     TriggerKind::StandbyActivated => {
                         let activated = observe::standbys_activated(&self.initial, &snapshot);
                         (!activated.is_empty()).then(|| {
-                            format!("{} was Standby when the run started and is now Active", activated.join(", "))
+                            format!(
+                                "{} was Standby when the run started and is now Active",
+                                activated.join(", ")
+                            )
                         })
                     }
                     TriggerKind::UpgradeCancelled(expr) => {
                         let mut handler_frame = frame.clone();
                         handler_frame.file = if file == frame.file { frame.file } else { file };
                         match self.eval_with(expr, &handler_frame, Arc::clone(&snapshot)) {
-                            Ok(Value::Server(server)) => observe::upgrade_cancelled(&server, last, &snapshot)
-                                .then(|| format!("the upgrade of {server} was cancelled and reverted")),
+                            Ok(Value::Server(server)) => {
+                                observe::upgrade_cancelled(&server, last, &snapshot).then(|| {
+                                    format!("the upgrade of {server} was cancelled and reverted")
+                                })
+                            }
                             _ => None,
                         }
                     }
@@ -1520,7 +1674,13 @@ impl<'p> Machine<'p> {
         Ok(None)
     }
 
-    async fn run_handler(&mut self, file: usize, index: usize, reason: &str, key: &StepKey) -> Result<WhatIfResolution, Abort> {
+    async fn run_handler(
+        &mut self,
+        file: usize,
+        index: usize,
+        reason: &str,
+        key: &StepKey,
+    ) -> Result<WhatIfResolution, Abort> {
         let handler = &self.program.file(file).ast.what_ifs[index];
         if let Some(context) = &mut self.current_step {
             context.fired.insert((file, index));
@@ -1562,21 +1722,33 @@ impl<'p> Machine<'p> {
 
     // ----- operations -----
 
-    async fn exec_operation(&mut self, call: &'p ast::OperationCall, frame: &mut Frame) -> Result<(), Abort> {
+    async fn exec_operation(
+        &mut self,
+        call: &'p ast::OperationCall,
+        frame: &mut Frame,
+    ) -> Result<(), Abort> {
         let file = frame.file;
         let operation = self.build_operation(call, frame).await?;
-        let redo = self.current_step.as_ref().is_some_and(|context| context.redo);
+        let redo = self
+            .current_step
+            .as_ref()
+            .is_some_and(|context| context.redo);
         if redo && !operation.is_read_only() {
             let snapshot = self.observe_at(file, call.span).await?;
             if effect_visible(&operation, &snapshot) {
                 self.emit(EventKind::Note {
-                    message: format!("{operation}: already done before the interruption, not repeated"),
+                    message: format!(
+                        "{operation}: already done before the interruption, not repeated"
+                    ),
                 });
                 return Ok(());
             }
         }
         let before = self.observe_at(file, call.span).await?;
-        let step = self.current_step.as_ref().map(|context| context.key.clone());
+        let step = self
+            .current_step
+            .as_ref()
+            .map(|context| context.key.clone());
         self.journal_or_abort(Record::OperationStarted {
             ts: super::events::now_rfc3339(),
             step,
@@ -1590,11 +1762,17 @@ impl<'p> Machine<'p> {
         let result = self.connector.perform(&operation).await;
         self.live = None;
         self.operations_done += 1;
-        if self.crash_after_operations.is_some_and(|limit| self.operations_done >= limit) {
+        if self
+            .crash_after_operations
+            .is_some_and(|limit| self.operations_done >= limit)
+        {
             return Err(Abort::Crash);
         }
         let error = match &result {
-            Ok(OperationOutput::Diagnostic { ok: false, messages }) => Some(format!(
+            Ok(OperationOutput::Diagnostic {
+                ok: false,
+                messages,
+            }) => Some(format!(
                 "the HA diagnostic reported KO: {}",
                 messages
                     .iter()
@@ -1620,17 +1798,27 @@ impl<'p> Machine<'p> {
             operation,
             before: (*before).clone(),
             error: error.clone(),
+            cancelled: matches!(result, Err(ConnectorError::UpgradeCancelled { .. })),
         };
         if let Some((handler_file, index, reason)) = self.check_conditions(&record).await? {
             return Err(Abort::WhatIf(handler_file, index, reason));
         }
         match error {
-            Some(reason) => Err(Abort::failure(reason, "this operation failed", file, call.span)),
+            Some(reason) => Err(Abort::failure(
+                reason,
+                "this operation failed",
+                file,
+                call.span,
+            )),
             None => Ok(()),
         }
     }
 
-    async fn build_operation(&mut self, call: &'p ast::OperationCall, frame: &mut Frame) -> Result<Operation, Abort> {
+    async fn build_operation(
+        &mut self,
+        call: &'p ast::OperationCall,
+        frame: &mut Frame,
+    ) -> Result<Operation, Abort> {
         let file = frame.file;
         let mut server = None;
         let mut version = None;
@@ -1639,7 +1827,11 @@ impl<'p> Machine<'p> {
             let value = self.eval(&arg.value, frame).await?;
             let wrong = |expected: &str, value: &Value| {
                 Abort::failure(
-                    format!("`{}` must be a {expected}, not a {}", arg.name.name, value.type_name()),
+                    format!(
+                        "`{}` must be a {expected}, not a {}",
+                        arg.name.name,
+                        value.type_name()
+                    ),
                     "wrong argument",
                     file,
                     arg.span,
@@ -1649,7 +1841,9 @@ impl<'p> Machine<'p> {
                 ("server", Value::Server(name) | Value::String(name)) => server = Some(name),
                 ("version", Value::Version(value)) => version = Some(value),
                 ("version", Value::String(text)) => {
-                    version = Some(text.parse().map_err(|reason: String| Abort::failure(reason, "not a version", file, arg.span))?)
+                    version = Some(text.parse().map_err(|reason: String| {
+                        Abort::failure(reason, "not a version", file, arg.span)
+                    })?)
                 }
                 ("force", Value::Bool(flag)) => force = flag,
                 ("server", value) => return Err(wrong("server", &value)),
@@ -1711,7 +1905,10 @@ impl<'p> Machine<'p> {
     // ----- prompts -----
 
     fn prompt(&mut self, request: PromptRequest, file: usize, span: Span) -> Result<Answer, Abort> {
-        let step = self.current_step.as_ref().map(|context| context.key.clone());
+        let step = self
+            .current_step
+            .as_ref()
+            .map(|context| context.key.clone());
         let count = self
             .prompt_counts
             .entry((step.clone(), request.id.clone()))
@@ -1784,7 +1981,12 @@ impl<'p> Machine<'p> {
         self.eval_with(expr, frame, snapshot)
     }
 
-    fn eval_with(&mut self, expr: &ast::Expr, frame: &Frame, snapshot: Arc<Snapshot>) -> Result<Value, Abort> {
+    fn eval_with(
+        &mut self,
+        expr: &ast::Expr,
+        frame: &Frame,
+        snapshot: Arc<Snapshot>,
+    ) -> Result<Value, Abort> {
         let mut context = Context {
             machine: self,
             frame,
@@ -1801,7 +2003,12 @@ impl<'p> Machine<'p> {
 
     /// Evaluates `expr`, or, outside steps on a resumed run, replays the value
     /// the interrupted run computed, so the run takes the same path.
-    async fn decide(&mut self, what: &str, expr: &'p ast::Expr, frame: &Frame) -> Result<Value, Abort> {
+    async fn decide(
+        &mut self,
+        what: &str,
+        expr: &'p ast::Expr,
+        frame: &Frame,
+    ) -> Result<Value, Abort> {
         if self.current_step.is_some() {
             return self.eval(expr, frame).await;
         }
@@ -1885,7 +2092,12 @@ impl EvalContext for Context<'_, '_> {
         )?;
         match answer {
             Answer::Text(server) => Ok(server),
-            Answer::Bool(_) => Err(Abort::failure("a server must be selected", "this prompt", self.frame.file, span)),
+            Answer::Bool(_) => Err(Abort::failure(
+                "a server must be selected",
+                "this prompt",
+                self.frame.file,
+                span,
+            )),
         }
     }
 }
@@ -1930,7 +2142,10 @@ fn abort_ref(abort: &Abort) -> Aborted {
 fn is_long(operation: &Operation) -> bool {
     matches!(
         operation,
-        Operation::Upgrade { .. } | Operation::InitStandby { .. } | Operation::Activate { .. } | Operation::Backup { .. }
+        Operation::Upgrade { .. }
+            | Operation::InitStandby { .. }
+            | Operation::Activate { .. }
+            | Operation::Backup { .. }
     )
 }
 

@@ -15,5 +15,6 @@ pub mod prompt;
 pub use error::RuntimeError;
 pub use events::{Event, EventKind, EventSink, RunOutcome, StepOutcome};
 pub mod eval;
-pub mod program;
 pub mod machine;
+pub mod plan;
+pub mod program;

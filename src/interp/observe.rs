@@ -44,6 +44,8 @@ pub struct OperationRecord {
     pub before: Snapshot,
     /// The error message, when it failed.
     pub error: Option<String>,
+    /// Whether the connector reported the upgrade cancelled and reverted.
+    pub cancelled: bool,
 }
 
 /// Whether the upgrade of `server` was cancelled and reverted by `last`: an
@@ -68,8 +70,12 @@ pub fn upgrade_cancelled(server: &str, last: &OperationRecord, now: &Snapshot) -
         (Some(before), Some(after)) => after.version == before.version && after.version != *version,
         _ => false,
     };
-    said_cancelled || (last.error.is_some() && reverted && said_reverted(last))
-        || (last.error.is_none() && reverted && now.server(server).is_some_and(|after| after.running))
+    last.cancelled
+        || said_cancelled
+        || (last.error.is_some() && reverted && said_reverted(last))
+        || (last.error.is_none()
+            && reverted
+            && now.server(server).is_some_and(|after| after.running))
 }
 
 fn said_reverted(last: &OperationRecord) -> bool {
@@ -80,8 +86,12 @@ fn said_reverted(last: &OperationRecord) -> bool {
 
 /// Administrator changes on `server` since `initial` (config revision delta).
 pub fn changes_since(initial: &Snapshot, now: &Snapshot, server: &str) -> u64 {
-    let before = initial.server(server).map_or(0, |server| server.config_revision);
-    let after = now.server(server).map_or(0, |server| server.config_revision);
+    let before = initial
+        .server(server)
+        .map_or(0, |server| server.config_revision);
+    let after = now
+        .server(server)
+        .map_or(0, |server| server.config_revision);
     after.saturating_sub(before)
 }
 
@@ -169,12 +179,18 @@ mod tests {
         now.servers[1].mode = Mode::Active;
         now.servers[0].config_revision = 3;
         assert!(two_actives(&now));
-        assert_eq!(standbys_activated(&initial, &now), vec!["mgt-2".to_string()]);
+        assert_eq!(
+            standbys_activated(&initial, &now),
+            vec!["mgt-2".to_string()]
+        );
         assert_eq!(changes_since(&initial, &now, "mgt-1"), 3);
         now.servers[0].replication = ReplicationState::BrokenActStb;
         assert!(replication_broken(&now));
         let table = cluster_table(&now);
         assert!(table.starts_with("server  running  mode"), "{table}");
-        assert!(table.contains("mgt-2   yes      active  7.3.4    STB_REP"), "{table}");
+        assert!(
+            table.contains("mgt-2   yes      active  7.3.4    STB_REP"),
+            "{table}"
+        );
     }
 }

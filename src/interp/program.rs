@@ -68,7 +68,9 @@ impl Program {
 
     /// The file declaring `procedure NAME` or `runbook NAME`.
     pub fn callee(&self, name: &str) -> Option<usize> {
-        self.files.iter().position(|file| file.ast.name.name == name)
+        self.files
+            .iter()
+            .position(|file| file.ast.name.name == name)
     }
 
     /// The SHA-256 of every file, for the journal.

@@ -298,7 +298,10 @@ fn ask_terminal(request: &PromptRequest) -> Result<Answer, String> {
                 .iter()
                 .map(|option| format!("{} — {}", option.name, option.label))
                 .collect();
-            let default = options.iter().position(|option| option.is_default).unwrap_or(0);
+            let default = options
+                .iter()
+                .position(|option| option.is_default)
+                .unwrap_or(0);
             Select::new()
                 .with_prompt(prompt)
                 .items(&labels)
@@ -354,13 +357,19 @@ mod tests {
     fn answers_file_answers_are_checked_against_the_prompt() {
         let answers = AnswersFile::parse("a.toml", "method = \"sideways\"\nok = true\n").unwrap();
         let error = answers.answer(&choose()).unwrap().unwrap_err();
-        assert!(error.to_string().contains("\"downtime\", \"no-downtime\""), "{error}");
+        assert!(
+            error.to_string().contains("\"downtime\", \"no-downtime\""),
+            "{error}"
+        );
         let confirm = PromptRequest {
             id: "ok".into(),
             text: "ok?".into(),
             kind: PromptKind::Confirm,
         };
-        assert_eq!(answers.answer(&confirm).unwrap().unwrap(), Answer::Bool(true));
+        assert_eq!(
+            answers.answer(&confirm).unwrap().unwrap(),
+            Answer::Bool(true)
+        );
     }
 
     #[test]
@@ -375,7 +384,10 @@ mod tests {
     #[test]
     fn without_terminal_or_answer_a_prompt_is_unavailable_at_once() {
         let mut prompter = OperatorPrompter::non_interactive(None, false);
-        assert!(matches!(prompter.ask(&choose()), Err(PromptError::Unavailable)));
+        assert!(matches!(
+            prompter.ask(&choose()),
+            Err(PromptError::Unavailable)
+        ));
         let mut yes = OperatorPrompter::non_interactive(None, true);
         let (answer, source) = yes.ask(&choose()).unwrap();
         assert_eq!(answer, Answer::Text("downtime".into()));
