@@ -25,10 +25,25 @@ impl LoadFailure {
     }
 }
 
-/// Loads `reference`.
+/// Loads `reference`: a path to a `.runbook` file (or a shipped runbook's name, once embedded).
 pub fn load_program(reference: &str) -> Result<Program, LoadFailure> {
-    Err(LoadFailure {
-        report: miette::miette!("cannot load `{reference}`: the parser is not merged yet"),
-        exit_code: 2,
-    })
+    let path = std::path::Path::new(reference);
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    match crate::interp::load::load_path(&absolute, &absolute.display().to_string()) {
+        Ok(mut program) => {
+            program.files[program.main].name = reference.to_string();
+            Ok(program)
+        }
+        Err(error) => {
+            let exit_code = if error.unreadable { 2 } else { 1 };
+            let mut reports = error.reports.into_iter();
+            let report = reports
+                .next()
+                .unwrap_or_else(|| miette::miette!("cannot load `{reference}`"));
+            for other in reports {
+                eprintln!("{other:?}");
+            }
+            Err(LoadFailure { report, exit_code })
+        }
+    }
 }

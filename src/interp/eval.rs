@@ -127,7 +127,10 @@ pub trait EvalContext {
 }
 
 /// Evaluates `expr` in `context`.
-pub fn eval<C: EvalContext>(expr: &ast::Expr, context: &mut C) -> Result<Value, C::Error> {
+pub fn eval<E: From<EvalError>>(
+    expr: &ast::Expr,
+    context: &mut dyn EvalContext<Error = E>,
+) -> Result<Value, E> {
     let span = expr.span;
     Ok(match &expr.kind {
         ExprKind::Bool(value) => Value::Bool(*value),
@@ -226,14 +229,14 @@ pub fn eval<C: EvalContext>(expr: &ast::Expr, context: &mut C) -> Result<Value, 
 }
 
 /// A context with one more binding (the variable of a quantifier).
-struct Scoped<'a, C: EvalContext> {
-    inner: &'a mut C,
+struct Scoped<'a, E> {
+    inner: &'a mut dyn EvalContext<Error = E>,
     name: &'a str,
     value: Value,
 }
 
-impl<C: EvalContext> EvalContext for Scoped<'_, C> {
-    type Error = C::Error;
+impl<E: From<EvalError>> EvalContext for Scoped<'_, E> {
+    type Error = E;
     fn lookup(&self, name: &str) -> Option<Value> {
         if name == self.name {
             Some(self.value.clone())
@@ -258,10 +261,10 @@ impl<C: EvalContext> EvalContext for Scoped<'_, C> {
     }
 }
 
-fn server_field<C: EvalContext>(
+fn server_field<E: From<EvalError>>(
     name: &str,
     field: &str,
-    context: &C,
+    context: &dyn EvalContext<Error = E>,
     span: Span,
 ) -> Result<Value, EvalError> {
     let snapshot = context.snapshot();
@@ -289,12 +292,12 @@ fn server_field<C: EvalContext>(
     })
 }
 
-fn call_function<C: EvalContext>(
+fn call_function<E: From<EvalError>>(
     function: &ast::Ident,
     args: &[ast::Expr],
-    context: &mut C,
+    context: &mut dyn EvalContext<Error = E>,
     span: Span,
-) -> Result<Value, C::Error> {
+) -> Result<Value, E> {
     let snapshot = context.snapshot();
     let names = |servers: &mut dyn Iterator<Item = &crate::cluster::ServerSnapshot>| {
         servers
@@ -357,13 +360,13 @@ fn call_function<C: EvalContext>(
     })
 }
 
-fn binary<C: EvalContext>(
+fn binary<E: From<EvalError>>(
     op: BinaryOp,
     lhs: &ast::Expr,
     rhs: &ast::Expr,
-    context: &mut C,
+    context: &mut dyn EvalContext<Error = E>,
     span: Span,
-) -> Result<Value, C::Error> {
+) -> Result<Value, E> {
     // `and`/`or` short-circuit so a guard can protect the right side.
     match op {
         BinaryOp::And => {

@@ -293,7 +293,13 @@ fn check_resumable(
             "start a new run with `runbook run`",
         ));
     }
-    if header.sources == program.hashes() {
+    let unchanged = header.sources.len() == program.files.len()
+        && header
+            .sources
+            .iter()
+            .zip(program.hashes())
+            .all(|(old, new)| old.sha256 == new.sha256);
+    if unchanged {
         return Ok(());
     }
     // The runbook changed: resuming is still sound when every step already

@@ -18,3 +18,4 @@ pub mod eval;
 pub mod machine;
 pub mod plan;
 pub mod program;
+pub mod load;
