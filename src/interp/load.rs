@@ -44,8 +44,10 @@ pub type Reader<'a> = dyn Fn(&Path) -> Result<(String, String), String> + 'a;
 /// Loads the runbook at `path` and its imports from disk.
 pub fn load_path(path: &Path, reference: &str) -> Result<Program, LoadError> {
     let read = |path: &Path| -> Result<(String, String), String> {
-        let bytes = std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
+        let bytes = std::fs::read(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
         Ok((path.display().to_string(), text))
     };
     load_with(path, reference, &read)
@@ -60,7 +62,8 @@ pub fn load_text(name: &str, text: &str) -> Result<Program, LoadError> {
         if path == root {
             return Ok((name.to_string(), owned.clone()));
         }
-        let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
         Ok((path.display().to_string(), text))
     };
     load_with(&root, name, &read)

@@ -1416,6 +1416,10 @@ impl<'p> Machine<'p> {
                 }
                 WhatIfResolution::Retry => {
                     retries += 1;
+                    // Like a resumed half-done step: what already took effect is not redone.
+                    if let Some(context) = &mut self.current_step {
+                        context.redo = true;
+                    }
                     if retries > MAX_RETRIES {
                         self.last_step_failed = Some(step.id.name.clone());
                         return Err(Abort::failure(
@@ -1630,26 +1634,46 @@ impl<'p> Machine<'p> {
         let frame = context.frame.clone();
         self.live = None;
         let snapshot = self.observe_at(step_file, step_span).await?;
+        let split_brain = self.connector.split_brain().await.unwrap_or(None);
+        let new_split = observe::new_split_brain(last, &split_brain);
         for (file, index) in candidates {
             let handler = &self.program.file(file).ast.what_ifs[index];
             for trigger in &handler.triggers {
                 let reason = match &trigger.kind {
                     TriggerKind::Failed(_) => None,
-                    TriggerKind::TwoActives => observe::two_actives(&snapshot).then(|| {
-                        format!(
-                            "two servers are Active: {}",
-                            snapshot
-                                .actives()
-                                .map(|server| server.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    }),
+                    TriggerKind::TwoActives => {
+                        if observe::two_actives(&snapshot) {
+                            Some(format!(
+                                "two servers are Active: {}",
+                                snapshot
+                                    .actives()
+                                    .map(|server| server.name.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ))
+                        } else {
+                            new_split.map(|servers| {
+                                format!(
+                                    "{} were Active at the same time; the product set every server to Standby",
+                                    servers.join(", ")
+                                )
+                            })
+                        }
+                    }
                     TriggerKind::StandbyActivated => {
-                        let activated = observe::standbys_activated(&self.initial, &snapshot);
+                        let mut activated = observe::standbys_activated(&self.initial, &snapshot);
+                        for server in new_split.unwrap_or_default() {
+                            let was_standby = self
+                                .initial
+                                .server(server)
+                                .is_some_and(|before| before.mode == crate::cluster::Mode::Standby);
+                            if was_standby && !activated.contains(server) {
+                                activated.push(server.clone());
+                            }
+                        }
                         (!activated.is_empty()).then(|| {
                             format!(
-                                "{} was Standby when the run started and is now Active",
+                                "{} was Standby when the run started and became Active",
                                 activated.join(", ")
                             )
                         })
@@ -1751,6 +1775,7 @@ impl<'p> Machine<'p> {
             }
         }
         let before = self.observe_at(file, call.span).await?;
+        let split_brain_before = self.connector.split_brain().await.unwrap_or(None);
         let step = self
             .current_step
             .as_ref()
@@ -1805,6 +1830,7 @@ impl<'p> Machine<'p> {
             before: (*before).clone(),
             error: error.clone(),
             cancelled: matches!(result, Err(ConnectorError::UpgradeCancelled { .. })),
+            split_brain_before,
         };
         if let Some((handler_file, index, reason)) = self.check_conditions(&record).await? {
             return Err(Abort::WhatIf(handler_file, index, reason));
