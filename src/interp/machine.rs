@@ -1406,7 +1406,11 @@ impl<'p> Machine<'p> {
                     .await?;
                 return result;
             };
-            let interrupted = Err(Aborted::Interrupted(reason.clone()));
+            let step_message = match &result {
+                Err(Abort::Failure(failure)) => failure.reason.clone(),
+                _ => format!("interrupted: {reason}"),
+            };
+            let interrupted = Err(Aborted::Interrupted(step_message));
             self.end_step(&key, &interrupted).await?;
             match self.run_handler(handler_file, index, &reason, &key).await? {
                 WhatIfResolution::Continue => {
