@@ -8,3 +8,4 @@ pub mod cluster;
 pub mod connect;
 pub mod interp;
 pub mod syntax;
+pub mod cli;

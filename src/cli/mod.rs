@@ -1,10 +1,14 @@
 //! The command line (clap): the only place that prints. Each command is a
-//! thin layer over the library: it builds inputs, calls it, renders results.
+//! thin layer over the library, in its own file: it builds inputs, calls the
+//! library, renders results and returns the exit code of the contract
+//! (0 success, 1 errors found, 2 usage error or unreadable file).
 
 use clap::{Parser, Subcommand};
 
+pub mod check;
 pub mod load;
 pub mod output;
+pub mod render;
 pub mod run;
 pub mod target;
 
@@ -20,6 +24,8 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Parse and check runbook files or directories (default: `.`, recursively).
+    Check(check::CheckArgs),
     /// Execute a runbook (or run one of its What-if branches directly).
     Run(run::RunArgs),
     /// Continue an interrupted run from its journal.
@@ -42,6 +48,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
+        Command::Check(args) => check::check(args),
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
