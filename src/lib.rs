@@ -8,4 +8,3 @@ pub mod cluster;
 pub mod connect;
 pub mod interp;
 pub mod syntax;
-pub mod cli;

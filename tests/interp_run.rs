@@ -481,7 +481,10 @@ async fn an_exceeded_window_is_a_warning_and_discarded_changes_are_counted() {
 async fn without_changes_the_discard_step_asks_nothing() {
     let program = program("window.runbook");
     let connector = sim(&[]);
-    let outcome = run(&program, &connector, None, false, RunSettings::default()).await;
+    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    assert!(!outcome.events.iter().any(
+        |event| matches!(event, EventKind::Prompt { id, .. } if id == "hurry.discard-changes")
+    ));
     assert_eq!(
         outcome.report.outcome,
         RunOutcome::Succeeded,

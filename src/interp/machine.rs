@@ -1169,7 +1169,7 @@ impl<'p> Machine<'p> {
 
     async fn exec_call(&mut self, call: &'p ast::Call, frame: &mut Frame) -> Result<(), Abort> {
         let file = frame.file;
-        let Some(callee) = self.program.callee(&call.target.name) else {
+        let Some(callee) = self.program.callee(file, &call.target.name) else {
             return Err(Abort::failure(
                 format!("nothing named `{}` can be called", call.target.name),
                 "unknown procedure",

@@ -481,7 +481,7 @@ impl Planner<'_> {
                     format!("call {}({args})", call.target.name),
                 );
                 if calls < MAX_CALL_DEPTH {
-                    if let Some(callee) = self.program.callee(&call.target.name) {
+                    if let Some(callee) = self.program.callee(file, &call.target.name) {
                         let mut inner = HashMap::new();
                         for arg in &call.args {
                             if let Some(value) = self.value(&arg.value, bindings) {

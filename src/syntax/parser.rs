@@ -688,7 +688,10 @@ impl<'s> Converter<'s> {
         loop {
             let text = &self.source[start..end];
             let trimmed = start + text.trim_end().len();
-            match self.comment_ends.binary_search_by_key(&trimmed, |(end, _)| *end) {
+            match self
+                .comment_ends
+                .binary_search_by_key(&trimmed, |(end, _)| *end)
+            {
                 Ok(index) if self.comment_ends[index].1 >= start && trimmed > start => {
                     end = self.comment_ends[index].1;
                 }
