@@ -10,6 +10,7 @@ pub mod load;
 pub mod output;
 pub mod render;
 pub mod run;
+pub mod sim;
 pub mod target;
 
 /// Turns operational procedures into executable, checkable programs.
@@ -32,6 +33,8 @@ pub enum Command {
     Resume(run::ResumeArgs),
     /// What `run` would do from the target's current state, changing nothing.
     Plan(run::PlanArgs),
+    /// The HA cluster simulator.
+    Sim(sim::SimArgs),
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -52,5 +55,18 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
+        Command::Sim(args) => exit_code(sim::run(args)),
+    }
+}
+
+/// The numeric code of an [`std::process::ExitCode`] returned by a command
+/// (0, 1 or 2: the codes of the contract).
+fn exit_code(code: std::process::ExitCode) -> i32 {
+    if code == std::process::ExitCode::SUCCESS {
+        0
+    } else if code == std::process::ExitCode::from(2) {
+        2
+    } else {
+        1
     }
 }

@@ -18,6 +18,8 @@ pub const UPGRADE_STARTING: Duration = minutes(2);
 pub const INIT_COPYING: Duration = minutes(3);
 /// Standby initialization: each of the standby's two restarts.
 pub const INIT_RESTART: Duration = minutes(1);
+/// Standby initialization: up between the two restarts.
+pub const INIT_SYNCHRONIZING: Duration = Duration::from_secs(30);
 
 /// Activation wizard: each of its seven phases.
 pub const WIZARD_PHASE: Duration = Duration::from_secs(30);

@@ -28,8 +28,9 @@ pub enum FaultPoint {
         /// Whether it was the Active when its upgrade started.
         was_active: bool,
     },
-    /// The installer is about to finish (`upgrade-fails:SERVER`,
-    /// `active-upgrade-cancelled` when the server was the Active).
+    /// The installer is about to finish (`upgrade-fails:SERVER`;
+    /// `active-upgrade-cancelled` when the server was the Active or is the
+    /// Initial Active).
     UpgradeCompleting {
         /// The upgrade job.
         job: JobId,
@@ -146,10 +147,12 @@ pub fn possible_fault_events(
                 Fault::ActiveUpgradeCancelled,
                 FaultPoint::UpgradeCompleting {
                     job,
-                    was_active: true,
-                    ..
+                    server,
+                    was_active,
                 },
-            ) => vec![FaultEvent::UpgradeCancelled { job: *job }],
+            ) if *was_active || server == initial_active => {
+                vec![FaultEvent::UpgradeCancelled { job: *job }]
+            }
             (Fault::UpgradeFails(target), FaultPoint::UpgradeCompleting { job, server, .. })
                 if target == server =>
             {

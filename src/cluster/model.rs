@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::durations::{
-    INIT_COPYING, INIT_RESTART, UPGRADE_INSTALLING, UPGRADE_STARTING, UPGRADE_STOPPING,
-    WIZARD_PHASE,
+    INIT_COPYING, INIT_RESTART, INIT_SYNCHRONIZING, UPGRADE_INSTALLING, UPGRADE_STARTING,
+    UPGRADE_STOPPING, WIZARD_PHASE,
 };
 use super::error::{FailureKind, SimError};
 use super::faults::FaultPoint;
@@ -107,8 +107,9 @@ pub const UPGRADE_PHASES: [Phase; 3] = [
     },
 ];
 
-/// Standby initialization: a full copy, then the standby restarts twice.
-pub const INIT_PHASES: [Phase; 3] = [
+/// Standby initialization: a full copy, then the standby restarts twice
+/// (it is down during the restart phases, up in between).
+pub const INIT_PHASES: [Phase; 4] = [
     Phase {
         name: "full replication",
         duration: INIT_COPYING,
@@ -116,6 +117,10 @@ pub const INIT_PHASES: [Phase; 3] = [
     Phase {
         name: "first restart",
         duration: INIT_RESTART,
+    },
+    Phase {
+        name: "synchronizing",
+        duration: INIT_SYNCHRONIZING,
     },
     Phase {
         name: "second restart",
@@ -1146,7 +1151,7 @@ impl Cluster {
             }
             JobKind::InitStandby { server, .. } => {
                 if let Ok(index) = self.index(&server) {
-                    // The standby comes back between its two restarts.
+                    // The standby is up again after each restart.
                     self.servers[index].running = true;
                 }
             }
@@ -1174,8 +1179,10 @@ impl Cluster {
                 _ => None,
             },
             JobKind::InitStandby { server, .. } => {
-                if let Ok(index) = self.index(&server) {
-                    self.servers[index].running = false;
+                if matches!(phase, 1 | 3) {
+                    if let Ok(index) = self.index(&server) {
+                        self.servers[index].running = false;
+                    }
                 }
                 None
             }

@@ -136,7 +136,7 @@ impl Simulator {
     }
 
     /// Invariant violations of the operations started so far (invariants 3,
-    /// 4 and 5, judged before each operation, refused ones included).
+    /// 4 and 5, judged before each operation the model accepted).
     pub fn violations(&self) -> &[InvariantViolation] {
         &self.violations
     }
@@ -193,11 +193,21 @@ impl Simulator {
     }
 
     /// Starts an operation: immediate ones finish at once, long ones run in
-    /// the background (poll [`job`](Self::job)).
+    /// the background (poll [`job`](Self::job)). The invariants judged on the
+    /// transition are recorded when the model accepts the operation.
     pub fn start(&mut self, operation: &Operation) -> Result<Started, SimError> {
-        self.violations
-            .extend(check_transition(&self.cluster, operation));
-        self.cluster.apply(operation)
+        let violations = check_transition(&self.cluster, operation);
+        let started = self.cluster.apply(operation)?;
+        self.violations.extend(violations);
+        Ok(started)
+    }
+
+    /// Lets virtual time pass until `at` (nothing happens if `at` is past):
+    /// what `sim serve` calls with its scaled wall clock.
+    pub fn advance_to(&mut self, at: Duration) {
+        if at > self.now {
+            self.advance(at - self.now);
+        }
     }
 
     /// Where a background operation stands.
