@@ -36,6 +36,9 @@ use crate::syntax::Span;
 pub const MAX_RETRIES: u32 = 3;
 /// The longest a `wait` without `timeout` polls before failing.
 pub const MAX_UNBOUNDED_WAIT: Duration = Duration::from_secs(24 * 3600);
+/// How long a resumed run waits for an operation that was in flight when
+/// the previous run died, before sending it again.
+pub const IN_FLIGHT_WAIT: Duration = Duration::from_secs(30 * 60);
 /// The polling interval of a `wait` without `every`.
 pub const DEFAULT_WAIT_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -363,6 +366,8 @@ struct Replay {
     cursor: usize,
     /// How many decisions the journal already holds (the next seq).
     recorded: u64,
+    /// Operations sent but never seen returning (the run died meanwhile).
+    in_flight: Vec<Operation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,6 +422,14 @@ impl Replay {
                         replay.decisions.push((what.clone(), value));
                     }
                     replay.recorded += 1;
+                }
+                Record::OperationStarted { operation, .. } => {
+                    replay.in_flight.push(operation.clone())
+                }
+                Record::OperationFinished { operation, .. } => {
+                    if let Some(at) = replay.in_flight.iter().rposition(|sent| sent == operation) {
+                        replay.in_flight.remove(at);
+                    }
                 }
                 _ => {}
             }
@@ -1768,7 +1781,27 @@ impl<'p> Machine<'p> {
             .as_ref()
             .is_some_and(|context| context.redo);
         if redo && !operation.is_read_only() {
-            let snapshot = self.observe_at(file, call.span).await?;
+            let mut snapshot = self.observe_at(file, call.span).await?;
+            if !effect_visible(&operation, &snapshot) && self.replay.in_flight.contains(&operation)
+            {
+                // Sent just before the interruption: it may still be running
+                // on the server, which would refuse it a second time.
+                self.emit(EventKind::Note {
+                    message: format!(
+                        "{operation}: was in progress when the run was interrupted; waiting for it"
+                    ),
+                });
+                let start = self.connector.elapsed();
+                while self.connector.elapsed().saturating_sub(start) < IN_FLIGHT_WAIT {
+                    self.connector.sleep(DEFAULT_WAIT_INTERVAL).await;
+                    self.live = None;
+                    snapshot = self.observe_at(file, call.span).await?;
+                    if effect_visible(&operation, &snapshot) {
+                        break;
+                    }
+                }
+                self.replay.in_flight.retain(|sent| *sent != operation);
+            }
             if effect_visible(&operation, &snapshot) {
                 self.emit(EventKind::Note {
                     message: format!(
