@@ -1,5 +1,5 @@
-//! The `runbook` binary: everything lives in the library; see [`runbook::cli`].
+//! The `runbook` binary: everything is in the library's [`runbook::cli`].
 
-fn main() -> std::process::ExitCode {
-    runbook::cli::main()
+fn main() {
+    std::process::exit(runbook::cli::main());
 }

@@ -1,30 +1,72 @@
-//! The command line (clap): parses arguments, runs the command and prints.
-//! This is the only module that prints.
-
-use std::process::ExitCode;
+//! The command line (clap): the only place that prints. Each command is a
+//! thin layer over the library, in its own file: it builds inputs, calls the
+//! library, renders results and returns the exit code of the contract
+//! (0 success, 1 errors found, 2 usage error or unreadable file).
 
 use clap::{Parser, Subcommand};
 
+pub mod check;
+pub mod load;
+pub mod output;
+pub mod render;
+pub mod run;
 pub mod sim;
+pub mod target;
 
-/// Turns HA Management upgrade procedures into executable, checkable programs.
+/// Turns operational procedures into executable, checkable programs.
 #[derive(Debug, Parser)]
 #[command(name = "runbook", version, about)]
 pub struct Cli {
+    /// The command.
     #[command(subcommand)]
-    command: Command,
+    pub command: Command,
 }
 
+/// The commands.
 #[derive(Debug, Subcommand)]
-enum Command {
+pub enum Command {
+    /// Parse and check runbook files or directories (default: `.`, recursively).
+    Check(check::CheckArgs),
+    /// Execute a runbook (or run one of its What-if branches directly).
+    Run(run::RunArgs),
+    /// Continue an interrupted run from its journal.
+    Resume(run::ResumeArgs),
+    /// What `run` would do from the target's current state, changing nothing.
+    Plan(run::PlanArgs),
     /// The HA cluster simulator.
     Sim(sim::SimArgs),
 }
 
-/// Parses the command line, runs the command and returns the exit code.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+/// Parses the command line, runs the command, returns the exit code.
+pub fn main() -> i32 {
+    if std::env::var_os("NO_COLOR").is_some() {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { 2 } else { 0 };
+        }
+    };
     match cli.command {
-        Command::Sim(args) => sim::run(args),
+        Command::Check(args) => check::check(args),
+        Command::Run(args) => run::run(args),
+        Command::Resume(args) => run::resume(args),
+        Command::Plan(args) => run::plan(args),
+        Command::Sim(args) => exit_code(sim::run(args)),
+    }
+}
+
+/// The numeric code of an [`std::process::ExitCode`] returned by a command
+/// (0, 1 or 2: the codes of the contract).
+fn exit_code(code: std::process::ExitCode) -> i32 {
+    if code == std::process::ExitCode::SUCCESS {
+        0
+    } else if code == std::process::ExitCode::from(2) {
+        2
+    } else {
+        1
     }
 }

@@ -45,6 +45,14 @@ pub trait Connector: Send + Sync {
 
     /// Time elapsed on the target's clock since the connector was created.
     fn elapsed(&self) -> Duration;
+
+    /// The servers the product found Active at the same time when it last
+    /// detected split brain (it then set every server to Standby), if it did
+    /// and no forced activation has cleared it since. Targets that cannot
+    /// tell answer `None`.
+    async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
+        Ok(None)
+    }
 }
 
 /// Whatever performs console operations (stop, start, installer, backup,
