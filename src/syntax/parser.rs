@@ -291,7 +291,10 @@ const ITEM_KEYWORDS: &[&str] = &[
 fn only_trivia(text: &str) -> bool {
     let mut rest = text.trim_start();
     while rest.starts_with("//") && !rest.starts_with("///") || rest.starts_with("////") {
-        rest = rest.find('\n').map_or("", |newline| &rest[newline..]).trim_start();
+        rest = rest
+            .find('\n')
+            .map_or("", |newline| &rest[newline..])
+            .trim_start();
     }
     rest.is_empty()
 }
@@ -443,7 +446,10 @@ impl<'s> FileParser<'s> {
         for (offset, depth) in &self.scan.lines {
             let rest = &self.source[*offset..];
             let is_doc = rest.starts_with("///") && !rest.starts_with("////");
-            if *depth == 1 && !previous_was_doc && (is_doc || ITEM_KEYWORDS.contains(&word_at(self.source, *offset))) {
+            if *depth == 1
+                && !previous_was_doc
+                && (is_doc || ITEM_KEYWORDS.contains(&word_at(self.source, *offset)))
+            {
                 cuts.push(*offset);
             }
             previous_was_doc = is_doc;
@@ -542,12 +548,13 @@ fn expected_words(rule: Rule) -> Option<&'static str> {
         call_target => "a procedure name",
         args | arg | arg_name => "an argument such as `server: active`",
         field_access | field_name | dot => "`.`",
-        var_name | var_ref => "a name",
-        function_name => "a function name",
+        var_name => "a name",
+        reference | reference_name => "an expression",
+        call_args => "`(`",
         operation_name | operation => "an operation",
         string | string_content => "a string such as `\"...\"`",
         expr | term | paren_expr | list | select_expr | duration | version | number | boolean
-        | state | func_call | bad_number | op_not | quantifier_head => "an expression",
+        | state | bad_number | op_not | quantifier_head => "an expression",
         op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_in | op_without => {
             "an operator"
         }
@@ -1475,14 +1482,16 @@ impl<'s> Converter<'s> {
                     depth + 1,
                 ))
             }
-            Rule::func_call => {
-                let mut parts = significant(pair);
-                let function = parts
-                    .next()
-                    .ok_or_else(|| missing(span, "a function name"))?;
+            Rule::reference => {
+                let mut parts = pair.into_inner();
+                let name = parts.next().ok_or_else(|| missing(span, "a name"))?;
+                let name = self.ident(&name);
+                let Some(call_args) = parts.next() else {
+                    return leaf(ExprKind::Var(name));
+                };
                 let mut depth = 0;
                 let mut args = Vec::new();
-                for arg in parts {
+                for arg in significant(call_args) {
                     let (arg, arg_depth) = self.expr_with_depth(arg)?;
                     depth = depth.max(arg_depth);
                     args.push(arg);
@@ -1490,7 +1499,7 @@ impl<'s> Converter<'s> {
                 Ok((
                     Expr {
                         kind: ExprKind::Call {
-                            function: self.ident(&function),
+                            function: name,
                             args,
                         },
                         span,
@@ -1498,10 +1507,6 @@ impl<'s> Converter<'s> {
                     depth + 1,
                 ))
             }
-            Rule::var_ref => leaf(ExprKind::Var(Ident {
-                name: text.to_string(),
-                span,
-            })),
             Rule::string => {
                 let literal = self.string(pair)?;
                 leaf(ExprKind::String(literal.value))
