@@ -1,0 +1,81 @@
+//! The linter: coded rules (one file each under [`rules`], listed in
+//! [`registry`]), their documentation (the single source of `runbook explain`
+//! and `docs/lint-rules.md`), suppression comments and `runbook.toml`.
+//!
+//! [`lint`] runs every enabled rule on one parsed file and applies the
+//! suppressions; the flow facts the domain rules share are computed once
+//! ([`flow`]).
+
+mod context;
+mod diagnostic;
+mod rule;
+mod severity;
+
+pub mod config;
+pub mod docs;
+pub mod flow;
+pub mod registry;
+pub mod rules;
+pub mod scope;
+pub mod suppression;
+pub mod visit;
+
+pub use config::LintConfig;
+pub use context::LintContext;
+pub use diagnostic::{LintDiagnostic, Sink};
+pub(crate) use rule::declare_rule;
+pub use rule::Rule;
+pub use severity::{Level, Severity};
+
+use std::collections::HashMap;
+
+use miette::SourceSpan;
+
+use crate::check::line_index::LineIndex;
+use crate::syntax::ast::{File, StmtKind};
+use suppression::Suppressions;
+
+/// Lints one parsed file: every rule the configuration enables, minus the
+/// findings its suppression comments allow, plus the unknown codes found in
+/// those comments. Findings are sorted by position.
+pub fn lint(
+    file: &File,
+    source: &str,
+    procedures: &HashMap<String, &File>,
+    config: &LintConfig,
+) -> Vec<LintDiagnostic> {
+    let context = LintContext::new(file, source, procedures);
+    let lines = LineIndex::new(source);
+    let (suppressions, mut findings) = Suppressions::parse(source, &lines);
+    let blocks = suppressible_blocks(file);
+    for rule in registry::RULES {
+        let Level::On(severity) = config.level(rule.code) else {
+            continue;
+        };
+        let mut sink = Sink::new(rule, severity);
+        (rule.check)(&context, &mut sink);
+        findings.extend(
+            sink.into_findings()
+                .into_iter()
+                .filter(|finding| {
+                    !suppressions.is_suppressed(finding.code, finding.span, &lines, &blocks)
+                }),
+        );
+    }
+    findings.sort_by_key(|finding| (finding.span.offset(), finding.code));
+    findings.dedup();
+    findings
+}
+
+/// The spans a suppression comment above them covers whole: steps and What-ifs.
+fn suppressible_blocks(file: &File) -> Vec<SourceSpan> {
+    let mut blocks: Vec<SourceSpan> = file.steps().iter().map(|step| step.span.into()).collect();
+    blocks.extend(file.what_ifs.iter().map(|what_if| SourceSpan::from(what_if.span)));
+    // A step's own span starts at `step`; its docs come before and are not code.
+    visit::for_each_stmt(file, |stmt, _| {
+        if let StmtKind::Step(_) = stmt.kind {
+            blocks.push(stmt.span.into());
+        }
+    });
+    blocks
+}

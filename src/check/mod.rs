@@ -1,0 +1,7 @@
+//! Static checks of a parsed and resolved runbook: the linter (coded rules,
+//! one file each, with suppression and configuration) and the renderers of
+//! its findings (human, JSON, SARIF).
+
+pub mod lint;
+pub mod line_index;
+pub mod report;
