@@ -3,5 +3,6 @@
 //! its findings (human, JSON, SARIF).
 
 pub mod lint;
+pub mod imports;
 pub mod line_index;
 pub mod report;

@@ -1,1 +1,396 @@
-//! Placeholder replaced below.
+//! The findings of `runbook check` over many files (parse and resolution
+//! errors, lint findings, configuration problems) and their three renderings:
+//! human (miette's graphical report), JSON and SARIF 2.1.0. Rendering returns
+//! strings and values; only the CLI prints.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{Diagnostic, GraphicalReportHandler, LabeledSpan, NamedSource, SourceSpan};
+use serde_json::{json, Value};
+
+use super::line_index::LineIndex;
+use super::lint::config::{ConfigProblem, LoadedConfig};
+use super::lint::{docs, registry, LintDiagnostic, Severity};
+
+/// Where the rules' documentation lives, for SARIF's `informationUri`/`helpUri`.
+pub const RULES_DOCUMENTATION_URI: &str =
+    "https://github.com/runbook-dev/runbook/blob/main/docs/lint-rules.md";
+
+/// One finding, whatever phase produced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// A lint code (`RB003`) or a `runbook::...` code.
+    pub code: String,
+    /// The lint rule's name, for lint findings.
+    pub rule_name: Option<String>,
+    /// How serious it is.
+    pub severity: Severity,
+    /// What is wrong.
+    pub message: String,
+    /// Where, in the file's text (byte offsets).
+    pub span: SourceSpan,
+    /// The label under the excerpt.
+    pub label: Option<String>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl From<LintDiagnostic> for Finding {
+    fn from(diagnostic: LintDiagnostic) -> Self {
+        Finding {
+            code: diagnostic.code.to_owned(),
+            rule_name: diagnostic.rule_name.map(str::to_owned),
+            severity: diagnostic.severity,
+            message: diagnostic.message,
+            span: diagnostic.span,
+            label: diagnostic.label,
+            help: diagnostic.help,
+        }
+    }
+}
+
+impl From<ConfigProblem> for Finding {
+    fn from(problem: ConfigProblem) -> Self {
+        Finding {
+            code: problem.code.to_owned(),
+            rule_name: None,
+            severity: problem.severity,
+            message: problem.message,
+            span: problem.span,
+            label: None,
+            help: Some(problem.help),
+        }
+    }
+}
+
+impl Finding {
+    /// A finding from any miette diagnostic (parse and resolution errors):
+    /// its code, severity (error unless it says otherwise), first label and help.
+    pub fn from_diagnostic(diagnostic: &dyn Diagnostic) -> Finding {
+        let severity = match diagnostic.severity() {
+            Some(miette::Severity::Advice) => Severity::Info,
+            Some(miette::Severity::Warning) => Severity::Warning,
+            Some(miette::Severity::Error) | None => Severity::Error,
+        };
+        let first_label = diagnostic.labels().and_then(|mut labels| labels.next());
+        Finding {
+            code: diagnostic
+                .code()
+                .map(|code| code.to_string())
+                .unwrap_or_else(|| "runbook::check::error".to_owned()),
+            rule_name: None,
+            severity,
+            message: diagnostic.to_string(),
+            span: first_label
+                .as_ref()
+                .map(|label| *label.inner())
+                .unwrap_or_else(|| SourceSpan::from(0..0)),
+            label: first_label.and_then(|label| label.label().map(str::to_owned)),
+            help: diagnostic.help().map(|help| help.to_string()),
+        }
+    }
+}
+
+/// The findings of one file (a runbook, or the `runbook.toml` that applies).
+#[derive(Debug, Clone)]
+pub struct FileFindings {
+    /// The path as shown to the user (and used as the SARIF artifact URI).
+    pub path: String,
+    /// The file's text.
+    pub source: Arc<str>,
+    /// Its findings, sorted by position.
+    pub findings: Vec<Finding>,
+}
+
+/// Everything `runbook check` found.
+#[derive(Debug, Clone, Default)]
+pub struct CheckReport {
+    /// Every checked file (and configuration file with problems), in order.
+    pub files: Vec<FileFindings>,
+    /// How many runbook files were checked.
+    pub files_checked: usize,
+}
+
+impl CheckReport {
+    /// Adds the findings of one checked runbook.
+    pub fn add_file(&mut self, path: impl Into<String>, source: Arc<str>, findings: Vec<Finding>) {
+        self.files_checked += 1;
+        self.files.push(FileFindings {
+            path: path.into(),
+            source,
+            findings,
+        });
+    }
+
+    /// Adds the problems of a configuration file, if it has any.
+    pub fn add_config(&mut self, config: &LoadedConfig) {
+        if config.problems.is_empty() {
+            return;
+        }
+        self.files.push(FileFindings {
+            path: config.path.display().to_string(),
+            source: Arc::from(config.source.as_str()),
+            findings: config.problems.iter().cloned().map(Finding::from).collect(),
+        });
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.files
+            .iter()
+            .flat_map(|file| &file.findings)
+            .filter(|finding| finding.severity == severity)
+            .count()
+    }
+
+    /// Number of error findings.
+    pub fn errors(&self) -> usize {
+        self.count(Severity::Error)
+    }
+
+    /// Number of warning findings.
+    pub fn warnings(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+
+    /// Number of info findings.
+    pub fn infos(&self) -> usize {
+        self.count(Severity::Info)
+    }
+
+    /// The contract's exit code: 1 when there is an error, else 0.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.errors() > 0)
+    }
+
+    /// The one-line summary printed after the human report.
+    pub fn summary_line(&self) -> String {
+        let plural = |count: usize, word: &str| {
+            format!("{count} {word}{}", if count == 1 { "" } else { "s" })
+        };
+        let files = plural(self.files_checked, "file");
+        let (errors, warnings, infos) = (self.errors(), self.warnings(), self.infos());
+        if errors + warnings + infos == 0 {
+            return format!("All checks passed ({files}).");
+        }
+        let mut parts = vec![plural(errors, "error"), plural(warnings, "warning")];
+        if infos > 0 {
+            parts.push(plural(infos, "info"));
+        }
+        format!("Found {} in {files}.", parts.join(", "))
+    }
+}
+
+/// A finding with its file attached, so miette can render the excerpt.
+#[derive(Debug)]
+pub struct RenderableFinding<'a> {
+    finding: &'a Finding,
+    source: NamedSource<Arc<str>>,
+}
+
+impl<'a> RenderableFinding<'a> {
+    /// `finding` of the file `path` whose text is `source`.
+    pub fn new(finding: &'a Finding, path: &str, source: Arc<str>) -> Self {
+        Self {
+            finding,
+            source: NamedSource::new(path, source),
+        }
+    }
+}
+
+impl fmt::Display for RenderableFinding<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl std::error::Error for RenderableFinding<'_> {}
+
+impl Diagnostic for RenderableFinding<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        let code = match &self.finding.rule_name {
+            Some(name) => format!("{}({name})", self.finding.code),
+            None => self.finding.code.clone(),
+        };
+        Some(Box::new(code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.finding.severity.to_miette())
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.finding
+            .help
+            .as_ref()
+            .map(|help| Box::new(help) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let label = LabeledSpan::new_with_span(self.finding.label.clone(), self.finding.span);
+        Some(Box::new(std::iter::once(label)))
+    }
+}
+
+/// Renders every finding with `handler`, one report after another.
+pub fn render_human(report: &CheckReport, handler: &GraphicalReportHandler) -> String {
+    let mut out = String::new();
+    for file in &report.files {
+        for finding in &file.findings {
+            let renderable = RenderableFinding::new(finding, &file.path, file.source.clone());
+            if handler.render_report(&mut out, &renderable).is_err() {
+                out.push_str(&format!(
+                    "{}: {}: {}\n",
+                    file.path, finding.code, finding.message
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn region(source: &str, lines: &LineIndex, span: SourceSpan) -> (usize, usize, usize, usize) {
+    let (start_line, start_column) = lines.position(source, span.offset());
+    let (end_line, end_column) = lines.position(source, span.offset() + span.len());
+    (start_line, start_column, end_line, end_column)
+}
+
+/// The JSON document of `runbook check --format json`.
+pub fn render_json(report: &CheckReport) -> Value {
+    let mut diagnostics = Vec::new();
+    for file in &report.files {
+        let lines = LineIndex::new(&file.source);
+        for finding in &file.findings {
+            let (line, column, end_line, end_column) = region(&file.source, &lines, finding.span);
+            diagnostics.push(json!({
+                "code": finding.code,
+                "rule": finding.rule_name,
+                "severity": finding.severity.as_str(),
+                "message": finding.message,
+                "file": file.path,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+                "label": finding.label,
+                "help": finding.help,
+            }));
+        }
+    }
+    json!({
+        "files_checked": report.files_checked,
+        "diagnostics": diagnostics,
+        "summary": {
+            "errors": report.errors(),
+            "warnings": report.warnings(),
+            "infos": report.infos(),
+        },
+    })
+}
+
+/// A file path as a SARIF artifact URI: forward slashes, percent-encoded.
+fn artifact_uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let path = path.strip_prefix("./").unwrap_or(&path);
+    let mut uri = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                uri.push(byte as char)
+            }
+            other => uri.push_str(&format!("%{other:02X}")),
+        }
+    }
+    uri
+}
+
+/// The `tool.driver.rules` array: every lint rule with its documentation.
+pub fn sarif_rules() -> Vec<Value> {
+    registry::RULES
+        .iter()
+        .map(|rule| {
+            let documentation = rule.documentation();
+            json!({
+                "id": rule.code,
+                "name": rule.name,
+                "shortDescription": { "text": rule.summary() },
+                "fullDescription": { "text": rule.section("What it does").unwrap_or_default() },
+                "help": { "text": documentation, "markdown": documentation },
+                "helpUri": format!("{RULES_DOCUMENTATION_URI}#{}", docs::anchor(rule)),
+                "defaultConfiguration": { "level": rule.default_severity.sarif_level() },
+                "properties": {
+                    "tags": if rule.domain { vec!["domain", "safety"] } else { vec!["general"] },
+                },
+            })
+        })
+        .collect()
+}
+
+/// The SARIF 2.1.0 log of `runbook check --format sarif`.
+pub fn render_sarif(report: &CheckReport) -> Value {
+    let mut results = Vec::new();
+    for file in &report.files {
+        let lines = LineIndex::new(&file.source);
+        for finding in &file.findings {
+            let (start_line, start_column, end_line, end_column) =
+                region(&file.source, &lines, finding.span);
+            let mut result = json!({
+                "ruleId": finding.code,
+                "level": finding.severity.sarif_level(),
+                "message": { "text": match &finding.help {
+                    Some(help) => format!("{} ({help})", finding.message),
+                    None => finding.message.clone(),
+                } },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": artifact_uri(&file.path) },
+                        "region": {
+                            "startLine": start_line,
+                            "startColumn": start_column,
+                            "endLine": end_line,
+                            "endColumn": end_column,
+                        },
+                    },
+                }],
+            });
+            if let Some(index) = registry::RULES
+                .iter()
+                .position(|rule| rule.code == finding.code)
+            {
+                result["ruleIndex"] = json!(index);
+            }
+            results.push(result);
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "runbook",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": RULES_DOCUMENTATION_URI,
+                    "rules": sarif_rules(),
+                },
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::artifact_uri;
+
+    #[test]
+    fn artifact_uris_are_relative_and_encoded() {
+        assert_eq!(artifact_uri("./runbooks/a b.runbook"), "runbooks/a%20b.runbook");
+        assert_eq!(artifact_uri("dir\\x.runbook"), "dir/x.runbook");
+    }
+}

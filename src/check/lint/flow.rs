@@ -553,6 +553,16 @@ impl Analyzer<'_> {
             Value::Server(symbol) => Some(symbol),
             _ => match &expr.kind {
                 ExprKind::Call { function, args } if function.name == "active" && args.is_empty() => {
+                    // `active()` is the one Active: a name known to be it is the same server.
+                    let known = state
+                        .servers
+                        .iter()
+                        .filter(|(_, facts)| facts.is_active())
+                        .map(|(symbol, _)| *symbol)
+                        .min();
+                    if let Some(symbol) = known {
+                        return Some(symbol);
+                    }
                     let symbol = self.new_symbol("active()");
                     state.facts_mut(symbol).mode = Some(Mode::Active);
                     Some(symbol)

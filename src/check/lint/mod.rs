@@ -62,6 +62,9 @@ pub fn lint(
                 }),
         );
     }
+    for finding in &mut findings {
+        finding.span = trim_trailing_blanks(finding.span, source);
+    }
     findings.sort_by_key(|finding| (finding.span.offset(), finding.code));
     findings.dedup();
     findings
@@ -78,4 +81,15 @@ fn suppressible_blocks(file: &File) -> Vec<SourceSpan> {
         }
     });
     blocks
+}
+
+/// A span without the blanks and newlines at its end, so a label never hangs
+/// over the next line.
+fn trim_trailing_blanks(span: SourceSpan, source: &str) -> SourceSpan {
+    let start = span.offset();
+    let end = (start + span.len()).min(source.len());
+    match source.get(start..end) {
+        Some(text) => SourceSpan::new(start.into(), text.trim_end().len()),
+        None => span,
+    }
 }
