@@ -5,4 +5,5 @@
 pub mod lint;
 pub mod imports;
 pub mod line_index;
+pub mod project;
 pub mod report;

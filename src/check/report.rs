@@ -17,6 +17,9 @@ use super::lint::{docs, registry, LintDiagnostic, Severity};
 pub const RULES_DOCUMENTATION_URI: &str =
     "https://github.com/runbook-dev/runbook/blob/main/docs/lint-rules.md";
 
+/// The code of a path that cannot be read.
+pub const UNREADABLE: &str = "runbook::io::unreadable";
+
 /// One finding, whatever phase produced it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -110,17 +113,40 @@ pub struct CheckReport {
     pub files: Vec<FileFindings>,
     /// How many runbook files were checked.
     pub files_checked: usize,
+    /// Paths that could not be read, with the reason (exit code 2).
+    pub unreadable: Vec<(String, String)>,
 }
 
 impl CheckReport {
-    /// Adds the findings of one checked runbook.
+    /// Adds the findings of one checked runbook and counts it as checked.
     pub fn add_file(&mut self, path: impl Into<String>, source: Arc<str>, findings: Vec<Finding>) {
         self.files_checked += 1;
-        self.files.push(FileFindings {
-            path: path.into(),
-            source,
-            findings,
-        });
+        self.add_findings(path, source, findings);
+    }
+
+    /// Adds findings to a file (merged with the file's earlier findings,
+    /// duplicates dropped, sorted by position), without counting it as checked.
+    pub fn add_findings(&mut self, path: impl Into<String>, source: Arc<str>, findings: Vec<Finding>) {
+        let path = path.into();
+        let index = match self.files.iter().position(|file| file.path == path) {
+            Some(index) => index,
+            None => {
+                self.files.push(FileFindings {
+                    path,
+                    source,
+                    findings: Vec::new(),
+                });
+                self.files.len() - 1
+            }
+        };
+        let file = &mut self.files[index];
+        for finding in findings {
+            if !file.findings.contains(&finding) {
+                file.findings.push(finding);
+            }
+        }
+        file.findings
+            .sort_by(|left, right| left.span.offset().cmp(&right.span.offset()).then(left.code.cmp(&right.code)));
     }
 
     /// Adds the problems of a configuration file, if it has any.
@@ -128,11 +154,11 @@ impl CheckReport {
         if config.problems.is_empty() {
             return;
         }
-        self.files.push(FileFindings {
-            path: config.path.display().to_string(),
-            source: Arc::from(config.source.as_str()),
-            findings: config.problems.iter().cloned().map(Finding::from).collect(),
-        });
+        self.add_findings(
+            config.path.display().to_string(),
+            Arc::from(config.source.as_str()),
+            config.problems.iter().cloned().map(Finding::from).collect(),
+        );
     }
 
     fn count(&self, severity: Severity) -> usize {
@@ -158,12 +184,18 @@ impl CheckReport {
         self.count(Severity::Info)
     }
 
-    /// The contract's exit code: 1 when there is an error, else 0.
+    /// The contract's exit code: 2 when a path could not be read, else 1
+    /// when there is an error, else 0 (warnings alone exit 0).
     pub fn exit_code(&self) -> i32 {
-        i32::from(self.errors() > 0)
+        if !self.unreadable.is_empty() {
+            2
+        } else {
+            i32::from(self.errors() > 0)
+        }
     }
 
-    /// The one-line summary printed after the human report.
+    /// The one-line summary printed after the human report, e.g.
+    /// `checked 3 files: 1 error, 2 warnings`.
     pub fn summary_line(&self) -> String {
         let plural = |count: usize, word: &str| {
             format!("{count} {word}{}", if count == 1 { "" } else { "s" })
@@ -171,13 +203,13 @@ impl CheckReport {
         let files = plural(self.files_checked, "file");
         let (errors, warnings, infos) = (self.errors(), self.warnings(), self.infos());
         if errors + warnings + infos == 0 {
-            return format!("All checks passed ({files}).");
+            return format!("checked {files}: no errors");
         }
         let mut parts = vec![plural(errors, "error"), plural(warnings, "warning")];
         if infos > 0 {
             parts.push(plural(infos, "info"));
         }
-        format!("Found {} in {files}.", parts.join(", "))
+        format!("checked {files}: {}", parts.join(", "))
     }
 }
 
@@ -259,37 +291,40 @@ fn region(source: &str, lines: &LineIndex, span: SourceSpan) -> (usize, usize, u
     (start_line, start_column, end_line, end_column)
 }
 
-/// The JSON document of `runbook check --format json`.
+/// The JSON array of `runbook check --format json`: one object per finding
+/// with `file`, `line`, `column`, `end_line`, `end_column`, `code`, `rule`
+/// (the lint rule's name, or null), `severity` (`error`, `warning`, `info`),
+/// `message`, `labels` and `help`.
 pub fn render_json(report: &CheckReport) -> Value {
     let mut diagnostics = Vec::new();
+    for (path, reason) in &report.unreadable {
+        diagnostics.push(json!({
+            "file": path, "line": 1, "column": 1, "end_line": 1, "end_column": 1,
+            "code": UNREADABLE, "rule": null, "severity": "error",
+            "message": format!("cannot read `{path}`: {reason}"),
+            "labels": [], "help": "Check the path and its permissions.",
+        }));
+    }
     for file in &report.files {
         let lines = LineIndex::new(&file.source);
         for finding in &file.findings {
             let (line, column, end_line, end_column) = region(&file.source, &lines, finding.span);
             diagnostics.push(json!({
-                "code": finding.code,
-                "rule": finding.rule_name,
-                "severity": finding.severity.as_str(),
-                "message": finding.message,
                 "file": file.path,
                 "line": line,
                 "column": column,
                 "end_line": end_line,
                 "end_column": end_column,
-                "label": finding.label,
+                "code": finding.code,
+                "rule": finding.rule_name,
+                "severity": finding.severity.as_str(),
+                "message": finding.message,
+                "labels": finding.label.iter().collect::<Vec<_>>(),
                 "help": finding.help,
             }));
         }
     }
-    json!({
-        "files_checked": report.files_checked,
-        "diagnostics": diagnostics,
-        "summary": {
-            "errors": report.errors(),
-            "warnings": report.warnings(),
-            "infos": report.infos(),
-        },
-    })
+    Value::Array(diagnostics)
 }
 
 /// A file path as a SARIF artifact URI: forward slashes, percent-encoded.
@@ -333,6 +368,14 @@ pub fn sarif_rules() -> Vec<Value> {
 /// The SARIF 2.1.0 log of `runbook check --format sarif`.
 pub fn render_sarif(report: &CheckReport) -> Value {
     let mut results = Vec::new();
+    for (path, reason) in &report.unreadable {
+        results.push(json!({
+            "ruleId": UNREADABLE,
+            "level": "error",
+            "message": { "text": format!("cannot read `{path}`: {reason}") },
+            "locations": [{ "physicalLocation": { "artifactLocation": { "uri": artifact_uri(path) } } }],
+        }));
+    }
     for file in &report.files {
         let lines = LineIndex::new(&file.source);
         for finding in &file.findings {

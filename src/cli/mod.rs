@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod explain;
 pub mod render;
 
 /// Turns operational procedures into executable, checkable programs.
@@ -22,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Parse and check runbook files or directories (default: `.`, recursively).
     Check(check::CheckArgs),
+    /// The documentation of a diagnostic code, e.g. `runbook explain RB003`.
+    Explain(explain::ExplainArgs),
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -39,5 +42,6 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Check(args) => check::check(args),
+        Command::Explain(args) => explain::explain(args),
     }
 }
