@@ -41,3 +41,8 @@ pub fn render(name: &str, text: &str, findings: &[LintDiagnostic]) -> String {
     );
     format!("{}{}\n", render_human(&report, &handler()), report.summary_line())
 }
+
+/// A whole report rendered as a user sees it.
+pub fn render_report(report: &CheckReport) -> String {
+    format!("{}{}\n", render_human(report, &handler()), report.summary_line())
+}
