@@ -136,7 +136,11 @@ const ONE_WAIT: &str = r#"runbook one-wait {
 #[test]
 fn runbook_toml_raises_a_warning_to_an_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "runbook.toml", "[lint]\nseverity = { RB003 = \"error\" }\n");
+    write(
+        dir.path(),
+        "runbook.toml",
+        "[lint]\nseverity = { RB003 = \"error\" }\n",
+    );
     let runbook = write(dir.path(), "nested/deeper/one.runbook", ONE_WAIT);
     let report = check_paths(&[runbook]);
     let finding = &report.files[0].findings[0];
@@ -148,7 +152,11 @@ fn runbook_toml_raises_a_warning_to_an_error() {
 #[test]
 fn runbook_toml_turns_a_rule_off_by_name() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "runbook.toml", "[lint.severity]\nwait-without-timeout = \"off\"\n");
+    write(
+        dir.path(),
+        "runbook.toml",
+        "[lint.severity]\nwait-without-timeout = \"off\"\n",
+    );
     write(dir.path(), "one.runbook", ONE_WAIT);
     let report = check_paths(&[dir.path().to_path_buf()]);
     assert!(codes(&report).is_empty(), "{:?}", codes(&report));
@@ -179,10 +187,17 @@ fn unknown_codes_and_bad_levels_in_runbook_toml_are_located() {
         .iter()
         .find(|file| file.path.ends_with("runbook.toml"))
         .expect("runbook.toml has findings");
-    let found: Vec<&str> = config.findings.iter().map(|finding| finding.code.as_str()).collect();
+    let found: Vec<&str> = config
+        .findings
+        .iter()
+        .map(|finding| finding.code.as_str())
+        .collect();
     assert_eq!(
         found,
-        vec!["runbook::config::unknown_code", "runbook::config::invalid_level"]
+        vec![
+            "runbook::config::unknown_code",
+            "runbook::config::invalid_level"
+        ]
     );
     let json = render_json(&report);
     let unknown = json
@@ -195,7 +210,10 @@ fn unknown_codes_and_bad_levels_in_runbook_toml_are_located() {
         .expect("unknown code in JSON");
     assert_eq!(unknown["line"], 3);
     assert_eq!(unknown["column"], 14);
-    assert!(unknown["help"].as_str().unwrap_or_default().contains("RB003"));
+    assert!(unknown["help"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("RB003"));
     assert_eq!(report.exit_code(), 1, "a bad level is an error");
 }
 
@@ -225,12 +243,18 @@ fn sarif_has_the_required_structure_of_2_1_0() {
     let sarif = render_sarif(&report);
     assert_no_nulls(&sarif, "$");
     assert_eq!(sarif["version"], "2.1.0");
-    assert!(sarif["$schema"].as_str().unwrap_or_default().contains("sarif-2.1.0"));
+    assert!(sarif["$schema"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("sarif-2.1.0"));
     let runs = sarif["runs"].as_array().expect("runs is an array");
     assert_eq!(runs.len(), 1);
     let driver = &runs[0]["tool"]["driver"];
     assert_eq!(driver["name"], "runbook");
-    assert!(driver["informationUri"].as_str().unwrap_or_default().starts_with("https://"));
+    assert!(driver["informationUri"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("https://"));
 
     let rules = driver["rules"].as_array().expect("rules is an array");
     assert_eq!(rules.len(), registry::RULES.len(), "every rule is listed");
@@ -240,8 +264,13 @@ fn sarif_has_the_required_structure_of_2_1_0() {
         assert!(!text_of(rule, "shortDescription").is_empty());
         assert!(!text_of(rule, "fullDescription").is_empty());
         assert!(text_of(rule, "help").contains("## Why is this bad?"));
-        let level = rule["defaultConfiguration"]["level"].as_str().unwrap_or_default();
-        assert!(["none", "note", "warning", "error"].contains(&level), "{level}");
+        let level = rule["defaultConfiguration"]["level"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            ["none", "note", "warning", "error"].contains(&level),
+            "{level}"
+        );
     }
 
     let results = runs[0]["results"].as_array().expect("results is an array");
@@ -249,12 +278,18 @@ fn sarif_has_the_required_structure_of_2_1_0() {
     for result in results {
         let rule_id = result["ruleId"].as_str().expect("ruleId");
         let level = result["level"].as_str().unwrap_or_default();
-        assert!(["none", "note", "warning", "error"].contains(&level), "{level}");
+        assert!(
+            ["none", "note", "warning", "error"].contains(&level),
+            "{level}"
+        );
         assert!(!text_of(result, "message").is_empty());
         if let Some(index) = result["ruleIndex"].as_u64() {
             assert_eq!(rules[index as usize]["id"], rule_id);
         } else {
-            assert!(rule_id.starts_with("runbook::"), "{rule_id} has no ruleIndex");
+            assert!(
+                rule_id.starts_with("runbook::"),
+                "{rule_id} has no ruleIndex"
+            );
         }
         let locations = result["locations"].as_array().expect("locations");
         assert!(!locations.is_empty());
@@ -268,7 +303,9 @@ fn sarif_has_the_required_structure_of_2_1_0() {
             let end_line = region["endLine"].as_u64().expect("endLine");
             let end_column = region["endColumn"].as_u64().expect("endColumn");
             assert!(start_line >= 1 && start_column >= 1);
-            assert!(end_line > start_line || (end_line == start_line && end_column >= start_column));
+            assert!(
+                end_line > start_line || (end_line == start_line && end_column >= start_column)
+            );
         }
     }
 }
@@ -325,9 +362,17 @@ fn check_command_exit_codes_and_formats() {
     assert_eq!(warning_only.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&warning_only.stdout);
     assert!(stdout.contains("RB003(wait-without-timeout)"), "{stdout}");
-    assert!(stdout.contains("checked 1 file: 0 errors, 1 warning"), "{stdout}");
+    assert!(
+        stdout.contains("checked 1 file: 0 errors, 1 warning"),
+        "{stdout}"
+    );
 
-    let error = run(&["check", "RB104-active-server-excluded/bad.runbook", "--format", "json"]);
+    let error = run(&[
+        "check",
+        "RB104-active-server-excluded/bad.runbook",
+        "--format",
+        "json",
+    ]);
     assert_eq!(error.status.code(), Some(1));
     let json: Value = serde_json::from_slice(&error.stdout).expect("JSON output");
     assert_eq!(json[0]["code"], "RB104");

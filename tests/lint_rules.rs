@@ -23,7 +23,10 @@ fn display_name(path: &Path) -> String {
         .and_then(Path::file_name)
         .and_then(|name| name.to_str())
         .unwrap_or_default();
-    let file = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+    let file = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or_default();
     format!("{folder}/{file}")
 }
 

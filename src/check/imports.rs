@@ -20,7 +20,10 @@ impl Callables {
         let mut seen: Vec<PathBuf> = Vec::new();
         let mut pending: Vec<(PathBuf, Vec<String>)> = vec![(
             path.to_path_buf(),
-            file.imports.iter().map(|import| import.path.value.clone()).collect(),
+            file.imports
+                .iter()
+                .map(|import| import.path.value.clone())
+                .collect(),
         )];
         while let Some((from, imports)) = pending.pop() {
             let directory = from.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -38,7 +41,11 @@ impl Callables {
                 };
                 pending.push((
                     target,
-                    imported.imports.iter().map(|import| import.path.value.clone()).collect(),
+                    imported
+                        .imports
+                        .iter()
+                        .map(|import| import.path.value.clone())
+                        .collect(),
                 ));
                 callables
                     .files
@@ -56,6 +63,9 @@ impl Callables {
 
     /// The map the linter reads: name → file.
     pub fn by_name(&self) -> HashMap<String, &File> {
-        self.files.iter().map(|(name, file)| (name.clone(), file)).collect()
+        self.files
+            .iter()
+            .map(|(name, file)| (name.clone(), file))
+            .collect()
     }
 }

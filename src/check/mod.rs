@@ -2,8 +2,8 @@
 //! one file each, with suppression and configuration) and the renderers of
 //! its findings (human, JSON, SARIF).
 
-pub mod lint;
 pub mod imports;
 pub mod line_index;
+pub mod lint;
 pub mod project;
 pub mod report;

@@ -29,7 +29,10 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, unreadable: &mut Vec<(String, Stri
         .collect();
     paths.sort();
     for path in paths {
-        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("");
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("");
         if path.is_dir() {
             if !name.starts_with('.') && name != "target" {
                 walk(&path, files, unreadable);
@@ -63,17 +66,18 @@ impl Configs {
         let Some(config_path) = config::find_config(path) else {
             return LintConfig::default();
         };
-        let entry = self.loaded.entry(config_path.clone()).or_insert_with(|| {
-            match config::load_for(path) {
-                Ok(loaded) => loaded,
-                Err(error) => {
-                    report
-                        .unreadable
-                        .push((config_path.display().to_string(), error.to_string()));
-                    None
+        let entry =
+            self.loaded.entry(config_path.clone()).or_insert_with(|| {
+                match config::load_for(path) {
+                    Ok(loaded) => loaded,
+                    Err(error) => {
+                        report
+                            .unreadable
+                            .push((config_path.display().to_string(), error.to_string()));
+                        None
+                    }
                 }
-            }
-        });
+            });
         match entry {
             Some(loaded) => {
                 report.add_config(loaded);
@@ -147,7 +151,11 @@ pub fn check_paths(paths: &[PathBuf]) -> CheckReport {
             .into_iter()
             .map(Finding::from)
             .collect();
-        report.add_findings(root_file.name.clone(), Arc::clone(&root_file.text), findings);
+        report.add_findings(
+            root_file.name.clone(),
+            Arc::clone(&root_file.text),
+            findings,
+        );
     }
     report
 }

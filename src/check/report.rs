@@ -126,7 +126,12 @@ impl CheckReport {
 
     /// Adds findings to a file (merged with the file's earlier findings,
     /// duplicates dropped, sorted by position), without counting it as checked.
-    pub fn add_findings(&mut self, path: impl Into<String>, source: Arc<str>, findings: Vec<Finding>) {
+    pub fn add_findings(
+        &mut self,
+        path: impl Into<String>,
+        source: Arc<str>,
+        findings: Vec<Finding>,
+    ) {
         let path = path.into();
         let index = match self.files.iter().position(|file| file.path == path) {
             Some(index) => index,
@@ -145,8 +150,12 @@ impl CheckReport {
                 file.findings.push(finding);
             }
         }
-        file.findings
-            .sort_by(|left, right| left.span.offset().cmp(&right.span.offset()).then(left.code.cmp(&right.code)));
+        file.findings.sort_by(|left, right| {
+            left.span
+                .offset()
+                .cmp(&right.span.offset())
+                .then(left.code.cmp(&right.code))
+        });
     }
 
     /// Adds the problems of a configuration file, if it has any.
@@ -433,7 +442,10 @@ mod tests {
 
     #[test]
     fn artifact_uris_are_relative_and_encoded() {
-        assert_eq!(artifact_uri("./runbooks/a b.runbook"), "runbooks/a%20b.runbook");
+        assert_eq!(
+            artifact_uri("./runbooks/a b.runbook"),
+            "runbooks/a%20b.runbook"
+        );
         assert_eq!(artifact_uri("dir\\x.runbook"), "dir/x.runbook");
     }
 }

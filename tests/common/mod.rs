@@ -39,10 +39,18 @@ pub fn render(name: &str, text: &str, findings: &[LintDiagnostic]) -> String {
         Arc::from(text),
         findings.iter().cloned().map(Finding::from).collect(),
     );
-    format!("{}{}\n", render_human(&report, &handler()), report.summary_line())
+    format!(
+        "{}{}\n",
+        render_human(&report, &handler()),
+        report.summary_line()
+    )
 }
 
 /// A whole report rendered as a user sees it.
 pub fn render_report(report: &CheckReport) -> String {
-    format!("{}{}\n", render_human(report, &handler()), report.summary_line())
+    format!(
+        "{}{}\n",
+        render_human(report, &handler()),
+        report.summary_line()
+    )
 }

@@ -103,8 +103,9 @@ impl LintConfig {
                     code: "runbook::config::syntax",
                     message: format!("`{CONFIG_FILE_NAME}` is not valid: {}", error.message()),
                     span,
-                    help: "Write the lint table as `[lint]` with `severity = { RB003 = \"error\" }`."
-                        .to_owned(),
+                    help:
+                        "Write the lint table as `[lint]` with `severity = { RB003 = \"error\" }`."
+                            .to_owned(),
                     severity: Severity::Error,
                 });
                 return (config, problems);
@@ -178,7 +179,8 @@ mod tests {
 
     #[test]
     fn unknown_codes_and_bad_levels_are_located() {
-        let source = "[lint]\nseverity = { RB003 = \"error\", RB999 = \"off\", RB001 = \"loud\" }\n";
+        let source =
+            "[lint]\nseverity = { RB003 = \"error\", RB999 = \"off\", RB001 = \"loud\" }\n";
         let (config, problems) = LintConfig::parse(source);
         assert_eq!(config.level("RB003"), Level::On(Severity::Error));
         assert_eq!(problems.len(), 2);

@@ -552,7 +552,9 @@ impl Analyzer<'_> {
         match self.eval(expr, env) {
             Value::Server(symbol) => Some(symbol),
             _ => match &expr.kind {
-                ExprKind::Call { function, args } if function.name == "active" && args.is_empty() => {
+                ExprKind::Call { function, args }
+                    if function.name == "active" && args.is_empty() =>
+                {
                     // `active()` is the one Active: a name known to be it is the same server.
                     let known = state
                         .servers
@@ -631,10 +633,7 @@ impl Analyzer<'_> {
                 force_activated_before: state.force_activated,
                 other_active,
                 step: self.step.as_ref().map(|step| step.id.clone()),
-                step_discards_changes: self
-                    .step
-                    .as_ref()
-                    .is_some_and(|step| step.discards_changes),
+                step_discards_changes: self.step.as_ref().is_some_and(|step| step.discards_changes),
                 what_if: self.what_if.clone(),
             });
         }
@@ -710,7 +709,10 @@ impl Analyzer<'_> {
         }
         after.servers.remove(&element);
         if list.base == ListBase::Standbys && exit.reachable {
-            let rest_detached = list.minus.iter().all(|symbol| after.facts(*symbol).is_detached());
+            let rest_detached = list
+                .minus
+                .iter()
+                .all(|symbol| after.facts(*symbol).is_detached());
             let rest_excluded = list
                 .minus
                 .iter()
@@ -735,7 +737,10 @@ impl Analyzer<'_> {
         }
         let mut callee_env = Env::default();
         for param in &callee.params {
-            let argument = call.args.iter().find(|arg| arg.name.name == param.name.name);
+            let argument = call
+                .args
+                .iter()
+                .find(|arg| arg.name.name == param.name.name);
             let value = match argument {
                 Some(argument) => match self.eval(&argument.value, env) {
                     Value::Other => match self.server_arg(&argument.value, env, &mut state) {
@@ -839,8 +844,10 @@ impl Analyzer<'_> {
                     let scratch = self.assume(body, true, &inner, scratch);
                     let facts = scratch.facts(element);
                     if list.base == ListBase::Standbys {
-                        let rest_detached =
-                            list.minus.iter().all(|symbol| state.facts(*symbol).is_detached());
+                        let rest_detached = list
+                            .minus
+                            .iter()
+                            .all(|symbol| state.facts(*symbol).is_detached());
                         if facts.is_detached() && rest_detached {
                             state.group.standbys_detached = true;
                         }
@@ -896,7 +903,12 @@ impl Analyzer<'_> {
     }
 
     /// `condition == truth` as a disjunction of literals, when it is one.
-    fn disjunction(&self, condition: &Expr, truth: bool, env: &Env) -> Option<Vec<(SymbolId, Literal)>> {
+    fn disjunction(
+        &self,
+        condition: &Expr,
+        truth: bool,
+        env: &Env,
+    ) -> Option<Vec<(SymbolId, Literal)>> {
         match &condition.kind {
             ExprKind::Not(inner) => self.disjunction(inner, !truth, env),
             ExprKind::Binary {
@@ -919,7 +931,9 @@ impl Analyzer<'_> {
                 literals.extend(self.disjunction(rhs, false, env)?);
                 Some(literals)
             }
-            _ => self.literal(condition, truth, env).map(|literal| vec![literal]),
+            _ => self
+                .literal(condition, truth, env)
+                .map(|literal| vec![literal]),
         }
     }
 
@@ -946,7 +960,8 @@ impl Analyzer<'_> {
                 rhs,
                 ..
             } => {
-                let (ExprKind::Field { target, field }, ExprKind::State(code)) = (&lhs.kind, &rhs.kind)
+                let (ExprKind::Field { target, field }, ExprKind::State(code)) =
+                    (&lhs.kind, &rhs.kind)
                 else {
                     return None;
                 };
@@ -1012,9 +1027,8 @@ fn apply_disjunction(literals: &[(SymbolId, Literal)], state: &mut State) {
     if literals.iter().any(|(symbol, _)| symbol != first) {
         return;
     }
-    let detaching = |literal: &Literal| {
-        matches!(literal, Literal::Running(false) | Literal::Excluded(true))
-    };
+    let detaching =
+        |literal: &Literal| matches!(literal, Literal::Running(false) | Literal::Excluded(true));
     let init_ready = |literal: &Literal| {
         matches!(
             literal,

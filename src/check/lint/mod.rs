@@ -54,13 +54,9 @@ pub fn lint(
         };
         let mut sink = Sink::new(rule, severity);
         (rule.check)(&context, &mut sink);
-        findings.extend(
-            sink.into_findings()
-                .into_iter()
-                .filter(|finding| {
-                    !suppressions.is_suppressed(finding.code, finding.span, &lines, &blocks)
-                }),
-        );
+        findings.extend(sink.into_findings().into_iter().filter(|finding| {
+            !suppressions.is_suppressed(finding.code, finding.span, &lines, &blocks)
+        }));
     }
     for finding in &mut findings {
         finding.span = trim_trailing_blanks(finding.span, source);
@@ -73,7 +69,11 @@ pub fn lint(
 /// The spans a suppression comment above them covers whole: steps and What-ifs.
 fn suppressible_blocks(file: &File) -> Vec<SourceSpan> {
     let mut blocks: Vec<SourceSpan> = file.steps().iter().map(|step| step.span.into()).collect();
-    blocks.extend(file.what_ifs.iter().map(|what_if| SourceSpan::from(what_if.span)));
+    blocks.extend(
+        file.what_ifs
+            .iter()
+            .map(|what_if| SourceSpan::from(what_if.span)),
+    );
     // A step's own span starts at `step`; its docs come before and are not code.
     visit::for_each_stmt(file, |stmt, _| {
         if let StmtKind::Step(_) = stmt.kind {

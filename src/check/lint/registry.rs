@@ -79,7 +79,11 @@ mod tests {
         for rule in RULES {
             assert!(codes.insert(rule.code), "duplicate code {}", rule.code);
             assert!(names.insert(rule.name), "duplicate name {}", rule.name);
-            assert!(rule.code.starts_with("RB") && rule.code.len() == 5, "{}", rule.code);
+            assert!(
+                rule.code.starts_with("RB") && rule.code.len() == 5,
+                "{}",
+                rule.code
+            );
             assert!(
                 rule.name
                     .chars()
@@ -101,7 +105,9 @@ mod tests {
                 assert!(!section.is_empty(), "{} lacks `## {heading}`", rule.code);
             }
             assert!(
-                rule.section("Example").unwrap_or_default().contains("```runbook"),
+                rule.section("Example")
+                    .unwrap_or_default()
+                    .contains("```runbook"),
                 "{}: the example needs a runbook snippet",
                 rule.code
             );
@@ -111,7 +117,10 @@ mod tests {
     #[test]
     fn lookups_accept_codes_and_names_and_suggest() {
         assert_eq!(rule("rb003").map(|rule| rule.code), Some("RB003"));
-        assert_eq!(rule("wait-without-timeout").map(|rule| rule.code), Some("RB003"));
+        assert_eq!(
+            rule("wait-without-timeout").map(|rule| rule.code),
+            Some("RB003")
+        );
         assert!(rule("RB999").is_none());
         assert!(suggestion_help("RB00").contains("Did you mean"));
     }

@@ -70,7 +70,10 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<&Expr> {
             condition,
             timeout,
             every,
-        } => std::iter::once(condition).chain(timeout).chain(every).collect(),
+        } => std::iter::once(condition)
+            .chain(timeout)
+            .chain(every)
+            .collect(),
         StmtKind::If(if_stmt) => if_stmt
             .branches
             .iter()

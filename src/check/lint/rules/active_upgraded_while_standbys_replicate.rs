@@ -63,7 +63,9 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
             format!("the Active `{server}` is upgraded while the Standby servers may still be running and declared in replication"),
         );
         diagnostic.label(match &visit.via_procedure {
-            Some(procedure) => format!("upgrades the Active (in `{procedure}`) with Standbys possibly replicating"),
+            Some(procedure) => {
+                format!("upgrades the Active (in `{procedure}`) with Standbys possibly replicating")
+            }
             None => "upgrades the Active with Standbys possibly replicating".to_owned(),
         });
         diagnostic.help("Before this, stop or exclude every Standby (`for standby in standbys() { stop-server(server: standby) }`), or `check all standby in standbys(): not standby.running or standby.excluded`.");

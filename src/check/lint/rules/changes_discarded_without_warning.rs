@@ -45,7 +45,11 @@ declare_rule! {
 
 fn check(context: &LintContext<'_>, sink: &mut Sink) {
     for visit in &context.flow().operations {
-        let Operation::SetStandby { server, force: true } = &visit.operation else {
+        let Operation::SetStandby {
+            server,
+            force: true,
+        } = &visit.operation
+        else {
             continue;
         };
         let Some(step) = &visit.step else {

@@ -37,7 +37,12 @@ declare_rule! {
 
 fn check(context: &LintContext<'_>, sink: &mut Sink) {
     let lines = LineIndex::new(context.source);
-    let steps: Vec<&StringLit> = context.file.steps().iter().map(|step| &step.title).collect();
+    let steps: Vec<&StringLit> = context
+        .file
+        .steps()
+        .iter()
+        .map(|step| &step.title)
+        .collect();
     report_duplicates(&steps, "step", context.source, &lines, sink);
     let what_ifs: Vec<&StringLit> = context
         .file

@@ -52,10 +52,14 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
         }
         let diagnostic = sink.report(
             visit.span,
-            format!("`{server}` is initialized without having been excluded from replication first"),
+            format!(
+                "`{server}` is initialized without having been excluded from replication first"
+            ),
         );
         diagnostic.label(match &visit.via_procedure {
-            Some(procedure) => format!("initializes a possibly initialized Standby (in `{procedure}`)"),
+            Some(procedure) => {
+                format!("initializes a possibly initialized Standby (in `{procedure}`)")
+            }
             None => "initializes a possibly initialized Standby".to_owned(),
         });
         diagnostic.help(format!("Exclude it first (`exclude(server: {server})`) unless `{server}.state == STB_NO_REP`, or use `call init-standby(server: {server})`."));

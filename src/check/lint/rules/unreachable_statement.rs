@@ -63,7 +63,10 @@ fn check_block(stmts: &[Stmt], sink: &mut Sink) {
         Span::new(first.span.start as usize, last.span.end as usize),
         "this code is never reached",
     )
-    .label(format!("unreachable: the {} above always ends the run", describe(ender)))
+    .label(format!(
+        "unreachable: the {} above always ends the run",
+        describe(ender)
+    ))
     .help("Move these statements before it, or put the ending statement inside an `if`.");
 }
 
@@ -83,7 +86,10 @@ pub(crate) fn always_ends(stmt: &Stmt) -> bool {
     match &stmt.kind {
         StmtKind::Stop { .. } | StmtKind::Fail { .. } | StmtKind::Retry => true,
         StmtKind::If(if_stmt) => {
-            if_stmt.otherwise.as_ref().is_some_and(|block| block.stmts.iter().any(always_ends))
+            if_stmt
+                .otherwise
+                .as_ref()
+                .is_some_and(|block| block.stmts.iter().any(always_ends))
                 && if_stmt
                     .branches
                     .iter()

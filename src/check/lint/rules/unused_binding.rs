@@ -40,9 +40,12 @@ declare_rule! {
 fn check(context: &LintContext<'_>, sink: &mut Sink) {
     for binding in bindings(context.file) {
         if binding.kind == BindingKind::Let && !binding.used && !binding.name.starts_with('_') {
-            sink.report(binding.span, format!("`{}` is bound but never used", binding.name))
-                .label("bound here, read nowhere")
-                .help("Use the binding, or remove it (prefix it with `_` to keep it unused).");
+            sink.report(
+                binding.span,
+                format!("`{}` is bound but never used", binding.name),
+            )
+            .label("bound here, read nowhere")
+            .help("Use the binding, or remove it (prefix it with `_` to keep it unused).");
         }
     }
 }

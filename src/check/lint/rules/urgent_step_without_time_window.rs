@@ -71,10 +71,15 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
         if step.window.is_none() && step_says_urgent(step, docs) {
             sink.report(
                 step.id.span,
-                format!("step `{}` must happen as soon as possible but has no time window", step.id.name),
+                format!(
+                    "step `{}` must happen as soon as possible but has no time window",
+                    step.id.name
+                ),
             )
             .label("urgent, with no `within` clause")
-            .help("Add `within DURATION after STEP_ID` so the run warns when the window is exceeded.");
+            .help(
+                "Add `within DURATION after STEP_ID` so the run warns when the window is exceeded.",
+            );
         }
     });
 }
