@@ -1120,7 +1120,7 @@ impl Checker<'_> {
                     span: call_span,
                     name: name.clone(),
                     callee: callee.to_string(),
-                    help: format!("write it as `{name}: ...`, e.g. `{example}`"),
+                    help: format!("add `{name}: ...`: `{example}`"),
                 });
             }
         }
@@ -1153,7 +1153,17 @@ impl Checker<'_> {
             .iter()
             .map(|param| (param.name.to_string(), Type::of_param(param.ty), param.optional))
             .collect();
-        let example = format!("{}(server: active)", signature.name);
+        let example = format!(
+            "{}({})",
+            signature.name,
+            signature
+                .params
+                .iter()
+                .filter(|param| !param.optional)
+                .map(|param| format!("{}: ...", param.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         self.args(signature.name, &call.args, &params, call.span, &example);
     }
 
@@ -1196,7 +1206,15 @@ impl Checker<'_> {
             .iter()
             .map(|param| (param.name.name.clone(), Type::of_param(param.ty), param.default.is_some()))
             .collect();
-        let example = format!("call {name}(server: active)");
+        let example = format!(
+            "call {name}({})",
+            params
+                .iter()
+                .filter(|(_, _, optional)| !optional)
+                .map(|(param, _, _)| format!("{param}: ..."))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         self.args(name, &call.args, &params, call.span, &example);
     }
 
