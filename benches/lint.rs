@@ -23,7 +23,10 @@ fn lint_benchmarks(criterion: &mut Criterion) {
     let procedures = HashMap::new();
     let config = LintConfig::default();
     let findings = lint(&file, &text, &procedures, &config);
-    assert!(findings.is_empty(), "the generated runbook lints clean: {findings:?}");
+    assert!(
+        findings.is_empty(),
+        "the generated runbook lints clean: {findings:?}"
+    );
 
     let mut group = criterion.benchmark_group("lint-1MB");
     group.sample_size(10);

@@ -4,7 +4,7 @@
 //! model in [`cluster`] shared by the simulator and the verifier.
 
 pub mod check;
+pub mod cli;
 pub mod cluster;
 pub mod connect;
 pub mod syntax;
-pub mod cli;

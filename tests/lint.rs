@@ -392,3 +392,86 @@ fn check_command_exit_codes_and_formats() {
     let missing = run(&["check", "no-such-file.runbook"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+// ------------------------------------------------------------- procedures
+
+#[test]
+fn findings_inside_called_procedures_are_reported_at_the_call() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "lib/reinit.runbook",
+        r#"procedure reinit {
+    title "Initialize a server"
+    summary "Full replication, without excluding first."
+    param server: server
+    init-standby(server: server)
+    wait until server.state == STB_REP timeout 30m
+}
+"#,
+    );
+    let root = write(
+        dir.path(),
+        "main.runbook",
+        r#"runbook main {
+    title "Re-initialize the Standbys"
+    import "lib/reinit.runbook"
+
+    step 1 reinit-standbys "Re-initialize every Standby Server" {
+        for standby in standbys() {
+            call reinit(server: standby)
+        }
+    }
+}
+"#,
+    );
+    let report = check_paths(&[root]);
+    let main = report
+        .files
+        .iter()
+        .find(|file| file.path.ends_with("main.runbook"))
+        .expect("main.runbook is reported");
+    let finding = main
+        .findings
+        .iter()
+        .find(|finding| finding.code == "RB102")
+        .expect("RB102 through the call");
+    let at = &main.source[finding.span.offset()..finding.span.offset() + finding.span.len()];
+    assert_eq!(at, "call reinit(server: standby)");
+    assert!(finding
+        .label
+        .as_deref()
+        .unwrap_or_default()
+        .contains("in `reinit`"));
+}
+
+#[test]
+fn linting_never_panics_on_any_fixture() {
+    fn visit(dir: &Path, count: &mut usize) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                visit(&path, count);
+            } else if path.extension().is_some_and(|ext| ext == "runbook") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                if let Ok(file) = runbook::syntax::parse(&text) {
+                    let procedures = std::collections::HashMap::new();
+                    let _ = runbook::check::lint::lint(
+                        &file,
+                        &text,
+                        &procedures,
+                        &LintConfig::default(),
+                    );
+                    *count += 1;
+                }
+            }
+        }
+    }
+    let mut count = 0;
+    visit(&manifest_dir().join("tests/fixtures"), &mut count);
+    visit(&manifest_dir().join("runbooks"), &mut count);
+    assert!(count > 40, "{count} files linted");
+}

@@ -63,6 +63,7 @@ mod tests {
         assert_eq!(index.position(source, 0), (1, 1));
         assert_eq!(index.position(source, 3), (2, 1));
         assert_eq!(index.position(source, 5), (2, 2));
-        assert_eq!(index.line_of(6), 2);
+        assert_eq!(index.line_of(6), 1);
+        assert_eq!(index.line_of(7), 2);
     }
 }

@@ -21,11 +21,18 @@ pub fn handler() -> GraphicalReportHandler {
     } else {
         console::Term::stdout().size().1.max(60) as usize
     };
-    GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false)
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false)
 }
 
 /// One diagnostic rendered for people, with its file's text attached.
-pub fn human<D>(handler: &GraphicalReportHandler, sources: &Sources, file: FileId, diagnostic: D) -> String
+pub fn human<D>(
+    handler: &GraphicalReportHandler,
+    sources: &Sources,
+    file: FileId,
+    diagnostic: D,
+) -> String
 where
     D: Diagnostic + Send + Sync + 'static,
 {
@@ -64,9 +71,17 @@ pub struct JsonDiagnostic {
 
 /// A diagnostic as a JSON object; `fallback_offset` locates diagnostics
 /// without a label.
-pub fn json(sources: &Sources, file: FileId, diagnostic: &dyn Diagnostic, fallback_offset: usize) -> JsonDiagnostic {
+pub fn json(
+    sources: &Sources,
+    file: FileId,
+    diagnostic: &dyn Diagnostic,
+    fallback_offset: usize,
+) -> JsonDiagnostic {
     let source = sources.get(file);
-    let labels: Vec<_> = diagnostic.labels().map(|labels| labels.collect()).unwrap_or_default();
+    let labels: Vec<_> = diagnostic
+        .labels()
+        .map(|labels| labels.collect())
+        .unwrap_or_default();
     let (start, end) = labels
         .first()
         .map(|label| (label.offset(), label.offset() + label.len()))
@@ -79,7 +94,10 @@ pub fn json(sources: &Sources, file: FileId, diagnostic: &dyn Diagnostic, fallba
         column,
         end_line,
         end_column,
-        code: diagnostic.code().map(|code| code.to_string()).unwrap_or_default(),
+        code: diagnostic
+            .code()
+            .map(|code| code.to_string())
+            .unwrap_or_default(),
         severity: match diagnostic.severity() {
             Some(Severity::Warning) => "warning",
             Some(Severity::Advice) => "advice",

@@ -249,7 +249,11 @@ struct FileParser<'s> {
 
 impl<'s> FileParser<'s> {
     fn file(&mut self) -> Option<File> {
-        let start = if self.source.starts_with('\u{feff}') { 3 } else { 0 };
+        let start = if self.source.starts_with('\u{feff}') {
+            3
+        } else {
+            0
+        };
         let head = match RunbookParser::parse(Rule::file_head, &self.source[start..]) {
             Ok(mut pairs) => pairs.next()?,
             Err(error) => {
@@ -323,7 +327,9 @@ impl<'s> FileParser<'s> {
                     }
                 }
             };
-            let Some(entry) = entry else { return Some(file) };
+            let Some(entry) = entry else {
+                return Some(file);
+            };
             let entry_end = offset + entry.as_span().end();
             let converter = Converter {
                 source: self.source,
@@ -367,8 +373,15 @@ impl<'s> FileParser<'s> {
             }
             ITEM_KEYWORDS.contains(&word) || rest[word.len()..].trim_start().starts_with('(')
         };
-        let candidates = || self.scan.lines.iter().filter(|(offset, _)| *offset >= after);
-        if let Some((offset, _)) = candidates().find(|(offset, depth)| *depth == 1 && starts_item(*offset)) {
+        let candidates = || {
+            self.scan
+                .lines
+                .iter()
+                .filter(|(offset, _)| *offset >= after)
+        };
+        if let Some((offset, _)) =
+            candidates().find(|(offset, depth)| *depth == 1 && starts_item(*offset))
+        {
             return Some((*offset, false));
         }
         candidates()
@@ -382,7 +395,9 @@ impl<'s> FileParser<'s> {
             InputLocation::Span((position, _)) => position,
         } + base;
         match error.variant {
-            ErrorVariant::ParsingError { positives, .. } => unexpected(self.source, position, &positives),
+            ErrorVariant::ParsingError { positives, .. } => {
+                unexpected(self.source, position, &positives)
+            }
             ErrorVariant::CustomError { message } => ParseError::TooComplex {
                 span: token_span(self.source, position),
                 reason: message,
@@ -506,7 +521,21 @@ fn unexpected(source: &str, position: usize, positives: &[Rule]) -> ParseError {
         format!("`{character}`")
     };
     let is_keyword = ITEM_KEYWORDS.contains(&word)
-        || matches!(word, "and" | "or" | "not" | "in" | "without" | "all" | "any" | "true" | "false" | "else" | "option" | "default");
+        || matches!(
+            word,
+            "and"
+                | "or"
+                | "not"
+                | "in"
+                | "without"
+                | "all"
+                | "any"
+                | "true"
+                | "false"
+                | "else"
+                | "option"
+                | "default"
+        );
     let help = if at_end {
         "the file ends too early: a closing `}` or the end of a statement is missing".to_string()
     } else if words.contains(&"`}`") && matches!(word, "step" | "what-if" | "param" | "import") {
@@ -584,12 +613,52 @@ fn is_token(rule: Rule) -> bool {
     use Rule::*;
     matches!(
         rule,
-        lbrace | rbrace | lparen | rparen | lbracket | rbracket | comma | colon | equals | dot
-            | kw_runbook | kw_procedure | kw_title | kw_summary | kw_param | kw_import | kw_what_if
-            | kw_when | kw_during | kw_let | kw_step | kw_within | kw_after | kw_discards
-            | kw_changes | kw_on | kw_note | kw_warning | kw_confirm | kw_choose | kw_option
-            | kw_record | kw_check | kw_else | kw_wait | kw_until | kw_timeout | kw_every
-            | kw_if | kw_for | kw_in | kw_call | kw_stop | kw_fail | kw_retry | kw_select
+        lbrace
+            | rbrace
+            | lparen
+            | rparen
+            | lbracket
+            | rbracket
+            | comma
+            | colon
+            | equals
+            | dot
+            | kw_runbook
+            | kw_procedure
+            | kw_title
+            | kw_summary
+            | kw_param
+            | kw_import
+            | kw_what_if
+            | kw_when
+            | kw_during
+            | kw_let
+            | kw_step
+            | kw_within
+            | kw_after
+            | kw_discards
+            | kw_changes
+            | kw_on
+            | kw_note
+            | kw_warning
+            | kw_confirm
+            | kw_choose
+            | kw_option
+            | kw_record
+            | kw_check
+            | kw_else
+            | kw_wait
+            | kw_until
+            | kw_timeout
+            | kw_every
+            | kw_if
+            | kw_for
+            | kw_in
+            | kw_call
+            | kw_stop
+            | kw_fail
+            | kw_retry
+            | kw_select
             | kw_from
     )
 }
@@ -619,7 +688,10 @@ impl<'s> Converter<'s> {
         loop {
             let text = &self.source[start..end];
             let trimmed = start + text.trim_end().len();
-            match self.comment_ends.binary_search_by_key(&trimmed, |(end, _)| *end) {
+            match self
+                .comment_ends
+                .binary_search_by_key(&trimmed, |(end, _)| *end)
+            {
                 Ok(index) if self.comment_ends[index].1 >= start && trimmed > start => {
                     end = self.comment_ends[index].1;
                 }
@@ -654,7 +726,12 @@ impl<'s> Converter<'s> {
         }
     }
 
-    fn item(&self, pair: Pair<'_, Rule>, file: &mut File, first_statement: &mut Option<Span>) -> Converted<()> {
+    fn item(
+        &self,
+        pair: Pair<'_, Rule>,
+        file: &mut File,
+        first_statement: &mut Option<Span>,
+    ) -> Converted<()> {
         let mut docs = None;
         for child in pair.into_inner() {
             let span = self.span(&child);
@@ -800,7 +877,9 @@ impl<'s> Converter<'s> {
                 TriggerKind::Failed(self.ident(&step))
             }
             Rule::trig_upgrade_cancelled => {
-                let server = children.next().ok_or_else(|| missing(span, "an expression"))?;
+                let server = children
+                    .next()
+                    .ok_or_else(|| missing(span, "an expression"))?;
                 TriggerKind::UpgradeCancelled(self.expr(server)?)
             }
             Rule::trig_two_actives => TriggerKind::TwoActives,
@@ -916,8 +995,12 @@ impl<'s> Converter<'s> {
                     let clause_span = self.span(&clause);
                     if clause.as_rule() == Rule::else_if {
                         let mut parts = significant(clause);
-                        let condition = parts.next().ok_or_else(|| missing(clause_span, "an expression"))?;
-                        let body = parts.next().ok_or_else(|| missing(clause_span, "a block"))?;
+                        let condition = parts
+                            .next()
+                            .ok_or_else(|| missing(clause_span, "an expression"))?;
+                        let body = parts
+                            .next()
+                            .ok_or_else(|| missing(clause_span, "a block"))?;
                         branches.push(IfBranch {
                             condition: self.expr(condition)?,
                             body: self.block(body)?,
@@ -969,7 +1052,11 @@ impl<'s> Converter<'s> {
         })
     }
 
-    fn step<'p>(&self, children: impl Iterator<Item = Pair<'p, Rule>>, span: Span) -> Converted<Step> {
+    fn step<'p>(
+        &self,
+        children: impl Iterator<Item = Pair<'p, Rule>>,
+        span: Span,
+    ) -> Converted<Step> {
         let mut number = None;
         let mut id = None;
         let mut title = None;
@@ -989,8 +1076,12 @@ impl<'s> Converter<'s> {
                 Rule::within_clause => {
                     let clause_span = self.span(&child);
                     let mut parts = significant(child);
-                    let duration = parts.next().ok_or_else(|| missing(clause_span, "a duration"))?;
-                    let after = parts.next().ok_or_else(|| missing(clause_span, "a step id"))?;
+                    let duration = parts
+                        .next()
+                        .ok_or_else(|| missing(clause_span, "a duration"))?;
+                    let after = parts
+                        .next()
+                        .ok_or_else(|| missing(clause_span, "a step id"))?;
                     window = Some(Window {
                         duration: self.expr(duration)?,
                         after: self.ident(&after),
@@ -1047,12 +1138,16 @@ impl<'s> Converter<'s> {
     }
 
     fn args(&self, pair: Option<Pair<'_, Rule>>) -> Converted<Vec<Arg>> {
-        let Some(pair) = pair else { return Ok(Vec::new()) };
+        let Some(pair) = pair else {
+            return Ok(Vec::new());
+        };
         significant(pair)
             .map(|arg| {
                 let span = self.span(&arg);
                 let mut parts = significant(arg);
-                let name = parts.next().ok_or_else(|| missing(span, "an argument name"))?;
+                let name = parts
+                    .next()
+                    .ok_or_else(|| missing(span, "an argument name"))?;
                 let value = parts.next().ok_or_else(|| missing(span, "an expression"))?;
                 Ok(Arg {
                     name: self.ident(&name),
@@ -1192,7 +1287,9 @@ impl<'s> Converter<'s> {
     fn term(&self, pair: Pair<'_, Rule>) -> Converted<(Expr, usize)> {
         let span = self.span(&pair);
         let mut children = pair.into_inner();
-        let atom = children.next().ok_or_else(|| missing(span, "an expression"))?;
+        let atom = children
+            .next()
+            .ok_or_else(|| missing(span, "an expression"))?;
         let (mut expr, mut depth) = self.atom(atom)?;
         for access in children {
             let field = significant(access)
@@ -1264,7 +1361,9 @@ impl<'s> Converter<'s> {
             }
             Rule::func_call => {
                 let mut parts = significant(pair);
-                let function = parts.next().ok_or_else(|| missing(span, "a function name"))?;
+                let function = parts
+                    .next()
+                    .ok_or_else(|| missing(span, "a function name"))?;
                 let mut depth = 0;
                 let mut args = Vec::new();
                 for arg in parts {
@@ -1358,7 +1457,8 @@ impl<'s> Converter<'s> {
                 Some((_, 't')) => value.push('\t'),
                 other => {
                     let width = 1 + other.map_or(0, |(_, escaped)| escaped.len_utf8());
-                    let escape_span = Span::new(content_start + index, content_start + index + width);
+                    let escape_span =
+                        Span::new(content_start + index, content_start + index + width);
                     return Err(ParseError::InvalidEscape {
                         span: escape_span,
                         escape: escape_span.text(self.source).to_string(),

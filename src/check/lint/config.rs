@@ -139,6 +139,7 @@ impl LintConfig {
                 }),
             }
         }
+        problems.sort_by_key(|problem| problem.span.offset());
         (config, problems)
     }
 }

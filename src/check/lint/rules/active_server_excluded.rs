@@ -5,7 +5,8 @@ use crate::cluster::Operation;
 
 declare_rule! {
     /// ## What it does
-    /// Flags an `exclude` of a server known to be the Active at that point
+    /// Flags the exclusion of the Active server. It fires on an `exclude` of
+    /// a server known to be the Active at that point
     /// (bound to `active()`, a `select` from `actives()`, checked
     /// `is_active`, or force-activated, and not demoted since).
     ///

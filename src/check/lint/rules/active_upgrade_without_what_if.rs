@@ -6,7 +6,8 @@ use crate::syntax::ast::{FileKind, TriggerKind, WhatIf};
 
 declare_rule! {
     /// ## What it does
-    /// In a `runbook` (not a `procedure`), flags the first step's `upgrade`
+    /// Flags an upgrade of the Active with no What-if for its known
+    /// surprises. In a `runbook` (not a `procedure`), it fires on the first `upgrade`
     /// of a server known to be the Active when the runbook has no What-if
     /// watching that step for `upgrade-cancelled(...)`, or none for
     /// `standby-activated` or `two-actives`.

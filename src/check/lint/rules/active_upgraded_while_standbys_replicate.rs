@@ -5,7 +5,8 @@ use crate::cluster::Operation;
 
 declare_rule! {
     /// ## What it does
-    /// Flags an `upgrade` of a server known to be the Active at that point
+    /// Flags an upgrade of the Active while a Standby may still replicate.
+    /// It fires on an `upgrade` of a server known to be the Active at that point
     /// (bound to `active()`, or checked `is_active`, and not demoted since)
     /// when, on some path to it, the Standby servers are not all known to be
     /// stopped or excluded from replication. A Standby counts as stopped or

@@ -5,7 +5,8 @@ use crate::cluster::Operation;
 
 declare_rule! {
     /// ## What it does
-    /// Flags a forced `set-standby(server: S, force: true)` of a server known
+    /// Flags a step that discards administrator changes without warning the
+    /// operator. It fires on a forced `set-standby(server: S, force: true)` of a server known
     /// to be Active, in a step without a `discards changes on` clause, when
     /// another server was force-activated earlier on some path or is known
     /// to be Active too.

@@ -8,8 +8,8 @@ use crate::syntax::ast::StringLit;
 
 declare_rule! {
     /// ## What it does
-    /// Flags a step whose title is the same as an earlier step's (ignoring
-    /// case and surrounding blanks), and likewise for What-if titles.
+    /// Flags two steps with the same title. Titles are compared ignoring case
+    /// and surrounding blanks; What-if titles are checked the same way.
     ///
     /// ## Why is this bad?
     /// The operator follows the run by step titles, and the journal and the

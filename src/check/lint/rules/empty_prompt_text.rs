@@ -6,10 +6,10 @@ use crate::syntax::ast::{Expr, ExprKind, StmtKind, StringLit};
 
 declare_rule! {
     /// ## What it does
-    /// Flags text shown to the operator that is empty or only blanks: the
-    /// question of a `confirm`, `choose`, `record` or `select`, the label of
-    /// an `option`, a `note` or `warning`, and the message of a `check`,
-    /// `stop` or `fail`.
+    /// Flags empty text shown to the operator. Text made only of blanks is
+    /// empty too. This covers the question of a `confirm`, `choose`, `record`
+    /// or `select`, the label of an `option`, a `note` or `warning`, and the
+    /// message of a `check`, `stop` or `fail`.
     ///
     /// ## Why is this bad?
     /// The operator is asked to confirm or choose without being told what;

@@ -4,7 +4,8 @@ use crate::check::lint::{declare_rule, LintContext, Sink};
 
 declare_rule! {
     /// ## What it does
-    /// Flags a `force-activate` (or a `call` that performs one) while another
+    /// Flags a force activation that leaves two Actives. It fires on a
+    /// `force-activate` (or a `call` that performs one) while another
     /// server is known to be Active and running, when some path from there to
     /// the end of the run (or of the What-if) never sets that other server to
     /// Standby, stops it, or checks that only one server is Active.

@@ -6,9 +6,10 @@ use crate::check::lint::{declare_rule, LintContext, Sink};
 
 declare_rule! {
     /// ## What it does
-    /// Flags a `let`, `for` variable, quantifier variable or recorded answer
-    /// whose name is already bound in an enclosing scope (a parameter, an
-    /// earlier `let`, an outer loop).
+    /// Flags a binding that hides another of the same name. This covers a
+    /// `let`, `for` variable, quantifier variable or recorded answer whose
+    /// name is already bound in an enclosing scope (a parameter, an earlier
+    /// `let`, an outer loop).
     ///
     /// ## Why is this bad?
     /// After the new binding, the name means another server than a few lines

@@ -5,7 +5,8 @@ use crate::cluster::Operation;
 
 declare_rule! {
     /// ## What it does
-    /// Flags an `init-standby` (full replication) of a server that is not
+    /// Flags a Standby initialized without having been excluded first. It
+    /// fires on an `init-standby` (full replication) of a server that is not
     /// known, on every path to it, to be either excluded from replication or
     /// never initialized (`state == STB_NO_REP`). The linter decides it this
     /// way: an upgrade does not count as an exclusion (an upgraded Standby

@@ -7,9 +7,10 @@ use crate::syntax::Span;
 
 declare_rule! {
     /// ## What it does
-    /// Flags statements (steps included) that come after a statement that
-    /// always ends the run or the handler: `stop`, `fail`, `retry`, or an
-    /// `if`/`else` or `choose` every branch of which ends that way.
+    /// Flags statements that can never run. A statement (a step included) is
+    /// unreachable after a statement that always ends the run or the handler:
+    /// `stop`, `fail`, `retry`, or an `if`/`else` or `choose` every branch of
+    /// which ends that way.
     ///
     /// ## Why is this bad?
     /// The statements never run. A step written after a `stop` looks like

@@ -8,7 +8,8 @@ use crate::syntax::ast::{Block, File, Step, Stmt, StmtKind, TriggerKind};
 
 declare_rule! {
     /// ## What it does
-    /// Flags a What-if trigger that no step it watches can produce:
+    /// Flags a What-if trigger that can never fire. A trigger is dead when no
+    /// step it watches can produce it:
     ///
     /// - `failed(STEP)` when the What-if's `during` list does not include
     ///   STEP, or when STEP contains nothing that can fail (no operation,

@@ -8,7 +8,8 @@ const URGENT_PHRASES: [&str; 3] = ["as soon as possible", "asap", "immediately a
 
 declare_rule! {
     /// ## What it does
-    /// Flags a step whose title, doc comment, `note` or `warning` says "as
+    /// Flags an "as soon as possible" step without a time window. It fires
+    /// on a step whose title, doc comment, `note` or `warning` says "as
     /// soon as possible" (or "ASAP", "immediately after") but that has no
     /// `within DURATION after STEP` clause.
     ///
