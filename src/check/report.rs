@@ -37,6 +37,8 @@ pub struct Finding {
     pub label: Option<String>,
     /// What to do about it.
     pub help: Option<String>,
+    /// Secondary labelled places.
+    pub related: Vec<(SourceSpan, String)>,
 }
 
 impl From<LintDiagnostic> for Finding {
@@ -49,6 +51,7 @@ impl From<LintDiagnostic> for Finding {
             span: diagnostic.span,
             label: diagnostic.label,
             help: diagnostic.help,
+            related: diagnostic.related,
         }
     }
 }
@@ -63,6 +66,7 @@ impl From<ConfigProblem> for Finding {
             span: problem.span,
             label: None,
             help: Some(problem.help),
+            related: Vec::new(),
         }
     }
 }
@@ -91,6 +95,15 @@ impl Finding {
                 .unwrap_or_else(|| SourceSpan::from(0..0)),
             label: first_label.and_then(|label| label.label().map(str::to_owned)),
             help: diagnostic.help().map(|help| help.to_string()),
+            related: diagnostic
+                .labels()
+                .map(|labels| {
+                    labels
+                        .skip(1)
+                        .map(|label| (*label.inner(), label.label().unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -272,8 +285,14 @@ impl Diagnostic for RenderableFinding<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let label = LabeledSpan::new_with_span(self.finding.label.clone(), self.finding.span);
-        Some(Box::new(std::iter::once(label)))
+        let primary =
+            LabeledSpan::new_primary_with_span(self.finding.label.clone(), self.finding.span);
+        let related = self
+            .finding
+            .related
+            .iter()
+            .map(|(span, label)| LabeledSpan::new_with_span(Some(label.clone()), *span));
+        Some(Box::new(std::iter::once(primary).chain(related)))
     }
 }
 
@@ -328,7 +347,11 @@ pub fn render_json(report: &CheckReport) -> Value {
                 "rule": finding.rule_name,
                 "severity": finding.severity.as_str(),
                 "message": finding.message,
-                "labels": finding.label.iter().collect::<Vec<_>>(),
+                "labels": finding
+                    .label
+                    .iter()
+                    .chain(finding.related.iter().map(|(_, label)| label))
+                    .collect::<Vec<_>>(),
                 "help": finding.help,
             }));
         }
@@ -409,6 +432,31 @@ pub fn render_sarif(report: &CheckReport) -> Value {
                     },
                 }],
             });
+            if !finding.related.is_empty() {
+                let related: Vec<Value> = finding
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(index, (span, label))| {
+                        let (start_line, start_column, end_line, end_column) =
+                            region(&file.source, &lines, *span);
+                        json!({
+                            "id": index,
+                            "message": { "text": label },
+                            "physicalLocation": {
+                                "artifactLocation": { "uri": artifact_uri(&file.path) },
+                                "region": {
+                                    "startLine": start_line,
+                                    "startColumn": start_column,
+                                    "endLine": end_line,
+                                    "endColumn": end_column,
+                                },
+                            },
+                        })
+                    })
+                    .collect();
+                result["relatedLocations"] = Value::Array(related);
+            }
             if let Some(index) = registry::RULES
                 .iter()
                 .position(|rule| rule.code == finding.code)

@@ -23,9 +23,17 @@ pub struct LintDiagnostic {
     pub label: Option<String>,
     /// What to do about it.
     pub help: Option<String>,
+    /// Secondary places that explain the finding, with their labels.
+    pub related: Vec<(SourceSpan, String)>,
 }
 
 impl LintDiagnostic {
+    /// Adds a secondary labelled place (e.g. where the cause happened).
+    pub fn related(&mut self, span: impl Into<SourceSpan>, label: impl Into<String>) -> &mut Self {
+        self.related.push((span.into(), label.into()));
+        self
+    }
+
     /// Sets the label shown under the source excerpt.
     pub fn label(&mut self, label: impl Into<String>) -> &mut Self {
         self.label = Some(label.into());
@@ -70,6 +78,7 @@ impl Sink {
             span: span.into(),
             label: None,
             help: None,
+            related: Vec::new(),
         });
         let last = self.found.len() - 1;
         &mut self.found[last]

@@ -91,6 +91,9 @@ pub struct GroupFacts {
     pub standbys_detached: bool,
     /// Every Standby is known to be excluded.
     pub standbys_excluded: bool,
+    /// The operation after which, on some path, a Standby may be running and
+    /// replicating again (a `start-server`, an `init-standby`).
+    pub reattached_at: Option<Span>,
 }
 
 impl GroupFacts {
@@ -98,7 +101,14 @@ impl GroupFacts {
         GroupFacts {
             standbys_detached: self.standbys_detached && other.standbys_detached,
             standbys_excluded: self.standbys_excluded && other.standbys_excluded,
+            reattached_at: self.reattached_at.or(other.reattached_at),
         }
+    }
+
+    fn reattach(&mut self, at: Span) {
+        self.standbys_detached = false;
+        self.standbys_excluded = false;
+        self.reattached_at = Some(at);
     }
 }
 
@@ -719,6 +729,7 @@ impl Analyzer<'_> {
                 .all(|symbol| after.facts(*symbol).excluded == Some(true));
             if element_exit.is_detached() && rest_detached {
                 after.group.standbys_detached = true;
+                after.group.reattached_at = None;
             }
             if element_exit.excluded == Some(true) && rest_excluded {
                 after.group.standbys_excluded = true;
@@ -819,7 +830,10 @@ impl Analyzer<'_> {
                         facts.detached_hint = false;
                         facts.init_ready_hint = false;
                     }
-                    state.group = GroupFacts::default();
+                    state.group = GroupFacts {
+                        reattached_at: Some(self.report_span(condition.span)),
+                        ..GroupFacts::default()
+                    };
                     state.pending_demotion.clear();
                 }
                 return state;
@@ -850,6 +864,7 @@ impl Analyzer<'_> {
                             .all(|symbol| state.facts(*symbol).is_detached());
                         if facts.is_detached() && rest_detached {
                             state.group.standbys_detached = true;
+                            state.group.reattached_at = None;
                         }
                         if facts.excluded == Some(true) && list.minus.is_empty() {
                             state.group.standbys_excluded = true;
@@ -1061,8 +1076,7 @@ fn apply_operation(operation: &Operation, symbol: SymbolId, span: Span, state: &
             facts.state = None;
             facts.detached_hint = false;
             facts.init_ready_hint = false;
-            state.group.standbys_detached = false;
-            state.group.standbys_excluded = false;
+            state.group.reattach(span);
         }
         Operation::Activate { .. } => {
             for (other, facts) in state.servers.iter_mut() {
@@ -1102,8 +1116,8 @@ fn apply_operation(operation: &Operation, symbol: SymbolId, span: Span, state: &
             facts.running = Some(true);
             facts.detached_hint = false;
             let active = facts.is_active();
-            if !active {
-                state.group.standbys_detached = state.group.standbys_excluded;
+            if !active && !state.group.standbys_excluded {
+                state.group.reattach(span);
             }
         }
         Operation::Upgrade { .. } => {
@@ -1117,6 +1131,7 @@ fn apply_operation(operation: &Operation, symbol: SymbolId, span: Span, state: &
             }
             state.group.standbys_excluded = true;
             state.group.standbys_detached = true;
+            state.group.reattached_at = None;
         }
     }
 }

@@ -126,6 +126,7 @@ impl Suppressions {
                         span: SourceSpan::from(start..start + trimmed.len()),
                         label: Some("not a lint rule".to_owned()),
                         help: Some(registry::suggestion_help(trimmed)),
+                        related: Vec::new(),
                     }),
                 }
             }

@@ -69,6 +69,12 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
             }
             None => "upgrades the Active with Standbys possibly replicating".to_owned(),
         });
+        if let Some(reattached) = visit.group.reattached_at {
+            diagnostic.related(
+                reattached,
+                "a Standby may run and replicate again after this",
+            );
+        }
         diagnostic.help("Before this, stop or exclude every Standby (`for standby in standbys() { stop-server(server: standby) }`), or `check all standby in standbys(): not standby.running or standby.excluded`.");
     }
 }

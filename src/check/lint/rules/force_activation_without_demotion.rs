@@ -61,6 +61,7 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
             ),
         )
         .label(format!("`{}` is never set to Standby after this", finding.other_active))
+        .related(finding.path_end, format!("this path ends with `{}` still Active", finding.other_active))
         .help(format!(
             "Set the other Active to Standby afterwards (`set-standby(server: {}, force: true)`), or stop it before forcing the activation.",
             finding.other_active
