@@ -217,21 +217,41 @@ impl CheckReport {
     }
 
     /// The one-line summary printed after the human report, e.g.
-    /// `checked 3 files: 1 error, 2 warnings`.
+    /// `checked 3 files: no errors`, `checked 3 files: 2 errors in 1 file`,
+    /// `checked 3 files: no errors, 1 warning in 1 file`. Unreadable paths
+    /// count as errors.
     pub fn summary_line(&self) -> String {
         let plural = |count: usize, word: &str| {
             format!("{count} {word}{}", if count == 1 { "" } else { "s" })
         };
         let files = plural(self.files_checked, "file");
-        let (errors, warnings, infos) = (self.errors(), self.warnings(), self.infos());
+        let errors = self.errors() + self.unreadable.len();
+        let (warnings, infos) = (self.warnings(), self.infos());
         if errors + warnings + infos == 0 {
             return format!("checked {files}: no errors");
         }
-        let mut parts = vec![plural(errors, "error"), plural(warnings, "warning")];
+        let mut parts = vec![if errors == 0 {
+            "no errors".to_owned()
+        } else {
+            plural(errors, "error")
+        }];
+        if warnings > 0 {
+            parts.push(plural(warnings, "warning"));
+        }
         if infos > 0 {
             parts.push(plural(infos, "info"));
         }
-        format!("checked {files}: {}", parts.join(", "))
+        let with_findings = self
+            .files
+            .iter()
+            .filter(|file| !file.findings.is_empty())
+            .count()
+            + self.unreadable.len();
+        format!(
+            "checked {files}: {} in {}",
+            parts.join(", "),
+            plural(with_findings, "file")
+        )
     }
 }
 
