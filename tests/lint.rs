@@ -363,7 +363,7 @@ fn check_command_exit_codes_and_formats() {
     let stdout = String::from_utf8_lossy(&warning_only.stdout);
     assert!(stdout.contains("RB003(wait-without-timeout)"), "{stdout}");
     assert!(
-        stdout.contains("checked 1 file: 0 errors, 1 warning"),
+        stdout.contains("checked 1 file: no errors, 1 warning in 1 file"),
         "{stdout}"
     );
 

@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Keys are rule codes or rule names; values are `"error"`, `"warning"`,
-//! `"info"` or `"off"`. Unknown codes and bad values are diagnostics of their
+//! `"info"` or `"off"`. `enabled = false` in `[lint]` switches the linter off
+//! for the files under that directory (parse and resolution errors are
+//! still reported), e.g. for parser fixtures. Unknown codes and bad values are diagnostics of their
 //! own, located in the TOML file.
 
 use std::collections::{BTreeMap, HashMap};
@@ -44,6 +46,7 @@ pub struct ConfigProblem {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LintConfig {
     levels: HashMap<&'static str, Level>,
+    disabled: bool,
 }
 
 /// A loaded `runbook.toml`: where it is, its text, the configuration it sets
@@ -69,12 +72,17 @@ struct ConfigFile {
 #[derive(Deserialize)]
 struct LintTable {
     #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
     severity: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 impl LintConfig {
     /// The level a rule runs at.
     pub fn level(&self, code: &str) -> Level {
+        if self.disabled {
+            return Level::Off;
+        }
         match self.levels.get(code) {
             Some(level) => *level,
             None => registry::rule(code)
@@ -114,6 +122,7 @@ impl LintConfig {
         let Some(lint) = file.lint else {
             return (config, problems);
         };
+        config.disabled = lint.enabled == Some(false);
         for (key, value) in lint.severity {
             let key_span = SourceSpan::from(key.span());
             let Some(rule) = registry::rule(key.get_ref()) else {
@@ -206,6 +215,13 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         let rule = registry::rule("wait-without-timeout").map(|rule| rule.code);
         assert_eq!(rule.map(|code| config.level(code)), Some(Level::Off));
+    }
+
+    #[test]
+    fn the_linter_can_be_switched_off() {
+        let (config, problems) = LintConfig::parse("[lint]\nenabled = false\n");
+        assert!(problems.is_empty());
+        assert_eq!(config.level("RB004"), Level::Off);
     }
 
     #[test]

@@ -81,6 +81,8 @@ severity = { RB003 = \"error\", RB009 = \"off\" }\n\n\
 # [lint.severity]\n\
 # wait-without-timeout = \"error\"\n\
 ```\n\n\
+`enabled = false` in `[lint]` switches the linter off for every file under that \
+directory (parse and resolution errors are still reported), e.g. for parser fixtures.\n\n\
 An unknown code is a warning (`runbook::config::unknown_code`) and a bad level an \
 error (`runbook::config::invalid_level`), both located in `runbook.toml`.\n\n",
     );
