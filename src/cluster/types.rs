@@ -149,6 +149,11 @@ impl FromStr for ReplicationState {
 pub struct Version(Vec<u32>);
 
 impl Version {
+    /// A version from its numeric parts, e.g. `[7, 4, 0]`.
+    pub fn from_parts(parts: Vec<u32>) -> Self {
+        Version(parts)
+    }
+
     /// The dot-separated numeric parts.
     pub fn parts(&self) -> &[u32] {
         &self.0
