@@ -53,7 +53,9 @@ Rules `RB0xx` are general; rules `RB1xx` are HA safety rules driven by the clust
 model: a small abstract interpretation follows every path of the runbook and tracks \
 what is known of each server (running or stopped, excluded, mode, replication state) \
 from the operations performed, the `check`s and the `if` conditions. They only fire \
-on what is known to be wrong on some path.\n\n",
+on what is known to be wrong on some path, and their help quotes the cluster model's \
+verdict on that situation (the product's refusal, or the invariant of `domain.md` \
+that breaks).\n\n",
     );
     out.push_str("## Suppressing a finding\n\n");
     out.push_str(

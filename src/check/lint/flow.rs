@@ -122,8 +122,9 @@ struct State {
     /// Some server was force-activated on some path to here.
     force_activated: bool,
     /// Servers known Active when another one was force-activated, not yet
-    /// demoted or stopped on some path: the `force-activate` span.
-    pending_demotion: BTreeMap<SymbolId, Span>,
+    /// demoted or stopped on some path: the `force-activate` span and the
+    /// force-activated server.
+    pending_demotion: BTreeMap<SymbolId, (Span, SymbolId)>,
 }
 
 impl State {
@@ -202,6 +203,8 @@ pub struct UndemotedActive {
     pub force_activation: Span,
     /// The server left Active beside the force-activated one.
     pub other_active: String,
+    /// The force-activated server.
+    pub forced: String,
     /// Where the path ended (`stop`, `fail`, or the end of the body).
     pub path_end: Span,
 }
@@ -370,10 +373,11 @@ impl Analyzer<'_> {
         if !state.reachable || !self.reporting() {
             return;
         }
-        for (symbol, span) in &state.pending_demotion {
+        for (symbol, (span, forced)) in &state.pending_demotion {
             let finding = UndemotedActive {
                 force_activation: *span,
                 other_active: self.symbol_name(*symbol),
+                forced: self.symbol_name(*forced),
                 path_end: at,
             };
             if !self.facts.undemoted_actives.contains(&finding) {
@@ -1097,7 +1101,10 @@ fn apply_operation(operation: &Operation, symbol: SymbolId, span: Span, state: &
                 .map(|(other, _)| *other)
                 .collect();
             for other in others {
-                state.pending_demotion.entry(other).or_insert(span);
+                state
+                    .pending_demotion
+                    .entry(other)
+                    .or_insert((span, symbol));
             }
             state.pending_demotion.remove(&symbol);
             state.facts_mut(symbol).mode = Some(Mode::Active);

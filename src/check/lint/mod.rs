@@ -14,6 +14,7 @@ mod severity;
 pub mod config;
 pub mod docs;
 pub mod flow;
+pub mod model_verdict;
 pub mod registry;
 pub mod rules;
 pub mod scope;

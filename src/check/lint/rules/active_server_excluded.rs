@@ -1,5 +1,6 @@
 //! RB104: excluding the Active server from replication.
 
+use crate::check::lint::model_verdict::{exclusion_of_active, help_line};
 use crate::check::lint::{declare_rule, LintContext, Sink};
 use crate::cluster::Operation;
 
@@ -52,6 +53,9 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
             format!("`{server}` is the Active here: the Active cannot be excluded from replication"),
         )
         .label("excludes the Active server")
-        .help("Exclude a Standby instead; to take the Active out, set it to Standby (or switch) first.");
+        .help(format!(
+            "Exclude a Standby instead; to take the Active out, set it to Standby (or switch) first.{}",
+            help_line(exclusion_of_active(server, "a Standby"))
+        ));
     }
 }

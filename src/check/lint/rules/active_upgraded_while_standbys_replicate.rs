@@ -1,5 +1,6 @@
 //! RB101: the Active is upgraded while a Standby may still replicate (invariant 3).
 
+use crate::check::lint::model_verdict::{help_line, upgrade_beside_replicating_standby};
 use crate::check::lint::{declare_rule, LintContext, Sink};
 use crate::cluster::Operation;
 
@@ -75,6 +76,9 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
                 "a Standby may run and replicate again after this",
             );
         }
-        diagnostic.help("Before this, stop or exclude every Standby (`for standby in standbys() { stop-server(server: standby) }`), or `check all standby in standbys(): not standby.running or standby.excluded`.");
+        diagnostic.help(format!(
+            "Before this, stop or exclude every Standby (`for standby in standbys() {{ stop-server(server: standby) }}`), or `check all standby in standbys(): not standby.running or standby.excluded`.{}",
+            help_line(upgrade_beside_replicating_standby(server, "a Standby"))
+        ));
     }
 }

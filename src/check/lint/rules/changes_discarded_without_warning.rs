@@ -1,5 +1,6 @@
 //! RB106: a step discards administrator changes without `discards changes on`.
 
+use crate::check::lint::model_verdict::{demotion_discarding_changes, help_line};
 use crate::check::lint::{declare_rule, LintContext, Sink};
 use crate::cluster::Operation;
 
@@ -70,7 +71,11 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
         )
         .label("discards administrator changes silently")
         .help(format!(
-            "Add `discards changes on {server}` to step `{step}` so the run counts the changes and asks before discarding them."
+            "Add `discards changes on {server}` to step `{step}` so the run counts the changes and asks before discarding them.{}",
+            help_line(demotion_discarding_changes(
+                server,
+                visit.other_active.as_deref().unwrap_or("the force-activated server")
+            ))
         ));
     }
 }

@@ -1,5 +1,6 @@
 //! RB103: a force activation leaves the previous Active Active (two Actives).
 
+use crate::check::lint::model_verdict::{force_activation_beside_active, help_line};
 use crate::check::lint::{declare_rule, LintContext, Sink};
 
 declare_rule! {
@@ -63,8 +64,9 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
         .label(format!("`{}` is never set to Standby after this", finding.other_active))
         .related(finding.path_end, format!("this path ends with `{}` still Active", finding.other_active))
         .help(format!(
-            "Set the other Active to Standby afterwards (`set-standby(server: {}, force: true)`), or stop it before forcing the activation.",
-            finding.other_active
+            "Set the other Active to Standby afterwards (`set-standby(server: {}, force: true)`), or stop it before forcing the activation.{}",
+            finding.other_active,
+            help_line(force_activation_beside_active(&finding.other_active, &finding.forced))
         ));
     }
 }

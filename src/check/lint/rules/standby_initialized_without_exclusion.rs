@@ -1,5 +1,6 @@
 //! RB102: a Standby is initialized without having been excluded (invariant 4).
 
+use crate::check::lint::model_verdict::{help_line, init_of_initialized_standby};
 use crate::check::lint::{declare_rule, LintContext, Sink};
 use crate::cluster::Operation;
 
@@ -63,6 +64,9 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
             }
             None => "initializes a possibly initialized Standby".to_owned(),
         });
-        diagnostic.help(format!("Exclude it first (`exclude(server: {server})`) unless `{server}.state == STB_NO_REP`, or use `call init-standby(server: {server})`."));
+        diagnostic.help(format!(
+            "Exclude it first (`exclude(server: {server})`) unless `{server}.state == STB_NO_REP`, or use `call init-standby(server: {server})`.{}",
+            help_line(init_of_initialized_standby("the Active", server))
+        ));
     }
 }
