@@ -32,7 +32,12 @@ fn parse_bench_input(criterion: &mut Criterion) {
         bench.iter(|| parse(black_box(&text)).map(|file| file.body.len()))
     });
     group.bench_function("parse+resolve", |bench| {
-        bench.iter(|| check_source("generated.runbook", black_box(&text)).1.errors.len())
+        bench.iter(|| {
+            check_source("generated.runbook", black_box(&text))
+                .1
+                .errors
+                .len()
+        })
     });
     group.bench_function("lint", |bench| {
         bench.iter(|| lint_program(black_box(&program), &config).len())
@@ -57,7 +62,10 @@ fn prompts_and_branches(criterion: &mut Criterion) {
     let procedures = HashMap::new();
     let config = LintConfig::default();
     let findings = lint(&file, &text, &procedures, &config);
-    assert!(findings.is_empty(), "the generated runbook lints clean: {findings:?}");
+    assert!(
+        findings.is_empty(),
+        "the generated runbook lints clean: {findings:?}"
+    );
 
     let mut group = criterion.benchmark_group("lint-prompts-and-branches");
     group.sample_size(10);
