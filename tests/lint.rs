@@ -475,3 +475,39 @@ fn linting_never_panics_on_any_fixture() {
     visit(&manifest_dir().join("runbooks"), &mut count);
     assert!(count > 40, "{count} files linted");
 }
+
+#[test]
+fn calls_that_multiply_cannot_make_the_analysis_explode() {
+    // Each level calls the next one ten times: 10^6 statements if every call
+    // were followed; the inlining budget keeps the lint fast and finite.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let levels = 6;
+    for level in 0..levels {
+        let body = if level + 1 == levels {
+            "    stop-server(server: server)\n".to_owned()
+        } else {
+            format!("    call level-{}(server: server)\n", level + 1).repeat(10)
+        };
+        let import = if level + 1 == levels {
+            String::new()
+        } else {
+            format!("    import \"level-{}.runbook\"\n", level + 1)
+        };
+        write(
+            dir.path(),
+            &format!("level-{level}.runbook"),
+            &format!(
+                "procedure level-{level} {{\n    title \"Level {level}\"\n{import}    param server: server\n{body}}}\n"
+            ),
+        );
+    }
+    let root = write(
+        dir.path(),
+        "main.runbook",
+        "runbook main {\n    title \"Main\"\n    import \"level-0.runbook\"\n    step 1 go \"Go\" {\n        for standby in standbys() {\n            call level-0(server: standby)\n        }\n    }\n}\n",
+    );
+    let report = check_paths(&[root]);
+    assert_eq!(report.files_checked, 1);
+    assert_eq!(report.unreadable, Vec::<(String, String)>::new());
+    assert_eq!(report.errors(), 0, "{}", common::render_report(&report));
+}

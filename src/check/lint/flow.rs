@@ -26,6 +26,11 @@ use crate::syntax::Span;
 /// How deep calls into procedures are followed.
 const MAX_CALL_DEPTH: usize = 8;
 
+/// How many statements of called procedures are analyzed in all, so that a
+/// file calling a procedure that calls another, many times over, cannot make
+/// the analysis explode; past it, calls are no longer followed.
+const INLINED_STATEMENT_BUDGET: usize = 200_000;
+
 /// An identifier for one server-valued name (or one role call such as `active()`).
 pub type SymbolId = usize;
 
@@ -280,6 +285,8 @@ struct Analyzer<'a> {
     what_if: Option<String>,
     /// The group facts at the start of each step, joined over visits.
     step_entry_groups: HashMap<String, GroupFacts>,
+    /// Statements of called procedures still allowed to be analyzed.
+    inline_budget: usize,
 }
 
 /// Runs the analysis over `file`; `procedures` maps a callable name to its file.
@@ -294,6 +301,7 @@ pub fn analyze(file: &File, procedures: &HashMap<String, &File>) -> FlowFacts {
         step: None,
         what_if: None,
         step_entry_groups: HashMap::new(),
+        inline_budget: INLINED_STATEMENT_BUDGET,
     };
     let mut env = Env::default();
     for param in &file.params {
@@ -408,6 +416,9 @@ impl Analyzer<'_> {
     }
 
     fn stmt(&mut self, stmt: &Stmt, env: &mut Env, state: State) -> State {
+        if self.call_stack.len() > 1 {
+            self.inline_budget = self.inline_budget.saturating_sub(1);
+        }
         match &stmt.kind {
             StmtKind::Let { name, value } => {
                 let (value, state) = self.eval_binding(value, &name.name, env, state);
@@ -747,7 +758,10 @@ impl Analyzer<'_> {
         let Some(callee) = self.procedures.get(name).copied() else {
             return havoc(state);
         };
-        if self.call_stack.len() >= MAX_CALL_DEPTH || self.call_stack.iter().any(|on| on == name) {
+        if self.call_stack.len() >= MAX_CALL_DEPTH
+            || self.inline_budget == 0
+            || self.call_stack.iter().any(|on| on == name)
+        {
             return havoc(state);
         }
         let mut callee_env = Env::default();
