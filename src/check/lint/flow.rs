@@ -196,6 +196,8 @@ pub struct OperationVisit {
     pub step: Option<String>,
     /// Whether the enclosing step has a `discards changes on` clause.
     pub step_discards_changes: bool,
+    /// The server the step's `discards changes on` clause names, when it is a name.
+    pub step_discards_changes_on: Option<String>,
     /// The What-if whose body holds the operation.
     pub what_if: Option<String>,
 }
@@ -270,6 +272,7 @@ impl Env {
 struct StepContext {
     id: String,
     discards_changes: bool,
+    discards_changes_on: Option<String>,
 }
 
 struct Analyzer<'a> {
@@ -440,6 +443,14 @@ impl Analyzer<'_> {
                     self.step = Some(StepContext {
                         id: step.id.name.clone(),
                         discards_changes: step.discards_changes_on.is_some(),
+                        discards_changes_on: match step
+                            .discards_changes_on
+                            .as_ref()
+                            .map(|expr| &expr.kind)
+                        {
+                            Some(ExprKind::Var(name)) => Some(name.name.clone()),
+                            _ => None,
+                        },
                     });
                 } else {
                     self.step = previous.clone();
@@ -659,6 +670,10 @@ impl Analyzer<'_> {
                 other_active,
                 step: self.step.as_ref().map(|step| step.id.clone()),
                 step_discards_changes: self.step.as_ref().is_some_and(|step| step.discards_changes),
+                step_discards_changes_on: self
+                    .step
+                    .as_ref()
+                    .and_then(|step| step.discards_changes_on.clone()),
                 what_if: self.what_if.clone(),
             });
         }

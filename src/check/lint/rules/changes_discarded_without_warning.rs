@@ -8,7 +8,8 @@ declare_rule! {
     /// ## What it does
     /// Flags a step that discards administrator changes without warning the
     /// operator. It fires on a forced `set-standby(server: S, force: true)` of a server known
-    /// to be Active, in a step without a `discards changes on` clause, when
+    /// to be Active, in a step without a `discards changes on S` clause (a
+    /// clause naming another server does not count), when
     /// another server was force-activated earlier on some path or is known
     /// to be Active too.
     ///
@@ -57,7 +58,11 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
         let Some(step) = &visit.step else {
             continue;
         };
-        if visit.step_discards_changes || visit.what_if.is_some() || !visit.before.is_active() {
+        if visit.what_if.is_some() || !visit.before.is_active() {
+            continue;
+        }
+        let warned_about = visit.step_discards_changes_on.as_deref();
+        if visit.step_discards_changes && warned_about.is_none_or(|named| named == server) {
             continue;
         }
         let cause = match (&visit.other_active, visit.force_activated_before) {
@@ -65,11 +70,15 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
             (None, true) => "another server was force-activated".to_owned(),
             (None, false) => continue,
         };
+        let label = match warned_about {
+            Some(named) => format!("the step warns about changes on `{named}`, not on `{server}`"),
+            None => "discards administrator changes silently".to_owned(),
+        };
         sink.report(
             visit.span,
             format!("forcing the Active `{server}` to Standby discards the changes made on it, and {cause}"),
         )
-        .label("discards administrator changes silently")
+        .label(label)
         .help(format!(
             "Add `discards changes on {server}` to step `{step}` so the run counts the changes and asks before discarding them.{}",
             help_line(demotion_discarding_changes(
