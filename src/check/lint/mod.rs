@@ -49,15 +49,28 @@ pub fn lint(
     let lines = LineIndex::new(source);
     let (suppressions, mut findings) = Suppressions::parse(source, &lines);
     let blocks = suppressible_blocks(file);
+    // Which (suppression, code) pairs allowed at least one finding.
+    let mut used: Vec<(usize, &'static str)> = Vec::new();
     for rule in registry::RULES {
         let Level::On(severity) = config.level(rule.code) else {
             continue;
         };
         let mut sink = Sink::new(rule, severity);
         (rule.check)(&context, &mut sink);
-        findings.extend(sink.into_findings().into_iter().filter(|finding| {
-            !suppressions.is_suppressed(finding.code, finding.span, &lines, &blocks)
-        }));
+        for finding in sink.into_findings() {
+            match suppressions.suppressed_by(finding.code, finding.span, &lines, &blocks) {
+                Some(entry) => used.push((entry, finding.code)),
+                None => findings.push(finding),
+            }
+        }
+    }
+    if let Level::On(severity) = config.level(rules::unused_suppression::RULE.code) {
+        findings.extend(rules::unused_suppression::findings(
+            &suppressions,
+            &used,
+            config,
+            severity,
+        ));
     }
     for finding in &mut findings {
         finding.span = trim_trailing_blanks(finding.span, source);

@@ -25,6 +25,8 @@ pub const UNKNOWN_CODE: &str = "runbook::lint::unknown_code";
 pub struct Suppression {
     /// The rule codes it allows (names are resolved to codes).
     pub codes: Vec<&'static str>,
+    /// Where each code (or name) is written in the comment, in the same order.
+    pub code_spans: Vec<SourceSpan>,
     /// The 0-based line the comment applies to.
     pub target_line: usize,
     /// Whether the comment is on a line of its own (it then also covers a
@@ -107,6 +109,7 @@ impl Suppressions {
             };
             let arguments_start = comment.start + 2 + (comment.text.len() - body.len()) + 6;
             let mut codes = Vec::new();
+            let mut code_spans = Vec::new();
             let mut offset = 0;
             for part in arguments[..close].split(',') {
                 let trimmed = part.trim();
@@ -117,7 +120,10 @@ impl Suppressions {
                     continue;
                 }
                 match registry::rule(trimmed) {
-                    Some(rule) => codes.push(rule.code),
+                    Some(rule) => {
+                        codes.push(rule.code);
+                        code_spans.push(SourceSpan::from(start..start + trimmed.len()));
+                    }
                     None => problems.push(LintDiagnostic {
                         code: UNKNOWN_CODE,
                         rule_name: None,
@@ -149,6 +155,7 @@ impl Suppressions {
             };
             entries.push(Suppression {
                 codes,
+                code_spans,
                 target_line,
                 own_line,
             });
@@ -161,8 +168,30 @@ impl Suppressions {
         &self.entries
     }
 
-    /// Whether a finding of rule `code` at `span` is suppressed. `blocks` are
-    /// the spans of the file's steps and What-ifs.
+    /// Which suppression (by index into [`Suppressions::entries`]) allows a
+    /// finding of rule `code` at `span`, if any. `blocks` are the spans of the
+    /// file's steps and What-ifs.
+    pub fn suppressed_by(
+        &self,
+        code: &str,
+        span: SourceSpan,
+        lines: &LineIndex,
+        blocks: &[SourceSpan],
+    ) -> Option<usize> {
+        let line = lines.line_of(span.offset());
+        self.entries.iter().position(|entry| {
+            entry.codes.contains(&code)
+                && (entry.target_line == line
+                    || (entry.own_line
+                        && blocks.iter().any(|block| {
+                            lines.line_of(block.offset()) == entry.target_line
+                                && block.offset() <= span.offset()
+                                && span.offset() + span.len() <= block.offset() + block.len()
+                        })))
+        })
+    }
+
+    /// Whether a finding of rule `code` at `span` is suppressed.
     pub fn is_suppressed(
         &self,
         code: &str,
@@ -170,19 +199,7 @@ impl Suppressions {
         lines: &LineIndex,
         blocks: &[SourceSpan],
     ) -> bool {
-        let line = lines.line_of(span.offset());
-        self.entries
-            .iter()
-            .filter(|entry| entry.codes.contains(&code))
-            .any(|entry| {
-                entry.target_line == line
-                    || (entry.own_line
-                        && blocks.iter().any(|block| {
-                            lines.line_of(block.offset()) == entry.target_line
-                                && block.offset() <= span.offset()
-                                && span.offset() + span.len() <= block.offset() + block.len()
-                        }))
-            })
+        self.suppressed_by(code, span, lines, blocks).is_some()
     }
 }
 

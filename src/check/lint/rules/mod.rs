@@ -19,5 +19,6 @@ pub mod unreachable_statement;
 pub mod unreachable_what_if;
 pub mod unused_binding;
 pub mod unused_parameter;
+pub mod unused_suppression;
 pub mod urgent_step_without_time_window;
 pub mod wait_without_timeout;
