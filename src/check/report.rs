@@ -379,14 +379,22 @@ pub fn render_json(report: &CheckReport) -> Value {
     Value::Array(diagnostics)
 }
 
-/// A file path as a SARIF artifact URI: forward slashes, percent-encoded.
+/// A file path as a SARIF artifact URI: relative paths stay relative (to the
+/// directory `runbook check` ran in, as code-scanning tools expect), absolute
+/// ones become `file://` URIs; forward slashes, percent-encoded.
 fn artifact_uri(path: &str) -> String {
     let path = path.replace('\\', "/");
     let path = path.strip_prefix("./").unwrap_or(&path);
-    let mut uri = String::with_capacity(path.len());
+    let is_windows_absolute = path.as_bytes().get(1) == Some(&b':');
+    let mut uri = String::with_capacity(path.len() + 8);
+    if path.starts_with('/') {
+        uri.push_str("file://");
+    } else if is_windows_absolute {
+        uri.push_str("file:///");
+    }
     for byte in path.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
                 uri.push(byte as char)
             }
             other => uri.push_str(&format!("%{other:02X}")),
@@ -515,5 +523,7 @@ mod tests {
             "runbooks/a%20b.runbook"
         );
         assert_eq!(artifact_uri("dir\\x.runbook"), "dir/x.runbook");
+        assert_eq!(artifact_uri("/srv/r b.runbook"), "file:///srv/r%20b.runbook");
+        assert_eq!(artifact_uri("C:\\r.runbook"), "file:///C:/r.runbook");
     }
 }

@@ -57,6 +57,17 @@ on what is known to be wrong on some path, and their help quotes the cluster mod
 verdict on that situation (the product's refusal, or the invariant of `domain.md` \
 that breaks).\n\n",
     );
+    out.push_str("## Output formats\n\n");
+    out.push_str(
+        "`runbook check --format human` (the default) shows each finding with its source \
+excerpt; `--format json` prints one JSON array of findings (`file`, `line`, `column`, \
+`end_line`, `end_column`, `code`, `rule`, `severity`, `message`, `labels`, `help`); \
+`--format sarif` prints a SARIF 2.1.0 log whose `tool.driver.rules` lists every rule \
+below, for code-scanning tools:\n\n\
+```sh\n\
+runbook check runbooks/ --format sarif > runbook.sarif   # then upload it, e.g. with github/codeql-action/upload-sarif\n\
+```\n\n",
+    );
     out.push_str("## Suppressing a finding\n\n");
     out.push_str(
         "A comment `// allow(RB003)` (several codes or rule names may be listed, separated \
