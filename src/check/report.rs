@@ -64,7 +64,14 @@ impl From<ConfigProblem> for Finding {
             severity: problem.severity,
             message: problem.message,
             span: problem.span,
-            label: None,
+            label: Some(
+                match problem.code {
+                    "runbook::config::unknown_code" => "not a lint rule",
+                    "runbook::config::invalid_level" => "not a level",
+                    _ => "here",
+                }
+                .to_owned(),
+            ),
             help: Some(problem.help),
             related: Vec::new(),
         }
@@ -523,7 +530,10 @@ mod tests {
             "runbooks/a%20b.runbook"
         );
         assert_eq!(artifact_uri("dir\\x.runbook"), "dir/x.runbook");
-        assert_eq!(artifact_uri("/srv/r b.runbook"), "file:///srv/r%20b.runbook");
+        assert_eq!(
+            artifact_uri("/srv/r b.runbook"),
+            "file:///srv/r%20b.runbook"
+        );
         assert_eq!(artifact_uri("C:\\r.runbook"), "file:///C:/r.runbook");
     }
 }

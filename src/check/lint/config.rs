@@ -175,8 +175,19 @@ pub fn load_for(path: &Path) -> std::io::Result<Option<LoadedConfig>> {
     };
     let source = std::fs::read_to_string(&config_path)?;
     let (config, problems) = LintConfig::parse(&source);
+    // Shown relative to the working directory when it is below it, like the
+    // runbooks `runbook check` walks.
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|directory| {
+            config_path
+                .strip_prefix(directory)
+                .ok()
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or(config_path);
     Ok(Some(LoadedConfig {
-        path: config_path,
+        path: shown,
         source,
         config,
         problems,
