@@ -2,7 +2,6 @@
 //! one file each, with suppression and configuration) and the renderers of
 //! its findings (human, JSON, SARIF).
 
-pub mod imports;
 pub mod line_index;
 pub mod lint;
 pub mod project;

@@ -7,9 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
-use runbook::check::imports::Callables;
-use runbook::check::lint::{lint, LintConfig, LintDiagnostic};
+use runbook::check::lint::{LintConfig, LintDiagnostic};
+use runbook::check::project::lint_program;
 use runbook::check::report::{render_human, CheckReport, Finding};
+use runbook::syntax::Workspace;
 
 /// The handler every snapshot uses.
 pub fn handler() -> GraphicalReportHandler {
@@ -18,17 +19,17 @@ pub fn handler() -> GraphicalReportHandler {
         .with_links(false)
 }
 
-/// Parses and lints the file at `path` with `config`.
+/// Parses, resolves and lints the file at `path` with `config`, as
+/// `runbook check` does.
 pub fn lint_path(path: &Path, config: &LintConfig) -> (String, Vec<LintDiagnostic>) {
-    let text = std::fs::read_to_string(path).expect("fixture is readable");
-    let file = match runbook::syntax::parse(&text) {
-        Ok(file) => file,
-        Err(errors) => panic!("{} does not parse: {errors:?}", path.display()),
+    let mut workspace = Workspace::default();
+    let id = workspace.load_path(path).expect("fixture is readable");
+    let checked = workspace.check(id);
+    let Some(program) = checked.program else {
+        panic!("{} does not resolve: {:?}", path.display(), checked.errors);
     };
-    let callables = Callables::load(path, &file);
-    let procedures = callables.by_name();
-    let findings = lint(&file, &text, &procedures, config);
-    (text, findings)
+    let text = program.root_unit().text.to_string();
+    (text, lint_program(&program, config))
 }
 
 /// The findings rendered as a user sees them, under a stable file name.
