@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod explain;
 pub mod load;
 pub mod output;
 pub mod render;
@@ -35,6 +36,8 @@ pub enum Command {
     Plan(run::PlanArgs),
     /// The HA cluster simulator.
     Sim(sim::SimArgs),
+    /// The documentation of a diagnostic code, e.g. `runbook explain RB003`.
+    Explain(explain::ExplainArgs),
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -52,6 +55,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Check(args) => check::check(args),
+        Command::Explain(args) => explain::explain(args),
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
