@@ -6,3 +6,4 @@
 pub mod cluster;
 pub mod connect;
 pub mod syntax;
+pub mod cli;

@@ -257,9 +257,16 @@ impl<'s> FileParser<'s> {
                 return None;
             }
         };
+        let comment_ends: Vec<(usize, usize)> = self
+            .scan
+            .comments
+            .iter()
+            .map(|comment| (comment.span.end as usize, comment.span.start as usize))
+            .collect();
         let converter = Converter {
             source: self.source,
             base: start,
+            comment_ends: &comment_ends,
         };
         let mut file = File {
             module_docs: None,
@@ -321,6 +328,7 @@ impl<'s> FileParser<'s> {
             let converter = Converter {
                 source: self.source,
                 base: offset,
+                comment_ends: &comment_ends,
             };
             let Some(inner) = entry.into_inner().next() else {
                 return Some(file);
@@ -511,7 +519,15 @@ fn unexpected(source: &str, position: usize, positives: &[Rule]) -> ParseError {
         "see docs/language.md for the syntax of this construct".to_string()
     };
     let span = if at_end {
-        Span::empty(source.trim_end().len())
+        let end = source.trim_end().len();
+        if end == source.len() {
+            // miette shows no label at the very end of a file without a
+            // final newline: point at the last character instead.
+            let width = source[..end].chars().next_back().map_or(0, char::len_utf8);
+            Span::new(end - width, end)
+        } else {
+            Span::empty(end)
+        }
     } else {
         token_span(source, position)
     };
@@ -556,6 +572,9 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 struct Converter<'s> {
     source: &'s str,
     base: usize,
+    /// `(end, start)` of every comment, sorted: pest's spans can end with
+    /// the trivia that follows a rule, which spans must not cover.
+    comment_ends: &'s [(usize, usize)],
 }
 
 type Converted<T> = Result<T, ParseError>;
@@ -593,7 +612,24 @@ fn missing(span: Span, what: &str) -> ParseError {
 impl<'s> Converter<'s> {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let span = pair.as_span();
-        Span::new(self.base + span.start(), self.base + span.end())
+        let start = self.base + span.start();
+        let mut end = self.base + span.end();
+        // A rule that ends with an optional or repeated part keeps the
+        // whitespace (and comments) pest skipped before trying it.
+        loop {
+            let text = &self.source[start..end];
+            let trimmed = start + text.trim_end().len();
+            match self.comment_ends.binary_search_by_key(&trimmed, |(end, _)| *end) {
+                Ok(index) if self.comment_ends[index].1 >= start && trimmed > start => {
+                    end = self.comment_ends[index].1;
+                }
+                _ => {
+                    end = trimmed;
+                    break;
+                }
+            }
+        }
+        Span::new(start, end.max(start))
     }
 
     fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
@@ -1074,12 +1110,34 @@ impl<'s> Converter<'s> {
                 } else {
                     let mut quantifier = Quantifier::All;
                     let mut var = None;
-                    let mut list = None;
+                    let mut list: Option<(Expr, usize)> = None;
+                    let mut without_span = None;
                     for child in significant(op) {
                         match child.as_rule() {
                             Rule::kw_any => quantifier = Quantifier::Any,
                             Rule::var_name => var = Some(self.ident(&child)),
-                            Rule::term => list = Some(self.term(child)?),
+                            Rule::op_without => without_span = Some(self.span(&child)),
+                            Rule::term => {
+                                let (term, term_depth) = self.term(child)?;
+                                list = Some(match (list, without_span.take()) {
+                                    (Some((lhs, lhs_depth)), Some(op_span)) => {
+                                        let span = lhs.span.to(term.span);
+                                        self.checked(
+                                            Expr {
+                                                kind: ExprKind::Binary {
+                                                    op: BinaryOp::Without,
+                                                    op_span,
+                                                    lhs: Box::new(lhs),
+                                                    rhs: Box::new(term),
+                                                },
+                                                span,
+                                            },
+                                            lhs_depth.max(term_depth) + 1,
+                                        )?
+                                    }
+                                    _ => (term, term_depth),
+                                });
+                            }
                             _ => {}
                         }
                     }

@@ -1,0 +1,43 @@
+//! The command line (clap): the only place that prints. Each command is a
+//! thin layer over the library, in its own file: it builds inputs, calls the
+//! library, renders results and returns the exit code of the contract
+//! (0 success, 1 errors found, 2 usage error or unreadable file).
+
+use clap::{Parser, Subcommand};
+
+pub mod check;
+pub mod render;
+
+/// Turns operational procedures into executable, checkable programs.
+#[derive(Debug, Parser)]
+#[command(name = "runbook", version, about)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check runbook files or directories (default: `.`, recursively).
+    Check(check::CheckArgs),
+}
+
+/// Parses the command line, runs the command, returns the exit code.
+pub fn main() -> i32 {
+    if std::env::var_os("NO_COLOR").is_some() {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check::check(args),
+    }
+}
