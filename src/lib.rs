@@ -5,5 +5,7 @@
 
 pub mod cluster;
 pub mod connect;
+pub mod fmt;
+pub mod graph;
 pub mod syntax;
 pub mod cli;

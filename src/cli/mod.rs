@@ -6,6 +6,9 @@
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod completions;
+pub mod fmt;
+pub mod graph;
 pub mod render;
 
 /// Turns operational procedures into executable, checkable programs.
@@ -22,6 +25,12 @@ pub struct Cli {
 pub enum Command {
     /// Parse and check runbook files or directories (default: `.`, recursively).
     Check(check::CheckArgs),
+    /// Rewrite runbook files in the canonical layout (`--check`: only report).
+    Fmt(fmt::FmtArgs),
+    /// Print a runbook's flow graph (Mermaid or Graphviz DOT).
+    Graph(graph::GraphArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -39,5 +48,8 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Check(args) => check::check(args),
+        Command::Fmt(args) => fmt::fmt(args),
+        Command::Graph(args) => graph::graph(args),
+        Command::Completions(args) => completions::completions(args),
     }
 }
