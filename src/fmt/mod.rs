@@ -192,6 +192,13 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// Whether a comment not printed yet starts before `offset`.
+    fn comment_before(&self, offset: usize) -> bool {
+        self.comments
+            .get(self.next_comment)
+            .is_some_and(|comment| (comment.span.start as usize) < offset)
+    }
+
     /// The offset just after the `{` that follows `from`, skipping trivia;
     /// `from` itself when there is none.
     fn after_brace(&self, from: usize) -> usize {
@@ -278,8 +285,32 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// Where the code of a node spanning `start..end` ends: a span may
+    /// include trailing comments and whitespace, which are not its code.
+    fn code_end(&self, start: usize, end: usize) -> usize {
+        let mut end = end;
+        loop {
+            let trimmed = start + self.source.get(start..end).map_or(0, |text| text.trim_end().len());
+            // Comments are in source order: only the last one that starts
+            // before `trimmed` can end there.
+            let before = self.comments.partition_point(|comment| (comment.span.start as usize) < trimmed);
+            let comment = before
+                .checked_sub(1)
+                .and_then(|index| self.comments.get(index))
+                .filter(|comment| {
+                    let comment_start = comment.span.start as usize;
+                    comment_start >= start && comment.span.text(self.source).trim_end().len() + comment_start == trimmed
+                });
+            match comment {
+                Some(comment) => end = comment.span.start as usize,
+                None => return trimmed,
+            }
+        }
+    }
+
     /// A construct printed on one line (comments inside it move above it).
     fn simple(&mut self, start: usize, end: usize, line: &str) {
+        let end = self.code_end(start, end);
         self.comments_before(end);
         self.begin_line(start);
         self.out.push_str(line);
@@ -288,6 +319,7 @@ impl<'a> Printer<'a> {
 
     /// A construct whose clauses go on continuation lines when it is long.
     fn with_clauses(&mut self, start: usize, end: usize, head: &str, clauses: &[String]) {
+        let end = self.code_end(start, end);
         let one_line: String = std::iter::once(head.to_string())
             .chain(clauses.iter().cloned())
             .collect::<Vec<_>>()
@@ -338,6 +370,11 @@ impl<'a> Printer<'a> {
         self.comments_before(block.span.start as usize);
         self.begin_line(start);
         self.out.push_str(head);
+        if block.stmts.is_empty() && !self.comment_before(close_offset(block)) {
+            self.out.push_str(" {}");
+            self.end_line(block.span.end as usize);
+            return;
+        }
         self.out.push_str(" {");
         self.end_line(block.span.start as usize + 1);
         self.block_body(&block.stmts, close_offset(block));
@@ -351,7 +388,7 @@ impl<'a> Printer<'a> {
             + head.chars().count()
             + clauses.iter().map(|clause| clause.chars().count() + 1).sum::<usize>()
             + 2;
-        if !always_apart && clauses.len() <= 1 && one_line_width <= MAX_WIDTH {
+        if clauses.is_empty() || (!always_apart && clauses.len() == 1 && one_line_width <= MAX_WIDTH) {
             let mut line = head.to_string();
             for clause in clauses {
                 line.push(' ');

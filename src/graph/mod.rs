@@ -177,6 +177,8 @@ struct Builder<'a> {
 
 /// Label lines are wrapped at this many characters.
 const WRAP: usize = 40;
+/// Edge labels are wrapped at this many characters.
+const EDGE_WRAP: usize = 30;
 /// Messages of `stop`/`fail` are cut after this many characters.
 const MESSAGE_LIMIT: usize = 90;
 
@@ -215,7 +217,7 @@ impl Builder<'_> {
             self.graph.edges.push(Edge {
                 from: from.clone(),
                 to: to.to_string(),
-                label: label.clone(),
+                label: label.as_deref().map(|label| wrap(label, EDGE_WRAP)),
                 kind,
             });
         }
