@@ -23,7 +23,11 @@ fn normalized(file: &ast::File) -> serde_json::Value {
                 for (key, item) in map.iter_mut() {
                     if key == "text" {
                         if let serde_json::Value::String(text) = item {
-                            *text = text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+                            *text = text
+                                .lines()
+                                .map(str::trim_end)
+                                .collect::<Vec<_>>()
+                                .join("\n");
                             continue;
                         }
                     }
@@ -43,7 +47,9 @@ fn runbook_files(dir: &Path, files: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
     paths.sort();
     for path in paths {
         if path.is_dir() {
@@ -59,9 +65,12 @@ fn check_round_trip(name: &str, source: &str) -> Result<(), String> {
     let Ok(original) = parse(source) else {
         return Ok(());
     };
-    let formatted = format_source(source).map_err(|errors| format!("{name}: does not parse: {errors:?}"))?;
+    let formatted =
+        format_source(source).map_err(|errors| format!("{name}: does not parse: {errors:?}"))?;
     let reparsed = parse(&formatted).map_err(|errors| {
-        format!("{name}: the formatted text does not parse: {errors:?}\n--- formatted:\n{formatted}")
+        format!(
+            "{name}: the formatted text does not parse: {errors:?}\n--- formatted:\n{formatted}"
+        )
     })?;
     if normalized(&original) != normalized(&reparsed) {
         return Err(format!(
@@ -104,7 +113,10 @@ fn formatting_keeps_the_ast_and_is_idempotent_on_every_fixture_and_shipped_runbo
             failures.push(failure);
         }
     }
-    assert!(parsed >= 25, "only {parsed} files parsed: are the fixtures there?");
+    assert!(
+        parsed >= 25,
+        "only {parsed} files parsed: are the fixtures there?"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -115,7 +127,8 @@ fn shipped_runbooks_are_formatted() {
     assert!(!files.is_empty());
     for path in files {
         let source = std::fs::read_to_string(&path).expect("readable");
-        let formatted = format_source(&source).unwrap_or_else(|errors| panic!("{}: {errors:?}", path.display()));
+        let formatted = format_source(&source)
+            .unwrap_or_else(|errors| panic!("{}: {errors:?}", path.display()));
         assert!(
             formatted == source,
             "{} is not formatted: run `cargo run -- fmt runbooks/`",
@@ -182,7 +195,10 @@ fn perturb(source: &str, seeds: &[(u8, u8)], blank_lines: bool) -> String {
     let outside = lines_outside_strings(source);
     let mut out = String::new();
     for (index, line) in source.split('\n').enumerate() {
-        let (seed_indent, seed_extra) = seeds.get(index % seeds.len().max(1)).copied().unwrap_or((0, 0));
+        let (seed_indent, seed_extra) = seeds
+            .get(index % seeds.len().max(1))
+            .copied()
+            .unwrap_or((0, 0));
         let (starts_outside, ends_outside) = outside.get(index).copied().unwrap_or((false, false));
         let mut text = line.to_string();
         if starts_outside {

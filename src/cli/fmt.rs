@@ -49,10 +49,15 @@ pub(crate) fn walk(dir: &Path, files: &mut Vec<PathBuf>, unreadable: &mut Vec<(P
             return;
         }
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
     paths.sort();
     for path in paths {
-        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("");
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("");
         if path.is_dir() {
             if !name.starts_with('.') && name != "target" {
                 walk(&path, files, unreadable);
@@ -66,8 +71,14 @@ pub(crate) fn walk(dir: &Path, files: &mut Vec<PathBuf>, unreadable: &mut Vec<(P
 /// Writes `text` to `path` through a temporary file in the same directory
 /// and a rename, so an interrupted `fmt` never leaves half a file.
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().and_then(|name| name.to_str()).unwrap_or("runbook");
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("runbook");
     let temporary = dir.join(format!(".{file_name}.fmt-{}", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&temporary)?;
@@ -115,11 +126,17 @@ pub fn fmt(args: FmtArgs) -> i32 {
             Ok(bytes) => {
                 let parsed = decode(&bytes)
                     .map_err(|error| vec![error])
-                    .and_then(|text| crate::fmt::format_source(text).map(|formatted| (text, formatted)));
+                    .and_then(|text| {
+                        crate::fmt::format_source(text).map(|formatted| (text, formatted))
+                    });
                 match parsed {
                     Err(errors) => {
                         let text = String::from_utf8_lossy(&bytes).into_owned();
-                        let id = sources.add(path.display().to_string(), Origin::Path(path.clone()), text);
+                        let id = sources.add(
+                            path.display().to_string(),
+                            Origin::Path(path.clone()),
+                            text,
+                        );
                         for error in errors {
                             print!("{}", render::human(&handler, &sources, id, error));
                             println!();

@@ -37,9 +37,17 @@ pub fn graph(args: GraphArgs) -> i32 {
     let Some(file) = workspace.ast(id).cloned() else {
         // Only the parse errors matter: a graph is drawn from the syntax alone.
         let handler = render::handler();
-        let errors: Vec<Located> = workspace.check(id).errors.into_iter().filter(|error| error.file == id).collect();
+        let errors: Vec<Located> = workspace
+            .check(id)
+            .errors
+            .into_iter()
+            .filter(|error| error.file == id)
+            .collect();
         for error in errors {
-            eprint!("{}", render::human(&handler, &workspace.sources, error.file, error.error));
+            eprint!(
+                "{}",
+                render::human(&handler, &workspace.sources, error.file, error.error)
+            );
         }
         return 1;
     };

@@ -62,7 +62,10 @@ fn is_grouped(expr: &Expr, source: &str) -> bool {
 /// The literal's text as written, without the parentheses of a group.
 fn literal_text<'s>(expr: &Expr, source: &'s str) -> &'s str {
     let mut text = expr.span.text(source).trim();
-    while let Some(inner) = text.strip_prefix('(').and_then(|rest| rest.strip_suffix(')')) {
+    while let Some(inner) = text
+        .strip_prefix('(')
+        .and_then(|rest| rest.strip_suffix(')'))
+    {
         text = inner.trim();
     }
     text

@@ -152,11 +152,15 @@ impl<'a> Printer<'a> {
             return false;
         };
         let lines: Vec<&str> = gap.split('\n').collect();
-        lines.len() > 2 && lines[1..lines.len() - 1].iter().any(|line| line.trim().is_empty())
+        lines.len() > 2
+            && lines[1..lines.len() - 1]
+                .iter()
+                .any(|line| line.trim().is_empty())
     }
 
     /// Ends the current line, which prints source up to `src_end`: a comment
-    /// that follows on the same source line goes at its end.
+    /// that follows it on the same source line, with no code in between,
+    /// goes at its end.
     fn end_line(&mut self, src_end: usize) {
         if let Some(comment) = self.comments.get(self.next_comment) {
             let start = comment.span.start as usize;
@@ -164,7 +168,7 @@ impl<'a> Printer<'a> {
                 && self
                     .source
                     .get(src_end..start)
-                    .is_some_and(|gap| !gap.contains('\n'));
+                    .is_some_and(|gap| gap.chars().all(|c| c == ' ' || c == '\t'));
             if same_line {
                 self.out.push(' ');
                 self.out.push_str(comment.span.text(self.source).trim_end());
@@ -243,7 +247,10 @@ impl<'a> Printer<'a> {
         let mut previous: Option<&Item<'_>> = None;
         for item in &items {
             if let Some(previous) = previous {
-                if previous.group() != item.group() || previous.stands_apart() || item.stands_apart() {
+                if previous.group() != item.group()
+                    || previous.stands_apart()
+                    || item.stands_apart()
+                {
                     self.force_blank = true;
                 }
             }
@@ -251,7 +258,11 @@ impl<'a> Printer<'a> {
             previous = Some(item);
         }
         let body_end = file.span.end as usize;
-        let closing = self.source.get(..body_end).and_then(|text| text.rfind('}')).unwrap_or(body_end);
+        let closing = self
+            .source
+            .get(..body_end)
+            .and_then(|text| text.rfind('}'))
+            .unwrap_or(body_end);
         self.comments_before(closing);
         self.depth = 0;
         self.continue_line(0);
@@ -263,10 +274,16 @@ impl<'a> Printer<'a> {
 
     fn item(&mut self, item: &Item<'_>) {
         match item {
-            Item::Title(text) => self.simple(text.span.start as usize, text.span.end as usize, &format!("title {}", self.text(text))),
-            Item::Summary(text) => {
-                self.simple(text.span.start as usize, text.span.end as usize, &format!("summary {}", self.text(text)))
-            }
+            Item::Title(text) => self.simple(
+                text.span.start as usize,
+                text.span.end as usize,
+                &format!("title {}", self.text(text)),
+            ),
+            Item::Summary(text) => self.simple(
+                text.span.start as usize,
+                text.span.end as usize,
+                &format!("summary {}", self.text(text)),
+            ),
             Item::Param(param) => {
                 let mut line = format!("param {}: {}", param.name.name, param.ty.keyword());
                 if let Some(default) = &param.default {
@@ -290,16 +307,24 @@ impl<'a> Printer<'a> {
     fn code_end(&self, start: usize, end: usize) -> usize {
         let mut end = end;
         loop {
-            let trimmed = start + self.source.get(start..end).map_or(0, |text| text.trim_end().len());
+            let trimmed = start
+                + self
+                    .source
+                    .get(start..end)
+                    .map_or(0, |text| text.trim_end().len());
             // Comments are in source order: only the last one that starts
             // before `trimmed` can end there.
-            let before = self.comments.partition_point(|comment| (comment.span.start as usize) < trimmed);
+            let before = self
+                .comments
+                .partition_point(|comment| (comment.span.start as usize) < trimmed);
             let comment = before
                 .checked_sub(1)
                 .and_then(|index| self.comments.get(index))
                 .filter(|comment| {
                     let comment_start = comment.span.start as usize;
-                    comment_start >= start && comment.span.text(self.source).trim_end().len() + comment_start == trimmed
+                    comment_start >= start
+                        && comment.span.text(self.source).trim_end().len() + comment_start
+                            == trimmed
                 });
             match comment {
                 Some(comment) => end = comment.span.start as usize,
@@ -383,12 +408,24 @@ impl<'a> Printer<'a> {
 
     /// A header whose clauses go on their own lines when there are several
     /// (or one that does not fit, or `always_apart`), then the block.
-    fn clause_header(&mut self, start: usize, head: &str, clauses: &[String], block: &Block, always_apart: bool) {
+    fn clause_header(
+        &mut self,
+        start: usize,
+        head: &str,
+        clauses: &[String],
+        block: &Block,
+        always_apart: bool,
+    ) {
         let one_line_width = self.depth * INDENT.len()
             + head.chars().count()
-            + clauses.iter().map(|clause| clause.chars().count() + 1).sum::<usize>()
+            + clauses
+                .iter()
+                .map(|clause| clause.chars().count() + 1)
+                .sum::<usize>()
             + 2;
-        if clauses.is_empty() || (!always_apart && clauses.len() == 1 && one_line_width <= MAX_WIDTH) {
+        if clauses.is_empty()
+            || (!always_apart && clauses.len() == 1 && one_line_width <= MAX_WIDTH)
+        {
             let mut line = head.to_string();
             for clause in clauses {
                 line.push(' ');
@@ -418,9 +455,11 @@ impl<'a> Printer<'a> {
         let end = stmt.span.end as usize;
         let source = self.source;
         match &stmt.kind {
-            StmtKind::Let { name, value } => {
-                self.simple(start, end, &format!("let {} = {}", name.name, expr_to_string(value, source)))
-            }
+            StmtKind::Let { name, value } => self.simple(
+                start,
+                end,
+                &format!("let {} = {}", name.name, expr_to_string(value, source)),
+            ),
             StmtKind::Step(step) => {
                 let mut head = String::from("step ");
                 if let Some(number) = &step.number {
@@ -439,23 +478,38 @@ impl<'a> Printer<'a> {
                     ));
                 }
                 if let Some(server) = &step.discards_changes_on {
-                    clauses.push(format!("discards changes on {}", expr_to_string(server, source)));
+                    clauses.push(format!(
+                        "discards changes on {}",
+                        expr_to_string(server, source)
+                    ));
                 }
                 self.clause_header(start, &head, &clauses, &step.body, false);
             }
-            StmtKind::Note { text } => self.simple(start, end, &format!("note {}", self.text(text))),
-            StmtKind::Warning { text } => self.simple(start, end, &format!("warning {}", self.text(text))),
+            StmtKind::Note { text } => {
+                self.simple(start, end, &format!("note {}", self.text(text)))
+            }
+            StmtKind::Warning { text } => {
+                self.simple(start, end, &format!("warning {}", self.text(text)))
+            }
             StmtKind::Operation(operation) => self.simple(
                 start,
                 end,
-                &format!("{}({})", operation.name.name, args_to_string(&operation.args, source)),
+                &format!(
+                    "{}({})",
+                    operation.name.name,
+                    args_to_string(&operation.args, source)
+                ),
             ),
-            StmtKind::Confirm { id, text } => {
-                self.simple(start, end, &format!("confirm {} {}", id.name, self.text(text)))
-            }
-            StmtKind::Record { id, text } => {
-                self.simple(start, end, &format!("record {} {}", id.name, self.text(text)))
-            }
+            StmtKind::Confirm { id, text } => self.simple(
+                start,
+                end,
+                &format!("confirm {} {}", id.name, self.text(text)),
+            ),
+            StmtKind::Record { id, text } => self.simple(
+                start,
+                end,
+                &format!("record {} {}", id.name, self.text(text)),
+            ),
             StmtKind::Choose(choose) => {
                 let head = format!("choose {} {} {{", choose.id.name, self.text(&choose.text));
                 let brace_end = self.after_brace(choose.text.span.end as usize);
@@ -466,7 +520,8 @@ impl<'a> Printer<'a> {
                 self.depth += 1;
                 self.block_start = true;
                 for option in &choose.options {
-                    let mut head = format!("option {} {}", option.name.name, self.text(&option.label));
+                    let mut head =
+                        format!("option {} {}", option.name.name, self.text(&option.label));
                     if option.is_default {
                         head.push_str(" default");
                     }
@@ -537,10 +592,18 @@ impl<'a> Printer<'a> {
             StmtKind::Call(call) => self.simple(
                 start,
                 end,
-                &format!("call {}({})", call.target.name, args_to_string(&call.args, source)),
+                &format!(
+                    "call {}({})",
+                    call.target.name,
+                    args_to_string(&call.args, source)
+                ),
             ),
-            StmtKind::Stop { message } => self.simple(start, end, &format!("stop {}", self.text(message))),
-            StmtKind::Fail { message } => self.simple(start, end, &format!("fail {}", self.text(message))),
+            StmtKind::Stop { message } => {
+                self.simple(start, end, &format!("stop {}", self.text(message)))
+            }
+            StmtKind::Fail { message } => {
+                self.simple(start, end, &format!("fail {}", self.text(message)))
+            }
             StmtKind::Retry => self.simple(start, end, "retry"),
         }
     }
@@ -555,10 +618,20 @@ impl<'a> Printer<'a> {
             .collect();
         let mut clauses = vec![format!("when {}", triggers.join(", "))];
         if !what_if.during.is_empty() {
-            let steps: Vec<&str> = what_if.during.iter().map(|step| step.name.as_str()).collect();
+            let steps: Vec<&str> = what_if
+                .during
+                .iter()
+                .map(|step| step.name.as_str())
+                .collect();
             clauses.push(format!("during {}", steps.join(", ")));
         }
-        self.clause_header(what_if.span.start as usize, &head, &clauses, &what_if.body, true);
+        self.clause_header(
+            what_if.span.start as usize,
+            &head,
+            &clauses,
+            &what_if.body,
+            true,
+        );
     }
 }
 
@@ -575,8 +648,10 @@ fn next_block_start(if_stmt: &crate::syntax::ast::If, block: &Block) -> Option<u
         .iter()
         .map(|branch| &branch.body)
         .chain(if_stmt.otherwise.iter());
-    blocks.find(|candidate| candidate.span.start > block.span.start).map(|next| {
-        // Comments up to the `else` keyword: it is on the closing line.
-        next.span.start as usize
-    })
+    blocks
+        .find(|candidate| candidate.span.start > block.span.start)
+        .map(|next| {
+            // Comments up to the `else` keyword: it is on the closing line.
+            next.span.start as usize
+        })
 }

@@ -252,7 +252,10 @@ impl Builder<'_> {
             | StmtKind::Fail { .. }
             | StmtKind::Retry => true,
             StmtKind::If(if_stmt) => {
-                if_stmt.branches.iter().any(|branch| self.drawable(&branch.body.stmts))
+                if_stmt
+                    .branches
+                    .iter()
+                    .any(|branch| self.drawable(&branch.body.stmts))
                     || if_stmt
                         .otherwise
                         .as_ref()
@@ -276,7 +279,8 @@ impl Builder<'_> {
                     Some(number) => format!("{}. {}", number.text, step.title.value),
                     None => step.title.value.clone(),
                 };
-                let id = self.node_with_id(&format!("step_{}", step.id.name), NodeKind::Step, &label);
+                let id =
+                    self.node_with_id(&format!("step_{}", step.id.name), NodeKind::Step, &label);
                 self.step_nodes.insert(step.id.name.clone(), id.clone());
                 self.connect(&frontier, &id, EdgeKind::Flow);
                 self.stmts(&step.body.stmts, vec![(id, None)])
@@ -291,7 +295,9 @@ impl Builder<'_> {
                     } else {
                         option.label.value.clone()
                     };
-                    out.extend(self.stmts(&option.body.stmts, vec![(decision.clone(), Some(label))]));
+                    out.extend(
+                        self.stmts(&option.body.stmts, vec![(decision.clone(), Some(label))]),
+                    );
                 }
                 out
             }
@@ -305,7 +311,10 @@ impl Builder<'_> {
                     let condition = format!("{}?", expr_to_string(&branch.condition, source));
                     let decision = self.node(NodeKind::Decision, &condition);
                     self.connect(&current, &decision, EdgeKind::Flow);
-                    out.extend(self.stmts(&branch.body.stmts, vec![(decision.clone(), Some("yes".into()))]));
+                    out.extend(self.stmts(
+                        &branch.body.stmts,
+                        vec![(decision.clone(), Some("yes".into()))],
+                    ));
                     current = vec![(decision, Some("no".into()))];
                 }
                 match &if_stmt.otherwise {
@@ -322,24 +331,39 @@ impl Builder<'_> {
                 let loop_node = self.node(NodeKind::Loop, &label);
                 self.connect(&frontier, &loop_node, EdgeKind::Flow);
                 let end = self.stmts(&body.stmts, vec![(loop_node.clone(), Some("each".into()))]);
-                let back: Frontier = end.into_iter().map(|(from, label)| (from, label.or(Some("next".into())))).collect();
+                let back: Frontier = end
+                    .into_iter()
+                    .map(|(from, label)| (from, label.or(Some("next".into()))))
+                    .collect();
                 self.connect(&back, &loop_node, EdgeKind::Flow);
                 vec![(loop_node, Some("done".into()))]
             }
             StmtKind::Call(call) => {
-                let label = format!("call {}({})", call.target.name, args_to_string(&call.args, source));
+                let label = format!(
+                    "call {}({})",
+                    call.target.name,
+                    args_to_string(&call.args, source)
+                );
                 self.then(frontier, NodeKind::Call, &label)
             }
-            StmtKind::Stop { message } => {
-                self.end(frontier, NodeKind::Stop, &format!("stop: {}", shorten(&message.value)))
-            }
-            StmtKind::Fail { message } => {
-                self.end(frontier, NodeKind::Fail, &format!("fail: {}", shorten(&message.value)))
-            }
+            StmtKind::Stop { message } => self.end(
+                frontier,
+                NodeKind::Stop,
+                &format!("stop: {}", shorten(&message.value)),
+            ),
+            StmtKind::Fail { message } => self.end(
+                frontier,
+                NodeKind::Fail,
+                &format!("fail: {}", shorten(&message.value)),
+            ),
             StmtKind::Retry => self.end(frontier, NodeKind::Resume, "retry the interrupted step"),
             _ if !self.detail => frontier,
             StmtKind::Operation(operation) => {
-                let label = format!("{}({})", operation.name.name, args_to_string(&operation.args, source));
+                let label = format!(
+                    "{}({})",
+                    operation.name.name,
+                    args_to_string(&operation.args, source)
+                );
                 self.then(frontier, NodeKind::Action, &label)
             }
             StmtKind::Check { condition, .. } => {
@@ -377,7 +401,11 @@ impl Builder<'_> {
                         Some(node) => node.clone(),
                         None => self.any_step(any_step),
                     };
-                    self.connect(&vec![(from, Some("failed".into()))], &handler, EdgeKind::WhatIf);
+                    self.connect(
+                        &vec![(from, Some("failed".into()))],
+                        &handler,
+                        EdgeKind::WhatIf,
+                    );
                 }
                 _ => watched.push(trigger_to_string(trigger, source)),
             }
@@ -392,7 +420,10 @@ impl Builder<'_> {
             if sources.is_empty() {
                 sources.push(self.any_step(any_step));
             }
-            let frontier: Frontier = sources.into_iter().map(|from| (from, label.clone())).collect();
+            let frontier: Frontier = sources
+                .into_iter()
+                .map(|from| (from, label.clone()))
+                .collect();
             self.connect(&frontier, &handler, EdgeKind::WhatIf);
         }
         let end = self.stmts(&what_if.body.stmts, vec![(handler, None)]);
@@ -453,7 +484,10 @@ mod tests {
     #[test]
     fn wrap_breaks_at_word_boundaries() {
         assert_eq!(wrap("a bb ccc dddd", 6), "a bb\nccc\ndddd");
-        assert_eq!(wrap("averyveryverylongword x", 4), "averyveryverylongword\nx");
+        assert_eq!(
+            wrap("averyveryverylongword x", 4),
+            "averyveryverylongword\nx"
+        );
     }
 
     #[test]

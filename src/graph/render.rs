@@ -8,8 +8,14 @@ use super::{EdgeKind, Graph, NodeKind};
 const MERMAID_CLASSES: &[(&str, &str)] = &[
     ("stop", "fill:#fff3cd,stroke:#a67c00,color:#3d2e00"),
     ("fail", "fill:#f8d7da,stroke:#a71d2a,color:#4a0d12"),
-    ("whatif", "fill:#e7f0ff,stroke:#2a5db0,stroke-dasharray:4 3,color:#0b2550"),
-    ("resume", "fill:#eeeeee,stroke:#777777,stroke-dasharray:4 3,color:#222222"),
+    (
+        "whatif",
+        "fill:#e7f0ff,stroke:#2a5db0,stroke-dasharray:4 3,color:#0b2550",
+    ),
+    (
+        "resume",
+        "fill:#eeeeee,stroke:#777777,stroke-dasharray:4 3,color:#222222",
+    ),
 ];
 
 fn mermaid_class(kind: NodeKind) -> Option<&'static str> {
@@ -48,7 +54,11 @@ pub(super) fn mermaid(graph: &Graph) -> String {
     for node in &graph.nodes {
         let text = mermaid_text(&node.label);
         let (open, close) = match node.kind {
-            NodeKind::Start | NodeKind::Done | NodeKind::Stop | NodeKind::Fail | NodeKind::Resume => ("([", "])"),
+            NodeKind::Start
+            | NodeKind::Done
+            | NodeKind::Stop
+            | NodeKind::Fail
+            | NodeKind::Resume => ("([", "])"),
             NodeKind::Step => ("[", "]"),
             NodeKind::Decision => ("{", "}"),
             NodeKind::Loop => ("{{", "}}"),
@@ -66,7 +76,13 @@ pub(super) fn mermaid(graph: &Graph) -> String {
         };
         match &edge.label {
             Some(label) => {
-                let _ = writeln!(out, "    {} {arrow}|\"{}\"| {}", edge.from, mermaid_text(label), edge.to);
+                let _ = writeln!(
+                    out,
+                    "    {} {arrow}|\"{}\"| {}",
+                    edge.from,
+                    mermaid_text(label),
+                    edge.to
+                );
             }
             None => {
                 let _ = writeln!(out, "    {} {arrow} {}", edge.from, edge.to);
@@ -124,7 +140,12 @@ pub(super) fn dot(graph: &Graph) -> String {
             NodeKind::AnyStep => "shape=circle, style=dashed, color=\"#2a5db0\"",
             NodeKind::Resume => "shape=oval, style=dashed",
         };
-        let _ = writeln!(out, "    \"{}\" [label=\"{}\", {attributes}];", node.id, dot_text(&node.label));
+        let _ = writeln!(
+            out,
+            "    \"{}\" [label=\"{}\", {attributes}];",
+            node.id,
+            dot_text(&node.label)
+        );
     }
     for edge in &graph.edges {
         let mut attributes = Vec::new();
@@ -139,7 +160,13 @@ pub(super) fn dot(graph: &Graph) -> String {
         if attributes.is_empty() {
             let _ = writeln!(out, "    \"{}\" -> \"{}\";", edge.from, edge.to);
         } else {
-            let _ = writeln!(out, "    \"{}\" -> \"{}\" [{}];", edge.from, edge.to, attributes.join(", "));
+            let _ = writeln!(
+                out,
+                "    \"{}\" -> \"{}\" [{}];",
+                edge.from,
+                edge.to,
+                attributes.join(", ")
+            );
         }
     }
     out.push_str("}\n");
@@ -152,7 +179,10 @@ mod tests {
 
     #[test]
     fn mermaid_labels_escape_quotes_and_markup() {
-        assert_eq!(mermaid_text("say \"hi\" <b> #1\nnext"), "say #quot;hi#quot; #lt;b#gt; #35;1<br/>next");
+        assert_eq!(
+            mermaid_text("say \"hi\" <b> #1\nnext"),
+            "say #quot;hi#quot; #lt;b#gt; #35;1<br/>next"
+        );
     }
 
     #[test]
