@@ -3,9 +3,9 @@
 //! source → [`syntax`] → check → interp → [`connect`], with the HA
 //! model in [`cluster`] shared by the simulator and the verifier.
 
+pub mod cli;
 pub mod cluster;
 pub mod connect;
 pub mod fmt;
 pub mod graph;
 pub mod syntax;
-pub mod cli;

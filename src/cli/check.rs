@@ -38,10 +38,15 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, unreadable: &mut Vec<(PathBuf, Str
             return;
         }
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
     paths.sort();
     for path in paths {
-        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("");
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("");
         if path.is_dir() {
             if !name.starts_with('.') && name != "target" {
                 walk(&path, files, unreadable);
@@ -98,7 +103,11 @@ pub fn check(args: CheckArgs) -> i32 {
         }
     }
     errors.sort_by(|a, b| {
-        workspace.sources.get(a.file).name.cmp(&workspace.sources.get(b.file).name)
+        workspace
+            .sources
+            .get(a.file)
+            .name
+            .cmp(&workspace.sources.get(b.file).name)
             .then(a.offset().cmp(&b.offset()))
     });
 
@@ -107,7 +116,15 @@ pub fn check(args: CheckArgs) -> i32 {
         CheckFormat::Human => {
             let handler = render::handler();
             for error in &errors {
-                print!("{}", render::human(&handler, &workspace.sources, error.file, error.error.clone()));
+                print!(
+                    "{}",
+                    render::human(
+                        &handler,
+                        &workspace.sources,
+                        error.file,
+                        error.error.clone()
+                    )
+                );
                 println!();
             }
             for (path, reason) in &unreadable {
@@ -123,27 +140,37 @@ pub fn check(args: CheckArgs) -> i32 {
                 println!(
                     "checked {checked} {files}: {count} {plural} in {} {}",
                     files_with_errors.len() + unreadable.len(),
-                    if files_with_errors.len() + unreadable.len() == 1 { "file" } else { "files" }
+                    if files_with_errors.len() + unreadable.len() == 1 {
+                        "file"
+                    } else {
+                        "files"
+                    }
                 );
             }
         }
         CheckFormat::Json => {
             let mut diagnostics: Vec<render::JsonDiagnostic> = errors
                 .iter()
-                .map(|error| render::json(&workspace.sources, error.file, &error.error, error.offset()))
+                .map(|error| {
+                    render::json(&workspace.sources, error.file, &error.error, error.offset())
+                })
                 .collect();
-            diagnostics.extend(unreadable.iter().map(|(path, reason)| render::JsonDiagnostic {
-                file: path.display().to_string(),
-                line: 1,
-                column: 1,
-                end_line: 1,
-                end_column: 1,
-                code: "runbook::io::unreadable".to_string(),
-                severity: "error",
-                message: format!("cannot read `{}`: {reason}", path.display()),
-                labels: Vec::new(),
-                help: Some("check the path and its permissions".to_string()),
-            }));
+            diagnostics.extend(
+                unreadable
+                    .iter()
+                    .map(|(path, reason)| render::JsonDiagnostic {
+                        file: path.display().to_string(),
+                        line: 1,
+                        column: 1,
+                        end_line: 1,
+                        end_column: 1,
+                        code: "runbook::io::unreadable".to_string(),
+                        severity: "error",
+                        message: format!("cannot read `{}`: {reason}", path.display()),
+                        labels: Vec::new(),
+                        help: Some("check the path and its permissions".to_string()),
+                    }),
+            );
             match serde_json::to_string_pretty(&diagnostics) {
                 Ok(json) => println!("{json}"),
                 Err(error) => {

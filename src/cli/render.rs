@@ -21,11 +21,18 @@ pub fn handler() -> GraphicalReportHandler {
     } else {
         console::Term::stdout().size().1.max(60) as usize
     };
-    GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false)
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false)
 }
 
 /// One diagnostic rendered for people, with its file's text attached.
-pub fn human<D>(handler: &GraphicalReportHandler, sources: &Sources, file: FileId, diagnostic: D) -> String
+pub fn human<D>(
+    handler: &GraphicalReportHandler,
+    sources: &Sources,
+    file: FileId,
+    diagnostic: D,
+) -> String
 where
     D: Diagnostic + Send + Sync + 'static,
 {
@@ -64,11 +71,22 @@ pub struct JsonDiagnostic {
 
 /// A diagnostic as a JSON object; `fallback_offset` locates diagnostics
 /// without a label.
-pub fn json(sources: &Sources, file: FileId, diagnostic: &dyn Diagnostic, fallback_offset: usize) -> JsonDiagnostic {
+pub fn json(
+    sources: &Sources,
+    file: FileId,
+    diagnostic: &dyn Diagnostic,
+    fallback_offset: usize,
+) -> JsonDiagnostic {
     let source = sources.get(file);
-    let labels: Vec<_> = diagnostic.labels().map(|labels| labels.collect()).unwrap_or_default();
+    let mut labels: Vec<_> = diagnostic
+        .labels()
+        .map(|labels| labels.collect())
+        .unwrap_or_default();
+    labels.sort_by_key(|label| !label.primary());
     let (start, end) = labels
-        .first()
+        .iter()
+        .find(|label| label.primary())
+        .or(labels.first())
         .map(|label| (label.offset(), label.offset() + label.len()))
         .unwrap_or((fallback_offset, fallback_offset));
     let (line, column) = source.line_column(start);
@@ -79,7 +97,10 @@ pub fn json(sources: &Sources, file: FileId, diagnostic: &dyn Diagnostic, fallba
         column,
         end_line,
         end_column,
-        code: diagnostic.code().map(|code| code.to_string()).unwrap_or_default(),
+        code: diagnostic
+            .code()
+            .map(|code| code.to_string())
+            .unwrap_or_default(),
         severity: match diagnostic.severity() {
             Some(Severity::Warning) => "warning",
             Some(Severity::Advice) => "advice",

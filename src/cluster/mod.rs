@@ -4,4 +4,6 @@
 
 mod types;
 
-pub use types::{Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot, Snapshot, Version};
+pub use types::{
+    Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot, Snapshot, Version,
+};

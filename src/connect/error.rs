@@ -106,7 +106,9 @@ pub enum ConnectorError {
     #[error("console command for {operation} failed: {message}")]
     #[diagnostic(
         code(runbook::connector::console),
-        help("the inventory's command template for this operation is run as argv, without a shell")
+        help(
+            "the inventory's command template for this operation is run as argv, without a shell"
+        )
     )]
     Console {
         /// The operation.

@@ -68,11 +68,17 @@ pub fn find(name: &str) -> Option<Shipped> {
     files
         .iter()
         .find(|file| file.path == name)
-        .or_else(|| files.iter().find(|file| !file.path.contains('/') && file.name == name))
+        .or_else(|| {
+            files
+                .iter()
+                .find(|file| !file.path.contains('/') && file.name == name)
+        })
         .copied()
 }
 
 /// The shipped file at `path` under `runbooks/`.
 pub fn file(path: &str) -> Option<&'static str> {
-    RUNBOOKS.get_file(path).and_then(|file| file.contents_utf8())
+    RUNBOOKS
+        .get_file(path)
+        .and_then(|file| file.contents_utf8())
 }

@@ -19,7 +19,7 @@ pub enum ParseError {
     #[diagnostic(code(runbook::syntax::unexpected))]
     Unexpected {
         /// Where the unexpected token is (empty at end of file).
-        #[label("expected {expected}")]
+        #[label(primary, "expected {expected}")]
         span: Span,
         /// What would have fitted, in words.
         expected: String,
@@ -28,6 +28,9 @@ pub enum ParseError {
         /// What to do about it.
         #[help]
         help: String,
+        /// At the end of the file: the `{` that most likely lacks its `}`.
+        #[label("this block may not be closed")]
+        unclosed: Option<Span>,
     },
     /// A string literal runs to the end of the file.
     #[error("unterminated string")]
@@ -93,10 +96,7 @@ pub enum ParseError {
     },
     /// The file is not valid UTF-8.
     #[error("the file is not valid UTF-8 (byte offset {offset})")]
-    #[diagnostic(
-        code(runbook::syntax::invalid_utf8),
-        help("save the file as UTF-8")
-    )]
+    #[diagnostic(code(runbook::syntax::invalid_utf8), help("save the file as UTF-8"))]
     InvalidUtf8 {
         /// The first invalid byte, when its line is short enough to show.
         #[label("invalid UTF-8 here")]
@@ -166,7 +166,10 @@ pub enum ParseError {
     },
     /// A header declaration (`title`, `summary`) given twice.
     #[error("`{what}` is declared twice")]
-    #[diagnostic(code(runbook::syntax::duplicate_declaration), help("keep one `{what}`"))]
+    #[diagnostic(
+        code(runbook::syntax::duplicate_declaration),
+        help("keep one `{what}`")
+    )]
     DuplicateDeclaration {
         /// The second declaration.
         #[label("declared again here")]
@@ -483,8 +486,14 @@ impl Located {
     pub fn offset(&self) -> usize {
         self.error
             .labels()
-            .and_then(|mut labels| labels.next())
-            .map(|label| label.offset())
+            .and_then(|labels| {
+                let labels: Vec<_> = labels.collect();
+                labels
+                    .iter()
+                    .find(|label| label.primary())
+                    .or(labels.first())
+                    .map(|label| label.offset())
+            })
             .or(match &self.error {
                 SyntaxError::Parse(ParseError::InvalidUtf8 { offset, .. })
                 | SyntaxError::Parse(ParseError::Binary { offset }) => Some(*offset),

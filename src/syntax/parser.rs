@@ -63,9 +63,35 @@ pub fn decode(bytes: &[u8]) -> Result<&str, ParseError> {
     })
 }
 
+/// The stack the parser runs on: pest's generated code recurses once per
+/// grammar rule, and unoptimised builds use large frames, so the nesting the
+/// scan allows must not depend on the caller's stack (2 MiB on test threads).
+const PARSER_STACK: usize = 64 * 1024 * 1024;
+
 /// Parses one file. On failure, every error found (several when the parser
 /// could resynchronise), in source order.
 pub fn parse(source: &str) -> Result<File, Vec<ParseError>> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("runbook-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || parse_on_this_thread(source))
+            .map_or_else(
+                // No thread could be made (resource exhaustion): parse here.
+                |_| parse_on_this_thread(source),
+                |handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(vec![ParseError::TooComplex {
+                            span: Span::empty(0),
+                            reason: "the parser failed unexpectedly".into(),
+                        }])
+                    })
+                },
+            )
+    })
+}
+
+fn parse_on_this_thread(source: &str) -> Result<File, Vec<ParseError>> {
     static SET_CALL_LIMIT: Once = Once::new();
     SET_CALL_LIMIT.call_once(|| pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT)));
 
@@ -105,8 +131,15 @@ fn first_offset(error: &ParseError) -> u32 {
     use miette::Diagnostic;
     error
         .labels()
-        .and_then(|mut labels| labels.next())
-        .map_or(0, |label| label.offset() as u32)
+        .and_then(|labels| {
+            let labels: Vec<_> = labels.collect();
+            labels
+                .iter()
+                .find(|label| label.primary())
+                .or(labels.first())
+                .map(|label| label.offset() as u32)
+        })
+        .unwrap_or(0)
 }
 
 // ------------------------------------------------------------------ scan
@@ -119,6 +152,9 @@ struct Scan {
     lines: Vec<(usize, usize)>,
     /// Whether anything but whitespace and comments is present.
     has_code: bool,
+    /// The first `{` whose `}` starts a line indented differently from the
+    /// line of the `{`: where a missing `}` most likely belongs.
+    suspect_unclosed: Option<usize>,
 }
 
 fn scan(source: &str) -> Result<Scan, ParseError> {
@@ -129,6 +165,11 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
     let mut depth = 0usize;
     let mut index = if source.starts_with('\u{feff}') { 3 } else { 0 };
     let mut at_line_start = true;
+    let mut line_start = index;
+    let mut line_indent = 0usize;
+    let mut line_first_token = index;
+    let mut open_braces: Vec<(usize, usize)> = Vec::new();
+    let mut suspect_unclosed = None;
     while index < bytes.len() {
         let byte = bytes[index];
         if at_line_start {
@@ -137,6 +178,8 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
                 continue;
             }
             at_line_start = false;
+            line_indent = index - line_start;
+            line_first_token = index;
             if byte != b'\n' {
                 let is_comment = bytes.get(index..index + 2) == Some(b"//");
                 if !is_comment {
@@ -149,6 +192,7 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
             b'\n' => {
                 at_line_start = true;
                 index += 1;
+                line_start = index;
             }
             b'"' => {
                 let start = index;
@@ -195,6 +239,9 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
                 index = end;
             }
             b'{' | b'(' | b'[' => {
+                if byte == b'{' {
+                    open_braces.push((index, line_indent));
+                }
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Err(ParseError::TooDeep {
@@ -205,6 +252,16 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
                 index += 1;
             }
             b'}' | b')' | b']' => {
+                if byte == b'}' {
+                    if let Some((open, indent)) = open_braces.pop() {
+                        if index == line_first_token
+                            && indent != line_indent
+                            && suspect_unclosed.is_none()
+                        {
+                            suspect_unclosed = Some(open);
+                        }
+                    }
+                }
                 depth = depth.saturating_sub(1);
                 index += 1;
             }
@@ -220,6 +277,7 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
         comments,
         lines,
         has_code,
+        suspect_unclosed,
     })
 }
 
@@ -249,7 +307,11 @@ struct FileParser<'s> {
 
 impl<'s> FileParser<'s> {
     fn file(&mut self) -> Option<File> {
-        let start = if self.source.starts_with('\u{feff}') { 3 } else { 0 };
+        let start = if self.source.starts_with('\u{feff}') {
+            3
+        } else {
+            0
+        };
         let head = match RunbookParser::parse(Rule::file_head, &self.source[start..]) {
             Ok(mut pairs) => pairs.next()?,
             Err(error) => {
@@ -323,7 +385,9 @@ impl<'s> FileParser<'s> {
                     }
                 }
             };
-            let Some(entry) = entry else { return Some(file) };
+            let Some(entry) = entry else {
+                return Some(file);
+            };
             let entry_end = offset + entry.as_span().end();
             let converter = Converter {
                 source: self.source,
@@ -367,8 +431,15 @@ impl<'s> FileParser<'s> {
             }
             ITEM_KEYWORDS.contains(&word) || rest[word.len()..].trim_start().starts_with('(')
         };
-        let candidates = || self.scan.lines.iter().filter(|(offset, _)| *offset >= after);
-        if let Some((offset, _)) = candidates().find(|(offset, depth)| *depth == 1 && starts_item(*offset)) {
+        let candidates = || {
+            self.scan
+                .lines
+                .iter()
+                .filter(|(offset, _)| *offset >= after)
+        };
+        if let Some((offset, _)) =
+            candidates().find(|(offset, depth)| *depth == 1 && starts_item(*offset))
+        {
             return Some((*offset, false));
         }
         candidates()
@@ -382,7 +453,12 @@ impl<'s> FileParser<'s> {
             InputLocation::Span((position, _)) => position,
         } + base;
         match error.variant {
-            ErrorVariant::ParsingError { positives, .. } => unexpected(self.source, position, &positives),
+            ErrorVariant::ParsingError { positives, .. } => unexpected(
+                self.source,
+                position,
+                &positives,
+                self.scan.suspect_unclosed,
+            ),
             ErrorVariant::CustomError { message } => ParseError::TooComplex {
                 span: token_span(self.source, position),
                 reason: message,
@@ -483,7 +559,12 @@ fn join_words(words: &[&str]) -> String {
     }
 }
 
-fn unexpected(source: &str, position: usize, positives: &[Rule]) -> ParseError {
+fn unexpected(
+    source: &str,
+    position: usize,
+    positives: &[Rule],
+    suspect_unclosed: Option<usize>,
+) -> ParseError {
     let mut words: Vec<&str> = Vec::new();
     for word in positives.iter().filter_map(|rule| expected_words(*rule)) {
         if !words.contains(&word) {
@@ -506,8 +587,28 @@ fn unexpected(source: &str, position: usize, positives: &[Rule]) -> ParseError {
         format!("`{character}`")
     };
     let is_keyword = ITEM_KEYWORDS.contains(&word)
-        || matches!(word, "and" | "or" | "not" | "in" | "without" | "all" | "any" | "true" | "false" | "else" | "option" | "default");
-    let help = if at_end {
+        || matches!(
+            word,
+            "and"
+                | "or"
+                | "not"
+                | "in"
+                | "without"
+                | "all"
+                | "any"
+                | "true"
+                | "false"
+                | "else"
+                | "option"
+                | "default"
+        );
+    let unclosed = suspect_unclosed
+        .filter(|_| at_end && words.contains(&"`}`"))
+        .map(|offset| Span::new(offset, offset + 1));
+    let help = if unclosed.is_some() {
+        "judging by the indentation, this `{` lacks its `}`: add it where the block ends"
+            .to_string()
+    } else if at_end {
         "the file ends too early: a closing `}` or the end of a statement is missing".to_string()
     } else if words.contains(&"`}`") && matches!(word, "step" | "what-if" | "param" | "import") {
         "a block is not closed before this line: add the missing `}`".to_string()
@@ -536,6 +637,7 @@ fn unexpected(source: &str, position: usize, positives: &[Rule]) -> ParseError {
         expected,
         found,
         help,
+        unclosed,
     }
 }
 
@@ -584,12 +686,52 @@ fn is_token(rule: Rule) -> bool {
     use Rule::*;
     matches!(
         rule,
-        lbrace | rbrace | lparen | rparen | lbracket | rbracket | comma | colon | equals | dot
-            | kw_runbook | kw_procedure | kw_title | kw_summary | kw_param | kw_import | kw_what_if
-            | kw_when | kw_during | kw_let | kw_step | kw_within | kw_after | kw_discards
-            | kw_changes | kw_on | kw_note | kw_warning | kw_confirm | kw_choose | kw_option
-            | kw_record | kw_check | kw_else | kw_wait | kw_until | kw_timeout | kw_every
-            | kw_if | kw_for | kw_in | kw_call | kw_stop | kw_fail | kw_retry | kw_select
+        lbrace
+            | rbrace
+            | lparen
+            | rparen
+            | lbracket
+            | rbracket
+            | comma
+            | colon
+            | equals
+            | dot
+            | kw_runbook
+            | kw_procedure
+            | kw_title
+            | kw_summary
+            | kw_param
+            | kw_import
+            | kw_what_if
+            | kw_when
+            | kw_during
+            | kw_let
+            | kw_step
+            | kw_within
+            | kw_after
+            | kw_discards
+            | kw_changes
+            | kw_on
+            | kw_note
+            | kw_warning
+            | kw_confirm
+            | kw_choose
+            | kw_option
+            | kw_record
+            | kw_check
+            | kw_else
+            | kw_wait
+            | kw_until
+            | kw_timeout
+            | kw_every
+            | kw_if
+            | kw_for
+            | kw_in
+            | kw_call
+            | kw_stop
+            | kw_fail
+            | kw_retry
+            | kw_select
             | kw_from
     )
 }
@@ -606,6 +748,7 @@ fn missing(span: Span, what: &str) -> ParseError {
         expected: what.to_string(),
         found: "something else".to_string(),
         help: "this is a bug in the runbook parser; please report it with the file".to_string(),
+        unclosed: None,
     }
 }
 
@@ -619,7 +762,10 @@ impl<'s> Converter<'s> {
         loop {
             let text = &self.source[start..end];
             let trimmed = start + text.trim_end().len();
-            match self.comment_ends.binary_search_by_key(&trimmed, |(end, _)| *end) {
+            match self
+                .comment_ends
+                .binary_search_by_key(&trimmed, |(end, _)| *end)
+            {
                 Ok(index) if self.comment_ends[index].1 >= start && trimmed > start => {
                     end = self.comment_ends[index].1;
                 }
@@ -654,7 +800,12 @@ impl<'s> Converter<'s> {
         }
     }
 
-    fn item(&self, pair: Pair<'_, Rule>, file: &mut File, first_statement: &mut Option<Span>) -> Converted<()> {
+    fn item(
+        &self,
+        pair: Pair<'_, Rule>,
+        file: &mut File,
+        first_statement: &mut Option<Span>,
+    ) -> Converted<()> {
         let mut docs = None;
         for child in pair.into_inner() {
             let span = self.span(&child);
@@ -800,7 +951,9 @@ impl<'s> Converter<'s> {
                 TriggerKind::Failed(self.ident(&step))
             }
             Rule::trig_upgrade_cancelled => {
-                let server = children.next().ok_or_else(|| missing(span, "an expression"))?;
+                let server = children
+                    .next()
+                    .ok_or_else(|| missing(span, "an expression"))?;
                 TriggerKind::UpgradeCancelled(self.expr(server)?)
             }
             Rule::trig_two_actives => TriggerKind::TwoActives,
@@ -847,7 +1000,6 @@ impl<'s> Converter<'s> {
                 value: self.expr(next("an expression")?)?,
             },
             Rule::step_stmt => {
-                drop(next);
                 return self.step(children, span).map(StmtKind::Step);
             }
             Rule::note_stmt => StmtKind::Note {
@@ -867,7 +1019,6 @@ impl<'s> Converter<'s> {
             Rule::choose_stmt => {
                 let id = self.ident(&next("a prompt id")?);
                 let text = self.string(next("a string")?)?;
-                drop(next);
                 let options = children
                     .map(|option| self.choice_option(option))
                     .collect::<Converted<Vec<_>>>()?;
@@ -884,7 +1035,6 @@ impl<'s> Converter<'s> {
             },
             Rule::wait_stmt => {
                 let condition = self.expr(next("an expression")?)?;
-                drop(next);
                 let mut timeout = None;
                 let mut every = None;
                 for clause in children {
@@ -909,15 +1059,18 @@ impl<'s> Converter<'s> {
             Rule::if_stmt => {
                 let condition = self.expr(next("an expression")?)?;
                 let body = self.block(next("a block")?)?;
-                drop(next);
                 let mut branches = vec![IfBranch { condition, body }];
                 let mut otherwise = None;
                 for clause in children {
                     let clause_span = self.span(&clause);
                     if clause.as_rule() == Rule::else_if {
                         let mut parts = significant(clause);
-                        let condition = parts.next().ok_or_else(|| missing(clause_span, "an expression"))?;
-                        let body = parts.next().ok_or_else(|| missing(clause_span, "a block"))?;
+                        let condition = parts
+                            .next()
+                            .ok_or_else(|| missing(clause_span, "an expression"))?;
+                        let body = parts
+                            .next()
+                            .ok_or_else(|| missing(clause_span, "a block"))?;
                         branches.push(IfBranch {
                             condition: self.expr(condition)?,
                             body: self.block(body)?,
@@ -942,7 +1095,6 @@ impl<'s> Converter<'s> {
             },
             Rule::call_stmt => {
                 let target = self.ident(&next("a procedure name")?);
-                drop(next);
                 StmtKind::Call(Call {
                     target,
                     args: self.args(children.next())?,
@@ -958,7 +1110,6 @@ impl<'s> Converter<'s> {
             Rule::retry_stmt => StmtKind::Retry,
             Rule::operation => {
                 let name = self.ident(&next("an operation")?);
-                drop(next);
                 StmtKind::Operation(OperationCall {
                     name,
                     args: self.args(children.next())?,
@@ -969,7 +1120,11 @@ impl<'s> Converter<'s> {
         })
     }
 
-    fn step<'p>(&self, children: impl Iterator<Item = Pair<'p, Rule>>, span: Span) -> Converted<Step> {
+    fn step<'p>(
+        &self,
+        children: impl Iterator<Item = Pair<'p, Rule>>,
+        span: Span,
+    ) -> Converted<Step> {
         let mut number = None;
         let mut id = None;
         let mut title = None;
@@ -989,8 +1144,12 @@ impl<'s> Converter<'s> {
                 Rule::within_clause => {
                     let clause_span = self.span(&child);
                     let mut parts = significant(child);
-                    let duration = parts.next().ok_or_else(|| missing(clause_span, "a duration"))?;
-                    let after = parts.next().ok_or_else(|| missing(clause_span, "a step id"))?;
+                    let duration = parts
+                        .next()
+                        .ok_or_else(|| missing(clause_span, "a duration"))?;
+                    let after = parts
+                        .next()
+                        .ok_or_else(|| missing(clause_span, "a step id"))?;
                     window = Some(Window {
                         duration: self.expr(duration)?,
                         after: self.ident(&after),
@@ -1047,12 +1206,16 @@ impl<'s> Converter<'s> {
     }
 
     fn args(&self, pair: Option<Pair<'_, Rule>>) -> Converted<Vec<Arg>> {
-        let Some(pair) = pair else { return Ok(Vec::new()) };
+        let Some(pair) = pair else {
+            return Ok(Vec::new());
+        };
         significant(pair)
             .map(|arg| {
                 let span = self.span(&arg);
                 let mut parts = significant(arg);
-                let name = parts.next().ok_or_else(|| missing(span, "an argument name"))?;
+                let name = parts
+                    .next()
+                    .ok_or_else(|| missing(span, "an argument name"))?;
                 let value = parts.next().ok_or_else(|| missing(span, "an expression"))?;
                 Ok(Arg {
                     name: self.ident(&name),
@@ -1192,7 +1355,9 @@ impl<'s> Converter<'s> {
     fn term(&self, pair: Pair<'_, Rule>) -> Converted<(Expr, usize)> {
         let span = self.span(&pair);
         let mut children = pair.into_inner();
-        let atom = children.next().ok_or_else(|| missing(span, "an expression"))?;
+        let atom = children
+            .next()
+            .ok_or_else(|| missing(span, "an expression"))?;
         let (mut expr, mut depth) = self.atom(atom)?;
         for access in children {
             let field = significant(access)
@@ -1264,7 +1429,9 @@ impl<'s> Converter<'s> {
             }
             Rule::func_call => {
                 let mut parts = significant(pair);
-                let function = parts.next().ok_or_else(|| missing(span, "a function name"))?;
+                let function = parts
+                    .next()
+                    .ok_or_else(|| missing(span, "a function name"))?;
                 let mut depth = 0;
                 let mut args = Vec::new();
                 for arg in parts {
@@ -1358,7 +1525,8 @@ impl<'s> Converter<'s> {
                 Some((_, 't')) => value.push('\t'),
                 other => {
                     let width = 1 + other.map_or(0, |(_, escaped)| escaped.len_utf8());
-                    let escape_span = Span::new(content_start + index, content_start + index + width);
+                    let escape_span =
+                        Span::new(content_start + index, content_start + index + width);
                     return Err(ParseError::InvalidEscape {
                         span: escape_span,
                         escape: escape_span.text(self.source).to_string(),

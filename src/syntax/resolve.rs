@@ -149,27 +149,85 @@ const SERVER: OperationParam = OperationParam {
 
 /// Every operation, in the order of `domain.md`.
 pub const OPERATIONS: &[OperationSignature] = &[
-    OperationSignature { name: "diagnostic", params: &[SERVER], doc: "runs the HA diagnostic on the server; fails on KO" },
-    OperationSignature { name: "replication-states", params: &[SERVER], doc: "reads the state code of every server (issued on the Active)" },
-    OperationSignature { name: "exclude", params: &[SERVER], doc: "excludes a Standby from replication (issued on the Active)" },
-    OperationSignature { name: "init-standby", params: &[SERVER], doc: "full replication of a Standby; waits for STB_REP" },
-    OperationSignature { name: "activate", params: &[SERVER], doc: "switch wizard: makes the Standby Active" },
-    OperationSignature { name: "force-activate", params: &[SERVER], doc: "declares the server Active without the wizard" },
+    OperationSignature {
+        name: "diagnostic",
+        params: &[SERVER],
+        doc: "runs the HA diagnostic on the server; fails on KO",
+    },
+    OperationSignature {
+        name: "replication-states",
+        params: &[SERVER],
+        doc: "reads the state code of every server (issued on the Active)",
+    },
+    OperationSignature {
+        name: "exclude",
+        params: &[SERVER],
+        doc: "excludes a Standby from replication (issued on the Active)",
+    },
+    OperationSignature {
+        name: "init-standby",
+        params: &[SERVER],
+        doc: "full replication of a Standby; waits for STB_REP",
+    },
+    OperationSignature {
+        name: "activate",
+        params: &[SERVER],
+        doc: "switch wizard: makes the Standby Active",
+    },
+    OperationSignature {
+        name: "force-activate",
+        params: &[SERVER],
+        doc: "declares the server Active without the wizard",
+    },
     OperationSignature {
         name: "set-standby",
-        params: &[SERVER, OperationParam { name: "force", ty: ParamType::Bool, optional: true }],
+        params: &[
+            SERVER,
+            OperationParam {
+                name: "force",
+                ty: ParamType::Bool,
+                optional: true,
+            },
+        ],
         doc: "declares the server Standby (`force` defaults to false)",
     },
-    OperationSignature { name: "stop-replication", params: &[SERVER], doc: "clears the replication configuration on the server" },
-    OperationSignature { name: "stop-server", params: &[SERVER], doc: "stops the server (console)" },
-    OperationSignature { name: "start-server", params: &[SERVER], doc: "starts the server (console)" },
+    OperationSignature {
+        name: "stop-replication",
+        params: &[SERVER],
+        doc: "clears the replication configuration on the server",
+    },
+    OperationSignature {
+        name: "stop-server",
+        params: &[SERVER],
+        doc: "stops the server (console)",
+    },
+    OperationSignature {
+        name: "start-server",
+        params: &[SERVER],
+        doc: "starts the server (console)",
+    },
     OperationSignature {
         name: "upgrade",
-        params: &[SERVER, OperationParam { name: "version", ty: ParamType::Version, optional: false }],
+        params: &[
+            SERVER,
+            OperationParam {
+                name: "version",
+                ty: ParamType::Version,
+                optional: false,
+            },
+        ],
         doc: "runs the SMC installer (console)",
     },
-    OperationSignature { name: "backup", params: &[SERVER], doc: "takes a Management Server backup (console)" },
-    OperationSignature { name: "restore-backup", params: &[SERVER], doc: "restores the latest backup on the server; every Standby is excluded" },
+    OperationSignature {
+        name: "backup",
+        params: &[SERVER],
+        doc: "takes a Management Server backup (console)",
+    },
+    OperationSignature {
+        name: "restore-backup",
+        params: &[SERVER],
+        doc: "restores the latest backup on the server; every Standby is excluded",
+    },
 ];
 
 /// The operation called `name`.
@@ -305,7 +363,12 @@ impl Loader for FsLoader {
             }
             Origin::Embedded(path) => embedded::file(path)
                 .map(|text| text.as_bytes().to_vec())
-                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("no shipped file `{path}`"))),
+                .ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        format!("no shipped file `{path}`"),
+                    )
+                }),
             Origin::Memory => Err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
                 "text given in memory cannot be read again",
@@ -393,7 +456,9 @@ impl Workspace {
             Some(shipped) => self.load_origin(Origin::Embedded(shipped.path.to_string())),
             None => Err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                format!("`{reference}` is neither a file nor a shipped runbook (see `runbook list`)"),
+                format!(
+                    "`{reference}` is neither a file nor a shipped runbook (see `runbook list`)"
+                ),
             )),
         }
     }
@@ -428,7 +493,10 @@ impl Workspace {
             },
             Err(errors) => Loaded {
                 ast: None,
-                parse_errors: errors.into_iter().map(|error| Located::new(id, error)).collect(),
+                parse_errors: errors
+                    .into_iter()
+                    .map(|error| Located::new(id, error))
+                    .collect(),
                 imports: None,
                 resolve_errors: None,
             },
@@ -444,7 +512,11 @@ impl Workspace {
     /// Follows the imports of `id` depth first, loading what is missing and
     /// reporting cycles on the import that closes them.
     fn load_imports(&mut self, id: FileId, stack: &mut Vec<FileId>) {
-        if self.loaded.get(&id).is_none_or(|loaded| loaded.imports.is_some()) {
+        if self
+            .loaded
+            .get(&id)
+            .is_none_or(|loaded| loaded.imports.is_some())
+        {
             return;
         }
         let Some(file) = self.ast(id).cloned() else {
@@ -509,8 +581,15 @@ impl Workspace {
         while index < seen.len() {
             let current = seen[index];
             index += 1;
-            let imports = self.loaded.get(&current).and_then(|loaded| loaded.imports.as_ref());
-            for target in imports.into_iter().flatten().filter_map(|import| import.as_ref().ok()) {
+            let imports = self
+                .loaded
+                .get(&current)
+                .and_then(|loaded| loaded.imports.as_ref());
+            for target in imports
+                .into_iter()
+                .flatten()
+                .filter_map(|import| import.as_ref().ok())
+            {
                 if !seen.contains(target) {
                     seen.push(*target);
                 }
@@ -528,10 +607,15 @@ impl Workspace {
             return (callables, errors);
         };
         callables.insert(file.name.name.clone(), id);
-        let imports = self.loaded.get(&id).and_then(|loaded| loaded.imports.as_ref());
+        let imports = self
+            .loaded
+            .get(&id)
+            .and_then(|loaded| loaded.imports.as_ref());
         for (import, target) in file.imports.iter().zip(imports.into_iter().flatten()) {
             let Ok(target) = target else { continue };
-            let Some(imported) = self.ast(*target) else { continue };
+            let Some(imported) = self.ast(*target) else {
+                continue;
+            };
             let name = imported.name.name.clone();
             if let Some(first) = first_span.get(&name) {
                 errors.push(Located::new(
@@ -558,7 +642,11 @@ impl Workspace {
         self.load_imports(root, &mut Vec::new());
         let files = self.reachable(root);
         for file in &files {
-            if self.loaded.get(file).is_some_and(|loaded| loaded.resolve_errors.is_none()) {
+            if self
+                .loaded
+                .get(file)
+                .is_some_and(|loaded| loaded.resolve_errors.is_none())
+            {
                 let errors = self.resolve_file(*file);
                 if let Some(loaded) = self.loaded.get_mut(file) {
                     loaded.resolve_errors = Some(errors);
@@ -571,7 +659,13 @@ impl Workspace {
                 let mut file_errors: Vec<Located> = loaded
                     .parse_errors
                     .iter()
-                    .chain(loaded.imports.iter().flatten().filter_map(|import| import.as_ref().err()))
+                    .chain(
+                        loaded
+                            .imports
+                            .iter()
+                            .flatten()
+                            .filter_map(|import| import.as_ref().err()),
+                    )
                     .chain(loaded.resolve_errors.iter().flatten())
                     .cloned()
                     .collect();
@@ -622,7 +716,12 @@ impl Workspace {
             steps: HashMap::new(),
         };
         checker.check_file();
-        errors.extend(checker.errors.into_iter().map(|error| Located::new(id, error)));
+        errors.extend(
+            checker
+                .errors
+                .into_iter()
+                .map(|error| Located::new(id, error)),
+        );
         errors
     }
 }
@@ -683,20 +782,22 @@ impl Program {
 
     /// The root's What-if handler with this id, or an error listing the ids.
     pub fn what_if(&self, id: &str) -> Result<&ast::WhatIf, ResolveError> {
-        self.root().what_if(id).ok_or_else(|| ResolveError::UndefinedWhatIf {
-            name: id.to_string(),
-            help: match self.root().what_ifs.as_slice() {
-                [] => "this runbook has no What-if handlers".to_string(),
-                handlers => format!(
-                    "the What-if handlers are: {}",
-                    handlers
-                        .iter()
-                        .map(|handler| format!("`{}`", handler.id.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            },
-        })
+        self.root()
+            .what_if(id)
+            .ok_or_else(|| ResolveError::UndefinedWhatIf {
+                name: id.to_string(),
+                help: match self.root().what_ifs.as_slice() {
+                    [] => "this runbook has no What-if handlers".to_string(),
+                    handlers => format!(
+                        "the What-if handlers are: {}",
+                        handlers
+                            .iter()
+                            .map(|handler| format!("`{}`", handler.id.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
+            })
     }
 }
 
@@ -786,7 +887,8 @@ impl Checker<'_> {
                     first: *first,
                     what: "step id".into(),
                     name: step.id.name.clone(),
-                    help: "step ids must be unique in a file: journals and `during` refer to them".into(),
+                    help: "step ids must be unique in a file: journals and `during` refer to them"
+                        .into(),
                 });
             } else {
                 self.steps.insert(step.id.name.clone(), step.id.span);
@@ -816,7 +918,12 @@ impl Checker<'_> {
                 self.scopes.push(HashMap::new());
                 let found = self.expr(default);
                 self.scopes.pop();
-                self.expect(default, &found, &ty, "a parameter's default must have the declared type");
+                self.expect(
+                    default,
+                    &found,
+                    &ty,
+                    "a parameter's default must have the declared type",
+                );
             }
             if let Some(first) = param_spans.get(param.name.name.as_str()) {
                 self.errors.push(ResolveError::Duplicate {
@@ -845,7 +952,11 @@ impl Checker<'_> {
             if let Some(scope) = self.scopes.last() {
                 for (name, binding) in scope {
                     if !top_level_bindings.iter().any(|(_, bound, _)| bound == name) {
-                        top_level_bindings.push((stmt.span.start, name.clone(), binding.ty.clone()));
+                        top_level_bindings.push((
+                            stmt.span.start,
+                            name.clone(),
+                            binding.ty.clone(),
+                        ));
                     }
                 }
             }
@@ -867,7 +978,12 @@ impl Checker<'_> {
                         self.scopes.push(scope);
                         let found = self.expr(server);
                         self.scopes.pop();
-                        self.expect(server, &found, &Type::Server, "`upgrade-cancelled` watches one server");
+                        self.expect(
+                            server,
+                            &found,
+                            &Type::Server,
+                            "`upgrade-cancelled` watches one server",
+                        );
                     }
                     _ => {}
                 }
@@ -985,12 +1101,22 @@ impl Checker<'_> {
                 }
                 if let Some(window) = &step.window {
                     let found = self.expr(&window.duration);
-                    self.expect(&window.duration, &found, &Type::Duration, "a time window is a duration, e.g. `within 5m after STEP`");
+                    self.expect(
+                        &window.duration,
+                        &found,
+                        &Type::Duration,
+                        "a time window is a duration, e.g. `within 5m after STEP`",
+                    );
                     self.step_ref(&window.after);
                 }
                 if let Some(server) = &step.discards_changes_on {
                     let found = self.expr(server);
-                    self.expect(server, &found, &Type::Server, "`discards changes on` names the server whose changes are lost");
+                    self.expect(
+                        server,
+                        &found,
+                        &Type::Server,
+                        "`discards changes on` names the server whose changes are lost",
+                    );
                 }
                 self.block(
                     &step.body,
@@ -1000,7 +1126,10 @@ impl Checker<'_> {
                     },
                 );
             }
-            StmtKind::Note { .. } | StmtKind::Warning { .. } | StmtKind::Stop { .. } | StmtKind::Fail { .. } => {}
+            StmtKind::Note { .. }
+            | StmtKind::Warning { .. }
+            | StmtKind::Stop { .. }
+            | StmtKind::Fail { .. } => {}
             StmtKind::Operation(call) => self.operation(call),
             StmtKind::Confirm { id, .. } => self.prompt(id),
             StmtKind::Record { id, .. } => {
@@ -1019,7 +1148,9 @@ impl Checker<'_> {
                             first: *first,
                             what: "option".into(),
                             name: option.name.name.clone(),
-                            help: "option names must be unique in a `choose`: answers refer to them".into(),
+                            help:
+                                "option names must be unique in a `choose`: answers refer to them"
+                                    .into(),
                         });
                     } else {
                         names.insert(&option.name.name, option.name.span);
@@ -1043,18 +1174,37 @@ impl Checker<'_> {
                 let found = self.expr(condition);
                 self.expect(condition, &found, &Type::Bool, "`check` needs a condition");
             }
-            StmtKind::Wait { condition, timeout, every } => {
+            StmtKind::Wait {
+                condition,
+                timeout,
+                every,
+            } => {
                 let found = self.expr(condition);
-                self.expect(condition, &found, &Type::Bool, "`wait until` needs a condition");
+                self.expect(
+                    condition,
+                    &found,
+                    &Type::Bool,
+                    "`wait until` needs a condition",
+                );
                 for duration in [timeout, every].into_iter().flatten() {
                     let found = self.expr(duration);
-                    self.expect(duration, &found, &Type::Duration, "`timeout` and `every` take a duration such as `10m`");
+                    self.expect(
+                        duration,
+                        &found,
+                        &Type::Duration,
+                        "`timeout` and `every` take a duration such as `10m`",
+                    );
                 }
             }
             StmtKind::If(if_stmt) => {
                 for branch in &if_stmt.branches {
                     let found = self.expr(&branch.condition);
-                    self.expect(&branch.condition, &found, &Type::Bool, "`if` needs a condition");
+                    self.expect(
+                        &branch.condition,
+                        &found,
+                        &Type::Bool,
+                        "`if` needs a condition",
+                    );
                     self.block(&branch.body, inner);
                 }
                 if let Some(otherwise) = &if_stmt.otherwise {
@@ -1063,7 +1213,12 @@ impl Checker<'_> {
             }
             StmtKind::For { var, list, body } => {
                 let found = self.expr(list);
-                self.expect(list, &found, &Type::server_list(), "`for` goes over a list of servers");
+                self.expect(
+                    list,
+                    &found,
+                    &Type::server_list(),
+                    "`for` goes over a list of servers",
+                );
                 self.scopes.push(HashMap::new());
                 self.bind(&var.name, found.element());
                 self.block(body, inner);
@@ -1072,13 +1227,21 @@ impl Checker<'_> {
             StmtKind::Call(call) => self.call(call, context),
             StmtKind::Retry => {
                 if !context.in_what_if {
-                    self.errors.push(ResolveError::MisplacedRetry { span: stmt.span });
+                    self.errors
+                        .push(ResolveError::MisplacedRetry { span: stmt.span });
                 }
             }
         }
     }
 
-    fn args(&mut self, callee: &str, args: &[ast::Arg], params: &[(String, Type, bool)], call_span: Span, example: &str) {
+    fn args(
+        &mut self,
+        callee: &str,
+        args: &[ast::Arg],
+        params: &[(String, Type, bool)],
+        call_span: Span,
+        example: &str,
+    ) {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for arg in args {
             let found = self.expr(&arg.value);
@@ -1095,7 +1258,11 @@ impl Checker<'_> {
             seen.insert(&arg.name.name, arg.name.span);
             match params.iter().find(|(name, _, _)| *name == arg.name.name) {
                 Some((_, expected, _)) => {
-                    let why = format!("argument `{}` of `{callee}` is {}", arg.name.name, expected.describe());
+                    let why = format!(
+                        "argument `{}` of `{callee}` is {}",
+                        arg.name.name,
+                        expected.describe()
+                    );
                     self.expect(&arg.value, &found, expected, &why);
                 }
                 None => {
@@ -1128,10 +1295,16 @@ impl Checker<'_> {
 
     fn operation(&mut self, call: &ast::OperationCall) {
         let Some(signature) = operation(&call.name.name) else {
-            let help = match closest(&call.name.name, OPERATIONS.iter().map(|operation| operation.name)) {
+            let help = match closest(
+                &call.name.name,
+                OPERATIONS.iter().map(|operation| operation.name),
+            ) {
                 Some(similar) => format!("did you mean `{similar}`?"),
                 None if self.callees.contains_key(&call.name.name) => {
-                    format!("`{}` is a procedure: write `call {}(...)`", call.name.name, call.name.name)
+                    format!(
+                        "`{}` is a procedure: write `call {}(...)`",
+                        call.name.name, call.name.name
+                    )
                 }
                 None => format!(
                     "the operations are: {}",
@@ -1151,7 +1324,13 @@ impl Checker<'_> {
         let params: Vec<(String, Type, bool)> = signature
             .params
             .iter()
-            .map(|param| (param.name.to_string(), Type::of_param(param.ty), param.optional))
+            .map(|param| {
+                (
+                    param.name.to_string(),
+                    Type::of_param(param.ty),
+                    param.optional,
+                )
+            })
             .collect();
         let example = format!(
             "{}({})",
@@ -1204,7 +1383,13 @@ impl Checker<'_> {
         let params: Vec<(String, Type, bool)> = callee
             .params
             .iter()
-            .map(|param| (param.name.name.clone(), Type::of_param(param.ty), param.default.is_some()))
+            .map(|param| {
+                (
+                    param.name.name.clone(),
+                    Type::of_param(param.ty),
+                    param.default.is_some(),
+                )
+            })
             .collect();
         let example = format!(
             "call {name}({})",
@@ -1258,7 +1443,12 @@ impl Checker<'_> {
                         element = found;
                     } else {
                         let expected = element.clone();
-                        self.expect(item, &found, &expected, "the elements of a list have one type");
+                        self.expect(
+                            item,
+                            &found,
+                            &expected,
+                            "the elements of a list have one type",
+                        );
                     }
                 }
                 Type::List(Box::new(element))
@@ -1311,22 +1501,42 @@ impl Checker<'_> {
                 Type::Bool
             }
             ExprKind::Binary { op, lhs, rhs, .. } => self.binary(*op, lhs, rhs),
-            ExprKind::Quantifier { quantifier, var, list, body } => {
+            ExprKind::Quantifier {
+                quantifier,
+                var,
+                list,
+                body,
+            } => {
                 let found = self.expr(list);
                 if !found.is_list() {
-                    self.expect(list, &found, &Type::server_list(), &format!("`{}` goes over a list", quantifier.keyword()));
+                    self.expect(
+                        list,
+                        &found,
+                        &Type::server_list(),
+                        &format!("`{}` goes over a list", quantifier.keyword()),
+                    );
                 }
                 self.scopes.push(HashMap::new());
                 self.bind(&var.name, found.element());
                 let condition = self.expr(body);
                 self.scopes.pop();
-                self.expect(body, &condition, &Type::Bool, "the body of a quantifier is a condition");
+                self.expect(
+                    body,
+                    &condition,
+                    &Type::Bool,
+                    "the body of a quantifier is a condition",
+                );
                 Type::Bool
             }
             ExprKind::Select { id, from, .. } => {
                 self.prompt(id);
                 let found = self.expr(from);
-                self.expect(from, &found, &Type::server_list(), "`select` picks a server from a list of servers");
+                self.expect(
+                    from,
+                    &found,
+                    &Type::server_list(),
+                    "`select` picks a server from a list of servers",
+                );
                 Type::Server
             }
         }
@@ -1334,8 +1544,14 @@ impl Checker<'_> {
 
     fn function(&mut self, call: &ast::Expr, function: &ast::Ident, args: &[ast::Expr]) -> Type {
         let arg_types: Vec<Type> = args.iter().map(|arg| self.expr(arg)).collect();
-        let Some(signature) = FUNCTIONS.iter().find(|candidate| candidate.name == function.name) else {
-            let help = match closest(&function.name, FUNCTIONS.iter().map(|function| function.name)) {
+        let Some(signature) = FUNCTIONS
+            .iter()
+            .find(|candidate| candidate.name == function.name)
+        else {
+            let help = match closest(
+                &function.name,
+                FUNCTIONS.iter().map(|function| function.name),
+            ) {
                 Some(similar) => format!("did you mean `{similar}()`?"),
                 None => format!(
                     "the functions are: {}",
@@ -1366,7 +1582,12 @@ impl Checker<'_> {
             "count" => {
                 if let (Some(arg), Some(found)) = (args.first(), arg_types.first()) {
                     if !found.is_list() {
-                        self.expect(arg, found, &Type::server_list(), "`count` counts the elements of a list");
+                        self.expect(
+                            arg,
+                            found,
+                            &Type::server_list(),
+                            "`count` counts the elements of a list",
+                        );
                     }
                 }
                 Type::Number
@@ -1387,12 +1608,22 @@ impl Checker<'_> {
             }
             BinaryOp::Eq | BinaryOp::Ne => {
                 if !right.fits(&left) {
-                    self.expect(rhs, &right, &left, "both sides of a comparison have the same type");
+                    self.expect(
+                        rhs,
+                        &right,
+                        &left,
+                        "both sides of a comparison have the same type",
+                    );
                 }
                 Type::Bool
             }
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                let ordered = |ty: &Type| matches!(ty, Type::Number | Type::Version | Type::Duration | Type::Unknown);
+                let ordered = |ty: &Type| {
+                    matches!(
+                        ty,
+                        Type::Number | Type::Version | Type::Duration | Type::Unknown
+                    )
+                };
                 if !ordered(&left) {
                     self.errors.push(ResolveError::TypeMismatch {
                         span: lhs.span,
@@ -1401,29 +1632,54 @@ impl Checker<'_> {
                         help: format!("`{}` compares numbers, versions or durations", op.symbol()),
                     });
                 } else if !right.fits(&left) {
-                    self.expect(rhs, &right, &left, "both sides of a comparison have the same type");
+                    self.expect(
+                        rhs,
+                        &right,
+                        &left,
+                        "both sides of a comparison have the same type",
+                    );
                 }
                 Type::Bool
             }
             BinaryOp::In => {
                 if !right.is_list() {
-                    self.expect(rhs, &right, &Type::List(Box::new(left.clone())), "`in` looks for a value in a list");
+                    self.expect(
+                        rhs,
+                        &right,
+                        &Type::List(Box::new(left.clone())),
+                        "`in` looks for a value in a list",
+                    );
                 } else {
                     let element = right.element();
                     if !left.fits(&element) {
-                        self.expect(lhs, &left, &element, "`in` looks for a value of the list's element type");
+                        self.expect(
+                            lhs,
+                            &left,
+                            &element,
+                            "`in` looks for a value of the list's element type",
+                        );
                     }
                 }
                 Type::Bool
             }
             BinaryOp::Without => {
                 if !left.is_list() {
-                    self.expect(lhs, &left, &Type::server_list(), "`without` removes elements from a list");
+                    self.expect(
+                        lhs,
+                        &left,
+                        &Type::server_list(),
+                        "`without` removes elements from a list",
+                    );
                     return Type::Unknown;
                 }
                 let element = left.element();
                 if !(right.fits(&element) || right.fits(&left)) {
-                    self.expect(rhs, &right, &element, "`without` removes a value or a list of values of the list's element type");
+                    self.expect(
+                        rhs,
+                        &right,
+                        &element,
+                        "`without` removes a value or a list of values of the list's element type",
+                    );
                 }
                 left
             }
@@ -1433,5 +1689,8 @@ impl Checker<'_> {
 
 /// Parse errors in the form the other phases report.
 pub fn located(file: FileId, errors: Vec<ParseError>) -> Vec<Located> {
-    errors.into_iter().map(|error| Located::new(file, error)).collect()
+    errors
+        .into_iter()
+        .map(|error| Located::new(file, error))
+        .collect()
 }
