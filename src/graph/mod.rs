@@ -501,12 +501,13 @@ mod tests {
 
     #[test]
     fn reserved_and_odd_ids_are_sanitized() {
-        let source = "runbook end {\n    title \"t\"\n    step 1 end \"The end\" {\n        stop \"x\"\n    }\n    step 2 9-lives \"Nine\" {\n    }\n}\n";
+        let source = "runbook end {\n    title \"t\"\n    step 1 end \"The end\" {\n        stop \"x\"\n    }\n    step 2 a-b \"Dash\" {\n    }\n    step 3 a_b \"Underscore\" {\n    }\n}\n";
         let file = crate::syntax::parse(source).expect("parses");
         let graph = build(&file, source);
         let ids: Vec<&str> = graph.nodes.iter().map(|node| node.id.as_str()).collect();
         assert!(ids.contains(&"step_end"));
-        assert!(ids.contains(&"step_9_lives"));
+        assert!(ids.contains(&"step_a_b"));
+        assert!(ids.contains(&"step_a_b_2"), "ids stay unique: {ids:?}");
         assert!(!ids.contains(&"end"));
     }
 }
