@@ -266,3 +266,21 @@ proptest! {
         check_round_trip(name, &perturbed).map_err(TestCaseError::fail)?;
     }
 }
+
+#[test]
+fn the_layout_example_in_the_docs_is_formatted() {
+    let docs = std::fs::read_to_string(manifest_dir().join("docs/tools.md"))
+        .expect("docs/tools.md is readable");
+    let mut examples = 0;
+    for block in docs.split("```runbook\n").skip(1) {
+        let example = block.split("```").next().unwrap_or_default();
+        let formatted = format_source(example)
+            .unwrap_or_else(|errors| panic!("docs example does not parse: {errors:?}"));
+        assert_eq!(
+            formatted, example,
+            "the example in docs/tools.md is not in the canonical layout"
+        );
+        examples += 1;
+    }
+    assert!(examples >= 1);
+}
