@@ -200,7 +200,7 @@ fn completions_are_generated_for_every_shell() {
 
 #[test]
 fn help_shows_an_example_for_each_command_here() {
-    for command in ["fmt", "graph", "completions"] {
+    for command in ["check", "fmt", "graph", "completions"] {
         runbook()
             .args([command, "--help"])
             .assert()

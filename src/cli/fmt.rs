@@ -11,7 +11,7 @@ use super::render;
 
 /// `runbook fmt`.
 #[derive(Debug, Clone, clap::Args)]
-#[command(after_help = FMT_EXAMPLES)]
+#[command(after_help = super::examples::FMT)]
 pub struct FmtArgs {
     /// Files or directories (directories recursively, `*.runbook`).
     /// Default: `.`.
@@ -21,13 +21,6 @@ pub struct FmtArgs {
     #[arg(long)]
     pub check: bool,
 }
-
-/// The examples shown by `runbook fmt --help`.
-pub const FMT_EXAMPLES: &str = "\
-Examples:
-  runbook fmt                          Format every .runbook file under the current directory
-  runbook fmt runbooks/ my.runbook     Format these files and directories
-  runbook fmt --check runbooks/        In CI: exit 1 and name the files that need formatting";
 
 /// What happened to one file.
 enum Outcome {

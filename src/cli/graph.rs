@@ -8,7 +8,7 @@ use super::render;
 
 /// `runbook graph`.
 #[derive(Debug, Clone, clap::Args)]
-#[command(after_help = GRAPH_EXAMPLES)]
+#[command(after_help = super::examples::GRAPH)]
 pub struct GraphArgs {
     /// A runbook file, or the name of a shipped runbook (`runbook list`).
     pub runbook: String,
@@ -16,12 +16,6 @@ pub struct GraphArgs {
     #[arg(long, value_enum, default_value_t = Format::Mermaid)]
     pub format: Format,
 }
-
-/// The examples shown by `runbook graph --help`.
-pub const GRAPH_EXAMPLES: &str = "\
-Examples:
-  runbook graph upgrade-with-downtime                       Mermaid flowchart of a shipped runbook
-  runbook graph my.runbook --format dot | dot -Tsvg > my.svg   Render with Graphviz";
 
 /// Prints the graph; returns the exit code (1 when the file does not parse,
 /// 2 when it cannot be read).

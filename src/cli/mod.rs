@@ -7,13 +7,14 @@ use clap::{Parser, Subcommand};
 
 pub mod check;
 pub mod completions;
+pub mod examples;
 pub mod fmt;
 pub mod graph;
 pub mod render;
 
 /// Turns operational procedures into executable, checkable programs.
 #[derive(Debug, Parser)]
-#[command(name = "runbook", version, about)]
+#[command(name = "runbook", version, about, after_help = examples::ROOT)]
 pub struct Cli {
     /// The command.
     #[command(subcommand)]
@@ -24,6 +25,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse and check runbook files or directories (default: `.`, recursively).
+    #[command(after_help = examples::CHECK)]
     Check(check::CheckArgs),
     /// Rewrite runbook files in the canonical layout (`--check`: only report).
     Fmt(fmt::FmtArgs),
