@@ -284,3 +284,32 @@ fn the_layout_example_in_the_docs_is_formatted() {
     }
     assert!(examples >= 1);
 }
+
+#[test]
+fn crlf_line_endings_and_a_byte_order_mark_give_the_same_output() {
+    let mut compared = 0;
+    for (name, source) in shipped_sources() {
+        if lines_outside_strings(&source)
+            .iter()
+            .any(|(starts_outside, _)| !starts_outside)
+        {
+            // A string that spans lines would keep its `\r`: not comparable.
+            continue;
+        }
+        let expected = format_source(&source).expect("parses");
+        let crlf = source.replace('\n', "\r\n");
+        assert_eq!(
+            format_source(&crlf).expect("CRLF parses"),
+            expected,
+            "{name} with CRLF"
+        );
+        let bom = format!("\u{feff}{source}");
+        assert_eq!(
+            format_source(&bom).expect("BOM parses"),
+            expected,
+            "{name} with a BOM"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 10, "only {compared} files compared");
+}
