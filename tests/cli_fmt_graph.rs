@@ -209,3 +209,46 @@ fn help_shows_an_example_for_each_command_here() {
             .stdout(predicate::str::contains(format!("runbook {command}")));
     }
 }
+
+#[test]
+fn fmt_defaults_to_the_current_directory_recursively() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("nested/deeper")).expect("mkdir");
+    let messy = write(
+        &dir.path().join("nested/deeper"),
+        "messy.runbook",
+        UNFORMATTED,
+    );
+    std::fs::create_dir_all(dir.path().join(".hidden")).expect("mkdir");
+    let hidden = write(&dir.path().join(".hidden"), "skipped.runbook", UNFORMATTED);
+    runbook()
+        .arg("fmt")
+        .current_dir(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("1 file reformatted"));
+    assert_ne!(
+        std::fs::read_to_string(&messy).expect("readable"),
+        UNFORMATTED
+    );
+    assert_eq!(
+        std::fs::read_to_string(&hidden).expect("readable"),
+        UNFORMATTED
+    );
+}
+
+#[test]
+fn fmt_refuses_binary_and_non_utf8_files_without_panicking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let binary = dir.path().join("binary.runbook");
+    std::fs::write(&binary, b"runbook x {\0}").expect("writable");
+    let latin1 = dir.path().join("latin1.runbook");
+    std::fs::write(&latin1, b"runbook x {\n    title \"caf\xe9\"\n}\n").expect("writable");
+    runbook()
+        .arg("fmt")
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("runbook::syntax::"));
+    assert_eq!(std::fs::read(&binary).expect("readable"), b"runbook x {\0}");
+}

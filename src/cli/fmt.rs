@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::syntax::{decode, Origin, Sources};
+use crate::syntax::{decode, Origin, Sources, MAX_FILE_SIZE};
 
 use super::render;
 
@@ -88,6 +88,17 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     result
 }
 
+/// The file's bytes, at most one past the size limit (the parser refuses
+/// it then, without reading a huge file whole).
+fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Runs `runbook fmt`; returns the exit code (0 formatted, 1 unformatted
 /// files under `--check` or syntax errors, 2 unreadable paths).
 pub fn fmt(args: FmtArgs) -> i32 {
@@ -114,7 +125,7 @@ pub fn fmt(args: FmtArgs) -> i32 {
     let mut unformatted: Vec<&Path> = Vec::new();
     let mut refused = 0usize;
     for path in &files {
-        let outcome = match std::fs::read(path) {
+        let outcome = match read_limited(path) {
             Err(error) => Outcome::Unreadable(error.to_string()),
             Ok(bytes) => {
                 let parsed = decode(&bytes)
