@@ -287,6 +287,15 @@ const ITEM_KEYWORDS: &[&str] = &[
     "choose", "record", "check", "wait", "if", "for", "call", "stop", "fail", "retry",
 ];
 
+/// Whether `text` holds only whitespace and ordinary `//` comments.
+fn only_trivia(text: &str) -> bool {
+    let mut rest = text.trim_start();
+    while rest.starts_with("//") && !rest.starts_with("///") || rest.starts_with("////") {
+        rest = rest.find('\n').map_or("", |newline| &rest[newline..]).trim_start();
+    }
+    rest.is_empty()
+}
+
 fn is_ident_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-'
 }
@@ -365,9 +374,20 @@ impl<'s> FileParser<'s> {
 
         let mut first_statement: Option<Span> = None;
         let mut lenient_end = false;
+        let cuts = self.item_starts();
         loop {
-            let rest = &self.source[offset..];
-            let entry = match RunbookParser::parse(Rule::item_entry, rest) {
+            // Pest indexes the lines of its whole input on every call, so
+            // each item is parsed from a slice that ends where the next item
+            // most likely starts; should the guess be wrong, from the rest.
+            let bounded = &self.source[offset..self.likely_item_end(&cuts, offset)];
+            let parsed = match RunbookParser::parse(Rule::item_entry, bounded) {
+                Ok(pairs) => Ok(pairs),
+                Err(_) if bounded.len() < self.source.len() - offset => {
+                    RunbookParser::parse(Rule::item_entry, &self.source[offset..])
+                }
+                Err(error) => Err(error),
+            };
+            let entry = match parsed {
                 Ok(mut pairs) => pairs.next(),
                 Err(error) => {
                     let error_offset = match error.location {
@@ -413,6 +433,34 @@ impl<'s> FileParser<'s> {
             }
         }
         Some(file)
+    }
+
+    /// Offsets of the lines of the body (depth 1) that start an item: a
+    /// keyword that starts a statement, or the first of a run of `///` lines.
+    fn item_starts(&self) -> Vec<usize> {
+        let mut cuts = Vec::new();
+        let mut previous_was_doc = false;
+        for (offset, depth) in &self.scan.lines {
+            let rest = &self.source[*offset..];
+            let is_doc = rest.starts_with("///") && !rest.starts_with("////");
+            if *depth == 1 && !previous_was_doc && (is_doc || ITEM_KEYWORDS.contains(&word_at(self.source, *offset))) {
+                cuts.push(*offset);
+            }
+            previous_was_doc = is_doc;
+        }
+        cuts
+    }
+
+    /// Where the item that starts at `offset` (after trivia) most likely
+    /// ends: at the next item start after its own.
+    fn likely_item_end(&self, cuts: &[usize], offset: usize) -> usize {
+        let index = cuts.partition_point(|cut| *cut <= offset);
+        match cuts.get(index) {
+            Some(cut) if !only_trivia(&self.source[offset..*cut]) => *cut,
+            // `cut` is where this very item starts: the next one ends it.
+            Some(_) => cuts.get(index + 1).copied().unwrap_or(self.source.len()),
+            None => self.source.len(),
+        }
     }
 
     /// The offset of the next line after `error_offset` that starts an item,
