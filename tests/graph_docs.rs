@@ -2,6 +2,12 @@
 //! regenerates `docs/graphs/*.mmd` and `docs/runbooks.md` from `runbooks/` in
 //! memory and fails when a checked-in copy is stale.
 //!
+//! Graphs embedded elsewhere are checked too: in `README.md` and
+//! `docs/*.md`, a ```` ```mermaid ```` block right after a marker line
+//! `<!-- runbook graph NAME -->` (NAME as `runbook graph` takes it under
+//! `runbooks/`: `upgrade-with-downtime`, `lib/exclude-server`) must be that
+//! runbook's graph.
+//!
 //! Refresh them with `RUNBOOK_BLESS=1 cargo test --test graph_docs`.
 
 use std::path::{Path, PathBuf};
@@ -139,6 +145,83 @@ fn page(items: &[Documented]) -> String {
     out
 }
 
+const MARKER_START: &str = "<!-- runbook graph ";
+const MARKER_END: &str = " -->";
+
+/// `text` with the block after every marker replaced by the graph it names;
+/// names without a runbook are collected in `unknown`.
+fn with_marked_graphs(text: &str, items: &[Documented], unknown: &mut Vec<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut lines = text.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        let Some(reference) = line
+            .trim()
+            .strip_prefix(MARKER_START)
+            .and_then(|rest| rest.strip_suffix(MARKER_END))
+        else {
+            continue;
+        };
+        let Some(item) = items.iter().find(|item| item.reference == reference.trim()) else {
+            unknown.push(reference.to_string());
+            continue;
+        };
+        // Drop the block that follows (if any), then write the current graph.
+        if lines.peek().is_some_and(|next| next.trim() == "```mermaid") {
+            for skipped in lines.by_ref() {
+                if skipped.trim() == "```" {
+                    break;
+                }
+            }
+        }
+        out.push_str("```mermaid\n");
+        out.push_str(&item.mermaid);
+        out.push_str("```\n");
+    }
+    out
+}
+
+/// Markdown files that may embed graphs after a marker.
+fn marked_pages(root: &Path) -> Vec<PathBuf> {
+    let mut pages = vec![root.join("README.md")];
+    if let Ok(entries) = std::fs::read_dir(root.join("docs")) {
+        let mut docs: Vec<PathBuf> = entries
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+            .filter(|path| !path.ends_with("runbooks.md"))
+            .collect();
+        docs.sort();
+        pages.extend(docs);
+    }
+    pages.into_iter().filter(|path| path.is_file()).collect()
+}
+
+#[test]
+fn marker_blocks_are_replaced_by_the_named_graph() {
+    let items = vec![Documented {
+        reference: "demo".into(),
+        stem: "demo".into(),
+        kind: FileKind::Runbook,
+        name: "demo".into(),
+        title: "Demo".into(),
+        summary: None,
+        mermaid: "flowchart TD\n    start([\"Demo\"])\n".into(),
+    }];
+    let mut unknown = Vec::new();
+    let text = "# Title\n<!-- runbook graph demo -->\n```mermaid\nflowchart TD\n    old\n```\nafter\n<!-- runbook graph missing -->\n";
+    let updated = with_marked_graphs(text, &items, &mut unknown);
+    assert_eq!(
+        updated,
+        "# Title\n<!-- runbook graph demo -->\n```mermaid\nflowchart TD\n    start([\"Demo\"])\n```\nafter\n<!-- runbook graph missing -->\n"
+    );
+    assert_eq!(unknown, vec!["missing".to_string()]);
+    assert_eq!(
+        with_marked_graphs(&updated, &items, &mut Vec::new()),
+        updated
+    );
+}
+
 #[test]
 fn checked_in_graphs_are_up_to_date() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -154,6 +237,18 @@ fn checked_in_graphs_are_up_to_date() {
         })
         .collect();
     expected.push((root.join("docs/runbooks.md"), page(&items)));
+    let mut unknown = Vec::new();
+    for path in marked_pages(&root) {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        if text.contains(MARKER_START) {
+            let updated = with_marked_graphs(&text, &items, &mut unknown);
+            expected.push((path, updated));
+        }
+    }
+    assert!(
+        unknown.is_empty(),
+        "`<!-- runbook graph NAME -->` markers name no runbook under runbooks/: {unknown:?}"
+    );
 
     if std::env::var_os("RUNBOOK_BLESS").is_some() {
         std::fs::create_dir_all(root.join("docs/graphs")).expect("docs/graphs can be created");
