@@ -153,8 +153,24 @@ const MARKER_END: &str = " -->";
 fn with_marked_graphs(text: &str, items: &[Documented], unknown: &mut Vec<String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut lines = text.split_inclusive('\n').peekable();
+    // Markers inside fenced code (an example of the marker) do not count.
+    let mut fence: Option<String> = None;
     while let Some(line) = lines.next() {
         out.push_str(line);
+        let trimmed = line.trim();
+        let backticks: String = trimmed.chars().take_while(|c| *c == '`').collect();
+        match &fence {
+            Some(open) if trimmed == open.as_str() => {
+                fence = None;
+                continue;
+            }
+            Some(_) => continue,
+            None if backticks.len() >= 3 => {
+                fence = Some(backticks);
+                continue;
+            }
+            None => {}
+        }
         let Some(reference) = line
             .trim()
             .strip_prefix(MARKER_START)
@@ -209,6 +225,8 @@ fn marker_blocks_are_replaced_by_the_named_graph() {
         mermaid: "flowchart TD\n    start([\"Demo\"])\n".into(),
     }];
     let mut unknown = Vec::new();
+    let fenced = "````markdown\n<!-- runbook graph demo -->\n```mermaid\n```\n````\n";
+    assert_eq!(with_marked_graphs(fenced, &items, &mut Vec::new()), fenced);
     let text = "# Title\n<!-- runbook graph demo -->\n```mermaid\nflowchart TD\n    old\n```\nafter\n<!-- runbook graph missing -->\n";
     let updated = with_marked_graphs(text, &items, &mut unknown);
     assert_eq!(
