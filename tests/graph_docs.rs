@@ -106,12 +106,15 @@ fn page(items: &[Documented]) -> String {
            labelled yes/no);\n\
          - hexagons are `for` loops (edges: each, next, done);\n\
          - double-bordered boxes are calls of sub-procedures, drawn further down;\n\
+         - rounded boxes are actions: the operator selecting a server\n  \
+           (`let NAME = select ...`) and, in sub-procedures, operations,\n  \
+           checks and prompts;\n\
          - yellow ends are `stop` (a planned stop, with what to do next), red ends\n  \
            are `fail`;\n\
          - blue flag-shaped nodes are What-if handlers, reached by dashed edges\n  \
            labelled with what triggers them, from the steps during which they\n  \
            are watched (or from \"any step\").\n\n\
-         Inside steps, operations, checks and prompts are left out so that the\n\
+         Inside steps, operations, checks and other prompts are left out so that the\n\
          flow stays readable (`runbook show NAME` prints the source);\n\
          sub-procedures, which have no steps, show them.\n\n",
     );

@@ -6,17 +6,19 @@
 //! their back edge; `call`s as sub-procedure nodes; `stop`, `fail` and
 //! `retry` as ends; every What-if handler as a distinct node reached by
 //! dashed edges labelled with its triggers, from the steps named in `during`
-//! (or from an "any step" node). Operations, checks and prompts inside steps
-//! are left out so that the picture stays readable; in a file without steps
-//! (a procedure) they are drawn, since they are its whole flow. `if` and
-//! `for` are drawn only when their body holds something drawn.
+//! (or from an "any step" node); a `let` that asks the operator to `select`
+//! a server is drawn as an action. Operations, checks and other prompts
+//! inside steps are left out so that the picture stays readable; in a file
+//! without steps (a procedure) they are drawn, since they are its whole
+//! flow. `if` and `for` are drawn only when their body holds something
+//! drawn.
 
 mod render;
 
 use std::collections::{HashMap, HashSet};
 
 use crate::fmt::{args_to_string, expr_to_string, trigger_to_string};
-use crate::syntax::ast::{File, FileKind, Stmt, StmtKind, TriggerKind, WhatIf};
+use crate::syntax::ast::{ExprKind, File, FileKind, Stmt, StmtKind, TriggerKind, WhatIf};
 
 /// Output formats of `runbook graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -267,7 +269,8 @@ impl Builder<'_> {
             | StmtKind::Wait { .. }
             | StmtKind::Confirm { .. }
             | StmtKind::Record { .. } => self.detail,
-            StmtKind::Let { .. } | StmtKind::Note { .. } | StmtKind::Warning { .. } => false,
+            StmtKind::Let { value, .. } => matches!(value.kind, ExprKind::Select { .. }),
+            StmtKind::Note { .. } | StmtKind::Warning { .. } => false,
         })
     }
 
@@ -357,6 +360,14 @@ impl Builder<'_> {
                 &format!("fail: {}", shorten(&message.value)),
             ),
             StmtKind::Retry => self.end(frontier, NodeKind::Resume, "retry the interrupted step"),
+            StmtKind::Let { name, value } => match &value.kind {
+                // The operator picks a server: a prompt worth seeing.
+                ExprKind::Select { text, .. } => {
+                    let label = format!("{} = select: {}", name.name, shorten(&text.value));
+                    self.then(frontier, NodeKind::Action, &label)
+                }
+                _ => frontier,
+            },
             _ if !self.detail => frontier,
             StmtKind::Operation(operation) => {
                 let label = format!(
@@ -382,7 +393,7 @@ impl Builder<'_> {
                 let label = format!("record: {}", shorten(&text.value));
                 self.then(frontier, NodeKind::Action, &label)
             }
-            StmtKind::Let { .. } | StmtKind::Note { .. } | StmtKind::Warning { .. } => frontier,
+            StmtKind::Note { .. } | StmtKind::Warning { .. } => frontier,
         }
     }
 
