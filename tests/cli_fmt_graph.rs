@@ -252,3 +252,32 @@ fn fmt_refuses_binary_and_non_utf8_files_without_panicking() {
         .stdout(predicate::str::contains("runbook::syntax::"));
     assert_eq!(std::fs::read(&binary).expect("readable"), b"runbook x {\0}");
 }
+
+#[test]
+fn fmt_dash_formats_standard_input_to_standard_output() {
+    runbook()
+        .args(["fmt", "-"])
+        .write_stdin(UNFORMATTED)
+        .assert()
+        .code(0)
+        .stdout("runbook messy {\n    title \"Messy\"\n\n    step one \"One\" {\n        note \"hello\"\n    } // kept\n}\n");
+    runbook()
+        .args(["fmt", "--check", "-"])
+        .write_stdin(FORMATTED)
+        .assert()
+        .code(0)
+        .stdout("");
+    runbook()
+        .args(["fmt", "--check", "-"])
+        .write_stdin(UNFORMATTED)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("would reformat <stdin>"));
+    runbook()
+        .args(["fmt", "-"])
+        .write_stdin(BROKEN)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("runbook::syntax::"));
+}

@@ -30,7 +30,9 @@ Examples:
   Format these files and directories:
     runbook fmt runbooks/ my.runbook
   In CI: change nothing, exit 1 and name the files that need formatting:
-    runbook fmt --check runbooks/";
+    runbook fmt --check runbooks/
+  From an editor: standard input to standard output:
+    runbook fmt - < my.runbook";
 
 /// `runbook graph --help`.
 pub const GRAPH: &str = "\

@@ -13,7 +13,8 @@ use super::render;
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = super::examples::FMT)]
 pub struct FmtArgs {
-    /// Files or directories (directories recursively, `*.runbook`).
+    /// Files or directories (directories recursively, `*.runbook`), or `-`
+    /// alone to format standard input to standard output (for editors).
     /// Default: `.`.
     pub paths: Vec<PathBuf>,
     /// Change nothing: list the files that are not formatted and exit 1 if
@@ -99,9 +100,62 @@ fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// `runbook fmt -`: standard input formatted on standard output; with
+/// `--check`, nothing printed but diagnostics, exit 1 when not formatted.
+fn fmt_stdin(check: bool) -> i32 {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    if let Err(error) = std::io::stdin()
+        .take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+    {
+        eprintln!("error: cannot read standard input: {error}");
+        return 2;
+    }
+    let parsed = decode(&bytes)
+        .map_err(|error| vec![error])
+        .and_then(|text| crate::fmt::format_source(text).map(|formatted| (text, formatted)));
+    match parsed {
+        Err(errors) => {
+            let mut sources = Sources::new();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let id = sources.add("<stdin>", Origin::Memory, text);
+            let handler = render::handler();
+            for error in errors {
+                eprint!("{}", render::human(&handler, &sources, id, error));
+            }
+            1
+        }
+        Ok((text, formatted)) if check => {
+            if text == formatted {
+                0
+            } else {
+                eprintln!("would reformat <stdin>");
+                1
+            }
+        }
+        Ok((_, formatted)) => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(formatted.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => 0,
+                Err(error) => {
+                    eprintln!("error: cannot write standard output: {error}");
+                    2
+                }
+            }
+        }
+    }
+}
+
 /// Runs `runbook fmt`; returns the exit code (0 formatted, 1 unformatted
 /// files under `--check` or syntax errors, 2 unreadable paths).
 pub fn fmt(args: FmtArgs) -> i32 {
+    if args.paths.len() == 1 && args.paths[0] == Path::new("-") {
+        return fmt_stdin(args.check);
+    }
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
