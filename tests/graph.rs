@@ -176,10 +176,17 @@ fn graph_has_branches_loops_ends_and_what_if_edges() {
                 && edge.label.as_deref() == Some("replication-broken"))
     );
     // The loop's back edge.
+    // The loop's back edge, and node ids named after their step.
+    let loop_node = graph
+        .nodes
+        .iter()
+        .find(|node| node.kind == NodeKind::Loop)
+        .expect("a loop");
+    assert_eq!(loop_node.id, "step_loop_1");
     assert!(graph
         .edges
         .iter()
-        .any(|edge| edge.to.starts_with('n') && edge.label.as_deref() == Some("next")));
+        .any(|edge| edge.to == loop_node.id && edge.label.as_deref() == Some("next")));
 }
 
 #[test]

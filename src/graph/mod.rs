@@ -136,6 +136,7 @@ pub fn build(file: &File, source: &str) -> Graph {
         },
         used_ids: HashSet::new(),
         step_nodes: HashMap::new(),
+        scope: String::from("top"),
         counter: 0,
     };
     let title = file
@@ -174,6 +175,11 @@ struct Builder<'a> {
     graph: Graph,
     used_ids: HashSet<String>,
     step_nodes: HashMap<String, String>,
+    /// Nodes inside a step or a What-if handler are named after it
+    /// (`step_backup_1`), so that editing one step renames nothing elsewhere
+    /// and the checked-in graphs change only where the runbook did.
+    scope: String,
+    /// Nodes named so far in `scope`.
     counter: usize,
 }
 
@@ -210,8 +216,18 @@ impl Builder<'_> {
 
     fn node(&mut self, kind: NodeKind, label: &str) -> String {
         self.counter += 1;
-        let id = format!("n{}", self.counter);
+        let id = format!("{}_{}", self.scope, self.counter);
         self.node_with_id(&id, kind, label)
+    }
+
+    /// Runs `build` with nodes named after `scope`.
+    fn scoped<T>(&mut self, scope: &str, build: impl FnOnce(&mut Self) -> T) -> T {
+        let saved_scope = std::mem::replace(&mut self.scope, scope.to_string());
+        let saved_counter = std::mem::replace(&mut self.counter, 0);
+        let result = build(self);
+        self.scope = saved_scope;
+        self.counter = saved_counter;
+        result
     }
 
     fn connect(&mut self, frontier: &Frontier, to: &str, kind: EdgeKind) {
@@ -286,7 +302,10 @@ impl Builder<'_> {
                     self.node_with_id(&format!("step_{}", step.id.name), NodeKind::Step, &label);
                 self.step_nodes.insert(step.id.name.clone(), id.clone());
                 self.connect(&frontier, &id, EdgeKind::Flow);
-                self.stmts(&step.body.stmts, vec![(id, None)])
+                let scope = id.clone();
+                self.scoped(&scope, |builder| {
+                    builder.stmts(&step.body.stmts, vec![(id, None)])
+                })
             }
             StmtKind::Choose(choose) => {
                 let decision = self.node(NodeKind::Decision, &choose.text.value);
@@ -437,11 +456,14 @@ impl Builder<'_> {
                 .collect();
             self.connect(&frontier, &handler, EdgeKind::WhatIf);
         }
-        let end = self.stmts(&what_if.body.stmts, vec![(handler, None)]);
-        if !end.is_empty() {
-            let resume = self.node(NodeKind::Resume, "go on after the interrupted step");
-            self.connect(&end, &resume, EdgeKind::Flow);
-        }
+        let scope = handler.clone();
+        self.scoped(&scope, |builder| {
+            let end = builder.stmts(&what_if.body.stmts, vec![(handler, None)]);
+            if !end.is_empty() {
+                let resume = builder.node(NodeKind::Resume, "go on after the interrupted step");
+                builder.connect(&end, &resume, EdgeKind::Flow);
+            }
+        });
     }
 
     fn any_step(&mut self, any_step: &mut Option<String>) -> String {
