@@ -196,6 +196,24 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// The offset of the `}` that closes the file body: the last `}` before
+    /// `end` that is not inside a comment.
+    fn closing_brace(&self, end: usize) -> usize {
+        let text = self.source.get(..end).unwrap_or(self.source);
+        text.rmatch_indices('}')
+            .map(|(offset, _)| offset)
+            .find(|offset| {
+                let containing = self
+                    .comments
+                    .partition_point(|comment| (comment.span.start as usize) <= *offset);
+                containing
+                    .checked_sub(1)
+                    .and_then(|index| self.comments.get(index))
+                    .is_none_or(|comment| (comment.span.end as usize) <= *offset)
+            })
+            .unwrap_or(end)
+    }
+
     /// Whether a comment not printed yet starts before `offset`.
     fn comment_before(&self, offset: usize) -> bool {
         self.comments
@@ -257,12 +275,7 @@ impl<'a> Printer<'a> {
             self.item(item);
             previous = Some(item);
         }
-        let body_end = file.span.end as usize;
-        let closing = self
-            .source
-            .get(..body_end)
-            .and_then(|text| text.rfind('}'))
-            .unwrap_or(body_end);
+        let closing = self.closing_brace(file.span.end as usize);
         self.comments_before(closing);
         self.depth = 0;
         self.continue_line(0);
