@@ -6,7 +6,11 @@
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod completions;
+pub mod examples;
 pub mod explain;
+pub mod fmt;
+pub mod graph;
 pub mod load;
 pub mod output;
 pub mod render;
@@ -16,7 +20,7 @@ pub mod target;
 
 /// Turns operational procedures into executable, checkable programs.
 #[derive(Debug, Parser)]
-#[command(name = "runbook", version, about)]
+#[command(name = "runbook", version, about, after_help = examples::ROOT)]
 pub struct Cli {
     /// The command.
     #[command(subcommand)]
@@ -27,17 +31,28 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse and check runbook files or directories (default: `.`, recursively).
+    #[command(after_help = examples::CHECK)]
     Check(check::CheckArgs),
+    /// The documentation of a diagnostic code, e.g. `runbook explain RB003`.
+    #[command(after_help = examples::EXPLAIN)]
+    Explain(explain::ExplainArgs),
     /// Execute a runbook (or run one of its What-if branches directly).
+    #[command(after_help = examples::RUN)]
     Run(run::RunArgs),
     /// Continue an interrupted run from its journal.
+    #[command(after_help = examples::RESUME)]
     Resume(run::ResumeArgs),
     /// What `run` would do from the target's current state, changing nothing.
+    #[command(after_help = examples::PLAN)]
     Plan(run::PlanArgs),
     /// The HA cluster simulator.
     Sim(sim::SimArgs),
-    /// The documentation of a diagnostic code, e.g. `runbook explain RB003`.
-    Explain(explain::ExplainArgs),
+    /// Rewrite runbook files in the canonical layout (`--check`: only report).
+    Fmt(fmt::FmtArgs),
+    /// Print a runbook's flow graph (Mermaid or Graphviz DOT).
+    Graph(graph::GraphArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -60,6 +75,9 @@ pub fn main() -> i32 {
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
         Command::Sim(args) => exit_code(sim::run(args)),
+        Command::Fmt(args) => fmt::fmt(args),
+        Command::Graph(args) => graph::graph(args),
+        Command::Completions(args) => completions::completions(args),
     }
 }
 
