@@ -96,10 +96,16 @@ impl ReplicationState {
             Self::StbRep => "Standby database replication is enabled",
             Self::ActNoRep => "Active server, no standby server initialized",
             Self::StbNoRep => "Standby server is not initialized",
-            Self::ActOnhold => "Active database replication is on hold: no standby server connected",
-            Self::StbOnhold => "Standby database replication is on hold: the active server cannot be reached",
+            Self::ActOnhold => {
+                "Active database replication is on hold: no standby server connected"
+            }
+            Self::StbOnhold => {
+                "Standby database replication is on hold: the active server cannot be reached"
+            }
             Self::StbActrep => "Standby server is being activated",
-            Self::ActRepEx => "Active database replication is enabled for some standby servers only",
+            Self::ActRepEx => {
+                "Active database replication is enabled for some standby servers only"
+            }
             Self::BrokenActStb => "Database replication is broken",
             Self::Unknown => "Database replication state is unknown",
             Self::SingleServer => "Single server, no replication needed",
@@ -143,6 +149,11 @@ impl FromStr for ReplicationState {
 pub struct Version(Vec<u32>);
 
 impl Version {
+    /// A version from its numeric parts, e.g. `[7, 4, 0]`.
+    pub fn from_parts(parts: Vec<u32>) -> Self {
+        Version(parts)
+    }
+
     /// The dot-separated numeric parts.
     pub fn parts(&self) -> &[u32] {
         &self.0
@@ -389,7 +400,10 @@ impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Upgrade { server, version } => write!(f, "upgrade {server} to {version}"),
-            Self::SetStandby { server, force: true } => write!(f, "set-standby {server} (force)"),
+            Self::SetStandby {
+                server,
+                force: true,
+            } => write!(f, "set-standby {server} (force)"),
             other => write!(f, "{} {}", other.name(), other.server()),
         }
     }

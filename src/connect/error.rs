@@ -102,11 +102,27 @@ pub enum ConnectorError {
         /// What happened.
         message: String,
     },
+    /// An upgrade was cancelled and the server reverted to its previous version.
+    #[error("{operation} was cancelled and reverted: {message}")]
+    #[diagnostic(
+        code(runbook::connector::upgrade_cancelled),
+        help("the server is back on its previous version with replication most likely broken: exclude the standbys and re-initialize them")
+    )]
+    UpgradeCancelled {
+        /// The operation, e.g. `upgrade mgt-1 to 7.4.0`.
+        operation: String,
+        /// The server whose upgrade was cancelled.
+        server: String,
+        /// What happened.
+        message: String,
+    },
     /// A console command failed or could not be started.
     #[error("console command for {operation} failed: {message}")]
     #[diagnostic(
         code(runbook::connector::console),
-        help("the inventory's command template for this operation is run as argv, without a shell")
+        help(
+            "the inventory's command template for this operation is run as argv, without a shell"
+        )
     )]
     Console {
         /// The operation.

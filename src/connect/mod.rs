@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use crate::cluster::{Operation, OperationOutput, Snapshot};
 
 mod error;
+pub mod sim;
 
 pub use error::ConnectorError;
 

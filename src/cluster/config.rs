@@ -1,0 +1,257 @@
+//! The simulator's configuration: how many servers, which versions, which
+//! faults (by their contract names) and the seed that makes every random
+//! choice reproducible.
+
+use std::fmt;
+use std::str::FromStr;
+
+use miette::Diagnostic;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::Version;
+
+/// How a simulated cluster is built and which faults it plays.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SimConfig {
+    /// Number of Management Servers (at least 1): `mgt-1` is Active, the rest Standby.
+    pub servers: usize,
+    /// The faults to play, each firing where `docs/simulator.md` says.
+    pub faults: Vec<Fault>,
+    /// Seed of every random choice (which Standby auto-activates, ...).
+    pub seed: u64,
+    /// The version upgrades install (only used to tell "not yet upgraded" servers).
+    pub target_version: Version,
+    /// The version every server runs at creation.
+    pub initial_version: Version,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            servers: 3,
+            faults: Vec::new(),
+            seed: 0,
+            target_version: Version::from_parts(vec![7, 4, 0]),
+            initial_version: Version::from_parts(vec![7, 3, 4]),
+        }
+    }
+}
+
+impl SimConfig {
+    /// A default configuration with `servers` servers.
+    pub fn with_servers(servers: usize) -> Self {
+        SimConfig {
+            servers,
+            ..SimConfig::default()
+        }
+    }
+
+    /// The server names, `mgt-1` to `mgt-N`, in order.
+    pub fn server_names(&self) -> Vec<String> {
+        (1..=self.servers.max(1)).map(server_name).collect()
+    }
+
+    /// Checks what [`Simulator::new`](super::Simulator::new) silently tolerates:
+    /// no servers, a fault naming an unknown server, a target not newer than
+    /// the initial version.
+    pub fn validate(&self) -> Result<(), SimConfigError> {
+        if self.servers == 0 {
+            return Err(SimConfigError::NoServers);
+        }
+        let names = self.server_names();
+        for fault in &self.faults {
+            if let Some(server) = fault.server() {
+                if !names.iter().any(|name| name == server) {
+                    return Err(SimConfigError::UnknownServer {
+                        fault: fault.to_string(),
+                        server: server.to_string(),
+                        servers: names.join(", "),
+                    });
+                }
+            }
+        }
+        if self.target_version <= self.initial_version {
+            return Err(SimConfigError::TargetNotNewer {
+                target: self.target_version.to_string(),
+                initial: self.initial_version.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The name of the `index`-th server (1-based), e.g. `mgt-2`.
+pub fn server_name(index: usize) -> String {
+    format!("mgt-{index}")
+}
+
+/// A fault the simulator plays (the contract's `--sim-fault NAME`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fault {
+    /// `replication-down`: replication is broken before the run starts.
+    ReplicationDown,
+    /// `active-upgrade-cancelled`: the Active's upgrade is cancelled and reverted.
+    ActiveUpgradeCancelled,
+    /// `standby-auto-activates`: a not-yet-upgraded Standby becomes Active by itself
+    /// while the Active is being upgraded.
+    StandbyAutoActivates,
+    /// `standby-activated-by-operator`: an operator activates a Standby for an
+    /// urgent change while the Active is being upgraded.
+    StandbyActivatedByOperator,
+    /// `upgrade-fails:SERVER`: the installer fails on that server.
+    UpgradeFails(String),
+    /// `unreachable:SERVER`: that server stops answering.
+    Unreachable(String),
+    /// `changes-on-active`: administrators keep changing the Initial Active's configuration.
+    ChangesOnActive,
+}
+
+impl Fault {
+    /// Every fault name as the contract spells it (`SERVER` is a placeholder).
+    pub const NAMES: [&'static str; 7] = [
+        "replication-down",
+        "active-upgrade-cancelled",
+        "standby-auto-activates",
+        "standby-activated-by-operator",
+        "upgrade-fails:SERVER",
+        "unreachable:SERVER",
+        "changes-on-active",
+    ];
+
+    /// The fault's name without its server argument, e.g. `upgrade-fails`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::ReplicationDown => "replication-down",
+            Fault::ActiveUpgradeCancelled => "active-upgrade-cancelled",
+            Fault::StandbyAutoActivates => "standby-auto-activates",
+            Fault::StandbyActivatedByOperator => "standby-activated-by-operator",
+            Fault::UpgradeFails(_) => "upgrade-fails",
+            Fault::Unreachable(_) => "unreachable",
+            Fault::ChangesOnActive => "changes-on-active",
+        }
+    }
+
+    /// The server the fault names, for `upgrade-fails:` and `unreachable:`.
+    pub fn server(&self) -> Option<&str> {
+        match self {
+            Fault::UpgradeFails(server) | Fault::Unreachable(server) => Some(server),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.server() {
+            Some(server) => write!(f, "{}:{server}", self.name()),
+            None => f.write_str(self.name()),
+        }
+    }
+}
+
+impl FromStr for Fault {
+    type Err = SimConfigError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let (name, argument) = match text.split_once(':') {
+            Some((name, argument)) => (name, Some(argument.trim())),
+            None => (text, None),
+        };
+        let unknown = || SimConfigError::UnknownFault {
+            name: text.to_string(),
+            valid: Fault::NAMES.join(", "),
+        };
+        let needs_server = |build: fn(String) -> Fault| match argument {
+            Some(server) if !server.is_empty() => Ok(build(server.to_string())),
+            _ => Err(SimConfigError::MissingServer {
+                fault: name.to_string(),
+            }),
+        };
+        let plain = |fault: Fault| match argument {
+            None => Ok(fault),
+            Some(_) => Err(unknown()),
+        };
+        match name {
+            "replication-down" => plain(Fault::ReplicationDown),
+            "active-upgrade-cancelled" => plain(Fault::ActiveUpgradeCancelled),
+            "standby-auto-activates" => plain(Fault::StandbyAutoActivates),
+            "standby-activated-by-operator" => plain(Fault::StandbyActivatedByOperator),
+            "changes-on-active" => plain(Fault::ChangesOnActive),
+            "upgrade-fails" => needs_server(Fault::UpgradeFails),
+            "unreachable" => needs_server(Fault::Unreachable),
+            _ => Err(unknown()),
+        }
+    }
+}
+
+impl Serialize for Fault {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A simulator configuration that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
+pub enum SimConfigError {
+    /// `--sim-fault` names no known fault.
+    #[error("unknown simulator fault `{name}`")]
+    #[diagnostic(code(runbook::cluster::unknown_fault), help("the faults are: {valid}"))]
+    UnknownFault {
+        /// What was given.
+        name: String,
+        /// The valid names, comma-separated.
+        valid: String,
+    },
+    /// `upgrade-fails` or `unreachable` without `:SERVER`.
+    #[error("the simulator fault `{fault}` needs a server, as in `{fault}:mgt-2`")]
+    #[diagnostic(
+        code(runbook::cluster::fault_needs_server),
+        help("write the server after a colon, e.g. `--sim-fault {fault}:mgt-2`")
+    )]
+    MissingServer {
+        /// The fault name.
+        fault: String,
+    },
+    /// A fault names a server the simulated cluster does not have.
+    #[error("the simulator fault `{fault}` names `{server}`, which is not a simulated server")]
+    #[diagnostic(
+        code(runbook::cluster::fault_unknown_server),
+        help("the simulated servers are {servers}; change `--sim-servers` or the fault")
+    )]
+    UnknownServer {
+        /// The fault as written.
+        fault: String,
+        /// The server it names.
+        server: String,
+        /// The simulated servers, comma-separated.
+        servers: String,
+    },
+    /// Zero servers.
+    #[error("a simulated cluster needs at least one server")]
+    #[diagnostic(
+        code(runbook::cluster::no_servers),
+        help("pass `--sim-servers 1` or more (the default is 3)")
+    )]
+    NoServers,
+    /// The target version is not newer than the installed one.
+    #[error("the target version {target} is not newer than the installed version {initial}")]
+    #[diagnostic(
+        code(runbook::cluster::target_not_newer),
+        help("set a newer version, e.g. `--set version=7.4.0`")
+    )]
+    TargetNotNewer {
+        /// The target version.
+        target: String,
+        /// The initial version.
+        initial: String,
+    },
+}

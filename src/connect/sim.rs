@@ -1,0 +1,119 @@
+//! The in-process simulator as a connector: virtual time, so `sleep` and the
+//! wait for a background operation advance the simulator's clock instead of
+//! the wall clock, and a whole upgrade simulates in milliseconds.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{Connector, ConnectorError};
+use crate::cluster::{
+    FailureKind, Operation, OperationOutput, SimConfig, SimError, Simulator, Snapshot,
+};
+
+/// The time limit a timeout of an unreachable simulated server reports.
+pub const SIM_TIMEOUT_SECONDS: u64 = 30;
+
+/// A [`Connector`] over an in-process [`Simulator`].
+#[derive(Debug)]
+pub struct SimConnector {
+    simulator: Mutex<Simulator>,
+}
+
+impl SimConnector {
+    /// A connector over a new simulator built from `config`.
+    pub fn new(config: SimConfig) -> Self {
+        Self::from_simulator(Simulator::new(config))
+    }
+
+    /// A connector over an existing simulator.
+    pub fn from_simulator(simulator: Simulator) -> Self {
+        SimConnector {
+            simulator: Mutex::new(simulator),
+        }
+    }
+
+    /// The simulator, locked (for tests and for reading the true state).
+    pub fn simulator(&self) -> MutexGuard<'_, Simulator> {
+        // A panic while holding the lock cannot leave the simulator half-updated
+        // in a way later readers care about, so poisoning is ignored.
+        self.simulator
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The simulator back, ending the connector.
+    pub fn into_simulator(self) -> Simulator {
+        self.simulator
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Maps a model error to the connector's error for `operation`.
+pub fn connector_error(operation: &Operation, error: SimError) -> ConnectorError {
+    let described = operation.to_string();
+    match error {
+        SimError::Refused { message, details } => ConnectorError::ActionRefused {
+            operation: described,
+            message,
+            details,
+        },
+        SimError::Failed {
+            kind: FailureKind::UpgradeCancelled,
+            message,
+        } => ConnectorError::UpgradeCancelled {
+            operation: described,
+            server: operation.server().to_string(),
+            message,
+        },
+        SimError::Failed { message, .. } => ConnectorError::OperationFailed {
+            operation: described,
+            message,
+        },
+        SimError::Unreachable { server } => ConnectorError::Timeout {
+            server,
+            what: described,
+            seconds: SIM_TIMEOUT_SECONDS,
+        },
+        SimError::Stopped { server } => ConnectorError::Refused {
+            url: format!("sim://{server}"),
+            reason: format!("{server} is stopped"),
+        },
+        SimError::UnknownServer { server } => ConnectorError::UnknownServer { server },
+    }
+}
+
+#[async_trait]
+impl Connector for SimConnector {
+    fn describe(&self) -> String {
+        let simulator = self.simulator();
+        let config = simulator.config();
+        let mut text = format!("simulated cluster ({} servers, in-process", config.servers);
+        if !config.faults.is_empty() {
+            let faults: Vec<String> = config.faults.iter().map(ToString::to_string).collect();
+            text.push_str(&format!(", faults: {}", faults.join(", ")));
+        }
+        text.push(')');
+        text
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, ConnectorError> {
+        Ok(self.simulator().observed_snapshot())
+    }
+
+    async fn perform(&self, operation: &Operation) -> Result<OperationOutput, ConnectorError> {
+        self.simulator()
+            .run(operation)
+            .map_err(|error| connector_error(operation, error))
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        self.simulator().advance(duration);
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.simulator().now()
+    }
+}
