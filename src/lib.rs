@@ -1,7 +1,8 @@
 //! `runbook` turns operational procedures into executable, checkable
 //! programs. The modules follow the pipeline:
-//! source → [`syntax`] → [`check`] → [`interp`] → [`connect`], with the HA
+//! source → [`syntax`] → check → interp → [`connect`], with the HA
 //! model in [`cluster`] shared by the simulator and the verifier.
 
 pub mod cluster;
 pub mod connect;
+pub mod syntax;

@@ -1,0 +1,1313 @@
+//! Source text → [`ast::File`], through the pest grammar in
+//! `grammar/runbook.pest`. Pest pairs are converted into the AST at once and
+//! never leave this module.
+//!
+//! Robustness comes before pest runs: a size limit, a NUL/UTF-8 check
+//! ([`decode`]), and a lexical scan that counts bracket nesting outside
+//! strings and comments (so deep nesting is a diagnostic, never a stack
+//! overflow), finds unterminated strings and collects comments. The body is
+//! then parsed one item at a time, so that after an error the parser can
+//! resynchronise at the next line that starts an item and report more errors.
+
+use std::sync::{LazyLock, Once};
+
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser as _;
+
+use super::ast::*;
+use super::error::ParseError;
+use super::span::Span;
+use crate::cluster::{ReplicationState, Version};
+
+/// The largest file accepted, in bytes (16 MiB).
+pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+/// The deepest bracket nesting accepted (`{`, `(` and `[` together).
+pub const MAX_NESTING: usize = 64;
+/// The deepest expression tree accepted (operators nested in one another).
+pub const MAX_EXPRESSION_DEPTH: usize = 128;
+/// Pest's budget of rule calls per parsed item: a backstop against
+/// pathological input that the scan does not catch.
+const CALL_LIMIT: usize = 50_000_000;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/runbook.pest"]
+struct RunbookParser;
+
+/// Checks raw bytes before parsing: size, NUL bytes (binary files) and UTF-8.
+pub fn decode(bytes: &[u8]) -> Result<&str, ParseError> {
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(ParseError::TooLarge {
+            size: bytes.len() as u64,
+            limit: MAX_FILE_SIZE,
+        });
+    }
+    if let Some(offset) = bytes.iter().position(|byte| *byte == 0) {
+        return Err(ParseError::Binary { offset });
+    }
+    std::str::from_utf8(bytes).map_err(|error| {
+        let offset = error.valid_up_to();
+        let line_start = bytes[..offset]
+            .iter()
+            .rposition(|byte| *byte == b'\n')
+            .map_or(0, |index| index + 1);
+        let line_end = bytes[offset..]
+            .iter()
+            .position(|byte| *byte == b'\n')
+            .map_or(bytes.len(), |index| offset + index);
+        // The lossy text shown in the report has U+FFFD (3 bytes) here; a
+        // long line of garbage is not worth showing.
+        let span = (line_end - line_start < 200).then(|| Span::new(offset, offset + 3));
+        ParseError::InvalidUtf8 { span, offset }
+    })
+}
+
+/// Parses one file. On failure, every error found (several when the parser
+/// could resynchronise), in source order.
+pub fn parse(source: &str) -> Result<File, Vec<ParseError>> {
+    static SET_CALL_LIMIT: Once = Once::new();
+    SET_CALL_LIMIT.call_once(|| pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT)));
+
+    if source.len() as u64 > MAX_FILE_SIZE {
+        return Err(vec![ParseError::TooLarge {
+            size: source.len() as u64,
+            limit: MAX_FILE_SIZE,
+        }]);
+    }
+    if source.contains('\0') {
+        return Err(vec![ParseError::Binary {
+            offset: source.find('\0').unwrap_or(0),
+        }]);
+    }
+    let scan = scan(source).map_err(|error| vec![error])?;
+    if !scan.has_code {
+        let end = source.trim_end().len();
+        return Err(vec![ParseError::Empty {
+            span: (!source.is_empty()).then(|| Span::empty(end)),
+        }]);
+    }
+    let mut parser = FileParser {
+        source,
+        scan,
+        errors: Vec::new(),
+    };
+    match parser.file() {
+        Some(file) if parser.errors.is_empty() => Ok(file),
+        _ => {
+            parser.errors.sort_by_key(first_offset);
+            Err(parser.errors)
+        }
+    }
+}
+
+fn first_offset(error: &ParseError) -> u32 {
+    use miette::Diagnostic;
+    error
+        .labels()
+        .and_then(|mut labels| labels.next())
+        .map_or(0, |label| label.offset() as u32)
+}
+
+// ------------------------------------------------------------------ scan
+
+/// What the lexical scan learns before pest runs.
+struct Scan {
+    comments: Vec<Comment>,
+    /// For every line that holds code: the offset of its first token and the
+    /// bracket depth there.
+    lines: Vec<(usize, usize)>,
+    /// Whether anything but whitespace and comments is present.
+    has_code: bool,
+}
+
+fn scan(source: &str) -> Result<Scan, ParseError> {
+    let bytes = source.as_bytes();
+    let mut comments = Vec::new();
+    let mut lines = Vec::new();
+    let mut has_code = false;
+    let mut depth = 0usize;
+    let mut index = if source.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut at_line_start = true;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if at_line_start {
+            if matches!(byte, b' ' | b'\t' | b'\r') {
+                index += 1;
+                continue;
+            }
+            at_line_start = false;
+            if byte != b'\n' {
+                let is_comment = bytes.get(index..index + 2) == Some(b"//");
+                if !is_comment {
+                    has_code = true;
+                }
+                lines.push((index, depth));
+            }
+        }
+        match byte {
+            b'\n' => {
+                at_line_start = true;
+                index += 1;
+            }
+            b'"' => {
+                let start = index;
+                index += 1;
+                loop {
+                    match bytes.get(index) {
+                        None => {
+                            return Err(ParseError::UnterminatedString {
+                                span: Span::new(start, start + 1),
+                            })
+                        }
+                        Some(b'\\') => index += 2,
+                        Some(b'"') => {
+                            index += 1;
+                            break;
+                        }
+                        Some(_) => index += 1,
+                    }
+                }
+                has_code = true;
+            }
+            b'/' if bytes.get(index + 1) == Some(&b'/') => {
+                let start = index;
+                let end = bytes[index..]
+                    .iter()
+                    .position(|byte| *byte == b'\n')
+                    .map_or(bytes.len(), |offset| index + offset);
+                let text = &source[start..end];
+                let (kind, marker) = if text.starts_with("////") {
+                    (CommentKind::Line, 2)
+                } else if text.starts_with("///") {
+                    (CommentKind::Doc, 3)
+                } else if text.starts_with("//!") {
+                    (CommentKind::ModuleDoc, 3)
+                } else {
+                    (CommentKind::Line, 2)
+                };
+                let text = text[marker..].trim_end_matches('\r');
+                comments.push(Comment {
+                    kind,
+                    text: text.to_string(),
+                    span: Span::new(start, start + marker + text.len()),
+                });
+                index = end;
+            }
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(ParseError::TooDeep {
+                        span: Span::new(index, index + 1),
+                        limit: MAX_NESTING,
+                    });
+                }
+                index += 1;
+            }
+            b'}' | b')' | b']' => {
+                depth = depth.saturating_sub(1);
+                index += 1;
+            }
+            _ => {
+                if !byte.is_ascii_whitespace() {
+                    has_code = true;
+                }
+                index += 1;
+            }
+        }
+    }
+    Ok(Scan {
+        comments,
+        lines,
+        has_code,
+    })
+}
+
+/// Words that start an item: where the parser resynchronises after an error.
+const ITEM_KEYWORDS: &[&str] = &[
+    "title", "summary", "param", "import", "let", "step", "what-if", "note", "warning", "confirm",
+    "choose", "record", "check", "wait", "if", "for", "call", "stop", "fail", "retry",
+];
+
+fn is_ident_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-'
+}
+
+fn word_at(source: &str, offset: usize) -> &str {
+    let rest = source.get(offset..).unwrap_or("");
+    let length = rest.bytes().take_while(|byte| is_ident_byte(*byte)).count();
+    &rest[..length]
+}
+
+// ------------------------------------------------------------------ file
+
+struct FileParser<'s> {
+    source: &'s str,
+    scan: Scan,
+    errors: Vec<ParseError>,
+}
+
+impl<'s> FileParser<'s> {
+    fn file(&mut self) -> Option<File> {
+        let start = if self.source.starts_with('\u{feff}') { 3 } else { 0 };
+        let head = match RunbookParser::parse(Rule::file_head, &self.source[start..]) {
+            Ok(mut pairs) => pairs.next()?,
+            Err(error) => {
+                self.errors.push(self.pest_error(error, start));
+                return None;
+            }
+        };
+        let converter = Converter {
+            source: self.source,
+            base: start,
+        };
+        let mut file = File {
+            module_docs: None,
+            docs: None,
+            kind: FileKind::Runbook,
+            name: Ident {
+                name: String::new(),
+                span: Span::default(),
+            },
+            title: None,
+            summary: None,
+            params: Vec::new(),
+            imports: Vec::new(),
+            body: Vec::new(),
+            what_ifs: Vec::new(),
+            comments: std::mem::take(&mut self.scan.comments),
+            span: Span::new(0, self.source.len()),
+        };
+        let mut offset = start + head.as_span().end();
+        for pair in head.into_inner() {
+            match pair.as_rule() {
+                Rule::module_docs => file.module_docs = Some(converter.docs(pair)),
+                Rule::docs => file.docs = Some(converter.docs(pair)),
+                Rule::file_kind => {
+                    file.kind = match pair.into_inner().next().map(|kw| kw.as_rule()) {
+                        Some(Rule::kw_procedure) => FileKind::Procedure,
+                        _ => FileKind::Runbook,
+                    }
+                }
+                Rule::file_name => file.name = converter.ident(&pair),
+                _ => {}
+            }
+        }
+
+        let mut first_statement: Option<Span> = None;
+        let mut lenient_end = false;
+        loop {
+            let rest = &self.source[offset..];
+            let entry = match RunbookParser::parse(Rule::item_entry, rest) {
+                Ok(mut pairs) => pairs.next(),
+                Err(error) => {
+                    let error_offset = match error.location {
+                        InputLocation::Pos(position) => position,
+                        InputLocation::Span((position, _)) => position,
+                    } + offset;
+                    self.errors.push(self.pest_error(error, offset));
+                    match self.resync(offset, error_offset) {
+                        Some((next, lenient)) => {
+                            offset = next;
+                            lenient_end |= lenient;
+                            continue;
+                        }
+                        None => return Some(file),
+                    }
+                }
+            };
+            let Some(entry) = entry else { return Some(file) };
+            let entry_end = offset + entry.as_span().end();
+            let converter = Converter {
+                source: self.source,
+                base: offset,
+            };
+            let Some(inner) = entry.into_inner().next() else {
+                return Some(file);
+            };
+            if inner.as_rule() == Rule::rbrace {
+                offset = entry_end;
+                break;
+            }
+            if let Err(error) = converter.item(inner, &mut file, &mut first_statement) {
+                self.errors.push(error);
+            }
+            offset = entry_end;
+        }
+
+        if let Err(error) = RunbookParser::parse(Rule::file_end, &self.source[offset..]) {
+            if !lenient_end {
+                self.errors.push(self.pest_error(error, offset));
+            }
+        }
+        Some(file)
+    }
+
+    /// The offset of the next line after `error_offset` that starts an item,
+    /// and whether it was found inside a block (the item structure is then
+    /// off by one brace, and the file's end is not checked).
+    fn resync(&self, item_start: usize, error_offset: usize) -> Option<(usize, bool)> {
+        let after = error_offset.max(item_start + 1);
+        let starts_item = |offset: usize| {
+            let rest = &self.source[offset..];
+            if rest.starts_with("///") && !rest.starts_with("////") {
+                return true;
+            }
+            let word = word_at(self.source, offset);
+            if word.is_empty() {
+                return false;
+            }
+            ITEM_KEYWORDS.contains(&word) || rest[word.len()..].trim_start().starts_with('(')
+        };
+        let candidates = || self.scan.lines.iter().filter(|(offset, _)| *offset >= after);
+        if let Some((offset, _)) = candidates().find(|(offset, depth)| *depth == 1 && starts_item(*offset)) {
+            return Some((*offset, false));
+        }
+        candidates()
+            .find(|(offset, _)| matches!(word_at(self.source, *offset), "step" | "what-if"))
+            .map(|(offset, _)| (*offset, true))
+    }
+
+    fn pest_error(&self, error: pest::error::Error<Rule>, base: usize) -> ParseError {
+        let position = match error.location {
+            InputLocation::Pos(position) => position,
+            InputLocation::Span((position, _)) => position,
+        } + base;
+        match error.variant {
+            ErrorVariant::ParsingError { positives, .. } => unexpected(self.source, position, &positives),
+            ErrorVariant::CustomError { message } => ParseError::TooComplex {
+                span: token_span(self.source, position),
+                reason: message,
+            },
+        }
+    }
+}
+
+// ------------------------------------------------------------------ errors in words
+
+/// What a rule means to a reader, for "expected ..." labels.
+fn expected_words(rule: Rule) -> Option<&'static str> {
+    use Rule::*;
+    Some(match rule {
+        lbrace | block => "`{`",
+        rbrace => "`}`",
+        lparen => "`(`",
+        rparen => "`)`",
+        lbracket => "`[`",
+        rbracket => "`]`",
+        comma => "`,`",
+        colon => "`:`",
+        equals => "`=`",
+        EOI | file_end => "the end of the file",
+        item => "a statement",
+        stmt => "a statement",
+        file_kind | kw_runbook | kw_procedure => "`runbook` or `procedure`",
+        file_name => "a runbook name",
+        step_id | step_number | step_ref => "a step id",
+        prompt_id => "a prompt id",
+        option_id => "an option name",
+        what_if_id => "a What-if id",
+        call_target => "a procedure name",
+        args | arg | arg_name => "an argument such as `server: active`",
+        field_access | field_name | dot => "`.`",
+        var_name | var_ref => "a name",
+        function_name => "a function name",
+        operation_name | operation => "an operation",
+        string | string_content => "a string such as `\"...\"`",
+        expr | term | paren_expr | list | select_expr | duration | version | number | boolean
+        | state | func_call | bad_number | op_not | quantifier_head => "an expression",
+        op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_in | op_without => {
+            "an operator"
+        }
+        param_type | ty_string | ty_number | ty_bool | ty_duration | ty_version | ty_server
+        | ty_server_list => "a type (`string`, `number`, `bool`, `duration`, `version`, `server` or `[server]`)",
+        trigger | trig_failed | trig_upgrade_cancelled | trig_two_actives | trig_standby_activated
+        | trig_replication_broken => {
+            "a trigger (`failed(STEP)`, `two-actives`, `standby-activated`, `upgrade-cancelled(SERVER)` or `replication-broken`)"
+        }
+        choice_option | kw_option => "`option`",
+        kw_title => "`title`",
+        kw_summary => "`summary`",
+        kw_param => "`param`",
+        kw_import => "`import`",
+        kw_what_if => "`what-if`",
+        kw_when => "`when`",
+        kw_during | during_clause => "`during`",
+        kw_let => "`let`",
+        kw_step => "`step`",
+        kw_within | within_clause => "`within`",
+        kw_after => "`after`",
+        kw_discards | discards_clause => "`discards changes on`",
+        kw_changes => "`changes`",
+        kw_on => "`on`",
+        kw_note => "`note`",
+        kw_warning => "`warning`",
+        kw_confirm => "`confirm`",
+        kw_choose => "`choose`",
+        kw_default => "`default`",
+        kw_record => "`record`",
+        kw_check => "`check`",
+        kw_else | else_if | else_block => "`else`",
+        kw_wait => "`wait`",
+        kw_until => "`until`",
+        kw_timeout | timeout_clause => "`timeout`",
+        kw_every | every_clause => "`every`",
+        kw_if => "`if`",
+        kw_for => "`for`",
+        kw_in => "`in`",
+        kw_call => "`call`",
+        kw_stop => "`stop`",
+        kw_fail => "`fail`",
+        kw_retry => "`retry`",
+        kw_all | kw_any => "`all` or `any`",
+        kw_select => "`select`",
+        kw_from => "`from`",
+        _ => return None,
+    })
+}
+
+/// "a, b or c"
+fn join_words(words: &[&str]) -> String {
+    match words {
+        [] => "something else".to_string(),
+        [only] => (*only).to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+fn unexpected(source: &str, position: usize, positives: &[Rule]) -> ParseError {
+    let mut words: Vec<&str> = Vec::new();
+    for word in positives.iter().filter_map(|rule| expected_words(*rule)) {
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    // Generic alternatives go last: "expected `else` or an operator".
+    words.sort_by_key(|word| matches!(*word, "an operator" | "`.`"));
+    let expected = join_words(&words);
+    let at_end = source[position.min(source.len())..].trim().is_empty();
+    let word = word_at(source, position);
+    let found = if at_end {
+        "the end of the file".to_string()
+    } else if source[position..].starts_with('"') {
+        "a string".to_string()
+    } else if !word.is_empty() {
+        format!("`{word}`")
+    } else {
+        let character = source[position..].chars().next().unwrap_or(' ');
+        format!("`{character}`")
+    };
+    let is_keyword = ITEM_KEYWORDS.contains(&word)
+        || matches!(word, "and" | "or" | "not" | "in" | "without" | "all" | "any" | "true" | "false" | "else" | "option" | "default");
+    let help = if at_end {
+        "the file ends too early: a closing `}` or the end of a statement is missing".to_string()
+    } else if words.contains(&"`}`") && matches!(word, "step" | "what-if" | "param" | "import") {
+        "a block is not closed before this line: add the missing `}`".to_string()
+    } else if is_keyword && words.iter().any(|word| word.contains("name")) {
+        format!("`{word}` is a keyword and cannot be used as a name here")
+    } else if words.contains(&"a statement") {
+        "statements start with a keyword (`let`, `step`, `check`, `wait`, `if`, ...) or an operation such as `exclude(server: s)`; see docs/language.md".to_string()
+    } else {
+        "see docs/language.md for the syntax of this construct".to_string()
+    };
+    let span = if at_end {
+        Span::empty(source.trim_end().len())
+    } else {
+        token_span(source, position)
+    };
+    ParseError::Unexpected {
+        span,
+        expected,
+        found,
+        help,
+    }
+}
+
+/// The token at `position`: a word, or one character.
+fn token_span(source: &str, position: usize) -> Span {
+    let position = position.min(source.len());
+    let word = word_at(source, position);
+    if !word.is_empty() {
+        return Span::new(position, position + word.len());
+    }
+    let width = source[position..].chars().next().map_or(0, char::len_utf8);
+    Span::new(position, position + width)
+}
+
+// ------------------------------------------------------------------ conversion
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::prefix(Rule::quantifier_head))
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::prefix(Rule::op_not))
+        .op(Op::infix(Rule::op_eq, Assoc::Left)
+            | Op::infix(Rule::op_ne, Assoc::Left)
+            | Op::infix(Rule::op_lt, Assoc::Left)
+            | Op::infix(Rule::op_le, Assoc::Left)
+            | Op::infix(Rule::op_gt, Assoc::Left)
+            | Op::infix(Rule::op_ge, Assoc::Left)
+            | Op::infix(Rule::op_in, Assoc::Left))
+        .op(Op::infix(Rule::op_without, Assoc::Left))
+});
+
+/// Converts the pairs of one pest parse (whose input started at `base`).
+struct Converter<'s> {
+    source: &'s str,
+    base: usize,
+}
+
+type Converted<T> = Result<T, ParseError>;
+
+/// Keywords and punctuation carry no information once parsed.
+fn is_token(rule: Rule) -> bool {
+    use Rule::*;
+    matches!(
+        rule,
+        lbrace | rbrace | lparen | rparen | lbracket | rbracket | comma | colon | equals | dot
+            | kw_runbook | kw_procedure | kw_title | kw_summary | kw_param | kw_import | kw_what_if
+            | kw_when | kw_during | kw_let | kw_step | kw_within | kw_after | kw_discards
+            | kw_changes | kw_on | kw_note | kw_warning | kw_confirm | kw_choose | kw_option
+            | kw_record | kw_check | kw_else | kw_wait | kw_until | kw_timeout | kw_every
+            | kw_if | kw_for | kw_in | kw_call | kw_stop | kw_fail | kw_retry | kw_select
+            | kw_from
+    )
+}
+
+fn significant(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+    pair.into_inner().filter(|child| !is_token(child.as_rule()))
+}
+
+/// A missing child where the grammar guarantees one: reported rather than
+/// panicking, should grammar and converter ever disagree.
+fn missing(span: Span, what: &str) -> ParseError {
+    ParseError::Unexpected {
+        span,
+        expected: what.to_string(),
+        found: "something else".to_string(),
+        help: "this is a bug in the runbook parser; please report it with the file".to_string(),
+    }
+}
+
+impl<'s> Converter<'s> {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let span = pair.as_span();
+        Span::new(self.base + span.start(), self.base + span.end())
+    }
+
+    fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
+    }
+
+    fn docs(&self, pair: Pair<'_, Rule>) -> Doc {
+        let span = self.span(&pair);
+        let lines: Vec<&str> = pair
+            .into_inner()
+            .map(|line| {
+                let text = line.as_str().get(3..).unwrap_or("").trim_end_matches('\r');
+                text.strip_prefix(' ').unwrap_or(text)
+            })
+            .collect();
+        Doc {
+            text: lines.join("\n"),
+            span,
+        }
+    }
+
+    fn item(&self, pair: Pair<'_, Rule>, file: &mut File, first_statement: &mut Option<Span>) -> Converted<()> {
+        let mut docs = None;
+        for child in pair.into_inner() {
+            let span = self.span(&child);
+            let header = |what: &str, first_statement: &Option<Span>| match first_statement {
+                Some(first) => Err(ParseError::MisplacedDeclaration {
+                    span,
+                    first_statement: *first,
+                    what: what.to_string(),
+                }),
+                None => Ok(()),
+            };
+            match child.as_rule() {
+                Rule::docs => docs = Some(self.docs(child)),
+                Rule::title_decl => {
+                    header("title", first_statement)?;
+                    let text = self.string_child(child)?;
+                    if let Some(first) = &file.title {
+                        return Err(ParseError::DuplicateDeclaration {
+                            span,
+                            first: first.span,
+                            what: "title".to_string(),
+                        });
+                    }
+                    file.title = Some(text);
+                }
+                Rule::summary_decl => {
+                    header("summary", first_statement)?;
+                    let text = self.string_child(child)?;
+                    if let Some(first) = &file.summary {
+                        return Err(ParseError::DuplicateDeclaration {
+                            span,
+                            first: first.span,
+                            what: "summary".to_string(),
+                        });
+                    }
+                    file.summary = Some(text);
+                }
+                Rule::param_decl => {
+                    header("param", first_statement)?;
+                    file.params.push(self.param(child, docs.take())?);
+                }
+                Rule::import_decl => {
+                    header("import", first_statement)?;
+                    let path = self.string_child(child)?;
+                    file.imports.push(Import { path, span });
+                }
+                Rule::what_if => file.what_ifs.push(self.what_if(child, docs.take())?),
+                _ => {
+                    first_statement.get_or_insert(span);
+                    let kind = self.stmt_kind(child)?;
+                    file.body.push(Stmt {
+                        docs: docs.take(),
+                        kind,
+                        span,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn string_child(&self, pair: Pair<'_, Rule>) -> Converted<StringLit> {
+        let span = self.span(&pair);
+        let child = significant(pair)
+            .find(|child| child.as_rule() == Rule::string)
+            .ok_or_else(|| missing(span, "a string"))?;
+        self.string(child)
+    }
+
+    fn param(&self, pair: Pair<'_, Rule>, docs: Option<Doc>) -> Converted<Param> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut ty = None;
+        let mut default = None;
+        for child in significant(pair) {
+            match child.as_rule() {
+                Rule::var_name => name = Some(self.ident(&child)),
+                Rule::param_type => {
+                    let ty_span = self.span(&child);
+                    let kind = match child.into_inner().next().map(|inner| inner.as_rule()) {
+                        Some(Rule::ty_string) => ParamType::String,
+                        Some(Rule::ty_number) => ParamType::Number,
+                        Some(Rule::ty_bool) => ParamType::Bool,
+                        Some(Rule::ty_duration) => ParamType::Duration,
+                        Some(Rule::ty_version) => ParamType::Version,
+                        Some(Rule::ty_server) => ParamType::Server,
+                        _ => ParamType::ServerList,
+                    };
+                    ty = Some((kind, ty_span));
+                }
+                Rule::expr => default = Some(self.expr(child)?),
+                _ => {}
+            }
+        }
+        let (ty, ty_span) = ty.ok_or_else(|| missing(span, "a type"))?;
+        Ok(Param {
+            docs,
+            name: name.ok_or_else(|| missing(span, "a name"))?,
+            ty,
+            ty_span,
+            default,
+            span,
+        })
+    }
+
+    fn what_if(&self, pair: Pair<'_, Rule>, docs: Option<Doc>) -> Converted<WhatIf> {
+        let span = self.span(&pair);
+        let mut id = None;
+        let mut title = None;
+        let mut triggers = Vec::new();
+        let mut during = Vec::new();
+        let mut body = None;
+        for child in significant(pair) {
+            match child.as_rule() {
+                Rule::what_if_id => id = Some(self.ident(&child)),
+                Rule::string => title = Some(self.string(child)?),
+                Rule::trigger => triggers.push(self.trigger(child)?),
+                Rule::during_clause => {
+                    during.extend(significant(child).map(|step| self.ident(&step)));
+                }
+                Rule::block => body = Some(self.block(child)?),
+                _ => {}
+            }
+        }
+        Ok(WhatIf {
+            docs,
+            id: id.ok_or_else(|| missing(span, "a What-if id"))?,
+            title: title.ok_or_else(|| missing(span, "a title"))?,
+            triggers,
+            during,
+            body: body.ok_or_else(|| missing(span, "a block"))?,
+            span,
+        })
+    }
+
+    fn trigger(&self, pair: Pair<'_, Rule>) -> Converted<Trigger> {
+        let span = self.span(&pair);
+        let mut children = significant(pair);
+        let keyword = children.next().ok_or_else(|| missing(span, "a trigger"))?;
+        let kind = match keyword.as_rule() {
+            Rule::trig_failed => {
+                let step = children.next().ok_or_else(|| missing(span, "a step id"))?;
+                TriggerKind::Failed(self.ident(&step))
+            }
+            Rule::trig_upgrade_cancelled => {
+                let server = children.next().ok_or_else(|| missing(span, "an expression"))?;
+                TriggerKind::UpgradeCancelled(self.expr(server)?)
+            }
+            Rule::trig_two_actives => TriggerKind::TwoActives,
+            Rule::trig_standby_activated => TriggerKind::StandbyActivated,
+            _ => TriggerKind::ReplicationBroken,
+        };
+        Ok(Trigger { kind, span })
+    }
+
+    fn block(&self, pair: Pair<'_, Rule>) -> Converted<Block> {
+        let span = self.span(&pair);
+        let stmts = significant(pair)
+            .map(|stmt| self.stmt(stmt))
+            .collect::<Converted<Vec<_>>>()?;
+        Ok(Block { stmts, span })
+    }
+
+    fn stmt(&self, pair: Pair<'_, Rule>) -> Converted<Stmt> {
+        let mut docs = None;
+        let outer = self.span(&pair);
+        for child in pair.into_inner() {
+            if child.as_rule() == Rule::docs {
+                docs = Some(self.docs(child));
+            } else {
+                let span = self.span(&child);
+                return Ok(Stmt {
+                    docs,
+                    kind: self.stmt_kind(child)?,
+                    span,
+                });
+            }
+        }
+        Err(missing(outer, "a statement"))
+    }
+
+    fn stmt_kind(&self, pair: Pair<'_, Rule>) -> Converted<StmtKind> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut children = significant(pair);
+        let mut next = |what: &str| children.next().ok_or_else(|| missing(span, what));
+        Ok(match rule {
+            Rule::let_stmt => StmtKind::Let {
+                name: self.ident(&next("a name")?),
+                value: self.expr(next("an expression")?)?,
+            },
+            Rule::step_stmt => {
+                drop(next);
+                return self.step(children, span).map(StmtKind::Step);
+            }
+            Rule::note_stmt => StmtKind::Note {
+                text: self.string(next("a string")?)?,
+            },
+            Rule::warning_stmt => StmtKind::Warning {
+                text: self.string(next("a string")?)?,
+            },
+            Rule::confirm_stmt => StmtKind::Confirm {
+                id: self.ident(&next("a prompt id")?),
+                text: self.string(next("a string")?)?,
+            },
+            Rule::record_stmt => StmtKind::Record {
+                id: self.ident(&next("a prompt id")?),
+                text: self.string(next("a string")?)?,
+            },
+            Rule::choose_stmt => {
+                let id = self.ident(&next("a prompt id")?);
+                let text = self.string(next("a string")?)?;
+                drop(next);
+                let options = children
+                    .map(|option| self.choice_option(option))
+                    .collect::<Converted<Vec<_>>>()?;
+                StmtKind::Choose(Choose {
+                    id,
+                    text,
+                    options,
+                    span,
+                })
+            }
+            Rule::check_stmt => StmtKind::Check {
+                condition: self.expr(next("an expression")?)?,
+                message: self.string(next("a string")?)?,
+            },
+            Rule::wait_stmt => {
+                let condition = self.expr(next("an expression")?)?;
+                drop(next);
+                let mut timeout = None;
+                let mut every = None;
+                for clause in children {
+                    let clause_rule = clause.as_rule();
+                    let clause_span = self.span(&clause);
+                    let value = significant(clause)
+                        .next()
+                        .ok_or_else(|| missing(clause_span, "a duration"))?;
+                    let value = Some(self.expr(value)?);
+                    if clause_rule == Rule::timeout_clause {
+                        timeout = value;
+                    } else {
+                        every = value;
+                    }
+                }
+                StmtKind::Wait {
+                    condition,
+                    timeout,
+                    every,
+                }
+            }
+            Rule::if_stmt => {
+                let condition = self.expr(next("an expression")?)?;
+                let body = self.block(next("a block")?)?;
+                drop(next);
+                let mut branches = vec![IfBranch { condition, body }];
+                let mut otherwise = None;
+                for clause in children {
+                    let clause_span = self.span(&clause);
+                    if clause.as_rule() == Rule::else_if {
+                        let mut parts = significant(clause);
+                        let condition = parts.next().ok_or_else(|| missing(clause_span, "an expression"))?;
+                        let body = parts.next().ok_or_else(|| missing(clause_span, "a block"))?;
+                        branches.push(IfBranch {
+                            condition: self.expr(condition)?,
+                            body: self.block(body)?,
+                        });
+                    } else {
+                        let body = significant(clause)
+                            .next()
+                            .ok_or_else(|| missing(clause_span, "a block"))?;
+                        otherwise = Some(self.block(body)?);
+                    }
+                }
+                StmtKind::If(If {
+                    branches,
+                    otherwise,
+                    span,
+                })
+            }
+            Rule::for_stmt => StmtKind::For {
+                var: self.ident(&next("a name")?),
+                list: self.expr(next("an expression")?)?,
+                body: self.block(next("a block")?)?,
+            },
+            Rule::call_stmt => {
+                let target = self.ident(&next("a procedure name")?);
+                drop(next);
+                StmtKind::Call(Call {
+                    target,
+                    args: self.args(children.next())?,
+                    span,
+                })
+            }
+            Rule::stop_stmt => StmtKind::Stop {
+                message: self.string(next("a string")?)?,
+            },
+            Rule::fail_stmt => StmtKind::Fail {
+                message: self.string(next("a string")?)?,
+            },
+            Rule::retry_stmt => StmtKind::Retry,
+            Rule::operation => {
+                let name = self.ident(&next("an operation")?);
+                drop(next);
+                StmtKind::Operation(OperationCall {
+                    name,
+                    args: self.args(children.next())?,
+                    span,
+                })
+            }
+            _ => return Err(missing(span, "a statement")),
+        })
+    }
+
+    fn step<'p>(&self, children: impl Iterator<Item = Pair<'p, Rule>>, span: Span) -> Converted<Step> {
+        let mut number = None;
+        let mut id = None;
+        let mut title = None;
+        let mut window = None;
+        let mut discards_changes_on = None;
+        let mut body = None;
+        for child in children {
+            match child.as_rule() {
+                Rule::step_number => {
+                    number = Some(StepNumber {
+                        text: child.as_str().to_string(),
+                        span: self.span(&child),
+                    })
+                }
+                Rule::step_id => id = Some(self.ident(&child)),
+                Rule::string => title = Some(self.string(child)?),
+                Rule::within_clause => {
+                    let clause_span = self.span(&child);
+                    let mut parts = significant(child);
+                    let duration = parts.next().ok_or_else(|| missing(clause_span, "a duration"))?;
+                    let after = parts.next().ok_or_else(|| missing(clause_span, "a step id"))?;
+                    window = Some(Window {
+                        duration: self.expr(duration)?,
+                        after: self.ident(&after),
+                        span: clause_span,
+                    });
+                }
+                Rule::discards_clause => {
+                    let clause_span = self.span(&child);
+                    let server = significant(child)
+                        .next()
+                        .ok_or_else(|| missing(clause_span, "an expression"))?;
+                    discards_changes_on = Some(self.expr(server)?);
+                }
+                Rule::block => body = Some(self.block(child)?),
+                _ => {}
+            }
+        }
+        Ok(Step {
+            number,
+            id: id.ok_or_else(|| missing(span, "a step id"))?,
+            title: title.ok_or_else(|| missing(span, "a title"))?,
+            window,
+            discards_changes_on,
+            body: body.ok_or_else(|| missing(span, "a block"))?,
+            span,
+        })
+    }
+
+    fn choice_option(&self, pair: Pair<'_, Rule>) -> Converted<ChoiceOption> {
+        let span = self.span(&pair);
+        let mut docs = None;
+        let mut name = None;
+        let mut label = None;
+        let mut is_default = false;
+        let mut body = None;
+        for child in significant(pair) {
+            match child.as_rule() {
+                Rule::docs => docs = Some(self.docs(child)),
+                Rule::option_id => name = Some(self.ident(&child)),
+                Rule::string => label = Some(self.string(child)?),
+                Rule::kw_default => is_default = true,
+                Rule::block => body = Some(self.block(child)?),
+                _ => {}
+            }
+        }
+        Ok(ChoiceOption {
+            docs,
+            name: name.ok_or_else(|| missing(span, "an option name"))?,
+            label: label.ok_or_else(|| missing(span, "a label"))?,
+            is_default,
+            body: body.ok_or_else(|| missing(span, "a block"))?,
+            span,
+        })
+    }
+
+    fn args(&self, pair: Option<Pair<'_, Rule>>) -> Converted<Vec<Arg>> {
+        let Some(pair) = pair else { return Ok(Vec::new()) };
+        significant(pair)
+            .map(|arg| {
+                let span = self.span(&arg);
+                let mut parts = significant(arg);
+                let name = parts.next().ok_or_else(|| missing(span, "an argument name"))?;
+                let value = parts.next().ok_or_else(|| missing(span, "an expression"))?;
+                Ok(Arg {
+                    name: self.ident(&name),
+                    value: self.expr(value)?,
+                    span,
+                })
+            })
+            .collect()
+    }
+
+    // -------------------------------------------------------------- expressions
+
+    fn expr(&self, pair: Pair<'_, Rule>) -> Converted<Expr> {
+        self.expr_with_depth(pair).map(|(expr, _)| expr)
+    }
+
+    fn too_complex(&self, span: Span) -> ParseError {
+        ParseError::ExpressionTooComplex {
+            span,
+            limit: MAX_EXPRESSION_DEPTH,
+        }
+    }
+
+    fn expr_with_depth(&self, pair: Pair<'_, Rule>) -> Converted<(Expr, usize)> {
+        let span = self.span(&pair);
+        let pairs = pair.into_inner();
+        // The Pratt parser recurses once per prefix operator.
+        let prefixes = pairs
+            .clone()
+            .filter(|child| matches!(child.as_rule(), Rule::op_not | Rule::quantifier_head))
+            .count();
+        if prefixes > MAX_EXPRESSION_DEPTH {
+            return Err(self.too_complex(span));
+        }
+        self.pratt(pairs)
+    }
+
+    fn checked(&self, expr: Expr, depth: usize) -> Converted<(Expr, usize)> {
+        if depth > MAX_EXPRESSION_DEPTH {
+            Err(self.too_complex(expr.span))
+        } else {
+            Ok((expr, depth))
+        }
+    }
+
+    fn pratt(&self, pairs: Pairs<'_, Rule>) -> Converted<(Expr, usize)> {
+        PRATT
+            .map_primary(|term| self.term(term))
+            .map_prefix(|op, operand| {
+                let (operand, depth) = operand?;
+                let op_span = self.span(&op);
+                let span = op_span.to(operand.span);
+                let kind = if op.as_rule() == Rule::op_not {
+                    ExprKind::Not(Box::new(operand))
+                } else {
+                    let mut quantifier = Quantifier::All;
+                    let mut var = None;
+                    let mut list = None;
+                    for child in significant(op) {
+                        match child.as_rule() {
+                            Rule::kw_any => quantifier = Quantifier::Any,
+                            Rule::var_name => var = Some(self.ident(&child)),
+                            Rule::term => list = Some(self.term(child)?),
+                            _ => {}
+                        }
+                    }
+                    let (list, list_depth) = list.ok_or_else(|| missing(op_span, "a list"))?;
+                    return self.checked(
+                        Expr {
+                            kind: ExprKind::Quantifier {
+                                quantifier,
+                                var: var.ok_or_else(|| missing(op_span, "a name"))?,
+                                list: Box::new(list),
+                                body: Box::new(operand),
+                            },
+                            span,
+                        },
+                        depth.max(list_depth) + 1,
+                    );
+                };
+                self.checked(Expr { kind, span }, depth + 1)
+            })
+            .map_infix(|lhs, op, rhs| {
+                let (lhs, lhs_depth) = lhs?;
+                let (rhs, rhs_depth) = rhs?;
+                let op_kind = match op.as_rule() {
+                    Rule::op_or => BinaryOp::Or,
+                    Rule::op_and => BinaryOp::And,
+                    Rule::op_eq => BinaryOp::Eq,
+                    Rule::op_ne => BinaryOp::Ne,
+                    Rule::op_lt => BinaryOp::Lt,
+                    Rule::op_le => BinaryOp::Le,
+                    Rule::op_gt => BinaryOp::Gt,
+                    Rule::op_ge => BinaryOp::Ge,
+                    Rule::op_in => BinaryOp::In,
+                    _ => BinaryOp::Without,
+                };
+                let span = lhs.span.to(rhs.span);
+                self.checked(
+                    Expr {
+                        kind: ExprKind::Binary {
+                            op: op_kind,
+                            op_span: self.span(&op),
+                            lhs: Box::new(lhs),
+                            rhs: Box::new(rhs),
+                        },
+                        span,
+                    },
+                    lhs_depth.max(rhs_depth) + 1,
+                )
+            })
+            .parse(pairs)
+    }
+
+    fn term(&self, pair: Pair<'_, Rule>) -> Converted<(Expr, usize)> {
+        let span = self.span(&pair);
+        let mut children = pair.into_inner();
+        let atom = children.next().ok_or_else(|| missing(span, "an expression"))?;
+        let (mut expr, mut depth) = self.atom(atom)?;
+        for access in children {
+            let field = significant(access)
+                .next()
+                .ok_or_else(|| missing(span, "a field name"))?;
+            let field = self.ident(&field);
+            let span = expr.span.to(field.span);
+            depth += 1;
+            if depth > MAX_EXPRESSION_DEPTH {
+                return Err(self.too_complex(span));
+            }
+            expr = Expr {
+                kind: ExprKind::Field {
+                    target: Box::new(expr),
+                    field,
+                },
+                span,
+            };
+        }
+        Ok((expr, depth))
+    }
+
+    fn atom(&self, pair: Pair<'_, Rule>) -> Converted<(Expr, usize)> {
+        let span = self.span(&pair);
+        let text = pair.as_str();
+        let leaf = |kind| Ok((Expr { kind, span }, 1));
+        match pair.as_rule() {
+            Rule::paren_expr => {
+                let inner = significant(pair)
+                    .next()
+                    .ok_or_else(|| missing(span, "an expression"))?;
+                let (mut expr, depth) = self.expr_with_depth(inner)?;
+                expr.span = span;
+                Ok((expr, depth))
+            }
+            Rule::list => {
+                let mut depth = 0;
+                let mut items = Vec::new();
+                for item in significant(pair) {
+                    let (item, item_depth) = self.expr_with_depth(item)?;
+                    depth = depth.max(item_depth);
+                    items.push(item);
+                }
+                Ok((
+                    Expr {
+                        kind: ExprKind::List(items),
+                        span,
+                    },
+                    depth + 1,
+                ))
+            }
+            Rule::select_expr => {
+                let mut parts = significant(pair);
+                let id = parts.next().ok_or_else(|| missing(span, "a prompt id"))?;
+                let question = parts.next().ok_or_else(|| missing(span, "a string"))?;
+                let from = parts.next().ok_or_else(|| missing(span, "a list"))?;
+                let (from, depth) = self.term(from)?;
+                Ok((
+                    Expr {
+                        kind: ExprKind::Select {
+                            id: self.ident(&id),
+                            text: self.string(question)?,
+                            from: Box::new(from),
+                        },
+                        span,
+                    },
+                    depth + 1,
+                ))
+            }
+            Rule::func_call => {
+                let mut parts = significant(pair);
+                let function = parts.next().ok_or_else(|| missing(span, "a function name"))?;
+                let mut depth = 0;
+                let mut args = Vec::new();
+                for arg in parts {
+                    let (arg, arg_depth) = self.expr_with_depth(arg)?;
+                    depth = depth.max(arg_depth);
+                    args.push(arg);
+                }
+                Ok((
+                    Expr {
+                        kind: ExprKind::Call {
+                            function: self.ident(&function),
+                            args,
+                        },
+                        span,
+                    },
+                    depth + 1,
+                ))
+            }
+            Rule::var_ref => leaf(ExprKind::Var(Ident {
+                name: text.to_string(),
+                span,
+            })),
+            Rule::string => {
+                let literal = self.string(pair)?;
+                leaf(ExprKind::String(literal.value))
+            }
+            Rule::duration => leaf(ExprKind::Duration(self.duration(text, span)?)),
+            Rule::version => match text.parse::<Version>() {
+                Ok(version) => leaf(ExprKind::Version(version)),
+                Err(_) => Err(ParseError::InvalidNumber {
+                    span,
+                    text: text.to_string(),
+                }),
+            },
+            Rule::number => leaf(ExprKind::Number(self.number(text, span)?)),
+            Rule::bad_number => Err(ParseError::InvalidDuration {
+                span,
+                text: text.to_string(),
+            }),
+            Rule::boolean => leaf(ExprKind::Bool(text == "true")),
+            Rule::state => match text.parse::<ReplicationState>() {
+                Ok(state) => leaf(ExprKind::State(state)),
+                Err(_) => Err(missing(span, "a replication state")),
+            },
+            _ => Err(missing(span, "an expression")),
+        }
+    }
+
+    fn number(&self, text: &str, span: Span) -> Converted<u64> {
+        text.parse().map_err(|_| ParseError::InvalidNumber {
+            span,
+            text: text.to_string(),
+        })
+    }
+
+    fn duration(&self, text: &str, span: Span) -> Converted<std::time::Duration> {
+        let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+        let amount = self.number(&text[..digits], span)?;
+        let millis_per_unit: u64 = match &text[digits..] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            _ => 86_400_000,
+        };
+        amount
+            .checked_mul(millis_per_unit)
+            .map(std::time::Duration::from_millis)
+            .ok_or_else(|| ParseError::InvalidNumber {
+                span,
+                text: text.to_string(),
+            })
+    }
+
+    fn string(&self, pair: Pair<'_, Rule>) -> Converted<StringLit> {
+        let span = self.span(&pair);
+        let raw = pair.as_str();
+        let content = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
+        let content_start = span.start as usize + 1;
+        let mut value = String::with_capacity(content.len());
+        let mut chars = content.char_indices();
+        while let Some((index, character)) = chars.next() {
+            if character != '\\' {
+                value.push(character);
+                continue;
+            }
+            match chars.next() {
+                Some((_, '"')) => value.push('"'),
+                Some((_, '\\')) => value.push('\\'),
+                Some((_, 'n')) => value.push('\n'),
+                Some((_, 't')) => value.push('\t'),
+                other => {
+                    let width = 1 + other.map_or(0, |(_, escaped)| escaped.len_utf8());
+                    let escape_span = Span::new(content_start + index, content_start + index + width);
+                    return Err(ParseError::InvalidEscape {
+                        span: escape_span,
+                        escape: escape_span.text(self.source).to_string(),
+                    });
+                }
+            }
+        }
+        Ok(StringLit { value, span })
+    }
+}

@@ -1,0 +1,142 @@
+//! Every loaded source file, by [`FileId`]: its display name, where it came
+//! from and its text. Diagnostics carry only a `FileId` and spans; the text is
+//! attached once, when a report is rendered ([`Sources::report`]), so the
+//! diagnostics of many files go out in one call.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use miette::NamedSource;
+
+use super::span::Span;
+
+/// The index of a file in [`Sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct FileId(pub u32);
+
+/// Where a source file came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// A file on disk.
+    Path(PathBuf),
+    /// A shipped runbook embedded in the binary, by its path under `runbooks/`
+    /// (e.g. `lib/exclude-server.runbook`).
+    Embedded(String),
+    /// Text given directly (tests, benches, standard input).
+    Memory,
+}
+
+/// One loaded file.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The name shown in diagnostics (a path as the user wrote it, or
+    /// `runbooks/…` for a shipped file).
+    pub name: String,
+    /// Where it came from.
+    pub origin: Origin,
+    /// The text (undecodable bytes replaced by U+FFFD, so it can be shown).
+    pub text: Arc<str>,
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    /// 1-based line and 1-based column (in characters) of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line_index = match self.line_starts.binary_search(&(offset as u32)) {
+            Ok(index) => index,
+            Err(index) => index.saturating_sub(1),
+        };
+        let line_start = self.line_starts.get(line_index).copied().unwrap_or(0) as usize;
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map(|prefix| prefix.chars().count())
+            .unwrap_or(0);
+        (line_index + 1, column + 1)
+    }
+
+    /// The 1-based line and column where `span` starts.
+    pub fn span_start(&self, span: Span) -> (usize, usize) {
+        self.line_column(span.start as usize)
+    }
+}
+
+/// Every file loaded during one command.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    /// No file yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file and returns its id.
+    pub fn add(&mut self, name: impl Into<String>, origin: Origin, text: impl Into<Arc<str>>) -> FileId {
+        let text: Arc<str> = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, byte)| *byte == b'\n')
+                    .map(|(index, _)| u32::try_from(index + 1).unwrap_or(u32::MAX)),
+            )
+            .collect();
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(SourceFile {
+            name: name.into(),
+            origin,
+            text,
+            line_starts,
+        });
+        id
+    }
+
+    /// The file with this id.
+    ///
+    /// # Panics
+    /// Never for an id returned by [`Sources::add`] on this value.
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// The file with this id, if it exists.
+    pub fn try_get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    /// The already loaded file with this origin.
+    pub fn find(&self, origin: &Origin) -> Option<FileId> {
+        self.files
+            .iter()
+            .position(|file| &file.origin == origin)
+            .map(|index| FileId(index as u32))
+    }
+
+    /// Every file, with its id.
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(index, file)| (FileId(index as u32), file))
+    }
+
+    /// The file's text named for miette.
+    pub fn named_source(&self, id: FileId) -> NamedSource<Arc<str>> {
+        match self.try_get(id) {
+            Some(file) => NamedSource::new(&file.name, file.text.clone()),
+            None => NamedSource::new("<unknown>", Arc::from("")),
+        }
+    }
+
+    /// A report of `diagnostic` with the file's text attached.
+    pub fn report<D>(&self, id: FileId, diagnostic: D) -> miette::Report
+    where
+        D: miette::Diagnostic + Send + Sync + 'static,
+    {
+        miette::Report::new(diagnostic).with_source_code(self.named_source(id))
+    }
+}
