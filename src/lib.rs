@@ -1,8 +1,10 @@
 //! `runbook` turns operational procedures into executable, checkable
 //! programs. The modules follow the pipeline:
-//! source → [`syntax`] → check → interp → [`connect`], with the HA
+//! source → [`syntax`] → check → [`interp`] → [`connect`], with the HA
 //! model in [`cluster`] shared by the simulator and the verifier.
 
+pub mod cli;
 pub mod cluster;
 pub mod connect;
+pub mod interp;
 pub mod syntax;

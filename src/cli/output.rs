@@ -1,0 +1,249 @@
+//! Rendering a run's events: `--format json` prints each event as one JSON
+//! line; human output states the target first, shows each step, spins on
+//! long operations and waits, and ends with the cluster table and outcome.
+
+use std::io::Write;
+use std::time::Duration;
+
+use console::style;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::interp::events::{Event, EventKind, EventSink, RunOutcome, StepOutcome};
+use crate::interp::observe::cluster_table;
+
+/// The output format of `run`, `resume` and `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Progress for a person at a terminal.
+    Human,
+    /// One JSON event per line (the contract's machine output).
+    Json,
+}
+
+/// The sink of a format.
+pub fn sink(format: Format) -> Box<dyn EventSink> {
+    match format {
+        Format::Human => Box::new(HumanSink::default()),
+        Format::Json => Box::new(JsonSink),
+    }
+}
+
+/// Prints each event as one line of JSON on stdout.
+#[derive(Debug, Default)]
+pub struct JsonSink;
+
+impl EventSink for JsonSink {
+    fn emit(&mut self, event: Event) {
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (e.g. `| head`) must not abort the run: the journal
+        // still records everything.
+        let _ = writeln!(out, "{}", event.to_json_line());
+        let _ = out.flush();
+    }
+}
+
+/// Prints progress for a person; spinners go to stderr and only on a terminal.
+#[derive(Debug, Default)]
+pub struct HumanSink {
+    spinner: Option<ProgressBar>,
+}
+
+impl HumanSink {
+    fn line(&mut self, text: String) {
+        match &self.spinner {
+            Some(spinner) => spinner.suspend(|| println!("{text}")),
+            None => println!("{text}"),
+        }
+    }
+
+    fn spin(&mut self, message: String) {
+        self.stop_spinner();
+        let spinner = ProgressBar::new_spinner();
+        spinner.set_style(
+            ProgressStyle::with_template("  {spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        spinner.set_message(message);
+        spinner.enable_steady_tick(Duration::from_millis(120));
+        self.spinner = Some(spinner);
+    }
+
+    fn stop_spinner(&mut self) {
+        if let Some(spinner) = self.spinner.take() {
+            spinner.finish_and_clear();
+        }
+    }
+}
+
+impl EventSink for HumanSink {
+    fn emit(&mut self, event: Event) {
+        match event.kind {
+            EventKind::RunStarted {
+                run_id,
+                runbook,
+                target,
+                cluster,
+                journal,
+                resumed,
+            } => {
+                self.line(format!("{} {}", style("Target:").bold(), target));
+                let verb = if resumed { "Resuming" } else { "Running" };
+                self.line(format!(
+                    "{} {} {}",
+                    style(format!("{verb}:")).bold(),
+                    runbook,
+                    style(format!("(run {run_id})")).dim()
+                ));
+                if let Some(journal) = journal {
+                    self.line(format!("{} {journal}", style("Journal:").bold()));
+                }
+                if !cluster.servers.is_empty() {
+                    self.line(String::new());
+                    self.line(indent(&cluster_table(&cluster)));
+                }
+            }
+            EventKind::StepStarted {
+                step,
+                title,
+                number,
+                ..
+            } => {
+                let number = number
+                    .map(|number| format!("{number}. "))
+                    .unwrap_or_default();
+                self.line(String::new());
+                self.line(format!(
+                    "{} {}{} {}",
+                    style("▶").cyan().bold(),
+                    number,
+                    style(&title).bold(),
+                    style(format!("[{step}]")).dim()
+                ));
+            }
+            EventKind::StepFinished {
+                step,
+                outcome,
+                message,
+            } => {
+                self.stop_spinner();
+                let text = match outcome {
+                    StepOutcome::Ok => format!("  {} {step} done", style("✓").green()),
+                    StepOutcome::Failed => format!(
+                        "  {} {step} failed: {}",
+                        style("✗").red().bold(),
+                        message.unwrap_or_default()
+                    ),
+                    StepOutcome::Skipped => format!(
+                        "  {} {step} skipped ({})",
+                        style("↷").dim(),
+                        message.unwrap_or_default()
+                    ),
+                };
+                self.line(text);
+            }
+            EventKind::Note { message } => {
+                self.line(format!("  {} {message}", style("note:").blue()))
+            }
+            EventKind::Warning { message, .. } => {
+                self.line(format!("  {} {message}", style("warning:").yellow().bold()))
+            }
+            EventKind::Prompt {
+                id,
+                text,
+                answer,
+                source,
+            } => {
+                let answer = match answer {
+                    serde_json::Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                self.line(format!(
+                    "  {} {text} {} {} {}",
+                    style("?").magenta().bold(),
+                    style("→").dim(),
+                    style(answer).bold(),
+                    style(format!("[{id}, {source}]")).dim()
+                ));
+            }
+            EventKind::WhatIf { name, reason } => {
+                self.stop_spinner();
+                self.line(String::new());
+                self.line(format!(
+                    "{} What-if {}: {reason}",
+                    style("⚠").yellow().bold(),
+                    style(name).bold()
+                ));
+            }
+            EventKind::OperationStarted { operation, long } => {
+                if long {
+                    self.spin(operation);
+                } else {
+                    self.line(format!("  {} {operation}", style("→").dim()));
+                }
+            }
+            EventKind::OperationFinished {
+                operation,
+                ok,
+                error,
+            } => {
+                let was_long = self.spinner.is_some();
+                self.stop_spinner();
+                if !ok {
+                    self.line(format!(
+                        "  {} {operation}: {}",
+                        style("✗").red(),
+                        error.unwrap_or_default()
+                    ));
+                } else if was_long {
+                    self.line(format!("  {} {operation}", style("✓").green()));
+                }
+            }
+            EventKind::WaitStarted { condition, .. } => {
+                self.spin(format!("waiting until {condition}"))
+            }
+            EventKind::WaitFinished {
+                condition,
+                ok,
+                waited_seconds,
+            } => {
+                self.stop_spinner();
+                let mark = if ok {
+                    style("✓").green()
+                } else {
+                    style("✗").red()
+                };
+                self.line(format!("  {mark} {condition} (waited {waited_seconds}s)"));
+            }
+            EventKind::RunFinished {
+                outcome,
+                message,
+                cluster,
+                resume,
+            } => {
+                self.stop_spinner();
+                self.line(String::new());
+                self.line(indent(&cluster_table(&cluster)));
+                self.line(String::new());
+                let outcome_text = match outcome {
+                    RunOutcome::Succeeded => style("succeeded").green().bold(),
+                    RunOutcome::Failed => style("failed").red().bold(),
+                    RunOutcome::Stopped => style("stopped").yellow().bold(),
+                };
+                self.line(format!(
+                    "{} {outcome_text}: {message}",
+                    style("Outcome:").bold()
+                ));
+                if let Some(resume) = resume {
+                    self.line(format!("{} {resume}", style("Resume with:").bold()));
+                }
+            }
+        }
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("  {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,408 @@
+//! `runbook run`, `runbook resume` and `runbook plan`: build the target's
+//! connector, the operator's prompter and the output sink, run the
+//! interpreter, print its diagnostics and map its outcome to an exit code.
+
+// Runtime errors are built at most once per command, just before printing.
+#![allow(clippy::result_large_err)]
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::load::load_program;
+use super::output::{self, Format};
+use super::target::{self, SimArgs, TargetSpec};
+use crate::connect::sim::SimConnector;
+use crate::connect::Connector;
+use crate::interp::events::{Event, EventKind, RunOutcome};
+use crate::interp::journal::{read_journal, Record};
+use crate::interp::machine::{self, JournalChoice, RunReport, RunSettings};
+use crate::interp::plan;
+use crate::interp::prompt::{AnswersFile, OperatorPrompter};
+use crate::interp::RuntimeError;
+
+/// `runbook run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// A `.runbook` path or the name of a shipped runbook.
+    pub runbook: String,
+    /// `sim` (default), `http://HOST:PORT` (a `runbook sim serve`) or an inventory file.
+    #[arg(long, default_value = "sim")]
+    pub target: String,
+    /// A parameter, `NAME=VALUE` (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Answers to prompts (TOML: prompt id = answer).
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Confirm every prompt and take each choice's default.
+    #[arg(long)]
+    pub yes: bool,
+    /// Where to write the journal (default: `runs/<runbook>-<time>-<id>.jsonl`).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Run only this What-if handler.
+    #[arg(long = "what-if", value_name = "NAME")]
+    pub what_if: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Simulator options.
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+/// `runbook resume`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ResumeArgs {
+    /// The journal of the interrupted run.
+    pub journal: PathBuf,
+    /// Answers to prompts not answered before the interruption.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Confirm every prompt and take each choice's default.
+    #[arg(long)]
+    pub yes: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `runbook plan`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    /// A `.runbook` path or the name of a shipped runbook.
+    pub runbook: String,
+    /// `sim` (default), `http://HOST:PORT` or an inventory file.
+    #[arg(long, default_value = "sim")]
+    pub target: String,
+    /// A parameter, `NAME=VALUE` (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Simulator options.
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+/// Prints a diagnostic on stderr.
+pub fn report(diagnostic: impl miette::Diagnostic + Send + Sync + 'static) {
+    eprintln!("{:?}", miette::Report::new(diagnostic));
+}
+
+/// Emits the two events a run that could not start still owes in JSON mode.
+fn early_failure(format: Format, runbook: &str, target: &str, message: String) {
+    if format == Format::Json {
+        let mut sink = output::sink(format);
+        sink.emit(Event::now(EventKind::RunStarted {
+            run_id: String::new(),
+            runbook: runbook.to_string(),
+            target: target.to_string(),
+            cluster: Default::default(),
+            journal: None,
+            resumed: false,
+        }));
+        sink.emit(Event::now(EventKind::RunFinished {
+            outcome: RunOutcome::Failed,
+            message,
+            cluster: Default::default(),
+            resume: None,
+        }));
+    }
+}
+
+fn parse_sets(sets: &[String]) -> Result<BTreeMap<String, String>, RuntimeError> {
+    let mut params = BTreeMap::new();
+    for set in sets {
+        let Some((name, value)) = set.split_once('=') else {
+            return Err(RuntimeError::Parameter {
+                name: set.clone(),
+                reason: String::from("`--set` takes NAME=VALUE"),
+            });
+        };
+        params.insert(name.trim().to_string(), value.to_string());
+    }
+    Ok(params)
+}
+
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime),
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            None
+        }
+    }
+}
+
+/// Ctrl-C sets the flag (the run stops after the current step); a second one exits at once.
+fn watch_ctrl_c(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let watched = Arc::clone(&flag);
+    runtime.spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if watched.swap(true, Ordering::SeqCst) {
+                // The journal is fsync'd record by record: the run stays resumable.
+                std::process::exit(130);
+            }
+        }
+    });
+    flag
+}
+
+fn prompter(answers: Option<&PathBuf>, yes: bool) -> Result<OperatorPrompter, RuntimeError> {
+    let answers = answers.map(|path| AnswersFile::load(path)).transpose()?;
+    let interactive = std::io::stdin().is_terminal();
+    Ok(OperatorPrompter::new(answers, yes, interactive))
+}
+
+fn finish(report: RunReport, format: Format) -> i32 {
+    for warning in report.warnings {
+        self::report(warning);
+    }
+    if let Some(error) = report.error {
+        self::report(error);
+    }
+    if format == Format::Human && report.outcome != RunOutcome::Succeeded {
+        if let Some(command) = &report.resume_command {
+            eprintln!("To continue: {command}");
+        }
+    }
+    report_exit(report.unreachable_before_start, report.outcome)
+}
+
+fn report_exit(unreachable: bool, outcome: RunOutcome) -> i32 {
+    if unreachable {
+        2
+    } else {
+        outcome.exit_code()
+    }
+}
+
+/// `runbook run`.
+pub fn run(args: RunArgs) -> i32 {
+    let params = match parse_sets(&args.set) {
+        Ok(params) => params,
+        Err(error) => {
+            early_failure(args.format, &args.runbook, &args.target, error.to_string());
+            report(error);
+            return 2;
+        }
+    };
+    let program = match load_program(&args.runbook) {
+        Ok(program) => program,
+        Err(failure) => {
+            early_failure(args.format, &args.runbook, &args.target, failure.message());
+            return failure.print();
+        }
+    };
+    let spec = TargetSpec::parse(&args.target);
+    let target = match target::open(&spec, &args.sim, &params) {
+        Ok(target) => target,
+        Err(error) => {
+            early_failure(args.format, &args.runbook, &args.target, error.to_string());
+            report(error);
+            return 2;
+        }
+    };
+    let mut prompter = match prompter(args.answers.as_ref(), args.yes) {
+        Ok(prompter) => prompter,
+        Err(error) => {
+            early_failure(args.format, &args.runbook, &args.target, error.to_string());
+            report(error);
+            return 2;
+        }
+    };
+    let Some(runtime) = runtime() else { return 2 };
+    let interrupt = watch_ctrl_c(&runtime);
+    let journal = match args.journal {
+        Some(path) => JournalChoice::File(path),
+        None => JournalChoice::Default(PathBuf::from(".")),
+    };
+    let settings = RunSettings {
+        params,
+        what_if: args.what_if,
+        journal,
+        target: redact_url(&args.target),
+        sim: target.sim,
+        interrupt,
+        ..RunSettings::default()
+    };
+    let mut sink = output::sink(args.format);
+    let report = runtime.block_on(machine::run(
+        &program,
+        target.connector.as_ref(),
+        sink.as_mut(),
+        &mut prompter,
+        settings,
+    ));
+    finish(report, args.format)
+}
+
+/// `runbook resume`.
+pub fn resume(args: ResumeArgs) -> i32 {
+    let journal_name = args.journal.display().to_string();
+    let contents = match read_journal(&args.journal) {
+        Ok(contents) => contents,
+        Err(error) => {
+            early_failure(args.format, "?", "?", error.to_string());
+            report(error);
+            return 2;
+        }
+    };
+    let Some(header) = contents.header().cloned() else {
+        return 2;
+    };
+    let program = match load_program(&header.runbook_ref) {
+        Ok(program) => program,
+        Err(failure) => {
+            early_failure(
+                args.format,
+                &header.runbook,
+                &header.target,
+                failure.message(),
+            );
+            return failure.print();
+        }
+    };
+    let Some(runtime) = runtime() else { return 2 };
+    let connector: Box<dyn Connector> = match TargetSpec::parse(&header.target) {
+        TargetSpec::Sim => {
+            // The in-process cluster died with the interrupted process: rebuild
+            // it from the journaled configuration and replay every operation
+            // that succeeded, in order.
+            let config = header
+                .sim
+                .clone()
+                .and_then(|value| serde_json::from_value(value).ok())
+                .unwrap_or_default();
+            let connector = SimConnector::new(config);
+            runtime.block_on(async {
+                for record in &contents.records {
+                    if let Record::OperationFinished {
+                        operation,
+                        ok: true,
+                        ..
+                    } = record
+                    {
+                        let _ = connector.perform(operation).await;
+                    }
+                }
+            });
+            Box::new(connector)
+        }
+        spec => match target::open(&spec, &SimArgs::default(), &header.params) {
+            Ok(target) => target.connector,
+            Err(error) => {
+                early_failure(
+                    args.format,
+                    &header.runbook,
+                    &header.target,
+                    error.to_string(),
+                );
+                report(error);
+                return 2;
+            }
+        },
+    };
+    let mut prompter = match prompter(args.answers.as_ref(), args.yes) {
+        Ok(prompter) => prompter,
+        Err(error) => {
+            early_failure(
+                args.format,
+                &header.runbook,
+                &header.target,
+                error.to_string(),
+            );
+            report(error);
+            return 2;
+        }
+    };
+    let interrupt = watch_ctrl_c(&runtime);
+    let settings = RunSettings {
+        params: header.params.clone(),
+        what_if: header.what_if.clone(),
+        journal: JournalChoice::File(args.journal.clone()),
+        target: header.target.clone(),
+        sim: header.sim.clone(),
+        interrupt,
+        ..RunSettings::default()
+    };
+    let mut sink = output::sink(args.format);
+    let report = runtime.block_on(machine::resume(
+        &args.journal,
+        &program,
+        connector.as_ref(),
+        sink.as_mut(),
+        &mut prompter,
+        settings,
+    ));
+    let _ = journal_name;
+    finish(report, args.format)
+}
+
+/// `runbook plan`.
+pub fn plan(args: PlanArgs) -> i32 {
+    let params = match parse_sets(&args.set) {
+        Ok(params) => params,
+        Err(error) => {
+            report(error);
+            return 2;
+        }
+    };
+    let program = match load_program(&args.runbook) {
+        Ok(program) => program,
+        Err(failure) => return failure.print(),
+    };
+    let target = match target::open(&TargetSpec::parse(&args.target), &args.sim, &params) {
+        Ok(target) => target,
+        Err(error) => {
+            report(error);
+            return 2;
+        }
+    };
+    let Some(runtime) = runtime() else { return 2 };
+    let result = runtime.block_on(plan::plan(&program, target.connector.as_ref(), &params));
+    match result {
+        Ok(plan) => {
+            match args.format {
+                Format::Human => print!("{}", plan.render()),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&plan).unwrap_or_default()
+                ),
+            }
+            0
+        }
+        Err(error) => {
+            let code = if matches!(error, RuntimeError::Connector(_)) {
+                2
+            } else {
+                1
+            };
+            report(error);
+            code
+        }
+    }
+}
+
+/// A URL without its user-info part, so no credential reaches the journal.
+fn redact_url(target: &str) -> String {
+    match target.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((_, host)) if !host.contains('/') || rest.find('@') < rest.find('/') => {
+                format!("{scheme}://{host}")
+            }
+            _ => target.to_string(),
+        },
+        None => target.to_string(),
+    }
+}

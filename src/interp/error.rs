@@ -1,0 +1,230 @@
+//! The run phase's error enum: every way a run, a resume or a plan can end
+//! in error, each with a stable `runbook::run::...` code, the source excerpt
+//! where it applies, and a help line saying what to do next.
+
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use thiserror::Error;
+
+use crate::connect::ConnectorError;
+
+/// The source text of one runbook file, shared by the diagnostics that point into it.
+pub type SourceText = NamedSource<Arc<str>>;
+
+/// An error raised while running, resuming or planning a runbook.
+#[derive(Debug, Error, Diagnostic)]
+pub enum RuntimeError {
+    /// A step failed: an operation was refused or failed, or a `check` did not hold.
+    #[error("step `{step}` failed: {reason}")]
+    #[diagnostic(code(runbook::run::step_failed))]
+    StepFailed {
+        /// The step id.
+        step: String,
+        /// What went wrong (the connector's error or the check's message).
+        reason: String,
+        /// The file the failing statement is in.
+        #[source_code]
+        source_code: SourceText,
+        /// The failing statement.
+        #[label("{label}")]
+        span: SourceSpan,
+        /// The label under the excerpt.
+        label: String,
+        /// Which What-if applies or how to resume, and the cluster at that moment.
+        #[help]
+        help: String,
+    },
+    /// A `wait until` did not come true in time.
+    #[error("step `{step}`: the condition `{condition}` did not hold within {timeout}")]
+    #[diagnostic(code(runbook::run::wait_timeout))]
+    WaitTimeout {
+        /// The step id.
+        step: String,
+        /// The condition, as written.
+        condition: String,
+        /// The time limit, as written.
+        timeout: String,
+        /// The file of the `wait`.
+        #[source_code]
+        source_code: SourceText,
+        /// The `wait` statement.
+        #[label("waited {timeout} for this")]
+        span: SourceSpan,
+        /// How to continue, and the cluster at that moment.
+        #[help]
+        help: String,
+    },
+    /// A prompt needs an answer and none can be had (no terminal, no answer given).
+    #[error("prompt `{id}` needs an answer, but there is no terminal and no answer for it")]
+    #[diagnostic(
+        code(runbook::run::prompt_unavailable),
+        help("give the answer in an answers file (`--answers FILE` with `{id} = ...`), use `--yes` to confirm every prompt and take each choice's default, or run in a terminal")
+    )]
+    PromptUnavailable {
+        /// The prompt id.
+        id: String,
+        /// The file of the prompt.
+        #[source_code]
+        source_code: SourceText,
+        /// The prompt statement.
+        #[label("this prompt")]
+        span: SourceSpan,
+    },
+    /// The answers file cannot be read or has a wrong answer in it.
+    #[error("answers file {path}: {reason}")]
+    #[diagnostic(
+        code(runbook::run::answers_file),
+        help("an answers file is TOML: `prompt-id = true` for a confirm, `= \"option\"` for a choice, `= \"mgt-2\"` for a server, `= \"text\"` for a record")
+    )]
+    AnswersFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+        /// The file's text, when it could be read.
+        #[source_code]
+        source_code: Option<SourceText>,
+        /// Where in the file.
+        #[label("here")]
+        span: Option<SourceSpan>,
+    },
+    /// The operator's terminal failed while prompting.
+    #[error("prompt `{id}`: the terminal failed: {reason}")]
+    #[diagnostic(
+        code(runbook::run::terminal),
+        help("resume the run with `runbook resume JOURNAL`, or answer with `--answers FILE`")
+    )]
+    Terminal {
+        /// The prompt id.
+        id: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// An expression could not be evaluated against the live cluster.
+    #[error("{message}")]
+    #[diagnostic(code(runbook::run::evaluation))]
+    Evaluation {
+        /// What went wrong.
+        message: String,
+        /// The file of the expression.
+        #[source_code]
+        source_code: SourceText,
+        /// The expression.
+        #[label("evaluated here")]
+        span: SourceSpan,
+        /// What to do.
+        #[help]
+        help: Option<String>,
+    },
+    /// The runbook ended itself with `fail "..."`.
+    #[error("{message}")]
+    #[diagnostic(code(runbook::run::failed))]
+    FailStatement {
+        /// The `fail` message.
+        message: String,
+        /// The file of the `fail`.
+        #[source_code]
+        source_code: SourceText,
+        /// The `fail` statement.
+        #[label("the runbook stopped here")]
+        span: SourceSpan,
+        /// The cluster at that moment.
+        #[help]
+        help: String,
+    },
+    /// A time window (`within D after STEP`) was exceeded; reported as a warning.
+    #[error(
+        "step `{step}` started {elapsed} after `{after}` ended, later than its window of {window}"
+    )]
+    #[diagnostic(
+        code(runbook::run::window_exceeded),
+        severity(Warning),
+        help("the page asks for this step \"as soon as possible\"; check the cluster now (two Actives must not last)")
+    )]
+    WindowExceeded {
+        /// The late step.
+        step: String,
+        /// The step the window is measured from.
+        after: String,
+        /// The window, as written.
+        window: String,
+        /// How long it actually took.
+        elapsed: String,
+        /// The file of the step.
+        #[source_code]
+        source_code: SourceText,
+        /// The `within` clause.
+        #[label("window exceeded")]
+        span: SourceSpan,
+    },
+    /// A parameter given with `--set` is unknown or has the wrong type.
+    #[error("parameter `{name}`: {reason}")]
+    #[diagnostic(
+        code(runbook::run::parameter),
+        help("the runbook's parameters are listed by `runbook show NAME`; give them as `--set NAME=VALUE`")
+    )]
+    Parameter {
+        /// The parameter.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `--what-if NAME` names no What-if of the runbook.
+    #[error("the runbook has no What-if `{name}`")]
+    #[diagnostic(
+        code(runbook::run::unknown_what_if),
+        help("its What-ifs are: {available}")
+    )]
+    UnknownWhatIf {
+        /// The name given.
+        name: String,
+        /// The What-ifs of the runbook, comma-separated.
+        available: String,
+    },
+    /// The journal could not be written or read.
+    #[error("journal {path}: {reason}")]
+    #[diagnostic(
+        code(runbook::run::journal),
+        help("the journal is what makes a run resumable: check the disk and the path (`--journal FILE` chooses another)")
+    )]
+    Journal {
+        /// The journal file.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
+    /// `runbook resume` cannot continue this journal.
+    #[error("cannot resume {journal}: {reason}")]
+    #[diagnostic(code(runbook::run::resume_refused))]
+    ResumeRefused {
+        /// The journal file.
+        journal: String,
+        /// Why.
+        reason: String,
+        /// What to do instead.
+        #[help]
+        help: String,
+    },
+    /// The target could not be read or reached.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Connector(#[from] ConnectorError),
+    /// The run was interrupted (Ctrl-C) after the current step was journaled.
+    #[error("the run was interrupted")]
+    #[diagnostic(code(runbook::run::interrupted), help("{resume}"))]
+    Interrupted {
+        /// The command that continues the run.
+        resume: String,
+    },
+}
+
+impl RuntimeError {
+    /// A `Journal` error from an I/O error.
+    pub fn journal(path: &std::path::Path, reason: impl std::fmt::Display) -> Self {
+        Self::Journal {
+            path: path.display().to_string(),
+            reason: reason.to_string(),
+        }
+    }
+}

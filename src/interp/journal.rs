@@ -1,0 +1,445 @@
+//! The run journal: JSON Lines, one record per line, fsync'd after every
+//! record so that a run killed at any point can be resumed. Reading it back
+//! tolerates a torn last line (the process died mid-write). It never holds a
+//! secret: targets are recorded by address or file, never with their keys.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::RuntimeError;
+use super::events::{now_rfc3339, RunOutcome};
+use super::prompt::Answer;
+use crate::cluster::{Operation, Snapshot};
+
+/// How a step ended, in the journal (richer than the event's outcome).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JournalOutcome {
+    /// The step completed.
+    Ok,
+    /// The step failed.
+    Failed,
+    /// The step was not run (completed before a resume).
+    Skipped,
+    /// A What-if interrupted the step.
+    Interrupted,
+}
+
+/// How a What-if handler's body ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhatIfResolution {
+    /// The body ended: the run goes on after the interrupted step.
+    Continue,
+    /// `retry`: the interrupted step runs again.
+    Retry,
+}
+
+/// One source file of the runbook and the SHA-256 of its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceHash {
+    /// The file name as loaded (a path, or `shipped:NAME` for embedded files).
+    pub file: String,
+    /// Hex SHA-256 of the file's text.
+    pub sha256: String,
+}
+
+impl SourceHash {
+    /// Hashes `text`.
+    pub fn of(file: impl Into<String>, text: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        Self {
+            file: file.into(),
+            sha256: hex::encode(Sha256::digest(text.as_bytes())),
+        }
+    }
+}
+
+/// The first record of a journal: everything needed to resume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunHeader {
+    /// The run's id.
+    pub run_id: String,
+    /// The runbook's name.
+    pub runbook: String,
+    /// How the runbook was given: a path (absolute) or a shipped name.
+    pub runbook_ref: String,
+    /// Every source file of the runbook (imports included) with its hash.
+    pub sources: Vec<SourceHash>,
+    /// The target as given (`sim`, `http://HOST:PORT`, an inventory path).
+    pub target: String,
+    /// The target's description.
+    pub target_description: String,
+    /// The parameters given with `--set` (name → text as given).
+    pub params: BTreeMap<String, String>,
+    /// The simulator's configuration, for simulated targets.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sim: Option<serde_json::Value>,
+    /// The What-if run directly (`--what-if`), if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub what_if: Option<String>,
+    /// The cluster when the run started (the base of `changes` and `standby-activated`).
+    pub initial: Snapshot,
+    /// The target's clock (seconds) when the run started.
+    #[serde(default)]
+    pub clock_seconds: f64,
+    /// Every step of the program with the hash of its source text, in source
+    /// order: what a resume checks when the runbook changed since.
+    #[serde(default)]
+    pub steps: Vec<SourceHash>,
+}
+
+/// A step instance: its id and how many times that id has started before (1-based).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct StepKey {
+    /// The step id.
+    pub id: String,
+    /// 1 for the first instance of the id in the run, 2 for the next (in a `for`), ...
+    pub occurrence: u32,
+}
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    /// The first record.
+    RunHeader {
+        /// When.
+        ts: String,
+        /// The header.
+        #[serde(flatten)]
+        header: Box<RunHeader>,
+    },
+    /// A `runbook resume` continued the run from here.
+    Resumed {
+        /// When.
+        ts: String,
+        /// The cluster observed when resuming.
+        snapshot: Snapshot,
+    },
+    /// A step is about to act.
+    StepStarted {
+        /// When.
+        ts: String,
+        /// The step instance.
+        step: StepKey,
+        /// The cluster observed before it acts.
+        snapshot: Snapshot,
+        /// The target's clock (seconds).
+        clock_seconds: f64,
+    },
+    /// A step ended.
+    StepFinished {
+        /// When.
+        ts: String,
+        /// The step instance.
+        step: StepKey,
+        /// How it ended.
+        outcome: JournalOutcome,
+        /// Why, when it did not end ok.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        message: Option<String>,
+        /// The cluster observed after it acted.
+        snapshot: Snapshot,
+        /// The target's clock (seconds).
+        clock_seconds: f64,
+    },
+    /// A prompt was answered.
+    PromptAnswered {
+        /// When.
+        ts: String,
+        /// The step the prompt was asked in (none outside steps).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        step: Option<StepKey>,
+        /// The prompt id.
+        id: String,
+        /// 1 for the first time this prompt was asked in that step (or outside steps), ...
+        occurrence: u32,
+        /// The answer.
+        answer: Answer,
+    },
+    /// A value computed outside any step (a binding, a branch, a loop's list),
+    /// replayed in order on resume so the run takes the same path.
+    Decision {
+        /// When.
+        ts: String,
+        /// Its position among the decisions of the run (0-based).
+        seq: u64,
+        /// What was decided, e.g. `let active` or `if at line 12`.
+        what: String,
+        /// The value.
+        value: serde_json::Value,
+    },
+    /// An operation was sent.
+    OperationStarted {
+        /// When.
+        ts: String,
+        /// The step it belongs to.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        step: Option<StepKey>,
+        /// The operation.
+        operation: Operation,
+    },
+    /// An operation returned.
+    OperationFinished {
+        /// When.
+        ts: String,
+        /// The operation.
+        operation: Operation,
+        /// Whether it succeeded.
+        ok: bool,
+        /// The error, when it did not.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        error: Option<String>,
+    },
+    /// A What-if branch was entered.
+    WhatIfEntered {
+        /// When.
+        ts: String,
+        /// The What-if id.
+        name: String,
+        /// Why it fired.
+        reason: String,
+        /// The step it interrupted, if any.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        step: Option<StepKey>,
+    },
+    /// A What-if body ended without stopping the run.
+    WhatIfFinished {
+        /// When.
+        ts: String,
+        /// The What-if id.
+        name: String,
+        /// The step it interrupted, if any.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        step: Option<StepKey>,
+        /// What happens next.
+        resolution: WhatIfResolution,
+    },
+    /// The run ended (a resumed run appends another one later).
+    RunFinished {
+        /// When.
+        ts: String,
+        /// How.
+        outcome: RunOutcome,
+        /// Why.
+        message: String,
+        /// Whether the run can be continued with `runbook resume`.
+        resumable: bool,
+    },
+}
+
+/// An open journal, appended to and fsync'd record by record.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+}
+
+impl Journal {
+    /// `runs/<runbook>-<timestamp>-<id>.jsonl` under `dir`.
+    pub fn default_path(dir: &Path, runbook: &str, run_id: &str) -> PathBuf {
+        let stamp = now_rfc3339().replace([':', '-'], "");
+        let stamp = stamp
+            .split('.')
+            .next()
+            .unwrap_or(&stamp)
+            .trim_end_matches('Z');
+        let short_id: String = run_id.chars().take(8).collect();
+        dir.join("runs")
+            .join(format!("{runbook}-{stamp}Z-{short_id}.jsonl"))
+    }
+
+    /// Creates a new journal (and its folder); refuses to overwrite a file.
+    pub fn create(path: &Path) -> Result<Self, RuntimeError> {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|error| RuntimeError::journal(path, error))?;
+        }
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(path)
+            .map_err(|error| RuntimeError::journal(path, error))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Opens an existing journal for appending, cutting off a torn last line first.
+    pub fn open_append(path: &Path) -> Result<Self, RuntimeError> {
+        let bytes = std::fs::read(path).map_err(|error| RuntimeError::journal(path, error))?;
+        let complete = bytes
+            .iter()
+            .rposition(|&byte| byte == b'\n')
+            .map_or(0, |at| at + 1);
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|error| RuntimeError::journal(path, error))?;
+        if complete < bytes.len() {
+            file.set_len(complete as u64)
+                .map_err(|error| RuntimeError::journal(path, error))?;
+        }
+        drop(file);
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|error| RuntimeError::journal(path, error))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// The journal's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one record and waits until it is on disk.
+    pub fn append(&mut self, record: &Record) -> Result<(), RuntimeError> {
+        let mut line =
+            serde_json::to_vec(record).map_err(|error| RuntimeError::journal(&self.path, error))?;
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|error| RuntimeError::journal(&self.path, error))
+    }
+}
+
+/// A journal read back.
+#[derive(Debug, Clone)]
+pub struct JournalContents {
+    /// The records, in order.
+    pub records: Vec<Record>,
+    /// Whether an incomplete last line was dropped.
+    pub torn_tail: bool,
+}
+
+impl JournalContents {
+    /// The run header (the first record).
+    pub fn header(&self) -> Option<&RunHeader> {
+        match self.records.first() {
+            Some(Record::RunHeader { header, .. }) => Some(header),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a journal; a torn last line is dropped, a bad line elsewhere is an error.
+pub fn read_journal(path: &Path) -> Result<JournalContents, RuntimeError> {
+    let text = std::fs::read_to_string(path).map_err(|error| RuntimeError::journal(path, error))?;
+    parse_journal(path, &text)
+}
+
+/// Parses a journal's text (see [`read_journal`]).
+pub fn parse_journal(path: &Path, text: &str) -> Result<JournalContents, RuntimeError> {
+    let mut records = Vec::new();
+    let mut torn_tail = false;
+    let ends_complete = text.ends_with('\n');
+    let lines: Vec<&str> = text.lines().collect();
+    for (index, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let is_last = index + 1 == lines.len();
+        match serde_json::from_str::<Record>(line) {
+            Ok(record) if !is_last || ends_complete => records.push(record),
+            // A last line without its newline was cut mid-write, even if it parses.
+            Ok(_) => torn_tail = true,
+            Err(_) if is_last => torn_tail = true,
+            Err(error) => {
+                return Err(RuntimeError::journal(
+                    path,
+                    format!("line {} is not a journal record: {error}", index + 1),
+                ))
+            }
+        }
+    }
+    if !matches!(records.first(), Some(Record::RunHeader { .. })) {
+        return Err(RuntimeError::journal(
+            path,
+            "the file does not start with a run header; is it a runbook journal?",
+        ));
+    }
+    Ok(JournalContents { records, torn_tail })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> Record {
+        Record::RunHeader {
+            ts: now_rfc3339(),
+            header: Box::new(RunHeader {
+                run_id: "0123456789".into(),
+                runbook: "demo".into(),
+                runbook_ref: "demo".into(),
+                sources: vec![SourceHash::of("demo.runbook", "runbook demo {}")],
+                target: "sim".into(),
+                target_description: "simulated".into(),
+                params: BTreeMap::new(),
+                sim: None,
+                what_if: None,
+                initial: Snapshot::default(),
+                clock_seconds: 0.0,
+                steps: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_torn_last_line_is_dropped_and_cut_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs").join("demo.jsonl");
+        let mut journal = Journal::create(&path).unwrap();
+        journal.append(&header()).unwrap();
+        drop(journal);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"record\":\"step_sta");
+        std::fs::write(&path, &text).unwrap();
+
+        let contents = read_journal(&path).unwrap();
+        assert!(contents.torn_tail);
+        assert_eq!(contents.records.len(), 1);
+
+        let mut journal = Journal::open_append(&path).unwrap();
+        journal
+            .append(&Record::Resumed {
+                ts: now_rfc3339(),
+                snapshot: Snapshot::default(),
+            })
+            .unwrap();
+        let contents = read_journal(&path).unwrap();
+        assert!(!contents.torn_tail);
+        assert_eq!(contents.records.len(), 2);
+    }
+
+    #[test]
+    fn a_bad_line_in_the_middle_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let header = serde_json::to_string(&header()).unwrap();
+        std::fs::write(&path, format!("{header}\nnot json\n{header}\n")).unwrap();
+        let error = read_journal(&path).unwrap_err();
+        assert!(error.to_string().contains("line 2"), "{error}");
+    }
+
+    #[test]
+    fn default_path_is_under_runs() {
+        let path = Journal::default_path(Path::new("."), "upgrade", "abcdef0123456789");
+        let text = path.display().to_string();
+        assert!(text.starts_with("./runs/upgrade-"), "{text}");
+        assert!(text.ends_with("-abcdef01.jsonl"), "{text}");
+    }
+}

@@ -1,0 +1,196 @@
+//! What the run reads off cluster snapshots: the conditions that fire What-if
+//! handlers (two Actives, a Standby that became Active, a cancelled upgrade,
+//! broken replication), changes counted since the run started, and the plain
+//! text table of the cluster shown in summaries and diagnostics.
+
+use crate::cluster::{Mode, Operation, ReplicationState, Snapshot};
+
+/// Whether two (or more) running servers declare themselves Active.
+pub fn two_actives(snapshot: &Snapshot) -> bool {
+    snapshot.actives().count() >= 2
+}
+
+/// The servers that were Standby when the run started and are Active now.
+pub fn standbys_activated(initial: &Snapshot, now: &Snapshot) -> Vec<String> {
+    now.actives()
+        .filter(|server| {
+            initial
+                .server(&server.name)
+                .is_some_and(|before| before.mode == Mode::Standby)
+        })
+        .map(|server| server.name.clone())
+        .collect()
+}
+
+/// Whether replication is broken: a running server reports a damaged state
+/// (`BROKEN_ACT_STB`, `UNKNOWN`), or the Active reports replicating to some
+/// declared Standbys only (`ACT_REP_EX`).
+pub fn replication_broken(snapshot: &Snapshot) -> bool {
+    snapshot.servers.iter().any(|server| {
+        server.running
+            && matches!(
+                server.replication,
+                ReplicationState::BrokenActStb | ReplicationState::Unknown
+            )
+    })
+}
+
+/// The last operation a step performed, with the cluster before it and what it returned.
+#[derive(Debug, Clone)]
+pub struct OperationRecord {
+    /// The operation.
+    pub operation: Operation,
+    /// The cluster just before it.
+    pub before: Snapshot,
+    /// The error message, when it failed.
+    pub error: Option<String>,
+    /// Whether the connector reported the upgrade cancelled and reverted.
+    pub cancelled: bool,
+}
+
+/// Whether the upgrade of `server` was cancelled and reverted by `last`: an
+/// upgrade of that server that failed saying it was cancelled, or that left
+/// the server on the version it had before.
+pub fn upgrade_cancelled(server: &str, last: &OperationRecord, now: &Snapshot) -> bool {
+    let Operation::Upgrade {
+        server: upgraded,
+        version,
+    } = &last.operation
+    else {
+        return false;
+    };
+    if upgraded != server {
+        return false;
+    }
+    let said_cancelled = last
+        .error
+        .as_deref()
+        .is_some_and(|message| message.to_ascii_lowercase().contains("cancel"));
+    let reverted = match (last.before.server(server), now.server(server)) {
+        (Some(before), Some(after)) => after.version == before.version && after.version != *version,
+        _ => false,
+    };
+    last.cancelled
+        || said_cancelled
+        || (last.error.is_some() && reverted && said_reverted(last))
+        || (last.error.is_none()
+            && reverted
+            && now.server(server).is_some_and(|after| after.running))
+}
+
+fn said_reverted(last: &OperationRecord) -> bool {
+    last.error
+        .as_deref()
+        .is_some_and(|message| message.to_ascii_lowercase().contains("revert"))
+}
+
+/// Administrator changes on `server` since `initial` (config revision delta).
+pub fn changes_since(initial: &Snapshot, now: &Snapshot, server: &str) -> u64 {
+    let before = initial
+        .server(server)
+        .map_or(0, |server| server.config_revision);
+    let after = now
+        .server(server)
+        .map_or(0, |server| server.config_revision);
+    after.saturating_sub(before)
+}
+
+/// The cluster as an aligned plain-text table (one server per line).
+pub fn cluster_table(snapshot: &Snapshot) -> String {
+    if snapshot.servers.is_empty() {
+        return String::from("(the cluster could not be read)");
+    }
+    let mut rows = vec![[
+        "server".to_string(),
+        "running".to_string(),
+        "mode".to_string(),
+        "version".to_string(),
+        "replication".to_string(),
+        "excluded".to_string(),
+    ]];
+    for server in &snapshot.servers {
+        rows.push([
+            server.name.clone(),
+            yes_no(server.running).to_string(),
+            match server.mode {
+                Mode::Active => "active".to_string(),
+                Mode::Standby => "standby".to_string(),
+            },
+            server.version.to_string(),
+            server.replication.code().to_string(),
+            yes_no(server.excluded).to_string(),
+        ]);
+    }
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            row.iter()
+                .zip(widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn yes_no(flag: bool) -> &'static str {
+    if flag {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{ServerSnapshot, Version};
+
+    fn server(name: &str, mode: Mode, replication: ReplicationState) -> ServerSnapshot {
+        ServerSnapshot {
+            name: name.into(),
+            running: true,
+            mode,
+            version: "7.3.4".parse::<Version>().unwrap(),
+            replication,
+            excluded: false,
+            config_revision: 0,
+        }
+    }
+
+    #[test]
+    fn detects_conditions() {
+        let initial = Snapshot {
+            servers: vec![
+                server("mgt-1", Mode::Active, ReplicationState::ActRep),
+                server("mgt-2", Mode::Standby, ReplicationState::StbRep),
+            ],
+        };
+        assert!(!two_actives(&initial));
+        let mut now = initial.clone();
+        now.servers[1].mode = Mode::Active;
+        now.servers[0].config_revision = 3;
+        assert!(two_actives(&now));
+        assert_eq!(
+            standbys_activated(&initial, &now),
+            vec!["mgt-2".to_string()]
+        );
+        assert_eq!(changes_since(&initial, &now, "mgt-1"), 3);
+        now.servers[0].replication = ReplicationState::BrokenActStb;
+        assert!(replication_broken(&now));
+        let table = cluster_table(&now);
+        assert!(table.starts_with("server  running  mode"), "{table}");
+        assert!(
+            table.contains("mgt-2   yes      active  7.3.4    STB_REP"),
+            "{table}"
+        );
+    }
+}

@@ -1,0 +1,396 @@
+//! Operator interaction behind one trait: a prompt (confirm, choose, record,
+//! select) is answered from an answers file (`--answers FILE`), by `--yes`,
+//! or on the terminal when stdin is one; with none of these it fails at once,
+//! naming the prompt, rather than waiting for input that cannot come.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+
+use miette::{NamedSource, SourceSpan};
+use serde::{Deserialize, Serialize};
+
+use super::error::RuntimeError;
+
+/// One option of a `choose`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChoiceOption {
+    /// The option's name (what answers files give).
+    pub name: String,
+    /// Its label.
+    pub label: String,
+    /// Whether `--yes` takes it.
+    pub is_default: bool,
+}
+
+/// What kind of answer a prompt wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    /// Yes or no; no stops the run.
+    Confirm,
+    /// One option of a `choose`.
+    Choose(Vec<ChoiceOption>),
+    /// A line of text (an observation).
+    Record,
+    /// One server of a list.
+    Select(Vec<String>),
+}
+
+/// A question for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptRequest {
+    /// The prompt id.
+    pub id: String,
+    /// The question.
+    pub text: String,
+    /// The answer it wants.
+    pub kind: PromptKind,
+}
+
+/// An answer: a confirmation, or an option name, server name or text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// A confirm's answer.
+    Bool(bool),
+    /// An option name, a server name or recorded text.
+    Text(String),
+}
+
+impl Answer {
+    /// The answer as JSON, for the `prompt` event.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Bool(value) => serde_json::Value::Bool(*value),
+            Self::Text(text) => serde_json::Value::String(text.clone()),
+        }
+    }
+
+    /// Whether this answer fits `kind` (a journaled answer of a changed runbook may not).
+    pub fn fits(&self, kind: &PromptKind) -> bool {
+        match (self, kind) {
+            (Self::Bool(_), PromptKind::Confirm) | (Self::Text(_), PromptKind::Record) => true,
+            (Self::Text(name), PromptKind::Choose(options)) => {
+                options.iter().any(|option| &option.name == name)
+            }
+            (Self::Text(name), PromptKind::Select(servers)) => servers.contains(name),
+            _ => false,
+        }
+    }
+}
+
+/// Where an answer came from (shown in the `prompt` event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerSource {
+    /// Typed by the operator.
+    Terminal,
+    /// Read from `--answers FILE`.
+    AnswersFile,
+    /// Given by `--yes`.
+    Yes,
+    /// Replayed from the journal on resume.
+    Journal,
+}
+
+impl AnswerSource {
+    /// The word used in events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Terminal => "terminal",
+            Self::AnswersFile => "answers-file",
+            Self::Yes => "yes",
+            Self::Journal => "journal",
+        }
+    }
+}
+
+/// Why a prompt got no answer.
+#[derive(Debug)]
+pub enum PromptError {
+    /// Nothing can answer it (no terminal, no answer, no `--yes` default).
+    Unavailable,
+    /// An answer source failed (a bad answers file, a broken terminal).
+    Failed(RuntimeError),
+}
+
+/// Answers the operator's prompts.
+pub trait Prompter: Send {
+    /// Answers `request`, or says why it cannot.
+    fn ask(&mut self, request: &PromptRequest) -> Result<(Answer, AnswerSource), PromptError>;
+}
+
+/// The answers of an `--answers FILE` (TOML: prompt id → answer).
+#[derive(Debug, Clone)]
+pub struct AnswersFile {
+    path: String,
+    text: Arc<str>,
+    answers: BTreeMap<String, toml::Spanned<toml::Value>>,
+}
+
+impl AnswersFile {
+    /// Reads and parses an answers file.
+    pub fn load(path: &Path) -> Result<Self, RuntimeError> {
+        let text = std::fs::read_to_string(path).map_err(|error| RuntimeError::AnswersFile {
+            path: path.display().to_string(),
+            reason: error.to_string(),
+            source_code: None,
+            span: None,
+        })?;
+        Self::parse(&path.display().to_string(), &text)
+    }
+
+    /// Parses the text of an answers file named `path`.
+    pub fn parse(path: &str, text: &str) -> Result<Self, RuntimeError> {
+        let shared: Arc<str> = Arc::from(text);
+        let answers: BTreeMap<String, toml::Spanned<toml::Value>> =
+            toml::from_str(text).map_err(|error| RuntimeError::AnswersFile {
+                path: path.to_string(),
+                reason: error.message().to_string(),
+                source_code: Some(NamedSource::new(path, Arc::clone(&shared))),
+                span: error.span().map(SourceSpan::from),
+            })?;
+        Ok(Self {
+            path: path.to_string(),
+            text: shared,
+            answers,
+        })
+    }
+
+    /// Whether the file answers `id`.
+    pub fn has(&self, id: &str) -> bool {
+        self.answers.contains_key(id)
+    }
+
+    /// The answer for `request`, checked against what it wants; `None` if the file has none.
+    pub fn answer(&self, request: &PromptRequest) -> Option<Result<Answer, RuntimeError>> {
+        let value = self.answers.get(&request.id)?;
+        let answer = match (value.get_ref(), &request.kind) {
+            (toml::Value::Boolean(flag), PromptKind::Confirm) => Answer::Bool(*flag),
+            (toml::Value::String(text), _) => Answer::Text(text.clone()),
+            (toml::Value::Integer(number), PromptKind::Record) => Answer::Text(number.to_string()),
+            (toml::Value::Boolean(flag), PromptKind::Record) => Answer::Text(flag.to_string()),
+            _ => Answer::Text(String::new()),
+        };
+        if answer.fits(&request.kind) {
+            return Some(Ok(answer));
+        }
+        let expected = match &request.kind {
+            PromptKind::Confirm => "`true` or `false`".to_string(),
+            PromptKind::Record => "a string".to_string(),
+            PromptKind::Choose(options) => format!(
+                "one of the options {}",
+                options
+                    .iter()
+                    .map(|option| format!("\"{}\"", option.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            PromptKind::Select(servers) => format!(
+                "one of the servers {}",
+                servers
+                    .iter()
+                    .map(|server| format!("\"{server}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        Some(Err(RuntimeError::AnswersFile {
+            path: self.path.clone(),
+            reason: format!("the answer to prompt `{}` must be {expected}", request.id),
+            source_code: Some(NamedSource::new(&self.path, Arc::clone(&self.text))),
+            span: Some(SourceSpan::from(value.span())),
+        }))
+    }
+}
+
+/// The answer `--yes` gives: confirm, the default option, the first server.
+/// A `choose` without a default and a `record` get none.
+pub fn yes_answer(kind: &PromptKind) -> Option<Answer> {
+    match kind {
+        PromptKind::Confirm => Some(Answer::Bool(true)),
+        PromptKind::Choose(options) => options
+            .iter()
+            .find(|option| option.is_default)
+            .map(|option| Answer::Text(option.name.clone())),
+        PromptKind::Select(servers) => servers.first().cloned().map(Answer::Text),
+        PromptKind::Record => None,
+    }
+}
+
+/// The usual prompter: answers file first, then `--yes`, then the terminal
+/// (only when stdin is a terminal), otherwise [`PromptError::Unavailable`].
+#[derive(Debug)]
+pub struct OperatorPrompter {
+    answers: Option<AnswersFile>,
+    yes: bool,
+    interactive: bool,
+}
+
+impl OperatorPrompter {
+    /// A prompter; `interactive` is honoured only when stdin is a terminal.
+    pub fn new(answers: Option<AnswersFile>, yes: bool, interactive: bool) -> Self {
+        Self {
+            answers,
+            yes,
+            interactive: interactive && std::io::stdin().is_terminal(),
+        }
+    }
+
+    /// A prompter that never uses the terminal (tests, `plan`).
+    pub fn non_interactive(answers: Option<AnswersFile>, yes: bool) -> Self {
+        Self {
+            answers,
+            yes,
+            interactive: false,
+        }
+    }
+}
+
+impl Prompter for OperatorPrompter {
+    fn ask(&mut self, request: &PromptRequest) -> Result<(Answer, AnswerSource), PromptError> {
+        if let Some(answers) = &self.answers {
+            match answers.answer(request) {
+                Some(Ok(answer)) => return Ok((answer, AnswerSource::AnswersFile)),
+                Some(Err(error)) => return Err(PromptError::Failed(error)),
+                None => {}
+            }
+        }
+        if self.yes {
+            if let Some(answer) = yes_answer(&request.kind) {
+                return Ok((answer, AnswerSource::Yes));
+            }
+        }
+        if self.interactive {
+            return ask_terminal(request)
+                .map(|answer| (answer, AnswerSource::Terminal))
+                .map_err(|reason| {
+                    PromptError::Failed(RuntimeError::Terminal {
+                        id: request.id.clone(),
+                        reason,
+                    })
+                });
+        }
+        Err(PromptError::Unavailable)
+    }
+}
+
+/// Asks on the terminal (stderr), so that stdout stays the run's output.
+fn ask_terminal(request: &PromptRequest) -> Result<Answer, String> {
+    use dialoguer::{Confirm, Input, Select};
+    let term = console::Term::stderr();
+    let prompt = format!("[{}] {}", request.id, request.text);
+    match &request.kind {
+        PromptKind::Confirm => Confirm::new()
+            .with_prompt(prompt)
+            .default(false)
+            .interact_on(&term)
+            .map(Answer::Bool)
+            .map_err(|error| error.to_string()),
+        PromptKind::Record => Input::<String>::new()
+            .with_prompt(prompt)
+            .allow_empty(true)
+            .interact_text_on(&term)
+            .map(Answer::Text)
+            .map_err(|error| error.to_string()),
+        PromptKind::Choose(options) => {
+            let labels: Vec<String> = options
+                .iter()
+                .map(|option| format!("{} — {}", option.name, option.label))
+                .collect();
+            let default = options
+                .iter()
+                .position(|option| option.is_default)
+                .unwrap_or(0);
+            Select::new()
+                .with_prompt(prompt)
+                .items(&labels)
+                .default(default)
+                .interact_on(&term)
+                .map_err(|error| error.to_string())
+                .and_then(|index| {
+                    options
+                        .get(index)
+                        .map(|option| Answer::Text(option.name.clone()))
+                        .ok_or_else(|| String::from("no option chosen"))
+                })
+        }
+        PromptKind::Select(servers) => Select::new()
+            .with_prompt(prompt)
+            .items(servers)
+            .default(0)
+            .interact_on(&term)
+            .map_err(|error| error.to_string())
+            .and_then(|index| {
+                servers
+                    .get(index)
+                    .map(|server| Answer::Text(server.clone()))
+                    .ok_or_else(|| String::from("no server chosen"))
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choose() -> PromptRequest {
+        PromptRequest {
+            id: "method".into(),
+            text: "Which?".into(),
+            kind: PromptKind::Choose(vec![
+                ChoiceOption {
+                    name: "downtime".into(),
+                    label: "With downtime".into(),
+                    is_default: true,
+                },
+                ChoiceOption {
+                    name: "no-downtime".into(),
+                    label: "Without".into(),
+                    is_default: false,
+                },
+            ]),
+        }
+    }
+
+    #[test]
+    fn answers_file_answers_are_checked_against_the_prompt() {
+        let answers = AnswersFile::parse("a.toml", "method = \"sideways\"\nok = true\n").unwrap();
+        let error = answers.answer(&choose()).unwrap().unwrap_err();
+        assert!(
+            error.to_string().contains("\"downtime\", \"no-downtime\""),
+            "{error}"
+        );
+        let confirm = PromptRequest {
+            id: "ok".into(),
+            text: "ok?".into(),
+            kind: PromptKind::Confirm,
+        };
+        assert_eq!(
+            answers.answer(&confirm).unwrap().unwrap(),
+            Answer::Bool(true)
+        );
+    }
+
+    #[test]
+    fn a_bad_answers_file_has_a_location() {
+        let error = AnswersFile::parse("a.toml", "method = \n").unwrap_err();
+        match error {
+            RuntimeError::AnswersFile { span, .. } => assert!(span.is_some()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn without_terminal_or_answer_a_prompt_is_unavailable_at_once() {
+        let mut prompter = OperatorPrompter::non_interactive(None, false);
+        assert!(matches!(
+            prompter.ask(&choose()),
+            Err(PromptError::Unavailable)
+        ));
+        let mut yes = OperatorPrompter::non_interactive(None, true);
+        let (answer, source) = yes.ask(&choose()).unwrap();
+        assert_eq!(answer, Answer::Text("downtime".into()));
+        assert_eq!(source, AnswerSource::Yes);
+    }
+}
