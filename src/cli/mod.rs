@@ -7,6 +7,7 @@ pub mod load;
 pub mod output;
 pub mod run;
 pub mod target;
+pub mod verify;
 
 /// Turns operational procedures into executable, checkable programs.
 #[derive(Debug, Parser)]
@@ -26,6 +27,8 @@ pub enum Command {
     Resume(run::ResumeArgs),
     /// What `run` would do from the target's current state, changing nothing.
     Plan(run::PlanArgs),
+    /// Explore every path, fault and operator choice against the cluster model.
+    Verify(verify::VerifyArgs),
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -45,5 +48,6 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
+        Command::Verify(args) => verify::verify(args),
     }
 }
