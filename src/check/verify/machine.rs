@@ -1244,6 +1244,14 @@ impl<'c, 'p> Machine<'c, 'p> {
                 );
                 for (_, event) in events {
                     state.cluster.inject(&event);
+                    if let Some(index) = self
+                        .faults
+                        .faults
+                        .iter()
+                        .position(|fault| *fault == Fault::ChangesOnActive)
+                    {
+                        state.fired |= 1 << index;
+                    }
                 }
             } else {
                 state.clock.tick_in = Some(left);
