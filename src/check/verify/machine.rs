@@ -967,11 +967,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                         state,
                         Property::WindowExceeded,
                         format!(
-                            "step `{}` starts more than {} after `{}` ended (at least {} when every background operation takes its full time)",
+                            "step `{}` starts more than {} after `{}` ended, when every background operation takes its full time",
                             info.step.id.name,
                             format_duration(limit),
                             clause.after.name,
-                            format_duration(elapsed)
                         ),
                         file,
                         clause.span,
