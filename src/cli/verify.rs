@@ -57,14 +57,19 @@ pub fn verify(args: VerifyArgs) -> i32 {
                 .and_then(serde_json::Value::as_array_mut)
             {
                 for (index, entry) in list.iter_mut().enumerate() {
-                    if let (Some(replay), Some(Some(path))) = (entry.get_mut("replay"), answers.get(index)) {
+                    if let (Some(replay), Some(Some(path))) =
+                        (entry.get_mut("replay"), answers.get(index))
+                    {
                         let command = report_command(&report, &program, index, path);
                         replay["answers_file"] = serde_json::json!(path.display().to_string());
                         replay["command"] = serde_json::json!(command);
                     }
                 }
             }
-            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
         }
         VerifyFormat::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();

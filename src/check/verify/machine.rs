@@ -15,8 +15,8 @@ use super::property::{Property, Violation};
 use crate::cluster::durations::CHANGE_INTERVAL;
 use crate::cluster::{
     check_transition, check_upgraded, possible_fault_events, possible_job_outcomes, Cluster,
-    FailureKind, Fault, FaultEvent, FaultPoint, InvariantViolation, JobId, JobOutcome, Mode,
-    Operation, OperationOutput, Progress, ReplicationState, SimError, Snapshot, Started, Version,
+    FailureKind, Fault, FaultEvent, FaultPoint, InvariantViolation, JobId, JobOutcome, Operation,
+    OperationOutput, Progress, ReplicationState, SimError, Snapshot, Started, Version,
 };
 use crate::connect::sim::connector_error;
 use crate::interp::eval::{self, format_duration, EvalContext, EvalError, Value};
@@ -250,24 +250,10 @@ pub struct State {
     handled: bool,
 }
 
-impl State {
-    /// The cluster of this state.
-    pub fn cluster(&self) -> &Cluster {
-        &self.cluster
-    }
-}
-
 /// Why execution leaves the normal path (mirrors the interpreter's).
 enum Abort {
-    Failure {
-        reason: String,
-        file: usize,
-        span: Span,
-    },
-    WhatIf {
-        handler: HandlerId,
-        reason: String,
-    },
+    Failure { reason: String },
+    WhatIf { handler: HandlerId, reason: String },
     Stop(String),
     Declined(String),
     Fail(String),
@@ -326,7 +312,11 @@ impl EvalContext for Context<'_> {
         servers: Vec<String>,
         span: Span,
     ) -> Result<String, EvalStop> {
-        match self.answers.iter().find(|(answered, _)| *answered == id.name) {
+        match self
+            .answers
+            .iter()
+            .find(|(answered, _)| *answered == id.name)
+        {
             Some((_, Choice::Text(server))) if servers.contains(server) => Ok(server.clone()),
             _ => Err(EvalStop::Select {
                 id: id.name.clone(),
@@ -425,16 +415,6 @@ impl<'c, 'p> Machine<'c, 'p> {
             .unwrap_or_default()
             + Duration::from_secs(1);
         machine
-    }
-
-    /// The faults of this machine.
-    pub fn faults(&self) -> &FaultSet {
-        &self.faults
-    }
-
-    /// The cluster as the run sees it at the start.
-    pub fn initial_snapshot(&self) -> &Snapshot {
-        &self.initial
     }
 
     /// The state before the first statement.
@@ -584,7 +564,14 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
-    fn violation(&self, state: &State, property: Property, message: String, file: usize, span: Span) -> Violation {
+    fn violation(
+        &self,
+        state: &State,
+        property: Property,
+        message: String,
+        file: usize,
+        span: Span,
+    ) -> Violation {
         Violation {
             property,
             message,
@@ -597,7 +584,12 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// Properties of an end: never two Actives; a success is the upgraded,
     /// healthy cluster.
-    fn end_violation(&self, state: &State, outcome: RunOutcome, message: &str) -> Option<Violation> {
+    fn end_violation(
+        &self,
+        state: &State,
+        outcome: RunOutcome,
+        message: &str,
+    ) -> Option<Violation> {
         let (file, span) = self.position(state);
         let actives = running_actives(&state.cluster);
         if actives.len() > 1 {
@@ -658,7 +650,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 .into_iter()
                 .map(|server| {
                     let mut next = state.clone();
-                    next.answers.push((id.clone(), Choice::Text(server.clone())));
+                    next.answers
+                        .push((id.clone(), Choice::Text(server.clone())));
                     let event = PathEvent::Prompt {
                         id: id.clone(),
                         answer: Choice::Text(server),
@@ -671,7 +664,14 @@ impl<'c, 'p> Machine<'c, 'p> {
         )
     }
 
-    fn branch_answers(&self, state: &State, id: &str, answers: Vec<Choice>, file: usize, span: Span) -> Flow {
+    fn branch_answers(
+        &self,
+        state: &State,
+        id: &str,
+        answers: Vec<Choice>,
+        file: usize,
+        span: Span,
+    ) -> Flow {
         Flow::Branch(
             answers
                 .into_iter()
@@ -705,7 +705,10 @@ impl<'c, 'p> Machine<'c, 'p> {
         let (unit, pc) = (frame.unit, frame.pc);
         let file = self.compiled.unit_file(unit);
         let Some(instr) = self.compiled.units[unit as usize].code.get(pc as usize) else {
-            return Flow::End(RunOutcome::Failed, String::from("the program counter left its unit"));
+            return Flow::End(
+                RunOutcome::Failed,
+                String::from("the program counter left its unit"),
+            );
         };
         let snapshot = observed(&state.cluster);
 
@@ -798,14 +801,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                     file,
                     span: *span,
                 });
-                top(state).bind(&id.name.replace('-', "_"), Value::String(RECORDED_TEXT.to_string()));
+                top(state).bind(
+                    &id.name.replace('-', "_"),
+                    Value::String(RECORDED_TEXT.to_string()),
+                );
                 self.advance(state);
                 Flow::Continue
             }
             Instr::Check {
-                condition,
-                message,
-                span,
+                condition, message, ..
             } => {
                 let holds = eval_here!(condition);
                 if expect!(eval::expect_bool(holds, condition.span)) {
@@ -816,8 +820,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                         state,
                         Abort::Failure {
                             reason: message.value.clone(),
-                            file,
-                            span: *span,
                         },
                         events,
                     )
@@ -827,8 +829,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 condition,
                 timeout,
                 every,
-                span,
-            } => self.wait(state, condition, *timeout, *every, *span, file, events),
+                ..
+            } => self.wait(state, condition, *timeout, *every, file, events),
             Instr::BranchUnless { condition, target } => {
                 let holds = eval_here!(condition);
                 let holds = expect!(eval::expect_bool(holds, condition.span));
@@ -930,7 +932,13 @@ impl<'c, 'p> Machine<'c, 'p> {
         ))
     }
 
-    fn two_actives_violation(&self, state: &State, when: &str, file: usize, span: Span) -> Option<Violation> {
+    fn two_actives_violation(
+        &self,
+        state: &State,
+        when: &str,
+        file: usize,
+        span: Span,
+    ) -> Option<Violation> {
         if state.windows_open != 0 {
             return None;
         }
@@ -950,7 +958,13 @@ impl<'c, 'p> Machine<'c, 'p> {
         })
     }
 
-    fn step_begin(&self, state: &mut State, step: StepId, snapshot: &Snapshot, events: &mut Vec<PathEvent>) -> Flow {
+    fn step_begin(
+        &self,
+        state: &mut State,
+        step: StepId,
+        snapshot: &Snapshot,
+        events: &mut Vec<PathEvent>,
+    ) -> Flow {
         if state.step.is_some() {
             // A runbook called inside a step: its steps belong to this one.
             self.advance(state);
@@ -1015,7 +1029,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                 match take_answer(state, &id) {
                     Some(Choice::Bool(true)) => {}
                     Some(_) => {
-                        return Flow::End(RunOutcome::Stopped, format!("the operator declined `{id}`"));
+                        return Flow::End(
+                            RunOutcome::Stopped,
+                            format!("the operator declined `{id}`"),
+                        );
                     }
                     None => {
                         return self.branch_answers(
@@ -1061,7 +1078,8 @@ impl<'c, 'p> Machine<'c, 'p> {
         if let Some(window) = info.window {
             state.windows_open &= !(1 << window);
         }
-        match self.two_actives_violation(state, "when the step ends", info.file, info.step.id.span) {
+        match self.two_actives_violation(state, "when the step ends", info.file, info.step.id.span)
+        {
             Some(violation) => Flow::Violation(violation),
             None => Flow::Continue,
         }
@@ -1102,7 +1120,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             return Flow::Violation(self.violation(
                 state,
                 Property::EvaluationError,
-                format!("`{}` needs the argument `{}`", call.target.name, param.name.name),
+                format!(
+                    "`{}` needs the argument `{}`",
+                    call.target.name, param.name.name
+                ),
                 file,
                 call.span,
             ));
@@ -1121,7 +1142,6 @@ impl<'c, 'p> Machine<'c, 'p> {
         condition: &ast::Expr,
         timeout: Option<&ast::Expr>,
         every: Option<&ast::Expr>,
-        span: Span,
         file: usize,
         events: &mut Vec<PathEvent>,
     ) -> Flow {
@@ -1187,8 +1207,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                     state,
                     Abort::Failure {
                         reason: format!("`{text}` did not hold within {}", format_duration(limit)),
-                        file,
-                        span,
                     },
                     events,
                 );
@@ -1282,7 +1300,11 @@ impl<'c, 'p> Machine<'c, 'p> {
         let transition = check_transition(&state.cluster, &operation);
         let before = snapshot.clone();
         match state.cluster.apply(&operation) {
-            Err(error @ (SimError::Refused { .. } | SimError::Stopped { .. } | SimError::UnknownServer { .. })) => {
+            Err(
+                error @ (SimError::Refused { .. }
+                | SimError::Stopped { .. }
+                | SimError::UnknownServer { .. }),
+            ) => {
                 events.push(PathEvent::Operation {
                     operation: operation.to_string(),
                     error: Some(error.to_string()),
@@ -1298,9 +1320,19 @@ impl<'c, 'p> Machine<'c, 'p> {
                     call.span,
                 ))
             }
-            Err(error) => self.finish_operation(state, operation, before, Err(error), file, call.span, events),
+            Err(error) => self.finish_operation(
+                state,
+                operation,
+                before,
+                Err(error),
+                file,
+                call.span,
+                events,
+            ),
             Ok(started) => {
-                if let Some(violation) = self.transition_violation(state, &transition, file, call.span) {
+                if let Some(violation) =
+                    self.transition_violation(state, &transition, file, call.span)
+                {
                     events.push(PathEvent::Operation {
                         operation: operation.to_string(),
                         error: None,
@@ -1310,9 +1342,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                     return Flow::Violation(violation);
                 }
                 match started {
-                    Started::Finished(output) => {
-                        self.finish_operation(state, operation, before, Ok(output), file, call.span, events)
-                    }
+                    Started::Finished(output) => self.finish_operation(
+                        state,
+                        operation,
+                        before,
+                        Ok(output),
+                        file,
+                        call.span,
+                        events,
+                    ),
                     Started::Background(job) => {
                         state.pending = Some(PendingOperation {
                             operation,
@@ -1434,7 +1472,11 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Every combination of the faults that may fire at `point`: for each
     /// fault not yet fired, one of its events or nothing (firing first, so a
     /// depth-first search meets the simulator's behaviour first).
-    fn fault_options(&self, state: &State, point: &FaultPoint) -> Vec<Vec<(Option<usize>, FaultEvent)>> {
+    fn fault_options(
+        &self,
+        state: &State,
+        point: &FaultPoint,
+    ) -> Vec<Vec<(Option<usize>, FaultEvent)>> {
         let mut per_fault: Vec<Vec<(Option<usize>, FaultEvent)>> = Vec::new();
         for (index, fault) in self.faults.faults.iter().enumerate() {
             if state.fired & (1 << index) != 0 || matches!(fault, Fault::ChangesOnActive) {
@@ -1447,7 +1489,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                 &self.initial_active,
             );
             if !events.is_empty() {
-                per_fault.push(events.into_iter().map(|(_, event)| (Some(index), event)).collect());
+                per_fault.push(
+                    events
+                        .into_iter()
+                        .map(|(_, event)| (Some(index), event))
+                        .collect(),
+                );
             }
         }
         if self.faults.any_outcome && !state.outcome_used {
@@ -1460,9 +1507,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                                 JobOutcome::Fails => {
                                     outcomes.push((None, FaultEvent::UpgradeFails { job: *job }))
                                 }
-                                JobOutcome::CancelledAndReverted => {
-                                    outcomes.push((None, FaultEvent::UpgradeCancelled { job: *job }))
-                                }
+                                JobOutcome::CancelledAndReverted => outcomes
+                                    .push((None, FaultEvent::UpgradeCancelled { job: *job })),
                                 JobOutcome::Succeeds => {}
                             }
                         }
@@ -1493,7 +1539,11 @@ impl<'c, 'p> Machine<'c, 'p> {
         combinations
     }
 
-    fn apply_faults(&self, state: &State, chosen: Vec<(Option<usize>, FaultEvent)>) -> (Vec<PathEvent>, State) {
+    fn apply_faults(
+        &self,
+        state: &State,
+        chosen: Vec<(Option<usize>, FaultEvent)>,
+    ) -> (Vec<PathEvent>, State) {
         let mut next = state.clone();
         let mut events = Vec::new();
         for (index, event) in chosen {
@@ -1505,7 +1555,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
                 None => {
                     next.outcome_used = true;
-                    (String::from("background-outcome"), self.outcome_as_fault(&next.cluster, &event))
+                    (
+                        String::from("background-outcome"),
+                        self.outcome_as_fault(&next.cluster, &event),
+                    )
                 }
             };
             events.push(PathEvent::Fault {
@@ -1534,10 +1587,15 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// The contract fault that makes the simulator play a background outcome.
     fn outcome_as_fault(&self, cluster: &Cluster, event: &FaultEvent) -> Option<String> {
         let job = match event {
-            FaultEvent::UpgradeFails { job } | FaultEvent::UpgradeCancelled { job } => cluster.job(*job)?,
+            FaultEvent::UpgradeFails { job } | FaultEvent::UpgradeCancelled { job } => {
+                cluster.job(*job)?
+            }
             _ => return None,
         };
-        let crate::cluster::JobKind::Upgrade { server, was_active, .. } = &job.kind else {
+        let crate::cluster::JobKind::Upgrade {
+            server, was_active, ..
+        } = &job.kind
+        else {
             return None;
         };
         match event {
@@ -1598,7 +1656,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             return self.abort(state, Abort::WhatIf { handler, reason }, events);
         }
         match error {
-            Some(reason) => self.abort(state, Abort::Failure { reason, file, span }, events),
+            Some(reason) => self.abort(state, Abort::Failure { reason }, events),
             None => Flow::Continue,
         }
     }
@@ -1626,7 +1684,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                 ("server", Value::Server(name) | Value::String(name)) => server = Some(name),
                 ("version", Value::Version(value)) => version = Some(value),
                 ("version", Value::String(text)) => {
-                    version = Some(text.parse().map_err(|reason: String| wrong(reason, arg.span))?)
+                    version = Some(
+                        text.parse()
+                            .map_err(|reason: String| wrong(reason, arg.span))?,
+                    )
                 }
                 ("force", Value::Bool(flag)) => force = flag,
                 (name, value) => {
@@ -1638,7 +1699,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         }
         let Some(server) = server else {
-            return Err(wrong(format!("`{}` needs `server: ...`", call.name.name), call.span));
+            return Err(wrong(
+                format!("`{}` needs `server: ...`", call.name.name),
+                call.span,
+            ));
         };
         Ok(match call.name.name.as_str() {
             "diagnostic" => Operation::Diagnostic { server },
@@ -1655,9 +1719,19 @@ impl<'c, 'p> Machine<'c, 'p> {
             "restore-backup" => Operation::RestoreBackup { server },
             "upgrade" => match version {
                 Some(version) => Operation::Upgrade { server, version },
-                None => return Err(wrong(String::from("`upgrade` needs `version: ...`"), call.span)),
+                None => {
+                    return Err(wrong(
+                        String::from("`upgrade` needs `version: ...`"),
+                        call.span,
+                    ))
+                }
             },
-            other => return Err(wrong(format!("unknown operation `{other}`"), call.name.span)),
+            other => {
+                return Err(wrong(
+                    format!("unknown operation `{other}`"),
+                    call.name.span,
+                ))
+            }
         })
     }
 
@@ -1690,7 +1764,11 @@ impl<'c, 'p> Machine<'c, 'p> {
         None
     }
 
-    fn check_conditions(&self, state: &State, last: &OperationRecord) -> Option<(HandlerId, String)> {
+    fn check_conditions(
+        &self,
+        state: &State,
+        last: &OperationRecord,
+    ) -> Option<(HandlerId, String)> {
         let context = state.step.as_ref()?;
         if context.in_handler {
             return None;
@@ -1701,7 +1779,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             for (id, handler) in self.compiled.handlers.iter().enumerate() {
                 let what_if = handler.what_if;
                 let watching = what_if.during.is_empty()
-                    || what_if.during.iter().any(|during| during.name == info.step.id.name);
+                    || what_if
+                        .during
+                        .iter()
+                        .any(|during| during.name == info.step.id.name);
                 let has_condition = what_if
                     .triggers
                     .iter()
@@ -1737,11 +1818,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                         }
                         TriggerKind::UpgradeCancelled(expr) => {
                             match self.eval_in(expr, &context.saved, &snapshot, &[]) {
-                                Ok(Value::Server(server)) => {
-                                    observe::upgrade_cancelled(&server, last, &snapshot).then(|| {
-                                        format!("the upgrade of {server} was cancelled and reverted")
-                                    })
-                                }
+                                Ok(Value::Server(server)) => observe::upgrade_cancelled(
+                                    &server, last, &snapshot,
+                                )
+                                .then(|| {
+                                    format!("the upgrade of {server} was cancelled and reverted")
+                                }),
                                 _ => None,
                             }
                         }
@@ -1786,7 +1868,13 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
-    fn enter_handler(&self, state: &mut State, handler: HandlerId, reason: String, events: &mut Vec<PathEvent>) -> Flow {
+    fn enter_handler(
+        &self,
+        state: &mut State,
+        handler: HandlerId,
+        reason: String,
+        events: &mut Vec<PathEvent>,
+    ) -> Flow {
         let info = &self.compiled.handlers[handler as usize];
         let Some(context) = state.step.as_mut() else {
             return Flow::End(RunOutcome::Failed, reason);
@@ -1952,12 +2040,10 @@ fn describe_fault(cluster: &Cluster, event: &FaultEvent) -> String {
             format!("an administrator changes the configuration on {server}")
         }
         FaultEvent::ActivationInterrupted { job } => {
-            format!("the activation wizard of {} is interrupted", job_server(job))
+            format!(
+                "the activation wizard of {} is interrupted",
+                job_server(job)
+            )
         }
     }
-}
-
-/// Whether the mode of a server is Active (helper for reports).
-pub fn is_active(mode: Mode) -> bool {
-    mode == Mode::Active
 }

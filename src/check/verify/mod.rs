@@ -24,7 +24,9 @@ use serde::Serialize;
 
 pub use machine::{Choice, FaultSet, PathEvent, RECORDED_TEXT};
 pub use property::{Property, Violation};
-pub use report::{diagnostics, render_human, to_json, CounterexampleDiagnostic, PathStepDiagnostic};
+pub use report::{
+    diagnostics, render_human, to_json, CounterexampleDiagnostic, PathStepDiagnostic,
+};
 
 use crate::cluster::{server_name, Fault, SimConfig, Snapshot, Version};
 use crate::interp::program::Program;
@@ -192,7 +194,10 @@ pub struct VerifyReport {
     pub complete: bool,
 }
 
-fn serialize_millis<S: serde::Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_millis<S: serde::Serializer>(
+    value: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
 }
 
@@ -296,7 +301,13 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         complete: true,
     };
     for set in fault_sets(&names) {
-        let machine = machine::Machine::new(&compiled, &names, &initial_version, target.clone(), set.clone());
+        let machine = machine::Machine::new(
+            &compiled,
+            &names,
+            &initial_version,
+            target.clone(),
+            set.clone(),
+        );
         let explored = explore::explore(&machine, options.max_states);
         report.states += explored.states;
         report.paths = report.paths.saturating_add(explored.paths);
@@ -312,9 +323,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             .any(|fault| matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_)));
         let coverage = if breaks {
             Coverage::Breaks
-        } else if is_fault_free {
-            Coverage::Handled
-        } else if explored.handled > 0 {
+        } else if is_fault_free || explored.handled > 0 {
             Coverage::Handled
         } else if explored.fault_fired > 0 || starts_fired {
             Coverage::Survived
@@ -369,7 +378,12 @@ fn replay_of(set: &FaultSet, path: &[PathEvent]) -> Replay {
     let mut faults: Vec<String> = set
         .faults
         .iter()
-        .filter(|fault| matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_) | Fault::ChangesOnActive))
+        .filter(|fault| {
+            matches!(
+                fault,
+                Fault::ReplicationDown | Fault::Unreachable(_) | Fault::ChangesOnActive
+            )
+        })
         .map(ToString::to_string)
         .collect();
     let mut answers = BTreeMap::new();
