@@ -204,3 +204,40 @@ fn cli_exit_codes() {
         .assert()
         .code(2);
 }
+
+/// Every counterexample, played on the simulator through the interpreter with
+/// its faults and answers file, takes the same path.
+#[test]
+fn counterexamples_replay_on_the_simulator() {
+    let mut programs: Vec<Program> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify"))
+            .expect("fixtures")
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| {
+                path.extension()
+                    .is_some_and(|extension| extension == "runbook")
+            })
+            .map(|path| load(&path))
+            .collect();
+    programs.push(shipped("upgrade-with-downtime"));
+    for program in programs {
+        let report = verify::verify(&program, &VerifyOptions::default());
+        for counterexample in &report.counterexamples {
+            let replayed = verify::replay_on_simulator(
+                &program,
+                report.servers,
+                &counterexample.replay,
+                &counterexample.path,
+            )
+            .expect("the replay runs");
+            assert!(
+                replayed.same_path && counterexample.replay.exact,
+                "{} {}: the simulator performed {:?}",
+                program.name(),
+                counterexample.code,
+                replayed.operations
+            );
+        }
+    }
+}

@@ -15,6 +15,7 @@ mod compile;
 mod explore;
 mod machine;
 mod property;
+mod replay;
 mod report;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ use serde::Serialize;
 
 pub use machine::{Choice, FaultSet, PathEvent, RECORDED_TEXT};
 pub use property::{Property, Violation};
+pub use replay::{replay_on_simulator, Replayed};
 pub use report::{
     diagnostics, render_human, to_json, CounterexampleDiagnostic, PathStepDiagnostic,
 };
@@ -41,6 +43,9 @@ pub struct VerifyOptions {
     pub servers: usize,
     /// Upper bound of states per fault configuration.
     pub max_states: usize,
+    /// Play every counterexample on the simulator through the interpreter
+    /// to tell whether its replay is exact.
+    pub check_replays: bool,
 }
 
 impl Default for VerifyOptions {
@@ -48,6 +53,7 @@ impl Default for VerifyOptions {
         VerifyOptions {
             servers: 3,
             max_states: 2_000_000,
+            check_replays: true,
         }
     }
 }
@@ -113,8 +119,8 @@ pub struct Replay {
     pub faults: Vec<String>,
     /// Prompt id → answer: the `--answers` file.
     pub answers: BTreeMap<String, Choice>,
-    /// Whether the simulator plays exactly this path (each fault fires at its
-    /// first occasion, every prompt has one answer).
+    /// Whether the simulator, given these faults and answers, was seen to
+    /// take exactly this path (same operations and What-ifs, in order).
     pub exact: bool,
     /// Why it may differ, when it is not exact.
     pub caveat: Option<String>,
@@ -356,7 +362,33 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             if known {
                 continue;
             }
-            let replay = replay_of(&set, &path);
+            let mut replay = replay_of(&set, &path);
+            if options.check_replays {
+                match replay_on_simulator(program, names.len(), &replay, &path) {
+                    Some(replayed) if replayed.same_path => {
+                        replay.exact = true;
+                        replay.caveat = None;
+                    }
+                    Some(replayed) => {
+                        replay.exact = false;
+                        replay.caveat = Some(format!(
+                            "the simulator took another way ({} operations, ended {}){}",
+                            replayed.operations.len(),
+                            match replayed.outcome {
+                                crate::interp::events::RunOutcome::Succeeded => "succeeded",
+                                crate::interp::events::RunOutcome::Failed => "failed",
+                                crate::interp::events::RunOutcome::Stopped => "stopped",
+                            },
+                            replay
+                                .caveat
+                                .as_ref()
+                                .map(|caveat| format!(": {caveat}"))
+                                .unwrap_or_default()
+                        ));
+                    }
+                    None => {}
+                }
+            }
             report.counterexamples.push(Counterexample {
                 property: violation.property,
                 code: violation.property.code(),

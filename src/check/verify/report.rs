@@ -198,7 +198,9 @@ fn diagnostic(
             .replay
             .command(&program.reference, report.servers, ANSWERS_PLACEHOLDER)
     ));
-    if let Some(caveat) = &counterexample.replay.caveat {
+    if counterexample.replay.exact {
+        help.push_str("\n(checked: the simulator takes this path)");
+    } else if let Some(caveat) = &counterexample.replay.caveat {
         help.push_str(&format!("\n(replay may differ: {caveat})"));
     }
     let mut related = Vec::new();
