@@ -1330,9 +1330,11 @@ impl<'c, 'p> Machine<'c, 'p> {
                 events,
             ),
             Ok(started) => {
-                if let Some(violation) =
+                if let Some(mut violation) =
                     self.transition_violation(state, &transition, file, call.span)
                 {
+                    // Judged on the cluster before the operation.
+                    violation.cluster = before;
                     events.push(PathEvent::Operation {
                         operation: operation.to_string(),
                         error: None,
