@@ -490,7 +490,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         None => Next::End(EndInfo {
                             outcome,
                             message,
-                            fired: state.fired & !self.start_faults_mask(),
+                            fired: self.fired_on_path(&state),
                             handled: state.handled,
                         }),
                     };
@@ -515,9 +515,16 @@ impl<'c, 'p> Machine<'c, 'p> {
                 file,
                 span,
                 cluster: observed(&state.cluster),
-                fired: state.fired,
+                fired: self.fired_on_path(&state),
             })),
         }]
+    }
+
+    /// Faults that fired on the path (bit per fault of the configuration;
+    /// the top bit for a background outcome), those before the run excepted.
+    fn fired_on_path(&self, state: &State) -> u32 {
+        let outcome = if state.outcome_used { 1 << 31 } else { 0 };
+        (state.fired & !self.start_faults_mask()) | outcome
     }
 
     /// Faults that fire before the run (not chosen on the path).
@@ -578,7 +585,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             file,
             span,
             cluster: observed(&state.cluster),
-            fired: state.fired & !self.start_faults_mask(),
+            fired: self.fired_on_path(state),
         }
     }
 
