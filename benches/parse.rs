@@ -1,1 +1,2 @@
+//! Parser benchmark (placeholder until the parser lands).
 fn main() {}

@@ -25,25 +25,17 @@ impl LoadFailure {
     }
 }
 
-/// Loads `reference`: a path to a `.runbook` file (or a shipped runbook's name, once embedded).
+/// Loads `reference`: a path to a `.runbook` file or a shipped runbook's name.
 pub fn load_program(reference: &str) -> Result<Program, LoadFailure> {
-    let path = std::path::Path::new(reference);
-    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    match crate::interp::load::load_path(&absolute, &absolute.display().to_string()) {
-        Ok(mut program) => {
-            program.files[program.main].name = reference.to_string();
-            Ok(program)
+    crate::interp::load::load_runbook(reference).map_err(|error| {
+        let exit_code = if error.unreadable { 2 } else { 1 };
+        let mut reports = error.reports.into_iter();
+        let report = reports
+            .next()
+            .unwrap_or_else(|| miette::miette!("cannot load `{reference}`"));
+        for other in reports {
+            eprintln!("{other:?}");
         }
-        Err(error) => {
-            let exit_code = if error.unreadable { 2 } else { 1 };
-            let mut reports = error.reports.into_iter();
-            let report = reports
-                .next()
-                .unwrap_or_else(|| miette::miette!("cannot load `{reference}`"));
-            for other in reports {
-                eprintln!("{other:?}");
-            }
-            Err(LoadFailure { report, exit_code })
-        }
-    }
+        LoadFailure { report, exit_code }
+    })
 }

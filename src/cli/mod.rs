@@ -1,11 +1,16 @@
 //! The command line (clap): the only place that prints. Each command is a
-//! thin layer over the library: it builds inputs, calls it, renders results.
+//! thin layer over the library, in its own file: it builds inputs, calls the
+//! library, renders results and returns the exit code of the contract
+//! (0 success, 1 errors found, 2 usage error or unreadable file).
 
 use clap::{Parser, Subcommand};
 
+pub mod check;
 pub mod load;
 pub mod output;
+pub mod render;
 pub mod run;
+pub mod sim;
 pub mod target;
 pub mod verify;
 
@@ -21,12 +26,16 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Parse and check runbook files or directories (default: `.`, recursively).
+    Check(check::CheckArgs),
     /// Execute a runbook (or run one of its What-if branches directly).
     Run(run::RunArgs),
     /// Continue an interrupted run from its journal.
     Resume(run::ResumeArgs),
     /// What `run` would do from the target's current state, changing nothing.
     Plan(run::PlanArgs),
+    /// The HA cluster simulator.
+    Sim(sim::SimArgs),
     /// Explore every path, fault and operator choice against the cluster model.
     Verify(verify::VerifyArgs),
 }
@@ -45,9 +54,23 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
+        Command::Check(args) => check::check(args),
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
         Command::Verify(args) => verify::verify(args),
+        Command::Sim(args) => exit_code(sim::run(args)),
+    }
+}
+
+/// The numeric code of an [`std::process::ExitCode`] returned by a command
+/// (0, 1 or 2: the codes of the contract).
+fn exit_code(code: std::process::ExitCode) -> i32 {
+    if code == std::process::ExitCode::SUCCESS {
+        0
+    } else if code == std::process::ExitCode::from(2) {
+        2
+    } else {
+        1
     }
 }

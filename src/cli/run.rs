@@ -204,8 +204,9 @@ pub fn run(args: RunArgs) -> i32 {
             return failure.print();
         }
     };
+    let Some(runtime) = runtime() else { return 2 };
     let spec = TargetSpec::parse(&args.target);
-    let target = match target::open(&spec, &args.sim, &params) {
+    let target = match runtime.block_on(target::open(&spec, &args.sim, &params)) {
         Ok(target) => target,
         Err(error) => {
             early_failure(args.format, &args.runbook, &args.target, error.to_string());
@@ -221,7 +222,6 @@ pub fn run(args: RunArgs) -> i32 {
             return 2;
         }
     };
-    let Some(runtime) = runtime() else { return 2 };
     let interrupt = watch_ctrl_c(&runtime);
     let journal = match args.journal {
         Some(path) => JournalChoice::File(path),
@@ -299,8 +299,20 @@ pub fn resume(args: ResumeArgs) -> i32 {
             });
             Box::new(connector)
         }
-        spec => match target::open(&spec, &SimArgs::default(), &header.params) {
-            Ok(target) => target.connector,
+        spec => match runtime.block_on(target::open(&spec, &SimArgs::default(), &header.params)) {
+            Ok(target) => {
+                let last_seen = contents
+                    .records
+                    .iter()
+                    .rev()
+                    .find_map(|record| match record {
+                        Record::StepStarted { snapshot, .. }
+                        | Record::StepFinished { snapshot, .. }
+                        | Record::Resumed { snapshot, .. } => Some(snapshot.clone()),
+                        _ => None,
+                    });
+                Box::new(target::SeededConnector::new(target.connector, last_seen))
+            }
             Err(error) => {
                 early_failure(
                     args.format,
@@ -362,14 +374,18 @@ pub fn plan(args: PlanArgs) -> i32 {
         Ok(program) => program,
         Err(failure) => return failure.print(),
     };
-    let target = match target::open(&TargetSpec::parse(&args.target), &args.sim, &params) {
+    let Some(runtime) = runtime() else { return 2 };
+    let target = match runtime.block_on(target::open(
+        &TargetSpec::parse(&args.target),
+        &args.sim,
+        &params,
+    )) {
         Ok(target) => target,
         Err(error) => {
             report(error);
             return 2;
         }
     };
-    let Some(runtime) = runtime() else { return 2 };
     let result = runtime.block_on(plan::plan(&program, target.connector.as_ref(), &params));
     match result {
         Ok(plan) => {

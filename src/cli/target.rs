@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use crate::cluster::{Fault, SimConfig};
 use crate::connect::sim::SimConnector;
-use crate::connect::{Connector, ConnectorError};
+use crate::connect::smc::SmcConnector;
+use crate::connect::{ApiKey, Connector, ConnectorError, Inventory, InventoryError};
 
 /// Simulator options shared by `run`, `resume` and `plan`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -62,6 +63,10 @@ pub enum TargetError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Connector(#[from] ConnectorError),
+    /// The inventory file is unreadable or invalid.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Inventory(#[from] InventoryError),
     /// `--set version=...` is not a version.
     #[error("`--set version={0}` is not a version like 7.4.0")]
     #[diagnostic(
@@ -71,8 +76,11 @@ pub enum TargetError {
     Version(String),
 }
 
+/// The environment variable holding the API key of a `--target http://...`.
+pub const API_KEY_ENV: &str = "RUNBOOK_API_KEY";
+
 /// Opens `spec`; `params` are the `--set` values (`version` sets the simulator's target version).
-pub fn open(
+pub async fn open(
     spec: &TargetSpec,
     sim: &SimArgs,
     params: &BTreeMap<String, String>,
@@ -95,11 +103,101 @@ pub fn open(
                 sim: journaled,
             })
         }
-        TargetSpec::Url(url) => Err(TargetError::Connector(ConnectorError::Config {
-            message: format!("URL targets ({url}) are not available in this build yet"),
-        })),
-        TargetSpec::Inventory(path) => Err(TargetError::Connector(ConnectorError::Config {
-            message: format!("inventory targets ({path}) are not available in this build yet"),
-        })),
+        TargetSpec::Url(url) => {
+            let key = std::env::var(API_KEY_ENV).unwrap_or_default();
+            if key.trim().is_empty() {
+                return Err(TargetError::Connector(ConnectorError::Config {
+                    message: format!(
+                        "{API_KEY_ENV} is not set: it must hold the API key of the simulator at {url}"
+                    ),
+                }));
+            }
+            let connector = SmcConnector::for_sim_url(url, ApiKey::new(key)).await?;
+            Ok(OpenTarget {
+                connector: Box::new(connector),
+                sim: None,
+            })
+        }
+        TargetSpec::Inventory(path) => {
+            let inventory = Inventory::load(std::path::Path::new(path))?;
+            let connector = SmcConnector::from_inventory(&inventory, None)?;
+            Ok(OpenTarget {
+                connector: Box::new(connector),
+                sim: None,
+            })
+        }
+    }
+}
+
+/// A connector that, when no server answers at all, reports the cluster as
+/// last observed with every server stopped — as the SMC connector does
+/// within one process. A resumed run seeds it with the journal's last
+/// snapshot, so a run killed while every server was stopped (downtime
+/// upgrade) can be resumed.
+pub struct SeededConnector {
+    inner: Box<dyn Connector>,
+    last: std::sync::Mutex<Option<crate::cluster::Snapshot>>,
+}
+
+impl SeededConnector {
+    /// Wraps `inner`, starting from `seed`.
+    pub fn new(inner: Box<dyn Connector>, seed: Option<crate::cluster::Snapshot>) -> Self {
+        Self {
+            inner,
+            last: std::sync::Mutex::new(seed),
+        }
+    }
+
+    fn last(&self) -> std::sync::MutexGuard<'_, Option<crate::cluster::Snapshot>> {
+        self.last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait::async_trait]
+impl Connector for SeededConnector {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
+    async fn snapshot(&self) -> Result<crate::cluster::Snapshot, ConnectorError> {
+        match self.inner.snapshot().await {
+            Ok(snapshot) => {
+                *self.last() = Some(snapshot.clone());
+                Ok(snapshot)
+            }
+            Err(error @ (ConnectorError::Refused { .. } | ConnectorError::Timeout { .. })) => {
+                match self.last().clone() {
+                    Some(mut snapshot) => {
+                        for server in &mut snapshot.servers {
+                            server.running = false;
+                        }
+                        Ok(snapshot)
+                    }
+                    None => Err(error),
+                }
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn perform(
+        &self,
+        operation: &crate::cluster::Operation,
+    ) -> Result<crate::cluster::OperationOutput, ConnectorError> {
+        self.inner.perform(operation).await
+    }
+
+    async fn sleep(&self, duration: std::time::Duration) {
+        self.inner.sleep(duration).await;
+    }
+
+    fn elapsed(&self) -> std::time::Duration {
+        self.inner.elapsed()
+    }
+
+    async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
+        self.inner.split_brain().await
     }
 }

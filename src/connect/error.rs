@@ -67,6 +67,20 @@ pub enum ConnectorError {
         /// The message of the error body, if any.
         message: String,
     },
+    /// The server answered with a status the connector does not expect.
+    #[error("{url} answered {status}: {message}")]
+    #[diagnostic(
+        code(runbook::connector::unexpected_status),
+        help("is the address really an SMC API of a supported version? Check the inventory's `api` address")
+    )]
+    UnexpectedStatus {
+        /// The address.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The message of the error body, if any.
+        message: String,
+    },
     /// The server answered something that is not the expected JSON.
     #[error("{url} answered malformed JSON: {reason}")]
     #[diagnostic(

@@ -8,10 +8,20 @@ use async_trait::async_trait;
 
 use crate::cluster::{Operation, OperationOutput, Snapshot};
 
+mod api_key;
+pub mod console;
 mod error;
+pub mod inventory;
+pub mod manual;
 pub mod sim;
+pub mod sim_server;
+pub mod smc;
 
+pub use api_key::ApiKey;
+pub use console::ConsoleConnector;
 pub use error::ConnectorError;
+pub use inventory::{Inventory, InventoryError};
+pub use manual::{ManualAnswer, ManualConnector, ManualRequest, OperatorPrompt};
 
 /// How the interpreter reaches a cluster.
 ///
@@ -35,4 +45,27 @@ pub trait Connector: Send + Sync {
 
     /// Time elapsed on the target's clock since the connector was created.
     fn elapsed(&self) -> Duration;
+
+    /// The servers the product found Active at the same time when it last
+    /// detected split brain (it then set every server to Standby), if it did
+    /// and no forced activation has cleared it since. Targets that cannot
+    /// tell answer `None`.
+    async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
+        Ok(None)
+    }
+}
+
+/// Whatever performs console operations (stop, start, installer, backup,
+/// restore) for an API connector: console commands, an operator, or the
+/// simulator-only console path of `runbook sim serve`.
+#[async_trait]
+pub trait ConsoleOperations: Send + Sync {
+    /// A short description, e.g. `console commands from the inventory`.
+    fn describe(&self) -> String;
+
+    /// Performs one console operation and waits until it has finished.
+    async fn perform_console(
+        &self,
+        operation: &Operation,
+    ) -> Result<OperationOutput, ConnectorError>;
 }

@@ -116,4 +116,12 @@ impl Connector for SimConnector {
     fn elapsed(&self) -> Duration {
         self.simulator().now()
     }
+
+    async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
+        Ok(self
+            .simulator()
+            .cluster()
+            .split_brain()
+            .map(<[String]>::to_vec))
+    }
 }

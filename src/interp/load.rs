@@ -1,12 +1,12 @@
-//! Loading a runbook and everything it imports into a [`Program`]: from a
-//! path on disk, or from text (tests, benchmarks). Imports resolve relative
-//! to the importing file; each file is loaded once.
+//! Loading a RUNBOOK argument (a path, or the name of a shipped runbook)
+//! into the [`Program`] the interpreter runs, through the syntax phase's
+//! resolver: every file parsed, every name and type checked, imports found.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::Path;
 
 use super::program::{Program, SourceFile};
-use crate::syntax;
+use crate::syntax::{self, FileId, Origin, Workspace};
 
 /// Why a runbook could not be loaded.
 #[derive(Debug)]
@@ -38,84 +38,80 @@ impl LoadError {
     }
 }
 
-/// Reads a file for the loader: `(display name, text)` or a reason.
-pub type Reader<'a> = dyn Fn(&Path) -> Result<(String, String), String> + 'a;
+/// Loads `reference`: a path to an existing file, else a shipped runbook's name.
+pub fn load_runbook(reference: &str) -> Result<Program, LoadError> {
+    let mut workspace = Workspace::default();
+    let root = workspace
+        .load_runbook(reference)
+        .map_err(|error| LoadError::unreadable(format!("cannot read `{reference}`: {error}")))?;
+    // Journals name the runbook so that `resume` finds it from any folder.
+    let recorded = match &workspace.sources.get(root).origin {
+        Origin::Path(path) => std::fs::canonicalize(path)
+            .map(|path| path.display().to_string())
+            .unwrap_or_else(|_| reference.to_string()),
+        _ => reference.to_string(),
+    };
+    finish(&mut workspace, root, &recorded)
+}
 
-/// Loads the runbook at `path` and its imports from disk.
+/// Loads the runbook at `path`; `reference` is what the journal records.
 pub fn load_path(path: &Path, reference: &str) -> Result<Program, LoadError> {
-    let read = |path: &Path| -> Result<(String, String), String> {
-        let bytes = std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
-        Ok((path.display().to_string(), text))
-    };
-    load_with(path, reference, &read)
+    let mut workspace = Workspace::default();
+    let root = workspace.load_path(path).map_err(|error| {
+        LoadError::unreadable(format!("cannot read {}: {error}", path.display()))
+    })?;
+    finish(&mut workspace, root, reference)
 }
 
-/// Loads a runbook given as text named `name`; imports are read from disk
-/// relative to `name`'s folder.
+/// Loads a runbook given as text (tests, benchmarks); imports resolve to
+/// the shipped runbooks.
 pub fn load_text(name: &str, text: &str) -> Result<Program, LoadError> {
-    let owned = text.to_string();
-    let root = PathBuf::from(name);
-    let read = |path: &Path| -> Result<(String, String), String> {
-        if path == root {
-            return Ok((name.to_string(), owned.clone()));
-        }
-        let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-        Ok((path.display().to_string(), text))
-    };
-    load_with(&root, name, &read)
+    let (mut workspace, _) = syntax::check_source(name, "");
+    let root = workspace.add_source(name, text);
+    finish(&mut workspace, root, name)
 }
 
-/// Loads `root` and its imports with `read`.
-pub fn load_with(root: &Path, reference: &str, read: &Reader<'_>) -> Result<Program, LoadError> {
-    let mut files: Vec<SourceFile> = Vec::new();
-    let mut paths: Vec<PathBuf> = Vec::new();
-    let mut queue = vec![root.to_path_buf()];
-    let mut reports = Vec::new();
-    while let Some(path) = queue.pop() {
-        if paths.contains(&path) {
-            continue;
-        }
-        let (name, text) = read(&path).map_err(LoadError::unreadable)?;
-        let text: Arc<str> = Arc::from(text);
-        match syntax::parse(&text) {
-            Ok(ast) => {
-                let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                for import in &ast.imports {
-                    queue.push(normalize(&base.join(&import.path.value)));
-                }
-                paths.push(path);
-                files.push(SourceFile { name, text, ast });
-            }
-            Err(errors) => {
-                let source = miette::NamedSource::new(&name, Arc::clone(&text));
-                for error in errors {
-                    reports.push(miette::Report::new(error).with_source_code(source.clone()));
-                }
-                paths.push(path);
-            }
-        }
-    }
-    if !reports.is_empty() {
+fn finish(workspace: &mut Workspace, root: FileId, reference: &str) -> Result<Program, LoadError> {
+    let checked = workspace.check(root);
+    let Some(resolved) = checked.program else {
         return Err(LoadError {
-            reports,
+            reports: checked
+                .errors
+                .into_iter()
+                .map(|located| workspace.sources.report(located.file, located.error))
+                .collect(),
             unreadable: false,
         });
+    };
+    // The root first, then the imports in a stable order.
+    let mut ids: Vec<FileId> = vec![resolved.root];
+    ids.extend(
+        resolved
+            .units
+            .keys()
+            .copied()
+            .filter(|id| *id != resolved.root),
+    );
+    let index: HashMap<FileId, usize> = ids.iter().enumerate().map(|(at, id)| (*id, at)).collect();
+    let mut files = Vec::with_capacity(ids.len());
+    let mut callables = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let Some(unit) = resolved.unit(*id) else {
+            continue;
+        };
+        files.push(SourceFile {
+            name: unit.name.clone(),
+            text: unit.text.clone(),
+            ast: (*unit.ast).clone(),
+        });
+        callables.push(
+            unit.callables
+                .iter()
+                .filter_map(|(name, target)| Some((name.clone(), *index.get(target)?)))
+                .collect(),
+        );
     }
-    Ok(Program::new(files, 0, reference))
-}
-
-/// `a/b/../c` → `a/c`, so one file imported by two paths is loaded once.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::ParentDir if out.file_name().is_some() => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
+    let mut program = Program::new(files, 0, reference);
+    program.callables = callables;
+    Ok(program)
 }

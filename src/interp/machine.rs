@@ -36,6 +36,9 @@ use crate::syntax::Span;
 pub const MAX_RETRIES: u32 = 3;
 /// The longest a `wait` without `timeout` polls before failing.
 pub const MAX_UNBOUNDED_WAIT: Duration = Duration::from_secs(24 * 3600);
+/// How long a resumed run waits for an operation that was in flight when
+/// the previous run died, before sending it again.
+pub const IN_FLIGHT_WAIT: Duration = Duration::from_secs(30 * 60);
 /// The polling interval of a `wait` without `every`.
 pub const DEFAULT_WAIT_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -363,6 +366,8 @@ struct Replay {
     cursor: usize,
     /// How many decisions the journal already holds (the next seq).
     recorded: u64,
+    /// Operations sent but never seen returning (the run died meanwhile).
+    in_flight: Vec<Operation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,6 +422,14 @@ impl Replay {
                         replay.decisions.push((what.clone(), value));
                     }
                     replay.recorded += 1;
+                }
+                Record::OperationStarted { operation, .. } => {
+                    replay.in_flight.push(operation.clone())
+                }
+                Record::OperationFinished { operation, .. } => {
+                    if let Some(at) = replay.in_flight.iter().rposition(|sent| sent == operation) {
+                        replay.in_flight.remove(at);
+                    }
                 }
                 _ => {}
             }
@@ -1169,7 +1182,7 @@ impl<'p> Machine<'p> {
 
     async fn exec_call(&mut self, call: &'p ast::Call, frame: &mut Frame) -> Result<(), Abort> {
         let file = frame.file;
-        let Some(callee) = self.program.callee(&call.target.name) else {
+        let Some(callee) = self.program.callee(file, &call.target.name) else {
             return Err(Abort::failure(
                 format!("nothing named `{}` can be called", call.target.name),
                 "unknown procedure",
@@ -1406,7 +1419,11 @@ impl<'p> Machine<'p> {
                     .await?;
                 return result;
             };
-            let interrupted = Err(Aborted::Interrupted(reason.clone()));
+            let step_message = match &result {
+                Err(Abort::Failure(failure)) => failure.reason.clone(),
+                _ => format!("interrupted: {reason}"),
+            };
+            let interrupted = Err(Aborted::Interrupted(step_message));
             self.end_step(&key, &interrupted).await?;
             match self.run_handler(handler_file, index, &reason, &key).await? {
                 WhatIfResolution::Continue => {
@@ -1416,6 +1433,10 @@ impl<'p> Machine<'p> {
                 }
                 WhatIfResolution::Retry => {
                     retries += 1;
+                    // Like a resumed half-done step: what already took effect is not redone.
+                    if let Some(context) = &mut self.current_step {
+                        context.redo = true;
+                    }
                     if retries > MAX_RETRIES {
                         self.last_step_failed = Some(step.id.name.clone());
                         return Err(Abort::failure(
@@ -1630,26 +1651,46 @@ impl<'p> Machine<'p> {
         let frame = context.frame.clone();
         self.live = None;
         let snapshot = self.observe_at(step_file, step_span).await?;
+        let split_brain = self.connector.split_brain().await.unwrap_or(None);
+        let new_split = observe::new_split_brain(last, &split_brain);
         for (file, index) in candidates {
             let handler = &self.program.file(file).ast.what_ifs[index];
             for trigger in &handler.triggers {
                 let reason = match &trigger.kind {
                     TriggerKind::Failed(_) => None,
-                    TriggerKind::TwoActives => observe::two_actives(&snapshot).then(|| {
-                        format!(
-                            "two servers are Active: {}",
-                            snapshot
-                                .actives()
-                                .map(|server| server.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    }),
+                    TriggerKind::TwoActives => {
+                        if observe::two_actives(&snapshot) {
+                            Some(format!(
+                                "two servers are Active: {}",
+                                snapshot
+                                    .actives()
+                                    .map(|server| server.name.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ))
+                        } else {
+                            new_split.map(|servers| {
+                                format!(
+                                    "{} were Active at the same time; the product set every server to Standby",
+                                    servers.join(", ")
+                                )
+                            })
+                        }
+                    }
                     TriggerKind::StandbyActivated => {
-                        let activated = observe::standbys_activated(&self.initial, &snapshot);
+                        let mut activated = observe::standbys_activated(&self.initial, &snapshot);
+                        for server in new_split.unwrap_or_default() {
+                            let was_standby = self
+                                .initial
+                                .server(server)
+                                .is_some_and(|before| before.mode == crate::cluster::Mode::Standby);
+                            if was_standby && !activated.contains(server) {
+                                activated.push(server.clone());
+                            }
+                        }
                         (!activated.is_empty()).then(|| {
                             format!(
-                                "{} was Standby when the run started and is now Active",
+                                "{} was Standby when the run started and became Active",
                                 activated.join(", ")
                             )
                         })
@@ -1740,7 +1781,27 @@ impl<'p> Machine<'p> {
             .as_ref()
             .is_some_and(|context| context.redo);
         if redo && !operation.is_read_only() {
-            let snapshot = self.observe_at(file, call.span).await?;
+            let mut snapshot = self.observe_at(file, call.span).await?;
+            if !effect_visible(&operation, &snapshot) && self.replay.in_flight.contains(&operation)
+            {
+                // Sent just before the interruption: it may still be running
+                // on the server, which would refuse it a second time.
+                self.emit(EventKind::Note {
+                    message: format!(
+                        "{operation}: was in progress when the run was interrupted; waiting for it"
+                    ),
+                });
+                let start = self.connector.elapsed();
+                while self.connector.elapsed().saturating_sub(start) < IN_FLIGHT_WAIT {
+                    self.connector.sleep(DEFAULT_WAIT_INTERVAL).await;
+                    self.live = None;
+                    snapshot = self.observe_at(file, call.span).await?;
+                    if effect_visible(&operation, &snapshot) {
+                        break;
+                    }
+                }
+                self.replay.in_flight.retain(|sent| *sent != operation);
+            }
             if effect_visible(&operation, &snapshot) {
                 self.emit(EventKind::Note {
                     message: format!(
@@ -1751,6 +1812,7 @@ impl<'p> Machine<'p> {
             }
         }
         let before = self.observe_at(file, call.span).await?;
+        let split_brain_before = self.connector.split_brain().await.unwrap_or(None);
         let step = self
             .current_step
             .as_ref()
@@ -1805,6 +1867,7 @@ impl<'p> Machine<'p> {
             before: (*before).clone(),
             error: error.clone(),
             cancelled: matches!(result, Err(ConnectorError::UpgradeCancelled { .. })),
+            split_brain_before,
         };
         if let Some((handler_file, index, reason)) = self.check_conditions(&record).await? {
             return Err(Abort::WhatIf(handler_file, index, reason));

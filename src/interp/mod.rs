@@ -15,7 +15,7 @@ pub mod prompt;
 pub use error::RuntimeError;
 pub use events::{Event, EventKind, EventSink, RunOutcome, StepOutcome};
 pub mod eval;
+pub mod load;
 pub mod machine;
 pub mod plan;
 pub mod program;
-pub mod load;

@@ -46,6 +46,20 @@ pub struct OperationRecord {
     pub error: Option<String>,
     /// Whether the connector reported the upgrade cancelled and reverted.
     pub cancelled: bool,
+    /// The split brain the target reported before the operation.
+    pub split_brain_before: Option<Vec<String>>,
+}
+
+/// The servers of a split brain that appeared with `last` (the product
+/// already set every server to Standby, so the snapshot no longer shows it).
+pub fn new_split_brain<'a>(
+    last: &OperationRecord,
+    now: &'a Option<Vec<String>>,
+) -> Option<&'a [String]> {
+    match now {
+        Some(servers) if last.split_brain_before.as_ref() != Some(servers) => Some(servers),
+        _ => None,
+    }
 }
 
 /// Whether the upgrade of `server` was cancelled and reverted by `last`: an

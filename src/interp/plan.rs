@@ -455,12 +455,9 @@ impl Planner<'_> {
                     "for",
                     format!("for {} in {shown}", var.name),
                 );
+                // The loop variable stays unbound: the body is shown once, as written.
                 let mut inner = bindings.clone();
-                if let Some(Value::Servers(names)) = servers {
-                    if let Some(first) = names.first() {
-                        inner.insert(var.name.clone(), Value::Server(first.clone()));
-                    }
-                }
+                inner.remove(&var.name);
                 self.block(file, body, &inner, depth + 1, calls);
             }
             StmtKind::Call(call) => {
@@ -484,7 +481,7 @@ impl Planner<'_> {
                     format!("call {}({args})", call.target.name),
                 );
                 if calls < MAX_CALL_DEPTH {
-                    if let Some(callee) = self.program.callee(&call.target.name) {
+                    if let Some(callee) = self.program.callee(file, &call.target.name) {
                         let mut inner = HashMap::new();
                         for arg in &call.args {
                             if let Some(value) = self.value(&arg.value, bindings) {

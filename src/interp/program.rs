@@ -2,6 +2,7 @@
 //! runbook and what it imports) with its text and syntax tree, and how
 //! `call NAME` finds its callee.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use miette::NamedSource;
@@ -44,6 +45,9 @@ pub struct Program {
     pub main: usize,
     /// How the runbook was named on the command line (a path or a shipped name).
     pub reference: String,
+    /// For each file, what `call NAME` written in it reaches (file indexes);
+    /// empty when the program was built without the resolver.
+    pub callables: Vec<HashMap<String, usize>>,
 }
 
 impl Program {
@@ -53,6 +57,7 @@ impl Program {
             files,
             main,
             reference: reference.into(),
+            callables: Vec::new(),
         }
     }
 
@@ -66,11 +71,15 @@ impl Program {
         &self.files[index.min(self.files.len().saturating_sub(1))]
     }
 
-    /// The file declaring `procedure NAME` or `runbook NAME`.
-    pub fn callee(&self, name: &str) -> Option<usize> {
-        self.files
-            .iter()
-            .position(|file| file.ast.name.name == name)
+    /// The file `call NAME` written in file `from` runs.
+    pub fn callee(&self, from: usize, name: &str) -> Option<usize> {
+        match self.callables.get(from) {
+            Some(callables) => callables.get(name).copied(),
+            None => self
+                .files
+                .iter()
+                .position(|file| file.ast.name.name == name),
+        }
     }
 
     /// The SHA-256 of every file, for the journal.

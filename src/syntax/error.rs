@@ -93,10 +93,7 @@ pub enum ParseError {
     },
     /// The file is not valid UTF-8.
     #[error("the file is not valid UTF-8 (byte offset {offset})")]
-    #[diagnostic(
-        code(runbook::syntax::invalid_utf8),
-        help("save the file as UTF-8")
-    )]
+    #[diagnostic(code(runbook::syntax::invalid_utf8), help("save the file as UTF-8"))]
     InvalidUtf8 {
         /// The first invalid byte, when its line is short enough to show.
         #[label("invalid UTF-8 here")]
@@ -166,7 +163,10 @@ pub enum ParseError {
     },
     /// A header declaration (`title`, `summary`) given twice.
     #[error("`{what}` is declared twice")]
-    #[diagnostic(code(runbook::syntax::duplicate_declaration), help("keep one `{what}`"))]
+    #[diagnostic(
+        code(runbook::syntax::duplicate_declaration),
+        help("keep one `{what}`")
+    )]
     DuplicateDeclaration {
         /// The second declaration.
         #[label("declared again here")]

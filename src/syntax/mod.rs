@@ -1,14 +1,22 @@
 //! The language front end: source text → typed AST with spans → resolved
-//! program. Pest pairs never leave [`parser`]; every later phase works on
+//! program. Pest pairs never leave the parser; every later phase works on
 //! [`ast`] and on the [`resolve::Program`] built from it.
+//!
+//! Entry points: [`parse`] (one text → [`ast::File`]), [`Workspace`] (load
+//! files and their imports, [`Workspace::check`] → [`Checked`] with a
+//! [`Program`] and every [`Located`] error), [`check_source`] (one text, no
+//! file system), [`embedded`] (the shipped runbooks).
 
 pub mod ast;
+pub mod embedded;
 pub mod error;
 mod parser;
+pub mod resolve;
 pub mod source;
 pub mod span;
 
 pub use error::{Located, ParseError, ResolveError, SyntaxError};
 pub use parser::{decode, parse, MAX_EXPRESSION_DEPTH, MAX_FILE_SIZE, MAX_NESTING};
+pub use resolve::{check_source, Checked, FsLoader, Loader, Program, Type, Unit, Workspace};
 pub use source::{FileId, Origin, SourceFile, Sources};
 pub use span::Span;

@@ -249,7 +249,11 @@ struct FileParser<'s> {
 
 impl<'s> FileParser<'s> {
     fn file(&mut self) -> Option<File> {
-        let start = if self.source.starts_with('\u{feff}') { 3 } else { 0 };
+        let start = if self.source.starts_with('\u{feff}') {
+            3
+        } else {
+            0
+        };
         let head = match RunbookParser::parse(Rule::file_head, &self.source[start..]) {
             Ok(mut pairs) => pairs.next()?,
             Err(error) => {
@@ -257,9 +261,16 @@ impl<'s> FileParser<'s> {
                 return None;
             }
         };
+        let comment_ends: Vec<(usize, usize)> = self
+            .scan
+            .comments
+            .iter()
+            .map(|comment| (comment.span.end as usize, comment.span.start as usize))
+            .collect();
         let converter = Converter {
             source: self.source,
             base: start,
+            comment_ends: &comment_ends,
         };
         let mut file = File {
             module_docs: None,
@@ -316,11 +327,14 @@ impl<'s> FileParser<'s> {
                     }
                 }
             };
-            let Some(entry) = entry else { return Some(file) };
+            let Some(entry) = entry else {
+                return Some(file);
+            };
             let entry_end = offset + entry.as_span().end();
             let converter = Converter {
                 source: self.source,
                 base: offset,
+                comment_ends: &comment_ends,
             };
             let Some(inner) = entry.into_inner().next() else {
                 return Some(file);
@@ -359,8 +373,15 @@ impl<'s> FileParser<'s> {
             }
             ITEM_KEYWORDS.contains(&word) || rest[word.len()..].trim_start().starts_with('(')
         };
-        let candidates = || self.scan.lines.iter().filter(|(offset, _)| *offset >= after);
-        if let Some((offset, _)) = candidates().find(|(offset, depth)| *depth == 1 && starts_item(*offset)) {
+        let candidates = || {
+            self.scan
+                .lines
+                .iter()
+                .filter(|(offset, _)| *offset >= after)
+        };
+        if let Some((offset, _)) =
+            candidates().find(|(offset, depth)| *depth == 1 && starts_item(*offset))
+        {
             return Some((*offset, false));
         }
         candidates()
@@ -374,7 +395,9 @@ impl<'s> FileParser<'s> {
             InputLocation::Span((position, _)) => position,
         } + base;
         match error.variant {
-            ErrorVariant::ParsingError { positives, .. } => unexpected(self.source, position, &positives),
+            ErrorVariant::ParsingError { positives, .. } => {
+                unexpected(self.source, position, &positives)
+            }
             ErrorVariant::CustomError { message } => ParseError::TooComplex {
                 span: token_span(self.source, position),
                 reason: message,
@@ -498,7 +521,21 @@ fn unexpected(source: &str, position: usize, positives: &[Rule]) -> ParseError {
         format!("`{character}`")
     };
     let is_keyword = ITEM_KEYWORDS.contains(&word)
-        || matches!(word, "and" | "or" | "not" | "in" | "without" | "all" | "any" | "true" | "false" | "else" | "option" | "default");
+        || matches!(
+            word,
+            "and"
+                | "or"
+                | "not"
+                | "in"
+                | "without"
+                | "all"
+                | "any"
+                | "true"
+                | "false"
+                | "else"
+                | "option"
+                | "default"
+        );
     let help = if at_end {
         "the file ends too early: a closing `}` or the end of a statement is missing".to_string()
     } else if words.contains(&"`}`") && matches!(word, "step" | "what-if" | "param" | "import") {
@@ -511,7 +548,15 @@ fn unexpected(source: &str, position: usize, positives: &[Rule]) -> ParseError {
         "see docs/language.md for the syntax of this construct".to_string()
     };
     let span = if at_end {
-        Span::empty(source.trim_end().len())
+        let end = source.trim_end().len();
+        if end == source.len() {
+            // miette shows no label at the very end of a file without a
+            // final newline: point at the last character instead.
+            let width = source[..end].chars().next_back().map_or(0, char::len_utf8);
+            Span::new(end - width, end)
+        } else {
+            Span::empty(end)
+        }
     } else {
         token_span(source, position)
     };
@@ -556,6 +601,9 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 struct Converter<'s> {
     source: &'s str,
     base: usize,
+    /// `(end, start)` of every comment, sorted: pest's spans can end with
+    /// the trivia that follows a rule, which spans must not cover.
+    comment_ends: &'s [(usize, usize)],
 }
 
 type Converted<T> = Result<T, ParseError>;
@@ -565,12 +613,52 @@ fn is_token(rule: Rule) -> bool {
     use Rule::*;
     matches!(
         rule,
-        lbrace | rbrace | lparen | rparen | lbracket | rbracket | comma | colon | equals | dot
-            | kw_runbook | kw_procedure | kw_title | kw_summary | kw_param | kw_import | kw_what_if
-            | kw_when | kw_during | kw_let | kw_step | kw_within | kw_after | kw_discards
-            | kw_changes | kw_on | kw_note | kw_warning | kw_confirm | kw_choose | kw_option
-            | kw_record | kw_check | kw_else | kw_wait | kw_until | kw_timeout | kw_every
-            | kw_if | kw_for | kw_in | kw_call | kw_stop | kw_fail | kw_retry | kw_select
+        lbrace
+            | rbrace
+            | lparen
+            | rparen
+            | lbracket
+            | rbracket
+            | comma
+            | colon
+            | equals
+            | dot
+            | kw_runbook
+            | kw_procedure
+            | kw_title
+            | kw_summary
+            | kw_param
+            | kw_import
+            | kw_what_if
+            | kw_when
+            | kw_during
+            | kw_let
+            | kw_step
+            | kw_within
+            | kw_after
+            | kw_discards
+            | kw_changes
+            | kw_on
+            | kw_note
+            | kw_warning
+            | kw_confirm
+            | kw_choose
+            | kw_option
+            | kw_record
+            | kw_check
+            | kw_else
+            | kw_wait
+            | kw_until
+            | kw_timeout
+            | kw_every
+            | kw_if
+            | kw_for
+            | kw_in
+            | kw_call
+            | kw_stop
+            | kw_fail
+            | kw_retry
+            | kw_select
             | kw_from
     )
 }
@@ -593,7 +681,27 @@ fn missing(span: Span, what: &str) -> ParseError {
 impl<'s> Converter<'s> {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let span = pair.as_span();
-        Span::new(self.base + span.start(), self.base + span.end())
+        let start = self.base + span.start();
+        let mut end = self.base + span.end();
+        // A rule that ends with an optional or repeated part keeps the
+        // whitespace (and comments) pest skipped before trying it.
+        loop {
+            let text = &self.source[start..end];
+            let trimmed = start + text.trim_end().len();
+            match self
+                .comment_ends
+                .binary_search_by_key(&trimmed, |(end, _)| *end)
+            {
+                Ok(index) if self.comment_ends[index].1 >= start && trimmed > start => {
+                    end = self.comment_ends[index].1;
+                }
+                _ => {
+                    end = trimmed;
+                    break;
+                }
+            }
+        }
+        Span::new(start, end.max(start))
     }
 
     fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
@@ -618,7 +726,12 @@ impl<'s> Converter<'s> {
         }
     }
 
-    fn item(&self, pair: Pair<'_, Rule>, file: &mut File, first_statement: &mut Option<Span>) -> Converted<()> {
+    fn item(
+        &self,
+        pair: Pair<'_, Rule>,
+        file: &mut File,
+        first_statement: &mut Option<Span>,
+    ) -> Converted<()> {
         let mut docs = None;
         for child in pair.into_inner() {
             let span = self.span(&child);
@@ -764,7 +877,9 @@ impl<'s> Converter<'s> {
                 TriggerKind::Failed(self.ident(&step))
             }
             Rule::trig_upgrade_cancelled => {
-                let server = children.next().ok_or_else(|| missing(span, "an expression"))?;
+                let server = children
+                    .next()
+                    .ok_or_else(|| missing(span, "an expression"))?;
                 TriggerKind::UpgradeCancelled(self.expr(server)?)
             }
             Rule::trig_two_actives => TriggerKind::TwoActives,
@@ -880,8 +995,12 @@ impl<'s> Converter<'s> {
                     let clause_span = self.span(&clause);
                     if clause.as_rule() == Rule::else_if {
                         let mut parts = significant(clause);
-                        let condition = parts.next().ok_or_else(|| missing(clause_span, "an expression"))?;
-                        let body = parts.next().ok_or_else(|| missing(clause_span, "a block"))?;
+                        let condition = parts
+                            .next()
+                            .ok_or_else(|| missing(clause_span, "an expression"))?;
+                        let body = parts
+                            .next()
+                            .ok_or_else(|| missing(clause_span, "a block"))?;
                         branches.push(IfBranch {
                             condition: self.expr(condition)?,
                             body: self.block(body)?,
@@ -933,7 +1052,11 @@ impl<'s> Converter<'s> {
         })
     }
 
-    fn step<'p>(&self, children: impl Iterator<Item = Pair<'p, Rule>>, span: Span) -> Converted<Step> {
+    fn step<'p>(
+        &self,
+        children: impl Iterator<Item = Pair<'p, Rule>>,
+        span: Span,
+    ) -> Converted<Step> {
         let mut number = None;
         let mut id = None;
         let mut title = None;
@@ -953,8 +1076,12 @@ impl<'s> Converter<'s> {
                 Rule::within_clause => {
                     let clause_span = self.span(&child);
                     let mut parts = significant(child);
-                    let duration = parts.next().ok_or_else(|| missing(clause_span, "a duration"))?;
-                    let after = parts.next().ok_or_else(|| missing(clause_span, "a step id"))?;
+                    let duration = parts
+                        .next()
+                        .ok_or_else(|| missing(clause_span, "a duration"))?;
+                    let after = parts
+                        .next()
+                        .ok_or_else(|| missing(clause_span, "a step id"))?;
                     window = Some(Window {
                         duration: self.expr(duration)?,
                         after: self.ident(&after),
@@ -1011,12 +1138,16 @@ impl<'s> Converter<'s> {
     }
 
     fn args(&self, pair: Option<Pair<'_, Rule>>) -> Converted<Vec<Arg>> {
-        let Some(pair) = pair else { return Ok(Vec::new()) };
+        let Some(pair) = pair else {
+            return Ok(Vec::new());
+        };
         significant(pair)
             .map(|arg| {
                 let span = self.span(&arg);
                 let mut parts = significant(arg);
-                let name = parts.next().ok_or_else(|| missing(span, "an argument name"))?;
+                let name = parts
+                    .next()
+                    .ok_or_else(|| missing(span, "an argument name"))?;
                 let value = parts.next().ok_or_else(|| missing(span, "an expression"))?;
                 Ok(Arg {
                     name: self.ident(&name),
@@ -1074,12 +1205,34 @@ impl<'s> Converter<'s> {
                 } else {
                     let mut quantifier = Quantifier::All;
                     let mut var = None;
-                    let mut list = None;
+                    let mut list: Option<(Expr, usize)> = None;
+                    let mut without_span = None;
                     for child in significant(op) {
                         match child.as_rule() {
                             Rule::kw_any => quantifier = Quantifier::Any,
                             Rule::var_name => var = Some(self.ident(&child)),
-                            Rule::term => list = Some(self.term(child)?),
+                            Rule::op_without => without_span = Some(self.span(&child)),
+                            Rule::term => {
+                                let (term, term_depth) = self.term(child)?;
+                                list = Some(match (list, without_span.take()) {
+                                    (Some((lhs, lhs_depth)), Some(op_span)) => {
+                                        let span = lhs.span.to(term.span);
+                                        self.checked(
+                                            Expr {
+                                                kind: ExprKind::Binary {
+                                                    op: BinaryOp::Without,
+                                                    op_span,
+                                                    lhs: Box::new(lhs),
+                                                    rhs: Box::new(term),
+                                                },
+                                                span,
+                                            },
+                                            lhs_depth.max(term_depth) + 1,
+                                        )?
+                                    }
+                                    _ => (term, term_depth),
+                                });
+                            }
                             _ => {}
                         }
                     }
@@ -1134,7 +1287,9 @@ impl<'s> Converter<'s> {
     fn term(&self, pair: Pair<'_, Rule>) -> Converted<(Expr, usize)> {
         let span = self.span(&pair);
         let mut children = pair.into_inner();
-        let atom = children.next().ok_or_else(|| missing(span, "an expression"))?;
+        let atom = children
+            .next()
+            .ok_or_else(|| missing(span, "an expression"))?;
         let (mut expr, mut depth) = self.atom(atom)?;
         for access in children {
             let field = significant(access)
@@ -1206,7 +1361,9 @@ impl<'s> Converter<'s> {
             }
             Rule::func_call => {
                 let mut parts = significant(pair);
-                let function = parts.next().ok_or_else(|| missing(span, "a function name"))?;
+                let function = parts
+                    .next()
+                    .ok_or_else(|| missing(span, "a function name"))?;
                 let mut depth = 0;
                 let mut args = Vec::new();
                 for arg in parts {
@@ -1300,7 +1457,8 @@ impl<'s> Converter<'s> {
                 Some((_, 't')) => value.push('\t'),
                 other => {
                     let width = 1 + other.map_or(0, |(_, escaped)| escaped.len_utf8());
-                    let escape_span = Span::new(content_start + index, content_start + index + width);
+                    let escape_span =
+                        Span::new(content_start + index, content_start + index + width);
                     return Err(ParseError::InvalidEscape {
                         span: escape_span,
                         escape: escape_span.text(self.source).to_string(),

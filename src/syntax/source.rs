@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use miette::NamedSource;
+use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 use super::span::Span;
 
@@ -75,7 +75,12 @@ impl Sources {
     }
 
     /// Adds a file and returns its id.
-    pub fn add(&mut self, name: impl Into<String>, origin: Origin, text: impl Into<Arc<str>>) -> FileId {
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        origin: Origin,
+        text: impl Into<Arc<str>>,
+    ) -> FileId {
         let text: Arc<str> = text.into();
         let line_starts = std::iter::once(0)
             .chain(
@@ -124,11 +129,11 @@ impl Sources {
             .map(|(index, file)| (FileId(index as u32), file))
     }
 
-    /// The file's text named for miette.
-    pub fn named_source(&self, id: FileId) -> NamedSource<Arc<str>> {
+    /// The file's text named for miette, with columns in characters.
+    pub fn named_source(&self, id: FileId) -> ReportSource {
         match self.try_get(id) {
-            Some(file) => NamedSource::new(&file.name, file.text.clone()),
-            None => NamedSource::new("<unknown>", Arc::from("")),
+            Some(file) => ReportSource::new(&file.name, file.text.clone()),
+            None => ReportSource::new("<unknown>", Arc::from("")),
         }
     }
 
@@ -138,5 +143,56 @@ impl Sources {
         D: miette::Diagnostic + Send + Sync + 'static,
     {
         miette::Report::new(diagnostic).with_source_code(self.named_source(id))
+    }
+}
+
+/// A file's name and text as miette source code. Unlike miette's own
+/// `NamedSource`, the `line:column` in a report's header counts characters,
+/// not bytes, so it is right with non-ASCII text.
+#[derive(Debug, Clone)]
+pub struct ReportSource {
+    name: String,
+    text: Arc<str>,
+}
+
+impl ReportSource {
+    /// `text` shown under `name`.
+    pub fn new(name: impl Into<String>, text: Arc<str>) -> Self {
+        ReportSource {
+            name: name.into(),
+            text,
+        }
+    }
+}
+
+impl SourceCode for ReportSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner =
+            self.text
+                .as_ref()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        // miette counts the column in bytes; count characters instead.
+        let column = if inner.column() == 0 {
+            0
+        } else {
+            let offset = span.offset().min(self.text.len());
+            let line_start = self.text[..offset].rfind('\n').map_or(0, |index| index + 1);
+            self.text
+                .get(line_start..offset)
+                .map_or(inner.column(), |prefix| prefix.chars().count())
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        )))
     }
 }

@@ -222,6 +222,8 @@ struct PendingOperation {
     span: Span,
     /// The job ended through a fault (an interrupted wizard).
     ended: Option<SimError>,
+    /// The split brain the model reported before the operation.
+    split_brain_before: Option<Vec<String>>,
 }
 
 /// Virtual time, kept only as far as properties need it, so that two paths
@@ -1093,7 +1095,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     fn call(&self, state: &mut State, call: &ast::Call, file: usize, snapshot: &Snapshot) -> Flow {
-        let Some(callee) = self.compiled.program.callee(&call.target.name) else {
+        let Some(callee) = self.compiled.program.callee(file, &call.target.name) else {
             return Flow::Violation(self.violation(
                 state,
                 Property::EvaluationError,
@@ -1306,6 +1308,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         self.advance(state);
         let transition = check_transition(&state.cluster, &operation);
         let before = snapshot.clone();
+        let split_brain_before = state.cluster.split_brain().map(<[String]>::to_vec);
         match state.cluster.apply(&operation) {
             Err(
                 error @ (SimError::Refused { .. }
@@ -1330,7 +1333,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             Err(error) => self.finish_operation(
                 state,
                 operation,
-                before,
+                (before, split_brain_before),
                 Err(error),
                 file,
                 call.span,
@@ -1354,7 +1357,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     Started::Finished(output) => self.finish_operation(
                         state,
                         operation,
-                        before,
+                        (before, split_brain_before),
                         Ok(output),
                         file,
                         call.span,
@@ -1368,6 +1371,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             file: file as u16,
                             span: call.span,
                             ended: None,
+                            split_brain_before,
                         });
                         Flow::Continue
                     }
@@ -1422,7 +1426,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 return self.finish_operation(
                     state,
                     pending.operation,
-                    pending.before,
+                    (pending.before, pending.split_brain_before),
                     Err(error),
                     pending.file as usize,
                     pending.span,
@@ -1434,7 +1438,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 return self.finish_operation(
                     state,
                     pending.operation,
-                    pending.before,
+                    (pending.before, pending.split_brain_before),
                     Ok(OperationOutput::Done),
                     pending.file as usize,
                     pending.span,
@@ -1465,7 +1469,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         return self.finish_operation(
                             state,
                             pending.operation,
-                            pending.before,
+                            (pending.before, pending.split_brain_before),
                             result,
                             pending.file as usize,
                             pending.span,
@@ -1621,7 +1625,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         &self,
         state: &mut State,
         operation: Operation,
-        before: Snapshot,
+        (before, split_brain_before): (Snapshot, Option<Vec<String>>),
         result: Result<OperationOutput, SimError>,
         file: usize,
         span: Span,
@@ -1660,6 +1664,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             before,
             error: error.clone(),
             cancelled,
+            split_brain_before,
         };
         if let Some((handler, reason)) = self.check_conditions(state, &record) {
             return self.abort(state, Abort::WhatIf { handler, reason }, events);
@@ -1784,6 +1789,8 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
         let info = &self.compiled.steps[context.step as usize];
         let snapshot = observed(&state.cluster);
+        let split_brain = state.cluster.split_brain().map(<[String]>::to_vec);
+        let new_split = observe::new_split_brain(last, &split_brain);
         for file in self.handler_files(info.file) {
             for (id, handler) in self.compiled.handlers.iter().enumerate() {
                 let what_if = handler.what_if;
@@ -1806,21 +1813,40 @@ impl<'c, 'p> Machine<'c, 'p> {
                 for trigger in &what_if.triggers {
                     let reason = match &trigger.kind {
                         TriggerKind::Failed(_) => None,
-                        TriggerKind::TwoActives => observe::two_actives(&snapshot).then(|| {
-                            format!(
-                                "two servers are Active: {}",
-                                snapshot
-                                    .actives()
-                                    .map(|server| server.name.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )
-                        }),
+                        TriggerKind::TwoActives => {
+                            if observe::two_actives(&snapshot) {
+                                Some(format!(
+                                    "two servers are Active: {}",
+                                    snapshot
+                                        .actives()
+                                        .map(|server| server.name.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ))
+                            } else {
+                                new_split.map(|servers| {
+                                    format!(
+                                        "{} were Active at the same time; the product set every server to Standby",
+                                        servers.join(", ")
+                                    )
+                                })
+                            }
+                        }
                         TriggerKind::StandbyActivated => {
-                            let activated = observe::standbys_activated(&self.initial, &snapshot);
+                            let mut activated =
+                                observe::standbys_activated(&self.initial, &snapshot);
+                            for server in new_split.unwrap_or_default() {
+                                let was_standby = self
+                                    .initial
+                                    .server(server)
+                                    .is_some_and(|before| before.mode == crate::cluster::Mode::Standby);
+                                if was_standby && !activated.contains(server) {
+                                    activated.push(server.clone());
+                                }
+                            }
                             (!activated.is_empty()).then(|| {
                                 format!(
-                                    "{} was Standby when the run started and is now Active",
+                                    "{} was Standby when the run started and became Active",
                                     activated.join(", ")
                                 )
                             })

@@ -1,0 +1,180 @@
+//! `runbook sim serve`: prints the API key (only a generated one, once) and
+//! the listening address, then serves until Ctrl-C or SIGTERM.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use crate::cluster::{Fault, SimConfig};
+use crate::connect::sim_server::{self, SimServeConfig, DEFAULT_ADDR, DEFAULT_SPEED};
+use crate::connect::ApiKey;
+
+/// The environment variable `runbook sim serve` reads its API key from.
+pub const SIM_API_KEY_ENV: &str = "RUNBOOK_SIM_API_KEY";
+
+/// `runbook sim ...`
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    #[command(subcommand)]
+    command: SimCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum SimCommand {
+    /// A simulated HA cluster behind the SMC-shaped HTTP API.
+    ///
+    /// The API key is read from RUNBOOK_SIM_API_KEY; without it one is
+    /// generated and printed once. The line `listening on http://ADDR` tells
+    /// where it listens (useful with `--addr 127.0.0.1:0`).
+    Serve(ServeArgs),
+}
+
+/// Options of `runbook sim serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = DEFAULT_ADDR)]
+    addr: String,
+    /// Number of Management Servers (mgt-1 Active, the others Standby).
+    #[arg(long, visible_alias = "sim-servers", default_value_t = 3)]
+    servers: usize,
+    /// A fault to play (repeatable): replication-down, active-upgrade-cancelled,
+    /// standby-auto-activates, standby-activated-by-operator,
+    /// upgrade-fails:SERVER, unreachable:SERVER, changes-on-active.
+    #[arg(long = "sim-fault", value_name = "NAME", value_parser = parse_fault)]
+    faults: Vec<Fault>,
+    /// Persist the cluster in FILE (JSON) and resume it from there on start.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Simulated seconds per real second (600: a whole upgrade takes seconds).
+    #[arg(long, default_value_t = DEFAULT_SPEED, value_parser = parse_speed)]
+    speed: f64,
+    /// Seed of the simulator's random choices.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+fn parse_fault(text: &str) -> Result<Fault, String> {
+    text.parse()
+        .map_err(|error: crate::cluster::SimConfigError| error.to_string())
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
+        _ => Err(format!("`{text}` is not a positive number")),
+    }
+}
+
+/// Runs `runbook sim ...`.
+pub fn run(args: SimArgs) -> ExitCode {
+    match args.command {
+        SimCommand::Serve(serve) => run_serve(serve),
+    }
+}
+
+fn run_serve(args: ServeArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let (key, generated) = match std::env::var(SIM_API_KEY_ENV) {
+        Ok(key) if !key.trim().is_empty() => (ApiKey::new(key), false),
+        _ => (ApiKey::generate(), true),
+    };
+    let config = SimServeConfig {
+        sim: SimConfig {
+            servers: args.servers,
+            faults: args.faults,
+            seed: args.seed,
+            ..SimConfig::default()
+        },
+        key: key.clone(),
+        speed: args.speed,
+        state_file: args.state.clone(),
+    };
+    let listener = match sim_server::bind(&args.addr).await {
+        Ok(listener) => listener,
+        Err(error) => return fail(error),
+    };
+    let server = match sim_server::start(listener, config).await {
+        Ok(server) => server,
+        Err(error) => return fail(error),
+    };
+    if generated {
+        println!(
+            "api key: {} (generated, shown only now; set {SIM_API_KEY_ENV} to choose one, and RUNBOOK_API_KEY for `--target`)",
+            key.expose()
+        );
+    } else {
+        println!("api key: from {SIM_API_KEY_ENV}");
+    }
+    let snapshot = server.shared().snapshot();
+    match (&args.state, server.resumed()) {
+        (Some(path), true) => println!("resumed the cluster from {}", path.display()),
+        (Some(path), false) => println!(
+            "new cluster of {} servers, saved in {}",
+            snapshot.servers.len(),
+            path.display()
+        ),
+        (None, _) => println!(
+            "new cluster of {} servers (not saved; use --state FILE to keep it)",
+            snapshot.servers.len()
+        ),
+    }
+    println!(
+        "speed: {}x (simulated seconds per real second)",
+        server.shared().speed()
+    );
+    println!("listening on {}", server.url());
+
+    wait_for_signal().await;
+    println!("shutting down");
+    let shared = server.shared().clone();
+    server.shutdown().await;
+    if let Some(error) = shared.last_save_error() {
+        eprintln!("warning: the state file could not be written: {error}");
+        return ExitCode::FAILURE;
+    }
+    println!("stopped");
+    ExitCode::SUCCESS
+}
+
+fn fail(error: sim_server::SimServeError) -> ExitCode {
+    eprintln!("{:?}", miette::Report::new(error));
+    ExitCode::from(2)
+}
+
+/// Waits for Ctrl-C, or SIGTERM on Unix.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,220 @@
+//! The simulator-only routes under `/sim/`: console operations (stop,
+//! start, installer, backup, restore), the cluster snapshot, the clock, and
+//! the control of HTTP-level faults used by tests. Every route needs
+//! `Authorization: Bearer KEY` with the simulator's API key.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::api::ApiError;
+use super::state::Shared;
+use super::{API_VERSION, TICK};
+use crate::cluster::{JobState, Operation, OperationOutput, Started, Version};
+
+/// An HTTP-level fault: the next `count` requests whose path contains
+/// `route` (any SMC route when empty) are answered with `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpFault {
+    /// A substring of the request path, e.g. `/ha/diagnostic`.
+    #[serde(default)]
+    pub route: String,
+    /// What happens to the matching requests.
+    pub kind: HttpFaultKind,
+    /// How many requests it applies to.
+    #[serde(default = "one", rename = "count")]
+    pub remaining: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What an HTTP-level fault does to a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum HttpFaultKind {
+    /// Answer 500 with an error body.
+    ServerError,
+    /// Wait `delay_ms` before answering normally.
+    Slow {
+        /// The delay in milliseconds.
+        delay_ms: u64,
+    },
+    /// Answer 200 with a body that is not JSON.
+    MalformedJson,
+    /// Close the connection without answering.
+    CloseConnection,
+    /// Answer 401 as if the session had expired.
+    Unauthorized,
+}
+
+pub(super) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/sim/info", get(info))
+        .route("/sim/cluster", get(cluster))
+        .route("/sim/console/:server/:operation", post(console))
+        .route(
+            "/sim/control/http-fault",
+            post(add_fault).delete(clear_faults),
+        )
+        .route("/sim/control/expire-sessions", post(expire_sessions))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "No such simulator route") })
+        .with_state(shared)
+}
+
+fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if shared.key_matches(presented) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Simulator routes need the header `Authorization: Bearer KEY` with the simulator's API key",
+        ))
+    }
+}
+
+async fn info(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    authorize(&shared, &headers)?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("localhost");
+    let servers: Vec<_> = shared
+        .snapshot()
+        .servers
+        .iter()
+        .map(|server| json!({ "name": server.name, "api": format!("http://{host}/servers/{}", server.name) }))
+        .collect();
+    let now = shared.read(|simulator| simulator.now());
+    Ok(Json(json!({
+        "api_version": API_VERSION,
+        "speed": shared.speed(),
+        "now_ms": u64::try_from(now.as_millis()).unwrap_or(u64::MAX),
+        "servers": servers,
+    }))
+    .into_response())
+}
+
+async fn cluster(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&shared, &headers)?;
+    Ok(Json(shared.snapshot()).into_response())
+}
+
+#[derive(Deserialize)]
+struct ConsoleQuery {
+    version: Option<String>,
+}
+
+async fn console(
+    State(shared): State<Arc<Shared>>,
+    Path((server, operation)): Path<(String, String)>,
+    Query(query): Query<ConsoleQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&shared, &headers)?;
+    let operation = match operation.as_str() {
+        "stop" => Operation::StopServer { server },
+        "start" => Operation::StartServer { server },
+        "backup" => Operation::Backup { server },
+        "restore" => Operation::RestoreBackup { server },
+        "stop_replication" => Operation::StopReplication { server },
+        "upgrade" => {
+            let version: Version = query
+                .version
+                .as_deref()
+                .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "upgrade needs ?version=X.Y.Z"))?
+                .parse()
+                .map_err(|error: String| ApiError::new(StatusCode::BAD_REQUEST, error))?;
+            Operation::Upgrade { server, version }
+        }
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("No console operation `{other}`; use stop, start, upgrade, backup, restore or stop_replication"),
+            ))
+        }
+    };
+    let started = shared.change(|simulator| simulator.start(&operation))?;
+    let output = match started {
+        Started::Finished(output) => output,
+        Started::Background(job) => wait_for(&shared, job).await?,
+    };
+    if matches!(operation, Operation::StopServer { .. }) {
+        shared.drop_sessions_of(operation.server());
+    }
+    Ok(Json(json!({ "value": format!("{operation}: done"), "output": output })).into_response())
+}
+
+/// Waits (in real time, while the clock task advances the simulator) until
+/// a background console operation has finished.
+async fn wait_for(
+    shared: &Shared,
+    job: crate::cluster::JobId,
+) -> Result<OperationOutput, ApiError> {
+    let mut shutdown = shared.shutdown_watch();
+    loop {
+        match shared.read(|simulator| simulator.job(job)) {
+            Some(JobState::Finished(result)) => {
+                shared.save();
+                return result.map_err(ApiError::from);
+            }
+            Some(JobState::Running { .. }) => {}
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("background operation {} disappeared", job.0),
+                ))
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(TICK.max(Duration::from_millis(5))) => {}
+            _ = shutdown.changed() => {
+                return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The simulator is shutting down"));
+            }
+        }
+    }
+}
+
+async fn add_fault(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Json(fault): Json<HttpFault>,
+) -> Result<Response, ApiError> {
+    authorize(&shared, &headers)?;
+    shared.add_fault(fault);
+    Ok(Json(json!({ "value": "fault armed" })).into_response())
+}
+
+async fn clear_faults(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&shared, &headers)?;
+    shared.clear_faults();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn expire_sessions(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&shared, &headers)?;
+    let expired = shared.expire_sessions();
+    Ok(Json(json!({ "expired": expired })).into_response())
+}

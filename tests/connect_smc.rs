@@ -1,0 +1,655 @@
+//! The `smc` connector against `runbook sim serve` running in-process on
+//! `127.0.0.1:0` (real HTTP): every operation, every connector error (played
+//! with the simulator's control endpoint) and every contract fault, checked
+//! against the in-process `sim` connector running the same script.
+
+use std::time::Duration;
+
+use miette::Diagnostic;
+use runbook::cluster::{
+    Fault, Mode, Operation, OperationOutput, ReplicationState, SimConfig, Snapshot, Version,
+};
+use runbook::connect::sim::SimConnector;
+use runbook::connect::sim_server::{
+    self, HttpFault, HttpFaultKind, RunningSimServer, SimServeConfig,
+};
+use runbook::connect::smc::{SmcConnector, SmcServer, SmcSettings};
+use runbook::connect::{ApiKey, Connector, ConnectorError};
+
+const KEY: &str = "test-key-5f3c9a7e21";
+/// Fast enough that an upgrade (12.5 simulated minutes) takes about 0.1 s.
+const SPEED: f64 = 6000.0;
+
+async fn serve(sim: SimConfig) -> RunningSimServer {
+    let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
+    sim_server::start(
+        listener,
+        SimServeConfig {
+            sim,
+            key: ApiKey::new(KEY),
+            speed: SPEED,
+            state_file: None,
+        },
+    )
+    .await
+    .expect("start")
+}
+
+fn settings() -> SmcSettings {
+    SmcSettings {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(1),
+        read_retries: 2,
+        retry_backoff: Duration::from_millis(10),
+        poll_interval: Duration::from_secs(5),
+        operation_timeout: Duration::from_secs(4 * 3600),
+        ..SmcSettings::default()
+    }
+}
+
+async fn connect(server: &RunningSimServer) -> SmcConnector {
+    SmcConnector::for_sim_url_with(&server.url(), ApiKey::new(KEY), settings())
+        .await
+        .expect("connect")
+}
+
+async fn arm(server: &RunningSimServer, route: &str, kind: HttpFaultKind, count: u32) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/sim/control/http-fault", server.url()))
+        .bearer_auth(KEY)
+        .json(&HttpFault {
+            route: route.to_owned(),
+            kind,
+            remaining: count,
+        })
+        .send()
+        .await
+        .expect("arm fault");
+    assert!(response.status().is_success());
+}
+
+fn code(error: &ConnectorError) -> String {
+    error
+        .code()
+        .map(|code| code.to_string())
+        .unwrap_or_default()
+}
+
+fn upgrade(server: &str) -> Operation {
+    Operation::Upgrade {
+        server: server.into(),
+        version: Version::from_parts(vec![7, 4, 0]),
+    }
+}
+
+fn diagnostic(server: &str) -> Operation {
+    Operation::Diagnostic {
+        server: server.into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_the_default_cluster_through_the_api() {
+    let server = serve(SimConfig::default()).await;
+    let smc = connect(&server).await;
+    assert!(smc.describe().contains(&server.url()), "{}", smc.describe());
+    let snapshot = smc.snapshot().await.expect("snapshot");
+    assert_eq!(snapshot, server.shared().observed());
+    assert!(snapshot.is_healthy());
+    let output = smc.perform(&diagnostic("mgt-1")).await.expect("diagnostic");
+    assert!(
+        matches!(output, OperationOutput::Diagnostic { ok: true, .. }),
+        "{output:?}"
+    );
+    let output = smc
+        .perform(&Operation::ReplicationStates {
+            server: "mgt-1".into(),
+        })
+        .await
+        .expect("states");
+    assert_eq!(
+        output,
+        OperationOutput::ReplicationStates {
+            states: vec![
+                ("mgt-1".into(), ReplicationState::ActRep),
+                ("mgt-2".into(), ReplicationState::StbRep),
+                ("mgt-3".into(), ReplicationState::StbRep),
+            ]
+        }
+    );
+    smc.logout().await;
+    server.shutdown().await;
+}
+
+/// The whole downtime upgrade plus every other operation, through the API
+/// and the simulator-only console path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn performs_every_operation() {
+    let server = serve(SimConfig::default()).await;
+    let smc = connect(&server).await;
+    let backup = smc
+        .perform(&Operation::Backup {
+            server: "mgt-1".into(),
+        })
+        .await
+        .expect("backup");
+    assert!(
+        matches!(backup, OperationOutput::Backup { .. }),
+        "{backup:?}"
+    );
+    for standby in ["mgt-2", "mgt-3"] {
+        smc.perform(&Operation::Exclude {
+            server: standby.into(),
+        })
+        .await
+        .expect("exclude");
+        smc.perform(&Operation::StopServer {
+            server: standby.into(),
+        })
+        .await
+        .expect("stop");
+    }
+    let snapshot = smc.snapshot().await.expect("snapshot");
+    assert!(snapshot
+        .server("mgt-2")
+        .is_some_and(|server| server.excluded && !server.running));
+    smc.perform(&Operation::StopServer {
+        server: "mgt-1".into(),
+    })
+    .await
+    .expect("stop active");
+    smc.perform(&upgrade("mgt-1"))
+        .await
+        .expect("upgrade active");
+    let snapshot = smc.snapshot().await.expect("snapshot");
+    let active = snapshot.server("mgt-1").expect("mgt-1");
+    assert_eq!(active.version.to_string(), "7.4.0");
+    for standby in ["mgt-2", "mgt-3"] {
+        smc.perform(&upgrade(standby))
+            .await
+            .expect("upgrade standby");
+        if !smc
+            .snapshot()
+            .await
+            .expect("snapshot")
+            .server(standby)
+            .is_some_and(|server| server.running)
+        {
+            smc.perform(&Operation::StartServer {
+                server: standby.into(),
+            })
+            .await
+            .expect("start");
+        }
+        smc.perform(&Operation::InitStandby {
+            server: standby.into(),
+        })
+        .await
+        .expect("init standby");
+    }
+    let snapshot = smc.snapshot().await.expect("snapshot");
+    assert!(snapshot.is_healthy(), "{snapshot:?}");
+    assert!(snapshot
+        .servers
+        .iter()
+        .all(|server| server.version.to_string() == "7.4.0"));
+
+    // Switch the Active with the wizard, then back by force.
+    smc.perform(&Operation::Activate {
+        server: "mgt-2".into(),
+    })
+    .await
+    .expect("activate");
+    let snapshot = smc.snapshot().await.expect("snapshot");
+    assert_eq!(
+        snapshot
+            .actives()
+            .map(|server| server.name.as_str())
+            .collect::<Vec<_>>(),
+        ["mgt-2"]
+    );
+    smc.perform(&Operation::SetStandby {
+        server: "mgt-2".into(),
+        force: true,
+    })
+    .await
+    .expect("set standby");
+    smc.perform(&Operation::StopReplication {
+        server: "mgt-2".into(),
+    })
+    .await
+    .expect("stop replication");
+    smc.perform(&Operation::ForceActivate {
+        server: "mgt-1".into(),
+    })
+    .await
+    .expect("force activate");
+    smc.perform(&Operation::RestoreBackup {
+        server: "mgt-1".into(),
+    })
+    .await
+    .expect("restore");
+    let snapshot = smc.snapshot().await.expect("snapshot");
+    assert_eq!(snapshot, server.shared().observed());
+    assert_eq!(
+        snapshot.actives().next().map(|server| server.name.as_str()),
+        Some("mgt-1")
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_refused_carries_the_product_message() {
+    let server = serve(SimConfig::default()).await;
+    let smc = connect(&server).await;
+    let error = smc
+        .perform(&Operation::Exclude {
+            server: "mgt-1".into(),
+        })
+        .await
+        .expect_err("the Active cannot be excluded");
+    assert_eq!(code(&error), "runbook::connector::refused_action");
+    assert!(error.to_string().contains("cannot be excluded"), "{error}");
+    let error = smc
+        .perform(&Operation::SetStandby {
+            server: "mgt-1".into(),
+            force: false,
+        })
+        .await
+        .expect_err("no force");
+    assert_eq!(
+        code(&error),
+        "runbook::connector::refused_action",
+        "{error}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_is_rejected_at_login() {
+    let server = serve(SimConfig::default()).await;
+    let error = SmcConnector::for_sim_url_with(&server.url(), ApiKey::new("wrong-key"), settings())
+        .await
+        .expect_err("wrong key");
+    assert_eq!(code(&error), "runbook::connector::wrong_key");
+    // The same through the SMC login itself.
+    let servers = vec![SmcServer {
+        name: "mgt-1".into(),
+        api: format!("{}/servers/mgt-1", server.url()),
+    }];
+    let smc = SmcConnector::new(servers, ApiKey::new("wrong-key"), settings()).expect("connector");
+    let error = smc.snapshot().await.expect_err("wrong key");
+    assert_eq!(code(&error), "runbook::connector::wrong_key");
+    assert!(error.to_string().contains("/7.3/login"), "{error}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_session_is_renewed_once() {
+    let server = serve(SimConfig::default()).await;
+    let smc = connect(&server).await;
+    smc.perform(&diagnostic("mgt-1")).await.expect("first");
+    assert!(server.shared().expire_sessions() > 0);
+    smc.perform(&diagnostic("mgt-1"))
+        .await
+        .expect("renewed after expiry");
+    // Actions too: the 401 means nothing was executed.
+    server.shared().expire_sessions();
+    smc.perform(&Operation::Exclude {
+        server: "mgt-3".into(),
+    })
+    .await
+    .expect("exclude after expiry");
+    assert!(server
+        .shared()
+        .observed()
+        .server("mgt-3")
+        .is_some_and(|server| server.excluded));
+
+    arm(&server, "/ha/diagnostic", HttpFaultKind::Unauthorized, 1).await;
+    smc.perform(&diagnostic("mgt-1"))
+        .await
+        .expect("one 401 is renewed");
+    arm(&server, "/ha/diagnostic", HttpFaultKind::Unauthorized, 2).await;
+    let error = smc
+        .perform(&diagnostic("mgt-1"))
+        .await
+        .expect_err("two 401 in a row");
+    assert_eq!(code(&error), "runbook::connector::session_expired");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_reported() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    drop(listener);
+    let error = SmcConnector::for_sim_url_with(&url, ApiKey::new(KEY), settings())
+        .await
+        .expect_err("nothing listens");
+    assert_eq!(code(&error), "runbook::connector::refused");
+    let smc = SmcConnector::new(
+        vec![SmcServer {
+            name: "mgt-1".into(),
+            api: url.clone(),
+        }],
+        ApiKey::new(KEY),
+        settings(),
+    )
+    .expect("connector");
+    let error = smc.snapshot().await.expect_err("nothing listens");
+    assert_eq!(code(&error), "runbook::connector::refused");
+    assert!(error.to_string().contains(&url), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_answer_times_out_and_a_stopped_server_is_silent() {
+    let server = serve(SimConfig::default()).await;
+    let smc = connect(&server).await;
+    arm(
+        &server,
+        "/ha/diagnostic",
+        HttpFaultKind::Slow { delay_ms: 3000 },
+        1,
+    )
+    .await;
+    let error = smc
+        .perform(&diagnostic("mgt-1"))
+        .await
+        .expect_err("too slow");
+    assert_eq!(code(&error), "runbook::connector::timeout");
+    // Shorter than the request timeout: just slow.
+    arm(
+        &server,
+        "/ha/diagnostic",
+        HttpFaultKind::Slow { delay_ms: 100 },
+        1,
+    )
+    .await;
+    smc.perform(&diagnostic("mgt-1"))
+        .await
+        .expect("slow but in time");
+
+    smc.perform(&Operation::StopServer {
+        server: "mgt-2".into(),
+    })
+    .await
+    .expect("stop");
+    let error = smc
+        .perform(&diagnostic("mgt-2"))
+        .await
+        .expect_err("stopped");
+    assert_eq!(code(&error), "runbook::connector::refused");
+    assert!(
+        error.to_string().contains("closed without an answer"),
+        "{error}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_retried_and_actions_are_not() {
+    let server = serve(SimConfig::default()).await;
+    let smc = connect(&server).await;
+    smc.snapshot().await.expect("log in first");
+    for kind in [
+        HttpFaultKind::ServerError,
+        HttpFaultKind::MalformedJson,
+        HttpFaultKind::CloseConnection,
+    ] {
+        arm(&server, "/ha/diagnostic", kind.clone(), 2).await;
+        smc.perform(&diagnostic("mgt-1"))
+            .await
+            .unwrap_or_else(|error| panic!("{kind:?} retried: {error}"));
+    }
+    arm(&server, "/ha/diagnostic", HttpFaultKind::ServerError, 10).await;
+    let error = smc
+        .perform(&diagnostic("mgt-1"))
+        .await
+        .expect_err("5xx every time");
+    assert_eq!(code(&error), "runbook::connector::server_error");
+    assert!(error.to_string().contains("500"), "{error}");
+    let error = {
+        reqwest::Client::new()
+            .delete(format!("{}/sim/control/http-fault", server.url()))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("clear");
+        arm(&server, "/ha/diagnostic", HttpFaultKind::MalformedJson, 10).await;
+        smc.perform(&diagnostic("mgt-1"))
+            .await
+            .expect_err("malformed every time")
+    };
+    assert_eq!(code(&error), "runbook::connector::malformed_response");
+    server.shared().clear_faults();
+
+    arm(&server, "/ha/exclude", HttpFaultKind::ServerError, 1).await;
+    let error = smc
+        .perform(&Operation::Exclude {
+            server: "mgt-2".into(),
+        })
+        .await
+        .expect_err("an action is not retried");
+    assert_eq!(code(&error), "runbook::connector::server_error");
+    assert!(!server
+        .shared()
+        .observed()
+        .server("mgt-2")
+        .is_some_and(|server| server.excluded));
+    arm(&server, "/ha/exclude", HttpFaultKind::CloseConnection, 1).await;
+    let error = smc
+        .perform(&Operation::Exclude {
+            server: "mgt-2".into(),
+        })
+        .await
+        .expect_err("an action is not retried");
+    assert_eq!(code(&error), "runbook::connector::refused");
+    arm(&server, "/ha/exclude", HttpFaultKind::MalformedJson, 1).await;
+    let error = smc
+        .perform(&Operation::Exclude {
+            server: "mgt-2".into(),
+        })
+        .await
+        .expect_err("malformed answer to an action");
+    assert_eq!(code(&error), "runbook::connector::malformed_response");
+    server.shutdown().await;
+}
+
+/// The operations of a downtime upgrade, with a few more, in order; each is
+/// performed whatever happened to the previous one.
+fn script() -> Vec<Operation> {
+    let mut script = vec![
+        diagnostic("mgt-1"),
+        Operation::ReplicationStates {
+            server: "mgt-1".into(),
+        },
+        Operation::Backup {
+            server: "mgt-1".into(),
+        },
+        Operation::Exclude {
+            server: "mgt-2".into(),
+        },
+        Operation::Exclude {
+            server: "mgt-3".into(),
+        },
+        Operation::StopServer {
+            server: "mgt-2".into(),
+        },
+        Operation::StopServer {
+            server: "mgt-3".into(),
+        },
+        Operation::StopServer {
+            server: "mgt-1".into(),
+        },
+        upgrade("mgt-1"),
+        Operation::StartServer {
+            server: "mgt-1".into(),
+        },
+        diagnostic("mgt-1"),
+    ];
+    for standby in ["mgt-2", "mgt-3"] {
+        script.push(upgrade(standby));
+        script.push(Operation::StartServer {
+            server: standby.into(),
+        });
+        script.push(Operation::InitStandby {
+            server: standby.into(),
+        });
+    }
+    script.push(Operation::ReplicationStates {
+        server: "mgt-1".into(),
+    });
+    script.push(Operation::Activate {
+        server: "mgt-2".into(),
+    });
+    script
+}
+
+/// What a comparison looks at: the outcome's kind and, for errors, the code.
+fn outcome(result: &Result<OperationOutput, ConnectorError>) -> String {
+    match result {
+        Ok(OperationOutput::Backup { .. }) => "backup".to_owned(),
+        Ok(OperationOutput::Diagnostic { ok, .. }) => format!("diagnostic ok={ok}"),
+        Ok(other) => format!("{other:?}"),
+        Err(error) => code(error),
+    }
+}
+
+/// Everything but the configuration revision, which depends on how much
+/// time passed between operations (`changes-on-active`).
+fn comparable(snapshot: &Snapshot) -> Vec<(String, bool, Mode, String, ReplicationState, bool)> {
+    snapshot
+        .servers
+        .iter()
+        .map(|server| {
+            (
+                server.name.clone(),
+                server.running,
+                server.mode,
+                server.version.to_string(),
+                server.replication,
+                server.excluded,
+            )
+        })
+        .collect()
+}
+
+async fn same_as_in_process(faults: Vec<Fault>) {
+    let config = SimConfig {
+        faults: faults.clone(),
+        ..SimConfig::default()
+    };
+    let server = serve(config.clone()).await;
+    let smc = connect(&server).await;
+    let sim = SimConnector::new(config);
+    assert_eq!(
+        comparable(&smc.snapshot().await.expect("smc snapshot")),
+        comparable(&sim.snapshot().await.expect("sim snapshot")),
+        "{faults:?}: initial state"
+    );
+    for operation in script() {
+        let over_http = smc.perform(&operation).await;
+        let in_process = sim.perform(&operation).await;
+        assert_eq!(
+            outcome(&over_http),
+            outcome(&in_process),
+            "{faults:?}: {operation}: {over_http:?} / {in_process:?}"
+        );
+        let http_snapshot = smc.snapshot().await.expect("smc snapshot");
+        let sim_snapshot = sim.snapshot().await.expect("sim snapshot");
+        if http_snapshot.servers.iter().any(|server| server.running) {
+            assert_eq!(
+                comparable(&http_snapshot),
+                comparable(&sim_snapshot),
+                "{faults:?}: after {operation}"
+            );
+        } else {
+            // Nothing answers: the API can only say that nothing runs.
+            let running = |snapshot: &Snapshot| {
+                snapshot
+                    .servers
+                    .iter()
+                    .map(|server| server.running)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                running(&http_snapshot),
+                running(&sim_snapshot),
+                "{faults:?}: after {operation}"
+            );
+        }
+    }
+    if faults.contains(&Fault::ChangesOnActive) {
+        let revision = smc
+            .snapshot()
+            .await
+            .expect("snapshot")
+            .server("mgt-1")
+            .map(|server| server.config_revision);
+        assert!(
+            revision.is_some_and(|revision| revision > 0),
+            "{revision:?}"
+        );
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_fault_matches_the_in_process_simulator() {
+    same_as_in_process(Vec::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_contract_fault_matches_the_in_process_simulator() {
+    for name in [
+        "replication-down",
+        "active-upgrade-cancelled",
+        "standby-auto-activates",
+        "standby-activated-by-operator",
+        "upgrade-fails:mgt-2",
+        "unreachable:mgt-3",
+        "changes-on-active",
+    ] {
+        same_as_in_process(vec![name.parse().expect("fault")]).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_appears_nowhere() {
+    let server = serve(SimConfig::default()).await;
+    let smc = connect(&server).await;
+    let mut seen = format!("{smc:?} {}", smc.describe());
+    smc.snapshot().await.expect("snapshot");
+    seen.push_str(&format!("{smc:?}"));
+    let wrong = "wrong-key-4711-unique";
+    let errors = vec![
+        SmcConnector::for_sim_url_with(&server.url(), ApiKey::new(wrong), settings())
+            .await
+            .expect_err("wrong"),
+        SmcConnector::new(
+            vec![SmcServer {
+                name: "mgt-1".into(),
+                api: format!("{}/servers/mgt-1", server.url()),
+            }],
+            ApiKey::new(wrong),
+            settings(),
+        )
+        .expect("connector")
+        .snapshot()
+        .await
+        .expect_err("wrong"),
+        smc.perform(&Operation::Exclude {
+            server: "mgt-1".into(),
+        })
+        .await
+        .expect_err("refused"),
+    ];
+    for error in errors {
+        let report = miette::Report::new(error.clone());
+        seen.push_str(&format!("{error} {error:?} {report:?}"));
+    }
+    assert!(!seen.contains(KEY), "{seen}");
+    assert!(!seen.contains(wrong), "{seen}");
+    server.shutdown().await;
+}

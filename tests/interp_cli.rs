@@ -1,0 +1,286 @@
+//! `runbook run`, `resume` and `plan` through the built binary: the JSON
+//! event stream's shape, exit codes, prompts without a terminal, resume.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/run")
+        .join(name)
+}
+
+fn runbook(dir: &Path) -> Command {
+    let mut command = Command::cargo_bin("runbook").unwrap();
+    command.current_dir(dir).env("NO_COLOR", "1");
+    command
+}
+
+fn events(output: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
+        })
+        .collect()
+}
+
+fn assert_stream_shape(events: &[serde_json::Value]) {
+    assert!(!events.is_empty());
+    assert_eq!(events[0]["event"], "run_started", "{events:?}");
+    assert_eq!(
+        events[events.len() - 1]["event"],
+        "run_finished",
+        "{events:?}"
+    );
+    for event in events {
+        let ts = event["ts"].as_str().expect("every event has ts");
+        assert!(ts.contains('T') && ts.ends_with('Z'), "{ts}");
+    }
+}
+
+#[test]
+fn json_events_follow_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runbook(dir.path())
+        .args([
+            "run",
+            fixture("downtime.runbook").to_str().unwrap(),
+            "--yes",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = events(&output);
+    assert_stream_shape(&events);
+    let started = &events[0];
+    assert_eq!(started["runbook"], "upgrade-with-downtime");
+    assert!(started["target"]
+        .as_str()
+        .unwrap()
+        .starts_with("simulated cluster (3 servers"));
+    let servers = started["cluster"]["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 3);
+    assert_eq!(servers[0]["name"], "mgt-1");
+    assert_eq!(servers[0]["mode"], "active");
+    assert_eq!(servers[0]["replication"], "ACT_REP");
+    assert_eq!(servers[0]["running"], true);
+    assert_eq!(servers[0]["excluded"], false);
+    assert_eq!(servers[0]["version"], "7.3.4");
+    let step = events
+        .iter()
+        .find(|event| event["event"] == "step_started")
+        .unwrap();
+    assert_eq!(step["step"], "stop-servers");
+    assert!(step["file"].as_str().unwrap().ends_with("downtime.runbook"));
+    assert!(step["line"].as_u64().unwrap() > 1);
+    let outcomes: Vec<&str> = events
+        .iter()
+        .filter(|event| event["event"] == "step_finished")
+        .map(|event| event["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["ok", "ok", "ok", "ok"]);
+    assert!(events.iter().any(|event| event["event"] == "prompt"
+        && event["id"] == "verify-client"
+        && event["answer"] == true));
+    let finished = events.last().unwrap();
+    assert_eq!(finished["outcome"], "succeeded");
+    assert!(finished["cluster"]["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|server| server["version"] == "7.4.0"));
+    // The default journal goes under ./runs.
+    let runs: Vec<_> = std::fs::read_dir(dir.path().join("runs"))
+        .unwrap()
+        .collect();
+    assert_eq!(runs.len(), 1);
+}
+
+#[test]
+fn human_output_states_the_target_first_and_ends_with_the_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runbook(dir.path())
+        .args([
+            "run",
+            fixture("downtime.runbook").to_str().unwrap(),
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("Target: simulated cluster (3 servers, in-process)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("▶ 2. Upgrade the Active Server (using SMC installer) [upgrade-active]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("mgt-3   yes      standby  7.4.0    STB_REP      no"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("Outcome: succeeded: upgrade-with-downtime completed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_prompt_without_terminal_fails_at_once_and_names_the_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runbook(dir.path())
+        .args([
+            "run",
+            fixture("constructs.runbook").to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("runbook::run::prompt_unavailable"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("prompt `first-standby` needs an answer"),
+        "{stderr}"
+    );
+    let events = events(&output);
+    assert_stream_shape(&events);
+    assert_eq!(events.last().unwrap()["outcome"], "failed");
+}
+
+#[test]
+fn an_unreadable_runbook_or_target_exits_2_with_both_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runbook(dir.path())
+        .args(["run", "no-such-runbook", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_stream_shape(&events(&output));
+
+    let output = runbook(dir.path())
+        .args([
+            "run",
+            fixture("downtime.runbook").to_str().unwrap(),
+            "--sim-fault",
+            "meteor",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_stream_shape(&events(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown simulator fault `meteor`"));
+
+    let output = runbook(dir.path())
+        .args([
+            "run",
+            fixture("downtime.runbook").to_str().unwrap(),
+            "--answers",
+            "missing.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_failed_run_is_resumed_through_the_cli_without_repeating_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    std::fs::write(dir.path().join("partial.toml"), "").unwrap();
+    std::fs::write(dir.path().join("full.toml"), "upgraded = true\n").unwrap();
+    let output = runbook(dir.path())
+        .args([
+            "run",
+            fixture("resume.runbook").to_str().unwrap(),
+            "--journal",
+            "run.jsonl",
+            "--answers",
+            "partial.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("runbook resume run.jsonl"), "{stderr}");
+
+    let output = runbook(dir.path())
+        .args([
+            "resume",
+            "run.jsonl",
+            "--answers",
+            "full.toml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = events(&output);
+    assert_stream_shape(&events);
+    assert_eq!(events[0]["resumed"], true);
+    let text = std::fs::read_to_string(&journal).unwrap();
+    for step in ["stop-standbys", "start-standbys", "done"] {
+        let finished_ok = text
+            .lines()
+            .filter(|line| {
+                line.contains("\"record\":\"step_finished\"")
+                    && line.contains(&format!("\"id\":\"{step}\""))
+                    && line.contains("\"outcome\":\"ok\"")
+            })
+            .count();
+        assert_eq!(finished_ok, 1, "{step} finished once");
+    }
+    let cluster = &events.last().unwrap()["cluster"]["servers"];
+    assert!(cluster
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .all(|server| server["version"] == "7.4.0" && server["running"] == true));
+}
+
+#[test]
+fn plan_shows_the_steps_and_what_ifs() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runbook(dir.path())
+        .args(["plan", fixture("downtime.runbook").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("Target: simulated cluster"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "▶ step 2. upgrade-active \"Upgrade the Active Server (using SMC installer)\""
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("active-upgrade-cancelled \"Cancel Active Server Upgrade\" when upgrade-cancelled(active) during upgrade-active"), "{stdout}");
+    assert!(!dir.path().join("runs").exists(), "plan writes no journal");
+}

@@ -1,0 +1,852 @@
+//! The interpreter's semantics, construct by construct, against the
+//! in-process simulator: prompts, What-ifs, windows, discarded changes, the
+//! journal, resume after an interruption, and `plan`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use runbook::cluster::{Fault, Mode, ReplicationState, SimConfig};
+use runbook::connect::sim::SimConnector;
+use runbook::connect::Connector;
+use runbook::interp::events::{CollectingSink, EventKind, RunOutcome, StepOutcome};
+use runbook::interp::journal::{read_journal, JournalOutcome, Record};
+use runbook::interp::load::load_path;
+use runbook::interp::machine::{self, JournalChoice, RunReport, RunSettings};
+use runbook::interp::plan;
+use runbook::interp::program::Program;
+use runbook::interp::prompt::{AnswersFile, OperatorPrompter};
+use runbook::interp::RuntimeError;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/run")
+        .join(name)
+}
+
+fn program(name: &str) -> Program {
+    let path = fixture(name);
+    match load_path(&path, &path.display().to_string()) {
+        Ok(program) => program,
+        Err(error) => panic!("{name} does not load: {:?}", error.reports),
+    }
+}
+
+fn sim(faults: &[&str]) -> SimConnector {
+    let mut config = SimConfig::default();
+    config.faults = faults
+        .iter()
+        .map(|fault| fault.parse::<Fault>().unwrap())
+        .collect();
+    SimConnector::new(config)
+}
+
+struct Outcome {
+    report: RunReport,
+    events: Vec<EventKind>,
+}
+
+impl Outcome {
+    fn what_ifs(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                EventKind::WhatIf { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn warnings(&self) -> Vec<(String, String)> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                EventKind::Warning { code, message } => Some((code.clone(), message.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn steps(&self, wanted: StepOutcome) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                EventKind::StepFinished { step, outcome, .. } if *outcome == wanted => {
+                    Some(step.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+async fn run(
+    program: &Program,
+    connector: &dyn Connector,
+    answers: Option<&str>,
+    yes: bool,
+    settings: RunSettings,
+) -> Outcome {
+    let answers = answers.map(|text| AnswersFile::parse("answers.toml", text).unwrap());
+    let mut prompter = OperatorPrompter::non_interactive(answers, yes);
+    let mut sink = CollectingSink::default();
+    let report = machine::run(program, connector, &mut sink, &mut prompter, settings).await;
+    check_event_order(&sink);
+    Outcome {
+        report,
+        events: sink.events.into_iter().map(|event| event.kind).collect(),
+    }
+}
+
+async fn resume(
+    program: &Program,
+    connector: &dyn Connector,
+    journal: &Path,
+    answers: Option<&str>,
+) -> Outcome {
+    let answers = answers.map(|text| AnswersFile::parse("answers.toml", text).unwrap());
+    let mut prompter = OperatorPrompter::non_interactive(answers, false);
+    let mut sink = CollectingSink::default();
+    let settings = RunSettings {
+        journal: JournalChoice::File(journal.to_path_buf()),
+        ..RunSettings::default()
+    };
+    let report = machine::resume(
+        journal,
+        program,
+        connector,
+        &mut sink,
+        &mut prompter,
+        settings,
+    )
+    .await;
+    check_event_order(&sink);
+    Outcome {
+        report,
+        events: sink.events.into_iter().map(|event| event.kind).collect(),
+    }
+}
+
+fn check_event_order(sink: &CollectingSink) {
+    assert!(
+        matches!(
+            sink.events.first().map(|event| &event.kind),
+            Some(EventKind::RunStarted { .. })
+        ),
+        "run_started must come first"
+    );
+    assert!(
+        matches!(
+            sink.events.last().map(|event| &event.kind),
+            Some(EventKind::RunFinished { .. })
+        ),
+        "run_finished must come last"
+    );
+    let finished = sink
+        .events
+        .iter()
+        .filter(|event| matches!(event.kind, EventKind::RunFinished { .. }))
+        .count();
+    assert_eq!(finished, 1);
+}
+
+fn journaled(dir: &tempfile::TempDir) -> RunSettings {
+    RunSettings {
+        journal: JournalChoice::File(dir.path().join("run.jsonl")),
+        ..RunSettings::default()
+    }
+}
+
+const CONSTRUCT_ANSWERS: &str =
+    "first-standby = \"mgt-2\"\nobserved = \"all green\"\npath = \"left\"\ngo-on = true\n";
+
+#[tokio::test]
+async fn every_construct_runs_with_its_documented_meaning() {
+    let program = program("constructs.runbook");
+    let connector = sim(&[]);
+    let outcome = run(
+        &program,
+        &connector,
+        Some(CONSTRUCT_ANSWERS),
+        false,
+        RunSettings::default(),
+    )
+    .await;
+    assert_eq!(
+        outcome.report.outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        outcome.report.error
+    );
+    assert_eq!(outcome.steps(StepOutcome::Ok), ["look", "branch", "finish"]);
+    let cluster = connector.snapshot().await.unwrap();
+    let second = cluster.server("mgt-2").unwrap();
+    assert!(
+        second.excluded,
+        "the called procedure excluded the selected standby"
+    );
+    assert!(
+        !cluster.server("mgt-3").unwrap().running,
+        "the loop stopped the other standby"
+    );
+    let prompts: Vec<(String, serde_json::Value)> = outcome
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            EventKind::Prompt { id, answer, .. } => Some((id.clone(), answer.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        prompts,
+        [
+            ("first-standby".to_string(), serde_json::json!("mgt-2")),
+            ("observed".to_string(), serde_json::json!("all green")),
+            ("path".to_string(), serde_json::json!("left")),
+            ("go-on".to_string(), serde_json::json!(true)),
+        ]
+    );
+    assert!(outcome
+        .events
+        .iter()
+        .any(|event| matches!(event, EventKind::Note { message } if message == "went left")));
+    assert!(outcome
+        .warnings()
+        .iter()
+        .any(|(code, message)| code == "runbook::run::runbook_warning" && message == "Careful."));
+}
+
+#[tokio::test]
+async fn choosing_the_other_option_runs_its_branch_and_fail_ends_the_run() {
+    let program = program("constructs.runbook");
+    let connector = sim(&[]);
+    let answers = CONSTRUCT_ANSWERS.replace("path = \"left\"", "path = \"right\"");
+    let outcome = run(
+        &program,
+        &connector,
+        Some(&answers),
+        false,
+        RunSettings::default(),
+    )
+    .await;
+    assert_eq!(outcome.report.outcome, RunOutcome::Failed);
+    assert!(
+        matches!(outcome.report.error, Some(RuntimeError::FailStatement { ref message, .. }) if message == "should not go right")
+    );
+}
+
+#[tokio::test]
+async fn declining_a_confirmation_stops_the_run() {
+    let program = program("constructs.runbook");
+    let connector = sim(&[]);
+    let answers = CONSTRUCT_ANSWERS.replace("go-on = true", "go-on = false");
+    let outcome = run(
+        &program,
+        &connector,
+        Some(&answers),
+        false,
+        RunSettings::default(),
+    )
+    .await;
+    assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
+    assert!(
+        outcome.report.message.contains("go-on"),
+        "{}",
+        outcome.report.message
+    );
+}
+
+#[tokio::test]
+async fn a_prompt_without_terminal_or_answer_fails_at_once_naming_it() {
+    let program = program("constructs.runbook");
+    let connector = sim(&[]);
+    let outcome = run(&program, &connector, None, false, RunSettings::default()).await;
+    assert_eq!(outcome.report.outcome, RunOutcome::Failed);
+    match &outcome.report.error {
+        Some(RuntimeError::PromptUnavailable { id, .. }) => assert_eq!(id, "first-standby"),
+        other => panic!("expected prompt_unavailable, got {other:?}"),
+    }
+    let code = miette::Diagnostic::code(outcome.report.error.as_ref().unwrap())
+        .unwrap()
+        .to_string();
+    assert_eq!(code, "runbook::run::prompt_unavailable");
+    assert!(
+        connector.snapshot().await.unwrap().is_healthy(),
+        "nothing was changed"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_answer_in_the_answers_file_points_at_it() {
+    let program = program("constructs.runbook");
+    let connector = sim(&[]);
+    let answers = CONSTRUCT_ANSWERS.replace("\"mgt-2\"", "\"mgt-9\"");
+    let outcome = run(
+        &program,
+        &connector,
+        Some(&answers),
+        false,
+        RunSettings::default(),
+    )
+    .await;
+    match &outcome.report.error {
+        Some(RuntimeError::AnswersFile { reason, span, .. }) => {
+            assert!(reason.contains("first-standby"), "{reason}");
+            assert!(reason.contains("\"mgt-2\", \"mgt-3\""), "{reason}");
+            let span = span.expect("a location in the answers file");
+            assert_eq!(
+                &answers[span.offset()..span.offset() + span.len()],
+                "\"mgt-9\""
+            );
+        }
+        other => panic!("expected answers_file, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_downtime_upgrade_ends_healthy_on_the_new_version() {
+    let program = program("downtime.runbook");
+    let connector = sim(&[]);
+    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    assert_eq!(
+        outcome.report.outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        outcome.report.error
+    );
+    let cluster = connector.snapshot().await.unwrap();
+    assert!(cluster.is_healthy(), "{cluster:?}");
+    assert!(cluster
+        .servers
+        .iter()
+        .all(|server| server.version.to_string() == "7.4.0"));
+    assert_eq!(cluster.server("mgt-1").unwrap().mode, Mode::Active);
+}
+
+#[tokio::test]
+async fn a_failed_step_fires_its_failed_handler_and_the_run_continues() {
+    let program = program("whatifs.runbook");
+    let connector = sim(&["upgrade-fails:mgt-2"]);
+    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    assert_eq!(outcome.what_ifs(), ["upgrade-failed"]);
+    assert_eq!(outcome.steps(StepOutcome::Failed), ["upgrade-standbys"]);
+    assert_eq!(
+        outcome.steps(StepOutcome::Ok),
+        ["prepare", "force-second", "touch-active"]
+    );
+    assert_eq!(outcome.report.outcome, RunOutcome::Succeeded);
+}
+
+#[tokio::test]
+async fn two_actives_fire_their_handler_during_the_named_step() {
+    let program = program("whatifs.runbook");
+    let connector = sim(&[]);
+    let settings = RunSettings {
+        params: BTreeMap::from([("mode".to_string(), "two-actives".to_string())]),
+        ..RunSettings::default()
+    };
+    let outcome = run(&program, &connector, None, true, settings).await;
+    assert_eq!(outcome.what_ifs(), ["split"]);
+    assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
+    assert_eq!(outcome.report.message, "Two Actives: recover by hand.");
+}
+
+#[tokio::test]
+async fn broken_replication_fires_its_handler_after_an_operation() {
+    let program = program("broken.runbook");
+    let connector = sim(&["replication-down"]);
+    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    assert_eq!(outcome.what_ifs(), ["broken"]);
+    assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
+    assert!(
+        !outcome
+            .events
+            .iter()
+            .any(|event| matches!(event, EventKind::Note { message } if message == "states read")),
+        "the handler interrupts the step"
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_active_upgrade_fires_upgrade_cancelled() {
+    let program = program("downtime.runbook");
+    let connector = sim(&["active-upgrade-cancelled"]);
+    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    assert_eq!(outcome.what_ifs(), ["active-upgrade-cancelled"]);
+    assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
+    let cluster = connector.snapshot().await.unwrap();
+    assert!(
+        cluster.is_healthy(),
+        "the handler restores replication: {cluster:?}"
+    );
+    assert_eq!(
+        cluster.server("mgt-1").unwrap().version.to_string(),
+        "7.3.4"
+    );
+}
+
+#[tokio::test]
+async fn a_standby_that_became_active_fires_standby_activated() {
+    let program = program("downtime.runbook");
+    for fault in ["standby-auto-activates", "standby-activated-by-operator"] {
+        let connector = sim(&[fault]);
+        let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+        assert_eq!(outcome.what_ifs(), ["standby-activated"], "{fault}");
+    }
+}
+
+#[tokio::test]
+async fn a_what_if_runs_directly() {
+    let program = program("direct.runbook");
+    let connector = sim(&[]);
+    let settings = RunSettings {
+        what_if: Some("exclude-all".to_string()),
+        ..RunSettings::default()
+    };
+    let outcome = run(&program, &connector, None, false, settings).await;
+    assert_eq!(
+        outcome.report.outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        outcome.report.error
+    );
+    assert_eq!(outcome.what_ifs(), ["exclude-all"]);
+    let cluster = connector.snapshot().await.unwrap();
+    assert!(cluster.server("mgt-2").unwrap().excluded && cluster.server("mgt-3").unwrap().excluded);
+
+    let settings = RunSettings {
+        what_if: Some("nope".to_string()),
+        ..RunSettings::default()
+    };
+    let outcome = run(&program, &sim(&[]), None, false, settings).await;
+    assert!(
+        matches!(outcome.report.error, Some(RuntimeError::UnknownWhatIf { ref available, .. }) if available == "exclude-all")
+    );
+}
+
+#[tokio::test]
+async fn an_exceeded_window_is_a_warning_and_discarded_changes_are_counted() {
+    let program = program("window.runbook");
+    let connector = sim(&["changes-on-active"]);
+    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    assert_eq!(
+        outcome.report.outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        outcome.report.error
+    );
+    let warnings = outcome.warnings();
+    let window = warnings
+        .iter()
+        .find(|(code, _)| code == "runbook::run::window_exceeded")
+        .expect("a window_exceeded warning");
+    assert!(window.1.contains("window of 1m"), "{}", window.1);
+    assert!(matches!(
+        outcome.report.warnings.as_slice(),
+        [RuntimeError::WindowExceeded { .. }]
+    ));
+    let discarded = warnings
+        .iter()
+        .find(|(code, _)| code == "runbook::run::discards_changes")
+        .expect("a discards_changes warning");
+    let count: u64 = discarded
+        .1
+        .split_whitespace()
+        .nth(3)
+        .and_then(|word| word.parse().ok())
+        .expect("the number of changes");
+    assert!(count > 0, "{}", discarded.1);
+    assert!(discarded.1.contains("on mgt-1"), "{}", discarded.1);
+    assert!(outcome.events.iter().any(
+        |event| matches!(event, EventKind::Prompt { id, .. } if id == "hurry.discard-changes")
+    ));
+
+    // Declining the discard stops the run before the step acts.
+    let connector = sim(&["changes-on-active"]);
+    let outcome = run(
+        &program,
+        &connector,
+        Some("\"hurry.discard-changes\" = false\n"),
+        true,
+        RunSettings::default(),
+    )
+    .await;
+    assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
+    assert!(!outcome
+        .events
+        .iter()
+        .any(|event| matches!(event, EventKind::Note { message } if message == "in a hurry")));
+}
+
+#[tokio::test]
+async fn without_changes_the_discard_step_asks_nothing() {
+    let program = program("window.runbook");
+    let connector = sim(&[]);
+    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    assert!(!outcome.events.iter().any(
+        |event| matches!(event, EventKind::Prompt { id, .. } if id == "hurry.discard-changes")
+    ));
+    assert_eq!(
+        outcome.report.outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        outcome.report.error
+    );
+    let discarded = outcome
+        .warnings()
+        .into_iter()
+        .find(|(code, _)| code == "runbook::run::discards_changes")
+        .expect("the count is shown even when zero");
+    assert!(
+        discarded.1.contains("discards 0 administrator changes"),
+        "{}",
+        discarded.1
+    );
+}
+
+#[tokio::test]
+async fn the_journal_records_every_step_with_snapshots_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = program("resume.runbook");
+    let connector = sim(&[]);
+    let outcome = run(
+        &program,
+        &connector,
+        Some("upgraded = true\n"),
+        false,
+        journaled(&dir),
+    )
+    .await;
+    assert_eq!(
+        outcome.report.outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        outcome.report.error
+    );
+    let contents = read_journal(&dir.path().join("run.jsonl")).unwrap();
+    let header = contents.header().unwrap();
+    assert_eq!(header.runbook, "resume-me");
+    assert_eq!(header.sources.len(), 1);
+    assert_eq!(header.sources[0].sha256.len(), 64);
+    assert!(header.initial.is_healthy());
+    let mut started = Vec::new();
+    let mut finished = Vec::new();
+    for record in &contents.records {
+        match record {
+            Record::StepStarted { step, snapshot, .. } => {
+                assert_eq!(snapshot.servers.len(), 3);
+                started.push(step.id.clone());
+            }
+            Record::StepFinished {
+                step,
+                outcome,
+                snapshot,
+                ..
+            } => {
+                assert_eq!(*outcome, JournalOutcome::Ok);
+                assert_eq!(snapshot.servers.len(), 3);
+                finished.push(step.id.clone());
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        started,
+        [
+            "stop-standbys",
+            "upgrade-standbys",
+            "start-standbys",
+            "done"
+        ]
+    );
+    assert_eq!(started, finished);
+    assert!(contents
+        .records
+        .iter()
+        .any(|record| matches!(record, Record::PromptAnswered { id, .. } if id == "upgraded")));
+    assert!(matches!(
+        contents.records.last(),
+        Some(Record::RunFinished {
+            outcome: RunOutcome::Succeeded,
+            ..
+        })
+    ));
+    let text = std::fs::read_to_string(dir.path().join("run.jsonl")).unwrap();
+    assert!(!text.to_ascii_lowercase().contains("authenticationkey"));
+}
+
+fn step_finishes(journal: &Path) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for record in read_journal(journal).unwrap().records {
+        if let Record::StepFinished {
+            step,
+            outcome: JournalOutcome::Ok,
+            ..
+        } = record
+        {
+            *counts.entry(step.id).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+#[tokio::test]
+async fn resume_after_a_stop_never_repeats_a_completed_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let program = program("resume.runbook");
+    let connector = sim(&[]);
+    let settings = RunSettings {
+        stop_after_steps: Some(2),
+        ..journaled(&dir)
+    };
+    let first = run(
+        &program,
+        &connector,
+        Some("upgraded = true\n"),
+        false,
+        settings,
+    )
+    .await;
+    assert_eq!(first.report.outcome, RunOutcome::Stopped);
+    assert_eq!(
+        first.report.resume_command.as_deref(),
+        Some(format!("runbook resume {}", journal.display()).as_str())
+    );
+    assert!(matches!(
+        first.report.error,
+        Some(RuntimeError::Interrupted { .. })
+    ));
+
+    let second = resume(&program, &connector, &journal, None).await;
+    assert_eq!(
+        second.report.outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        second.report.error
+    );
+    assert_eq!(
+        second.steps(StepOutcome::Skipped),
+        ["stop-standbys", "upgrade-standbys"]
+    );
+    assert_eq!(second.steps(StepOutcome::Ok), ["start-standbys", "done"]);
+    let counts = step_finishes(&journal);
+    assert!(counts.values().all(|count| *count == 1), "{counts:?}");
+    assert_eq!(counts.len(), 4);
+
+    // A finished run cannot be resumed again.
+    let third = resume(&program, &connector, &journal, None).await;
+    assert!(matches!(
+        third.report.error,
+        Some(RuntimeError::ResumeRefused { .. })
+    ));
+    assert_eq!(third.report.exit_code(), 2);
+}
+
+#[tokio::test]
+async fn resume_after_a_kill_mid_step_does_not_redo_what_took_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let program = program("resume.runbook");
+    let connector = sim(&[]);
+    // Operations: stop mgt-2, stop mgt-3, upgrade mgt-2 (killed right after it returns).
+    let settings = RunSettings {
+        crash_after_operations: Some(3),
+        ..journaled(&dir)
+    };
+    let first = run_crashing(&program, &connector, settings).await;
+    assert!(first.crashed);
+    assert_eq!(
+        connector
+            .snapshot()
+            .await
+            .unwrap()
+            .server("mgt-2")
+            .unwrap()
+            .version
+            .to_string(),
+        "7.4.0"
+    );
+
+    let second = resume(&program, &connector, &journal, Some("upgraded = true\n")).await;
+    assert_eq!(
+        second.report.outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        second.report.error
+    );
+    assert_eq!(second.steps(StepOutcome::Skipped), ["stop-standbys"]);
+    assert!(second.events.iter().any(|event| matches!(
+        event,
+        EventKind::Note { message } if message.contains("upgrade mgt-2 to 7.4.0: already done")
+    )));
+    let upgrades_of_mgt2 = read_journal(&journal)
+        .unwrap()
+        .records
+        .iter()
+        .filter(|record| matches!(record, Record::OperationStarted { operation, .. } if operation.to_string() == "upgrade mgt-2 to 7.4.0"))
+        .count();
+    assert_eq!(upgrades_of_mgt2, 1, "the upgrade is not sent twice");
+    let cluster = connector.snapshot().await.unwrap();
+    assert!(cluster
+        .standbys()
+        .all(|server| server.running && server.version.to_string() == "7.4.0"));
+}
+
+async fn run_crashing(
+    program: &Program,
+    connector: &dyn Connector,
+    settings: RunSettings,
+) -> RunReport {
+    let mut prompter = OperatorPrompter::non_interactive(None, true);
+    let mut sink = CollectingSink::default();
+    machine::run(program, connector, &mut sink, &mut prompter, settings).await
+}
+
+#[tokio::test]
+async fn resume_refuses_when_the_completed_steps_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let copy = dir.path().join("resume.runbook");
+    let original = std::fs::read_to_string(fixture("resume.runbook")).unwrap();
+    std::fs::write(&copy, &original).unwrap();
+    let load = |path: &Path| load_path(path, &path.display().to_string()).unwrap();
+    let connector = sim(&[]);
+    let settings = RunSettings {
+        stop_after_steps: Some(2),
+        ..journaled(&dir)
+    };
+    let first = run(
+        &load(&copy),
+        &connector,
+        Some("upgraded = true\n"),
+        false,
+        settings,
+    )
+    .await;
+    assert_eq!(first.report.outcome, RunOutcome::Stopped);
+
+    // A change after the resume point is fine: a comment in step 4.
+    std::fs::write(
+        &copy,
+        original.replace(
+            "step 4 done \"Check\" {",
+            "step 4 done \"Check\" {\n        // checked",
+        ),
+    )
+    .unwrap();
+    // Renaming a completed step is not.
+    let renamed = original.replace("stop-standbys", "halt-standbys");
+    std::fs::write(&copy, &renamed).unwrap();
+    let refused = resume(&load(&copy), &connector, &journal, None).await;
+    match &refused.report.error {
+        Some(RuntimeError::ResumeRefused { reason, .. }) => {
+            assert!(reason.contains("stop-standbys"), "{reason}")
+        }
+        other => panic!("expected resume_refused, got {other:?}"),
+    }
+    assert_eq!(refused.report.exit_code(), 2);
+
+    let edited = original.replace(
+        "step 4 done \"Check\" {",
+        "step 4 done \"Check\" {\n        // checked",
+    );
+    std::fs::write(&copy, &edited).unwrap();
+    let resumed = resume(&load(&copy), &connector, &journal, None).await;
+    assert_eq!(
+        resumed.report.outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        resumed.report.error
+    );
+}
+
+#[tokio::test]
+async fn plan_reads_the_target_and_changes_nothing() {
+    let program = program("downtime.runbook");
+    let connector = sim(&["changes-on-active"]);
+    let before = connector.snapshot().await.unwrap();
+    let clock = connector.elapsed();
+    let plan = plan::plan(&program, &connector, &BTreeMap::new())
+        .await
+        .unwrap();
+    assert_eq!(connector.snapshot().await.unwrap(), before);
+    assert_eq!(connector.elapsed(), clock);
+    let steps: Vec<&str> = plan
+        .items
+        .iter()
+        .filter(|item| item.kind == "step")
+        .map(|item| item.text.as_str())
+        .collect();
+    assert_eq!(steps.len(), 4);
+    assert!(steps[0].contains("stop-servers"));
+    assert!(plan
+        .items
+        .iter()
+        .any(|item| item.kind == "choice" && item.text.contains("standby-handling")));
+    assert!(plan
+        .items
+        .iter()
+        .any(|item| item.kind == "operation"
+            && item.text == "upgrade(server: mgt-1, version: 7.4.0)"));
+    let what_ifs: Vec<&str> = plan
+        .what_ifs
+        .iter()
+        .map(|handler| handler.id.as_str())
+        .collect();
+    assert_eq!(what_ifs, ["active-upgrade-cancelled", "standby-activated"]);
+    let rendered = plan.render();
+    assert!(
+        rendered.starts_with("Target: simulated cluster"),
+        "{rendered}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_and_mistyped_parameters_are_refused() {
+    let program = program("resume.runbook");
+    for (name, value) in [("nope", "1"), ("version", "seven")] {
+        let settings = RunSettings {
+            params: BTreeMap::from([(name.to_string(), value.to_string())]),
+            ..RunSettings::default()
+        };
+        let outcome = run(&program, &sim(&[]), None, true, settings).await;
+        assert!(
+            matches!(outcome.report.error, Some(RuntimeError::Parameter { .. })),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wait_that_times_out_points_at_the_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wait.runbook");
+    std::fs::write(
+        &path,
+        "runbook waits {\n    title \"Wait\"\n    step 1 wait-forever \"Wait for nothing\" {\n        wait until count(actives()) == 2 timeout 2m every 30s\n    }\n}\n",
+    )
+    .unwrap();
+    let program = load_path(&path, "wait.runbook").unwrap();
+    let connector = sim(&[]);
+    let outcome = run(&program, &connector, None, false, RunSettings::default()).await;
+    match &outcome.report.error {
+        Some(RuntimeError::WaitTimeout {
+            step,
+            timeout,
+            span,
+            ..
+        }) => {
+            assert_eq!(step, "wait-forever");
+            assert_eq!(timeout, "2m");
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text[span.offset()..].starts_with("wait until"));
+        }
+        other => panic!("expected wait_timeout, got {other:?}"),
+    }
+    assert!(connector.elapsed().as_secs() >= 120, "virtual time passed");
+    let state = connector.snapshot().await.unwrap();
+    assert_eq!(
+        state.server("mgt-1").unwrap().replication,
+        ReplicationState::ActRep
+    );
+}

@@ -1,0 +1,264 @@
+//! The built binary: `runbook sim serve` started as a process, answered by
+//! plain HTTP requests, persisting its cluster across a restart, shutting
+//! down gracefully on SIGTERM and Ctrl-C (SIGINT), never printing a given key.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
+
+use serde_json::Value;
+
+const KEY: &str = "process-test-key-90210";
+
+struct Served {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    printed: String,
+    url: String,
+}
+
+// The child is handed to `Served`, whose `stop` waits for it.
+#[allow(clippy::zombie_processes)]
+fn start(key: Option<&str>, args: &[&str]) -> Served {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("runbook"));
+    command
+        .args(["sim", "serve", "--addr", "127.0.0.1:0", "--speed", "6000"])
+        .args(args)
+        .env_remove("RUNBOOK_SIM_API_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(key) = key {
+        command.env("RUNBOOK_SIM_API_KEY", key);
+    }
+    let mut child = command.spawn().expect("spawn runbook sim serve");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut printed = String::new();
+    loop {
+        let mut line = String::new();
+        let read = stdout.read_line(&mut line).unwrap_or(0);
+        if read == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("sim serve ended before listening: {printed}");
+        }
+        printed.push_str(&line);
+        if let Some(url) = line.trim().strip_prefix("listening on ") {
+            let url = url.to_owned();
+            return Served {
+                child,
+                stdout,
+                printed,
+                url,
+            };
+        }
+    }
+}
+
+impl Served {
+    /// Sends `signal` and returns (exit success, everything printed).
+    fn stop(mut self, signal: &str) -> (bool, String) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let exit = self.child.wait().expect("wait");
+        let mut rest = String::new();
+        self.stdout
+            .read_to_string(&mut rest)
+            .expect("rest of stdout");
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            pipe.read_to_string(&mut stderr).expect("stderr");
+        }
+        (exit.success(), format!("{}{rest}{stderr}", self.printed))
+    }
+}
+
+async fn login(client: &reqwest::Client, url: &str, key: &str) -> reqwest::Response {
+    client
+        .post(format!("{url}/7.3/login"))
+        .json(&serde_json::json!({ "authenticationkey": key }))
+        .send()
+        .await
+        .expect("login")
+}
+
+fn cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .expect("JSESSIONID cookie")
+        .to_owned()
+}
+
+async fn cluster(client: &reqwest::Client, url: &str) -> Value {
+    client
+        .get(format!("{url}/sim/cluster"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("cluster")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn answers_plain_http_and_keeps_its_cluster_across_a_restart() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let state = folder.path().join("cluster.json");
+    let state_arg = state.to_str().expect("utf-8 path");
+    let served = start(Some(KEY), &["--state", state_arg]);
+    let url = served.url.clone();
+    let client = reqwest::Client::new();
+
+    let versions: Value = client
+        .get(format!("{url}/api"))
+        .send()
+        .await
+        .expect("api")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(versions["version"][0]["rel"], "7.3");
+
+    let unauthorized = client
+        .get(format!("{url}/7.3/ha"))
+        .send()
+        .await
+        .expect("ha");
+    assert_eq!(unauthorized.status(), 401);
+    let body: Value = unauthorized.json().await.expect("error body");
+    assert_eq!(body["status"], 401);
+    assert!(
+        body["message"].is_string() && body["details"].is_array(),
+        "{body}"
+    );
+
+    assert_eq!(login(&client, &url, "not-the-key").await.status(), 401);
+    let logged_in = login(&client, &url, KEY).await;
+    assert_eq!(logged_in.status(), 200);
+    let session = cookie(&logged_in);
+
+    let entry_points: Value = client
+        .get(format!("{url}/7.3/api"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("entry points")
+        .json()
+        .await
+        .expect("json");
+    let rels: Vec<&str> = entry_points["entry_point"]
+        .as_array()
+        .expect("entry_point list")
+        .iter()
+        .filter_map(|entry| entry["rel"].as_str())
+        .collect();
+    assert!(rels.contains(&"ha") && rels.contains(&"logout"), "{rels:?}");
+
+    let refused = client
+        .post(format!("{url}/7.3/ha/exclude?server_name=mgt-1"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("exclude the active");
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.expect("json");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("cannot be excluded")),
+        "{body}"
+    );
+
+    let excluded = client
+        .post(format!("{url}/7.3/ha/exclude?server_name=mgt-3"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("exclude");
+    assert_eq!(excluded.status(), 200);
+    let logout = client
+        .put(format!("{url}/7.3/logout"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.status(), 204);
+    assert_eq!(cluster(&client, &url).await["servers"][2]["excluded"], true);
+
+    let (clean, printed) = served.stop("-TERM");
+    assert!(clean, "{printed}");
+    assert!(printed.contains("stopped"), "{printed}");
+    assert!(
+        !printed.contains(KEY),
+        "the given key was printed: {printed}"
+    );
+    assert!(state.exists());
+    assert!(!Path::new(&format!("{state_arg}.tmp")).exists());
+
+    let again = start(Some(KEY), &["--state", state_arg]);
+    assert!(
+        again.printed.contains("resumed the cluster"),
+        "{}",
+        again.printed
+    );
+    let url = again.url.clone();
+    let resumed = cluster(&client, &url).await;
+    assert_eq!(resumed["servers"][2]["name"], "mgt-3");
+    assert_eq!(resumed["servers"][2]["excluded"], true);
+    let (clean, printed) = again.stop("-INT");
+    assert!(clean, "Ctrl-C: {printed}");
+    assert!(!printed.contains(KEY));
+}
+
+#[tokio::test]
+async fn generates_a_key_and_prints_it_once() {
+    let served = start(None, &[]);
+    let key = served
+        .printed
+        .lines()
+        .find_map(|line| line.strip_prefix("api key: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a generated key line")
+        .to_owned();
+    assert!(key.len() >= 16, "{key}");
+    let client = reqwest::Client::new();
+    assert_eq!(login(&client, &served.url, &key).await.status(), 200);
+    let (clean, printed) = served.stop("-TERM");
+    assert!(clean);
+    assert_eq!(printed.matches(&key).count(), 1, "{printed}");
+}
+
+#[test]
+fn bad_options_exit_with_a_usage_error() {
+    let output = Command::new(assert_cmd::cargo::cargo_bin("runbook"))
+        .args([
+            "sim",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--sim-fault",
+            "meteor-strike",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("meteor-strike"));
+
+    let folder = tempfile::tempdir().expect("tempdir");
+    let state = folder.path().join("broken.json");
+    std::fs::write(&state, "{ not a cluster").expect("write");
+    let output = Command::new(assert_cmd::cargo::cargo_bin("runbook"))
+        .args(["sim", "serve", "--addr", "127.0.0.1:0", "--state"])
+        .arg(&state)
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("runbook::sim::state"), "{stderr}");
+}
