@@ -1836,10 +1836,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                             let mut activated =
                                 observe::standbys_activated(&self.initial, &snapshot);
                             for server in new_split.unwrap_or_default() {
-                                let was_standby = self
-                                    .initial
-                                    .server(server)
-                                    .is_some_and(|before| before.mode == crate::cluster::Mode::Standby);
+                                let was_standby =
+                                    self.initial.server(server).is_some_and(|before| {
+                                        before.mode == crate::cluster::Mode::Standby
+                                    });
                                 if was_standby && !activated.contains(server) {
                                     activated.push(server.clone());
                                 }
