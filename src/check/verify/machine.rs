@@ -207,7 +207,8 @@ struct StepContext {
     step: StepId,
     depth: u16,
     saved: Frame,
-    fired: u64,
+    /// Handlers already fired for this step instance (each fires once).
+    fired: Vec<HandlerId>,
     retries: u8,
     in_handler: bool,
 }
@@ -247,7 +248,7 @@ pub struct State {
     fired: u32,
     outcome_used: bool,
     clock: Clock,
-    windows_open: u32,
+    windows_open: Vec<u16>,
     reported_changes: Vec<(String, u64)>,
     handled: bool,
 }
@@ -446,7 +447,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     .contains(&Fault::ChangesOnActive)
                     .then_some(CHANGE_INTERVAL),
             },
-            windows_open: 0,
+            windows_open: Vec::new(),
             reported_changes: Vec::new(),
             handled: false,
         }
@@ -948,7 +949,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         file: usize,
         span: Span,
     ) -> Option<Violation> {
-        if state.windows_open != 0 {
+        if !state.windows_open.is_empty() {
             return None;
         }
         let actives = running_actives(&state.cluster);
@@ -1062,7 +1063,11 @@ impl<'c, 'p> Machine<'c, 'p> {
             state.reported_changes.push((server, revision));
         }
         for &window in &info.anchors {
-            state.windows_open |= 1 << window;
+            let window = window as u16;
+            if !state.windows_open.contains(&window) {
+                state.windows_open.push(window);
+                state.windows_open.sort_unstable();
+            }
         }
         let depth = (state.frames.len() - 1) as u16;
         let saved = state.frames[depth as usize].clone();
@@ -1070,7 +1075,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             step,
             depth,
             saved,
-            fired: 0,
+            fired: Vec::new(),
             retries: 0,
             in_handler: false,
         });
@@ -1085,7 +1090,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             state.clock.since_anchor[window] = Some(Duration::ZERO);
         }
         if let Some(window) = info.window {
-            state.windows_open &= !(1 << window);
+            state.windows_open.retain(|open| *open as usize != window);
         }
         match self.two_actives_violation(state, "when the step ends", info.file, info.step.id.span)
         {
@@ -1764,7 +1769,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         let info = &self.compiled.steps[context.step as usize];
         for file in self.handler_files(info.file) {
             for (id, handler) in self.compiled.handlers.iter().enumerate() {
-                if handler.file != file || context.fired & (1 << id) != 0 {
+                if handler.file != file || context.fired.contains(&(id as HandlerId)) {
                     continue;
                 }
                 let watches = handler.what_if.triggers.iter().any(|trigger| {
@@ -1806,7 +1811,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 if handler.file != file
                     || !watching
                     || !has_condition
-                    || context.fired & (1 << id) != 0
+                    || context.fired.contains(&(id as HandlerId))
                 {
                     continue;
                 }
@@ -1914,7 +1919,9 @@ impl<'c, 'p> Machine<'c, 'p> {
         let Some(context) = state.step.as_mut() else {
             return Flow::End(RunOutcome::Failed, reason);
         };
-        context.fired |= 1 << handler;
+        if !context.fired.contains(&handler) {
+            context.fired.push(handler);
+        }
         context.in_handler = true;
         let depth = context.depth as usize;
         let saved = context.saved.clone();
