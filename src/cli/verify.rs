@@ -141,18 +141,7 @@ fn write_answers(report: &VerifyReport, dir: Option<&Path>) -> Vec<Option<PathBu
 
 /// Loads a path, or a shipped runbook by name.
 fn load(reference: &str) -> Result<Program, i32> {
-    let path = Path::new(reference);
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("runbooks")
-        .join(format!("{reference}.runbook"));
-    let chosen = if path.exists() || reference.ends_with(".runbook") {
-        reference.to_string()
-    } else if shipped.exists() {
-        shipped.display().to_string()
-    } else {
-        reference.to_string()
-    };
-    match super::load::load_program(&chosen) {
+    match super::load::load_program(reference) {
         Ok(mut program) => {
             program.reference = reference.to_string();
             Ok(program)
