@@ -241,3 +241,20 @@ fn counterexamples_replay_on_the_simulator() {
         }
     }
 }
+
+/// The `--format json` document of a counterexample, as scripts read it
+/// (timing removed).
+#[test]
+fn json_report_snapshot() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/verify/standby-not-excluded.runbook");
+    let program = load(&path);
+    let report = verify::verify(&program, &VerifyOptions::default());
+    let mut json = verify::to_json(&report, &program);
+    if let Some(object) = json.as_object_mut() {
+        object.remove("elapsed_ms");
+        object.remove("states_per_second");
+        object.remove("configurations");
+    }
+    insta::assert_snapshot!(serde_json::to_string_pretty(&json).expect("json"));
+}
