@@ -17,6 +17,7 @@ pub mod render;
 pub mod run;
 pub mod sim;
 pub mod target;
+pub mod verify;
 
 /// Turns operational procedures into executable, checkable programs.
 #[derive(Debug, Parser)]
@@ -47,6 +48,9 @@ pub enum Command {
     Plan(run::PlanArgs),
     /// The HA cluster simulator.
     Sim(sim::SimArgs),
+    /// Explore every path, fault and operator choice against the cluster model.
+    #[command(after_help = examples::VERIFY)]
+    Verify(verify::VerifyArgs),
     /// Rewrite runbook files in the canonical layout (`--check`: only report).
     Fmt(fmt::FmtArgs),
     /// Print a runbook's flow graph (Mermaid or Graphviz DOT).
@@ -74,6 +78,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
+        Command::Verify(args) => verify::verify(args),
         Command::Sim(args) => exit_code(sim::run(args)),
         Command::Fmt(args) => fmt::fmt(args),
         Command::Graph(args) => graph::graph(args),
