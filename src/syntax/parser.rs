@@ -371,6 +371,13 @@ impl<'s> FileParser<'s> {
                     }
                 }
                 Rule::file_name => file.name = converter.ident(&pair),
+                Rule::import_decl => {
+                    let span = converter.span(&pair);
+                    match converter.string_child(pair) {
+                        Ok(path) => file.imports.push(Import { path, span }),
+                        Err(error) => self.errors.push(error),
+                    }
+                }
                 _ => {}
             }
         }

@@ -707,9 +707,19 @@ impl Workspace {
             .iter()
             .filter_map(|(name, target)| Some((name.clone(), self.ast(*target)?.clone())))
             .collect();
+        // When an import is missing or does not parse, the names it would
+        // declare are unknown: calls to them are not reported again.
+        let imports_complete = self.loaded.get(&id).is_some_and(|loaded| {
+            loaded.imports.iter().flatten().all(|import| {
+                import
+                    .as_ref()
+                    .is_ok_and(|target| self.ast(*target).is_some())
+            })
+        });
         let mut checker = Checker {
             file: &file,
             callees: &callees,
+            imports_complete,
             errors: Vec::new(),
             scopes: Vec::new(),
             prompts: HashMap::new(),
@@ -865,6 +875,7 @@ struct Binding {
 struct Checker<'a> {
     file: &'a ast::File,
     callees: &'a HashMap<String, Arc<ast::File>>,
+    imports_complete: bool,
     errors: Vec<ResolveError>,
     scopes: Vec<HashMap<String, Binding>>,
     prompts: HashMap<String, Span>,
@@ -1356,6 +1367,12 @@ impl Checker<'_> {
             return;
         }
         let Some(callee) = self.callees.get(name).cloned() else {
+            if !self.imports_complete {
+                for arg in &call.args {
+                    self.expr(&arg.value);
+                }
+                return;
+            }
             let help = match closest(name, self.callees.keys().map(String::as_str)) {
                 Some(similar) => format!("did you mean `{similar}`?"),
                 None if operation(name).is_some() => {
