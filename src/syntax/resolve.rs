@@ -601,7 +601,7 @@ impl Workspace {
     /// The names `id` can call: itself and each imported file, by name.
     fn callables(&self, id: FileId) -> (HashMap<String, FileId>, Vec<Located>) {
         let mut callables = HashMap::new();
-        let mut first_span: HashMap<String, Span> = HashMap::new();
+        let mut first_span: HashMap<String, (Span, FileId)> = HashMap::new();
         let mut errors = Vec::new();
         let Some(file) = self.ast(id) else {
             return (callables, errors);
@@ -617,20 +617,28 @@ impl Workspace {
                 continue;
             };
             let name = imported.name.name.clone();
-            if let Some(first) = first_span.get(&name) {
-                errors.push(Located::new(
-                    id,
+            if let Some((first, first_target)) = first_span.get(&name) {
+                let error = if first_target == target {
+                    ResolveError::Duplicate {
+                        span: import.path.span,
+                        first: *first,
+                        what: "import of".into(),
+                        name: import.path.value.clone(),
+                        help: "the file is already imported: remove this import".into(),
+                    }
+                } else {
                     ResolveError::Duplicate {
                         span: import.path.span,
                         first: *first,
                         what: "procedure name".into(),
                         name,
                         help: "two imported files declare the same name; rename one of them".into(),
-                    },
-                ));
+                    }
+                };
+                errors.push(Located::new(id, error));
                 continue;
             }
-            first_span.insert(name.clone(), import.path.span);
+            first_span.insert(name.clone(), (import.path.span, *target));
             callables.insert(name, *target);
         }
         (callables, errors)
