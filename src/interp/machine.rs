@@ -1483,15 +1483,17 @@ impl<'p> Machine<'p> {
             Err(Aborted::Crashed) => return Err(Abort::Crash),
         };
         self.live = None;
-        let snapshot = self.connector.snapshot().await.unwrap_or_default();
-        self.journal_or_abort(Record::StepFinished {
-            ts: super::events::now_rfc3339(),
-            step: key.clone(),
-            outcome: journal_outcome,
-            message: message.clone(),
-            snapshot,
-            clock_seconds: self.connector.elapsed().as_secs_f64(),
-        })?;
+        if self.journal.is_some() {
+            let snapshot = self.connector.snapshot().await.unwrap_or_default();
+            self.journal_or_abort(Record::StepFinished {
+                ts: super::events::now_rfc3339(),
+                step: key.clone(),
+                outcome: journal_outcome,
+                message: message.clone(),
+                snapshot,
+                clock_seconds: self.connector.elapsed().as_secs_f64(),
+            })?;
+        }
         if outcome == StepOutcome::Ok {
             self.step_ends
                 .insert(key.id.clone(), self.connector.elapsed());
