@@ -798,7 +798,7 @@ impl<'p> Machine<'p> {
         let applicable = self.applicable_what_ifs(&step);
         if !applicable.is_empty() {
             help.push_str(&format!(
-                "What-if {} may apply: `runbook run {} --what-if {}`\n",
+                "this step is watched by What-if {}; to run one alone: `runbook run {} --what-if {}`\n",
                 applicable
                     .iter()
                     .map(|name| format!("`{name}`"))
