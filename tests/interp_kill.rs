@@ -222,6 +222,7 @@ fn ctrl_c_stops_after_the_current_step_and_prints_the_resume_command() {
     let started = text.matches("\"record\":\"step_started\"").count();
     let finished = text.matches("\"record\":\"step_finished\"").count();
     assert_eq!(started, finished, "{text}");
+    assert!(!text.contains(KEY), "the API key is never journaled");
     assert!(finished < 4, "the run stopped early");
 
     let resumed = resume(dir.path(), &journal);
