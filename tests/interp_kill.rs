@@ -175,7 +175,7 @@ fn ctrl_c_stops_after_the_current_step_and_prints_the_resume_command() {
     let dir = tempfile::tempdir().unwrap();
     let sim = SimServe::start(dir.path());
     let journal = dir.path().join("run.jsonl");
-    let mut child = Command::new(binary())
+    let child = Command::new(binary())
         .current_dir(dir.path())
         .args([
             "run",
