@@ -645,6 +645,13 @@ fn activation_wizard_switches_the_active_through_its_phases() {
         if phases.last() != Some(&phase) {
             phases.push(phase.clone());
         }
+        if phase == "standby replication" {
+            let snapshot = simulator.snapshot();
+            assert!(
+                snapshot.standbys().all(|standby| !standby.running),
+                "every Standby restarts during the last phase"
+            );
+        }
         if phase == "server activation" {
             assert!(
                 simulator.cluster().running_actives().is_empty(),
@@ -1492,4 +1499,35 @@ fn active_upgrade_cancelled_also_fires_on_the_initial_active_in_the_no_downtime_
     ok(&mut simulator, init("mgt-1"));
     ok(&mut simulator, init("mgt-3"));
     assert_eq!(check_upgraded(&simulator.snapshot(), &target()), vec![]);
+}
+
+#[test]
+fn the_pure_model_can_be_stepped_and_branched() {
+    let mut cluster = Cluster::new(&names(3), &version("7.3.4"));
+    for server in ["mgt-2", "mgt-3", "mgt-1"] {
+        cluster.apply(&stop(server)).expect("stop");
+    }
+    let Ok(Started::Background(job)) = cluster.apply(&upgrade("mgt-1")) else {
+        panic!("background");
+    };
+    let faults = [Fault::StandbyAutoActivates];
+    let mut branches = Vec::new();
+    while let Some((_, progress)) = cluster.step() {
+        for item in progress {
+            if let runbook::cluster::Progress::Reached(point) = item {
+                for (_, event) in possible_fault_events(&cluster, &faults, &point, "mgt-1") {
+                    let mut branch = cluster.clone();
+                    branch.inject(&event);
+                    branches.push(branch);
+                }
+            }
+        }
+    }
+    assert!(cluster.job(job).is_none());
+    assert_eq!(branches.len(), 2, "mgt-2 or mgt-3 may activate itself");
+    assert_ne!(branches[0], branches[1]);
+    assert_eq!(
+        cluster.snapshot().server("mgt-1").map(|server| server.mode),
+        Some(Mode::Active)
+    );
 }

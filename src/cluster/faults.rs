@@ -253,6 +253,14 @@ impl Cluster {
                 if let Some(position) = self.jobs.iter().position(|candidate| candidate.id == *job)
                 {
                     let interrupted = self.jobs.remove(position);
+                    if let JobKind::Activate { restarting, .. } = &interrupted.kind {
+                        // Standbys restarting when the wizard stopped still come back.
+                        for server in &mut self.servers {
+                            if restarting.contains(&server.name) {
+                                server.running = true;
+                            }
+                        }
+                    }
                     let message = format!(
                         "The activation of Management Server {} was interrupted during the phase \"{}\".",
                         interrupted.server(),

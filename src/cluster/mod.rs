@@ -19,9 +19,9 @@ pub use invariants::{check_invariants, check_transition, check_upgraded, Invaria
 pub use model::{
     split_brain_message, two_actives_message, Backup, Cluster, Job, JobId, JobKind, JobOutcome,
     Lineage, Phase, Progress, Server, Started, INIT_PHASES, MUST_USE_ACTIVE, UPGRADE_PHASES,
-    WIZARD_DEMOTES_AFTER, WIZARD_PHASES, WIZARD_PROMOTES_AFTER,
+    WIZARD_DEMOTES_AFTER, WIZARD_PHASES, WIZARD_PROMOTES_AFTER, WIZARD_RESTARTS_STANDBYS,
 };
-pub use simulator::{FiredFault, JobState, Simulator};
+pub use simulator::{FiredFault, JobState, Simulator, FINISHED_JOBS_KEPT};
 pub use types::{
     Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot, Snapshot, Version,
 };

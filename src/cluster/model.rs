@@ -164,6 +164,9 @@ pub const WIZARD_PHASES: [Phase; 7] = [
 pub const WIZARD_DEMOTES_AFTER: usize = 3;
 /// Index in [`WIZARD_PHASES`] of "server activation": at its end the target is Active.
 pub const WIZARD_PROMOTES_AFTER: usize = 4;
+/// Index in [`WIZARD_PHASES`] of "standby replication": every Standby restarts
+/// (down during the phase, up at its end).
+pub const WIZARD_RESTARTS_STANDBYS: usize = 6;
 
 /// What a background operation does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -195,6 +198,9 @@ pub enum JobKind {
         server: String,
         /// The Active when the wizard started.
         previous_active: String,
+        /// The Standbys restarting during the last phase.
+        #[serde(default)]
+        restarting: Vec<String>,
     },
 }
 
@@ -663,6 +669,7 @@ impl Cluster {
         match self.jobs.iter().find(|job| {
             job.server() == name
                 || matches!(&job.kind, JobKind::InitStandby { active, .. } if active == name)
+                || matches!(&job.kind, JobKind::Activate { restarting, .. } if restarting.contains(name))
         }) {
             Some(job) => Err(SimError::refused(format!(
                 "Management Server {name} is busy: {} is in progress ({}).",
@@ -854,6 +861,7 @@ impl Cluster {
             JobKind::Activate {
                 server: name,
                 previous_active,
+                restarting: Vec::new(),
             },
         ))
     }
@@ -1081,6 +1089,17 @@ impl Cluster {
         self.jobs.iter().map(|job| job.remaining).min()
     }
 
+    /// Advances to the next phase boundary of any background operation and
+    /// returns the time that passed and what happened there (`None` when no
+    /// job runs). The verifier's primitive: at each returned
+    /// [`Progress::Reached`] it can clone the cluster and
+    /// [`inject`](Self::inject) each of the
+    /// [`possible_fault_events`](super::possible_fault_events).
+    pub fn step(&mut self) -> Option<(Duration, Vec<Progress>)> {
+        let by = self.time_to_next_boundary()?;
+        Some((by, self.elapse(by)))
+    }
+
     /// Lets `by` pass for every background operation, applying the effects of
     /// each phase boundary crossed. Pass at most
     /// [`time_to_next_boundary`](Self::time_to_next_boundary) to inject faults
@@ -1114,11 +1133,10 @@ impl Cluster {
         let mut progress = Vec::new();
         if let Some(next) = job.phases().get(job.phase) {
             job.remaining = next.duration;
-            let (id, entered) = (job.id, job.phase);
+            let entered = job.phase;
             if let Some(point) = self.phase_entered(position, entered) {
                 progress.push(Progress::Reached(point));
             }
-            let _ = id;
         } else {
             let job = self.jobs.remove(position);
             let result = self.complete(&job);
@@ -1138,7 +1156,13 @@ impl Cluster {
             JobKind::Activate {
                 server,
                 previous_active,
+                restarting,
             } => {
+                for name in &restarting {
+                    if let Ok(index) = self.index(name) {
+                        self.servers[index].running = true;
+                    }
+                }
                 if phase == WIZARD_DEMOTES_AFTER {
                     if let Ok(index) = self.index(&previous_active) {
                         self.servers[index].mode = Mode::Standby;
@@ -1186,7 +1210,33 @@ impl Cluster {
                 }
                 None
             }
-            JobKind::Activate { .. } => Some(FaultPoint::ActivationPhase { job: id, phase }),
+            JobKind::Activate { server, .. } => {
+                if phase == WIZARD_RESTARTS_STANDBYS {
+                    let restarting: Vec<String> = self
+                        .servers
+                        .iter()
+                        .filter(|standby| {
+                            standby.running
+                                && standby.mode == Mode::Standby
+                                && standby.name != server
+                        })
+                        .map(|standby| standby.name.clone())
+                        .collect();
+                    for standby in &mut self.servers {
+                        if restarting.contains(&standby.name) {
+                            standby.running = false;
+                        }
+                    }
+                    if let JobKind::Activate {
+                        restarting: recorded,
+                        ..
+                    } = &mut self.jobs[position].kind
+                    {
+                        *recorded = restarting;
+                    }
+                }
+                Some(FaultPoint::ActivationPhase { job: id, phase })
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 //! generator, so a run is reproducible). Serializable, so `sim serve --state`
 //! can persist it.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,9 @@ use super::faults::{possible_fault_events, FaultEvent, FaultPoint};
 use super::invariants::{check_transition, InvariantViolation};
 use super::model::{Cluster, JobId, Progress, Started};
 use super::{Operation, OperationOutput, ReplicationState, Snapshot};
+
+/// How many finished jobs keep their result for [`Simulator::job`].
+pub const FINISHED_JOBS_KEPT: usize = 1024;
 
 /// Where a background operation stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,7 +58,7 @@ pub struct Simulator {
     initial_revisions: Vec<(String, u64)>,
     next_change_at: Option<Duration>,
     fired: Vec<FiredFault>,
-    finished: Vec<(JobId, Result<OperationOutput, SimError>)>,
+    finished: BTreeMap<JobId, Result<OperationOutput, SimError>>,
     violations: Vec<InvariantViolation>,
 }
 
@@ -85,7 +89,7 @@ impl Simulator {
             initial_revisions,
             next_change_at,
             fired: Vec::new(),
-            finished: Vec::new(),
+            finished: BTreeMap::new(),
             violations: Vec::new(),
         };
         simulator.reach(&FaultPoint::RunStart);
@@ -220,9 +224,8 @@ impl Simulator {
             });
         }
         self.finished
-            .iter()
-            .find(|(finished, _)| *finished == id)
-            .map(|(_, result)| JobState::Finished(result.clone()))
+            .get(&id)
+            .map(|result| JobState::Finished(result.clone()))
     }
 
     /// Starts an operation and lets virtual time pass until it has finished.
@@ -256,7 +259,13 @@ impl Simulator {
         for item in progress {
             match item {
                 Progress::Reached(point) => self.reach(&point),
-                Progress::Finished { job, result, .. } => self.finished.push((job, result)),
+                Progress::Finished { job, result, .. } => {
+                    self.finished.insert(job, result);
+                    // Bounded, so a long-lived `sim serve` does not grow forever.
+                    while self.finished.len() > FINISHED_JOBS_KEPT {
+                        self.finished.pop_first();
+                    }
+                }
             }
         }
     }
