@@ -3,6 +3,7 @@
 //! source → [`syntax`] → check → [`interp`] → [`connect`], with the HA
 //! model in [`cluster`] shared by the simulator and the verifier.
 
+pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod connect;

@@ -12,6 +12,7 @@ pub mod render;
 pub mod run;
 pub mod sim;
 pub mod target;
+pub mod verify;
 
 /// Turns operational procedures into executable, checkable programs.
 #[derive(Debug, Parser)]
@@ -35,6 +36,8 @@ pub enum Command {
     Plan(run::PlanArgs),
     /// The HA cluster simulator.
     Sim(sim::SimArgs),
+    /// Explore every path, fault and operator choice against the cluster model.
+    Verify(verify::VerifyArgs),
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -56,6 +59,7 @@ pub fn main() -> i32 {
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
         Command::Sim(args) => exit_code(sim::run(args)),
+        Command::Verify(args) => verify::verify(args),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::syntax::ast::{self, BinaryOp, ExprKind, Quantifier};
 use crate::syntax::Span;
 
 /// A runtime value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "kebab-case")]
 pub enum Value {
     /// `true` / `false`.

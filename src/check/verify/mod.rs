@@ -1,0 +1,414 @@
+//! The verifier (`runbook verify`): executes a runbook symbolically on the
+//! pure cluster model over every operator answer, every contract fault at
+//! every point where it can fire and every background outcome, memoizing
+//! machine states, and proves the invariants of `shared/domain.md` — or
+//! returns counterexamples that replay on the simulator.
+//!
+//! Faults are explored per configuration: the fault-free run, each contract
+//! fault alone (`upgrade-fails:S` and `unreachable:S` for every server), the
+//! pairs the procedure pages say happen together, and one configuration where
+//! every background operation may end in any of its outcomes. In a
+//! configuration each fault fires at most once (but `changes-on-active`,
+//! which repeats on its clock), at any of its fault points, or never.
+
+mod compile;
+mod explore;
+mod machine;
+mod property;
+mod report;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+pub use machine::{Choice, FaultSet, PathEvent, RECORDED_TEXT};
+pub use property::{Property, Violation};
+pub use report::{diagnostics, render_human, to_json, CounterexampleDiagnostic, PathStepDiagnostic};
+
+use crate::cluster::{server_name, Fault, SimConfig, Snapshot, Version};
+use crate::interp::program::Program;
+
+/// The largest cluster the verifier accepts.
+pub const MAX_SERVERS: usize = 8;
+
+/// How to verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Number of servers of the model (`mgt-1` Active, the rest Standby).
+    pub servers: usize,
+    /// Upper bound of states per fault configuration.
+    pub max_states: usize,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            servers: 3,
+            max_states: 2_000_000,
+        }
+    }
+}
+
+/// The verdict on one fault configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Coverage {
+    /// The fault fired, a What-if was entered after it, and no property broke.
+    Handled,
+    /// The fault fired, no property broke, but no What-if reacted to it
+    /// (the runbook's checks stopped it, or it did not matter).
+    Survived,
+    /// A property broke after the fault fired.
+    Breaks,
+    /// The fault never had an occasion to fire in this runbook.
+    NeverFires,
+}
+
+impl Coverage {
+    /// The verdict in words.
+    pub fn word(self) -> &'static str {
+        match self {
+            Coverage::Handled => "handled",
+            Coverage::Survived => "survived",
+            Coverage::Breaks => "breaks",
+            Coverage::NeverFires => "never fires",
+        }
+    }
+}
+
+/// One fault configuration explored.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigurationReport {
+    /// The faults, e.g. `standby-auto-activates + upgrade-fails:mgt-1`.
+    pub faults: String,
+    /// Distinct states visited.
+    pub states: usize,
+    /// Paths from the start to an end.
+    pub paths: u64,
+    /// Ends that succeeded, stopped, failed.
+    pub succeeded: usize,
+    /// Ends that stopped with a message.
+    pub stopped: usize,
+    /// Ends that failed with a message.
+    pub failed: usize,
+    /// Ends where the fault fired.
+    pub fault_fired: usize,
+    /// Of those, ends where a What-if handled it.
+    pub handled: usize,
+    /// The verdict (for the fault-free configuration: `handled` when proven).
+    pub coverage: Coverage,
+    /// Properties broken in this configuration.
+    pub broken: Vec<Property>,
+    /// Whether the state limit cut the exploration.
+    pub truncated: bool,
+}
+
+/// How to see a counterexample happen on the simulator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Replay {
+    /// `--sim-fault` values, in the order they fire.
+    pub faults: Vec<String>,
+    /// Prompt id → answer: the `--answers` file.
+    pub answers: BTreeMap<String, Choice>,
+    /// Whether the simulator plays exactly this path (each fault fires at its
+    /// first occasion, every prompt has one answer).
+    pub exact: bool,
+    /// Why it may differ, when it is not exact.
+    pub caveat: Option<String>,
+}
+
+impl Replay {
+    /// The answers file, as TOML.
+    pub fn answers_toml(&self) -> String {
+        let mut table = toml::map::Map::new();
+        for (id, answer) in &self.answers {
+            let value = match answer {
+                Choice::Bool(flag) => toml::Value::Boolean(*flag),
+                Choice::Text(text) => toml::Value::String(text.clone()),
+            };
+            table.insert(id.clone(), value);
+        }
+        toml::to_string(&toml::Value::Table(table)).unwrap_or_default()
+    }
+
+    /// The command that replays it, given the answers file's path.
+    pub fn command(&self, runbook: &str, servers: usize, answers_path: &str) -> String {
+        let mut command = format!("runbook run {runbook} --sim-servers {servers}");
+        for fault in &self.faults {
+            command.push_str(&format!(" --sim-fault {fault}"));
+        }
+        command.push_str(&format!(" --answers {answers_path}"));
+        command
+    }
+}
+
+/// A path that breaks a property.
+#[derive(Debug, Clone, Serialize)]
+pub struct Counterexample {
+    /// The property broken.
+    pub property: Property,
+    /// The diagnostic code.
+    pub code: String,
+    /// What happened.
+    pub message: String,
+    /// The faults of the configuration.
+    pub configuration: String,
+    /// Index of the file where it breaks.
+    #[serde(skip)]
+    pub file: usize,
+    /// Where it breaks.
+    #[serde(skip)]
+    pub span: crate::syntax::Span,
+    /// The path, in order.
+    pub path: Vec<PathEvent>,
+    /// The cluster where it breaks.
+    pub cluster: Snapshot,
+    /// How to replay it.
+    pub replay: Replay,
+}
+
+/// Everything `runbook verify` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// The runbook's name.
+    pub runbook: String,
+    /// Servers of the model.
+    pub servers: usize,
+    /// The version the runbook upgrades to (its `version` parameter).
+    pub target_version: Version,
+    /// Distinct states over every configuration.
+    pub states: usize,
+    /// Paths over every configuration (saturating).
+    pub paths: u64,
+    /// Wall time of the exploration.
+    #[serde(serialize_with = "serialize_millis")]
+    pub elapsed: Duration,
+    /// Each fault configuration.
+    pub configurations: Vec<ConfigurationReport>,
+    /// The counterexamples (one per property and place).
+    pub counterexamples: Vec<Counterexample>,
+    /// Whether every configuration was explored completely.
+    pub complete: bool,
+}
+
+fn serialize_millis<S: serde::Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl VerifyReport {
+    /// Whether every property holds on every path explored.
+    pub fn proven(&self) -> bool {
+        self.counterexamples.is_empty() && self.complete
+    }
+
+    /// States per second of the exploration.
+    pub fn states_per_second(&self) -> f64 {
+        let seconds = self.elapsed.as_secs_f64();
+        if seconds > 0.0 {
+            self.states as f64 / seconds
+        } else {
+            self.states as f64
+        }
+    }
+}
+
+/// The fault configurations explored for a cluster of `servers`.
+pub fn fault_sets(servers: &[String]) -> Vec<FaultSet> {
+    let single = |faults: Vec<Fault>| FaultSet {
+        faults,
+        any_outcome: false,
+    };
+    let mut sets = vec![
+        single(Vec::new()),
+        single(vec![Fault::ReplicationDown]),
+        single(vec![Fault::ActiveUpgradeCancelled]),
+        single(vec![Fault::StandbyAutoActivates]),
+        single(vec![Fault::StandbyActivatedByOperator]),
+    ];
+    for server in servers {
+        sets.push(single(vec![Fault::UpgradeFails(server.clone())]));
+    }
+    for server in servers {
+        sets.push(single(vec![Fault::Unreachable(server.clone())]));
+    }
+    sets.push(single(vec![Fault::ChangesOnActive]));
+    // The preparation page: "if a network issue occurs or the upgrade of the
+    // first (Active) server fails, the not yet upgraded server may
+    // automatically become active".
+    if let Some(first) = servers.first() {
+        sets.push(single(vec![
+            Fault::UpgradeFails(first.clone()),
+            Fault::StandbyAutoActivates,
+        ]));
+    }
+    sets.push(single(vec![
+        Fault::ActiveUpgradeCancelled,
+        Fault::StandbyAutoActivates,
+    ]));
+    for server in servers {
+        sets.push(single(vec![
+            Fault::Unreachable(server.clone()),
+            Fault::StandbyAutoActivates,
+        ]));
+    }
+    // The no-downtime page: changes keep coming while a Standby is activated.
+    sets.push(single(vec![
+        Fault::ChangesOnActive,
+        Fault::StandbyActivatedByOperator,
+    ]));
+    sets.push(FaultSet {
+        faults: Vec::new(),
+        any_outcome: true,
+    });
+    sets
+}
+
+/// The version a runbook upgrades to: its `version` parameter's default, or
+/// the simulator's default target.
+pub fn target_version(program: &Program) -> Version {
+    let main = &program.main_file().ast;
+    main.param("version")
+        .and_then(|param| param.default.as_ref())
+        .and_then(|default| match &default.kind {
+            crate::syntax::ast::ExprKind::Version(version) => Some(version.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| SimConfig::default().target_version)
+}
+
+/// Verifies `program` on a cluster of `options.servers` servers.
+pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
+    let started = Instant::now();
+    let names: Vec<String> = (1..=options.servers.max(1)).map(server_name).collect();
+    let initial_version = SimConfig::default().initial_version;
+    let target = target_version(program);
+    let compiled = compile::Compiled::new(program);
+    let mut report = VerifyReport {
+        runbook: program.name().to_string(),
+        servers: names.len(),
+        target_version: target.clone(),
+        states: 0,
+        paths: 0,
+        elapsed: Duration::ZERO,
+        configurations: Vec::new(),
+        counterexamples: Vec::new(),
+        complete: true,
+    };
+    for set in fault_sets(&names) {
+        let machine = machine::Machine::new(&compiled, &names, &initial_version, target.clone(), set.clone());
+        let explored = explore::explore(&machine, options.max_states);
+        report.states += explored.states;
+        report.paths = report.paths.saturating_add(explored.paths);
+        report.complete &= !explored.truncated;
+        let is_fault_free = set.faults.is_empty() && !set.any_outcome;
+        let breaks = explored
+            .violations
+            .iter()
+            .any(|(violation, _)| is_fault_free || explore::broken_by_fault(violation));
+        let starts_fired = set
+            .faults
+            .iter()
+            .any(|fault| matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_)));
+        let coverage = if breaks {
+            Coverage::Breaks
+        } else if is_fault_free {
+            Coverage::Handled
+        } else if explored.handled > 0 {
+            Coverage::Handled
+        } else if explored.fault_fired > 0 || starts_fired {
+            Coverage::Survived
+        } else {
+            Coverage::NeverFires
+        };
+        report.configurations.push(ConfigurationReport {
+            faults: set.label(),
+            states: explored.states,
+            paths: explored.paths,
+            succeeded: explored.outcomes[0],
+            stopped: explored.outcomes[1],
+            failed: explored.outcomes[2],
+            fault_fired: explored.fault_fired,
+            handled: explored.handled,
+            coverage,
+            broken: explored
+                .violations
+                .iter()
+                .map(|(violation, _)| violation.property)
+                .collect(),
+            truncated: explored.truncated,
+        });
+        for (violation, path) in explored.violations {
+            let known = report.counterexamples.iter().any(|known| {
+                known.property == violation.property
+                    && known.file == violation.file
+                    && known.span == violation.span
+            });
+            if known {
+                continue;
+            }
+            let replay = replay_of(&set, &path);
+            report.counterexamples.push(Counterexample {
+                property: violation.property,
+                code: violation.property.code(),
+                message: violation.message,
+                configuration: set.label(),
+                file: violation.file,
+                span: violation.span,
+                path,
+                cluster: violation.cluster,
+                replay,
+            });
+        }
+    }
+    report.elapsed = started.elapsed();
+    report
+}
+
+fn replay_of(set: &FaultSet, path: &[PathEvent]) -> Replay {
+    let mut faults: Vec<String> = set
+        .faults
+        .iter()
+        .filter(|fault| matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_) | Fault::ChangesOnActive))
+        .map(ToString::to_string)
+        .collect();
+    let mut answers = BTreeMap::new();
+    let mut caveats = Vec::new();
+    for event in path {
+        match event {
+            PathEvent::Fault { replay, fault, .. } => match replay {
+                Some(name) => {
+                    if !faults.contains(name) {
+                        faults.push(name.clone());
+                    }
+                }
+                None => caveats.push(format!("the simulator has no fault that plays `{fault}`")),
+            },
+            PathEvent::Prompt { id, answer, .. } => {
+                if let Some(previous) = answers.insert(id.clone(), answer.clone()) {
+                    if previous != *answer {
+                        caveats.push(format!(
+                            "prompt `{id}` is answered `{previous}` then `{answer}`; an answers file gives one answer"
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let chosen_faults = path
+        .iter()
+        .any(|event| matches!(event, PathEvent::Fault { .. }));
+    if chosen_faults {
+        caveats.push(String::from(
+            "the simulator fires each fault at its first occasion and picks among alternatives with its seed; the path may need another occasion",
+        ));
+    }
+    let exact = caveats.is_empty();
+    Replay {
+        faults,
+        answers,
+        exact,
+        caveat: (!exact).then(|| caveats.join("; ")),
+    }
+}

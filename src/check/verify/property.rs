@@ -1,0 +1,151 @@
+//! The properties the verifier proves, each with its stable diagnostic code
+//! (`runbook::verify::<property>`), and a violation found on a path.
+
+use serde::Serialize;
+
+use crate::cluster::Snapshot;
+use crate::syntax::Span;
+
+/// A property of `shared/domain.md` (or of the language) that every path must keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Property {
+    /// Invariant 2: no step starts or ends with two Actives outside a
+    /// `within ... after` window (the "as soon as possible" window).
+    TwoActives,
+    /// Invariants 1 and 2: the run never ends with two Actives.
+    TwoActivesAtEnd,
+    /// Invariant 3: the Active is not upgraded while a Standby runs and is declared in replication.
+    ActiveUpgradedWithDeclaredStandby,
+    /// Invariant 4: a Standby is initialized only after it was excluded (or was never initialized).
+    StandbyInitializedWithoutExclusion,
+    /// Invariant 5: changes are discarded only after a `discards changes on` step counted them.
+    ChangesDiscardedUnreported,
+    /// Invariants 1 and 6: a run that succeeds leaves the upgraded, healthy cluster.
+    NotUpgraded,
+    /// No operation is refused by a precondition the runbook did not check.
+    UncheckedPrecondition,
+    /// No expression fails to evaluate (e.g. `active()` with no Active).
+    EvaluationError,
+    /// A step with `within D after S` starts within D of the end of S when
+    /// every background operation takes its full time.
+    WindowExceeded,
+    /// The run reaches a prompt, a fault point or an end.
+    NoTermination,
+}
+
+impl Property {
+    /// Every property, in report order.
+    pub const ALL: [Property; 10] = [
+        Property::TwoActives,
+        Property::TwoActivesAtEnd,
+        Property::ActiveUpgradedWithDeclaredStandby,
+        Property::StandbyInitializedWithoutExclusion,
+        Property::ChangesDiscardedUnreported,
+        Property::NotUpgraded,
+        Property::UncheckedPrecondition,
+        Property::EvaluationError,
+        Property::WindowExceeded,
+        Property::NoTermination,
+    ];
+
+    /// The property's name in codes, e.g. `two_actives`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::TwoActives => "two_actives",
+            Property::TwoActivesAtEnd => "two_actives_at_end",
+            Property::ActiveUpgradedWithDeclaredStandby => "active_upgraded_with_declared_standby",
+            Property::StandbyInitializedWithoutExclusion => "standby_initialized_without_exclusion",
+            Property::ChangesDiscardedUnreported => "changes_discarded_unreported",
+            Property::NotUpgraded => "not_upgraded",
+            Property::UncheckedPrecondition => "unchecked_precondition",
+            Property::EvaluationError => "evaluation_error",
+            Property::WindowExceeded => "window_exceeded",
+            Property::NoTermination => "no_termination",
+        }
+    }
+
+    /// The diagnostic code, e.g. `runbook::verify::two_actives`.
+    pub fn code(self) -> String {
+        format!("runbook::verify::{}", self.name())
+    }
+
+    /// The property in one sentence.
+    pub fn statement(self) -> &'static str {
+        match self {
+            Property::TwoActives => "never two Active servers outside an \"as soon as possible\" window",
+            Property::TwoActivesAtEnd => "never two Active servers when the run ends",
+            Property::ActiveUpgradedWithDeclaredStandby => {
+                "the Active is not upgraded while a Standby runs and is declared in replication"
+            }
+            Property::StandbyInitializedWithoutExclusion => {
+                "a Standby is initialized only after it was excluded"
+            }
+            Property::ChangesDiscardedUnreported => {
+                "administrator changes are discarded only after a `discards changes on` step counted them"
+            }
+            Property::NotUpgraded => {
+                "a run that succeeds leaves every server upgraded, one Active in ACT_REP, every Standby in STB_REP"
+            }
+            Property::UncheckedPrecondition => {
+                "no operation is refused by a precondition the runbook did not check"
+            }
+            Property::EvaluationError => "every expression can be evaluated",
+            Property::WindowExceeded => {
+                "a `within D after S` step starts within D of the end of S"
+            }
+            Property::NoTermination => "every run reaches an end",
+        }
+    }
+
+    /// What to do about a violation.
+    pub fn help(self) -> &'static str {
+        match self {
+            Property::TwoActives | Property::TwoActivesAtEnd => {
+                "demote one of the Actives (set-standby with force) before the step ends, or handle the fault with a What-if (`when two-actives, standby-activated`) that recovers one Active"
+            }
+            Property::ActiveUpgradedWithDeclaredStandby => {
+                "stop every Standby or exclude it from replication (and `check` it) before upgrading the Active"
+            }
+            Property::StandbyInitializedWithoutExclusion => {
+                "exclude the Standby (call exclude-server) before `init-standby`"
+            }
+            Property::ChangesDiscardedUnreported => {
+                "add `discards changes on SERVER` to the step, so the run counts the changes and asks before discarding them"
+            }
+            Property::NotUpgraded => {
+                "end the runbook with the upgrade of every server and the initialization of every Standby (`wait until healthy()`), or `stop` with a message when it cannot"
+            }
+            Property::UncheckedPrecondition => {
+                "check the operation's precondition first (`if`/`check`), or handle the fault that breaks it with a What-if"
+            }
+            Property::EvaluationError => {
+                "guard the expression (e.g. `check count(actives()) == 1` before `active()`)"
+            }
+            Property::WindowExceeded => {
+                "move the step closer to its anchor: nothing long (an upgrade, an initialization) may run in between"
+            }
+            Property::NoTermination => "bound the loop (`retry` runs a step at most 3 times; give `wait` a timeout)",
+        }
+    }
+}
+
+/// A property broken at one point of a path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// Which property.
+    pub property: Property,
+    /// What happened, in words.
+    pub message: String,
+    /// Index of the file in the program.
+    #[serde(skip)]
+    pub file: usize,
+    /// Where in that file.
+    #[serde(skip)]
+    pub span: Span,
+    /// The cluster (as the operator reads it) where the property breaks.
+    pub cluster: Snapshot,
+    /// The faults of the configuration that fired before (bit per fault).
+    #[serde(skip)]
+    pub fired: u32,
+}

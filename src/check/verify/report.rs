@@ -1,0 +1,445 @@
+//! Counterexamples as miette diagnostics (the path's steps as related
+//! diagnostics with their spans), the human summary with the fault-coverage
+//! table, and the JSON form of a report. Nothing here prints.
+
+use std::fmt;
+
+use miette::{Diagnostic, LabeledSpan, ReportHandler, Severity, SourceCode, SourceSpan};
+use serde_json::json;
+
+use super::machine::PathEvent;
+use super::{Counterexample, VerifyReport};
+use crate::interp::error::SourceText;
+use crate::interp::eval::format_duration;
+use crate::interp::observe::cluster_table;
+use crate::interp::program::Program;
+use crate::syntax::Span;
+
+/// The placeholder for the answers file in commands built by the library
+/// (the CLI substitutes the path it wrote).
+pub const ANSWERS_PLACEHOLDER: &str = "ANSWERS.toml";
+
+/// One counterexample, ready for miette.
+#[derive(Debug)]
+pub struct CounterexampleDiagnostic {
+    code: String,
+    message: String,
+    source: SourceText,
+    span: SourceSpan,
+    label: String,
+    help: String,
+    related: Vec<PathStepDiagnostic>,
+}
+
+/// One step of a counterexample's path, shown with its source.
+#[derive(Debug)]
+pub struct PathStepDiagnostic {
+    message: String,
+    source: SourceText,
+    span: SourceSpan,
+    label: String,
+}
+
+impl fmt::Display for CounterexampleDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CounterexampleDiagnostic {}
+
+impl Diagnostic for CounterexampleDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.help))
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
+            Some(self.label.clone()),
+            self.span,
+        ))))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.related.iter().map(|step| step as &dyn Diagnostic),
+        ))
+    }
+}
+
+impl fmt::Display for PathStepDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PathStepDiagnostic {}
+
+impl Diagnostic for PathStepDiagnostic {
+    fn severity(&self) -> Option<Severity> {
+        Some(Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
+            Some(self.label.clone()),
+            self.span,
+        ))))
+    }
+}
+
+fn location(program: &Program, file: usize, span: Span) -> String {
+    let source = program.file(file);
+    let (line, column) = line_column(&source.text, span.start);
+    format!("{}:{line}:{column}", source.name)
+}
+
+fn line_column(text: &str, offset: u32) -> (usize, usize) {
+    let end = (offset as usize).min(text.len());
+    let before = text.get(..end).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |last| last.chars().count())
+        + 1;
+    (line, column)
+}
+
+/// One line per event of the path.
+pub fn path_lines(program: &Program, path: &[PathEvent]) -> Vec<String> {
+    path.iter()
+        .map(|event| match event {
+            PathEvent::StepStarted {
+                step,
+                number,
+                file,
+                span,
+                retry,
+            } => format!(
+                "{}step {}`{step}` ({})",
+                if *retry { "retry " } else { "" },
+                number.as_ref().map(|number| format!("{number} ")).unwrap_or_default(),
+                location(program, *file, *span)
+            ),
+            PathEvent::Prompt { id, answer, .. } => format!("  answer `{id}` = {answer}"),
+            PathEvent::Operation {
+                operation, error, ..
+            } => match error {
+                Some(error) => format!("  {operation}: FAILED: {error}"),
+                None => format!("  {operation}"),
+            },
+            PathEvent::Fault {
+                fault, description, ..
+            } => format!("  FAULT {fault}: {description}"),
+            PathEvent::WhatIf {
+                name,
+                reason,
+                file,
+                span,
+            } => format!(
+                "  What-if `{name}` ({}): {reason}",
+                location(program, *file, *span)
+            ),
+        })
+        .collect()
+}
+
+/// The counterexamples of `report` as diagnostics.
+pub fn diagnostics(report: &VerifyReport, program: &Program) -> Vec<CounterexampleDiagnostic> {
+    report
+        .counterexamples
+        .iter()
+        .map(|counterexample| diagnostic(report, program, counterexample))
+        .collect()
+}
+
+fn diagnostic(
+    report: &VerifyReport,
+    program: &Program,
+    counterexample: &Counterexample,
+) -> CounterexampleDiagnostic {
+    let property = counterexample.property;
+    let mut help = String::new();
+    help.push_str(property.help());
+    help.push_str(&format!(
+        "\nproperty: {}\nfaults: {}\npath:\n",
+        property.statement(),
+        counterexample.configuration
+    ));
+    for line in path_lines(program, &counterexample.path) {
+        help.push_str(&format!("  {line}\n"));
+    }
+    help.push_str(&format!(
+        "cluster where it breaks:\n{}\n",
+        cluster_table(&counterexample.cluster)
+    ));
+    help.push_str(&format!(
+        "replay: {}",
+        counterexample
+            .replay
+            .command(&program.reference, report.servers, ANSWERS_PLACEHOLDER)
+    ));
+    if let Some(caveat) = &counterexample.replay.caveat {
+        help.push_str(&format!("\n(replay may differ: {caveat})"));
+    }
+    let mut related = Vec::new();
+    let mut ordinal = 0;
+    for (index, event) in counterexample.path.iter().enumerate() {
+        let (message, file, span) = match event {
+            PathEvent::StepStarted {
+                step, file, span, retry, ..
+            } => {
+                ordinal += 1;
+                let details: Vec<String> = counterexample.path[index + 1..]
+                    .iter()
+                    .take_while(|event| !matches!(event, PathEvent::StepStarted { .. }))
+                    .filter_map(|event| match event {
+                        PathEvent::Prompt { id, answer, .. } => Some(format!("{id} = {answer}")),
+                        PathEvent::Fault { fault, .. } => Some(format!("fault {fault}")),
+                        PathEvent::Operation {
+                            operation,
+                            error: Some(_),
+                            ..
+                        } => Some(format!("{operation} failed")),
+                        _ => None,
+                    })
+                    .collect();
+                let label = if details.is_empty() {
+                    format!("path #{ordinal}")
+                } else {
+                    format!("path #{ordinal}: {}", details.join(", "))
+                };
+                (
+                    format!(
+                        "path #{ordinal}: {}step `{step}`",
+                        if *retry { "retry of " } else { "" }
+                    ),
+                    *file,
+                    (*span, label),
+                )
+            }
+            PathEvent::WhatIf {
+                name, file, span, ..
+            } => (
+                format!("path: What-if `{name}` entered"),
+                *file,
+                (*span, String::from("entered here")),
+            ),
+            _ => continue,
+        };
+        let source = program.file(file);
+        related.push(PathStepDiagnostic {
+            message,
+            source: source.source_text(),
+            span: span.0.into(),
+            label: span.1,
+        });
+    }
+    let source = program.file(counterexample.file);
+    CounterexampleDiagnostic {
+        code: counterexample.code.clone(),
+        message: format!("counterexample: {}", counterexample.message),
+        source: source.source_text(),
+        span: counterexample.span.into(),
+        label: format!("{} breaks here", property.name()),
+        help,
+        related,
+    }
+}
+
+/// The human report: a summary, the fault-coverage table, then every
+/// counterexample rendered by `handler`.
+pub fn render_human(
+    report: &VerifyReport,
+    program: &Program,
+    handler: &dyn ReportHandler,
+    with_timing: bool,
+) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics(report, program) {
+        out.push_str(&format!("{}\n", Rendered(&diagnostic, handler)));
+    }
+    out.push_str(&summary(report, with_timing));
+    out
+}
+
+struct Rendered<'a>(&'a dyn Diagnostic, &'a dyn ReportHandler);
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.1.debug(self.0, f)
+    }
+}
+
+/// The summary and the fault-coverage table (plain text).
+pub fn summary(report: &VerifyReport, with_timing: bool) -> String {
+    let mut out = String::new();
+    let verdict = if report.proven() {
+        "proven"
+    } else if report.counterexamples.is_empty() {
+        "incomplete (state limit reached)"
+    } else {
+        "counterexample found"
+    };
+    out.push_str(&format!(
+        "verify {}: {verdict} — {} servers, upgrade to {}\n",
+        report.runbook, report.servers, report.target_version
+    ));
+    out.push_str(&format!(
+        "explored {} states, {} paths, {} fault configurations",
+        report.states,
+        report.paths,
+        report.configurations.len()
+    ));
+    if with_timing {
+        out.push_str(&format!(
+            " in {} ({:.0} states/s)",
+            format_millis(report.elapsed),
+            report.states_per_second()
+        ));
+    }
+    out.push('\n');
+    if !report.counterexamples.is_empty() {
+        out.push_str(&format!(
+            "{} counterexample(s): {}\n",
+            report.counterexamples.len(),
+            report
+                .counterexamples
+                .iter()
+                .map(|counterexample| counterexample.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out.push_str("\nfault coverage:\n");
+    let mut rows = vec![[
+        String::from("faults"),
+        String::from("verdict"),
+        String::from("states"),
+        String::from("ends ok/stop/fail"),
+        String::from("fired/handled"),
+    ]];
+    for configuration in &report.configurations {
+        rows.push([
+            configuration.faults.clone(),
+            if configuration.truncated {
+                format!("{} (cut)", configuration.coverage.word())
+            } else {
+                configuration.coverage.word().to_string()
+            },
+            configuration.states.to_string(),
+            format!(
+                "{}/{}/{}",
+                configuration.succeeded, configuration.stopped, configuration.failed
+            ),
+            format!("{}/{}", configuration.fault_fired, configuration.handled),
+        ]);
+    }
+    let mut widths = [0usize; 5];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str(&format!("  {}\n", line.join("  ").trim_end()));
+    }
+    out
+}
+
+fn format_millis(duration: std::time::Duration) -> String {
+    if duration.as_secs() >= 1 {
+        format!("{:.2}s", duration.as_secs_f64())
+    } else {
+        format!("{}ms", duration.as_millis())
+    }
+}
+
+/// The report as one JSON document (paths with file, line and column).
+pub fn to_json(report: &VerifyReport, program: &Program) -> serde_json::Value {
+    let counterexamples: Vec<serde_json::Value> = report
+        .counterexamples
+        .iter()
+        .map(|counterexample| {
+            let source = program.file(counterexample.file);
+            let (line, column) = line_column(&source.text, counterexample.span.start);
+            let path: Vec<serde_json::Value> = counterexample
+                .path
+                .iter()
+                .map(|event| {
+                    let mut value = serde_json::to_value(event).unwrap_or_default();
+                    let place = match event {
+                        PathEvent::StepStarted { file, span, .. }
+                        | PathEvent::Prompt { file, span, .. }
+                        | PathEvent::Operation { file, span, .. }
+                        | PathEvent::WhatIf { file, span, .. } => Some((*file, *span)),
+                        PathEvent::Fault { .. } => None,
+                    };
+                    if let (Some((file, span)), Some(object)) = (place, value.as_object_mut()) {
+                        let source = program.file(file);
+                        let (line, column) = line_column(&source.text, span.start);
+                        object.insert(String::from("file"), json!(source.name));
+                        object.insert(String::from("line"), json!(line));
+                        object.insert(String::from("column"), json!(column));
+                    }
+                    value
+                })
+                .collect();
+            json!({
+                "property": counterexample.property,
+                "code": counterexample.code,
+                "message": counterexample.message,
+                "statement": counterexample.property.statement(),
+                "faults": counterexample.configuration,
+                "file": source.name,
+                "line": line,
+                "column": column,
+                "path": path,
+                "cluster": counterexample.cluster,
+                "replay": {
+                    "faults": counterexample.replay.faults,
+                    "answers": counterexample.replay.answers,
+                    "exact": counterexample.replay.exact,
+                    "caveat": counterexample.replay.caveat,
+                    "command": counterexample.replay.command(&program.reference, report.servers, ANSWERS_PLACEHOLDER),
+                },
+            })
+        })
+        .collect();
+    json!({
+        "runbook": report.runbook,
+        "servers": report.servers,
+        "target_version": report.target_version,
+        "proven": report.proven(),
+        "complete": report.complete,
+        "states": report.states,
+        "paths": report.paths,
+        "elapsed_ms": u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
+        "states_per_second": report.states_per_second().round(),
+        "configurations": report.configurations,
+        "counterexamples": counterexamples,
+    })
+}
+
+/// Durations in reports, as the language writes them.
+pub fn duration_text(duration: std::time::Duration) -> String {
+    format_duration(duration)
+}

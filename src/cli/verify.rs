@@ -1,0 +1,157 @@
+//! `runbook verify RUNBOOK [--servers N] [--format human|json]`: explores
+//! every path, fault and operator choice against the cluster model, prints
+//! the proof summary or the counterexamples, and writes an answers file per
+//! counterexample so it can be replayed with `runbook run`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use crate::check::verify::{self, VerifyOptions, VerifyReport, MAX_SERVERS};
+use crate::interp::program::Program;
+
+/// Output formats of `verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyFormat {
+    /// Diagnostics and a summary for people.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+/// Arguments of `runbook verify`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
+    /// A `.runbook` file or the name of a shipped runbook.
+    pub runbook: String,
+    /// Number of servers of the model (`mgt-1` Active, the others Standby).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=MAX_SERVERS as i64))]
+    pub servers: u16,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
+    pub format: VerifyFormat,
+    /// Where to write the answers files that replay counterexamples
+    /// (default: a `runbook-verify` folder in the system's temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub replay_dir: Option<PathBuf>,
+}
+
+/// Runs `runbook verify`; returns the exit code (0 proven, 1 counterexample, 2 usage).
+pub fn verify(args: VerifyArgs) -> i32 {
+    let program = match load(&args.runbook) {
+        Ok(program) => program,
+        Err(code) => return code,
+    };
+    let options = VerifyOptions {
+        servers: usize::from(args.servers),
+        ..VerifyOptions::default()
+    };
+    let report = verify::verify(&program, &options);
+    let answers = write_answers(&report, args.replay_dir.as_deref());
+    match args.format {
+        VerifyFormat::Json => {
+            let mut value = verify::to_json(&report, &program);
+            if let Some(list) = value
+                .get_mut("counterexamples")
+                .and_then(serde_json::Value::as_array_mut)
+            {
+                for (index, entry) in list.iter_mut().enumerate() {
+                    if let (Some(replay), Some(Some(path))) = (entry.get_mut("replay"), answers.get(index)) {
+                        let command = report_command(&report, &program, index, path);
+                        replay["answers_file"] = serde_json::json!(path.display().to_string());
+                        replay["command"] = serde_json::json!(command);
+                    }
+                }
+            }
+            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        }
+        VerifyFormat::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let theme = if color {
+                GraphicalTheme::unicode()
+            } else {
+                GraphicalTheme::unicode_nocolor()
+            };
+            let handler = GraphicalReportHandler::new_themed(theme);
+            let mut text = verify::render_human(&report, &program, &handler, true);
+            for (index, path) in answers.iter().enumerate() {
+                if let Some(path) = path {
+                    text.push_str(&format!(
+                        "replay counterexample {}: {}\n",
+                        index + 1,
+                        report_command(&report, &program, index, path)
+                    ));
+                }
+            }
+            print!("{text}");
+        }
+    }
+    if report.proven() {
+        0
+    } else {
+        1
+    }
+}
+
+fn report_command(report: &VerifyReport, program: &Program, index: usize, path: &Path) -> String {
+    report
+        .counterexamples
+        .get(index)
+        .map(|counterexample| {
+            counterexample.replay.command(
+                &program.reference,
+                report.servers,
+                &path.display().to_string(),
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// Writes one answers file per counterexample; `None` where writing failed.
+fn write_answers(report: &VerifyReport, dir: Option<&Path>) -> Vec<Option<PathBuf>> {
+    let dir = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| std::env::temp_dir().join("runbook-verify"));
+    if report.counterexamples.is_empty() || std::fs::create_dir_all(&dir).is_err() {
+        return vec![None; report.counterexamples.len()];
+    }
+    report
+        .counterexamples
+        .iter()
+        .enumerate()
+        .map(|(index, counterexample)| {
+            let path = dir.join(format!(
+                "{}-{}-{}.answers.toml",
+                report.runbook,
+                index + 1,
+                counterexample.property.name()
+            ));
+            std::fs::write(&path, counterexample.replay.answers_toml())
+                .ok()
+                .map(|()| path)
+        })
+        .collect()
+}
+
+/// Loads a path, or a shipped runbook by name.
+fn load(reference: &str) -> Result<Program, i32> {
+    let path = Path::new(reference);
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("runbooks")
+        .join(format!("{reference}.runbook"));
+    let chosen = if path.exists() || reference.ends_with(".runbook") {
+        reference.to_string()
+    } else if shipped.exists() {
+        shipped.display().to_string()
+    } else {
+        reference.to_string()
+    };
+    match super::load::load_program(&chosen) {
+        Ok(mut program) => {
+            program.reference = reference.to_string();
+            Ok(program)
+        }
+        Err(failure) => Err(failure.print()),
+    }
+}
