@@ -691,7 +691,9 @@ impl<'p> Machine<'p> {
                 None,
                 false,
             ),
-            Err(Abort::Stop(message)) => (RunOutcome::Stopped, message, None, false),
+            // A planned stop tells the operator how to continue: once that is
+            // done, `runbook resume` runs the interrupted step again.
+            Err(Abort::Stop(message)) => (RunOutcome::Stopped, message, None, true),
             Err(Abort::Declined(id)) => (
                 RunOutcome::Stopped,
                 format!("the operator declined `{id}`"),
