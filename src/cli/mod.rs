@@ -6,10 +6,12 @@
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod list;
 pub mod load;
 pub mod output;
 pub mod render;
 pub mod run;
+pub mod show;
 pub mod sim;
 pub mod target;
 pub mod verify;
@@ -28,6 +30,10 @@ pub struct Cli {
 pub enum Command {
     /// Parse and check runbook files or directories (default: `.`, recursively).
     Check(check::CheckArgs),
+    /// The shipped runbooks: name, title, one-line summary.
+    List(list::ListArgs),
+    /// The source of a shipped runbook.
+    Show(show::ShowArgs),
     /// Execute a runbook (or run one of its What-if branches directly).
     Run(run::RunArgs),
     /// Continue an interrupted run from its journal.
@@ -55,6 +61,8 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Check(args) => check::check(args),
+        Command::List(args) => list::list(args),
+        Command::Show(args) => show::show(args),
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
