@@ -83,20 +83,36 @@ async fn downtime_and_preparation_without_faults_upgrade_3_and_5_servers() {
             assert_upgraded(&simulator.snapshot(), &context);
             assert_eq!(active_name(&simulator.snapshot()), "mgt-1", "{context}");
             assert_eq!(simulator.snapshot().servers.len(), servers);
-            assert!(simulator.violations().is_empty(), "{context}: {:?}", simulator.violations());
-            assert!(played.what_ifs().is_empty(), "{context}: {:?}", played.what_ifs());
+            assert!(
+                simulator.violations().is_empty(),
+                "{context}: {:?}",
+                simulator.violations()
+            );
+            assert!(
+                played.what_ifs().is_empty(),
+                "{context}: {:?}",
+                played.what_ifs()
+            );
             // The page's four steps, in order.
             let steps = played.steps_started();
-            let order: Vec<usize> = ["stop-servers", "upgrade-active", "upgrade-standbys", "init-standbys"]
-                .iter()
-                .map(|step| {
-                    steps
-                        .iter()
-                        .position(|started| started == step)
-                        .unwrap_or_else(|| panic!("{context}: step {step} never started: {steps:?}"))
-                })
-                .collect();
-            assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{context}: {steps:?}");
+            let order: Vec<usize> = [
+                "stop-servers",
+                "upgrade-active",
+                "upgrade-standbys",
+                "init-standbys",
+            ]
+            .iter()
+            .map(|step| {
+                steps
+                    .iter()
+                    .position(|started| started == step)
+                    .unwrap_or_else(|| panic!("{context}: step {step} never started: {steps:?}"))
+            })
+            .collect();
+            assert!(
+                order.windows(2).all(|pair| pair[0] < pair[1]),
+                "{context}: {steps:?}"
+            );
         }
     }
 }
@@ -144,15 +160,27 @@ async fn no_downtime_without_faults_upgrades_3_and_5_servers_and_switches_the_ac
             let answers = format!("extra-standby-handling = \"{extra}\"");
             let played = play(&program, &connector, Some(&answers), None).await;
             let context = format!("{servers} servers, extra Standbys: {extra}");
-            assert_eq!(played.outcome(), RunOutcome::Succeeded, "{context}: {}", played.report.message);
+            assert_eq!(
+                played.outcome(),
+                RunOutcome::Succeeded,
+                "{context}: {}",
+                played.report.message
+            );
             let simulator = connector.simulator();
             let snapshot = simulator.snapshot();
             assert_upgraded(&snapshot, &context);
             // The Initial Active (mgt-1) is a Standby; the Final Active (the
             // first Standby offered, mgt-2) is the Active.
             assert_eq!(active_name(&snapshot), "mgt-2", "{context}");
-            assert_eq!(snapshot.server("mgt-1").map(|server| server.mode), Some(Mode::Standby));
-            assert!(simulator.violations().is_empty(), "{context}: {:?}", simulator.violations());
+            assert_eq!(
+                snapshot.server("mgt-1").map(|server| server.mode),
+                Some(Mode::Standby)
+            );
+            assert!(
+                simulator.violations().is_empty(),
+                "{context}: {:?}",
+                simulator.violations()
+            );
             // Without changes, the count is 0 and nothing is asked.
             let counted = played.warnings("runbook::run::discards_changes");
             assert_eq!(counted.len(), 1, "{context}");
@@ -171,9 +199,17 @@ async fn no_downtime_without_faults_upgrades_3_and_5_servers_and_switches_the_ac
             ];
             let positions: Vec<usize> = expected
                 .iter()
-                .map(|step| steps.iter().position(|started| started == step).expect("step ran"))
+                .map(|step| {
+                    steps
+                        .iter()
+                        .position(|started| started == step)
+                        .expect("step ran")
+                })
                 .collect();
-            assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "{context}: {steps:?}");
+            assert!(
+                positions.windows(2).all(|pair| pair[0] < pair[1]),
+                "{context}: {steps:?}"
+            );
         }
     }
 }
@@ -192,10 +228,18 @@ async fn preparation_with_replication_down_chooses_downtime_and_succeeds() {
         let before = connector.simulator().snapshot();
         assert_eq!(state_of(&before, "mgt-2"), ReplicationState::BrokenActStb);
         let played = play(&program, &connector, answers, None).await;
-        assert_eq!(played.outcome(), RunOutcome::Succeeded, "{answers:?}: {}", played.report.message);
+        assert_eq!(
+            played.outcome(),
+            RunOutcome::Succeeded,
+            "{answers:?}: {}",
+            played.report.message
+        );
         let steps = played.steps_started();
         assert!(steps.iter().any(|step| step == "stop-servers"), "{steps:?}");
-        assert!(!steps.iter().any(|step| step == "force-final-active"), "{steps:?}");
+        assert!(
+            !steps.iter().any(|step| step == "force-final-active"),
+            "{steps:?}"
+        );
         assert!(
             played
                 .all_warnings()
@@ -205,7 +249,11 @@ async fn preparation_with_replication_down_chooses_downtime_and_succeeds() {
         );
         let simulator = connector.simulator();
         assert_upgraded(&simulator.snapshot(), "replication-down");
-        assert!(safety_violations(&simulator).is_empty(), "{:?}", simulator.violations());
+        assert!(
+            safety_violations(&simulator).is_empty(),
+            "{:?}",
+            simulator.violations()
+        );
     }
 }
 
@@ -219,7 +267,10 @@ async fn a_cancelled_active_upgrade_runs_the_what_if_and_restores_replication() 
         (DOWNTIME, "standby-handling = \"stop\""),
         (DOWNTIME, "standby-handling = \"exclude\""),
         (PREPARATION, "after-cancel = \"restore-backup\""),
-        (PREPARATION, "standby-handling = \"exclude\"\nafter-cancel = \"keep-state\""),
+        (
+            PREPARATION,
+            "standby-handling = \"exclude\"\nafter-cancel = \"keep-state\"",
+        ),
     ] {
         let program = shipped(name);
         for servers in [3, 5] {
@@ -227,7 +278,12 @@ async fn a_cancelled_active_upgrade_runs_the_what_if_and_restores_replication() 
             let connector = sim(servers, &["active-upgrade-cancelled"], 0);
             let played = play(&program, &connector, Some(answers), None).await;
             assert_eq!(played.what_ifs(), ["active-upgrade-cancelled"], "{context}");
-            assert_eq!(played.outcome(), RunOutcome::Stopped, "{context}: {}", played.report.message);
+            assert_eq!(
+                played.outcome(),
+                RunOutcome::Stopped,
+                "{context}: {}",
+                played.report.message
+            );
             assert!(
                 played.report.message.contains("cancelled")
                     && played.report.message.contains("replication")
@@ -236,7 +292,10 @@ async fn a_cancelled_active_upgrade_runs_the_what_if_and_restores_replication() 
                 played.report.message
             );
             assert!(
-                played.all_warnings().iter().any(|warning| warning.contains("cancelled")),
+                played
+                    .all_warnings()
+                    .iter()
+                    .any(|warning| warning.contains("cancelled")),
                 "{context}"
             );
             let simulator = connector.simulator();
@@ -245,7 +304,11 @@ async fn a_cancelled_active_upgrade_runs_the_what_if_and_restores_replication() 
             // previous version.
             assert_eq!(active_name(&snapshot), "mgt-1", "{context}");
             assert_healthy_on(&snapshot, &initial(), &context);
-            assert!(safety_violations(&simulator).is_empty(), "{context}: {:?}", simulator.violations());
+            assert!(
+                safety_violations(&simulator).is_empty(),
+                "{context}: {:?}",
+                simulator.violations()
+            );
             if answers.contains("restore-backup") {
                 assert!(
                     played.first_operation("restore-backup mgt-1").is_some(),
@@ -309,14 +372,21 @@ async fn a_standby_that_activates_itself_never_leaves_two_actives() {
                 );
                 let simulator = connector.simulator();
                 let snapshot = simulator.snapshot();
-                assert!(running_actives(&snapshot).len() <= 1, "{context}: {snapshot:#?}");
+                assert!(
+                    running_actives(&snapshot).len() <= 1,
+                    "{context}: {snapshot:#?}"
+                );
                 match played.outcome() {
                     RunOutcome::Succeeded => assert_upgraded(&snapshot, &context),
                     other => panic!("{context}: {other:?}: {}", played.report.message),
                 }
                 // Recovered: the upgraded Active keeps the configuration.
                 assert_eq!(active_name(&snapshot), "mgt-1", "{context}");
-                assert!(safety_violations(&simulator).is_empty(), "{context}: {:?}", simulator.violations());
+                assert!(
+                    safety_violations(&simulator).is_empty(),
+                    "{context}: {:?}",
+                    simulator.violations()
+                );
             }
         }
     }
@@ -332,7 +402,13 @@ async fn an_operator_activated_standby_option_1_and_option_2_end_healthy() {
     for servers in [3, 5] {
         for handling in ["stop", "exclude"] {
             let probe = sim(servers, &["standby-activated-by-operator"], 0);
-            play(&program, &probe, Some(&format!("standby-handling = \"{handling}\"")), None).await;
+            play(
+                &program,
+                &probe,
+                Some(&format!("standby-handling = \"{handling}\"")),
+                None,
+            )
+            .await;
             let promoted = promoted_by_fault(&probe.simulator());
             for option in ["keep", "discard"] {
                 let context = format!("{servers} servers, Standbys {handling}, option {option}");
@@ -342,28 +418,46 @@ async fn an_operator_activated_standby_option_1_and_option_2_end_healthy() {
                 );
                 let played = play(&program, &connector, Some(&answers), None).await;
                 assert_eq!(played.what_ifs(), ["standby-activated"], "{context}");
-                assert_eq!(played.outcome(), RunOutcome::Succeeded, "{context}: {}", played.report.message);
+                assert_eq!(
+                    played.outcome(),
+                    RunOutcome::Succeeded,
+                    "{context}: {}",
+                    played.report.message
+                );
                 let simulator = connector.simulator();
                 let snapshot = simulator.snapshot();
                 assert_upgraded(&snapshot, &context);
-                assert!(safety_violations(&simulator).is_empty(), "{context}: {:?}", simulator.violations());
+                assert!(
+                    safety_violations(&simulator).is_empty(),
+                    "{context}: {:?}",
+                    simulator.violations()
+                );
                 let urgent_changes = urgent_changes_made(&simulator);
                 assert!(urgent_changes > 0, "{context}");
                 if option == "keep" {
                     // Option 1: the promoted server is the Active, its change
                     // reached every server, nothing was discarded.
-                    assert!(played.steps_started().contains(&"keep-urgent-change".to_string()));
+                    assert!(played
+                        .steps_started()
+                        .contains(&"keep-urgent-change".to_string()));
                     assert_eq!(active_name(&snapshot), promoted, "{context}");
-                    let revision = snapshot.server(&promoted).map(|server| server.config_revision);
+                    let revision = snapshot
+                        .server(&promoted)
+                        .map(|server| server.config_revision);
                     assert!(
-                        snapshot.servers.iter().all(|server| Some(server.config_revision) == revision),
+                        snapshot
+                            .servers
+                            .iter()
+                            .all(|server| Some(server.config_revision) == revision),
                         "{context}: {snapshot:#?}"
                     );
                     assert!(discarded_changes(&simulator).is_empty(), "{context}");
                 } else {
                     // Option 2: the previous Active is Active again; the
                     // discarded changes were counted before they were lost.
-                    assert!(played.steps_started().contains(&"discard-urgent-change".to_string()));
+                    assert!(played
+                        .steps_started()
+                        .contains(&"discard-urgent-change".to_string()));
                     assert_eq!(active_name(&snapshot), "mgt-1", "{context}");
                     let counted = played.warnings("runbook::run::discards_changes");
                     assert_eq!(counted.len(), 1, "{context}");
@@ -371,7 +465,9 @@ async fn an_operator_activated_standby_option_1_and_option_2_end_healthy() {
                     assert!(counted[0].1.contains(&promoted), "{context}");
                     let lost = discarded_changes(&simulator);
                     assert!(
-                        lost.iter().all(|(_, server, count)| *server == promoted && *count <= urgent_changes),
+                        lost.iter()
+                            .all(|(_, server, count)| *server == promoted
+                                && *count <= urgent_changes),
                         "{context}: {lost:?}"
                     );
                     assert!(!lost.is_empty(), "{context}");
@@ -389,10 +485,19 @@ async fn changes_on_the_initial_active_are_counted_before_they_are_lost() {
     for servers in [3, 5] {
         let connector = sim(servers, &["changes-on-active"], 0);
         let played = play(&program, &connector, None, None).await;
-        assert_eq!(played.outcome(), RunOutcome::Succeeded, "{}", played.report.message);
+        assert_eq!(
+            played.outcome(),
+            RunOutcome::Succeeded,
+            "{}",
+            played.report.message
+        );
         let simulator = connector.simulator();
         assert_upgraded(&simulator.snapshot(), "changes-on-active");
-        assert!(safety_violations(&simulator).is_empty(), "{:?}", simulator.violations());
+        assert!(
+            safety_violations(&simulator).is_empty(),
+            "{:?}",
+            simulator.violations()
+        );
 
         // The page's warning comes first, when the run starts.
         let page_warning = played
@@ -423,7 +528,9 @@ async fn changes_on_the_initial_active_are_counted_before_they_are_lost() {
         let lost = discarded_changes(&simulator);
         let at_demotion: Vec<u64> = lost
             .iter()
-            .filter(|(operation, server, _)| operation.starts_with("set-standby mgt-1") && server == "mgt-1")
+            .filter(|(operation, server, _)| {
+                operation.starts_with("set-standby mgt-1") && server == "mgt-1"
+            })
             .map(|(_, _, count)| *count)
             .collect();
         assert_eq!(at_demotion, [announced], "{lost:?}");
@@ -442,7 +549,12 @@ async fn declining_to_lose_the_changes_stops_with_the_initial_active() {
         None,
     )
     .await;
-    assert_eq!(played.outcome(), RunOutcome::Stopped, "{}", played.report.message);
+    assert_eq!(
+        played.outcome(),
+        RunOutcome::Stopped,
+        "{}",
+        played.report.message
+    );
     let snapshot = connector.simulator().snapshot();
     assert_eq!(active_name(&snapshot), "mgt-1");
     assert!(played.first_operation("force-activate").is_none());
@@ -459,21 +571,38 @@ async fn a_failed_installer_stops_with_one_active_and_says_how_to_continue() {
             let fault = format!("upgrade-fails:{server}");
             let connector = sim(3, &[fault.as_str()], 0);
             let played = play(&program, &connector, None, None).await;
-            assert_eq!(played.outcome(), RunOutcome::Stopped, "{context}: {}", played.report.message);
+            assert_eq!(
+                played.outcome(),
+                RunOutcome::Stopped,
+                "{context}: {}",
+                played.report.message
+            );
             assert_eq!(played.what_ifs(), ["installer-failed"], "{context}");
             assert!(
-                played.what_if_reason("installer-failed").is_some_and(|reason| reason.contains(server)),
+                played
+                    .what_if_reason("installer-failed")
+                    .is_some_and(|reason| reason.contains(server)),
                 "{context}: the reason names the server"
             );
             let message = &played.report.message;
             assert!(
-                message.contains("installer") && (message.contains("runbook resume") || message.contains("run the upgrade again")),
+                message.contains("installer")
+                    && (message.contains("runbook resume")
+                        || message.contains("run the upgrade again")),
                 "{context}: how to continue: {message}"
             );
             let simulator = connector.simulator();
             let snapshot = simulator.snapshot();
-            assert_eq!(running_actives(&snapshot).len(), 1, "{context}: {snapshot:#?}");
-            assert!(safety_violations(&simulator).is_empty(), "{context}: {:?}", simulator.violations());
+            assert_eq!(
+                running_actives(&snapshot).len(),
+                1,
+                "{context}: {snapshot:#?}"
+            );
+            assert!(
+                safety_violations(&simulator).is_empty(),
+                "{context}: {:?}",
+                simulator.violations()
+            );
         }
     }
 }
@@ -497,13 +626,26 @@ async fn after_a_failed_installer_resume_completes_the_upgrade() {
         let journal = dir.path().join(format!("{name}-{server}.jsonl"));
         let played = play(&program, &connector, None, Some(&journal)).await;
         assert_eq!(played.outcome(), RunOutcome::Stopped, "{context}");
-        assert!(played.report.message.contains("runbook resume"), "{context}: {}", played.report.message);
+        assert!(
+            played.report.message.contains("runbook resume"),
+            "{context}: {}",
+            played.report.message
+        );
         // The installer now works (the fault fires once): resume.
         let resumed = resume(&program, &connector, &journal).await;
-        assert_eq!(resumed.outcome(), RunOutcome::Succeeded, "{context}: {}", resumed.report.message);
+        assert_eq!(
+            resumed.outcome(),
+            RunOutcome::Succeeded,
+            "{context}: {}",
+            resumed.report.message
+        );
         let simulator = connector.simulator();
         assert_upgraded(&simulator.snapshot(), &context);
-        assert!(safety_violations(&simulator).is_empty(), "{context}: {:?}", simulator.violations());
+        assert!(
+            safety_violations(&simulator).is_empty(),
+            "{context}: {:?}",
+            simulator.violations()
+        );
     }
 }
 
@@ -520,7 +662,10 @@ async fn an_unreachable_server_is_named_and_nothing_changes() {
             let played = play(&program, &connector, None, None).await;
             assert_eq!(played.outcome(), RunOutcome::Failed, "{context}");
             let message = &played.report.message;
-            assert!(message.contains(server), "{context}: the diagnostic names the server: {message}");
+            assert!(
+                message.contains(server),
+                "{context}: the diagnostic names the server: {message}"
+            );
             assert!(message.contains("did not answer"), "{context}: {message}");
             let error = played.report.error.as_ref().expect("a diagnostic");
             assert!(error.to_string().contains(server), "{context}: {error}");
@@ -551,7 +696,12 @@ fn every_shipped_runbook_is_proven_by_the_verifier() {
             let found: Vec<String> = report
                 .counterexamples
                 .iter()
-                .map(|counterexample| format!("{} [{}] {}", counterexample.code, counterexample.configuration, counterexample.message))
+                .map(|counterexample| {
+                    format!(
+                        "{} [{}] {}",
+                        counterexample.code, counterexample.configuration, counterexample.message
+                    )
+                })
                 .collect();
             assert!(report.proven(), "{name}, {servers} servers: {found:#?}");
         }
@@ -587,7 +737,10 @@ fn the_shipped_runbooks_are_listed_shown_and_check_clean() {
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&human.stdout);
-    assert!(text.contains("Upgrade with downtime (recommended)"), "{text}");
+    assert!(
+        text.contains("Upgrade with downtime (recommended)"),
+        "{text}"
+    );
     assert!(!text.contains("exclude-server"), "{text}");
 
     let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
@@ -637,7 +790,13 @@ fn rows_through_the_binary_with_answers_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     for (runbook, faults, answers, outcome, what_if) in [
         (DOWNTIME, vec![], None, "succeeded", None),
-        (NO_DOWNTIME, vec!["changes-on-active"], None, "succeeded", None),
+        (
+            NO_DOWNTIME,
+            vec!["changes-on-active"],
+            None,
+            "succeeded",
+            None,
+        ),
         (
             DOWNTIME,
             vec!["standby-activated-by-operator"],
@@ -659,7 +818,13 @@ fn rows_through_the_binary_with_answers_files() {
             "succeeded",
             None,
         ),
-        (DOWNTIME, vec!["upgrade-fails:mgt-2"], None, "stopped", Some("installer-failed")),
+        (
+            DOWNTIME,
+            vec!["upgrade-fails:mgt-2"],
+            None,
+            "stopped",
+            Some("installer-failed"),
+        ),
         (DOWNTIME, vec!["unreachable:mgt-3"], None, "failed", None),
     ] {
         let mut command = assert_cmd::Command::cargo_bin("runbook").expect("binary");
@@ -678,7 +843,9 @@ fn rows_through_the_binary_with_answers_files() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let events: Vec<serde_json::Value> = stdout
             .lines()
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("{context}: not JSON: {line}")))
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|_| panic!("{context}: not JSON: {line}"))
+            })
             .collect();
         let last = events.last().expect("events");
         assert_eq!(last["event"], "run_finished", "{context}");
@@ -692,7 +859,12 @@ fn rows_through_the_binary_with_answers_files() {
             .count();
         assert_eq!(actives, 1, "{context}: {last}");
         if outcome == "succeeded" {
-            assert!(servers.iter().all(|server| server["version"] == TARGET && server["excluded"] == false), "{context}");
+            assert!(
+                servers
+                    .iter()
+                    .all(|server| server["version"] == TARGET && server["excluded"] == false),
+                "{context}"
+            );
         }
         let entered: Vec<&str> = events
             .iter()
@@ -703,18 +875,25 @@ fn rows_through_the_binary_with_answers_files() {
         if faults.contains(&"changes-on-active") {
             let warning = events
                 .iter()
-                .position(|event| event["event"] == "warning" && event["code"] == "runbook::run::discards_changes")
+                .position(|event| {
+                    event["event"] == "warning" && event["code"] == "runbook::run::discards_changes"
+                })
                 .expect("the count is a warning event");
             let message = events[warning]["message"].as_str().unwrap_or("");
             assert!(discarded_count(message) > 0, "{message}");
             let demoted = events
                 .iter()
-                .position(|event| event["event"] == "step_started" && event["step"] == "demote-initial-active")
+                .position(|event| {
+                    event["event"] == "step_started" && event["step"] == "demote-initial-active"
+                })
                 .expect("step 5 ran");
             assert!(warning < demoted);
         }
         if faults.iter().any(|fault| fault.starts_with("unreachable:")) {
-            assert!(last["message"].as_str().unwrap_or("").contains("mgt-3"), "{context}: {last}");
+            assert!(
+                last["message"].as_str().unwrap_or("").contains("mgt-3"),
+                "{context}: {last}"
+            );
         }
     }
 }

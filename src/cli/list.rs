@@ -44,10 +44,7 @@ pub fn shipped_runbooks() -> Vec<ListedRunbook> {
             (ast.kind == FileKind::Runbook).then(|| ListedRunbook {
                 name: file.name.to_owned(),
                 title: ast.title.map(|title| title.value).unwrap_or_default(),
-                summary: ast
-                    .summary
-                    .map(|summary| summary.value)
-                    .unwrap_or_default(),
+                summary: ast.summary.map(|summary| summary.value).unwrap_or_default(),
             })
         })
         .collect();

@@ -133,8 +133,15 @@ pub async fn resume(program: &Program, connector: &dyn Connector, journal: &Path
         journal: JournalChoice::File(journal.to_path_buf()),
         ..RunSettings::default()
     };
-    let report =
-        machine::resume(journal, program, connector, &mut sink, &mut prompter, settings).await;
+    let report = machine::resume(
+        journal,
+        program,
+        connector,
+        &mut sink,
+        &mut prompter,
+        settings,
+    )
+    .await;
     finish(report, sink)
 }
 
