@@ -7,5 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod connect;
+pub mod fmt;
+pub mod graph;
 pub mod interp;
 pub mod syntax;

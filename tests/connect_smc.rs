@@ -653,3 +653,107 @@ async fn the_key_appears_nowhere() {
     assert!(!seen.contains(wrong), "{seen}");
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_answer_has_the_error_body() {
+    let server = serve(SimConfig::default()).await;
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let login = client
+        .post(format!("{url}/7.3/login"))
+        .json(&serde_json::json!({ "authenticationkey": KEY }))
+        .send()
+        .await
+        .expect("login");
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .expect("cookie")
+        .to_owned();
+    let requests = vec![
+        (client.get(format!("{url}/7.3/login")), 405),
+        (
+            client
+                .get(format!("{url}/7.3/ha/operations/abc"))
+                .header("cookie", &cookie),
+            404,
+        ),
+        (client.get(format!("{url}/7.3/ha/diagnostic")), 401),
+        (
+            client
+                .get(format!("{url}/6.0/api"))
+                .header("cookie", &cookie),
+            404,
+        ),
+        (
+            client
+                .post(format!("{url}/7.3/ha/exclude"))
+                .header("cookie", &cookie),
+            400,
+        ),
+        (
+            client
+                .post(format!(
+                    "{url}/7.3/ha/exclude?server_name=mgt-2&force=maybe"
+                ))
+                .header("cookie", &cookie),
+            400,
+        ),
+        (
+            client
+                .post(format!("{url}/7.3/ha/reboot?server_name=mgt-2"))
+                .header("cookie", &cookie),
+            404,
+        ),
+        (
+            client.post(format!("{url}/7.3/login")).body("not json"),
+            400,
+        ),
+        (client.get(format!("{url}/no/such/route")), 404),
+        (client.get(format!("{url}/servers/mgt-9/api")), 404),
+        (client.get(format!("{url}/sim/cluster")), 401),
+        (
+            client
+                .get(format!("{url}/sim/cluster"))
+                .bearer_auth("wrong"),
+            401,
+        ),
+        (
+            client
+                .post(format!("{url}/sim/control/http-fault"))
+                .bearer_auth(KEY)
+                .body("{"),
+            400,
+        ),
+        (
+            client
+                .post(format!("{url}/sim/console/mgt-2/reinstall"))
+                .bearer_auth(KEY),
+            404,
+        ),
+        (
+            client
+                .post(format!("{url}/sim/console/mgt-2/upgrade"))
+                .bearer_auth(KEY),
+            400,
+        ),
+    ];
+    for (request, status) in requests {
+        let request = request.build().expect("request");
+        let described = format!("{} {}", request.method(), request.url());
+        let response = client.execute(request).await.expect("send");
+        assert_eq!(response.status().as_u16(), status, "{described}");
+        let body: serde_json::Value = response
+            .json()
+            .await
+            .unwrap_or_else(|error| panic!("{described}: {error}"));
+        assert_eq!(body["status"], status, "{described}: {body}");
+        assert!(
+            body["message"].is_string() && body["details"].is_array(),
+            "{described}: {body}"
+        );
+    }
+    server.shutdown().await;
+}

@@ -32,12 +32,13 @@ fn program(name: &str) -> Program {
 }
 
 fn sim(faults: &[&str]) -> SimConnector {
-    let mut config = SimConfig::default();
-    config.faults = faults
-        .iter()
-        .map(|fault| fault.parse::<Fault>().unwrap())
-        .collect();
-    SimConnector::new(config)
+    SimConnector::new(SimConfig {
+        faults: faults
+            .iter()
+            .map(|fault| fault.parse::<Fault>().unwrap())
+            .collect(),
+        ..SimConfig::default()
+    })
 }
 
 struct Outcome {

@@ -1,4 +1,10 @@
-//! Static checks of a runbook before it runs: the verifier explores every
-//! path against the cluster model (lint rules live here too).
+//! Static checks of a parsed and resolved runbook: the linter (coded rules,
+//! one file each, with suppression and configuration), the renderers of its
+//! findings (human, JSON, SARIF), and the verifier, which explores every
+//! path against the cluster model.
 
+pub mod line_index;
+pub mod lint;
+pub mod project;
+pub mod report;
 pub mod verify;

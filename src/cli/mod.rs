@@ -7,6 +7,11 @@ use clap::{Parser, Subcommand};
 
 pub mod check;
 pub mod list;
+pub mod completions;
+pub mod examples;
+pub mod explain;
+pub mod fmt;
+pub mod graph;
 pub mod load;
 pub mod output;
 pub mod render;
@@ -18,7 +23,7 @@ pub mod verify;
 
 /// Turns operational procedures into executable, checkable programs.
 #[derive(Debug, Parser)]
-#[command(name = "runbook", version, about)]
+#[command(name = "runbook", version, about, after_help = examples::ROOT)]
 pub struct Cli {
     /// The command.
     #[command(subcommand)]
@@ -29,21 +34,34 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse and check runbook files or directories (default: `.`, recursively).
+    #[command(after_help = examples::CHECK)]
     Check(check::CheckArgs),
     /// The shipped runbooks: name, title, one-line summary.
     List(list::ListArgs),
     /// The source of a shipped runbook.
     Show(show::ShowArgs),
+    /// The documentation of a diagnostic code, e.g. `runbook explain RB003`.
+    #[command(after_help = examples::EXPLAIN)]
+    Explain(explain::ExplainArgs),
     /// Execute a runbook (or run one of its What-if branches directly).
+    #[command(after_help = examples::RUN)]
     Run(run::RunArgs),
     /// Continue an interrupted run from its journal.
+    #[command(after_help = examples::RESUME)]
     Resume(run::ResumeArgs),
     /// What `run` would do from the target's current state, changing nothing.
+    #[command(after_help = examples::PLAN)]
     Plan(run::PlanArgs),
     /// The HA cluster simulator.
     Sim(sim::SimArgs),
     /// Explore every path, fault and operator choice against the cluster model.
     Verify(verify::VerifyArgs),
+    /// Rewrite runbook files in the canonical layout (`--check`: only report).
+    Fmt(fmt::FmtArgs),
+    /// Print a runbook's flow graph (Mermaid or Graphviz DOT).
+    Graph(graph::GraphArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -63,11 +81,15 @@ pub fn main() -> i32 {
         Command::Check(args) => check::check(args),
         Command::List(args) => list::list(args),
         Command::Show(args) => show::show(args),
+        Command::Explain(args) => explain::explain(args),
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
         Command::Sim(args) => exit_code(sim::run(args)),
         Command::Verify(args) => verify::verify(args),
+        Command::Fmt(args) => fmt::fmt(args),
+        Command::Graph(args) => graph::graph(args),
+        Command::Completions(args) => completions::completions(args),
     }
 }
 

@@ -78,12 +78,15 @@ pub fn json(
     fallback_offset: usize,
 ) -> JsonDiagnostic {
     let source = sources.get(file);
-    let labels: Vec<_> = diagnostic
+    let mut labels: Vec<_> = diagnostic
         .labels()
         .map(|labels| labels.collect())
         .unwrap_or_default();
+    labels.sort_by_key(|label| !label.primary());
     let (start, end) = labels
-        .first()
+        .iter()
+        .find(|label| label.primary())
+        .or(labels.first())
         .map(|label| (label.offset(), label.offset() + label.len()))
         .unwrap_or((fallback_offset, fallback_offset));
     let (line, column) = source.line_column(start);

@@ -27,6 +27,7 @@ enum SimCommand {
     /// The API key is read from RUNBOOK_SIM_API_KEY; without it one is
     /// generated and printed once. The line `listening on http://ADDR` tells
     /// where it listens (useful with `--addr 127.0.0.1:0`).
+    #[command(after_help = crate::cli::examples::SIM_SERVE)]
     Serve(ServeArgs),
 }
 

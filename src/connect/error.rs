@@ -163,6 +163,10 @@ pub enum ConnectorError {
         /// The name.
         server: String,
     },
+    /// The inventory file is unreadable or invalid (with file, line and column).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Inventory(Box<super::InventoryError>),
     /// The target's configuration (inventory) is unusable.
     #[error("{message}")]
     #[diagnostic(code(runbook::connector::config))]
@@ -170,4 +174,10 @@ pub enum ConnectorError {
         /// What is wrong.
         message: String,
     },
+}
+
+impl From<super::InventoryError> for ConnectorError {
+    fn from(error: super::InventoryError) -> Self {
+        ConnectorError::Inventory(Box::new(error))
+    }
 }

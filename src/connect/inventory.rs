@@ -619,3 +619,17 @@ backup = "manual"
         assert!(message.contains("verfy"), "{message}");
     }
 }
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_example_is_valid() {
+        let text = include_str!("../../examples/inventory.toml");
+        let inventory = Inventory::parse("examples/inventory.toml", text).expect("valid example");
+        assert_eq!(inventory.servers.len(), 3);
+        assert_eq!(inventory.console.restore, Some(ConsoleCommand::Manual));
+        assert!(inventory.tls.verify);
+    }
+}

@@ -192,7 +192,38 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The environment variable holding the API key for a URL target.
+pub const API_KEY_ENV: &str = "RUNBOOK_API_KEY";
+
+/// Reads the API key of a URL target from [`API_KEY_ENV`].
+pub fn api_key_from_env() -> Result<ApiKey, ConnectorError> {
+    match std::env::var(API_KEY_ENV) {
+        Ok(key) if !key.trim().is_empty() => Ok(ApiKey::new(key)),
+        _ => Err(ConnectorError::Config {
+            message: format!(
+                "set {API_KEY_ENV} to the API key of the `runbook sim serve` (it printed a generated key at startup, or uses RUNBOOK_SIM_API_KEY)"
+            ),
+        }),
+    }
+}
+
 impl SmcConnector {
+    /// The `--target http://HOST:PORT` form: [`Self::for_sim_url`] with the
+    /// key from `RUNBOOK_API_KEY`.
+    pub async fn for_sim_url_from_env(url: &str) -> Result<Self, ConnectorError> {
+        Self::for_sim_url(url, api_key_from_env()?).await
+    }
+
+    /// The `--target FILE.toml` form: loads the inventory and builds the
+    /// connector (see [`Self::from_inventory`]).
+    pub fn from_inventory_path(
+        path: &Path,
+        prompt: Option<Arc<dyn OperatorPrompt>>,
+    ) -> Result<Self, ConnectorError> {
+        let inventory = Inventory::load(path)?;
+        Self::from_inventory(&inventory, prompt)
+    }
+
     /// A connector for a `runbook sim serve` at `url` (`--target
     /// http://HOST:PORT`): asks the simulator for its servers and speed,
     /// then uses the SMC API for API operations and the simulator-only
@@ -362,6 +393,14 @@ impl SmcConnector {
             last_active: Mutex::new(None),
             last_snapshot: Mutex::new(None),
         })
+    }
+
+    /// Seeds the snapshot reported when no server answers at all (e.g. a
+    /// resumed run whose journal ends while every server was stopped).
+    pub fn with_last_snapshot(self, snapshot: Snapshot) -> Self {
+        *lock(&self.last_active) = snapshot.actives().next().map(|active| active.name.clone());
+        *lock(&self.last_snapshot) = Some(snapshot);
+        self
     }
 
     /// Uses `console` for console operations.
@@ -1414,5 +1453,87 @@ impl ConsoleOperations for SimConsole {
             .cloned()
             .and_then(|output| serde_json::from_value(output).ok())
             .unwrap_or(OperationOutput::Done))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inventory(extra: &str) -> Inventory {
+        let text = format!(
+            "[api]\nurl = \"https://127.0.0.1:1\"\napi_key_env = \"RUNBOOK_SMC_UNIT_TEST_KEY\"\n{extra}\n[[servers]]\nname = \"mgt-1\"\nhost = \"h\"\n"
+        );
+        Inventory::parse("unit.toml", &text).expect("inventory")
+    }
+
+    #[test]
+    fn tls_options_are_checked_when_connecting() {
+        std::env::set_var("RUNBOOK_SMC_UNIT_TEST_KEY", "unit-key");
+        let missing = inventory("[tls]\nca_file = \"/nonexistent/ca.pem\"\n");
+        let error = SmcConnector::from_inventory(&missing, None).expect_err("no CA file");
+        assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
+        let lab = inventory("[tls]\nverify = false\n");
+        let connector = SmcConnector::from_inventory(&lab, None).expect("verify off builds");
+        assert!(!connector.settings.tls_verify);
+        assert!(
+            SmcConnector::from_inventory(&inventory(""), None)
+                .expect("default")
+                .settings
+                .tls_verify
+        );
+    }
+
+    #[test]
+    fn a_missing_key_variable_is_named_not_shown() {
+        let text = "[api]\nurl = \"https://127.0.0.1:1\"\napi_key_env = \"RUNBOOK_SMC_UNSET_VARIABLE\"\n[[servers]]\nname = \"mgt-1\"\nhost = \"h\"\n";
+        let inventory = Inventory::parse("unit.toml", text).expect("inventory");
+        let error = SmcConnector::from_inventory(&inventory, None).expect_err("unset");
+        assert!(
+            error.to_string().contains("RUNBOOK_SMC_UNSET_VARIABLE"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn answers_map_to_connector_errors() {
+        let exclude = Operation::Exclude {
+            server: "mgt-1".into(),
+        };
+        let refused = check_status(
+            "u",
+            StatusCode::BAD_REQUEST,
+            br#"{"message":"no","details":["d"],"status":400}"#,
+            Some(&exclude),
+        );
+        assert!(
+            matches!(refused, Err(ConnectorError::ActionRefused { ref details, .. }) if details == &["d"])
+        );
+        let cancelled = check_status(
+            "u",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            br#"{"message":"m","failure":"upgrade-cancelled"}"#,
+            Some(&exclude),
+        );
+        assert!(matches!(
+            cancelled,
+            Err(ConnectorError::UpgradeCancelled { .. })
+        ));
+        assert!(matches!(
+            check_status("u", StatusCode::BAD_GATEWAY, b"<html>", None),
+            Err(ConnectorError::ServerError { status: 502, .. })
+        ));
+        assert!(matches!(
+            check_status("u", StatusCode::OK, b"{", None),
+            Err(ConnectorError::Malformed { .. })
+        ));
+        assert!(matches!(
+            check_status("u", StatusCode::NOT_FOUND, b"", None),
+            Err(ConnectorError::UnexpectedStatus { status: 404, .. })
+        ));
+        assert_eq!(
+            check_status("u", StatusCode::NO_CONTENT, b"", None).ok(),
+            Some(Value::Null)
+        );
     }
 }

@@ -19,7 +19,7 @@ pub enum ParseError {
     #[diagnostic(code(runbook::syntax::unexpected))]
     Unexpected {
         /// Where the unexpected token is (empty at end of file).
-        #[label("expected {expected}")]
+        #[label(primary, "expected {expected}")]
         span: Span,
         /// What would have fitted, in words.
         expected: String,
@@ -28,6 +28,9 @@ pub enum ParseError {
         /// What to do about it.
         #[help]
         help: String,
+        /// At the end of the file: the `{` that most likely lacks its `}`.
+        #[label("this block may not be closed")]
+        unclosed: Option<Span>,
     },
     /// A string literal runs to the end of the file.
     #[error("unterminated string")]
@@ -483,8 +486,14 @@ impl Located {
     pub fn offset(&self) -> usize {
         self.error
             .labels()
-            .and_then(|mut labels| labels.next())
-            .map(|label| label.offset())
+            .and_then(|labels| {
+                let labels: Vec<_> = labels.collect();
+                labels
+                    .iter()
+                    .find(|label| label.primary())
+                    .or(labels.first())
+                    .map(|label| label.offset())
+            })
             .or(match &self.error {
                 SyntaxError::Parse(ParseError::InvalidUtf8 { offset, .. })
                 | SyntaxError::Parse(ParseError::Binary { offset }) => Some(*offset),

@@ -63,9 +63,35 @@ pub fn decode(bytes: &[u8]) -> Result<&str, ParseError> {
     })
 }
 
+/// The stack the parser runs on: pest's generated code recurses once per
+/// grammar rule, and unoptimised builds use large frames, so the nesting the
+/// scan allows must not depend on the caller's stack (2 MiB on test threads).
+const PARSER_STACK: usize = 64 * 1024 * 1024;
+
 /// Parses one file. On failure, every error found (several when the parser
 /// could resynchronise), in source order.
 pub fn parse(source: &str) -> Result<File, Vec<ParseError>> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("runbook-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || parse_on_this_thread(source))
+            .map_or_else(
+                // No thread could be made (resource exhaustion): parse here.
+                |_| parse_on_this_thread(source),
+                |handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(vec![ParseError::TooComplex {
+                            span: Span::empty(0),
+                            reason: "the parser failed unexpectedly".into(),
+                        }])
+                    })
+                },
+            )
+    })
+}
+
+fn parse_on_this_thread(source: &str) -> Result<File, Vec<ParseError>> {
     static SET_CALL_LIMIT: Once = Once::new();
     SET_CALL_LIMIT.call_once(|| pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT)));
 
@@ -105,8 +131,15 @@ fn first_offset(error: &ParseError) -> u32 {
     use miette::Diagnostic;
     error
         .labels()
-        .and_then(|mut labels| labels.next())
-        .map_or(0, |label| label.offset() as u32)
+        .and_then(|labels| {
+            let labels: Vec<_> = labels.collect();
+            labels
+                .iter()
+                .find(|label| label.primary())
+                .or(labels.first())
+                .map(|label| label.offset() as u32)
+        })
+        .unwrap_or(0)
 }
 
 // ------------------------------------------------------------------ scan
@@ -119,6 +152,9 @@ struct Scan {
     lines: Vec<(usize, usize)>,
     /// Whether anything but whitespace and comments is present.
     has_code: bool,
+    /// The first `{` whose `}` starts a line indented differently from the
+    /// line of the `{`: where a missing `}` most likely belongs.
+    suspect_unclosed: Option<usize>,
 }
 
 fn scan(source: &str) -> Result<Scan, ParseError> {
@@ -129,6 +165,11 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
     let mut depth = 0usize;
     let mut index = if source.starts_with('\u{feff}') { 3 } else { 0 };
     let mut at_line_start = true;
+    let mut line_start = index;
+    let mut line_indent = 0usize;
+    let mut line_first_token = index;
+    let mut open_braces: Vec<(usize, usize)> = Vec::new();
+    let mut suspect_unclosed = None;
     while index < bytes.len() {
         let byte = bytes[index];
         if at_line_start {
@@ -137,6 +178,8 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
                 continue;
             }
             at_line_start = false;
+            line_indent = index - line_start;
+            line_first_token = index;
             if byte != b'\n' {
                 let is_comment = bytes.get(index..index + 2) == Some(b"//");
                 if !is_comment {
@@ -149,6 +192,7 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
             b'\n' => {
                 at_line_start = true;
                 index += 1;
+                line_start = index;
             }
             b'"' => {
                 let start = index;
@@ -195,6 +239,9 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
                 index = end;
             }
             b'{' | b'(' | b'[' => {
+                if byte == b'{' {
+                    open_braces.push((index, line_indent));
+                }
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Err(ParseError::TooDeep {
@@ -205,6 +252,16 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
                 index += 1;
             }
             b'}' | b')' | b']' => {
+                if byte == b'}' {
+                    if let Some((open, indent)) = open_braces.pop() {
+                        if index == line_first_token
+                            && indent != line_indent
+                            && suspect_unclosed.is_none()
+                        {
+                            suspect_unclosed = Some(open);
+                        }
+                    }
+                }
                 depth = depth.saturating_sub(1);
                 index += 1;
             }
@@ -220,6 +277,7 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
         comments,
         lines,
         has_code,
+        suspect_unclosed,
     })
 }
 
@@ -228,6 +286,18 @@ const ITEM_KEYWORDS: &[&str] = &[
     "title", "summary", "param", "import", "let", "step", "what-if", "note", "warning", "confirm",
     "choose", "record", "check", "wait", "if", "for", "call", "stop", "fail", "retry",
 ];
+
+/// Whether `text` holds only whitespace and ordinary `//` comments.
+fn only_trivia(text: &str) -> bool {
+    let mut rest = text.trim_start();
+    while rest.starts_with("//") && !rest.starts_with("///") || rest.starts_with("////") {
+        rest = rest
+            .find('\n')
+            .map_or("", |newline| &rest[newline..])
+            .trim_start();
+    }
+    rest.is_empty()
+}
 
 fn is_ident_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-'
@@ -307,9 +377,20 @@ impl<'s> FileParser<'s> {
 
         let mut first_statement: Option<Span> = None;
         let mut lenient_end = false;
+        let cuts = self.item_starts();
         loop {
-            let rest = &self.source[offset..];
-            let entry = match RunbookParser::parse(Rule::item_entry, rest) {
+            // Pest indexes the lines of its whole input on every call, so
+            // each item is parsed from a slice that ends where the next item
+            // most likely starts; should the guess be wrong, from the rest.
+            let bounded = &self.source[offset..self.likely_item_end(&cuts, offset)];
+            let parsed = match RunbookParser::parse(Rule::item_entry, bounded) {
+                Ok(pairs) => Ok(pairs),
+                Err(_) if bounded.len() < self.source.len() - offset => {
+                    RunbookParser::parse(Rule::item_entry, &self.source[offset..])
+                }
+                Err(error) => Err(error),
+            };
+            let entry = match parsed {
                 Ok(mut pairs) => pairs.next(),
                 Err(error) => {
                     let error_offset = match error.location {
@@ -357,6 +438,37 @@ impl<'s> FileParser<'s> {
         Some(file)
     }
 
+    /// Offsets of the lines of the body (depth 1) that start an item: a
+    /// keyword that starts a statement, or the first of a run of `///` lines.
+    fn item_starts(&self) -> Vec<usize> {
+        let mut cuts = Vec::new();
+        let mut previous_was_doc = false;
+        for (offset, depth) in &self.scan.lines {
+            let rest = &self.source[*offset..];
+            let is_doc = rest.starts_with("///") && !rest.starts_with("////");
+            if *depth == 1
+                && !previous_was_doc
+                && (is_doc || ITEM_KEYWORDS.contains(&word_at(self.source, *offset)))
+            {
+                cuts.push(*offset);
+            }
+            previous_was_doc = is_doc;
+        }
+        cuts
+    }
+
+    /// Where the item that starts at `offset` (after trivia) most likely
+    /// ends: at the next item start after its own.
+    fn likely_item_end(&self, cuts: &[usize], offset: usize) -> usize {
+        let index = cuts.partition_point(|cut| *cut <= offset);
+        match cuts.get(index) {
+            Some(cut) if !only_trivia(&self.source[offset..*cut]) => *cut,
+            // `cut` is where this very item starts: the next one ends it.
+            Some(_) => cuts.get(index + 1).copied().unwrap_or(self.source.len()),
+            None => self.source.len(),
+        }
+    }
+
     /// The offset of the next line after `error_offset` that starts an item,
     /// and whether it was found inside a block (the item structure is then
     /// off by one brace, and the file's end is not checked).
@@ -395,9 +507,12 @@ impl<'s> FileParser<'s> {
             InputLocation::Span((position, _)) => position,
         } + base;
         match error.variant {
-            ErrorVariant::ParsingError { positives, .. } => {
-                unexpected(self.source, position, &positives)
-            }
+            ErrorVariant::ParsingError { positives, .. } => unexpected(
+                self.source,
+                position,
+                &positives,
+                self.scan.suspect_unclosed,
+            ),
             ErrorVariant::CustomError { message } => ParseError::TooComplex {
                 span: token_span(self.source, position),
                 reason: message,
@@ -433,12 +548,13 @@ fn expected_words(rule: Rule) -> Option<&'static str> {
         call_target => "a procedure name",
         args | arg | arg_name => "an argument such as `server: active`",
         field_access | field_name | dot => "`.`",
-        var_name | var_ref => "a name",
-        function_name => "a function name",
+        var_name => "a name",
+        reference | reference_name => "an expression",
+        call_args => "`(`",
         operation_name | operation => "an operation",
         string | string_content => "a string such as `\"...\"`",
         expr | term | paren_expr | list | select_expr | duration | version | number | boolean
-        | state | func_call | bad_number | op_not | quantifier_head => "an expression",
+        | state | bad_number | op_not | quantifier_head => "an expression",
         op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_in | op_without => {
             "an operator"
         }
@@ -498,7 +614,12 @@ fn join_words(words: &[&str]) -> String {
     }
 }
 
-fn unexpected(source: &str, position: usize, positives: &[Rule]) -> ParseError {
+fn unexpected(
+    source: &str,
+    position: usize,
+    positives: &[Rule],
+    suspect_unclosed: Option<usize>,
+) -> ParseError {
     let mut words: Vec<&str> = Vec::new();
     for word in positives.iter().filter_map(|rule| expected_words(*rule)) {
         if !words.contains(&word) {
@@ -536,7 +657,13 @@ fn unexpected(source: &str, position: usize, positives: &[Rule]) -> ParseError {
                 | "option"
                 | "default"
         );
-    let help = if at_end {
+    let unclosed = suspect_unclosed
+        .filter(|_| at_end && words.contains(&"`}`"))
+        .map(|offset| Span::new(offset, offset + 1));
+    let help = if unclosed.is_some() {
+        "judging by the indentation, this `{` lacks its `}`: add it where the block ends"
+            .to_string()
+    } else if at_end {
         "the file ends too early: a closing `}` or the end of a statement is missing".to_string()
     } else if words.contains(&"`}`") && matches!(word, "step" | "what-if" | "param" | "import") {
         "a block is not closed before this line: add the missing `}`".to_string()
@@ -565,6 +692,7 @@ fn unexpected(source: &str, position: usize, positives: &[Rule]) -> ParseError {
         expected,
         found,
         help,
+        unclosed,
     }
 }
 
@@ -675,6 +803,7 @@ fn missing(span: Span, what: &str) -> ParseError {
         expected: what.to_string(),
         found: "something else".to_string(),
         help: "this is a bug in the runbook parser; please report it with the file".to_string(),
+        unclosed: None,
     }
 }
 
@@ -926,7 +1055,6 @@ impl<'s> Converter<'s> {
                 value: self.expr(next("an expression")?)?,
             },
             Rule::step_stmt => {
-                drop(next);
                 return self.step(children, span).map(StmtKind::Step);
             }
             Rule::note_stmt => StmtKind::Note {
@@ -946,7 +1074,6 @@ impl<'s> Converter<'s> {
             Rule::choose_stmt => {
                 let id = self.ident(&next("a prompt id")?);
                 let text = self.string(next("a string")?)?;
-                drop(next);
                 let options = children
                     .map(|option| self.choice_option(option))
                     .collect::<Converted<Vec<_>>>()?;
@@ -963,7 +1090,6 @@ impl<'s> Converter<'s> {
             },
             Rule::wait_stmt => {
                 let condition = self.expr(next("an expression")?)?;
-                drop(next);
                 let mut timeout = None;
                 let mut every = None;
                 for clause in children {
@@ -988,7 +1114,6 @@ impl<'s> Converter<'s> {
             Rule::if_stmt => {
                 let condition = self.expr(next("an expression")?)?;
                 let body = self.block(next("a block")?)?;
-                drop(next);
                 let mut branches = vec![IfBranch { condition, body }];
                 let mut otherwise = None;
                 for clause in children {
@@ -1025,7 +1150,6 @@ impl<'s> Converter<'s> {
             },
             Rule::call_stmt => {
                 let target = self.ident(&next("a procedure name")?);
-                drop(next);
                 StmtKind::Call(Call {
                     target,
                     args: self.args(children.next())?,
@@ -1041,7 +1165,6 @@ impl<'s> Converter<'s> {
             Rule::retry_stmt => StmtKind::Retry,
             Rule::operation => {
                 let name = self.ident(&next("an operation")?);
-                drop(next);
                 StmtKind::Operation(OperationCall {
                     name,
                     args: self.args(children.next())?,
@@ -1359,14 +1482,16 @@ impl<'s> Converter<'s> {
                     depth + 1,
                 ))
             }
-            Rule::func_call => {
-                let mut parts = significant(pair);
-                let function = parts
-                    .next()
-                    .ok_or_else(|| missing(span, "a function name"))?;
+            Rule::reference => {
+                let mut parts = pair.into_inner();
+                let name = parts.next().ok_or_else(|| missing(span, "a name"))?;
+                let name = self.ident(&name);
+                let Some(call_args) = parts.next() else {
+                    return leaf(ExprKind::Var(name));
+                };
                 let mut depth = 0;
                 let mut args = Vec::new();
-                for arg in parts {
+                for arg in significant(call_args) {
                     let (arg, arg_depth) = self.expr_with_depth(arg)?;
                     depth = depth.max(arg_depth);
                     args.push(arg);
@@ -1374,7 +1499,7 @@ impl<'s> Converter<'s> {
                 Ok((
                     Expr {
                         kind: ExprKind::Call {
-                            function: self.ident(&function),
+                            function: name,
                             args,
                         },
                         span,
@@ -1382,10 +1507,6 @@ impl<'s> Converter<'s> {
                     depth + 1,
                 ))
             }
-            Rule::var_ref => leaf(ExprKind::Var(Ident {
-                name: text.to_string(),
-                span,
-            })),
             Rule::string => {
                 let literal = self.string(pair)?;
                 leaf(ExprKind::String(literal.value))

@@ -150,6 +150,12 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "No such resource in the SMC API")
         })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "This resource does not accept that method; see the `method` of its entry point or link",
+            )
+        })
         .with_state(shared)
 }
 
@@ -474,10 +480,17 @@ async fn database_replication_diagnostic(
 async fn operation_progress(
     State(shared): State<Arc<Shared>>,
     Extension(connected): Extension<Connected>,
-    Path((version, id)): Path<(String, u64)>,
+    Path((version, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult {
     authorize(&shared, &connected, &version, &headers)?;
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("No background operation {id}"),
+        )
+    };
+    let id: u64 = id.parse().map_err(|_| not_found())?;
     let state = shared
         .read(|simulator| simulator.job(JobId(id)))
         .ok_or_else(|| {

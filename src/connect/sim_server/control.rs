@@ -67,6 +67,12 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/sim/control/expire-sessions", post(expire_sessions))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "No such simulator route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "This simulator route does not accept that method",
+            )
+        })
         .with_state(shared)
 }
 
@@ -116,15 +122,10 @@ async fn cluster(
     Ok(Json(shared.snapshot()).into_response())
 }
 
-#[derive(Deserialize)]
-struct ConsoleQuery {
-    version: Option<String>,
-}
-
 async fn console(
     State(shared): State<Arc<Shared>>,
     Path((server, operation)): Path<(String, String)>,
-    Query(query): Query<ConsoleQuery>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&shared, &headers)?;
@@ -136,8 +137,8 @@ async fn console(
         "stop_replication" => Operation::StopReplication { server },
         "upgrade" => {
             let version: Version = query
-                .version
-                .as_deref()
+                .get("version")
+                .map(String::as_str)
                 .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "upgrade needs ?version=X.Y.Z"))?
                 .parse()
                 .map_err(|error: String| ApiError::new(StatusCode::BAD_REQUEST, error))?;
@@ -194,9 +195,15 @@ async fn wait_for(
 async fn add_fault(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Json(fault): Json<HttpFault>,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     authorize(&shared, &headers)?;
+    let fault: HttpFault = serde_json::from_slice(&body).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("expected {{\"route\": \"/ha/diagnostic\", \"kind\": {{\"type\": \"server-error\"}}, \"count\": 1}}: {error}"),
+        )
+    })?;
     shared.add_fault(fault);
     Ok(Json(json!({ "value": "fault armed" })).into_response())
 }

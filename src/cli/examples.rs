@@ -1,0 +1,121 @@
+//! The "Examples:" blocks that `--help` shows after each command's options
+//! (clap's `after_help`), in one place so that they read alike: a line that
+//! says what the example does, then the command.
+
+/// `runbook --help`: a tour of the commands.
+pub const ROOT: &str = "\
+Examples:
+  Rehearse an upgrade on the built-in simulated cluster:
+    runbook run upgrade-with-downtime
+  See a procedure's flow (Mermaid, or --format dot):
+    runbook graph upgrade-no-downtime
+  Check and format your own runbooks:
+    runbook check runbooks/ && runbook fmt --check runbooks/";
+
+/// `runbook check --help`.
+pub const CHECK: &str = "\
+Examples:
+  Check every .runbook file under the current directory:
+    runbook check
+  Check files and directories, diagnostics as JSON for an editor or CI:
+    runbook check runbooks/ my.runbook --format json
+  Check a shipped runbook by name:
+    runbook check upgrade-with-downtime";
+
+/// `runbook fmt --help`.
+pub const FMT: &str = "\
+Examples:
+  Format every .runbook file under the current directory:
+    runbook fmt
+  Format these files and directories:
+    runbook fmt runbooks/ my.runbook
+  In CI: change nothing, exit 1 and name the files that need formatting:
+    runbook fmt --check runbooks/
+  From an editor: standard input to standard output:
+    runbook fmt - < my.runbook";
+
+/// `runbook graph --help`.
+pub const GRAPH: &str = "\
+Examples:
+  Mermaid flowchart of a shipped runbook, for a Markdown page:
+    runbook graph upgrade-with-downtime
+  Render a runbook with Graphviz:
+    runbook graph my.runbook --format dot | dot -Tsvg > my.svg";
+
+/// `runbook completions --help`.
+pub const COMPLETIONS: &str = "\
+Examples:
+  bash:
+    runbook completions bash > ~/.local/share/bash-completion/completions/runbook
+  zsh (a directory of $fpath):
+    runbook completions zsh > \"${fpath[1]}/_runbook\"
+  fish:
+    runbook completions fish > ~/.config/fish/completions/runbook.fish
+  PowerShell:
+    runbook completions powershell >> $PROFILE";
+
+/// `runbook run --help` (for the command's own file).
+pub const RUN: &str = "\
+Examples:
+  Rehearse on the in-process simulated cluster (the default target):
+    runbook run upgrade-with-downtime
+  Rehearse a fault, answers from a file, JSON events on stdout:
+    runbook run upgrade-no-downtime --sim-fault active-upgrade-cancelled --answers answers.toml --format json
+  Run against the servers of an inventory, journaling for `runbook resume`:
+    runbook run upgrade-with-downtime --target prod.toml --set version=7.4.0 --journal upgrade.journal
+  Run one What-if branch directly:
+    runbook run upgrade-with-downtime --what-if installer-failed";
+
+/// `runbook resume --help`.
+pub const RESUME: &str = "\
+Examples:
+  Continue an interrupted run where it stopped:
+    runbook resume upgrade.journal
+  Continue without questions, answers from a file:
+    runbook resume upgrade.journal --answers answers.toml --yes";
+
+/// `runbook plan --help`.
+pub const PLAN: &str = "\
+Examples:
+  What a run would do on the simulated cluster:
+    runbook plan upgrade-with-downtime
+  What it would do on real servers, changing nothing:
+    runbook plan upgrade-no-downtime --target prod.toml --set version=7.4.0";
+
+/// `runbook verify --help`.
+pub const VERIFY: &str = "\
+Examples:
+  Explore every path, fault and operator choice of a shipped runbook:
+    runbook verify upgrade-with-downtime
+  Verify your own runbook on four servers, findings as JSON:
+    runbook verify my.runbook --servers 4 --format json";
+
+/// `runbook sim serve --help`.
+pub const SIM_SERVE: &str = "\
+Examples:
+  Serve a simulated cluster of three servers (prints its API key once):
+    runbook sim serve --addr 127.0.0.1:8080 --servers 3
+  Then, in another terminal, rehearse against it:
+    RUNBOOK_API_KEY=... runbook run upgrade-with-downtime --target http://127.0.0.1:8080";
+
+/// `runbook list --help`.
+pub const LIST: &str = "\
+Examples:
+  The shipped runbooks, with their titles and summaries:
+    runbook list";
+
+/// `runbook show --help`.
+pub const SHOW: &str = "\
+Examples:
+  Print a shipped runbook's source:
+    runbook show upgrade-with-downtime
+  Start your own runbook from a shipped one:
+    runbook show upgrade-with-downtime > my-upgrade.runbook";
+
+/// `runbook explain --help`.
+pub const EXPLAIN: &str = "\
+Examples:
+  What a diagnostic code means and how to fix it:
+    runbook explain runbook::syntax::unexpected
+  A lint rule:
+    runbook explain RB003";

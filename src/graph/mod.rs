@@ -1,0 +1,546 @@
+//! `runbook graph`: the flow of a runbook as a graph, rendered as Mermaid
+//! (`flowchart TD`, renders on code-hosting sites) or Graphviz DOT.
+//!
+//! The graph is a view of the AST ([`build`]): steps in order; `choose`
+//! options and `if`/`else` conditions as labelled branches; `for` loops with
+//! their back edge; `call`s as sub-procedure nodes; `stop`, `fail` and
+//! `retry` as ends; every What-if handler as a distinct node reached by
+//! dashed edges labelled with its triggers, from the steps named in `during`
+//! (or from an "any step" node); a `let` that asks the operator to `select`
+//! a server is drawn as an action. Operations, checks and other prompts
+//! inside steps are left out so that the picture stays readable; in a file
+//! without steps (a procedure) they are drawn, since they are its whole
+//! flow. `if` and `for` are drawn only when their body holds something
+//! drawn.
+
+mod render;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::fmt::{args_to_string, expr_to_string, trigger_to_string};
+use crate::syntax::ast::{ExprKind, File, FileKind, Stmt, StmtKind, TriggerKind, WhatIf};
+
+/// Output formats of `runbook graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Format {
+    /// A Mermaid `flowchart TD`, for Markdown on code-hosting sites.
+    Mermaid,
+    /// Graphviz DOT (`dot -Tsvg`).
+    Dot,
+}
+
+/// What a node stands for, which decides its shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NodeKind {
+    /// Where the run starts.
+    Start,
+    /// Where the run ends normally.
+    Done,
+    /// A step.
+    Step,
+    /// An `if` condition or a `choose` prompt.
+    Decision,
+    /// A `for` loop.
+    Loop,
+    /// A `call` of a procedure or runbook.
+    Call,
+    /// An operation, check, wait or prompt (drawn in files without steps).
+    Action,
+    /// `stop "..."`: the run ends `stopped`.
+    Stop,
+    /// `fail "..."`: the run ends `failed`.
+    Fail,
+    /// A What-if handler.
+    WhatIf,
+    /// The source of What-if handlers without `during`: any step.
+    AnyStep,
+    /// Where a What-if handler hands back: `retry`, or the next step.
+    Resume,
+}
+
+/// One node of the graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// A safe identifier (letters, digits, `_`; never a reserved word).
+    pub id: String,
+    /// The text shown, `\n` between lines.
+    pub label: String,
+    /// What it stands for.
+    pub kind: NodeKind,
+}
+
+/// How an edge is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EdgeKind {
+    /// The normal flow.
+    Flow,
+    /// From a step to a What-if handler: dashed.
+    WhatIf,
+}
+
+/// One edge of the graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    /// The source node's id.
+    pub from: String,
+    /// The target node's id.
+    pub to: String,
+    /// A branch, option or trigger label.
+    pub label: Option<String>,
+    /// How it is drawn.
+    pub kind: EdgeKind,
+}
+
+/// The flow graph of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Graph {
+    /// The runbook's or procedure's name.
+    pub name: String,
+    /// The nodes, in the order they were met.
+    pub nodes: Vec<Node>,
+    /// The edges, in the order they were met.
+    pub edges: Vec<Edge>,
+}
+
+impl Graph {
+    /// The graph as a Mermaid `flowchart TD`.
+    pub fn to_mermaid(&self) -> String {
+        render::mermaid(self)
+    }
+
+    /// The graph as a Graphviz `digraph`.
+    pub fn to_dot(&self) -> String {
+        render::dot(self)
+    }
+
+    /// The graph in `format`.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Mermaid => self.to_mermaid(),
+            Format::Dot => self.to_dot(),
+        }
+    }
+}
+
+/// The graph of `file`, parsed from `source` (expressions in labels are
+/// printed from it).
+pub fn build(file: &File, source: &str) -> Graph {
+    let detail = file.steps().is_empty();
+    let mut builder = Builder {
+        source,
+        detail,
+        graph: Graph {
+            name: file.name.name.clone(),
+            nodes: Vec::new(),
+            edges: Vec::new(),
+        },
+        used_ids: HashSet::new(),
+        step_nodes: HashMap::new(),
+        scope: String::from("top"),
+        counter: 0,
+    };
+    let title = file
+        .title
+        .as_ref()
+        .map_or_else(|| file.name.name.clone(), |title| title.value.clone());
+    let start_label = match file.kind {
+        FileKind::Runbook => title,
+        FileKind::Procedure => format!("procedure {}\n{title}", file.name.name),
+    };
+    let start = builder.node_with_id("start", NodeKind::Start, &start_label);
+    let end = builder.stmts(&file.body, vec![(start, None)]);
+    if !end.is_empty() {
+        let done = builder.node_with_id("done", NodeKind::Done, "done");
+        builder.connect(&end, &done, EdgeKind::Flow);
+    }
+    let mut any_step = None;
+    for what_if in &file.what_ifs {
+        builder.what_if(what_if, &mut any_step);
+    }
+    builder.graph
+}
+
+/// Parses nothing: renders the graph of an already parsed file.
+pub fn render(file: &File, source: &str, format: Format) -> String {
+    build(file, source).render(format)
+}
+
+/// Open ends of the flow: the nodes the next node is reached from, each with
+/// the label of that edge.
+type Frontier = Vec<(String, Option<String>)>;
+
+struct Builder<'a> {
+    source: &'a str,
+    detail: bool,
+    graph: Graph,
+    used_ids: HashSet<String>,
+    step_nodes: HashMap<String, String>,
+    /// Nodes inside a step or a What-if handler are named after it
+    /// (`step_backup_1`), so that editing one step renames nothing elsewhere
+    /// and the checked-in graphs change only where the runbook did.
+    scope: String,
+    /// Nodes named so far in `scope`.
+    counter: usize,
+}
+
+/// Label lines are wrapped at this many characters.
+const WRAP: usize = 40;
+/// Edge labels are wrapped at this many characters.
+const EDGE_WRAP: usize = 30;
+/// Messages of `stop`/`fail` are cut after this many characters.
+const MESSAGE_LIMIT: usize = 90;
+
+impl Builder<'_> {
+    fn node_with_id(&mut self, wanted: &str, kind: NodeKind, label: &str) -> String {
+        let mut id: String = wanted
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        if id.is_empty() || !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            id.insert_str(0, "n_");
+        }
+        let base = id.clone();
+        let mut suffix = 2;
+        while self.used_ids.contains(&id) {
+            id = format!("{base}_{suffix}");
+            suffix += 1;
+        }
+        self.used_ids.insert(id.clone());
+        self.graph.nodes.push(Node {
+            id: id.clone(),
+            label: wrap(label, WRAP),
+            kind,
+        });
+        id
+    }
+
+    fn node(&mut self, kind: NodeKind, label: &str) -> String {
+        self.counter += 1;
+        let id = format!("{}_{}", self.scope, self.counter);
+        self.node_with_id(&id, kind, label)
+    }
+
+    /// Runs `build` with nodes named after `scope`.
+    fn scoped<T>(&mut self, scope: &str, build: impl FnOnce(&mut Self) -> T) -> T {
+        let saved_scope = std::mem::replace(&mut self.scope, scope.to_string());
+        let saved_counter = std::mem::replace(&mut self.counter, 0);
+        let result = build(self);
+        self.scope = saved_scope;
+        self.counter = saved_counter;
+        result
+    }
+
+    fn connect(&mut self, frontier: &Frontier, to: &str, kind: EdgeKind) {
+        for (from, label) in frontier {
+            self.graph.edges.push(Edge {
+                from: from.clone(),
+                to: to.to_string(),
+                label: label.as_deref().map(|label| wrap(label, EDGE_WRAP)),
+                kind,
+            });
+        }
+    }
+
+    /// A node reached from `frontier`; the flow goes on from it.
+    fn then(&mut self, frontier: Frontier, kind: NodeKind, label: &str) -> Frontier {
+        let id = self.node(kind, label);
+        self.connect(&frontier, &id, EdgeKind::Flow);
+        vec![(id, None)]
+    }
+
+    /// A node reached from `frontier` that ends the flow.
+    fn end(&mut self, frontier: Frontier, kind: NodeKind, label: &str) -> Frontier {
+        self.then(frontier, kind, label);
+        Vec::new()
+    }
+
+    fn stmts(&mut self, stmts: &[Stmt], mut frontier: Frontier) -> Frontier {
+        for stmt in stmts {
+            frontier = self.stmt(stmt, frontier);
+        }
+        frontier
+    }
+
+    fn drawable(&self, stmts: &[Stmt]) -> bool {
+        stmts.iter().any(|stmt| match &stmt.kind {
+            StmtKind::Step(_)
+            | StmtKind::Choose(_)
+            | StmtKind::Call(_)
+            | StmtKind::Stop { .. }
+            | StmtKind::Fail { .. }
+            | StmtKind::Retry => true,
+            StmtKind::If(if_stmt) => {
+                if_stmt
+                    .branches
+                    .iter()
+                    .any(|branch| self.drawable(&branch.body.stmts))
+                    || if_stmt
+                        .otherwise
+                        .as_ref()
+                        .is_some_and(|block| self.drawable(&block.stmts))
+            }
+            StmtKind::For { body, .. } => self.drawable(&body.stmts),
+            StmtKind::Operation(_)
+            | StmtKind::Check { .. }
+            | StmtKind::Wait { .. }
+            | StmtKind::Confirm { .. }
+            | StmtKind::Record { .. } => self.detail,
+            StmtKind::Let { value, .. } => matches!(value.kind, ExprKind::Select { .. }),
+            StmtKind::Note { .. } | StmtKind::Warning { .. } => false,
+        })
+    }
+
+    fn stmt(&mut self, stmt: &Stmt, frontier: Frontier) -> Frontier {
+        let source = self.source;
+        match &stmt.kind {
+            StmtKind::Step(step) => {
+                let label = match &step.number {
+                    Some(number) => format!("{}. {}", number.text, step.title.value),
+                    None => step.title.value.clone(),
+                };
+                let id =
+                    self.node_with_id(&format!("step_{}", step.id.name), NodeKind::Step, &label);
+                self.step_nodes.insert(step.id.name.clone(), id.clone());
+                self.connect(&frontier, &id, EdgeKind::Flow);
+                let scope = id.clone();
+                self.scoped(&scope, |builder| {
+                    builder.stmts(&step.body.stmts, vec![(id, None)])
+                })
+            }
+            StmtKind::Choose(choose) => {
+                let decision = self.node(NodeKind::Decision, &choose.text.value);
+                self.connect(&frontier, &decision, EdgeKind::Flow);
+                let mut out = Vec::new();
+                for option in &choose.options {
+                    let label = if option.is_default {
+                        format!("{} (default)", option.label.value)
+                    } else {
+                        option.label.value.clone()
+                    };
+                    out.extend(
+                        self.stmts(&option.body.stmts, vec![(decision.clone(), Some(label))]),
+                    );
+                }
+                out
+            }
+            StmtKind::If(if_stmt) => {
+                if !self.drawable(std::slice::from_ref(stmt)) {
+                    return frontier;
+                }
+                let mut current = frontier;
+                let mut out = Vec::new();
+                for branch in &if_stmt.branches {
+                    let condition = format!("{}?", expr_to_string(&branch.condition, source));
+                    let decision = self.node(NodeKind::Decision, &condition);
+                    self.connect(&current, &decision, EdgeKind::Flow);
+                    out.extend(self.stmts(
+                        &branch.body.stmts,
+                        vec![(decision.clone(), Some("yes".into()))],
+                    ));
+                    current = vec![(decision, Some("no".into()))];
+                }
+                match &if_stmt.otherwise {
+                    Some(otherwise) => out.extend(self.stmts(&otherwise.stmts, current)),
+                    None => out.extend(current),
+                }
+                out
+            }
+            StmtKind::For { var, list, body } => {
+                if !self.drawable(&body.stmts) {
+                    return frontier;
+                }
+                let label = format!("for each {} in {}", var.name, expr_to_string(list, source));
+                let loop_node = self.node(NodeKind::Loop, &label);
+                self.connect(&frontier, &loop_node, EdgeKind::Flow);
+                let end = self.stmts(&body.stmts, vec![(loop_node.clone(), Some("each".into()))]);
+                let back: Frontier = end
+                    .into_iter()
+                    .map(|(from, label)| (from, label.or(Some("next".into()))))
+                    .collect();
+                self.connect(&back, &loop_node, EdgeKind::Flow);
+                vec![(loop_node, Some("done".into()))]
+            }
+            StmtKind::Call(call) => {
+                let label = format!(
+                    "call {}({})",
+                    call.target.name,
+                    args_to_string(&call.args, source)
+                );
+                self.then(frontier, NodeKind::Call, &label)
+            }
+            StmtKind::Stop { message } => self.end(
+                frontier,
+                NodeKind::Stop,
+                &format!("stop: {}", shorten(&message.value)),
+            ),
+            StmtKind::Fail { message } => self.end(
+                frontier,
+                NodeKind::Fail,
+                &format!("fail: {}", shorten(&message.value)),
+            ),
+            StmtKind::Retry => self.end(frontier, NodeKind::Resume, "retry the interrupted step"),
+            StmtKind::Let { name, value } => match &value.kind {
+                // The operator picks a server: a prompt worth seeing.
+                ExprKind::Select { text, .. } => {
+                    let label = format!("{} = select: {}", name.name, shorten(&text.value));
+                    self.then(frontier, NodeKind::Action, &label)
+                }
+                _ => frontier,
+            },
+            _ if !self.detail => frontier,
+            StmtKind::Operation(operation) => {
+                let label = format!(
+                    "{}({})",
+                    operation.name.name,
+                    args_to_string(&operation.args, source)
+                );
+                self.then(frontier, NodeKind::Action, &label)
+            }
+            StmtKind::Check { condition, .. } => {
+                let label = format!("check {}", expr_to_string(condition, source));
+                self.then(frontier, NodeKind::Action, &label)
+            }
+            StmtKind::Wait { condition, .. } => {
+                let label = format!("wait until {}", expr_to_string(condition, source));
+                self.then(frontier, NodeKind::Action, &label)
+            }
+            StmtKind::Confirm { text, .. } => {
+                let label = format!("confirm: {}", shorten(&text.value));
+                self.then(frontier, NodeKind::Action, &label)
+            }
+            StmtKind::Record { text, .. } => {
+                let label = format!("record: {}", shorten(&text.value));
+                self.then(frontier, NodeKind::Action, &label)
+            }
+            StmtKind::Note { .. } | StmtKind::Warning { .. } => frontier,
+        }
+    }
+
+    fn what_if(&mut self, what_if: &WhatIf, any_step: &mut Option<String>) {
+        let source = self.source;
+        let handler = self.node_with_id(
+            &format!("whatif_{}", what_if.id.name),
+            NodeKind::WhatIf,
+            &format!("What if: {}", what_if.title.value),
+        );
+        let mut watched: Vec<String> = Vec::new();
+        for trigger in &what_if.triggers {
+            match &trigger.kind {
+                TriggerKind::Failed(step) => {
+                    let from = match self.step_nodes.get(&step.name) {
+                        Some(node) => node.clone(),
+                        None => self.any_step(any_step),
+                    };
+                    self.connect(
+                        &vec![(from, Some("failed".into()))],
+                        &handler,
+                        EdgeKind::WhatIf,
+                    );
+                }
+                _ => watched.push(trigger_to_string(trigger, source)),
+            }
+        }
+        if !watched.is_empty() {
+            let label = Some(watched.join(", "));
+            let mut sources: Vec<String> = what_if
+                .during
+                .iter()
+                .filter_map(|step| self.step_nodes.get(&step.name).cloned())
+                .collect();
+            if sources.is_empty() {
+                sources.push(self.any_step(any_step));
+            }
+            let frontier: Frontier = sources
+                .into_iter()
+                .map(|from| (from, label.clone()))
+                .collect();
+            self.connect(&frontier, &handler, EdgeKind::WhatIf);
+        }
+        let scope = handler.clone();
+        self.scoped(&scope, |builder| {
+            let end = builder.stmts(&what_if.body.stmts, vec![(handler, None)]);
+            if !end.is_empty() {
+                let resume = builder.node(NodeKind::Resume, "go on after the interrupted step");
+                builder.connect(&end, &resume, EdgeKind::Flow);
+            }
+        });
+    }
+
+    fn any_step(&mut self, any_step: &mut Option<String>) -> String {
+        if let Some(id) = any_step {
+            return id.clone();
+        }
+        let id = self.node_with_id("any_step", NodeKind::AnyStep, "any step");
+        *any_step = Some(id.clone());
+        id
+    }
+}
+
+/// `text` cut after [`MESSAGE_LIMIT`] characters, at a word boundary.
+fn shorten(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= MESSAGE_LIMIT {
+        return text;
+    }
+    let cut: String = text.chars().take(MESSAGE_LIMIT).collect();
+    let cut = match cut.rfind(' ') {
+        Some(space) if space > MESSAGE_LIMIT / 2 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end_matches([',', '.', ':', ';']))
+}
+
+/// `text` with `\n` between lines of at most `width` characters (longer
+/// words stay whole).
+fn wrap(text: &str, width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_at_word_boundaries() {
+        assert_eq!(wrap("a bb ccc dddd", 6), "a bb\nccc\ndddd");
+        assert_eq!(
+            wrap("averyveryverylongword x", 4),
+            "averyveryverylongword\nx"
+        );
+    }
+
+    #[test]
+    fn shorten_cuts_long_messages_at_a_word() {
+        let long = "word ".repeat(40);
+        let short = shorten(&long);
+        assert!(short.ends_with('…'));
+        assert!(short.chars().count() <= MESSAGE_LIMIT + 1);
+        assert_eq!(shorten("short message"), "short message");
+    }
+
+    #[test]
+    fn reserved_and_odd_ids_are_sanitized() {
+        let source = "runbook end {\n    title \"t\"\n    step 1 end \"The end\" {\n        stop \"x\"\n    }\n    step 2 a-b \"Dash\" {\n    }\n    step 3 a_b \"Underscore\" {\n    }\n}\n";
+        let file = crate::syntax::parse(source).expect("parses");
+        let graph = build(&file, source);
+        let ids: Vec<&str> = graph.nodes.iter().map(|node| node.id.as_str()).collect();
+        assert!(ids.contains(&"step_end"));
+        assert!(ids.contains(&"step_a_b"));
+        assert!(ids.contains(&"step_a_b_2"), "ids stay unique: {ids:?}");
+        assert!(!ids.contains(&"end"));
+    }
+}

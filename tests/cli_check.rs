@@ -1,0 +1,256 @@
+//! `runbook check` through the built binary: exit codes (0 clean, 1 errors,
+//! 2 unreadable), JSON output, directory walking, and hostile files that must
+//! give a diagnostic rather than a panic (exit 101).
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn runbook() -> Command {
+    let mut command = Command::cargo_bin("runbook").expect("the binary is built");
+    command.env("NO_COLOR", "1");
+    command
+}
+
+fn fixture(path: &str) -> String {
+    format!(
+        "{}/tests/fixtures/syntax/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn clean_fixtures_exit_0() {
+    runbook()
+        .args(["check", &fixture("ok")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("files: no errors"));
+}
+
+#[test]
+fn the_draft_transcription_checks_clean() {
+    runbook()
+        .args(["check", &fixture("ok/upgrade-with-downtime-draft.runbook")])
+        .assert()
+        .code(0)
+        .stdout("checked 1 file: no errors\n");
+}
+
+#[test]
+fn errors_exit_1_with_located_diagnostics() {
+    runbook()
+        .args(["check", &fixture("err/several-errors.runbook")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("runbook::syntax::unexpected"))
+        .stdout(predicate::str::contains("several-errors.runbook:5:25"))
+        .stdout(predicate::str::contains(
+            "checked 1 file: 3 errors in 1 file",
+        ))
+        .stdout(predicate::str::contains("\u{1b}[").not());
+}
+
+#[test]
+fn several_files_are_reported_in_one_call() {
+    runbook()
+        .args([
+            "check",
+            &fixture("err/bad-duration.runbook"),
+            &fixture("err/unknown-operation.runbook"),
+            &fixture("ok/prompts.runbook"),
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "checked 3 files: 3 errors in 2 files",
+        ));
+}
+
+#[test]
+fn json_format_gives_one_object_per_diagnostic() {
+    let output = runbook()
+        .args([
+            "check",
+            "--format",
+            "json",
+            &fixture("err/non-ascii-before-error.runbook"),
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let diagnostics: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let diagnostic = &diagnostics[0];
+    assert_eq!(diagnostics.as_array().map(Vec::len), Some(1));
+    assert!(diagnostic["file"]
+        .as_str()
+        .unwrap_or("")
+        .ends_with("non-ascii-before-error.runbook"));
+    // Column in characters: `«`, `»` and `é` are two bytes each.
+    assert_eq!(diagnostic["line"], 4);
+    assert_eq!(diagnostic["column"], 45);
+    assert_eq!(diagnostic["code"], "runbook::syntax::unexpected");
+    assert_eq!(diagnostic["severity"], "error");
+    assert_eq!(diagnostic["message"], "expected an expression, found `=`");
+    assert!(diagnostic["help"].is_string());
+}
+
+#[test]
+fn json_format_on_clean_files_is_an_empty_array() {
+    runbook()
+        .args(["check", "--format", "json", &fixture("ok")])
+        .assert()
+        .code(0)
+        .stdout("[]\n");
+}
+
+#[test]
+fn a_missing_path_exits_2() {
+    runbook()
+        .args(["check", "does/not/exist.runbook"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot read `does/not/exist.runbook`",
+        ));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    runbook()
+        .args(["check", "--format", "xml"])
+        .assert()
+        .code(2);
+    runbook().args(["no-such-command"]).assert().code(2);
+}
+
+#[test]
+fn the_default_path_walks_the_current_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write("good.runbook", "runbook good { title \"Good\" }\n");
+    write(
+        "sub/also-good.runbook",
+        "procedure also-good { param server: server }\n",
+    );
+    write("notes.txt", "not a runbook");
+    write(".hidden/bad.runbook", "this is not checked");
+    write("target/bad.runbook", "neither is this");
+    runbook()
+        .arg("check")
+        .current_dir(dir.path())
+        .assert()
+        .code(0)
+        // The procedure's unused parameter is a lint warning: warnings exit 0.
+        .stdout(predicate::str::contains("checked 2 files: no errors"));
+}
+
+fn check_file(dir: &Path, name: &str, bytes: &[u8]) -> std::process::Output {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write");
+    runbook()
+        .args(["check", "--format", "json"])
+        .arg(&path)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("runs")
+}
+
+fn single_code(output: &std::process::Output) -> String {
+    let diagnostics: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("valid JSON");
+    diagnostics[0]["code"].as_str().unwrap_or("").to_string()
+}
+
+#[test]
+fn hostile_files_give_a_diagnostic_never_a_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let deep = format!(
+        "runbook deep {{ title \"T\" {}",
+        "if true { ".repeat(100_000)
+    );
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "deep.runbook",
+            deep.into_bytes(),
+            "runbook::syntax::too_deep",
+        ),
+        (
+            "parens.runbook",
+            format!("runbook p {{ check {}", "(".repeat(100_000)).into_bytes(),
+            "runbook::syntax::too_deep",
+        ),
+        (
+            "nots.runbook",
+            format!(
+                "runbook n {{ title \"T\" check {}x else \"m\" }}",
+                "not ".repeat(100_000)
+            )
+            .into_bytes(),
+            "runbook::syntax::expression_too_complex",
+        ),
+        ("empty.runbook", Vec::new(), "runbook::syntax::empty"),
+        (
+            "utf8.runbook",
+            b"runbook bad {\n  title \"caf\xe9\"\n}\n".to_vec(),
+            "runbook::syntax::invalid_utf8",
+        ),
+        (
+            "binary.runbook",
+            (0..=255u8).cycle().take(4096).collect(),
+            "runbook::syntax::binary",
+        ),
+        (
+            "huge.runbook",
+            vec![b'x'; 17 * 1024 * 1024],
+            "runbook::syntax::too_large",
+        ),
+        (
+            "string.runbook",
+            b"runbook s { title \"never closed }\n".to_vec(),
+            "runbook::syntax::unterminated_string",
+        ),
+    ];
+    for (name, bytes, code) in cases {
+        let output = check_file(dir.path(), name, &bytes);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(single_code(&output), code, "{name}");
+    }
+}
+
+#[test]
+fn a_ten_megabyte_runbook_is_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from("runbook big {\n    title \"Big\"\n    let active = active()\n");
+    let mut index = 0;
+    while text.len() < 10 * 1024 * 1024 {
+        text.push_str(&format!(
+            "    step {index} s-{index} \"Step {index}\" {{\n        check active.running and not active.excluded else \"step {index}\"\n        wait until healthy() timeout 10m every 10s\n    }}\n"
+        ));
+        index += 1;
+    }
+    text.push_str("}\n");
+    let output = check_file(dir.path(), "big.runbook", text.as_bytes());
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    // Past the size limit: a diagnostic naming the limit.
+    let too_big = format!("{text}{}", " ".repeat(7 * 1024 * 1024));
+    let output = check_file(dir.path(), "too-big.runbook", too_big.as_bytes());
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(single_code(&output), "runbook::syntax::too_large");
+}

@@ -1,0 +1,44 @@
+//! What a user sees for a bad inventory: file, line, column, the excerpt
+//! with a label, the code and a help line.
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+use runbook::connect::Inventory;
+
+fn render(text: &str) -> String {
+    let error = Inventory::parse("inventory.toml", text).expect_err("invalid");
+    let mut out = String::new();
+    GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+        .with_width(100)
+        .with_links(false)
+        .render_report(&mut out, &error)
+        .expect("render");
+    out
+}
+
+const HEAD: &str = "[api]\nurl = \"https://mgt-1.example.net:8082\"\napi_key_env = \"SMC_API_KEY\"\n\n[[servers]]\nname = \"mgt-1\"\nhost = \"mgt-1.example.net\"\n\n";
+
+#[test]
+fn a_shell_string_command() {
+    insta::assert_snapshot!(render(&format!(
+        "{HEAD}[console]\nstop = \"systemctl stop sgMgtServer; true\"\n"
+    )));
+}
+
+#[test]
+fn a_typo_in_a_key() {
+    insta::assert_snapshot!(render(&format!("{HEAD}[tls]\nverfy = false\n")));
+}
+
+#[test]
+fn a_duplicate_server() {
+    insta::assert_snapshot!(render(&format!(
+        "{HEAD}[[servers]]\nname = \"mgt-1\"\nhost = \"other\"\n"
+    )));
+}
+
+#[test]
+fn an_unknown_placeholder() {
+    insta::assert_snapshot!(render(&format!(
+        "{HEAD}[console]\nupgrade = [\"ssh\", \"{{host}}\", \"installer\", \"{{release}}\"]\n"
+    )));
+}
