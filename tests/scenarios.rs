@@ -181,10 +181,12 @@ async fn no_downtime_without_faults_upgrades_3_and_5_servers_and_switches_the_ac
                 "{context}: {:?}",
                 simulator.violations()
             );
-            // Without changes, the count is 0 and nothing is asked.
+            // Without changes, steps 4 and 5 count 0 and nothing is asked.
             let counted = played.warnings("runbook::run::discards_changes");
-            assert_eq!(counted.len(), 1, "{context}");
-            assert_eq!(discarded_count(&counted[0].1), 0);
+            assert_eq!(counted.len(), 2, "{context}");
+            assert!(counted
+                .iter()
+                .all(|(_, message)| discarded_count(message) == 0));
             // The page's seven steps, in order.
             let steps = played.steps_started();
             let expected = [
@@ -507,17 +509,34 @@ async fn changes_on_the_initial_active_are_counted_before_they_are_lost() {
         assert!(page_warning.is_some());
 
         // Then the count, with the number of changes lost on the Initial
-        // Active, before the operations that lose them.
+        // Active: before the Final Active is forced Active (step 4), and
+        // again, up to date, before the Initial Active is forced to Standby
+        // (step 5), which is where they are lost.
         let counted = played.warnings("runbook::run::discards_changes");
-        assert_eq!(counted.len(), 1);
-        let (at, message) = &counted[0];
-        assert!(message.contains("mgt-1"), "{message}");
+        assert_eq!(counted.len(), 2, "{counted:?}");
+        let (before_activation, first) = &counted[0];
+        let (at, message) = &counted[1];
+        assert!(
+            first.contains("force-final-active") && first.contains("mgt-1"),
+            "{first}"
+        );
+        assert!(
+            message.contains("demote-initial-active") && message.contains("mgt-1"),
+            "{message}"
+        );
+        assert!(
+            discarded_count(first) > 0,
+            "the fault made changes: {first}"
+        );
         let announced = discarded_count(message);
-        assert!(announced > 0, "the fault made changes: {message}");
-        for operation in ["force-activate mgt-2", "set-standby mgt-1"] {
-            let performed = played.first_operation(operation).expect("operation ran");
-            assert!(*at < performed, "the warning comes before `{operation}`");
-        }
+        assert!(announced >= discarded_count(first));
+        let activation = played
+            .first_operation("force-activate mgt-2")
+            .expect("step 4 ran");
+        let demotion = played
+            .first_operation("set-standby mgt-1")
+            .expect("step 5 ran");
+        assert!(*before_activation < activation && activation < *at && *at < demotion);
         // The operator confirmed losing them.
         assert!(played.events.iter().any(|event| matches!(
             event,

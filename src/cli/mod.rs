@@ -6,12 +6,12 @@
 use clap::{Parser, Subcommand};
 
 pub mod check;
-pub mod list;
 pub mod completions;
 pub mod examples;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod list;
 pub mod load;
 pub mod output;
 pub mod render;
