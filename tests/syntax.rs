@@ -528,3 +528,48 @@ fn several_errors_are_reported_in_source_order() {
     );
     assert_eq!(errors.len(), 3, "{errors:?}");
 }
+
+// ------------------------------------------------------------------ robustness
+
+mod mutations {
+    use proptest::prelude::*;
+    use runbook::syntax::check_source;
+
+    const DRAFT: &str = include_str!("fixtures/syntax/ok/upgrade-with-downtime-draft.runbook");
+    const PIECES: &[&str] = &[
+        "{", "}", "(", ")", "[", "]", "\"", "\\", ",", ":", "=", "==", ".", "//", "///", "//!",
+        "\n", "step", "what-if", "not", "all s in", "é", "⚠️", "7.4.0", "10min", "ACT_REP", "-",
+        "\u{feff}",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// Any edit of a real runbook gives a result or diagnostics, never a
+        /// panic; every diagnostic's labels lie inside the text.
+        #[test]
+        fn edits_never_panic(edits in proptest::collection::vec((0usize..4000, 0usize..PIECES.len(), 0usize..8), 1..6)) {
+            let mut text = DRAFT.to_string();
+            for (position, piece, delete) in edits {
+                let mut at = position % (text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let mut end = (at + delete).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.replace_range(at..end, PIECES[piece]);
+            }
+            let (workspace, checked) = check_source("mutated.runbook", &text);
+            for error in &checked.errors {
+                use miette::Diagnostic;
+                let source = workspace.sources.get(error.file);
+                for label in error.error.labels().into_iter().flatten() {
+                    prop_assert!(label.offset() + label.len() <= source.text.len());
+                    prop_assert!(source.text.is_char_boundary(label.offset()));
+                }
+            }
+        }
+    }
+}

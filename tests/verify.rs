@@ -47,10 +47,19 @@ fn fixtures_with_mistakes_yield_counterexamples() {
 #[test]
 fn each_fixture_breaks_its_property() {
     let expected = [
-        ("standby-not-excluded", Property::ActiveUpgradedWithDeclaredStandby),
+        (
+            "standby-not-excluded",
+            Property::ActiveUpgradedWithDeclaredStandby,
+        ),
         ("force-activation-unpaired", Property::TwoActives),
-        ("discard-without-count", Property::ChangesDiscardedUnreported),
-        ("cancelled-upgrade-unhandled", Property::UncheckedPrecondition),
+        (
+            "discard-without-count",
+            Property::ChangesDiscardedUnreported,
+        ),
+        (
+            "cancelled-upgrade-unhandled",
+            Property::UncheckedPrecondition,
+        ),
         ("window-too-long", Property::WindowExceeded),
     ];
     for (name, property) in expected {
@@ -130,7 +139,8 @@ fn shipped_downtime_counterexamples_are_known() {
 
 #[test]
 fn json_report_has_paths_and_replay() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/force-activation-unpaired.runbook");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/verify/force-activation-unpaired.runbook");
     let program = load(&path);
     let report = verify::verify(&program, &VerifyOptions::default());
     let json = verify::to_json(&report, &program);
@@ -138,7 +148,9 @@ fn json_report_has_paths_and_replay() {
     let first = &json["counterexamples"][0];
     assert_eq!(first["code"], "runbook::verify::two_actives");
     assert!(first["line"].as_u64().unwrap_or(0) > 0);
-    assert!(first["path"].as_array().is_some_and(|path| !path.is_empty()));
+    assert!(first["path"]
+        .as_array()
+        .is_some_and(|path| !path.is_empty()));
     assert_eq!(first["replay"]["answers"]["final-active"], "mgt-2");
     assert!(first["replay"]["command"]
         .as_str()
@@ -159,7 +171,13 @@ fn cli_exit_codes() {
         .stdout(predicates::str::contains("proven"));
     let output = assert_cmd::Command::cargo_bin("runbook")
         .expect("binary")
-        .args(["verify", "tests/fixtures/verify/force-activation-unpaired.runbook", "--format", "json", "--replay-dir"])
+        .args([
+            "verify",
+            "tests/fixtures/verify/force-activation-unpaired.runbook",
+            "--format",
+            "json",
+            "--replay-dir",
+        ])
         .arg(replay_dir.path())
         .current_dir(root)
         .assert()
@@ -185,4 +203,58 @@ fn cli_exit_codes() {
         .current_dir(root)
         .assert()
         .code(2);
+}
+
+/// Every counterexample, played on the simulator through the interpreter with
+/// its faults and answers file, takes the same path.
+#[test]
+fn counterexamples_replay_on_the_simulator() {
+    let mut programs: Vec<Program> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify"))
+            .expect("fixtures")
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| {
+                path.extension()
+                    .is_some_and(|extension| extension == "runbook")
+            })
+            .map(|path| load(&path))
+            .collect();
+    programs.push(shipped("upgrade-with-downtime"));
+    for program in programs {
+        let report = verify::verify(&program, &VerifyOptions::default());
+        for counterexample in &report.counterexamples {
+            let replayed = verify::replay_on_simulator(
+                &program,
+                report.servers,
+                &counterexample.replay,
+                &counterexample.path,
+            )
+            .expect("the replay runs");
+            assert!(
+                replayed.same_path && counterexample.replay.exact,
+                "{} {}: the simulator performed {:?}",
+                program.name(),
+                counterexample.code,
+                replayed.operations
+            );
+        }
+    }
+}
+
+/// The `--format json` document of a counterexample, as scripts read it
+/// (timing removed).
+#[test]
+fn json_report_snapshot() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/verify/standby-not-excluded.runbook");
+    let program = load(&path);
+    let report = verify::verify(&program, &VerifyOptions::default());
+    let mut json = verify::to_json(&report, &program);
+    if let Some(object) = json.as_object_mut() {
+        object.remove("elapsed_ms");
+        object.remove("states_per_second");
+        object.remove("configurations");
+    }
+    insta::assert_snapshot!(serde_json::to_string_pretty(&json).expect("json"));
 }

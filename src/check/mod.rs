@@ -1,7 +1,7 @@
-//! Static checks of a parsed and resolved runbook: the linter (coded rules,
-//! one file each, with suppression and configuration), the renderers of its
-//! findings (human, JSON, SARIF), and the verifier, which explores every
-//! path against the cluster model.
+//! Static checks of a parsed and resolved runbook before it runs: the linter
+//! (coded rules, one file each, with suppression and configuration) and the
+//! renderers of its findings (human, JSON, SARIF), and the verifier, which
+//! explores every path against the cluster model.
 
 pub mod line_index;
 pub mod lint;

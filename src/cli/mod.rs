@@ -55,6 +55,7 @@ pub enum Command {
     /// The HA cluster simulator.
     Sim(sim::SimArgs),
     /// Explore every path, fault and operator choice against the cluster model.
+    #[command(after_help = examples::VERIFY)]
     Verify(verify::VerifyArgs),
     /// Rewrite runbook files in the canonical layout (`--check`: only report).
     Fmt(fmt::FmtArgs),

@@ -57,14 +57,19 @@ pub fn verify(args: VerifyArgs) -> i32 {
                 .and_then(serde_json::Value::as_array_mut)
             {
                 for (index, entry) in list.iter_mut().enumerate() {
-                    if let (Some(replay), Some(Some(path))) = (entry.get_mut("replay"), answers.get(index)) {
+                    if let (Some(replay), Some(Some(path))) =
+                        (entry.get_mut("replay"), answers.get(index))
+                    {
                         let command = report_command(&report, &program, index, path);
                         replay["answers_file"] = serde_json::json!(path.display().to_string());
                         replay["command"] = serde_json::json!(command);
                     }
                 }
             }
-            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
         }
         VerifyFormat::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -136,18 +141,7 @@ fn write_answers(report: &VerifyReport, dir: Option<&Path>) -> Vec<Option<PathBu
 
 /// Loads a path, or a shipped runbook by name.
 fn load(reference: &str) -> Result<Program, i32> {
-    let path = Path::new(reference);
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("runbooks")
-        .join(format!("{reference}.runbook"));
-    let chosen = if path.exists() || reference.ends_with(".runbook") {
-        reference.to_string()
-    } else if shipped.exists() {
-        shipped.display().to_string()
-    } else {
-        reference.to_string()
-    };
-    match super::load::load_program(&chosen) {
+    match super::load::load_program(reference) {
         Ok(mut program) => {
             program.reference = reference.to_string();
             Ok(program)

@@ -113,8 +113,12 @@ fn parse_on_this_thread(source: &str) -> Result<File, Vec<ParseError>> {
             span: (!source.is_empty()).then(|| Span::empty(end)),
         }]);
     }
+    // Ordinary comments become spaces (same byte offsets) so that pest's
+    // whitespace skipping, tried between every two tokens, needs no comment
+    // rule; the comments themselves are already collected by the scan.
+    let blanked = blank_comments(source, &scan.comments);
     let mut parser = FileParser {
-        source,
+        source: &blanked,
         scan,
         errors: Vec::new(),
     };
@@ -287,6 +291,23 @@ const ITEM_KEYWORDS: &[&str] = &[
     "choose", "record", "check", "wait", "if", "for", "call", "stop", "fail", "retry",
 ];
 
+/// `source` with every ordinary `//` comment replaced by spaces, byte for
+/// byte, so every offset stays valid.
+fn blank_comments<'s>(source: &'s str, comments: &[Comment]) -> std::borrow::Cow<'s, str> {
+    let ordinary = comments
+        .iter()
+        .filter(|comment| comment.kind == CommentKind::Line);
+    if ordinary.clone().next().is_none() {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    let mut bytes = source.as_bytes().to_vec();
+    for comment in ordinary {
+        bytes[comment.span.start as usize..comment.span.end as usize].fill(b' ');
+    }
+    // Whole characters were replaced by ASCII spaces: still UTF-8.
+    std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| source.to_string()))
+}
+
 /// Whether `text` holds only whitespace and ordinary `//` comments.
 fn only_trivia(text: &str) -> bool {
     let mut rest = text.trim_start();
@@ -371,6 +392,13 @@ impl<'s> FileParser<'s> {
                     }
                 }
                 Rule::file_name => file.name = converter.ident(&pair),
+                Rule::import_decl => {
+                    let span = converter.span(&pair);
+                    match converter.string_child(pair) {
+                        Ok(path) => file.imports.push(Import { path, span }),
+                        Err(error) => self.errors.push(error),
+                    }
+                }
                 _ => {}
             }
         }

@@ -601,7 +601,7 @@ impl Workspace {
     /// The names `id` can call: itself and each imported file, by name.
     fn callables(&self, id: FileId) -> (HashMap<String, FileId>, Vec<Located>) {
         let mut callables = HashMap::new();
-        let mut first_span: HashMap<String, Span> = HashMap::new();
+        let mut first_span: HashMap<String, (Span, FileId)> = HashMap::new();
         let mut errors = Vec::new();
         let Some(file) = self.ast(id) else {
             return (callables, errors);
@@ -617,20 +617,28 @@ impl Workspace {
                 continue;
             };
             let name = imported.name.name.clone();
-            if let Some(first) = first_span.get(&name) {
-                errors.push(Located::new(
-                    id,
+            if let Some((first, first_target)) = first_span.get(&name) {
+                let error = if first_target == target {
+                    ResolveError::Duplicate {
+                        span: import.path.span,
+                        first: *first,
+                        what: "import of".into(),
+                        name: import.path.value.clone(),
+                        help: "the file is already imported: remove this import".into(),
+                    }
+                } else {
                     ResolveError::Duplicate {
                         span: import.path.span,
                         first: *first,
                         what: "procedure name".into(),
                         name,
                         help: "two imported files declare the same name; rename one of them".into(),
-                    },
-                ));
+                    }
+                };
+                errors.push(Located::new(id, error));
                 continue;
             }
-            first_span.insert(name.clone(), import.path.span);
+            first_span.insert(name.clone(), (import.path.span, *target));
             callables.insert(name, *target);
         }
         (callables, errors)
@@ -707,9 +715,19 @@ impl Workspace {
             .iter()
             .filter_map(|(name, target)| Some((name.clone(), self.ast(*target)?.clone())))
             .collect();
+        // When an import is missing or does not parse, the names it would
+        // declare are unknown: calls to them are not reported again.
+        let imports_complete = self.loaded.get(&id).is_some_and(|loaded| {
+            loaded.imports.iter().flatten().all(|import| {
+                import
+                    .as_ref()
+                    .is_ok_and(|target| self.ast(*target).is_some())
+            })
+        });
         let mut checker = Checker {
             file: &file,
             callees: &callees,
+            imports_complete,
             errors: Vec::new(),
             scopes: Vec::new(),
             prompts: HashMap::new(),
@@ -865,6 +883,7 @@ struct Binding {
 struct Checker<'a> {
     file: &'a ast::File,
     callees: &'a HashMap<String, Arc<ast::File>>,
+    imports_complete: bool,
     errors: Vec<ResolveError>,
     scopes: Vec<HashMap<String, Binding>>,
     prompts: HashMap<String, Span>,
@@ -1356,6 +1375,12 @@ impl Checker<'_> {
             return;
         }
         let Some(callee) = self.callees.get(name).cloned() else {
+            if !self.imports_complete {
+                for arg in &call.args {
+                    self.expr(&arg.value);
+                }
+                return;
+            }
             let help = match closest(name, self.callees.keys().map(String::as_str)) {
                 Some(similar) => format!("did you mean `{similar}`?"),
                 None if operation(name).is_some() => {

@@ -71,9 +71,15 @@ pub(crate) enum Instr<'p> {
     /// `call NAME(...)`.
     Call(&'p ast::Call),
     /// `stop "MESSAGE"`.
-    Stop { message: &'p ast::StringLit, span: Span },
+    Stop {
+        message: &'p ast::StringLit,
+        span: Span,
+    },
     /// `fail "MESSAGE"`.
-    Fail { message: &'p ast::StringLit, span: Span },
+    Fail {
+        message: &'p ast::StringLit,
+        span: Span,
+    },
     /// `retry`.
     Retry { span: Span },
     /// End of the unit.
@@ -105,8 +111,6 @@ pub(crate) struct StepInfo<'p> {
 /// `within D after ANCHOR` on step `step`.
 #[derive(Debug)]
 pub(crate) struct WindowInfo<'p> {
-    pub step: StepId,
-    pub anchor: String,
     pub clause: &'p ast::Window,
 }
 
@@ -156,15 +160,14 @@ impl<'p> Compiled<'p> {
             }
         }
         for index in 0..compiled.steps.len() {
-            let (file, window) = (compiled.steps[index].file, compiled.steps[index].step.window.as_ref());
+            let (file, window) = (
+                compiled.steps[index].file,
+                compiled.steps[index].step.window.as_ref(),
+            );
             if let Some(clause) = window {
                 let anchor = clause.after.name.clone();
                 let position = compiled.windows.len();
-                compiled.windows.push(WindowInfo {
-                    step: index as StepId,
-                    anchor: anchor.clone(),
-                    clause,
-                });
+                compiled.windows.push(WindowInfo { clause });
                 compiled.steps[index].window = Some(position);
                 for other in compiled.steps.iter_mut() {
                     if other.file == file && other.step.id.name == anchor {

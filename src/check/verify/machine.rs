@@ -15,8 +15,8 @@ use super::property::{Property, Violation};
 use crate::cluster::durations::CHANGE_INTERVAL;
 use crate::cluster::{
     check_transition, check_upgraded, possible_fault_events, possible_job_outcomes, Cluster,
-    FailureKind, Fault, FaultEvent, FaultPoint, InvariantViolation, JobId, JobOutcome, Mode,
-    Operation, OperationOutput, Progress, ReplicationState, SimError, Snapshot, Started, Version,
+    FailureKind, Fault, FaultEvent, FaultPoint, InvariantViolation, JobId, JobOutcome, Operation,
+    OperationOutput, Progress, ReplicationState, SimError, Snapshot, Started, Version,
 };
 use crate::connect::sim::connector_error;
 use crate::interp::eval::{self, format_duration, EvalContext, EvalError, Value};
@@ -207,7 +207,8 @@ struct StepContext {
     step: StepId,
     depth: u16,
     saved: Frame,
-    fired: u64,
+    /// Handlers already fired for this step instance (each fires once).
+    fired: Vec<HandlerId>,
     retries: u8,
     in_handler: bool,
 }
@@ -222,6 +223,8 @@ struct PendingOperation {
     span: Span,
     /// The job ended through a fault (an interrupted wizard).
     ended: Option<SimError>,
+    /// The split brain the model reported before the operation.
+    split_brain_before: Option<Vec<String>>,
 }
 
 /// Virtual time, kept only as far as properties need it, so that two paths
@@ -245,29 +248,15 @@ pub struct State {
     fired: u32,
     outcome_used: bool,
     clock: Clock,
-    windows_open: u32,
+    windows_open: Vec<u16>,
     reported_changes: Vec<(String, u64)>,
     handled: bool,
 }
 
-impl State {
-    /// The cluster of this state.
-    pub fn cluster(&self) -> &Cluster {
-        &self.cluster
-    }
-}
-
 /// Why execution leaves the normal path (mirrors the interpreter's).
 enum Abort {
-    Failure {
-        reason: String,
-        file: usize,
-        span: Span,
-    },
-    WhatIf {
-        handler: HandlerId,
-        reason: String,
-    },
+    Failure { reason: String },
+    WhatIf { handler: HandlerId, reason: String },
     Stop(String),
     Declined(String),
     Fail(String),
@@ -326,7 +315,11 @@ impl EvalContext for Context<'_> {
         servers: Vec<String>,
         span: Span,
     ) -> Result<String, EvalStop> {
-        match self.answers.iter().find(|(answered, _)| *answered == id.name) {
+        match self
+            .answers
+            .iter()
+            .find(|(answered, _)| *answered == id.name)
+        {
             Some((_, Choice::Text(server))) if servers.contains(server) => Ok(server.clone()),
             _ => Err(EvalStop::Select {
                 id: id.name.clone(),
@@ -427,16 +420,6 @@ impl<'c, 'p> Machine<'c, 'p> {
         machine
     }
 
-    /// The faults of this machine.
-    pub fn faults(&self) -> &FaultSet {
-        &self.faults
-    }
-
-    /// The cluster as the run sees it at the start.
-    pub fn initial_snapshot(&self) -> &Snapshot {
-        &self.initial
-    }
-
     /// The state before the first statement.
     pub fn initial_state(&self) -> State {
         let main = self.compiled.program.main;
@@ -464,7 +447,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     .contains(&Fault::ChangesOnActive)
                     .then_some(CHANGE_INTERVAL),
             },
-            windows_open: 0,
+            windows_open: Vec::new(),
             reported_changes: Vec::new(),
             handled: false,
         }
@@ -510,7 +493,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         None => Next::End(EndInfo {
                             outcome,
                             message,
-                            fired: state.fired & !self.start_faults_mask(),
+                            fired: self.fired_on_path(&state),
                             handled: state.handled,
                         }),
                     };
@@ -535,9 +518,16 @@ impl<'c, 'p> Machine<'c, 'p> {
                 file,
                 span,
                 cluster: observed(&state.cluster),
-                fired: state.fired,
+                fired: self.fired_on_path(&state),
             })),
         }]
+    }
+
+    /// Faults that fired on the path (bit per fault of the configuration;
+    /// the top bit for a background outcome), those before the run excepted.
+    fn fired_on_path(&self, state: &State) -> u32 {
+        let outcome = if state.outcome_used { 1 << 31 } else { 0 };
+        (state.fired & !self.start_faults_mask()) | outcome
     }
 
     /// Faults that fire before the run (not chosen on the path).
@@ -584,20 +574,32 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
-    fn violation(&self, state: &State, property: Property, message: String, file: usize, span: Span) -> Violation {
+    fn violation(
+        &self,
+        state: &State,
+        property: Property,
+        message: String,
+        file: usize,
+        span: Span,
+    ) -> Violation {
         Violation {
             property,
             message,
             file,
             span,
             cluster: observed(&state.cluster),
-            fired: state.fired & !self.start_faults_mask(),
+            fired: self.fired_on_path(state),
         }
     }
 
     /// Properties of an end: never two Actives; a success is the upgraded,
     /// healthy cluster.
-    fn end_violation(&self, state: &State, outcome: RunOutcome, message: &str) -> Option<Violation> {
+    fn end_violation(
+        &self,
+        state: &State,
+        outcome: RunOutcome,
+        message: &str,
+    ) -> Option<Violation> {
         let (file, span) = self.position(state);
         let actives = running_actives(&state.cluster);
         if actives.len() > 1 {
@@ -658,7 +660,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 .into_iter()
                 .map(|server| {
                     let mut next = state.clone();
-                    next.answers.push((id.clone(), Choice::Text(server.clone())));
+                    next.answers
+                        .push((id.clone(), Choice::Text(server.clone())));
                     let event = PathEvent::Prompt {
                         id: id.clone(),
                         answer: Choice::Text(server),
@@ -671,7 +674,14 @@ impl<'c, 'p> Machine<'c, 'p> {
         )
     }
 
-    fn branch_answers(&self, state: &State, id: &str, answers: Vec<Choice>, file: usize, span: Span) -> Flow {
+    fn branch_answers(
+        &self,
+        state: &State,
+        id: &str,
+        answers: Vec<Choice>,
+        file: usize,
+        span: Span,
+    ) -> Flow {
         Flow::Branch(
             answers
                 .into_iter()
@@ -705,7 +715,10 @@ impl<'c, 'p> Machine<'c, 'p> {
         let (unit, pc) = (frame.unit, frame.pc);
         let file = self.compiled.unit_file(unit);
         let Some(instr) = self.compiled.units[unit as usize].code.get(pc as usize) else {
-            return Flow::End(RunOutcome::Failed, String::from("the program counter left its unit"));
+            return Flow::End(
+                RunOutcome::Failed,
+                String::from("the program counter left its unit"),
+            );
         };
         let snapshot = observed(&state.cluster);
 
@@ -798,14 +811,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                     file,
                     span: *span,
                 });
-                top(state).bind(&id.name.replace('-', "_"), Value::String(RECORDED_TEXT.to_string()));
+                top(state).bind(
+                    &id.name.replace('-', "_"),
+                    Value::String(RECORDED_TEXT.to_string()),
+                );
                 self.advance(state);
                 Flow::Continue
             }
             Instr::Check {
-                condition,
-                message,
-                span,
+                condition, message, ..
             } => {
                 let holds = eval_here!(condition);
                 if expect!(eval::expect_bool(holds, condition.span)) {
@@ -816,8 +830,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                         state,
                         Abort::Failure {
                             reason: message.value.clone(),
-                            file,
-                            span: *span,
                         },
                         events,
                     )
@@ -827,8 +839,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 condition,
                 timeout,
                 every,
-                span,
-            } => self.wait(state, condition, *timeout, *every, *span, file, events),
+                ..
+            } => self.wait(state, condition, *timeout, *every, file, events),
             Instr::BranchUnless { condition, target } => {
                 let holds = eval_here!(condition);
                 let holds = expect!(eval::expect_bool(holds, condition.span));
@@ -930,8 +942,14 @@ impl<'c, 'p> Machine<'c, 'p> {
         ))
     }
 
-    fn two_actives_violation(&self, state: &State, when: &str, file: usize, span: Span) -> Option<Violation> {
-        if state.windows_open != 0 {
+    fn two_actives_violation(
+        &self,
+        state: &State,
+        when: &str,
+        file: usize,
+        span: Span,
+    ) -> Option<Violation> {
+        if !state.windows_open.is_empty() {
             return None;
         }
         let actives = running_actives(&state.cluster);
@@ -950,7 +968,13 @@ impl<'c, 'p> Machine<'c, 'p> {
         })
     }
 
-    fn step_begin(&self, state: &mut State, step: StepId, snapshot: &Snapshot, events: &mut Vec<PathEvent>) -> Flow {
+    fn step_begin(
+        &self,
+        state: &mut State,
+        step: StepId,
+        snapshot: &Snapshot,
+        events: &mut Vec<PathEvent>,
+    ) -> Flow {
         if state.step.is_some() {
             // A runbook called inside a step: its steps belong to this one.
             self.advance(state);
@@ -1025,7 +1049,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                 match take_answer(state, &id) {
                     Some(Choice::Bool(true)) => {}
                     Some(_) => {
-                        return Flow::End(RunOutcome::Stopped, format!("the operator declined `{id}`"));
+                        return Flow::End(
+                            RunOutcome::Stopped,
+                            format!("the operator declined `{id}`"),
+                        );
                     }
                     None => {
                         return self.branch_answers(
@@ -1046,7 +1073,11 @@ impl<'c, 'p> Machine<'c, 'p> {
             state.reported_changes.push((server, revision));
         }
         for &window in &info.anchors {
-            state.windows_open |= 1 << window;
+            let window = window as u16;
+            if !state.windows_open.contains(&window) {
+                state.windows_open.push(window);
+                state.windows_open.sort_unstable();
+            }
         }
         let depth = (state.frames.len() - 1) as u16;
         let saved = state.frames[depth as usize].clone();
@@ -1054,7 +1085,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             step,
             depth,
             saved,
-            fired: 0,
+            fired: Vec::new(),
             retries: 0,
             in_handler: false,
         });
@@ -1069,9 +1100,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             state.clock.since_anchor[window] = Some(Duration::ZERO);
         }
         if let Some(window) = info.window {
-            state.windows_open &= !(1 << window);
+            state.windows_open.retain(|open| *open as usize != window);
         }
-        match self.two_actives_violation(state, "when the step ends", info.file, info.step.id.span) {
+        match self.two_actives_violation(state, "when the step ends", info.file, info.step.id.span)
+        {
             Some(violation) => Flow::Violation(violation),
             None => Flow::Continue,
         }
@@ -1112,7 +1144,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             return Flow::Violation(self.violation(
                 state,
                 Property::EvaluationError,
-                format!("`{}` needs the argument `{}`", call.target.name, param.name.name),
+                format!(
+                    "`{}` needs the argument `{}`",
+                    call.target.name, param.name.name
+                ),
                 file,
                 call.span,
             ));
@@ -1131,7 +1166,6 @@ impl<'c, 'p> Machine<'c, 'p> {
         condition: &ast::Expr,
         timeout: Option<&ast::Expr>,
         every: Option<&ast::Expr>,
-        span: Span,
         file: usize,
         events: &mut Vec<PathEvent>,
     ) -> Flow {
@@ -1197,8 +1231,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                     state,
                     Abort::Failure {
                         reason: format!("`{text}` did not hold within {}", format_duration(limit)),
-                        file,
-                        span,
                     },
                     events,
                 );
@@ -1291,8 +1323,13 @@ impl<'c, 'p> Machine<'c, 'p> {
         self.advance(state);
         let transition = check_transition(&state.cluster, &operation);
         let before = snapshot.clone();
+        let split_brain_before = state.cluster.split_brain().map(<[String]>::to_vec);
         match state.cluster.apply(&operation) {
-            Err(error @ (SimError::Refused { .. } | SimError::Stopped { .. } | SimError::UnknownServer { .. })) => {
+            Err(
+                error @ (SimError::Refused { .. }
+                | SimError::Stopped { .. }
+                | SimError::UnknownServer { .. }),
+            ) => {
                 events.push(PathEvent::Operation {
                     operation: operation.to_string(),
                     error: Some(error.to_string()),
@@ -1308,9 +1345,21 @@ impl<'c, 'p> Machine<'c, 'p> {
                     call.span,
                 ))
             }
-            Err(error) => self.finish_operation(state, operation, before, Err(error), file, call.span, events),
+            Err(error) => self.finish_operation(
+                state,
+                operation,
+                (before, split_brain_before),
+                Err(error),
+                file,
+                call.span,
+                events,
+            ),
             Ok(started) => {
-                if let Some(violation) = self.transition_violation(state, &transition, file, call.span) {
+                if let Some(mut violation) =
+                    self.transition_violation(state, &transition, file, call.span)
+                {
+                    // Judged on the cluster before the operation.
+                    violation.cluster = before;
                     events.push(PathEvent::Operation {
                         operation: operation.to_string(),
                         error: None,
@@ -1320,9 +1369,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                     return Flow::Violation(violation);
                 }
                 match started {
-                    Started::Finished(output) => {
-                        self.finish_operation(state, operation, before, Ok(output), file, call.span, events)
-                    }
+                    Started::Finished(output) => self.finish_operation(
+                        state,
+                        operation,
+                        (before, split_brain_before),
+                        Ok(output),
+                        file,
+                        call.span,
+                        events,
+                    ),
                     Started::Background(job) => {
                         state.pending = Some(PendingOperation {
                             operation,
@@ -1331,6 +1386,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             file: file as u16,
                             span: call.span,
                             ended: None,
+                            split_brain_before,
                         });
                         Flow::Continue
                     }
@@ -1385,7 +1441,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 return self.finish_operation(
                     state,
                     pending.operation,
-                    pending.before,
+                    (pending.before, pending.split_brain_before),
                     Err(error),
                     pending.file as usize,
                     pending.span,
@@ -1397,7 +1453,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 return self.finish_operation(
                     state,
                     pending.operation,
-                    pending.before,
+                    (pending.before, pending.split_brain_before),
                     Ok(OperationOutput::Done),
                     pending.file as usize,
                     pending.span,
@@ -1428,7 +1484,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         return self.finish_operation(
                             state,
                             pending.operation,
-                            pending.before,
+                            (pending.before, pending.split_brain_before),
                             result,
                             pending.file as usize,
                             pending.span,
@@ -1444,7 +1500,11 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Every combination of the faults that may fire at `point`: for each
     /// fault not yet fired, one of its events or nothing (firing first, so a
     /// depth-first search meets the simulator's behaviour first).
-    fn fault_options(&self, state: &State, point: &FaultPoint) -> Vec<Vec<(Option<usize>, FaultEvent)>> {
+    fn fault_options(
+        &self,
+        state: &State,
+        point: &FaultPoint,
+    ) -> Vec<Vec<(Option<usize>, FaultEvent)>> {
         let mut per_fault: Vec<Vec<(Option<usize>, FaultEvent)>> = Vec::new();
         for (index, fault) in self.faults.faults.iter().enumerate() {
             if state.fired & (1 << index) != 0 || matches!(fault, Fault::ChangesOnActive) {
@@ -1457,7 +1517,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                 &self.initial_active,
             );
             if !events.is_empty() {
-                per_fault.push(events.into_iter().map(|(_, event)| (Some(index), event)).collect());
+                per_fault.push(
+                    events
+                        .into_iter()
+                        .map(|(_, event)| (Some(index), event))
+                        .collect(),
+                );
             }
         }
         if self.faults.any_outcome && !state.outcome_used {
@@ -1470,9 +1535,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                                 JobOutcome::Fails => {
                                     outcomes.push((None, FaultEvent::UpgradeFails { job: *job }))
                                 }
-                                JobOutcome::CancelledAndReverted => {
-                                    outcomes.push((None, FaultEvent::UpgradeCancelled { job: *job }))
-                                }
+                                JobOutcome::CancelledAndReverted => outcomes
+                                    .push((None, FaultEvent::UpgradeCancelled { job: *job })),
                                 JobOutcome::Succeeds => {}
                             }
                         }
@@ -1503,7 +1567,11 @@ impl<'c, 'p> Machine<'c, 'p> {
         combinations
     }
 
-    fn apply_faults(&self, state: &State, chosen: Vec<(Option<usize>, FaultEvent)>) -> (Vec<PathEvent>, State) {
+    fn apply_faults(
+        &self,
+        state: &State,
+        chosen: Vec<(Option<usize>, FaultEvent)>,
+    ) -> (Vec<PathEvent>, State) {
         let mut next = state.clone();
         let mut events = Vec::new();
         for (index, event) in chosen {
@@ -1515,7 +1583,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
                 None => {
                     next.outcome_used = true;
-                    (String::from("background-outcome"), self.outcome_as_fault(&next.cluster, &event))
+                    (
+                        String::from("background-outcome"),
+                        self.outcome_as_fault(&next.cluster, &event),
+                    )
                 }
             };
             events.push(PathEvent::Fault {
@@ -1544,10 +1615,15 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// The contract fault that makes the simulator play a background outcome.
     fn outcome_as_fault(&self, cluster: &Cluster, event: &FaultEvent) -> Option<String> {
         let job = match event {
-            FaultEvent::UpgradeFails { job } | FaultEvent::UpgradeCancelled { job } => cluster.job(*job)?,
+            FaultEvent::UpgradeFails { job } | FaultEvent::UpgradeCancelled { job } => {
+                cluster.job(*job)?
+            }
             _ => return None,
         };
-        let crate::cluster::JobKind::Upgrade { server, was_active, .. } = &job.kind else {
+        let crate::cluster::JobKind::Upgrade {
+            server, was_active, ..
+        } = &job.kind
+        else {
             return None;
         };
         match event {
@@ -1564,7 +1640,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         &self,
         state: &mut State,
         operation: Operation,
-        before: Snapshot,
+        (before, split_brain_before): (Snapshot, Option<Vec<String>>),
         result: Result<OperationOutput, SimError>,
         file: usize,
         span: Span,
@@ -1603,15 +1679,13 @@ impl<'c, 'p> Machine<'c, 'p> {
             before,
             error: error.clone(),
             cancelled,
-            // The model's two-Actives trigger reads the snapshot, not the
-            // split brain the product reports (see `check_conditions`).
-            split_brain_before: None,
+            split_brain_before,
         };
         if let Some((handler, reason)) = self.check_conditions(state, &record) {
             return self.abort(state, Abort::WhatIf { handler, reason }, events);
         }
         match error {
-            Some(reason) => self.abort(state, Abort::Failure { reason, file, span }, events),
+            Some(reason) => self.abort(state, Abort::Failure { reason }, events),
             None => Flow::Continue,
         }
     }
@@ -1639,7 +1713,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                 ("server", Value::Server(name) | Value::String(name)) => server = Some(name),
                 ("version", Value::Version(value)) => version = Some(value),
                 ("version", Value::String(text)) => {
-                    version = Some(text.parse().map_err(|reason: String| wrong(reason, arg.span))?)
+                    version = Some(
+                        text.parse()
+                            .map_err(|reason: String| wrong(reason, arg.span))?,
+                    )
                 }
                 ("force", Value::Bool(flag)) => force = flag,
                 (name, value) => {
@@ -1651,7 +1728,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         }
         let Some(server) = server else {
-            return Err(wrong(format!("`{}` needs `server: ...`", call.name.name), call.span));
+            return Err(wrong(
+                format!("`{}` needs `server: ...`", call.name.name),
+                call.span,
+            ));
         };
         Ok(match call.name.name.as_str() {
             "diagnostic" => Operation::Diagnostic { server },
@@ -1668,9 +1748,19 @@ impl<'c, 'p> Machine<'c, 'p> {
             "restore-backup" => Operation::RestoreBackup { server },
             "upgrade" => match version {
                 Some(version) => Operation::Upgrade { server, version },
-                None => return Err(wrong(String::from("`upgrade` needs `version: ...`"), call.span)),
+                None => {
+                    return Err(wrong(
+                        String::from("`upgrade` needs `version: ...`"),
+                        call.span,
+                    ))
+                }
             },
-            other => return Err(wrong(format!("unknown operation `{other}`"), call.name.span)),
+            other => {
+                return Err(wrong(
+                    format!("unknown operation `{other}`"),
+                    call.name.span,
+                ))
+            }
         })
     }
 
@@ -1689,7 +1779,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         let info = &self.compiled.steps[context.step as usize];
         for file in self.handler_files(info.file) {
             for (id, handler) in self.compiled.handlers.iter().enumerate() {
-                if handler.file != file || context.fired & (1 << id) != 0 {
+                if handler.file != file || context.fired.contains(&(id as HandlerId)) {
                     continue;
                 }
                 let watches = handler.what_if.triggers.iter().any(|trigger| {
@@ -1703,18 +1793,27 @@ impl<'c, 'p> Machine<'c, 'p> {
         None
     }
 
-    fn check_conditions(&self, state: &State, last: &OperationRecord) -> Option<(HandlerId, String)> {
+    fn check_conditions(
+        &self,
+        state: &State,
+        last: &OperationRecord,
+    ) -> Option<(HandlerId, String)> {
         let context = state.step.as_ref()?;
         if context.in_handler {
             return None;
         }
         let info = &self.compiled.steps[context.step as usize];
         let snapshot = observed(&state.cluster);
+        let split_brain = state.cluster.split_brain().map(<[String]>::to_vec);
+        let new_split = observe::new_split_brain(last, &split_brain);
         for file in self.handler_files(info.file) {
             for (id, handler) in self.compiled.handlers.iter().enumerate() {
                 let what_if = handler.what_if;
                 let watching = what_if.during.is_empty()
-                    || what_if.during.iter().any(|during| during.name == info.step.id.name);
+                    || what_if
+                        .during
+                        .iter()
+                        .any(|during| during.name == info.step.id.name);
                 let has_condition = what_if
                     .triggers
                     .iter()
@@ -1722,39 +1821,59 @@ impl<'c, 'p> Machine<'c, 'p> {
                 if handler.file != file
                     || !watching
                     || !has_condition
-                    || context.fired & (1 << id) != 0
+                    || context.fired.contains(&(id as HandlerId))
                 {
                     continue;
                 }
                 for trigger in &what_if.triggers {
                     let reason = match &trigger.kind {
                         TriggerKind::Failed(_) => None,
-                        TriggerKind::TwoActives => observe::two_actives(&snapshot).then(|| {
-                            format!(
-                                "two servers are Active: {}",
-                                snapshot
-                                    .actives()
-                                    .map(|server| server.name.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )
-                        }),
+                        TriggerKind::TwoActives => {
+                            if observe::two_actives(&snapshot) {
+                                Some(format!(
+                                    "two servers are Active: {}",
+                                    snapshot
+                                        .actives()
+                                        .map(|server| server.name.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ))
+                            } else {
+                                new_split.map(|servers| {
+                                    format!(
+                                        "{} were Active at the same time; the product set every server to Standby",
+                                        servers.join(", ")
+                                    )
+                                })
+                            }
+                        }
                         TriggerKind::StandbyActivated => {
-                            let activated = observe::standbys_activated(&self.initial, &snapshot);
+                            let mut activated =
+                                observe::standbys_activated(&self.initial, &snapshot);
+                            for server in new_split.unwrap_or_default() {
+                                let was_standby =
+                                    self.initial.server(server).is_some_and(|before| {
+                                        before.mode == crate::cluster::Mode::Standby
+                                    });
+                                if was_standby && !activated.contains(server) {
+                                    activated.push(server.clone());
+                                }
+                            }
                             (!activated.is_empty()).then(|| {
                                 format!(
-                                    "{} was Standby when the run started and is now Active",
+                                    "{} was Standby when the run started and became Active",
                                     activated.join(", ")
                                 )
                             })
                         }
                         TriggerKind::UpgradeCancelled(expr) => {
                             match self.eval_in(expr, &context.saved, &snapshot, &[]) {
-                                Ok(Value::Server(server)) => {
-                                    observe::upgrade_cancelled(&server, last, &snapshot).then(|| {
-                                        format!("the upgrade of {server} was cancelled and reverted")
-                                    })
-                                }
+                                Ok(Value::Server(server)) => observe::upgrade_cancelled(
+                                    &server, last, &snapshot,
+                                )
+                                .then(|| {
+                                    format!("the upgrade of {server} was cancelled and reverted")
+                                }),
                                 _ => None,
                             }
                         }
@@ -1799,12 +1918,20 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
-    fn enter_handler(&self, state: &mut State, handler: HandlerId, reason: String, events: &mut Vec<PathEvent>) -> Flow {
+    fn enter_handler(
+        &self,
+        state: &mut State,
+        handler: HandlerId,
+        reason: String,
+        events: &mut Vec<PathEvent>,
+    ) -> Flow {
         let info = &self.compiled.handlers[handler as usize];
         let Some(context) = state.step.as_mut() else {
             return Flow::End(RunOutcome::Failed, reason);
         };
-        context.fired |= 1 << handler;
+        if !context.fired.contains(&handler) {
+            context.fired.push(handler);
+        }
         context.in_handler = true;
         let depth = context.depth as usize;
         let saved = context.saved.clone();
@@ -1965,12 +2092,10 @@ fn describe_fault(cluster: &Cluster, event: &FaultEvent) -> String {
             format!("an administrator changes the configuration on {server}")
         }
         FaultEvent::ActivationInterrupted { job } => {
-            format!("the activation wizard of {} is interrupted", job_server(job))
+            format!(
+                "the activation wizard of {} is interrupted",
+                job_server(job)
+            )
         }
     }
-}
-
-/// Whether the mode of a server is Active (helper for reports).
-pub fn is_active(mode: Mode) -> bool {
-    mode == Mode::Active
 }

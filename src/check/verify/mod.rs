@@ -15,6 +15,7 @@ mod compile;
 mod explore;
 mod machine;
 mod property;
+mod replay;
 mod report;
 
 use std::collections::BTreeMap;
@@ -24,7 +25,10 @@ use serde::Serialize;
 
 pub use machine::{Choice, FaultSet, PathEvent, RECORDED_TEXT};
 pub use property::{Property, Violation};
-pub use report::{diagnostics, render_human, to_json, CounterexampleDiagnostic, PathStepDiagnostic};
+pub use replay::{replay_on_simulator, Replayed};
+pub use report::{
+    diagnostics, render_human, to_json, CounterexampleDiagnostic, PathStepDiagnostic,
+};
 
 use crate::cluster::{server_name, Fault, SimConfig, Snapshot, Version};
 use crate::interp::program::Program;
@@ -39,6 +43,9 @@ pub struct VerifyOptions {
     pub servers: usize,
     /// Upper bound of states per fault configuration.
     pub max_states: usize,
+    /// Play every counterexample on the simulator through the interpreter
+    /// to tell whether its replay is exact.
+    pub check_replays: bool,
 }
 
 impl Default for VerifyOptions {
@@ -46,6 +53,7 @@ impl Default for VerifyOptions {
         VerifyOptions {
             servers: 3,
             max_states: 2_000_000,
+            check_replays: true,
         }
     }
 }
@@ -111,8 +119,8 @@ pub struct Replay {
     pub faults: Vec<String>,
     /// Prompt id → answer: the `--answers` file.
     pub answers: BTreeMap<String, Choice>,
-    /// Whether the simulator plays exactly this path (each fault fires at its
-    /// first occasion, every prompt has one answer).
+    /// Whether the simulator, given these faults and answers, was seen to
+    /// take exactly this path (same operations and What-ifs, in order).
     pub exact: bool,
     /// Why it may differ, when it is not exact.
     pub caveat: Option<String>,
@@ -192,7 +200,10 @@ pub struct VerifyReport {
     pub complete: bool,
 }
 
-fn serialize_millis<S: serde::Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_millis<S: serde::Serializer>(
+    value: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
 }
 
@@ -296,7 +307,13 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         complete: true,
     };
     for set in fault_sets(&names) {
-        let machine = machine::Machine::new(&compiled, &names, &initial_version, target.clone(), set.clone());
+        let machine = machine::Machine::new(
+            &compiled,
+            &names,
+            &initial_version,
+            target.clone(),
+            set.clone(),
+        );
         let explored = explore::explore(&machine, options.max_states);
         report.states += explored.states;
         report.paths = report.paths.saturating_add(explored.paths);
@@ -312,9 +329,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             .any(|fault| matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_)));
         let coverage = if breaks {
             Coverage::Breaks
-        } else if is_fault_free {
-            Coverage::Handled
-        } else if explored.handled > 0 {
+        } else if is_fault_free || explored.handled > 0 {
             Coverage::Handled
         } else if explored.fault_fired > 0 || starts_fired {
             Coverage::Survived
@@ -347,7 +362,33 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             if known {
                 continue;
             }
-            let replay = replay_of(&set, &path);
+            let mut replay = replay_of(&set, &path);
+            if options.check_replays {
+                match replay_on_simulator(program, names.len(), &replay, &path) {
+                    Some(replayed) if replayed.same_path => {
+                        replay.exact = true;
+                        replay.caveat = None;
+                    }
+                    Some(replayed) => {
+                        replay.exact = false;
+                        replay.caveat = Some(format!(
+                            "the simulator took another way ({} operations, ended {}){}",
+                            replayed.operations.len(),
+                            match replayed.outcome {
+                                crate::interp::events::RunOutcome::Succeeded => "succeeded",
+                                crate::interp::events::RunOutcome::Failed => "failed",
+                                crate::interp::events::RunOutcome::Stopped => "stopped",
+                            },
+                            replay
+                                .caveat
+                                .as_ref()
+                                .map(|caveat| format!(": {caveat}"))
+                                .unwrap_or_default()
+                        ));
+                    }
+                    None => {}
+                }
+            }
             report.counterexamples.push(Counterexample {
                 property: violation.property,
                 code: violation.property.code(),
@@ -369,7 +410,12 @@ fn replay_of(set: &FaultSet, path: &[PathEvent]) -> Replay {
     let mut faults: Vec<String> = set
         .faults
         .iter()
-        .filter(|fault| matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_) | Fault::ChangesOnActive))
+        .filter(|fault| {
+            matches!(
+                fault,
+                Fault::ReplicationDown | Fault::Unreachable(_) | Fault::ChangesOnActive
+            )
+        })
         .map(ToString::to_string)
         .collect();
     let mut answers = BTreeMap::new();

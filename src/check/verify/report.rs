@@ -10,7 +10,6 @@ use serde_json::json;
 use super::machine::PathEvent;
 use super::{Counterexample, VerifyReport};
 use crate::interp::error::SourceText;
-use crate::interp::eval::format_duration;
 use crate::interp::observe::cluster_table;
 use crate::interp::program::Program;
 use crate::syntax::Span;
@@ -62,10 +61,9 @@ impl Diagnostic for CounterexampleDiagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            Some(self.label.clone()),
-            self.span,
-        ))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(self.label.clone()), self.span),
+        )))
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
@@ -93,17 +91,22 @@ impl Diagnostic for PathStepDiagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            Some(self.label.clone()),
-            self.span,
-        ))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(self.label.clone()), self.span),
+        )))
     }
 }
 
-fn location(program: &Program, file: usize, span: Span) -> String {
+/// `line N` in the counterexample's own file, `FILE:N` elsewhere.
+fn location(program: &Program, home: usize, file: usize, span: Span) -> String {
     let source = program.file(file);
-    let (line, column) = line_column(&source.text, span.start);
-    format!("{}:{line}:{column}", source.name)
+    let (line, _) = line_column(&source.text, span.start);
+    if file == home {
+        format!("line {line}")
+    } else {
+        let name = source.name.rsplit('/').next().unwrap_or(&source.name);
+        format!("{name}:{line}")
+    }
 }
 
 fn line_column(text: &str, offset: u32) -> (usize, usize) {
@@ -118,8 +121,8 @@ fn line_column(text: &str, offset: u32) -> (usize, usize) {
     (line, column)
 }
 
-/// One line per event of the path.
-pub fn path_lines(program: &Program, path: &[PathEvent]) -> Vec<String> {
+/// One line per event of the path; places in `home` (a file index) show as `line N`.
+pub fn path_lines(program: &Program, path: &[PathEvent], home: usize) -> Vec<String> {
     path.iter()
         .map(|event| match event {
             PathEvent::StepStarted {
@@ -131,8 +134,11 @@ pub fn path_lines(program: &Program, path: &[PathEvent]) -> Vec<String> {
             } => format!(
                 "{}step {}`{step}` ({})",
                 if *retry { "retry " } else { "" },
-                number.as_ref().map(|number| format!("{number} ")).unwrap_or_default(),
-                location(program, *file, *span)
+                number
+                    .as_ref()
+                    .map(|number| format!("{number} "))
+                    .unwrap_or_default(),
+                location(program, home, *file, *span)
             ),
             PathEvent::Prompt { id, answer, .. } => format!("  answer `{id}` = {answer}"),
             PathEvent::Operation {
@@ -151,7 +157,7 @@ pub fn path_lines(program: &Program, path: &[PathEvent]) -> Vec<String> {
                 span,
             } => format!(
                 "  What-if `{name}` ({}): {reason}",
-                location(program, *file, *span)
+                location(program, home, *file, *span)
             ),
         })
         .collect()
@@ -179,7 +185,7 @@ fn diagnostic(
         property.statement(),
         counterexample.configuration
     ));
-    for line in path_lines(program, &counterexample.path) {
+    for line in path_lines(program, &counterexample.path, counterexample.file) {
         help.push_str(&format!("  {line}\n"));
     }
     help.push_str(&format!(
@@ -192,7 +198,9 @@ fn diagnostic(
             .replay
             .command(&program.reference, report.servers, ANSWERS_PLACEHOLDER)
     ));
-    if let Some(caveat) = &counterexample.replay.caveat {
+    if counterexample.replay.exact {
+        help.push_str("\n(checked: the simulator takes this path)");
+    } else if let Some(caveat) = &counterexample.replay.caveat {
         help.push_str(&format!("\n(replay may differ: {caveat})"));
     }
     let mut related = Vec::new();
@@ -200,7 +208,11 @@ fn diagnostic(
     for (index, event) in counterexample.path.iter().enumerate() {
         let (message, file, span) = match event {
             PathEvent::StepStarted {
-                step, file, span, retry, ..
+                step,
+                file,
+                span,
+                retry,
+                ..
             } => {
                 ordinal += 1;
                 let details: Vec<String> = counterexample.path[index + 1..]
@@ -437,9 +449,4 @@ pub fn to_json(report: &VerifyReport, program: &Program) -> serde_json::Value {
         "configurations": report.configurations,
         "counterexamples": counterexamples,
     })
-}
-
-/// Durations in reports, as the language writes them.
-pub fn duration_text(duration: std::time::Duration) -> String {
-    format_duration(duration)
 }
