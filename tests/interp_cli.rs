@@ -284,3 +284,57 @@ fn plan_shows_the_steps_and_what_ifs() {
     assert!(stdout.contains("active-upgrade-cancelled \"Cancel Active Server Upgrade\" when upgrade-cancelled(active) during upgrade-active"), "{stdout}");
     assert!(!dir.path().join("runs").exists(), "plan writes no journal");
 }
+
+#[test]
+fn the_shipped_upgrades_run_from_any_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    for runbook_name in ["upgrade-with-downtime", "upgrade-no-downtime"] {
+        let output = runbook(dir.path())
+            .args([
+                "run",
+                runbook_name,
+                "--yes",
+                "--format",
+                "json",
+                "--sim-fault",
+                "changes-on-active",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{runbook_name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let events = events(&output);
+        assert_stream_shape(&events);
+        let finished = events.last().unwrap();
+        assert_eq!(finished["outcome"], "succeeded", "{runbook_name}");
+        let servers = finished["cluster"]["servers"].as_array().unwrap();
+        assert!(servers
+            .iter()
+            .all(|server| server["version"] == "7.4.0" && server["excluded"] == false));
+        assert_eq!(
+            servers
+                .iter()
+                .filter(|server| server["mode"] == "active")
+                .count(),
+            1
+        );
+        if runbook_name == "upgrade-no-downtime" {
+            // Forcing the Initial Active to Standby discards the administrators' changes: counted first.
+            let warning = events
+                .iter()
+                .find(|event| {
+                    event["event"] == "warning" && event["code"] == "runbook::run::discards_changes"
+                })
+                .expect("a discards_changes warning");
+            let message = warning["message"].as_str().unwrap();
+            let count: u64 = message.split_whitespace().nth(3).unwrap().parse().unwrap();
+            assert!(count > 0, "{message}");
+            assert!(events.iter().any(|event| event["event"] == "prompt"
+                && event["id"].as_str().unwrap().ends_with(".discard-changes")));
+        }
+    }
+}

@@ -169,3 +169,70 @@ fn killed_runs_resume_to_the_correct_final_state_without_repeating_steps() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_stops_after_the_current_step_and_prints_the_resume_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = SimServe::start(dir.path());
+    let journal = dir.path().join("run.jsonl");
+    let mut child = Command::new(binary())
+        .current_dir(dir.path())
+        .args([
+            "run",
+            fixture("downtime.runbook").to_str().unwrap(),
+            "--yes",
+            "--format",
+            "json",
+            "--target",
+            &sim.url,
+            "--journal",
+        ])
+        .arg(&journal)
+        .env("RUNBOOK_API_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt as soon as the first step has started.
+    while !std::fs::read_to_string(&journal)
+        .unwrap_or_default()
+        .contains("\"record\":\"step_started\"")
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "run_finished");
+    assert_eq!(last["outcome"], "stopped");
+    assert!(last["resume"]
+        .as_str()
+        .unwrap()
+        .starts_with("runbook resume "));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("runbook::run::interrupted"), "{stderr}");
+    // The step under way was finished and journaled; no step is left half-done.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let started = text.matches("\"record\":\"step_started\"").count();
+    let finished = text.matches("\"record\":\"step_finished\"").count();
+    assert_eq!(started, finished, "{text}");
+    assert!(!text.contains(KEY), "the API key is never journaled");
+    assert!(finished < 4, "the run stopped early");
+
+    let resumed = resume(dir.path(), &journal);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let counts = finished_ok_per_step(&journal);
+    assert_eq!(counts.len(), 4);
+    assert!(counts.values().all(|count| *count == 1), "{counts:?}");
+}

@@ -99,11 +99,11 @@ fn finish(workspace: &mut Workspace, root: FileId, reference: &str) -> Result<Pr
         let Some(unit) = resolved.unit(*id) else {
             continue;
         };
-        files.push(SourceFile {
-            name: unit.name.clone(),
-            text: unit.text.clone(),
-            ast: (*unit.ast).clone(),
-        });
+        files.push(SourceFile::new(
+            unit.name.clone(),
+            unit.text.clone(),
+            (*unit.ast).clone(),
+        ));
         callables.push(
             unit.callables
                 .iter()

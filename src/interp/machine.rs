@@ -228,6 +228,7 @@ pub async fn resume(
         Err(error) => return machine.unreachable(error),
     }
     machine.replay = Replay::from_journal(&contents);
+    machine.activated_by_run = machine.replay.activated.clone();
     machine.params = header.params.clone();
     machine.emit(EventKind::RunStarted {
         run_id: header.run_id.clone(),
@@ -368,6 +369,8 @@ struct Replay {
     recorded: u64,
     /// Operations sent but never seen returning (the run died meanwhile).
     in_flight: Vec<Operation>,
+    /// Servers the run made Active before the interruption.
+    activated: HashSet<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -426,9 +429,12 @@ impl Replay {
                 Record::OperationStarted { operation, .. } => {
                     replay.in_flight.push(operation.clone())
                 }
-                Record::OperationFinished { operation, .. } => {
+                Record::OperationFinished { operation, ok, .. } => {
                     if let Some(at) = replay.in_flight.iter().rposition(|sent| sent == operation) {
                         replay.in_flight.remove(at);
+                    }
+                    if *ok && activates(operation) {
+                        replay.activated.insert(operation.server().to_string());
                     }
                 }
                 _ => {}
@@ -573,6 +579,9 @@ struct Machine<'p> {
     stop_after_steps: Option<usize>,
     crash_after_operations: Option<usize>,
     last_step_failed: Option<String>,
+    /// Servers the run itself made Active (`activate`, `force-activate`):
+    /// their activation is not a surprise for `standby-activated`.
+    activated_by_run: HashSet<String>,
 }
 
 impl<'p> Machine<'p> {
@@ -608,6 +617,7 @@ impl<'p> Machine<'p> {
             stop_after_steps: settings.stop_after_steps,
             crash_after_operations: settings.crash_after_operations,
             last_step_failed: None,
+            activated_by_run: HashSet::new(),
         }
     }
 
@@ -795,7 +805,7 @@ impl<'p> Machine<'p> {
         let applicable = self.applicable_what_ifs(&step);
         if !applicable.is_empty() {
             help.push_str(&format!(
-                "What-if {} may apply: `runbook run {} --what-if {}`\n",
+                "this step is watched by What-if {}; to run one alone: `runbook run {} --what-if {}`\n",
                 applicable
                     .iter()
                     .map(|name| format!("`{name}`"))
@@ -1490,15 +1500,17 @@ impl<'p> Machine<'p> {
             Err(Aborted::Crashed) => return Err(Abort::Crash),
         };
         self.live = None;
-        let snapshot = self.connector.snapshot().await.unwrap_or_default();
-        self.journal_or_abort(Record::StepFinished {
-            ts: super::events::now_rfc3339(),
-            step: key.clone(),
-            outcome: journal_outcome,
-            message: message.clone(),
-            snapshot,
-            clock_seconds: self.connector.elapsed().as_secs_f64(),
-        })?;
+        if self.journal.is_some() {
+            let snapshot = self.connector.snapshot().await.unwrap_or_default();
+            self.journal_or_abort(Record::StepFinished {
+                ts: super::events::now_rfc3339(),
+                step: key.clone(),
+                outcome: journal_outcome,
+                message: message.clone(),
+                snapshot,
+                clock_seconds: self.connector.elapsed().as_secs_f64(),
+            })?;
+        }
         if outcome == StepOutcome::Ok {
             self.step_ends
                 .insert(key.id.clone(), self.connector.elapsed());
@@ -1695,12 +1707,16 @@ impl<'p> Machine<'p> {
                     }
                     TriggerKind::StandbyActivated => {
                         let mut activated = observe::standbys_activated(&self.initial, &snapshot);
+                        activated.retain(|server| !self.activated_by_run.contains(server));
                         for server in new_split.unwrap_or_default() {
                             let was_standby = self
                                 .initial
                                 .server(server)
                                 .is_some_and(|before| before.mode == crate::cluster::Mode::Standby);
-                            if was_standby && !activated.contains(server) {
+                            if was_standby
+                                && !activated.contains(server)
+                                && !self.activated_by_run.contains(server)
+                            {
                                 activated.push(server.clone());
                             }
                         }
@@ -1878,6 +1894,9 @@ impl<'p> Machine<'p> {
             ok: error.is_none(),
             error: error.clone(),
         });
+        if error.is_none() && activates(&operation) {
+            self.activated_by_run.insert(operation.server().to_string());
+        }
         let record = OperationRecord {
             operation,
             before: (*before).clone(),
@@ -2221,6 +2240,14 @@ fn abort_ref(abort: &Abort) -> Aborted {
         Abort::Interrupted => Aborted::Failed(String::from("interrupted")),
         Abort::Crash => Aborted::Crashed,
     }
+}
+
+/// Whether the operation makes its server Active.
+fn activates(operation: &Operation) -> bool {
+    matches!(
+        operation,
+        Operation::Activate { .. } | Operation::ForceActivate { .. }
+    )
 }
 
 /// Whether an operation worth a spinner (it runs in the background on the server).

@@ -20,14 +20,33 @@ pub struct SourceFile {
     pub text: Arc<str>,
     /// Its syntax tree.
     pub ast: ast::File,
+    /// Byte offset of the start of each line (events carry line numbers).
+    line_starts: Vec<u32>,
 }
 
 impl SourceFile {
+    /// A loaded file.
+    pub fn new(name: impl Into<String>, text: Arc<str>, ast: ast::File) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, byte)| *byte == b'\n')
+                    .map(|(index, _)| u32::try_from(index + 1).unwrap_or(u32::MAX)),
+            )
+            .collect();
+        Self {
+            name: name.into(),
+            text,
+            ast,
+            line_starts,
+        }
+    }
+
     /// The 1-based line of a byte offset.
     pub fn line_of(&self, offset: u32) -> u32 {
-        let end = (offset as usize).min(self.text.len());
-        let before = self.text.get(..end).unwrap_or("");
-        u32::try_from(before.matches('\n').count() + 1).unwrap_or(u32::MAX)
+        let line = self.line_starts.partition_point(|start| *start <= offset);
+        u32::try_from(line.max(1)).unwrap_or(u32::MAX)
     }
 
     /// The file as miette source code.
