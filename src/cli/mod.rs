@@ -11,10 +11,12 @@ pub mod examples;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod list;
 pub mod load;
 pub mod output;
 pub mod render;
 pub mod run;
+pub mod show;
 pub mod sim;
 pub mod target;
 pub mod verify;
@@ -34,6 +36,10 @@ pub enum Command {
     /// Parse and check runbook files or directories (default: `.`, recursively).
     #[command(after_help = examples::CHECK)]
     Check(check::CheckArgs),
+    /// The shipped runbooks: name, title, one-line summary.
+    List(list::ListArgs),
+    /// The source of a shipped runbook.
+    Show(show::ShowArgs),
     /// The documentation of a diagnostic code, e.g. `runbook explain RB003`.
     #[command(after_help = examples::EXPLAIN)]
     Explain(explain::ExplainArgs),
@@ -74,12 +80,14 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Check(args) => check::check(args),
+        Command::List(args) => list::list(args),
+        Command::Show(args) => show::show(args),
         Command::Explain(args) => explain::explain(args),
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
-        Command::Verify(args) => verify::verify(args),
         Command::Sim(args) => exit_code(sim::run(args)),
+        Command::Verify(args) => verify::verify(args),
         Command::Fmt(args) => fmt::fmt(args),
         Command::Graph(args) => graph::graph(args),
         Command::Completions(args) => completions::completions(args),

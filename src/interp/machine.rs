@@ -567,6 +567,10 @@ struct Machine<'p> {
     current_step: Option<StepContext>,
     in_what_if: bool,
     step_ends: HashMap<String, Duration>,
+    /// Per server, how many discarded changes the operator already agreed
+    /// to lose in this process: a later step that discards no more than
+    /// that is announced again but not asked again.
+    confirmed_discards: HashMap<String, u64>,
     replay: Replay,
     warnings: Vec<RuntimeError>,
     interrupt: Arc<AtomicBool>,
@@ -604,6 +608,7 @@ impl<'p> Machine<'p> {
             current_step: None,
             in_what_if: false,
             step_ends: HashMap::new(),
+            confirmed_discards: HashMap::new(),
             replay: Replay::default(),
             warnings: Vec::new(),
             interrupt: Arc::clone(&settings.interrupt),
@@ -701,7 +706,9 @@ impl<'p> Machine<'p> {
                 None,
                 false,
             ),
-            Err(Abort::Stop(message)) => (RunOutcome::Stopped, message, None, false),
+            // A planned stop tells the operator how to continue: once that is
+            // done, `runbook resume` runs the interrupted step again.
+            Err(Abort::Stop(message)) => (RunOutcome::Stopped, message, None, true),
             Err(Abort::Declined(id)) => (
                 RunOutcome::Stopped,
                 format!("the operator declined `{id}`"),
@@ -1583,7 +1590,15 @@ impl<'p> Machine<'p> {
                 if changes == 1 { "" } else { "s" }
             ),
         });
-        if changes == 0 {
+        // Nothing to ask when the operator already agreed to lose at least
+        // as many (e.g. counted before two servers became Active, and
+        // counted again, unchanged, by the step that demotes one of them).
+        if changes == 0
+            || self
+                .confirmed_discards
+                .get(&server)
+                .is_some_and(|&agreed| changes <= agreed)
+        {
             return Ok(());
         }
         let id = format!("{}.discard-changes", step.id.name);
@@ -1600,6 +1615,7 @@ impl<'p> Machine<'p> {
             server_expr.span,
         )?;
         if answer == Answer::Bool(true) {
+            self.confirmed_discards.insert(server, changes);
             Ok(())
         } else {
             Err(Abort::Declined(id))

@@ -1034,7 +1034,17 @@ impl<'c, 'p> Machine<'c, 'p> {
                 Err(EvalStop::Error(error)) => return self.eval_failure(state, error, file),
             };
             let changes = observe::changes_since(&self.initial, snapshot, &server);
-            if changes > 0 {
+            let revision_now = state
+                .cluster
+                .server(&server)
+                .map_or(0, |server| server.config_revision);
+            // As the interpreter: changes the operator already agreed to lose
+            // are announced again but not asked again.
+            let already_agreed = state
+                .reported_changes
+                .iter()
+                .any(|(name, at)| *name == server && revision_now <= *at);
+            if changes > 0 && !already_agreed {
                 let id = format!("{}.discard-changes", info.step.id.name);
                 match take_answer(state, &id) {
                     Some(Choice::Bool(true)) => {}

@@ -1,0 +1,225 @@
+//! Shared by the scenario suites (`tests/scenarios.rs` in-process,
+//! `tests/scenarios_http.rs` over HTTP): running a shipped runbook through
+//! the library API and reading what happened from its events.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use runbook::cluster::{check_upgraded, Mode, ReplicationState, Snapshot, Version};
+use runbook::connect::Connector;
+use runbook::interp::events::{CollectingSink, EventKind, RunOutcome};
+use runbook::interp::load::load_runbook;
+use runbook::interp::machine::{self, JournalChoice, RunReport, RunSettings};
+use runbook::interp::program::Program;
+use runbook::interp::prompt::{AnswersFile, OperatorPrompter};
+
+/// The version every scenario upgrades to (the simulator's default target).
+pub const TARGET: &str = "7.4.0";
+/// The version every simulated server runs at first.
+pub const INITIAL: &str = "7.3.4";
+
+/// The shipped runbook called `name`, from the copies embedded in the binary.
+pub fn shipped(name: &str) -> Program {
+    match load_runbook(name) {
+        Ok(program) => program,
+        Err(error) => panic!("{name} does not load: {}", error.message()),
+    }
+}
+
+/// What one run produced.
+pub struct Played {
+    /// The interpreter's report.
+    pub report: RunReport,
+    /// Every event, in order.
+    pub events: Vec<EventKind>,
+}
+
+impl Played {
+    /// The ids of the What-ifs entered, in order.
+    pub fn what_ifs(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                EventKind::WhatIf { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The reason given when What-if `name` was entered.
+    pub fn what_if_reason(&self, wanted: &str) -> Option<String> {
+        self.events.iter().find_map(|event| match event {
+            EventKind::WhatIf { name, reason } if name == wanted => Some(reason.clone()),
+            _ => None,
+        })
+    }
+
+    /// Index and message of every warning with this code.
+    pub fn warnings(&self, wanted: &str) -> Vec<(usize, String)> {
+        self.events
+            .iter()
+            .enumerate()
+            .filter_map(|(index, event)| match event {
+                EventKind::Warning { code, message } if code == wanted => {
+                    Some((index, message.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every warning message, whatever its code.
+    pub fn all_warnings(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                EventKind::Warning { message, .. } => Some(message.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Index of the first operation sent whose words start with `prefix`
+    /// (`set-standby mgt-1`).
+    pub fn first_operation(&self, prefix: &str) -> Option<usize> {
+        self.events.iter().position(|event| {
+            matches!(event, EventKind::OperationStarted { operation, .. } if operation.starts_with(prefix))
+        })
+    }
+
+    /// The ids of the steps that started, in order (repeats included).
+    pub fn steps_started(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                EventKind::StepStarted { step, .. } => Some(step.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The outcome.
+    pub fn outcome(&self) -> RunOutcome {
+        self.report.outcome
+    }
+}
+
+/// Runs `program` against `connector` without a terminal: `--yes` plus
+/// the answers in `answers` (TOML, as in an answers file).
+pub async fn play(
+    program: &Program,
+    connector: &dyn Connector,
+    answers: Option<&str>,
+    journal: Option<&Path>,
+) -> Played {
+    let answers = answers.map(|text| AnswersFile::parse("answers.toml", text).expect("answers"));
+    let mut prompter = OperatorPrompter::non_interactive(answers, true);
+    let mut sink = CollectingSink::default();
+    let settings = RunSettings {
+        journal: journal.map_or(JournalChoice::Disabled, |path| {
+            JournalChoice::File(path.to_path_buf())
+        }),
+        ..RunSettings::default()
+    };
+    let report = machine::run(program, connector, &mut sink, &mut prompter, settings).await;
+    finish(report, sink)
+}
+
+/// Resumes the run journaled in `journal` with `--yes`.
+pub async fn resume(program: &Program, connector: &dyn Connector, journal: &Path) -> Played {
+    let mut prompter = OperatorPrompter::non_interactive(None, true);
+    let mut sink = CollectingSink::default();
+    let settings = RunSettings {
+        journal: JournalChoice::File(journal.to_path_buf()),
+        ..RunSettings::default()
+    };
+    let report = machine::resume(
+        journal,
+        program,
+        connector,
+        &mut sink,
+        &mut prompter,
+        settings,
+    )
+    .await;
+    finish(report, sink)
+}
+
+fn finish(report: RunReport, sink: CollectingSink) -> Played {
+    let events: Vec<EventKind> = sink.events.into_iter().map(|event| event.kind).collect();
+    assert!(
+        matches!(events.first(), Some(EventKind::RunStarted { .. })),
+        "run_started comes first"
+    );
+    assert!(
+        matches!(events.last(), Some(EventKind::RunFinished { .. })),
+        "run_finished comes last"
+    );
+    Played { report, events }
+}
+
+/// The target version.
+pub fn target() -> Version {
+    TARGET.parse().expect("version")
+}
+
+/// The initial version.
+pub fn initial() -> Version {
+    INITIAL.parse().expect("version")
+}
+
+/// The running Active servers of `snapshot`.
+pub fn running_actives(snapshot: &Snapshot) -> Vec<String> {
+    snapshot
+        .servers
+        .iter()
+        .filter(|server| server.running && server.mode == Mode::Active)
+        .map(|server| server.name.clone())
+        .collect()
+}
+
+/// Invariants 1 and 6: the healthy upgraded cluster — every server running
+/// on the target, one Active in `ACT_REP`, Standbys `STB_REP`, none excluded.
+pub fn assert_upgraded(snapshot: &Snapshot, context: &str) {
+    let violations = check_upgraded(snapshot, &target());
+    assert!(
+        violations.is_empty(),
+        "{context}: not the healthy upgraded cluster: {violations:?}\n{snapshot:#?}"
+    );
+    assert_eq!(running_actives(snapshot).len(), 1, "{context}");
+}
+
+/// The healthy cluster on `version`: one Active in `ACT_REP`, every Standby
+/// running, not excluded, `STB_REP`.
+pub fn assert_healthy_on(snapshot: &Snapshot, version: &Version, context: &str) {
+    let violations = check_upgraded(snapshot, version);
+    assert!(
+        violations.is_empty(),
+        "{context}: not healthy on {version}: {violations:?}\n{snapshot:#?}"
+    );
+}
+
+/// The name of the Active server.
+pub fn active_name(snapshot: &Snapshot) -> String {
+    let actives = running_actives(snapshot);
+    assert_eq!(actives.len(), 1, "exactly one Active: {snapshot:#?}");
+    actives[0].clone()
+}
+
+/// The replication state of `server`.
+pub fn state_of(snapshot: &Snapshot, server: &str) -> ReplicationState {
+    snapshot
+        .server(server)
+        .map(|server| server.replication)
+        .expect("server exists")
+}
+
+/// The number in a message such as "step `x` discards 2 administrator
+/// changes made on mgt-1 since the run started".
+pub fn discarded_count(message: &str) -> u64 {
+    message
+        .split_once("discards ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {message:?}"))
+}
