@@ -320,3 +320,88 @@ async fn an_inventory_target_uses_the_api_and_the_console_commands() {
     assert_eq!(code(&error), "runbook::connector::config");
     server.shutdown().await;
 }
+
+/// Runs the built binary against an inventory whose backup is `manual`, with
+/// or without an answers file; returns the exit code and the JSON events.
+async fn run_with_manual_backup(answers: Option<&str>) -> (i32, Vec<serde_json::Value>) {
+    let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
+    let server = sim_server::start(
+        listener,
+        SimServeConfig {
+            sim: SimConfig::default(),
+            key: ApiKey::new("manual-key-1"),
+            speed: 6000.0,
+            state_file: None,
+        },
+    )
+    .await
+    .expect("start");
+    let url = server.url();
+    let folder = tempfile::tempdir().expect("tempdir");
+    std::fs::write(folder.path().join("smc.key"), "manual-key-1\n").expect("key file");
+    let mut text = String::from(
+        "[api]\napi_key_file = \"smc.key\"\nrequest_timeout = \"2s\"\npoll_interval = \"1ms\"\n\n",
+    );
+    for name in ["mgt-1", "mgt-2", "mgt-3"] {
+        text.push_str(&format!(
+            "[[servers]]\nname = \"{name}\"\nhost = \"{name}.lab\"\napi = \"{url}/servers/{name}\"\n\n"
+        ));
+    }
+    text.push_str("[console]\nbackup = \"manual\"\n");
+    std::fs::write(folder.path().join("inventory.toml"), text).expect("inventory");
+    std::fs::write(
+        folder.path().join("backup.runbook"),
+        "runbook manual-backup {\n    title \"Back up by hand\"\n    step backup \"Back up the Active\" {\n        backup(server: active())\n    }\n}\n",
+    )
+    .expect("runbook");
+    let mut args = vec![
+        "run",
+        "backup.runbook",
+        "--target",
+        "inventory.toml",
+        "--format",
+        "json",
+    ];
+    if let Some(answers) = answers {
+        std::fs::write(folder.path().join("answers.toml"), answers).expect("answers");
+        args.extend(["--answers", "answers.toml"]);
+    }
+    let args: Vec<String> = args.into_iter().map(String::from).collect();
+    let dir = folder.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_runbook"))
+            .current_dir(dir)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("runbook runs")
+    })
+    .await
+    .expect("join");
+    server.shutdown().await;
+    let events = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    (output.status.code().unwrap_or(-1), events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_operation_of_an_inventory_is_answered_from_the_answers_file() {
+    let (code, events) = run_with_manual_backup(Some("\"manual.backup.mgt-1\" = \"done\"\n")).await;
+    let last = events.last().expect("events");
+    assert_eq!(last["event"], "run_finished", "{events:?}");
+    assert_eq!(last["outcome"], "succeeded", "{events:?}");
+    assert_eq!(code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_operation_without_an_operator_fails_at_once_naming_its_prompt() {
+    let (code, events) = run_with_manual_backup(None).await;
+    let last = events.last().expect("events");
+    assert_eq!(last["event"], "run_finished", "{events:?}");
+    assert_eq!(last["outcome"], "failed", "{events:?}");
+    let text = serde_json::to_string(&events).expect("json");
+    assert!(text.contains("manual.backup.mgt-1"), "{text}");
+    assert_eq!(code, 1);
+}

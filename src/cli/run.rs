@@ -206,7 +206,12 @@ pub fn run(args: RunArgs) -> i32 {
     };
     let Some(runtime) = runtime() else { return 2 };
     let spec = TargetSpec::parse(&args.target);
-    let target = match runtime.block_on(target::open(&spec, &args.sim, &params)) {
+    let target = match runtime.block_on(target::open(
+        &spec,
+        &args.sim,
+        &params,
+        args.answers.as_ref(),
+    )) {
         Ok(target) => target,
         Err(error) => {
             early_failure(args.format, &args.runbook, &args.target, error.to_string());
@@ -299,7 +304,12 @@ pub fn resume(args: ResumeArgs) -> i32 {
             });
             Box::new(connector)
         }
-        spec => match runtime.block_on(target::open(&spec, &SimArgs::default(), &header.params)) {
+        spec => match runtime.block_on(target::open(
+            &spec,
+            &SimArgs::default(),
+            &header.params,
+            args.answers.as_ref(),
+        )) {
             Ok(target) => {
                 let last_seen = contents
                     .records
@@ -379,6 +389,7 @@ pub fn plan(args: PlanArgs) -> i32 {
         &TargetSpec::parse(&args.target),
         &args.sim,
         &params,
+        None,
     )) {
         Ok(target) => target,
         Err(error) => {

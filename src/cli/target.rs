@@ -3,11 +3,20 @@
 //! connector a run, a resume or a plan acts on.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
 
 use crate::cluster::{Fault, SimConfig};
+use crate::connect::manual::{ManualAnswer, ManualRequest, OperatorPrompt};
 use crate::connect::sim::SimConnector;
 use crate::connect::smc::SmcConnector;
 use crate::connect::{ApiKey, Connector, ConnectorError, Inventory, InventoryError};
+use crate::interp::prompt::{
+    Answer, AnswersFile, ChoiceOption, OperatorPrompter, PromptError, PromptKind, PromptRequest,
+    Prompter,
+};
 
 /// Simulator options shared by `run`, `resume` and `plan`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -79,11 +88,14 @@ pub enum TargetError {
 /// The environment variable holding the API key of a `--target http://...`.
 pub const API_KEY_ENV: &str = "RUNBOOK_API_KEY";
 
-/// Opens `spec`; `params` are the `--set` values (`version` sets the simulator's target version).
+/// Opens `spec`; `params` are the `--set` values (`version` sets the
+/// simulator's target version); `answers` is the `--answers` file, which can
+/// also answer the operations an inventory marks `manual`.
 pub async fn open(
     spec: &TargetSpec,
     sim: &SimArgs,
     params: &BTreeMap<String, String>,
+    answers: Option<&PathBuf>,
 ) -> Result<OpenTarget, TargetError> {
     match spec {
         TargetSpec::Sim => {
@@ -120,7 +132,10 @@ pub async fn open(
         }
         TargetSpec::Inventory(path) => {
             let inventory = Inventory::load(std::path::Path::new(path))?;
-            let connector = SmcConnector::from_inventory(&inventory, None)?;
+            let operator: Arc<dyn OperatorPrompt> = Arc::new(ManualOperator {
+                answers: answers.cloned(),
+            });
+            let connector = SmcConnector::from_inventory(&inventory, Some(operator))?;
             Ok(OpenTarget {
                 connector: Box::new(connector),
                 sim: None,
@@ -199,5 +214,74 @@ impl Connector for SeededConnector {
 
     async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
         self.inner.split_brain().await
+    }
+}
+
+/// Asks the operator to perform an operation the inventory marks `manual`:
+/// prompt id `manual.OPERATION.SERVER`, answered `done`, `failed` or
+/// `not-done` from the answers file or on the terminal. `--yes` never
+/// answers it — confirming physical work nobody did would be a lie.
+struct ManualOperator {
+    answers: Option<PathBuf>,
+}
+
+#[async_trait]
+impl OperatorPrompt for ManualOperator {
+    async fn ask(&self, request: &ManualRequest) -> ManualAnswer {
+        let operation = &request.operation;
+        let prompt = PromptRequest {
+            id: format!("manual.{}.{}", operation.name(), operation.server()),
+            text: format!(
+                "{} When it is done you should see: {}",
+                request.instructions, request.expected
+            ),
+            kind: PromptKind::Choose(
+                [
+                    ("done", "Done, and it looks as expected"),
+                    ("failed", "Performed, but it failed"),
+                    ("not-done", "Not performed"),
+                ]
+                .into_iter()
+                .map(|(name, label)| ChoiceOption {
+                    name: name.to_string(),
+                    label: label.to_string(),
+                    is_default: false,
+                })
+                .collect(),
+            ),
+        };
+        let answers = self.answers.clone();
+        let asked = tokio::task::spawn_blocking(move || {
+            let answers = match answers.map(|path| AnswersFile::load(&path)).transpose() {
+                Ok(answers) => answers,
+                Err(error) => return Err(error.to_string()),
+            };
+            let mut prompter = OperatorPrompter::new(answers, false, true);
+            match prompter.ask(&prompt) {
+                Ok((Answer::Text(choice), _)) => Ok(choice),
+                Ok((Answer::Bool(_), _)) => Err("the answer must be done, failed or not-done".to_string()),
+                Err(PromptError::Unavailable) => Err(format!(
+                    "nobody can answer prompt `{}`: run on a terminal, or answer it in the --answers file",
+                    prompt.id
+                )),
+                Err(PromptError::Failed(error)) => Err(error.to_string()),
+            }
+        })
+        .await;
+        match asked {
+            Ok(Ok(choice)) if choice == "done" => ManualAnswer::Done {
+                observed: String::new(),
+            },
+            Ok(Ok(choice)) if choice == "failed" => ManualAnswer::Failed {
+                observed: "the operator reported that it failed".to_string(),
+            },
+            Ok(Ok(_)) => ManualAnswer::NotDone {
+                reason: "the operator did not perform it".to_string(),
+            },
+            Ok(Err(reason)) => ManualAnswer::NotDone { reason },
+            Err(error) => ManualAnswer::NotDone {
+                reason: error.to_string(),
+            },
+        }
     }
 }
