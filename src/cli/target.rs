@@ -252,10 +252,8 @@ impl OperatorPrompt for ManualOperator {
         };
         let answers = self.answers.clone();
         let asked = tokio::task::spawn_blocking(move || {
-            let answers = match answers.map(|path| AnswersFile::load(&path)).transpose() {
-                Ok(answers) => answers,
-                Err(error) => return Err(error.to_string()),
-            };
+            let loaded = answers.map(|path| AnswersFile::load(&path).map_err(|error| error.to_string()));
+            let answers = loaded.transpose()?;
             let mut prompter = OperatorPrompter::new(answers, false, true);
             match prompter.ask(&prompt) {
                 Ok((Answer::Text(choice), _)) => Ok(choice),
