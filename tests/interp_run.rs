@@ -893,7 +893,10 @@ async fn an_option_and_a_what_if_count_the_changes_they_discard_before_acting() 
     let warned = position(events, is_discard_warning("option `discard` of `changes`"));
     let confirmed = position(events, is_prompt("changes.discard.discard-changes"));
     let acted = position(events, is_operation("replication-states mgt-1"));
-    assert!(chosen < warned && warned < confirmed && confirmed < acted, "{events:#?}");
+    assert!(
+        chosen < warned && warned < confirmed && confirmed < acted,
+        "{events:#?}"
+    );
     let EventKind::Warning { message, .. } = &events[warned] else {
         unreachable!()
     };
@@ -906,9 +909,10 @@ async fn an_option_and_a_what_if_count_the_changes_they_discard_before_acting() 
     assert!(message.contains("made on mgt-1"), "{message}");
 
     // The What-if: entered, then the count, then the confirmation, then its body.
-    let entered = position(events, |event| {
-        matches!(event, EventKind::WhatIf { name, .. } if name == "broken-failed")
-    });
+    let entered = position(
+        events,
+        |event| matches!(event, EventKind::WhatIf { name, .. } if name == "broken-failed"),
+    );
     let warned = position(events, is_discard_warning("What-if `broken-failed`"));
     let confirmed = position(events, is_prompt("broken-failed.discard-changes"));
     let acted_in_handler = events
@@ -962,10 +966,9 @@ async fn declining_a_what_ifs_discard_stops_before_its_body() {
         .filter(|event| is_operation("replication-states mgt-1")(event))
         .count();
     assert_eq!(operations, 1, "only the option's, not the handler's");
-    assert!(!outcome
-        .events
-        .iter()
-        .any(|event| matches!(event, EventKind::RunFinished { message, .. } if message == "handled")));
+    assert!(!outcome.events.iter().any(
+        |event| matches!(event, EventKind::RunFinished { message, .. } if message == "handled")
+    ));
 }
 
 #[tokio::test]
@@ -1016,6 +1019,9 @@ async fn resume_replays_an_options_discard_confirmation_from_the_journal() {
         .collect();
     assert_eq!(
         answered,
-        ["changes.discard.discard-changes", "broken-failed.discard-changes"]
+        [
+            "changes.discard.discard-changes",
+            "broken-failed.discard-changes"
+        ]
     );
 }

@@ -533,10 +533,9 @@ impl<'a> Printer<'a> {
                     if option.is_default {
                         head.push_str(" default");
                     }
-                    let clauses: Vec<String> =
-                        discards_clause(&option.discards_changes_on, source)
-                            .into_iter()
-                            .collect();
+                    let clauses: Vec<String> = discards_clause(&option.discards_changes_on, source)
+                        .into_iter()
+                        .collect();
                     self.clause_header(
                         option.span.start as usize,
                         &head,

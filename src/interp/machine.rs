@@ -1089,8 +1089,13 @@ impl<'p> Machine<'p> {
                                     "{}.{}.discard-changes",
                                     choose.id.name, option.name.name
                                 );
-                                self.check_discarded_changes(&subject, prompt_id, server_expr, frame)
-                                    .await?;
+                                self.check_discarded_changes(
+                                    &subject,
+                                    prompt_id,
+                                    server_expr,
+                                    frame,
+                                )
+                                .await?;
                             }
                             self.exec_block(&option.body, frame).await
                         }

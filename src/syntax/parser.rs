@@ -1010,9 +1010,7 @@ impl<'s> Converter<'s> {
                 Rule::during_clause => {
                     during.extend(significant(child).map(|step| self.ident(&step)));
                 }
-                Rule::discards_clause => {
-                    discards_changes_on = Some(self.discards_clause(child)?)
-                }
+                Rule::discards_clause => discards_changes_on = Some(self.discards_clause(child)?),
                 Rule::block => body = Some(self.block(child)?),
                 _ => {}
             }
@@ -1244,9 +1242,7 @@ impl<'s> Converter<'s> {
                         span: clause_span,
                     });
                 }
-                Rule::discards_clause => {
-                    discards_changes_on = Some(self.discards_clause(child)?)
-                }
+                Rule::discards_clause => discards_changes_on = Some(self.discards_clause(child)?),
                 Rule::block => body = Some(self.block(child)?),
                 _ => {}
             }
@@ -1285,9 +1281,7 @@ impl<'s> Converter<'s> {
                 Rule::option_id => name = Some(self.ident(&child)),
                 Rule::string => label = Some(self.string(child)?),
                 Rule::kw_default => is_default = true,
-                Rule::discards_clause => {
-                    discards_changes_on = Some(self.discards_clause(child)?)
-                }
+                Rule::discards_clause => discards_changes_on = Some(self.discards_clause(child)?),
                 Rule::block => body = Some(self.block(child)?),
                 _ => {}
             }

@@ -1043,7 +1043,7 @@ impl Checker<'_> {
         );
     }
 
-        fn step_ref(&mut self, step: &ast::Ident) {
+    fn step_ref(&mut self, step: &ast::Ident) {
         if !self.steps.contains_key(&step.name) {
             let help = match closest(&step.name, self.steps.keys().map(String::as_str)) {
                 Some(similar) => format!("did you mean `{similar}`?"),

@@ -198,6 +198,9 @@ pub struct OperationVisit {
     /// its enclosing `choose` options', its What-if's), outermost first, each
     /// with the server it names when that is known.
     pub discards_changes_on: Vec<Option<String>>,
+    /// The innermost `choose` option around the operation inside its step,
+    /// as (`choose` id, option name).
+    pub option: Option<(String, String)>,
     /// The What-if whose body holds the operation.
     pub what_if: Option<String>,
 }
@@ -288,6 +291,9 @@ struct Analyzer<'a> {
     /// The `discards changes on` clauses of the enclosing `choose` options
     /// and What-if, outermost first (the step's is in `step`).
     discard_clauses: Vec<Option<String>>,
+    /// The enclosing `choose` options inside the current step, outermost
+    /// first, as (`choose` id, option name).
+    options: Vec<(String, String)>,
     what_if: Option<String>,
     /// The group facts at the start of each step, joined over visits.
     step_entry_groups: HashMap<String, GroupFacts>,
@@ -306,6 +312,7 @@ pub fn analyze(file: &File, procedures: &HashMap<String, &File>) -> FlowFacts {
         silent: 0,
         step: None,
         discard_clauses: Vec::new(),
+        options: Vec::new(),
         what_if: None,
         step_entry_groups: HashMap::new(),
         inline_budget: INLINED_STATEMENT_BUDGET,
@@ -465,7 +472,11 @@ impl Analyzer<'_> {
                 } else {
                     self.step = previous.clone();
                 }
+                // Help names the innermost place to put the clause: options
+                // around the step are not inside it.
+                let outer_options = std::mem::take(&mut self.options);
                 let state = self.block(&step.body, env, state);
+                self.options = outer_options;
                 self.step = previous;
                 state
             }
@@ -479,7 +490,10 @@ impl Analyzer<'_> {
                         .map(|server| self.named_server(server, env));
                     let pushed = clause.is_some();
                     self.discard_clauses.extend(clause);
+                    self.options
+                        .push((choose.id.name.clone(), option.name.name.clone()));
                     let branch = self.block(&option.body, env, state.clone());
+                    self.options.pop();
                     if pushed {
                         self.discard_clauses.pop();
                     }
@@ -704,6 +718,7 @@ impl Analyzer<'_> {
                     .map(|step| step.discards_changes_on.clone())
                     .chain(self.discard_clauses.iter().cloned())
                     .collect(),
+                option: self.options.last().cloned(),
                 what_if: self.what_if.clone(),
             });
         }

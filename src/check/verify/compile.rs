@@ -157,12 +157,14 @@ impl<'p> Compiled<'p> {
         }
         for (file, source) in program.files.iter().enumerate() {
             for what_if in &source.ast.what_ifs {
-                let discards = what_if.discards_changes_on.as_ref().map(|server| {
-                    Instr::DiscardsChanges {
-                        server,
-                        prompt_id: format!("{}.discard-changes", what_if.id.name),
-                    }
-                });
+                let discards =
+                    what_if
+                        .discards_changes_on
+                        .as_ref()
+                        .map(|server| Instr::DiscardsChanges {
+                            server,
+                            prompt_id: format!("{}.discard-changes", what_if.id.name),
+                        });
                 let unit = compiled.compile_unit(file, &what_if.body.stmts, true, discards);
                 compiled.handlers.push(HandlerInfo {
                     what_if,

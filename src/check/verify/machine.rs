@@ -1087,7 +1087,9 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
         if let Some(server_expr) = &info.step.discards_changes_on {
             let prompt_id = format!("{}.discard-changes", info.step.id.name);
-            if let Some(flow) = self.discards_changes(state, server_expr, &prompt_id, file, snapshot) {
+            if let Some(flow) =
+                self.discards_changes(state, server_expr, &prompt_id, file, snapshot)
+            {
                 return flow;
             }
         }

@@ -12,7 +12,9 @@ declare_rule! {
     /// neither on the step nor on an enclosing `choose` option (a clause
     /// naming another server does not count), when
     /// another server was force-activated earlier on some path or is known
-    /// to be Active too.
+    /// to be Active too. Operations in What-if bodies are left to
+    /// `runbook verify` (property `changes_discarded_unreported`), where a
+    /// clause on the What-if header or on a `choose` option in it counts too.
     ///
     /// ## Why is this bad?
     /// Once another server is Active, demoting S throws away every
@@ -81,9 +83,15 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
             "discards administrator changes silently".to_owned()
         } else {
             format!(
-                "the run warns about changes on {}, not on `{server}`",
+                "`discards changes on` names {}, not `{server}`",
                 warned_about.join(", ")
             )
+        };
+        let place = match &visit.option {
+            Some((choose, option)) => {
+                format!("option `{option}` of `{choose}` (or to step `{step}`)")
+            }
+            None => format!("step `{step}`"),
         };
         sink.report(
             visit.span,
@@ -91,7 +99,7 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
         )
         .label(label)
         .help(format!(
-            "Add `discards changes on {server}` to step `{step}` (or to the `choose` option that leads to this operation) so the run counts the changes and asks before discarding them.{}",
+            "Add `discards changes on {server}` to {place} so the run counts the changes and asks before discarding them.{}",
             help_line(demotion_discarding_changes(
                 server,
                 visit.other_active.as_deref().unwrap_or("the force-activated server")
