@@ -1025,3 +1025,32 @@ async fn resume_replays_an_options_discard_confirmation_from_the_journal() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_what_if_run_directly_counts_the_changes_it_discards_first() {
+    let program = program("discard.runbook");
+    let connector = sim(&[]);
+    let settings = RunSettings {
+        what_if: Some(String::from("broken-failed")),
+        ..RunSettings::default()
+    };
+    // `--yes` answers the top-level `select` the handler's bindings need.
+    let outcome = run(&program, &connector, None, true, settings).await;
+    assert_eq!(
+        outcome.report.outcome,
+        RunOutcome::Stopped,
+        "{:?}",
+        outcome.report.error
+    );
+    let warned = position(
+        &outcome.events,
+        is_discard_warning("What-if `broken-failed` discards 0 administrator changes"),
+    );
+    let acted = position(&outcome.events, is_operation("replication-states mgt-1"));
+    assert!(warned < acted);
+    // No change, no question.
+    assert!(!outcome
+        .events
+        .iter()
+        .any(is_prompt("broken-failed.discard-changes")));
+}
