@@ -851,3 +851,206 @@ async fn a_wait_that_times_out_points_at_the_wait() {
         ReplicationState::ActRep
     );
 }
+
+/// The index of the first event matching `wanted`.
+fn position(events: &[EventKind], wanted: impl Fn(&EventKind) -> bool) -> usize {
+    events
+        .iter()
+        .position(wanted)
+        .unwrap_or_else(|| panic!("no such event in {events:#?}"))
+}
+
+fn is_prompt(id: &'static str) -> impl Fn(&EventKind) -> bool {
+    move |event| matches!(event, EventKind::Prompt { id: asked, .. } if asked == id)
+}
+
+fn is_discard_warning(subject: &'static str) -> impl Fn(&EventKind) -> bool {
+    move |event| {
+        matches!(event, EventKind::Warning { code, message }
+            if code == "runbook::run::discards_changes" && message.starts_with(subject))
+    }
+}
+
+fn is_operation(operation: &'static str) -> impl Fn(&EventKind) -> bool {
+    move |event| matches!(event, EventKind::OperationStarted { operation: started, .. } if started == operation)
+}
+
+#[tokio::test]
+async fn an_option_and_a_what_if_count_the_changes_they_discard_before_acting() {
+    let program = program("discard.runbook");
+    let connector = sim(&["changes-on-active"]);
+    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    assert_eq!(
+        outcome.report.outcome,
+        RunOutcome::Stopped,
+        "{:?}",
+        outcome.report.error
+    );
+    let events = &outcome.events;
+
+    // The option: chosen, then the count, then the confirmation, then its body.
+    let chosen = position(events, is_prompt("changes"));
+    let warned = position(events, is_discard_warning("option `discard` of `changes`"));
+    let confirmed = position(events, is_prompt("changes.discard.discard-changes"));
+    let acted = position(events, is_operation("replication-states mgt-1"));
+    assert!(
+        chosen < warned && warned < confirmed && confirmed < acted,
+        "{events:#?}"
+    );
+    let EventKind::Warning { message, .. } = &events[warned] else {
+        unreachable!()
+    };
+    let count: u64 = message
+        .split_whitespace()
+        .nth(5)
+        .and_then(|word| word.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {message}"));
+    assert!(count > 0, "{message}");
+    assert!(message.contains("made on mgt-1"), "{message}");
+
+    // The What-if: entered, then the count, then the confirmation, then its body.
+    let entered = position(
+        events,
+        |event| matches!(event, EventKind::WhatIf { name, .. } if name == "broken-failed"),
+    );
+    let warned = position(events, is_discard_warning("What-if `broken-failed`"));
+    let confirmed = position(events, is_prompt("broken-failed.discard-changes"));
+    let acted_in_handler = events
+        .iter()
+        .rposition(is_operation("replication-states mgt-1"))
+        .unwrap();
+    assert!(
+        acted < entered && entered < warned && warned < confirmed && confirmed < acted_in_handler,
+        "{events:#?}"
+    );
+}
+
+#[tokio::test]
+async fn declining_an_options_discard_stops_before_its_body() {
+    let program = program("discard.runbook");
+    let connector = sim(&["changes-on-active"]);
+    let outcome = run(
+        &program,
+        &connector,
+        Some("\"changes.discard.discard-changes\" = false\n"),
+        true,
+        RunSettings::default(),
+    )
+    .await;
+    assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
+    assert!(!outcome
+        .events
+        .iter()
+        .any(is_operation("replication-states mgt-1")));
+    assert!(outcome.what_ifs().is_empty());
+    assert_eq!(outcome.steps(StepOutcome::Failed), ["decide"]);
+}
+
+#[tokio::test]
+async fn declining_a_what_ifs_discard_stops_before_its_body() {
+    let program = program("discard.runbook");
+    let connector = sim(&["changes-on-active"]);
+    let outcome = run(
+        &program,
+        &connector,
+        Some("\"broken-failed.discard-changes\" = false\n"),
+        true,
+        RunSettings::default(),
+    )
+    .await;
+    assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
+    assert_eq!(outcome.what_ifs(), ["broken-failed"]);
+    let operations = outcome
+        .events
+        .iter()
+        .filter(|event| is_operation("replication-states mgt-1")(event))
+        .count();
+    assert_eq!(operations, 1, "only the option's, not the handler's");
+    assert!(!outcome.events.iter().any(
+        |event| matches!(event, EventKind::RunFinished { message, .. } if message == "handled")
+    ));
+}
+
+#[tokio::test]
+async fn resume_replays_an_options_discard_confirmation_from_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let program = program("discard.runbook");
+    let connector = sim(&["changes-on-active"]);
+    // Operations: stop mgt-2, upgrade mgt-2, replication-states mgt-1 in the
+    // option (killed right after it returns, mid-step).
+    let settings = RunSettings {
+        crash_after_operations: Some(3),
+        ..journaled(&dir)
+    };
+    let first = run_crashing(&program, &connector, settings).await;
+    assert!(first.crashed);
+
+    // No answer for the option's confirmation: it can only come from the journal.
+    let second = resume(
+        &program,
+        &connector,
+        &journal,
+        Some("\"broken-failed.discard-changes\" = true\n"),
+    )
+    .await;
+    assert_eq!(
+        second.report.outcome,
+        RunOutcome::Stopped,
+        "{:?}",
+        second.report.error
+    );
+    assert!(second.events.iter().any(|event| matches!(
+        event,
+        EventKind::Prompt { id, source, .. } if id == "changes.discard.discard-changes" && source == "journal"
+    )));
+    assert!(second.events.iter().any(|event| matches!(
+        event,
+        EventKind::Prompt { id, source, .. } if id == "broken-failed.discard-changes" && source == "answers-file"
+    )));
+    let answered: Vec<String> = read_journal(&journal)
+        .unwrap()
+        .records
+        .into_iter()
+        .filter_map(|record| match record {
+            Record::PromptAnswered { id, .. } if id.ends_with(".discard-changes") => Some(id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        answered,
+        [
+            "changes.discard.discard-changes",
+            "broken-failed.discard-changes"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_what_if_run_directly_counts_the_changes_it_discards_first() {
+    let program = program("discard.runbook");
+    let connector = sim(&[]);
+    let settings = RunSettings {
+        what_if: Some(String::from("broken-failed")),
+        ..RunSettings::default()
+    };
+    // `--yes` answers the top-level `select` the handler's bindings need.
+    let outcome = run(&program, &connector, None, true, settings).await;
+    assert_eq!(
+        outcome.report.outcome,
+        RunOutcome::Stopped,
+        "{:?}",
+        outcome.report.error
+    );
+    let warned = position(
+        &outcome.events,
+        is_discard_warning("What-if `broken-failed` discards 0 administrator changes"),
+    );
+    let acted = position(&outcome.events, is_operation("replication-states mgt-1"));
+    assert!(warned < acted);
+    // No change, no question.
+    assert!(!outcome
+        .events
+        .iter()
+        .any(is_prompt("broken-failed.discard-changes")));
+}

@@ -133,9 +133,14 @@ fn block(out: &mut String, indent: usize, stmts: &[ast::Stmt]) {
                 for option in &choose.options {
                     docs(out, indent + 2, &option.docs);
                     let default = if option.is_default { " default" } else { "" };
+                    let discards = option
+                        .discards_changes_on
+                        .as_ref()
+                        .map(|server| format!(" discards changes on {}", expr(server)))
+                        .unwrap_or_default();
                     let _ = writeln!(
                         out,
-                        "{pad}  option {} {:?}{default}",
+                        "{pad}  option {} {:?}{default}{discards}",
                         option.name.name, option.label.value
                     );
                     block(out, indent + 4, &option.body.stmts);
@@ -248,9 +253,14 @@ fn outline(file: &ast::File) -> String {
                 .collect();
             format!(" during {}", steps.join(", "))
         };
+        let discards = what_if
+            .discards_changes_on
+            .as_ref()
+            .map(|server| format!(" discards changes on {}", expr(server)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  what-if {} {:?} when {}{during}",
+            "  what-if {} {:?} when {}{during}{discards}",
             what_if.id.name,
             what_if.title.value,
             triggers.join(", ")

@@ -61,6 +61,10 @@ fn each_fixture_breaks_its_property() {
             Property::UncheckedPrecondition,
         ),
         ("window-too-long", Property::WindowExceeded),
+        (
+            "option-discard-without-count",
+            Property::ChangesDiscardedUnreported,
+        ),
     ];
     for (name, property) in expected {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,6 +84,37 @@ fn each_fixture_breaks_its_property() {
                 .collect::<Vec<_>>()
         );
     }
+}
+
+/// The fixes of fixtures with mistakes (`fixtures/verify/clean/`) are proven.
+#[test]
+fn fixed_fixtures_are_proven() {
+    insta::glob!("fixtures/verify/clean/*.runbook", |path| {
+        let program = load(path);
+        let report = verify::verify(&program, &VerifyOptions::default());
+        assert!(report.proven(), "{}", render(&program, &report));
+    });
+}
+
+/// `discards changes on` on the option is the report: both answers to its
+/// confirmation are explored, and declining stops before the option acts.
+#[test]
+fn an_options_discard_clause_is_explored_both_ways() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/verify/clean/option-discard-with-count.runbook");
+    let program = load(&path);
+    let report = verify::verify(&program, &VerifyOptions::default());
+    assert!(report.proven(), "{}", render(&program, &report));
+    let changes = report
+        .configurations
+        .iter()
+        .find(|configuration| configuration.faults == "changes-on-active")
+        .expect("configuration explored");
+    // Per final Active (2): `later`, `now` confirmed, `now` declined; without
+    // changes nothing is asked: `later` and `now`.
+    assert_eq!(changes.stopped, 6, "{changes:?}");
+    assert_eq!(report.configurations[0].faults, "no fault");
+    assert_eq!(report.configurations[0].stopped, 4);
 }
 
 fn shipped(name: &str) -> Program {

@@ -490,12 +490,7 @@ impl<'a> Printer<'a> {
                         window.after.name
                     ));
                 }
-                if let Some(server) = &step.discards_changes_on {
-                    clauses.push(format!(
-                        "discards changes on {}",
-                        expr_to_string(server, source)
-                    ));
-                }
+                clauses.extend(discards_clause(&step.discards_changes_on, source));
                 self.clause_header(start, &head, &clauses, &step.body, false);
             }
             StmtKind::Note { text } => {
@@ -538,7 +533,16 @@ impl<'a> Printer<'a> {
                     if option.is_default {
                         head.push_str(" default");
                     }
-                    self.braced(option.span.start as usize, &head, &option.body);
+                    let clauses: Vec<String> = discards_clause(&option.discards_changes_on, source)
+                        .into_iter()
+                        .collect();
+                    self.clause_header(
+                        option.span.start as usize,
+                        &head,
+                        &clauses,
+                        &option.body,
+                        false,
+                    );
                 }
                 self.comments_before(end.saturating_sub(1));
                 self.depth -= 1;
@@ -638,6 +642,7 @@ impl<'a> Printer<'a> {
                 .collect();
             clauses.push(format!("during {}", steps.join(", ")));
         }
+        clauses.extend(discards_clause(&what_if.discards_changes_on, source));
         self.clause_header(
             what_if.span.start as usize,
             &head,
@@ -646,6 +651,13 @@ impl<'a> Printer<'a> {
             true,
         );
     }
+}
+
+/// `discards changes on EXPR`, as a header clause (steps, options, What-ifs).
+fn discards_clause(server: &Option<crate::syntax::ast::Expr>, source: &str) -> Option<String> {
+    server
+        .as_ref()
+        .map(|server| format!("discards changes on {}", expr_to_string(server, source)))
 }
 
 /// The offset of a block's closing `}`.

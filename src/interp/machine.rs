@@ -935,7 +935,7 @@ impl<'p> Machine<'p> {
         });
         self.in_what_if = true;
         let mut frame = frame;
-        let result = self.exec_block(&handler.body, &mut frame).await;
+        let result = self.run_handler_body(handler, &mut frame).await;
         self.in_what_if = false;
         let result = match result {
             Err(Abort::Retry(..)) => Ok(()),
@@ -1086,7 +1086,26 @@ impl<'p> Machine<'p> {
                         .iter()
                         .find(|option| Answer::Text(option.name.name.clone()) == answer);
                     match chosen {
-                        Some(option) => self.exec_block(&option.body, frame).await,
+                        Some(option) => {
+                            if let Some(server_expr) = &option.discards_changes_on {
+                                let subject = format!(
+                                    "option `{}` of `{}`",
+                                    option.name.name, choose.id.name
+                                );
+                                let prompt_id = format!(
+                                    "{}.{}.discard-changes",
+                                    choose.id.name, option.name.name
+                                );
+                                self.check_discarded_changes(
+                                    &subject,
+                                    prompt_id,
+                                    server_expr,
+                                    frame,
+                                )
+                                .await?;
+                            }
+                            self.exec_block(&option.body, frame).await
+                        }
                         None => Err(Abort::failure(
                             format!("no option of `{}` was chosen", choose.id.name),
                             "this choice",
@@ -1404,7 +1423,12 @@ impl<'p> Machine<'p> {
                 occurrence: 1,
             });
         if let Some(server_expr) = &step.discards_changes_on {
-            if let Err(abort) = self.check_discarded_changes(step, server_expr, frame).await {
+            let subject = format!("step `{}`", step.id.name);
+            let prompt_id = format!("{}.discard-changes", step.id.name);
+            if let Err(abort) = self
+                .check_discarded_changes(&subject, prompt_id, server_expr, frame)
+                .await
+            {
                 self.end_step(&key, &Err(abort_ref(&abort))).await?;
                 return Err(abort);
             }
@@ -1561,9 +1585,14 @@ impl<'p> Machine<'p> {
         Ok(())
     }
 
+    /// `discards changes on EXPR` on a step, a `choose` option or a What-if
+    /// (`subject` names it in the warning): counts the administrator changes
+    /// made on the server since the run started, warns with the count and,
+    /// when there are any, asks `prompt_id` before they are lost.
     async fn check_discarded_changes(
         &mut self,
-        step: &'p ast::Step,
+        subject: &str,
+        prompt_id: String,
         server_expr: &'p ast::Expr,
         frame: &mut Frame,
     ) -> Result<(), Abort> {
@@ -1585,8 +1614,7 @@ impl<'p> Machine<'p> {
         self.emit(EventKind::Warning {
             code: String::from("runbook::run::discards_changes"),
             message: format!(
-                "step `{}` discards {changes} administrator change{} made on {server} since the run started",
-                step.id.name,
+                "{subject} discards {changes} administrator change{} made on {server} since the run started",
                 if changes == 1 { "" } else { "s" }
             ),
         });
@@ -1601,10 +1629,9 @@ impl<'p> Machine<'p> {
         {
             return Ok(());
         }
-        let id = format!("{}.discard-changes", step.id.name);
         let answer = self.prompt(
             PromptRequest {
-                id: id.clone(),
+                id: prompt_id.clone(),
                 text: format!(
                     "{changes} administrator change{} made on {server} since the run started will be lost. Continue?",
                     if changes == 1 { "" } else { "s" }
@@ -1618,7 +1645,7 @@ impl<'p> Machine<'p> {
             self.confirmed_discards.insert(server, changes);
             Ok(())
         } else {
-            Err(Abort::Declined(id))
+            Err(Abort::Declined(prompt_id))
         }
     }
 
@@ -1779,7 +1806,7 @@ impl<'p> Machine<'p> {
             _ => Frame::new(file, self.bind_params(file).unwrap_or_default()),
         };
         self.in_what_if = true;
-        let result = self.exec_block(&handler.body, &mut frame).await;
+        let result = self.run_handler_body(handler, &mut frame).await;
         self.in_what_if = false;
         let resolution = match result {
             Ok(()) => WhatIfResolution::Continue,
@@ -1797,6 +1824,21 @@ impl<'p> Machine<'p> {
             resolution,
         })?;
         Ok(resolution)
+    }
+
+    /// A What-if's body, after its `discards changes on` clause if it has one.
+    async fn run_handler_body(
+        &mut self,
+        handler: &'p ast::WhatIf,
+        frame: &mut Frame,
+    ) -> Result<(), Abort> {
+        if let Some(server_expr) = &handler.discards_changes_on {
+            let subject = format!("What-if `{}`", handler.id.name);
+            let prompt_id = format!("{}.discard-changes", handler.id.name);
+            self.check_discarded_changes(&subject, prompt_id, server_expr, frame)
+                .await?;
+        }
+        self.exec_block(&handler.body, frame).await
     }
 
     // ----- operations -----

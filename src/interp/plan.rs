@@ -236,6 +236,20 @@ impl Planner<'_> {
         eval::eval(expr, &mut context).ok()
     }
 
+    /// ` (discards changes on S: asks `PROMPT` if any; N so far)`, for a
+    /// step's or an option's `discards changes on` clause.
+    fn discards_note(
+        &self,
+        file: usize,
+        server: &ast::Expr,
+        bindings: &HashMap<String, Value>,
+        prompt_id: &str,
+    ) -> String {
+        let server = self.shown(file, server, bindings);
+        let changes = observe::changes_since(self.snapshot, self.snapshot, &server);
+        format!(" (discards changes on {server}: asks `{prompt_id}` if any; {changes} so far)")
+    }
+
     fn shown(&self, file: usize, expr: &ast::Expr, bindings: &HashMap<String, Value>) -> String {
         match self.value(expr, bindings) {
             Some(value) => value.to_string(),
@@ -315,9 +329,8 @@ impl Planner<'_> {
                     );
                 }
                 if let Some(server) = &step.discards_changes_on {
-                    let server = self.shown(file, server, bindings);
-                    let changes = observe::changes_since(self.snapshot, self.snapshot, &server);
-                    let _ = write!(text, " (discards changes on {server}: asks `{}.discard-changes` if any; {changes} so far)", step.id.name);
+                    let prompt_id = format!("{}.discard-changes", step.id.name);
+                    text.push_str(&self.discards_note(file, server, bindings, &prompt_id));
                 }
                 self.push(file, span, depth, "step", text);
                 self.block(file, &step.body, bindings, depth + 1, calls);
@@ -377,13 +390,14 @@ impl Planner<'_> {
                 );
                 for option in &choose.options {
                     let default = if option.is_default { " (default)" } else { "" };
-                    self.push(
-                        file,
-                        option.span,
-                        depth + 1,
-                        "option",
-                        format!("{} \"{}\"{default}", option.name.name, option.label.value),
-                    );
+                    let mut text =
+                        format!("{} \"{}\"{default}", option.name.name, option.label.value);
+                    if let Some(server) = &option.discards_changes_on {
+                        let prompt_id =
+                            format!("{}.{}.discard-changes", choose.id.name, option.name.name);
+                        text.push_str(&self.discards_note(file, server, bindings, &prompt_id));
+                    }
+                    self.push(file, option.span, depth + 1, "option", text);
                     self.block(file, &option.body, bindings, depth + 2, calls);
                 }
             }

@@ -372,7 +372,7 @@ pub struct Choose {
     pub span: Span,
 }
 
-/// `option NAME "LABEL" [default] { ... }`.
+/// `option NAME "LABEL" [default] [discards changes on EXPR] { ... }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChoiceOption {
     /// `///` lines before the option.
@@ -383,6 +383,9 @@ pub struct ChoiceOption {
     pub label: StringLit,
     /// Whether `--yes` picks this option.
     pub is_default: bool,
+    /// `discards changes on EXPR`: the server whose admin changes the option
+    /// loses; counted and confirmed when the option is chosen, before its body.
+    pub discards_changes_on: Option<Expr>,
     /// What runs when the option is chosen.
     pub body: Block,
     /// From `option` to the closing `}`.
@@ -409,7 +412,7 @@ pub struct IfBranch {
     pub body: Block,
 }
 
-/// `what-if ID "TITLE" when TRIGGER, ... [during STEP, ...] { ... }`.
+/// `what-if ID "TITLE" when TRIGGER, ... [during STEP, ...] [discards changes on EXPR] { ... }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WhatIf {
     /// `///` lines before the handler.
@@ -422,6 +425,9 @@ pub struct WhatIf {
     pub triggers: Vec<Trigger>,
     /// The steps during which the conditions are watched (empty: every step).
     pub during: Vec<Ident>,
+    /// `discards changes on EXPR`: the server whose admin changes the handler
+    /// loses; counted and confirmed when it is entered, before its body.
+    pub discards_changes_on: Option<Expr>,
     /// What runs when it fires.
     pub body: Block,
     /// From `what-if` to the closing `}`.

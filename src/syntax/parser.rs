@@ -1000,6 +1000,7 @@ impl<'s> Converter<'s> {
         let mut title = None;
         let mut triggers = Vec::new();
         let mut during = Vec::new();
+        let mut discards_changes_on = None;
         let mut body = None;
         for child in significant(pair) {
             match child.as_rule() {
@@ -1009,6 +1010,7 @@ impl<'s> Converter<'s> {
                 Rule::during_clause => {
                     during.extend(significant(child).map(|step| self.ident(&step)));
                 }
+                Rule::discards_clause => discards_changes_on = Some(self.discards_clause(child)?),
                 Rule::block => body = Some(self.block(child)?),
                 _ => {}
             }
@@ -1019,6 +1021,7 @@ impl<'s> Converter<'s> {
             title: title.ok_or_else(|| missing(span, "a title"))?,
             triggers,
             during,
+            discards_changes_on,
             body: body.ok_or_else(|| missing(span, "a block"))?,
             span,
         })
@@ -1239,13 +1242,7 @@ impl<'s> Converter<'s> {
                         span: clause_span,
                     });
                 }
-                Rule::discards_clause => {
-                    let clause_span = self.span(&child);
-                    let server = significant(child)
-                        .next()
-                        .ok_or_else(|| missing(clause_span, "an expression"))?;
-                    discards_changes_on = Some(self.expr(server)?);
-                }
+                Rule::discards_clause => discards_changes_on = Some(self.discards_clause(child)?),
                 Rule::block => body = Some(self.block(child)?),
                 _ => {}
             }
@@ -1261,12 +1258,22 @@ impl<'s> Converter<'s> {
         })
     }
 
+    /// The server of `discards changes on EXPR` (steps, options, What-ifs).
+    fn discards_clause(&self, clause: Pair<'_, Rule>) -> Converted<Expr> {
+        let clause_span = self.span(&clause);
+        let server = significant(clause)
+            .next()
+            .ok_or_else(|| missing(clause_span, "an expression"))?;
+        self.expr(server)
+    }
+
     fn choice_option(&self, pair: Pair<'_, Rule>) -> Converted<ChoiceOption> {
         let span = self.span(&pair);
         let mut docs = None;
         let mut name = None;
         let mut label = None;
         let mut is_default = false;
+        let mut discards_changes_on = None;
         let mut body = None;
         for child in significant(pair) {
             match child.as_rule() {
@@ -1274,6 +1281,7 @@ impl<'s> Converter<'s> {
                 Rule::option_id => name = Some(self.ident(&child)),
                 Rule::string => label = Some(self.string(child)?),
                 Rule::kw_default => is_default = true,
+                Rule::discards_clause => discards_changes_on = Some(self.discards_clause(child)?),
                 Rule::block => body = Some(self.block(child)?),
                 _ => {}
             }
@@ -1283,6 +1291,7 @@ impl<'s> Converter<'s> {
             name: name.ok_or_else(|| missing(span, "an option name"))?,
             label: label.ok_or_else(|| missing(span, "a label"))?,
             is_default,
+            discards_changes_on,
             body: body.ok_or_else(|| missing(span, "a block"))?,
             span,
         })

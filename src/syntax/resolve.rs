@@ -1016,6 +1016,9 @@ impl Checker<'_> {
                 .map(|(_, name, ty)| (name.clone(), Binding { ty: ty.clone() }))
                 .collect();
             self.scopes.push(scope);
+            if let Some(server) = &what_if.discards_changes_on {
+                self.discards_clause(server);
+            }
             self.block(
                 &what_if.body,
                 Context {
@@ -1026,6 +1029,18 @@ impl Checker<'_> {
             self.scopes.pop();
         }
         self.scopes.pop();
+    }
+
+    /// `discards changes on EXPR` (on a step, an option or a What-if): EXPR
+    /// is a server.
+    fn discards_clause(&mut self, server: &ast::Expr) {
+        let found = self.expr(server);
+        self.expect(
+            server,
+            &found,
+            &Type::Server,
+            "`discards changes on` names the server whose changes are lost",
+        );
     }
 
     fn step_ref(&mut self, step: &ast::Ident) {
@@ -1129,13 +1144,7 @@ impl Checker<'_> {
                     self.step_ref(&window.after);
                 }
                 if let Some(server) = &step.discards_changes_on {
-                    let found = self.expr(server);
-                    self.expect(
-                        server,
-                        &found,
-                        &Type::Server,
-                        "`discards changes on` names the server whose changes are lost",
-                    );
+                    self.discards_clause(server);
                 }
                 self.block(
                     &step.body,
@@ -1185,6 +1194,9 @@ impl Checker<'_> {
                             });
                         }
                         default.get_or_insert(option.name.span);
+                    }
+                    if let Some(server) = &option.discards_changes_on {
+                        self.discards_clause(server);
                     }
                     self.block(&option.body, inner);
                 }

@@ -194,10 +194,13 @@ pub struct OperationVisit {
     pub other_active: Option<String>,
     /// The id of the enclosing step of the linted file.
     pub step: Option<String>,
-    /// Whether the enclosing step has a `discards changes on` clause.
-    pub step_discards_changes: bool,
-    /// The server the step's `discards changes on` clause names, when it is a name.
-    pub step_discards_changes_on: Option<String>,
+    /// The `discards changes on` clauses around the operation (its step's,
+    /// its enclosing `choose` options', its What-if's), outermost first, each
+    /// with the server it names when that is known.
+    pub discards_changes_on: Vec<Option<String>>,
+    /// The innermost `choose` option around the operation inside its step,
+    /// as (`choose` id, option name).
+    pub option: Option<(String, String)>,
     /// The What-if whose body holds the operation.
     pub what_if: Option<String>,
 }
@@ -285,6 +288,12 @@ struct Analyzer<'a> {
     /// Inside a called `runbook`: effects only, no findings (it is linted on its own).
     silent: usize,
     step: Option<StepContext>,
+    /// The `discards changes on` clauses of the enclosing `choose` options
+    /// and What-if, outermost first (the step's is in `step`).
+    discard_clauses: Vec<Option<String>>,
+    /// The enclosing `choose` options inside the current step, outermost
+    /// first, as (`choose` id, option name).
+    options: Vec<(String, String)>,
     what_if: Option<String>,
     /// The group facts at the start of each step, joined over visits.
     step_entry_groups: HashMap<String, GroupFacts>,
@@ -302,6 +311,8 @@ pub fn analyze(file: &File, procedures: &HashMap<String, &File>) -> FlowFacts {
         call_span: None,
         silent: 0,
         step: None,
+        discard_clauses: Vec::new(),
+        options: Vec::new(),
         what_if: None,
         step_entry_groups: HashMap::new(),
         inline_budget: INLINED_STATEMENT_BUDGET,
@@ -338,8 +349,14 @@ pub fn analyze(file: &File, procedures: &HashMap<String, &File>) -> FlowFacts {
         };
         analyzer.what_if = Some(what_if.id.name.clone());
         let mut what_if_env = env.clone();
+        analyzer.discard_clauses = what_if
+            .discards_changes_on
+            .iter()
+            .map(|server| analyzer.named_server(server, &what_if_env))
+            .collect();
         let end = analyzer.block_in_place(&what_if.body.stmts, &mut what_if_env, state);
         analyzer.end_path(&end, Span::empty(what_if.body.span.end as usize));
+        analyzer.discard_clauses.clear();
         analyzer.what_if = None;
     }
     analyzer.facts
@@ -455,7 +472,11 @@ impl Analyzer<'_> {
                 } else {
                     self.step = previous.clone();
                 }
+                // Help names the innermost place to put the clause: options
+                // around the step are not inside it.
+                let outer_options = std::mem::take(&mut self.options);
                 let state = self.block(&step.body, env, state);
+                self.options = outer_options;
                 self.step = previous;
                 state
             }
@@ -463,7 +484,19 @@ impl Analyzer<'_> {
             StmtKind::Choose(choose) => {
                 let mut joined = State::unreachable();
                 for option in &choose.options {
+                    let clause = option
+                        .discards_changes_on
+                        .as_ref()
+                        .map(|server| self.named_server(server, env));
+                    let pushed = clause.is_some();
+                    self.discard_clauses.extend(clause);
+                    self.options
+                        .push((choose.id.name.clone(), option.name.name.clone()));
                     let branch = self.block(&option.body, env, state.clone());
+                    self.options.pop();
+                    if pushed {
+                        self.discard_clauses.pop();
+                    }
                     joined = joined.join(branch);
                 }
                 if choose.options.is_empty() {
@@ -543,6 +576,15 @@ impl Analyzer<'_> {
             ListBase::Servers | ListBase::Unknown => {}
         }
         facts
+    }
+
+    /// The server a `discards changes on` clause names, as operations name
+    /// it, when the analysis knows which one it is.
+    fn named_server(&self, server: &Expr, env: &Env) -> Option<String> {
+        match self.eval(server, env) {
+            Value::Server(symbol) => Some(self.symbol_name(symbol)),
+            _ => None,
+        }
     }
 
     fn eval(&self, expr: &Expr, env: &Env) -> Value {
@@ -669,11 +711,14 @@ impl Analyzer<'_> {
                 force_activated_before: state.force_activated,
                 other_active,
                 step: self.step.as_ref().map(|step| step.id.clone()),
-                step_discards_changes: self.step.as_ref().is_some_and(|step| step.discards_changes),
-                step_discards_changes_on: self
+                discards_changes_on: self
                     .step
-                    .as_ref()
-                    .and_then(|step| step.discards_changes_on.clone()),
+                    .iter()
+                    .filter(|step| step.discards_changes)
+                    .map(|step| step.discards_changes_on.clone())
+                    .chain(self.discard_clauses.iter().cloned())
+                    .collect(),
+                option: self.options.last().cloned(),
                 what_if: self.what_if.clone(),
             });
         }

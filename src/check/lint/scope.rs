@@ -65,6 +65,9 @@ pub fn bindings(file: &File) -> Vec<Binding> {
                 resolver.expr(expr);
             }
         }
+        if let Some(server) = &what_if.discards_changes_on {
+            resolver.expr(server);
+        }
         resolver.block(&what_if.body);
     }
     resolver.bindings
@@ -141,6 +144,9 @@ impl Resolver {
             StmtKind::Call(call) => call.args.iter().for_each(|arg| self.expr(&arg.value)),
             StmtKind::Choose(choose) => {
                 for option in &choose.options {
+                    if let Some(server) = &option.discards_changes_on {
+                        self.expr(server);
+                    }
                     self.block(&option.body);
                 }
             }

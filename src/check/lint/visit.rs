@@ -80,6 +80,11 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<&Expr> {
             .map(|branch| &branch.condition)
             .collect(),
         StmtKind::For { list, .. } => vec![list],
+        StmtKind::Choose(choose) => choose
+            .options
+            .iter()
+            .filter_map(|option| option.discards_changes_on.as_ref())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -102,6 +107,9 @@ pub fn for_each_expr<'a>(file: &'a File, mut visit: impl FnMut(&'a Expr)) {
             if let TriggerKind::UpgradeCancelled(expr) = &trigger.kind {
                 walk_expr(expr, &mut visit);
             }
+        }
+        if let Some(server) = &what_if.discards_changes_on {
+            walk_expr(server, &mut visit);
         }
     }
 }

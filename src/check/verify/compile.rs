@@ -29,6 +29,12 @@ pub(crate) enum Instr<'p> {
     StepEnd(StepId),
     /// An operation on the cluster.
     Operation(&'p ast::OperationCall),
+    /// `discards changes on EXPR` of a `choose` option or a What-if, before
+    /// its body (a step's clause is part of [`Instr::StepBegin`]).
+    DiscardsChanges {
+        server: &'p ast::Expr,
+        prompt_id: String,
+    },
     /// `confirm ID "TEXT"`.
     Confirm { id: &'p ast::Ident, span: Span },
     /// `choose`: jumps to the chosen option's code.
@@ -146,12 +152,20 @@ impl<'p> Compiled<'p> {
             windows: Vec::new(),
         };
         for (file, source) in program.files.iter().enumerate() {
-            let unit = compiled.compile_unit(file, &source.ast.body, false);
+            let unit = compiled.compile_unit(file, &source.ast.body, false, None);
             compiled.file_units.push(unit);
         }
         for (file, source) in program.files.iter().enumerate() {
             for what_if in &source.ast.what_ifs {
-                let unit = compiled.compile_unit(file, &what_if.body.stmts, true);
+                let discards =
+                    what_if
+                        .discards_changes_on
+                        .as_ref()
+                        .map(|server| Instr::DiscardsChanges {
+                            server,
+                            prompt_id: format!("{}.discard-changes", what_if.id.name),
+                        });
+                let unit = compiled.compile_unit(file, &what_if.body.stmts, true, discards);
                 compiled.handlers.push(HandlerInfo {
                     what_if,
                     file,
@@ -184,7 +198,15 @@ impl<'p> Compiled<'p> {
         self.units[unit as usize].file
     }
 
-    fn compile_unit(&mut self, file: usize, stmts: &'p [Stmt], is_handler: bool) -> UnitId {
+    /// `prelude` runs first, inside the handler's scope (a What-if's
+    /// `discards changes on`).
+    fn compile_unit(
+        &mut self,
+        file: usize,
+        stmts: &'p [Stmt],
+        is_handler: bool,
+        prelude: Option<Instr<'p>>,
+    ) -> UnitId {
         let id = self.units.len() as UnitId;
         self.units.push(Unit {
             file,
@@ -194,6 +216,7 @@ impl<'p> Compiled<'p> {
         if is_handler {
             code.push(Instr::ScopePush);
         }
+        code.extend(prelude);
         self.stmts(file, stmts, &mut code);
         if is_handler {
             code.push(Instr::ScopePop);
@@ -251,6 +274,15 @@ impl<'p> Compiled<'p> {
                 let mut jumps = Vec::new();
                 for option in &choose.options {
                     targets.push(here(code));
+                    if let Some(server) = &option.discards_changes_on {
+                        code.push(Instr::DiscardsChanges {
+                            server,
+                            prompt_id: format!(
+                                "{}.{}.discard-changes",
+                                choose.id.name, option.name.name
+                            ),
+                        });
+                    }
                     self.block(file, &option.body, code);
                     jumps.push(code.len());
                     code.push(Instr::Jump(0));

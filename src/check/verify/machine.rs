@@ -570,6 +570,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             Some(Instr::Choose { choose, .. }) => choose.id.span,
             Some(Instr::BranchUnless { condition, .. }) => condition.span,
             Some(Instr::ForStart { list }) => list.span,
+            Some(Instr::DiscardsChanges { server, .. }) => server.span,
             _ => Span::default(),
         }
     }
@@ -768,6 +769,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
             }
             Instr::Operation(call) => self.operation(state, call, file, &snapshot, events),
+            Instr::DiscardsChanges { server, prompt_id } => {
+                match self.discards_changes(state, server, prompt_id, file, &snapshot) {
+                    Some(flow) => flow,
+                    None => {
+                        self.advance(state);
+                        Flow::Continue
+                    }
+                }
+            }
             Instr::Confirm { id, span } => match take_answer(state, &id.name) {
                 Some(Choice::Bool(true)) => {
                     self.advance(state);
@@ -968,6 +978,77 @@ impl<'c, 'p> Machine<'c, 'p> {
         })
     }
 
+    /// `discards changes on EXPR` (on a step, a `choose` option or a What-if),
+    /// as the interpreter runs it: counts the administrator changes made on
+    /// the server since the start, asks `prompt_id` when there are any, and
+    /// records them as reported. `None`: go on; `Some`: the path branches on
+    /// the answer or ends here.
+    fn discards_changes(
+        &self,
+        state: &mut State,
+        server_expr: &ast::Expr,
+        prompt_id: &str,
+        file: usize,
+        snapshot: &Snapshot,
+    ) -> Option<Flow> {
+        let frame = state.frames.last().expect("a frame is running");
+        let server = match self.eval_in(server_expr, frame, snapshot, &state.answers) {
+            Ok(Value::Server(server)) => server,
+            Ok(other) => {
+                return Some(self.eval_failure(
+                    state,
+                    EvalError {
+                        message: format!(
+                            "`discards changes on` names a server, not a {}",
+                            other.type_name()
+                        ),
+                        span: server_expr.span,
+                        help: None,
+                    },
+                    file,
+                ))
+            }
+            Err(EvalStop::Select { id, servers, span }) => {
+                return Some(self.branch_select(state, id, servers, span))
+            }
+            Err(EvalStop::Error(error)) => return Some(self.eval_failure(state, error, file)),
+        };
+        let changes = observe::changes_since(&self.initial, snapshot, &server);
+        let revision_now = state
+            .cluster
+            .server(&server)
+            .map_or(0, |server| server.config_revision);
+        // As the interpreter: changes the operator already agreed to lose
+        // are announced again but not asked again.
+        let already_agreed = state
+            .reported_changes
+            .iter()
+            .any(|(name, at)| *name == server && revision_now <= *at);
+        if changes > 0 && !already_agreed {
+            match take_answer(state, prompt_id) {
+                Some(Choice::Bool(true)) => {}
+                Some(_) => {
+                    return Some(Flow::End(
+                        RunOutcome::Stopped,
+                        format!("the operator declined `{prompt_id}`"),
+                    ));
+                }
+                None => {
+                    return Some(self.branch_answers(
+                        state,
+                        prompt_id,
+                        vec![Choice::Bool(true), Choice::Bool(false)],
+                        file,
+                        server_expr.span,
+                    ))
+                }
+            }
+        }
+        state.reported_changes.retain(|(name, _)| *name != server);
+        state.reported_changes.push((server, revision_now));
+        None
+    }
+
     fn step_begin(
         &self,
         state: &mut State,
@@ -1011,66 +1092,12 @@ impl<'c, 'p> Machine<'c, 'p> {
             events.push(step_started(info, false));
         }
         if let Some(server_expr) = &info.step.discards_changes_on {
-            let frame = state.frames.last().expect("a frame is running");
-            let server = match self.eval_in(server_expr, frame, snapshot, &state.answers) {
-                Ok(Value::Server(server)) => server,
-                Ok(other) => {
-                    return self.eval_failure(
-                        state,
-                        EvalError {
-                            message: format!(
-                                "`discards changes on` names a server, not a {}",
-                                other.type_name()
-                            ),
-                            span: server_expr.span,
-                            help: None,
-                        },
-                        file,
-                    )
-                }
-                Err(EvalStop::Select { id, servers, span }) => {
-                    return self.branch_select(state, id, servers, span)
-                }
-                Err(EvalStop::Error(error)) => return self.eval_failure(state, error, file),
-            };
-            let changes = observe::changes_since(&self.initial, snapshot, &server);
-            let revision_now = state
-                .cluster
-                .server(&server)
-                .map_or(0, |server| server.config_revision);
-            // As the interpreter: changes the operator already agreed to lose
-            // are announced again but not asked again.
-            let already_agreed = state
-                .reported_changes
-                .iter()
-                .any(|(name, at)| *name == server && revision_now <= *at);
-            if changes > 0 && !already_agreed {
-                let id = format!("{}.discard-changes", info.step.id.name);
-                match take_answer(state, &id) {
-                    Some(Choice::Bool(true)) => {}
-                    Some(_) => {
-                        return Flow::End(
-                            RunOutcome::Stopped,
-                            format!("the operator declined `{id}`"),
-                        );
-                    }
-                    None => {
-                        return self.branch_answers(
-                            state,
-                            &id,
-                            vec![Choice::Bool(true), Choice::Bool(false)],
-                            file,
-                            server_expr.span,
-                        )
-                    }
-                }
+            let prompt_id = format!("{}.discard-changes", info.step.id.name);
+            if let Some(flow) =
+                self.discards_changes(state, server_expr, &prompt_id, file, snapshot)
+            {
+                return flow;
             }
-            let revision = state
-                .cluster
-                .server(&server)
-                .map_or(0, |server| server.config_revision);
-            state.reported_changes.retain(|(name, _)| *name != server);
-            state.reported_changes.push((server, revision));
         }
         for &window in &info.anchors {
             let window = window as u16;

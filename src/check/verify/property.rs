@@ -19,7 +19,8 @@ pub enum Property {
     ActiveUpgradedWithDeclaredStandby,
     /// Invariant 4: a Standby is initialized only after it was excluded (or was never initialized).
     StandbyInitializedWithoutExclusion,
-    /// Invariant 5: changes are discarded only after a `discards changes on` step counted them.
+    /// Invariant 5: changes are discarded only after a `discards changes on`
+    /// clause (of a step, a `choose` option or a What-if) counted them.
     ChangesDiscardedUnreported,
     /// Invariants 1 and 6: a run that succeeds leaves the upgraded, healthy cluster.
     NotUpgraded,
@@ -82,7 +83,7 @@ impl Property {
                 "a Standby is initialized only after it was excluded"
             }
             Property::ChangesDiscardedUnreported => {
-                "administrator changes are discarded only after a `discards changes on` step counted them"
+                "administrator changes are discarded only after a `discards changes on` clause (step, option or What-if) counted them"
             }
             Property::NotUpgraded => {
                 "a run that succeeds leaves every server upgraded, one Active in ACT_REP, every Standby in STB_REP"
@@ -111,7 +112,7 @@ impl Property {
                 "exclude the Standby (call exclude-server) before `init-standby`"
             }
             Property::ChangesDiscardedUnreported => {
-                "add `discards changes on SERVER` to the step, so the run counts the changes and asks before discarding them"
+                "add `discards changes on SERVER` to the step, or to the `choose` option or What-if that discards them, so the run counts the changes and asks before discarding them"
             }
             Property::NotUpgraded => {
                 "end the runbook with the upgrade of every server and the initialization of every Standby (`wait until healthy()`), or `stop` with a message when it cannot"

@@ -8,10 +8,13 @@ declare_rule! {
     /// ## What it does
     /// Flags a step that discards administrator changes without warning the
     /// operator. It fires on a forced `set-standby(server: S, force: true)` of a server known
-    /// to be Active, in a step without a `discards changes on S` clause (a
-    /// clause naming another server does not count), when
+    /// to be Active, in a step without a `discards changes on S` clause,
+    /// neither on the step nor on an enclosing `choose` option (a clause
+    /// naming another server does not count), when
     /// another server was force-activated earlier on some path or is known
-    /// to be Active too.
+    /// to be Active too. Operations in What-if bodies are left to
+    /// `runbook verify` (property `changes_discarded_unreported`), where a
+    /// clause on the What-if header or on a `choose` option in it counts too.
     ///
     /// ## Why is this bad?
     /// Once another server is Active, demoting S throws away every
@@ -61,18 +64,34 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
         if visit.what_if.is_some() || !visit.before.is_active() {
             continue;
         }
-        let warned_about = visit.step_discards_changes_on.as_deref();
-        if visit.step_discards_changes && warned_about.is_none_or(|named| named == server) {
+        let warned = |named: &Option<String>| named.as_ref().is_none_or(|named| named == server);
+        if visit.discards_changes_on.iter().any(warned) {
             continue;
         }
+        let warned_about: Vec<String> = visit
+            .discards_changes_on
+            .iter()
+            .flatten()
+            .map(|named| format!("`{named}`"))
+            .collect();
         let cause = match (&visit.other_active, visit.force_activated_before) {
             (Some(other), _) => format!("`{other}` is Active too"),
             (None, true) => "another server was force-activated".to_owned(),
             (None, false) => continue,
         };
-        let label = match warned_about {
-            Some(named) => format!("the step warns about changes on `{named}`, not on `{server}`"),
-            None => "discards administrator changes silently".to_owned(),
+        let label = if warned_about.is_empty() {
+            "discards administrator changes silently".to_owned()
+        } else {
+            format!(
+                "`discards changes on` names {}, not `{server}`",
+                warned_about.join(", ")
+            )
+        };
+        let place = match &visit.option {
+            Some((choose, option)) => {
+                format!("option `{option}` of `{choose}` (or to step `{step}`)")
+            }
+            None => format!("step `{step}`"),
         };
         sink.report(
             visit.span,
@@ -80,7 +99,7 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
         )
         .label(label)
         .help(format!(
-            "Add `discards changes on {server}` to step `{step}` so the run counts the changes and asks before discarding them.{}",
+            "Add `discards changes on {server}` to {place} so the run counts the changes and asks before discarding them.{}",
             help_line(demotion_discarding_changes(
                 server,
                 visit.other_active.as_deref().unwrap_or("the force-activated server")
