@@ -6,7 +6,7 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_main, Criterion, Throughput};
 use runbook::connect::sim::SimConnector;
 use runbook::interp::events::{NullSink, RunOutcome};
 use runbook::interp::load::{load_path, load_text};
@@ -16,7 +16,8 @@ use runbook::interp::prompt::OperatorPrompter;
 
 /// A runbook of `steps` steps, each reading the live cluster once.
 pub fn generated_runbook(steps: usize) -> String {
-    let mut text = String::from("runbook generated {\n    title \"Generated\"\n    let active = active()\n");
+    let mut text =
+        String::from("runbook generated {\n    title \"Generated\"\n    let active = active()\n");
     for index in 0..steps {
         text.push_str(&format!(
             "    step s{index} \"Step {index}\" {{\n        check active.running else \"the Active stopped\"\n    }}\n"
@@ -26,7 +27,11 @@ pub fn generated_runbook(steps: usize) -> String {
     text
 }
 
-fn run_once(runtime: &tokio::runtime::Runtime, program: &Program, journal: JournalChoice) -> RunOutcome {
+fn run_once(
+    runtime: &tokio::runtime::Runtime,
+    program: &Program,
+    journal: JournalChoice,
+) -> RunOutcome {
     let connector = SimConnector::new(Default::default());
     let mut sink = NullSink;
     let mut prompter = OperatorPrompter::non_interactive(None, true);
@@ -35,7 +40,13 @@ fn run_once(runtime: &tokio::runtime::Runtime, program: &Program, journal: Journ
         ..RunSettings::default()
     };
     runtime
-        .block_on(machine::run(program, &connector, &mut sink, &mut prompter, settings))
+        .block_on(machine::run(
+            program,
+            &connector,
+            &mut sink,
+            &mut prompter,
+            settings,
+        ))
         .outcome
 }
 
@@ -53,7 +64,12 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(steps as u64));
     group.bench_function("10k_steps_no_journal", |b| {
-        b.iter(|| assert_eq!(black_box(run_once(&runtime, &program, JournalChoice::Disabled)), RunOutcome::Succeeded));
+        b.iter(|| {
+            assert_eq!(
+                black_box(run_once(&runtime, &program, JournalChoice::Disabled)),
+                RunOutcome::Succeeded
+            )
+        });
     });
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut counter = 0;
@@ -61,17 +77,35 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             counter += 1;
             let journal = JournalChoice::File(dir.path().join(format!("run-{counter}.jsonl")));
-            assert_eq!(black_box(run_once(&runtime, &program, journal)), RunOutcome::Succeeded);
+            assert_eq!(
+                black_box(run_once(&runtime, &program, journal)),
+                RunOutcome::Succeeded
+            );
         });
     });
     group.throughput(Throughput::Elements(1));
-    let downtime = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/run/downtime.runbook");
-    let downtime = load_path(std::path::Path::new(downtime), "downtime").expect("the downtime fixture loads");
+    let downtime = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/run/downtime.runbook"
+    );
+    let downtime =
+        load_path(std::path::Path::new(downtime), "downtime").expect("the downtime fixture loads");
     group.bench_function("downtime_upgrade_whole_run", |b| {
-        b.iter(|| assert_eq!(black_box(run_once(&runtime, &downtime, JournalChoice::Disabled)), RunOutcome::Succeeded));
+        b.iter(|| {
+            assert_eq!(
+                black_box(run_once(&runtime, &downtime, JournalChoice::Disabled)),
+                RunOutcome::Succeeded
+            )
+        });
     });
     group.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// `criterion_group!` generates an undocumented public function.
+#[allow(missing_docs)]
+mod registered {
+    use super::bench;
+    criterion::criterion_group!(benches, bench);
+}
+
+criterion_main!(registered::benches);

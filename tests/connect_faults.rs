@@ -39,13 +39,6 @@ const ROUTES: &[(&str, bool)] = &[
     ("/ha/full_replication", false),
 ];
 
-const KINDS: &[&str] = &[
-    "server-error",
-    "malformed-json",
-    "close-connection",
-    "unauthorized",
-];
-
 /// The runbook that reaches a route: the preparation is the only one that
 /// reads every server's replication state; the upgrade without downtime
 /// uses every HA action.

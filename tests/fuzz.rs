@@ -135,7 +135,9 @@ fn exercise(text: String) -> Result<(), String> {
         }
     }
     if long_mode() && elapsed > Duration::from_secs_f64(kilobytes) {
-        return Err(format!("{bytes} bytes took {elapsed:?} (over a second per KB)"));
+        return Err(format!(
+            "{bytes} bytes took {elapsed:?} (over a second per KB)"
+        ));
     }
     outcome
 }
@@ -147,11 +149,8 @@ fn exercise_bytes(bytes: &[u8]) -> Result<(), String> {
     }
 }
 
-fn run_property<S: Strategy>(
-    name: &str,
-    strategy: S,
-    test: impl Fn(S::Value) -> Result<(), String>,
-) where
+fn run_property<S: Strategy>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), String>)
+where
     S::Value: std::fmt::Debug,
 {
     let started = Instant::now();
@@ -168,9 +167,7 @@ fn run_property<S: Strategy>(
             },
             TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
         );
-        let result = runner.run(&strategy, |value| {
-            test(value).map_err(|message| TestCaseError::fail(message))
-        });
+        let result = runner.run(&strategy, |value| test(value).map_err(TestCaseError::fail));
         rounds += 1;
         if result.is_err() {
             eprintln!("fuzz {name}: failing seed {}", hex_seed(&seed));
@@ -231,20 +228,132 @@ fn corpus() -> Vec<String> {
 // ------------------------------------------------------------------ generators
 
 const TOKENS: &[&str] = &[
-    "runbook", "procedure", "step", "what-if", "if", "else", "for", "in", "all", "any", "not",
-    "and", "or", "check", "wait", "until", "timeout", "within", "every", "retry", "choose",
-    "option", "default", "confirm", "note", "warning", "fail", "stop", "call", "let", "select",
-    "from", "param", "import", "title", "summary", "record", "during", "after", "when", "on",
-    "changes", "discards", "without", "failed", "true", "false", "server", "version", "duration",
-    "number", "string", "bool", "text", "two-actives", "replication-broken", "standby-activated",
-    "upgrade-cancelled", "ACT_REP", "STB_REP", "ACT_NO_REP", "STB_ONHOLD", "BROKEN_ACT_STB",
-    "SINGLE_SERVER", "UNKNOWN", "active()", "standbys()", "servers()", "actives()",
-    "replication_ok()", "upgrade", "exclude", "s", "x", "é", "名前", "⚠️", "\u{feff}",
-    "\u{200b}", "7.4.0", "7.4", "1.2.3.4.5", "99999999999999999999999", "0", "-1", "10min", "5s",
-    "3h", "250ms", "1d", "10", "\"text\"", "\"\"", "\"unterminated", "\"esc\\\"aped\"",
-    "\"\\u{1F600}\"", "\"\\", "{", "}", "(", ")", "[", "]", ",", ":", "=", "==", "!=", "<", "<=",
-    ">", ">=", ".", "-", "/", "_", "//", "///", "//!", "// comment\n", "/*", "\n", "\r\n", "\t",
-    " ", "  ",
+    "runbook",
+    "procedure",
+    "step",
+    "what-if",
+    "if",
+    "else",
+    "for",
+    "in",
+    "all",
+    "any",
+    "not",
+    "and",
+    "or",
+    "check",
+    "wait",
+    "until",
+    "timeout",
+    "within",
+    "every",
+    "retry",
+    "choose",
+    "option",
+    "default",
+    "confirm",
+    "note",
+    "warning",
+    "fail",
+    "stop",
+    "call",
+    "let",
+    "select",
+    "from",
+    "param",
+    "import",
+    "title",
+    "summary",
+    "record",
+    "during",
+    "after",
+    "when",
+    "on",
+    "changes",
+    "discards",
+    "without",
+    "failed",
+    "true",
+    "false",
+    "server",
+    "version",
+    "duration",
+    "number",
+    "string",
+    "bool",
+    "text",
+    "two-actives",
+    "replication-broken",
+    "standby-activated",
+    "upgrade-cancelled",
+    "ACT_REP",
+    "STB_REP",
+    "ACT_NO_REP",
+    "STB_ONHOLD",
+    "BROKEN_ACT_STB",
+    "SINGLE_SERVER",
+    "UNKNOWN",
+    "active()",
+    "standbys()",
+    "servers()",
+    "actives()",
+    "replication_ok()",
+    "upgrade",
+    "exclude",
+    "s",
+    "x",
+    "é",
+    "名前",
+    "⚠️",
+    "\u{feff}",
+    "\u{200b}",
+    "7.4.0",
+    "7.4",
+    "1.2.3.4.5",
+    "99999999999999999999999",
+    "0",
+    "-1",
+    "10min",
+    "5s",
+    "3h",
+    "250ms",
+    "1d",
+    "10",
+    "\"text\"",
+    "\"\"",
+    "\"unterminated",
+    "\"esc\\\"aped\"",
+    "\"\\u{1F600}\"",
+    "\"\\",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ":",
+    "=",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    ".",
+    "-",
+    "/",
+    "_",
+    "//",
+    "///",
+    "//!",
+    "// comment\n",
+    "/*",
+    "\n",
+    "\r\n",
+    "\t",
+    " ",
+    "  ",
 ];
 
 fn token_stream() -> impl Strategy<Value = String> {
@@ -285,13 +394,8 @@ const OPENERS: &[(&str, &str)] = &[
 
 /// Nesting far past the parser's limits, balanced or not.
 fn deep_nesting() -> impl Strategy<Value = String> {
-    (
-        0..OPENERS.len(),
-        0usize..3000,
-        any::<bool>(),
-        any::<bool>(),
-    )
-        .prop_map(|(opener, depth, close, wrap)| {
+    (0..OPENERS.len(), 0usize..3000, any::<bool>(), any::<bool>()).prop_map(
+        |(opener, depth, close, wrap)| {
             let (open, end) = OPENERS[opener];
             let mut text = String::new();
             if wrap {
@@ -310,7 +414,8 @@ fn deep_nesting() -> impl Strategy<Value = String> {
                 text.push_str("}\n");
             }
             text
-        })
+        },
+    )
 }
 
 fn expression() -> impl Strategy<Value = String> {
