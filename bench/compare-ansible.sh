@@ -12,8 +12,11 @@
 #                                                   (default in-process sim target)
 # The no-op step: in Ansible, a task `ansible.builtin.meta: noop` (handled
 # inside the controller, no module shipped or forked: the cheapest task
-# Ansible has, so the comparison favours Ansible) with gather_facts off; in
-# runbook, a `step` whose body is one `note` (printed as an event, journaled).
+# Ansible has, so the comparison favours Ansible) with gather_facts off, and
+# also `ansible.builtin.debug` (prints a message: what a `note` does); in
+# runbook, a `step` whose body is one `note` (printed as an event, journaled:
+# the journal is fsync'd record by record, so execution is also shown with
+# the journal on tmpfs to separate the engine from the disk).
 set -euo pipefail
 
 REPETITIONS="${1:-7}"
@@ -44,6 +47,9 @@ generate() { # N -> writes $WORK/noop-N.yml and $WORK/noop-N.runbook
             echo "      ansible.builtin.meta: noop"
         done
     } > "$WORK/noop-$n.yml"
+    # The closest equivalent of a `note`: a task that prints a message.
+    sed -e 's/ansible.builtin.meta: noop/ansible.builtin.debug: { msg: "step" }/' \
+        "$WORK/noop-$n.yml" > "$WORK/debug-$n.yml"
     {
         echo "runbook noop-$n {"
         echo "    title \"$n no-op steps\""
@@ -75,16 +81,33 @@ runbook_run() {
     "$RUNBOOK" run "$WORK/noop-$1.runbook" --yes --format json --journal "$WORK/noop-$1.journal"
 }
 
+# The same with the journal on tmpfs, where fsync costs nothing: isolates
+# the engine from the journal's durability (one fsync per record).
+runbook_run_tmpfs() {
+    local journal="/dev/shm/runbook-compare-$$-$1.journal"
+    rm -f "$journal"
+    "$RUNBOOK" run "$WORK/noop-$1.runbook" --yes --format json --journal "$journal"
+    rm -f "$journal"
+}
+
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')" >&2
 echo "ansible: $("$ANSIBLE" --version | head -1); runbook: $("$RUNBOOK" --version)"
 echo "repetitions: $REPETITIONS (medians, whole processes, wall clock)"
-printf '%-8s %-8s %14s %14s %10s\n' "N" "phase" "ansible (ms)" "runbook (ms)" "ratio"
+ratio() { echo "$1 / $2" | bc -l | xargs printf '%.0fx'; }
+printf '%-6s %-34s %12s %12s %8s\n' "N" "what (ansible vs runbook)" "ansible ms" "runbook ms" "ratio"
 for n in 100 1000; do
     generate "$n"
     a=$(median_ms "$ANSIBLE" --syntax-check -i localhost, "$WORK/noop-$n.yml")
     r=$(median_ms "$RUNBOOK" check "$WORK/noop-$n.runbook")
-    printf '%-8s %-8s %14s %14s %9.0fx\n' "$n" check "$a" "$r" "$(echo "$a / $r" | bc -l)"
-    a=$(median_ms "$ANSIBLE" -i localhost, "$WORK/noop-$n.yml")
-    r=$(median_ms runbook_run "$n")
-    printf '%-8s %-8s %14s %14s %9.0fx\n' "$n" execute "$a" "$r" "$(echo "$a / $r" | bc -l)"
+    printf '%-6s %-34s %12s %12s %8s\n' "$n" "check: --syntax-check vs check" "$a" "$r" "$(ratio "$a" "$r")"
+    noop=$(median_ms "$ANSIBLE" -i localhost, "$WORK/noop-$n.yml")
+    debug=$(median_ms "$ANSIBLE" -i localhost, "$WORK/debug-$n.yml")
+    disk=$(median_ms runbook_run "$n")
+    printf '%-6s %-34s %12s %12s %8s\n' "$n" "run: meta noop vs note, journal" "$noop" "$disk" "$(ratio "$noop" "$disk")"
+    printf '%-6s %-34s %12s %12s %8s\n' "$n" "run: debug vs note, journal" "$debug" "$disk" "$(ratio "$debug" "$disk")"
+    if [ -d /dev/shm ]; then
+        tmpfs=$(median_ms runbook_run_tmpfs "$n")
+        printf '%-6s %-34s %12s %12s %8s\n' "$n" "run: meta noop vs note, tmpfs jnl" "$noop" "$tmpfs" "$(ratio "$noop" "$tmpfs")"
+        printf '%-6s %-34s %12s %12s %8s\n' "$n" "run: debug vs note, tmpfs jnl" "$debug" "$tmpfs" "$(ratio "$debug" "$tmpfs")"
+    fi
 done
