@@ -8,7 +8,7 @@
 //! - Cluster size: `runbook run upgrade-with-downtime --sim-servers N --yes
 //!   --format json` as a whole process for N = 3 → 50, and the verifier on
 //!   the shipped no-downtime runbook for the sizes asked with
-//!   `RUNBOOK_SCALING_VERIFY` (default `3,5`).
+//!   `RUNBOOK_SCALING_VERIFY` (default `3,5,10,20`; 50 takes minutes).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -109,7 +109,7 @@ fn cluster_sizes() {
     }
     let _ = std::fs::remove_dir_all(&journal_dir);
 
-    let sizes = std::env::var("RUNBOOK_SCALING_VERIFY").unwrap_or_else(|_| "3,5".to_owned());
+    let sizes = std::env::var("RUNBOOK_SCALING_VERIFY").unwrap_or_else(|_| "3,5,10,20".to_owned());
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/upgrade-no-downtime.runbook");
     let program = match load_path(&path, "upgrade-no-downtime") {
         Ok(program) => program,
