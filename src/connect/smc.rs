@@ -486,32 +486,23 @@ impl SmcConnector {
         ))
     }
 
-    /// A read without a session (`GET /api`), retried.
+    /// A read without a session (`GET /api`), tried once: discovery only
+    /// happens inside [`Self::call`], whose loop retries with the caller's
+    /// budget. Retrying here as well multiplied the retries (and their
+    /// backoff: 1.4 s per stopped server per snapshot during a downtime
+    /// upgrade, when the caller asked for none).
     async fn get_anonymous(&self, server: &str, url: &str) -> Result<Value, ConnectorError> {
-        let mut attempt = 0;
-        loop {
-            let result = match self
-                .send(
-                    server,
-                    "discovering the API version",
-                    Method::GET,
-                    url,
-                    None,
-                    None,
-                )
-                .await
-            {
-                Ok((status, body)) => check_status(url, status, &body.bytes, None),
-                Err(error) => Err(error),
-            };
-            match result {
-                Err(error) if attempt < self.settings.read_retries && retryable(&error) => {
-                    self.backoff(attempt).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        let (status, body) = self
+            .send(
+                server,
+                "discovering the API version",
+                Method::GET,
+                url,
+                None,
+                None,
+            )
+            .await?;
+        check_status(url, status, &body.bytes, None)
     }
 
     async fn backoff(&self, attempt: u32) {

@@ -1,0 +1,244 @@
+//! Helpers for the tests that drive `runbook` as separate processes against
+//! a `runbook sim serve --state` child: start the server, run and kill the
+//! runner, resume, read the journal and the simulator's true cluster.
+//! (The same shapes as tests/interp_kill.rs, with the server's speed and a
+//! few readers added.)
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use runbook::cluster::{check_upgraded, Snapshot, Version};
+use serde_json::Value;
+
+/// The API key every test server and runner shares.
+pub const KEY: &str = "process-test-key";
+
+/// The `runbook` binary under test.
+pub fn binary() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("runbook")
+}
+
+/// A `runbook sim serve` child, killed when dropped.
+pub struct SimServe {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl SimServe {
+    /// Starts a 3-server cluster persisted in `dir/cluster.json`, at `speed`
+    /// simulated seconds per real second.
+    pub fn start(dir: &Path, speed: u32) -> Self {
+        let mut child = Command::new(binary())
+            .args(["sim", "serve", "--addr", "127.0.0.1:0", "--speed"])
+            .arg(speed.to_string())
+            .arg("--state")
+            .arg(dir.join("cluster.json"))
+            .env("RUNBOOK_SIM_API_KEY", KEY)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sim serve starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("sim serve printed its address")
+                .expect("readable stdout");
+            if let Some(at) = line.find("http://") {
+                break line[at..].trim().to_string();
+            }
+        };
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        SimServe { child, url }
+    }
+
+    fn authority(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    /// One request to a `/sim/...` route with the bearer key; the body of
+    /// the answer.
+    pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> String {
+        let payload = body.map(Value::to_string).unwrap_or_default();
+        let mut stream = TcpStream::connect(self.authority()).expect("sim serve accepts");
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {KEY}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+            self.authority(),
+            payload.len()
+        );
+        stream.write_all(request.as_bytes()).expect("request sent");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer read");
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(
+            head.starts_with("HTTP/1.1 2"),
+            "{method} {path}: {head}\n{body}"
+        );
+        body.to_owned()
+    }
+
+    /// The true cluster (`GET /sim/cluster`).
+    pub fn cluster(&self) -> Snapshot {
+        let body = self.request("GET", "/sim/cluster", None);
+        serde_json::from_str(&body).unwrap_or_else(|error| panic!("{error}: {body}"))
+    }
+}
+
+impl Drop for SimServe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `runbook run RUNBOOK --yes --target URL --journal JOURNAL --format json`,
+/// started (not waited for).
+pub fn spawn_run(dir: &Path, runbook: &str, target: &str, journal: &Path) -> Child {
+    Command::new(binary())
+        .current_dir(dir)
+        .args([
+            "run", runbook, "--yes", "--format", "json", "--target", target,
+        ])
+        .arg("--journal")
+        .arg(journal)
+        .env("RUNBOOK_API_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runbook run starts")
+}
+
+/// Runs to the end.
+pub fn run(dir: &Path, runbook: &str, target: &str, journal: &Path) -> Output {
+    spawn_run(dir, runbook, target, journal)
+        .wait_with_output()
+        .expect("runbook run ends")
+}
+
+/// `runbook resume --yes --format json JOURNAL`.
+pub fn resume(dir: &Path, journal: &Path) -> Output {
+    Command::new(binary())
+        .current_dir(dir)
+        .args(["resume", "--yes", "--format", "json"])
+        .arg(journal)
+        .env("RUNBOOK_API_KEY", KEY)
+        .output()
+        .expect("runbook resume runs")
+}
+
+/// The journal's records (a line cut by a kill is skipped).
+pub fn records(journal: &Path) -> Vec<Value> {
+    std::fs::read_to_string(journal)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// How many records of kind `record` the journal holds.
+pub fn count_records(journal: &Path, record: &str) -> usize {
+    records(journal)
+        .iter()
+        .filter(|entry| entry["record"] == record)
+        .count()
+}
+
+/// Runs and kills the runner with SIGKILL as soon as the journal holds
+/// `count` records of kind `record`; `false` if the run ended first.
+pub fn run_and_kill(
+    dir: &Path,
+    runbook: &str,
+    target: &str,
+    journal: &Path,
+    record: &str,
+    count: usize,
+) -> bool {
+    let mut child = spawn_run(dir, runbook, target, journal);
+    loop {
+        if count_records(journal, record) >= count {
+            let _ = child.kill();
+            let _ = child.wait();
+            return true;
+        }
+        if child.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// `step id#occurrence → times it finished ok` over the whole journal.
+pub fn finished_ok_per_step(journal: &Path) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for record in records(journal) {
+        if record["record"] == "step_finished" && record["outcome"] == "ok" {
+            let key = format!(
+                "{}#{}",
+                record["step"]["id"].as_str().unwrap_or("?"),
+                record["step"]["occurrence"]
+            );
+            *counts.entry(key).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// The last JSON event a run printed.
+pub fn last_event(output: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// What an upgrade's end state must be, as comparable text: each server's
+/// mode, version, running, replication and exclusion (revisions and clocks
+/// may differ between runs).
+pub fn final_state(snapshot: &Snapshot) -> Vec<String> {
+    snapshot
+        .servers
+        .iter()
+        .map(|server| {
+            format!(
+                "{} {:?} {} running={} {:?} excluded={}",
+                server.name,
+                server.mode,
+                server.version,
+                server.running,
+                server.replication,
+                server.excluded
+            )
+        })
+        .collect()
+}
+
+/// Panics unless every server is upgraded to 7.4.0 in a sound cluster.
+pub fn assert_upgraded(snapshot: &Snapshot, context: &str) {
+    let target: Version = "7.4.0".parse().expect("a version");
+    let problems = check_upgraded(snapshot, &target);
+    assert!(
+        problems.is_empty(),
+        "{context}: not upgraded: {problems:?}\n{snapshot:?}"
+    );
+}
+
+/// Both outputs of a process, for assertion messages.
+pub fn show(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
