@@ -433,7 +433,7 @@ impl Replay {
                     if let Some(at) = replay.in_flight.iter().rposition(|sent| sent == operation) {
                         replay.in_flight.remove(at);
                     }
-                    if *ok && activates(operation) {
+                    if *ok && observe::activates(operation) {
                         replay.activated.insert(operation.server().to_string());
                     }
                 }
@@ -1711,64 +1711,27 @@ impl<'p> Machine<'p> {
         for (file, index) in candidates {
             let handler = &self.program.file(file).ast.what_ifs[index];
             for trigger in &handler.triggers {
-                let reason = match &trigger.kind {
-                    TriggerKind::Failed(_) => None,
-                    TriggerKind::TwoActives => {
-                        if observe::two_actives(&snapshot) {
-                            Some(format!(
-                                "two servers are Active: {}",
-                                snapshot
-                                    .actives()
-                                    .map(|server| server.name.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ))
-                        } else {
-                            new_split.map(|servers| {
-                                format!(
-                                    "{} were Active at the same time; the product set every server to Standby",
-                                    servers.join(", ")
-                                )
-                            })
-                        }
-                    }
-                    TriggerKind::StandbyActivated => {
-                        let mut activated = observe::standbys_activated(&self.initial, &snapshot);
-                        activated.retain(|server| !self.activated_by_run.contains(server));
-                        for server in new_split.unwrap_or_default() {
-                            let was_standby = self
-                                .initial
-                                .server(server)
-                                .is_some_and(|before| before.mode == crate::cluster::Mode::Standby);
-                            if was_standby
-                                && !activated.contains(server)
-                                && !self.activated_by_run.contains(server)
-                            {
-                                activated.push(server.clone());
-                            }
-                        }
-                        (!activated.is_empty()).then(|| {
-                            format!(
-                                "{} was Standby when the run started and became Active",
-                                activated.join(", ")
-                            )
-                        })
-                    }
+                // `upgrade-cancelled(EXPR)` names its server in the step's bindings.
+                let cancelled_server = match &trigger.kind {
                     TriggerKind::UpgradeCancelled(expr) => {
                         let mut handler_frame = frame.clone();
                         handler_frame.file = if file == frame.file { frame.file } else { file };
                         match self.eval_with(expr, &handler_frame, Arc::clone(&snapshot)) {
-                            Ok(Value::Server(server)) => {
-                                observe::upgrade_cancelled(&server, last, &snapshot).then(|| {
-                                    format!("the upgrade of {server} was cancelled and reverted")
-                                })
-                            }
+                            Ok(Value::Server(server)) => Some(server),
                             _ => None,
                         }
                     }
-                    TriggerKind::ReplicationBroken => observe::replication_broken(&snapshot)
-                        .then(|| String::from("replication is broken")),
+                    _ => None,
                 };
+                let activated_by_run = |server: &str| self.activated_by_run.contains(server);
+                let facts = observe::ConditionFacts {
+                    initial: &self.initial,
+                    now: &snapshot,
+                    last,
+                    new_split,
+                    activated_by_run: &activated_by_run,
+                };
+                let reason = observe::condition_reason(&trigger.kind, &facts, |_| cancelled_server);
                 if let Some(reason) = reason {
                     if let Some(context) = &mut self.current_step {
                         context.fired.insert((file, index));
@@ -1936,7 +1899,7 @@ impl<'p> Machine<'p> {
             ok: error.is_none(),
             error: error.clone(),
         });
-        if error.is_none() && activates(&operation) {
+        if error.is_none() && observe::activates(&operation) {
             self.activated_by_run.insert(operation.server().to_string());
         }
         let record = OperationRecord {
@@ -2285,13 +2248,6 @@ fn abort_ref(abort: &Abort) -> Aborted {
 }
 
 /// Whether the operation makes its server Active.
-fn activates(operation: &Operation) -> bool {
-    matches!(
-        operation,
-        Operation::Activate { .. } | Operation::ForceActivate { .. }
-    )
-}
-
 /// Whether an operation worth a spinner (it runs in the background on the server).
 fn is_long(operation: &Operation) -> bool {
     matches!(

@@ -4,6 +4,7 @@
 //! text table of the cluster shown in summaries and diagnostics.
 
 use crate::cluster::{Mode, Operation, ReplicationState, Snapshot};
+use crate::syntax::ast::{Expr, TriggerKind};
 
 /// Whether two (or more) running servers declare themselves Active.
 pub fn two_actives(snapshot: &Snapshot) -> bool {
@@ -90,6 +91,88 @@ pub fn upgrade_cancelled(server: &str, last: &OperationRecord, now: &Snapshot) -
         || (last.error.is_none()
             && reverted
             && now.server(server).is_some_and(|after| after.running))
+}
+
+/// Whether a successful `operation` makes its server Active on the run's
+/// own initiative (such a server does not fire `standby-activated`).
+pub fn activates(operation: &Operation) -> bool {
+    matches!(
+        operation,
+        Operation::Activate { .. } | Operation::ForceActivate { .. }
+    )
+}
+
+/// What a What-if condition is judged on after an operation; shared by the
+/// interpreter and the verifier so that both fire handlers alike.
+pub struct ConditionFacts<'a> {
+    /// The cluster when the run started.
+    pub initial: &'a Snapshot,
+    /// The cluster now.
+    pub now: &'a Snapshot,
+    /// The operation just performed.
+    pub last: &'a OperationRecord,
+    /// The servers of a split brain that appeared with it, if any.
+    pub new_split: Option<&'a [String]>,
+    /// Whether the run itself made this server Active (`activate`, `force-activate`).
+    pub activated_by_run: &'a dyn Fn(&str) -> bool,
+}
+
+/// Why a condition trigger fires, or `None` when it does not (`failed(...)`
+/// triggers are judged on step failure, not here). `server_of` evaluates the
+/// server expression of `upgrade-cancelled(EXPR)` in the engine's bindings.
+pub fn condition_reason(
+    trigger: &TriggerKind,
+    facts: &ConditionFacts<'_>,
+    server_of: impl FnOnce(&Expr) -> Option<String>,
+) -> Option<String> {
+    let now = facts.now;
+    match trigger {
+        TriggerKind::Failed(_) => None,
+        TriggerKind::TwoActives => {
+            if two_actives(now) {
+                Some(format!(
+                    "two servers are Active: {}",
+                    now.actives()
+                        .map(|server| server.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            } else {
+                facts.new_split.map(|servers| {
+                    format!(
+                        "{} were Active at the same time; the product set every server to Standby",
+                        servers.join(", ")
+                    )
+                })
+            }
+        }
+        TriggerKind::StandbyActivated => {
+            let mut activated = standbys_activated(facts.initial, now);
+            activated.retain(|server| !(facts.activated_by_run)(server));
+            for server in facts.new_split.unwrap_or_default() {
+                let was_standby = facts
+                    .initial
+                    .server(server)
+                    .is_some_and(|before| before.mode == Mode::Standby);
+                if was_standby && !activated.contains(server) && !(facts.activated_by_run)(server) {
+                    activated.push(server.clone());
+                }
+            }
+            (!activated.is_empty()).then(|| {
+                format!(
+                    "{} was Standby when the run started and became Active",
+                    activated.join(", ")
+                )
+            })
+        }
+        TriggerKind::UpgradeCancelled(expr) => server_of(expr).and_then(|server| {
+            upgrade_cancelled(&server, facts.last, now)
+                .then(|| format!("the upgrade of {server} was cancelled and reverted"))
+        }),
+        TriggerKind::ReplicationBroken => {
+            replication_broken(now).then(|| String::from("replication is broken"))
+        }
+    }
 }
 
 fn said_reverted(last: &OperationRecord) -> bool {

@@ -250,6 +250,9 @@ pub struct State {
     clock: Clock,
     windows_open: Vec<u16>,
     reported_changes: Vec<(String, u64)>,
+    /// Servers the run itself made Active (sorted): they do not fire
+    /// `standby-activated`, exactly as in the interpreter.
+    activated_by_run: Vec<String>,
     handled: bool,
 }
 
@@ -449,6 +452,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             },
             windows_open: Vec::new(),
             reported_changes: Vec::new(),
+            activated_by_run: Vec::new(),
             handled: false,
         }
     }
@@ -1688,6 +1692,12 @@ impl<'c, 'p> Machine<'c, 'p> {
             Ok(_) => None,
             Err(error) => Some(connector_error(&operation, error.clone()).to_string()),
         };
+        if error.is_none() && observe::activates(&operation) {
+            let server = operation.server().to_string();
+            if let Err(position) = state.activated_by_run.binary_search(&server) {
+                state.activated_by_run.insert(position, server);
+            }
+        }
         let cancelled = matches!(
             result,
             Err(SimError::Failed {
@@ -1853,60 +1863,22 @@ impl<'c, 'p> Machine<'c, 'p> {
                     continue;
                 }
                 for trigger in &what_if.triggers {
-                    let reason = match &trigger.kind {
-                        TriggerKind::Failed(_) => None,
-                        TriggerKind::TwoActives => {
-                            if observe::two_actives(&snapshot) {
-                                Some(format!(
-                                    "two servers are Active: {}",
-                                    snapshot
-                                        .actives()
-                                        .map(|server| server.name.as_str())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ))
-                            } else {
-                                new_split.map(|servers| {
-                                    format!(
-                                        "{} were Active at the same time; the product set every server to Standby",
-                                        servers.join(", ")
-                                    )
-                                })
-                            }
-                        }
-                        TriggerKind::StandbyActivated => {
-                            let mut activated =
-                                observe::standbys_activated(&self.initial, &snapshot);
-                            for server in new_split.unwrap_or_default() {
-                                let was_standby =
-                                    self.initial.server(server).is_some_and(|before| {
-                                        before.mode == crate::cluster::Mode::Standby
-                                    });
-                                if was_standby && !activated.contains(server) {
-                                    activated.push(server.clone());
-                                }
-                            }
-                            (!activated.is_empty()).then(|| {
-                                format!(
-                                    "{} was Standby when the run started and became Active",
-                                    activated.join(", ")
-                                )
-                            })
-                        }
-                        TriggerKind::UpgradeCancelled(expr) => {
+                    let activated_by_run =
+                        |server: &str| state.activated_by_run.iter().any(|name| name == server);
+                    let facts = observe::ConditionFacts {
+                        initial: &self.initial,
+                        now: &snapshot,
+                        last,
+                        new_split,
+                        activated_by_run: &activated_by_run,
+                    };
+                    let reason =
+                        observe::condition_reason(&trigger.kind, &facts, |expr| {
                             match self.eval_in(expr, &context.saved, &snapshot, &[]) {
-                                Ok(Value::Server(server)) => observe::upgrade_cancelled(
-                                    &server, last, &snapshot,
-                                )
-                                .then(|| {
-                                    format!("the upgrade of {server} was cancelled and reverted")
-                                }),
+                                Ok(Value::Server(server)) => Some(server),
                                 _ => None,
                             }
-                        }
-                        TriggerKind::ReplicationBroken => observe::replication_broken(&snapshot)
-                            .then(|| String::from("replication is broken")),
-                    };
+                        });
                     if let Some(reason) = reason {
                         return Some((id as HandlerId, reason));
                     }
