@@ -2028,7 +2028,7 @@ impl<'p> Machine<'p> {
             .replay
             .prompts
             .get(&(step.clone(), request.id.clone(), occurrence))
-            .filter(|answer| answer.fits(&request.kind))
+            .filter(|answer| answer.replays(&request.kind))
             .cloned();
         let (answer, source) = match replayed {
             Some(answer) => (answer, AnswerSource::Journal),

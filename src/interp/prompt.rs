@@ -78,6 +78,15 @@ impl Answer {
             _ => false,
         }
     }
+
+    /// Whether a journaled answer still answers `kind` on resume. A selected
+    /// server stands even when the live list no longer offers it: the
+    /// candidates were read when the operator chose, and the run itself may
+    /// have changed them since (the Final Active chosen among the Standbys is
+    /// Active once forced) — a resumed run keeps its roles.
+    pub fn replays(&self, kind: &PromptKind) -> bool {
+        matches!((self, kind), (Self::Text(_), PromptKind::Select(_))) || self.fits(kind)
+    }
 }
 
 /// Where an answer came from (shown in the `prompt` event).
@@ -392,5 +401,19 @@ mod tests {
         let (answer, source) = yes.ask(&choose()).unwrap();
         assert_eq!(answer, Answer::Text("downtime".into()));
         assert_eq!(source, AnswerSource::Yes);
+    }
+}
+
+#[cfg(test)]
+mod replay_tests {
+    use super::{Answer, PromptKind};
+
+    #[test]
+    fn a_journaled_server_stands_when_the_live_list_no_longer_offers_it() {
+        let now = PromptKind::Select(vec!["mgt-3".to_string()]);
+        let chosen = Answer::Text("mgt-2".to_string());
+        assert!(!chosen.fits(&now), "a fresh answer must be one of the list");
+        assert!(chosen.replays(&now), "a journaled choice keeps the run's roles");
+        assert!(!Answer::Bool(true).replays(&now));
     }
 }
