@@ -413,7 +413,10 @@ mod replay_tests {
         let now = PromptKind::Select(vec!["mgt-3".to_string()]);
         let chosen = Answer::Text("mgt-2".to_string());
         assert!(!chosen.fits(&now), "a fresh answer must be one of the list");
-        assert!(chosen.replays(&now), "a journaled choice keeps the run's roles");
+        assert!(
+            chosen.replays(&now),
+            "a journaled choice keeps the run's roles"
+        );
         assert!(!Answer::Bool(true).replays(&now));
     }
 }
