@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::observe::changes_since;
-use crate::cluster::{Mode, ReplicationState, Snapshot, Version};
+use crate::cluster::{Mode, Operation, ReplicationState, Snapshot, Version};
 use crate::syntax::ast::{self, BinaryOp, ExprKind, Quantifier};
 use crate::syntax::Span;
 
@@ -527,5 +527,106 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "h" => Duration::from_secs(number.checked_mul(3600)?),
         "d" => Duration::from_secs(number.checked_mul(86_400)?),
         _ => return None,
+    })
+}
+
+/// Why the evaluated arguments of an operation call make no operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationArgError {
+    /// What is wrong, in words.
+    pub message: String,
+    /// A short label for the source excerpt.
+    pub label: &'static str,
+    /// Where.
+    pub span: Span,
+}
+
+/// Builds the [`Operation`] of `call` from its arguments' values (in the
+/// order of `call.args`): the one mapping from the language's operation
+/// calls to the cluster's operations, shared by the interpreter and the
+/// verifier so that both act alike.
+pub fn build_operation(
+    call: &ast::OperationCall,
+    values: Vec<Value>,
+) -> Result<Operation, OperationArgError> {
+    let fail = |message: String, label: &'static str, span: Span| OperationArgError {
+        message,
+        label,
+        span,
+    };
+    let mut server = None;
+    let mut version = None;
+    let mut force = false;
+    for (arg, value) in call.args.iter().zip(values) {
+        let wrong = |expected: &str, value: &Value| {
+            fail(
+                format!(
+                    "`{}` must be a {expected}, not a {}",
+                    arg.name.name,
+                    value.type_name()
+                ),
+                "wrong argument",
+                arg.span,
+            )
+        };
+        match (arg.name.name.as_str(), value) {
+            ("server", Value::Server(name) | Value::String(name)) => server = Some(name),
+            ("version", Value::Version(value)) => version = Some(value),
+            ("version", Value::String(text)) => {
+                version = Some(
+                    text.parse()
+                        .map_err(|reason: String| fail(reason, "not a version", arg.span))?,
+                )
+            }
+            ("force", Value::Bool(flag)) => force = flag,
+            ("server", value) => return Err(wrong("server", &value)),
+            ("version", value) => return Err(wrong("version", &value)),
+            ("force", value) => return Err(wrong("bool", &value)),
+            (other, _) => {
+                return Err(fail(
+                    format!("`{}` takes no argument `{other}`", call.name.name),
+                    "unknown argument",
+                    arg.span,
+                ))
+            }
+        }
+    }
+    let Some(server) = server else {
+        return Err(fail(
+            format!("`{}` needs `server: ...`", call.name.name),
+            "missing server",
+            call.span,
+        ));
+    };
+    Ok(match call.name.name.as_str() {
+        "diagnostic" => Operation::Diagnostic { server },
+        "replication-states" => Operation::ReplicationStates { server },
+        "exclude" => Operation::Exclude { server },
+        "init-standby" => Operation::InitStandby { server },
+        "activate" => Operation::Activate { server },
+        "force-activate" => Operation::ForceActivate { server },
+        "set-standby" => Operation::SetStandby { server, force },
+        "stop-replication" => Operation::StopReplication { server },
+        "stop-server" => Operation::StopServer { server },
+        "start-server" => Operation::StartServer { server },
+        "backup" => Operation::Backup { server },
+        "restore-backup" => Operation::RestoreBackup { server },
+        "upgrade" => match version {
+            Some(version) => Operation::Upgrade { server, version },
+            None => {
+                return Err(fail(
+                    String::from("`upgrade` needs `version: ...`"),
+                    "missing version",
+                    call.span,
+                ))
+            }
+        },
+        other => {
+            return Err(fail(
+                format!("unknown operation `{other}`"),
+                "unknown operation",
+                call.name.span,
+            ))
+        }
     })
 }

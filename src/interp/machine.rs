@@ -1928,87 +1928,12 @@ impl<'p> Machine<'p> {
         call: &'p ast::OperationCall,
         frame: &mut Frame,
     ) -> Result<Operation, Abort> {
-        let file = frame.file;
-        let mut server = None;
-        let mut version = None;
-        let mut force = false;
+        let mut values = Vec::with_capacity(call.args.len());
         for arg in &call.args {
-            let value = self.eval(&arg.value, frame).await?;
-            let wrong = |expected: &str, value: &Value| {
-                Abort::failure(
-                    format!(
-                        "`{}` must be a {expected}, not a {}",
-                        arg.name.name,
-                        value.type_name()
-                    ),
-                    "wrong argument",
-                    file,
-                    arg.span,
-                )
-            };
-            match (arg.name.name.as_str(), value) {
-                ("server", Value::Server(name) | Value::String(name)) => server = Some(name),
-                ("version", Value::Version(value)) => version = Some(value),
-                ("version", Value::String(text)) => {
-                    version = Some(text.parse().map_err(|reason: String| {
-                        Abort::failure(reason, "not a version", file, arg.span)
-                    })?)
-                }
-                ("force", Value::Bool(flag)) => force = flag,
-                ("server", value) => return Err(wrong("server", &value)),
-                ("version", value) => return Err(wrong("version", &value)),
-                ("force", value) => return Err(wrong("bool", &value)),
-                (other, _) => {
-                    return Err(Abort::failure(
-                        format!("`{}` takes no argument `{other}`", call.name.name),
-                        "unknown argument",
-                        file,
-                        arg.span,
-                    ))
-                }
-            }
+            values.push(self.eval(&arg.value, frame).await?);
         }
-        let Some(server) = server else {
-            return Err(Abort::failure(
-                format!("`{}` needs `server: ...`", call.name.name),
-                "missing server",
-                file,
-                call.span,
-            ));
-        };
-        Ok(match call.name.name.as_str() {
-            "diagnostic" => Operation::Diagnostic { server },
-            "replication-states" => Operation::ReplicationStates { server },
-            "exclude" => Operation::Exclude { server },
-            "init-standby" => Operation::InitStandby { server },
-            "activate" => Operation::Activate { server },
-            "force-activate" => Operation::ForceActivate { server },
-            "set-standby" => Operation::SetStandby { server, force },
-            "stop-replication" => Operation::StopReplication { server },
-            "stop-server" => Operation::StopServer { server },
-            "start-server" => Operation::StartServer { server },
-            "backup" => Operation::Backup { server },
-            "restore-backup" => Operation::RestoreBackup { server },
-            "upgrade" => match version {
-                Some(version) => Operation::Upgrade { server, version },
-                None => {
-                    return Err(Abort::failure(
-                        "`upgrade` needs `version: ...`",
-                        "missing version",
-                        file,
-                        call.span,
-                    ))
-                }
-            },
-            other => {
-                return Err(Abort::failure(
-                    format!("unknown operation `{other}`"),
-                    "unknown operation",
-                    file,
-                    call.name.span,
-                ))
-            }
-        })
+        super::eval::build_operation(call, values)
+            .map_err(|error| Abort::failure(error.message, error.label, frame.file, error.span))
     }
 
     // ----- prompts -----

@@ -1734,70 +1734,17 @@ impl<'c, 'p> Machine<'c, 'p> {
         snapshot: &Snapshot,
         answers: &[(String, Choice)],
     ) -> Result<Operation, EvalStop> {
-        let mut server = None;
-        let mut version = None;
-        let mut force = false;
-        let wrong = |message: String, span: Span| {
+        let values = call
+            .args
+            .iter()
+            .map(|arg| self.eval_in(&arg.value, frame, snapshot, answers))
+            .collect::<Result<Vec<_>, _>>()?;
+        crate::interp::eval::build_operation(call, values).map_err(|error| {
             EvalStop::Error(EvalError {
-                message,
-                span,
+                message: error.message,
+                span: error.span,
                 help: None,
             })
-        };
-        for arg in &call.args {
-            let value = self.eval_in(&arg.value, frame, snapshot, answers)?;
-            match (arg.name.name.as_str(), value) {
-                ("server", Value::Server(name) | Value::String(name)) => server = Some(name),
-                ("version", Value::Version(value)) => version = Some(value),
-                ("version", Value::String(text)) => {
-                    version = Some(
-                        text.parse()
-                            .map_err(|reason: String| wrong(reason, arg.span))?,
-                    )
-                }
-                ("force", Value::Bool(flag)) => force = flag,
-                (name, value) => {
-                    return Err(wrong(
-                        format!("`{name}` cannot take a {} here", value.type_name()),
-                        arg.span,
-                    ))
-                }
-            }
-        }
-        let Some(server) = server else {
-            return Err(wrong(
-                format!("`{}` needs `server: ...`", call.name.name),
-                call.span,
-            ));
-        };
-        Ok(match call.name.name.as_str() {
-            "diagnostic" => Operation::Diagnostic { server },
-            "replication-states" => Operation::ReplicationStates { server },
-            "exclude" => Operation::Exclude { server },
-            "init-standby" => Operation::InitStandby { server },
-            "activate" => Operation::Activate { server },
-            "force-activate" => Operation::ForceActivate { server },
-            "set-standby" => Operation::SetStandby { server, force },
-            "stop-replication" => Operation::StopReplication { server },
-            "stop-server" => Operation::StopServer { server },
-            "start-server" => Operation::StartServer { server },
-            "backup" => Operation::Backup { server },
-            "restore-backup" => Operation::RestoreBackup { server },
-            "upgrade" => match version {
-                Some(version) => Operation::Upgrade { server, version },
-                None => {
-                    return Err(wrong(
-                        String::from("`upgrade` needs `version: ...`"),
-                        call.span,
-                    ))
-                }
-            },
-            other => {
-                return Err(wrong(
-                    format!("unknown operation `{other}`"),
-                    call.name.span,
-                ))
-            }
         })
     }
 
