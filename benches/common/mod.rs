@@ -1,8 +1,7 @@
 //! Generated runbooks for the benchmarks. [`parse_bench_runbook`] is the
-//! parser benchmark's 1.1 MB runbook, character for character (copied from
-//! `benches/parse.rs` so the lint benchmark measures the same input; the
-//! parse bench can switch to `mod common;`). [`generated_runbook`] is a
-//! second shape with `choose` prompts and nested `if`s that lints clean.
+//! 1.1 MB runbook that the parse and lint benchmarks both measure;
+//! [`generated_runbook`] is a second shape with `choose` prompts and nested
+//! `if`s that lints clean.
 
 #![allow(dead_code)]
 
