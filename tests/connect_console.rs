@@ -257,31 +257,12 @@ async fn manual_operations_ask_the_operator() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inventory_target_uses_the_api_and_the_console_commands() {
-    let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
-    let server = sim_server::start(
-        listener,
-        SimServeConfig {
-            sim: SimConfig::default(),
-            key: ApiKey::new("inventory-key-1"),
-            speed: 6000.0,
-            state_file: None,
-        },
+    let (server, folder) = inventory_target(
+        "inventory-key-1",
+        "backup = [\"echo\", \"backup-of-{server}-on-{host}\"]\n",
     )
-    .await
-    .expect("start");
-    let url = server.url();
-    let folder = tempfile::tempdir().expect("tempdir");
-    let key_file = folder.path().join("smc.key");
-    std::fs::write(&key_file, "inventory-key-1\n").expect("key file");
-    let mut text = String::from(
-        "[api]\napi_key_file = \"smc.key\"\nrequest_timeout = \"2s\"\npoll_interval = \"1ms\"\n\n",
-    );
-    for name in ["mgt-1", "mgt-2", "mgt-3"] {
-        text.push_str(&format!("[[servers]]\nname = \"{name}\"\nhost = \"{name}.lab\"\napi = \"{url}/servers/{name}\"\n\n"));
-    }
-    text.push_str("[console]\nbackup = [\"echo\", \"backup-of-{server}-on-{host}\"]\n");
+    .await;
     let path = folder.path().join("inventory.toml");
-    std::fs::write(&path, text).expect("inventory");
     let inventory = Inventory::load(&path).expect("inventory");
     let smc = SmcConnector::from_inventory(&inventory, None).expect("connector");
     assert!(
@@ -321,15 +302,19 @@ async fn an_inventory_target_uses_the_api_and_the_console_commands() {
     server.shutdown().await;
 }
 
-/// Runs the built binary against an inventory whose backup is `manual`, with
-/// or without an answers file; returns the exit code and the JSON events.
-async fn run_with_manual_backup(answers: Option<&str>) -> (i32, Vec<serde_json::Value>) {
+/// A `runbook sim serve` on loopback and, in a temporary folder, an inventory
+/// of its three servers (key in `smc.key`) ending with `console`, the
+/// `[console]` section.
+async fn inventory_target(
+    key: &str,
+    console: &str,
+) -> (sim_server::RunningSimServer, tempfile::TempDir) {
     let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
     let server = sim_server::start(
         listener,
         SimServeConfig {
             sim: SimConfig::default(),
-            key: ApiKey::new("manual-key-1"),
+            key: ApiKey::new(key),
             speed: 6000.0,
             state_file: None,
         },
@@ -338,7 +323,7 @@ async fn run_with_manual_backup(answers: Option<&str>) -> (i32, Vec<serde_json::
     .expect("start");
     let url = server.url();
     let folder = tempfile::tempdir().expect("tempdir");
-    std::fs::write(folder.path().join("smc.key"), "manual-key-1\n").expect("key file");
+    std::fs::write(folder.path().join("smc.key"), format!("{key}\n")).expect("key file");
     let mut text = String::from(
         "[api]\napi_key_file = \"smc.key\"\nrequest_timeout = \"2s\"\npoll_interval = \"1ms\"\n\n",
     );
@@ -347,8 +332,16 @@ async fn run_with_manual_backup(answers: Option<&str>) -> (i32, Vec<serde_json::
             "[[servers]]\nname = \"{name}\"\nhost = \"{name}.lab\"\napi = \"{url}/servers/{name}\"\n\n"
         ));
     }
-    text.push_str("[console]\nbackup = \"manual\"\n");
+    text.push_str("[console]\n");
+    text.push_str(console);
     std::fs::write(folder.path().join("inventory.toml"), text).expect("inventory");
+    (server, folder)
+}
+
+/// Runs the built binary against an inventory whose backup is `manual`, with
+/// or without an answers file; returns the exit code and the JSON events.
+async fn run_with_manual_backup(answers: Option<&str>) -> (i32, Vec<serde_json::Value>) {
+    let (server, folder) = inventory_target("manual-key-1", "backup = \"manual\"\n").await;
     std::fs::write(
         folder.path().join("backup.runbook"),
         "runbook manual-backup {\n    title \"Back up by hand\"\n    step backup \"Back up the Active\" {\n        backup(server: active())\n    }\n}\n",
