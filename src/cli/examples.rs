@@ -115,7 +115,8 @@ Examples:
 /// `runbook explain --help`.
 pub const EXPLAIN: &str = "\
 Examples:
-  What a diagnostic code means and how to fix it:
-    runbook explain runbook::syntax::unexpected
-  A lint rule:
-    runbook explain RB003";
+  What a lint rule flags, why, and how to fix it (by code or by name):
+    runbook explain RB003
+    runbook explain wait-without-timeout
+  Every rule:
+    runbook explain --list";
