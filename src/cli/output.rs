@@ -218,7 +218,8 @@ impl EventSink for HumanSink {
                 outcome,
                 message,
                 cluster,
-                resume,
+                // Printed once, by `run`/`resume` on stderr ("To continue: ...").
+                resume: _,
             } => {
                 self.stop_spinner();
                 self.line(String::new());
@@ -233,9 +234,6 @@ impl EventSink for HumanSink {
                     "{} {outcome_text}: {message}",
                     style("Outcome:").bold()
                 ));
-                if let Some(resume) = resume {
-                    self.line(format!("{} {resume}", style("Resume with:").bold()));
-                }
             }
         }
     }
