@@ -153,7 +153,8 @@ pub fn count_records(journal: &Path, record: &str) -> usize {
 }
 
 /// Runs and kills the runner with SIGKILL as soon as the journal holds
-/// `count` records of kind `record`; `false` if the run ended first.
+/// `count` records of kind `record`; `false` if the run ended first (or
+/// had already journaled its end when the kill landed).
 pub fn run_and_kill(
     dir: &Path,
     runbook: &str,
@@ -167,7 +168,9 @@ pub fn run_and_kill(
         if count_records(journal, record) >= count {
             let _ = child.kill();
             let _ = child.wait();
-            return true;
+            // The kill can land after the run already wrote its end (a fast
+            // tail after the kill point): then there is nothing to resume.
+            return count_records(journal, "run_finished") == 0;
         }
         if child.try_wait().ok().flatten().is_some() {
             return false;
