@@ -1054,3 +1054,99 @@ async fn a_what_if_run_directly_counts_the_changes_it_discards_first() {
         .iter()
         .any(is_prompt("broken-failed.discard-changes")));
 }
+
+/// Wraps the simulator and, each time an operation is sent, reads the journal
+/// file back as another process would after a `kill -9` at that instant.
+struct JournalWatcher {
+    inner: SimConnector,
+    journal: PathBuf,
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl Connector for JournalWatcher {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
+    async fn snapshot(
+        &self,
+    ) -> Result<runbook::cluster::Snapshot, runbook::connect::ConnectorError> {
+        self.inner.snapshot().await
+    }
+
+    async fn perform(
+        &self,
+        operation: &runbook::cluster::Operation,
+    ) -> Result<runbook::cluster::OperationOutput, runbook::connect::ConnectorError> {
+        let records = read_journal(&self.journal).unwrap().records;
+        match records.last() {
+            Some(Record::OperationStarted {
+                operation: journaled,
+                step,
+                ..
+            }) => {
+                assert_eq!(journaled, operation, "the journal names what is sent");
+                let step = step
+                    .as_ref()
+                    .expect("operations of the shipped runbook run in steps");
+                let started = records.iter().any(
+                    |record| matches!(record, Record::StepStarted { step: key, .. } if key == step),
+                );
+                let finished = records.iter().any(|record| matches!(record, Record::StepFinished { step: key, .. } if key == step));
+                assert!(
+                    started && !finished,
+                    "{operation}: its step is journaled as started, not finished"
+                );
+            }
+            other => panic!("{operation} is sent but the journal ends with {other:?}"),
+        }
+        self.sent.lock().unwrap().push(operation.to_string());
+        self.inner.perform(operation).await
+    }
+
+    async fn sleep(&self, duration: std::time::Duration) {
+        self.inner.sleep(duration).await;
+    }
+
+    fn elapsed(&self) -> std::time::Duration {
+        self.inner.elapsed()
+    }
+
+    async fn split_brain(&self) -> Result<Option<Vec<String>>, runbook::connect::ConnectorError> {
+        self.inner.split_brain().await
+    }
+}
+
+#[tokio::test]
+async fn every_operation_is_in_the_journal_before_it_is_sent() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/upgrade-with-downtime.runbook");
+    let program = load_path(&path, "upgrade-with-downtime").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let connector = JournalWatcher {
+        inner: sim(&[]),
+        journal: journal.clone(),
+        sent: std::sync::Mutex::new(Vec::new()),
+    };
+    let settings = RunSettings {
+        journal: JournalChoice::File(journal.clone()),
+        ..RunSettings::default()
+    };
+    let outcome = run(&program, &connector, None, true, settings).await;
+    assert_eq!(
+        outcome.report.outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        outcome.report.error
+    );
+    let sent = connector.sent.into_inner().unwrap();
+    assert!(
+        sent.iter()
+            .any(|operation| operation.starts_with("upgrade ")),
+        "{sent:?}"
+    );
+    // Every record is written by the time the run returns, the end included.
+    let records = read_journal(&journal).unwrap().records;
+    assert!(matches!(records.last(), Some(Record::RunFinished { .. })));
+}

@@ -150,7 +150,7 @@ fn watch_ctrl_c(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
     runtime.spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
             if watched.swap(true, Ordering::SeqCst) {
-                // The journal is fsync'd record by record: the run stays resumable.
+                // Every record is already written: the run stays resumable.
                 std::process::exit(130);
             }
         }

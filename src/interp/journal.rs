@@ -1,7 +1,20 @@
-//! The run journal: JSON Lines, one record per line, fsync'd after every
-//! record so that a run killed at any point can be resumed. Reading it back
-//! tolerates a torn last line (the process died mid-write). It never holds a
-//! secret: targets are recorded by address or file, never with their keys.
+//! The run journal: JSON Lines, one record per line, so that a run stopped
+//! at any point can be resumed. Reading it back tolerates a torn last line
+//! (the process died mid-write). It never holds a secret: targets are
+//! recorded by address or file, never with their keys.
+//!
+//! # Durability
+//!
+//! Every record is written to the file (one `write`, no user-space buffer)
+//! before the run goes on, so a runner that is killed loses nothing the
+//! kernel has seen. Records are forced to the disk ([`Journal::sync`], an
+//! `fdatasync`) at the points where losing them on a power cut could matter:
+//! before an operation is sent to a server, before the run waits (an operator
+//! prompt, a `wait` poll) and when the run ends. After a power cut the journal
+//! can therefore lack only records written since the last operation was sent:
+//! steps that only read the cluster or spoke to the operator, which a resume
+//! redoes harmlessly, or the end of a sent operation, which a resume sees as
+//! in flight and re-checks against the live cluster before redoing it.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -233,11 +246,14 @@ pub enum Record {
     },
 }
 
-/// An open journal, appended to and fsync'd record by record.
+/// An open journal: appended to record by record, forced to disk at the
+/// points the interpreter chooses (see the module docs).
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// Whether records were written since the last [`Journal::sync`].
+    unsynced: bool,
 }
 
 impl Journal {
@@ -267,9 +283,11 @@ impl Journal {
             .append(true)
             .open(path)
             .map_err(|error| RuntimeError::journal(path, error))?;
+        sync_parent_dir(path);
         Ok(Self {
             path: path.to_path_buf(),
             file,
+            unsynced: true,
         })
     }
 
@@ -296,6 +314,7 @@ impl Journal {
         Ok(Self {
             path: path.to_path_buf(),
             file,
+            unsynced: complete < bytes.len(),
         })
     }
 
@@ -304,15 +323,43 @@ impl Journal {
         &self.path
     }
 
-    /// Appends one record and waits until it is on disk.
+    /// Appends one record with a single write: once this returns, the record
+    /// survives the runner being killed, but not yet a power cut (see
+    /// [`Journal::sync`]).
     pub fn append(&mut self, record: &Record) -> Result<(), RuntimeError> {
         let mut line =
             serde_json::to_vec(record).map_err(|error| RuntimeError::journal(&self.path, error))?;
         line.push(b'\n');
         self.file
             .write_all(&line)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|error| RuntimeError::journal(&self.path, error))
+            .map_err(|error| RuntimeError::journal(&self.path, error))?;
+        self.unsynced = true;
+        Ok(())
+    }
+
+    /// Waits until every record appended so far is on disk; free when
+    /// nothing was appended since the last call.
+    pub fn sync(&mut self) -> Result<(), RuntimeError> {
+        if self.unsynced {
+            self.file
+                .sync_data()
+                .map_err(|error| RuntimeError::journal(&self.path, error))?;
+            self.unsynced = false;
+        }
+        Ok(())
+    }
+}
+
+/// Makes a new journal's directory entry durable, so that a synced journal
+/// cannot vanish with a power cut. Best effort: not every platform or file
+/// system can sync a directory, and the records' own syncs do not depend on it.
+fn sync_parent_dir(path: &Path) {
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if let Ok(dir) = File::open(parent) {
+        let _ = dir.sync_all();
     }
 }
 

@@ -636,6 +636,15 @@ impl<'p> Machine<'p> {
         self.journal(record).map_err(Abort::Fatal)
     }
 
+    /// Forces the journal to disk: before an operation is sent and before
+    /// the run waits (see the durability notes in [`super::journal`]).
+    fn sync_journal(&mut self) -> Result<(), Abort> {
+        match &mut self.journal {
+            Some(journal) => journal.sync().map_err(Abort::Fatal),
+            None => Ok(()),
+        }
+    }
+
     fn journal_display(&self) -> Option<String> {
         self.journal
             .as_ref()
@@ -768,6 +777,7 @@ impl<'p> Machine<'p> {
             message: message.clone(),
             resumable,
         });
+        let _ = self.sync_journal();
         let resume = if resumable { resume } else { None };
         self.emit(EventKind::RunFinished {
             outcome,
@@ -1331,6 +1341,7 @@ impl<'p> Machine<'p> {
             if self.interrupt.load(Ordering::SeqCst) {
                 return Err(Abort::Interrupted);
             }
+            self.sync_journal()?;
             self.connector.sleep(interval).await;
         }
     }
@@ -1830,6 +1841,7 @@ impl<'p> Machine<'p> {
                 });
                 let start = self.connector.elapsed();
                 while self.connector.elapsed().saturating_sub(start) < IN_FLIGHT_WAIT {
+                    self.sync_journal()?;
                     self.connector.sleep(DEFAULT_WAIT_INTERVAL).await;
                     self.live = None;
                     snapshot = self.observe_at(file, call.span).await?;
@@ -1859,6 +1871,8 @@ impl<'p> Machine<'p> {
             step,
             operation: operation.clone(),
         })?;
+        // The one record that must be on disk before the cluster changes.
+        self.sync_journal()?;
         let described = operation.to_string();
         self.emit(EventKind::OperationStarted {
             operation: described.clone(),
@@ -1958,6 +1972,8 @@ impl<'p> Machine<'p> {
         let (answer, source) = match replayed {
             Some(answer) => (answer, AnswerSource::Journal),
             None => {
+                // An operator may take a while: leave a durable journal meanwhile.
+                self.sync_journal()?;
                 let (answer, source) = match self.prompter.ask(&request) {
                     Ok(answered) => answered,
                     Err(PromptError::Unavailable) => {
