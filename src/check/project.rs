@@ -14,13 +14,19 @@ use crate::syntax::ast::File;
 use crate::syntax::resolve::Program;
 use crate::syntax::{embedded, FileId, Origin, Workspace};
 
-/// The `*.runbook` files under `dir`, sorted, skipping `target/` and hidden
-/// directories.
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, unreadable: &mut Vec<(String, String)>) {
+/// Appends the `*.runbook` files under `dir` to `files`, sorted, skipping
+/// `target/` and hidden directories; a folder that cannot be read is
+/// appended to `unreadable` with the reason. Shared by `check`, `fmt` and
+/// `graph`, so that they all see the same set of files.
+pub fn find_runbooks(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    unreadable: &mut Vec<(PathBuf, String)>,
+) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {
-            unreadable.push((dir.display().to_string(), error.to_string()));
+            unreadable.push((dir.to_path_buf(), error.to_string()));
             return;
         }
     };
@@ -35,7 +41,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, unreadable: &mut Vec<(String, Stri
             .unwrap_or("");
         if path.is_dir() {
             if !name.starts_with('.') && name != "target" {
-                walk(&path, files, unreadable);
+                find_runbooks(&path, files, unreadable);
             }
         } else if path.extension().and_then(|ext| ext.to_str()) == Some("runbook") {
             files.push(path);
@@ -97,7 +103,13 @@ pub fn check_paths(paths: &[PathBuf]) -> CheckReport {
     for path in paths {
         let mut files = Vec::new();
         if path.is_dir() {
-            walk(path, &mut files, &mut report.unreadable);
+            let mut unreadable = Vec::new();
+            find_runbooks(path, &mut files, &mut unreadable);
+            report.unreadable.extend(
+                unreadable
+                    .into_iter()
+                    .map(|(path, reason)| (path.display().to_string(), reason)),
+            );
         } else if path.exists() {
             files.push(path.clone());
         } else if let Some(shipped) = path.to_str().and_then(embedded::find) {

@@ -5,6 +5,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::check::project::find_runbooks;
 use crate::syntax::{decode, Origin, Sources, MAX_FILE_SIZE};
 
 use super::render;
@@ -31,35 +32,6 @@ enum Outcome {
     Refused,
     /// It could not be read or written.
     Unreadable(String),
-}
-
-/// The `*.runbook` files under `dir`, sorted, skipping `target/` and hidden
-/// directories.
-pub(crate) fn walk(dir: &Path, files: &mut Vec<PathBuf>, unreadable: &mut Vec<(PathBuf, String)>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(error) => {
-            unreadable.push((dir.to_path_buf(), error.to_string()));
-            return;
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let name = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .unwrap_or("");
-        if path.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                walk(&path, files, unreadable);
-            }
-        } else if path.extension().and_then(|ext| ext.to_str()) == Some("runbook") {
-            files.push(path);
-        }
-    }
 }
 
 /// Writes `text` to `path` through a temporary file in the same directory
@@ -165,7 +137,7 @@ pub fn fmt(args: FmtArgs) -> i32 {
     let mut unreadable: Vec<(PathBuf, String)> = Vec::new();
     for path in &paths {
         if path.is_dir() {
-            walk(path, &mut files, &mut unreadable);
+            find_runbooks(path, &mut files, &mut unreadable);
         } else if path.is_file() {
             files.push(path.clone());
         } else {

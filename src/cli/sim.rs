@@ -138,9 +138,11 @@ async fn serve(args: ServeArgs) -> ExitCode {
         "speed: {}x (simulated seconds per real second)",
         server.shared().speed()
     );
+    // Registered before the address is printed: whoever reads it may signal at once.
+    let signals = ShutdownSignals::install();
     println!("listening on {}", server.url());
 
-    wait_for_signal().await;
+    signals.wait().await;
     println!("shutting down");
     let shared = server.shared().clone();
     server.shutdown().await;
@@ -157,25 +159,59 @@ fn fail(error: sim_server::SimServeError) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Waits for Ctrl-C, or SIGTERM on Unix.
-async fn wait_for_signal() {
+/// Ctrl-C, or SIGTERM on Unix, registered when made: a signal that arrives
+/// after [`ShutdownSignals::install`] is never lost to the default action
+/// (which would kill the process without saving the state).
+struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Self {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        {
+            Self {}
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Waits for the first of them.
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            async fn next(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            match (&self.interrupt, &self.terminate) {
+                (None, None) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+                _ => {
+                    tokio::select! {
+                        () = next(self.interrupt) => {}
+                        () = next(self.terminate) => {}
+                    }
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -664,6 +664,24 @@ impl Cluster {
         self.not_busy(index)
     }
 
+    /// Refuses an operation on a server that does not answer or is stopped;
+    /// `doing` completes "start it before …".
+    fn reachable_and_running(&self, index: usize, doing: &str) -> Result<(), SimError> {
+        let server = &self.servers[index];
+        if server.unreachable {
+            return Err(SimError::Unreachable {
+                server: server.name.clone(),
+            });
+        }
+        if !server.running {
+            return Err(SimError::refused(format!(
+                "Management Server {} is not running: start it before {doing}.",
+                server.name
+            )));
+        }
+        Ok(())
+    }
+
     fn not_busy(&self, index: usize) -> Result<(), SimError> {
         let name = &self.servers[index].name;
         match self.jobs.iter().find(|job| {
@@ -767,15 +785,8 @@ impl Cluster {
         self.no_wizard()?;
         self.not_busy(index)?;
         self.not_busy(active)?;
+        self.reachable_and_running(index, "initializing it")?;
         let server = &self.servers[index];
-        if server.unreachable {
-            return Err(SimError::Unreachable { server: name });
-        }
-        if !server.running {
-            return Err(SimError::refused(format!(
-                "Management Server {name} is not running: start it before initializing it."
-            )));
-        }
         if server.is_initialized() && !server.excluded {
             return Err(SimError::Refused {
                 message: format!("Management Server {name} is already initialized."),
@@ -824,15 +835,8 @@ impl Cluster {
         self.no_wizard()?;
         self.not_busy(index)?;
         self.not_busy(active)?;
+        self.reachable_and_running(index, "activating it")?;
         let server = &self.servers[index];
-        if server.unreachable {
-            return Err(SimError::Unreachable { server: name });
-        }
-        if !server.running {
-            return Err(SimError::refused(format!(
-                "Management Server {name} is not running: start it before activating it."
-            )));
-        }
         if server.excluded {
             return Err(SimError::refused(format!(
                 "Management Server {name} is excluded from replication: initialize it as a standby before activating it."

@@ -338,6 +338,37 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// The operation a runbook names `name` (as in the language), about
+    /// `server`. `force` only matters to `set-standby`, `version` only to
+    /// `upgrade`. `None` when the name is unknown, or for an `upgrade`
+    /// without a version.
+    pub fn from_name(
+        name: &str,
+        server: String,
+        force: bool,
+        version: Option<Version>,
+    ) -> Option<Self> {
+        Some(match name {
+            "diagnostic" => Self::Diagnostic { server },
+            "replication-states" => Self::ReplicationStates { server },
+            "exclude" => Self::Exclude { server },
+            "init-standby" => Self::InitStandby { server },
+            "activate" => Self::Activate { server },
+            "force-activate" => Self::ForceActivate { server },
+            "set-standby" => Self::SetStandby { server, force },
+            "stop-replication" => Self::StopReplication { server },
+            "stop-server" => Self::StopServer { server },
+            "start-server" => Self::StartServer { server },
+            "upgrade" => Self::Upgrade {
+                server,
+                version: version?,
+            },
+            "backup" => Self::Backup { server },
+            "restore-backup" => Self::RestoreBackup { server },
+            _ => return None,
+        })
+    }
+
     /// The DSL name of the operation, e.g. `init-standby`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -432,4 +463,25 @@ pub enum OperationOutput {
         /// An identifier for the backup.
         backup_id: String,
     },
+}
+
+impl OperationOutput {
+    /// Why a completed operation still counts as failed: a `KO` diagnostic,
+    /// with every server's messages. `None` for any other output.
+    pub fn failure(&self) -> Option<String> {
+        match self {
+            Self::Diagnostic {
+                ok: false,
+                messages,
+            } => Some(format!(
+                "the HA diagnostic reported KO: {}",
+                messages
+                    .iter()
+                    .map(|(server, lines)| format!("{server}: {}", lines.join("; ")))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            )),
+            _ => None,
+        }
+    }
 }

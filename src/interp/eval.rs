@@ -598,35 +598,18 @@ pub fn build_operation(
             call.span,
         ));
     };
-    Ok(match call.name.name.as_str() {
-        "diagnostic" => Operation::Diagnostic { server },
-        "replication-states" => Operation::ReplicationStates { server },
-        "exclude" => Operation::Exclude { server },
-        "init-standby" => Operation::InitStandby { server },
-        "activate" => Operation::Activate { server },
-        "force-activate" => Operation::ForceActivate { server },
-        "set-standby" => Operation::SetStandby { server, force },
-        "stop-replication" => Operation::StopReplication { server },
-        "stop-server" => Operation::StopServer { server },
-        "start-server" => Operation::StartServer { server },
-        "backup" => Operation::Backup { server },
-        "restore-backup" => Operation::RestoreBackup { server },
-        "upgrade" => match version {
-            Some(version) => Operation::Upgrade { server, version },
-            None => {
-                return Err(fail(
-                    String::from("`upgrade` needs `version: ...`"),
-                    "missing version",
-                    call.span,
-                ))
-            }
-        },
-        other => {
-            return Err(fail(
-                format!("unknown operation `{other}`"),
-                "unknown operation",
-                call.name.span,
-            ))
-        }
+    if call.name.name == "upgrade" && version.is_none() {
+        return Err(fail(
+            String::from("`upgrade` needs `version: ...`"),
+            "missing version",
+            call.span,
+        ));
+    }
+    Operation::from_name(&call.name.name, server, force, version).ok_or_else(|| {
+        fail(
+            format!("unknown operation `{}`", call.name.name),
+            "unknown operation",
+            call.name.span,
+        )
     })
 }

@@ -27,7 +27,7 @@ use super::program::Program;
 use super::prompt::{
     Answer, AnswerSource, ChoiceOption, PromptError, PromptKind, PromptRequest, Prompter,
 };
-use crate::cluster::{Operation, OperationOutput, Snapshot};
+use crate::cluster::{Operation, Snapshot};
 use crate::connect::{Connector, ConnectorError};
 use crate::syntax::ast::{self, ExprKind, Stmt, StmtKind, TriggerKind};
 use crate::syntax::Span;
@@ -1888,18 +1888,7 @@ impl<'p> Machine<'p> {
             return Err(Abort::Crash);
         }
         let error = match &result {
-            Ok(OperationOutput::Diagnostic {
-                ok: false,
-                messages,
-            }) => Some(format!(
-                "the HA diagnostic reported KO: {}",
-                messages
-                    .iter()
-                    .map(|(server, lines)| format!("{server}: {}", lines.join("; ")))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            )),
-            Ok(_) => None,
+            Ok(output) => output.failure(),
             Err(error) => Some(error.to_string()),
         };
         self.journal_or_abort(Record::OperationFinished {

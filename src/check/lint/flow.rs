@@ -672,24 +672,8 @@ impl Analyzer<'_> {
                 _ => None,
             })
             .or_else(|| "0".parse::<Version>().ok());
-        let operation = match call.name.name.as_str() {
-            "diagnostic" => Operation::Diagnostic { server },
-            "replication-states" => Operation::ReplicationStates { server },
-            "exclude" => Operation::Exclude { server },
-            "init-standby" => Operation::InitStandby { server },
-            "activate" => Operation::Activate { server },
-            "force-activate" => Operation::ForceActivate { server },
-            "set-standby" => Operation::SetStandby { server, force },
-            "stop-replication" => Operation::StopReplication { server },
-            "stop-server" => Operation::StopServer { server },
-            "start-server" => Operation::StartServer { server },
-            "upgrade" => match version {
-                Some(version) => Operation::Upgrade { server, version },
-                None => return state,
-            },
-            "backup" => Operation::Backup { server },
-            "restore-backup" => Operation::RestoreBackup { server },
-            _ => return state,
+        let Some(operation) = Operation::from_name(&call.name.name, server, force, version) else {
+            return state;
         };
         let span = self.report_span(call.span);
         if self.reporting() {

@@ -1678,18 +1678,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         events: &mut Vec<PathEvent>,
     ) -> Flow {
         let error = match &result {
-            Ok(OperationOutput::Diagnostic {
-                ok: false,
-                messages,
-            }) => Some(format!(
-                "the HA diagnostic reported KO: {}",
-                messages
-                    .iter()
-                    .map(|(server, lines)| format!("{server}: {}", lines.join("; ")))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            )),
-            Ok(_) => None,
+            Ok(output) => output.failure(),
             Err(error) => Some(connector_error(&operation, error.clone()).to_string()),
         };
         if error.is_none() && observe::activates(&operation) {
