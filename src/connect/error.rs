@@ -190,6 +190,24 @@ pub enum ConnectorError {
     },
 }
 
+impl ConnectorError {
+    /// The help line of an error about reaching the server (time limit,
+    /// TLS, refused connection, API key, session), `None` for an error
+    /// about the operation itself, whose message says it all.
+    pub fn reach_help(&self) -> Option<String> {
+        match self {
+            ConnectorError::Timeout { .. }
+            | ConnectorError::TlsVerification { .. }
+            | ConnectorError::Refused { .. }
+            | ConnectorError::WrongKey { .. }
+            | ConnectorError::SessionExpired { .. } => {
+                Diagnostic::help(self).map(|help| help.to_string())
+            }
+            _ => None,
+        }
+    }
+}
+
 /// `within 30s` (in the duration syntax of `--request-timeout` and the
 /// inventory), or `in time` for an unknown limit.
 fn within(limit: Duration) -> String {

@@ -502,6 +502,17 @@ impl Abort {
         }))
     }
 
+    /// The failure with a help line (nothing changes for other aborts).
+    fn with_help(self, help: Option<String>) -> Self {
+        match self {
+            Abort::Failure(mut failure) => {
+                failure.help = help.or(failure.help);
+                Abort::Failure(failure)
+            }
+            other => other,
+        }
+    }
+
     fn from_eval(error: EvalError, file: usize) -> Self {
         Abort::Failure(Box::new(Failure {
             reason: error.message,
@@ -1931,13 +1942,14 @@ impl<'p> Machine<'p> {
         if let Some((handler_file, index, reason)) = self.check_conditions(&record).await? {
             return Err(Abort::WhatIf(handler_file, index, reason));
         }
+        // When the server could not be reached, the connector's help says
+        // what to do (a slow server: the time limits; an untrusted
+        // certificate: `--ca-cert`).
+        let help = result.as_ref().err().and_then(ConnectorError::reach_help);
         match error {
-            Some(reason) => Err(Abort::failure(
-                reason,
-                "this operation failed",
-                file,
-                call.span,
-            )),
+            Some(reason) => Err(
+                Abort::failure(reason, "this operation failed", file, call.span).with_help(help),
+            ),
             None => Ok(()),
         }
     }
