@@ -10,6 +10,7 @@ use runbook::cluster::{
     JobOutcome, JobState, Mode, Operation, OperationOutput, ReplicationState, SimConfig,
     SimConfigError, SimError, Simulator, Started, Version, MUST_USE_ACTIVE,
 };
+use runbook::cluster::{parse_split_brain_message, split_brain_message};
 
 // ----- helpers ---------------------------------------------------------------
 
@@ -833,6 +834,68 @@ fn two_visible_actives_put_every_server_in_standby() {
     ok(&mut simulator, init("mgt-2"));
     ok(&mut simulator, init("mgt-3"));
     assert!(simulator.snapshot().is_healthy());
+}
+
+/// The diagnostic is how a client of the API learns of a split brain: every
+/// running server reports the monitoring message, which names the servers
+/// that were Active and reads back with `parse_split_brain_message`.
+#[test]
+fn every_running_server_reports_a_split_brain_in_the_diagnostic() {
+    let mut simulator = sim(3, &[]);
+    ok(&mut simulator, stop("mgt-1"));
+    ok(&mut simulator, force_activate("mgt-2"));
+    ok(&mut simulator, start("mgt-1"));
+    ok(&mut simulator, stop("mgt-3"));
+    let OperationOutput::Diagnostic {
+        ok: healthy,
+        messages,
+    } = ok(&mut simulator, diagnostic("mgt-2"))
+    else {
+        panic!("not a diagnostic");
+    };
+    assert!(!healthy);
+    let reported: Vec<(String, Option<Vec<String>>)> = messages
+        .iter()
+        .map(|(server, lines)| {
+            (
+                server.clone(),
+                lines
+                    .iter()
+                    .find_map(|line| parse_split_brain_message(line)),
+            )
+        })
+        .collect();
+    let pair = Some(vec!["mgt-1".to_string(), "mgt-2".to_string()]);
+    assert_eq!(
+        reported,
+        vec![
+            ("mgt-1".to_string(), pair.clone()),
+            ("mgt-2".to_string(), pair),
+            ("mgt-3".to_string(), None),
+        ],
+        "the stopped mgt-3 reports nothing"
+    );
+    assert_eq!(
+        parse_split_brain_message(&split_brain_message(&["a", "b-2", "c"])),
+        Some(vec!["a".to_string(), "b-2".to_string(), "c".to_string()])
+    );
+    assert_eq!(
+        parse_split_brain_message("[ACT_REP] Active database replication is enabled"),
+        None
+    );
+    // A forced activation clears it: the diagnostic no longer reports it.
+    for server in ["mgt-1", "mgt-2"] {
+        ok(&mut simulator, stop_replication(server));
+    }
+    ok(&mut simulator, force_activate("mgt-1"));
+    let OperationOutput::Diagnostic { messages, .. } = ok(&mut simulator, diagnostic("mgt-1"))
+    else {
+        panic!("not a diagnostic");
+    };
+    assert!(messages
+        .iter()
+        .flat_map(|(_, lines)| lines)
+        .all(|line| parse_split_brain_message(line).is_none()));
 }
 
 #[test]

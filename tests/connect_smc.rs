@@ -387,6 +387,89 @@ async fn a_slow_answer_times_out_and_a_stopped_server_is_silent() {
     server.shutdown().await;
 }
 
+/// `split_brain()` over HTTP answers what the in-process simulator knows:
+/// nothing while one server is Active; after two declared Actives met, the
+/// servers that were Active (read from `ha/diagnostic`, every server now
+/// Standby); the same while every server is stopped (the last answer
+/// stands); nothing once a forced activation has cleared it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_brain_is_read_from_the_diagnostic() {
+    let server = serve(SimConfig::default()).await;
+    let smc = connect(&server).await;
+    let in_process = SimConnector::new(SimConfig::default());
+    let pair = Some(vec!["mgt-1".to_string(), "mgt-2".to_string()]);
+    let step = |operation: Operation| {
+        let (smc, in_process) = (&smc, &in_process);
+        async move {
+            smc.perform(&operation).await.expect("over HTTP");
+            in_process.perform(&operation).await.expect("in-process");
+            smc.snapshot().await.expect("snapshot");
+            let answered = smc.split_brain().await.expect("split brain");
+            assert_eq!(
+                answered,
+                in_process.split_brain().await.expect("in-process"),
+                "after {operation}"
+            );
+            answered
+        }
+    };
+    smc.snapshot().await.expect("snapshot");
+    assert_eq!(smc.split_brain().await.expect("read"), None);
+    let stop = |name: &str| Operation::StopServer {
+        server: name.into(),
+    };
+    assert_eq!(step(stop("mgt-1")).await, None);
+    assert_eq!(
+        step(Operation::ForceActivate {
+            server: "mgt-2".into()
+        })
+        .await,
+        None
+    );
+    assert_eq!(
+        step(Operation::StartServer {
+            server: "mgt-1".into()
+        })
+        .await,
+        pair,
+        "mgt-1 came back Active while mgt-2 was Active"
+    );
+    let snapshot = smc.snapshot().await.expect("snapshot");
+    assert!(snapshot
+        .servers
+        .iter()
+        .all(|server| server.mode == Mode::Standby));
+    for name in ["mgt-1", "mgt-2", "mgt-3"] {
+        step(stop(name)).await;
+    }
+    assert_eq!(
+        smc.split_brain().await.expect("no server answers"),
+        pair,
+        "the last answer stands"
+    );
+    for name in ["mgt-1", "mgt-2", "mgt-3"] {
+        step(Operation::StartServer {
+            server: name.into(),
+        })
+        .await;
+    }
+    for name in ["mgt-1", "mgt-2"] {
+        step(Operation::StopReplication {
+            server: name.into(),
+        })
+        .await;
+    }
+    assert_eq!(
+        step(Operation::ForceActivate {
+            server: "mgt-1".into()
+        })
+        .await,
+        None,
+        "a forced activation clears it"
+    );
+    server.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_are_retried_and_actions_are_not() {
     let server = serve(SimConfig::default()).await;

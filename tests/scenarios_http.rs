@@ -14,9 +14,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use runbook::cluster::{InvariantViolation, SimConfig};
+use runbook::connect::sim::SimConnector;
 use runbook::connect::sim_server::{self, RunningSimServer, SimServeConfig};
 use runbook::connect::smc::{SmcConnector, SmcSettings};
-use runbook::connect::{ApiKey, Connector};
+use runbook::connect::{ApiKey, Connector, ConnectorError};
 use runbook::interp::events::RunOutcome;
 use support::*;
 
@@ -184,17 +185,17 @@ async fn a_cancelled_active_upgrade_over_http() {
     }
 }
 
-/// The operator is told that a Standby was activated: by the What-if when
-/// two Actives are visible, or — when the product already set every server
-/// to Standby, which the HTTP API does not report as such — by step 2's
-/// warning; either way the decision "once the upgrade resumes" follows.
+/// The operator is told that a Standby was activated: by the What-if,
+/// whether two Actives are visible or the product already set every server
+/// to Standby (the split brain the connector reads from `ha/diagnostic`);
+/// the decision "once the upgrade resumes" follows.
 fn assert_standby_activation_seen(played: &Played, context: &str) {
-    let what_if = played.what_ifs() == ["standby-activated"];
-    let warned = played
-        .all_warnings()
-        .iter()
-        .any(|warning| warning.starts_with("The upgraded Active Server is not Active"));
-    assert!(what_if || warned, "{context}: {:?}", played.what_ifs());
+    assert_eq!(
+        played.what_ifs(),
+        ["standby-activated"],
+        "{context}: {:?}",
+        played.all_warnings()
+    );
     assert!(
         played.events.iter().any(|event| matches!(
             event,
@@ -202,6 +203,147 @@ fn assert_standby_activation_seen(played: &Played, context: &str) {
         )),
         "{context}: the operator decides how to proceed"
     );
+}
+
+/// A connector that records every answer of `split_brain()`.
+struct SplitBrainLog<C> {
+    inner: C,
+    answers: std::sync::Mutex<Vec<Option<Vec<String>>>>,
+}
+
+impl<C: Connector> SplitBrainLog<C> {
+    fn new(inner: C) -> Self {
+        SplitBrainLog {
+            inner,
+            answers: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn answers(&self) -> Vec<Option<Vec<String>>> {
+        self.answers.lock().expect("not poisoned").clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl<C: Connector> Connector for SplitBrainLog<C> {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
+    async fn snapshot(&self) -> Result<runbook::cluster::Snapshot, ConnectorError> {
+        self.inner.snapshot().await
+    }
+
+    async fn perform(
+        &self,
+        operation: &runbook::cluster::Operation,
+    ) -> Result<runbook::cluster::OperationOutput, ConnectorError> {
+        self.inner.perform(operation).await
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        self.inner.sleep(duration).await;
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.inner.elapsed()
+    }
+
+    async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
+        let answer = self.inner.split_brain().await?;
+        self.answers
+            .lock()
+            .expect("not poisoned")
+            .push(answer.clone());
+        Ok(answer)
+    }
+}
+
+/// A split brain (the upgraded Active came back while a Standby it still
+/// replicated with had become Active: the product set every server to
+/// Standby) fires the What-if over HTTP exactly as in-process: same
+/// handler, same reason, same steps, warnings, outcome and final cluster.
+/// Over HTTP the fact comes from the monitoring message every running
+/// server reports in `ha/diagnostic`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_brain_fires_the_what_if_over_http_as_in_process() {
+    for (fault, extra) in [
+        ("standby-auto-activates", ""),
+        (
+            "standby-activated-by-operator",
+            "\nurgent-change = \"keep\"",
+        ),
+    ] {
+        let answers = format!("standby-handling = \"stop\"\npromoted-server = \"mgt-2\"{extra}");
+        let config = SimConfig {
+            servers: 3,
+            faults: vec![fault.parse().expect("fault")],
+            ..SimConfig::default()
+        };
+        let in_process = SplitBrainLog::new(SimConnector::new(config));
+        let program = shipped("upgrade-with-downtime");
+        let expected = play(&program, &in_process, Some(&answers), None).await;
+        let expected_final = in_process.inner.simulator().observed_snapshot();
+        let expected_split = in_process.answers();
+
+        let server = serve(3, &[fault]).await;
+        let connector = SplitBrainLog::new(connect(&server).await);
+        let played = play(&program, &connector, Some(&answers), None).await;
+        let snapshot = connector
+            .snapshot()
+            .await
+            .expect("snapshot through the API");
+        let http_split = connector.answers();
+        // It was a split brain, and both targets reported it alike: every
+        // answer of `split_brain()` along the run is the same.
+        let split = Some(vec!["mgt-1".to_string(), "mgt-2".to_string()]);
+        assert!(
+            expected_split.contains(&split),
+            "{fault}: in-process, the run met a split brain: {expected_split:?}"
+        );
+        assert_eq!(http_split, expected_split, "{fault}");
+        assert_eq!(expected.what_ifs(), ["standby-activated"], "{fault}");
+        assert_eq!(played.what_ifs(), expected.what_ifs(), "{fault}");
+        assert_eq!(
+            played.what_if_reason("standby-activated"),
+            expected.what_if_reason("standby-activated"),
+            "{fault}"
+        );
+        assert!(
+            played
+                .what_if_reason("standby-activated")
+                .is_some_and(|reason| reason.contains("mgt-2")),
+            "{fault}: the reason names the server that became Active"
+        );
+        assert_eq!(played.steps_started(), expected.steps_started(), "{fault}");
+        assert_eq!(played.all_warnings(), expected.all_warnings(), "{fault}");
+        assert_eq!(played.outcome(), expected.outcome(), "{fault}");
+        assert_eq!(
+            played.outcome(),
+            RunOutcome::Succeeded,
+            "{fault}: {}",
+            played.report.message
+        );
+        let summary = |snapshot: &runbook::cluster::Snapshot| {
+            snapshot
+                .servers
+                .iter()
+                .map(|server| {
+                    (
+                        server.name.clone(),
+                        server.running,
+                        server.mode,
+                        server.version.to_string(),
+                        server.replication,
+                        server.excluded,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(summary(&snapshot), summary(&expected_final), "{fault}");
+        assert!(safety_violations(&server).is_empty(), "{fault}");
+        server.shutdown().await;
+    }
 }
 
 /// Row 5: a Standby activates itself during the Active's upgrade.

@@ -97,13 +97,13 @@ async fn unreachable_servers_time_out_and_hide_in_the_snapshot() {
     let ConnectorError::Timeout {
         server,
         what,
-        seconds,
+        limit,
     } = error
     else {
         panic!("wrong error {error:?}");
     };
     assert_eq!(
-        (server.as_str(), what.as_str(), seconds),
+        (server.as_str(), what.as_str(), limit.as_secs()),
         ("mgt-3", "diagnostic mgt-3", SIM_TIMEOUT_SECONDS)
     );
     let snapshot = sim.snapshot().await.expect("snapshot");

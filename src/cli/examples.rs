@@ -63,6 +63,8 @@ Examples:
     runbook run upgrade-no-downtime --sim-fault active-upgrade-cancelled --answers answers.toml --format json
   Run against the servers of an inventory, journaling for `runbook resume`:
     runbook run upgrade-with-downtime --target prod.toml --set version=7.4.0 --journal upgrade.journal
+  Rehearse against a `runbook sim serve` behind TLS, trusting its CA, with a longer request timeout:
+    RUNBOOK_API_KEY=... runbook run upgrade-with-downtime --target https://sim.lab:8443 --ca-cert lab-ca.pem --request-timeout 2m
   Run one What-if branch directly:
     runbook run upgrade-with-downtime --what-if installer-failed";
 
@@ -72,7 +74,9 @@ Examples:
   Continue an interrupted run where it stopped:
     runbook resume upgrade.journal
   Continue without questions, answers from a file:
-    runbook resume upgrade.journal --answers answers.toml --yes";
+    runbook resume upgrade.journal --answers answers.toml --yes
+  Continue a run that timed out, allowing the slow server more time:
+    runbook resume upgrade.journal --request-timeout 5m";
 
 /// `runbook plan --help`.
 pub const PLAN: &str = "\

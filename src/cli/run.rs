@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::load::load_program;
 use super::output::{self, Format};
-use super::target::{self, SimArgs, TargetSpec};
+use super::target::{self, ConnectionArgs, SimArgs, TargetError, TargetSpec};
 use crate::connect::sim::SimConnector;
 use crate::connect::Connector;
 use crate::interp::events::{Event, EventKind, RunOutcome};
@@ -52,6 +52,9 @@ pub struct RunArgs {
     /// Simulator options.
     #[command(flatten)]
     pub sim: SimArgs,
+    /// Connection options.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// `runbook resume`.
@@ -68,6 +71,9 @@ pub struct ResumeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Connection options (the run's own, from its journal, unless given here).
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// `runbook plan`.
@@ -87,6 +93,9 @@ pub struct PlanArgs {
     /// Simulator options.
     #[command(flatten)]
     pub sim: SimArgs,
+    /// Connection options.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// Prints a diagnostic on stderr.
@@ -206,9 +215,11 @@ pub fn run(args: RunArgs) -> i32 {
     };
     let Some(runtime) = runtime() else { return 2 };
     let spec = TargetSpec::parse(&args.target);
+    let connection = args.connection.options();
     let target = match runtime.block_on(target::open(
         &spec,
         &args.sim,
+        &connection,
         &params,
         args.answers.as_ref(),
     )) {
@@ -238,6 +249,7 @@ pub fn run(args: RunArgs) -> i32 {
         journal,
         target: redact_url(&args.target),
         sim: target.sim,
+        connection,
         interrupt,
         ..RunSettings::default()
     };
@@ -279,7 +291,22 @@ pub fn resume(args: ResumeArgs) -> i32 {
         }
     };
     let Some(runtime) = runtime() else { return 2 };
+    let given = args.connection.options();
+    let connection = header.connection.overridden_by(&given);
     let connector: Box<dyn Connector> = match TargetSpec::parse(&header.target) {
+        TargetSpec::Sim if !given.is_empty() => {
+            let error = TargetError::ConnectionOption {
+                option: target::first_connection_flag(&given).unwrap_or("--request-timeout"),
+            };
+            early_failure(
+                args.format,
+                &header.runbook,
+                &header.target,
+                error.to_string(),
+            );
+            report(error);
+            return 2;
+        }
         TargetSpec::Sim => {
             // The in-process cluster died with the interrupted process: rebuild
             // it from the journaled configuration and replay every operation
@@ -307,6 +334,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
         spec => match runtime.block_on(target::open(
             &spec,
             &SimArgs::default(),
+            &connection,
             &header.params,
             args.answers.as_ref(),
         )) {
@@ -355,6 +383,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
         journal: JournalChoice::File(args.journal.clone()),
         target: header.target.clone(),
         sim: header.sim.clone(),
+        connection: header.connection.clone(),
         interrupt,
         ..RunSettings::default()
     };
@@ -388,6 +417,7 @@ pub fn plan(args: PlanArgs) -> i32 {
     let target = match runtime.block_on(target::open(
         &TargetSpec::parse(&args.target),
         &args.sim,
+        &args.connection.options(),
         &params,
         None,
     )) {
@@ -397,6 +427,9 @@ pub fn plan(args: PlanArgs) -> i32 {
             return 2;
         }
     };
+    for warning in target.connector.warnings() {
+        eprintln!("warning[{}]: {}", warning.code, warning.message);
+    }
     let result = runtime.block_on(plan::plan(&program, target.connector.as_ref(), &params));
     match result {
         Ok(plan) => {

@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::cluster::{Fault, SimConfig};
+use crate::connect::inventory::DurationSetting;
 use crate::connect::manual::{ManualAnswer, ManualRequest, OperatorPrompt};
 use crate::connect::sim::SimConnector;
-use crate::connect::smc::SmcConnector;
+use crate::connect::smc::{ConnectionOptions, SmcConnector, SmcSettings};
 use crate::connect::{ApiKey, Connector, ConnectorError, Inventory, InventoryError};
 use crate::interp::prompt::{
     Answer, AnswersFile, ChoiceOption, OperatorPrompter, PromptError, PromptKind, PromptRequest,
@@ -27,6 +29,56 @@ pub struct SimArgs {
     /// A simulator fault to play (repeatable), e.g. `changes-on-active`, `upgrade-fails:mgt-2`.
     #[arg(long = "sim-fault", value_name = "NAME")]
     pub sim_faults: Vec<String>,
+}
+
+/// How an HTTP(S) or inventory target is reached, shared by `run`,
+/// `resume` and `plan`. Given to `run`, they are recorded in the journal and
+/// used again by `resume` (where given ones override them).
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Connection (http(s):// and inventory targets)")]
+pub struct ConnectionArgs {
+    /// Time allowed for one API request, e.g. `90s`, `500ms`, `2m` (default
+    /// 60s, or the inventory's `request_timeout`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_time_limit)]
+    pub request_timeout: Option<Duration>,
+    /// Time allowed to open a connection, e.g. `5s` (default 10s, or the
+    /// inventory's `connect_timeout`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_time_limit)]
+    pub connect_timeout: Option<Duration>,
+    /// A PEM CA certificate (or the server's self-signed certificate) to
+    /// trust in addition to the system roots (inventory: `[tls] ca_file`).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Do not verify the server's TLS certificate: only for a lab; prefer
+    /// `--ca-cert` (inventory: `[tls] verify = false`).
+    #[arg(long, conflicts_with = "ca_cert")]
+    pub insecure_skip_tls_verify: bool,
+}
+
+impl ConnectionArgs {
+    /// The options as recorded in the journal: the CA path made absolute, so
+    /// that a resume from another directory finds it.
+    pub fn options(&self) -> ConnectionOptions {
+        ConnectionOptions {
+            request_timeout: self.request_timeout,
+            connect_timeout: self.connect_timeout,
+            ca_cert: self
+                .ca_cert
+                .as_ref()
+                .map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone())),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+        }
+    }
+}
+
+/// A time limit in the inventory's duration syntax (`500ms`, `30s`, `5m`,
+/// `2h`, or a number of seconds), more than zero.
+fn parse_time_limit(text: &str) -> Result<Duration, String> {
+    let duration = DurationSetting::parse(text)?.0;
+    if duration.is_zero() {
+        return Err(String::from("a time limit must be more than zero"));
+    }
+    Ok(duration)
 }
 
 /// A target as given on the command line.
@@ -76,6 +128,18 @@ pub enum TargetError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Inventory(#[from] InventoryError),
+    /// A connection option was given for the in-process simulator.
+    #[error(
+        "{option} applies to an http(s):// or inventory target, not to the in-process simulator"
+    )]
+    #[diagnostic(
+        code(runbook::run::connection_option),
+        help("remove it, or give `--target http://HOST:PORT` or `--target INVENTORY.toml`")
+    )]
+    ConnectionOption {
+        /// The first such flag.
+        option: &'static str,
+    },
     /// `--set version=...` is not a version.
     #[error("`--set version={0}` is not a version like 7.4.0")]
     #[diagnostic(
@@ -94,11 +158,15 @@ pub const API_KEY_ENV: &str = "RUNBOOK_API_KEY";
 pub async fn open(
     spec: &TargetSpec,
     sim: &SimArgs,
+    connection: &ConnectionOptions,
     params: &BTreeMap<String, String>,
     answers: Option<&PathBuf>,
 ) -> Result<OpenTarget, TargetError> {
     match spec {
         TargetSpec::Sim => {
+            if let Some(option) = first_connection_flag(connection) {
+                return Err(TargetError::ConnectionOption { option });
+            }
             let mut config = SimConfig::with_servers(sim.sim_servers);
             for fault in &sim.sim_faults {
                 config.faults.push(fault.parse::<Fault>()?);
@@ -124,7 +192,8 @@ pub async fn open(
                     ),
                 }));
             }
-            let connector = SmcConnector::for_sim_url(url, ApiKey::new(key)).await?;
+            let settings = connection.apply(SmcSettings::default());
+            let connector = SmcConnector::for_sim_url_with(url, ApiKey::new(key), settings).await?;
             Ok(OpenTarget {
                 connector: Box::new(connector),
                 sim: None,
@@ -135,12 +204,28 @@ pub async fn open(
             let operator: Arc<dyn OperatorPrompt> = Arc::new(ManualOperator {
                 answers: answers.cloned(),
             });
-            let connector = SmcConnector::from_inventory(&inventory, Some(operator))?;
+            let connector =
+                SmcConnector::from_inventory_with(&inventory, Some(operator), connection)?;
             Ok(OpenTarget {
                 connector: Box::new(connector),
                 sim: None,
             })
         }
+    }
+}
+
+/// The flag of the first connection option given, if any.
+pub fn first_connection_flag(options: &ConnectionOptions) -> Option<&'static str> {
+    if options.request_timeout.is_some() {
+        Some("--request-timeout")
+    } else if options.connect_timeout.is_some() {
+        Some("--connect-timeout")
+    } else if options.ca_cert.is_some() {
+        Some("--ca-cert")
+    } else if options.insecure_skip_tls_verify {
+        Some("--insecure-skip-tls-verify")
+    } else {
+        None
     }
 }
 
@@ -214,6 +299,10 @@ impl Connector for SeededConnector {
 
     async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
         self.inner.split_brain().await
+    }
+
+    fn warnings(&self) -> Vec<crate::connect::TargetWarning> {
+        self.inner.warnings()
     }
 }
 

@@ -17,9 +17,10 @@ pub use error::{FailureKind, SimError};
 pub use faults::{possible_fault_events, possible_job_outcomes, FaultEvent, FaultPoint};
 pub use invariants::{check_invariants, check_transition, check_upgraded, InvariantViolation};
 pub use model::{
-    split_brain_message, two_actives_message, Backup, Cluster, Job, JobId, JobKind, JobOutcome,
-    Lineage, Phase, Progress, Server, Started, INIT_PHASES, MUST_USE_ACTIVE, UPGRADE_PHASES,
-    WIZARD_DEMOTES_AFTER, WIZARD_PHASES, WIZARD_PROMOTES_AFTER, WIZARD_RESTARTS_STANDBYS,
+    parse_split_brain_message, split_brain_message, two_actives_message, Backup, Cluster, Job,
+    JobId, JobKind, JobOutcome, Lineage, Phase, Progress, Server, Started, INIT_PHASES,
+    MUST_USE_ACTIVE, UPGRADE_PHASES, WIZARD_DEMOTES_AFTER, WIZARD_PHASES, WIZARD_PROMOTES_AFTER,
+    WIZARD_RESTARTS_STANDBYS,
 };
 pub use simulator::{FiredFault, JobState, Simulator, FINISHED_JOBS_KEPT};
 pub use types::{

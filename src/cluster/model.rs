@@ -1012,8 +1012,16 @@ impl Cluster {
         id
     }
 
+    /// The HA diagnostic. The two-Actives alert shows on the Actives; the
+    /// split-brain alert on every running server (the product set them all
+    /// to Standby, and it is how a client — the `smc` connector — learns
+    /// that split brain happened).
     fn diagnostic(&self) -> OperationOutput {
         let alerts = self.monitoring_alerts();
+        let split_brain_alert = self.split_brain.as_ref().map(|servers| {
+            let names: Vec<&str> = servers.iter().map(String::as_str).collect();
+            split_brain_message(&names)
+        });
         let actives = self.running_actives();
         let mut ok = actives.len() == 1 && alerts.is_empty();
         let messages = self
@@ -1049,8 +1057,16 @@ impl Cluster {
                         job.phase_name()
                     ));
                 }
-                if server.running && server.mode == Mode::Active {
-                    lines.extend(alerts.iter().cloned());
+                if server.running && !server.unreachable {
+                    if server.mode == Mode::Active {
+                        lines.extend(
+                            alerts
+                                .iter()
+                                .filter(|alert| Some(*alert) != split_brain_alert.as_ref())
+                                .cloned(),
+                        );
+                    }
+                    lines.extend(split_brain_alert.iter().cloned());
                 }
                 (server.name.clone(), lines)
             })
@@ -1346,10 +1362,29 @@ pub fn two_actives_message(servers: &[&str]) -> String {
     )
 }
 
-/// The monitoring message shown after split brain was detected (invented).
+const SPLIT_BRAIN_PREFIX: &str = "[HA_SPLIT_BRAIN] Management Servers ";
+const SPLIT_BRAIN_SERVERS_END: &str = " were active at the same time";
+
+/// The monitoring message shown after split brain was detected (invented:
+/// the product's exact text is not published). [`parse_split_brain_message`]
+/// reads it back.
 pub fn split_brain_message(servers: &[&str]) -> String {
     format!(
-        "[HA_SPLIT_BRAIN] Management Servers {} were active at the same time: every Management Server has been set to standby. Force the activation of one server, then re-initialize the others.",
+        "{SPLIT_BRAIN_PREFIX}{}{SPLIT_BRAIN_SERVERS_END}: every Management Server has been set to standby. Force the activation of one server, then re-initialize the others.",
         servers.join(", ")
     )
+}
+
+/// The servers named by a split-brain monitoring message (see
+/// [`split_brain_message`]), or `None` when `line` is not one.
+pub fn parse_split_brain_message(line: &str) -> Option<Vec<String>> {
+    let rest = line.trim_start().strip_prefix(SPLIT_BRAIN_PREFIX)?;
+    let (names, _) = rest.split_once(SPLIT_BRAIN_SERVERS_END)?;
+    let servers: Vec<String> = names
+        .split(", ")
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (!servers.is_empty()).then_some(servers)
 }

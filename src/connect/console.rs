@@ -100,7 +100,7 @@ impl ConsoleConnector {
                 return Err(ConnectorError::Timeout {
                     server: operation.server().to_owned(),
                     what: format!("console command `{program}` for {operation}"),
-                    seconds: self.timeout().as_secs().max(1),
+                    limit: self.timeout(),
                 })
             }
         };

@@ -1,6 +1,8 @@
 //! The connector phase's error enum: every way reaching a server can fail,
 //! each with a stable `runbook::connector::...` code and a help line.
 
+use std::time::Duration;
+
 use miette::Diagnostic;
 use thiserror::Error;
 
@@ -39,19 +41,31 @@ pub enum ConnectorError {
         /// What the network layer said.
         reason: String,
     },
+    /// The server's TLS certificate could not be verified.
+    #[error("TLS certificate verification failed for {url}: {reason}")]
+    #[diagnostic(
+        code(runbook::connector::tls_verification),
+        help("the server's certificate is not trusted: signed by a CA that is not trusted here (or self-signed), expired, or issued for another name. Trust the CA that signed it with `--ca-cert FILE` (inventory: `[tls] ca_file`); only in a lab, turn verification off with `--insecure-skip-tls-verify` (inventory: `[tls] verify = false`)")
+    )]
+    TlsVerification {
+        /// The address.
+        url: String,
+        /// What the TLS layer said.
+        reason: String,
+    },
     /// The server did not answer in time.
-    #[error("{server} did not answer within {seconds}s ({what})")]
+    #[error("{server} did not answer {} ({what})", within(*limit))]
     #[diagnostic(
         code(runbook::connector::timeout),
-        help("the server may be down or unreachable; check it, then resume the run")
+        help("the server may be down, unreachable or only slow; check it, then resume the run. Time limits: `--request-timeout` and `--connect-timeout` (inventory: `request_timeout`, `connect_timeout`, `operation_timeout`, console `timeout`)")
     )]
     Timeout {
         /// The server (or address) that did not answer.
         server: String,
         /// What was being done.
         what: String,
-        /// The time limit, in seconds.
-        seconds: u64,
+        /// The time limit (zero: a gateway's own limit, not known here).
+        limit: Duration,
     },
     /// The server answered with a 5xx status.
     #[error("{url} answered {status}: {message}")]
@@ -176,8 +190,78 @@ pub enum ConnectorError {
     },
 }
 
+impl ConnectorError {
+    /// The help line of an error about reaching the server (time limit,
+    /// TLS, refused connection, API key, session), `None` for an error
+    /// about the operation itself, whose message says it all.
+    pub fn reach_help(&self) -> Option<String> {
+        match self {
+            ConnectorError::Timeout { .. }
+            | ConnectorError::TlsVerification { .. }
+            | ConnectorError::Refused { .. }
+            | ConnectorError::WrongKey { .. }
+            | ConnectorError::SessionExpired { .. } => {
+                Diagnostic::help(self).map(|help| help.to_string())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `within 30s` (in the duration syntax of `--request-timeout` and the
+/// inventory), or `in time` for an unknown limit.
+fn within(limit: Duration) -> String {
+    if limit.is_zero() {
+        String::from("in time")
+    } else {
+        format!("within {}", duration_text(limit))
+    }
+}
+
+/// A duration as `500ms`, `30s`, `5m` or `2h`: the largest unit that
+/// divides it exactly.
+pub fn duration_text(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    if millis % 1000 != 0 {
+        return format!("{millis}ms");
+    }
+    let seconds = duration.as_secs();
+    if seconds != 0 && seconds % 3600 == 0 {
+        format!("{}h", seconds / 3600)
+    } else if seconds != 0 && seconds % 60 == 0 {
+        format!("{}m", seconds / 60)
+    } else {
+        format!("{seconds}s")
+    }
+}
+
 impl From<super::InventoryError> for ConnectorError {
     fn from(error: super::InventoryError) -> Self {
         ConnectorError::Inventory(Box::new(error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_read_in_the_duration_syntax() {
+        let text = |millis| duration_text(Duration::from_millis(millis));
+        assert_eq!(text(250), "250ms");
+        assert_eq!(text(1_500), "1500ms");
+        assert_eq!(text(30_000), "30s");
+        assert_eq!(text(300_000), "5m");
+        assert_eq!(text(7_200_000), "2h");
+        assert_eq!(text(0), "0s");
+        let timeout = ConnectorError::Timeout {
+            server: "mgt-1".into(),
+            what: "logging in".into(),
+            limit: Duration::from_millis(300),
+        };
+        assert_eq!(
+            timeout.to_string(),
+            "mgt-1 did not answer within 300ms (logging in)"
+        );
     }
 }

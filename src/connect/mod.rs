@@ -19,7 +19,7 @@ pub mod smc;
 
 pub use api_key::ApiKey;
 pub use console::ConsoleConnector;
-pub use error::ConnectorError;
+pub use error::{duration_text, ConnectorError};
 pub use inventory::{Inventory, InventoryError};
 pub use manual::{ManualAnswer, ManualConnector, ManualRequest, OperatorPrompt};
 
@@ -53,6 +53,21 @@ pub trait Connector: Send + Sync {
     async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
         Ok(None)
     }
+
+    /// Warnings about how the target is reached (e.g. TLS certificate
+    /// verification turned off); a run emits them right after `run_started`.
+    fn warnings(&self) -> Vec<TargetWarning> {
+        Vec::new()
+    }
+}
+
+/// A warning about how a target is reached, with its stable code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetWarning {
+    /// The code, e.g. `runbook::connector::tls_verification_off`.
+    pub code: String,
+    /// What the operator should know.
+    pub message: String,
 }
 
 /// Whatever performs console operations (stop, start, installer, backup,

@@ -75,7 +75,7 @@ pub fn connector_error(operation: &Operation, error: SimError) -> ConnectorError
         SimError::Unreachable { server } => ConnectorError::Timeout {
             server,
             what: described,
-            seconds: SIM_TIMEOUT_SECONDS,
+            limit: std::time::Duration::from_secs(SIM_TIMEOUT_SECONDS),
         },
         SimError::Stopped { server } => ConnectorError::Refused {
             url: format!("sim://{server}"),

@@ -20,14 +20,15 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::inventory::Inventory;
 use super::manual::{ManualConnector, OperatorPrompt};
 use super::{ApiKey, Connector, ConnectorError, ConsoleConnector, ConsoleOperations};
 use crate::cluster::{
-    Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot, Snapshot, Version,
+    parse_split_brain_message, Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot,
+    Snapshot, Version,
 };
 
 /// Timeouts, retries and TLS options of the `smc` connector.
@@ -107,6 +108,104 @@ impl SmcSettings {
     }
 }
 
+/// Connection options given on the command line (`--request-timeout`,
+/// `--connect-timeout`, `--ca-cert`, `--insecure-skip-tls-verify`). They
+/// override an inventory's values and are recorded in the journal (nothing
+/// in them is secret) so that `runbook resume` connects the same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionOptions {
+    /// Time allowed for one request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "duration_option"
+    )]
+    pub request_timeout: Option<Duration>,
+    /// Time allowed to open a connection.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "duration_option"
+    )]
+    pub connect_timeout: Option<Duration>,
+    /// A PEM CA certificate to trust (an absolute path once recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// Do not verify TLS certificates.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_tls_verify: bool,
+}
+
+impl ConnectionOptions {
+    /// Whether no option is given.
+    pub fn is_empty(&self) -> bool {
+        *self == ConnectionOptions::default()
+    }
+
+    /// These options, with those given in `later` taking precedence.
+    pub fn overridden_by(&self, later: &ConnectionOptions) -> ConnectionOptions {
+        let insecure = later.insecure_skip_tls_verify
+            || (self.insecure_skip_tls_verify && later.ca_cert.is_none());
+        ConnectionOptions {
+            request_timeout: later.request_timeout.or(self.request_timeout),
+            connect_timeout: later.connect_timeout.or(self.connect_timeout),
+            ca_cert: if later.insecure_skip_tls_verify {
+                None
+            } else {
+                later.ca_cert.clone().or_else(|| self.ca_cert.clone())
+            },
+            insecure_skip_tls_verify: insecure,
+        }
+    }
+
+    /// `settings` with these options applied.
+    pub fn apply(&self, settings: SmcSettings) -> SmcSettings {
+        let mut settings = settings;
+        if let Some(timeout) = self.request_timeout {
+            settings.request_timeout = timeout;
+        }
+        if let Some(timeout) = self.connect_timeout {
+            settings.connect_timeout = timeout;
+        }
+        if let Some(path) = &self.ca_cert {
+            settings.ca_file = Some(path.clone());
+            settings.tls_verify = true;
+        }
+        if self.insecure_skip_tls_verify {
+            settings.tls_verify = false;
+            settings.ca_file = None;
+        }
+        settings
+    }
+}
+
+/// An optional duration written as text in the duration syntax (`500ms`, `30s`).
+mod duration_option {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::connect::duration_text;
+    use crate::connect::inventory::DurationSetting;
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(duration) => serializer.serialize_str(&duration_text(*duration)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        Option::<DurationSetting>::deserialize(deserializer)
+            .map(|setting| setting.map(|setting| setting.0))
+    }
+}
+
 fn read_certificate(path: &Path) -> Result<reqwest::Certificate, ConnectorError> {
     let pem = std::fs::read(path).map_err(|error| ConnectorError::Config {
         message: format!("cannot read the CA file {}: {error}", path.display()),
@@ -117,6 +216,19 @@ fn read_certificate(path: &Path) -> Result<reqwest::Certificate, ConnectorError>
             path.display()
         ),
     })
+}
+
+/// The code of the warning shown when TLS certificate verification is off.
+pub const TLS_VERIFICATION_OFF: &str = "runbook::connector::tls_verification_off";
+
+/// `, TLS certificate verification off` for an `https` address reached
+/// without verification, else nothing.
+fn tls_note(settings: &SmcSettings, url: &str) -> &'static str {
+    if !settings.tls_verify && url.starts_with("https://") {
+        ", TLS certificate verification off"
+    } else {
+        ""
+    }
 }
 
 /// One server of the target and its API address.
@@ -161,6 +273,9 @@ pub struct SmcConnector {
     description: String,
     last_active: Mutex<Option<String>>,
     last_snapshot: Mutex<Option<Snapshot>>,
+    /// The split brain the diagnostic last reported (what [`Connector::split_brain`]
+    /// answers while no server answers).
+    last_split_brain: Mutex<Option<Vec<String>>>,
 }
 
 impl std::fmt::Debug for SmcConnector {
@@ -287,22 +402,22 @@ impl SmcConnector {
                 api: server.api,
             })
             .collect();
-        let console_timeout = settings.operation_timeout.div_f64(speed) + Duration::from_secs(30);
+        // A console operation answers when it has finished: the same TLS
+        // options, but the time a background operation may take.
+        let console_settings = SmcSettings {
+            request_timeout: settings.operation_timeout.div_f64(speed) + Duration::from_secs(30),
+            ..settings.clone()
+        };
         let console = SimConsole {
-            client: reqwest::Client::builder()
-                .no_proxy()
-                .connect_timeout(settings.connect_timeout)
-                .timeout(console_timeout)
-                .build()
-                .map_err(|error| ConnectorError::Config {
-                    message: format!("cannot set up the HTTP client: {error}"),
-                })?,
+            client: console_settings.client(false)?,
             base: base.clone(),
             key: key.clone(),
+            settings: console_settings,
         };
         let description = format!(
-            "simulated cluster behind {base} ({} servers, runbook sim serve at {speed}x)",
-            servers.len()
+            "simulated cluster behind {base} ({} servers, runbook sim serve at {speed}x{})",
+            servers.len(),
+            tls_note(&settings, &base)
         );
         Ok(SmcConnector {
             client,
@@ -318,6 +433,7 @@ impl SmcConnector {
             description,
             last_active: Mutex::new(None),
             last_snapshot: Mutex::new(None),
+            last_split_brain: Mutex::new(None),
         })
     }
 
@@ -328,8 +444,18 @@ impl SmcConnector {
         inventory: &Inventory,
         prompt: Option<Arc<dyn OperatorPrompt>>,
     ) -> Result<Self, ConnectorError> {
+        Self::from_inventory_with(inventory, prompt, &ConnectionOptions::default())
+    }
+
+    /// [`Self::from_inventory`] with command-line options overriding the
+    /// inventory's timeouts and TLS options.
+    pub fn from_inventory_with(
+        inventory: &Inventory,
+        prompt: Option<Arc<dyn OperatorPrompt>>,
+        options: &ConnectionOptions,
+    ) -> Result<Self, ConnectorError> {
         let key = inventory.api_key()?;
-        let settings = SmcSettings::from_inventory(inventory);
+        let settings = options.apply(SmcSettings::from_inventory(inventory));
         let servers = inventory
             .servers
             .iter()
@@ -356,8 +482,13 @@ impl SmcConnector {
         let manual = prompt.map(|prompt| ManualConnector::new(prompt, hosts));
         let console = ConsoleConnector::from_inventory(inventory, manual);
         let mut connector = Self::new(servers, key, settings)?;
+        let tls = connector
+            .servers
+            .first()
+            .map(|server| tls_note(&connector.settings, &server.api))
+            .unwrap_or_default();
         connector.description = format!(
-            "HA Management setup of {} ({} servers, SMC API)",
+            "HA Management setup of {} ({} servers, SMC API{tls})",
             inventory.path.display(),
             connector.servers.len()
         );
@@ -392,6 +523,7 @@ impl SmcConnector {
             },
             last_active: Mutex::new(None),
             last_snapshot: Mutex::new(None),
+            last_split_brain: Mutex::new(None),
         })
     }
 
@@ -744,11 +876,29 @@ fn transport_error(
     error: reqwest::Error,
 ) -> ConnectorError {
     if error.is_timeout() {
+        if error.is_connect() {
+            return ConnectorError::Timeout {
+                server: server.to_owned(),
+                what: format!("connecting to {url}, for {what}"),
+                limit: settings.connect_timeout,
+            };
+        }
         return ConnectorError::Timeout {
             server: server.to_owned(),
             what: what.to_owned(),
-            seconds: settings.request_timeout.as_secs().max(1),
+            limit: settings.request_timeout,
         };
+    }
+    if let Some(tls) = rustls_error(&error) {
+        if matches!(
+            tls,
+            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+        ) {
+            return ConnectorError::TlsVerification {
+                url: url.to_owned(),
+                reason: tls.to_string(),
+            };
+        }
     }
     let reason = if error.is_connect() {
         let mut cause = String::from("connection refused or address unreachable");
@@ -765,6 +915,28 @@ fn transport_error(
         url: url.to_owned(),
         reason,
     }
+}
+
+/// The TLS error somewhere in the causes of `error`. The TLS layer reports
+/// it inside an `io::Error`, whose `source()` skips the error it wraps, so
+/// those are opened with `get_ref()`.
+fn rustls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    let mut current = Some(error);
+    while let Some(inner) = current {
+        if let Some(found) = inner.downcast_ref::<rustls::Error>() {
+            return Some(found);
+        }
+        if let Some(wrapped) = inner
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            if let Some(found) = rustls_error(wrapped) {
+                return Some(found);
+            }
+        }
+        current = inner.source();
+    }
+    None
 }
 
 /// Turns a status and body into the JSON value or the connector error.
@@ -807,7 +979,7 @@ fn check_status(
             server: operation
                 .map_or_else(|| url.to_owned(), |operation| operation.server().to_owned()),
             what: format!("{described}: {message}"),
-            seconds: 0,
+            limit: Duration::ZERO,
         },
         500..=599 => ConnectorError::ServerError {
             url: url.to_owned(),
@@ -1236,7 +1408,7 @@ impl SmcConnector {
         ConnectorError::Timeout {
             server: operation.server().to_owned(),
             what: format!("waiting for {operation} to finish"),
-            seconds: self.settings.operation_timeout.as_secs(),
+            limit: self.settings.operation_timeout,
         }
     }
 
@@ -1372,6 +1544,104 @@ impl Connector for SmcConnector {
     fn elapsed(&self) -> Duration {
         self.clock.started.elapsed().mul_f64(self.clock.speed)
     }
+
+    /// Read from `ha/diagnostic`: after a split brain every running server
+    /// reports the monitoring message that names the servers that were
+    /// Active (see `split_brain_message`). Asked of the servers the last
+    /// snapshot saw running (one that does not answer would cost a request
+    /// timeout); when none answers, the last answer stands.
+    async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
+        let running: Option<Vec<String>> = lock(&self.last_snapshot).as_ref().map(|snapshot| {
+            snapshot
+                .servers
+                .iter()
+                .filter(|server| server.running)
+                .map(|server| server.name.clone())
+                .collect()
+        });
+        let candidates: Vec<&SmcServer> = self
+            .servers_by_preference()
+            .into_iter()
+            .filter(|server| {
+                running
+                    .as_ref()
+                    .is_none_or(|names| names.contains(&server.name))
+            })
+            .collect();
+        let mut answered_badly = None;
+        for server in &candidates {
+            match self.diagnostic_split_brain(server, 0).await {
+                Ok(found) => return Ok(self.remember_split_brain(found)),
+                Err(
+                    error @ (ConnectorError::WrongKey { .. }
+                    | ConnectorError::SessionExpired { .. }),
+                ) => return Err(error),
+                Err(ConnectorError::Refused { .. } | ConnectorError::Timeout { .. }) => {}
+                Err(_) => answered_badly = answered_badly.or(Some(*server)),
+            }
+        }
+        // A server answered a 5xx or malformed JSON: its reads are retried.
+        if let Some(server) = answered_badly {
+            if self.settings.read_retries > 0 {
+                self.backoff(0).await;
+                if let Ok(found) = self
+                    .diagnostic_split_brain(server, self.settings.read_retries)
+                    .await
+                {
+                    return Ok(self.remember_split_brain(found));
+                }
+            }
+        }
+        Ok(lock(&self.last_split_brain).clone())
+    }
+
+    fn warnings(&self) -> Vec<super::TargetWarning> {
+        let https = self
+            .servers
+            .iter()
+            .any(|server| server.api.starts_with("https://"));
+        if self.settings.tls_verify || !https {
+            return Vec::new();
+        }
+        vec![super::TargetWarning {
+            code: TLS_VERIFICATION_OFF.to_owned(),
+            message: String::from(
+                "TLS certificate verification is off (--insecure-skip-tls-verify, or `[tls] verify = false`): any server that answers at the target's address receives the API key. Trust the CA instead with --ca-cert FILE (inventory: `[tls] ca_file`).",
+            ),
+        }]
+    }
+}
+
+impl SmcConnector {
+    /// The split brain one server's `ha/diagnostic` reports, if any.
+    async fn diagnostic_split_brain(
+        &self,
+        server: &SmcServer,
+        retries: u32,
+    ) -> Result<Option<Vec<String>>, ConnectorError> {
+        let body = self
+            .call(
+                server,
+                Method::GET,
+                &|session| link(&session.ha_links, "diagnostic", &server.api),
+                None,
+                retries,
+            )
+            .await?;
+        let OperationOutput::Diagnostic { messages, .. } = diagnostic_output(&server.api, &body)?
+        else {
+            return Ok(None);
+        };
+        Ok(messages
+            .iter()
+            .flat_map(|(_, lines)| lines)
+            .find_map(|line| parse_split_brain_message(line)))
+    }
+
+    fn remember_split_brain(&self, found: Option<Vec<String>>) -> Option<Vec<String>> {
+        lock(&self.last_split_brain).clone_from(&found);
+        found
+    }
 }
 
 /// Console operations through the simulator-only path of `runbook sim serve`
@@ -1380,6 +1650,7 @@ struct SimConsole {
     client: reqwest::Client,
     base: String,
     key: ApiKey,
+    settings: SmcSettings,
 }
 
 #[async_trait]
@@ -1409,7 +1680,7 @@ impl ConsoleOperations for SimConsole {
         if let Some(version) = version {
             url.push_str(&format!("?version={version}"));
         }
-        let settings = SmcSettings::default();
+        let settings = &self.settings;
         let response = self
             .client
             .post(&url)
@@ -1421,7 +1692,7 @@ impl ConsoleOperations for SimConsole {
                     &url,
                     operation.server(),
                     &operation.to_string(),
-                    &settings,
+                    settings,
                     error,
                 )
             })?;
@@ -1431,7 +1702,7 @@ impl ConsoleOperations for SimConsole {
                 &url,
                 operation.server(),
                 &operation.to_string(),
-                &settings,
+                settings,
                 error,
             )
         })?;

@@ -27,6 +27,7 @@ use super::error::RuntimeError;
 use super::events::{now_rfc3339, RunOutcome};
 use super::prompt::Answer;
 use crate::cluster::{Operation, Snapshot};
+use crate::connect::smc::ConnectionOptions;
 
 /// How a step ended, in the journal (richer than the event's outcome).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +93,10 @@ pub struct RunHeader {
     /// The simulator's configuration, for simulated targets.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sim: Option<serde_json::Value>,
+    /// The connection options given on the command line (timeouts, TLS),
+    /// which a resume uses again.
+    #[serde(skip_serializing_if = "ConnectionOptions::is_empty", default)]
+    pub connection: ConnectionOptions,
     /// The What-if run directly (`--what-if`), if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub what_if: Option<String>,
@@ -437,6 +442,7 @@ mod tests {
                 target_description: "simulated".into(),
                 params: BTreeMap::new(),
                 sim: None,
+                connection: ConnectionOptions::default(),
                 what_if: None,
                 initial: Snapshot::default(),
                 clock_seconds: 0.0,

@@ -28,6 +28,7 @@ use super::prompt::{
     Answer, AnswerSource, ChoiceOption, PromptError, PromptKind, PromptRequest, Prompter,
 };
 use crate::cluster::{Operation, Snapshot};
+use crate::connect::smc::ConnectionOptions;
 use crate::connect::{Connector, ConnectorError};
 use crate::syntax::ast::{self, ExprKind, Stmt, StmtKind, TriggerKind};
 use crate::syntax::Span;
@@ -66,6 +67,8 @@ pub struct RunSettings {
     pub target: String,
     /// The simulator configuration, for simulated targets (recorded for resume).
     pub sim: Option<serde_json::Value>,
+    /// The connection options given on the command line (recorded for resume).
+    pub connection: ConnectionOptions,
     /// Set (e.g. by Ctrl-C) to stop after the current step.
     pub interrupt: Arc<AtomicBool>,
     /// Test hook: stop like Ctrl-C once this many steps finished in this process.
@@ -83,6 +86,7 @@ impl Default for RunSettings {
             journal: JournalChoice::Disabled,
             target: String::from("sim"),
             sim: None,
+            connection: ConnectionOptions::default(),
             interrupt: Arc::new(AtomicBool::new(false)),
             stop_after_steps: None,
             crash_after_operations: None,
@@ -161,6 +165,7 @@ pub async fn run(
         target_description: connector.describe(),
         params: settings.params.clone(),
         sim: settings.sim.clone(),
+        connection: settings.connection.clone(),
         what_if: settings.what_if.clone(),
         initial: initial.clone(),
         clock_seconds: connector.elapsed().as_secs_f64(),
@@ -174,6 +179,7 @@ pub async fn run(
         journal: machine.journal_display(),
         resumed: false,
     });
+    machine.emit_target_warnings();
     if let Err(error) = machine.journal(Record::RunHeader {
         ts: super::events::now_rfc3339(),
         header: Box::new(header),
@@ -238,6 +244,7 @@ pub async fn resume(
         journal: machine.journal_display(),
         resumed: true,
     });
+    machine.emit_target_warnings();
     if let Err(error) = machine.journal(Record::Resumed {
         ts: super::events::now_rfc3339(),
         snapshot: now,
@@ -495,6 +502,17 @@ impl Abort {
         }))
     }
 
+    /// The failure with a help line (nothing changes for other aborts).
+    fn with_help(self, help: Option<String>) -> Self {
+        match self {
+            Abort::Failure(mut failure) => {
+                failure.help = help.or(failure.help);
+                Abort::Failure(failure)
+            }
+            other => other,
+        }
+    }
+
     fn from_eval(error: EvalError, file: usize) -> Self {
         Abort::Failure(Box::new(Failure {
             reason: error.message,
@@ -656,6 +674,17 @@ impl<'p> Machine<'p> {
             .map(|path| format!("runbook resume {}", shell_quote(&path)))
     }
 
+    /// The connector's warnings about how the target is reached (TLS
+    /// verification off...), right after `run_started`.
+    fn emit_target_warnings(&mut self) {
+        for warning in self.connector.warnings() {
+            self.emit(EventKind::Warning {
+                code: warning.code,
+                message: warning.message,
+            });
+        }
+    }
+
     /// Ends a run that could not start: `run_started` then `run_finished`, exit 2.
     fn unreachable(&mut self, error: RuntimeError) -> RunReport {
         let message = error.to_string();
@@ -667,6 +696,7 @@ impl<'p> Machine<'p> {
             journal: None,
             resumed: false,
         });
+        self.emit_target_warnings();
         self.emit(EventKind::RunFinished {
             outcome: RunOutcome::Failed,
             message: message.clone(),
@@ -1915,13 +1945,14 @@ impl<'p> Machine<'p> {
         if let Some((handler_file, index, reason)) = self.check_conditions(&record).await? {
             return Err(Abort::WhatIf(handler_file, index, reason));
         }
+        // When the server could not be reached, the connector's help says
+        // what to do (a slow server: the time limits; an untrusted
+        // certificate: `--ca-cert`).
+        let help = result.as_ref().err().and_then(ConnectorError::reach_help);
         match error {
-            Some(reason) => Err(Abort::failure(
-                reason,
-                "this operation failed",
-                file,
-                call.span,
-            )),
+            Some(reason) => Err(
+                Abort::failure(reason, "this operation failed", file, call.span).with_help(help),
+            ),
             None => Ok(()),
         }
     }

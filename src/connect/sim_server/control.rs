@@ -94,15 +94,12 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
 
 async fn info(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, ApiError> {
     authorize(&shared, &headers)?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("localhost");
+    let origin = super::front::public_origin(&headers);
     let servers: Vec<_> = shared
         .snapshot()
         .servers
         .iter()
-        .map(|server| json!({ "name": server.name, "api": format!("http://{host}/servers/{}", server.name) }))
+        .map(|server| json!({ "name": server.name, "api": format!("{origin}/servers/{}", server.name) }))
         .collect();
     let now = shared.read(|simulator| simulator.now());
     Ok(Json(json!({

@@ -82,12 +82,7 @@ async fn handle(
     if path == "/sim" || path.starts_with("/sim/") {
         return Ok(into_ok(control.oneshot(request).await));
     }
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
+    let origin = public_origin(request.headers());
     let (server, prefix, inner) = match path.strip_prefix("/servers/") {
         Some(rest) => {
             let (name, inner) = rest.split_once('/').unwrap_or((rest, ""));
@@ -171,7 +166,7 @@ async fn handle(
     *request.uri_mut() = uri;
     request.extensions_mut().insert(Connected {
         server,
-        base: format!("http://{host}{prefix}"),
+        base: format!("{origin}{prefix}"),
         cookie_path: if prefix.is_empty() {
             "/".to_owned()
         } else {
@@ -179,6 +174,28 @@ async fn handle(
         },
     });
     Ok(into_ok(api.oneshot(request).await))
+}
+
+/// `SCHEME://HOST` as clients reach the server: from `Host`, or from
+/// `X-Forwarded-Proto` and `X-Forwarded-Host` when a reverse proxy (e.g. one
+/// that terminates TLS) sets them, so that every href leads back through it.
+pub(super) fn public_origin(headers: &axum::http::HeaderMap) -> String {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+    };
+    let scheme = match header("x-forwarded-proto") {
+        Some("https") => "https",
+        _ => "http",
+    };
+    let host = header("x-forwarded-host")
+        .or_else(|| header(header::HOST.as_str()))
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}")
 }
 
 fn into_ok(result: Result<Response<Body>, Infallible>) -> Response<Body> {
