@@ -254,3 +254,31 @@ fn a_ten_megabyte_runbook_is_checked() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(single_code(&output), "runbook::syntax::too_large");
 }
+
+#[test]
+fn a_finding_about_the_whole_file_shows_no_excerpt() {
+    // A too-large file is one 17 MiB line, a binary one raw bytes: the human
+    // report names the file and the code, and quotes none of it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, bytes) in [
+        ("huge.runbook", vec![b' '; 17 * 1024 * 1024]),
+        ("binary.runbook", b"runbook\0".to_vec()),
+    ] {
+        std::fs::write(dir.path().join(name), &bytes).expect("write");
+        let output = runbook()
+            .current_dir(dir.path())
+            .args(["check", name])
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.len() < 2000,
+            "{name}: {} bytes of output",
+            stdout.len()
+        );
+        assert!(!stdout.contains('\0'), "{name}: {stdout}");
+        assert!(!stdout.contains("╭─"), "{name}: {stdout}");
+        assert!(stdout.contains("runbook::syntax::"), "{name}: {stdout}");
+    }
+}

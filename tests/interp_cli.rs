@@ -286,6 +286,51 @@ fn plan_shows_the_steps_and_what_ifs() {
 }
 
 #[test]
+fn plan_shows_every_discards_changes_clause() {
+    // Nothing lost silently: the plan announces, for a step, a `choose`
+    // option and a What-if, that the run will count the administrators'
+    // changes and ask before discarding them.
+    let dir = tempfile::tempdir().unwrap();
+    let plan = |format: &str| {
+        runbook(dir.path())
+            .args([
+                "plan",
+                fixture("plan-discards.runbook").to_str().unwrap(),
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap()
+    };
+    let human = plan("human");
+    assert_eq!(human.status.code(), Some(0));
+    insta::assert_snapshot!(
+        "plan_discards_changes",
+        String::from_utf8_lossy(&human.stdout)
+    );
+
+    let json = plan("json");
+    assert_eq!(json.status.code(), Some(0));
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let discards: Vec<&str> = plan["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["kind"] == "discards")
+        .map(|item| item["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(discards.len(), 2, "{discards:?}");
+    assert!(discards[0].contains("`demote-initial-active.discard-changes`"));
+    assert!(discards[1].contains("`revert.revert.discard-changes`"));
+    let what_ifs = plan["what_ifs"].as_array().unwrap();
+    assert_eq!(
+        what_ifs[0]["discards_changes"],
+        serde_json::json!({"server": "mgt-1", "prompt": "second-active.discard-changes"})
+    );
+    assert!(what_ifs[1]["discards_changes"].is_null());
+}
+
+#[test]
 fn the_shipped_upgrades_run_from_any_folder() {
     let dir = tempfile::tempdir().unwrap();
     for runbook_name in ["upgrade-with-downtime", "upgrade-no-downtime"] {

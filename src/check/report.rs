@@ -312,6 +312,14 @@ impl Diagnostic for RenderableFinding<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        // A finding about the whole file (too large, binary, not UTF-8) has
+        // no place in it: no excerpt, which could be a 16 MiB line or raw bytes.
+        if self.finding.label.is_none()
+            && self.finding.span.is_empty()
+            && self.finding.related.is_empty()
+        {
+            return None;
+        }
         let primary =
             LabeledSpan::new_primary_with_span(self.finding.label.clone(), self.finding.span);
         let related = self

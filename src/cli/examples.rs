@@ -122,5 +122,9 @@ Examples:
   What a lint rule flags, why, and how to fix it (by code or by name):
     runbook explain RB003
     runbook explain wait-without-timeout
-  Every rule:
+  Any other code a diagnostic printed: its cause, an example and the fix
+  (the runbook:: prefix may be left out):
+    runbook explain runbook::syntax::unexpected
+    runbook explain run::wait_timeout
+  Every code, lint rules first, then by phase:
     runbook explain --list";

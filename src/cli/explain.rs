@@ -1,65 +1,38 @@
-//! `runbook explain CODE`: the documentation of a diagnostic code (a lint
-//! rule by code or name, or one of the linter's own codes). `--list` lists
-//! every lint rule.
+//! `runbook explain CODE`: the documentation of a diagnostic code — a lint
+//! rule by code or name (from its doc comment), or any `runbook::…` code
+//! (from the catalogue, with or without the `runbook::` prefix). `--list`
+//! lists every code.
 
+use crate::check::catalogue;
 use crate::check::lint::{docs, registry};
+
+/// The code `runbook explain` reports an unknown code with.
+pub const UNKNOWN_CODE: &str = "runbook::explain::unknown_code";
 
 /// `runbook explain`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExplainArgs {
     /// A lint code (`RB003`), a rule name (`wait-without-timeout`) or a
-    /// `runbook::lint::`/`runbook::config::` code.
+    /// `runbook::…` code (`runbook::syntax::unexpected`, or `syntax::unexpected`).
     #[arg(required_unless_present = "list")]
     pub code: Option<String>,
-    /// List every lint rule: code, name, default severity, summary.
+    /// List every code: the lint rules, then the `runbook::…` codes by phase.
     #[arg(long, conflicts_with = "code")]
     pub list: bool,
 }
 
-/// The linter's own codes (not rules) and what they mean.
-const OTHER_CODES: &[(&str, &str)] = &[
-    (
-        crate::check::lint::suppression::UNKNOWN_CODE,
-        "A suppression comment `// allow(...)` names a code or rule that does not exist.\n\n\
-Suppression comments take lint codes (`RB003`) or rule names (`wait-without-timeout`), \
-separated by commas. `runbook explain --list` lists them.",
-    ),
-    (
-        "runbook::config::unknown_code",
-        "The `[lint] severity` table of `runbook.toml` names a code or rule that does not exist.\n\n\
-The entry is ignored; the rest of the file applies. `runbook explain --list` lists the rules.",
-    ),
-    (
-        "runbook::config::invalid_level",
-        "A level in the `[lint] severity` table of `runbook.toml` is not one of \
-\"error\", \"warning\", \"info\" or \"off\".",
-    ),
-    (
-        "runbook::config::syntax",
-        "`runbook.toml` is not valid TOML, or its `[lint]` table does not have the expected shape:\n\n\
-```toml\n[lint]\nseverity = { RB003 = \"error\", RB009 = \"off\" }\n```",
-    ),
-    (
-        crate::check::report::UNREADABLE,
-        "A path given to `runbook check` (or a `runbook.toml`) cannot be read. `runbook check` exits 2.",
-    ),
-];
-
 /// The text `runbook explain` prints for `code`, if the code is known.
 pub fn explanation(code: &str) -> Option<String> {
-    if let Some(rule) = registry::rule(code) {
+    if let Some(rule) = registry::rule(code.trim()) {
         return Some(docs::explain(rule));
     }
-    OTHER_CODES
-        .iter()
-        .find(|(known, _)| *known == code)
-        .map(|(known, text)| format!("{known}\n\n{text}\n"))
+    catalogue::entry(code).map(catalogue::docs::explain)
 }
 
 /// Runs `runbook explain`; returns the exit code.
 pub fn explain(args: ExplainArgs) -> i32 {
     if args.list {
-        print!("{}", docs::list());
+        print!("{}", catalogue::docs::list());
         return 0;
     }
     let code = args.code.unwrap_or_default();
@@ -69,8 +42,10 @@ pub fn explain(args: ExplainArgs) -> i32 {
             0
         }
         None => {
-            eprintln!("error: unknown code `{code}`");
-            eprintln!("help: {}", registry::suggestion_help(&code));
+            eprintln!(
+                "error[{UNKNOWN_CODE}]: unknown code `{code}`\n  help: {}",
+                catalogue::suggestion_help(&code)
+            );
             2
         }
     }

@@ -41,7 +41,8 @@ pub struct Plan {
 pub struct PlanItem {
     /// Nesting depth (0: top level).
     pub depth: usize,
-    /// `step`, `operation`, `prompt`, `choice`, `option`, `if`, `else`, `for`, `call`, `check`, `wait`, `note`, `warning`, `stop`, `fail`, `let`.
+    /// `step`, `operation`, `prompt`, `choice`, `option`, `if`, `else`, `for`, `call`, `check`, `wait`, `note`, `warning`, `stop`, `fail`, `let`,
+    /// or `discards` (the `discards changes on` clause of the step or option above it).
     pub kind: &'static str,
     /// What it does, with values from the current state where they are known.
     pub text: String,
@@ -62,6 +63,29 @@ pub struct PlanWhatIf {
     pub during: Vec<String>,
     /// A condition that already holds now, if any.
     pub holds_now: Option<String>,
+    /// Its `discards changes on` clause, if any.
+    pub discards_changes: Option<PlanDiscards>,
+}
+
+/// A `discards changes on SERVER` clause (of a step, a `choose` option or a
+/// What-if): the run counts the administrator changes made on the server
+/// since it started and, when there are any, asks before they are lost.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanDiscards {
+    /// The server, evaluated on the current cluster where it can be.
+    pub server: String,
+    /// The confirmation's prompt id (`STEP.discard-changes`...).
+    pub prompt: String,
+}
+
+impl PlanDiscards {
+    /// The clause in words; `when` says when the run counts the changes.
+    pub fn describe(&self, when: &str) -> String {
+        format!(
+            "discards administrator changes made on {} since the run started: {when}, the run counts them and, if there are any, asks `{}` to confirm",
+            self.server, self.prompt
+        )
+    }
 }
 
 /// Reads the target once and lays out what `run` would do.
@@ -116,12 +140,20 @@ pub async fn plan(
         items: Vec::new(),
     };
     planner.stmts(program.main, &main.ast.body, &mut bindings, 0, 0);
-    let items = planner.items;
+    // A handler sees the top-level bindings of its own file: the main file's
+    // are known from the walk above; others are shown as written.
+    let no_bindings = HashMap::new();
     let what_ifs = program
         .files
         .iter()
-        .flat_map(|file| file.ast.what_ifs.iter().map(move |handler| (file, handler)))
-        .map(|(file, handler)| PlanWhatIf {
+        .enumerate()
+        .flat_map(|(index, file)| {
+            file.ast
+                .what_ifs
+                .iter()
+                .map(move |handler| (index, file, handler))
+        })
+        .map(|(index, file, handler)| PlanWhatIf {
             id: handler.id.name.clone(),
             title: handler.title.value.clone(),
             triggers: handler
@@ -142,8 +174,22 @@ pub async fn plan(
                     }
                     _ => None,
                 }),
+            discards_changes: handler.discards_changes_on.as_ref().map(|server| {
+                let visible = if index == program.main {
+                    &bindings
+                } else {
+                    &no_bindings
+                };
+                planner.discards(
+                    index,
+                    server,
+                    visible,
+                    format!("{}.discard-changes", handler.id.name),
+                )
+            }),
         })
         .collect();
+    let items = planner.items;
     Ok(Plan {
         runbook: program.name().to_string(),
         target: connector.describe(),
@@ -178,6 +224,7 @@ impl Plan {
                 "operation" => "→",
                 "prompt" | "choice" => "?",
                 "option" => "•",
+                "discards" => "!",
                 _ => "·",
             };
             let _ = writeln!(text, "{indent}{marker} {}", item.text);
@@ -200,6 +247,13 @@ impl Plan {
                 );
                 if let Some(now) = &handler.holds_now {
                     let _ = writeln!(text, "    (already: {now})");
+                }
+                if let Some(discards) = &handler.discards_changes {
+                    let _ = writeln!(
+                        text,
+                        "    ! {}",
+                        discards.describe("when the handler is entered, before its body acts")
+                    );
                 }
             }
         }
@@ -236,18 +290,18 @@ impl Planner<'_> {
         eval::eval(expr, &mut context).ok()
     }
 
-    /// ` (discards changes on S: asks `PROMPT` if any; N so far)`, for a
-    /// step's or an option's `discards changes on` clause.
-    fn discards_note(
+    /// A `discards changes on SERVER` clause, its server evaluated where it can be.
+    fn discards(
         &self,
         file: usize,
         server: &ast::Expr,
         bindings: &HashMap<String, Value>,
-        prompt_id: &str,
-    ) -> String {
-        let server = self.shown(file, server, bindings);
-        let changes = observe::changes_since(self.snapshot, self.snapshot, &server);
-        format!(" (discards changes on {server}: asks `{prompt_id}` if any; {changes} so far)")
+        prompt: String,
+    ) -> PlanDiscards {
+        PlanDiscards {
+            server: self.shown(file, server, bindings),
+            prompt,
+        }
     }
 
     fn shown(&self, file: usize, expr: &ast::Expr, bindings: &HashMap<String, Value>) -> String {
@@ -328,11 +382,18 @@ impl Planner<'_> {
                         window.after.name
                     );
                 }
-                if let Some(server) = &step.discards_changes_on {
-                    let prompt_id = format!("{}.discard-changes", step.id.name);
-                    text.push_str(&self.discards_note(file, server, bindings, &prompt_id));
-                }
                 self.push(file, span, depth, "step", text);
+                if let Some(server) = &step.discards_changes_on {
+                    let prompt = format!("{}.discard-changes", step.id.name);
+                    let discards = self.discards(file, server, bindings, prompt);
+                    self.push(
+                        file,
+                        server.span,
+                        depth + 1,
+                        "discards",
+                        discards.describe("before the step acts"),
+                    );
+                }
                 self.block(file, &step.body, bindings, depth + 1, calls);
             }
             StmtKind::Note { text } => {
@@ -390,14 +451,20 @@ impl Planner<'_> {
                 );
                 for option in &choose.options {
                     let default = if option.is_default { " (default)" } else { "" };
-                    let mut text =
-                        format!("{} \"{}\"{default}", option.name.name, option.label.value);
-                    if let Some(server) = &option.discards_changes_on {
-                        let prompt_id =
-                            format!("{}.{}.discard-changes", choose.id.name, option.name.name);
-                        text.push_str(&self.discards_note(file, server, bindings, &prompt_id));
-                    }
+                    let text = format!("{} \"{}\"{default}", option.name.name, option.label.value);
                     self.push(file, option.span, depth + 1, "option", text);
+                    if let Some(server) = &option.discards_changes_on {
+                        let prompt =
+                            format!("{}.{}.discard-changes", choose.id.name, option.name.name);
+                        let discards = self.discards(file, server, bindings, prompt);
+                        self.push(
+                            file,
+                            server.span,
+                            depth + 2,
+                            "discards",
+                            discards.describe("when this option is chosen, before it acts"),
+                        );
+                    }
                     self.block(file, &option.body, bindings, depth + 2, calls);
                 }
             }

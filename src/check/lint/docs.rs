@@ -55,7 +55,9 @@ what is known of each server (running or stopped, excluded, mode, replication st
 from the operations performed, the `check`s and the `if` conditions. They only fire \
 on what is known to be wrong on some path, and their help quotes the cluster model's \
 verdict on that situation (the product's refusal, or the invariant of `domain.md` \
-that breaks).\n\n",
+that breaks).\n\n\
+The other codes — parse and resolution errors, run, connector and verifier \
+diagnostics (`runbook::…`) — are documented in [diagnostics.md](diagnostics.md).\n\n",
     );
     out.push_str("## Output formats\n\n");
     out.push_str(

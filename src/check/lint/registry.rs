@@ -52,7 +52,8 @@ pub fn suggestion_help(unknown: &str) -> String {
     }
 }
 
-fn edit_distance(left: &str, right: &str) -> usize {
+/// The Levenshtein distance between two strings, in characters.
+pub(crate) fn edit_distance(left: &str, right: &str) -> usize {
     let right: Vec<char> = right.chars().collect();
     let mut previous: Vec<usize> = (0..=right.len()).collect();
     for (row, left_char) in left.chars().enumerate() {

@@ -51,7 +51,7 @@ impl Property {
     ];
 
     /// The property's name in codes, e.g. `two_actives`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Property::TwoActives => "two_actives",
             Property::TwoActivesAtEnd => "two_actives_at_end",
@@ -72,7 +72,7 @@ impl Property {
     }
 
     /// The property in one sentence.
-    pub fn statement(self) -> &'static str {
+    pub const fn statement(self) -> &'static str {
         match self {
             Property::TwoActives => "never two Active servers outside an \"as soon as possible\" window",
             Property::TwoActivesAtEnd => "never two Active servers when the run ends",
@@ -100,7 +100,7 @@ impl Property {
     }
 
     /// What to do about a violation.
-    pub fn help(self) -> &'static str {
+    pub const fn help(self) -> &'static str {
         match self {
             Property::TwoActives | Property::TwoActivesAtEnd => {
                 "demote one of the Actives (set-standby with force) before the step ends, or handle the fault with a What-if (`when two-actives, standby-activated`) that recovers one Active"

@@ -1,0 +1,303 @@
+//! `runbook::connector::*` and `runbook::inventory::*`: reaching the target
+//! failed ([`crate::connect::ConnectorError`], [`crate::connect::InventoryError`]).
+
+use super::{Entry, Example, Phase, Severity};
+
+/// The connector phase.
+pub static PHASE: Phase = Phase {
+    name: "connector",
+    title: "Target and connector errors",
+    intro: "Reported when `run`, `resume` or `plan` cannot use the target: the inventory file, \
+the API key, the network, the SMC API, console commands, operations performed by the \
+operator. Before the run changes anything they are reported with their own code and the \
+command exits 2. Once a step is running, an operation's error makes the step fail: it is \
+reported as `runbook::run::step_failed`, with this error's message as the reason.",
+    entries: ENTRIES,
+};
+
+/// An inventory whose API key variable is never set.
+const INVENTORY_WITHOUT_KEY: &str = r#"
+[api]
+url = "https://mgt-1.example.net:8082"
+api_key_env = "EXAMPLE_UNSET_API_KEY"
+
+[[servers]]
+name = "mgt-1"
+host = "mgt-1.example.net"
+"#;
+
+/// An inventory for `runbook sim serve` whose `stop` command always fails.
+const INVENTORY_WITH_FAILING_STOP: &str = r#"
+[api]
+url = "http://127.0.0.1:8082"
+api_key_env = "SMC_API_KEY"
+
+[[servers]]
+name = "mgt-1"
+host = "mgt-1"
+
+[[servers]]
+name = "mgt-2"
+host = "mgt-2"
+
+[[servers]]
+name = "mgt-3"
+host = "mgt-3"
+
+[console]
+stop = ["false"]
+"#;
+
+static ENTRIES: &[Entry] = &[
+    Entry {
+        code: "runbook::connector::wrong_key",
+        severity: Severity::Error,
+        summary: "The API key was rejected at login.",
+        cause: "The SMC API (or `runbook sim serve`) refused the key read from the environment: \
+`RUNBOOK_API_KEY` for a `--target http://...`, the variable named by the inventory's \
+`api_key_env` (or the file of `api_key_file`) for an inventory target. The key itself is \
+never printed.",
+        example: Some(
+            Example::command(
+                "RUNBOOK_SIM_API_KEY=right runbook sim serve --addr 127.0.0.1:8082 &\n\
+RUNBOOK_API_KEY=wrong runbook plan upgrade-with-downtime --target http://127.0.0.1:8082",
+            )
+            .by_hand(),
+        ),
+        fix: "Put the right key in that variable (for `runbook sim serve`: the key it printed \
+at start, or the one in `RUNBOOK_SIM_API_KEY`).",
+    },
+    Entry {
+        code: "runbook::connector::session_expired",
+        severity: Severity::Error,
+        summary: "The API session expired and logging in again did not help.",
+        cause: "The API answered 401 to a request of an open session; the connector logged in \
+again and the new session was refused at once too. Usually the server's session timeout is \
+very short, or the key was revoked during the run.",
+        example: None,
+        fix: "Check the SMC's session settings and the key, then `runbook resume` the run.",
+    },
+    Entry {
+        code: "runbook::connector::refused",
+        severity: Severity::Error,
+        summary: "The connection to the target could not be made.",
+        cause: "Nothing answers at the API address (the server or `runbook sim serve` is not \
+running, a wrong host or port, a firewall), or the TLS handshake failed. For the simulator, \
+an operation sent to a stopped server is refused the same way.",
+        example: Some(Example::command(
+            "RUNBOOK_API_KEY=any runbook plan upgrade-with-downtime --target http://127.0.0.1:1",
+        )),
+        fix: "Check the address (`--target`, or the inventory's `[api] url` and the servers' \
+`api`) and that the server runs. For a rehearsal, start one with `runbook sim serve`.",
+    },
+    Entry {
+        code: "runbook::connector::timeout",
+        severity: Severity::Error,
+        summary: "A server did not answer in time.",
+        cause: "A request (or a console command) took longer than its limit: the inventory's \
+`request_timeout` (default 60s), `operation_timeout` for a background operation, the \
+console `timeout`. The server may be down, overloaded or cut off. The simulator's \
+`unreachable:SERVER` fault plays this: the step that reads that server fails with \
+\"did not answer within 30s\".",
+        example: Some(
+            Example::command(
+                "runbook run upgrade-with-downtime --yes --sim-fault unreachable:mgt-2",
+            )
+            .by_hand(),
+        ),
+        fix: "Check the server and the network; exclude an unreachable Standby from \
+replication if the procedure allows it; then `runbook resume`. Raise the inventory's \
+timeouts if the server is merely slow.",
+    },
+    Entry {
+        code: "runbook::connector::server_error",
+        severity: Severity::Error,
+        summary: "The API answered with a 5xx status.",
+        cause: "The SMC failed internally while serving the request. Idempotent reads are \
+retried (`read_retries`, with backoff) before this is reported; actions are never retried.",
+        example: None,
+        fix: "Look at the SMC's logs, fix the server, then `runbook resume`.",
+    },
+    Entry {
+        code: "runbook::connector::unexpected_status",
+        severity: Severity::Error,
+        summary: "The API answered with a status the connector does not expect.",
+        cause: "The address answers HTTP, but not as the SMC API does (a 404 for the API's \
+entry point, a redirect...): it is another web server, a proxy, or an API version the \
+connector does not support.",
+        example: Some(
+            Example::command(
+                "python3 -m http.server 8000 &\n\
+RUNBOOK_API_KEY=any runbook plan upgrade-with-downtime --target http://127.0.0.1:8000",
+            )
+            .by_hand(),
+        ),
+        fix: "Check the inventory's `[api] url` (and `version`) or the `--target` address.",
+    },
+    Entry {
+        code: "runbook::connector::malformed_response",
+        severity: Severity::Error,
+        summary: "The API answered something that is not the expected JSON.",
+        cause: "The body of a response could not be read as the SMC API's JSON (a field \
+missing, an HTML error page, a login without a session cookie). Reads are retried before \
+this is reported.",
+        example: None,
+        fix: "Check that the address is the SMC API of a supported version; look at the \
+server's logs.",
+    },
+    Entry {
+        code: "runbook::connector::refused_action",
+        severity: Severity::Error,
+        summary: "The target refused an operation: its precondition is not met.",
+        cause: "The product checked the operation's precondition and refused it — excluding \
+the Active, initializing a Standby that was not excluded, activating a server that is not \
+Standby... Its message (and details) say which. During a step this makes the step fail.",
+        example: Some(
+            Example::run(
+                r#"
+runbook demo {
+    title "A refused operation"
+    step exclude-active "Exclude the Active" {
+        exclude(server: active())
+    }
+}
+"#,
+                "runbook run example.runbook",
+            )
+            .by_hand(),
+        ),
+        fix: "Bring the cluster into the state the operation needs, or check the precondition \
+in the runbook (`check`, `if`) before the operation; `runbook verify` finds such paths \
+ahead of time (`runbook::verify::unchecked_precondition`).",
+    },
+    Entry {
+        code: "runbook::connector::operation_failed",
+        severity: Severity::Error,
+        summary: "An operation ran but did not succeed.",
+        cause: "The operation was accepted and started but ended in failure: the installer \
+failed, an initialization lost its Active, the operator reported a manual operation as \
+failed. The simulator's `upgrade-fails:SERVER` fault plays the installer case.",
+        example: Some(
+            Example::command(
+                "runbook run upgrade-with-downtime --yes --sim-fault upgrade-fails:mgt-2",
+            )
+            .by_hand(),
+        ),
+        fix: "Handle it in the runbook with a `what-if ... when failed(STEP)`; on the servers, \
+look at the product's logs, repair, then `runbook resume`.",
+    },
+    Entry {
+        code: "runbook::connector::upgrade_cancelled",
+        severity: Severity::Error,
+        summary: "An upgrade was cancelled and the server reverted to its previous version.",
+        cause: "The SMC installer cancelled the upgrade and rolled the server back: it is on \
+its old version, and replication is most likely broken. The simulator's \
+`active-upgrade-cancelled` fault plays it; the shipped runbooks handle it with a What-if \
+(`when upgrade-cancelled(SERVER)`).",
+        example: Some(
+            Example::command(
+                "runbook run upgrade-with-downtime --yes --sim-fault active-upgrade-cancelled",
+            )
+            .by_hand(),
+        ),
+        fix: "Exclude the Standbys and re-initialize them from the reverted server (the \
+procedure pages' \"Cancel Active Server Upgrade\"), then upgrade again when ready.",
+    },
+    Entry {
+        code: "runbook::connector::console",
+        severity: Severity::Error,
+        summary: "A console command failed or could not be started.",
+        cause: "The inventory's `[console]` command for the operation (stop, start, upgrade, \
+backup, restore...) exited with a non-zero status, could not be started (program not \
+found), or ran past its `timeout`. The message shows the exit status and the end of its \
+output. Commands are run as argv, without a shell.",
+        example: Some(
+            Example::command(
+                "RUNBOOK_SIM_API_KEY=secret runbook sim serve --addr 127.0.0.1:8082 &\n\
+SMC_API_KEY=secret runbook run upgrade-with-downtime --yes --target inventory.toml",
+            )
+            .with_file("inventory.toml", INVENTORY_WITH_FAILING_STOP)
+            .by_hand(),
+        ),
+        fix: "Run the command by hand on the machine (with the `{host}`/`{server}`/`{version}` \
+values filled in), fix it or the inventory, then `runbook resume`.",
+    },
+    Entry {
+        code: "runbook::connector::manual",
+        severity: Severity::Error,
+        summary: "The operator did not perform a manual operation.",
+        cause: "The inventory marks the operation `\"manual\"`: the operator was asked to \
+perform it and answered \"not done\" (or the answers file said `\"not-done\"`). \
+`--yes` never answers these prompts.",
+        example: None,
+        fix: "Perform the operation, then `runbook resume` and answer \"done\" \
+(`\"manual.OPERATION.SERVER\" = \"done\"` in an answers file).",
+    },
+    Entry {
+        code: "runbook::connector::unknown_server",
+        severity: Severity::Error,
+        summary: "An operation names a server that is not part of the target.",
+        cause: "The server is not in the inventory's `[[servers]]` (for console operations and \
+per-server API addresses) or not in the cluster the API reports. Usually the inventory \
+lists the servers under other names than the SMC knows them by.",
+        example: None,
+        fix: "Name each server in the inventory exactly as the SMC does (`server_name=`); \
+`runbook plan` lists the target's servers.",
+    },
+    Entry {
+        code: "runbook::connector::config",
+        severity: Severity::Error,
+        summary: "The target's configuration cannot be used.",
+        cause: "Something the connector needs before it can talk to the target is missing or \
+wrong: the environment variable that should hold the API key is not set \
+(`RUNBOOK_API_KEY` for a URL target, the inventory's `api_key_env`), the key file or the CA \
+file cannot be read, the inventory has no command for a console operation, or an operation \
+cannot be performed the way the inventory says.",
+        example: Some(
+            Example::command("runbook plan upgrade-with-downtime --target inventory.toml")
+                .with_file("inventory.toml", INVENTORY_WITHOUT_KEY),
+        ),
+        fix: "Do what the message says: set the variable, fix the path, or add the missing key \
+to the inventory (see `docs/inventory.md`).",
+    },
+    Entry {
+        code: "runbook::inventory::unreadable",
+        severity: Severity::Error,
+        summary: "The inventory file given with `--target` cannot be read.",
+        cause: "`--target` takes `sim`, `http://HOST:PORT` or the path of an inventory file; \
+anything else is read as a path, and that file does not exist or cannot be read.",
+        example: Some(Example::command(
+            "runbook plan upgrade-with-downtime --target prod.toml",
+        )),
+        fix: "Check the path, or use `--target sim` for a rehearsal on the simulated cluster.",
+    },
+    Entry {
+        code: "runbook::inventory::invalid",
+        severity: Severity::Error,
+        summary: "The inventory file is not a valid inventory.",
+        cause: "The TOML is malformed, or a value breaks a rule of the inventory: an unknown key \
+(a typo such as `verfy`), a console command written as a string instead of a list of \
+arguments, an unknown placeholder, a malformed duration, two servers with one name, a \
+server without an API address, no (or two) API key sources. The label points at the value.",
+        example: Some(
+            Example::command("runbook plan upgrade-with-downtime --target inventory.toml")
+                .with_file(
+                    "inventory.toml",
+                    r#"
+[api]
+url = "https://mgt-1.example.net:8082"
+api_key_env = "SMC_API_KEY"
+
+[[servers]]
+name = "mgt-1"
+host = "mgt-1.example.net"
+
+[console]
+stop = "systemctl stop sgMgtServer"
+"#,
+                ),
+        ),
+        fix: "Fix the value the label points to; `docs/inventory.md` documents every key, and \
+`examples/inventory.toml` is a complete example.",
+    },
+];

@@ -1,0 +1,335 @@
+//! `runbook::run::*`: how a run, a resume or a plan can end in error, and the
+//! warnings it reports on the way ([`crate::interp::RuntimeError`] and the
+//! interpreter's warning events).
+
+use super::{Entry, Example, Phase, Severity};
+
+/// The run phase.
+pub static PHASE: Phase = Phase {
+    name: "run",
+    title: "Run errors and warnings",
+    intro: "Reported by `runbook run`, `runbook resume` and `runbook plan` while they execute \
+(or lay out) a runbook against a target. Errors end the run (exit 1; exit 2 when nothing \
+was changed because the target or an input could not be used); warnings are shown and \
+journaled, and the run goes on. In `--format json` each warning is also a `warning` event \
+with its code. A failed run prints how to continue it (`runbook resume JOURNAL`).",
+    entries: ENTRIES,
+};
+
+static ENTRIES: &[Entry] = &[
+    Entry {
+        code: "runbook::run::step_failed",
+        severity: Severity::Error,
+        summary: "A step failed: an operation was refused or failed, or a `check` did not hold.",
+        cause: "Inside a step, the target refused an operation (its precondition is not met), \
+an operation ran and failed (installer error, server unreachable), a `check` was false, or \
+an expression had no value on the live cluster (`active()` with no Active). No What-if \
+handled the failure. The label points at the statement; the help line names the What-ifs \
+that watch the step, how to continue, and the cluster at that moment.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "A refused operation"
+    step exclude-active "Exclude the Active" {
+        exclude(server: active())
+    }
+}
+"#,
+            "runbook run example.runbook",
+        )),
+        fix: "Read the reason and the cluster table; repair the cause on the servers (or in \
+the runbook: check the precondition first, handle the failure with a \
+`what-if ... when failed(STEP)`), then continue with the `runbook resume` command shown.",
+    },
+    Entry {
+        code: "runbook::run::wait_timeout",
+        severity: Severity::Error,
+        summary: "A `wait until` condition did not hold within its `timeout`.",
+        cause: "The condition was polled (every 10s unless `every` says otherwise) until the \
+timeout passed and never held: a Standby that never reaches `STB_REP`, a server that does \
+not come back after a restart. The step fails.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "Wait for replication"
+    step wait-replication "Wait until the cluster is healthy" {
+        wait until count(actives()) == 2 timeout 1m
+    }
+}
+"#,
+            "runbook run example.runbook",
+        )),
+        fix: "Look at the cluster table in the help line: find out why the state was not \
+reached (the product's logs, `runbook plan`), fix it, then `runbook resume` — the wait \
+runs again. If the operation is merely slow, give the `wait` a longer `timeout`.",
+    },
+    Entry {
+        code: "runbook::run::prompt_unavailable",
+        severity: Severity::Error,
+        summary: "A prompt needs an answer, but there is no terminal and no answer for it.",
+        cause: "The run reached a `confirm`, `choose`, `select` or `record` while standard \
+input is not a terminal (CI, a pipe, `nohup`), the `--answers` file has no answer for this \
+prompt id, and `--yes` was not given (or the prompt is one `--yes` never answers: a \
+`choose` without a `default` option, a `record`, a manual operation).",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "A prompt"
+    confirm start-upgrade "Start the upgrade now?"
+}
+"#,
+            "runbook run example.runbook < /dev/null",
+        )),
+        fix: "Answer it in an answers file (`--answers FILE` with `start-upgrade = true`), use \
+`--yes` to confirm every prompt and take each choice's default, or run in a terminal. Then \
+`runbook resume` the journal.",
+    },
+    Entry {
+        code: "runbook::run::answers_file",
+        severity: Severity::Error,
+        summary: "The answers file cannot be read, or holds a wrong answer.",
+        cause: "The file given with `--answers` does not exist, is not valid TOML, or answers a \
+prompt with a value of the wrong kind: a `confirm` takes `true`/`false`, a `choose` the \
+name of one of its options, a `select` the name of a server of its list, a `record` a \
+string, a manual operation `\"done\"`, `\"failed\"` or `\"not-done\"`.",
+        example: Some(
+            Example::run(
+                r#"
+runbook demo {
+    title "A prompt"
+    confirm start-upgrade "Start the upgrade now?"
+}
+"#,
+                "runbook run example.runbook --answers answers.toml",
+            )
+            .with_file(
+                "answers.toml",
+                r#"
+start-upgrade = "yes please"
+"#,
+            ),
+        ),
+        fix: "Correct the answer the message names (the label points at it in the file). Prompt \
+ids are the words after `confirm`, `choose`, `select` and `record`; `runbook plan` lists \
+them.",
+    },
+    Entry {
+        code: "runbook::run::terminal",
+        severity: Severity::Error,
+        summary: "The operator's terminal failed while a prompt was waiting for an answer.",
+        cause: "Reading the answer from the terminal failed: the SSH session dropped, the \
+terminal was closed, or input ended (Ctrl-D) in the middle of a prompt. Everything before \
+the prompt is journaled.",
+        example: None,
+        fix: "Continue with `runbook resume JOURNAL` from a working terminal, or answer with \
+`--answers FILE`. For long runs over SSH, use `tmux` or `screen`.",
+    },
+    Entry {
+        code: "runbook::run::evaluation",
+        severity: Severity::Error,
+        summary: "A statement could not be carried out outside any step.",
+        cause: "The interpreter met something the resolver should have refused, such as \
+`retry` outside a What-if handler (`runbook::resolve::misplaced_retry`). Expressions that \
+fail on the live cluster during a step are reported as `runbook::run::step_failed`.",
+        example: None,
+        fix: "Run `runbook check` on the runbook and fix what it reports; if it reports nothing, \
+this is a bug of `runbook`: report the runbook that produced it.",
+    },
+    Entry {
+        code: "runbook::run::failed",
+        severity: Severity::Error,
+        summary: "The runbook ended the run with `fail \"...\"`.",
+        cause: "The run reached a `fail` statement: the runbook's author decided that this \
+situation cannot be handled by the procedure. The message is the runbook's; the run ends \
+`failed`, for good: `runbook resume` refuses it.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "Refuse to upgrade"
+    if count(standbys()) > 1 {
+        fail "This procedure handles one Standby Server only"
+    }
+}
+"#,
+            "runbook run example.runbook",
+        )),
+        fix: "Do what the message says: repair the situation and start a new run, or use the \
+procedure that fits it.",
+    },
+    Entry {
+        code: "runbook::run::window_exceeded",
+        severity: Severity::Warning,
+        summary: "A step started later than its `within D after STEP` window allows.",
+        cause: "The page asks for this step \"as soon as possible\" after another one (typically \
+demoting the Initial Active after forcing the Final Active: two Actives must not last). \
+More time than D passed, on the target's clock, between the end of the anchor step and the \
+start of this one — an operator who paused at a prompt, a slow operation in between. The \
+step still runs. `runbook verify` reports the same problem before the run as \
+`runbook::verify::window_exceeded`.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "A late step"
+    step stop-standbys "Stop the Standby Servers" {
+        for standby in standbys() {
+            stop-server(server: standby)
+        }
+    }
+    step upgrade-standbys "Upgrade them" {
+        for standby in standbys() {
+            upgrade(server: standby, version: 7.4.0)
+        }
+    }
+    step soon "As soon as possible after the stop" within 1m after stop-standbys {
+        note "too late"
+    }
+}
+"#,
+            "runbook run example.runbook",
+        )),
+        fix: "Check the cluster now (`runbook plan` shows it): if two servers are Active, \
+finish the demotion at once. In the runbook, move the step right after its anchor and keep \
+long operations and prompts out of the window.",
+    },
+    Entry {
+        code: "runbook::run::parameter",
+        severity: Severity::Error,
+        summary: "A `--set NAME=VALUE` names no parameter of the runbook, or its value does not \
+fit.",
+        cause: "Each `--set` gives a value to one `param` of the runbook; the name is unknown, \
+the argument is not `NAME=VALUE`, or the value does not parse as the parameter's type \
+(`version=7.4` for a version, a duration, a number...). `--set version=...` must also be a \
+version like `7.4.0` for the simulator.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "Demo"
+    param version: version = 7.4.0
+    note "Upgrade to the target version"
+}
+"#,
+            "runbook run example.runbook --set versoin=7.4.1",
+        )),
+        fix: "Use the parameters the runbook declares (`runbook show NAME` or the file's \
+`param` lines) with values of their type, e.g. `--set version=7.4.0`.",
+    },
+    Entry {
+        code: "runbook::run::unknown_what_if",
+        severity: Severity::Error,
+        summary: "`--what-if NAME` names no What-if handler of the runbook.",
+        cause: "`runbook run RUNBOOK --what-if NAME` runs one What-if handler directly; the \
+runbook has no handler with that id. The help line lists the ones it has.",
+        example: Some(Example::command(
+            "runbook run upgrade-with-downtime --what-if installer-fail",
+        )),
+        fix: "Use one of the listed ids (`runbook graph RUNBOOK` also shows them).",
+    },
+    Entry {
+        code: "runbook::run::journal",
+        severity: Severity::Error,
+        summary: "The journal could not be written or read.",
+        cause: "Every run writes a journal (by default under `runs/`, or the `--journal FILE`), \
+record by record, before it acts: it is what makes the run resumable. The file or its \
+folder cannot be created or written (permissions, a full disk, a file where a folder should \
+be), or `runbook resume` was given a file that is not a journal.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "Demo"
+    note "Nothing to do"
+}
+"#,
+            "touch runs\nrunbook run example.runbook --journal runs/demo.jsonl",
+        )),
+        fix: "Check the disk and the path, or choose another with `--journal FILE`. For \
+`runbook resume`, give the journal the interrupted run printed.",
+    },
+    Entry {
+        code: "runbook::run::resume_refused",
+        severity: Severity::Error,
+        summary: "`runbook resume` cannot safely continue this journal.",
+        cause: "The run already ended for good (succeeded, `stop`, `fail`), or the runbook \
+changed since the journal was written in a way that makes replay unsafe: a completed step \
+disappeared or moved, the half-done step's text changed, or the runbook no longer takes the \
+path the journal recorded.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "Demo"
+    confirm go "Go?"
+}
+"#,
+            "runbook run example.runbook --yes --journal run.jsonl\nrunbook resume run.jsonl",
+        )),
+        fix: "For a finished run, start a new one with `runbook run`. For an edited runbook, \
+restore it as it was when the run started (the journal holds its hashes), or start a new \
+run.",
+    },
+    Entry {
+        code: "runbook::run::interrupted",
+        severity: Severity::Error,
+        summary: "The run was interrupted (Ctrl-C) after the current step was journaled.",
+        cause: "The operator pressed Ctrl-C: the run stopped at the end of the current step, \
+with the outcome `stopped`. (A second Ctrl-C exits at once; the journal is still valid.)",
+        example: Some(
+            Example::command("runbook run upgrade-with-downtime   # then press Ctrl-C").by_hand(),
+        ),
+        fix: "Continue with the `runbook resume JOURNAL` command in the help line when ready.",
+    },
+    Entry {
+        code: "runbook::run::unreadable",
+        severity: Severity::Error,
+        summary: "The RUNBOOK argument is neither a readable file nor a shipped runbook.",
+        cause: "`run`, `plan`, `verify` and `graph` take a path to a `.runbook` file or the name \
+of a shipped runbook; the path does not exist (or cannot be read) and no shipped runbook \
+has that name. The command exits 2.",
+        example: Some(Example::command("runbook run my-upgrade.runbook")),
+        fix: "Check the path; `runbook list` names the shipped runbooks.",
+    },
+    Entry {
+        code: "runbook::run::runbook_warning",
+        severity: Severity::Warning,
+        summary: "A `warning \"...\"` statement of the runbook was reached.",
+        cause: "The runbook's author shows this text to the operator as a warning (for example \
+\"changes made on the Active after this point will be lost\"). It is the code of the \
+`warning` event in `--format json` output and in the journal.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "A warning"
+    warning "Administrators must stop changing the configuration now."
+}
+"#,
+            "runbook run example.runbook --format json",
+        )),
+        fix: "Nothing to fix: read the text and act on it.",
+    },
+    Entry {
+        code: "runbook::run::discards_changes",
+        severity: Severity::Warning,
+        summary: "A step, option or What-if with `discards changes on SERVER` counted the \
+administrator changes it is about to discard.",
+        cause: "Before the step (or the chosen option, or the entered What-if) acts, the run \
+counts the configuration changes made on that server since the run started and reports the \
+number with this code. When it is not zero, the operator must confirm the prompt \
+`STEP_ID.discard-changes` (`CHOOSE_ID.OPTION.discard-changes`, \
+`WHAT_IF_ID.discard-changes`); declining stops the run before anything is lost. \
+`runbook plan` shows these clauses ahead of time.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "Discard changes"
+    step demote "Force the Active to Standby"
+        discards changes on active()
+    {
+        note "the Active would be demoted here"
+    }
+}
+"#,
+            "runbook run example.runbook --yes --sim-fault changes-on-active --format json",
+        )),
+        fix: "If the changes matter, decline, and have the administrators redo them on the \
+server that stays Active (or export them) before resuming. Otherwise confirm: the count is \
+journaled.",
+    },
+];

@@ -1,0 +1,259 @@
+//! `runbook::verify::*`: a counterexample `runbook verify` found, one code per
+//! [`Property`]. The fix is the property's own help line, so the catalogue
+//! and the counterexample say the same.
+
+use super::{Entry, Example, Phase, Severity};
+use crate::check::verify::Property;
+
+/// The verifier's counterexamples.
+pub static PHASE: Phase = Phase {
+    name: "verify",
+    title: "Verifier counterexamples",
+    intro: "Reported by `runbook verify`, which runs the runbook on the cluster model through \
+every operator choice and every fault of the contract at every point it can fire. Each code \
+is a property of the HA upgrade (see [verify.md](verify.md)); the diagnostic shows the path \
+that breaks it (answers, faults, operations, steps) and a `runbook run` command that replays \
+it on the simulator. `runbook verify` exits 1 when it finds one.",
+    entries: ENTRIES,
+};
+
+static ENTRIES: &[Entry] = &[
+    Entry {
+        code: "runbook::verify::two_actives",
+        severity: Severity::Error,
+        summary: "A step starts or ends with two Active servers outside an \"as soon as \
+possible\" window.",
+        cause: "On some path a step starts or ends while two servers are Active (typically a \
+Standby forced Active while the Initial Active is not demoted), and the step is not inside \
+a `within D after STEP` window that allows the overlap. Two Actives both accept changes: \
+one side's changes will be lost (invariant 2 of the domain).",
+        example: Some(Example::run(
+            r#"
+runbook force-unpaired {
+    title "Force a Standby Active and forget the Initial Active"
+    param version: version = 7.4.0
+    let final_active = select final-active "Which Standby becomes Active?" from standbys()
+    step exclude-final "Exclude the Final Active Server" {
+        exclude(server: final_active)
+    }
+    step force-final "Force the Final Active Server's activation" {
+        force-activate(server: final_active)
+    }
+}
+"#,
+            "runbook verify example.runbook",
+        )),
+        fix: Property::TwoActives.help(),
+    },
+    Entry {
+        code: "runbook::verify::two_actives_at_end",
+        severity: Severity::Error,
+        summary: "A run can end (succeed, stop or fail) with two Active servers.",
+        cause: "Some path ends — normally, with `stop`, a declined confirmation, `fail` or a \
+failed `check` — while two servers are Active, even inside a `within` window: the operator \
+is left with a split brain (invariants 1 and 2).",
+        example: Some(Example::run(
+            r#"
+runbook two-at-end {
+    title "Force a Standby Active and stop there"
+    param version: version = 7.4.0
+    let final_active = select final-active "Which Standby becomes Active?" from standbys()
+    step force-final "Force the Standby's activation" {
+        exclude(server: final_active)
+        force-activate(server: final_active)
+    }
+    step demote-initial "As soon as possible, demote the Initial Active" within 5m after force-final {
+        stop "The demotion is left to the operator."
+    }
+}
+"#,
+            "runbook verify example.runbook",
+        )),
+        fix: Property::TwoActivesAtEnd.help(),
+    },
+    Entry {
+        code: "runbook::verify::active_upgraded_with_declared_standby",
+        severity: Severity::Error,
+        summary: "The Active is upgraded while a Standby runs and is declared in replication.",
+        cause: "The upgrade (or the stop before it) of the Active happens on a path where a \
+Standby is still running and declared in replication: the page's first step (stop the \
+Standbys or exclude them) was skipped on that path (invariant 3).",
+        example: Some(Example::run(
+            r#"
+runbook standby-not-excluded {
+    title "Upgrade the Active without taking the Standbys out"
+    param version: version = 7.4.0
+    step upgrade-active "Upgrade the Active Server" {
+        let active = active()
+        stop-server(server: active)
+        upgrade(server: active, version: version)
+    }
+}
+"#,
+            "runbook verify example.runbook",
+        )),
+        fix: Property::ActiveUpgradedWithDeclaredStandby.help(),
+    },
+    Entry {
+        code: "runbook::verify::standby_initialized_without_exclusion",
+        severity: Severity::Error,
+        summary: "A Standby that holds a replica is initialized without being excluded first.",
+        cause: "`init-standby` runs on a Standby that was initialized before and was not \
+excluded from replication (invariant 4). The simulated product refuses that operation, so \
+on the model this shows up as `runbook::verify::unchecked_precondition` for the \
+`init-standby`; the property is kept for models (and products) that would accept it.",
+        example: None,
+        fix: Property::StandbyInitializedWithoutExclusion.help(),
+    },
+    Entry {
+        code: "runbook::verify::changes_discarded_unreported",
+        severity: Severity::Error,
+        summary: "Administrator changes are discarded without a `discards changes on` clause \
+that counted them.",
+        cause: "An operation on some path loses configuration changes made by administrators \
+(forcing the Initial Active to Standby after a Standby was forced Active, restoring a \
+backup...) and neither its step, nor the `choose` option, nor the What-if it is in has a \
+`discards changes on SERVER` clause that counted them first — or changes were made after \
+the count (invariant 5: nothing lost silently).",
+        example: Some(Example::run(
+            r#"
+runbook discard-without-count {
+    title "Demote the Initial Active without counting its changes"
+    param version: version = 7.4.0
+    let initial_active = active()
+    let final_active = select final-active "Which Standby becomes Active?" from standbys()
+    step upgrade-final "Exclude and upgrade the Final Active Server" {
+        exclude(server: final_active)
+        upgrade(server: final_active, version: version)
+    }
+    step switch "Force the Final Active, then demote the Initial Active" {
+        force-activate(server: final_active)
+        set-standby(server: initial_active, force: true)
+        stop "Switched."
+    }
+}
+"#,
+            "runbook verify example.runbook",
+        )),
+        fix: Property::ChangesDiscardedUnreported.help(),
+    },
+    Entry {
+        code: "runbook::verify::not_upgraded",
+        severity: Severity::Error,
+        summary: "A run can succeed without leaving the upgraded, healthy cluster.",
+        cause: "Some path reaches the end of the runbook (outcome `succeeded`) while a server \
+is not on the target version, or there is not one Active in `ACT_REP` with every Standby in \
+`STB_REP` and none excluded (invariants 1 and 6). A runbook that cannot finish the upgrade \
+must say so with `stop` or `fail`.",
+        example: Some(Example::run(
+            r#"
+runbook nothing {
+    title "Announce the upgrade"
+    param version: version = 7.4.0
+    note "The upgrade is done by hand."
+}
+"#,
+            "runbook verify example.runbook",
+        )),
+        fix: Property::NotUpgraded.help(),
+    },
+    Entry {
+        code: "runbook::verify::unchecked_precondition",
+        severity: Severity::Error,
+        summary: "An operation can be refused by a precondition the runbook did not check.",
+        cause: "On some path an operation is performed in a state where the product refuses \
+it (excluding the Active, initializing a Standby on another version, acting on a stopped \
+server...). At run time the step would fail with the product's message; the runbook should \
+check the precondition or handle the fault that breaks it.",
+        example: Some(Example::run(
+            r#"
+runbook exclude-active {
+    title "Exclude the Active"
+    param version: version = 7.4.0
+    step exclude "Exclude the Active" {
+        exclude(server: active())
+    }
+}
+"#,
+            "runbook verify example.runbook",
+        )),
+        fix: Property::UncheckedPrecondition.help(),
+    },
+    Entry {
+        code: "runbook::verify::evaluation_error",
+        severity: Severity::Error,
+        summary: "An expression can fail to evaluate on some path.",
+        cause: "An expression has no value in a state some path reaches: `active()` when no \
+server (or two) is Active, a field of a server that is gone. At run time the step would \
+fail on it.",
+        example: Some(Example::run(
+            r#"
+runbook no-active {
+    title "Stop the Active, then demote it"
+    param version: version = 7.4.0
+    step stop-active "Stop the Active" {
+        stop-server(server: active())
+        set-standby(server: active(), force: true)
+    }
+}
+"#,
+            "runbook verify example.runbook",
+        )),
+        fix: Property::EvaluationError.help(),
+    },
+    Entry {
+        code: "runbook::verify::window_exceeded",
+        severity: Severity::Error,
+        summary: "A `within D after S` step can start later than D after the end of S.",
+        cause: "The verifier runs every background operation (installer, initialization, \
+activation wizard) for its full duration; on some path the step with the window starts too \
+late because something long runs between its anchor step and itself. At run time this is \
+the warning `runbook::run::window_exceeded`.",
+        example: Some(Example::run(
+            r#"
+runbook window-too-long {
+    title "Upgrade something between forcing and demoting"
+    param version: version = 7.4.0
+    let initial_active = active()
+    let final_active = select final-active "Which Standby becomes Active?" from standbys()
+    let other = standbys() without final_active
+    step exclude-standbys "Exclude the Standbys" {
+        exclude(server: final_active)
+        for standby in other {
+            exclude(server: standby)
+        }
+    }
+    step force-final "Force the Final Active Server's activation" {
+        force-activate(server: final_active)
+    }
+    step upgrade-other "Upgrade the other Standbys first" {
+        for standby in other {
+            upgrade(server: standby, version: version)
+        }
+    }
+    step demote-initial "As soon as possible, demote the Initial Active"
+        within 5m after force-final
+        discards changes on initial_active
+    {
+        set-standby(server: initial_active, force: true)
+        stop "Demoted."
+    }
+}
+"#,
+            "runbook verify example.runbook",
+        )),
+        fix: Property::WindowExceeded.help(),
+    },
+    Entry {
+        code: "runbook::verify::no_termination",
+        severity: Severity::Error,
+        summary: "A path runs without reaching a prompt, a fault point or an end.",
+        cause: "The verifier executed its instruction budget on one path without the run \
+reaching anything that ends or branches it: a loop that does not progress. The language \
+bounds its loops (`for` over a list, `retry` at most 3 times, `wait` polls until its \
+timeout), so this points at a bug of the verifier or of the model rather than of the \
+runbook.",
+        example: None,
+        fix: Property::NoTermination.help(),
+    },
+];
