@@ -91,6 +91,41 @@ an operation sent to a stopped server is refused the same way.",
 `api`) and that the server runs. For a rehearsal, start one with `runbook sim serve`.",
     },
     Entry {
+        code: "runbook::connector::tls_verification",
+        severity: Severity::Error,
+        summary: "The server's TLS certificate could not be verified.",
+        cause: "The target is reached over `https://` and its certificate is not trusted: \
+signed by a CA this machine does not trust (an internal CA, a self-signed certificate), \
+expired, or issued for another host name than the one in the address. Verification is on \
+unless it is turned off explicitly.",
+        example: Some(
+            Example::command(
+                "RUNBOOK_API_KEY=any runbook plan upgrade-with-downtime --target https://self-signed.example.net:8082",
+            )
+            .by_hand(),
+        ),
+        fix: "Trust the CA that signed the certificate with `--ca-cert FILE` (inventory: \
+`[tls] ca_file`), or fix the address to match the certificate's name. Only in a lab, turn \
+verification off with `--insecure-skip-tls-verify` (inventory: `[tls] verify = false`).",
+    },
+    Entry {
+        code: "runbook::connector::tls_verification_off",
+        severity: Severity::Warning,
+        summary: "TLS certificate verification is turned off for this target.",
+        cause: "`--insecure-skip-tls-verify` was given, or the inventory says \
+`[tls] verify = false`. The run accepts any certificate, so anyone between this machine \
+and the SMC can read the API key and change what the run sees. Reported once for an \
+`https://` target, right after `run_started` (on stderr for `plan`).",
+        example: Some(
+            Example::command(
+                "RUNBOOK_API_KEY=... runbook plan upgrade-with-downtime --target https://mgt-1.example.net:8082 --insecure-skip-tls-verify",
+            )
+            .by_hand(),
+        ),
+        fix: "Trust the server's CA with `--ca-cert FILE` (inventory: `[tls] ca_file`) and \
+drop the opt-out.",
+    },
+    Entry {
         code: "runbook::connector::timeout",
         severity: Severity::Error,
         summary: "A server did not answer in time.",

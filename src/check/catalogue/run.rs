@@ -214,6 +214,20 @@ runbook demo {
 `param` lines) with values of their type, e.g. `--set version=7.4.0`.",
     },
     Entry {
+        code: "runbook::run::connection_option",
+        severity: Severity::Error,
+        summary: "A connection option was given for the in-process simulator.",
+        cause: "`--request-timeout`, `--connect-timeout`, `--ca-cert` and \
+`--insecure-skip-tls-verify` tune how `runbook` reaches an SMC API over the network. The \
+in-process simulator (`--target sim`, the default) is not reached over a network, so the \
+option would silently do nothing: it is refused instead.",
+        example: Some(Example::command(
+            "runbook plan upgrade-with-downtime --request-timeout 5s",
+        )),
+        fix: "Remove the option, or give a network target: `--target http://HOST:PORT` (for \
+example `runbook sim serve`) or `--target INVENTORY.toml`.",
+    },
+    Entry {
         code: "runbook::run::unknown_what_if",
         severity: Severity::Error,
         summary: "`--what-if NAME` names no What-if handler of the runbook.",
