@@ -383,3 +383,86 @@ fn the_shipped_upgrades_run_from_any_folder() {
         }
     }
 }
+
+#[test]
+fn a_step_refused_by_the_target_names_the_connector_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("refused.runbook");
+    std::fs::write(
+        &file,
+        "runbook refused {\n    title \"A refused operation\"\n\n    step exclude-active \"Exclude the Active\" {\n        exclude(server: active())\n    }\n}\n",
+    )
+    .unwrap();
+    let code = "runbook::connector::refused_action";
+
+    let output = runbook(dir.path())
+        .args(["run", "refused.runbook", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let events = events(&output);
+    assert_stream_shape(&events);
+    let operation = events
+        .iter()
+        .find(|event| event["event"] == "operation_finished")
+        .expect("operation_finished");
+    assert_eq!(operation["ok"], false);
+    assert_eq!(operation["error_code"], code);
+    let step = events
+        .iter()
+        .find(|event| event["event"] == "step_finished")
+        .expect("step_finished");
+    assert_eq!(step["outcome"], "failed");
+    assert_eq!(step["cause_code"], code);
+    let last = events.last().unwrap();
+    assert_eq!(last["outcome"], "failed");
+    assert_eq!(last["cause_code"], code);
+
+    // The human diagnostic: still `step_failed`, with the way to the
+    // connector code's documentation in its help.
+    let output = runbook(dir.path())
+        .args(["run", "refused.runbook"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("runbook::run::step_failed"), "{stderr}");
+    // The help is wrapped to the terminal's width.
+    let flat = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(&format!(
+            "help: the target reported `{code}`: see `runbook explain {code}`"
+        )),
+        "{stderr}"
+    );
+    let explained = runbook(dir.path())
+        .args(["explain", code])
+        .output()
+        .unwrap();
+    assert_eq!(explained.status.code(), Some(0));
+}
+
+#[test]
+fn what_if_on_a_runbook_without_handlers_says_it_has_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runbook(dir.path())
+        .args([
+            "run",
+            fixture("resume.runbook").to_str().unwrap(),
+            "--what-if",
+            "bad",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("runbook::run::unknown_what_if"), "{stderr}");
+    assert!(
+        stderr.contains("`--what-if bad`: the runbook has no What-if handlers"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("help:"), "{stderr}");
+    assert!(!stderr.contains("its What-ifs are"), "{stderr}");
+    // Nothing to continue: resuming would fail the same way.
+    assert!(!stderr.contains("To continue"), "{stderr}");
+}

@@ -766,12 +766,12 @@ async fn plan_reads_the_target_and_changes_nothing() {
     let program = program("downtime.runbook");
     let connector = sim(&["changes-on-active"]);
     let before = connector.snapshot().await.unwrap();
-    let clock = connector.elapsed();
+    let clock = connector.clock();
     let plan = plan::plan(&program, &connector, &BTreeMap::new())
         .await
         .unwrap();
     assert_eq!(connector.snapshot().await.unwrap(), before);
-    assert_eq!(connector.elapsed(), clock);
+    assert_eq!(connector.clock(), clock);
     let steps: Vec<&str> = plan
         .items
         .iter()
@@ -844,7 +844,7 @@ async fn a_wait_that_times_out_points_at_the_wait() {
         }
         other => panic!("expected wait_timeout, got {other:?}"),
     }
-    assert!(connector.elapsed().as_secs() >= 120, "virtual time passed");
+    assert!(connector.clock().as_secs() >= 120, "virtual time passed");
     let state = connector.snapshot().await.unwrap();
     assert_eq!(
         state.server("mgt-1").unwrap().replication,
@@ -1109,8 +1109,12 @@ impl Connector for JournalWatcher {
         self.inner.sleep(duration).await;
     }
 
-    fn elapsed(&self) -> std::time::Duration {
-        self.inner.elapsed()
+    fn clock(&self) -> std::time::Duration {
+        self.inner.clock()
+    }
+
+    fn clock_kind(&self) -> runbook::connect::ClockKind {
+        self.inner.clock_kind()
     }
 
     async fn split_brain(&self) -> Result<Option<Vec<String>>, runbook::connect::ConnectorError> {
@@ -1149,4 +1153,333 @@ async fn every_operation_is_in_the_journal_before_it_is_sent() {
     // Every record is written by the time the run returns, the end included.
     let records = read_journal(&journal).unwrap().records;
     assert!(matches!(records.last(), Some(Record::RunFinished { .. })));
+}
+
+// ----- time windows across a resume -----
+
+/// Runs `window-resume.runbook` with `--set window=WINDOW` until `steps`
+/// steps finished (then it stops like Ctrl-C); the connector it ran on.
+async fn run_window_until(journal: &Path, window: &str, steps: usize) -> SimConnector {
+    let connector = sim(&[]);
+    let settings = RunSettings {
+        params: BTreeMap::from([(String::from("window"), window.to_string())]),
+        journal: JournalChoice::File(journal.to_path_buf()),
+        stop_after_steps: Some(steps),
+        ..RunSettings::default()
+    };
+    let first = run(
+        &program("window-resume.runbook"),
+        &connector,
+        None,
+        true,
+        settings,
+    )
+    .await;
+    assert_eq!(
+        first.report.outcome,
+        RunOutcome::Stopped,
+        "{:?}",
+        first.report.error
+    );
+    assert!(first.report.warnings.is_empty());
+    connector
+}
+
+/// The `window_exceeded` warning event's message, if the run emitted one.
+fn window_warning(outcome: &Outcome) -> Option<String> {
+    outcome
+        .warnings()
+        .into_iter()
+        .find(|(code, _)| code == "runbook::run::window_exceeded")
+        .map(|(_, message)| message)
+}
+
+fn assert_succeeded(outcome: &Outcome) {
+    assert_eq!(
+        outcome.report.outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        outcome.report.error
+    );
+}
+
+#[tokio::test]
+async fn a_window_anchored_before_an_interruption_is_measured_from_the_journal() {
+    // Stopped right after the anchor: the 12-minute upgrade runs after the
+    // resume, so only the journal knows when the window started.
+    for (window, exceeded) in [("1m", true), ("2h", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("run.jsonl");
+        let connector = run_window_until(&journal, window, 1).await;
+        let resumed = resume(
+            &program("window-resume.runbook"),
+            &connector,
+            &journal,
+            None,
+        )
+        .await;
+        assert_succeeded(&resumed);
+        assert_eq!(resumed.steps(StepOutcome::Skipped), ["stop-standby"]);
+        match (window_warning(&resumed), exceeded) {
+            (Some(message), true) => {
+                assert!(
+                    message.contains("after `stop-standby` ended (before the run was resumed; measured on the simulator's clock), later than its window of 1m"),
+                    "{message}"
+                );
+                assert!(matches!(
+                    resumed.report.warnings.as_slice(),
+                    [RuntimeError::WindowExceeded { elapsed, .. }] if elapsed == "12m30s"
+                ));
+            }
+            (None, false) => assert!(resumed.report.warnings.is_empty()),
+            (warning, _) => panic!("window {window}: unexpected {warning:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rebuilt_simulator_keeps_the_clock_the_journal_left_so_time_before_the_interruption_counts(
+) {
+    // Stopped after a 10-minute `wait` that sent no operation: that time
+    // passed in the first process, whose in-process cluster is gone; the
+    // rebuilt one resumes its clock where the journal left it.
+    for (window, exceeded) in [("1m", true), ("1h", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("run.jsonl");
+        let config = SimConfig {
+            faults: vec![Fault::ChangesOnActive],
+            ..SimConfig::default()
+        };
+        let original = SimConnector::new(config.clone());
+        let settings = RunSettings {
+            params: BTreeMap::from([(String::from("window"), window.to_string())]),
+            journal: JournalChoice::File(journal.clone()),
+            sim: Some(serde_json::to_value(&config).unwrap()),
+            stop_after_steps: Some(2),
+            ..RunSettings::default()
+        };
+        let first = run(
+            &program("window-wait.runbook"),
+            &original,
+            None,
+            true,
+            settings,
+        )
+        .await;
+        assert_eq!(first.report.outcome, RunOutcome::Stopped);
+        assert_eq!(original.clock(), std::time::Duration::from_secs(600));
+
+        let contents = read_journal(&journal).unwrap();
+        assert_eq!(
+            contents.header().unwrap().clock,
+            Some(runbook::connect::ClockKind::Simulated)
+        );
+        let rebuilt = SimConnector::from_simulator(contents.rebuild_simulator());
+        assert_eq!(rebuilt.clock(), original.clock());
+        assert_eq!(
+            rebuilt.simulator().snapshot(),
+            original.simulator().snapshot()
+        );
+        drop(original);
+        let resumed = resume(&program("window-wait.runbook"), &rebuilt, &journal, None).await;
+        assert_succeeded(&resumed);
+        assert_eq!(
+            resumed.steps(StepOutcome::Skipped),
+            ["anchor", "wait-changes"]
+        );
+        match window_warning(&resumed) {
+            Some(message) if exceeded => assert!(
+                message.contains("started 10m after `anchor` ended (before the run was resumed; measured on the simulator's clock)"),
+                "{message}"
+            ),
+            None if !exceeded => assert!(resumed.report.warnings.is_empty()),
+            other => panic!("window {window}: unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_comparable_clock_readings_a_window_is_measured_in_wall_time() {
+    // A journal that does not say which clock it read (written before clocks
+    // were comparable across processes): the anchor's end is taken from its
+    // timestamp, here an hour ago, although only 12 simulated minutes pass.
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let connector = run_window_until(&journal, "30m", 1).await;
+    let hour_ago = (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let edited: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+            match record["record"].as_str() {
+                Some("run_header") => {
+                    record.as_object_mut().unwrap().remove("clock");
+                }
+                Some("step_finished") => record["ts"] = serde_json::json!(hour_ago),
+                _ => {}
+            }
+            record.to_string()
+        })
+        .collect();
+    std::fs::write(&journal, edited.join("\n") + "\n").unwrap();
+    let resumed = resume(
+        &program("window-resume.runbook"),
+        &connector,
+        &journal,
+        None,
+    )
+    .await;
+    assert_succeeded(&resumed);
+    let message = window_warning(&resumed).expect("a window_exceeded warning");
+    assert!(
+        message.contains(
+            "(before the run was resumed; measured on wall time), later than its window of 30m"
+        ),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_step_resumed_half_done_is_not_judged_late_again() {
+    // The windowed step itself started before the interruption (its start
+    // was judged then): running it again on resume is not a late start.
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let connector = sim(&[]);
+    let settings = RunSettings {
+        journal: JournalChoice::File(journal.clone()),
+        ..RunSettings::default()
+    };
+    let first = run(
+        &program("window-resume.runbook"),
+        &connector,
+        None,
+        true,
+        settings,
+    )
+    .await;
+    assert_succeeded(&first);
+    assert!(
+        window_warning(&first).is_some(),
+        "judged late when it started"
+    );
+    let text = std::fs::read_to_string(&journal).unwrap();
+    // Cut the journal after `hurry` started, as a kill there would.
+    let cut: Vec<&str> = text
+        .lines()
+        .take_while(|line| !(line.contains("\"step_finished\"") && line.contains("\"hurry\"")))
+        .collect();
+    assert!(cut.last().unwrap().contains("\"hurry\""), "{cut:?}");
+    std::fs::write(&journal, cut.join("\n") + "\n").unwrap();
+    let resumed = resume(
+        &program("window-resume.runbook"),
+        &connector,
+        &journal,
+        None,
+    )
+    .await;
+    assert_succeeded(&resumed);
+    assert_eq!(window_warning(&resumed), None);
+}
+
+// ----- failures caused by the target -----
+
+#[tokio::test]
+async fn a_step_failed_by_the_target_carries_the_connector_errors_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refused.runbook");
+    std::fs::write(
+        &path,
+        "runbook refused {\n    title \"A refused operation\"\n\n    step exclude-active \"Exclude the Active\" {\n        exclude(server: active())\n    }\n}\n",
+    )
+    .unwrap();
+    let program = load_path(&path, "refused.runbook").unwrap();
+    let outcome = run(&program, &sim(&[]), None, true, RunSettings::default()).await;
+    assert_eq!(outcome.report.outcome, RunOutcome::Failed);
+    let code = "runbook::connector::refused_action";
+    match &outcome.report.error {
+        Some(RuntimeError::StepFailed {
+            cause_code, help, ..
+        }) => {
+            assert_eq!(cause_code.as_deref(), Some(code));
+            assert!(
+                help.starts_with(&format!(
+                    "the target reported `{code}`: see `runbook explain {code}`\n"
+                )),
+                "{help}"
+            );
+        }
+        other => panic!("expected step_failed, got {other:?}"),
+    }
+    assert!(outcome.events.iter().any(|event| matches!(
+        event,
+        EventKind::OperationFinished { ok: false, error_code: Some(c), .. } if c == code
+    )));
+    assert!(outcome.events.iter().any(|event| matches!(
+        event,
+        EventKind::StepFinished { outcome: StepOutcome::Failed, cause_code: Some(c), .. } if c == code
+    )));
+    assert!(matches!(
+        outcome.events.last(),
+        Some(EventKind::RunFinished { cause_code: Some(c), .. }) if c == code
+    ));
+
+    // A check that does not hold is not the target's doing: no code.
+    let outcome = run(
+        &program_text(
+            &dir,
+            "check.runbook",
+            "runbook checked {\n    title \"A false check\"\n\n    step look \"Look\" {\n        check count(actives()) == 2 else \"two Actives\"\n    }\n}\n",
+        ),
+        &sim(&[]),
+        None,
+        true,
+        RunSettings::default(),
+    )
+    .await;
+    assert!(matches!(
+        &outcome.report.error,
+        Some(RuntimeError::StepFailed { cause_code: None, help, .. }) if !help.contains("runbook explain")
+    ));
+    assert!(matches!(
+        outcome.events.last(),
+        Some(EventKind::RunFinished {
+            cause_code: None,
+            ..
+        })
+    ));
+}
+
+fn program_text(dir: &tempfile::TempDir, name: &str, text: &str) -> Program {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    load_path(&path, name).unwrap()
+}
+
+#[tokio::test]
+async fn what_if_on_a_runbook_without_handlers_says_there_are_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = RunSettings {
+        what_if: Some(String::from("bad")),
+        ..journaled(&dir)
+    };
+    let outcome = run(&program("resume.runbook"), &sim(&[]), None, true, settings).await;
+    assert_eq!(outcome.report.outcome, RunOutcome::Failed);
+    let error = outcome.report.error.expect("an error");
+    assert!(matches!(error, RuntimeError::NoWhatIfs { ref name } if name == "bad"));
+    assert_eq!(
+        error.to_string(),
+        "`--what-if bad`: the runbook has no What-if handlers"
+    );
+    let help = miette::Diagnostic::help(&error).unwrap().to_string();
+    assert!(help.contains("declares none"), "{help}");
+    assert_eq!(
+        miette::Diagnostic::code(&error).unwrap().to_string(),
+        "runbook::run::unknown_what_if"
+    );
+    // Resuming would fail the same way: nothing to continue.
+    assert_eq!(outcome.report.resume_command, None);
 }

@@ -245,8 +245,12 @@ impl<C: Connector> Connector for SplitBrainLog<C> {
         self.inner.sleep(duration).await;
     }
 
-    fn elapsed(&self) -> Duration {
-        self.inner.elapsed()
+    fn clock(&self) -> Duration {
+        self.inner.clock()
+    }
+
+    fn clock_kind(&self) -> runbook::connect::ClockKind {
+        self.inner.clock_kind()
     }
 
     async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {

@@ -216,6 +216,63 @@ async fn answers_plain_http_and_keeps_its_cluster_across_a_restart() {
     assert!(!printed.contains(KEY));
 }
 
+async fn now_ms(client: &reqwest::Client, url: &str) -> u64 {
+    let info: Value = client
+        .get(format!("{url}/sim/info"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("info")
+        .json()
+        .await
+        .expect("json");
+    info["now_ms"].as_u64().expect("now_ms")
+}
+
+#[tokio::test]
+async fn lets_simulated_time_pass_at_once_and_keeps_its_clock_across_a_restart() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let state = folder.path().join("cluster.json");
+    let state_arg = state.to_str().expect("utf-8 path");
+    let served = start(Some(KEY), &["--state", state_arg]);
+    let client = reqwest::Client::new();
+    let advance = |body: Value| {
+        client
+            .post(format!("{}/sim/control/advance", served.url))
+            .bearer_auth(KEY)
+            .json(&body)
+            .send()
+    };
+    let answer = advance(serde_json::json!({ "seconds": 30 * 86_400 }))
+        .await
+        .expect("advance");
+    assert_eq!(answer.status(), 200);
+    let answer: Value = answer.json().await.expect("json");
+    let month_ms = 30 * 86_400 * 1000;
+    assert!(
+        answer["now_ms"].as_u64().expect("now_ms") >= month_ms,
+        "{answer}"
+    );
+    assert!(now_ms(&client, &served.url).await >= month_ms);
+    let refused = advance(serde_json::json!({ "minutes": 5 }))
+        .await
+        .expect("advance");
+    assert_eq!(refused.status(), 400);
+    let refused = advance(serde_json::json!({ "seconds": 400 * 86_400 }))
+        .await
+        .expect("advance");
+    assert_eq!(refused.status(), 400);
+    let (clean, printed) = served.stop("-TERM");
+    assert!(clean, "{printed}");
+
+    // The clock is part of the saved state: a runner resumed against the
+    // restarted server compares its journal with the same clock.
+    let again = start(Some(KEY), &["--state", state_arg]);
+    assert!(now_ms(&client, &again.url).await >= month_ms);
+    let (clean, printed) = again.stop("-TERM");
+    assert!(clean, "{printed}");
+}
+
 #[tokio::test]
 async fn generates_a_key_and_prints_it_once() {
     let served = start(None, &[]);

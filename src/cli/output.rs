@@ -124,6 +124,7 @@ impl EventSink for HumanSink {
                 step,
                 outcome,
                 message,
+                ..
             } => {
                 self.stop_spinner();
                 let text = match outcome {
@@ -185,6 +186,7 @@ impl EventSink for HumanSink {
                 operation,
                 ok,
                 error,
+                ..
             } => {
                 let was_long = self.spinner.is_some();
                 self.stop_spinner();
@@ -220,6 +222,8 @@ impl EventSink for HumanSink {
                 cluster,
                 // Printed once, by `run`/`resume` on stderr ("To continue: ...").
                 resume: _,
+                // Shown by the step failure's diagnostic.
+                cause_code: _,
             } => {
                 self.stop_spinner();
                 self.line(String::new());

@@ -120,6 +120,7 @@ fn early_failure(format: Format, runbook: &str, target: &str, message: String) {
             message,
             cluster: Default::default(),
             resume: None,
+            cause_code: None,
         }));
     }
 }
@@ -309,26 +310,8 @@ pub fn resume(args: ResumeArgs) -> i32 {
         }
         TargetSpec::Sim => {
             // The in-process cluster died with the interrupted process: rebuild
-            // it from the journaled configuration and replay every operation
-            // that succeeded, in order.
-            let config = header
-                .sim
-                .clone()
-                .and_then(|value| serde_json::from_value(value).ok())
-                .unwrap_or_default();
-            let connector = SimConnector::new(config);
-            runtime.block_on(async {
-                for record in &contents.records {
-                    if let Record::OperationFinished {
-                        operation,
-                        ok: true,
-                        ..
-                    } = record
-                    {
-                        let _ = connector.perform(operation).await;
-                    }
-                }
-            });
+            // it from the journal, its clock where the journal left it.
+            let connector = SimConnector::from_simulator(contents.rebuild_simulator());
             Box::new(connector)
         }
         spec => match runtime.block_on(target::open(

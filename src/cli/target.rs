@@ -293,8 +293,12 @@ impl Connector for SeededConnector {
         self.inner.sleep(duration).await;
     }
 
-    fn elapsed(&self) -> std::time::Duration {
-        self.inner.elapsed()
+    fn clock(&self) -> std::time::Duration {
+        self.inner.clock()
+    }
+
+    fn clock_kind(&self) -> crate::connect::ClockKind {
+        self.inner.clock_kind()
     }
 
     async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use crate::cluster::{Operation, OperationOutput, Snapshot};
 
@@ -43,8 +44,14 @@ pub trait Connector: Send + Sync {
     /// in-process simulator (so a whole upgrade simulates in milliseconds).
     async fn sleep(&self, duration: Duration);
 
-    /// Time elapsed on the target's clock since the connector was created.
-    fn elapsed(&self) -> Duration;
+    /// The target's clock now. Two readings taken in one process differ by
+    /// the time that passed on the target; readings journaled by another
+    /// process acting on the same target compare too, as far as
+    /// [`Connector::clock_kind`] says (time windows across a resume).
+    fn clock(&self) -> Duration;
+
+    /// Which clock [`Connector::clock`] reads.
+    fn clock_kind(&self) -> ClockKind;
 
     /// The servers the product found Active at the same time when it last
     /// detected split brain (it then set every server to Standby), if it did
@@ -58,6 +65,37 @@ pub trait Connector: Send + Sync {
     /// verification turned off); a run emits them right after `run_started`.
     fn warnings(&self) -> Vec<TargetWarning> {
         Vec::new()
+    }
+}
+
+/// Which clock a target's [`Connector::clock`] reads: what decides whether a
+/// reading journaled by one process (`clock_seconds`) can be compared with
+/// one taken by another, as a resumed run does to measure a time window
+/// that started before the interruption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClockKind {
+    /// The in-process simulator's virtual time: zero when the simulated
+    /// cluster is built, moved only by the run (operations, `wait` polls).
+    /// A resume rebuilds the cluster with its clock where the journal left
+    /// it: no simulated time passes while no process runs the cluster.
+    Simulated,
+    /// The virtual clock of a `runbook sim serve`, read when the connector
+    /// is created: it runs on in that process while no runner is connected
+    /// (and is saved with `--state`).
+    SimServe,
+    /// Wall time, as time since the Unix epoch: a real cluster.
+    Wall,
+}
+
+impl ClockKind {
+    /// How a message names the clock.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Simulated => "the simulator's clock",
+            Self::SimServe => "the clock of `runbook sim serve`",
+            Self::Wall => "wall time",
+        }
     }
 }
 

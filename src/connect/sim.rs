@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Connector, ConnectorError};
+use super::{ClockKind, Connector, ConnectorError};
 use crate::cluster::{
     FailureKind, Operation, OperationOutput, SimConfig, SimError, Simulator, Snapshot,
 };
@@ -113,8 +113,12 @@ impl Connector for SimConnector {
         self.simulator().advance(duration);
     }
 
-    fn elapsed(&self) -> Duration {
+    fn clock(&self) -> Duration {
         self.simulator().now()
+    }
+
+    fn clock_kind(&self) -> ClockKind {
+        ClockKind::Simulated
     }
 
     async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {

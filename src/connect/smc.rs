@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use reqwest::{Method, StatusCode};
@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use super::inventory::Inventory;
 use super::manual::{ManualConnector, OperatorPrompt};
-use super::{ApiKey, Connector, ConnectorError, ConsoleConnector, ConsoleOperations};
+use super::{ApiKey, ClockKind, Connector, ConnectorError, ConsoleConnector, ConsoleOperations};
 use crate::cluster::{
     parse_split_brain_message, Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot,
     Snapshot, Version,
@@ -253,11 +253,32 @@ struct Session {
 struct Clock {
     started: Instant,
     speed: f64,
+    /// The target's clock when the connector was created: the simulator's
+    /// time for `sim serve`, time since the Unix epoch for a real cluster.
+    origin: Duration,
+    kind: ClockKind,
 }
 
 impl Clock {
+    /// Wall time, read once: later readings add the monotonic time since,
+    /// so the clock never goes back within one process.
+    fn wall() -> Self {
+        Clock {
+            started: Instant::now(),
+            speed: 1.0,
+            origin: SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default(),
+            kind: ClockKind::Wall,
+        }
+    }
+
     fn real(&self, target: Duration) -> Duration {
         target.div_f64(self.speed)
+    }
+
+    fn now(&self) -> Duration {
+        self.origin + self.started.elapsed().mul_f64(self.speed)
     }
 }
 
@@ -292,6 +313,9 @@ impl std::fmt::Debug for SmcConnector {
 #[derive(Deserialize)]
 struct SimInfo {
     speed: f64,
+    /// The simulator's clock (milliseconds); absent from older simulators.
+    #[serde(default)]
+    now_ms: Option<u64>,
     servers: Vec<SimInfoServer>,
 }
 
@@ -429,6 +453,8 @@ impl SmcConnector {
             clock: Clock {
                 started: Instant::now(),
                 speed,
+                origin: Duration::from_millis(info.now_ms.unwrap_or(0)),
+                kind: ClockKind::SimServe,
             },
             description,
             last_active: Mutex::new(None),
@@ -517,10 +543,7 @@ impl SmcConnector {
             settings,
             sessions: Mutex::new(HashMap::new()),
             console: None,
-            clock: Clock {
-                started: Instant::now(),
-                speed: 1.0,
-            },
+            clock: Clock::wall(),
             last_active: Mutex::new(None),
             last_snapshot: Mutex::new(None),
             last_split_brain: Mutex::new(None),
@@ -1541,8 +1564,12 @@ impl Connector for SmcConnector {
         self.sleep_target(duration).await;
     }
 
-    fn elapsed(&self) -> Duration {
-        self.clock.started.elapsed().mul_f64(self.clock.speed)
+    fn clock(&self) -> Duration {
+        self.clock.now()
+    }
+
+    fn clock_kind(&self) -> ClockKind {
+        self.clock.kind
     }
 
     /// Read from `ha/diagnostic`: after a split brain every running server

@@ -31,6 +31,9 @@ pub enum RuntimeError {
         span: SourceSpan,
         /// The label under the excerpt.
         label: String,
+        /// When the target caused the failure: the connector error's code
+        /// (`runbook::connector::...`), which the help line points at.
+        cause_code: Option<String>,
         /// Which What-if applies or how to resume, and the cluster at that moment.
         #[help]
         help: String,
@@ -135,7 +138,7 @@ pub enum RuntimeError {
     },
     /// A time window (`within D after STEP`) was exceeded; reported as a warning.
     #[error(
-        "step `{step}` started {elapsed} after `{after}` ended, later than its window of {window}"
+        "step `{step}` started {elapsed} after `{after}` ended{measured}, later than its window of {window}"
     )]
     #[diagnostic(
         code(runbook::run::window_exceeded),
@@ -151,6 +154,9 @@ pub enum RuntimeError {
         window: String,
         /// How long it actually took.
         elapsed: String,
+        /// Empty, or how it was measured when `after` ended before the run
+        /// was resumed, e.g. ` (before the run was resumed; measured on wall time)`.
+        measured: String,
         /// The file of the step.
         #[source_code]
         source_code: SourceText,
@@ -181,6 +187,16 @@ pub enum RuntimeError {
         name: String,
         /// The What-ifs of the runbook, comma-separated.
         available: String,
+    },
+    /// `--what-if NAME` on a runbook that has no What-if handler at all.
+    #[error("`--what-if {name}`: the runbook has no What-if handlers")]
+    #[diagnostic(
+        code(runbook::run::unknown_what_if),
+        help("`--what-if` runs one of the runbook's `what-if ID \"...\" when ...` handlers alone; this runbook declares none. Run it without `--what-if`")
+    )]
+    NoWhatIfs {
+        /// The name given.
+        name: String,
     },
     /// The journal could not be written or read.
     #[error("journal {path}: {reason}")]

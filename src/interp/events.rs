@@ -119,6 +119,12 @@ pub enum EventKind {
         /// Why it failed or was skipped.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         message: Option<String>,
+        /// When it failed because of the target (a refused or failed
+        /// operation, a server that did not answer): the connector error's
+        /// code, e.g. `runbook::connector::refused_action`, which `runbook
+        /// explain` documents.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        cause_code: Option<String>,
     },
     /// A `note` for the operator.
     Note {
@@ -166,6 +172,10 @@ pub enum EventKind {
         /// The error, when it did not.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         error: Option<String>,
+        /// The error's code when the target refused or failed it, e.g.
+        /// `runbook::connector::operation_failed`.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        error_code: Option<String>,
     },
     /// A `wait until` begins polling.
     WaitStarted {
@@ -195,6 +205,10 @@ pub enum EventKind {
         /// The command that continues the run, when it can be resumed.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         resume: Option<String>,
+        /// When a step failed because of the target: the connector error's
+        /// code (as on that step's `step_finished`).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        cause_code: Option<String>,
     },
 }
 
@@ -235,6 +249,7 @@ mod tests {
             step: "stop-servers".into(),
             outcome: StepOutcome::Ok,
             message: None,
+            cause_code: None,
         });
         let value: serde_json::Value = serde_json::from_str(&event.to_json_line()).unwrap();
         assert_eq!(value["event"], "step_finished");

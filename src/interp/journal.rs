@@ -26,8 +26,9 @@ use serde::{Deserialize, Serialize};
 use super::error::RuntimeError;
 use super::events::{now_rfc3339, RunOutcome};
 use super::prompt::Answer;
-use crate::cluster::{Operation, Snapshot};
+use crate::cluster::{Operation, SimConfig, Simulator, Snapshot};
 use crate::connect::smc::ConnectionOptions;
+use crate::connect::ClockKind;
 
 /// How a step ended, in the journal (richer than the event's outcome).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +106,11 @@ pub struct RunHeader {
     /// The target's clock (seconds) when the run started.
     #[serde(default)]
     pub clock_seconds: f64,
+    /// Which clock every `clock_seconds` of the journal reads (absent from
+    /// journals written before clocks were comparable across processes:
+    /// their readings count from the start of each process).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub clock: Option<ClockKind>,
     /// Every step of the program with the hash of its source text, in source
     /// order: what a resume checks when the runbook changed since.
     #[serde(default)]
@@ -237,6 +243,10 @@ pub enum Record {
         step: Option<StepKey>,
         /// What happens next.
         resolution: WhatIfResolution,
+        /// The target's clock (seconds): with `continue`, the end of the
+        /// interrupted step, which time windows are measured from.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        clock_seconds: Option<f64>,
     },
     /// The run ended (a resumed run appends another one later).
     RunFinished {
@@ -385,6 +395,55 @@ impl JournalContents {
             _ => None,
         }
     }
+
+    /// The in-process simulated cluster of a journaled run (target `sim`),
+    /// rebuilt for `runbook resume`: it died with the interrupted process.
+    /// Built from the journaled configuration, it replays every operation
+    /// that succeeded, in order, each no earlier on the simulator's clock
+    /// than the step it belongs to started, and ends with its clock at the
+    /// last reading the journal holds: no simulated time passes while no
+    /// process runs the cluster, so a time window measured across the resume
+    /// counts exactly the simulated time the run spent.
+    pub fn rebuild_simulator(&self) -> Simulator {
+        let config: SimConfig = self
+            .header()
+            .and_then(|header| header.sim.clone())
+            .and_then(|value| serde_json::from_value(value).ok())
+            .unwrap_or_default();
+        let mut simulator = Simulator::new(config);
+        for record in &self.records {
+            if let Some(clock) = record.clock_seconds() {
+                simulator.advance_to(seconds(clock));
+            }
+            if let Record::OperationFinished {
+                operation,
+                ok: true,
+                ..
+            } = record
+            {
+                let _ = simulator.run(operation);
+            }
+        }
+        simulator
+    }
+}
+
+impl Record {
+    /// The target's clock this record holds, in seconds, if any.
+    pub fn clock_seconds(&self) -> Option<f64> {
+        match self {
+            Record::RunHeader { header, .. } => Some(header.clock_seconds),
+            Record::StepStarted { clock_seconds, .. }
+            | Record::StepFinished { clock_seconds, .. } => Some(*clock_seconds),
+            Record::WhatIfFinished { clock_seconds, .. } => *clock_seconds,
+            _ => None,
+        }
+    }
+}
+
+/// A journaled clock reading as a duration (negative or not a number: zero).
+pub fn seconds(clock_seconds: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(clock_seconds).unwrap_or_default()
 }
 
 /// Reads a journal; a torn last line is dropped, a bad line elsewhere is an error.
@@ -446,6 +505,7 @@ mod tests {
                 what_if: None,
                 initial: Snapshot::default(),
                 clock_seconds: 0.0,
+                clock: None,
                 steps: Vec::new(),
             }),
         }

@@ -29,7 +29,7 @@ use super::prompt::{
 };
 use crate::cluster::{Operation, Snapshot};
 use crate::connect::smc::ConnectionOptions;
-use crate::connect::{Connector, ConnectorError};
+use crate::connect::{ClockKind, Connector, ConnectorError};
 use crate::syntax::ast::{self, ExprKind, Stmt, StmtKind, TriggerKind};
 use crate::syntax::Span;
 
@@ -168,7 +168,8 @@ pub async fn run(
         connection: settings.connection.clone(),
         what_if: settings.what_if.clone(),
         initial: initial.clone(),
-        clock_seconds: connector.elapsed().as_secs_f64(),
+        clock_seconds: connector.clock().as_secs_f64(),
+        clock: Some(connector.clock_kind()),
         steps: step_fingerprints(program),
     };
     machine.emit(EventKind::RunStarted {
@@ -378,6 +379,20 @@ struct Replay {
     in_flight: Vec<Operation>,
     /// Servers the run made Active before the interruption.
     activated: HashSet<String>,
+    /// Where each completed step instance ended: what a time window
+    /// anchored on it is measured from after the resume.
+    ends: HashMap<StepKey, JournaledEnd>,
+    /// Which clock the journal's `clock_seconds` read (none: an old journal).
+    clock: Option<ClockKind>,
+}
+
+/// The end of a step instance as the journal holds it.
+#[derive(Debug, Clone)]
+struct JournaledEnd {
+    /// The target's clock, in seconds.
+    clock_seconds: Option<f64>,
+    /// The record's timestamp (RFC 3339).
+    ts: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -397,16 +412,34 @@ impl Replay {
                     }
                     replay.steps.insert(step.clone(), StepStatus::Started);
                 }
-                Record::StepFinished { step, outcome, .. } => {
+                Record::RunHeader { header, .. } => replay.clock = header.clock,
+                Record::StepFinished {
+                    ts,
+                    step,
+                    outcome,
+                    clock_seconds,
+                    ..
+                } => {
                     let status = match outcome {
                         JournalOutcome::Ok | JournalOutcome::Skipped => StepStatus::Completed,
                         JournalOutcome::Failed | JournalOutcome::Interrupted => StepStatus::Started,
                     };
                     replay.steps.insert(step.clone(), status);
+                    if *outcome == JournalOutcome::Ok {
+                        replay.ends.insert(
+                            step.clone(),
+                            JournaledEnd {
+                                clock_seconds: Some(*clock_seconds),
+                                ts: ts.clone(),
+                            },
+                        );
+                    }
                 }
                 Record::WhatIfFinished {
+                    ts,
                     step: Some(step),
                     resolution,
+                    clock_seconds,
                     ..
                 } => {
                     let status = match resolution {
@@ -414,6 +447,15 @@ impl Replay {
                         WhatIfResolution::Retry => StepStatus::Started,
                     };
                     replay.steps.insert(step.clone(), status);
+                    if *resolution == WhatIfResolution::Continue {
+                        replay.ends.insert(
+                            step.clone(),
+                            JournaledEnd {
+                                clock_seconds: *clock_seconds,
+                                ts: ts.clone(),
+                            },
+                        );
+                    }
                 }
                 // A declined confirmation is asked again: the operator may now agree.
                 Record::PromptAnswered {
@@ -483,6 +525,9 @@ struct Failure {
     help: Option<String>,
     /// For a `wait` timeout: the condition and the limit.
     wait: Option<(String, String)>,
+    /// The code of the connector error behind the failure, if any
+    /// (`runbook::connector::...`).
+    cause_code: Option<String>,
 }
 
 impl Abort {
@@ -499,7 +544,25 @@ impl Abort {
             span,
             help: None,
             wait: None,
+            cause_code: None,
         }))
+    }
+
+    /// The failure caused by a connector error, which keeps its code.
+    fn connector_failure(
+        reason: impl Into<String>,
+        label: impl Into<String>,
+        file: usize,
+        span: Span,
+        error: &ConnectorError,
+    ) -> Self {
+        match Abort::failure(reason, label, file, span) {
+            Abort::Failure(mut failure) => {
+                failure.cause_code = connector_code(error);
+                Abort::Failure(failure)
+            }
+            other => other,
+        }
     }
 
     /// The failure with a help line (nothing changes for other aborts).
@@ -521,6 +584,7 @@ impl Abort {
             span: error.span,
             help: error.help,
             wait: None,
+            cause_code: None,
         }))
     }
 }
@@ -554,6 +618,23 @@ impl Frame {
     }
 }
 
+/// Where a step ended, for the time windows measured from it.
+#[derive(Debug, Clone)]
+enum StepEnd {
+    /// In this process: the connector's clock at its end.
+    Here(Duration),
+    /// Before the run was resumed, as the journal holds it.
+    Journaled(JournaledEnd),
+}
+
+/// How long ago a step ended, and on which clock that was measured when it
+/// ended before a resume.
+#[derive(Debug, Clone, Copy)]
+struct Since {
+    elapsed: Duration,
+    across_resume: Option<&'static str>,
+}
+
 /// The step being run.
 #[derive(Debug)]
 struct StepContext {
@@ -584,7 +665,8 @@ struct Machine<'p> {
     prompt_counts: HashMap<(Option<StepKey>, String), u32>,
     current_step: Option<StepContext>,
     in_what_if: bool,
-    step_ends: HashMap<String, Duration>,
+    /// Where the last instance of each step id ended (time windows).
+    step_ends: HashMap<String, StepEnd>,
     /// Per server, how many discarded changes the operator already agreed
     /// to lose in this process: a later step that discards no more than
     /// that is announced again but not asked again.
@@ -702,6 +784,7 @@ impl<'p> Machine<'p> {
             message: message.clone(),
             cluster: Snapshot::default(),
             resume: None,
+            cause_code: None,
         });
         RunReport {
             outcome: RunOutcome::Failed,
@@ -738,6 +821,10 @@ impl<'p> Machine<'p> {
         let cluster = self.connector.snapshot().await.unwrap_or_default();
         let table = cluster_table(&cluster);
         let resume = self.resume_command();
+        let cause_code = match &result {
+            Err(Abort::Failure(failure)) => failure.cause_code.clone(),
+            _ => None,
+        };
         let (outcome, message, error, resumable) = match result {
             Ok(()) => (
                 RunOutcome::Succeeded,
@@ -796,6 +883,10 @@ impl<'p> Machine<'p> {
                 (RunOutcome::Failed, error.to_string(), Some(error), false)
             }
             Err(Abort::WhatIf(_, _, reason)) => (RunOutcome::Failed, reason, None, true),
+            // A `--what-if` that names no handler fails the same way on resume.
+            Err(Abort::Fatal(
+                error @ (RuntimeError::UnknownWhatIf { .. } | RuntimeError::NoWhatIfs { .. }),
+            )) => (RunOutcome::Failed, error.to_string(), Some(error), false),
             Err(Abort::Fatal(error)) => (RunOutcome::Failed, error.to_string(), Some(error), true),
             Err(Abort::Crash) => (RunOutcome::Failed, String::new(), None, true),
         };
@@ -814,6 +905,7 @@ impl<'p> Machine<'p> {
             message: message.clone(),
             cluster: cluster.clone(),
             resume: resume.clone(),
+            cause_code,
         });
         RunReport {
             outcome,
@@ -838,6 +930,11 @@ impl<'p> Machine<'p> {
             .clone()
             .unwrap_or_else(|| String::from("(outside any step)"));
         let mut help = String::new();
+        if let Some(code) = &failure.cause_code {
+            help.push_str(&format!(
+                "the target reported `{code}`: see `runbook explain {code}`\n"
+            ));
+        }
         if let Some(extra) = &failure.help {
             help.push_str(extra);
             help.push('\n');
@@ -877,6 +974,7 @@ impl<'p> Machine<'p> {
                 source_code: source.source_text(),
                 span: failure.span.into(),
                 label: failure.label,
+                cause_code: failure.cause_code,
                 help,
             },
         }
@@ -914,6 +1012,11 @@ impl<'p> Machine<'p> {
                     .iter()
                     .position(|handler| handler.id.name == name)
                 else {
+                    if file.what_ifs.is_empty() {
+                        return Err(Abort::Fatal(RuntimeError::NoWhatIfs {
+                            name: name.to_string(),
+                        }));
+                    }
                     return Err(Abort::Fatal(RuntimeError::UnknownWhatIf {
                         name: name.to_string(),
                         available: file
@@ -951,7 +1054,7 @@ impl<'p> Machine<'p> {
             ts: super::events::now_rfc3339(),
             step: key.clone(),
             snapshot: (*snapshot).clone(),
-            clock_seconds: self.connector.elapsed().as_secs_f64(),
+            clock_seconds: self.connector.clock().as_secs_f64(),
         })?;
         let line = self.program.file(file).line_of(handler.span.start);
         self.emit(EventKind::StepStarted {
@@ -1339,11 +1442,11 @@ impl<'p> Machine<'p> {
             condition: text.clone(),
             timeout_seconds: limit.map(|limit| limit.as_secs()),
         });
-        let start = self.connector.elapsed();
+        let start = self.connector.clock();
         loop {
             self.live = None;
             let value = self.eval(condition, frame).await?;
-            let waited = self.connector.elapsed().saturating_sub(start);
+            let waited = self.connector.clock().saturating_sub(start);
             if expect_bool(value, condition.span).map_err(|error| Abort::from_eval(error, file))? {
                 self.emit(EventKind::WaitFinished {
                     condition: text,
@@ -1366,6 +1469,7 @@ impl<'p> Machine<'p> {
                     span,
                     help: None,
                     wait: Some((text, timeout)),
+                    cause_code: None,
                 })));
             }
             if self.interrupt.load(Ordering::SeqCst) {
@@ -1412,24 +1516,32 @@ impl<'p> Machine<'p> {
         };
         let status = self.replay.steps.get(&key).copied();
         if status == Some(StepStatus::Completed) {
+            // A window anchored on this step is measured from its journaled end.
+            if let Some(end) = self.replay.ends.get(&key) {
+                self.step_ends
+                    .insert(key.id.clone(), StepEnd::Journaled(end.clone()));
+            }
             self.emit(started);
             self.emit(EventKind::StepFinished {
                 step: step.id.name.clone(),
                 outcome: StepOutcome::Skipped,
                 message: Some(String::from("completed before the run was resumed")),
+                cause_code: None,
             });
             return Ok(());
         }
         self.live = None;
         let snapshot = self.observe_at(file, step.span).await?;
-        if let Some(window) = &step.window {
+        // A step that had started before the interruption had its start
+        // judged then: running it again on resume is not a late start.
+        if let Some(window) = step.window.as_ref().filter(|_| status.is_none()) {
             self.check_window(step, window, frame)?;
         }
         self.journal_or_abort(Record::StepStarted {
             ts: super::events::now_rfc3339(),
             step: key.clone(),
             snapshot: (*snapshot).clone(),
-            clock_seconds: self.connector.elapsed().as_secs_f64(),
+            clock_seconds: self.connector.clock().as_secs_f64(),
         })?;
         self.emit(started.clone());
         self.current_step = Some(StepContext {
@@ -1510,7 +1622,7 @@ impl<'p> Machine<'p> {
             match self.run_handler(handler_file, index, &reason, &key).await? {
                 WhatIfResolution::Continue => {
                     self.step_ends
-                        .insert(step.id.name.clone(), self.connector.elapsed());
+                        .insert(step.id.name.clone(), StepEnd::Here(self.connector.clock()));
                     return Ok(());
                 }
                 WhatIfResolution::Retry => {
@@ -1537,7 +1649,7 @@ impl<'p> Machine<'p> {
                         ts: super::events::now_rfc3339(),
                         step: key.clone(),
                         snapshot: (*snapshot).clone(),
-                        clock_seconds: self.connector.elapsed().as_secs_f64(),
+                        clock_seconds: self.connector.clock().as_secs_f64(),
                     })?;
                     self.emit(started.clone());
                 }
@@ -1547,6 +1659,7 @@ impl<'p> Machine<'p> {
 
     /// Journals and emits the end of a step.
     async fn end_step(&mut self, key: &StepKey, result: &Result<(), Aborted>) -> Result<(), Abort> {
+        let mut cause_code = None;
         let (outcome, journal_outcome, message) = match result {
             Ok(()) => (StepOutcome::Ok, JournalOutcome::Ok, None),
             Err(Aborted::Stopped(message)) => {
@@ -1557,11 +1670,14 @@ impl<'p> Machine<'p> {
                 JournalOutcome::Interrupted,
                 Some(message.clone()),
             ),
-            Err(Aborted::Failed(message)) => (
-                StepOutcome::Failed,
-                JournalOutcome::Failed,
-                Some(message.clone()),
-            ),
+            Err(Aborted::Failed(message, code)) => {
+                cause_code.clone_from(code);
+                (
+                    StepOutcome::Failed,
+                    JournalOutcome::Failed,
+                    Some(message.clone()),
+                )
+            }
             Err(Aborted::Crashed) => return Err(Abort::Crash),
         };
         self.live = None;
@@ -1573,17 +1689,18 @@ impl<'p> Machine<'p> {
                 outcome: journal_outcome,
                 message: message.clone(),
                 snapshot,
-                clock_seconds: self.connector.elapsed().as_secs_f64(),
+                clock_seconds: self.connector.clock().as_secs_f64(),
             })?;
         }
         if outcome == StepOutcome::Ok {
             self.step_ends
-                .insert(key.id.clone(), self.connector.elapsed());
+                .insert(key.id.clone(), StepEnd::Here(self.connector.clock()));
         }
         self.emit(EventKind::StepFinished {
             step: key.id.clone(),
             outcome,
             message,
+            cause_code,
         });
         Ok(())
     }
@@ -1604,16 +1721,23 @@ impl<'p> Machine<'p> {
                 window.duration.span,
             ));
         };
-        let Some(ended) = self.step_ends.get(&window.after.name).copied() else {
+        let Some(since) = self
+            .step_ends
+            .get(&window.after.name)
+            .and_then(|end| self.since(end))
+        else {
             return Ok(());
         };
-        let elapsed = self.connector.elapsed().saturating_sub(ended);
-        if elapsed > limit {
+        if since.elapsed > limit {
             let error = RuntimeError::WindowExceeded {
                 step: step.id.name.clone(),
                 after: window.after.name.clone(),
                 window: format_duration(limit),
-                elapsed: format_duration(elapsed),
+                elapsed: format_duration(since.elapsed),
+                measured: since
+                    .across_resume
+                    .map(|clock| format!(" (before the run was resumed; measured on {clock})"))
+                    .unwrap_or_default(),
                 source_code: self.program.file(file).source_text(),
                 span: window.span.into(),
             };
@@ -1624,6 +1748,45 @@ impl<'p> Machine<'p> {
             self.warnings.push(error);
         }
         Ok(())
+    }
+
+    /// How long ago a step ended. In this process: on the connector's
+    /// clock. Before a resume: on the target's clock when the journal's
+    /// readings are on the same clock and it has not gone back since (the
+    /// simulator's clock, restored by the resume or kept by `sim serve`; wall
+    /// time for a real cluster); otherwise in wall time from the journaled
+    /// timestamp. `None` when that timestamp cannot be read.
+    fn since(&self, end: &StepEnd) -> Option<Since> {
+        let now = self.connector.clock();
+        let end = match end {
+            StepEnd::Here(at) => {
+                return Some(Since {
+                    elapsed: now.saturating_sub(*at),
+                    across_resume: None,
+                })
+            }
+            StepEnd::Journaled(end) => end,
+        };
+        let kind = self.connector.clock_kind();
+        if let Some(at) = end
+            .clock_seconds
+            .filter(|_| self.replay.clock == Some(kind))
+            .map(super::journal::seconds)
+            .filter(|at| *at <= now)
+        {
+            return Some(Since {
+                elapsed: now - at,
+                across_resume: Some(kind.describe()),
+            });
+        }
+        let ended =
+            time::OffsetDateTime::parse(&end.ts, &time::format_description::well_known::Rfc3339)
+                .ok()?;
+        let elapsed = time::OffsetDateTime::now_utc() - ended;
+        Some(Since {
+            elapsed: Duration::try_from(elapsed).unwrap_or_default(),
+            across_resume: Some(ClockKind::Wall.describe()),
+        })
     }
 
     /// `discards changes on EXPR` on a step, a `choose` option or a What-if
@@ -1826,6 +1989,7 @@ impl<'p> Machine<'p> {
             name: handler.id.name.clone(),
             step: Some(key.clone()),
             resolution,
+            clock_seconds: Some(self.connector.clock().as_secs_f64()),
         })?;
         Ok(resolution)
     }
@@ -1869,8 +2033,8 @@ impl<'p> Machine<'p> {
                         "{operation}: was in progress when the run was interrupted; waiting for it"
                     ),
                 });
-                let start = self.connector.elapsed();
-                while self.connector.elapsed().saturating_sub(start) < IN_FLIGHT_WAIT {
+                let start = self.connector.clock();
+                while self.connector.clock().saturating_sub(start) < IN_FLIGHT_WAIT {
                     self.sync_journal()?;
                     self.connector.sleep(DEFAULT_WAIT_INTERVAL).await;
                     self.live = None;
@@ -1931,6 +2095,7 @@ impl<'p> Machine<'p> {
             operation: described,
             ok: error.is_none(),
             error: error.clone(),
+            error_code: result.as_ref().err().and_then(connector_code),
         });
         if error.is_none() && observe::activates(&operation) {
             self.activated_by_run.insert(operation.server().to_string());
@@ -1949,11 +2114,13 @@ impl<'p> Machine<'p> {
         // what to do (a slow server: the time limits; an untrusted
         // certificate: `--ca-cert`).
         let help = result.as_ref().err().and_then(ConnectorError::reach_help);
-        match error {
-            Some(reason) => Err(
-                Abort::failure(reason, "this operation failed", file, call.span).with_help(help),
-            ),
-            None => Ok(()),
+        let label = "this operation failed";
+        match (error, result.as_ref().err()) {
+            (Some(reason), Some(cause)) => {
+                Err(Abort::connector_failure(reason, label, file, call.span, cause).with_help(help))
+            }
+            (Some(reason), None) => Err(Abort::failure(reason, label, file, call.span)),
+            (None, _) => Ok(()),
         }
     }
 
@@ -2003,7 +2170,7 @@ impl<'p> Machine<'p> {
                             span: SourceSpan::from(span),
                         }))
                     }
-                    Err(PromptError::Failed(error)) => return Err(Abort::Fatal(error)),
+                    Err(PromptError::Failed(error)) => return Err(Abort::Fatal(*error)),
                 };
                 self.journal_or_abort(Record::PromptAnswered {
                     ts: super::events::now_rfc3339(),
@@ -2037,11 +2204,12 @@ impl<'p> Machine<'p> {
                 self.live = Some(Arc::clone(&snapshot));
                 Ok(snapshot)
             }
-            Err(error) => Err(Abort::failure(
+            Err(error) => Err(Abort::connector_failure(
                 format!("the cluster could not be read: {error}"),
                 "reading the cluster failed here",
                 file,
                 span,
+                &error,
             )),
         }
     }
@@ -2182,6 +2350,7 @@ impl From<EvalError> for Abort {
             span: error.span,
             help: error.help,
             wait: None,
+            cause_code: None,
         }))
     }
 }
@@ -2190,20 +2359,28 @@ impl From<EvalError> for Abort {
 enum Aborted {
     Stopped(String),
     Interrupted(String),
-    Failed(String),
+    /// The message and, for a connector error, its code.
+    Failed(String, Option<String>),
     Crashed,
+}
+
+/// The diagnostic code of a connector error (`runbook::connector::...`).
+fn connector_code(error: &ConnectorError) -> Option<String> {
+    miette::Diagnostic::code(error).map(|code| code.to_string())
 }
 
 fn abort_ref(abort: &Abort) -> Aborted {
     match abort {
         Abort::Stop(message) => Aborted::Stopped(message.clone()),
-        Abort::Failure(failure) => Aborted::Failed(failure.reason.clone()),
+        Abort::Failure(failure) => {
+            Aborted::Failed(failure.reason.clone(), failure.cause_code.clone())
+        }
         Abort::WhatIf(_, _, reason) => Aborted::Interrupted(reason.clone()),
-        Abort::Declined(id) => Aborted::Failed(format!("the operator declined `{id}`")),
-        Abort::Fail(message, ..) => Aborted::Failed(message.clone()),
-        Abort::Retry(..) => Aborted::Failed(String::from("`retry` outside a What-if")),
-        Abort::Fatal(error) => Aborted::Failed(error.to_string()),
-        Abort::Interrupted => Aborted::Failed(String::from("interrupted")),
+        Abort::Declined(id) => Aborted::Failed(format!("the operator declined `{id}`"), None),
+        Abort::Fail(message, ..) => Aborted::Failed(message.clone(), None),
+        Abort::Retry(..) => Aborted::Failed(String::from("`retry` outside a What-if"), None),
+        Abort::Fatal(error) => Aborted::Failed(error.to_string(), None),
+        Abort::Interrupted => Aborted::Failed(String::from("interrupted"), None),
         Abort::Crash => Aborted::Crashed,
     }
 }

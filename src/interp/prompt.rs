@@ -120,7 +120,7 @@ pub enum PromptError {
     /// Nothing can answer it (no terminal, no answer, no `--yes` default).
     Unavailable,
     /// An answer source failed (a bad answers file, a broken terminal).
-    Failed(RuntimeError),
+    Failed(Box<RuntimeError>),
 }
 
 /// Answers the operator's prompts.
@@ -261,7 +261,7 @@ impl Prompter for OperatorPrompter {
         if let Some(answers) = &self.answers {
             match answers.answer(request) {
                 Some(Ok(answer)) => return Ok((answer, AnswerSource::AnswersFile)),
-                Some(Err(error)) => return Err(PromptError::Failed(error)),
+                Some(Err(error)) => return Err(PromptError::Failed(Box::new(error))),
                 None => {}
             }
         }
@@ -274,10 +274,10 @@ impl Prompter for OperatorPrompter {
             return ask_terminal(request)
                 .map(|answer| (answer, AnswerSource::Terminal))
                 .map_err(|reason| {
-                    PromptError::Failed(RuntimeError::Terminal {
+                    PromptError::Failed(Box::new(RuntimeError::Terminal {
                         id: request.id.clone(),
                         reason,
-                    })
+                    }))
                 });
         }
         Err(PromptError::Unavailable)

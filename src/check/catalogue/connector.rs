@@ -11,7 +11,10 @@ pub static PHASE: Phase = Phase {
 the API key, the network, the SMC API, console commands, operations performed by the \
 operator. Before the run changes anything they are reported with their own code and the \
 command exits 2. Once a step is running, an operation's error makes the step fail: it is \
-reported as `runbook::run::step_failed`, with this error's message as the reason.",
+reported as `runbook::run::step_failed`, with this error's message as the reason and its code \
+in the help line (\"the target reported `runbook::connector::...`\"); with `--format json`, \
+the code is the `error_code` of the `operation_finished` event and the `cause_code` of the \
+failed step's `step_finished` and of `run_finished`.",
     entries: ENTRIES,
 };
 
@@ -134,12 +137,9 @@ drop the opt-out.",
 console `timeout`. The server may be down, overloaded or cut off. The simulator's \
 `unreachable:SERVER` fault plays this: the step that reads that server fails with \
 \"did not answer within 30s\".",
-        example: Some(
-            Example::command(
-                "runbook run upgrade-with-downtime --yes --sim-fault unreachable:mgt-2",
-            )
-            .by_hand(),
-        ),
+        example: Some(Example::command(
+            "runbook run upgrade-with-downtime --yes --sim-fault unreachable:mgt-2",
+        )),
         fix: "Check the server and the network; exclude an unreachable Standby from \
 replication if the procedure allows it; then `runbook resume`. Raise the inventory's \
 timeouts if the server is merely slow.",
@@ -187,9 +187,8 @@ server's logs.",
         cause: "The product checked the operation's precondition and refused it — excluding \
 the Active, initializing a Standby that was not excluded, activating a server that is not \
 Standby... Its message (and details) say which. During a step this makes the step fail.",
-        example: Some(
-            Example::run(
-                r#"
+        example: Some(Example::run(
+            r#"
 runbook demo {
     title "A refused operation"
     step exclude-active "Exclude the Active" {
@@ -197,10 +196,8 @@ runbook demo {
     }
 }
 "#,
-                "runbook run example.runbook",
-            )
-            .by_hand(),
-        ),
+            "runbook run example.runbook",
+        )),
         fix: "Bring the cluster into the state the operation needs, or check the precondition \
 in the runbook (`check`, `if`) before the operation; `runbook verify` finds such paths \
 ahead of time (`runbook::verify::unchecked_precondition`).",
@@ -212,12 +209,20 @@ ahead of time (`runbook::verify::unchecked_precondition`).",
         cause: "The operation was accepted and started but ended in failure: the installer \
 failed, an initialization lost its Active, the operator reported a manual operation as \
 failed. The simulator's `upgrade-fails:SERVER` fault plays the installer case.",
-        example: Some(
-            Example::command(
-                "runbook run upgrade-with-downtime --yes --sim-fault upgrade-fails:mgt-2",
-            )
-            .by_hand(),
-        ),
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "A failing installer"
+    step upgrade-standbys "Upgrade the Standby Servers" {
+        for standby in standbys() {
+            stop-server(server: standby)
+            upgrade(server: standby, version: 7.4.0)
+        }
+    }
+}
+"#,
+            "runbook run example.runbook --sim-fault upgrade-fails:mgt-2",
+        )),
         fix: "Handle it in the runbook with a `what-if ... when failed(STEP)`; on the servers, \
 look at the product's logs, repair, then `runbook resume`.",
     },
@@ -228,13 +233,24 @@ look at the product's logs, repair, then `runbook resume`.",
         cause: "The SMC installer cancelled the upgrade and rolled the server back: it is on \
 its old version, and replication is most likely broken. The simulator's \
 `active-upgrade-cancelled` fault plays it; the shipped runbooks handle it with a What-if \
-(`when upgrade-cancelled(SERVER)`).",
-        example: Some(
-            Example::command(
-                "runbook run upgrade-with-downtime --yes --sim-fault active-upgrade-cancelled",
-            )
-            .by_hand(),
-        ),
+(`when upgrade-cancelled(SERVER)`), so only a runbook without one fails the step.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "An upgrade cancelled by the installer"
+    let initial_active = active()
+    step stop-servers "Stop every server" {
+        for server in servers() {
+            stop-server(server: server)
+        }
+    }
+    step upgrade-active "Upgrade the Active Server" {
+        upgrade(server: initial_active, version: 7.4.0)
+    }
+}
+"#,
+            "runbook run example.runbook --sim-fault active-upgrade-cancelled",
+        )),
         fix: "Exclude the Standbys and re-initialize them from the reverted server (the \
 procedure pages' \"Cancel Active Server Upgrade\"), then upgrade again when ready.",
     },

@@ -71,8 +71,9 @@ left out: `runbook explain syntax::unexpected`), and `runbook explain --list` li
 code.\n\n\
 The examples are run by the test suite (`tests/diagnostics.rs`): each command, given its \
 files in an empty directory, reports its code. Those marked *(by hand)* need a running \
-server, a terminal or a keystroke, or show the code only as the reason of a failed step \
-(`runbook::run::step_failed`).\n\n",
+server, a terminal or a keystroke. An error of the target during a step is reported as \
+`runbook::run::step_failed`, whose help line names the target's own code \
+(`runbook::connector::…`).\n\n",
         registry::RULES.len()
     ));
     out.push_str("## Index\n\n");

@@ -24,8 +24,11 @@ static ENTRIES: &[Entry] = &[
         cause: "Inside a step, the target refused an operation (its precondition is not met), \
 an operation ran and failed (installer error, server unreachable), a `check` was false, or \
 an expression had no value on the live cluster (`active()` with no Active). No What-if \
-handled the failure. The label points at the statement; the help line names the What-ifs \
-that watch the step, how to continue, and the cluster at that moment.",
+handled the failure. The label points at the statement; the help line names the code of \
+the target's error when the target caused the failure (`runbook::connector::refused_action`, \
+`runbook::connector::timeout`...: `runbook explain` it), the What-ifs that watch the step, \
+how to continue, and the cluster at that moment. With `--format json` that code is the \
+`cause_code` of the step's `step_finished` event and of `run_finished`.",
         example: Some(Example::run(
             r#"
 runbook demo {
@@ -163,9 +166,10 @@ procedure that fits it.",
         cause: "The page asks for this step \"as soon as possible\" after another one (typically \
 demoting the Initial Active after forcing the Final Active: two Actives must not last). \
 More time than D passed, on the target's clock, between the end of the anchor step and the \
-start of this one — an operator who paused at a prompt, a slow operation in between. The \
-step still runs. `runbook verify` reports the same problem before the run as \
-`runbook::verify::window_exceeded`.",
+start of this one — an operator who paused at a prompt, a slow operation in between, a run \
+interrupted and resumed later (the anchor's end then comes from the journal; the message \
+says which clock measured it). The step still runs. `runbook verify` reports the same \
+problem before the run as `runbook::verify::window_exceeded`.",
         example: Some(Example::run(
             r#"
 runbook demo {
@@ -232,7 +236,8 @@ example `runbook sim serve`) or `--target INVENTORY.toml`.",
         severity: Severity::Error,
         summary: "`--what-if NAME` names no What-if handler of the runbook.",
         cause: "`runbook run RUNBOOK --what-if NAME` runs one What-if handler directly; the \
-runbook has no handler with that id. The help line lists the ones it has.",
+runbook has no handler with that id. The help line lists the ones it has, or says that it \
+has none.",
         example: Some(Example::command(
             "runbook run upgrade-with-downtime --what-if installer-fail",
         )),

@@ -66,6 +66,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             post(add_fault).delete(clear_faults),
         )
         .route("/sim/control/expire-sessions", post(expire_sessions))
+        .route("/sim/control/advance", post(advance))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "No such simulator route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -221,4 +222,39 @@ async fn expire_sessions(
     authorize(&shared, &headers)?;
     let expired = shared.expire_sessions();
     Ok(Json(json!({ "expired": expired })).into_response())
+}
+
+/// The body of `POST /sim/control/advance`.
+#[derive(Debug, Deserialize)]
+struct Advance {
+    /// Simulated seconds to let pass.
+    seconds: u64,
+}
+
+/// Lets simulated time pass at once (a rehearsal of "the operator came back
+/// an hour later"): background operations progress, time-driven faults fire.
+async fn advance(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&shared, &headers)?;
+    let advance: Advance = serde_json::from_slice(&body).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("expected {{\"seconds\": 3600}}: {error}"),
+        )
+    })?;
+    // More than a year at once is a typo, not a rehearsal.
+    if advance.seconds > 366 * 24 * 3600 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "`seconds` is at most a year (31622400)",
+        ));
+    }
+    let now = shared.advance(Duration::from_secs(advance.seconds));
+    Ok(
+        Json(json!({ "now_ms": u64::try_from(now.as_millis()).unwrap_or(u64::MAX) }))
+            .into_response(),
+    )
 }

@@ -149,6 +149,23 @@ impl Shared {
         lock(&self.sessions).retain(|_, owner| owner != server);
     }
 
+    /// Lets `by` of simulated time pass at once (what the clock task does
+    /// bit by bit); servers that stop meanwhile lose their sessions. Returns
+    /// the simulator's clock afterwards.
+    pub fn advance(&self, by: Duration) -> Duration {
+        let stopped_before = stopped_servers(self);
+        let now = self.change(|simulator| {
+            simulator.advance(by);
+            simulator.now()
+        });
+        for server in stopped_servers(self) {
+            if !stopped_before.contains(&server) {
+                self.drop_sessions_of(&server);
+            }
+        }
+        now
+    }
+
     /// Adds an HTTP-level fault.
     pub fn add_fault(&self, fault: HttpFault) {
         lock(&self.faults).push(fault);
