@@ -454,7 +454,9 @@ fn what_if_on_a_runbook_without_handlers_says_it_has_none() {
         ])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    // A usage error: nothing started, no journal.
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!dir.path().join("runs").exists());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("runbook::run::unknown_what_if"), "{stderr}");
     assert!(

@@ -214,6 +214,16 @@ pub fn run(args: RunArgs) -> i32 {
             return failure.print();
         }
     };
+    // A `--what-if` the runbook does not have is a usage error: nothing starts.
+    if let Some(Err(error)) = args
+        .what_if
+        .as_deref()
+        .map(|name| machine::what_if_index(&program, name))
+    {
+        early_failure(args.format, &args.runbook, &args.target, error.to_string());
+        report(error);
+        return 2;
+    }
     let Some(runtime) = runtime() else { return 2 };
     let spec = TargetSpec::parse(&args.target);
     let connection = args.connection.options();

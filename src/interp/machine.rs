@@ -256,6 +256,28 @@ pub async fn resume(
     machine.finish(result).await
 }
 
+/// The position of the What-if `name` among the main file's handlers, as
+/// `--what-if NAME` names it; the CLI checks it before anything runs.
+pub fn what_if_index(program: &Program, name: &str) -> Result<usize, RuntimeError> {
+    let what_ifs = &program.main_file().ast.what_ifs;
+    if let Some(index) = what_ifs.iter().position(|handler| handler.id.name == name) {
+        return Ok(index);
+    }
+    if what_ifs.is_empty() {
+        return Err(RuntimeError::NoWhatIfs {
+            name: name.to_string(),
+        });
+    }
+    Err(RuntimeError::UnknownWhatIf {
+        name: name.to_string(),
+        available: what_ifs
+            .iter()
+            .map(|handler| handler.id.name.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
 /// The id and source hash of every step of the program, in source order.
 pub fn step_fingerprints(program: &Program) -> Vec<SourceHash> {
     program
@@ -1007,26 +1029,7 @@ impl<'p> Machine<'p> {
         match what_if {
             None => self.exec_stmts(&file.body, &mut frame).await,
             Some(name) => {
-                let Some(index) = file
-                    .what_ifs
-                    .iter()
-                    .position(|handler| handler.id.name == name)
-                else {
-                    if file.what_ifs.is_empty() {
-                        return Err(Abort::Fatal(RuntimeError::NoWhatIfs {
-                            name: name.to_string(),
-                        }));
-                    }
-                    return Err(Abort::Fatal(RuntimeError::UnknownWhatIf {
-                        name: name.to_string(),
-                        available: file
-                            .what_ifs
-                            .iter()
-                            .map(|handler| handler.id.name.clone())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    }));
-                };
+                let index = what_if_index(self.program, name).map_err(Abort::Fatal)?;
                 // The handler sees the top-level bindings, as it would mid-run.
                 for stmt in &file.body {
                     if let StmtKind::Let { .. } = stmt.kind {

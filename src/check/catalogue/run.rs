@@ -237,7 +237,8 @@ example `runbook sim serve`) or `--target INVENTORY.toml`.",
         summary: "`--what-if NAME` names no What-if handler of the runbook.",
         cause: "`runbook run RUNBOOK --what-if NAME` runs one What-if handler directly; the \
 runbook has no handler with that id. The help line lists the ones it has, or says that it \
-has none.",
+has none. It is a usage error (exit 2): it is reported before the target is opened, and \
+nothing runs or is journaled.",
         example: Some(Example::command(
             "runbook run upgrade-with-downtime --what-if installer-fail",
         )),
