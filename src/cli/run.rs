@@ -150,7 +150,9 @@ fn watch_ctrl_c(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
     runtime.spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
             if watched.swap(true, Ordering::SeqCst) {
-                // The journal is fsync'd record by record: the run stays resumable.
+                // The journal is fsync'd record by record: the run stays
+                // resumable. A prompt may be on screen: give the terminal back.
+                crate::interp::prompt::restore_terminal();
                 std::process::exit(130);
             }
         }

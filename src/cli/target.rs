@@ -252,18 +252,24 @@ impl OperatorPrompt for ManualOperator {
         };
         let answers = self.answers.clone();
         let asked = tokio::task::spawn_blocking(move || {
-            let loaded = answers.map(|path| AnswersFile::load(&path).map_err(|error| error.to_string()));
-            let answers = loaded.transpose()?;
+            let loaded = answers
+                .map(|path| AnswersFile::load(&path).map_err(|error| error.to_string()));
+            let answers = loaded.transpose().map_err(ManualAnswer::not_done)?;
             let mut prompter = OperatorPrompter::new(answers, false, true);
-            match prompter.ask(&prompt) {
+            // The operation's spinner is hidden while the operator answers:
+            // both draw on the terminal.
+            super::output::suspend_progress(|| match prompter.ask(&prompt) {
                 Ok((Answer::Text(choice), _)) => Ok(choice),
-                Ok((Answer::Bool(_), _)) => Err("the answer must be done, failed or not-done".to_string()),
-                Err(PromptError::Unavailable) => Err(format!(
+                Ok((Answer::Bool(_), _)) => Err(ManualAnswer::not_done(
+                    "the answer must be done, failed or not-done",
+                )),
+                Err(PromptError::Unavailable) => Err(ManualAnswer::not_done(format!(
                     "nobody can answer prompt `{}`: run on a terminal, or answer it in the --answers file",
                     prompt.id
-                )),
-                Err(PromptError::Failed(error)) => Err(error.to_string()),
-            }
+                ))),
+                Err(PromptError::Failed(error)) => Err(ManualAnswer::not_done(error)),
+                Err(PromptError::Interrupted) => Err(ManualAnswer::Interrupted),
+            })
         })
         .await;
         match asked {
@@ -273,13 +279,9 @@ impl OperatorPrompt for ManualOperator {
             Ok(Ok(choice)) if choice == "failed" => ManualAnswer::Failed {
                 observed: "the operator reported that it failed".to_string(),
             },
-            Ok(Ok(_)) => ManualAnswer::NotDone {
-                reason: "the operator did not perform it".to_string(),
-            },
-            Ok(Err(reason)) => ManualAnswer::NotDone { reason },
-            Err(error) => ManualAnswer::NotDone {
-                reason: error.to_string(),
-            },
+            Ok(Ok(_)) => ManualAnswer::not_done("the operator did not perform it"),
+            Ok(Err(answer)) => answer,
+            Err(error) => ManualAnswer::not_done(error),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Operator interaction behind one trait: a prompt (confirm, choose, record,
 //! select) is answered from an answers file (`--answers FILE`), by `--yes`,
 //! or on the terminal when stdin is one; with none of these it fails at once,
-//! naming the prompt, rather than waiting for input that cannot come.
+//! naming the prompt, rather than waiting for input that cannot come. On the
+//! terminal, keys typed before the question was shown are discarded, and
+//! Ctrl-C abandons the prompt ([`PromptError::Interrupted`]).
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -121,6 +123,8 @@ pub enum PromptError {
     Unavailable,
     /// An answer source failed (a bad answers file, a broken terminal).
     Failed(RuntimeError),
+    /// The operator pressed Ctrl-C at the prompt: the run stops, resumable.
+    Interrupted,
 }
 
 /// Answers the operator's prompts.
@@ -271,37 +275,75 @@ impl Prompter for OperatorPrompter {
             }
         }
         if self.interactive {
-            return ask_terminal(request)
-                .map(|answer| (answer, AnswerSource::Terminal))
-                .map_err(|reason| {
-                    PromptError::Failed(RuntimeError::Terminal {
+            return match ask_terminal(request) {
+                Ok(answer) => Ok((answer, AnswerSource::Terminal)),
+                Err(TerminalError::Interrupted) => Err(PromptError::Interrupted),
+                Err(TerminalError::Failed(reason)) => {
+                    Err(PromptError::Failed(RuntimeError::Terminal {
                         id: request.id.clone(),
                         reason,
-                    })
-                });
+                    }))
+                }
+            };
         }
         Err(PromptError::Unavailable)
     }
 }
 
+/// Why the terminal gave no answer.
+enum TerminalError {
+    /// Ctrl-C.
+    Interrupted,
+    /// Anything else, as text.
+    Failed(String),
+}
+
+impl From<dialoguer::Error> for TerminalError {
+    fn from(error: dialoguer::Error) -> Self {
+        match error {
+            // console turns the Ctrl-C byte it reads in raw mode into this
+            // (and raises SIGINT, which the run's Ctrl-C watcher sees too).
+            dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+                Self::Interrupted
+            }
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
 /// Asks on the terminal (stderr), so that stdout stays the run's output.
-fn ask_terminal(request: &PromptRequest) -> Result<Answer, String> {
-    use dialoguer::{Confirm, Input, Select};
+fn ask_terminal(request: &PromptRequest) -> Result<Answer, TerminalError> {
     let term = console::Term::stderr();
+    let guard = PromptTerminal::enter();
+    let answer = ask_on(&term, request);
+    drop(guard);
+    if answer.is_err() {
+        // dialoguer leaves the cursor hidden (select) and the line
+        // unfinished (confirm, record) when it is cut short.
+        let _ = term.show_cursor();
+        if !matches!(request.kind, PromptKind::Choose(_) | PromptKind::Select(_)) {
+            let _ = term.write_line("");
+        }
+    }
+    answer
+}
+
+fn ask_on(term: &console::Term, request: &PromptRequest) -> Result<Answer, TerminalError> {
+    use dialoguer::{Confirm, Input, Select};
     let prompt = format!("[{}] {}", request.id, request.text);
     match &request.kind {
-        PromptKind::Confirm => Confirm::new()
-            .with_prompt(prompt)
-            .default(false)
-            .interact_on(&term)
-            .map(Answer::Bool)
-            .map_err(|error| error.to_string()),
-        PromptKind::Record => Input::<String>::new()
-            .with_prompt(prompt)
-            .allow_empty(true)
-            .interact_text_on(&term)
-            .map(Answer::Text)
-            .map_err(|error| error.to_string()),
+        PromptKind::Confirm => Ok(Answer::Bool(
+            Confirm::new()
+                .with_prompt(prompt)
+                .default(false)
+                .interact_on(term)?,
+        )),
+        PromptKind::Record => Ok(Answer::Text(
+            Input::<String>::new()
+                .with_prompt(prompt)
+                .allow_empty(true)
+                .interact_text_on(term)?,
+        )),
         PromptKind::Choose(options) => {
             let labels: Vec<String> = options
                 .iter()
@@ -311,32 +353,93 @@ fn ask_terminal(request: &PromptRequest) -> Result<Answer, String> {
                 .iter()
                 .position(|option| option.is_default)
                 .unwrap_or(0);
-            Select::new()
+            let index = Select::new()
                 .with_prompt(prompt)
                 .items(&labels)
                 .default(default)
-                .interact_on(&term)
-                .map_err(|error| error.to_string())
-                .and_then(|index| {
-                    options
-                        .get(index)
-                        .map(|option| Answer::Text(option.name.clone()))
-                        .ok_or_else(|| String::from("no option chosen"))
-                })
+                .interact_on(term)?;
+            options
+                .get(index)
+                .map(|option| Answer::Text(option.name.clone()))
+                .ok_or_else(|| TerminalError::Failed(String::from("no option chosen")))
         }
-        PromptKind::Select(servers) => Select::new()
-            .with_prompt(prompt)
-            .items(servers)
-            .default(0)
-            .interact_on(&term)
-            .map_err(|error| error.to_string())
-            .and_then(|index| {
-                servers
-                    .get(index)
-                    .map(|server| Answer::Text(server.clone()))
-                    .ok_or_else(|| String::from("no server chosen"))
-            }),
+        PromptKind::Select(servers) => {
+            let index = Select::new()
+                .with_prompt(prompt)
+                .items(servers)
+                .default(0)
+                .interact_on(term)?;
+            servers
+                .get(index)
+                .map(|server| Answer::Text(server.clone()))
+                .ok_or_else(|| TerminalError::Failed(String::from("no server chosen")))
+        }
     }
+}
+
+/// The terminal's modes from before the prompt on screen, if one is.
+#[cfg(unix)]
+static SAVED_MODES: std::sync::Mutex<Option<rustix::termios::Termios>> =
+    std::sync::Mutex::new(None);
+
+#[cfg(unix)]
+fn saved_modes() -> std::sync::MutexGuard<'static, Option<rustix::termios::Termios>> {
+    SAVED_MODES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The terminal's modes while a prompt is shown. Entering discards what was
+/// typed before the question appeared (a stray Enter pressed during a long
+/// operation must not answer it) and turns off echo, line editing and the
+/// Ctrl-C signal for the whole prompt: the prompt library reads key by key
+/// and switches the terminal back between keys, so without this a key that
+/// arrives in between is echoed twice and a Ctrl-C there is not seen as one.
+/// Dropping it restores the modes.
+struct PromptTerminal;
+
+impl PromptTerminal {
+    fn enter() -> Self {
+        #[cfg(unix)]
+        {
+            use rustix::termios::{self, LocalModes, OptionalActions, QueueSelector};
+            let stdin = std::io::stdin();
+            if let Ok(saved) = termios::tcgetattr(&stdin) {
+                let _ = termios::tcflush(&stdin, QueueSelector::IFlush);
+                let mut quiet = saved.clone();
+                quiet.local_modes -=
+                    LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG | LocalModes::IEXTEN;
+                if termios::tcsetattr(&stdin, OptionalActions::Now, &quiet).is_ok() {
+                    *saved_modes() = Some(saved);
+                }
+            }
+        }
+        Self
+    }
+}
+
+impl Drop for PromptTerminal {
+    fn drop(&mut self) {
+        restore_modes();
+    }
+}
+
+fn restore_modes() {
+    #[cfg(unix)]
+    if let Some(saved) = saved_modes().take() {
+        let _ = rustix::termios::tcsetattr(
+            std::io::stdin(),
+            rustix::termios::OptionalActions::Now,
+            &saved,
+        );
+    }
+}
+
+/// Gives the terminal back as it was before the prompt on screen (modes,
+/// visible cursor): for a process that exits while a prompt is shown.
+pub fn restore_terminal() {
+    restore_modes();
+    let _ = console::Term::stderr().show_cursor();
 }
 
 #[cfg(test)]
