@@ -39,7 +39,7 @@ fn prompts_runbook() -> String {
     fixture("prompts.runbook").display().to_string()
 }
 
-/// The `runbook` binary on a pseudo-terminal of [`ROWS`]×[`COLUMNS`].
+/// The `runbook` binary on a pseudo-terminal [`ROWS`] high.
 struct Terminal {
     pty: Arc<pty_process::blocking::Pty>,
     child: Child,
@@ -62,16 +62,19 @@ struct Finished {
 impl Terminal {
     /// `runbook ARGS` in `dir`, stdin, stdout and stderr on the terminal.
     fn start(dir: &Path, args: &[&str]) -> Self {
-        Self::start_with(dir, args, |command| command)
+        Self::start_with(dir, args, COLUMNS, |command| command)
     }
 
+    /// `runbook ARGS` on a terminal `columns` wide, its command adjusted by
+    /// `configure`.
     fn start_with(
         dir: &Path,
         args: &[&str],
+        columns: u16,
         configure: impl FnOnce(pty_process::blocking::Command) -> pty_process::blocking::Command,
     ) -> Self {
         let (pty, pts) = pty_process::blocking::open().expect("a pseudo-terminal");
-        pty.resize(pty_process::Size::new(ROWS, COLUMNS))
+        pty.resize(pty_process::Size::new(ROWS, columns))
             .expect("terminal size");
         let command = pty_process::blocking::Command::new(env!("CARGO_BIN_EXE_runbook"))
             .args(args)
@@ -87,7 +90,7 @@ impl Terminal {
         let pty = Arc::new(pty);
         let parser = Arc::new(Mutex::new(vt100::Parser::new(
             ROWS.try_into().expect("rows"),
-            COLUMNS.try_into().expect("columns"),
+            columns.try_into().expect("columns"),
             0,
         )));
         let raw = Arc::new(Mutex::new(Vec::new()));
@@ -245,19 +248,19 @@ fn an_observation_a_choice_by_arrow_keys_and_a_confirmation_are_answered_by_typi
     let runbook = prompts_runbook();
     let mut terminal = Terminal::start(dir.path(), &["run", &runbook, "--journal", "run.jsonl"]);
 
-    terminal.wait_for("[seen] What does the Management Client show?: ");
+    terminal.wait_for("[seen] What does the Management Client show?\n  >");
     terminal.type_keys("all green");
-    terminal.wait_for("show?: all green");
+    terminal.wait_for("  > all green");
     terminal.type_keys(ENTER);
 
     let menu = terminal.wait_for("[handling] How should the Standby Servers be handled?");
-    assert!(menu.contains("> keep — Keep them running"), "{menu}");
+    assert!(menu.contains("  > keep — Keep them running"), "{menu}");
     terminal.type_keys(DOWN);
-    let menu = terminal.wait_for("> stop — Stop every Standby Server");
-    assert!(menu.contains("  keep — Keep them running"), "{menu}");
+    let menu = terminal.wait_for("  > stop — Stop every Standby Server");
+    assert!(menu.contains("    keep — Keep them running"), "{menu}");
     terminal.type_keys(ENTER);
 
-    terminal.wait_for("[proceed] Proceed with the upgrade? [y/N]");
+    terminal.wait_for("[proceed] Proceed with the upgrade?\n  [y/N]");
     terminal.type_keys("y");
 
     let finished = terminal.finish();
@@ -285,15 +288,15 @@ fn keys_typed_before_a_question_appears_do_not_answer_it() {
     let dir = tempfile::tempdir().unwrap();
     let runbook = prompts_runbook();
     let mut terminal = Terminal::start(dir.path(), &["run", &runbook, "--journal", "run.jsonl"]);
-    terminal.wait_for("[seen] What does the Management Client show?: ");
+    terminal.wait_for("[seen] What does the Management Client show?\n  >");
     // A second Enter pressed too early: the choice that follows must not
     // take its default from it.
     terminal.type_keys("all green\r\r");
-    terminal.wait_for("> keep — Keep them running");
+    terminal.wait_for("  > keep — Keep them running");
     terminal.type_keys(DOWN);
-    terminal.wait_for("> stop — Stop every Standby Server");
+    terminal.wait_for("  > stop — Stop every Standby Server");
     terminal.type_keys(ENTER);
-    terminal.wait_for("[proceed] Proceed with the upgrade? [y/N]");
+    terminal.wait_for("[proceed] Proceed with the upgrade?\n  [y/N]");
     terminal.type_keys("y");
     let finished = terminal.finish();
     assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
@@ -302,6 +305,37 @@ fn keys_typed_before_a_question_appears_do_not_answer_it() {
         answers(&records)[1],
         ("handling".to_string(), Value::from("stop"))
     );
+}
+
+#[test]
+fn on_a_narrow_terminal_wrapped_questions_and_answers_leave_no_pieces_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = prompts_runbook();
+    let mut terminal = Terminal::start_with(
+        dir.path(),
+        &["run", &runbook, "--journal", "run.jsonl"],
+        40,
+        |command| command,
+    );
+    let observation =
+        "all green, but mgt-2 shows a warning about a certificate that expires in ten days";
+    terminal.wait_for("[seen] What does the Management Client show?\n  >");
+    terminal.type_keys(observation);
+    terminal.wait_for("ten days");
+    terminal.type_keys(ENTER);
+    terminal.wait_for("  > keep — Keep them running");
+    terminal.type_keys(DOWN);
+    terminal.wait_for("  > stop — Stop every Standby Server");
+    terminal.type_keys(ENTER);
+    terminal.wait_for("  [y/N]");
+    terminal.type_keys("y");
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
+    // Rows the terminal wrapped read as one line here: a piece left behind
+    // by a redraw shows as a repeated or cut line.
+    insta::assert_snapshot!("narrow_terminal", stable(&finished.screen));
+    let records = journal(&dir.path().join("run.jsonl"));
+    assert_eq!(answers(&records)[0].1, Value::from(observation));
 }
 
 #[test]
@@ -320,13 +354,15 @@ fn a_declined_confirmation_stops_the_run_resumably_and_resume_asks_it_again() {
             "run.jsonl",
         ],
     );
-    terminal.wait_for("[proceed] Proceed with the upgrade? [y/N]");
+    terminal.wait_for("[proceed] Proceed with the upgrade?\n  [y/N]");
     terminal.type_keys("n");
     let finished = terminal.finish();
     assert_eq!(finished.status.code(), Some(1), "{}", finished.screen);
     let screen = &finished.screen;
     assert!(
-        screen.contains("[proceed] Proceed with the upgrade? no"),
+        screen.contains(
+            "[proceed] Proceed with the upgrade?\n  ? Proceed with the upgrade? → no [proceed, terminal]"
+        ),
         "{screen}"
     );
     assert!(
@@ -356,7 +392,7 @@ fn a_declined_confirmation_stops_the_run_resumably_and_resume_asks_it_again() {
 
     // The answers given before are replayed; the declined one is asked again.
     let mut terminal = Terminal::start(dir.path(), &["resume", "run.jsonl"]);
-    terminal.wait_for("[proceed] Proceed with the upgrade? [y/N]");
+    terminal.wait_for("[proceed] Proceed with the upgrade?\n  [y/N]");
     terminal.type_keys("y");
     let finished = terminal.finish();
     assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
@@ -387,11 +423,11 @@ fn ctrl_c_at_a_choice_stops_the_run_and_resume_asks_the_choice_again() {
     let dir = tempfile::tempdir().unwrap();
     let runbook = prompts_runbook();
     let mut terminal = Terminal::start(dir.path(), &["run", &runbook, "--journal", "run.jsonl"]);
-    terminal.wait_for("[seen] What does the Management Client show?: ");
+    terminal.wait_for("[seen] What does the Management Client show?\n  >");
     terminal.type_keys("all green\r");
-    terminal.wait_for("> keep — Keep them running");
+    terminal.wait_for("  > keep — Keep them running");
     terminal.type_keys(DOWN);
-    terminal.wait_for("> stop — Stop every Standby Server");
+    terminal.wait_for("  > stop — Stop every Standby Server");
     terminal.type_keys(CTRL_C);
     let finished = terminal.finish();
     assert_eq!(finished.status.code(), Some(1), "{}", finished.screen);
@@ -446,11 +482,11 @@ fn ctrl_c_at_a_choice_stops_the_run_and_resume_asks_the_choice_again() {
         menu.contains("↷ observe skipped (completed before the run was resumed)"),
         "{menu}"
     );
-    assert!(menu.contains("> keep — Keep them running"), "{menu}");
+    assert!(menu.contains("  > keep — Keep them running"), "{menu}");
     terminal.type_keys(DOWN);
-    terminal.wait_for("> stop — Stop every Standby Server");
+    terminal.wait_for("  > stop — Stop every Standby Server");
     terminal.type_keys(ENTER);
-    terminal.wait_for("[proceed] Proceed with the upgrade? [y/N]");
+    terminal.wait_for("[proceed] Proceed with the upgrade?\n  [y/N]");
     terminal.type_keys("y");
     let finished = terminal.finish();
     assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
@@ -474,9 +510,9 @@ fn ctrl_c_while_typing_an_observation_ends_the_line_and_stops_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let runbook = prompts_runbook();
     let mut terminal = Terminal::start(dir.path(), &["run", &runbook, "--journal", "run.jsonl"]);
-    terminal.wait_for("[seen] What does the Management Client show?: ");
+    terminal.wait_for("[seen] What does the Management Client show?\n  >");
     terminal.type_keys("half a sen");
-    terminal.wait_for("show?: half a sen");
+    terminal.wait_for("  > half a sen");
     terminal.type_keys(CTRL_C);
     let finished = terminal.finish();
     assert_eq!(finished.status.code(), Some(1), "{}", finished.screen);
@@ -511,11 +547,11 @@ fn json_events_report_terminal_answers_and_a_ctrl_c_at_a_confirmation() {
             "run.jsonl",
         ],
     );
-    terminal.wait_for("[seen] What does the Management Client show?: ");
+    terminal.wait_for("[seen] What does the Management Client show?\n  >");
     terminal.type_keys("all green\r");
-    terminal.wait_for("> keep — Keep them running");
+    terminal.wait_for("  > keep — Keep them running");
     terminal.type_keys(ENTER);
-    terminal.wait_for("[proceed] Proceed with the upgrade? [y/N]");
+    terminal.wait_for("[proceed] Proceed with the upgrade?\n  [y/N]");
     terminal.type_keys(CTRL_C);
     let finished = terminal.finish();
     assert_eq!(finished.status.code(), Some(1), "{}", finished.screen);
@@ -569,6 +605,7 @@ fn without_a_terminal_on_stdin_a_prompt_fails_at_once_even_when_output_is_one() 
     let terminal = Terminal::start_with(
         dir.path(),
         &["run", &runbook, "--journal", "run.jsonl"],
+        COLUMNS,
         |command| command.stdin(Stdio::null()),
     );
     let finished = terminal.finish();
@@ -620,16 +657,16 @@ fn a_manual_operation_is_answered_with_its_spinner_hidden() {
         ],
     );
     terminal.wait_for(MANUAL_PROMPT);
-    terminal.wait_for("> done — Done, and it looks as expected");
+    terminal.wait_for("  > done — Done, and it looks as expected");
     // Move around the menu: each redraw gives a spinner drawn at the same
     // time every chance to land in it.
     terminal.type_keys(DOWN);
-    terminal.wait_for("> failed — Performed, but it failed");
+    terminal.wait_for("  > failed — Performed, but it failed");
     terminal.type_keys(DOWN);
-    terminal.wait_for("> not-done — Not performed");
+    terminal.wait_for("  > not-done — Not performed");
     terminal.type_keys(UP);
     terminal.type_keys(UP);
-    let menu = terminal.wait_for("> done — Done, and it looks as expected");
+    let menu = terminal.wait_for("  > done — Done, and it looks as expected");
     assert!(
         lines_with(&menu, "backup mgt-1 (").is_empty(),
         "no spinner while the operator answers:\n{menu}"
@@ -643,12 +680,15 @@ fn a_manual_operation_is_answered_with_its_spinner_hidden() {
         "no spinner left on screen:\n{screen}"
     );
     assert_eq!(
-        lines_with(screen, "[manual.backup.mgt-1]").len(),
+        lines_with(screen, "[manual.backup.mgt-1] ").len(),
         1,
         "the question is on one line, once:\n{screen}"
     );
     assert!(
-        screen.contains("Done, and it looks as expected\n  ✓ backup mgt-1\n  ✓ backup done"),
+        screen.contains(
+            "note its name.\n  ? backup mgt-1 → done [manual.backup.mgt-1, terminal]\n  \
+             ✓ backup mgt-1\n  ✓ backup done"
+        ),
         "{screen}"
     );
     assert!(!finished.cursor_hidden);
@@ -671,7 +711,7 @@ fn ctrl_c_at_a_manual_operation_stops_the_run_and_resume_asks_again() {
             "run.jsonl",
         ],
     );
-    terminal.wait_for("> done — Done, and it looks as expected");
+    terminal.wait_for("  > done — Done, and it looks as expected");
     terminal.type_keys(CTRL_C);
     let finished = terminal.finish();
     assert_eq!(finished.status.code(), Some(1), "{}", finished.screen);
@@ -697,7 +737,7 @@ fn ctrl_c_at_a_manual_operation_stops_the_run_and_resume_asks_again() {
 
     let mut terminal = Terminal::start(dir.path(), &["resume", "run.jsonl"]);
     terminal.wait_for(MANUAL_PROMPT);
-    terminal.wait_for("> done — Done, and it looks as expected");
+    terminal.wait_for("  > done — Done, and it looks as expected");
     terminal.type_keys(ENTER);
     let finished = terminal.finish();
     assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);

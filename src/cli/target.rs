@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use console::style;
 
 use crate::cluster::{Fault, SimConfig};
 use crate::connect::manual::{ManualAnswer, ManualRequest, OperatorPrompt};
@@ -14,8 +15,8 @@ use crate::connect::sim::SimConnector;
 use crate::connect::smc::SmcConnector;
 use crate::connect::{ApiKey, Connector, ConnectorError, Inventory, InventoryError};
 use crate::interp::prompt::{
-    Answer, AnswersFile, ChoiceOption, OperatorPrompter, PromptError, PromptKind, PromptRequest,
-    Prompter,
+    Answer, AnswerSource, AnswersFile, ChoiceOption, OperatorPrompter, PromptError, PromptKind,
+    PromptRequest, Prompter,
 };
 
 /// Simulator options shared by `run`, `resume` and `plan`.
@@ -251,6 +252,7 @@ impl OperatorPrompt for ManualOperator {
             ),
         };
         let answers = self.answers.clone();
+        let operation_text = operation.to_string();
         let asked = tokio::task::spawn_blocking(move || {
             let loaded = answers
                 .map(|path| AnswersFile::load(&path).map_err(|error| error.to_string()));
@@ -259,7 +261,20 @@ impl OperatorPrompt for ManualOperator {
             // The operation's spinner is hidden while the operator answers:
             // both draw on the terminal.
             super::output::suspend_progress(|| match prompter.ask(&prompt) {
-                Ok((Answer::Text(choice), _)) => Ok(choice),
+                Ok((Answer::Text(choice), source)) => {
+                    if source == AnswerSource::Terminal {
+                        // The question's menu is gone: say what was answered.
+                        eprintln!(
+                            "  {} {} {} {} {}",
+                            style("?").magenta().bold().for_stderr(),
+                            operation_text,
+                            style("→").dim().for_stderr(),
+                            style(&choice).bold().for_stderr(),
+                            style(format!("[{}, terminal]", prompt.id)).dim().for_stderr()
+                        );
+                    }
+                    Ok(choice)
+                }
                 Ok((Answer::Bool(_), _)) => Err(ManualAnswer::not_done(
                     "the answer must be done, failed or not-done",
                 )),

@@ -312,13 +312,22 @@ impl From<dialoguer::Error> for TerminalError {
 }
 
 /// Asks on the terminal (stderr), so that stdout stays the run's output.
+///
+/// The question is written first, on its own line, and never redrawn: the
+/// prompt library redraws what it draws by counting lines, and a long
+/// question the terminal wrapped would leave pieces behind. Below it, the
+/// answer widget (`[y/N]`, a menu, a `>` line) holds no more than a line, and
+/// is cleared once answered: the run's output reports the answer.
 fn ask_terminal(request: &PromptRequest) -> Result<Answer, TerminalError> {
     let term = console::Term::stderr();
     let guard = PromptTerminal::enter();
-    let answer = ask_on(&term, request);
+    let answer = term
+        .write_line(&format!("[{}] {}", request.id, request.text))
+        .map_err(|error| TerminalError::Failed(error.to_string()))
+        .and_then(|()| ask_on(&term, request));
     drop(guard);
     if answer.is_err() {
-        // dialoguer leaves the cursor hidden (select) and the line
+        // dialoguer leaves the cursor hidden (menus) and the line
         // unfinished (confirm, record) when it is cut short.
         let _ = term.show_cursor();
         if !matches!(request.kind, PromptKind::Choose(_) | PromptKind::Select(_)) {
@@ -330,33 +339,40 @@ fn ask_terminal(request: &PromptRequest) -> Result<Answer, TerminalError> {
 
 fn ask_on(term: &console::Term, request: &PromptRequest) -> Result<Answer, TerminalError> {
     use dialoguer::{Confirm, Input, Select};
-    let prompt = format!("[{}] {}", request.id, request.text);
+    let theme = AnswerTheme;
+    let width = usize::from(term.size().1).max(20);
     match &request.kind {
         PromptKind::Confirm => Ok(Answer::Bool(
-            Confirm::new()
-                .with_prompt(prompt)
+            Confirm::with_theme(&theme)
                 .default(false)
+                .report(false)
                 .interact_on(term)?,
         )),
-        PromptKind::Record => Ok(Answer::Text(
-            Input::<String>::new()
-                .with_prompt(prompt)
+        PromptKind::Record => {
+            let text = Input::<String>::with_theme(&theme)
                 .allow_empty(true)
-                .interact_text_on(term)?,
-        )),
+                .report(false)
+                .interact_text_on(term)?;
+            // dialoguer cleared the line the cursor is on; a long answer the
+            // terminal wrapped also covers the lines above it.
+            let shown =
+                console::measure_text_width(INPUT_MARK) + console::measure_text_width(&text);
+            let _ = term.clear_last_lines(shown.saturating_sub(1) / width);
+            Ok(Answer::Text(text))
+        }
         PromptKind::Choose(options) => {
             let labels: Vec<String> = options
                 .iter()
-                .map(|option| format!("{} — {}", option.name, option.label))
+                .map(|option| fit(&format!("{} — {}", option.name, option.label), width))
                 .collect();
             let default = options
                 .iter()
                 .position(|option| option.is_default)
                 .unwrap_or(0);
-            let index = Select::new()
-                .with_prompt(prompt)
+            let index = Select::with_theme(&theme)
                 .items(&labels)
                 .default(default)
+                .report(false)
                 .interact_on(term)?;
             options
                 .get(index)
@@ -364,10 +380,11 @@ fn ask_on(term: &console::Term, request: &PromptRequest) -> Result<Answer, Termi
                 .ok_or_else(|| TerminalError::Failed(String::from("no option chosen")))
         }
         PromptKind::Select(servers) => {
-            let index = Select::new()
-                .with_prompt(prompt)
-                .items(servers)
+            let labels: Vec<String> = servers.iter().map(|server| fit(server, width)).collect();
+            let index = Select::with_theme(&theme)
+                .items(&labels)
                 .default(0)
+                .report(false)
                 .interact_on(term)?;
             servers
                 .get(index)
@@ -375,6 +392,60 @@ fn ask_on(term: &console::Term, request: &PromptRequest) -> Result<Answer, Termi
                 .ok_or_else(|| TerminalError::Failed(String::from("no server chosen")))
         }
     }
+}
+
+/// What starts the line an observation is typed on.
+const INPUT_MARK: &str = "  > ";
+
+/// The answer widgets, indented under the question.
+struct AnswerTheme;
+
+impl dialoguer::theme::Theme for AnswerTheme {
+    fn format_confirm_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        _prompt: &str,
+        _default: Option<bool>,
+    ) -> std::fmt::Result {
+        write!(f, "  [y/N] ")
+    }
+
+    fn format_input_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        _prompt: &str,
+        _default: Option<&str>,
+    ) -> std::fmt::Result {
+        write!(f, "{INPUT_MARK}")
+    }
+
+    fn format_select_prompt_item(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        text: &str,
+        active: bool,
+    ) -> std::fmt::Result {
+        write!(f, "  {} {text}", if active { ">" } else { " " })
+    }
+}
+
+/// `text` cut to hold on one line of a menu `width` columns wide: dialoguer
+/// counts a menu item as one line, and (to find wrapped ones) measures it in
+/// bytes, so the byte length is what must fit.
+fn fit(text: &str, width: usize) -> String {
+    let room = width.saturating_sub(6);
+    if text.len() <= room {
+        return text.to_string();
+    }
+    let mut cut = String::new();
+    for character in text.chars() {
+        if cut.len() + character.len_utf8() + '…'.len_utf8() > room {
+            break;
+        }
+        cut.push(character);
+    }
+    cut.push('…');
+    cut
 }
 
 /// The terminal's modes from before the prompt on screen, if one is.
