@@ -284,6 +284,65 @@ fn an_observation_a_choice_by_arrow_keys_and_a_confirmation_are_answered_by_typi
 }
 
 #[test]
+fn upgrade_preparation_takes_the_no_downtime_branch_chosen_with_the_arrow_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers_file = fixture("preparation.toml").display().to_string();
+    let mut terminal = Terminal::start(
+        dir.path(),
+        &[
+            "run",
+            "upgrade-preparation",
+            "--answers",
+            &answers_file,
+            "--journal",
+            "run.jsonl",
+        ],
+    );
+    // Both questions are longer than the terminal is wide.
+    terminal.wait_for("[downtime-acceptable] Is downtime of the Management Server acceptable");
+    terminal.wait_for("  > acceptable — Yes, downtime is acceptable");
+    terminal.type_keys(DOWN);
+    terminal.wait_for("  > minimal — No, minimizing downtime is a priority");
+    terminal.type_keys(ENTER);
+    terminal.wait_for("[server-switching] Is server switching ever performed in your environment?");
+    terminal.wait_for("  > never — Never");
+    terminal.type_keys(DOWN);
+    terminal.wait_for("  > performed — Yes, servers are switched");
+    terminal.type_keys(ENTER);
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
+    let screen = &finished.screen;
+    assert!(
+        screen.contains("→ minimal [downtime-acceptable, terminal]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("→ performed [server-switching, terminal]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Outcome: succeeded: upgrade-preparation completed"),
+        "{screen}"
+    );
+    for entry in ["acceptable — ", "minimal — ", "never — ", "performed — "] {
+        assert!(
+            lines_with(screen, entry).is_empty(),
+            "no menu left behind: {entry:?}\n{screen}"
+        );
+    }
+    let records = journal(&dir.path().join("run.jsonl"));
+    let answered = answers(&records);
+    assert!(
+        answered.contains(&("downtime-acceptable".to_string(), Value::from("minimal")))
+            && answered.contains(&("server-switching".to_string(), Value::from("performed"))),
+        "{answered:?}"
+    );
+    // The procedure without downtime ran: the Final Active was forced Active.
+    let journal_text = serde_json::to_string(&records).unwrap();
+    assert!(journal_text.contains("force-activate"), "{journal_text}");
+}
+
+#[test]
 fn keys_typed_before_a_question_appears_do_not_answer_it() {
     let dir = tempfile::tempdir().unwrap();
     let runbook = prompts_runbook();
@@ -617,6 +676,65 @@ fn without_a_terminal_on_stdin_a_prompt_fails_at_once_even_when_output_is_one() 
     );
     assert!(screen.contains("prompt `seen` needs an answer"), "{screen}");
     assert!(!screen.contains("[seen]"), "never asked: {screen}");
+}
+
+#[test]
+fn without_a_terminal_on_stderr_a_prompt_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = prompts_runbook();
+    let terminal = Terminal::start_with(
+        dir.path(),
+        &["run", &runbook, "--journal", "run.jsonl"],
+        COLUMNS,
+        |command| command.stderr(Stdio::null()),
+    );
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(1), "{}", finished.screen);
+    assert!(
+        finished
+            .screen
+            .contains("Outcome: failed: prompt `seen` needs an answer"),
+        "{}",
+        finished.screen
+    );
+}
+
+#[test]
+fn with_stdout_in_a_file_the_questions_are_still_asked_on_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = prompts_runbook();
+    let output = std::fs::File::create(dir.path().join("out.txt")).unwrap();
+    let mut terminal = Terminal::start_with(
+        dir.path(),
+        &[
+            "run",
+            &runbook,
+            "--answers",
+            &fixture("observed.toml").display().to_string(),
+            "--journal",
+            "run.jsonl",
+        ],
+        COLUMNS,
+        |command| command.stdout(output),
+    );
+    terminal.wait_for("[proceed] Proceed with the upgrade?\n  [y/N]");
+    terminal.type_keys("y");
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
+    assert!(
+        !finished.screen.contains("Outcome:"),
+        "the run's output went to the file:\n{}",
+        finished.screen
+    );
+    let written = std::fs::read_to_string(dir.path().join("out.txt")).unwrap();
+    assert!(
+        written.contains("? Proceed with the upgrade? → yes [proceed, terminal]"),
+        "{written}"
+    );
+    assert!(
+        written.contains("Outcome: succeeded: tty-prompts completed"),
+        "{written}"
+    );
 }
 
 /// A `runbook sim serve` and, in `dir`, an inventory of its three servers

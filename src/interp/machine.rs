@@ -462,7 +462,7 @@ enum Abort {
     /// An error that ends the run.
     Fatal(RuntimeError),
     /// Ctrl-C (or the test hook): stop before the next step, or, when it
-    /// says where (`at prompt `id``), in the middle of the step under way.
+    /// says where (e.g. "at prompt `ID`"), in the middle of the step under way.
     Interrupted(Option<String>),
     /// The test hook that simulates `kill -9`.
     Crash,

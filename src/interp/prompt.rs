@@ -1,9 +1,10 @@
 //! Operator interaction behind one trait: a prompt (confirm, choose, record,
 //! select) is answered from an answers file (`--answers FILE`), by `--yes`,
-//! or on the terminal when stdin is one; with none of these it fails at once,
-//! naming the prompt, rather than waiting for input that cannot come. On the
-//! terminal, keys typed before the question was shown are discarded, and
-//! Ctrl-C abandons the prompt ([`PromptError::Interrupted`]).
+//! or on the terminal when stdin and stderr are one; with none of these it
+//! fails at once, naming the prompt, rather than waiting for input that
+//! cannot come. On the terminal, keys typed before the question was shown
+//! are discarded, and Ctrl-C abandons the prompt
+//! ([`PromptError::Interrupted`]).
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -232,7 +233,7 @@ pub fn yes_answer(kind: &PromptKind) -> Option<Answer> {
 }
 
 /// The usual prompter: answers file first, then `--yes`, then the terminal
-/// (only when stdin is a terminal), otherwise [`PromptError::Unavailable`].
+/// (only when stdin and stderr are one), otherwise [`PromptError::Unavailable`].
 #[derive(Debug)]
 pub struct OperatorPrompter {
     answers: Option<AnswersFile>,
@@ -241,12 +242,16 @@ pub struct OperatorPrompter {
 }
 
 impl OperatorPrompter {
-    /// A prompter; `interactive` is honoured only when stdin is a terminal.
+    /// A prompter; `interactive` is honoured only when stdin and stderr are
+    /// a terminal.
     pub fn new(answers: Option<AnswersFile>, yes: bool, interactive: bool) -> Self {
         Self {
             answers,
             yes,
-            interactive: interactive && std::io::stdin().is_terminal(),
+            // Keys are read from stdin, the question is drawn on stderr.
+            interactive: interactive
+                && std::io::stdin().is_terminal()
+                && std::io::stderr().is_terminal(),
         }
     }
 
@@ -562,6 +567,20 @@ mod tests {
             RuntimeError::AnswersFile { span, .. } => assert!(span.is_some()),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn menu_entries_are_cut_to_hold_on_one_line_in_bytes() {
+        assert_eq!(fit("stop — Stop them", 80), "stop — Stop them");
+        let cut = fit(
+            "acceptable — Yes, downtime is acceptable: upgrade with downtime",
+            30,
+        );
+        assert!(cut.len() <= 24, "{cut:?}");
+        assert!(
+            cut.starts_with("acceptable — Yes") && cut.ends_with('…'),
+            "{cut:?}"
+        );
     }
 
     #[test]
