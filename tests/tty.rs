@@ -253,8 +253,14 @@ fn an_observation_a_choice_by_arrow_keys_and_a_confirmation_are_answered_by_typi
     terminal.wait_for("  > all green");
     terminal.type_keys(ENTER);
 
-    let menu = terminal.wait_for("[handling] How should the Standby Servers be handled?");
-    assert!(menu.contains("  > keep — Keep them running"), "{menu}");
+    // The question is written first, the menu under it.
+    let menu = terminal.wait_for("  > keep — Keep them running");
+    assert!(
+        menu.contains(
+            "[handling] How should the Standby Servers be handled?\n  > keep — Keep them running"
+        ),
+        "{menu}"
+    );
     terminal.type_keys(DOWN);
     let menu = terminal.wait_for("  > stop — Stop every Standby Server");
     assert!(menu.contains("    keep — Keep them running"), "{menu}");
@@ -536,12 +542,15 @@ fn ctrl_c_at_a_choice_stops_the_run_and_resume_asks_the_choice_again() {
     assert!(operations(&records).is_empty());
 
     let mut terminal = Terminal::start(dir.path(), &["resume", "run.jsonl"]);
-    let menu = terminal.wait_for("[handling] How should the Standby Servers be handled?");
+    let menu = terminal.wait_for("  > keep — Keep them running");
     assert!(
         menu.contains("↷ observe skipped (completed before the run was resumed)"),
         "{menu}"
     );
-    assert!(menu.contains("  > keep — Keep them running"), "{menu}");
+    assert!(
+        menu.contains("[handling] How should the Standby Servers be handled?"),
+        "{menu}"
+    );
     terminal.type_keys(DOWN);
     terminal.wait_for("  > stop — Stop every Standby Server");
     terminal.type_keys(ENTER);
