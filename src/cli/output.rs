@@ -3,6 +3,7 @@
 //! long operations and waits, and ends with the cluster table and outcome.
 
 use std::io::Write;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use console::style;
@@ -42,6 +43,26 @@ impl EventSink for JsonSink {
     }
 }
 
+/// The spinner on screen, if any: a prompt asked while an operation runs
+/// (a manual operation of an inventory) hides it with [`suspend_progress`].
+static SHOWN_SPINNER: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+fn shown_spinner() -> std::sync::MutexGuard<'static, Option<ProgressBar>> {
+    SHOWN_SPINNER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `ask` with the spinner on screen (if any) hidden and stopped, then
+/// draws it again: a prompt and a spinner must not draw over each other.
+pub fn suspend_progress<R>(ask: impl FnOnce() -> R) -> R {
+    let spinner = shown_spinner().clone();
+    match spinner {
+        Some(spinner) => spinner.suspend(ask),
+        None => ask(),
+    }
+}
+
 /// Prints progress for a person; spinners go to stderr and only on a terminal.
 #[derive(Debug, Default)]
 pub struct HumanSink {
@@ -65,11 +86,13 @@ impl HumanSink {
         );
         spinner.set_message(message);
         spinner.enable_steady_tick(Duration::from_millis(120));
+        *shown_spinner() = Some(spinner.clone());
         self.spinner = Some(spinner);
     }
 
     fn stop_spinner(&mut self) {
         if let Some(spinner) = self.spinner.take() {
+            shown_spinner().take();
             spinner.finish_and_clear();
         }
     }
@@ -154,8 +177,11 @@ impl EventSink for HumanSink {
                 answer,
                 source,
             } => {
+                // A confirmation reads as the terminal showed it: yes or no.
                 let answer = match answer {
                     serde_json::Value::String(text) => text,
+                    serde_json::Value::Bool(true) => String::from("yes"),
+                    serde_json::Value::Bool(false) => String::from("no"),
                     other => other.to_string(),
                 };
                 self.line(format!(

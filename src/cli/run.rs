@@ -157,12 +157,35 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
 fn watch_ctrl_c(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let watched = Arc::clone(&flag);
+    let on_ctrl_c = move || {
+        if watched.swap(true, Ordering::SeqCst) {
+            // The journal is fsync'd record by record: the run stays
+            // resumable. A prompt may be on screen: give the terminal back.
+            crate::interp::prompt::restore_terminal();
+            std::process::exit(130);
+        }
+    };
+    // The handler is installed now, before the run starts: a watcher task
+    // would install it only when the runtime first polls it, and a Ctrl-C
+    // before that (the first prompt can come within milliseconds) would
+    // kill the process with nothing journaled.
+    #[cfg(unix)]
+    {
+        let _context = runtime.enter();
+        if let Ok(mut interrupts) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        {
+            runtime.spawn(async move {
+                while interrupts.recv().await.is_some() {
+                    on_ctrl_c();
+                }
+            });
+            return flag;
+        }
+    }
     runtime.spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
-            if watched.swap(true, Ordering::SeqCst) {
-                // Every record is already written: the run stays resumable.
-                std::process::exit(130);
-            }
+            on_ctrl_c();
         }
     });
     flag

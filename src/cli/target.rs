@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use console::style;
 
 use crate::cluster::{Fault, SimConfig};
 use crate::connect::inventory::DurationSetting;
@@ -16,8 +17,8 @@ use crate::connect::sim::SimConnector;
 use crate::connect::smc::{ConnectionOptions, SmcConnector, SmcSettings};
 use crate::connect::{ApiKey, Connector, ConnectorError, Inventory, InventoryError};
 use crate::interp::prompt::{
-    Answer, AnswersFile, ChoiceOption, OperatorPrompter, PromptError, PromptKind, PromptRequest,
-    Prompter,
+    Answer, AnswerSource, AnswersFile, ChoiceOption, OperatorPrompter, PromptError, PromptKind,
+    PromptRequest, Prompter,
 };
 
 /// Simulator options shared by `run`, `resume` and `plan`.
@@ -344,19 +345,39 @@ impl OperatorPrompt for ManualOperator {
             ),
         };
         let answers = self.answers.clone();
+        let operation_text = operation.to_string();
         let asked = tokio::task::spawn_blocking(move || {
-            let loaded = answers.map(|path| AnswersFile::load(&path).map_err(|error| error.to_string()));
-            let answers = loaded.transpose()?;
+            let loaded = answers
+                .map(|path| AnswersFile::load(&path).map_err(|error| error.to_string()));
+            let answers = loaded.transpose().map_err(ManualAnswer::not_done)?;
             let mut prompter = OperatorPrompter::new(answers, false, true);
-            match prompter.ask(&prompt) {
-                Ok((Answer::Text(choice), _)) => Ok(choice),
-                Ok((Answer::Bool(_), _)) => Err("the answer must be done, failed or not-done".to_string()),
-                Err(PromptError::Unavailable) => Err(format!(
+            // The operation's spinner is hidden while the operator answers:
+            // both draw on the terminal.
+            super::output::suspend_progress(|| match prompter.ask(&prompt) {
+                Ok((Answer::Text(choice), source)) => {
+                    if source == AnswerSource::Terminal {
+                        // The question's menu is gone: say what was answered.
+                        eprintln!(
+                            "  {} {} {} {} {}",
+                            style("?").magenta().bold().for_stderr(),
+                            operation_text,
+                            style("→").dim().for_stderr(),
+                            style(&choice).bold().for_stderr(),
+                            style(format!("[{}, terminal]", prompt.id)).dim().for_stderr()
+                        );
+                    }
+                    Ok(choice)
+                }
+                Ok((Answer::Bool(_), _)) => Err(ManualAnswer::not_done(
+                    "the answer must be done, failed or not-done",
+                )),
+                Err(PromptError::Unavailable) => Err(ManualAnswer::not_done(format!(
                     "nobody can answer prompt `{}`: run on a terminal, or answer it in the --answers file",
                     prompt.id
-                )),
-                Err(PromptError::Failed(error)) => Err(error.to_string()),
-            }
+                ))),
+                Err(PromptError::Failed(error)) => Err(ManualAnswer::not_done(error)),
+                Err(PromptError::Interrupted) => Err(ManualAnswer::Interrupted),
+            })
         })
         .await;
         match asked {
@@ -366,13 +387,9 @@ impl OperatorPrompt for ManualOperator {
             Ok(Ok(choice)) if choice == "failed" => ManualAnswer::Failed {
                 observed: "the operator reported that it failed".to_string(),
             },
-            Ok(Ok(_)) => ManualAnswer::NotDone {
-                reason: "the operator did not perform it".to_string(),
-            },
-            Ok(Err(reason)) => ManualAnswer::NotDone { reason },
-            Err(error) => ManualAnswer::NotDone {
-                reason: error.to_string(),
-            },
+            Ok(Ok(_)) => ManualAnswer::not_done("the operator did not perform it"),
+            Ok(Err(answer)) => answer,
+            Err(error) => ManualAnswer::not_done(error),
         }
     }
 }

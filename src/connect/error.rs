@@ -167,6 +167,17 @@ pub enum ConnectorError {
         /// Why.
         message: String,
     },
+    /// The operator pressed Ctrl-C instead of answering whether a manual
+    /// operation was performed: the run stops, and a resumed run asks again.
+    #[error("the operator interrupted the run at the prompt for {operation}")]
+    #[diagnostic(
+        code(runbook::connector::interrupted),
+        help("perform the operation if it is still needed, then resume the run")
+    )]
+    Interrupted {
+        /// The operation.
+        operation: String,
+    },
     /// The server named is not part of the target.
     #[error("unknown server `{server}`")]
     #[diagnostic(

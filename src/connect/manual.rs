@@ -42,6 +42,17 @@ pub enum ManualAnswer {
         /// Why.
         reason: String,
     },
+    /// The operator interrupted the run (Ctrl-C) instead of answering.
+    Interrupted,
+}
+
+impl ManualAnswer {
+    /// [`ManualAnswer::NotDone`] for `reason`.
+    pub fn not_done(reason: impl std::fmt::Display) -> Self {
+        Self::NotDone {
+            reason: reason.to_string(),
+        }
+    }
 }
 
 /// How the connector reaches the operator. The CLI implements it with
@@ -155,6 +166,9 @@ impl ConsoleOperations for ManualConnector {
             ManualAnswer::NotDone { reason } => Err(ConnectorError::Manual {
                 operation: operation.to_string(),
                 message: reason,
+            }),
+            ManualAnswer::Interrupted => Err(ConnectorError::Interrupted {
+                operation: operation.to_string(),
             }),
         }
     }

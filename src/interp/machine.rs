@@ -532,8 +532,9 @@ enum Abort {
     Retry(usize, Span),
     /// An error that ends the run.
     Fatal(RuntimeError),
-    /// Ctrl-C (or the test hook): stop before the next step.
-    Interrupted,
+    /// Ctrl-C (or the test hook): stop before the next step, or, when it
+    /// says where (e.g. "at prompt `ID`"), in the middle of the step under way.
+    Interrupted(Option<String>),
     /// The test hook that simulates `kill -9`.
     Crash,
 }
@@ -863,9 +864,14 @@ impl<'p> Machine<'p> {
                 None,
                 true,
             ),
-            Err(Abort::Interrupted) => (
+            Err(Abort::Interrupted(at)) => (
                 RunOutcome::Stopped,
-                String::from("interrupted; the current step was finished and journaled"),
+                match at {
+                    None => String::from("interrupted; the current step was finished and journaled"),
+                    Some(at) => format!(
+                        "interrupted {at}; the step under way was journaled as interrupted and runs again on resume"
+                    ),
+                },
                 Some(RuntimeError::Interrupted {
                     resume: resume
                         .clone()
@@ -1476,7 +1482,9 @@ impl<'p> Machine<'p> {
                 })));
             }
             if self.interrupt.load(Ordering::SeqCst) {
-                return Err(Abort::Interrupted);
+                return Err(Abort::Interrupted(Some(format!(
+                    "while waiting until {text}"
+                ))));
             }
             self.sync_journal()?;
             self.connector.sleep(interval).await;
@@ -1504,7 +1512,7 @@ impl<'p> Machine<'p> {
                 .stop_after_steps
                 .is_some_and(|limit| self.steps_finished >= limit)
         {
-            return Err(Abort::Interrupted);
+            return Err(Abort::Interrupted(None));
         }
         let file = frame.file;
         let source = self.program.file(file);
@@ -2103,6 +2111,14 @@ impl<'p> Machine<'p> {
         if error.is_none() && observe::activates(&operation) {
             self.activated_by_run.insert(operation.server().to_string());
         }
+        if matches!(result, Err(ConnectorError::Interrupted { .. })) {
+            // Ctrl-C at the operator's prompt of a manual operation: the run
+            // stops like at any prompt; no What-if fires, and the resumed
+            // run asks again (the operation is not done).
+            return Err(Abort::Interrupted(Some(format!(
+                "at the prompt for `{operation}`"
+            ))));
+        }
         let record = OperationRecord {
             operation,
             before: (*before).clone(),
@@ -2174,6 +2190,13 @@ impl<'p> Machine<'p> {
                         }))
                     }
                     Err(PromptError::Failed(error)) => return Err(Abort::Fatal(*error)),
+                    // Nothing is journaled for the prompt: a resumed run asks it again.
+                    Err(PromptError::Interrupted) => {
+                        return Err(Abort::Interrupted(Some(format!(
+                            "at prompt `{}`",
+                            request.id
+                        ))))
+                    }
                 };
                 self.journal_or_abort(Record::PromptAnswered {
                     ts: super::events::now_rfc3339(),
@@ -2383,7 +2406,8 @@ fn abort_ref(abort: &Abort) -> Aborted {
         Abort::Fail(message, ..) => Aborted::Failed(message.clone(), None),
         Abort::Retry(..) => Aborted::Failed(String::from("`retry` outside a What-if"), None),
         Abort::Fatal(error) => Aborted::Failed(error.to_string(), None),
-        Abort::Interrupted => Aborted::Failed(String::from("interrupted"), None),
+        Abort::Interrupted(None) => Aborted::Interrupted(String::from("interrupted")),
+        Abort::Interrupted(Some(at)) => Aborted::Interrupted(format!("interrupted {at}")),
         Abort::Crash => Aborted::Crashed,
     }
 }

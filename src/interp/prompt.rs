@@ -1,7 +1,10 @@
 //! Operator interaction behind one trait: a prompt (confirm, choose, record,
 //! select) is answered from an answers file (`--answers FILE`), by `--yes`,
-//! or on the terminal when stdin is one; with none of these it fails at once,
-//! naming the prompt, rather than waiting for input that cannot come.
+//! or on the terminal when stdin and stderr are one; with none of these it
+//! fails at once, naming the prompt, rather than waiting for input that
+//! cannot come. On the terminal, keys typed before the question was shown
+//! are discarded, and Ctrl-C abandons the prompt
+//! ([`PromptError::Interrupted`]).
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -121,6 +124,8 @@ pub enum PromptError {
     Unavailable,
     /// An answer source failed (a bad answers file, a broken terminal).
     Failed(Box<RuntimeError>),
+    /// The operator pressed Ctrl-C at the prompt: the run stops, resumable.
+    Interrupted,
 }
 
 /// Answers the operator's prompts.
@@ -228,7 +233,7 @@ pub fn yes_answer(kind: &PromptKind) -> Option<Answer> {
 }
 
 /// The usual prompter: answers file first, then `--yes`, then the terminal
-/// (only when stdin is a terminal), otherwise [`PromptError::Unavailable`].
+/// (only when stdin and stderr are one), otherwise [`PromptError::Unavailable`].
 #[derive(Debug)]
 pub struct OperatorPrompter {
     answers: Option<AnswersFile>,
@@ -237,12 +242,16 @@ pub struct OperatorPrompter {
 }
 
 impl OperatorPrompter {
-    /// A prompter; `interactive` is honoured only when stdin is a terminal.
+    /// A prompter; `interactive` is honoured only when stdin and stderr are
+    /// a terminal.
     pub fn new(answers: Option<AnswersFile>, yes: bool, interactive: bool) -> Self {
         Self {
             answers,
             yes,
-            interactive: interactive && std::io::stdin().is_terminal(),
+            // Keys are read from stdin, the question is drawn on stderr.
+            interactive: interactive
+                && std::io::stdin().is_terminal()
+                && std::io::stderr().is_terminal(),
         }
     }
 
@@ -271,72 +280,242 @@ impl Prompter for OperatorPrompter {
             }
         }
         if self.interactive {
-            return ask_terminal(request)
-                .map(|answer| (answer, AnswerSource::Terminal))
-                .map_err(|reason| {
-                    PromptError::Failed(Box::new(RuntimeError::Terminal {
+            return match ask_terminal(request) {
+                Ok(answer) => Ok((answer, AnswerSource::Terminal)),
+                Err(TerminalError::Interrupted) => Err(PromptError::Interrupted),
+                Err(TerminalError::Failed(reason)) => {
+                    Err(PromptError::Failed(Box::new(RuntimeError::Terminal {
                         id: request.id.clone(),
                         reason,
-                    }))
-                });
+                    })))
+                }
+            };
         }
         Err(PromptError::Unavailable)
     }
 }
 
+/// Why the terminal gave no answer.
+enum TerminalError {
+    /// Ctrl-C.
+    Interrupted,
+    /// Anything else, as text.
+    Failed(String),
+}
+
+impl From<dialoguer::Error> for TerminalError {
+    fn from(error: dialoguer::Error) -> Self {
+        match error {
+            // console turns the Ctrl-C byte it reads in raw mode into this
+            // (and raises SIGINT, which the run's Ctrl-C watcher sees too).
+            dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+                Self::Interrupted
+            }
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
 /// Asks on the terminal (stderr), so that stdout stays the run's output.
-fn ask_terminal(request: &PromptRequest) -> Result<Answer, String> {
-    use dialoguer::{Confirm, Input, Select};
+///
+/// The question is written first, on its own line, and never redrawn: the
+/// prompt library redraws what it draws by counting lines, and a long
+/// question the terminal wrapped would leave pieces behind. Below it, the
+/// answer widget (`[y/N]`, a menu, a `>` line) holds no more than a line, and
+/// is cleared once answered: the run's output reports the answer.
+fn ask_terminal(request: &PromptRequest) -> Result<Answer, TerminalError> {
     let term = console::Term::stderr();
-    let prompt = format!("[{}] {}", request.id, request.text);
+    let guard = PromptTerminal::enter();
+    let answer = term
+        .write_line(&format!("[{}] {}", request.id, request.text))
+        .map_err(|error| TerminalError::Failed(error.to_string()))
+        .and_then(|()| ask_on(&term, request));
+    drop(guard);
+    if answer.is_err() {
+        // dialoguer leaves the cursor hidden (menus) and the line
+        // unfinished (confirm, record) when it is cut short.
+        let _ = term.show_cursor();
+        if !matches!(request.kind, PromptKind::Choose(_) | PromptKind::Select(_)) {
+            let _ = term.write_line("");
+        }
+    }
+    answer
+}
+
+fn ask_on(term: &console::Term, request: &PromptRequest) -> Result<Answer, TerminalError> {
+    use dialoguer::{Confirm, Input, Select};
+    let theme = AnswerTheme;
+    let width = usize::from(term.size().1).max(20);
     match &request.kind {
-        PromptKind::Confirm => Confirm::new()
-            .with_prompt(prompt)
-            .default(false)
-            .interact_on(&term)
-            .map(Answer::Bool)
-            .map_err(|error| error.to_string()),
-        PromptKind::Record => Input::<String>::new()
-            .with_prompt(prompt)
-            .allow_empty(true)
-            .interact_text_on(&term)
-            .map(Answer::Text)
-            .map_err(|error| error.to_string()),
+        PromptKind::Confirm => Ok(Answer::Bool(
+            Confirm::with_theme(&theme)
+                .default(false)
+                .report(false)
+                .interact_on(term)?,
+        )),
+        PromptKind::Record => {
+            let text = Input::<String>::with_theme(&theme)
+                .allow_empty(true)
+                .report(false)
+                .interact_text_on(term)?;
+            // dialoguer cleared the line the cursor is on; a long answer the
+            // terminal wrapped also covers the lines above it.
+            let shown =
+                console::measure_text_width(INPUT_MARK) + console::measure_text_width(&text);
+            let _ = term.clear_last_lines(shown.saturating_sub(1) / width);
+            Ok(Answer::Text(text))
+        }
         PromptKind::Choose(options) => {
             let labels: Vec<String> = options
                 .iter()
-                .map(|option| format!("{} — {}", option.name, option.label))
+                .map(|option| fit(&format!("{} — {}", option.name, option.label), width))
                 .collect();
             let default = options
                 .iter()
                 .position(|option| option.is_default)
                 .unwrap_or(0);
-            Select::new()
-                .with_prompt(prompt)
+            let index = Select::with_theme(&theme)
                 .items(&labels)
                 .default(default)
-                .interact_on(&term)
-                .map_err(|error| error.to_string())
-                .and_then(|index| {
-                    options
-                        .get(index)
-                        .map(|option| Answer::Text(option.name.clone()))
-                        .ok_or_else(|| String::from("no option chosen"))
-                })
+                .report(false)
+                .interact_on(term)?;
+            options
+                .get(index)
+                .map(|option| Answer::Text(option.name.clone()))
+                .ok_or_else(|| TerminalError::Failed(String::from("no option chosen")))
         }
-        PromptKind::Select(servers) => Select::new()
-            .with_prompt(prompt)
-            .items(servers)
-            .default(0)
-            .interact_on(&term)
-            .map_err(|error| error.to_string())
-            .and_then(|index| {
-                servers
-                    .get(index)
-                    .map(|server| Answer::Text(server.clone()))
-                    .ok_or_else(|| String::from("no server chosen"))
-            }),
+        PromptKind::Select(servers) => {
+            let labels: Vec<String> = servers.iter().map(|server| fit(server, width)).collect();
+            let index = Select::with_theme(&theme)
+                .items(&labels)
+                .default(0)
+                .report(false)
+                .interact_on(term)?;
+            servers
+                .get(index)
+                .map(|server| Answer::Text(server.clone()))
+                .ok_or_else(|| TerminalError::Failed(String::from("no server chosen")))
+        }
     }
+}
+
+/// What starts the line an observation is typed on.
+const INPUT_MARK: &str = "  > ";
+
+/// The answer widgets, indented under the question.
+struct AnswerTheme;
+
+impl dialoguer::theme::Theme for AnswerTheme {
+    fn format_confirm_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        _prompt: &str,
+        _default: Option<bool>,
+    ) -> std::fmt::Result {
+        write!(f, "  [y/N] ")
+    }
+
+    fn format_input_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        _prompt: &str,
+        _default: Option<&str>,
+    ) -> std::fmt::Result {
+        write!(f, "{INPUT_MARK}")
+    }
+
+    fn format_select_prompt_item(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        text: &str,
+        active: bool,
+    ) -> std::fmt::Result {
+        write!(f, "  {} {text}", if active { ">" } else { " " })
+    }
+}
+
+/// `text` cut to hold on one line of a menu `width` columns wide: dialoguer
+/// counts a menu item as one line, and (to find wrapped ones) measures it in
+/// bytes, so the byte length is what must fit.
+fn fit(text: &str, width: usize) -> String {
+    let room = width.saturating_sub(6);
+    if text.len() <= room {
+        return text.to_string();
+    }
+    let mut cut = String::new();
+    for character in text.chars() {
+        if cut.len() + character.len_utf8() + '…'.len_utf8() > room {
+            break;
+        }
+        cut.push(character);
+    }
+    cut.push('…');
+    cut
+}
+
+/// The terminal's modes from before the prompt on screen, if one is.
+#[cfg(unix)]
+static SAVED_MODES: std::sync::Mutex<Option<rustix::termios::Termios>> =
+    std::sync::Mutex::new(None);
+
+#[cfg(unix)]
+fn saved_modes() -> std::sync::MutexGuard<'static, Option<rustix::termios::Termios>> {
+    SAVED_MODES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The terminal's modes while a prompt is shown. Entering discards what was
+/// typed before the question appeared (a stray Enter pressed during a long
+/// operation must not answer it) and turns off echo, line editing and the
+/// Ctrl-C signal for the whole prompt: the prompt library reads key by key
+/// and switches the terminal back between keys, so without this a key that
+/// arrives in between is echoed twice and a Ctrl-C there is not seen as one.
+/// Dropping it restores the modes.
+struct PromptTerminal;
+
+impl PromptTerminal {
+    fn enter() -> Self {
+        #[cfg(unix)]
+        {
+            use rustix::termios::{self, LocalModes, OptionalActions, QueueSelector};
+            let stdin = std::io::stdin();
+            if let Ok(saved) = termios::tcgetattr(&stdin) {
+                let _ = termios::tcflush(&stdin, QueueSelector::IFlush);
+                let mut quiet = saved.clone();
+                quiet.local_modes -=
+                    LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG | LocalModes::IEXTEN;
+                if termios::tcsetattr(&stdin, OptionalActions::Now, &quiet).is_ok() {
+                    *saved_modes() = Some(saved);
+                }
+            }
+        }
+        Self
+    }
+}
+
+impl Drop for PromptTerminal {
+    fn drop(&mut self) {
+        restore_modes();
+    }
+}
+
+fn restore_modes() {
+    #[cfg(unix)]
+    if let Some(saved) = saved_modes().take() {
+        let _ = rustix::termios::tcsetattr(
+            std::io::stdin(),
+            rustix::termios::OptionalActions::Now,
+            &saved,
+        );
+    }
+}
+
+/// Gives the terminal back as it was before the prompt on screen (modes,
+/// visible cursor): for a process that exits while a prompt is shown.
+pub fn restore_terminal() {
+    restore_modes();
+    let _ = console::Term::stderr().show_cursor();
 }
 
 #[cfg(test)]
@@ -388,6 +567,20 @@ mod tests {
             RuntimeError::AnswersFile { span, .. } => assert!(span.is_some()),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn menu_entries_are_cut_to_hold_on_one_line_in_bytes() {
+        assert_eq!(fit("stop — Stop them", 80), "stop — Stop them");
+        let cut = fit(
+            "acceptable — Yes, downtime is acceptable: upgrade with downtime",
+            30,
+        );
+        assert!(cut.len() <= 24, "{cut:?}");
+        assert!(
+            cut.starts_with("acceptable — Yes") && cut.ends_with('…'),
+            "{cut:?}"
+        );
     }
 
     #[test]

@@ -285,6 +285,18 @@ perform it and answered \"not done\" (or the answers file said `\"not-done\"`). 
 (`\"manual.OPERATION.SERVER\" = \"done\"` in an answers file).",
     },
     Entry {
+        code: "runbook::connector::interrupted",
+        severity: Severity::Error,
+        summary: "The operator pressed Ctrl-C at the prompt of a manual operation.",
+        cause: "The inventory marks the operation `\"manual\"` and the operator was asked to \
+perform it; Ctrl-C at that prompt stops the run (outcome `stopped`) instead of counting as a \
+failed operation, so no What-if fires. Nothing is journaled for the prompt: the step is \
+journaled as interrupted and a resumed run asks again.",
+        example: None,
+        fix: "Perform the operation if it is still needed, then `runbook resume JOURNAL` and \
+answer the prompt.",
+    },
+    Entry {
         code: "runbook::connector::unknown_server",
         severity: Severity::Error,
         summary: "An operation names a server that is not part of the target.",

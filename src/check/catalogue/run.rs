@@ -290,7 +290,9 @@ run.",
         severity: Severity::Error,
         summary: "The run was interrupted (Ctrl-C) after the current step was journaled.",
         cause: "The operator pressed Ctrl-C: the run stopped at the end of the current step, \
-with the outcome `stopped`. (A second Ctrl-C exits at once; the journal is still valid.)",
+with the outcome `stopped`; at a prompt or during a `wait` it stops at once, and the \
+interrupted step runs again on resume. (A second Ctrl-C exits at once; the journal is still \
+valid.)",
         example: Some(
             Example::command("runbook run upgrade-with-downtime   # then press Ctrl-C").by_hand(),
         ),
