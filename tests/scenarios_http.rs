@@ -7,10 +7,10 @@
 //! `tests/scenarios.rs`: the final cluster read through the API, the
 //! invariants, the outcome and the messages.
 
+mod process;
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsString;
 use std::time::Duration;
 
 use runbook::cluster::{InvariantViolation, SimConfig};
@@ -544,45 +544,14 @@ async fn an_unreachable_server_over_http() {
     }
 }
 
-/// A `runbook sim serve` child process, killed when dropped.
-struct SimServeProcess {
-    child: Child,
-    url: String,
-}
-
-impl SimServeProcess {
-    fn start(faults: &[&str]) -> Self {
-        let mut command = Command::new(assert_cmd::cargo::cargo_bin("runbook"));
-        command
-            .args(["sim", "serve", "--addr", "127.0.0.1:0", "--speed", "6000"])
-            .env("RUNBOOK_SIM_API_KEY", KEY)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        for fault in faults {
-            command.args(["--sim-fault", fault]);
-        }
-        let mut child = command.spawn().expect("sim serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("sim serve printed its address")
-                .expect("line");
-            if let Some(at) = line.find("http://") {
-                break line[at..].trim().to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        SimServeProcess { child, url }
+/// A `runbook sim serve` child process with these faults, killed when
+/// dropped.
+fn sim_serve_process(faults: &[&str]) -> process::SimServe {
+    let mut args: Vec<OsString> = vec!["--speed".into(), "6000".into()];
+    for fault in faults {
+        args.extend(["--sim-fault".into(), (*fault).into()]);
     }
-}
-
-impl Drop for SimServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    process::SimServe::with_args(args)
 }
 
 /// Rows 1 and 7 as a user rehearses them: `runbook run NAME --target URL
@@ -594,11 +563,11 @@ fn the_binary_rehearses_against_sim_serve() {
         ("upgrade-with-downtime", vec![]),
         ("upgrade-no-downtime", vec!["changes-on-active"]),
     ] {
-        let sim = SimServeProcess::start(&faults);
+        let sim = sim_serve_process(&faults);
         let output = assert_cmd::Command::cargo_bin("runbook")
             .expect("binary")
             .current_dir(dir.path())
-            .env("RUNBOOK_API_KEY", KEY)
+            .env("RUNBOOK_API_KEY", process::KEY)
             .args([
                 "run", runbook, "--yes", "--format", "json", "--target", &sim.url,
             ])
@@ -606,9 +575,8 @@ fn the_binary_rehearses_against_sim_serve() {
             .expect("runs");
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(output.status.code(), Some(0), "{runbook}: {stdout}");
-        assert!(!stdout.contains(KEY), "the key is never printed");
-        let last: serde_json::Value =
-            serde_json::from_str(stdout.lines().last().expect("events")).expect("json");
+        assert!(!stdout.contains(process::KEY), "the key is never printed");
+        let last = process::last_event(&output);
         assert_eq!(last["event"], "run_finished");
         assert_eq!(last["outcome"], "succeeded");
         let servers = last["cluster"]["servers"].as_array().expect("servers");

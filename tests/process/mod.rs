@@ -1,11 +1,11 @@
-//! Helpers for the tests that drive `runbook` as separate processes against
-//! a `runbook sim serve --state` child: start the server, run and kill the
-//! runner, resume, read the journal and the simulator's true cluster.
-//! (The same shapes as tests/interp_kill.rs, with the server's speed and a
-//! few readers added.)
+//! Helpers for the tests that drive the built `runbook` binary as separate
+//! processes, often against a `runbook sim serve` child: start the server,
+//! run and kill the runner, resume, read the journal, the JSON events and
+//! the simulator's true cluster.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -23,6 +23,13 @@ pub fn binary() -> PathBuf {
     assert_cmd::cargo::cargo_bin("runbook")
 }
 
+/// The file `name` of `tests/fixtures/run/`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/run")
+        .join(name)
+}
+
 /// A `runbook sim serve` child, killed when dropped.
 pub struct SimServe {
     child: Child,
@@ -34,11 +41,19 @@ impl SimServe {
     /// Starts a 3-server cluster persisted in `dir/cluster.json`, at `speed`
     /// simulated seconds per real second.
     pub fn start(dir: &Path, speed: u32) -> Self {
+        Self::with_args([
+            OsString::from("--speed"),
+            speed.to_string().into(),
+            "--state".into(),
+            dir.join("cluster.json").into(),
+        ])
+    }
+
+    /// Starts `runbook sim serve --addr 127.0.0.1:0 ARGS` with [`KEY`].
+    pub fn with_args(args: impl IntoIterator<Item = OsString>) -> Self {
         let mut child = Command::new(binary())
-            .args(["sim", "serve", "--addr", "127.0.0.1:0", "--speed"])
-            .arg(speed.to_string())
-            .arg("--state")
-            .arg(dir.join("cluster.json"))
+            .args(["sim", "serve", "--addr", "127.0.0.1:0"])
+            .args(args)
             .env("RUNBOOK_SIM_API_KEY", KEY)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -163,9 +178,28 @@ pub fn run_and_kill(
     record: &str,
     count: usize,
 ) -> bool {
+    run_and_kill_when(dir, runbook, target, journal, |records| {
+        records
+            .iter()
+            .filter(|entry| entry["record"] == record)
+            .count()
+            >= count
+    })
+}
+
+/// Runs and kills the runner with SIGKILL as soon as the journal's records
+/// satisfy `reached`; `false` if the run ended first (or had already
+/// journaled its end when the kill landed).
+pub fn run_and_kill_when(
+    dir: &Path,
+    runbook: &str,
+    target: &str,
+    journal: &Path,
+    reached: impl Fn(&[Value]) -> bool,
+) -> bool {
     let mut child = spawn_run(dir, runbook, target, journal);
     loop {
-        if count_records(journal, record) >= count {
+        if reached(&records(journal)) {
             let _ = child.kill();
             let _ = child.wait();
             // The kill can land after the run already wrote its end (a fast
@@ -193,6 +227,17 @@ pub fn finished_ok_per_step(journal: &Path) -> BTreeMap<String, usize> {
         }
     }
     counts
+}
+
+/// Every JSON event a run printed, one a line (panics on a line that is not
+/// JSON).
+pub fn events(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
+        })
+        .collect()
 }
 
 /// The last JSON event a run printed.
