@@ -6,33 +6,24 @@
 //! or the one given to `resume`. No timing is asserted: the slow answers
 //! come ten minutes late, the limits are a fraction of a second.
 
+mod process;
+mod support;
+
 use std::path::Path;
 use std::process::Output;
 
+use process::{command_in, flat, last_event, output_blocking, text};
 use runbook::cluster::SimConfig;
-use runbook::connect::sim_server::{
-    self, HttpFault, HttpFaultKind, RunningSimServer, SimServeConfig,
-};
-use runbook::connect::ApiKey;
+use runbook::connect::sim_server::{HttpFault, HttpFaultKind, RunningSimServer};
 use serde_json::Value;
+use support::serve_sim;
 
 const KEY: &str = "timeout-test-key-51c2e9";
 /// Far longer than any limit given here: these answers never arrive.
 const NEVER_MS: u64 = 600_000;
 
 async fn serve() -> RunningSimServer {
-    let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
-    sim_server::start(
-        listener,
-        SimServeConfig {
-            sim: SimConfig::default(),
-            key: ApiKey::new(KEY),
-            speed: 6000.0,
-            state_file: None,
-        },
-    )
-    .await
-    .expect("start")
+    serve_sim(SimConfig::default(), KEY, 6000.0).await
 }
 
 fn slow(route: &str, count: u32) -> HttpFault {
@@ -45,53 +36,13 @@ fn slow(route: &str, count: u32) -> HttpFault {
 
 /// Runs the binary with `args` in `dir` (blocking, off the server's runtime).
 async fn runbook(dir: &Path, args: &[&str]) -> Output {
-    let dir = dir.to_path_buf();
-    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        assert_cmd::Command::cargo_bin("runbook")
-            .expect("binary")
-            .current_dir(dir)
-            .env("RUNBOOK_API_KEY", KEY)
-            .env("NO_COLOR", "1")
-            .args(&args)
-            .output()
-            .expect("runs")
-    })
-    .await
-    .expect("joined")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Output with the diagnostic's wrapping undone: frame characters removed,
-/// whitespace runs collapsed.
-fn flat(text: &str) -> String {
-    text.replace(['│', '·'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut command = command_in(dir);
+    command.env("RUNBOOK_API_KEY", KEY).args(args);
+    output_blocking(command).await
 }
 
 fn assert_no_key(output: &Output, journal: Option<&Path>) {
-    assert!(
-        !text(&output.stdout).contains(KEY),
-        "the key is never printed"
-    );
-    assert!(
-        !text(&output.stderr).contains(KEY),
-        "the key is never printed"
-    );
-    if let Some(journal) = journal.filter(|path| path.exists()) {
-        let journaled = std::fs::read_to_string(journal).expect("journal");
-        assert!(!journaled.contains(KEY), "the key is never journaled");
-    }
-}
-
-fn last_event(output: &Output) -> Value {
-    let stdout = text(&output.stdout);
-    serde_json::from_str(stdout.lines().last().expect("events")).expect("json")
+    process::assert_no_key(output, journal, KEY);
 }
 
 /// Every server answers slower than the limit from the first request: the

@@ -3,6 +3,8 @@
 //! with the simulator's control endpoint) and every contract fault, checked
 //! against the in-process `sim` connector running the same script.
 
+mod support;
+
 use std::time::Duration;
 
 use miette::Diagnostic;
@@ -10,29 +12,17 @@ use runbook::cluster::{
     Fault, Mode, Operation, OperationOutput, ReplicationState, SimConfig, Snapshot, Version,
 };
 use runbook::connect::sim::SimConnector;
-use runbook::connect::sim_server::{
-    self, HttpFault, HttpFaultKind, RunningSimServer, SimServeConfig,
-};
+use runbook::connect::sim_server::{HttpFault, HttpFaultKind, RunningSimServer};
 use runbook::connect::smc::{SmcConnector, SmcServer, SmcSettings};
 use runbook::connect::{ApiKey, Connector, ConnectorError};
+use support::serve_sim;
 
 const KEY: &str = "test-key-5f3c9a7e21";
 /// Fast enough that an upgrade (12.5 simulated minutes) takes about 0.1 s.
 const SPEED: f64 = 6000.0;
 
 async fn serve(sim: SimConfig) -> RunningSimServer {
-    let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
-    sim_server::start(
-        listener,
-        SimServeConfig {
-            sim,
-            key: ApiKey::new(KEY),
-            speed: SPEED,
-            state_file: None,
-        },
-    )
-    .await
-    .expect("start")
+    serve_sim(sim, KEY, SPEED).await
 }
 
 fn settings() -> SmcSettings {

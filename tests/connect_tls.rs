@@ -13,6 +13,9 @@
 //!
 //! In every path the API key appears neither in the output nor in the journal.
 
+mod process;
+mod support;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -22,12 +25,13 @@ use axum::body::Body;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use process::{command_in, events, flat, output_blocking, text};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use runbook::cluster::SimConfig;
-use runbook::connect::sim_server::{self, RunningSimServer, SimServeConfig};
-use runbook::connect::ApiKey;
+use runbook::connect::sim_server::RunningSimServer;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::Value;
+use support::serve_sim;
 use tokio::net::TcpListener;
 
 const KEY: &str = "tls-test-key-0f3a8d6e";
@@ -100,18 +104,7 @@ struct HttpsSim {
 
 impl HttpsSim {
     async fn start(certificate: &ServerCertificate) -> Self {
-        let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
-        let sim = sim_server::start(
-            listener,
-            SimServeConfig {
-                sim: SimConfig::default(),
-                key: ApiKey::new(KEY),
-                speed: 6000.0,
-                state_file: None,
-            },
-        )
-        .await
-        .expect("sim starts");
+        let sim = serve_sim(SimConfig::default(), KEY, 6000.0).await;
         let (addr, proxy) = tls_proxy(sim.url(), certificate).await;
         HttpsSim {
             sim,
@@ -212,60 +205,21 @@ fn hop_by_hop(name: &str) -> bool {
 
 /// Runs the binary with `args` in `dir` (blocking, off the servers' runtime).
 async fn runbook(dir: &Path, args: &[&str]) -> Output {
-    let dir = dir.to_path_buf();
-    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        assert_cmd::Command::cargo_bin("runbook")
-            .expect("binary")
-            .current_dir(dir)
-            .env("RUNBOOK_API_KEY", KEY)
-            .env("RUNBOOK_TLS_TEST_KEY", KEY)
-            .env("NO_COLOR", "1")
-            // The proxy is reached directly, whatever the environment says.
-            .env_remove("HTTPS_PROXY")
-            .env_remove("https_proxy")
-            .env_remove("ALL_PROXY")
-            .env_remove("all_proxy")
-            .args(&args)
-            .output()
-            .expect("runs")
-    })
-    .await
-    .expect("joined")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Output with the diagnostic's wrapping undone.
-fn flat(text: &str) -> String {
-    text.replace(['│', '·'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut command = command_in(dir);
+    command
+        .env("RUNBOOK_API_KEY", KEY)
+        .env("RUNBOOK_TLS_TEST_KEY", KEY)
+        // The proxy is reached directly, whatever the environment says.
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .args(args);
+    output_blocking(command).await
 }
 
 fn assert_no_key(output: &Output, journal: &Path) {
-    assert!(
-        !text(&output.stdout).contains(KEY),
-        "the key is never printed"
-    );
-    assert!(
-        !text(&output.stderr).contains(KEY),
-        "the key is never printed"
-    );
-    if journal.exists() {
-        let journaled = std::fs::read_to_string(journal).expect("journal");
-        assert!(!journaled.contains(KEY), "the key is never journaled");
-    }
-}
-
-fn events(output: &Output) -> Vec<Value> {
-    text(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON event"))
-        .collect()
+    process::assert_no_key(output, Some(journal), KEY);
 }
 
 /// The last event is `run_finished` with outcome `succeeded` and an

@@ -23,6 +23,52 @@ pub fn binary() -> PathBuf {
     assert_cmd::cargo::cargo_bin("runbook")
 }
 
+/// `runbook` run in `dir`, without colours.
+pub fn command_in(dir: &Path) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::cargo_bin("runbook").expect("the binary is built");
+    command.current_dir(dir).env("NO_COLOR", "1");
+    command
+}
+
+/// Runs `command` to its end off the async runtime (a test's in-process
+/// server keeps answering meanwhile).
+pub async fn output_blocking(mut command: assert_cmd::Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().expect("runs"))
+        .await
+        .expect("joined")
+}
+
+/// Bytes a process printed, as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Output with the diagnostic's wrapping undone: frame characters removed,
+/// whitespace runs collapsed.
+pub fn flat(text: &str) -> String {
+    text.replace(['│', '·'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Panics if `key` is in what the process printed or in `journal` (when
+/// there is one).
+pub fn assert_no_key(output: &Output, journal: Option<&Path>, key: &str) {
+    assert!(
+        !text(&output.stdout).contains(key),
+        "the key is never printed"
+    );
+    assert!(
+        !text(&output.stderr).contains(key),
+        "the key is never printed"
+    );
+    if let Some(journal) = journal.filter(|path| path.exists()) {
+        let journaled = std::fs::read_to_string(journal).expect("journal");
+        assert!(!journaled.contains(key), "the key is never journaled");
+    }
+}
+
 /// The file `name` of `tests/fixtures/run/`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
