@@ -12,10 +12,9 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
-use process::{command_in, flat, last_event, output_blocking, text};
+use process::{command_in, downtime_run, flat, journal_header, last_event, output_blocking, text};
 use runbook::cluster::SimConfig;
 use runbook::connect::sim_server::{HttpFault, HttpFaultKind, RunningSimServer};
-use serde_json::Value;
 use support::serve_sim;
 
 const KEY: &str = "timeout-test-key-51c2e9";
@@ -55,23 +54,8 @@ async fn a_target_slower_than_the_limit_from_the_start_exits_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = dir.path().join("run.jsonl");
     let url = server.url();
-    let output = runbook(
-        dir.path(),
-        &[
-            "run",
-            "upgrade-with-downtime",
-            "--yes",
-            "--format",
-            "json",
-            "--target",
-            &url,
-            "--request-timeout",
-            "300ms",
-            "--journal",
-            journal.to_str().expect("utf-8"),
-        ],
-    )
-    .await;
+    let args = ["--format", "json", "--request-timeout", "300ms"];
+    let output = runbook(dir.path(), &downtime_run(&url, &args, &journal)).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("runbook::connector::timeout"), "{stderr}");
@@ -108,25 +92,15 @@ async fn a_slow_action_stops_the_run_and_the_journal_resumes_with_its_limit() {
     let journal = dir.path().join("run.jsonl");
     let journal_arg = journal.to_str().expect("utf-8").to_owned();
     let url = server.url();
-    let output = runbook(
-        dir.path(),
-        &[
-            "run",
-            "upgrade-with-downtime",
-            "--yes",
-            "--answers",
-            "answers.toml",
-            "--target",
-            &url,
-            "--request-timeout",
-            "300ms",
-            "--connect-timeout",
-            "2s",
-            "--journal",
-            &journal_arg,
-        ],
-    )
-    .await;
+    let args = [
+        "--answers",
+        "answers.toml",
+        "--request-timeout",
+        "300ms",
+        "--connect-timeout",
+        "2s",
+    ];
+    let output = runbook(dir.path(), &downtime_run(&url, &args, &journal)).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
@@ -141,14 +115,7 @@ async fn a_slow_action_stops_the_run_and_the_journal_resumes_with_its_limit() {
         stderr.contains(&format!("To continue: runbook resume {journal_arg}")),
         "{stderr}"
     );
-    let header: Value = serde_json::from_str(
-        std::fs::read_to_string(&journal)
-            .expect("journal")
-            .lines()
-            .next()
-            .expect("header"),
-    )
-    .expect("json");
+    let header = journal_header(&journal);
     assert_eq!(
         header["connection"],
         serde_json::json!({ "request_timeout": "300ms", "connect_timeout": "2s" })

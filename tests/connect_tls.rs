@@ -25,12 +25,11 @@ use axum::body::Body;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use process::{command_in, events, flat, output_blocking, text};
+use process::{command_in, downtime_run, events, flat, journal_header, output_blocking, text};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use runbook::cluster::SimConfig;
 use runbook::connect::sim_server::RunningSimServer;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use serde_json::Value;
 use support::serve_sim;
 use tokio::net::TcpListener;
 
@@ -238,6 +237,28 @@ fn assert_succeeded(output: &Output) {
         .all(|server| server["version"] == "7.4.0" && server["running"] == true));
 }
 
+/// `runbook run upgrade-with-downtime --yes --target URL ARGS --journal
+/// JOURNAL` in `dir`.
+async fn run_downtime(dir: &Path, url: &str, args: &[&str], journal: &Path) -> Output {
+    runbook(dir, &downtime_run(url, args, journal)).await
+}
+
+/// `runbook plan upgrade-with-downtime` in `dir` through an inventory of the
+/// three simulated servers behind `url`, with `tls` as its `[tls]` table.
+async fn plan_through_inventory(dir: &Path, url: &str, tls: &str) -> Output {
+    let inventory = inventory(dir, url, tls);
+    runbook(
+        dir,
+        &[
+            "plan",
+            "upgrade-with-downtime",
+            "--target",
+            inventory.to_str().expect("utf-8"),
+        ],
+    )
+    .await
+}
+
 /// An inventory naming the three simulated servers behind `url`, with `tls`
 /// as its `[tls]` table.
 fn inventory(dir: &Path, url: &str, tls: &str) -> PathBuf {
@@ -268,19 +289,7 @@ async fn an_untrusted_certificate_is_refused_with_a_clear_diagnostic() {
         let server = HttpsSim::start(&certificate).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let journal = dir.path().join("run.jsonl");
-        let output = runbook(
-            dir.path(),
-            &[
-                "run",
-                "upgrade-with-downtime",
-                "--yes",
-                "--target",
-                &server.url,
-                "--journal",
-                journal.to_str().expect("utf-8"),
-            ],
-        )
-        .await;
+        let output = run_downtime(dir.path(), &server.url, &[], &journal).await;
         let stderr = flat(&text(&output.stderr));
         assert_eq!(output.status.code(), Some(2), "{kind}: {stderr}");
         assert!(
@@ -301,17 +310,7 @@ async fn an_untrusted_certificate_is_refused_with_a_clear_diagnostic() {
         assert!(!journal.exists(), "{kind}: nothing ran");
         assert_no_key(&output, &journal);
 
-        let inventory = inventory(dir.path(), &server.url, "verify = true");
-        let planned = runbook(
-            dir.path(),
-            &[
-                "plan",
-                "upgrade-with-downtime",
-                "--target",
-                inventory.to_str().expect("utf-8"),
-            ],
-        )
-        .await;
+        let planned = plan_through_inventory(dir.path(), &server.url, "verify = true").await;
         let stderr = flat(&text(&planned.stderr));
         assert_eq!(planned.status.code(), Some(2), "{kind}: {stderr}");
         assert!(
@@ -336,21 +335,11 @@ async fn with_the_ca_a_runbook_runs_over_https() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("ca.pem"), &certificate.trust_pem).expect("CA file");
         let journal = dir.path().join("run.jsonl");
-        let output = runbook(
+        let output = run_downtime(
             dir.path(),
-            &[
-                "run",
-                "upgrade-with-downtime",
-                "--yes",
-                "--format",
-                "json",
-                "--target",
-                &server.url,
-                "--ca-cert",
-                "ca.pem",
-                "--journal",
-                journal.to_str().expect("utf-8"),
-            ],
+            &server.url,
+            &["--format", "json", "--ca-cert", "ca.pem"],
+            &journal,
         )
         .await;
         assert_succeeded(&output);
@@ -366,30 +355,13 @@ async fn with_the_ca_a_runbook_runs_over_https() {
             events.iter().all(|event| event["event"] != "warning"),
             "{kind}: no warning when the certificate is verified"
         );
-        let header: Value = serde_json::from_str(
-            std::fs::read_to_string(&journal)
-                .expect("journal")
-                .lines()
-                .next()
-                .expect("header"),
-        )
-        .expect("json");
+        let header = journal_header(&journal);
         let recorded = PathBuf::from(header["connection"]["ca_cert"].as_str().expect("ca_cert"));
         assert!(recorded.is_absolute(), "{recorded:?}");
         assert!(recorded.ends_with("ca.pem"), "{recorded:?}");
         assert_no_key(&output, &journal);
 
-        let inventory = inventory(dir.path(), &server.url, "ca_file = \"ca.pem\"");
-        let planned = runbook(
-            dir.path(),
-            &[
-                "plan",
-                "upgrade-with-downtime",
-                "--target",
-                inventory.to_str().expect("utf-8"),
-            ],
-        )
-        .await;
+        let planned = plan_through_inventory(dir.path(), &server.url, "ca_file = \"ca.pem\"").await;
         let stderr = text(&planned.stderr);
         assert_eq!(planned.status.code(), Some(0), "{kind}: {stderr}");
         assert!(!stderr.contains("warning"), "{kind}: {stderr}");
@@ -410,20 +382,11 @@ async fn the_opt_out_connects_and_warns_that_verification_is_off() {
     let server = HttpsSim::start(&self_signed()).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = dir.path().join("run.jsonl");
-    let output = runbook(
+    let output = run_downtime(
         dir.path(),
-        &[
-            "run",
-            "upgrade-with-downtime",
-            "--yes",
-            "--format",
-            "json",
-            "--target",
-            &server.url,
-            "--insecure-skip-tls-verify",
-            "--journal",
-            journal.to_str().expect("utf-8"),
-        ],
+        &server.url,
+        &["--format", "json", "--insecure-skip-tls-verify"],
+        &journal,
     )
     .await;
     assert_succeeded(&output);
@@ -452,18 +415,11 @@ async fn the_opt_out_connects_and_warns_that_verification_is_off() {
     server.shutdown().await;
 
     let server = HttpsSim::start(&self_signed()).await;
-    let human = runbook(
+    let human = run_downtime(
         dir.path(),
-        &[
-            "run",
-            "upgrade-with-downtime",
-            "--yes",
-            "--target",
-            &server.url,
-            "--insecure-skip-tls-verify",
-            "--journal",
-            dir.path().join("human.jsonl").to_str().expect("utf-8"),
-        ],
+        &server.url,
+        &["--insecure-skip-tls-verify"],
+        &dir.path().join("human.jsonl"),
     )
     .await;
     let all = format!("{}{}", text(&human.stdout), text(&human.stderr));
@@ -474,17 +430,7 @@ async fn the_opt_out_connects_and_warns_that_verification_is_off() {
     );
     assert_no_key(&human, &dir.path().join("human.jsonl"));
 
-    let inventory = inventory(dir.path(), &server.url, "verify = false");
-    let planned = runbook(
-        dir.path(),
-        &[
-            "plan",
-            "upgrade-with-downtime",
-            "--target",
-            inventory.to_str().expect("utf-8"),
-        ],
-    )
-    .await;
+    let planned = plan_through_inventory(dir.path(), &server.url, "verify = false").await;
     let stderr = text(&planned.stderr);
     assert_eq!(planned.status.code(), Some(0), "{stderr}");
     assert!(

@@ -307,12 +307,11 @@ async fn an_exceeded_window_is_a_warning_and_discarded_changes_are_counted() {
 
     // Declining the discard stops the run before the step acts.
     let connector = sim(&["changes-on-active"]);
-    let outcome = run(
+    let outcome = play(
         &program,
         &connector,
         Some("\"hurry.discard-changes\" = false\n"),
-        true,
-        RunSettings::default(),
+        None,
     )
     .await;
     assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
@@ -756,12 +755,11 @@ async fn an_option_and_a_what_if_count_the_changes_they_discard_before_acting() 
 async fn declining_an_options_discard_stops_before_its_body() {
     let program = program("discard.runbook");
     let connector = sim(&["changes-on-active"]);
-    let outcome = run(
+    let outcome = play(
         &program,
         &connector,
         Some("\"changes.discard.discard-changes\" = false\n"),
-        true,
-        RunSettings::default(),
+        None,
     )
     .await;
     assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
@@ -777,12 +775,11 @@ async fn declining_an_options_discard_stops_before_its_body() {
 async fn declining_a_what_ifs_discard_stops_before_its_body() {
     let program = program("discard.runbook");
     let connector = sim(&["changes-on-active"]);
-    let outcome = run(
+    let outcome = play(
         &program,
         &connector,
         Some("\"broken-failed.discard-changes\" = false\n"),
-        true,
-        RunSettings::default(),
+        None,
     )
     .await;
     assert_eq!(outcome.report.outcome, RunOutcome::Stopped);

@@ -38,6 +38,15 @@ pub async fn output_blocking(mut command: assert_cmd::Command) -> Output {
         .expect("joined")
 }
 
+/// The arguments of `runbook run upgrade-with-downtime --yes --target URL
+/// ARGS --journal JOURNAL`.
+pub fn downtime_run<'a>(url: &'a str, args: &[&'a str], journal: &'a Path) -> Vec<&'a str> {
+    let mut all = vec!["run", "upgrade-with-downtime", "--yes", "--target", url];
+    all.extend_from_slice(args);
+    all.extend(["--journal", journal.to_str().expect("a UTF-8 path")]);
+    all
+}
+
 /// Bytes a process printed, as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -203,6 +212,14 @@ pub fn records(journal: &Path) -> Vec<Value> {
         .lines()
         .filter_map(|line| serde_json::from_str(line).ok())
         .collect()
+}
+
+/// The journal's header, its first record.
+pub fn journal_header(journal: &Path) -> Value {
+    records(journal)
+        .into_iter()
+        .next()
+        .expect("a journal header")
 }
 
 /// How many records of kind `record` the journal holds.
