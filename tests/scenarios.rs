@@ -652,16 +652,7 @@ fn every_shipped_runbook_is_proven_by_the_verifier() {
                     ..VerifyOptions::default()
                 },
             );
-            let found: Vec<String> = report
-                .counterexamples
-                .iter()
-                .map(|counterexample| {
-                    format!(
-                        "{} [{}] {}",
-                        counterexample.code, counterexample.configuration, counterexample.message
-                    )
-                })
-                .collect();
+            let found = counterexample_lines(&report);
             assert!(report.proven(), "{name}, {servers} servers: {found:#?}");
         }
     }

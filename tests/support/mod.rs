@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use runbook::check::verify::VerifyReport;
 use runbook::cluster::{
     check_upgraded, InvariantViolation, Mode, ReplicationState, SimConfig, Simulator, Snapshot,
     Version,
@@ -78,6 +79,20 @@ pub fn safety_violations(simulator: &Simulator) -> Vec<InvariantViolation> {
         .iter()
         .filter(|violation| !matches!(violation, InvariantViolation::ChangesDiscarded { .. }))
         .cloned()
+        .collect()
+}
+
+/// One line per counterexample of `report`: `CODE [CONFIGURATION] MESSAGE`.
+pub fn counterexample_lines(report: &VerifyReport) -> Vec<String> {
+    report
+        .counterexamples
+        .iter()
+        .map(|counterexample| {
+            format!(
+                "{} [{}] {}",
+                counterexample.code, counterexample.configuration, counterexample.message
+            )
+        })
         .collect()
 }
 
