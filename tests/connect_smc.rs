@@ -15,7 +15,7 @@ use runbook::connect::sim::SimConnector;
 use runbook::connect::sim_server::{HttpFault, HttpFaultKind, RunningSimServer};
 use runbook::connect::smc::{SmcConnector, SmcServer, SmcSettings};
 use runbook::connect::{ApiKey, Connector, ConnectorError};
-use support::serve_sim;
+use support::{comparable, serve_sim};
 
 const KEY: &str = "test-key-5f3c9a7e21";
 /// Fast enough that an upgrade (12.5 simulated minutes) takes about 0.1 s.
@@ -587,25 +587,6 @@ fn outcome(result: &Result<OperationOutput, ConnectorError>) -> String {
         Ok(other) => format!("{other:?}"),
         Err(error) => code(error),
     }
-}
-
-/// Everything but the configuration revision, which depends on how much
-/// time passed between operations (`changes-on-active`).
-fn comparable(snapshot: &Snapshot) -> Vec<(String, bool, Mode, String, ReplicationState, bool)> {
-    snapshot
-        .servers
-        .iter()
-        .map(|server| {
-            (
-                server.name.clone(),
-                server.running,
-                server.mode,
-                server.version.to_string(),
-                server.replication,
-                server.excluded,
-            )
-        })
-        .collect()
 }
 
 async fn same_as_in_process(faults: Vec<Fault>) {

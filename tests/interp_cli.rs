@@ -6,7 +6,7 @@ mod process;
 use std::path::Path;
 use std::process::Output;
 
-use process::{command_in, events, fixture, show};
+use process::{assert_upgraded_event, command_in, events, fixture, show};
 
 /// `runbook SUBCOMMAND FIXTURE ARGS` in `dir`, for a file of
 /// `tests/fixtures/run/`.
@@ -303,19 +303,7 @@ fn the_shipped_upgrades_run_from_any_folder() {
         );
         let events = events(&output);
         assert_stream_shape(&events);
-        let finished = events.last().unwrap();
-        assert_eq!(finished["outcome"], "succeeded", "{runbook_name}");
-        let servers = finished["cluster"]["servers"].as_array().unwrap();
-        assert!(servers
-            .iter()
-            .all(|server| server["version"] == "7.4.0" && server["excluded"] == false));
-        assert_eq!(
-            servers
-                .iter()
-                .filter(|server| server["mode"] == "active")
-                .count(),
-            1
-        );
+        assert_upgraded_event(events.last().unwrap(), runbook_name);
         if runbook_name == "upgrade-no-downtime" {
             // Forcing the Initial Active to Standby discards the administrators' changes: counted first.
             let warning = events

@@ -278,23 +278,11 @@ async fn a_split_brain_fires_the_what_if_over_http_as_in_process() {
         assert_eq!(played.all_warnings(), expected.all_warnings(), "{fault}");
         assert_eq!(played.outcome(), expected.outcome(), "{fault}");
         played.assert_outcome(RunOutcome::Succeeded, fault);
-        let summary = |snapshot: &runbook::cluster::Snapshot| {
-            snapshot
-                .servers
-                .iter()
-                .map(|server| {
-                    (
-                        server.name.clone(),
-                        server.running,
-                        server.mode,
-                        server.version.to_string(),
-                        server.replication,
-                        server.excluded,
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(summary(&snapshot), summary(&expected_final), "{fault}");
+        assert_eq!(
+            comparable(&snapshot),
+            comparable(&expected_final),
+            "{fault}"
+        );
         assert!(server_safety_violations(&server).is_empty(), "{fault}");
         server.shutdown().await;
     }
@@ -510,22 +498,10 @@ fn the_binary_rehearses_against_sim_serve() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(output.status.code(), Some(0), "{runbook}: {stdout}");
         assert!(!stdout.contains(process::KEY), "the key is never printed");
-        let last = process::last_event(&output);
-        assert_eq!(last["event"], "run_finished");
-        assert_eq!(last["outcome"], "succeeded");
-        let servers = last["cluster"]["servers"].as_array().expect("servers");
-        assert!(servers.iter().all(|server| server["version"] == TARGET
-            && server["running"] == true
-            && server["excluded"] == false));
-        let actives: Vec<&str> = servers
-            .iter()
-            .filter(|server| server["mode"] == "active")
-            .filter_map(|server| server["name"].as_str())
-            .collect();
-        assert_eq!(actives.len(), 1, "{last}");
+        let active = process::assert_upgraded_event(&process::last_event(&output), runbook);
         if !faults.is_empty() {
             assert_ne!(
-                actives[0], "mgt-1",
+                active, "mgt-1",
                 "the Initial Active is no longer the Active"
             );
             assert!(stdout.contains("runbook::run::discards_changes"));

@@ -313,6 +313,28 @@ pub fn last_event(output: &Output) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// Panics unless `last` is the `run_finished` event of a succeeded upgrade:
+/// every server on 7.4.0, running, not excluded, and one Active, whose name
+/// it returns.
+pub fn assert_upgraded_event(last: &Value, context: &str) -> String {
+    assert_eq!(last["event"], "run_finished", "{context}: {last}");
+    assert_eq!(last["outcome"], "succeeded", "{context}: {last}");
+    let servers = last["cluster"]["servers"].as_array().expect("servers");
+    assert!(
+        servers.iter().all(|server| server["version"] == "7.4.0"
+            && server["running"] == true
+            && server["excluded"] == false),
+        "{context}: {last}"
+    );
+    let actives: Vec<&str> = servers
+        .iter()
+        .filter(|server| server["mode"] == "active")
+        .filter_map(|server| server["name"].as_str())
+        .collect();
+    assert_eq!(actives.len(), 1, "{context}: {last}");
+    actives[0].to_owned()
+}
+
 /// What an upgrade's end state must be, as comparable text: each server's
 /// mode, version, running, replication and exclusion (revisions and clocks
 /// may differ between runs).

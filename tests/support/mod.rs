@@ -328,6 +328,28 @@ pub fn assert_healthy_on(snapshot: &Snapshot, version: &Version, context: &str) 
     );
 }
 
+/// Each server of `snapshot` as a comparable tuple: name, running, mode,
+/// version, replication, excluded — everything but the configuration
+/// revision, which depends on how much time passed between operations.
+pub fn comparable(
+    snapshot: &Snapshot,
+) -> Vec<(String, bool, Mode, String, ReplicationState, bool)> {
+    snapshot
+        .servers
+        .iter()
+        .map(|server| {
+            (
+                server.name.clone(),
+                server.running,
+                server.mode,
+                server.version.to_string(),
+                server.replication,
+                server.excluded,
+            )
+        })
+        .collect()
+}
+
 /// The name of the Active server.
 pub fn active_name(snapshot: &Snapshot) -> String {
     let actives = running_actives(snapshot);
