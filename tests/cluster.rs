@@ -2,6 +2,8 @@
 //! operation's effect, background timing, split brain, every fault, the
 //! invariant checker, determinism, and both upgrade procedures by hand.
 
+mod support;
+
 use std::time::Duration;
 
 use runbook::cluster::{
@@ -12,6 +14,7 @@ use runbook::cluster::{
     MUST_USE_ACTIVE,
 };
 use runbook::cluster::{parse_split_brain_message, split_brain_message};
+use support::EVERY_FAULT;
 
 // ----- helpers ---------------------------------------------------------------
 
@@ -187,15 +190,7 @@ fn single_server_cluster_has_no_replication() {
 
 #[test]
 fn fault_names_round_trip() {
-    for text in [
-        "replication-down",
-        "active-upgrade-cancelled",
-        "standby-auto-activates",
-        "standby-activated-by-operator",
-        "upgrade-fails:mgt-2",
-        "unreachable:mgt-3",
-        "changes-on-active",
-    ] {
+    for text in EVERY_FAULT {
         let fault: Fault = text.parse().expect("valid fault");
         assert_eq!(fault.to_string(), text);
         let json = serde_json::to_string(&fault).expect("serializes");

@@ -15,7 +15,7 @@ use runbook::connect::sim::SimConnector;
 use runbook::connect::sim_server::{HttpFault, HttpFaultKind, RunningSimServer};
 use runbook::connect::smc::{SmcConnector, SmcServer, SmcSettings};
 use runbook::connect::{ApiKey, Connector, ConnectorError};
-use support::{comparable, serve_sim};
+use support::{comparable, serve_sim, EVERY_FAULT};
 
 const KEY: &str = "test-key-5f3c9a7e21";
 /// Fast enough that an upgrade (12.5 simulated minutes) takes about 0.1 s.
@@ -656,15 +656,7 @@ async fn no_fault_matches_the_in_process_simulator() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_contract_fault_matches_the_in_process_simulator() {
-    for name in [
-        "replication-down",
-        "active-upgrade-cancelled",
-        "standby-auto-activates",
-        "standby-activated-by-operator",
-        "upgrade-fails:mgt-2",
-        "unreachable:mgt-3",
-        "changes-on-active",
-    ] {
+    for name in EVERY_FAULT {
         same_as_in_process(vec![name.parse().expect("fault")]).await;
     }
 }

@@ -35,6 +35,18 @@ pub fn shipped(name: &str) -> Program {
     }
 }
 
+/// Every fault of the contract once, by its name (with a server where it
+/// takes one).
+pub const EVERY_FAULT: [&str; 7] = [
+    "replication-down",
+    "active-upgrade-cancelled",
+    "standby-auto-activates",
+    "standby-activated-by-operator",
+    "upgrade-fails:mgt-2",
+    "unreachable:mgt-3",
+    "changes-on-active",
+];
+
 /// A simulated cluster of `servers` with these faults (by their contract
 /// names) and `seed`.
 pub fn sim_config(servers: usize, faults: &[&str], seed: u64) -> SimConfig {
