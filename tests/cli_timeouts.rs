@@ -6,33 +6,26 @@
 //! or the one given to `resume`. No timing is asserted: the slow answers
 //! come ten minutes late, the limits are a fraction of a second.
 
+mod process;
+mod support;
+
 use std::path::Path;
 use std::process::Output;
 
-use runbook::cluster::SimConfig;
-use runbook::connect::sim_server::{
-    self, HttpFault, HttpFaultKind, RunningSimServer, SimServeConfig,
+use process::{
+    assert_upgraded_event, command_in, downtime_run, flat, journal_header, last_event,
+    output_blocking, text,
 };
-use runbook::connect::ApiKey;
-use serde_json::Value;
+use runbook::cluster::SimConfig;
+use runbook::connect::sim_server::{HttpFault, HttpFaultKind, RunningSimServer};
+use support::serve_sim;
 
 const KEY: &str = "timeout-test-key-51c2e9";
 /// Far longer than any limit given here: these answers never arrive.
 const NEVER_MS: u64 = 600_000;
 
 async fn serve() -> RunningSimServer {
-    let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
-    sim_server::start(
-        listener,
-        SimServeConfig {
-            sim: SimConfig::default(),
-            key: ApiKey::new(KEY),
-            speed: 6000.0,
-            state_file: None,
-        },
-    )
-    .await
-    .expect("start")
+    serve_sim(SimConfig::default(), KEY, 6000.0).await
 }
 
 fn slow(route: &str, count: u32) -> HttpFault {
@@ -45,53 +38,13 @@ fn slow(route: &str, count: u32) -> HttpFault {
 
 /// Runs the binary with `args` in `dir` (blocking, off the server's runtime).
 async fn runbook(dir: &Path, args: &[&str]) -> Output {
-    let dir = dir.to_path_buf();
-    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        assert_cmd::Command::cargo_bin("runbook")
-            .expect("binary")
-            .current_dir(dir)
-            .env("RUNBOOK_API_KEY", KEY)
-            .env("NO_COLOR", "1")
-            .args(&args)
-            .output()
-            .expect("runs")
-    })
-    .await
-    .expect("joined")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Output with the diagnostic's wrapping undone: frame characters removed,
-/// whitespace runs collapsed.
-fn flat(text: &str) -> String {
-    text.replace(['│', '·'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut command = command_in(dir);
+    command.env("RUNBOOK_API_KEY", KEY).args(args);
+    output_blocking(command).await
 }
 
 fn assert_no_key(output: &Output, journal: Option<&Path>) {
-    assert!(
-        !text(&output.stdout).contains(KEY),
-        "the key is never printed"
-    );
-    assert!(
-        !text(&output.stderr).contains(KEY),
-        "the key is never printed"
-    );
-    if let Some(journal) = journal.filter(|path| path.exists()) {
-        let journaled = std::fs::read_to_string(journal).expect("journal");
-        assert!(!journaled.contains(KEY), "the key is never journaled");
-    }
-}
-
-fn last_event(output: &Output) -> Value {
-    let stdout = text(&output.stdout);
-    serde_json::from_str(stdout.lines().last().expect("events")).expect("json")
+    process::assert_no_key(output, journal, KEY);
 }
 
 /// Every server answers slower than the limit from the first request: the
@@ -104,23 +57,8 @@ async fn a_target_slower_than_the_limit_from_the_start_exits_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = dir.path().join("run.jsonl");
     let url = server.url();
-    let output = runbook(
-        dir.path(),
-        &[
-            "run",
-            "upgrade-with-downtime",
-            "--yes",
-            "--format",
-            "json",
-            "--target",
-            &url,
-            "--request-timeout",
-            "300ms",
-            "--journal",
-            journal.to_str().expect("utf-8"),
-        ],
-    )
-    .await;
+    let args = ["--format", "json", "--request-timeout", "300ms"];
+    let output = runbook(dir.path(), &downtime_run(&url, &args, &journal)).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("runbook::connector::timeout"), "{stderr}");
@@ -157,25 +95,15 @@ async fn a_slow_action_stops_the_run_and_the_journal_resumes_with_its_limit() {
     let journal = dir.path().join("run.jsonl");
     let journal_arg = journal.to_str().expect("utf-8").to_owned();
     let url = server.url();
-    let output = runbook(
-        dir.path(),
-        &[
-            "run",
-            "upgrade-with-downtime",
-            "--yes",
-            "--answers",
-            "answers.toml",
-            "--target",
-            &url,
-            "--request-timeout",
-            "300ms",
-            "--connect-timeout",
-            "2s",
-            "--journal",
-            &journal_arg,
-        ],
-    )
-    .await;
+    let args = [
+        "--answers",
+        "answers.toml",
+        "--request-timeout",
+        "300ms",
+        "--connect-timeout",
+        "2s",
+    ];
+    let output = runbook(dir.path(), &downtime_run(&url, &args, &journal)).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
@@ -190,14 +118,7 @@ async fn a_slow_action_stops_the_run_and_the_journal_resumes_with_its_limit() {
         stderr.contains(&format!("To continue: runbook resume {journal_arg}")),
         "{stderr}"
     );
-    let header: Value = serde_json::from_str(
-        std::fs::read_to_string(&journal)
-            .expect("journal")
-            .lines()
-            .next()
-            .expect("header"),
-    )
-    .expect("json");
+    let header = journal_header(&journal);
     assert_eq!(
         header["connection"],
         serde_json::json!({ "request_timeout": "300ms", "connect_timeout": "2s" })
@@ -231,12 +152,7 @@ async fn a_slow_action_stops_the_run_and_the_journal_resumes_with_its_limit() {
     .await;
     let stderr = text(&finished.stderr);
     assert_eq!(finished.status.code(), Some(0), "{stderr}");
-    let last = last_event(&finished);
-    assert_eq!(last["outcome"], "succeeded", "{last}");
-    let servers = last["cluster"]["servers"].as_array().expect("servers");
-    assert!(servers
-        .iter()
-        .all(|server| server["version"] == "7.4.0" && server["excluded"] == false));
+    assert_upgraded_event(&last_event(&finished), "resumed with a longer limit");
     assert_no_key(&finished, Some(&journal));
     server.shutdown().await;
 }

@@ -2,15 +2,19 @@
 //! operation's effect, background timing, split brain, every fault, the
 //! invariant checker, determinism, and both upgrade procedures by hand.
 
+mod support;
+
 use std::time::Duration;
 
 use runbook::cluster::{
     check_invariants, check_transition, check_upgraded, durations, possible_fault_events,
     possible_job_outcomes, Cluster, FailureKind, Fault, FaultEvent, FaultPoint, InvariantViolation,
-    JobOutcome, JobState, Mode, Operation, OperationOutput, ReplicationState, SimConfig,
-    SimConfigError, SimError, Simulator, Started, Version, MUST_USE_ACTIVE,
+    JobId, JobOutcome, JobState, Mode, Operation, OperationOutput, ReplicationState,
+    ServerSnapshot, SimConfig, SimConfigError, SimError, Simulator, Started, Version,
+    MUST_USE_ACTIVE,
 };
 use runbook::cluster::{parse_split_brain_message, split_brain_message};
+use support::EVERY_FAULT;
 
 // ----- helpers ---------------------------------------------------------------
 
@@ -35,71 +39,44 @@ fn sim(servers: usize, faults: &[&str]) -> Simulator {
     Simulator::new(config)
 }
 
-fn exclude(server: &str) -> Operation {
-    Operation::Exclude {
-        server: server.into(),
-    }
+/// `fn name(server) -> Operation` for each operation that names only a
+/// server.
+macro_rules! on_server {
+    ($($name:ident => $variant:ident),* $(,)?) => {
+        $(
+            fn $name(server: &str) -> Operation {
+                Operation::$variant {
+                    server: server.into(),
+                }
+            }
+        )*
+    };
 }
-fn init(server: &str) -> Operation {
-    Operation::InitStandby {
-        server: server.into(),
-    }
+
+on_server! {
+    exclude => Exclude,
+    init => InitStandby,
+    activate => Activate,
+    force_activate => ForceActivate,
+    stop_replication => StopReplication,
+    stop => StopServer,
+    start => StartServer,
+    diagnostic => Diagnostic,
+    states => ReplicationStates,
+    backup => Backup,
+    restore => RestoreBackup,
 }
-fn activate(server: &str) -> Operation {
-    Operation::Activate {
-        server: server.into(),
-    }
-}
-fn force_activate(server: &str) -> Operation {
-    Operation::ForceActivate {
-        server: server.into(),
-    }
-}
+
 fn set_standby(server: &str, force: bool) -> Operation {
     Operation::SetStandby {
         server: server.into(),
         force,
     }
 }
-fn stop_replication(server: &str) -> Operation {
-    Operation::StopReplication {
-        server: server.into(),
-    }
-}
-fn stop(server: &str) -> Operation {
-    Operation::StopServer {
-        server: server.into(),
-    }
-}
-fn start(server: &str) -> Operation {
-    Operation::StartServer {
-        server: server.into(),
-    }
-}
 fn upgrade(server: &str) -> Operation {
     Operation::Upgrade {
         server: server.into(),
         version: target(),
-    }
-}
-fn diagnostic(server: &str) -> Operation {
-    Operation::Diagnostic {
-        server: server.into(),
-    }
-}
-fn states(server: &str) -> Operation {
-    Operation::ReplicationStates {
-        server: server.into(),
-    }
-}
-fn backup(server: &str) -> Operation {
-    Operation::Backup {
-        server: server.into(),
-    }
-}
-fn restore(server: &str) -> Operation {
-    Operation::RestoreBackup {
-        server: server.into(),
     }
 }
 
@@ -118,6 +95,38 @@ fn refused(simulator: &mut Simulator, operation: Operation) -> (String, Vec<Stri
             (message, details)
         }
         other => panic!("{operation} should be refused, got {other:?}"),
+    }
+}
+
+/// Runs `operation` on each of `servers` in turn; each must succeed.
+fn each(simulator: &mut Simulator, servers: &[&str], operation: fn(&str) -> Operation) {
+    for server in servers {
+        ok(simulator, operation(server));
+    }
+}
+
+/// Starts `operation`, which must run in the background.
+fn background(simulator: &mut Simulator, operation: Operation) -> JobId {
+    match simulator.start(&operation) {
+        Ok(Started::Background(job)) => job,
+        other => panic!("{operation} should run in the background, got {other:?}"),
+    }
+}
+
+/// What the simulator shows of `server` now.
+fn shown(simulator: &Simulator, server: &str) -> ServerSnapshot {
+    simulator
+        .snapshot()
+        .server(server)
+        .cloned()
+        .expect("server exists")
+}
+
+/// Whether the diagnostic read from `server` is OK, and its messages.
+fn diagnose(simulator: &mut Simulator, server: &str) -> (bool, Vec<(String, Vec<String>)>) {
+    match ok(simulator, diagnostic(server)) {
+        OperationOutput::Diagnostic { ok, messages } => (ok, messages),
+        other => panic!("not a diagnostic: {other:?}"),
     }
 }
 
@@ -181,15 +190,7 @@ fn single_server_cluster_has_no_replication() {
 
 #[test]
 fn fault_names_round_trip() {
-    for text in [
-        "replication-down",
-        "active-upgrade-cancelled",
-        "standby-auto-activates",
-        "standby-activated-by-operator",
-        "upgrade-fails:mgt-2",
-        "unreachable:mgt-3",
-        "changes-on-active",
-    ] {
+    for text in EVERY_FAULT {
         let fault: Fault = text.parse().expect("valid fault");
         assert_eq!(fault.to_string(), text);
         let json = serde_json::to_string(&fault).expect("serializes");
@@ -443,9 +444,7 @@ fn restore_needs_a_backup_and_the_active() {
 fn operations_on_a_busy_server_are_refused() {
     let mut simulator = sim(3, &[]);
     ok(&mut simulator, exclude("mgt-2"));
-    let Ok(Started::Background(_)) = simulator.start(&init("mgt-2")) else {
-        panic!("init runs in the background");
-    };
+    background(&mut simulator, init("mgt-2"));
     let (message, _) = refused(&mut simulator, stop("mgt-2"));
     assert!(
         message.starts_with("Management Server mgt-2 is busy: init-standby mgt-2 is in progress"),
@@ -456,9 +455,7 @@ fn operations_on_a_busy_server_are_refused() {
 #[test]
 fn actions_during_the_wizard_are_refused() {
     let mut simulator = sim(3, &[]);
-    let Ok(Started::Background(_)) = simulator.start(&activate("mgt-2")) else {
-        panic!("the wizard runs in the background");
-    };
+    background(&mut simulator, activate("mgt-2"));
     let (message, _) = refused(&mut simulator, exclude("mgt-3"));
     assert!(
         message.starts_with("The activation of Management Server mgt-2 is in progress"),
@@ -487,10 +484,7 @@ fn excluding_an_offline_standby_is_allowed() {
     let mut simulator = sim(3, &[]);
     ok(&mut simulator, stop("mgt-3"));
     ok(&mut simulator, exclude("mgt-3"));
-    assert!(simulator
-        .snapshot()
-        .server("mgt-3")
-        .is_some_and(|server| server.excluded));
+    assert!(shown(&simulator, "mgt-3").excluded);
 }
 
 #[test]
@@ -512,24 +506,15 @@ fn start_and_stop_are_idempotent() {
     ok(&mut simulator, start("mgt-2"));
     ok(&mut simulator, stop("mgt-2"));
     ok(&mut simulator, stop("mgt-2"));
-    assert!(!simulator
-        .snapshot()
-        .server("mgt-2")
-        .is_some_and(|server| server.running));
+    assert!(!shown(&simulator, "mgt-2").running);
 }
 
 #[test]
 fn upgrade_of_the_active_leaves_it_without_replication() {
     let mut simulator = sim(3, &[]);
-    for server in ["mgt-2", "mgt-3", "mgt-1"] {
-        ok(&mut simulator, stop(server));
-    }
+    each(&mut simulator, &["mgt-2", "mgt-3", "mgt-1"], stop);
     ok(&mut simulator, upgrade("mgt-1"));
-    let active = simulator
-        .snapshot()
-        .server("mgt-1")
-        .cloned()
-        .expect("exists");
+    let active = shown(&simulator, "mgt-1");
     assert!(active.running, "the installer starts the server again");
     assert_eq!(active.version, target());
     assert_eq!(active.replication, ReplicationState::ActNoRep);
@@ -540,11 +525,7 @@ fn upgrade_of_a_running_excluded_standby_is_allowed_and_clears_its_replica() {
     let mut simulator = sim(3, &[]);
     ok(&mut simulator, exclude("mgt-2"));
     ok(&mut simulator, upgrade("mgt-2"));
-    let standby = simulator
-        .snapshot()
-        .server("mgt-2")
-        .cloned()
-        .expect("exists");
+    let standby = shown(&simulator, "mgt-2");
     assert!(standby.running);
     assert_eq!(standby.version, target());
     assert_eq!(standby.replication, ReplicationState::StbNoRep);
@@ -558,9 +539,7 @@ fn upgrade_of_a_running_excluded_standby_is_allowed_and_clears_its_replica() {
 fn upgrade_runs_in_the_background_with_the_server_down() {
     let mut simulator = sim(2, &[]);
     ok(&mut simulator, exclude("mgt-2"));
-    let Ok(Started::Background(job)) = simulator.start(&upgrade("mgt-2")) else {
-        panic!("upgrade runs in the background");
-    };
+    let job = background(&mut simulator, upgrade("mgt-2"));
     let total =
         durations::UPGRADE_STOPPING + durations::UPGRADE_INSTALLING + durations::UPGRADE_STARTING;
     assert_eq!(
@@ -571,10 +550,7 @@ fn upgrade_runs_in_the_background_with_the_server_down() {
             remaining: total,
         })
     );
-    assert!(!simulator
-        .snapshot()
-        .server("mgt-2")
-        .is_some_and(|server| server.running));
+    assert!(!shown(&simulator, "mgt-2").running);
     simulator.advance(durations::UPGRADE_STOPPING + Duration::from_secs(60));
     let Some(JobState::Running {
         phase, remaining, ..
@@ -599,23 +575,15 @@ fn upgrade_runs_in_the_background_with_the_server_down() {
 fn init_standby_restarts_the_standby_twice_then_replicates() {
     let mut simulator = sim(3, &[]);
     ok(&mut simulator, exclude("mgt-2"));
-    let Ok(Started::Background(job)) = simulator.start(&init("mgt-2")) else {
-        panic!("init runs in the background");
-    };
-    assert!(!simulator
-        .snapshot()
-        .server("mgt-2")
-        .is_some_and(|server| server.excluded));
+    let job = background(&mut simulator, init("mgt-2"));
+    assert!(!shown(&simulator, "mgt-2").excluded);
     assert_eq!(state(&simulator, "mgt-2"), ReplicationState::StbNoRep);
     let mut restarts = 0;
     let mut was_running = true;
     let step = Duration::from_secs(10);
     while matches!(simulator.job(job), Some(JobState::Running { .. })) {
         simulator.advance(step);
-        let running = simulator
-            .snapshot()
-            .server("mgt-2")
-            .is_some_and(|server| server.running);
+        let running = shown(&simulator, "mgt-2").running;
         if was_running && !running {
             restarts += 1;
         }
@@ -637,9 +605,7 @@ fn init_standby_restarts_the_standby_twice_then_replicates() {
 #[test]
 fn activation_wizard_switches_the_active_through_its_phases() {
     let mut simulator = sim(3, &[]);
-    let Ok(Started::Background(job)) = simulator.start(&activate("mgt-2")) else {
-        panic!("the wizard runs in the background");
-    };
+    let job = background(&mut simulator, activate("mgt-2"));
     assert_eq!(state(&simulator, "mgt-2"), ReplicationState::StbActrep);
     let mut phases = Vec::new();
     while let Some(JobState::Running { phase, .. }) = simulator.job(job) {
@@ -756,13 +722,7 @@ fn restore_excludes_every_standby_and_discards_later_changes() {
 #[test]
 fn diagnostic_is_ok_only_when_healthy() {
     let mut simulator = sim(3, &[]);
-    let OperationOutput::Diagnostic {
-        ok: healthy,
-        messages,
-    } = ok(&mut simulator, diagnostic("mgt-2"))
-    else {
-        panic!("diagnostic output");
-    };
+    let (healthy, messages) = diagnose(&mut simulator, "mgt-2");
     assert!(healthy);
     assert_eq!(
         messages[0],
@@ -772,13 +732,7 @@ fn diagnostic_is_ok_only_when_healthy() {
         )
     );
     ok(&mut simulator, stop("mgt-3"));
-    let OperationOutput::Diagnostic {
-        ok: healthy,
-        messages,
-    } = ok(&mut simulator, diagnostic("mgt-1"))
-    else {
-        panic!("diagnostic output");
-    };
+    let (healthy, messages) = diagnose(&mut simulator, "mgt-1");
     assert!(!healthy, "a server down for maintenance makes it KO");
     assert_eq!(
         messages[2].1,
@@ -826,9 +780,11 @@ fn two_visible_actives_put_every_server_in_standby() {
         "[HA_SPLIT_BRAIN] Management Servers mgt-1, mgt-2 were active at the same time"
     ));
     // Recovery of domain.md: stop replication everywhere, force one, re-initialize the others.
-    for server in ["mgt-1", "mgt-2", "mgt-3"] {
-        ok(&mut simulator, stop_replication(server));
-    }
+    each(
+        &mut simulator,
+        &["mgt-1", "mgt-2", "mgt-3"],
+        stop_replication,
+    );
     ok(&mut simulator, force_activate("mgt-1"));
     assert!(simulator.cluster().split_brain().is_none());
     ok(&mut simulator, init("mgt-2"));
@@ -846,13 +802,7 @@ fn every_running_server_reports_a_split_brain_in_the_diagnostic() {
     ok(&mut simulator, force_activate("mgt-2"));
     ok(&mut simulator, start("mgt-1"));
     ok(&mut simulator, stop("mgt-3"));
-    let OperationOutput::Diagnostic {
-        ok: healthy,
-        messages,
-    } = ok(&mut simulator, diagnostic("mgt-2"))
-    else {
-        panic!("not a diagnostic");
-    };
+    let (healthy, messages) = diagnose(&mut simulator, "mgt-2");
     assert!(!healthy);
     let reported: Vec<(String, Option<Vec<String>>)> = messages
         .iter()
@@ -884,14 +834,9 @@ fn every_running_server_reports_a_split_brain_in_the_diagnostic() {
         None
     );
     // A forced activation clears it: the diagnostic no longer reports it.
-    for server in ["mgt-1", "mgt-2"] {
-        ok(&mut simulator, stop_replication(server));
-    }
+    each(&mut simulator, &["mgt-1", "mgt-2"], stop_replication);
     ok(&mut simulator, force_activate("mgt-1"));
-    let OperationOutput::Diagnostic { messages, .. } = ok(&mut simulator, diagnostic("mgt-1"))
-    else {
-        panic!("not a diagnostic");
-    };
+    let (_, messages) = diagnose(&mut simulator, "mgt-1");
     assert!(messages
         .iter()
         .flat_map(|(_, lines)| lines)
@@ -916,13 +861,7 @@ fn an_excluded_active_does_not_trigger_split_brain_but_shows_two_actives() {
             servers: vec!["mgt-1".into(), "mgt-2".into()]
         }]
     );
-    let OperationOutput::Diagnostic {
-        ok: healthy,
-        messages,
-    } = ok(&mut simulator, diagnostic("mgt-1"))
-    else {
-        panic!("diagnostic output");
-    };
+    let (healthy, messages) = diagnose(&mut simulator, "mgt-1");
     assert!(!healthy);
     assert!(messages[0]
         .1
@@ -945,22 +884,16 @@ fn replication_down_breaks_replication_before_the_run() {
 #[test]
 fn replication_down_is_repaired_by_exclude_and_init() {
     let mut simulator = sim(3, &["replication-down"]);
-    for standby in ["mgt-2", "mgt-3"] {
-        ok(&mut simulator, exclude(standby));
-    }
+    each(&mut simulator, &["mgt-2", "mgt-3"], exclude);
     assert_eq!(state(&simulator, "mgt-1"), ReplicationState::ActNoRep);
-    for standby in ["mgt-2", "mgt-3"] {
-        ok(&mut simulator, init(standby));
-    }
+    each(&mut simulator, &["mgt-2", "mgt-3"], init);
     assert!(simulator.snapshot().is_healthy());
 }
 
 #[test]
 fn active_upgrade_cancelled_reverts_with_broken_replication() {
     let mut simulator = sim(3, &["active-upgrade-cancelled"]);
-    for server in ["mgt-2", "mgt-3", "mgt-1"] {
-        ok(&mut simulator, stop(server));
-    }
+    each(&mut simulator, &["mgt-2", "mgt-3", "mgt-1"], stop);
     let result = simulator.run(&upgrade("mgt-1"));
     let Err(SimError::Failed {
         kind: FailureKind::UpgradeCancelled,
@@ -970,11 +903,7 @@ fn active_upgrade_cancelled_reverts_with_broken_replication() {
         panic!("cancelled: {result:?}");
     };
     assert!(message.contains("cancelled and reverted"), "{message}");
-    let active = simulator
-        .snapshot()
-        .server("mgt-1")
-        .cloned()
-        .expect("exists");
+    let active = shown(&simulator, "mgt-1");
     assert!(active.running && active.mode == Mode::Active);
     assert_eq!(active.version, version("7.3.4"));
     assert_eq!(active.replication, ReplicationState::BrokenActStb);
@@ -985,9 +914,7 @@ fn active_upgrade_cancelled_reverts_with_broken_replication() {
         ok(&mut simulator, init(standby));
     }
     assert!(simulator.snapshot().is_healthy());
-    for server in ["mgt-2", "mgt-3", "mgt-1"] {
-        ok(&mut simulator, stop(server));
-    }
+    each(&mut simulator, &["mgt-2", "mgt-3", "mgt-1"], stop);
     ok(&mut simulator, upgrade("mgt-1"));
 }
 
@@ -1002,23 +929,15 @@ fn active_upgrade_cancelled_does_not_fire_on_standbys() {
 #[test]
 fn standby_auto_activates_during_the_active_upgrade_and_split_brain_follows() {
     let mut simulator = sim(3, &["standby-auto-activates"]);
-    for server in ["mgt-2", "mgt-3", "mgt-1"] {
-        ok(&mut simulator, stop(server));
-    }
-    let Ok(Started::Background(_)) = simulator.start(&upgrade("mgt-1")) else {
-        panic!("background");
-    };
+    each(&mut simulator, &["mgt-2", "mgt-3", "mgt-1"], stop);
+    background(&mut simulator, upgrade("mgt-1"));
     simulator.advance(durations::UPGRADE_STOPPING);
     let fired = simulator.fired_faults().to_vec();
     assert_eq!(fired.len(), 1);
     let FaultEvent::StandbyAutoActivates { server } = &fired[0].event else {
         panic!("auto-activation: {fired:?}");
     };
-    let promoted = simulator
-        .snapshot()
-        .server(server)
-        .cloned()
-        .expect("exists");
+    let promoted = shown(&simulator, server);
     assert!(
         promoted.running && promoted.mode == Mode::Active,
         "it restarted to become Active"
@@ -1035,9 +954,7 @@ fn standby_auto_activates_during_the_active_upgrade_and_split_brain_follows() {
 #[test]
 fn standby_auto_activation_of_an_excluded_standby_leaves_two_actives() {
     let mut simulator = sim(3, &["standby-auto-activates"]);
-    for standby in ["mgt-2", "mgt-3"] {
-        ok(&mut simulator, exclude(standby));
-    }
+    each(&mut simulator, &["mgt-2", "mgt-3"], exclude);
     ok(&mut simulator, stop("mgt-1"));
     ok(&mut simulator, upgrade("mgt-1"));
     assert_eq!(simulator.cluster().running_actives().len(), 2);
@@ -1047,9 +964,7 @@ fn standby_auto_activation_of_an_excluded_standby_leaves_two_actives() {
 #[test]
 fn standby_activated_by_operator_gets_changes_and_option_2_discards_them() {
     let mut simulator = sim(3, &["standby-activated-by-operator"]);
-    for standby in ["mgt-2", "mgt-3"] {
-        ok(&mut simulator, exclude(standby));
-    }
+    each(&mut simulator, &["mgt-2", "mgt-3"], exclude);
     ok(&mut simulator, stop("mgt-1"));
     ok(&mut simulator, upgrade("mgt-1"));
     let FaultEvent::StandbyActivatedByOperator {
@@ -1085,9 +1000,7 @@ fn standby_activated_by_operator_gets_changes_and_option_2_discards_them() {
 #[test]
 fn standby_activated_by_operator_option_1_keeps_the_changes() {
     let mut simulator = sim(3, &["standby-activated-by-operator"]);
-    for standby in ["mgt-2", "mgt-3"] {
-        ok(&mut simulator, exclude(standby));
-    }
+    each(&mut simulator, &["mgt-2", "mgt-3"], exclude);
     ok(&mut simulator, stop("mgt-1"));
     ok(&mut simulator, upgrade("mgt-1"));
     let FaultEvent::StandbyActivatedByOperator {
@@ -1140,11 +1053,7 @@ fn upgrade_fails_leaves_the_server_stopped_on_its_old_version() {
         message,
         "The SMC installer failed on Management Server mgt-2: it is left stopped on version 7.3.4."
     );
-    let server = simulator
-        .snapshot()
-        .server("mgt-2")
-        .cloned()
-        .expect("exists");
+    let server = shown(&simulator, "mgt-2");
     assert!(!server.running);
     assert_eq!(server.version, version("7.3.4"));
     ok(&mut simulator, upgrade("mgt-2"));
@@ -1179,13 +1088,7 @@ fn unreachable_server_answers_nothing_from_the_start() {
     let hidden = observed.server("mgt-3").expect("listed");
     assert!(!hidden.running);
     assert_eq!(hidden.replication, ReplicationState::Unknown);
-    assert!(
-        simulator
-            .snapshot()
-            .server("mgt-3")
-            .is_some_and(|server| server.running),
-        "the truth"
-    );
+    assert!(shown(&simulator, "mgt-3").running, "the truth");
     ok(&mut simulator, exclude("mgt-3"));
 }
 
@@ -1350,9 +1253,11 @@ fn auto_activated_server(seed: u64) -> String {
         seed,
         ..SimConfig::default()
     });
-    for server in ["mgt-2", "mgt-3", "mgt-4", "mgt-5", "mgt-1"] {
-        ok(&mut simulator, stop(server));
-    }
+    each(
+        &mut simulator,
+        &["mgt-2", "mgt-3", "mgt-4", "mgt-5", "mgt-1"],
+        stop,
+    );
     ok(&mut simulator, upgrade("mgt-1"));
     match &simulator.fired_faults()[0].event {
         FaultEvent::StandbyAutoActivates { server } => server.clone(),
@@ -1376,9 +1281,7 @@ fn same_seed_same_run_and_seeds_choose() {
 fn simulator_round_trips_through_json() {
     let mut simulator = sim(3, &["changes-on-active", "unreachable:mgt-3"]);
     ok(&mut simulator, exclude("mgt-2"));
-    let Ok(Started::Background(job)) = simulator.start(&upgrade("mgt-2")) else {
-        panic!("background");
-    };
+    let job = background(&mut simulator, upgrade("mgt-2"));
     simulator.advance(Duration::from_secs(400));
     let json = serde_json::to_string(&simulator).expect("serializes");
     let mut restored: Simulator = serde_json::from_str(&json).expect("deserializes");
@@ -1438,9 +1341,7 @@ fn downtime_procedure_reaches_the_healthy_upgraded_cluster() {
 #[test]
 fn downtime_procedure_with_excluded_running_standbys_also_works() {
     let mut simulator = sim(3, &[]);
-    for standby in ["mgt-2", "mgt-3"] {
-        ok(&mut simulator, exclude(standby));
-    }
+    each(&mut simulator, &["mgt-2", "mgt-3"], exclude);
     ok(&mut simulator, stop("mgt-1"));
     ok(&mut simulator, upgrade("mgt-1"));
     for standby in ["mgt-2", "mgt-3"] {

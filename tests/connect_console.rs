@@ -2,18 +2,21 @@
 //! through a shell), the `manual` connector with a scripted operator, and an
 //! inventory target driving `runbook sim serve` through the `smc` connector.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use miette::Diagnostic;
 use runbook::cluster::{Operation, OperationOutput, SimConfig, Version};
-use runbook::connect::sim_server::{self, SimServeConfig};
+use runbook::connect::sim_server::RunningSimServer;
 use runbook::connect::smc::SmcConnector;
 use runbook::connect::{
-    ApiKey, Connector, ConnectorError, ConsoleConnector, ConsoleOperations, Inventory,
-    ManualAnswer, ManualConnector, ManualRequest, OperatorPrompt,
+    Connector, ConnectorError, ConsoleConnector, ConsoleOperations, Inventory, ManualAnswer,
+    ManualConnector, ManualRequest, OperatorPrompt,
 };
+use support::serve_sim;
 
 fn code(error: &ConnectorError) -> String {
     error
@@ -305,22 +308,8 @@ async fn an_inventory_target_uses_the_api_and_the_console_commands() {
 /// A `runbook sim serve` on loopback and, in a temporary folder, an inventory
 /// of its three servers (key in `smc.key`) ending with `console`, the
 /// `[console]` section.
-async fn inventory_target(
-    key: &str,
-    console: &str,
-) -> (sim_server::RunningSimServer, tempfile::TempDir) {
-    let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
-    let server = sim_server::start(
-        listener,
-        SimServeConfig {
-            sim: SimConfig::default(),
-            key: ApiKey::new(key),
-            speed: 6000.0,
-            state_file: None,
-        },
-    )
-    .await
-    .expect("start");
+async fn inventory_target(key: &str, console: &str) -> (RunningSimServer, tempfile::TempDir) {
+    let server = serve_sim(SimConfig::default(), key, 6000.0).await;
     let url = server.url();
     let folder = tempfile::tempdir().expect("tempdir");
     std::fs::write(folder.path().join("smc.key"), format!("{key}\n")).expect("key file");

@@ -3,6 +3,8 @@
 //! with the simulator's control endpoint) and every contract fault, checked
 //! against the in-process `sim` connector running the same script.
 
+mod support;
+
 use std::time::Duration;
 
 use miette::Diagnostic;
@@ -10,29 +12,17 @@ use runbook::cluster::{
     Fault, Mode, Operation, OperationOutput, ReplicationState, SimConfig, Snapshot, Version,
 };
 use runbook::connect::sim::SimConnector;
-use runbook::connect::sim_server::{
-    self, HttpFault, HttpFaultKind, RunningSimServer, SimServeConfig,
-};
+use runbook::connect::sim_server::{HttpFault, HttpFaultKind, RunningSimServer};
 use runbook::connect::smc::{SmcConnector, SmcServer, SmcSettings};
 use runbook::connect::{ApiKey, Connector, ConnectorError};
+use support::{comparable, serve_sim, EVERY_FAULT};
 
 const KEY: &str = "test-key-5f3c9a7e21";
 /// Fast enough that an upgrade (12.5 simulated minutes) takes about 0.1 s.
 const SPEED: f64 = 6000.0;
 
 async fn serve(sim: SimConfig) -> RunningSimServer {
-    let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
-    sim_server::start(
-        listener,
-        SimServeConfig {
-            sim,
-            key: ApiKey::new(KEY),
-            speed: SPEED,
-            state_file: None,
-        },
-    )
-    .await
-    .expect("start")
+    serve_sim(sim, KEY, SPEED).await
 }
 
 fn settings() -> SmcSettings {
@@ -599,25 +589,6 @@ fn outcome(result: &Result<OperationOutput, ConnectorError>) -> String {
     }
 }
 
-/// Everything but the configuration revision, which depends on how much
-/// time passed between operations (`changes-on-active`).
-fn comparable(snapshot: &Snapshot) -> Vec<(String, bool, Mode, String, ReplicationState, bool)> {
-    snapshot
-        .servers
-        .iter()
-        .map(|server| {
-            (
-                server.name.clone(),
-                server.running,
-                server.mode,
-                server.version.to_string(),
-                server.replication,
-                server.excluded,
-            )
-        })
-        .collect()
-}
-
 async fn same_as_in_process(faults: Vec<Fault>) {
     let config = SimConfig {
         faults: faults.clone(),
@@ -685,15 +656,7 @@ async fn no_fault_matches_the_in_process_simulator() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_contract_fault_matches_the_in_process_simulator() {
-    for name in [
-        "replication-down",
-        "active-upgrade-cancelled",
-        "standby-auto-activates",
-        "standby-activated-by-operator",
-        "upgrade-fails:mgt-2",
-        "unreachable:mgt-3",
-        "changes-on-active",
-    ] {
+    for name in EVERY_FAULT {
         same_as_in_process(vec![name.parse().expect("fault")]).await;
     }
 }

@@ -13,6 +13,9 @@
 //!
 //! In every path the API key appears neither in the output nor in the journal.
 
+mod process;
+mod support;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -22,12 +25,15 @@ use axum::body::Body;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use process::{
+    assert_upgraded_event, command_in, downtime_run, events, flat, journal_header, output_blocking,
+    text,
+};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use runbook::cluster::SimConfig;
-use runbook::connect::sim_server::{self, RunningSimServer, SimServeConfig};
-use runbook::connect::ApiKey;
+use runbook::connect::sim_server::RunningSimServer;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use serde_json::Value;
+use support::serve_sim;
 use tokio::net::TcpListener;
 
 const KEY: &str = "tls-test-key-0f3a8d6e";
@@ -100,18 +106,7 @@ struct HttpsSim {
 
 impl HttpsSim {
     async fn start(certificate: &ServerCertificate) -> Self {
-        let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
-        let sim = sim_server::start(
-            listener,
-            SimServeConfig {
-                sim: SimConfig::default(),
-                key: ApiKey::new(KEY),
-                speed: 6000.0,
-                state_file: None,
-            },
-        )
-        .await
-        .expect("sim starts");
+        let sim = serve_sim(SimConfig::default(), KEY, 6000.0).await;
         let (addr, proxy) = tls_proxy(sim.url(), certificate).await;
         HttpsSim {
             sim,
@@ -212,60 +207,21 @@ fn hop_by_hop(name: &str) -> bool {
 
 /// Runs the binary with `args` in `dir` (blocking, off the servers' runtime).
 async fn runbook(dir: &Path, args: &[&str]) -> Output {
-    let dir = dir.to_path_buf();
-    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        assert_cmd::Command::cargo_bin("runbook")
-            .expect("binary")
-            .current_dir(dir)
-            .env("RUNBOOK_API_KEY", KEY)
-            .env("RUNBOOK_TLS_TEST_KEY", KEY)
-            .env("NO_COLOR", "1")
-            // The proxy is reached directly, whatever the environment says.
-            .env_remove("HTTPS_PROXY")
-            .env_remove("https_proxy")
-            .env_remove("ALL_PROXY")
-            .env_remove("all_proxy")
-            .args(&args)
-            .output()
-            .expect("runs")
-    })
-    .await
-    .expect("joined")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Output with the diagnostic's wrapping undone.
-fn flat(text: &str) -> String {
-    text.replace(['│', '·'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut command = command_in(dir);
+    command
+        .env("RUNBOOK_API_KEY", KEY)
+        .env("RUNBOOK_TLS_TEST_KEY", KEY)
+        // The proxy is reached directly, whatever the environment says.
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .args(args);
+    output_blocking(command).await
 }
 
 fn assert_no_key(output: &Output, journal: &Path) {
-    assert!(
-        !text(&output.stdout).contains(KEY),
-        "the key is never printed"
-    );
-    assert!(
-        !text(&output.stderr).contains(KEY),
-        "the key is never printed"
-    );
-    if journal.exists() {
-        let journaled = std::fs::read_to_string(journal).expect("journal");
-        assert!(!journaled.contains(KEY), "the key is never journaled");
-    }
-}
-
-fn events(output: &Output) -> Vec<Value> {
-    text(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON event"))
-        .collect()
+    process::assert_no_key(output, Some(journal), KEY);
 }
 
 /// The last event is `run_finished` with outcome `succeeded` and an
@@ -275,13 +231,30 @@ fn assert_succeeded(output: &Output) {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let events = events(output);
     let last = events.last().expect("events");
-    assert_eq!(last["event"], "run_finished");
-    assert_eq!(last["outcome"], "succeeded", "{last}");
-    let servers = last["cluster"]["servers"].as_array().expect("servers");
-    assert_eq!(servers.len(), 3);
-    assert!(servers
-        .iter()
-        .all(|server| server["version"] == "7.4.0" && server["running"] == true));
+    assert_upgraded_event(last, "over HTTPS");
+    assert_eq!(last["cluster"]["servers"].as_array().map(Vec::len), Some(3));
+}
+
+/// `runbook run upgrade-with-downtime --yes --target URL ARGS --journal
+/// JOURNAL` in `dir`.
+async fn run_downtime(dir: &Path, url: &str, args: &[&str], journal: &Path) -> Output {
+    runbook(dir, &downtime_run(url, args, journal)).await
+}
+
+/// `runbook plan upgrade-with-downtime` in `dir` through an inventory of the
+/// three simulated servers behind `url`, with `tls` as its `[tls]` table.
+async fn plan_through_inventory(dir: &Path, url: &str, tls: &str) -> Output {
+    let inventory = inventory(dir, url, tls);
+    runbook(
+        dir,
+        &[
+            "plan",
+            "upgrade-with-downtime",
+            "--target",
+            inventory.to_str().expect("utf-8"),
+        ],
+    )
+    .await
 }
 
 /// An inventory naming the three simulated servers behind `url`, with `tls`
@@ -314,19 +287,7 @@ async fn an_untrusted_certificate_is_refused_with_a_clear_diagnostic() {
         let server = HttpsSim::start(&certificate).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let journal = dir.path().join("run.jsonl");
-        let output = runbook(
-            dir.path(),
-            &[
-                "run",
-                "upgrade-with-downtime",
-                "--yes",
-                "--target",
-                &server.url,
-                "--journal",
-                journal.to_str().expect("utf-8"),
-            ],
-        )
-        .await;
+        let output = run_downtime(dir.path(), &server.url, &[], &journal).await;
         let stderr = flat(&text(&output.stderr));
         assert_eq!(output.status.code(), Some(2), "{kind}: {stderr}");
         assert!(
@@ -347,17 +308,7 @@ async fn an_untrusted_certificate_is_refused_with_a_clear_diagnostic() {
         assert!(!journal.exists(), "{kind}: nothing ran");
         assert_no_key(&output, &journal);
 
-        let inventory = inventory(dir.path(), &server.url, "verify = true");
-        let planned = runbook(
-            dir.path(),
-            &[
-                "plan",
-                "upgrade-with-downtime",
-                "--target",
-                inventory.to_str().expect("utf-8"),
-            ],
-        )
-        .await;
+        let planned = plan_through_inventory(dir.path(), &server.url, "verify = true").await;
         let stderr = flat(&text(&planned.stderr));
         assert_eq!(planned.status.code(), Some(2), "{kind}: {stderr}");
         assert!(
@@ -382,21 +333,11 @@ async fn with_the_ca_a_runbook_runs_over_https() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("ca.pem"), &certificate.trust_pem).expect("CA file");
         let journal = dir.path().join("run.jsonl");
-        let output = runbook(
+        let output = run_downtime(
             dir.path(),
-            &[
-                "run",
-                "upgrade-with-downtime",
-                "--yes",
-                "--format",
-                "json",
-                "--target",
-                &server.url,
-                "--ca-cert",
-                "ca.pem",
-                "--journal",
-                journal.to_str().expect("utf-8"),
-            ],
+            &server.url,
+            &["--format", "json", "--ca-cert", "ca.pem"],
+            &journal,
         )
         .await;
         assert_succeeded(&output);
@@ -412,30 +353,13 @@ async fn with_the_ca_a_runbook_runs_over_https() {
             events.iter().all(|event| event["event"] != "warning"),
             "{kind}: no warning when the certificate is verified"
         );
-        let header: Value = serde_json::from_str(
-            std::fs::read_to_string(&journal)
-                .expect("journal")
-                .lines()
-                .next()
-                .expect("header"),
-        )
-        .expect("json");
+        let header = journal_header(&journal);
         let recorded = PathBuf::from(header["connection"]["ca_cert"].as_str().expect("ca_cert"));
         assert!(recorded.is_absolute(), "{recorded:?}");
         assert!(recorded.ends_with("ca.pem"), "{recorded:?}");
         assert_no_key(&output, &journal);
 
-        let inventory = inventory(dir.path(), &server.url, "ca_file = \"ca.pem\"");
-        let planned = runbook(
-            dir.path(),
-            &[
-                "plan",
-                "upgrade-with-downtime",
-                "--target",
-                inventory.to_str().expect("utf-8"),
-            ],
-        )
-        .await;
+        let planned = plan_through_inventory(dir.path(), &server.url, "ca_file = \"ca.pem\"").await;
         let stderr = text(&planned.stderr);
         assert_eq!(planned.status.code(), Some(0), "{kind}: {stderr}");
         assert!(!stderr.contains("warning"), "{kind}: {stderr}");
@@ -456,20 +380,11 @@ async fn the_opt_out_connects_and_warns_that_verification_is_off() {
     let server = HttpsSim::start(&self_signed()).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = dir.path().join("run.jsonl");
-    let output = runbook(
+    let output = run_downtime(
         dir.path(),
-        &[
-            "run",
-            "upgrade-with-downtime",
-            "--yes",
-            "--format",
-            "json",
-            "--target",
-            &server.url,
-            "--insecure-skip-tls-verify",
-            "--journal",
-            journal.to_str().expect("utf-8"),
-        ],
+        &server.url,
+        &["--format", "json", "--insecure-skip-tls-verify"],
+        &journal,
     )
     .await;
     assert_succeeded(&output);
@@ -498,18 +413,11 @@ async fn the_opt_out_connects_and_warns_that_verification_is_off() {
     server.shutdown().await;
 
     let server = HttpsSim::start(&self_signed()).await;
-    let human = runbook(
+    let human = run_downtime(
         dir.path(),
-        &[
-            "run",
-            "upgrade-with-downtime",
-            "--yes",
-            "--target",
-            &server.url,
-            "--insecure-skip-tls-verify",
-            "--journal",
-            dir.path().join("human.jsonl").to_str().expect("utf-8"),
-        ],
+        &server.url,
+        &["--insecure-skip-tls-verify"],
+        &dir.path().join("human.jsonl"),
     )
     .await;
     let all = format!("{}{}", text(&human.stdout), text(&human.stderr));
@@ -520,17 +428,7 @@ async fn the_opt_out_connects_and_warns_that_verification_is_off() {
     );
     assert_no_key(&human, &dir.path().join("human.jsonl"));
 
-    let inventory = inventory(dir.path(), &server.url, "verify = false");
-    let planned = runbook(
-        dir.path(),
-        &[
-            "plan",
-            "upgrade-with-downtime",
-            "--target",
-            inventory.to_str().expect("utf-8"),
-        ],
-    )
-    .await;
+    let planned = plan_through_inventory(dir.path(), &server.url, "verify = false").await;
     let stderr = text(&planned.stderr);
     assert_eq!(planned.status.code(), Some(0), "{stderr}");
     assert!(

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
+use runbook::check::project::find_runbooks;
 use runbook::fmt::format_source;
 use runbook::syntax::{ast, parse};
 
@@ -43,21 +44,9 @@ fn normalized(file: &ast::File) -> serde_json::Value {
     value
 }
 
+/// The `.runbook` files below `dir`, found as `runbook check` finds them.
 fn runbook_files(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            runbook_files(&path, files);
-        } else if path.extension().is_some_and(|ext| ext == "runbook") {
-            files.push(path);
-        }
-    }
+    find_runbooks(dir, files, &mut Vec::new());
 }
 
 /// Checks the round-trip properties on one text; `Err` says what broke.

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use runbook::check::lint::LintConfig;
-use runbook::check::project::lint_program;
+use runbook::check::project::{find_runbooks, lint_program};
 use runbook::fmt::format_source;
 use runbook::syntax::{check_source, decode, parse};
 
@@ -199,19 +199,9 @@ fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The `.runbook` files below `dir`, found as `runbook check` finds them.
 fn runbook_files(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            runbook_files(&path, files);
-        } else if path.extension().is_some_and(|ext| ext == "runbook") {
-            files.push(path);
-        }
-    }
+    find_runbooks(dir, files, &mut Vec::new());
 }
 
 /// Every shipped runbook and test fixture: the seeds of the mutations.

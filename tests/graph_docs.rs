@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
+use runbook::check::project::find_runbooks;
 use runbook::graph::build;
 use runbook::syntax::ast::FileKind;
 use runbook::syntax::parse;
@@ -30,19 +31,11 @@ struct Documented {
     mermaid: String,
 }
 
+/// The `.runbook` files below `dir`, found as `runbook check` finds them.
 fn runbook_files(dir: &Path, files: &mut Vec<PathBuf>) {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("runbooks/ is readable")
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            runbook_files(&path, files);
-        } else if path.extension().is_some_and(|ext| ext == "runbook") {
-            files.push(path);
-        }
-    }
+    let mut unreadable = Vec::new();
+    find_runbooks(dir, files, &mut unreadable);
+    assert!(unreadable.is_empty(), "{unreadable:?}");
 }
 
 fn documented(root: &Path) -> Vec<Documented> {

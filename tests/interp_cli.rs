@@ -1,30 +1,22 @@
 //! `runbook run`, `resume` and `plan` through the built binary: the JSON
 //! event stream's shape, exit codes, prompts without a terminal, resume.
 
-use std::path::{Path, PathBuf};
+mod process;
+
+use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
+use process::{assert_upgraded_event, command_in, events, fixture, show};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/run")
-        .join(name)
-}
-
-fn runbook(dir: &Path) -> Command {
-    let mut command = Command::cargo_bin("runbook").unwrap();
-    command.current_dir(dir).env("NO_COLOR", "1");
-    command
-}
-
-fn events(output: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
-        })
-        .collect()
+/// `runbook SUBCOMMAND FIXTURE ARGS` in `dir`, for a file of
+/// `tests/fixtures/run/`.
+fn on_fixture(dir: &Path, subcommand: &str, name: &str, args: &[&str]) -> Output {
+    command_in(dir)
+        .arg(subcommand)
+        .arg(fixture(name))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn assert_stream_shape(events: &[serde_json::Value]) {
@@ -44,22 +36,13 @@ fn assert_stream_shape(events: &[serde_json::Value]) {
 #[test]
 fn json_events_follow_the_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let output = runbook(dir.path())
-        .args([
-            "run",
-            fixture("downtime.runbook").to_str().unwrap(),
-            "--yes",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = on_fixture(
+        dir.path(),
+        "run",
+        "downtime.runbook",
+        &["--yes", "--format", "json"],
     );
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     let events = events(&output);
     assert_stream_shape(&events);
     let started = &events[0];
@@ -109,14 +92,7 @@ fn json_events_follow_the_contract() {
 #[test]
 fn human_output_states_the_target_first_and_ends_with_the_outcome() {
     let dir = tempfile::tempdir().unwrap();
-    let output = runbook(dir.path())
-        .args([
-            "run",
-            fixture("downtime.runbook").to_str().unwrap(),
-            "--yes",
-        ])
-        .output()
-        .unwrap();
+    let output = on_fixture(dir.path(), "run", "downtime.runbook", &["--yes"]);
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -142,15 +118,12 @@ fn human_output_states_the_target_first_and_ends_with_the_outcome() {
 #[test]
 fn a_prompt_without_terminal_fails_at_once_and_names_the_prompt() {
     let dir = tempfile::tempdir().unwrap();
-    let output = runbook(dir.path())
-        .args([
-            "run",
-            fixture("constructs.runbook").to_str().unwrap(),
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let output = on_fixture(
+        dir.path(),
+        "run",
+        "constructs.runbook",
+        &["--format", "json"],
+    );
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -169,37 +142,29 @@ fn a_prompt_without_terminal_fails_at_once_and_names_the_prompt() {
 #[test]
 fn an_unreadable_runbook_or_target_exits_2_with_both_events() {
     let dir = tempfile::tempdir().unwrap();
-    let output = runbook(dir.path())
+    let output = command_in(dir.path())
         .args(["run", "no-such-runbook", "--format", "json"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert_stream_shape(&events(&output));
 
-    let output = runbook(dir.path())
-        .args([
-            "run",
-            fixture("downtime.runbook").to_str().unwrap(),
-            "--sim-fault",
-            "meteor",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let output = on_fixture(
+        dir.path(),
+        "run",
+        "downtime.runbook",
+        &["--sim-fault", "meteor", "--format", "json"],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_stream_shape(&events(&output));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown simulator fault `meteor`"));
 
-    let output = runbook(dir.path())
-        .args([
-            "run",
-            fixture("downtime.runbook").to_str().unwrap(),
-            "--answers",
-            "missing.toml",
-        ])
-        .output()
-        .unwrap();
+    let output = on_fixture(
+        dir.path(),
+        "run",
+        "downtime.runbook",
+        &["--answers", "missing.toml"],
+    );
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -209,22 +174,17 @@ fn a_failed_run_is_resumed_through_the_cli_without_repeating_steps() {
     let journal = dir.path().join("run.jsonl");
     std::fs::write(dir.path().join("partial.toml"), "").unwrap();
     std::fs::write(dir.path().join("full.toml"), "upgraded = true\n").unwrap();
-    let output = runbook(dir.path())
-        .args([
-            "run",
-            fixture("resume.runbook").to_str().unwrap(),
-            "--journal",
-            "run.jsonl",
-            "--answers",
-            "partial.toml",
-        ])
-        .output()
-        .unwrap();
+    let output = on_fixture(
+        dir.path(),
+        "run",
+        "resume.runbook",
+        &["--journal", "run.jsonl", "--answers", "partial.toml"],
+    );
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("runbook resume run.jsonl"), "{stderr}");
 
-    let output = runbook(dir.path())
+    let output = command_in(dir.path())
         .args([
             "resume",
             "run.jsonl",
@@ -235,12 +195,7 @@ fn a_failed_run_is_resumed_through_the_cli_without_repeating_steps() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     let events = events(&output);
     assert_stream_shape(&events);
     assert_eq!(events[0]["resumed"], true);
@@ -268,10 +223,7 @@ fn a_failed_run_is_resumed_through_the_cli_without_repeating_steps() {
 #[test]
 fn plan_shows_the_steps_and_what_ifs() {
     let dir = tempfile::tempdir().unwrap();
-    let output = runbook(dir.path())
-        .args(["plan", fixture("downtime.runbook").to_str().unwrap()])
-        .output()
-        .unwrap();
+    let output = on_fixture(dir.path(), "plan", "downtime.runbook", &[]);
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.starts_with("Target: simulated cluster"), "{stdout}");
@@ -292,15 +244,12 @@ fn plan_shows_every_discards_changes_clause() {
     // changes and ask before discarding them.
     let dir = tempfile::tempdir().unwrap();
     let plan = |format: &str| {
-        runbook(dir.path())
-            .args([
-                "plan",
-                fixture("plan-discards.runbook").to_str().unwrap(),
-                "--format",
-                format,
-            ])
-            .output()
-            .unwrap()
+        on_fixture(
+            dir.path(),
+            "plan",
+            "plan-discards.runbook",
+            &["--format", format],
+        )
     };
     let human = plan("human");
     assert_eq!(human.status.code(), Some(0));
@@ -334,7 +283,7 @@ fn plan_shows_every_discards_changes_clause() {
 fn the_shipped_upgrades_run_from_any_folder() {
     let dir = tempfile::tempdir().unwrap();
     for runbook_name in ["upgrade-with-downtime", "upgrade-no-downtime"] {
-        let output = runbook(dir.path())
+        let output = command_in(dir.path())
             .args([
                 "run",
                 runbook_name,
@@ -350,23 +299,11 @@ fn the_shipped_upgrades_run_from_any_folder() {
             output.status.code(),
             Some(0),
             "{runbook_name}: {}",
-            String::from_utf8_lossy(&output.stderr)
+            show(&output)
         );
         let events = events(&output);
         assert_stream_shape(&events);
-        let finished = events.last().unwrap();
-        assert_eq!(finished["outcome"], "succeeded", "{runbook_name}");
-        let servers = finished["cluster"]["servers"].as_array().unwrap();
-        assert!(servers
-            .iter()
-            .all(|server| server["version"] == "7.4.0" && server["excluded"] == false));
-        assert_eq!(
-            servers
-                .iter()
-                .filter(|server| server["mode"] == "active")
-                .count(),
-            1
-        );
+        assert_upgraded_event(events.last().unwrap(), runbook_name);
         if runbook_name == "upgrade-no-downtime" {
             // Forcing the Initial Active to Standby discards the administrators' changes: counted first.
             let warning = events

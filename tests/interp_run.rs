@@ -2,20 +2,23 @@
 //! in-process simulator: prompts, What-ifs, windows, discarded changes, the
 //! journal, resume after an interruption, and `plan`.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use runbook::cluster::{Fault, Mode, ReplicationState, SimConfig};
+use runbook::cluster::{Mode, ReplicationState};
 use runbook::connect::sim::SimConnector;
 use runbook::connect::Connector;
 use runbook::interp::events::{CollectingSink, EventKind, RunOutcome, StepOutcome};
 use runbook::interp::journal::{read_journal, JournalOutcome, Record};
 use runbook::interp::load::load_path;
-use runbook::interp::machine::{self, JournalChoice, RunReport, RunSettings};
+use runbook::interp::machine::{self, RunReport, RunSettings};
 use runbook::interp::plan;
 use runbook::interp::program::Program;
-use runbook::interp::prompt::{AnswersFile, OperatorPrompter};
+use runbook::interp::prompt::OperatorPrompter;
 use runbook::interp::RuntimeError;
+use support::{journaled, play, resume_with, run, Played};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,129 +35,22 @@ fn program(name: &str) -> Program {
 }
 
 fn sim(faults: &[&str]) -> SimConnector {
-    SimConnector::new(SimConfig {
-        faults: faults
-            .iter()
-            .map(|fault| fault.parse::<Fault>().unwrap())
-            .collect(),
-        ..SimConfig::default()
-    })
+    support::sim(3, faults, 0)
 }
 
-struct Outcome {
-    report: RunReport,
-    events: Vec<EventKind>,
-}
-
-impl Outcome {
-    fn what_ifs(&self) -> Vec<String> {
-        self.events
-            .iter()
-            .filter_map(|event| match event {
-                EventKind::WhatIf { name, .. } => Some(name.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn warnings(&self) -> Vec<(String, String)> {
-        self.events
-            .iter()
-            .filter_map(|event| match event {
-                EventKind::Warning { code, message } => Some((code.clone(), message.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn steps(&self, wanted: StepOutcome) -> Vec<String> {
-        self.events
-            .iter()
-            .filter_map(|event| match event {
-                EventKind::StepFinished { step, outcome, .. } if *outcome == wanted => {
-                    Some(step.clone())
-                }
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-async fn run(
-    program: &Program,
-    connector: &dyn Connector,
-    answers: Option<&str>,
-    yes: bool,
-    settings: RunSettings,
-) -> Outcome {
-    let answers = answers.map(|text| AnswersFile::parse("answers.toml", text).unwrap());
-    let mut prompter = OperatorPrompter::non_interactive(answers, yes);
-    let mut sink = CollectingSink::default();
-    let report = machine::run(program, connector, &mut sink, &mut prompter, settings).await;
-    check_event_order(&sink);
-    Outcome {
-        report,
-        events: sink.events.into_iter().map(|event| event.kind).collect(),
-    }
-}
-
-async fn resume(
-    program: &Program,
-    connector: &dyn Connector,
-    journal: &Path,
-    answers: Option<&str>,
-) -> Outcome {
-    let answers = answers.map(|text| AnswersFile::parse("answers.toml", text).unwrap());
-    let mut prompter = OperatorPrompter::non_interactive(answers, false);
-    let mut sink = CollectingSink::default();
-    let settings = RunSettings {
-        journal: JournalChoice::File(journal.to_path_buf()),
-        ..RunSettings::default()
-    };
-    let report = machine::resume(
-        journal,
-        program,
-        connector,
-        &mut sink,
-        &mut prompter,
-        settings,
+/// Runs `constructs.runbook` on a healthy simulator, with `answers` and
+/// without `--yes`.
+async fn constructs(answers: Option<&str>) -> (Played, SimConnector) {
+    let connector = sim(&[]);
+    let outcome = run(
+        &program("constructs.runbook"),
+        &connector,
+        answers,
+        false,
+        RunSettings::default(),
     )
     .await;
-    check_event_order(&sink);
-    Outcome {
-        report,
-        events: sink.events.into_iter().map(|event| event.kind).collect(),
-    }
-}
-
-fn check_event_order(sink: &CollectingSink) {
-    assert!(
-        matches!(
-            sink.events.first().map(|event| &event.kind),
-            Some(EventKind::RunStarted { .. })
-        ),
-        "run_started must come first"
-    );
-    assert!(
-        matches!(
-            sink.events.last().map(|event| &event.kind),
-            Some(EventKind::RunFinished { .. })
-        ),
-        "run_finished must come last"
-    );
-    let finished = sink
-        .events
-        .iter()
-        .filter(|event| matches!(event.kind, EventKind::RunFinished { .. }))
-        .count();
-    assert_eq!(finished, 1);
-}
-
-fn journaled(dir: &tempfile::TempDir) -> RunSettings {
-    RunSettings {
-        journal: JournalChoice::File(dir.path().join("run.jsonl")),
-        ..RunSettings::default()
-    }
+    (outcome, connector)
 }
 
 const CONSTRUCT_ANSWERS: &str =
@@ -162,23 +58,12 @@ const CONSTRUCT_ANSWERS: &str =
 
 #[tokio::test]
 async fn every_construct_runs_with_its_documented_meaning() {
-    let program = program("constructs.runbook");
-    let connector = sim(&[]);
-    let outcome = run(
-        &program,
-        &connector,
-        Some(CONSTRUCT_ANSWERS),
-        false,
-        RunSettings::default(),
-    )
-    .await;
+    let (outcome, connector) = constructs(Some(CONSTRUCT_ANSWERS)).await;
+    outcome.assert_outcome(RunOutcome::Succeeded, "");
     assert_eq!(
-        outcome.report.outcome,
-        RunOutcome::Succeeded,
-        "{:?}",
-        outcome.report.error
+        outcome.steps_finished(StepOutcome::Ok),
+        ["look", "branch", "finish"]
     );
-    assert_eq!(outcome.steps(StepOutcome::Ok), ["look", "branch", "finish"]);
     let cluster = connector.snapshot().await.unwrap();
     let second = cluster.server("mgt-2").unwrap();
     assert!(
@@ -211,24 +96,15 @@ async fn every_construct_runs_with_its_documented_meaning() {
         .iter()
         .any(|event| matches!(event, EventKind::Note { message } if message == "went left")));
     assert!(outcome
-        .warnings()
+        .warnings("runbook::run::runbook_warning")
         .iter()
-        .any(|(code, message)| code == "runbook::run::runbook_warning" && message == "Careful."));
+        .any(|(_, message)| message == "Careful."));
 }
 
 #[tokio::test]
 async fn choosing_the_other_option_runs_its_branch_and_fail_ends_the_run() {
-    let program = program("constructs.runbook");
-    let connector = sim(&[]);
     let answers = CONSTRUCT_ANSWERS.replace("path = \"left\"", "path = \"right\"");
-    let outcome = run(
-        &program,
-        &connector,
-        Some(&answers),
-        false,
-        RunSettings::default(),
-    )
-    .await;
+    let (outcome, _) = constructs(Some(&answers)).await;
     assert_eq!(outcome.report.outcome, RunOutcome::Failed);
     assert!(
         matches!(outcome.report.error, Some(RuntimeError::FailStatement { ref message, .. }) if message == "should not go right")
@@ -237,17 +113,8 @@ async fn choosing_the_other_option_runs_its_branch_and_fail_ends_the_run() {
 
 #[tokio::test]
 async fn declining_a_confirmation_stops_the_run() {
-    let program = program("constructs.runbook");
-    let connector = sim(&[]);
     let answers = CONSTRUCT_ANSWERS.replace("go-on = true", "go-on = false");
-    let outcome = run(
-        &program,
-        &connector,
-        Some(&answers),
-        false,
-        RunSettings::default(),
-    )
-    .await;
+    let (outcome, _) = constructs(Some(&answers)).await;
     assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
     assert!(
         outcome.report.message.contains("go-on"),
@@ -258,9 +125,7 @@ async fn declining_a_confirmation_stops_the_run() {
 
 #[tokio::test]
 async fn a_prompt_without_terminal_or_answer_fails_at_once_naming_it() {
-    let program = program("constructs.runbook");
-    let connector = sim(&[]);
-    let outcome = run(&program, &connector, None, false, RunSettings::default()).await;
+    let (outcome, connector) = constructs(None).await;
     assert_eq!(outcome.report.outcome, RunOutcome::Failed);
     match &outcome.report.error {
         Some(RuntimeError::PromptUnavailable { id, .. }) => assert_eq!(id, "first-standby"),
@@ -278,17 +143,8 @@ async fn a_prompt_without_terminal_or_answer_fails_at_once_naming_it() {
 
 #[tokio::test]
 async fn a_wrong_answer_in_the_answers_file_points_at_it() {
-    let program = program("constructs.runbook");
-    let connector = sim(&[]);
     let answers = CONSTRUCT_ANSWERS.replace("\"mgt-2\"", "\"mgt-9\"");
-    let outcome = run(
-        &program,
-        &connector,
-        Some(&answers),
-        false,
-        RunSettings::default(),
-    )
-    .await;
+    let (outcome, _) = constructs(Some(&answers)).await;
     match &outcome.report.error {
         Some(RuntimeError::AnswersFile { reason, span, .. }) => {
             assert!(reason.contains("first-standby"), "{reason}");
@@ -307,13 +163,8 @@ async fn a_wrong_answer_in_the_answers_file_points_at_it() {
 async fn the_downtime_upgrade_ends_healthy_on_the_new_version() {
     let program = program("downtime.runbook");
     let connector = sim(&[]);
-    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
-    assert_eq!(
-        outcome.report.outcome,
-        RunOutcome::Succeeded,
-        "{:?}",
-        outcome.report.error
-    );
+    let outcome = play(&program, &connector, None, None).await;
+    outcome.assert_outcome(RunOutcome::Succeeded, "");
     let cluster = connector.snapshot().await.unwrap();
     assert!(cluster.is_healthy(), "{cluster:?}");
     assert!(cluster
@@ -327,11 +178,14 @@ async fn the_downtime_upgrade_ends_healthy_on_the_new_version() {
 async fn a_failed_step_fires_its_failed_handler_and_the_run_continues() {
     let program = program("whatifs.runbook");
     let connector = sim(&["upgrade-fails:mgt-2"]);
-    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    let outcome = play(&program, &connector, None, None).await;
     assert_eq!(outcome.what_ifs(), ["upgrade-failed"]);
-    assert_eq!(outcome.steps(StepOutcome::Failed), ["upgrade-standbys"]);
     assert_eq!(
-        outcome.steps(StepOutcome::Ok),
+        outcome.steps_finished(StepOutcome::Failed),
+        ["upgrade-standbys"]
+    );
+    assert_eq!(
+        outcome.steps_finished(StepOutcome::Ok),
         ["prepare", "force-second", "touch-active"]
     );
     assert_eq!(outcome.report.outcome, RunOutcome::Succeeded);
@@ -355,7 +209,7 @@ async fn two_actives_fire_their_handler_during_the_named_step() {
 async fn broken_replication_fires_its_handler_after_an_operation() {
     let program = program("broken.runbook");
     let connector = sim(&["replication-down"]);
-    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    let outcome = play(&program, &connector, None, None).await;
     assert_eq!(outcome.what_ifs(), ["broken"]);
     assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
     assert!(
@@ -371,7 +225,7 @@ async fn broken_replication_fires_its_handler_after_an_operation() {
 async fn a_cancelled_active_upgrade_fires_upgrade_cancelled() {
     let program = program("downtime.runbook");
     let connector = sim(&["active-upgrade-cancelled"]);
-    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    let outcome = play(&program, &connector, None, None).await;
     assert_eq!(outcome.what_ifs(), ["active-upgrade-cancelled"]);
     assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
     let cluster = connector.snapshot().await.unwrap();
@@ -390,7 +244,7 @@ async fn a_standby_that_became_active_fires_standby_activated() {
     let program = program("downtime.runbook");
     for fault in ["standby-auto-activates", "standby-activated-by-operator"] {
         let connector = sim(&[fault]);
-        let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+        let outcome = play(&program, &connector, None, None).await;
         assert_eq!(outcome.what_ifs(), ["standby-activated"], "{fault}");
     }
 }
@@ -404,12 +258,7 @@ async fn a_what_if_runs_directly() {
         ..RunSettings::default()
     };
     let outcome = run(&program, &connector, None, false, settings).await;
-    assert_eq!(
-        outcome.report.outcome,
-        RunOutcome::Succeeded,
-        "{:?}",
-        outcome.report.error
-    );
+    outcome.assert_outcome(RunOutcome::Succeeded, "");
     assert_eq!(outcome.what_ifs(), ["exclude-all"]);
     let cluster = connector.snapshot().await.unwrap();
     assert!(cluster.server("mgt-2").unwrap().excluded && cluster.server("mgt-3").unwrap().excluded);
@@ -428,47 +277,41 @@ async fn a_what_if_runs_directly() {
 async fn an_exceeded_window_is_a_warning_and_discarded_changes_are_counted() {
     let program = program("window.runbook");
     let connector = sim(&["changes-on-active"]);
-    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
-    assert_eq!(
-        outcome.report.outcome,
-        RunOutcome::Succeeded,
-        "{:?}",
-        outcome.report.error
-    );
-    let warnings = outcome.warnings();
-    let window = warnings
-        .iter()
-        .find(|(code, _)| code == "runbook::run::window_exceeded")
+    let outcome = play(&program, &connector, None, None).await;
+    outcome.assert_outcome(RunOutcome::Succeeded, "");
+    let (_, window) = outcome
+        .warnings("runbook::run::window_exceeded")
+        .into_iter()
+        .next()
         .expect("a window_exceeded warning");
-    assert!(window.1.contains("window of 1m"), "{}", window.1);
+    assert!(window.contains("window of 1m"), "{window}");
     assert!(matches!(
         outcome.report.warnings.as_slice(),
         [RuntimeError::WindowExceeded { .. }]
     ));
-    let discarded = warnings
-        .iter()
-        .find(|(code, _)| code == "runbook::run::discards_changes")
+    let (_, discarded) = outcome
+        .warnings("runbook::run::discards_changes")
+        .into_iter()
+        .next()
         .expect("a discards_changes warning");
     let count: u64 = discarded
-        .1
         .split_whitespace()
         .nth(3)
         .and_then(|word| word.parse().ok())
         .expect("the number of changes");
-    assert!(count > 0, "{}", discarded.1);
-    assert!(discarded.1.contains("on mgt-1"), "{}", discarded.1);
+    assert!(count > 0, "{discarded}");
+    assert!(discarded.contains("on mgt-1"), "{discarded}");
     assert!(outcome.events.iter().any(
         |event| matches!(event, EventKind::Prompt { id, .. } if id == "hurry.discard-changes")
     ));
 
     // Declining the discard stops the run before the step acts.
     let connector = sim(&["changes-on-active"]);
-    let outcome = run(
+    let outcome = play(
         &program,
         &connector,
         Some("\"hurry.discard-changes\" = false\n"),
-        true,
-        RunSettings::default(),
+        None,
     )
     .await;
     assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
@@ -482,31 +325,26 @@ async fn an_exceeded_window_is_a_warning_and_discarded_changes_are_counted() {
 async fn without_changes_the_discard_step_asks_nothing() {
     let program = program("window.runbook");
     let connector = sim(&[]);
-    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
+    let outcome = play(&program, &connector, None, None).await;
     assert!(!outcome.events.iter().any(
         |event| matches!(event, EventKind::Prompt { id, .. } if id == "hurry.discard-changes")
     ));
-    assert_eq!(
-        outcome.report.outcome,
-        RunOutcome::Succeeded,
-        "{:?}",
-        outcome.report.error
-    );
-    let discarded = outcome
-        .warnings()
+    outcome.assert_outcome(RunOutcome::Succeeded, "");
+    let (_, discarded) = outcome
+        .warnings("runbook::run::discards_changes")
         .into_iter()
-        .find(|(code, _)| code == "runbook::run::discards_changes")
+        .next()
         .expect("the count is shown even when zero");
     assert!(
-        discarded.1.contains("discards 0 administrator changes"),
-        "{}",
-        discarded.1
+        discarded.contains("discards 0 administrator changes"),
+        "{discarded}"
     );
 }
 
 #[tokio::test]
 async fn the_journal_records_every_step_with_snapshots_and_answers() {
     let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
     let program = program("resume.runbook");
     let connector = sim(&[]);
     let outcome = run(
@@ -514,16 +352,11 @@ async fn the_journal_records_every_step_with_snapshots_and_answers() {
         &connector,
         Some("upgraded = true\n"),
         false,
-        journaled(&dir),
+        journaled(Some(&journal)),
     )
     .await;
-    assert_eq!(
-        outcome.report.outcome,
-        RunOutcome::Succeeded,
-        "{:?}",
-        outcome.report.error
-    );
-    let contents = read_journal(&dir.path().join("run.jsonl")).unwrap();
+    outcome.assert_outcome(RunOutcome::Succeeded, "");
+    let contents = read_journal(&journal).unwrap();
     let header = contents.header().unwrap();
     assert_eq!(header.runbook, "resume-me");
     assert_eq!(header.sources.len(), 1);
@@ -571,7 +404,7 @@ async fn the_journal_records_every_step_with_snapshots_and_answers() {
             ..
         })
     ));
-    let text = std::fs::read_to_string(dir.path().join("run.jsonl")).unwrap();
+    let text = std::fs::read_to_string(&journal).unwrap();
     assert!(!text.to_ascii_lowercase().contains("authenticationkey"));
 }
 
@@ -598,7 +431,7 @@ async fn resume_after_a_stop_never_repeats_a_completed_step() {
     let connector = sim(&[]);
     let settings = RunSettings {
         stop_after_steps: Some(2),
-        ..journaled(&dir)
+        ..journaled(Some(&journal))
     };
     let first = run(
         &program,
@@ -618,24 +451,22 @@ async fn resume_after_a_stop_never_repeats_a_completed_step() {
         Some(RuntimeError::Interrupted { .. })
     ));
 
-    let second = resume(&program, &connector, &journal, None).await;
+    let second = resume_with(&program, &connector, &journal, None, false).await;
+    second.assert_outcome(RunOutcome::Succeeded, "");
     assert_eq!(
-        second.report.outcome,
-        RunOutcome::Succeeded,
-        "{:?}",
-        second.report.error
-    );
-    assert_eq!(
-        second.steps(StepOutcome::Skipped),
+        second.steps_finished(StepOutcome::Skipped),
         ["stop-standbys", "upgrade-standbys"]
     );
-    assert_eq!(second.steps(StepOutcome::Ok), ["start-standbys", "done"]);
+    assert_eq!(
+        second.steps_finished(StepOutcome::Ok),
+        ["start-standbys", "done"]
+    );
     let counts = step_finishes(&journal);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
     assert_eq!(counts.len(), 4);
 
     // A finished run cannot be resumed again.
-    let third = resume(&program, &connector, &journal, None).await;
+    let third = resume_with(&program, &connector, &journal, None, false).await;
     assert!(matches!(
         third.report.error,
         Some(RuntimeError::ResumeRefused { .. })
@@ -652,7 +483,7 @@ async fn resume_after_a_kill_mid_step_does_not_redo_what_took_effect() {
     // Operations: stop mgt-2, stop mgt-3, upgrade mgt-2 (killed right after it returns).
     let settings = RunSettings {
         crash_after_operations: Some(3),
-        ..journaled(&dir)
+        ..journaled(Some(&journal))
     };
     let first = run_crashing(&program, &connector, settings).await;
     assert!(first.crashed);
@@ -668,14 +499,19 @@ async fn resume_after_a_kill_mid_step_does_not_redo_what_took_effect() {
         "7.4.0"
     );
 
-    let second = resume(&program, &connector, &journal, Some("upgraded = true\n")).await;
+    let second = resume_with(
+        &program,
+        &connector,
+        &journal,
+        Some("upgraded = true\n"),
+        false,
+    )
+    .await;
+    second.assert_outcome(RunOutcome::Succeeded, "");
     assert_eq!(
-        second.report.outcome,
-        RunOutcome::Succeeded,
-        "{:?}",
-        second.report.error
+        second.steps_finished(StepOutcome::Skipped),
+        ["stop-standbys"]
     );
-    assert_eq!(second.steps(StepOutcome::Skipped), ["stop-standbys"]);
     assert!(second.events.iter().any(|event| matches!(
         event,
         EventKind::Note { message } if message.contains("upgrade mgt-2 to 7.4.0: already done")
@@ -714,7 +550,7 @@ async fn resume_refuses_when_the_completed_steps_changed() {
     let connector = sim(&[]);
     let settings = RunSettings {
         stop_after_steps: Some(2),
-        ..journaled(&dir)
+        ..journaled(Some(&journal))
     };
     let first = run(
         &load(&copy),
@@ -738,7 +574,7 @@ async fn resume_refuses_when_the_completed_steps_changed() {
     // Renaming a completed step is not.
     let renamed = original.replace("stop-standbys", "halt-standbys");
     std::fs::write(&copy, &renamed).unwrap();
-    let refused = resume(&load(&copy), &connector, &journal, None).await;
+    let refused = resume_with(&load(&copy), &connector, &journal, None, false).await;
     match &refused.report.error {
         Some(RuntimeError::ResumeRefused { reason, .. }) => {
             assert!(reason.contains("stop-standbys"), "{reason}")
@@ -752,13 +588,8 @@ async fn resume_refuses_when_the_completed_steps_changed() {
         "step 4 done \"Check\" {\n        // checked",
     );
     std::fs::write(&copy, &edited).unwrap();
-    let resumed = resume(&load(&copy), &connector, &journal, None).await;
-    assert_eq!(
-        resumed.report.outcome,
-        RunOutcome::Succeeded,
-        "{:?}",
-        resumed.report.error
-    );
+    let resumed = resume_with(&load(&copy), &connector, &journal, None, false).await;
+    resumed.assert_outcome(RunOutcome::Succeeded, "");
 }
 
 #[tokio::test]
@@ -879,13 +710,8 @@ fn is_operation(operation: &'static str) -> impl Fn(&EventKind) -> bool {
 async fn an_option_and_a_what_if_count_the_changes_they_discard_before_acting() {
     let program = program("discard.runbook");
     let connector = sim(&["changes-on-active"]);
-    let outcome = run(&program, &connector, None, true, RunSettings::default()).await;
-    assert_eq!(
-        outcome.report.outcome,
-        RunOutcome::Stopped,
-        "{:?}",
-        outcome.report.error
-    );
+    let outcome = play(&program, &connector, None, None).await;
+    outcome.assert_outcome(RunOutcome::Stopped, "");
     let events = &outcome.events;
 
     // The option: chosen, then the count, then the confirmation, then its body.
@@ -929,12 +755,11 @@ async fn an_option_and_a_what_if_count_the_changes_they_discard_before_acting() 
 async fn declining_an_options_discard_stops_before_its_body() {
     let program = program("discard.runbook");
     let connector = sim(&["changes-on-active"]);
-    let outcome = run(
+    let outcome = play(
         &program,
         &connector,
         Some("\"changes.discard.discard-changes\" = false\n"),
-        true,
-        RunSettings::default(),
+        None,
     )
     .await;
     assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
@@ -943,19 +768,18 @@ async fn declining_an_options_discard_stops_before_its_body() {
         .iter()
         .any(is_operation("replication-states mgt-1")));
     assert!(outcome.what_ifs().is_empty());
-    assert_eq!(outcome.steps(StepOutcome::Failed), ["decide"]);
+    assert_eq!(outcome.steps_finished(StepOutcome::Failed), ["decide"]);
 }
 
 #[tokio::test]
 async fn declining_a_what_ifs_discard_stops_before_its_body() {
     let program = program("discard.runbook");
     let connector = sim(&["changes-on-active"]);
-    let outcome = run(
+    let outcome = play(
         &program,
         &connector,
         Some("\"broken-failed.discard-changes\" = false\n"),
-        true,
-        RunSettings::default(),
+        None,
     )
     .await;
     assert_eq!(outcome.report.outcome, RunOutcome::Stopped);
@@ -981,25 +805,21 @@ async fn resume_replays_an_options_discard_confirmation_from_the_journal() {
     // option (killed right after it returns, mid-step).
     let settings = RunSettings {
         crash_after_operations: Some(3),
-        ..journaled(&dir)
+        ..journaled(Some(&journal))
     };
     let first = run_crashing(&program, &connector, settings).await;
     assert!(first.crashed);
 
     // No answer for the option's confirmation: it can only come from the journal.
-    let second = resume(
+    let second = resume_with(
         &program,
         &connector,
         &journal,
         Some("\"broken-failed.discard-changes\" = true\n"),
+        false,
     )
     .await;
-    assert_eq!(
-        second.report.outcome,
-        RunOutcome::Stopped,
-        "{:?}",
-        second.report.error
-    );
+    second.assert_outcome(RunOutcome::Stopped, "");
     assert!(second.events.iter().any(|event| matches!(
         event,
         EventKind::Prompt { id, source, .. } if id == "changes.discard.discard-changes" && source == "journal"
@@ -1036,12 +856,7 @@ async fn a_what_if_run_directly_counts_the_changes_it_discards_first() {
     };
     // `--yes` answers the top-level `select` the handler's bindings need.
     let outcome = run(&program, &connector, None, true, settings).await;
-    assert_eq!(
-        outcome.report.outcome,
-        RunOutcome::Stopped,
-        "{:?}",
-        outcome.report.error
-    );
+    outcome.assert_outcome(RunOutcome::Stopped, "");
     let warned = position(
         &outcome.events,
         is_discard_warning("What-if `broken-failed` discards 0 administrator changes"),
@@ -1133,17 +948,8 @@ async fn every_operation_is_in_the_journal_before_it_is_sent() {
         journal: journal.clone(),
         sent: std::sync::Mutex::new(Vec::new()),
     };
-    let settings = RunSettings {
-        journal: JournalChoice::File(journal.clone()),
-        ..RunSettings::default()
-    };
-    let outcome = run(&program, &connector, None, true, settings).await;
-    assert_eq!(
-        outcome.report.outcome,
-        RunOutcome::Succeeded,
-        "{:?}",
-        outcome.report.error
-    );
+    let outcome = run(&program, &connector, None, true, journaled(Some(&journal))).await;
+    outcome.assert_outcome(RunOutcome::Succeeded, "");
     let sent = connector.sent.into_inner().unwrap();
     assert!(
         sent.iter()

@@ -12,39 +12,13 @@ mod support;
 use std::path::Path;
 
 use runbook::check::verify::{self, VerifyOptions};
-use runbook::cluster::{
-    FaultEvent, InvariantViolation, Mode, ReplicationState, SimConfig, Simulator,
-};
-use runbook::connect::sim::SimConnector;
+use runbook::cluster::{FaultEvent, InvariantViolation, Mode, ReplicationState, Simulator};
 use runbook::interp::events::{EventKind, RunOutcome};
 use support::*;
 
 const DOWNTIME: &str = "upgrade-with-downtime";
 const NO_DOWNTIME: &str = "upgrade-no-downtime";
 const PREPARATION: &str = "upgrade-preparation";
-
-fn sim(servers: usize, faults: &[&str], seed: u64) -> SimConnector {
-    SimConnector::new(SimConfig {
-        servers,
-        faults: faults
-            .iter()
-            .map(|fault| fault.parse().expect("fault"))
-            .collect(),
-        seed,
-        ..SimConfig::default()
-    })
-}
-
-/// The violations the simulator recorded, less the discarded changes (those
-/// are judged by the scenarios that expect them).
-fn safety_violations(simulator: &Simulator) -> Vec<InvariantViolation> {
-    simulator
-        .violations()
-        .iter()
-        .filter(|violation| !matches!(violation, InvariantViolation::ChangesDiscarded { .. }))
-        .cloned()
-        .collect()
-}
 
 fn discarded_changes(simulator: &Simulator) -> Vec<(String, String, u64)> {
     simulator
@@ -72,12 +46,7 @@ async fn downtime_and_preparation_without_faults_upgrade_3_and_5_servers() {
             let connector = sim(servers, &[], 0);
             let played = play(&program, &connector, None, None).await;
             let context = format!("{name}, {servers} servers");
-            assert_eq!(
-                played.outcome(),
-                RunOutcome::Succeeded,
-                "{context}: {}",
-                played.report.message
-            );
+            played.assert_outcome(RunOutcome::Succeeded, &context);
             assert_upgraded(&played.report.cluster, &context);
             let simulator = connector.simulator();
             assert_upgraded(&simulator.snapshot(), &context);
@@ -136,7 +105,7 @@ async fn preparation_chooses_the_method_by_the_page_rules() {
     ] {
         let connector = sim(3, &[], 0);
         let played = play(&program, &connector, Some(answers), None).await;
-        assert_eq!(played.outcome(), RunOutcome::Succeeded, "{answers}: {}", played.report.message);
+        played.assert_outcome(RunOutcome::Succeeded, answers);
         assert!(played.steps_started().iter().any(|step| step == expected), "{answers}");
         assert_upgraded(&played.report.cluster, answers);
         let took_backup = !connector.simulator().cluster().backups().is_empty();
@@ -160,12 +129,7 @@ async fn no_downtime_without_faults_upgrades_3_and_5_servers_and_switches_the_ac
             let answers = format!("extra-standby-handling = \"{extra}\"");
             let played = play(&program, &connector, Some(&answers), None).await;
             let context = format!("{servers} servers, extra Standbys: {extra}");
-            assert_eq!(
-                played.outcome(),
-                RunOutcome::Succeeded,
-                "{context}: {}",
-                played.report.message
-            );
+            played.assert_outcome(RunOutcome::Succeeded, &context);
             let simulator = connector.simulator();
             let snapshot = simulator.snapshot();
             assert_upgraded(&snapshot, &context);
@@ -230,12 +194,7 @@ async fn preparation_with_replication_down_chooses_downtime_and_succeeds() {
         let before = connector.simulator().snapshot();
         assert_eq!(state_of(&before, "mgt-2"), ReplicationState::BrokenActStb);
         let played = play(&program, &connector, answers, None).await;
-        assert_eq!(
-            played.outcome(),
-            RunOutcome::Succeeded,
-            "{answers:?}: {}",
-            played.report.message
-        );
+        played.assert_outcome(RunOutcome::Succeeded, &format!("{answers:?}"));
         let steps = played.steps_started();
         assert!(steps.iter().any(|step| step == "stop-servers"), "{steps:?}");
         assert!(
@@ -280,12 +239,7 @@ async fn a_cancelled_active_upgrade_runs_the_what_if_and_restores_replication() 
             let connector = sim(servers, &["active-upgrade-cancelled"], 0);
             let played = play(&program, &connector, Some(answers), None).await;
             assert_eq!(played.what_ifs(), ["active-upgrade-cancelled"], "{context}");
-            assert_eq!(
-                played.outcome(),
-                RunOutcome::Stopped,
-                "{context}: {}",
-                played.report.message
-            );
+            played.assert_outcome(RunOutcome::Stopped, &context);
             assert!(
                 played.report.message.contains("cancelled")
                     && played.report.message.contains("replication")
@@ -420,12 +374,7 @@ async fn an_operator_activated_standby_option_1_and_option_2_end_healthy() {
                 );
                 let played = play(&program, &connector, Some(&answers), None).await;
                 assert_eq!(played.what_ifs(), ["standby-activated"], "{context}");
-                assert_eq!(
-                    played.outcome(),
-                    RunOutcome::Succeeded,
-                    "{context}: {}",
-                    played.report.message
-                );
+                played.assert_outcome(RunOutcome::Succeeded, &context);
                 let simulator = connector.simulator();
                 let snapshot = simulator.snapshot();
                 assert_upgraded(&snapshot, &context);
@@ -487,12 +436,7 @@ async fn changes_on_the_initial_active_are_counted_before_they_are_lost() {
     for servers in [3, 5] {
         let connector = sim(servers, &["changes-on-active"], 0);
         let played = play(&program, &connector, None, None).await;
-        assert_eq!(
-            played.outcome(),
-            RunOutcome::Succeeded,
-            "{}",
-            played.report.message
-        );
+        played.assert_outcome(RunOutcome::Succeeded, "");
         let simulator = connector.simulator();
         assert_upgraded(&simulator.snapshot(), "changes-on-active");
         assert!(
@@ -579,12 +523,7 @@ async fn declining_to_lose_the_changes_stops_with_the_initial_active() {
         None,
     )
     .await;
-    assert_eq!(
-        played.outcome(),
-        RunOutcome::Stopped,
-        "{}",
-        played.report.message
-    );
+    played.assert_outcome(RunOutcome::Stopped, "");
     let snapshot = connector.simulator().snapshot();
     assert_eq!(active_name(&snapshot), "mgt-1");
     assert!(played.first_operation("force-activate").is_none());
@@ -601,12 +540,7 @@ async fn a_failed_installer_stops_with_one_active_and_says_how_to_continue() {
             let fault = format!("upgrade-fails:{server}");
             let connector = sim(3, &[fault.as_str()], 0);
             let played = play(&program, &connector, None, None).await;
-            assert_eq!(
-                played.outcome(),
-                RunOutcome::Stopped,
-                "{context}: {}",
-                played.report.message
-            );
+            played.assert_outcome(RunOutcome::Stopped, &context);
             assert_eq!(played.what_ifs(), ["installer-failed"], "{context}");
             assert!(
                 played
@@ -663,12 +597,7 @@ async fn after_a_failed_installer_resume_completes_the_upgrade() {
         );
         // The installer now works (the fault fires once): resume.
         let resumed = resume(&program, &connector, &journal).await;
-        assert_eq!(
-            resumed.outcome(),
-            RunOutcome::Succeeded,
-            "{context}: {}",
-            resumed.report.message
-        );
+        resumed.assert_outcome(RunOutcome::Succeeded, &context);
         let simulator = connector.simulator();
         assert_upgraded(&simulator.snapshot(), &context);
         assert!(
@@ -723,16 +652,7 @@ fn every_shipped_runbook_is_proven_by_the_verifier() {
                     ..VerifyOptions::default()
                 },
             );
-            let found: Vec<String> = report
-                .counterexamples
-                .iter()
-                .map(|counterexample| {
-                    format!(
-                        "{} [{}] {}",
-                        counterexample.code, counterexample.configuration, counterexample.message
-                    )
-                })
-                .collect();
+            let found = counterexample_lines(&report);
             assert!(report.proven(), "{name}, {servers} servers: {found:#?}");
         }
     }

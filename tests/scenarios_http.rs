@@ -7,15 +7,14 @@
 //! `tests/scenarios.rs`: the final cluster read through the API, the
 //! invariants, the outcome and the messages.
 
+mod process;
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsString;
 use std::time::Duration;
 
-use runbook::cluster::{InvariantViolation, SimConfig};
-use runbook::connect::sim::SimConnector;
-use runbook::connect::sim_server::{self, RunningSimServer, SimServeConfig};
+use runbook::cluster::InvariantViolation;
+use runbook::connect::sim_server::RunningSimServer;
 use runbook::connect::smc::{SmcConnector, SmcSettings};
 use runbook::connect::{ApiKey, Connector, ConnectorError};
 use runbook::interp::events::RunOutcome;
@@ -30,25 +29,7 @@ async fn serve(servers: usize, faults: &[&str]) -> RunningSimServer {
 }
 
 async fn serve_at(servers: usize, faults: &[&str], speed: f64) -> RunningSimServer {
-    let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
-    sim_server::start(
-        listener,
-        SimServeConfig {
-            sim: SimConfig {
-                servers,
-                faults: faults
-                    .iter()
-                    .map(|fault| fault.parse().expect("fault"))
-                    .collect(),
-                ..SimConfig::default()
-            },
-            key: ApiKey::new(KEY),
-            speed,
-            state_file: None,
-        },
-    )
-    .await
-    .expect("start")
+    serve_sim(sim_config(servers, faults, 0), KEY, speed).await
 }
 
 /// Short timeouts: a server that does not answer is given up on quickly.
@@ -69,15 +50,8 @@ async fn connect(server: &RunningSimServer) -> SmcConnector {
 }
 
 /// The simulator's recorded invariant violations, less discarded changes.
-fn safety_violations(server: &RunningSimServer) -> Vec<InvariantViolation> {
-    server.shared().read(|simulator| {
-        simulator
-            .violations()
-            .iter()
-            .filter(|violation| !matches!(violation, InvariantViolation::ChangesDiscarded { .. }))
-            .cloned()
-            .collect()
-    })
+fn server_safety_violations(server: &RunningSimServer) -> Vec<InvariantViolation> {
+    server.shared().read(safety_violations)
 }
 
 /// Runs `runbook` against a fresh `sim serve` with these faults; returns
@@ -111,16 +85,11 @@ async fn every_runbook_upgrades_3_and_5_servers_over_http() {
         for servers in [3, 5] {
             let context = format!("{runbook}, {servers} servers");
             let (played, snapshot, server) = over_http(runbook, servers, &[], None).await;
-            assert_eq!(
-                played.outcome(),
-                RunOutcome::Succeeded,
-                "{context}: {}",
-                played.report.message
-            );
+            played.assert_outcome(RunOutcome::Succeeded, &context);
             assert_upgraded(&snapshot, &context);
             assert_eq!(active_name(&snapshot), final_active, "{context}");
             assert_eq!(snapshot.servers.len(), servers);
-            assert!(safety_violations(&server).is_empty(), "{context}");
+            assert!(server_safety_violations(&server).is_empty(), "{context}");
             server.shutdown().await;
         }
     }
@@ -136,12 +105,7 @@ async fn preparation_with_replication_down_over_http() {
         Some("downtime-acceptable = \"minimal\"\nserver-switching = \"performed\""),
     )
     .await;
-    assert_eq!(
-        played.outcome(),
-        RunOutcome::Succeeded,
-        "{}",
-        played.report.message
-    );
+    played.assert_outcome(RunOutcome::Succeeded, "");
     assert!(played
         .steps_started()
         .iter()
@@ -151,7 +115,7 @@ async fn preparation_with_replication_down_over_http() {
         .iter()
         .any(|step| step == "force-final-active"));
     assert_upgraded(&snapshot, "replication-down");
-    assert!(safety_violations(&server).is_empty());
+    assert!(server_safety_violations(&server).is_empty());
     server.shutdown().await;
 }
 
@@ -180,7 +144,7 @@ async fn a_cancelled_active_upgrade_over_http() {
         );
         assert_eq!(active_name(&snapshot), "mgt-1");
         assert_healthy_on(&snapshot, &initial(), handling);
-        assert!(safety_violations(&server).is_empty());
+        assert!(server_safety_violations(&server).is_empty());
         server.shutdown().await;
     }
 }
@@ -279,12 +243,7 @@ async fn a_split_brain_fires_the_what_if_over_http_as_in_process() {
         ),
     ] {
         let answers = format!("standby-handling = \"stop\"\npromoted-server = \"mgt-2\"{extra}");
-        let config = SimConfig {
-            servers: 3,
-            faults: vec![fault.parse().expect("fault")],
-            ..SimConfig::default()
-        };
-        let in_process = SplitBrainLog::new(SimConnector::new(config));
+        let in_process = SplitBrainLog::new(sim(3, &[fault], 0));
         let program = shipped("upgrade-with-downtime");
         let expected = play(&program, &in_process, Some(&answers), None).await;
         let expected_final = in_process.inner.simulator().observed_snapshot();
@@ -322,30 +281,13 @@ async fn a_split_brain_fires_the_what_if_over_http_as_in_process() {
         assert_eq!(played.steps_started(), expected.steps_started(), "{fault}");
         assert_eq!(played.all_warnings(), expected.all_warnings(), "{fault}");
         assert_eq!(played.outcome(), expected.outcome(), "{fault}");
+        played.assert_outcome(RunOutcome::Succeeded, fault);
         assert_eq!(
-            played.outcome(),
-            RunOutcome::Succeeded,
-            "{fault}: {}",
-            played.report.message
+            comparable(&snapshot),
+            comparable(&expected_final),
+            "{fault}"
         );
-        let summary = |snapshot: &runbook::cluster::Snapshot| {
-            snapshot
-                .servers
-                .iter()
-                .map(|server| {
-                    (
-                        server.name.clone(),
-                        server.running,
-                        server.mode,
-                        server.version.to_string(),
-                        server.replication,
-                        server.excluded,
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(summary(&snapshot), summary(&expected_final), "{fault}");
-        assert!(safety_violations(&server).is_empty(), "{fault}");
+        assert!(server_safety_violations(&server).is_empty(), "{fault}");
         server.shutdown().await;
     }
 }
@@ -368,14 +310,9 @@ async fn a_standby_that_activates_itself_over_http() {
             running_actives(&snapshot).len() <= 1,
             "{handling}: {snapshot:#?}"
         );
-        assert_eq!(
-            played.outcome(),
-            RunOutcome::Succeeded,
-            "{handling}: {}",
-            played.report.message
-        );
+        played.assert_outcome(RunOutcome::Succeeded, handling);
         assert_upgraded(&snapshot, handling);
-        assert!(safety_violations(&server).is_empty());
+        assert!(server_safety_violations(&server).is_empty());
         server.shutdown().await;
     }
 }
@@ -405,12 +342,7 @@ async fn an_operator_activated_standby_options_over_http() {
                 .any(|step| step == chosen_step),
             "{option}"
         );
-        assert_eq!(
-            played.outcome(),
-            RunOutcome::Succeeded,
-            "{option}: {}",
-            played.report.message
-        );
+        played.assert_outcome(RunOutcome::Succeeded, option);
         assert_upgraded(&snapshot, option);
         assert_eq!(active_name(&snapshot), active, "{option}");
         if option == "discard" {
@@ -418,7 +350,7 @@ async fn an_operator_activated_standby_options_over_http() {
             assert_eq!(counted.len(), 1);
             assert_eq!(discarded_count(&counted[0].1), 3, "{}", counted[0].1);
         }
-        assert!(safety_violations(&server).is_empty());
+        assert!(server_safety_violations(&server).is_empty());
         server.shutdown().await;
     }
 }
@@ -436,12 +368,7 @@ async fn changes_on_the_initial_active_over_http() {
         .snapshot()
         .await
         .expect("snapshot through the API");
-    assert_eq!(
-        played.outcome(),
-        RunOutcome::Succeeded,
-        "{}",
-        played.report.message
-    );
+    played.assert_outcome(RunOutcome::Succeeded, "");
     assert_upgraded(&snapshot, "changes-on-active");
     // Counted before step 4 forces the Final Active, and again, up to date
     // (administrators keep working in real time here), before step 5 loses
@@ -496,12 +423,7 @@ async fn a_failed_installer_over_http() {
         let context = format!("{runbook}, upgrade-fails:{server_name}");
         let fault = format!("upgrade-fails:{server_name}");
         let (played, snapshot, server) = over_http(runbook, 3, &[fault.as_str()], None).await;
-        assert_eq!(
-            played.outcome(),
-            RunOutcome::Stopped,
-            "{context}: {}",
-            played.report.message
-        );
+        played.assert_outcome(RunOutcome::Stopped, &context);
         assert_eq!(played.what_ifs(), ["installer-failed"], "{context}");
         assert!(
             played.report.message.contains("runbook resume")
@@ -514,7 +436,7 @@ async fn a_failed_installer_over_http() {
             1,
             "{context}: {snapshot:#?}"
         );
-        assert!(safety_violations(&server).is_empty(), "{context}");
+        assert!(server_safety_violations(&server).is_empty(), "{context}");
         server.shutdown().await;
     }
 }
@@ -548,45 +470,14 @@ async fn an_unreachable_server_over_http() {
     }
 }
 
-/// A `runbook sim serve` child process, killed when dropped.
-struct SimServeProcess {
-    child: Child,
-    url: String,
-}
-
-impl SimServeProcess {
-    fn start(faults: &[&str]) -> Self {
-        let mut command = Command::new(assert_cmd::cargo::cargo_bin("runbook"));
-        command
-            .args(["sim", "serve", "--addr", "127.0.0.1:0", "--speed", "6000"])
-            .env("RUNBOOK_SIM_API_KEY", KEY)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        for fault in faults {
-            command.args(["--sim-fault", fault]);
-        }
-        let mut child = command.spawn().expect("sim serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("sim serve printed its address")
-                .expect("line");
-            if let Some(at) = line.find("http://") {
-                break line[at..].trim().to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        SimServeProcess { child, url }
+/// A `runbook sim serve` child process with these faults, killed when
+/// dropped.
+fn sim_serve_process(faults: &[&str]) -> process::SimServe {
+    let mut args: Vec<OsString> = vec!["--speed".into(), "6000".into()];
+    for fault in faults {
+        args.extend(["--sim-fault".into(), (*fault).into()]);
     }
-}
-
-impl Drop for SimServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    process::SimServe::with_args(args)
 }
 
 /// Rows 1 and 7 as a user rehearses them: `runbook run NAME --target URL
@@ -598,11 +489,11 @@ fn the_binary_rehearses_against_sim_serve() {
         ("upgrade-with-downtime", vec![]),
         ("upgrade-no-downtime", vec!["changes-on-active"]),
     ] {
-        let sim = SimServeProcess::start(&faults);
+        let sim = sim_serve_process(&faults);
         let output = assert_cmd::Command::cargo_bin("runbook")
             .expect("binary")
             .current_dir(dir.path())
-            .env("RUNBOOK_API_KEY", KEY)
+            .env("RUNBOOK_API_KEY", process::KEY)
             .args([
                 "run", runbook, "--yes", "--format", "json", "--target", &sim.url,
             ])
@@ -610,24 +501,11 @@ fn the_binary_rehearses_against_sim_serve() {
             .expect("runs");
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(output.status.code(), Some(0), "{runbook}: {stdout}");
-        assert!(!stdout.contains(KEY), "the key is never printed");
-        let last: serde_json::Value =
-            serde_json::from_str(stdout.lines().last().expect("events")).expect("json");
-        assert_eq!(last["event"], "run_finished");
-        assert_eq!(last["outcome"], "succeeded");
-        let servers = last["cluster"]["servers"].as_array().expect("servers");
-        assert!(servers.iter().all(|server| server["version"] == TARGET
-            && server["running"] == true
-            && server["excluded"] == false));
-        let actives: Vec<&str> = servers
-            .iter()
-            .filter(|server| server["mode"] == "active")
-            .filter_map(|server| server["name"].as_str())
-            .collect();
-        assert_eq!(actives.len(), 1, "{last}");
+        assert!(!stdout.contains(process::KEY), "the key is never printed");
+        let active = process::assert_upgraded_event(&process::last_event(&output), runbook);
         if !faults.is_empty() {
             assert_ne!(
-                actives[0], "mgt-1",
+                active, "mgt-1",
                 "the Initial Active is no longer the Active"
             );
             assert!(stdout.contains("runbook::run::discards_changes"));

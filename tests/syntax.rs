@@ -9,11 +9,24 @@ use std::path::Path;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use runbook::syntax::ast::{self, ExprKind, StmtKind, TriggerKind};
-use runbook::syntax::{check_source, parse, ParseError, Workspace};
+use runbook::syntax::{check_source, parse, Checked, FileId, Origin, ParseError, Workspace};
 
 fn relative(path: &Path) -> &Path {
     path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
         .unwrap_or(path)
+}
+
+/// Loads the file from `origin` into a fresh workspace and checks it.
+fn check_origin(origin: Origin) -> (Workspace, FileId, Checked) {
+    let mut workspace = Workspace::default();
+    let id = workspace.load_origin(origin).expect("the file is readable");
+    let checked = workspace.check(id);
+    (workspace, id, checked)
+}
+
+/// Checks the fixture at `path`, named relative to the repository.
+fn check_fixture(path: &Path) -> (Workspace, FileId, Checked) {
+    check_origin(Origin::Path(relative(path).to_path_buf()))
 }
 
 fn render(workspace: &Workspace, errors: &[runbook::syntax::Located]) -> String {
@@ -41,17 +54,10 @@ fn expr(node: &ast::Expr) -> String {
         ExprKind::Duration(value) => format!("{}ms", value.as_millis()),
         ExprKind::Version(value) => format!("v{value}"),
         ExprKind::State(value) => value.code().to_string(),
-        ExprKind::List(items) => format!(
-            "[{}]",
-            items.iter().map(expr).collect::<Vec<_>>().join(", ")
-        ),
+        ExprKind::List(items) => format!("[{}]", exprs(items)),
         ExprKind::Var(name) => name.name.clone(),
         ExprKind::Field { target, field } => format!("{}.{}", expr(target), field.name),
-        ExprKind::Call { function, args } => format!(
-            "{}({})",
-            function.name,
-            args.iter().map(expr).collect::<Vec<_>>().join(", ")
-        ),
+        ExprKind::Call { function, args } => format!("{}({})", function.name, exprs(args)),
         ExprKind::Not(operand) => format!("(not {})", expr(operand)),
         ExprKind::Binary { op, lhs, rhs, .. } => {
             format!("({} {} {})", expr(lhs), op.symbol(), expr(rhs))
@@ -72,6 +78,18 @@ fn expr(node: &ast::Expr) -> String {
             format!("(select {} {:?} from {})", id.name, text.value, expr(from))
         }
     }
+}
+
+fn exprs(items: &[ast::Expr]) -> String {
+    items.iter().map(expr).collect::<Vec<_>>().join(", ")
+}
+
+/// ` discards changes on SERVER`, or nothing.
+fn discards(server: &Option<ast::Expr>) -> String {
+    server
+        .as_ref()
+        .map(|server| format!(" discards changes on {}", expr(server)))
+        .unwrap_or_default()
 }
 
 fn args(args: &[ast::Arg]) -> String {
@@ -109,10 +127,7 @@ fn block(out: &mut String, indent: usize, stmts: &[ast::Stmt]) {
                         window.after.name
                     );
                 }
-                if let Some(server) = &step.discards_changes_on {
-                    let _ = write!(head, " discards changes on {}", expr(server));
-                }
-                let _ = writeln!(out, "{head}");
+                let _ = writeln!(out, "{head}{}", discards(&step.discards_changes_on));
                 block(out, indent + 2, &step.body.stmts);
                 Ok(())
             }
@@ -133,15 +148,12 @@ fn block(out: &mut String, indent: usize, stmts: &[ast::Stmt]) {
                 for option in &choose.options {
                     docs(out, indent + 2, &option.docs);
                     let default = if option.is_default { " default" } else { "" };
-                    let discards = option
-                        .discards_changes_on
-                        .as_ref()
-                        .map(|server| format!(" discards changes on {}", expr(server)))
-                        .unwrap_or_default();
                     let _ = writeln!(
                         out,
-                        "{pad}  option {} {:?}{default}{discards}",
-                        option.name.name, option.label.value
+                        "{pad}  option {} {:?}{default}{}",
+                        option.name.name,
+                        option.label.value,
+                        discards(&option.discards_changes_on)
                     );
                     block(out, indent + 4, &option.body.stmts);
                 }
@@ -253,17 +265,13 @@ fn outline(file: &ast::File) -> String {
                 .collect();
             format!(" during {}", steps.join(", "))
         };
-        let discards = what_if
-            .discards_changes_on
-            .as_ref()
-            .map(|server| format!(" discards changes on {}", expr(server)))
-            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  what-if {} {:?} when {}{during}{discards}",
+            "  what-if {} {:?} when {}{during}{}",
             what_if.id.name,
             what_if.title.value,
-            triggers.join(", ")
+            triggers.join(", "),
+            discards(&what_if.discards_changes_on)
         );
         block(&mut out, 4, &what_if.body.stmts);
     }
@@ -313,11 +321,7 @@ fn assert_spans_valid(file: &ast::File, source: &str) {
 #[test]
 fn ok_fixtures_parse_resolve_and_outline() {
     insta::glob!("fixtures/syntax/ok/*.runbook", |path| {
-        let mut workspace = Workspace::default();
-        let id = workspace
-            .load_path(relative(path))
-            .expect("fixture is readable");
-        let checked = workspace.check(id);
+        let (workspace, id, checked) = check_fixture(path);
         assert!(
             checked.errors.is_empty(),
             "{}",
@@ -333,11 +337,7 @@ fn ok_fixtures_parse_resolve_and_outline() {
 #[test]
 fn err_fixtures_render_their_diagnostics() {
     insta::glob!("fixtures/syntax/err/*.runbook", |path| {
-        let mut workspace = Workspace::default();
-        let id = workspace
-            .load_path(relative(path))
-            .expect("fixture is readable");
-        let checked = workspace.check(id);
+        let (workspace, _, checked) = check_fixture(path);
         assert!(
             !checked.errors.is_empty(),
             "{} has no error",
@@ -351,11 +351,7 @@ fn err_fixtures_render_their_diagnostics() {
 #[test]
 fn shipped_runbooks_check_clean() {
     for shipped in runbook::syntax::embedded::all() {
-        let mut workspace = Workspace::default();
-        let id = workspace
-            .load_origin(runbook::syntax::Origin::Embedded(shipped.path.to_string()))
-            .expect("embedded files are readable");
-        let checked = workspace.check(id);
+        let (workspace, _, checked) = check_origin(Origin::Embedded(shipped.path.to_string()));
         assert!(
             checked.errors.is_empty(),
             "{}",

@@ -3,12 +3,15 @@
 //! runbook is proven, the CLI keeps its exit codes and JSON shape, and a
 //! counterexample replays on the simulator through the interpreter.
 
+mod support;
+
 use std::path::Path;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use runbook::check::verify::{self, Property, VerifyOptions};
 use runbook::interp::load::load_path;
 use runbook::interp::program::Program;
+use support::counterexample_lines;
 
 fn load(path: &Path) -> Program {
     let absolute = std::fs::canonicalize(path).expect("fixture exists");
@@ -158,16 +161,7 @@ fn shipped_downtime_counterexamples_are_known() {
     for name in ["upgrade-with-downtime", "upgrade-preparation"] {
         let program = shipped(name);
         let report = verify::verify(&program, &VerifyOptions::default());
-        let found: Vec<String> = report
-            .counterexamples
-            .iter()
-            .map(|counterexample| {
-                format!(
-                    "{} [{}] {}",
-                    counterexample.code, counterexample.configuration, counterexample.message
-                )
-            })
-            .collect();
+        let found = counterexample_lines(&report);
         insta::assert_snapshot!(format!("{name}-known-counterexamples"), found.join("\n"));
     }
 }

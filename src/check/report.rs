@@ -453,9 +453,21 @@ pub fn render_sarif(report: &CheckReport) -> Value {
     }
     for file in &report.files {
         let lines = LineIndex::new(&file.source);
-        for finding in &file.findings {
+        // A SARIF `physicalLocation`: the file and the region of `span`.
+        let location = |span: SourceSpan| {
             let (start_line, start_column, end_line, end_column) =
-                region(&file.source, &lines, finding.span);
+                region(&file.source, &lines, span);
+            json!({
+                "artifactLocation": { "uri": artifact_uri(&file.path) },
+                "region": {
+                    "startLine": start_line,
+                    "startColumn": start_column,
+                    "endLine": end_line,
+                    "endColumn": end_column,
+                },
+            })
+        };
+        for finding in &file.findings {
             let mut result = json!({
                 "ruleId": finding.code,
                 "level": finding.severity.sarif_level(),
@@ -463,17 +475,7 @@ pub fn render_sarif(report: &CheckReport) -> Value {
                     Some(help) => format!("{} ({help})", finding.message),
                     None => finding.message.clone(),
                 } },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": artifact_uri(&file.path) },
-                        "region": {
-                            "startLine": start_line,
-                            "startColumn": start_column,
-                            "endLine": end_line,
-                            "endColumn": end_column,
-                        },
-                    },
-                }],
+                "locations": [{ "physicalLocation": location(finding.span) }],
             });
             if !finding.related.is_empty() {
                 let related: Vec<Value> = finding
@@ -481,20 +483,10 @@ pub fn render_sarif(report: &CheckReport) -> Value {
                     .iter()
                     .enumerate()
                     .map(|(index, (span, label))| {
-                        let (start_line, start_column, end_line, end_column) =
-                            region(&file.source, &lines, *span);
                         json!({
                             "id": index,
                             "message": { "text": label },
-                            "physicalLocation": {
-                                "artifactLocation": { "uri": artifact_uri(&file.path) },
-                                "region": {
-                                    "startLine": start_line,
-                                    "startColumn": start_column,
-                                    "endLine": end_line,
-                                    "endColumn": end_column,
-                                },
-                            },
+                            "physicalLocation": location(*span),
                         })
                     })
                     .collect();

@@ -103,6 +103,19 @@ pub fn report(diagnostic: impl miette::Diagnostic + Send + Sync + 'static) {
     eprintln!("{:?}", miette::Report::new(diagnostic));
 }
 
+/// A run that could not start: the two events it owes in JSON mode, then
+/// the diagnostic; exit code 2.
+fn refuse(
+    format: Format,
+    runbook: &str,
+    target: &str,
+    error: impl miette::Diagnostic + Send + Sync + 'static,
+) -> i32 {
+    early_failure(format, runbook, target, error.to_string());
+    report(error);
+    2
+}
+
 /// Emits the two events a run that could not start still owes in JSON mode.
 fn early_failure(format: Format, runbook: &str, target: &str, message: String) {
     if format == Format::Json {
@@ -224,11 +237,7 @@ fn report_exit(unreachable: bool, outcome: RunOutcome) -> i32 {
 pub fn run(args: RunArgs) -> i32 {
     let params = match parse_sets(&args.set) {
         Ok(params) => params,
-        Err(error) => {
-            early_failure(args.format, &args.runbook, &args.target, error.to_string());
-            report(error);
-            return 2;
-        }
+        Err(error) => return refuse(args.format, &args.runbook, &args.target, error),
     };
     let program = match load_program(&args.runbook) {
         Ok(program) => program,
@@ -258,19 +267,11 @@ pub fn run(args: RunArgs) -> i32 {
         args.answers.as_ref(),
     )) {
         Ok(target) => target,
-        Err(error) => {
-            early_failure(args.format, &args.runbook, &args.target, error.to_string());
-            report(error);
-            return 2;
-        }
+        Err(error) => return refuse(args.format, &args.runbook, &args.target, error),
     };
     let mut prompter = match prompter(args.answers.as_ref(), args.yes) {
         Ok(prompter) => prompter,
-        Err(error) => {
-            early_failure(args.format, &args.runbook, &args.target, error.to_string());
-            report(error);
-            return 2;
-        }
+        Err(error) => return refuse(args.format, &args.runbook, &args.target, error),
     };
     let interrupt = watch_ctrl_c(&runtime);
     let journal = match args.journal {
@@ -303,11 +304,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
     let journal_name = args.journal.display().to_string();
     let contents = match read_journal(&args.journal) {
         Ok(contents) => contents,
-        Err(error) => {
-            early_failure(args.format, "?", "?", error.to_string());
-            report(error);
-            return 2;
-        }
+        Err(error) => return refuse(args.format, "?", "?", error),
     };
     let Some(header) = contents.header().cloned() else {
         return 2;
@@ -332,14 +329,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
             let error = TargetError::ConnectionOption {
                 option: target::first_connection_flag(&given).unwrap_or("--request-timeout"),
             };
-            early_failure(
-                args.format,
-                &header.runbook,
-                &header.target,
-                error.to_string(),
-            );
-            report(error);
-            return 2;
+            return refuse(args.format, &header.runbook, &header.target, error);
         }
         TargetSpec::Sim => {
             // The in-process cluster died with the interrupted process: rebuild
@@ -367,30 +357,12 @@ pub fn resume(args: ResumeArgs) -> i32 {
                     });
                 Box::new(target::SeededConnector::new(target.connector, last_seen))
             }
-            Err(error) => {
-                early_failure(
-                    args.format,
-                    &header.runbook,
-                    &header.target,
-                    error.to_string(),
-                );
-                report(error);
-                return 2;
-            }
+            Err(error) => return refuse(args.format, &header.runbook, &header.target, error),
         },
     };
     let mut prompter = match prompter(args.answers.as_ref(), args.yes) {
         Ok(prompter) => prompter,
-        Err(error) => {
-            early_failure(
-                args.format,
-                &header.runbook,
-                &header.target,
-                error.to_string(),
-            );
-            report(error);
-            return 2;
-        }
+        Err(error) => return refuse(args.format, &header.runbook, &header.target, error),
     };
     let interrupt = watch_ctrl_c(&runtime);
     let settings = RunSettings {

@@ -7,6 +7,7 @@
 //! every file: variables, steps, What-ifs, procedures, operations and their
 //! named arguments, prompt ids, and the type of every expression.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -868,6 +869,35 @@ fn list_names<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
         .join(", ")
 }
 
+/// Records where `key` (the name of `ident`) is first defined in `seen`:
+/// `true` the first time; after that, a [`ResolveError::Duplicate`] naming
+/// `what` (with `help`) joins `errors` and the answer is `false`.
+fn first_definition<K: Eq + std::hash::Hash>(
+    errors: &mut Vec<ResolveError>,
+    seen: &mut HashMap<K, Span>,
+    key: K,
+    ident: &ast::Ident,
+    what: &str,
+    help: &str,
+) -> bool {
+    match seen.entry(key) {
+        Entry::Occupied(first) => {
+            errors.push(ResolveError::Duplicate {
+                span: ident.span,
+                first: *first.get(),
+                what: what.into(),
+                name: ident.name.clone(),
+                help: help.into(),
+            });
+            false
+        }
+        Entry::Vacant(entry) => {
+            entry.insert(ident.span);
+            true
+        }
+    }
+}
+
 /// Where a statement sits, for the rules on steps and `retry`.
 #[derive(Debug, Clone, Copy, Default)]
 struct Context {
@@ -900,32 +930,25 @@ impl Checker<'_> {
             });
         }
         for step in file.steps() {
-            if let Some(first) = self.steps.get(&step.id.name) {
-                self.errors.push(ResolveError::Duplicate {
-                    span: step.id.span,
-                    first: *first,
-                    what: "step id".into(),
-                    name: step.id.name.clone(),
-                    help: "step ids must be unique in a file: journals and `during` refer to them"
-                        .into(),
-                });
-            } else {
-                self.steps.insert(step.id.name.clone(), step.id.span);
-            }
+            first_definition(
+                &mut self.errors,
+                &mut self.steps,
+                step.id.name.clone(),
+                &step.id,
+                "step id",
+                "step ids must be unique in a file: journals and `during` refer to them",
+            );
         }
         let mut what_ifs: HashMap<&str, Span> = HashMap::new();
         for what_if in &file.what_ifs {
-            if let Some(first) = what_ifs.get(what_if.id.name.as_str()) {
-                self.errors.push(ResolveError::Duplicate {
-                    span: what_if.id.span,
-                    first: *first,
-                    what: "What-if id".into(),
-                    name: what_if.id.name.clone(),
-                    help: "rename one of the handlers".into(),
-                });
-            } else {
-                what_ifs.insert(&what_if.id.name, what_if.id.span);
-            }
+            first_definition(
+                &mut self.errors,
+                &mut what_ifs,
+                &what_if.id.name,
+                &what_if.id,
+                "What-if id",
+                "rename one of the handlers",
+            );
         }
 
         // Parameters: the file scope.
@@ -944,17 +967,16 @@ impl Checker<'_> {
                     "a parameter's default must have the declared type",
                 );
             }
-            if let Some(first) = param_spans.get(param.name.name.as_str()) {
-                self.errors.push(ResolveError::Duplicate {
-                    span: param.name.span,
-                    first: *first,
-                    what: "parameter".into(),
-                    name: param.name.name.clone(),
-                    help: "rename or remove one of them".into(),
-                });
+            if !first_definition(
+                &mut self.errors,
+                &mut param_spans,
+                &param.name.name,
+                &param.name,
+                "parameter",
+                "rename or remove one of them",
+            ) {
                 continue;
             }
-            param_spans.insert(&param.name.name, param.name.span);
             file_scope.insert(param.name.name.clone(), Binding { ty });
         }
         self.scopes.push(file_scope);
@@ -1063,17 +1085,14 @@ impl Checker<'_> {
     }
 
     fn prompt(&mut self, id: &ast::Ident) {
-        if let Some(first) = self.prompts.get(&id.name) {
-            self.errors.push(ResolveError::Duplicate {
-                span: id.span,
-                first: *first,
-                what: "prompt id".into(),
-                name: id.name.clone(),
-                help: "prompt ids must be unique in a file: answers files refer to them".into(),
-            });
-        } else {
-            self.prompts.insert(id.name.clone(), id.span);
-        }
+        first_definition(
+            &mut self.errors,
+            &mut self.prompts,
+            id.name.clone(),
+            id,
+            "prompt id",
+            "prompt ids must be unique in a file: answers files refer to them",
+        );
     }
 
     fn bind(&mut self, name: &str, ty: Type) {
@@ -1170,19 +1189,14 @@ impl Checker<'_> {
                 let mut names: HashMap<&str, Span> = HashMap::new();
                 let mut default: Option<Span> = None;
                 for option in &choose.options {
-                    if let Some(first) = names.get(option.name.name.as_str()) {
-                        self.errors.push(ResolveError::Duplicate {
-                            span: option.name.span,
-                            first: *first,
-                            what: "option".into(),
-                            name: option.name.name.clone(),
-                            help:
-                                "option names must be unique in a `choose`: answers refer to them"
-                                    .into(),
-                        });
-                    } else {
-                        names.insert(&option.name.name, option.name.span);
-                    }
+                    first_definition(
+                        &mut self.errors,
+                        &mut names,
+                        &option.name.name,
+                        &option.name,
+                        "option",
+                        "option names must be unique in a `choose`: answers refer to them",
+                    );
                     if option.is_default {
                         if let Some(first) = default {
                             self.errors.push(ResolveError::Duplicate {
@@ -1276,17 +1290,16 @@ impl Checker<'_> {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for arg in args {
             let found = self.expr(&arg.value);
-            if let Some(first) = seen.get(arg.name.name.as_str()) {
-                self.errors.push(ResolveError::Duplicate {
-                    span: arg.name.span,
-                    first: *first,
-                    what: "argument".into(),
-                    name: arg.name.name.clone(),
-                    help: "give each argument once".into(),
-                });
+            if !first_definition(
+                &mut self.errors,
+                &mut seen,
+                &arg.name.name,
+                &arg.name,
+                "argument",
+                "give each argument once",
+            ) {
                 continue;
             }
-            seen.insert(&arg.name.name, arg.name.span);
             match params.iter().find(|(name, _, _)| *name == arg.name.name) {
                 Some((_, expected, _)) => {
                     let why = format!(

@@ -1,11 +1,11 @@
-//! Helpers for the tests that drive `runbook` as separate processes against
-//! a `runbook sim serve --state` child: start the server, run and kill the
-//! runner, resume, read the journal and the simulator's true cluster.
-//! (The same shapes as tests/interp_kill.rs, with the server's speed and a
-//! few readers added.)
+//! Helpers for the tests that drive the built `runbook` binary as separate
+//! processes, often against a `runbook sim serve` child: start the server,
+//! run and kill the runner, resume, read the journal, the JSON events and
+//! the simulator's true cluster.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -23,6 +23,68 @@ pub fn binary() -> PathBuf {
     assert_cmd::cargo::cargo_bin("runbook")
 }
 
+/// `runbook` run in `dir`, without colours.
+pub fn command_in(dir: &Path) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::cargo_bin("runbook").expect("the binary is built");
+    command.current_dir(dir).env("NO_COLOR", "1");
+    command
+}
+
+/// Runs `command` to its end off the async runtime (a test's in-process
+/// server keeps answering meanwhile).
+pub async fn output_blocking(mut command: assert_cmd::Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().expect("runs"))
+        .await
+        .expect("joined")
+}
+
+/// The arguments of `runbook run upgrade-with-downtime --yes --target URL
+/// ARGS --journal JOURNAL`.
+pub fn downtime_run<'a>(url: &'a str, args: &[&'a str], journal: &'a Path) -> Vec<&'a str> {
+    let mut all = vec!["run", "upgrade-with-downtime", "--yes", "--target", url];
+    all.extend_from_slice(args);
+    all.extend(["--journal", journal.to_str().expect("a UTF-8 path")]);
+    all
+}
+
+/// Bytes a process printed, as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Output with the diagnostic's wrapping undone: frame characters removed,
+/// whitespace runs collapsed.
+pub fn flat(text: &str) -> String {
+    text.replace(['│', '·'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Panics if `key` is in what the process printed or in `journal` (when
+/// there is one).
+pub fn assert_no_key(output: &Output, journal: Option<&Path>, key: &str) {
+    assert!(
+        !text(&output.stdout).contains(key),
+        "the key is never printed"
+    );
+    assert!(
+        !text(&output.stderr).contains(key),
+        "the key is never printed"
+    );
+    if let Some(journal) = journal.filter(|path| path.exists()) {
+        let journaled = std::fs::read_to_string(journal).expect("journal");
+        assert!(!journaled.contains(key), "the key is never journaled");
+    }
+}
+
+/// The file `name` of `tests/fixtures/run/`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/run")
+        .join(name)
+}
+
 /// A `runbook sim serve` child, killed when dropped.
 pub struct SimServe {
     child: Child,
@@ -34,11 +96,19 @@ impl SimServe {
     /// Starts a 3-server cluster persisted in `dir/cluster.json`, at `speed`
     /// simulated seconds per real second.
     pub fn start(dir: &Path, speed: u32) -> Self {
+        Self::with_args([
+            OsString::from("--speed"),
+            speed.to_string().into(),
+            "--state".into(),
+            dir.join("cluster.json").into(),
+        ])
+    }
+
+    /// Starts `runbook sim serve --addr 127.0.0.1:0 ARGS` with [`KEY`].
+    pub fn with_args(args: impl IntoIterator<Item = OsString>) -> Self {
         let mut child = Command::new(binary())
-            .args(["sim", "serve", "--addr", "127.0.0.1:0", "--speed"])
-            .arg(speed.to_string())
-            .arg("--state")
-            .arg(dir.join("cluster.json"))
+            .args(["sim", "serve", "--addr", "127.0.0.1:0"])
+            .args(args)
             .env("RUNBOOK_SIM_API_KEY", KEY)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -144,6 +214,14 @@ pub fn records(journal: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The journal's header, its first record.
+pub fn journal_header(journal: &Path) -> Value {
+    records(journal)
+        .into_iter()
+        .next()
+        .expect("a journal header")
+}
+
 /// How many records of kind `record` the journal holds.
 pub fn count_records(journal: &Path, record: &str) -> usize {
     records(journal)
@@ -163,9 +241,28 @@ pub fn run_and_kill(
     record: &str,
     count: usize,
 ) -> bool {
+    run_and_kill_when(dir, runbook, target, journal, |records| {
+        records
+            .iter()
+            .filter(|entry| entry["record"] == record)
+            .count()
+            >= count
+    })
+}
+
+/// Runs and kills the runner with SIGKILL as soon as the journal's records
+/// satisfy `reached`; `false` if the run ended first (or had already
+/// journaled its end when the kill landed).
+pub fn run_and_kill_when(
+    dir: &Path,
+    runbook: &str,
+    target: &str,
+    journal: &Path,
+    reached: impl Fn(&[Value]) -> bool,
+) -> bool {
     let mut child = spawn_run(dir, runbook, target, journal);
     loop {
-        if count_records(journal, record) >= count {
+        if reached(&records(journal)) {
             let _ = child.kill();
             let _ = child.wait();
             // The kill can land after the run already wrote its end (a fast
@@ -195,6 +292,17 @@ pub fn finished_ok_per_step(journal: &Path) -> BTreeMap<String, usize> {
     counts
 }
 
+/// Every JSON event a run printed, one a line (panics on a line that is not
+/// JSON).
+pub fn events(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
+        })
+        .collect()
+}
+
 /// The last JSON event a run printed.
 pub fn last_event(output: &Output) -> Value {
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -203,6 +311,28 @@ pub fn last_event(output: &Output) -> Value {
         .rev()
         .find_map(|line| serde_json::from_str(line).ok())
         .unwrap_or(Value::Null)
+}
+
+/// Panics unless `last` is the `run_finished` event of a succeeded upgrade:
+/// every server on 7.4.0, running, not excluded, and one Active, whose name
+/// it returns.
+pub fn assert_upgraded_event(last: &Value, context: &str) -> String {
+    assert_eq!(last["event"], "run_finished", "{context}: {last}");
+    assert_eq!(last["outcome"], "succeeded", "{context}: {last}");
+    let servers = last["cluster"]["servers"].as_array().expect("servers");
+    assert!(
+        servers.iter().all(|server| server["version"] == "7.4.0"
+            && server["running"] == true
+            && server["excluded"] == false),
+        "{context}: {last}"
+    );
+    let actives: Vec<&str> = servers
+        .iter()
+        .filter(|server| server["mode"] == "active")
+        .filter_map(|server| server["name"].as_str())
+        .collect();
+    assert_eq!(actives.len(), 1, "{context}: {last}");
+    actives[0].to_owned()
 }
 
 /// What an upgrade's end state must be, as comparable text: each server's

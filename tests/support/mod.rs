@@ -1,13 +1,22 @@
-//! Shared by the scenario suites (`tests/scenarios.rs` in-process,
-//! `tests/scenarios_http.rs` over HTTP): running a shipped runbook through
-//! the library API and reading what happened from its events.
+//! Shared by the suites that run runbooks through the library API (the
+//! scenario suites `tests/scenarios.rs` in-process and
+//! `tests/scenarios_http.rs` over HTTP, and `tests/interp_run.rs`): running
+//! a program without a terminal and reading what happened from its events;
+//! and by every suite that needs a simulated cluster, in-process or behind
+//! `runbook sim serve` started inside the test.
 #![allow(dead_code)]
 
 use std::path::Path;
 
-use runbook::cluster::{check_upgraded, Mode, ReplicationState, Snapshot, Version};
-use runbook::connect::Connector;
-use runbook::interp::events::{CollectingSink, EventKind, RunOutcome};
+use runbook::check::verify::VerifyReport;
+use runbook::cluster::{
+    check_upgraded, InvariantViolation, Mode, ReplicationState, SimConfig, Simulator, Snapshot,
+    Version,
+};
+use runbook::connect::sim::SimConnector;
+use runbook::connect::sim_server::{self, RunningSimServer, SimServeConfig};
+use runbook::connect::{ApiKey, Connector};
+use runbook::interp::events::{CollectingSink, EventKind, RunOutcome, StepOutcome};
 use runbook::interp::load::load_runbook;
 use runbook::interp::machine::{self, JournalChoice, RunReport, RunSettings};
 use runbook::interp::program::Program;
@@ -24,6 +33,79 @@ pub fn shipped(name: &str) -> Program {
         Ok(program) => program,
         Err(error) => panic!("{name} does not load: {}", error.message()),
     }
+}
+
+/// Every fault of the contract once, by its name (with a server where it
+/// takes one).
+pub const EVERY_FAULT: [&str; 7] = [
+    "replication-down",
+    "active-upgrade-cancelled",
+    "standby-auto-activates",
+    "standby-activated-by-operator",
+    "upgrade-fails:mgt-2",
+    "unreachable:mgt-3",
+    "changes-on-active",
+];
+
+/// A simulated cluster of `servers` with these faults (by their contract
+/// names) and `seed`.
+pub fn sim_config(servers: usize, faults: &[&str], seed: u64) -> SimConfig {
+    SimConfig {
+        servers,
+        faults: faults
+            .iter()
+            .map(|fault| fault.parse().expect("fault"))
+            .collect(),
+        seed,
+        ..SimConfig::default()
+    }
+}
+
+/// The in-process simulator of [`sim_config`].
+pub fn sim(servers: usize, faults: &[&str], seed: u64) -> SimConnector {
+    SimConnector::new(sim_config(servers, faults, seed))
+}
+
+/// `runbook sim serve` started in-process on a free loopback port, with
+/// `key`, at `speed` simulated seconds per real second, persisting nothing.
+pub async fn serve_sim(sim: SimConfig, key: &str, speed: f64) -> RunningSimServer {
+    let listener = sim_server::bind("127.0.0.1:0").await.expect("bind");
+    sim_server::start(
+        listener,
+        SimServeConfig {
+            sim,
+            key: ApiKey::new(key),
+            speed,
+            state_file: None,
+        },
+    )
+    .await
+    .expect("sim serve starts")
+}
+
+/// The violations the simulator recorded, less the discarded changes (those
+/// are judged by the scenarios that expect them).
+pub fn safety_violations(simulator: &Simulator) -> Vec<InvariantViolation> {
+    simulator
+        .violations()
+        .iter()
+        .filter(|violation| !matches!(violation, InvariantViolation::ChangesDiscarded { .. }))
+        .cloned()
+        .collect()
+}
+
+/// One line per counterexample of `report`: `CODE [CONFIGURATION] MESSAGE`.
+pub fn counterexample_lines(report: &VerifyReport) -> Vec<String> {
+    report
+        .counterexamples
+        .iter()
+        .map(|counterexample| {
+            format!(
+                "{} [{}] {}",
+                counterexample.code, counterexample.configuration, counterexample.message
+            )
+        })
+        .collect()
 }
 
 /// What one run produced.
@@ -98,10 +180,49 @@ impl Played {
             .collect()
     }
 
+    /// The ids of the steps that finished with `wanted`, in order.
+    pub fn steps_finished(&self, wanted: StepOutcome) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                EventKind::StepFinished { step, outcome, .. } if *outcome == wanted => {
+                    Some(step.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The outcome.
     pub fn outcome(&self) -> RunOutcome {
         self.report.outcome
     }
+
+    /// Panics unless the run ended with `expected`, showing `context`, the
+    /// run's message and its error.
+    #[track_caller]
+    pub fn assert_outcome(&self, expected: RunOutcome, context: &str) {
+        assert_eq!(
+            self.report.outcome, expected,
+            "{context}: {}\n{:?}",
+            self.report.message, self.report.error
+        );
+    }
+}
+
+/// The settings of a run journaled in `journal` (none without).
+pub fn journaled(journal: Option<&Path>) -> RunSettings {
+    RunSettings {
+        journal: journal.map_or(JournalChoice::Disabled, |path| {
+            JournalChoice::File(path.to_path_buf())
+        }),
+        ..RunSettings::default()
+    }
+}
+
+fn prompter(answers: Option<&str>, yes: bool) -> OperatorPrompter {
+    let answers = answers.map(|text| AnswersFile::parse("answers.toml", text).expect("answers"));
+    OperatorPrompter::non_interactive(answers, yes)
 }
 
 /// Runs `program` against `connector` without a terminal: `--yes` plus
@@ -112,39 +233,54 @@ pub async fn play(
     answers: Option<&str>,
     journal: Option<&Path>,
 ) -> Played {
-    let answers = answers.map(|text| AnswersFile::parse("answers.toml", text).expect("answers"));
-    let mut prompter = OperatorPrompter::non_interactive(answers, true);
+    run(program, connector, answers, true, journaled(journal)).await
+}
+
+/// Runs `program` against `connector` without a terminal with `settings`:
+/// the answers in `answers`, and `--yes` if `yes`.
+pub async fn run(
+    program: &Program,
+    connector: &dyn Connector,
+    answers: Option<&str>,
+    yes: bool,
+    settings: RunSettings,
+) -> Played {
+    let mut prompter = prompter(answers, yes);
     let mut sink = CollectingSink::default();
-    let settings = RunSettings {
-        journal: journal.map_or(JournalChoice::Disabled, |path| {
-            JournalChoice::File(path.to_path_buf())
-        }),
-        ..RunSettings::default()
-    };
     let report = machine::run(program, connector, &mut sink, &mut prompter, settings).await;
     finish(report, sink)
 }
 
 /// Resumes the run journaled in `journal` with `--yes`.
 pub async fn resume(program: &Program, connector: &dyn Connector, journal: &Path) -> Played {
-    let mut prompter = OperatorPrompter::non_interactive(None, true);
+    resume_with(program, connector, journal, None, true).await
+}
+
+/// Resumes the run journaled in `journal` without a terminal: the answers
+/// in `answers`, and `--yes` if `yes`.
+pub async fn resume_with(
+    program: &Program,
+    connector: &dyn Connector,
+    journal: &Path,
+    answers: Option<&str>,
+    yes: bool,
+) -> Played {
+    let mut prompter = prompter(answers, yes);
     let mut sink = CollectingSink::default();
-    let settings = RunSettings {
-        journal: JournalChoice::File(journal.to_path_buf()),
-        ..RunSettings::default()
-    };
     let report = machine::resume(
         journal,
         program,
         connector,
         &mut sink,
         &mut prompter,
-        settings,
+        journaled(Some(journal)),
     )
     .await;
     finish(report, sink)
 }
 
+/// The events of a run, after checking their frame: `run_started` first,
+/// one `run_finished`, last.
 fn finish(report: RunReport, sink: CollectingSink) -> Played {
     let events: Vec<EventKind> = sink.events.into_iter().map(|event| event.kind).collect();
     assert!(
@@ -155,6 +291,11 @@ fn finish(report: RunReport, sink: CollectingSink) -> Played {
         matches!(events.last(), Some(EventKind::RunFinished { .. })),
         "run_finished comes last"
     );
+    let finished = events
+        .iter()
+        .filter(|event| matches!(event, EventKind::RunFinished { .. }))
+        .count();
+    assert_eq!(finished, 1, "one run_finished");
     Played { report, events }
 }
 
@@ -197,6 +338,28 @@ pub fn assert_healthy_on(snapshot: &Snapshot, version: &Version, context: &str) 
         violations.is_empty(),
         "{context}: not healthy on {version}: {violations:?}\n{snapshot:#?}"
     );
+}
+
+/// Each server of `snapshot` as a comparable tuple: name, running, mode,
+/// version, replication, excluded — everything but the configuration
+/// revision, which depends on how much time passed between operations.
+pub fn comparable(
+    snapshot: &Snapshot,
+) -> Vec<(String, bool, Mode, String, ReplicationState, bool)> {
+    snapshot
+        .servers
+        .iter()
+        .map(|server| {
+            (
+                server.name.clone(),
+                server.running,
+                server.mode,
+                server.version.to_string(),
+                server.replication,
+                server.excluded,
+            )
+        })
+        .collect()
 }
 
 /// The name of the Active server.

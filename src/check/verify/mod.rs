@@ -230,6 +230,13 @@ pub fn fault_sets(servers: &[String]) -> Vec<FaultSet> {
         faults,
         any_outcome: false,
     };
+    // One set per server: `fault` on that server, with `also`.
+    let per_server = |fault: fn(String) -> Fault, also: &[Fault]| {
+        servers
+            .iter()
+            .map(|server| single([vec![fault(server.clone())], also.to_vec()].concat()))
+            .collect::<Vec<_>>()
+    };
     let mut sets = vec![
         single(Vec::new()),
         single(vec![Fault::ReplicationDown]),
@@ -237,12 +244,8 @@ pub fn fault_sets(servers: &[String]) -> Vec<FaultSet> {
         single(vec![Fault::StandbyAutoActivates]),
         single(vec![Fault::StandbyActivatedByOperator]),
     ];
-    for server in servers {
-        sets.push(single(vec![Fault::UpgradeFails(server.clone())]));
-    }
-    for server in servers {
-        sets.push(single(vec![Fault::Unreachable(server.clone())]));
-    }
+    sets.extend(per_server(Fault::UpgradeFails, &[]));
+    sets.extend(per_server(Fault::Unreachable, &[]));
     sets.push(single(vec![Fault::ChangesOnActive]));
     // The preparation page: "if a network issue occurs or the upgrade of the
     // first (Active) server fails, the not yet upgraded server may
@@ -257,12 +260,10 @@ pub fn fault_sets(servers: &[String]) -> Vec<FaultSet> {
         Fault::ActiveUpgradeCancelled,
         Fault::StandbyAutoActivates,
     ]));
-    for server in servers {
-        sets.push(single(vec![
-            Fault::Unreachable(server.clone()),
-            Fault::StandbyAutoActivates,
-        ]));
-    }
+    sets.extend(per_server(
+        Fault::Unreachable,
+        &[Fault::StandbyAutoActivates],
+    ));
     // The no-downtime page: changes keep coming while a Standby is activated.
     sets.push(single(vec![
         Fault::ChangesOnActive,

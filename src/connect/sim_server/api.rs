@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -35,6 +37,13 @@ pub(super) struct Connected {
 impl Connected {
     fn href(&self, rest: &str) -> String {
         format!("{}/{API_VERSION}/{rest}", self.base)
+    }
+
+    /// Whether the connected server is Active in `snapshot`.
+    fn is_active(&self, snapshot: &Snapshot) -> bool {
+        snapshot
+            .server(&self.server)
+            .is_some_and(|server| server.mode == Mode::Active)
     }
 
     fn element_href(&self, snapshot: &Snapshot, name: &str) -> Option<String> {
@@ -198,6 +207,41 @@ fn authorize(
     }
 }
 
+/// A request on a live session, as every route but `/api` and `login`
+/// needs: the API version is supported and the session cookie is valid on
+/// the connected server (see [`authorize`]).
+struct Session {
+    shared: Arc<Shared>,
+    connected: Connected,
+}
+
+#[async_trait]
+impl FromRequestParts<Arc<Shared>> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, shared: &Arc<Shared>) -> Result<Self, ApiError> {
+        let connected = parts
+            .extensions
+            .get::<Connected>()
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The request did not come through the front",
+                )
+            })?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, shared)
+            .await
+            .map_err(|rejection| ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text()))?;
+        let version = params.get("version").map_or("", String::as_str);
+        authorize(shared, &connected, version, &parts.headers)?;
+        Ok(Session {
+            shared: Arc::clone(shared),
+            connected,
+        })
+    }
+}
+
 async fn versions(Extension(connected): Extension<Connected>) -> Response {
     Json(json!({
         "version": [{ "rel": API_VERSION, "href": connected.href("api") }]
@@ -246,26 +290,14 @@ async fn login(
         .unwrap_or_default())
 }
 
-async fn logout(
-    State(shared): State<Arc<Shared>>,
-    Extension(connected): Extension<Connected>,
-    Path(version): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult {
-    authorize(&shared, &connected, &version, &headers)?;
+async fn logout(Session { shared, .. }: Session, headers: HeaderMap) -> ApiResult {
     for token in session_token(&headers) {
         shared.close_session(token);
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn entry_points(
-    State(shared): State<Arc<Shared>>,
-    Extension(connected): Extension<Connected>,
-    Path(version): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult {
-    authorize(&shared, &connected, &version, &headers)?;
+async fn entry_points(Session { connected, .. }: Session) -> ApiResult {
     let entry = |rel: &str, path: &str, method: &str| json!({ "rel": rel, "href": connected.href(path), "method": method });
     Ok(Json(json!({
         "entry_point": [
@@ -278,26 +310,14 @@ async fn entry_points(
     .into_response())
 }
 
-async fn elements(
-    State(shared): State<Arc<Shared>>,
-    Extension(connected): Extension<Connected>,
-    Path(version): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult {
-    authorize(&shared, &connected, &version, &headers)?;
+async fn elements(Session { connected, .. }: Session) -> ApiResult {
     Ok(Json(json!({
         "result": [{ "rel": "mgt_server", "href": connected.href("elements/mgt_server") }]
     }))
     .into_response())
 }
 
-async fn mgt_servers(
-    State(shared): State<Arc<Shared>>,
-    Extension(connected): Extension<Connected>,
-    Path(version): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult {
-    authorize(&shared, &connected, &version, &headers)?;
+async fn mgt_servers(Session { shared, connected }: Session) -> ApiResult {
     let snapshot = shared.observed();
     let result: Vec<Value> = snapshot
         .servers
@@ -310,12 +330,9 @@ async fn mgt_servers(
 }
 
 async fn mgt_server(
-    State(shared): State<Arc<Shared>>,
-    Extension(connected): Extension<Connected>,
-    Path((version, key)): Path<(String, String)>,
-    headers: HeaderMap,
+    Session { shared, connected }: Session,
+    Path((_, key)): Path<(String, String)>,
 ) -> ApiResult {
-    authorize(&shared, &connected, &version, &headers)?;
     let snapshot = shared.observed();
     let server = key
         .parse::<usize>()
@@ -340,18 +357,9 @@ async fn mgt_server(
     .into_response())
 }
 
-async fn ha(
-    State(shared): State<Arc<Shared>>,
-    Extension(connected): Extension<Connected>,
-    Path(version): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult {
-    authorize(&shared, &connected, &version, &headers)?;
+async fn ha(Session { shared, connected }: Session) -> ApiResult {
     let snapshot = shared.observed();
-    let connected_is_active = snapshot
-        .server(&connected.server)
-        .is_some_and(|server| server.mode == Mode::Active);
-    let active = if connected_is_active {
+    let active = if connected.is_active(&snapshot) {
         Some(connected.server.clone())
     } else {
         snapshot.actives().next().map(|server| server.name.clone())
@@ -379,13 +387,7 @@ async fn ha(
     .into_response())
 }
 
-async fn diagnostic(
-    State(shared): State<Arc<Shared>>,
-    Extension(connected): Extension<Connected>,
-    Path(version): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult {
-    authorize(&shared, &connected, &version, &headers)?;
+async fn diagnostic(Session { shared, connected }: Session) -> ApiResult {
     let output = shared.query(|simulator| {
         simulator.run(&Operation::Diagnostic {
             server: connected.server.clone(),
@@ -414,13 +416,7 @@ async fn diagnostic(
     .into_response())
 }
 
-async fn replication_states(
-    State(shared): State<Arc<Shared>>,
-    Extension(connected): Extension<Connected>,
-    Path(version): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult {
-    authorize(&shared, &connected, &version, &headers)?;
+async fn replication_states(Session { shared, connected }: Session) -> ApiResult {
     let output = shared.query(|simulator| {
         simulator.run(&Operation::ReplicationStates {
             server: connected.server.clone(),
@@ -448,13 +444,7 @@ async fn replication_states(
     .into_response())
 }
 
-async fn database_replication_diagnostic(
-    State(shared): State<Arc<Shared>>,
-    Extension(connected): Extension<Connected>,
-    Path(version): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult {
-    authorize(&shared, &connected, &version, &headers)?;
+async fn database_replication_diagnostic(Session { shared, connected }: Session) -> ApiResult {
     let snapshot = shared.observed();
     let own = snapshot.server(&connected.server);
     let servers: Vec<Value> = snapshot
@@ -478,27 +468,19 @@ async fn database_replication_diagnostic(
 }
 
 async fn operation_progress(
-    State(shared): State<Arc<Shared>>,
-    Extension(connected): Extension<Connected>,
-    Path((version, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    Session { shared, .. }: Session,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult {
-    authorize(&shared, &connected, &version, &headers)?;
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
             format!("No background operation {id}"),
         )
     };
-    let id: u64 = id.parse().map_err(|_| not_found())?;
+    let number: u64 = id.parse().map_err(|_| not_found())?;
     let state = shared
-        .read(|simulator| simulator.job(JobId(id)))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("No background operation {id}"),
-            )
-        })?;
+        .read(|simulator| simulator.job(JobId(number)))
+        .ok_or_else(not_found)?;
     Ok(Json(progress_json(&state)).into_response())
 }
 
@@ -565,13 +547,10 @@ fn action_operation(
 }
 
 async fn ha_action(
-    State(shared): State<Arc<Shared>>,
-    Extension(connected): Extension<Connected>,
-    Path((version, action)): Path<(String, String)>,
+    Session { shared, connected }: Session,
+    Path((_, action)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
 ) -> ApiResult {
-    authorize(&shared, &connected, &version, &headers)?;
     let query = ActionQuery {
         server_name: query.get("server_name").cloned(),
         force: query.get("force").cloned(),
@@ -596,14 +575,8 @@ async fn ha_action(
             )
         })?;
     let (operation, on_active) = action_operation(&action, server, force)?;
-    if on_active {
-        let connected_is_active = shared
-            .observed()
-            .server(&connected.server)
-            .is_some_and(|server| server.mode == Mode::Active);
-        if !connected_is_active {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, MUST_USE_ACTIVE));
-        }
+    if on_active && !connected.is_active(&shared.observed()) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, MUST_USE_ACTIVE));
     }
     let started = shared.change(|simulator| simulator.start(&operation))?;
     Ok(match started {
