@@ -332,7 +332,7 @@ fn a_step_refused_by_the_target_names_the_connector_code() {
     .unwrap();
     let code = "runbook::connector::refused_action";
 
-    let output = runbook(dir.path())
+    let output = command_in(dir.path())
         .args(["run", "refused.runbook", "--format", "json"])
         .output()
         .unwrap();
@@ -357,7 +357,7 @@ fn a_step_refused_by_the_target_names_the_connector_code() {
 
     // The human diagnostic: still `step_failed`, with the way to the
     // connector code's documentation in its help.
-    let output = runbook(dir.path())
+    let output = command_in(dir.path())
         .args(["run", "refused.runbook"])
         .output()
         .unwrap();
@@ -372,7 +372,7 @@ fn a_step_refused_by_the_target_names_the_connector_code() {
         )),
         "{stderr}"
     );
-    let explained = runbook(dir.path())
+    let explained = command_in(dir.path())
         .args(["explain", code])
         .output()
         .unwrap();
@@ -382,7 +382,7 @@ fn a_step_refused_by_the_target_names_the_connector_code() {
 #[test]
 fn what_if_on_a_runbook_without_handlers_says_it_has_none() {
     let dir = tempfile::tempdir().unwrap();
-    let output = runbook(dir.path())
+    let output = command_in(dir.path())
         .args([
             "run",
             fixture("resume.runbook").to_str().unwrap(),

@@ -7,12 +7,14 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use runbook::cluster::{Fault, SimConfig};
 use runbook::cluster::{Mode, ReplicationState};
 use runbook::connect::sim::SimConnector;
 use runbook::connect::Connector;
 use runbook::interp::events::{CollectingSink, EventKind, RunOutcome, StepOutcome};
 use runbook::interp::journal::{read_journal, JournalOutcome, Record};
 use runbook::interp::load::load_path;
+use runbook::interp::machine::JournalChoice;
 use runbook::interp::machine::{self, RunReport, RunSettings};
 use runbook::interp::plan;
 use runbook::interp::program::Program;
@@ -992,15 +994,15 @@ async fn run_window_until(journal: &Path, window: &str, steps: usize) -> SimConn
 }
 
 /// The `window_exceeded` warning event's message, if the run emitted one.
-fn window_warning(outcome: &Outcome) -> Option<String> {
+fn window_warning(outcome: &Played) -> Option<String> {
     outcome
-        .warnings()
+        .warnings("runbook::run::window_exceeded")
         .into_iter()
-        .find(|(code, _)| code == "runbook::run::window_exceeded")
+        .next()
         .map(|(_, message)| message)
 }
 
-fn assert_succeeded(outcome: &Outcome) {
+fn assert_succeeded(outcome: &Played) {
     assert_eq!(
         outcome.report.outcome,
         RunOutcome::Succeeded,
@@ -1017,15 +1019,19 @@ async fn a_window_anchored_before_an_interruption_is_measured_from_the_journal()
         let dir = tempfile::tempdir().unwrap();
         let journal = dir.path().join("run.jsonl");
         let connector = run_window_until(&journal, window, 1).await;
-        let resumed = resume(
+        let resumed = resume_with(
             &program("window-resume.runbook"),
             &connector,
             &journal,
             None,
+            false,
         )
         .await;
         assert_succeeded(&resumed);
-        assert_eq!(resumed.steps(StepOutcome::Skipped), ["stop-standby"]);
+        assert_eq!(
+            resumed.steps_finished(StepOutcome::Skipped),
+            ["stop-standby"]
+        );
         match (window_warning(&resumed), exceeded) {
             (Some(message), true) => {
                 assert!(
@@ -1087,10 +1093,17 @@ async fn a_rebuilt_simulator_keeps_the_clock_the_journal_left_so_time_before_the
             original.simulator().snapshot()
         );
         drop(original);
-        let resumed = resume(&program("window-wait.runbook"), &rebuilt, &journal, None).await;
+        let resumed = resume_with(
+            &program("window-wait.runbook"),
+            &rebuilt,
+            &journal,
+            None,
+            false,
+        )
+        .await;
         assert_succeeded(&resumed);
         assert_eq!(
-            resumed.steps(StepOutcome::Skipped),
+            resumed.steps_finished(StepOutcome::Skipped),
             ["anchor", "wait-changes"]
         );
         match window_warning(&resumed) {
@@ -1131,11 +1144,12 @@ async fn without_comparable_clock_readings_a_window_is_measured_in_wall_time() {
         })
         .collect();
     std::fs::write(&journal, edited.join("\n") + "\n").unwrap();
-    let resumed = resume(
+    let resumed = resume_with(
         &program("window-resume.runbook"),
         &connector,
         &journal,
         None,
+        false,
     )
     .await;
     assert_succeeded(&resumed);
@@ -1180,11 +1194,12 @@ async fn a_step_resumed_half_done_is_not_judged_late_again() {
         .collect();
     assert!(cut.last().unwrap().contains("\"hurry\""), "{cut:?}");
     std::fs::write(&journal, cut.join("\n") + "\n").unwrap();
-    let resumed = resume(
+    let resumed = resume_with(
         &program("window-resume.runbook"),
         &connector,
         &journal,
         None,
+        false,
     )
     .await;
     assert_succeeded(&resumed);
@@ -1270,7 +1285,7 @@ async fn what_if_on_a_runbook_without_handlers_says_there_are_none() {
     let dir = tempfile::tempdir().unwrap();
     let settings = RunSettings {
         what_if: Some(String::from("bad")),
-        ..journaled(&dir)
+        ..journaled(Some(&dir.path().join("run.jsonl")))
     };
     let outcome = run(&program("resume.runbook"), &sim(&[]), None, true, settings).await;
     assert_eq!(outcome.report.outcome, RunOutcome::Failed);
