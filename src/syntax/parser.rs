@@ -851,13 +851,6 @@ fn significant(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
     pair.into_inner().filter(|child| !is_token(child.as_rule()))
 }
 
-/// A token's text without the whitespace that follows it (every token of
-/// the grammar skips its trailing whitespace).
-fn token_text<'i>(pair: &Pair<'i, Rule>) -> &'i str {
-    pair.as_str()
-        .trim_end_matches([' ', '\t', '\n', '\u{b}', '\u{c}', '\r'])
-}
-
 /// A missing child where the grammar guarantees one: reported rather than
 /// panicking, should grammar and converter ever disagree.
 fn missing(span: Span, what: &str) -> ParseError {
@@ -889,10 +882,18 @@ impl<'s> Converter<'s> {
         Span::new(start, end)
     }
 
+    /// A token's span and text, without the whitespace that follows it
+    /// (every token of the grammar skips its trailing whitespace).
+    fn token(&self, pair: &Pair<'_, Rule>) -> (Span, &'s str) {
+        let span = self.span(pair);
+        (span, &self.source[span.start as usize..span.end as usize])
+    }
+
     fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
+        let (span, name) = self.token(pair);
         Ident {
-            name: token_text(pair).to_string(),
-            span: self.span(pair),
+            name: name.to_string(),
+            span,
         }
     }
 
@@ -969,7 +970,7 @@ impl<'s> Converter<'s> {
                 Rule::what_if => file.what_ifs.push(self.what_if(child, docs.take())?),
                 _ => {
                     first_statement.get_or_insert(span);
-                    let kind = self.stmt_kind(child)?;
+                    let kind = self.stmt_kind(child, span)?;
                     file.body.push(Stmt {
                         docs: docs.take(),
                         kind,
@@ -1090,7 +1091,7 @@ impl<'s> Converter<'s> {
 
     fn stmt(&self, pair: Pair<'_, Rule>) -> Converted<Stmt> {
         let mut docs = None;
-        let outer = self.span(&pair);
+        let whole = pair.clone();
         for child in pair.into_inner() {
             if child.as_rule() == Rule::docs {
                 docs = Some(self.docs(child));
@@ -1098,16 +1099,16 @@ impl<'s> Converter<'s> {
                 let span = self.span(&child);
                 return Ok(Stmt {
                     docs,
-                    kind: self.stmt_kind(child)?,
+                    kind: self.stmt_kind(child, span)?,
                     span,
                 });
             }
         }
-        Err(missing(outer, "a statement"))
+        Err(missing(self.span(&whole), "a statement"))
     }
 
-    fn stmt_kind(&self, pair: Pair<'_, Rule>) -> Converted<StmtKind> {
-        let span = self.span(&pair);
+    /// `span` is the statement's (`self.span(&pair)`).
+    fn stmt_kind(&self, pair: Pair<'_, Rule>, span: Span) -> Converted<StmtKind> {
         let rule = pair.as_rule();
         let mut children = significant(pair);
         let mut next = |what: &str| children.next().ok_or_else(|| missing(span, what));
@@ -1251,9 +1252,10 @@ impl<'s> Converter<'s> {
         for child in children {
             match child.as_rule() {
                 Rule::step_number => {
+                    let (span, text) = self.token(&child);
                     number = Some(StepNumber {
-                        text: token_text(&child).to_string(),
-                        span: self.span(&child),
+                        text: text.to_string(),
+                        span,
                     })
                 }
                 Rule::step_id => id = Some(self.ident(&child)),
@@ -1483,16 +1485,17 @@ impl<'s> Converter<'s> {
     }
 
     fn term(&self, pair: Pair<'_, Rule>) -> Converted<(Expr, usize)> {
-        let span = self.span(&pair);
+        // The term's own span is only needed for an error.
+        let whole = pair.clone();
         let mut children = pair.into_inner();
         let atom = children
             .next()
-            .ok_or_else(|| missing(span, "an expression"))?;
+            .ok_or_else(|| missing(self.span(&whole), "an expression"))?;
         let (mut expr, mut depth) = self.atom(atom)?;
         for access in children {
             let field = significant(access)
                 .next()
-                .ok_or_else(|| missing(span, "a field name"))?;
+                .ok_or_else(|| missing(self.span(&whole), "a field name"))?;
             let field = self.ident(&field);
             let span = expr.span.to(field.span);
             depth += 1;
@@ -1511,8 +1514,7 @@ impl<'s> Converter<'s> {
     }
 
     fn atom(&self, pair: Pair<'_, Rule>) -> Converted<(Expr, usize)> {
-        let span = self.span(&pair);
-        let text = token_text(&pair);
+        let (span, text) = self.token(&pair);
         let leaf = |kind| Ok((Expr { kind, span }, 1));
         match pair.as_rule() {
             Rule::paren_expr => {
@@ -1635,8 +1637,7 @@ impl<'s> Converter<'s> {
     }
 
     fn string(&self, pair: Pair<'_, Rule>) -> Converted<StringLit> {
-        let span = self.span(&pair);
-        let raw = token_text(&pair);
+        let (span, raw) = self.token(&pair);
         let content = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
         let content_start = span.start as usize + 1;
         let mut value = String::with_capacity(content.len());
