@@ -535,6 +535,22 @@ fn several_errors_are_reported_in_source_order() {
     assert_eq!(errors.len(), 3, "{errors:?}");
 }
 
+#[test]
+fn a_token_where_an_item_should_start_is_named_as_such() {
+    // The second string starts right where the next item should (it used
+    // to be reported as "expected something else").
+    let errors = parse_errors("runbook r {\n    title \"T\"\"U\"\n}\n");
+    match errors.as_slice() {
+        [ParseError::Unexpected {
+            expected, found, ..
+        }] => {
+            assert_eq!(expected, "a statement or `}`");
+            assert_eq!(found, "a string");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 // ------------------------------------------------------------------ robustness
 
 mod mutations {

@@ -161,6 +161,18 @@ struct Scan {
     suspect_unclosed: Option<usize>,
 }
 
+/// The bytes [`scan`] acts on: newlines, quotes, slashes and brackets.
+const SCAN_STOPS: [bool; 256] = {
+    let mut stops = [false; 256];
+    let mut index = 0;
+    let special = b"\n\"/{([})]";
+    while index < special.len() {
+        stops[special[index] as usize] = true;
+        index += 1;
+    }
+    stops
+};
+
 fn scan(source: &str) -> Result<Scan, ParseError> {
     let bytes = source.as_bytes();
     let mut comments = Vec::new();
@@ -270,10 +282,17 @@ fn scan(source: &str) -> Result<Scan, ParseError> {
                 index += 1;
             }
             _ => {
-                if !byte.is_ascii_whitespace() {
-                    has_code = true;
-                }
+                // Skip the run of bytes that need no attention at once.
+                let start = index;
                 index += 1;
+                while index < bytes.len() && !SCAN_STOPS[bytes[index] as usize] {
+                    index += 1;
+                }
+                if !has_code {
+                    has_code = bytes[start..index]
+                        .iter()
+                        .any(|byte| !byte.is_ascii_whitespace());
+                }
             }
         }
     }
@@ -352,16 +371,9 @@ impl<'s> FileParser<'s> {
                 return None;
             }
         };
-        let comment_ends: Vec<(usize, usize)> = self
-            .scan
-            .comments
-            .iter()
-            .map(|comment| (comment.span.end as usize, comment.span.start as usize))
-            .collect();
         let converter = Converter {
             source: self.source,
             base: start,
-            comment_ends: &comment_ends,
         };
         let mut file = File {
             module_docs: None,
@@ -443,7 +455,6 @@ impl<'s> FileParser<'s> {
             let converter = Converter {
                 source: self.source,
                 base: offset,
-                comment_ends: &comment_ends,
             };
             let Some(inner) = entry.into_inner().next() else {
                 return Some(file);
@@ -538,7 +549,7 @@ impl<'s> FileParser<'s> {
             ErrorVariant::ParsingError { positives, .. } => unexpected(
                 self.source,
                 position,
-                &positives,
+                &reported_rules(&positives),
                 self.scan.suspect_unclosed,
             ),
             ErrorVariant::CustomError { message } => ParseError::TooComplex {
@@ -550,6 +561,26 @@ impl<'s> FileParser<'s> {
 }
 
 // ------------------------------------------------------------------ errors in words
+
+/// The rules pest reports as expected, with the ones that stand for what
+/// they guard replaced by it, in the grammar's order. Pest reports a rule
+/// that failed before trying any rule of its own (its lookahead failed, or
+/// several alternatives failed where it started) instead of what it holds.
+fn reported_rules(positives: &[Rule]) -> Vec<Rule> {
+    let mut rules = Vec::with_capacity(positives.len() + 1);
+    for rule in positives {
+        match rule {
+            // Neither an item nor the closing `}` starts here.
+            Rule::item_entry => rules.extend([Rule::item, Rule::rbrace]),
+            Rule::field_access => rules.push(Rule::dot),
+            Rule::call_args => rules.push(Rule::lparen),
+            other => rules.push(*other),
+        }
+    }
+    rules.sort();
+    rules.dedup();
+    rules
+}
 
 /// What a rule means to a reader, for "expected ..." labels.
 fn expected_words(rule: Rule) -> Option<&'static str> {
@@ -757,9 +788,6 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 struct Converter<'s> {
     source: &'s str,
     base: usize,
-    /// `(end, start)` of every comment, sorted: pest's spans can end with
-    /// the trivia that follows a rule, which spans must not cover.
-    comment_ends: &'s [(usize, usize)],
 }
 
 type Converted<T> = Result<T, ParseError>;
@@ -840,31 +868,32 @@ impl<'s> Converter<'s> {
         let span = pair.as_span();
         let start = self.base + span.start();
         let mut end = self.base + span.end();
-        // A rule that ends with an optional or repeated part keeps the
-        // whitespace (and comments) pest skipped before trying it.
-        loop {
-            let text = &self.source[start..end];
-            let trimmed = start + text.trim_end().len();
-            match self
-                .comment_ends
-                .binary_search_by_key(&trimmed, |(end, _)| *end)
-            {
-                Ok(index) if self.comment_ends[index].1 >= start && trimmed > start => {
-                    end = self.comment_ends[index].1;
-                }
-                _ => {
-                    end = trimmed;
-                    break;
-                }
-            }
+        // Every token ends with the whitespace that follows it, which the
+        // span of a node must not cover. (Ordinary comments were blanked to
+        // spaces; doc comments are never trailing trivia.)
+        let bytes = self.source.as_bytes();
+        while end > start && matches!(bytes[end - 1], b' ' | b'\t'..=b'\r') {
+            end -= 1;
         }
-        Span::new(start, end.max(start))
+        if end > start && !bytes[end - 1].is_ascii() {
+            // A doc line may end with other Unicode whitespace.
+            end = start + self.source[start..end].trim_end().len();
+        }
+        Span::new(start, end)
+    }
+
+    /// A token's span and text, without the whitespace that follows it
+    /// (every token of the grammar skips its trailing whitespace).
+    fn token(&self, pair: &Pair<'_, Rule>) -> (Span, &'s str) {
+        let span = self.span(pair);
+        (span, &self.source[span.start as usize..span.end as usize])
     }
 
     fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
+        let (span, name) = self.token(pair);
         Ident {
-            name: pair.as_str().to_string(),
-            span: self.span(pair),
+            name: name.to_string(),
+            span,
         }
     }
 
@@ -873,7 +902,10 @@ impl<'s> Converter<'s> {
         let lines: Vec<&str> = pair
             .into_inner()
             .map(|line| {
-                let text = line.as_str().get(3..).unwrap_or("").trim_end_matches('\r');
+                // The line's text ends at its newline; the whitespace after
+                // it belongs to the token too.
+                let line = line.as_str().split('\n').next().unwrap_or("");
+                let text = line.get(3..).unwrap_or("").trim_end_matches('\r');
                 text.strip_prefix(' ').unwrap_or(text)
             })
             .collect();
@@ -938,7 +970,7 @@ impl<'s> Converter<'s> {
                 Rule::what_if => file.what_ifs.push(self.what_if(child, docs.take())?),
                 _ => {
                     first_statement.get_or_insert(span);
-                    let kind = self.stmt_kind(child)?;
+                    let kind = self.stmt_kind(child, span)?;
                     file.body.push(Stmt {
                         docs: docs.take(),
                         kind,
@@ -1059,7 +1091,7 @@ impl<'s> Converter<'s> {
 
     fn stmt(&self, pair: Pair<'_, Rule>) -> Converted<Stmt> {
         let mut docs = None;
-        let outer = self.span(&pair);
+        let whole = pair.clone();
         for child in pair.into_inner() {
             if child.as_rule() == Rule::docs {
                 docs = Some(self.docs(child));
@@ -1067,16 +1099,16 @@ impl<'s> Converter<'s> {
                 let span = self.span(&child);
                 return Ok(Stmt {
                     docs,
-                    kind: self.stmt_kind(child)?,
+                    kind: self.stmt_kind(child, span)?,
                     span,
                 });
             }
         }
-        Err(missing(outer, "a statement"))
+        Err(missing(self.span(&whole), "a statement"))
     }
 
-    fn stmt_kind(&self, pair: Pair<'_, Rule>) -> Converted<StmtKind> {
-        let span = self.span(&pair);
+    /// `span` is the statement's (`self.span(&pair)`).
+    fn stmt_kind(&self, pair: Pair<'_, Rule>, span: Span) -> Converted<StmtKind> {
         let rule = pair.as_rule();
         let mut children = significant(pair);
         let mut next = |what: &str| children.next().ok_or_else(|| missing(span, what));
@@ -1220,9 +1252,10 @@ impl<'s> Converter<'s> {
         for child in children {
             match child.as_rule() {
                 Rule::step_number => {
+                    let (span, text) = self.token(&child);
                     number = Some(StepNumber {
-                        text: child.as_str().to_string(),
-                        span: self.span(&child),
+                        text: text.to_string(),
+                        span,
                     })
                 }
                 Rule::step_id => id = Some(self.ident(&child)),
@@ -1332,8 +1365,15 @@ impl<'s> Converter<'s> {
     }
 
     fn expr_with_depth(&self, pair: Pair<'_, Rule>) -> Converted<(Expr, usize)> {
+        let pairs = pair.clone().into_inner();
+        // Most expressions are a single term: no operators to structure.
+        let mut single = pairs.clone();
+        if let (Some(term), None) = (single.next(), single.next()) {
+            if term.as_rule() == Rule::term {
+                return self.term(term);
+            }
+        }
         let span = self.span(&pair);
-        let pairs = pair.into_inner();
         // The Pratt parser recurses once per prefix operator.
         let prefixes = pairs
             .clone()
@@ -1445,16 +1485,17 @@ impl<'s> Converter<'s> {
     }
 
     fn term(&self, pair: Pair<'_, Rule>) -> Converted<(Expr, usize)> {
-        let span = self.span(&pair);
+        // The term's own span is only needed for an error.
+        let whole = pair.clone();
         let mut children = pair.into_inner();
         let atom = children
             .next()
-            .ok_or_else(|| missing(span, "an expression"))?;
+            .ok_or_else(|| missing(self.span(&whole), "an expression"))?;
         let (mut expr, mut depth) = self.atom(atom)?;
         for access in children {
             let field = significant(access)
                 .next()
-                .ok_or_else(|| missing(span, "a field name"))?;
+                .ok_or_else(|| missing(self.span(&whole), "a field name"))?;
             let field = self.ident(&field);
             let span = expr.span.to(field.span);
             depth += 1;
@@ -1473,8 +1514,7 @@ impl<'s> Converter<'s> {
     }
 
     fn atom(&self, pair: Pair<'_, Rule>) -> Converted<(Expr, usize)> {
-        let span = self.span(&pair);
-        let text = pair.as_str();
+        let (span, text) = self.token(&pair);
         let leaf = |kind| Ok((Expr { kind, span }, 1));
         match pair.as_rule() {
             Rule::paren_expr => {
@@ -1597,8 +1637,7 @@ impl<'s> Converter<'s> {
     }
 
     fn string(&self, pair: Pair<'_, Rule>) -> Converted<StringLit> {
-        let span = self.span(&pair);
-        let raw = pair.as_str();
+        let (span, raw) = self.token(&pair);
         let content = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
         let content_start = span.start as usize + 1;
         let mut value = String::with_capacity(content.len());
