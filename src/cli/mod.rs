@@ -71,6 +71,7 @@ pub fn main() -> i32 {
         console::set_colors_enabled(false);
         console::set_colors_enabled_stderr(false);
     }
+    render::install_report_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

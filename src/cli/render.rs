@@ -24,6 +24,21 @@ pub fn handler() -> GraphicalReportHandler {
     GraphicalReportHandler::new_themed(theme)
         .with_width(width)
         .with_links(false)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+}
+
+/// Makes every `miette::Report` printed with `{:?}` (runtime and usage
+/// errors on stderr) wrap help lines between words only: a flag such as
+/// `--insecure-skip-tls-verify` is never cut at one of its hyphens, so it
+/// can be copied from the terminal.
+pub fn install_report_hook() {
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .word_splitter(textwrap::WordSplitter::NoHyphenation)
+                .build(),
+        )
+    }));
 }
 
 /// One diagnostic rendered for people, with its file's text attached.
