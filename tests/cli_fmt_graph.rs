@@ -115,7 +115,9 @@ fn fmt_of_a_missing_path_is_a_usage_error() {
         .args(["fmt", "no/such/dir"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no/such/dir"));
+        .stderr(predicate::str::contains("no/such/dir"))
+        // No "0 files reformatted" summary, as if something had succeeded.
+        .stdout(predicate::str::is_empty());
 }
 
 #[test]
@@ -280,4 +282,71 @@ fn fmt_dash_formats_standard_input_to_standard_output() {
         .code(1)
         .stdout("")
         .stderr(predicate::str::contains("runbook::syntax::"));
+}
+
+/// A reader that stops early (`| head`) never makes a command panic: the
+/// output is dropped and the command ends with its own exit code; a run
+/// goes on to its end, journaled, without anyone reading its output.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    // Far more output than a pipe buffers, so writes fail once the reader is gone.
+    let mut text = String::from("runbook big {\n    title \"Big\"\n");
+    for step in 1..=3000 {
+        text.push_str(&format!(
+            "    step {step} s{step} \"Step {step}\" {{\n        note \"step {step}\"\n    }}\n"
+        ));
+    }
+    text.push_str("}\n");
+    std::fs::write(dir.path().join("big.runbook"), text).unwrap();
+    for (index, args) in [
+        &["graph", "big.runbook"][..],
+        &["run", "big.runbook", "--yes"],
+        &["run", "big.runbook", "--yes", "--format", "json"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let journal = dir.path().join(format!("run-{index}.jsonl"));
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin("runbook"));
+        command.args(args);
+        if args[0] == "run" {
+            command.arg("--journal").arg(&journal);
+        }
+        let mut child = command
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte, then hang up, as `head -c 1` does.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        if args[0] == "run" {
+            assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+            let journal = std::fs::read_to_string(&journal).unwrap();
+            let last = journal.lines().last().unwrap();
+            assert!(
+                last.contains("\"run_finished\"") && last.contains("\"succeeded\""),
+                "{args:?}: the run did not reach its end: {last}"
+            );
+        } else {
+            assert!(matches!(status.code(), Some(0 | 1)), "{args:?}: {status:?}");
+        }
+    }
 }

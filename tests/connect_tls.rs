@@ -291,7 +291,10 @@ async fn an_untrusted_certificate_is_refused_with_a_clear_diagnostic() {
         // Help lines wrap between words only: the flags can be copied as shown.
         let raw = text(&output.stderr);
         for flag in ["--insecure-skip-tls-verify", "--ca-cert"] {
-            assert!(raw.contains(flag), "{kind}: `{flag}` cut by wrapping: {raw}");
+            assert!(
+                raw.contains(flag),
+                "{kind}: `{flag}` cut by wrapping: {raw}"
+            );
         }
         let stderr = flat(&raw);
         assert_eq!(output.status.code(), Some(2), "{kind}: {stderr}");

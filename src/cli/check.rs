@@ -3,6 +3,7 @@
 //! Exit code: 0 when there is no error (warnings alone exit 0), 1 when there
 //! is one, 2 when a path cannot be read.
 
+use super::stdout::{out, outln};
 use std::path::PathBuf;
 
 use crate::check::project::check_paths;
@@ -42,11 +43,11 @@ pub fn check(args: CheckArgs) -> i32 {
     let report = check_paths(&paths);
     match args.format {
         CheckFormat::Human => {
-            print!("{}", render_human(&report, &render::handler()));
+            out!("{}", render_human(&report, &render::handler()));
             for (path, reason) in &report.unreadable {
                 eprintln!("error: cannot read `{path}`: {reason}");
             }
-            println!("{}", report.summary_line());
+            outln!("{}", report.summary_line());
         }
         CheckFormat::Json | CheckFormat::Sarif => {
             let value = if args.format == CheckFormat::Json {
@@ -55,7 +56,7 @@ pub fn check(args: CheckArgs) -> i32 {
                 render_sarif(&report)
             };
             match serde_json::to_string_pretty(&value) {
-                Ok(json) => println!("{json}"),
+                Ok(json) => outln!("{json}"),
                 Err(error) => {
                     eprintln!("error: cannot write JSON: {error}");
                     return 2;

@@ -3,6 +3,7 @@
 //! (from the catalogue, with or without the `runbook::` prefix). `--list`
 //! lists every code.
 
+use super::stdout::out;
 use crate::check::catalogue;
 use crate::check::lint::{docs, registry};
 
@@ -32,13 +33,13 @@ pub fn explanation(code: &str) -> Option<String> {
 /// Runs `runbook explain`; returns the exit code.
 pub fn explain(args: ExplainArgs) -> i32 {
     if args.list {
-        print!("{}", catalogue::docs::list());
+        out!("{}", catalogue::docs::list());
         return 0;
     }
     let code = args.code.unwrap_or_default();
     match explanation(&code) {
         Some(text) => {
-            print!("{text}");
+            out!("{text}");
             0
         }
         None => {

@@ -2,6 +2,7 @@
 //! layout of [`crate::fmt`], or with `--check` only name the files that are
 //! not in it (exit 1), like `rustfmt --check` and `ruff format --check`.
 
+use super::stdout::{out, outln};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -168,8 +169,8 @@ pub fn fmt(args: FmtArgs) -> i32 {
                             text,
                         );
                         for error in errors {
-                            print!("{}", render::human(&handler, &sources, id, error));
-                            println!();
+                            out!("{}", render::human(&handler, &sources, id, error));
+                            outln!();
                         }
                         Outcome::Refused
                     }
@@ -185,7 +186,7 @@ pub fn fmt(args: FmtArgs) -> i32 {
         match outcome {
             Outcome::Unchanged => {}
             Outcome::Reformatted if args.check => {
-                println!("would reformat {}", path.display());
+                outln!("would reformat {}", path.display());
                 unformatted.push(path);
             }
             Outcome::Reformatted => reformatted += 1,
@@ -199,11 +200,14 @@ pub fn fmt(args: FmtArgs) -> i32 {
     }
     let total = files.len();
     let plural = |count: usize| if count == 1 { "file" } else { "files" };
-    if args.check {
+    // Nothing read at all: the errors above are the whole story.
+    let summarise = total > 0 || unreadable.is_empty();
+    if !summarise {
+    } else if args.check {
         if unformatted.is_empty() {
-            println!("{total} {} already formatted", plural(total));
+            outln!("{total} {} already formatted", plural(total));
         } else {
-            println!(
+            outln!(
                 "{} {} would be reformatted, {} already formatted",
                 unformatted.len(),
                 plural(unformatted.len()),
@@ -211,7 +215,7 @@ pub fn fmt(args: FmtArgs) -> i32 {
             );
         }
     } else {
-        println!(
+        outln!(
             "{reformatted} {} reformatted, {} left unchanged",
             plural(reformatted),
             total - reformatted - refused

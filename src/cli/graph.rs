@@ -1,6 +1,7 @@
 //! `runbook graph RUNBOOK [--format mermaid|dot]`: the flow graph of a
 //! runbook (a path or a shipped runbook's name) on stdout.
 
+use super::stdout::out;
 use crate::graph::Format;
 use crate::syntax::{Located, Workspace};
 
@@ -46,6 +47,6 @@ pub fn graph(args: GraphArgs) -> i32 {
         return 1;
     };
     let source = workspace.sources.get(id).text.clone();
-    print!("{}", crate::graph::render(&file, &source, args.format));
+    out!("{}", crate::graph::render(&file, &source, args.format));
     0
 }

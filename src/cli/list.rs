@@ -2,6 +2,7 @@
 //! title, one-line summary. Sub-procedures under `lib/` are not listed:
 //! they are called by the runbooks, not run on their own.
 
+use super::stdout::outln;
 use crate::syntax::ast::FileKind;
 use crate::syntax::{embedded, parse};
 
@@ -57,7 +58,7 @@ pub fn list(args: ListArgs) -> i32 {
     let listed = shipped_runbooks();
     match args.format {
         ListFormat::Json => match serde_json::to_string_pretty(&listed) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => outln!("{text}"),
             Err(error) => {
                 eprintln!("error: cannot encode the list as JSON: {error}");
                 return 1;
@@ -70,13 +71,13 @@ pub fn list(args: ListArgs) -> i32 {
                 .max()
                 .unwrap_or(0);
             for runbook in &listed {
-                println!("{:<width$}  {}", runbook.name, runbook.title);
+                outln!("{:<width$}  {}", runbook.name, runbook.title);
                 if !runbook.summary.is_empty() {
-                    println!("{:<width$}  {}", "", runbook.summary);
+                    outln!("{:<width$}  {}", "", runbook.summary);
                 }
             }
-            println!();
-            println!("Run one with `runbook run NAME`; read it with `runbook show NAME`.");
+            outln!();
+            outln!("Run one with `runbook run NAME`; read it with `runbook show NAME`.");
         }
     }
     0

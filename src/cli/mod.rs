@@ -18,6 +18,7 @@ pub mod render;
 pub mod run;
 pub mod show;
 pub mod sim;
+pub mod stdout;
 pub mod target;
 pub mod verify;
 

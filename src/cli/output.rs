@@ -2,6 +2,7 @@
 //! line; human output states the target first, shows each step, spins on
 //! long operations and waits, and ends with the cluster table and outcome.
 
+use super::stdout::outln;
 use std::io::Write;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -72,8 +73,8 @@ pub struct HumanSink {
 impl HumanSink {
     fn line(&mut self, text: String) {
         match &self.spinner {
-            Some(spinner) => spinner.suspend(|| println!("{text}")),
-            None => println!("{text}"),
+            Some(spinner) => spinner.suspend(|| outln!("{text}")),
+            None => outln!("{text}"),
         }
     }
 

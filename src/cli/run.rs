@@ -5,6 +5,7 @@
 // Runtime errors are built at most once per command, just before printing.
 #![allow(clippy::result_large_err)]
 
+use super::stdout::{out, outln};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -422,8 +423,8 @@ pub fn plan(args: PlanArgs) -> i32 {
     match result {
         Ok(plan) => {
             match args.format {
-                Format::Human => print!("{}", plan.render()),
-                Format::Json => println!(
+                Format::Human => out!("{}", plan.render()),
+                Format::Json => outln!(
                     "{}",
                     serde_json::to_string_pretty(&plan).unwrap_or_default()
                 ),

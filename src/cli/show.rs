@@ -2,6 +2,7 @@
 //! in the binary. A `lib/` procedure is shown by its path
 //! (`runbook show lib/exclude-server.runbook`) or its name.
 
+use super::stdout::out;
 use crate::syntax::embedded;
 
 /// `runbook show`.
@@ -30,7 +31,7 @@ pub fn shipped_source(name: &str) -> Option<&'static str> {
 pub fn show(args: ShowArgs) -> i32 {
     match shipped_source(&args.name) {
         Some(source) => {
-            print!("{source}");
+            out!("{source}");
             0
         }
         None => {

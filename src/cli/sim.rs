@@ -1,6 +1,7 @@
 //! `runbook sim serve`: prints the API key (only a generated one, once) and
 //! the listening address, then serves until Ctrl-C or SIGTERM.
 
+use super::stdout::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -114,43 +115,43 @@ async fn serve(args: ServeArgs) -> ExitCode {
         Err(error) => return fail(error),
     };
     if generated {
-        println!(
+        outln!(
             "api key: {} (generated, shown only now; set {SIM_API_KEY_ENV} to choose one, and RUNBOOK_API_KEY for `--target`)",
             key.expose()
         );
     } else {
-        println!("api key: from {SIM_API_KEY_ENV}");
+        outln!("api key: from {SIM_API_KEY_ENV}");
     }
     let snapshot = server.shared().snapshot();
     match (&args.state, server.resumed()) {
-        (Some(path), true) => println!("resumed the cluster from {}", path.display()),
-        (Some(path), false) => println!(
+        (Some(path), true) => outln!("resumed the cluster from {}", path.display()),
+        (Some(path), false) => outln!(
             "new cluster of {} servers, saved in {}",
             snapshot.servers.len(),
             path.display()
         ),
-        (None, _) => println!(
+        (None, _) => outln!(
             "new cluster of {} servers (not saved; use --state FILE to keep it)",
             snapshot.servers.len()
         ),
     }
-    println!(
+    outln!(
         "speed: {}x (simulated seconds per real second)",
         server.shared().speed()
     );
     // Registered before the address is printed: whoever reads it may signal at once.
     let signals = ShutdownSignals::install();
-    println!("listening on {}", server.url());
+    outln!("listening on {}", server.url());
 
     signals.wait().await;
-    println!("shutting down");
+    outln!("shutting down");
     let shared = server.shared().clone();
     server.shutdown().await;
     if let Some(error) = shared.last_save_error() {
         eprintln!("warning: the state file could not be written: {error}");
         return ExitCode::FAILURE;
     }
-    println!("stopped");
+    outln!("stopped");
     ExitCode::SUCCESS
 }
 

@@ -3,6 +3,7 @@
 //! the proof summary or the counterexamples, and writes an answers file per
 //! counterexample so it can be replayed with `runbook run`.
 
+use super::stdout::{out, outln};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -66,7 +67,7 @@ pub fn verify(args: VerifyArgs) -> i32 {
                     }
                 }
             }
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&value).unwrap_or_default()
             );
@@ -89,7 +90,7 @@ pub fn verify(args: VerifyArgs) -> i32 {
                     ));
                 }
             }
-            print!("{text}");
+            out!("{text}");
         }
     }
     if report.proven() {

@@ -23,7 +23,7 @@ pub enum ConnectorError {
     #[error("the session with {url} expired and could not be renewed")]
     #[diagnostic(
         code(runbook::connector::session_expired),
-        help("the server ended the session twice in a row; check its session timeout, then resume the run")
+        help("the server ended the session twice in a row; check its session timeout, then try again (`runbook resume JOURNAL` if a run stopped)")
     )]
     SessionExpired {
         /// The address that answered 401.
@@ -57,7 +57,7 @@ pub enum ConnectorError {
     #[error("{server} did not answer {} ({what})", within(*limit))]
     #[diagnostic(
         code(runbook::connector::timeout),
-        help("the server may be down, unreachable or only slow; check it, then resume the run. Time limits: `--request-timeout` and `--connect-timeout` (inventory: `request_timeout`, `connect_timeout`, `operation_timeout`, console `timeout`)")
+        help("the server may be down, unreachable or only slow; check it, then try again (`runbook resume JOURNAL` if a run stopped). Time limits: `--request-timeout` and `--connect-timeout` (inventory: `request_timeout`, `connect_timeout`, `operation_timeout`, console `timeout`)")
     )]
     Timeout {
         /// The server (or address) that did not answer.
@@ -71,7 +71,7 @@ pub enum ConnectorError {
     #[error("{url} answered {status}: {message}")]
     #[diagnostic(
         code(runbook::connector::server_error),
-        help("the server failed internally; look at its logs, then resume the run")
+        help("the server failed internally; look at its logs, then try again (`runbook resume JOURNAL` if a run stopped)")
     )]
     ServerError {
         /// The address.
