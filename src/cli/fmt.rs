@@ -201,19 +201,18 @@ pub fn fmt(args: FmtArgs) -> i32 {
     let total = files.len();
     let plural = |count: usize| if count == 1 { "file" } else { "files" };
     // Nothing read at all: the errors above are the whole story.
-    let summarise = total > 0 || unreadable.is_empty();
-    if !summarise {
+    let nothing_read = total == 0 && !unreadable.is_empty();
+    if nothing_read {
+        // No summary: "0 files reformatted" would read like a success.
+    } else if args.check && !unformatted.is_empty() {
+        outln!(
+            "{} {} would be reformatted, {} already formatted",
+            unformatted.len(),
+            plural(unformatted.len()),
+            total - unformatted.len() - refused
+        );
     } else if args.check {
-        if unformatted.is_empty() {
-            outln!("{total} {} already formatted", plural(total));
-        } else {
-            outln!(
-                "{} {} would be reformatted, {} already formatted",
-                unformatted.len(),
-                plural(unformatted.len()),
-                total - unformatted.len() - refused
-            );
-        }
+        outln!("{total} {} already formatted", plural(total));
     } else {
         outln!(
             "{reformatted} {} reformatted, {} left unchanged",
