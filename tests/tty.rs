@@ -274,9 +274,14 @@ fn an_observation_a_choice_by_arrow_keys_and_a_confirmation_are_answered_by_typi
     assert!(!finished.cursor_hidden, "the cursor is visible again");
     insta::assert_snapshot!("answered_by_typing", stable(&finished.screen));
 
-    let records = journal(&dir.path().join("run.jsonl"));
+    assert_prompts_runbook_completed(&journal(&dir.path().join("run.jsonl")));
+}
+
+/// The journal of `prompts.runbook` answered "all green", `stop`, yes: the
+/// three answers, then both Standbys stopped.
+fn assert_prompts_runbook_completed(records: &[Value]) {
     assert_eq!(
-        answers(&records),
+        answers(records),
         [
             ("seen".to_string(), Value::from("all green")),
             ("handling".to_string(), Value::from("stop")),
@@ -284,7 +289,7 @@ fn an_observation_a_choice_by_arrow_keys_and_a_confirmation_are_answered_by_typi
         ]
     );
     assert_eq!(
-        operations(&records),
+        operations(records),
         ["stop-server mgt-2", "stop-server mgt-3"]
     );
 }
@@ -558,19 +563,7 @@ fn ctrl_c_at_a_choice_stops_the_run_and_resume_asks_the_choice_again() {
     terminal.type_keys("y");
     let finished = terminal.finish();
     assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
-    let records = journal(&journal_path);
-    assert_eq!(
-        answers(&records),
-        [
-            ("seen".to_string(), Value::from("all green")),
-            ("handling".to_string(), Value::from("stop")),
-            ("proceed".to_string(), Value::from(true)),
-        ]
-    );
-    assert_eq!(
-        operations(&records),
-        ["stop-server mgt-2", "stop-server mgt-3"]
-    );
+    assert_prompts_runbook_completed(&journal(&journal_path));
 }
 
 #[test]
