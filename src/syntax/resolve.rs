@@ -1114,12 +1114,23 @@ impl Checker<'_> {
     }
 
     fn expect(&mut self, expr: &ast::Expr, found: &Type, expected: &Type, why: &str) {
+        self.expect_with(expr, found, expected, || why.to_string());
+    }
+
+    /// [`Checker::expect`] with the explanation built only on a mismatch.
+    fn expect_with(
+        &mut self,
+        expr: &ast::Expr,
+        found: &Type,
+        expected: &Type,
+        why: impl FnOnce() -> String,
+    ) {
         if !found.fits(expected) {
             self.errors.push(ResolveError::TypeMismatch {
                 span: expr.span,
                 expected: expected.describe(),
                 found: found.describe(),
-                help: why.to_string(),
+                help: why(),
             });
         }
     }
@@ -1279,13 +1290,15 @@ impl Checker<'_> {
         }
     }
 
+    /// Checks a call's arguments against `params` (name, type, optional);
+    /// `example` (how a complete call looks) is built only for an error.
     fn args(
         &mut self,
         callee: &str,
         args: &[ast::Arg],
-        params: &[(String, Type, bool)],
+        params: &[(&str, Type, bool)],
         call_span: Span,
-        example: &str,
+        example: impl Fn() -> String,
     ) {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for arg in args {
@@ -1302,15 +1315,16 @@ impl Checker<'_> {
             }
             match params.iter().find(|(name, _, _)| *name == arg.name.name) {
                 Some((_, expected, _)) => {
-                    let why = format!(
-                        "argument `{}` of `{callee}` is {}",
-                        arg.name.name,
-                        expected.describe()
-                    );
-                    self.expect(&arg.value, &found, expected, &why);
+                    self.expect_with(&arg.value, &found, expected, || {
+                        format!(
+                            "argument `{}` of `{callee}` is {}",
+                            arg.name.name,
+                            expected.describe()
+                        )
+                    });
                 }
                 None => {
-                    let names = params.iter().map(|(name, _, _)| name.as_str());
+                    let names = params.iter().map(|(name, _, _)| *name);
                     let help = match closest(&arg.name.name, names.clone()) {
                         Some(similar) => format!("did you mean `{similar}`?"),
                         None if params.is_empty() => format!("`{callee}` takes no arguments"),
@@ -1326,12 +1340,12 @@ impl Checker<'_> {
             }
         }
         for (name, _, optional) in params {
-            if !optional && !seen.contains_key(name.as_str()) {
+            if !optional && !seen.contains_key(name) {
                 self.errors.push(ResolveError::MissingArgument {
                     span: call_span,
-                    name: name.clone(),
+                    name: name.to_string(),
                     callee: callee.to_string(),
-                    help: format!("add `{name}: ...`: `{example}`"),
+                    help: format!("add `{name}: ...`: `{}`", example()),
                 });
             }
         }
@@ -1365,29 +1379,25 @@ impl Checker<'_> {
             }
             return;
         };
-        let params: Vec<(String, Type, bool)> = signature
+        let params: Vec<(&str, Type, bool)> = signature
             .params
             .iter()
-            .map(|param| {
-                (
-                    param.name.to_string(),
-                    Type::of_param(param.ty),
-                    param.optional,
-                )
-            })
+            .map(|param| (param.name, Type::of_param(param.ty), param.optional))
             .collect();
-        let example = format!(
-            "{}({})",
-            signature.name,
-            signature
-                .params
-                .iter()
-                .filter(|param| !param.optional)
-                .map(|param| format!("{}: ...", param.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        self.args(signature.name, &call.args, &params, call.span, &example);
+        let example = || {
+            format!(
+                "{}({})",
+                signature.name,
+                signature
+                    .params
+                    .iter()
+                    .filter(|param| !param.optional)
+                    .map(|param| format!("{}: ...", param.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        self.args(signature.name, &call.args, &params, call.span, example);
     }
 
     fn call(&mut self, call: &ast::Call, context: Context) {
@@ -1430,27 +1440,29 @@ impl Checker<'_> {
                 help: format!("`{name}` has steps of its own: call it outside any step"),
             });
         }
-        let params: Vec<(String, Type, bool)> = callee
+        let params: Vec<(&str, Type, bool)> = callee
             .params
             .iter()
             .map(|param| {
                 (
-                    param.name.name.clone(),
+                    param.name.name.as_str(),
                     Type::of_param(param.ty),
                     param.default.is_some(),
                 )
             })
             .collect();
-        let example = format!(
-            "call {name}({})",
-            params
-                .iter()
-                .filter(|(_, _, optional)| !optional)
-                .map(|(param, _, _)| format!("{param}: ..."))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        self.args(name, &call.args, &params, call.span, &example);
+        let example = || {
+            format!(
+                "call {name}({})",
+                params
+                    .iter()
+                    .filter(|(_, _, optional)| !optional)
+                    .map(|(param, _, _)| format!("{param}: ..."))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        self.args(name, &call.args, &params, call.span, example);
     }
 
     fn undefined_variable(&mut self, name: &ast::Ident) {
