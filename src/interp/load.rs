@@ -103,6 +103,7 @@ fn finish(workspace: &mut Workspace, root: FileId, reference: &str) -> Result<Pr
             unit.name.clone(),
             unit.text.clone(),
             (*unit.ast).clone(),
+            workspace.sources.get(*id).lines.clone(),
         ));
         callables.push(
             unit.callables

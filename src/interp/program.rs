@@ -9,7 +9,7 @@ use miette::NamedSource;
 
 use super::error::SourceText;
 use super::journal::SourceHash;
-use crate::syntax::ast;
+use crate::syntax::{ast, LineIndex};
 
 /// One loaded `.runbook` file.
 #[derive(Debug, Clone)]
@@ -20,33 +20,24 @@ pub struct SourceFile {
     pub text: Arc<str>,
     /// Its syntax tree.
     pub ast: ast::File,
-    /// Byte offset of the start of each line (events carry line numbers).
-    line_starts: Vec<u32>,
+    /// Where its lines start (events carry line numbers).
+    lines: LineIndex,
 }
 
 impl SourceFile {
     /// A loaded file.
-    pub fn new(name: impl Into<String>, text: Arc<str>, ast: ast::File) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|(_, byte)| *byte == b'\n')
-                    .map(|(index, _)| u32::try_from(index + 1).unwrap_or(u32::MAX)),
-            )
-            .collect();
+    pub fn new(name: impl Into<String>, text: Arc<str>, ast: ast::File, lines: LineIndex) -> Self {
         Self {
             name: name.into(),
             text,
             ast,
-            line_starts,
+            lines,
         }
     }
 
     /// The 1-based line of a byte offset.
     pub fn line_of(&self, offset: u32) -> u32 {
-        let line = self.line_starts.partition_point(|start| *start <= offset);
-        u32::try_from(line.max(1)).unwrap_or(u32::MAX)
+        u32::try_from(self.lines.line(offset).0 + 1).unwrap_or(u32::MAX)
     }
 
     /// The file as miette source code.

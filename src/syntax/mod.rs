@@ -18,5 +18,5 @@ pub mod span;
 pub use error::{Located, ParseError, ResolveError, SyntaxError};
 pub use parser::{decode, parse, MAX_EXPRESSION_DEPTH, MAX_FILE_SIZE, MAX_NESTING};
 pub use resolve::{check_source, Checked, FsLoader, Loader, Program, Type, Unit, Workspace};
-pub use source::{FileId, Origin, SourceFile, Sources};
+pub use source::{FileId, LineIndex, Origin, SourceFile, Sources};
 pub use span::Span;

@@ -26,6 +26,32 @@ pub enum Origin {
     Memory,
 }
 
+/// Where each line of a text starts, for turning byte offsets into line
+/// numbers; built once per file and shared (cheap to clone).
+#[derive(Debug, Clone, Default)]
+pub struct LineIndex(Arc<[u32]>);
+
+impl LineIndex {
+    /// The index of `text`.
+    pub fn new(text: &str) -> Self {
+        let starts: Vec<u32> = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, byte)| *byte == b'\n')
+                    .map(|(index, _)| u32::try_from(index + 1).unwrap_or(u32::MAX)),
+            )
+            .collect();
+        Self(starts.into())
+    }
+
+    /// The 0-based line of a byte offset, and the byte offset where that line starts.
+    pub fn line(&self, offset: u32) -> (usize, u32) {
+        let line = self.0.partition_point(|start| *start <= offset).max(1) - 1;
+        (line, self.0.get(line).copied().unwrap_or(0))
+    }
+}
+
 /// One loaded file.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -36,21 +62,18 @@ pub struct SourceFile {
     pub origin: Origin,
     /// The text (undecodable bytes replaced by U+FFFD, so it can be shown).
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    /// Where its lines start.
+    pub lines: LineIndex,
 }
 
 impl SourceFile {
     /// 1-based line and 1-based column (in characters) of a byte offset.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line_index = match self.line_starts.binary_search(&(offset as u32)) {
-            Ok(index) => index,
-            Err(index) => index.saturating_sub(1),
-        };
-        let line_start = self.line_starts.get(line_index).copied().unwrap_or(0) as usize;
+        let (line_index, line_start) = self.lines.line(offset as u32);
         let column = self
             .text
-            .get(line_start..offset)
+            .get(line_start as usize..offset)
             .map(|prefix| prefix.chars().count())
             .unwrap_or(0);
         (line_index + 1, column + 1)
@@ -82,20 +105,13 @@ impl Sources {
         text: impl Into<Arc<str>>,
     ) -> FileId {
         let text: Arc<str> = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|(_, byte)| *byte == b'\n')
-                    .map(|(index, _)| u32::try_from(index + 1).unwrap_or(u32::MAX)),
-            )
-            .collect();
+        let lines = LineIndex::new(&text);
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(SourceFile {
             name: name.into(),
             origin,
             text,
-            line_starts,
+            lines,
         });
         id
     }
