@@ -684,6 +684,10 @@ struct Machine<'p> {
     params: BTreeMap<String, String>,
     initial: Arc<Snapshot>,
     live: Option<Arc<Snapshot>>,
+    /// The target's split-brain report read since the cluster last could
+    /// have changed (cleared with `live`), so that the check after one
+    /// operation and the record before the next share one read.
+    live_split_brain: Option<Option<Vec<String>>>,
     step_occurrences: HashMap<String, u32>,
     prompt_counts: HashMap<(Option<StepKey>, String), u32>,
     current_step: Option<StepContext>,
@@ -726,6 +730,7 @@ impl<'p> Machine<'p> {
             params: settings.params.clone(),
             initial: Arc::new(Snapshot::default()),
             live: None,
+            live_split_brain: None,
             step_occurrences: HashMap::new(),
             prompt_counts: HashMap::new(),
             current_step: None,
@@ -1453,7 +1458,7 @@ impl<'p> Machine<'p> {
         });
         let start = self.connector.clock();
         loop {
-            self.live = None;
+            self.forget_live();
             let value = self.eval(condition, frame).await?;
             let waited = self.connector.clock().saturating_sub(start);
             if expect_bool(value, condition.span).map_err(|error| Abort::from_eval(error, file))? {
@@ -1541,7 +1546,7 @@ impl<'p> Machine<'p> {
             });
             return Ok(());
         }
-        self.live = None;
+        self.forget_live();
         let snapshot = self.observe_at(file, step.span).await?;
         // A step that had started before the interruption had its start
         // judged then: running it again on resume is not a late start.
@@ -1654,7 +1659,7 @@ impl<'p> Machine<'p> {
                             step.span,
                         ));
                     }
-                    self.live = None;
+                    self.forget_live();
                     let snapshot = self.observe_at(file, step.span).await?;
                     self.journal_or_abort(Record::StepStarted {
                         ts: super::events::now_rfc3339(),
@@ -1691,7 +1696,7 @@ impl<'p> Machine<'p> {
             }
             Err(Aborted::Crashed) => return Err(Abort::Crash),
         };
-        self.live = None;
+        self.forget_live();
         if self.journal.is_some() {
             let snapshot = self.connector.snapshot().await.unwrap_or_default();
             self.journal_or_abort(Record::StepFinished {
@@ -1919,9 +1924,9 @@ impl<'p> Machine<'p> {
         }
         let (step_file, step_span) = (context.file, context.span);
         let frame = context.frame.clone();
-        self.live = None;
+        self.forget_live();
         let snapshot = self.observe_at(step_file, step_span).await?;
-        let split_brain = self.connector.split_brain().await.unwrap_or(None);
+        let split_brain = self.split_brain().await;
         let new_split = observe::new_split_brain(last, &split_brain);
         for (file, index) in candidates {
             let handler = &self.program.file(file).ast.what_ifs[index];
@@ -2048,7 +2053,7 @@ impl<'p> Machine<'p> {
                 while self.connector.clock().saturating_sub(start) < IN_FLIGHT_WAIT {
                     self.sync_journal()?;
                     self.connector.sleep(DEFAULT_WAIT_INTERVAL).await;
-                    self.live = None;
+                    self.forget_live();
                     snapshot = self.observe_at(file, call.span).await?;
                     if effect_visible(&operation, &snapshot) {
                         break;
@@ -2066,7 +2071,7 @@ impl<'p> Machine<'p> {
             }
         }
         let before = self.observe_at(file, call.span).await?;
-        let split_brain_before = self.connector.split_brain().await.unwrap_or(None);
+        let split_brain_before = self.split_brain().await;
         let step = self
             .current_step
             .as_ref()
@@ -2084,7 +2089,7 @@ impl<'p> Machine<'p> {
             long: is_long(&operation),
         });
         let result = self.connector.perform(&operation).await;
-        self.live = None;
+        self.forget_live();
         self.operations_done += 1;
         if self
             .crash_after_operations
@@ -2208,7 +2213,7 @@ impl<'p> Machine<'p> {
                 (answer, source)
             }
         };
-        self.live = None;
+        self.forget_live();
         self.emit(EventKind::Prompt {
             id: request.id.clone(),
             text: request.text.clone(),
@@ -2219,6 +2224,24 @@ impl<'p> Machine<'p> {
     }
 
     // ----- evaluation -----
+
+    /// Forgets what was read of the cluster: it may have changed since.
+    fn forget_live(&mut self) {
+        self.live = None;
+        self.live_split_brain = None;
+    }
+
+    /// The servers a settled split brain left, as the target reports them
+    /// (`None` when there is none or it cannot be told); read once until the
+    /// cluster may have changed.
+    async fn split_brain(&mut self) -> Option<Vec<String>> {
+        if let Some(known) = &self.live_split_brain {
+            return known.clone();
+        }
+        let read = self.connector.split_brain().await.unwrap_or(None);
+        self.live_split_brain = Some(read.clone());
+        read
+    }
 
     async fn observe_at(&mut self, file: usize, span: Span) -> Result<Arc<Snapshot>, Abort> {
         if let Some(live) = &self.live {
