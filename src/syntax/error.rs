@@ -473,6 +473,16 @@ pub struct Located {
     pub error: SyntaxError,
 }
 
+/// Where a diagnostic's primary label (else its first label) starts.
+pub(crate) fn first_label_offset(diagnostic: &dyn Diagnostic) -> Option<usize> {
+    let labels: Vec<_> = diagnostic.labels()?.collect();
+    labels
+        .iter()
+        .find(|label| label.primary())
+        .or(labels.first())
+        .map(|label| label.offset())
+}
+
 impl Located {
     /// `error` in `file`.
     pub fn new(file: FileId, error: impl Into<SyntaxError>) -> Self {
@@ -484,16 +494,7 @@ impl Located {
 
     /// Where the error's first label starts (for sorting and line/column).
     pub fn offset(&self) -> usize {
-        self.error
-            .labels()
-            .and_then(|labels| {
-                let labels: Vec<_> = labels.collect();
-                labels
-                    .iter()
-                    .find(|label| label.primary())
-                    .or(labels.first())
-                    .map(|label| label.offset())
-            })
+        first_label_offset(&self.error)
             .or(match &self.error {
                 SyntaxError::Parse(ParseError::InvalidUtf8 { offset, .. })
                 | SyntaxError::Parse(ParseError::Binary { offset }) => Some(*offset),

@@ -131,19 +131,8 @@ fn parse_on_this_thread(source: &str) -> Result<File, Vec<ParseError>> {
     }
 }
 
-fn first_offset(error: &ParseError) -> u32 {
-    use miette::Diagnostic;
-    error
-        .labels()
-        .and_then(|labels| {
-            let labels: Vec<_> = labels.collect();
-            labels
-                .iter()
-                .find(|label| label.primary())
-                .or(labels.first())
-                .map(|label| label.offset() as u32)
-        })
-        .unwrap_or(0)
+fn first_offset(error: &ParseError) -> usize {
+    super::error::first_label_offset(error).unwrap_or(0)
 }
 
 // ------------------------------------------------------------------ scan
