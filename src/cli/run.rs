@@ -290,13 +290,18 @@ pub fn run(args: RunArgs) -> i32 {
         ..RunSettings::default()
     };
     let mut sink = output::sink(args.format);
-    let report = runtime.block_on(machine::run(
-        &program,
-        target.connector.as_ref(),
-        sink.as_mut(),
-        &mut prompter,
-        settings,
-    ));
+    let report = runtime.block_on(async {
+        let report = machine::run(
+            &program,
+            target.connector.as_ref(),
+            sink.as_mut(),
+            &mut prompter,
+            settings,
+        )
+        .await;
+        target.connector.close().await;
+        report
+    });
     finish(report, args.format)
 }
 
@@ -377,14 +382,19 @@ pub fn resume(args: ResumeArgs) -> i32 {
         ..RunSettings::default()
     };
     let mut sink = output::sink(args.format);
-    let report = runtime.block_on(machine::resume(
-        &args.journal,
-        &program,
-        connector.as_ref(),
-        sink.as_mut(),
-        &mut prompter,
-        settings,
-    ));
+    let report = runtime.block_on(async {
+        let report = machine::resume(
+            &args.journal,
+            &program,
+            connector.as_ref(),
+            sink.as_mut(),
+            &mut prompter,
+            settings,
+        )
+        .await;
+        connector.close().await;
+        report
+    });
     let _ = journal_name;
     finish(report, args.format)
 }
@@ -419,7 +429,11 @@ pub fn plan(args: PlanArgs) -> i32 {
     for warning in target.connector.warnings() {
         eprintln!("warning[{}]: {}", warning.code, warning.message);
     }
-    let result = runtime.block_on(plan::plan(&program, target.connector.as_ref(), &params));
+    let result = runtime.block_on(async {
+        let result = plan::plan(&program, target.connector.as_ref(), &params).await;
+        target.connector.close().await;
+        result
+    });
     match result {
         Ok(plan) => {
             match args.format {

@@ -243,6 +243,9 @@ pub struct SeededConnector {
 impl SeededConnector {
     /// Wraps `inner`, starting from `seed`.
     pub fn new(inner: Box<dyn Connector>, seed: Option<crate::cluster::Snapshot>) -> Self {
+        if let Some(seed) = &seed {
+            inner.seed(seed);
+        }
         Self {
             inner,
             last: std::sync::Mutex::new(seed),
@@ -308,6 +311,18 @@ impl Connector for SeededConnector {
 
     fn warnings(&self) -> Vec<crate::connect::TargetWarning> {
         self.inner.warnings()
+    }
+
+    fn counts_changes(&self) -> bool {
+        self.inner.counts_changes()
+    }
+
+    fn seed(&self, last_seen: &crate::cluster::Snapshot) {
+        self.inner.seed(last_seen);
+    }
+
+    async fn close(&self) {
+        self.inner.close().await;
     }
 }
 

@@ -588,19 +588,13 @@ impl Cluster {
                 Started::Finished(OperationOutput::Done)
             }
             Operation::SetStandby { force, .. } => {
+                // The API's set_standby is "Set Standby and Stop Replication".
                 self.set_standby(index, *force)?;
+                self.stop_replication(index)?;
                 Started::Finished(OperationOutput::Done)
             }
             Operation::StopReplication { .. } => {
-                self.answering(index)?;
-                self.not_busy(index)?;
-                self.no_wizard()?;
-                let server = &mut self.servers[index];
-                server.excluded = true;
-                server.broken = false;
-                if server.mode == Mode::Standby {
-                    server.database = None;
-                }
+                self.stop_replication(index)?;
                 Started::Finished(OperationOutput::Done)
             }
             Operation::StopServer { .. } => {
@@ -925,6 +919,22 @@ impl Cluster {
             });
         }
         self.servers[index].mode = Mode::Standby;
+        Ok(())
+    }
+
+    /// Clears the replication configuration of a server without changing
+    /// its mode (console `sgReplicationAdmin -stop_replication`, and the
+    /// second half of the API's set_standby).
+    fn stop_replication(&mut self, index: usize) -> Result<(), SimError> {
+        self.answering(index)?;
+        self.not_busy(index)?;
+        self.no_wizard()?;
+        let server = &mut self.servers[index];
+        server.excluded = true;
+        server.broken = false;
+        if server.mode == Mode::Standby {
+            server.database = None;
+        }
         Ok(())
     }
 

@@ -54,11 +54,14 @@ pub enum ReplicationState {
     /// No replication needed.
     #[serde(rename = "SINGLE_SERVER")]
     SingleServer,
+    /// The replication of versions before 7.3 (never reported on 7.3 or later).
+    #[serde(rename = "LEGACY_MODE")]
+    LegacyMode,
 }
 
 impl ReplicationState {
-    /// Every code, in the order of `domain.md`.
-    pub const ALL: [ReplicationState; 11] = [
+    /// Every code, in the order of `domain.md`, then `LEGACY_MODE`.
+    pub const ALL: [ReplicationState; 12] = [
         Self::ActRep,
         Self::StbRep,
         Self::ActNoRep,
@@ -70,6 +73,7 @@ impl ReplicationState {
         Self::BrokenActStb,
         Self::Unknown,
         Self::SingleServer,
+        Self::LegacyMode,
     ];
 
     /// The code as the product prints it, e.g. `ACT_REP`.
@@ -86,6 +90,7 @@ impl ReplicationState {
             Self::BrokenActStb => "BROKEN_ACT_STB",
             Self::Unknown => "UNKNOWN",
             Self::SingleServer => "SINGLE_SERVER",
+            Self::LegacyMode => "LEGACY_MODE",
         }
     }
 
@@ -109,6 +114,7 @@ impl ReplicationState {
             Self::BrokenActStb => "Database replication is broken",
             Self::Unknown => "Database replication state is unknown",
             Self::SingleServer => "Single server, no replication needed",
+            Self::LegacyMode => "Legacy replication mode (before SMC 7.3)",
         }
     }
 
@@ -157,6 +163,50 @@ impl Version {
     /// The dot-separated numeric parts.
     pub fn parts(&self) -> &[u32] {
         &self.0
+    }
+
+    /// Whether the HA API of this SMC version has
+    /// `GET /ha/all_servers_replication_states` (since 7.3.4, 7.4.2, 7.5.0).
+    pub fn has_all_servers_replication_states(&self) -> bool {
+        match self.parts() {
+            [7, 3, patch, ..] => *patch >= 4,
+            [7, 4, patch, ..] => *patch >= 2,
+            [7, minor, ..] => *minor >= 5,
+            [major, ..] => *major > 7,
+            [] => false,
+        }
+    }
+
+    /// Whether excluding a stopped Standby through the API fails on this
+    /// SMC version (published known issue SMC-65140: 7.3.0 to 7.3.3 and
+    /// 7.4.0 to 7.4.1).
+    pub fn has_smc_65140(&self) -> bool {
+        match self.parts() {
+            [7, 3] | [7, 4] => true,
+            [7, 3, patch, ..] => *patch <= 3,
+            [7, 4, patch, ..] => *patch <= 1,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::Version;
+
+    #[test]
+    fn versions_with_known_issues_and_entry_points() {
+        let version = |text: &str| text.parse::<Version>().expect("version");
+        for affected in ["7.3.0", "7.3.3", "7.4.0", "7.4.1"] {
+            assert!(version(affected).has_smc_65140(), "{affected}");
+        }
+        for fixed in ["7.3.4", "7.4.2", "7.5.0", "8.0.0"] {
+            assert!(!version(fixed).has_smc_65140(), "{fixed}");
+            assert!(version(fixed).has_all_servers_replication_states(), "{fixed}");
+        }
+        for old in ["7.3.3", "7.4.1"] {
+            assert!(!version(old).has_all_servers_replication_states(), "{old}");
+        }
     }
 }
 

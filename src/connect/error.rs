@@ -188,6 +188,51 @@ pub enum ConnectorError {
         /// The name.
         server: String,
     },
+    /// A server runs an SMC version whose HA API the connector does not drive.
+    #[error("{server} runs SMC {version}: runbook drives the HA API of SMC 7.3 and later")]
+    #[diagnostic(
+        code(runbook::connector::unsupported_version),
+        help("upgrade this setup to SMC 7.3 or later by following the product's own procedure first; the HA API (set_active, full_replication, exclude) changed in 7.3")
+    )]
+    UnsupportedVersion {
+        /// The server.
+        server: String,
+        /// The version it reports (`system` → `smc_version`).
+        version: String,
+    },
+    /// A server does not answer and its version was never read.
+    #[error("{server} does not answer, and the API cannot tell which SMC version it runs")]
+    #[diagnostic(
+        code(runbook::connector::unknown_version),
+        help("start it, or give its version in the inventory (`version = \"7.3.4\"` in its [[servers]] entry)")
+    )]
+    UnknownVersion {
+        /// The server.
+        server: String,
+    },
+    /// The login was accepted but opened no session the client can send back.
+    #[error("{url} accepted the login but set no JSESSIONID cookie")]
+    #[diagnostic(
+        code(runbook::connector::no_session_cookie),
+        help("the SMC API is probably configured to track sessions with SSL sessions instead of cookies; runbook needs cookie sessions: set the API's session tracking to cookies in the Management Client (SMC API settings of the Management Server)")
+    )]
+    NoSessionCookie {
+        /// The login address.
+        url: String,
+    },
+    /// The operation would meet a published known issue of the product.
+    #[error("{operation} was not sent: {message}")]
+    #[diagnostic(code(runbook::connector::known_issue), help("{help}"))]
+    KnownIssue {
+        /// The operation, e.g. `exclude mgt-2`.
+        operation: String,
+        /// The issue's identifier, e.g. `SMC-65140`.
+        issue: String,
+        /// What the issue does.
+        message: String,
+        /// What the operator can do instead.
+        help: String,
+    },
     /// The inventory file is unreadable or invalid (with file, line and column).
     #[error(transparent)]
     #[diagnostic(transparent)]

@@ -67,6 +67,15 @@ pub struct ApiSettings {
     /// Longest time a background operation may take before the run stops.
     #[serde(default = "defaults::operation_timeout")]
     pub operation_timeout: DurationSetting,
+    /// The administrative domain to log in to (default: the Shared Domain).
+    pub domain: Option<String>,
+    /// How long `GET /ha/diagnostic` may spend asking every server (its
+    /// `global_timeout`); the request itself is allowed 15 s more.
+    #[serde(default = "defaults::diagnostic_timeout")]
+    pub diagnostic_timeout: DurationSetting,
+    /// How long the diagnostic waits for one server (its `server_timeout`).
+    #[serde(default = "defaults::diagnostic_server_timeout")]
+    pub diagnostic_server_timeout: DurationSetting,
 }
 
 impl Default for ApiSettings {
@@ -81,6 +90,9 @@ impl Default for ApiSettings {
             read_retries: defaults::read_retries(),
             poll_interval: defaults::poll_interval(),
             operation_timeout: defaults::operation_timeout(),
+            domain: None,
+            diagnostic_timeout: defaults::diagnostic_timeout(),
+            diagnostic_server_timeout: defaults::diagnostic_server_timeout(),
         }
     }
 }
@@ -103,6 +115,12 @@ mod defaults {
     }
     pub fn operation_timeout() -> DurationSetting {
         DurationSetting(Duration::from_secs(2 * 60 * 60))
+    }
+    pub fn diagnostic_timeout() -> DurationSetting {
+        DurationSetting(Duration::from_secs(60))
+    }
+    pub fn diagnostic_server_timeout() -> DurationSetting {
+        DurationSetting(Duration::from_secs(20))
     }
     pub fn console_timeout() -> DurationSetting {
         DurationSetting(Duration::from_secs(2 * 60 * 60))
@@ -144,6 +162,9 @@ pub struct ServerEntry {
     pub host: String,
     /// This server's own API address, when it differs from `[api] url`.
     pub api: Option<String>,
+    /// The SMC version installed, used only while the server has never
+    /// answered (the API cannot tell the version of a server that is down).
+    pub version: Option<crate::cluster::Version>,
 }
 
 impl ServerEntry {
@@ -230,6 +251,7 @@ impl ConsoleOperation {
             Operation::Upgrade { .. } => Some(Self::Upgrade),
             Operation::Backup { .. } => Some(Self::Backup),
             Operation::RestoreBackup { .. } => Some(Self::Restore),
+            Operation::StopReplication { .. } => Some(Self::StopReplication),
             _ => None,
         }
     }

@@ -61,6 +61,22 @@ pub trait Connector: Send + Sync {
         Ok(None)
     }
 
+    /// Whether the target can count the administrator changes made on a
+    /// server (`config_revision`). A real SMC publishes no such count: a
+    /// step that discards changes then says so and asks the operator.
+    fn counts_changes(&self) -> bool {
+        true
+    }
+
+    /// The cluster as an earlier process last saw it (a resumed run's
+    /// journal): what the connector falls back on for servers that do not
+    /// answer, whose state no answer publishes.
+    fn seed(&self, _last_seen: &Snapshot) {}
+
+    /// Ends what the connector holds open on the target (API sessions are
+    /// logged out); called at the end of every run, resume, plan and probe.
+    async fn close(&self) {}
+
     /// Warnings about how the target is reached (e.g. TLS certificate
     /// verification turned off); a run emits them right after `run_started`.
     fn warnings(&self) -> Vec<TargetWarning> {

@@ -1829,6 +1829,11 @@ impl<'p> Machine<'p> {
                 server_expr.span,
             ));
         };
+        if !self.connector.counts_changes() {
+            return self
+                .confirm_uncounted_changes(subject, prompt_id, &server, file, server_expr.span)
+                .await;
+        }
         let now = self.observe_at(file, server_expr.span).await?;
         let changes = observe::changes_since(&self.initial, &now, &server);
         self.emit(EventKind::Warning {
@@ -1863,6 +1868,45 @@ impl<'p> Machine<'p> {
         )?;
         if answer == Answer::Bool(true) {
             self.confirmed_discards.insert(server, changes);
+            Ok(())
+        } else {
+            Err(Abort::Declined(prompt_id))
+        }
+    }
+
+    /// `discards changes on` against a target that cannot count changes
+    /// (a real SMC publishes no count): says so, and asks the operator, who
+    /// can check the audit log, once per server.
+    async fn confirm_uncounted_changes(
+        &mut self,
+        subject: &str,
+        prompt_id: String,
+        server: &str,
+        file: usize,
+        span: Span,
+    ) -> Result<(), Abort> {
+        self.emit(EventKind::Warning {
+            code: String::from("runbook::run::discards_changes"),
+            message: format!(
+                "{subject} discards the administrator changes made on {server} since the run started; this target cannot count them (the SMC API publishes no count of changes): check the audit of {server} before you continue"
+            ),
+        });
+        if self.confirmed_discards.contains_key(server) {
+            return Ok(());
+        }
+        let answer = self.prompt(
+            PromptRequest {
+                id: prompt_id.clone(),
+                text: format!(
+                    "Any administrator change made on {server} since the run started will be lost (they cannot be counted on this target). Continue?"
+                ),
+                kind: PromptKind::Confirm,
+            },
+            file,
+            span,
+        )?;
+        if answer == Answer::Bool(true) {
+            self.confirmed_discards.insert(server.to_owned(), u64::MAX);
             Ok(())
         } else {
             Err(Abort::Declined(prompt_id))

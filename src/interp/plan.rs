@@ -76,15 +76,25 @@ pub struct PlanDiscards {
     pub server: String,
     /// The confirmation's prompt id (`STEP.discard-changes`...).
     pub prompt: String,
+    /// Whether the target can count the changes (a real SMC cannot: the
+    /// run then always asks).
+    pub counted: bool,
 }
 
 impl PlanDiscards {
     /// The clause in words; `when` says when the run counts the changes.
     pub fn describe(&self, when: &str) -> String {
-        format!(
-            "discards administrator changes made on {} since the run started: {when}, the run counts them and, if there are any, asks `{}` to confirm",
-            self.server, self.prompt
-        )
+        if self.counted {
+            format!(
+                "discards administrator changes made on {} since the run started: {when}, the run counts them and, if there are any, asks `{}` to confirm",
+                self.server, self.prompt
+            )
+        } else {
+            format!(
+                "discards administrator changes made on {} since the run started: this target cannot count them, so {when} the run says so and asks `{}` to confirm",
+                self.server, self.prompt
+            )
+        }
     }
 }
 
@@ -138,6 +148,7 @@ pub async fn plan(
         program,
         snapshot: &snapshot,
         items: Vec::new(),
+        counts_changes: connector.counts_changes(),
     };
     planner.stmts(program.main, &main.ast.body, &mut bindings, 0, 0);
     // A handler sees the top-level bindings of its own file: the main file's
@@ -265,6 +276,7 @@ struct Planner<'a> {
     program: &'a Program,
     snapshot: &'a Snapshot,
     items: Vec<PlanItem>,
+    counts_changes: bool,
 }
 
 impl Planner<'_> {
@@ -301,6 +313,7 @@ impl Planner<'_> {
         PlanDiscards {
             server: self.shown(file, server, bindings),
             prompt,
+            counted: self.counts_changes,
         }
     }
 

@@ -154,6 +154,51 @@ retried (`read_retries`, with backoff) before this is reported; actions are neve
         fix: "Look at the SMC's logs, fix the server, then `runbook resume`.",
     },
     Entry {
+        code: "runbook::connector::unsupported_version",
+        severity: Severity::Error,
+        summary: "A server runs an SMC version older than 7.3.",
+        cause: "The connector reads each server's version (`system` → `smc_version`) when it \
+logs in. The HA API it drives (activation on the target Standby, `full_replication`, \
+`exclude`) is the one of SMC 7.3 and later; older versions answer differently, so nothing \
+is sent to them.",
+        example: None,
+        fix: "Bring the setup to SMC 7.3 or later with the product's own procedure first.",
+    },
+    Entry {
+        code: "runbook::connector::unknown_version",
+        severity: Severity::Error,
+        summary: "A server does not answer and its SMC version was never read.",
+        cause: "The API publishes a server's version only through that server's own API. A \
+server that has not answered since the run started (stopped, unreachable) has no known \
+version, and the connector does not invent one.",
+        example: None,
+        fix: "Start the server, or write its version in its `[[servers]]` entry of the \
+inventory (`version = \"7.3.4\"`).",
+    },
+    Entry {
+        code: "runbook::connector::no_session_cookie",
+        severity: Severity::Error,
+        summary: "The login was accepted but no session cookie came back.",
+        cause: "The SMC API can track sessions with SSL sessions instead of cookies; the \
+official client and runbook need the `JSESSIONID` cookie (or an `Authorization` header) \
+from the login answer to send back on every request.",
+        example: None,
+        fix: "Set the SMC API's session tracking to cookies in the Management Server's API \
+settings.",
+    },
+    Entry {
+        code: "runbook::connector::known_issue",
+        severity: Severity::Error,
+        summary: "The operation would meet a published known issue of the product: it was not sent.",
+        cause: "On SMC 7.3.0 to 7.3.3 and 7.4.0 to 7.4.1, excluding a stopped Standby \
+through the API fails (known issue SMC-65140). The connector knows the Active's version and \
+that the Standby does not answer, so it stops before sending the request; the run stops \
+resumably.",
+        example: None,
+        fix: "Start the Standby first and exclude it then, or exclude it on the Active's \
+console (`sgReplicationAdmin -exclude standby-server-key=KEY`), then `runbook resume`.",
+    },
+    Entry {
         code: "runbook::connector::unexpected_status",
         severity: Severity::Error,
         summary: "The API answered with a status the connector does not expect.",

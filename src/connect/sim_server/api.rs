@@ -1,12 +1,14 @@
-//! The SMC-shaped REST routes of `sim serve`, relative to one server's API
-//! root (the front strips `/servers/NAME`). Every error body is
-//! `{"message", "details", "status"}`. See `docs/http-api.md`.
+//! The product routes of `sim serve`, relative to one server's API root (the
+//! front strips `/servers/NAME`). They answer what a real Management Server
+//! answers, field for field, as `docs/smc-api-facts.md` lists with the public
+//! source of each fact: nothing here is read by the connector unless a real
+//! server sends it too. Error bodies are `{"message", "details"?, "status": 0}`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -17,10 +19,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::state::Shared;
-use super::API_VERSION;
 use crate::cluster::{
-    FailureKind, JobId, JobState, Mode, Operation, OperationOutput, SimError, Snapshot, Started,
-    MUST_USE_ACTIVE,
+    FailureKind, Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot, SimError,
+    Snapshot, Version,
 };
 
 /// The server a request is addressed to, set by the front.
@@ -35,24 +36,19 @@ pub(super) struct Connected {
 }
 
 impl Connected {
-    fn href(&self, rest: &str) -> String {
-        format!("{}/{API_VERSION}/{rest}", self.base)
+    fn href(&self, version: &str, rest: &str) -> String {
+        format!("{}/{version}/{rest}", self.base)
     }
 
-    /// Whether the connected server is Active in `snapshot`.
-    fn is_active(&self, snapshot: &Snapshot) -> bool {
-        snapshot
-            .server(&self.server)
-            .is_some_and(|server| server.mode == Mode::Active)
-    }
-
-    fn element_href(&self, snapshot: &Snapshot, name: &str) -> Option<String> {
-        element_key(snapshot, name).map(|key| self.href(&format!("elements/mgt_server/{key}")))
+    fn element_href(&self, version: &str, snapshot: &Snapshot, name: &str) -> Option<String> {
+        element_key(snapshot, name)
+            .map(|key| self.href(version, &format!("elements/mgt_server/{key}")))
     }
 }
 
-/// The element key of a server: its position in the snapshot, from 10.
-fn element_key(snapshot: &Snapshot, name: &str) -> Option<usize> {
+/// The internal key of a server's element: its position in the cluster, from 10
+/// (the first Management Server of a real setup has key 10).
+pub(crate) fn element_key(snapshot: &Snapshot, name: &str) -> Option<usize> {
     snapshot
         .servers
         .iter()
@@ -60,17 +56,47 @@ fn element_key(snapshot: &Snapshot, name: &str) -> Option<usize> {
         .map(|index| index + 10)
 }
 
-/// An error answer: `{"message", "details", "status"}`.
+/// The primary IP address of a simulated server: documentation addresses
+/// (RFC 5737), `192.0.2.10` for the first server. Only messages name them.
+pub(crate) fn server_ip(snapshot: &Snapshot, name: &str) -> String {
+    let index = snapshot
+        .servers
+        .iter()
+        .position(|server| server.name == name)
+        .unwrap_or(0);
+    format!("192.0.2.{}", 10 + index)
+}
+
+/// `NAME@IP`, as the product's messages name a server.
+fn name_at(snapshot: &Snapshot, name: &str) -> String {
+    format!("{name}@{}", server_ip(snapshot, name))
+}
+
+/// The API versions a server offers: each SMC version offers three, its own
+/// `MAJOR.MINOR` and the two before it.
+pub(crate) fn offered_api_versions(version: &Version) -> Vec<String> {
+    let parts = version.parts();
+    let major = parts.first().copied().unwrap_or(7);
+    let minor = parts.get(1).copied().unwrap_or(0);
+    (0..3)
+        .rev()
+        .filter_map(|back| minor.checked_sub(back))
+        .map(|minor| format!("{major}.{minor}"))
+        .collect()
+}
+
+/// An error answer: `{"message", "details", "status": 0}` (`details` only
+/// when there are any, as the product does).
 pub(super) fn error_response(
     status: StatusCode,
     message: String,
     details: Vec<String>,
 ) -> Response {
-    (
-        status,
-        Json(json!({ "message": message, "details": details, "status": status.as_u16() })),
-    )
-        .into_response()
+    let mut body = json!({ "message": message, "status": 0 });
+    if !details.is_empty() {
+        body["details"] = json!(details);
+    }
+    (status, Json(body)).into_response()
 }
 
 /// An error a handler returns.
@@ -90,18 +116,27 @@ impl ApiError {
             failure: None,
         }
     }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Resource not found")
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self.failure {
             None => error_response(self.status, self.message, self.details),
+            // Only the simulator's own console routes send `failure`.
             Some(failure) => (
                 self.status,
                 Json(json!({
                     "message": self.message,
                     "details": self.details,
-                    "status": self.status.as_u16(),
+                    "status": 0,
                     "failure": failure,
                 })),
             )
@@ -110,17 +145,15 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// How a model error answers over HTTP: refused → 400 with the product's
-/// message, failed → 422, unreachable → 504, stopped → 409, unknown → 404.
+/// How a model error answers on the simulator's own routes: refused → 400,
+/// failed → 422 with `failure`, unreachable → 504, stopped → 409, unknown → 404.
 impl From<SimError> for ApiError {
     fn from(error: SimError) -> Self {
         let message = error.to_string();
         match error {
             SimError::Refused { details, .. } => ApiError {
-                status: StatusCode::BAD_REQUEST,
-                message,
                 details,
-                failure: None,
+                ..ApiError::bad_request(message)
             },
             SimError::Failed { kind, .. } => ApiError {
                 failure: Some(kind),
@@ -133,6 +166,20 @@ impl From<SimError> for ApiError {
     }
 }
 
+/// How a model error answers on a product route: the product refuses an HA
+/// action with 400 and a message, whatever the reason.
+fn refused(error: SimError) -> ApiError {
+    let message = error.to_string();
+    let details = match error {
+        SimError::Refused { details, .. } => details,
+        _ => Vec::new(),
+    };
+    ApiError {
+        details,
+        ..ApiError::bad_request(message)
+    }
+}
+
 type ApiResult = Result<Response, ApiError>;
 
 pub(super) fn router(shared: Arc<Shared>) -> Router {
@@ -141,9 +188,13 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/:version/login", post(login))
         .route("/:version/logout", put(logout))
         .route("/:version/api", get(entry_points))
+        .route("/:version/current_user", get(current_user))
+        .route("/:version/system", get(system))
+        .route("/:version/system/smc_version", get(smc_version))
         .route("/:version/elements", get(elements))
         .route("/:version/elements/mgt_server", get(mgt_servers))
         .route("/:version/elements/mgt_server/:key", get(mgt_server))
+        .route("/:version/elements/api_client/:key", get(api_client))
         .route("/:version/ha", get(ha))
         .route("/:version/ha/diagnostic", get(diagnostic))
         .route(
@@ -154,28 +205,33 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             "/:version/ha/database_replication_diagnostic",
             get(database_replication_diagnostic),
         )
-        .route("/:version/ha/operations/:id", get(operation_progress))
+        .route(
+            "/:version/ha/audit_replication_diagnostic",
+            get(audit_replication_diagnostic),
+        )
         .route("/:version/ha/:action", post(ha_action))
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "No such resource in the SMC API")
-        })
+        .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "This resource does not accept that method; see the `method` of its entry point or link",
-            )
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
         })
         .with_state(shared)
 }
 
-fn check_version(version: &str) -> Result<(), ApiError> {
-    if version == API_VERSION {
+/// The connected server in the model's observed snapshot.
+fn connected_server<'s>(snapshot: &'s Snapshot, connected: &Connected) -> Option<&'s ServerSnapshot> {
+    snapshot.server(&connected.server)
+}
+
+/// Checks that the connected server offers `version`.
+fn check_version(shared: &Shared, connected: &Connected, version: &str) -> Result<(), ApiError> {
+    let snapshot = shared.observed();
+    let offered = connected_server(&snapshot, connected)
+        .map(|server| offered_api_versions(&server.version))
+        .unwrap_or_default();
+    if offered.iter().any(|offered| offered == version) {
         Ok(())
     } else {
-        Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("API version {version} is not supported; GET /api lists the versions"),
-        ))
+        Err(ApiError::not_found())
     }
 }
 
@@ -188,31 +244,13 @@ fn session_token(headers: &HeaderMap) -> impl Iterator<Item = &str> {
         .filter_map(|pair| pair.trim().strip_prefix("JSESSIONID="))
 }
 
-/// Checks the version and that the request carries a live session on the
-/// connected server.
-fn authorize(
-    shared: &Shared,
-    connected: &Connected,
-    version: &str,
-    headers: &HeaderMap,
-) -> Result<(), ApiError> {
-    check_version(version)?;
-    if session_token(headers).any(|token| shared.session_valid(token, &connected.server)) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "Not logged in or session expired: log in with POST /login first",
-        ))
-    }
-}
-
 /// A request on a live session, as every route but `/api` and `login`
-/// needs: the API version is supported and the session cookie is valid on
-/// the connected server (see [`authorize`]).
+/// needs: the API version is offered by the connected server and the
+/// session cookie is valid there.
 struct Session {
     shared: Arc<Shared>,
     connected: Connected,
+    version: String,
 }
 
 #[async_trait]
@@ -232,45 +270,68 @@ impl FromRequestParts<Arc<Shared>> for Session {
             })?;
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, shared)
             .await
-            .map_err(|rejection| ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text()))?;
-        let version = params.get("version").map_or("", String::as_str);
-        authorize(shared, &connected, version, &parts.headers)?;
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        let version = params.get("version").cloned().unwrap_or_default();
+        check_version(shared, &connected, &version)?;
+        if !session_token(&parts.headers).any(|token| shared.session_valid(token, &connected.server))
+        {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Not logged in or session expired.",
+            ));
+        }
         Ok(Session {
             shared: Arc::clone(shared),
             connected,
+            version,
         })
     }
 }
 
-async fn versions(Extension(connected): Extension<Connected>) -> Response {
-    Json(json!({
-        "version": [{ "rel": API_VERSION, "href": connected.href("api") }]
-    }))
-    .into_response()
+async fn versions(
+    State(shared): State<Arc<Shared>>,
+    Extension(connected): Extension<Connected>,
+) -> ApiResult {
+    let snapshot = shared.observed();
+    let server = connected_server(&snapshot, &connected).ok_or_else(ApiError::not_found)?;
+    let versions: Vec<Value> = offered_api_versions(&server.version)
+        .iter()
+        .map(|version| json!({ "rel": version, "href": connected.href(version, "api") }))
+        .collect();
+    Ok(Json(json!({ "version": versions })).into_response())
 }
 
+/// The login body: an API client's key, and the administrative domain (the
+/// Shared Domain when absent or null).
 #[derive(Deserialize)]
 struct LoginBody {
-    authenticationkey: String,
+    authenticationkey: Option<String>,
+    #[serde(default)]
+    domain: Option<String>,
 }
 
 async fn login(
     State(shared): State<Arc<Shared>>,
     Extension(connected): Extension<Connected>,
     Path(version): Path<String>,
-    body: axum::body::Bytes,
+    body: Bytes,
 ) -> ApiResult {
-    check_version(&version)?;
+    check_version(&shared, &connected, &version)?;
     let body: LoginBody = serde_json::from_slice(&body).map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "Login expects a JSON body {\"authenticationkey\": KEY}",
-        )
+        ApiError::bad_request("Login expects a JSON body {\"authenticationkey\": KEY}")
     })?;
-    if !shared.key_matches(&body.authenticationkey) {
+    let key_ok = body
+        .authenticationkey
+        .as_deref()
+        .is_some_and(|key| shared.key_matches(key));
+    let domain_ok = body
+        .domain
+        .as_deref()
+        .is_none_or(|domain| domain.is_empty() || domain == "Shared Domain");
+    if !key_ok || !domain_ok {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "Login failed: the authentication key is not valid",
+            "Login failed: invalid authentication key or domain.",
         ));
     }
     let token = shared.open_session(&connected.server);
@@ -283,10 +344,7 @@ async fn login(
                 connected.cookie_path
             ),
         )
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            json!({ "value": format!("Logged in to {}", connected.server) }).to_string(),
-        ))
+        .body(Body::empty())
         .unwrap_or_default())
 }
 
@@ -297,296 +355,608 @@ async fn logout(Session { shared, .. }: Session, headers: HeaderMap) -> ApiResul
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn entry_points(Session { connected, .. }: Session) -> ApiResult {
-    let entry = |rel: &str, path: &str, method: &str| json!({ "rel": rel, "href": connected.href(path), "method": method });
+async fn entry_points(session: Session) -> ApiResult {
+    let entry = |rel: &str, path: &str, method: &str| {
+        json!({ "rel": rel, "href": session.connected.href(&session.version, path), "method": method })
+    };
     Ok(Json(json!({
         "entry_point": [
-            entry("ha", "ha", "GET"),
+            entry("login", "login", "POST"),
+            entry("logout", "logout", "PUT"),
+            entry("current_user", "current_user", "GET"),
+            entry("system", "system", "GET"),
             entry("elements", "elements", "GET"),
             entry("mgt_server", "elements/mgt_server", "GET"),
-            entry("logout", "logout", "PUT"),
+            entry("ha", "ha", "GET"),
         ]
     }))
     .into_response())
 }
 
-async fn elements(Session { connected, .. }: Session) -> ApiResult {
+/// The API client the key belongs to (one per simulator).
+async fn current_user(session: Session) -> ApiResult {
     Ok(Json(json!({
-        "result": [{ "rel": "mgt_server", "href": connected.href("elements/mgt_server") }]
+        "value": session.connected.href(&session.version, "elements/api_client/1")
     }))
     .into_response())
 }
 
-async fn mgt_servers(Session { shared, connected }: Session) -> ApiResult {
+async fn api_client(session: Session, Path((_, key)): Path<(String, String)>) -> ApiResult {
+    if key != "1" {
+        return Err(ApiError::not_found());
+    }
+    let href = session
+        .connected
+        .href(&session.version, "elements/api_client/1");
+    Ok(Json(json!({
+        "name": "runbook",
+        "comment": "API client of runbook sim serve",
+        "enabled": true,
+        "link": [{ "rel": "self", "href": href, "method": "GET", "type": "api_client" }],
+        "key": 1,
+    }))
+    .into_response())
+}
+
+async fn system(session: Session) -> ApiResult {
+    let link = |rel: &str| {
+        json!({ "rel": rel, "href": session.connected.href(&session.version, &format!("system/{rel}")), "method": "GET" })
+    };
+    Ok(Json(json!({
+        "link": [
+            { "rel": "self", "href": session.connected.href(&session.version, "system"), "method": "GET", "type": "system" },
+            link("smc_version"),
+        ]
+    }))
+    .into_response())
+}
+
+async fn smc_version(Session { shared, connected, .. }: Session) -> ApiResult {
     let snapshot = shared.observed();
+    let server = connected_server(&snapshot, &connected).ok_or_else(ApiError::not_found)?;
+    let build = 10_000 + server.version.parts().iter().fold(0, |sum, part| sum * 10 + part);
+    Ok(Json(json!({ "value": format!("{} [{build}]", server.version) })).into_response())
+}
+
+fn element_summary(session: &Session, snapshot: &Snapshot, server: &ServerSnapshot) -> Value {
+    json!({
+        "href": session.connected.element_href(&session.version, snapshot, &server.name),
+        "name": server.name,
+        "type": "mgt_server",
+    })
+}
+
+async fn elements(session: Session) -> ApiResult {
+    let snapshot = session.shared.observed();
     let result: Vec<Value> = snapshot
         .servers
         .iter()
-        .map(|server| {
-            json!({ "name": server.name, "href": connected.element_href(&snapshot, &server.name), "type": "mgt_server" })
-        })
+        .map(|server| element_summary(&session, &snapshot, server))
         .collect();
     Ok(Json(json!({ "result": result })).into_response())
 }
 
-async fn mgt_server(
-    Session { shared, connected }: Session,
-    Path((_, key)): Path<(String, String)>,
-) -> ApiResult {
-    let snapshot = shared.observed();
+async fn mgt_servers(session: Session) -> ApiResult {
+    elements(session).await
+}
+
+async fn mgt_server(session: Session, Path((_, key)): Path<(String, String)>) -> ApiResult {
+    let snapshot = session.shared.observed();
     let server = key
         .parse::<usize>()
         .ok()
         .and_then(|key| key.checked_sub(10))
         .and_then(|index| snapshot.servers.get(index))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("No mgt_server element with key {key}"),
-            )
-        })?;
+        .ok_or_else(ApiError::not_found)?;
+    let href = session
+        .connected
+        .element_href(&session.version, &snapshot, &server.name);
     Ok(Json(json!({
         "name": server.name,
+        "address": server_ip(&snapshot, &server.name),
+        "ipv6_address": "",
+        "secondary": [],
+        "comment": "",
+        "read_only": false,
+        "system": true,
         "key": element_key(&snapshot, &server.name),
-        "ha_mode": server.mode,
-        "version": server.version,
-        "running": server.running,
-        "config_revision": server.config_revision,
-        "link": [{ "rel": "self", "href": connected.element_href(&snapshot, &server.name), "method": "GET" }],
+        "link": [{ "rel": "self", "href": href, "method": "GET", "type": "mgt_server" }],
     }))
     .into_response())
 }
 
-async fn ha(Session { shared, connected }: Session) -> ApiResult {
-    let snapshot = shared.observed();
-    let active = if connected.is_active(&snapshot) {
-        Some(connected.server.clone())
-    } else {
-        snapshot.actives().next().map(|server| server.name.clone())
+/// The Active the connected server knows: itself when Active; else the
+/// server declared Active (the running one declared in replication first);
+/// none when no server is declared Active (after a forced set standby, or
+/// when the product set every server Standby after split brain).
+fn known_active<'s>(snapshot: &'s Snapshot, connected: &Connected) -> Option<&'s ServerSnapshot> {
+    if let Some(own) = snapshot.server(&connected.server) {
+        if own.mode == Mode::Active {
+            return Some(own);
+        }
+    }
+    let declared = || {
+        snapshot
+            .servers
+            .iter()
+            .filter(|server| server.mode == Mode::Active)
+    };
+    declared()
+        .find(|server| server.running && !server.excluded)
+        .or_else(|| declared().next())
+}
+
+async fn ha(session: Session) -> ApiResult {
+    let snapshot = session.shared.observed();
+    let href = |name: &str| {
+        session
+            .connected
+            .element_href(&session.version, &snapshot, name)
     };
     let standbys: Vec<String> = snapshot
         .standbys()
-        .filter_map(|server| connected.element_href(&snapshot, &server.name))
+        .filter_map(|server| href(&server.name))
         .collect();
-    let link = |rel: &str, method: &str| json!({ "rel": rel, "href": connected.href(&format!("ha/{rel}")), "method": method });
-    Ok(Json(json!({
-        "active_server": active.and_then(|name| connected.element_href(&snapshot, &name)),
-        "connected_server": connected.element_href(&snapshot, &connected.server),
+    let mut body = json!({
+        "connected_server": href(&session.connected.server),
         "standby_servers": standbys,
-        "link": [
-            link("set_active", "POST"),
-            link("set_standby", "POST"),
-            link("full_replication", "POST"),
-            link("exclude", "POST"),
-            link("stop_replication", "POST"),
-            link("diagnostic", "GET"),
-            link("all_servers_replication_states", "GET"),
-            link("database_replication_diagnostic", "GET"),
-        ],
-    }))
-    .into_response())
+    });
+    if let Some(active) = known_active(&snapshot, &session.connected) {
+        body["active_server"] = json!(href(&active.name));
+    }
+    Ok(Json(body).into_response())
 }
 
-async fn diagnostic(Session { shared, connected }: Session) -> ApiResult {
-    let output = shared.query(|simulator| {
-        simulator.run(&Operation::Diagnostic {
-            server: connected.server.clone(),
+/// The diagnostic's query parameters (all optional, as in the product).
+#[derive(Deserialize)]
+struct DiagnosticQuery {
+    deep: Option<String>,
+    exclude_info: Option<String>,
+    global_timeout: Option<String>,
+    server_timeout: Option<String>,
+}
+
+fn boolean(name: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "Invalid value for parameter {name}: {other}"
+        ))),
+    }
+}
+
+fn seconds(name: &str, value: Option<&str>) -> Result<u64, ApiError> {
+    value.map_or(Ok(0), |text| {
+        text.parse().map_err(|_| {
+            ApiError::bad_request(format!("Invalid value for parameter {name}: {text}"))
         })
-    })?;
+    })
+}
+
+async fn diagnostic(
+    Session {
+        shared, connected, ..
+    }: Session,
+    Query(query): Query<DiagnosticQuery>,
+) -> ApiResult {
+    boolean("deep", query.deep.as_deref())?;
+    let exclude_info = boolean("exclude_info", query.exclude_info.as_deref())?;
+    seconds("global_timeout", query.global_timeout.as_deref())?;
+    seconds("server_timeout", query.server_timeout.as_deref())?;
+    let snapshot = shared.observed();
+    let output = shared
+        .query(|simulator| {
+            simulator.run(&Operation::Diagnostic {
+                server: connected.server.clone(),
+            })
+        })
+        .map_err(refused)?;
     let OperationOutput::Diagnostic { ok, messages } = output else {
         return Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "The diagnostic returned no result",
         ));
     };
-    let errors = messages
+    let active = known_active(&snapshot, &connected);
+    let lost: Vec<&str> = snapshot
+        .servers
         .iter()
-        .filter(|(_, lines)| !lines.is_empty())
-        .count();
-    let message: Vec<Value> = messages
-        .iter()
-        .map(|(title, lines)| json!({ "title": title, "type": "MGT", "message": lines }))
+        .filter(|server| !server.running)
+        .map(|server| server.name.as_str())
         .collect();
+    let mut issues = Vec::new();
+    let blocks: Vec<Value> = messages
+        .iter()
+        .map(|(title, model_lines)| {
+            let ip = server_ip(&snapshot, title);
+            let key = element_key(&snapshot, title).unwrap_or(0);
+            let running = snapshot.server(title).is_some_and(|server| server.running);
+            let mut lines = Vec::new();
+            if !exclude_info {
+                lines.push(format!("    Primary IP address:{ip} / IP address in configuration: {ip} / IP address detected by Java runtime: {ip}"));
+                lines.push("    Secondary IP addresses: ".to_owned());
+                lines.push(format!("    Contact IP addresses: Default:{ip} "));
+                lines.push("    License: 2030-12-31".to_owned());
+            }
+            if let Some(active) = active {
+                lines.push(format!(
+                    "    Active Management Server: {} ({})",
+                    active.name,
+                    element_key(&snapshot, &active.name).unwrap_or(0)
+                ));
+            }
+            if running && !lost.is_empty() {
+                lines.push(format!(
+                    " -!-  Connection with Management Server \"{}\" lost.",
+                    lost.join(" ")
+                ));
+            }
+            // The model's own lines: the replication state and, after split
+            // brain, the monitoring alert (text invented by this project,
+            // see docs/smc-api-facts.md).
+            lines.extend(model_lines.iter().cloned());
+            lines.push(format!(
+                "    Login status: {}  - internal server key {key} - Management IP addresses: {ip}",
+                if running { "OK" } else { "KO" }
+            ));
+            issues.extend(
+                model_lines
+                    .iter()
+                    .filter(|line| !line.starts_with("[ACT_REP]") && !line.starts_with("[STB_REP]"))
+                    .map(|line| format!("{title}: {}", line.trim())),
+            );
+            json!({ "title": title, "type": "MGT", "message": lines })
+        })
+        .collect();
+    let title = if ok && issues.is_empty() {
+        "No issues were detected while running the diagnostic.".to_owned()
+    } else {
+        format!(
+            "{} issue(s) detected while running the diagnostic.",
+            issues.len().max(1)
+        )
+    };
     Ok(Json(json!({
         "status": if ok { "OK" } else { "KO" },
-        "execution_message": format!("Diagnostic executed on {}", connected.server),
-        "errors_warnings": { "errors": if ok { 0 } else { errors }, "warnings": 0 },
-        "message": message,
+        "execution_message": [format!("Diagnostic executed on {}.", connected.server)],
+        "errors_warnings": { "title": title, "message": issues },
+        "durations": {
+            "title": "Durations",
+            "message": snapshot.servers.iter().map(|server| format!("{}: {} ms", server.name, if server.running { 120 } else { 0 })).collect::<Vec<_>>(),
+        },
+        "message": blocks,
     }))
     .into_response())
 }
 
-async fn replication_states(Session { shared, connected }: Session) -> ApiResult {
-    let output = shared.query(|simulator| {
-        simulator.run(&Operation::ReplicationStates {
-            server: connected.server.clone(),
-        })
-    })?;
-    let OperationOutput::ReplicationStates { states } = output else {
-        return Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The replication states returned no result",
-        ));
-    };
-    let active_state = states
+async fn replication_states(
+    Session {
+        shared, connected, ..
+    }: Session,
+) -> ApiResult {
+    let snapshot = shared.observed();
+    let own = connected_server(&snapshot, &connected).ok_or_else(ApiError::not_found)?;
+    if !own.version.has_all_servers_replication_states() {
+        return Err(ApiError::not_found());
+    }
+    if own.mode != Mode::Active {
+        return Err(ApiError::bad_request(format!(
+            "You must use the active Management Server to request this action for Management Server {}.",
+            name_at(&snapshot, &connected.server)
+        )));
+    }
+    let standby_states: Vec<Value> = snapshot
+        .servers
         .iter()
-        .find(|(name, _)| *name == connected.server)
-        .map(|(_, state)| state.reported());
-    let standby_states: Vec<Value> = states
-        .iter()
-        .filter(|(name, _)| *name != connected.server)
-        .map(|(name, state)| json!({ "server_name": name, "state": state.reported() }))
+        .filter(|server| server.name != connected.server)
+        .map(|server| json!({ "server_name": server.name, "state": server.replication.reported() }))
         .collect();
     Ok(Json(json!({
-        "active_server_state": active_state,
+        "active_server_state": own.replication.reported(),
         "standby_server_states": standby_states,
     }))
     .into_response())
 }
 
-async fn database_replication_diagnostic(Session { shared, connected }: Session) -> ApiResult {
+async fn database_replication_diagnostic(
+    Session {
+        shared, connected, ..
+    }: Session,
+) -> ApiResult {
     let snapshot = shared.observed();
-    let own = snapshot.server(&connected.server);
-    let servers: Vec<Value> = snapshot
+    let own = connected_server(&snapshot, &connected).ok_or_else(ApiError::not_found)?;
+    let servers = snapshot
         .servers
         .iter()
         .map(|server| {
-            json!({
-                "server_name": server.name,
-                "state": server.replication.reported(),
-                "excluded": server.excluded,
-            })
+            format!(
+                "{} ({})",
+                server.name,
+                element_key(&snapshot, &server.name).unwrap_or(0)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let is_active = own.mode == Mode::Active;
+    let streaming: Vec<&ServerSnapshot> = if is_active {
+        snapshot
+            .servers
+            .iter()
+            .filter(|server| server.name != own.name && server.replication == ReplicationState::StbRep)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let registered = if is_active {
+        snapshot
+            .servers
+            .iter()
+            .filter(|server| server.name != own.name && !server.excluded)
+            .count()
+    } else {
+        0
+    };
+    let publications: Vec<String> = streaming
+        .iter()
+        .map(|standby| {
+            let key = element_key(&snapshot, &standby.name).unwrap_or(0);
+            format!(
+                "[PG-PUB|-->{}  on port {}|sub_smc{key}|pid:{}|Since:2026-01-01 00:00:00+0000",
+                server_ip(&snapshot, &standby.name),
+                50_000 + key,
+                200_000 + key
+            )
         })
         .collect();
+    let subscribed = !is_active && own.replication == ReplicationState::StbRep;
     Ok(Json(json!({
-        "server_name": connected.server,
-        "state": own.map(|server| server.replication.reported()),
-        "excluded": own.map(|server| server.excluded),
-        "servers": servers,
+        "server_name": own.name,
+        "valid_license": true,
+        "servers": format!("[{servers}]"),
+        "state": own.replication.reported(),
+        "table_count": "371",
+        "element_count": "1428",
+        "active_server_publication": is_active,
+        "standby_server_registered": registered.to_string(),
+        "active_replication_streaming": streaming.len().to_string(),
+        "active_replication_to_standby_servers": publications,
+        "standby_replication_subscription": if subscribed { "1" } else { "0" },
     }))
     .into_response())
 }
 
-async fn operation_progress(
-    Session { shared, .. }: Session,
-    Path((_, id)): Path<(String, String)>,
+async fn audit_replication_diagnostic(
+    Session {
+        shared, connected, ..
+    }: Session,
 ) -> ApiResult {
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("No background operation {id}"),
-        )
+    let snapshot = shared.observed();
+    let own = connected_server(&snapshot, &connected).ok_or_else(ApiError::not_found)?;
+    let (state, info) = if own.mode == Mode::Active {
+        ("Listening", "Active server mode has been enabled")
+    } else {
+        ("Connected", "Standby server mode has been enabled")
     };
-    let number: u64 = id.parse().map_err(|_| not_found())?;
-    let state = shared
-        .read(|simulator| simulator.job(JobId(number)))
-        .ok_or_else(not_found)?;
-    Ok(Json(progress_json(&state)).into_response())
+    let now = shared.read(|simulator| simulator.now());
+    Ok(Json(json!({
+        "server_name": own.name,
+        "status": true,
+        "last_error": if own.mode == Mode::Active { "Active server - listening" } else { "Standby server - connected" },
+        "state": state,
+        "last_update": 1_767_225_600_000_u64 + u64::try_from(now.as_millis()).unwrap_or(0),
+        "info": info,
+        "input_files_count": 3,
+        "output_files_count": 10,
+    }))
+    .into_response())
 }
 
-/// The progress body of a background operation.
-pub(super) fn progress_json(state: &JobState) -> Value {
-    match state {
-        JobState::Running {
-            phase, remaining, ..
-        } => json!({
-            "in_progress": true,
-            "phase": phase.to_string(),
-            "remaining_seconds": remaining.as_secs(),
-        }),
-        JobState::Finished(Ok(output)) => json!({
-            "in_progress": false,
-            "success": true,
-            "value": "Operation finished",
-            "output": output,
-        }),
-        JobState::Finished(Err(error)) => {
-            let (details, failure) = match error {
-                SimError::Refused { details, .. } => (details.clone(), None),
-                SimError::Failed { kind, .. } => (Vec::new(), Some(*kind)),
-                _ => (Vec::new(), None),
-            };
-            json!({
-                "in_progress": false,
-                "success": false,
-                "message": error.to_string(),
-                "details": details,
-                "failure": failure,
-            })
-        }
+const MISSING_SERVER: &str = "Missing management server parameter: provide management server using either server URI, either server name, either primary IP V4 address.";
+
+/// The server an action names: exactly one of `server_name`, `server_ip`
+/// or a payload with the element's href; `None` when none is given.
+fn action_target(
+    snapshot: &Snapshot,
+    query: &HashMap<String, String>,
+    body: &Bytes,
+) -> Result<Option<String>, ApiError> {
+    let mut named = Vec::new();
+    if let Some(name) = query.get("server_name").filter(|name| !name.is_empty()) {
+        named.push(
+            snapshot
+                .server(name)
+                .map(|server| server.name.clone())
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("Management Server {name} not found."))
+                })?,
+        );
     }
-}
-
-#[derive(Deserialize)]
-struct ActionQuery {
-    server_name: Option<String>,
-    force: Option<String>,
-}
-
-/// The operation a `POST .../ha/ACTION` asks for, and whether it must be
-/// issued on the Active.
-fn action_operation(
-    action: &str,
-    server: String,
-    force: bool,
-) -> Result<(Operation, bool), ApiError> {
-    Ok(match action {
-        "set_active" if force => (Operation::ForceActivate { server }, false),
-        "set_active" => (Operation::Activate { server }, true),
-        "set_standby" => (Operation::SetStandby { server, force }, false),
-        "full_replication" => (Operation::InitStandby { server }, true),
-        "exclude" => (Operation::Exclude { server }, true),
-        "stop_replication" => (Operation::StopReplication { server }, false),
-        other => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("No HA action `{other}`; see the `link` list of the ha resource"),
-            ))
-        }
-    })
+    if let Some(ip) = query.get("server_ip").filter(|ip| !ip.is_empty()) {
+        named.push(
+            snapshot
+                .servers
+                .iter()
+                .find(|server| server_ip(snapshot, &server.name) == *ip)
+                .map(|server| server.name.clone())
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("No Management Server with IP address {ip}."))
+                })?,
+        );
+    }
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let payload: Value = serde_json::from_slice(body)
+            .map_err(|_| ApiError::bad_request("The payload is not a Management Server reference."))?;
+        let href = payload
+            .as_str()
+            .or_else(|| payload.get("href").and_then(Value::as_str))
+            .ok_or_else(|| ApiError::bad_request("The payload is not a Management Server reference."))?;
+        let key = href
+            .rsplit('/')
+            .next()
+            .and_then(|key| key.parse::<usize>().ok())
+            .and_then(|key| key.checked_sub(10));
+        named.push(
+            key.and_then(|index| snapshot.servers.get(index))
+                .filter(|_| href.contains("/elements/mgt_server/"))
+                .map(|server| server.name.clone())
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("{href} is not a Management Server reference."))
+                })?,
+        );
+    }
+    match named.len() {
+        0 => Ok(None),
+        1 => Ok(named.pop()),
+        _ => Err(ApiError::bad_request(MISSING_SERVER.replace(
+            "Missing management server parameter: provide",
+            "Ambiguous management server: provide only one",
+        ))),
+    }
 }
 
 async fn ha_action(
-    Session { shared, connected }: Session,
+    Session {
+        shared, connected, ..
+    }: Session,
     Path((_, action)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> ApiResult {
-    let query = ActionQuery {
-        server_name: query.get("server_name").cloned(),
-        force: query.get("force").cloned(),
-    };
-    let force = match query.force.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("force must be true or false, not `{other}`"),
-            ))
-        }
-    };
-    let server = query
-        .server_name
-        .filter(|name| !name.is_empty())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "The server_name parameter is required",
-            )
-        })?;
-    let (operation, on_active) = action_operation(&action, server, force)?;
-    if on_active && !connected.is_active(&shared.observed()) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, MUST_USE_ACTIVE));
+    if !matches!(
+        action.as_str(),
+        "set_active" | "set_standby" | "full_replication" | "exclude"
+    ) {
+        return Err(ApiError::not_found());
     }
-    let started = shared.change(|simulator| simulator.start(&operation))?;
-    Ok(match started {
-        Started::Finished(_) => {
-            Json(json!({ "value": format!("{operation}: done") })).into_response()
+    let json_content = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if !json_content {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type: send Content-Type: application/json",
+        ));
+    }
+    let force = boolean("force", query.get("force").map(String::as_str))?;
+    let snapshot = shared.observed();
+    let target = action_target(&snapshot, &query, &body)?;
+    let connected_active = connected_server(&snapshot, &connected)
+        .is_some_and(|server| server.mode == Mode::Active);
+    let must_use_active = |name: &str| {
+        ApiError::bad_request(format!(
+            "You must use the active Management Server to request this action for Management Server {}.",
+            name_at(&snapshot, name)
+        ))
+    };
+    let is_active = |name: &str| {
+        snapshot
+            .server(name)
+            .is_some_and(|server| server.mode == Mode::Active)
+    };
+    let (operation, value) = match action.as_str() {
+        "set_active" => {
+            let target = target.unwrap_or_else(|| connected.server.clone());
+            if is_active(&target) {
+                return Err(ApiError::bad_request(format!(
+                    "Management Server {} is already the active Management Server.",
+                    name_at(&snapshot, &target)
+                )));
+            }
+            let active_running = snapshot.actives().next().is_some();
+            if force || !active_running {
+                (
+                    Operation::ForceActivate {
+                        server: target.clone(),
+                    },
+                    format!("Set Active {target} in progress"),
+                )
+            } else {
+                (
+                    Operation::Activate {
+                        server: target.clone(),
+                    },
+                    format!("Switch Active Server to {target}:  waiting for server statuses to be polled at least once. in progress"),
+                )
+            }
         }
-        Started::Background(job) => Json(json!({
-            "value": format!("{operation} in progress"),
-            "progress": connected.href(&format!("ha/operations/{}", job.0)),
-        }))
-        .into_response(),
-    })
+        "set_standby" => {
+            let target = target.unwrap_or_else(|| connected.server.clone());
+            if is_active(&target) && !force {
+                return Err(ApiError {
+                    details: vec!["Replication Failed: Setting standby the active server without switching control to another server will interrupt the replication. Use force mode to verify the action.".to_owned()],
+                    ..ApiError::bad_request("Impossible to retrieve HA management information.")
+                });
+            }
+            (
+                Operation::SetStandby {
+                    server: target.clone(),
+                    force: true,
+                },
+                format!(
+                    "Deactivation of Management Server {} requested.",
+                    name_at(&snapshot, &target)
+                ),
+            )
+        }
+        "full_replication" => {
+            let target = target.ok_or_else(|| ApiError::bad_request(MISSING_SERVER))?;
+            if !connected_active {
+                return Err(must_use_active(&target));
+            }
+            if is_active(&target) {
+                return Err(ApiError::bad_request(format!(
+                    "Full replication of active Management Server {} is invalid.",
+                    name_at(&snapshot, &target)
+                )));
+            }
+            (
+                Operation::InitStandby {
+                    server: target.clone(),
+                },
+                format!(
+                    "Replication of Management Server {} requested.",
+                    name_at(&snapshot, &target)
+                ),
+            )
+        }
+        _ => {
+            let target = target.ok_or_else(|| ApiError::bad_request(MISSING_SERVER))?;
+            if is_active(&target) {
+                return Err(ApiError::bad_request(format!(
+                    "The active Management Server {} cannot be excluded from replication.",
+                    name_at(&snapshot, &target)
+                )));
+            }
+            if !connected_active {
+                return Err(must_use_active(&target));
+            }
+            let connected_version = connected_server(&snapshot, &connected)
+                .map(|server| server.version.clone());
+            let offline = snapshot.server(&target).is_some_and(|server| !server.running);
+            if offline && connected_version.as_ref().is_some_and(Version::has_smc_65140) {
+                // SMC-65140 (published known issue): the API cannot exclude an
+                // offline Standby on these versions. The message is ours.
+                return Err(ApiError::bad_request(format!(
+                    "Exclusion from replication of Management Server {} failed: the server is not running.",
+                    name_at(&snapshot, &target)
+                )));
+            }
+            (
+                Operation::Exclude {
+                    server: target.clone(),
+                },
+                format!(
+                    "Exclusion from replication of Management Server {} requested.",
+                    name_at(&snapshot, &target)
+                ),
+            )
+        }
+    };
+    shared
+        .change(|simulator| simulator.start(&operation))
+        .map_err(refused)?;
+    Ok(Json(json!({ "value": value })).into_response())
 }

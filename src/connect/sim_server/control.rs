@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::api::ApiError;
 use super::state::Shared;
-use super::{API_VERSION, TICK};
+use super::TICK;
 use crate::cluster::{JobState, Operation, OperationOutput, Started, Version};
 
 /// An HTTP-level fault: the next `count` requests whose path contains
@@ -104,7 +104,6 @@ async fn info(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Result<R
         .collect();
     let now = shared.read(|simulator| simulator.now());
     Ok(Json(json!({
-        "api_version": API_VERSION,
         "speed": shared.speed(),
         "now_ms": u64::try_from(now.as_millis()).unwrap_or(u64::MAX),
         "servers": servers,

@@ -30,9 +30,6 @@ use crate::connect::ApiKey;
 pub use control::{HttpFault, HttpFaultKind};
 pub use state::Shared;
 
-/// The API version the simulator offers (`GET /api`).
-pub const API_VERSION: &str = "7.3";
-
 /// The default listening address (the SMC API's default port).
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8082";
 

@@ -1,0 +1,431 @@
+//! Reading the cluster from published data only.
+//!
+//! Every server is asked for its own view — `GET /ha` (which server it
+//! knows as Active, itself included), its own
+//! `GET /ha/database_replication_diagnostic` (its replication state) — and
+//! its SMC version is read once per session (`system` → `smc_version`).
+//! Element hrefs are resolved to names by reading each element once.
+//! [`derive`] then builds the [`Snapshot`] by the rules below, which
+//! `docs/smc-api-facts.md` lists with the public source of each fact or
+//! marks as the project's own derivation:
+//!
+//! - `running`: the server's API answered.
+//! - `mode`: Active when the server's own `/ha` names it `active_server`.
+//!   For a server that does not answer: Active when an answering server
+//!   names it `active_server`, else what was last seen, else Standby.
+//! - `version`: its own `smc_version`; for a server that does not answer,
+//!   what was last seen, else the inventory's `version`, else an error.
+//! - `replication`: its own state; `UNKNOWN` when it does not answer.
+//! - `excluded` (not published): a Standby is excluded when its own state
+//!   is `STB_NO_REP` (no replication relationship); an Active when this run
+//!   cleared its replication (stop-replication, set standby) and it has not
+//!   replicated since; a server that does not answer keeps what was last
+//!   derived, updated by this run's own actions (exclude, initialize,
+//!   restore, stop replication).
+//! - `config_revision` (not published): always 0; the connector says it
+//!   cannot count changes ([`crate::connect::Connector::counts_changes`]).
+
+use std::collections::HashMap;
+
+use reqwest::Method;
+
+use super::answers;
+use super::transport::Purpose;
+use super::{lock, SmcConnector, SmcServer};
+use crate::cluster::{Mode, ReplicationState, ServerSnapshot, Snapshot, Version};
+use crate::connect::ConnectorError;
+
+/// One server's own view of the cluster, names resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerView {
+    /// The server's SMC version.
+    pub version: Version,
+    /// The Active it knows (`/ha` `active_server`), if any.
+    pub active: Option<String>,
+    /// Itself (`/ha` `connected_server`).
+    pub connected: String,
+    /// The Standbys it knows.
+    pub standbys: Vec<String>,
+    /// Its own replication state.
+    pub state: ReplicationState,
+}
+
+/// What the connector knows that no single answer says: the last derived
+/// snapshot, this run's own changes of `excluded`, and the inventory's
+/// versions of servers that never answered.
+#[derive(Debug, Clone, Default)]
+pub struct Memory {
+    /// The last snapshot derived (or the journal's, on resume).
+    pub last: Option<Snapshot>,
+    /// `excluded` as this run's own actions left it, per server.
+    pub excluded: HashMap<String, bool>,
+    /// The inventory's `version` of each server that has one.
+    pub configured_versions: HashMap<String, Version>,
+}
+
+/// A derived snapshot, with the reasons behind each server's values (what
+/// `runbook probe` prints).
+#[derive(Debug, Clone)]
+pub struct Derived {
+    /// The cluster.
+    pub snapshot: Snapshot,
+    /// Per server (same order), one line per derived value.
+    pub reasons: Vec<Vec<String>>,
+}
+
+/// Builds the snapshot from each server's view (`None`: it did not answer),
+/// by the rules of this module's documentation.
+pub fn derive(
+    names: &[String],
+    views: &[Option<ServerView>],
+    memory: &Memory,
+) -> Result<Derived, ConnectorError> {
+    let last = |name: &str| memory.last.as_ref().and_then(|last| last.server(name));
+    let named_active_by_others = |name: &str| {
+        views
+            .iter()
+            .flatten()
+            .filter(|view| view.active.as_deref() == Some(name))
+            .map(|view| view.connected.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut servers = Vec::with_capacity(names.len());
+    let mut reasons = Vec::with_capacity(names.len());
+    for (name, view) in names.iter().zip(views) {
+        let mut why = Vec::new();
+        let server = match view {
+            Some(view) => {
+                why.push("running: its API answered".to_owned());
+                let mode = if view.active.as_deref() == Some(name.as_str()) {
+                    why.push("mode: active (its own /ha names it active_server)".to_owned());
+                    Mode::Active
+                } else {
+                    why.push(match &view.active {
+                        Some(active) => format!("mode: standby (its own /ha names {active} active_server)"),
+                        None => "mode: standby (its own /ha names no active_server)".to_owned(),
+                    });
+                    Mode::Standby
+                };
+                why.push(format!("version: {} (its system/smc_version)", view.version));
+                why.push(format!(
+                    "replication: {} (its own database_replication_diagnostic)",
+                    view.state
+                ));
+                let excluded = match mode {
+                    Mode::Standby => {
+                        let excluded = view.state == ReplicationState::StbNoRep;
+                        why.push(format!(
+                            "excluded: {} (derived: a Standby is excluded when its own state is STB_NO_REP)",
+                            yes_no(excluded)
+                        ));
+                        excluded
+                    }
+                    Mode::Active => {
+                        let replicating = matches!(
+                            view.state,
+                            ReplicationState::ActRep | ReplicationState::ActRepEx
+                        );
+                        let excluded =
+                            !replicating && memory.excluded.get(name).copied().unwrap_or(false);
+                        why.push(format!(
+                            "excluded: {} (derived: an Active is excluded only after this run cleared its replication, until it replicates again)",
+                            yes_no(excluded)
+                        ));
+                        excluded
+                    }
+                };
+                ServerSnapshot {
+                    name: name.clone(),
+                    running: true,
+                    mode,
+                    version: view.version.clone(),
+                    replication: view.state,
+                    excluded,
+                    config_revision: 0,
+                }
+            }
+            None => {
+                why.push("running: no (its API did not answer)".to_owned());
+                let namers = named_active_by_others(name);
+                let mode = if !namers.is_empty() {
+                    why.push(format!(
+                        "mode: active (named active_server by {})",
+                        namers.join(", ")
+                    ));
+                    Mode::Active
+                } else if let Some(previous) = last(name) {
+                    why.push(format!(
+                        "mode: {} (as last seen)",
+                        mode_name(previous.mode)
+                    ));
+                    previous.mode
+                } else {
+                    why.push("mode: standby (no answering server names it active_server)".to_owned());
+                    Mode::Standby
+                };
+                let version = if let Some(previous) = last(name) {
+                    why.push(format!("version: {} (as last seen)", previous.version));
+                    previous.version.clone()
+                } else if let Some(configured) = memory.configured_versions.get(name) {
+                    why.push(format!("version: {configured} (the inventory's `version`)"));
+                    configured.clone()
+                } else {
+                    return Err(ConnectorError::UnknownVersion {
+                        server: name.clone(),
+                    });
+                };
+                let excluded = memory
+                    .excluded
+                    .get(name)
+                    .copied()
+                    .or_else(|| last(name).map(|previous| previous.excluded))
+                    .unwrap_or(false);
+                why.push(format!(
+                    "excluded: {} (as last derived, updated by this run's actions)",
+                    yes_no(excluded)
+                ));
+                why.push("replication: UNKNOWN (it does not answer)".to_owned());
+                ServerSnapshot {
+                    name: name.clone(),
+                    running: false,
+                    mode,
+                    version,
+                    replication: ReplicationState::Unknown,
+                    excluded,
+                    config_revision: 0,
+                }
+            }
+        };
+        servers.push(server);
+        reasons.push(why);
+    }
+    Ok(Derived {
+        snapshot: Snapshot { servers },
+        reasons,
+    })
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Active => "active",
+        Mode::Standby => "standby",
+    }
+}
+
+impl SmcConnector {
+    /// One server's own view: `/ha` and its replication state, names resolved.
+    pub(super) async fn read_view(
+        &self,
+        server: &SmcServer,
+        retries: u32,
+    ) -> Result<ServerView, ConnectorError> {
+        let purpose = Purpose::read(retries);
+        let ha_url = |session: &super::transport::Session| session.entry("ha", &server.api);
+        let ha_body = self.call(server, Method::GET, &ha_url, &purpose).await?;
+        let ha = answers::ha(&format!("{}/…/ha", server.api), &ha_body)?;
+        let replication_url = |session: &super::transport::Session| {
+            session.ha(&server.api, "database_replication_diagnostic")
+        };
+        let body = self
+            .call(server, Method::GET, &replication_url, &purpose)
+            .await?;
+        let (_, state) = answers::own_replication(
+            &format!("{}/…/ha/database_replication_diagnostic", server.api),
+            &body,
+        )?;
+        let version = self
+            .session_version(&server.name)
+            .ok_or_else(|| ConnectorError::SessionExpired {
+                url: server.api.clone(),
+            })?;
+        let connected = self.resolve(server, &ha.connected, retries).await?;
+        let active = match &ha.active {
+            Some(href) => Some(self.resolve(server, href, retries).await?),
+            None => None,
+        };
+        let mut standbys = Vec::with_capacity(ha.standbys.len());
+        for href in &ha.standbys {
+            standbys.push(self.resolve(server, href, retries).await?);
+        }
+        Ok(ServerView {
+            version,
+            active,
+            connected,
+            standbys,
+            state,
+        })
+    }
+
+    /// The name of the server an element href names: read once per
+    /// element key (keys are the same on every server of a setup).
+    async fn resolve(
+        &self,
+        server: &SmcServer,
+        href: &str,
+        retries: u32,
+    ) -> Result<String, ConnectorError> {
+        let key = answers::element_key(href).to_owned();
+        if let Some(name) = lock(&self.element_names).get(&key) {
+            return Ok(name.clone());
+        }
+        let body = self
+            .call(
+                server,
+                Method::GET,
+                &|_| Ok(href.to_owned()),
+                &Purpose::read(retries),
+            )
+            .await?;
+        let name = answers::element_name(href, &body)?;
+        if self.server(&name).is_err() {
+            return Err(ConnectorError::Config {
+                message: format!(
+                    "{} names Management Server `{name}` ({href}), which the target does not list: add it to the inventory, with the name the SMC gives it",
+                    server.name
+                ),
+            });
+        }
+        lock(&self.element_names).insert(key, name.clone());
+        Ok(name)
+    }
+
+    /// Every server's view, asked at once; a server that does not answer
+    /// (refused, closed, timed out) is `None`. Errors that are not about
+    /// reaching the server (a wrong key, a malformed answer, an unsupported
+    /// version) are returned.
+    pub(super) async fn read_views(
+        &self,
+        retries: u32,
+    ) -> Result<Vec<Option<ServerView>>, ConnectorError> {
+        // A server that refuses or closes the connection is stopped: asked
+        // once. One that answers an error or a malformed body is asked again.
+        let reads = self.servers.iter().map(|server| async move {
+            let mut attempt = 0;
+            loop {
+                match self.read_view(server, 0).await {
+                    Err(
+                        error @ (ConnectorError::ServerError { .. }
+                        | ConnectorError::Malformed { .. }),
+                    ) if attempt < retries => {
+                        drop(error);
+                        self.backoff(attempt).await;
+                        attempt += 1;
+                    }
+                    result => return result,
+                }
+            }
+        });
+        let results = futures::future::join_all(reads).await;
+        let mut views = Vec::with_capacity(results.len());
+        for (server, result) in self.servers.iter().zip(results) {
+            match result {
+                Ok(view) => {
+                    if view.connected != server.name {
+                        return Err(ConnectorError::Config {
+                            message: format!(
+                                "the API address of `{}` ({}) is answered by Management Server `{}`: fix its `api` in the inventory",
+                                server.name, server.api, view.connected
+                            ),
+                        });
+                    }
+                    views.push(Some(view));
+                }
+                Err(ConnectorError::Refused { .. } | ConnectorError::Timeout { .. }) => {
+                    self.forget_session(&server.name);
+                    views.push(None);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(views)
+    }
+
+    /// The cluster now, derived from every server's view.
+    pub(super) async fn derive_now(&self, retries: u32) -> Result<Derived, ConnectorError> {
+        let views = self.read_views(retries).await?;
+        let names: Vec<String> = self.servers.iter().map(|server| server.name.clone()).collect();
+        let derived = {
+            let memory = lock(&self.memory);
+            derive(&names, &views, &memory)?
+        };
+        let mut memory = lock(&self.memory);
+        for server in derived.snapshot.servers.iter().filter(|server| server.running) {
+            memory.excluded.insert(server.name.clone(), server.excluded);
+        }
+        memory.last = Some(derived.snapshot.clone());
+        Ok(derived)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(text: &str) -> Version {
+        text.parse().expect("version")
+    }
+
+    fn view(name: &str, active: Option<&str>, state: ReplicationState) -> Option<ServerView> {
+        Some(ServerView {
+            version: version("7.3.4"),
+            active: active.map(str::to_owned),
+            connected: name.to_owned(),
+            standbys: Vec::new(),
+            state,
+        })
+    }
+
+    fn names() -> Vec<String> {
+        vec!["a".into(), "b".into(), "c".into()]
+    }
+
+    #[test]
+    fn a_stopped_active_named_by_the_standbys_is_active() {
+        let views = [
+            None,
+            view("b", Some("a"), ReplicationState::StbOnhold),
+            view("c", Some("a"), ReplicationState::StbOnhold),
+        ];
+        let mut memory = Memory::default();
+        memory.configured_versions.insert("a".into(), version("7.3.4"));
+        let derived = derive(&names(), &views, &memory).expect("derived");
+        let a = &derived.snapshot.servers[0];
+        assert!(!a.running && a.mode == Mode::Active && a.replication == ReplicationState::Unknown);
+        assert!(derived.reasons[0].iter().any(|line| line.contains("named active_server by b, c")));
+    }
+
+    #[test]
+    fn a_server_never_seen_and_not_configured_has_no_version() {
+        let views = [None, view("b", None, ReplicationState::StbOnhold), None];
+        let error = derive(&names(), &views, &Memory::default()).expect_err("unknown");
+        assert!(matches!(error, ConnectorError::UnknownVersion { ref server } if server == "a"));
+    }
+
+    #[test]
+    fn exclusion_is_derived_from_the_standby_state_and_remembered_when_it_stops() {
+        let views = [
+            view("a", Some("a"), ReplicationState::ActRepEx),
+            view("b", Some("a"), ReplicationState::StbNoRep),
+            view("c", Some("a"), ReplicationState::StbRep),
+        ];
+        let derived = derive(&names(), &views, &Memory::default()).expect("derived");
+        let excluded: Vec<bool> = derived.snapshot.servers.iter().map(|s| s.excluded).collect();
+        assert_eq!(excluded, [false, true, false]);
+        let memory = Memory {
+            last: Some(derived.snapshot),
+            ..Memory::default()
+        };
+        let views = [view("a", Some("a"), ReplicationState::ActRepEx), None, None];
+        let later = derive(&names(), &views, &memory).expect("derived");
+        assert!(later.snapshot.servers[1].excluded && !later.snapshot.servers[1].running);
+        assert!(!later.snapshot.servers[2].excluded);
+    }
+}

@@ -1,0 +1,237 @@
+//! The official SMC Python client (`fp-ngfw-smc-python`) logs in to
+//! `runbook sim serve` with its defaults and runs its own HA flows against it
+//! (tests/python/ha_flows.py): get_ha, diagnostic, the replication
+//! diagnostics, smc_version, exclude and full_replication of a Standby on the
+//! Active, then set_active on that Standby. Afterwards the cluster shows what
+//! an operator would check: the activated Standby is the Active, the previous
+//! Active a Standby, both running.
+//!
+//! The Python that has the client installed is named by `RUNBOOK_SMC_PYTHON`
+//! (`.ci/run` makes a venv under target/smc-python). Without it the test is
+//! skipped, except in CI (`CI=true`), where it fails.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const PYTHON_ENV: &str = "RUNBOOK_SMC_PYTHON";
+const KEY: &str = "smc-python-client-test-key-31415";
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/ha_flows.py");
+/// The script bounds its whole run with this (its `--timeout`).
+const SCRIPT_SECONDS: u64 = 240;
+/// The test gives the script a little more before killing it.
+const SCRIPT_DEADLINE: Duration = Duration::from_secs(SCRIPT_SECONDS + 30);
+const LISTEN_DEADLINE: Duration = Duration::from_secs(60);
+
+/// A child process whose stdout and stderr lines are collected by threads;
+/// killed and reaped when dropped, also when the test panics.
+struct Process {
+    child: Child,
+    lines: Receiver<String>,
+    readers: Vec<JoinHandle<()>>,
+    seen: String,
+}
+
+impl Process {
+    // The child is owned by `Process`, whose `Drop` (and `stop`) waits for it.
+    #[allow(clippy::zombie_processes)]
+    fn spawn(command: &mut Command, what: &str) -> Process {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {what}: {error}"));
+        let (sender, lines) = mpsc::channel();
+        let mut readers = Vec::new();
+        if let Some(stdout) = child.stdout.take() {
+            readers.push(forward(stdout, sender.clone()));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            readers.push(forward(stderr, sender));
+        }
+        Process {
+            child,
+            lines,
+            readers,
+            seen: String::new(),
+        }
+    }
+
+    /// Waits for a line starting with `prefix` and returns the rest of it;
+    /// None if the process ends or `timeout` passes first.
+    fn line_after(&mut self, prefix: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push_str(&line);
+                    if let Some(rest) = line.trim().strip_prefix(prefix) {
+                        return Some(rest.to_owned());
+                    }
+                }
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
+    /// Waits for the process to exit; kills it after `timeout` (None then).
+    fn wait(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(100)),
+                Ok(None) | Err(_) => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Kills the process (if still running) and returns everything it printed.
+    fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        self.seen.extend(self.lines.try_iter());
+        self.seen.clone()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends every line read from `pipe` (newline included) until its end.
+fn forward(pipe: impl Read + Send + 'static, sender: mpsc::Sender<String>) -> JoinHandle<()> {
+    thread::spawn(move || {
+        let mut pipe = BufReader::new(pipe);
+        loop {
+            let mut bytes = Vec::new();
+            match pipe.read_until(b'\n', &mut bytes) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {
+                    if sender
+                        .send(String::from_utf8_lossy(&bytes).into_owned())
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// `GET /sim/cluster` of the running simulator.
+fn cluster(url: &str) -> Value {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .get(format!("{url}/sim/cluster"))
+            .bearer_auth(KEY)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .expect("GET /sim/cluster");
+        assert_eq!(response.status(), 200, "GET /sim/cluster");
+        response.json().await.expect("the cluster as JSON")
+    })
+}
+
+/// The server named `name` in a `/sim/cluster` answer.
+fn server<'a>(cluster: &'a Value, name: &str) -> &'a Value {
+    cluster["servers"]
+        .as_array()
+        .and_then(|servers| servers.iter().find(|server| server["name"] == name))
+        .unwrap_or_else(|| panic!("no server {name} in the cluster: {cluster:#}"))
+}
+
+#[test]
+fn the_official_python_client_runs_its_ha_flows_against_sim_serve() {
+    let Some(python) = std::env::var_os(PYTHON_ENV).filter(|python| !python.is_empty()) else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "{PYTHON_ENV} is not set: CI must install the official client: .ci/run sets RUNBOOK_SMC_PYTHON"
+            );
+        }
+        eprintln!(
+            "skipped: {PYTHON_ENV} is not set (a Python with fp-ngfw-smc-python installed, e.g. target/smc-python/bin/python as .ci/run makes it)"
+        );
+        return;
+    };
+
+    let mut served = Process::spawn(
+        Command::new(env!("CARGO_BIN_EXE_runbook"))
+            .args(["sim", "serve", "--addr", "127.0.0.1:0"])
+            .env("RUNBOOK_SIM_API_KEY", KEY),
+        "runbook sim serve",
+    );
+    let Some(url) = served.line_after("listening on ", LISTEN_DEADLINE) else {
+        let printed = served.stop();
+        panic!("runbook sim serve did not print `listening on URL`:\n{printed}");
+    };
+    let active_url = format!("{url}/servers/mgt-1");
+    let standby_url = format!("{url}/servers/mgt-2");
+
+    let mut script = Process::spawn(
+        Command::new(&python)
+            .arg(SCRIPT)
+            .arg("--url")
+            .arg(&active_url)
+            .arg("--standby-url")
+            .arg(&standby_url)
+            .args(["--api-key", KEY])
+            .arg("--timeout")
+            .arg(SCRIPT_SECONDS.to_string())
+            .env("PYTHONUNBUFFERED", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1"),
+        &format!("{} (from {PYTHON_ENV})", python.to_string_lossy()),
+    );
+    let status = script.wait(SCRIPT_DEADLINE);
+    let printed = script.stop();
+    println!("{printed}");
+    if !status.is_some_and(|status| status.success()) {
+        let outcome = status.map_or_else(
+            || format!("killed after {} s", SCRIPT_DEADLINE.as_secs()),
+            |status| status.to_string(),
+        );
+        let simulator = served.stop();
+        panic!(
+            "tests/python/ha_flows.py failed ({outcome}):\n{printed}\n--- runbook sim serve:\n{simulator}"
+        );
+    }
+
+    let cluster = cluster(&url);
+    let activated = server(&cluster, "mgt-2");
+    let previous = server(&cluster, "mgt-1");
+    assert_eq!(activated["mode"], "active", "{cluster:#}");
+    assert_eq!(previous["mode"], "standby", "{cluster:#}");
+    assert_eq!(activated["running"], true, "{cluster:#}");
+    assert_eq!(previous["running"], true, "{cluster:#}");
+    let actives = cluster["servers"].as_array().map_or(0, |servers| {
+        servers
+            .iter()
+            .filter(|server| server["mode"] == "active")
+            .count()
+    });
+    assert_eq!(actives, 1, "exactly one Active: {cluster:#}");
+    // `served` is killed here, as on every failure above, when dropped.
+}
