@@ -299,12 +299,19 @@ fn set_standby_on_the_active_without_force_is_refused() {
     assert_eq!(state(&simulator, "mgt-2"), ReplicationState::StbOnhold);
 }
 
+/// The API's set_standby is "Set Standby and Stop Replication": on a
+/// Standby it leaves the mode alone and clears its replication.
 #[test]
-fn set_standby_on_a_standby_changes_nothing() {
+fn set_standby_on_a_standby_stops_its_replication() {
     let mut simulator = sim(3, &[]);
-    let before = simulator.cluster().clone();
     ok(&mut simulator, set_standby("mgt-2", false));
-    assert_eq!(simulator.cluster(), &before);
+    assert_eq!(mode(&simulator, "mgt-2"), Mode::Standby);
+    assert_eq!(state(&simulator, "mgt-2"), ReplicationState::StbNoRep);
+    assert!(simulator
+        .snapshot()
+        .server("mgt-2")
+        .is_some_and(|server| server.excluded));
+    assert_eq!(mode(&simulator, "mgt-1"), Mode::Active);
 }
 
 #[test]
@@ -1455,7 +1462,9 @@ fn active_upgrade_cancelled_also_fires_on_the_initial_active_in_the_no_downtime_
         ),
         "{result:?}"
     );
-    assert_eq!(state(&simulator, "mgt-1"), ReplicationState::BrokenActStb);
+    // Set Standby (and Stop Replication) cleared its replication before the
+    // installer ran: back on its old version, it is not initialized.
+    assert_eq!(state(&simulator, "mgt-1"), ReplicationState::StbNoRep);
     // The What-if: exclude it, upgrade again, initialize.
     ok(&mut simulator, exclude("mgt-1"));
     ok(&mut simulator, upgrade("mgt-1"));

@@ -274,7 +274,7 @@ fn plan_shows_every_discards_changes_clause() {
     let what_ifs = plan["what_ifs"].as_array().unwrap();
     assert_eq!(
         what_ifs[0]["discards_changes"],
-        serde_json::json!({"server": "mgt-1", "prompt": "second-active.discard-changes"})
+        serde_json::json!({"server": "mgt-1", "prompt": "second-active.discard-changes", "counted": true})
     );
     assert!(what_ifs[1]["discards_changes"].is_null());
 }

@@ -1084,12 +1084,21 @@ impl Cluster {
         OperationOutput::Diagnostic { ok, messages }
     }
 
+    /// The states the Active reports: a server it cannot reach is `UNKNOWN`
+    /// to it, as to anyone reading that server's own diagnostic.
     fn replication_states(&self) -> OperationOutput {
         OperationOutput::ReplicationStates {
             states: self
                 .servers
                 .iter()
-                .map(|server| (server.name.clone(), self.replication_state(&server.name)))
+                .map(|server| {
+                    let state = if server.unreachable {
+                        ReplicationState::Unknown
+                    } else {
+                        self.replication_state(&server.name)
+                    };
+                    (server.name.clone(), state)
+                })
                 .collect(),
         }
     }

@@ -160,9 +160,20 @@ impl Version {
         Version(parts)
     }
 
-    /// The dot-separated numeric parts.
+    /// The dot-separated numeric parts (none for [`Version::unknown`]).
     pub fn parts(&self) -> &[u32] {
         &self.0
+    }
+
+    /// The version of a server nobody could read (it never answered and
+    /// none is configured): shown as `unknown`, equal to no real version.
+    pub fn unknown() -> Self {
+        Version(Vec::new())
+    }
+
+    /// Whether this is [`Version::unknown`].
+    pub fn is_unknown(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// Whether the HA API of this SMC version has
@@ -202,7 +213,10 @@ mod version_tests {
         }
         for fixed in ["7.3.4", "7.4.2", "7.5.0", "8.0.0"] {
             assert!(!version(fixed).has_smc_65140(), "{fixed}");
-            assert!(version(fixed).has_all_servers_replication_states(), "{fixed}");
+            assert!(
+                version(fixed).has_all_servers_replication_states(),
+                "{fixed}"
+            );
         }
         for old in ["7.3.3", "7.4.1"] {
             assert!(!version(old).has_all_servers_replication_states(), "{old}");
@@ -212,6 +226,9 @@ mod version_tests {
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_unknown() {
+            return f.write_str("unknown");
+        }
         for (index, part) in self.0.iter().enumerate() {
             if index > 0 {
                 f.write_str(".")?;
@@ -225,6 +242,9 @@ impl fmt::Display for Version {
 impl FromStr for Version {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "unknown" {
+            return Ok(Version::unknown());
+        }
         let parts: Result<Vec<u32>, _> = s.split('.').map(str::parse::<u32>).collect();
         match parts {
             Ok(parts) if !parts.is_empty() => Ok(Version(parts)),

@@ -200,16 +200,6 @@ pub enum ConnectorError {
         /// The version it reports (`system` → `smc_version`).
         version: String,
     },
-    /// A server does not answer and its version was never read.
-    #[error("{server} does not answer, and the API cannot tell which SMC version it runs")]
-    #[diagnostic(
-        code(runbook::connector::unknown_version),
-        help("start it, or give its version in the inventory (`version = \"7.3.4\"` in its [[servers]] entry)")
-    )]
-    UnknownVersion {
-        /// The server.
-        server: String,
-    },
     /// The login was accepted but opened no session the client can send back.
     #[error("{url} accepted the login but set no JSESSIONID cookie")]
     #[diagnostic(

@@ -70,7 +70,8 @@ pub struct ApiSettings {
     /// The administrative domain to log in to (default: the Shared Domain).
     pub domain: Option<String>,
     /// How long `GET /ha/diagnostic` may spend asking every server (its
-    /// `global_timeout`); the request itself is allowed 15 s more.
+    /// `global_timeout`); the request itself is allowed
+    /// `request_timeout` more.
     #[serde(default = "defaults::diagnostic_timeout")]
     pub diagnostic_timeout: DurationSetting,
     /// How long the diagnostic waits for one server (its `server_timeout`).

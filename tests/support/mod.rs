@@ -150,6 +150,17 @@ impl Played {
             .collect()
     }
 
+    /// The ids of the prompts asked, in order, with their answers.
+    pub fn prompts(&self) -> Vec<(String, serde_json::Value)> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                EventKind::Prompt { id, answer, .. } => Some((id.clone(), answer.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every warning message, whatever its code.
     pub fn all_warnings(&self) -> Vec<String> {
         self.events
@@ -342,7 +353,9 @@ pub fn assert_healthy_on(snapshot: &Snapshot, version: &Version, context: &str) 
 
 /// Each server of `snapshot` as a comparable tuple: name, running, mode,
 /// version, replication, excluded — everything but the configuration
-/// revision, which depends on how much time passed between operations.
+/// revision, which depends on how much time passed between operations, and
+/// the version of a server that does not answer (over the API it is only
+/// known if the server answered once).
 pub fn comparable(
     snapshot: &Snapshot,
 ) -> Vec<(String, bool, Mode, String, ReplicationState, bool)> {
@@ -354,7 +367,11 @@ pub fn comparable(
                 server.name.clone(),
                 server.running,
                 server.mode,
-                server.version.to_string(),
+                if server.running {
+                    server.version.to_string()
+                } else {
+                    "-".to_owned()
+                },
                 server.replication,
                 server.excluded,
             )

@@ -165,17 +165,6 @@ is sent to them.",
         fix: "Bring the setup to SMC 7.3 or later with the product's own procedure first.",
     },
     Entry {
-        code: "runbook::connector::unknown_version",
-        severity: Severity::Error,
-        summary: "A server does not answer and its SMC version was never read.",
-        cause: "The API publishes a server's version only through that server's own API. A \
-server that has not answered since the run started (stopped, unreachable) has no known \
-version, and the connector does not invent one.",
-        example: None,
-        fix: "Start the server, or write its version in its `[[servers]]` entry of the \
-inventory (`version = \"7.3.4\"`).",
-    },
-    Entry {
         code: "runbook::connector::no_session_cookie",
         severity: Severity::Error,
         summary: "The login was accepted but no session cookie came back.",

@@ -167,9 +167,14 @@ impl From<SimError> for ApiError {
 }
 
 /// How a model error answers on a product route: the product refuses an HA
-/// action with 400 and a message, whatever the reason.
+/// action with 400 and a message; a server the action needs does not
+/// answer: 504 once the simulator's wait is over (the product's exact
+/// answer there is not published — this project's choice).
 fn refused(error: SimError) -> ApiError {
     let message = error.to_string();
+    if matches!(error, SimError::Unreachable { .. }) {
+        return ApiError::new(StatusCode::GATEWAY_TIMEOUT, message);
+    }
     let details = match error {
         SimError::Refused { details, .. } => details,
         _ => Vec::new(),
@@ -218,7 +223,10 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
 }
 
 /// The connected server in the model's observed snapshot.
-fn connected_server<'s>(snapshot: &'s Snapshot, connected: &Connected) -> Option<&'s ServerSnapshot> {
+fn connected_server<'s>(
+    snapshot: &'s Snapshot,
+    connected: &Connected,
+) -> Option<&'s ServerSnapshot> {
     snapshot.server(&connected.server)
 }
 
@@ -273,7 +281,8 @@ impl FromRequestParts<Arc<Shared>> for Session {
             .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
         let version = params.get("version").cloned().unwrap_or_default();
         check_version(shared, &connected, &version)?;
-        if !session_token(&parts.headers).any(|token| shared.session_valid(token, &connected.server))
+        if !session_token(&parts.headers)
+            .any(|token| shared.session_valid(token, &connected.server))
         {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -356,9 +365,7 @@ async fn logout(Session { shared, .. }: Session, headers: HeaderMap) -> ApiResul
 }
 
 async fn entry_points(session: Session) -> ApiResult {
-    let entry = |rel: &str, path: &str, method: &str| {
-        json!({ "rel": rel, "href": session.connected.href(&session.version, path), "method": method })
-    };
+    let entry = |rel: &str, path: &str, method: &str| json!({ "rel": rel, "href": session.connected.href(&session.version, path), "method": method });
     Ok(Json(json!({
         "entry_point": [
             entry("login", "login", "POST"),
@@ -399,9 +406,7 @@ async fn api_client(session: Session, Path((_, key)): Path<(String, String)>) ->
 }
 
 async fn system(session: Session) -> ApiResult {
-    let link = |rel: &str| {
-        json!({ "rel": rel, "href": session.connected.href(&session.version, &format!("system/{rel}")), "method": "GET" })
-    };
+    let link = |rel: &str| json!({ "rel": rel, "href": session.connected.href(&session.version, &format!("system/{rel}")), "method": "GET" });
     Ok(Json(json!({
         "link": [
             { "rel": "self", "href": session.connected.href(&session.version, "system"), "method": "GET", "type": "system" },
@@ -411,10 +416,19 @@ async fn system(session: Session) -> ApiResult {
     .into_response())
 }
 
-async fn smc_version(Session { shared, connected, .. }: Session) -> ApiResult {
+async fn smc_version(
+    Session {
+        shared, connected, ..
+    }: Session,
+) -> ApiResult {
     let snapshot = shared.observed();
     let server = connected_server(&snapshot, &connected).ok_or_else(ApiError::not_found)?;
-    let build = 10_000 + server.version.parts().iter().fold(0, |sum, part| sum * 10 + part);
+    let build = 10_000
+        + server
+            .version
+            .parts()
+            .iter()
+            .fold(0, |sum, part| sum * 10 + part);
     Ok(Json(json!({ "value": format!("{} [{build}]", server.version) })).into_response())
 }
 
@@ -646,14 +660,34 @@ async fn replication_states(
             name_at(&snapshot, &connected.server)
         )));
     }
+    // What the Active knows of every server (the model's answer).
+    let output = shared
+        .query(|simulator| {
+            simulator.run(&Operation::ReplicationStates {
+                server: connected.server.clone(),
+            })
+        })
+        .map_err(refused)?;
+    let OperationOutput::ReplicationStates { states } = output else {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The replication states returned no result",
+        ));
+    };
+    let state_of = |name: &str| {
+        states
+            .iter()
+            .find(|(server, _)| server == name)
+            .map_or(ReplicationState::Unknown, |(_, state)| *state)
+    };
     let standby_states: Vec<Value> = snapshot
         .servers
         .iter()
         .filter(|server| server.name != connected.server)
-        .map(|server| json!({ "server_name": server.name, "state": server.replication.reported() }))
+        .map(|server| json!({ "server_name": server.name, "state": state_of(&server.name).reported() }))
         .collect();
     Ok(Json(json!({
-        "active_server_state": own.replication.reported(),
+        "active_server_state": state_of(&connected.server).reported(),
         "standby_server_states": standby_states,
     }))
     .into_response())
@@ -683,7 +717,9 @@ async fn database_replication_diagnostic(
         snapshot
             .servers
             .iter()
-            .filter(|server| server.name != own.name && server.replication == ReplicationState::StbRep)
+            .filter(|server| {
+                server.name != own.name && server.replication == ReplicationState::StbRep
+            })
             .collect()
     } else {
         Vec::new()
@@ -785,12 +821,15 @@ fn action_target(
         );
     }
     if !body.iter().all(u8::is_ascii_whitespace) {
-        let payload: Value = serde_json::from_slice(body)
-            .map_err(|_| ApiError::bad_request("The payload is not a Management Server reference."))?;
+        let payload: Value = serde_json::from_slice(body).map_err(|_| {
+            ApiError::bad_request("The payload is not a Management Server reference.")
+        })?;
         let href = payload
             .as_str()
             .or_else(|| payload.get("href").and_then(Value::as_str))
-            .ok_or_else(|| ApiError::bad_request("The payload is not a Management Server reference."))?;
+            .ok_or_else(|| {
+                ApiError::bad_request("The payload is not a Management Server reference.")
+            })?;
         let key = href
             .rsplit('/')
             .next()
@@ -843,8 +882,8 @@ async fn ha_action(
     let force = boolean("force", query.get("force").map(String::as_str))?;
     let snapshot = shared.observed();
     let target = action_target(&snapshot, &query, &body)?;
-    let connected_active = connected_server(&snapshot, &connected)
-        .is_some_and(|server| server.mode == Mode::Active);
+    let connected_active =
+        connected_server(&snapshot, &connected).is_some_and(|server| server.mode == Mode::Active);
     let must_use_active = |name: &str| {
         ApiError::bad_request(format!(
             "You must use the active Management Server to request this action for Management Server {}.",
@@ -933,10 +972,16 @@ async fn ha_action(
             if !connected_active {
                 return Err(must_use_active(&target));
             }
-            let connected_version = connected_server(&snapshot, &connected)
-                .map(|server| server.version.clone());
-            let offline = snapshot.server(&target).is_some_and(|server| !server.running);
-            if offline && connected_version.as_ref().is_some_and(Version::has_smc_65140) {
+            let connected_version =
+                connected_server(&snapshot, &connected).map(|server| server.version.clone());
+            let offline = snapshot
+                .server(&target)
+                .is_some_and(|server| !server.running);
+            if offline
+                && connected_version
+                    .as_ref()
+                    .is_some_and(Version::has_smc_65140)
+            {
                 // SMC-65140 (published known issue): the API cannot exclude an
                 // offline Standby on these versions. The message is ours.
                 return Err(ApiError::bad_request(format!(

@@ -8,8 +8,6 @@
 //! `database_replication_diagnostic` until `ACT_REP` (activation), an Active
 //! state (forced activation) or `STB_REP` (standby initialization).
 
-use std::time::Duration;
-
 use reqwest::Method;
 
 use super::answers;
@@ -19,10 +17,15 @@ use crate::cluster::{Operation, OperationOutput, ReplicationState};
 use crate::connect::ConnectorError;
 
 /// When a background operation is over, from its target's own state.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Until {
-    /// `ACT_REP`: the activation wizard has finished.
-    Replicating,
+    /// `ACT_REP`: the activation wizard has finished. When a Standby does
+    /// not replicate (stopped or unreachable before the activation), the
+    /// Active never reaches `ACT_REP`: the wizard is then over when the
+    /// target is Active and every server that answered when it started
+    /// answers again in a settled state (`STB_REP`, `STB_NO_REP`) — the
+    /// project's derivation, see `docs/smc-api-facts.md`.
+    Replicating(Vec<String>),
     /// Any Active state: a forced activation has taken effect.
     Active,
     /// `STB_REP`: the standby is initialized.
@@ -30,9 +33,9 @@ enum Until {
 }
 
 impl Until {
-    fn reached(self, state: ReplicationState) -> bool {
+    fn reached(&self, state: ReplicationState) -> bool {
         match self {
-            Until::Replicating => state == ReplicationState::ActRep,
+            Until::Replicating(_) => state == ReplicationState::ActRep,
             Until::StandbyReplicating => state == ReplicationState::StbRep,
             Until::Active => matches!(
                 state,
@@ -54,9 +57,7 @@ impl SmcConnector {
         let target = self.server(operation.server())?;
         match operation {
             Operation::Diagnostic { .. } => self.diagnostic(target, operation).await,
-            Operation::ReplicationStates { .. } => {
-                self.replication_states(target, operation).await
-            }
+            Operation::ReplicationStates { .. } => self.replication_states(target, operation).await,
             Operation::Exclude { .. } => {
                 let active = self.issuing_active(operation).await?;
                 self.refuse_known_issue(active, target).await?;
@@ -80,9 +81,21 @@ impl SmcConnector {
                     .await
             }
             Operation::Activate { .. } => {
+                let answering: Vec<String> = lock(&self.memory)
+                    .last
+                    .as_ref()
+                    .map(|last| {
+                        last.servers
+                            .iter()
+                            .filter(|server| server.running)
+                            .map(|server| server.name.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 self.action(target, operation, "set_active", None, None)
                     .await?;
-                self.follow(target, operation, Until::Replicating).await
+                self.follow(target, operation, Until::Replicating(answering))
+                    .await
             }
             Operation::ForceActivate { .. } => {
                 self.action(target, operation, "set_active", None, Some(true))
@@ -114,14 +127,27 @@ impl SmcConnector {
     /// The Active an action is asked of: the one running Active last seen,
     /// read again when there is not exactly one.
     async fn issuing_active(&self, operation: &Operation) -> Result<&SmcServer, ConnectorError> {
+        // Among several Actives, the one still declared in replication.
         let known = |snapshot: &crate::cluster::Snapshot| {
-            let actives: Vec<String> = snapshot.actives().map(|server| server.name.clone()).collect();
-            match actives.as_slice() {
-                [only] => Some(only.clone()),
+            let actives: Vec<&crate::cluster::ServerSnapshot> = snapshot.actives().collect();
+            let declared: Vec<&crate::cluster::ServerSnapshot> = actives
+                .iter()
+                .copied()
+                .filter(|server| !server.excluded)
+                .collect();
+            match (actives.as_slice(), declared.as_slice()) {
+                ([only], _) | (_, [only]) => Some(only.name.clone()),
                 _ => None,
             }
         };
-        let cached = lock(&self.memory).last.as_ref().and_then(known);
+        let cached = {
+            let memory = lock(&self.memory);
+            if memory.stale {
+                None
+            } else {
+                memory.last.as_ref().and_then(known)
+            }
+        };
         let active = match cached {
             Some(active) => Some(active),
             None => known(&self.derive_now(self.settings.read_retries).await?.snapshot),
@@ -221,7 +247,8 @@ impl SmcConnector {
                 });
             }
             self.sleep_target(self.settings.poll_interval).await;
-            let url = |session: &Session| session.ha(&target.api, "database_replication_diagnostic");
+            let url =
+                |session: &Session| session.ha(&target.api, "database_replication_diagnostic");
             match self
                 .call(target, Method::GET, &url, &Purpose::read(0))
                 .await
@@ -234,6 +261,11 @@ impl SmcConnector {
                     if until.reached(state) {
                         return Ok(OperationOutput::Done);
                     }
+                    if let Until::Replicating(answering) = &until {
+                        if Until::Active.reached(state) && self.settled(target, answering).await? {
+                            return Ok(OperationOutput::Done);
+                        }
+                    }
                 }
                 Err(
                     ConnectorError::Refused { .. }
@@ -245,8 +277,28 @@ impl SmcConnector {
         }
     }
 
+    /// Whether every server in `answering` (but `target`) answers again and
+    /// reports a settled Standby state: the activation wizard is over.
+    async fn settled(
+        &self,
+        target: &SmcServer,
+        answering: &[String],
+    ) -> Result<bool, ConnectorError> {
+        let views = self.read_views(0).await?;
+        Ok(self.servers.iter().zip(&views).all(|(server, view)| {
+            server.name == target.name
+                || !answering.contains(&server.name)
+                || view.as_ref().is_ok_and(|view| {
+                    matches!(
+                        view.state,
+                        ReplicationState::StbRep | ReplicationState::StbNoRep
+                    ) && view.active.as_deref() == Some(target.name.as_str())
+                })
+        }))
+    }
+
     /// `GET {ha}/diagnostic` with its own time limits: the request is
-    /// allowed the diagnostic's `global_timeout` and 15 s more.
+    /// allowed the diagnostic's `global_timeout` plus `request_timeout`.
     async fn diagnostic(
         &self,
         target: &SmcServer,
@@ -257,7 +309,8 @@ impl SmcConnector {
             what: operation.to_string(),
             operation: Some(operation),
             retries: self.settings.read_retries,
-            timeout: Some(global.max(self.settings.request_timeout) + Duration::from_secs(15)),
+            // The server may spend `global_timeout` asking the others.
+            timeout: Some(global + self.settings.request_timeout),
             query: vec![
                 ("global_timeout", global.as_secs().max(1).to_string()),
                 (
@@ -310,7 +363,7 @@ impl SmcConnector {
             .iter()
             .zip(&views)
             .find(|(server, _)| server.name == target.name)
-            .and_then(|(_, view)| view.as_ref());
+            .and_then(|(_, view)| view.as_ref().ok());
         if target_view.is_none_or(|view| view.active.as_deref() != Some(target.name.as_str())) {
             return Err(ConnectorError::ActionRefused {
                 operation: operation.to_string(),

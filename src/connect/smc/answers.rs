@@ -120,14 +120,19 @@ pub(crate) fn smc_version(url: &str, body: &Value) -> Result<Version, ConnectorE
         .ok_or_else(|| {
             malformed(
                 url,
-                format!("field `value`: expected an SMC version like \"7.3.4 [...]\", found \"{text}\""),
+                format!(
+                    "field `value`: expected an SMC version like \"7.3.4 [...]\", found \"{text}\""
+                ),
             )
         })
 }
 
 /// The element key an href ends with (`.../elements/mgt_server/1296` → `1296`).
 pub(crate) fn element_key(href: &str) -> &str {
-    href.trim_end_matches('/').rsplit('/').next().unwrap_or(href)
+    href.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(href)
 }
 
 /// `GET /ha`: which servers the connected server knows, as element hrefs.
@@ -196,7 +201,11 @@ pub(crate) fn element_name(url: &str, body: &Value) -> Result<String, ConnectorE
 }
 
 /// A replication state as the API writes it, `"[CODE] text"`.
-fn state(url: &str, field: &str, value: Option<&Value>) -> Result<ReplicationState, ConnectorError> {
+fn state(
+    url: &str,
+    field: &str,
+    value: Option<&Value>,
+) -> Result<ReplicationState, ConnectorError> {
     let text = value.and_then(Value::as_str).ok_or_else(|| {
         malformed(
             url,
@@ -276,15 +285,18 @@ pub(crate) fn diagnostic(url: &str, body: &Value) -> Result<OperationOutput, Con
             ))
         }
     };
-    let blocks = body.get("message").and_then(Value::as_array).ok_or_else(|| {
-        malformed(
-            url,
-            format!(
+    let blocks = body
+        .get("message")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            malformed(
+                url,
+                format!(
                 "field `message`: expected a list of {{\"title\", \"message\"}} blocks, found {}",
                 kind(body.get("message"))
             ),
-        )
-    })?;
+            )
+        })?;
     let messages = blocks
         .iter()
         .filter_map(|block| {
@@ -336,7 +348,9 @@ mod tests {
         assert_eq!(element_key(&info.standbys[1]), "11");
         let error = ha("u", &json!({ "connected_server": 3 })).expect_err("bad");
         assert!(
-            error.to_string().contains("`connected_server`: expected an element href"),
+            error
+                .to_string()
+                .contains("`connected_server`: expected an element href"),
             "{error}"
         );
     }

@@ -43,9 +43,9 @@ use super::manual::{ManualConnector, OperatorPrompt};
 use super::{ApiKey, ClockKind, Connector, ConnectorError, ConsoleConnector, ConsoleOperations};
 use crate::cluster::{parse_split_brain_message, Operation, OperationOutput, Snapshot};
 
+use options::tls_note;
 pub use options::{ConnectionOptions, SmcSettings, TLS_VERIFICATION_OFF};
 pub use transport::OLDEST_SUPPORTED;
-use options::tls_note;
 
 /// One server of the target and its API address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -460,10 +460,7 @@ impl Connector for SmcConnector {
     }
 
     async fn snapshot(&self) -> Result<Snapshot, ConnectorError> {
-        Ok(self
-            .derive_now(self.settings.read_retries)
-            .await?
-            .snapshot)
+        Ok(self.derive_now(self.settings.read_retries).await?.snapshot)
     }
 
     async fn perform(&self, operation: &Operation) -> Result<OperationOutput, ConnectorError> {
@@ -473,7 +470,9 @@ impl Connector for SmcConnector {
                 Operation::RestoreBackup { .. } | Operation::StopReplication { .. }
             );
         if !console_operation {
-            return self.perform_api(operation).await;
+            let result = self.perform_api(operation).await;
+            lock(&self.memory).stale = true;
+            return result;
         }
         self.server(operation.server())?;
         let console = self
@@ -485,6 +484,7 @@ impl Connector for SmcConnector {
                 ),
             })?;
         let result = console.perform_console(operation).await;
+        lock(&self.memory).stale = true;
         // A server that was stopped, started, upgraded or restored has no
         // session any more (and may run another version).
         self.forget_session(operation.server());
@@ -582,7 +582,9 @@ impl Connector for SmcConnector {
     }
 
     fn seed(&self, last_seen: &Snapshot) {
-        lock(&self.memory).last.get_or_insert_with(|| last_seen.clone());
+        lock(&self.memory)
+            .last
+            .get_or_insert_with(|| last_seen.clone());
     }
 }
 

@@ -223,4 +223,3 @@ pub(super) fn tls_note(settings: &SmcSettings, url: &str) -> &'static str {
         ""
     }
 }
-

@@ -14,7 +14,7 @@
 //!   For a server that does not answer: Active when an answering server
 //!   names it `active_server`, else what was last seen, else Standby.
 //! - `version`: its own `smc_version`; for a server that does not answer,
-//!   what was last seen, else the inventory's `version`, else an error.
+//!   what was last seen, else the inventory's `version`, else `unknown`.
 //! - `replication`: its own state; `UNKNOWN` when it does not answer.
 //! - `excluded` (not published): a Standby is excluded when its own state
 //!   is `STB_NO_REP` (no replication relationship); an Active when this run
@@ -61,6 +61,8 @@ pub struct Memory {
     pub excluded: HashMap<String, bool>,
     /// The inventory's `version` of each server that has one.
     pub configured_versions: HashMap<String, Version>,
+    /// Whether an operation ran since `last` was derived.
+    pub stale: bool,
 }
 
 /// A derived snapshot, with the reasons behind each server's values (what
@@ -75,11 +77,7 @@ pub struct Derived {
 
 /// Builds the snapshot from each server's view (`None`: it did not answer),
 /// by the rules of this module's documentation.
-pub fn derive(
-    names: &[String],
-    views: &[Option<ServerView>],
-    memory: &Memory,
-) -> Result<Derived, ConnectorError> {
+pub fn derive(names: &[String], views: &[Option<ServerView>], memory: &Memory) -> Derived {
     let last = |name: &str| memory.last.as_ref().and_then(|last| last.server(name));
     let named_active_by_others = |name: &str| {
         views
@@ -101,12 +99,17 @@ pub fn derive(
                     Mode::Active
                 } else {
                     why.push(match &view.active {
-                        Some(active) => format!("mode: standby (its own /ha names {active} active_server)"),
+                        Some(active) => {
+                            format!("mode: standby (its own /ha names {active} active_server)")
+                        }
                         None => "mode: standby (its own /ha names no active_server)".to_owned(),
                     });
                     Mode::Standby
                 };
-                why.push(format!("version: {} (its system/smc_version)", view.version));
+                why.push(format!(
+                    "version: {} (its system/smc_version)",
+                    view.version
+                ));
                 why.push(format!(
                     "replication: {} (its own database_replication_diagnostic)",
                     view.state
@@ -154,13 +157,12 @@ pub fn derive(
                     ));
                     Mode::Active
                 } else if let Some(previous) = last(name) {
-                    why.push(format!(
-                        "mode: {} (as last seen)",
-                        mode_name(previous.mode)
-                    ));
+                    why.push(format!("mode: {} (as last seen)", mode_name(previous.mode)));
                     previous.mode
                 } else {
-                    why.push("mode: standby (no answering server names it active_server)".to_owned());
+                    why.push(
+                        "mode: standby (no answering server names it active_server)".to_owned(),
+                    );
                     Mode::Standby
                 };
                 let version = if let Some(previous) = last(name) {
@@ -170,9 +172,11 @@ pub fn derive(
                     why.push(format!("version: {configured} (the inventory's `version`)"));
                     configured.clone()
                 } else {
-                    return Err(ConnectorError::UnknownVersion {
-                        server: name.clone(),
-                    });
+                    why.push(
+                        "version: unknown (it never answered; give its `version` in the inventory)"
+                            .to_owned(),
+                    );
+                    Version::unknown()
                 };
                 let excluded = memory
                     .excluded
@@ -199,10 +203,10 @@ pub fn derive(
         servers.push(server);
         reasons.push(why);
     }
-    Ok(Derived {
+    Derived {
         snapshot: Snapshot { servers },
         reasons,
-    })
+    }
 }
 
 fn yes_no(value: bool) -> &'static str {
@@ -241,11 +245,11 @@ impl SmcConnector {
             &format!("{}/…/ha/database_replication_diagnostic", server.api),
             &body,
         )?;
-        let version = self
-            .session_version(&server.name)
-            .ok_or_else(|| ConnectorError::SessionExpired {
-                url: server.api.clone(),
-            })?;
+        let version =
+            self.session_version(&server.name)
+                .ok_or_else(|| ConnectorError::SessionExpired {
+                    url: server.api.clone(),
+                })?;
         let connected = self.resolve(server, &ha.connected, retries).await?;
         let active = match &ha.active {
             Some(href) => Some(self.resolve(server, href, retries).await?),
@@ -304,13 +308,22 @@ impl SmcConnector {
     pub(super) async fn read_views(
         &self,
         retries: u32,
-    ) -> Result<Vec<Option<ServerView>>, ConnectorError> {
+    ) -> Result<Vec<Result<ServerView, ConnectorError>>, ConnectorError> {
         // A server that refuses or closes the connection is stopped: asked
         // once. One that answers an error or a malformed body is asked again.
         let reads = self.servers.iter().map(|server| async move {
             let mut attempt = 0;
+            let mut closed_once = false;
             loop {
                 match self.read_view(server, 0).await {
+                    // A connection closed without an answer may be a hiccup:
+                    // asked again at once, once (a stopped server is silent
+                    // again, at the cost of one request).
+                    Err(ConnectorError::Refused { ref reason, .. })
+                        if !closed_once && super::transport::is_closed_connection(reason) =>
+                    {
+                        closed_once = true;
+                    }
                     Err(
                         error @ (ConnectorError::ServerError { .. }
                         | ConnectorError::Malformed { .. }),
@@ -336,11 +349,11 @@ impl SmcConnector {
                             ),
                         });
                     }
-                    views.push(Some(view));
+                    views.push(Ok(view));
                 }
-                Err(ConnectorError::Refused { .. } | ConnectorError::Timeout { .. }) => {
+                Err(error @ (ConnectorError::Refused { .. } | ConnectorError::Timeout { .. })) => {
                     self.forget_session(&server.name);
-                    views.push(None);
+                    views.push(Err(error));
                 }
                 Err(error) => return Err(error),
             }
@@ -350,14 +363,32 @@ impl SmcConnector {
 
     /// The cluster now, derived from every server's view.
     pub(super) async fn derive_now(&self, retries: u32) -> Result<Derived, ConnectorError> {
-        let views = self.read_views(retries).await?;
-        let names: Vec<String> = self.servers.iter().map(|server| server.name.clone()).collect();
-        let derived = {
-            let memory = lock(&self.memory);
-            derive(&names, &views, &memory)?
-        };
+        let results = self.read_views(retries).await?;
+        let names: Vec<String> = self
+            .servers
+            .iter()
+            .map(|server| server.name.clone())
+            .collect();
+        let views: Vec<Option<ServerView>> = results
+            .iter()
+            .map(|result| result.as_ref().ok().cloned())
+            .collect();
+        // No server answers and none was ever seen: there is nothing to
+        // derive from, and why they do not answer is the answer.
+        if views.iter().all(Option::is_none) && lock(&self.memory).last.is_none() {
+            if let Some(Err(error)) = results.into_iter().next() {
+                return Err(error);
+            }
+        }
+        let derived = derive(&names, &views, &lock(&self.memory));
         let mut memory = lock(&self.memory);
-        for server in derived.snapshot.servers.iter().filter(|server| server.running) {
+        memory.stale = false;
+        for server in derived
+            .snapshot
+            .servers
+            .iter()
+            .filter(|server| server.running)
+        {
             memory.excluded.insert(server.name.clone(), server.excluded);
         }
         memory.last = Some(derived.snapshot.clone());
@@ -395,18 +426,23 @@ mod tests {
             view("c", Some("a"), ReplicationState::StbOnhold),
         ];
         let mut memory = Memory::default();
-        memory.configured_versions.insert("a".into(), version("7.3.4"));
-        let derived = derive(&names(), &views, &memory).expect("derived");
+        memory
+            .configured_versions
+            .insert("a".into(), version("7.3.4"));
+        let derived = derive(&names(), &views, &memory);
         let a = &derived.snapshot.servers[0];
         assert!(!a.running && a.mode == Mode::Active && a.replication == ReplicationState::Unknown);
-        assert!(derived.reasons[0].iter().any(|line| line.contains("named active_server by b, c")));
+        assert!(derived.reasons[0]
+            .iter()
+            .any(|line| line.contains("named active_server by b, c")));
     }
 
     #[test]
-    fn a_server_never_seen_and_not_configured_has_no_version() {
+    fn a_server_never_seen_and_not_configured_has_an_unknown_version() {
         let views = [None, view("b", None, ReplicationState::StbOnhold), None];
-        let error = derive(&names(), &views, &Memory::default()).expect_err("unknown");
-        assert!(matches!(error, ConnectorError::UnknownVersion { ref server } if server == "a"));
+        let derived = derive(&names(), &views, &Memory::default());
+        assert!(derived.snapshot.servers[0].version.is_unknown());
+        assert_eq!(derived.snapshot.servers[0].version.to_string(), "unknown");
     }
 
     #[test]
@@ -416,15 +452,20 @@ mod tests {
             view("b", Some("a"), ReplicationState::StbNoRep),
             view("c", Some("a"), ReplicationState::StbRep),
         ];
-        let derived = derive(&names(), &views, &Memory::default()).expect("derived");
-        let excluded: Vec<bool> = derived.snapshot.servers.iter().map(|s| s.excluded).collect();
+        let derived = derive(&names(), &views, &Memory::default());
+        let excluded: Vec<bool> = derived
+            .snapshot
+            .servers
+            .iter()
+            .map(|s| s.excluded)
+            .collect();
         assert_eq!(excluded, [false, true, false]);
         let memory = Memory {
             last: Some(derived.snapshot),
             ..Memory::default()
         };
         let views = [view("a", Some("a"), ReplicationState::ActRepEx), None, None];
-        let later = derive(&names(), &views, &memory).expect("derived");
+        let later = derive(&names(), &views, &memory);
         assert!(later.snapshot.servers[1].excluded && !later.snapshot.servers[1].running);
         assert!(!later.snapshot.servers[2].excluded);
     }

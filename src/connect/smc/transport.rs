@@ -401,6 +401,14 @@ impl SmcConnector {
     }
 }
 
+const CLOSED: &str = "the connection was closed without an answer (is the server stopped?)";
+
+/// Whether a refusal's reason is a connection closed without an answer
+/// (rather than a connection refused).
+pub(super) fn is_closed_connection(reason: &str) -> bool {
+    reason == CLOSED
+}
+
 /// Maps a reqwest error: timeout, refused connection, closed connection, TLS.
 pub(super) fn transport_error(
     url: &str,
@@ -443,7 +451,7 @@ pub(super) fn transport_error(
         }
         cause
     } else {
-        "the connection was closed without an answer (is the server stopped?)".to_owned()
+        CLOSED.to_owned()
     };
     ConnectorError::Refused {
         url: url.to_owned(),
