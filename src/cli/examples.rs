@@ -86,6 +86,14 @@ Examples:
   What it would do on real servers, changing nothing:
     runbook plan upgrade-no-downtime --target prod.toml --set version=7.4.0";
 
+/// `runbook probe --help`.
+pub const PROBE: &str = "\
+Examples:
+  What the connector reads from each server of a real setup, and why:
+    SMC_API_KEY=... runbook probe --target prod.toml
+  The same, and the raw answers (redacted) as a test fixture:
+    SMC_API_KEY=... runbook probe --target lab.toml --record lab-answers";
+
 /// `runbook verify --help`.
 pub const VERIFY: &str = "\
 Examples:

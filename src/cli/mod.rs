@@ -14,6 +14,7 @@ pub mod graph;
 pub mod list;
 pub mod load;
 pub mod output;
+pub mod probe;
 pub mod render;
 pub mod run;
 pub mod show;
@@ -53,6 +54,10 @@ pub enum Command {
     /// What `run` would do from the target's current state, changing nothing.
     #[command(after_help = examples::PLAN)]
     Plan(run::PlanArgs),
+    /// Read-only: what the connector reads from each real server, and why
+    /// (`--record DIR`: the raw answers, redacted, as a test fixture).
+    #[command(after_help = examples::PROBE)]
+    Probe(probe::ProbeArgs),
     /// The HA cluster simulator.
     Sim(sim::SimArgs),
     /// Explore every path, fault and operator choice against the cluster model.
@@ -88,6 +93,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
         Command::Plan(args) => run::plan(args),
+        Command::Probe(args) => probe::probe(args),
         Command::Sim(args) => exit_code(sim::run(args)),
         Command::Verify(args) => verify::verify(args),
         Command::Fmt(args) => fmt::fmt(args),

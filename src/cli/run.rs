@@ -153,7 +153,7 @@ fn parse_sets(sets: &[String]) -> Result<BTreeMap<String, String>, RuntimeError>
     Ok(params)
 }
 
-fn runtime() -> Option<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Option<tokio::runtime::Runtime> {
     match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

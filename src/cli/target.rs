@@ -141,6 +141,13 @@ pub enum TargetError {
         /// The first such flag.
         option: &'static str,
     },
+    /// A command that reads a real server's API was given the in-process simulator.
+    #[error("`--target sim` has no API to read")]
+    #[diagnostic(
+        code(runbook::probe::target),
+        help("give the inventory of a real setup (`--target inventory.toml`), or `--target http://HOST:PORT` for a `runbook sim serve`")
+    )]
+    NotAnApiTarget,
     /// `--set version=...` is not a version.
     #[error("`--set version={0}` is not a version like 7.4.0")]
     #[diagnostic(
@@ -184,6 +191,22 @@ pub async fn open(
                 sim: journaled,
             })
         }
+        TargetSpec::Url(_) | TargetSpec::Inventory(_) => Ok(OpenTarget {
+            connector: Box::new(open_smc(spec, connection, answers).await?),
+            sim: None,
+        }),
+    }
+}
+
+/// The `smc` connector of an `http(s)://` (a `runbook sim serve`) or
+/// inventory target; `None` for `--target sim` is the caller's to refuse.
+pub async fn open_smc(
+    spec: &TargetSpec,
+    connection: &ConnectionOptions,
+    answers: Option<&PathBuf>,
+) -> Result<SmcConnector, TargetError> {
+    match spec {
+        TargetSpec::Sim => Err(TargetError::NotAnApiTarget),
         TargetSpec::Url(url) => {
             let key = std::env::var(API_KEY_ENV).unwrap_or_default();
             if key.trim().is_empty() {
@@ -194,23 +217,18 @@ pub async fn open(
                 }));
             }
             let settings = connection.apply(SmcSettings::default());
-            let connector = SmcConnector::for_sim_url_with(url, ApiKey::new(key), settings).await?;
-            Ok(OpenTarget {
-                connector: Box::new(connector),
-                sim: None,
-            })
+            Ok(SmcConnector::for_sim_url_with(url, ApiKey::new(key), settings).await?)
         }
         TargetSpec::Inventory(path) => {
             let inventory = Inventory::load(std::path::Path::new(path))?;
             let operator: Arc<dyn OperatorPrompt> = Arc::new(ManualOperator {
                 answers: answers.cloned(),
             });
-            let connector =
-                SmcConnector::from_inventory_with(&inventory, Some(operator), connection)?;
-            Ok(OpenTarget {
-                connector: Box::new(connector),
-                sim: None,
-            })
+            Ok(SmcConnector::from_inventory_with(
+                &inventory,
+                Some(operator),
+                connection,
+            )?)
         }
     }
 }

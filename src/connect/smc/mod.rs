@@ -23,6 +23,7 @@ mod act;
 mod answers;
 mod options;
 pub mod read;
+pub mod record;
 mod sim_console;
 mod transport;
 

@@ -311,9 +311,23 @@ impl SmcConnector {
     ) -> Result<Vec<Result<ServerView, ConnectorError>>, ConnectorError> {
         // A server that refuses or closes the connection is stopped: asked
         // once. One that answers an error or a malformed body is asked again.
+        let last_running: Vec<String> = lock(&self.memory)
+            .last
+            .as_ref()
+            .map(|last| {
+                last.servers
+                    .iter()
+                    .filter(|server| server.running)
+                    .map(|server| server.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let last_running = &last_running;
         let reads = self.servers.iter().map(|server| async move {
             let mut attempt = 0;
-            let mut closed_once = false;
+            // A server last seen stopped is asked once; one last seen
+            // running whose connection closed is asked again.
+            let mut closed_once = !last_running.is_empty() && !last_running.contains(&server.name);
             loop {
                 match self.read_view(server, 0).await {
                     // A connection closed without an answer may be a hiccup:
