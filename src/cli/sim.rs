@@ -55,6 +55,21 @@ pub struct ServeArgs {
     /// Seed of the simulator's random choices.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// The SMC version every server runs at creation (e.g. 7.3.2, to
+    /// rehearse a version without `all_servers_replication_states`, or
+    /// with known issue SMC-65140).
+    #[arg(long, value_name = "VERSION", default_value = "7.3.4", value_parser = parse_version)]
+    initial_version: crate::cluster::Version,
+    /// The version upgrades install (to tell not-yet-upgraded servers).
+    #[arg(long, value_name = "VERSION", default_value = "7.4.0", value_parser = parse_version)]
+    target_version: crate::cluster::Version,
+}
+
+fn parse_version(text: &str) -> Result<crate::cluster::Version, String> {
+    text.parse::<crate::cluster::Version>()
+        .ok()
+        .filter(|version| !version.is_unknown())
+        .ok_or_else(|| format!("`{text}` is not a version like 7.3.4"))
 }
 
 fn parse_fault(text: &str) -> Result<Fault, String> {
@@ -100,7 +115,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
             servers: args.servers,
             faults: args.faults,
             seed: args.seed,
-            ..SimConfig::default()
+            initial_version: args.initial_version.clone(),
+            target_version: args.target_version.clone(),
         },
         key: key.clone(),
         speed: args.speed,

@@ -100,7 +100,7 @@ impl ReplicationState {
             Self::ActRep => "Active database replication is enabled",
             Self::StbRep => "Standby database replication is enabled",
             Self::ActNoRep => "Active server, no standby server initialized",
-            Self::StbNoRep => "Standby server is not initialized",
+            Self::StbNoRep => "Standby database replication not enabled",
             Self::ActOnhold => {
                 "Active database replication is on hold: no standby server connected"
             }
@@ -108,9 +108,7 @@ impl ReplicationState {
                 "Standby database replication is on hold: the active server cannot be reached"
             }
             Self::StbActrep => "Standby server is being activated",
-            Self::ActRepEx => {
-                "Active database replication is enabled for some standby servers only"
-            }
+            Self::ActRepEx => "Active database replication partially enabled",
             Self::BrokenActStb => "Database replication is broken",
             Self::Unknown => "Database replication state is unknown",
             Self::SingleServer => "Single server, no replication needed",

@@ -154,6 +154,26 @@ retried (`read_retries`, with backoff) before this is reported; actions are neve
         fix: "Look at the SMC's logs, fix the server, then `runbook resume`.",
     },
     Entry {
+        code: "runbook::probe::target",
+        severity: Severity::Error,
+        summary: "`runbook probe` was given the in-process simulator.",
+        cause: "`probe` reads what a real Management Server's API answers; the in-process \
+simulator (`--target sim`) has no API to read.",
+        example: Some(Example::command("runbook probe --target sim")),
+        fix: "Give the inventory of a real setup, or `--target http://HOST:PORT` for a \
+`runbook sim serve`.",
+    },
+    Entry {
+        code: "runbook::probe::record",
+        severity: Severity::Error,
+        summary: "`runbook probe --record DIR` cannot write its folder.",
+        cause: "The recording is written as a fixture folder (`situation.json` and one \
+`answers.json` per server). The folder must be new or empty, so that a recording never \
+mixes with another, and writable.",
+        example: None,
+        fix: "Give `--record` a new or empty folder that can be written.",
+    },
+    Entry {
         code: "runbook::connector::unsupported_version",
         severity: Severity::Error,
         summary: "A server runs an SMC version older than 7.3.",

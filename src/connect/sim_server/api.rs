@@ -397,20 +397,34 @@ async fn api_client(session: Session, Path((_, key)): Path<(String, String)>) ->
         .href(&session.version, "elements/api_client/1");
     Ok(Json(json!({
         "name": "runbook",
-        "comment": "API client of runbook sim serve",
-        "enabled": true,
-        "link": [{ "rel": "self", "href": href, "method": "GET", "type": "api_client" }],
         "key": 1,
+        "enabled": true,
+        "superuser": true,
+        "allowed_to_login_in_shared": true,
+        "permissions": { "permission": [] },
+        "read_only": false,
+        "system": false,
+        "link": element_links(&href, "api_client"),
     }))
     .into_response())
 }
 
+/// An element's links, as real elements carry them: `self` with its
+/// `type`, then `export` and `search_category_tags_from_element`.
+fn element_links(href: &str, kind: &str) -> Value {
+    json!([
+        { "href": href, "rel": "self", "type": kind },
+        { "href": format!("{href}/export"), "rel": "export" },
+        { "href": format!("{href}/search_category_tags_from_element"), "rel": "search_category_tags_from_element" },
+    ])
+}
+
 async fn system(session: Session) -> ApiResult {
-    let link = |rel: &str| json!({ "rel": rel, "href": session.connected.href(&session.version, &format!("system/{rel}")), "method": "GET" });
+    let href = |rest: &str| session.connected.href(&session.version, rest);
     Ok(Json(json!({
         "link": [
-            { "rel": "self", "href": session.connected.href(&session.version, "system"), "method": "GET", "type": "system" },
-            link("smc_version"),
+            { "href": href("system"), "rel": "self", "type": "system" },
+            { "href": href("system/smc_version"), "rel": "smc_version" },
         ]
     }))
     .into_response())
@@ -467,14 +481,12 @@ async fn mgt_server(session: Session, Path((_, key)): Path<(String, String)>) ->
         .element_href(&session.version, &snapshot, &server.name);
     Ok(Json(json!({
         "name": server.name,
-        "address": server_ip(&snapshot, &server.name),
-        "ipv6_address": "",
-        "secondary": [],
-        "comment": "",
-        "read_only": false,
-        "system": true,
         "key": element_key(&snapshot, &server.name),
-        "link": [{ "rel": "self", "href": href, "method": "GET", "type": "mgt_server" }],
+        "address": server_ip(&snapshot, &server.name),
+        "secondary": [],
+        "read_only": false,
+        "system": false,
+        "link": element_links(href.as_deref().unwrap_or_default(), "mgt_server"),
     }))
     .into_response())
 }
@@ -626,10 +638,7 @@ async fn diagnostic(
     let title = if ok && issues.is_empty() {
         "No issues were detected while running the diagnostic.".to_owned()
     } else {
-        format!(
-            "{} issue(s) detected while running the diagnostic.",
-            issues.len().max(1)
-        )
+        "Issues detected (Action needed)".to_owned()
     };
     Ok(Json(json!({
         "status": if ok { "OK" } else { "KO" },
