@@ -447,6 +447,27 @@ fn restore_needs_a_backup_and_the_active() {
     assert_eq!(message, MUST_USE_ACTIVE);
 }
 
+/// Backup management: when the Active is unusable (stopped), a backup is
+/// restored on a Standby, followed by a forced activation of that server;
+/// the other Standbys are excluded and initialized again.
+#[test]
+fn restore_on_a_standby_when_the_active_is_unusable() {
+    let mut simulator = sim(3, &[]);
+    ok(&mut simulator, backup("mgt-1"));
+    ok(&mut simulator, stop("mgt-1"));
+    ok(&mut simulator, restore("mgt-2"));
+    assert_eq!(mode(&simulator, "mgt-2"), Mode::Standby);
+    assert!(simulator
+        .snapshot()
+        .server("mgt-3")
+        .is_some_and(|server| server.excluded));
+    ok(&mut simulator, force_activate("mgt-2"));
+    assert_eq!(mode(&simulator, "mgt-2"), Mode::Active);
+    ok(&mut simulator, init("mgt-3"));
+    simulator.advance(Duration::from_secs(3600));
+    assert_eq!(state(&simulator, "mgt-3"), ReplicationState::StbRep);
+}
+
 #[test]
 fn operations_on_a_busy_server_are_refused() {
     let mut simulator = sim(3, &[]);

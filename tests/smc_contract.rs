@@ -176,7 +176,8 @@ async fn answer(State(state): State<Arc<(Answers, SocketAddr)>>, request: Reques
         .iter()
         .filter_map(|value| value.to_str().ok())
         .any(|value| value.split(';').any(|pair| pair.trim() == cookie));
-    if !found.session && inner != "api" && !has_session {
+    let open_route = inner == "api" || inner.ends_with("/login");
+    if !open_route && !has_session {
         return (
             StatusCode::UNAUTHORIZED,
             axum::Json(json!({ "message": "Not logged in", "status": 0 })),
@@ -556,4 +557,212 @@ async fn excluding_a_stopped_standby_on_7_3_2_is_refused_before_it_is_sent() {
         .expect("exclusion of a running Standby");
     assert!(excluded(server.shared().snapshot()));
     server.shutdown().await;
+}
+
+/// The healthy situation's answers with one changed by `change`.
+fn healthy_with(change: impl FnOnce(&mut Answers)) -> (Situation, Answers) {
+    let (_, situation, mut answers) = situations()
+        .into_iter()
+        .find(|(name, ..)| name == "healthy-3-servers")
+        .expect("healthy fixture");
+    change(&mut answers);
+    (situation, answers)
+}
+
+/// A login that opens no session (an API set to track SSL sessions) is
+/// said as such, with what to change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_without_a_session_cookie_is_said_clearly() {
+    let (situation, answers) = healthy_with(|answers| {
+        for server in answers.values_mut() {
+            for (key, answer) in server.iter_mut() {
+                if key.ends_with("/login") {
+                    answer.session = false;
+                }
+            }
+        }
+    });
+    let served = Served::start(answers).await;
+    let smc = connector(&situation, &served).await;
+    let error = smc.snapshot().await.expect_err("no session");
+    assert_eq!(code(&error), "runbook::connector::no_session_cookie");
+    let help = miette::Diagnostic::help(&error)
+        .map(|help| help.to_string())
+        .unwrap_or_default();
+    assert!(help.contains("cookie"), "{help}");
+}
+
+/// An answer of an unexpected shape names the entry point, the field and
+/// what was expected — never a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unexpected_shape_names_the_entry_point_and_the_field() {
+    let (situation, answers) = healthy_with(|answers| {
+        let server = answers.get_mut("DK_MGT_2").expect("DK_MGT_2");
+        let answer = server
+            .get_mut("GET /7.3/ha/database_replication_diagnostic")
+            .expect("replication diagnostic");
+        answer.body.as_mut().expect("body")["state"] = json!(42);
+    });
+    let served = Served::start(answers).await;
+    let smc = connector(&situation, &served).await;
+    let error = smc.snapshot().await.expect_err("malformed");
+    assert_eq!(code(&error), "runbook::connector::malformed_response");
+    let text = error.to_string();
+    assert!(text.contains("database_replication_diagnostic"), "{text}");
+    assert!(
+        text.contains(
+            "field `state`: expected a replication state like \"[ACT_REP] ...\", found a number"
+        ),
+        "{text}"
+    );
+}
+
+/// `probe --record` against `sim serve`: the recording (no key, no
+/// cookie, no address) is a fixture from which the connector derives what
+/// `probe` printed, and every session was logged out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_records_a_fixture_the_connector_derives_the_same_cluster_from() {
+    let server = support::serve_sim(SimConfig::default(), KEY, 600.0).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let record = dir.path().join("recorded");
+    let url = server.url();
+    let record_arg = record.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_runbook"))
+            .args(["probe", "--target", &url, "--record"])
+            .arg(&record_arg)
+            .env("RUNBOOK_API_KEY", KEY)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("probe runs")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("mgt-1: running, active, 7.3.4, ACT_REP, not excluded"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("mode: active (its own /ha names it active_server)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Administrator changes: not counted"),
+        "{stdout}"
+    );
+    assert_eq!(server.shared().open_sessions(), 0, "probe logs out");
+    let mut recorded_text = String::new();
+    for entry in walk(&record) {
+        recorded_text.push_str(&std::fs::read_to_string(entry).expect("read"));
+    }
+    assert!(!recorded_text.contains(KEY), "the key is never recorded");
+    assert!(
+        !recorded_text.contains("127.0.0.1"),
+        "addresses are redacted"
+    );
+    assert!(
+        !recorded_text.contains("JSESSIONID"),
+        "cookies are never recorded"
+    );
+    let situation: Situation = read_json(&record.join("situation.json"));
+    let mut answers = Answers::new();
+    for fixture_server in &situation.servers {
+        answers.insert(
+            fixture_server.name.clone(),
+            read_json(&record.join(&fixture_server.name).join("answers.json")),
+        );
+    }
+    let served = Served::start(answers).await;
+    let smc = connector(&situation, &served).await;
+    let derived = smc.snapshot().await.expect("derived from the recording");
+    assert_eq!(derived, situation.expected);
+    assert_eq!(derived, server.shared().observed());
+    server.shutdown().await;
+}
+
+/// `plan` against `sim serve` reads the cluster and logs out of every session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_logs_out_of_every_session() {
+    let server = support::serve_sim(SimConfig::default(), KEY, 600.0).await;
+    let url = server.url();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_runbook"))
+            .args(["plan", "upgrade-with-downtime", "--target", &url])
+            .env("RUNBOOK_API_KEY", KEY)
+            .output()
+            .expect("plan runs")
+    })
+    .await
+    .expect("join");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(server.shared().open_sessions(), 0);
+    server.shutdown().await;
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(Result::ok)
+    {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// `plan` with an inventory whose servers answer only the published shapes
+/// (the healthy fixture): it reads the cluster right and plans the upgrade.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_reads_an_inventory_of_servers_answering_published_shapes() {
+    let (situation, answers) = healthy_with(|_| {});
+    let served = Served::start(answers).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut inventory =
+        String::from("[api]\napi_key_env = \"RUNBOOK_CONTRACT_KEY\"\nrequest_timeout = \"5s\"\n");
+    for server in &situation.servers {
+        inventory.push_str(&format!(
+            "\n[[servers]]\nname = \"{0}\"\nhost = \"{0}.example.net\"\napi = \"{1}\"\n",
+            server.name,
+            served.root(&server.name)
+        ));
+    }
+    let path = dir.path().join("inventory.toml");
+    std::fs::write(&path, inventory).expect("write inventory");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_runbook"))
+            .args([
+                "plan",
+                "upgrade-with-downtime",
+                "--format",
+                "json",
+                "--target",
+            ])
+            .arg(&path)
+            .env("RUNBOOK_CONTRACT_KEY", KEY)
+            .output()
+            .expect("plan runs")
+    })
+    .await
+    .expect("join");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let plan: Value = serde_json::from_slice(&output.stdout).expect("plan JSON");
+    assert_eq!(
+        plan["cluster"],
+        serde_json::to_value(&situation.expected).unwrap()
+    );
+    assert!(!stderr.contains(KEY) && !String::from_utf8_lossy(&output.stdout).contains(KEY));
 }

@@ -980,9 +980,15 @@ impl Cluster {
 
     fn restore_backup(&mut self, index: usize) -> Result<(), SimError> {
         self.answering(index)?;
-        if self.servers[index].mode != Mode::Active {
+        // On a Standby only when the Active is unusable (none runs): the
+        // restore is then followed by a forced activation of that server.
+        let active_usable = self
+            .servers
+            .iter()
+            .any(|server| server.running && !server.unreachable && server.mode == Mode::Active);
+        if self.servers[index].mode != Mode::Active && active_usable {
             return Err(must_use_active(format!(
-                "A backup is restored on the active Management Server; {} is a standby.",
+                "A backup is restored on the active Management Server; {} is a standby and the active Management Server is running.",
                 self.servers[index].name
             )));
         }
@@ -999,6 +1005,7 @@ impl Cluster {
                 server.config_revision = backup.config_revision;
                 server.database = Some(lineage);
                 server.broken = false;
+                server.excluded = false;
             } else if server.mode == Mode::Standby {
                 server.excluded = true;
             }

@@ -136,6 +136,11 @@ impl Shared {
         lock(&self.sessions).remove(token);
     }
 
+    /// How many sessions are open (a client that logs out leaves none).
+    pub fn open_sessions(&self) -> usize {
+        lock(&self.sessions).len()
+    }
+
     /// Ends every session (the control endpoint's "expire sessions").
     pub fn expire_sessions(&self) -> usize {
         let mut sessions = lock(&self.sessions);
