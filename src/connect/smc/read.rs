@@ -9,7 +9,9 @@
 //! `docs/smc-api-facts.md` lists with the public source of each fact or
 //! marks as the project's own derivation:
 //!
-//! - `running`: the server's API answered.
+//! - `running`: the server's API answered. A server whose read timed out
+//!   is reported not answering, without being asked again, for
+//!   [`QUIET_AFTER_TIMEOUT`]: each ask would cost a whole request timeout.
 //! - `mode`: Active when the server's own `/ha` names it `active_server`.
 //!   For a server that does not answer: Active when an answering server
 //!   names it `active_server`, else what was last seen, else Standby.
@@ -63,7 +65,14 @@ pub struct Memory {
     pub configured_versions: HashMap<String, Version>,
     /// Whether an operation ran since `last` was derived.
     pub stale: bool,
+    /// Servers whose last read timed out: until when (real time) they are
+    /// not asked again, and the error they gave.
+    pub timed_out: HashMap<String, (std::time::Instant, ConnectorError)>,
 }
+
+/// How long (real time: what a timeout costs) a server whose read timed out
+/// is reported as not answering without being asked again.
+pub const QUIET_AFTER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A derived snapshot, with the reasons behind each server's values (what
 /// `runbook probe` prints).
@@ -323,7 +332,21 @@ impl SmcConnector {
             })
             .unwrap_or_default();
         let last_running = &last_running;
+        let now = std::time::Instant::now();
+        let quiet: HashMap<String, ConnectorError> = lock(&self.memory)
+            .timed_out
+            .iter()
+            .filter(|(_, (until, _))| *until > now)
+            .map(|(name, (_, error))| (name.clone(), error.clone()))
+            .collect();
+        let quiet = &quiet;
         let reads = self.servers.iter().map(|server| async move {
+            // A server that timed out is asked again only after
+            // QUIET_AFTER_TIMEOUT: asking it at every observation would cost
+            // a whole request timeout each time.
+            if let Some(error) = quiet.get(&server.name) {
+                return Err(error.clone());
+            }
             let mut attempt = 0;
             // A server last seen stopped is asked once; one last seen
             // running whose connection closed is asked again.
@@ -355,6 +378,7 @@ impl SmcConnector {
         for (server, result) in self.servers.iter().zip(results) {
             match result {
                 Ok(view) => {
+                    lock(&self.memory).timed_out.remove(&server.name);
                     if view.connected != server.name {
                         return Err(ConnectorError::Config {
                             message: format!(
@@ -367,6 +391,17 @@ impl SmcConnector {
                 }
                 Err(error @ (ConnectorError::Refused { .. } | ConnectorError::Timeout { .. })) => {
                     self.forget_session(&server.name);
+                    let mut memory = lock(&self.memory);
+                    if matches!(error, ConnectorError::Timeout { .. }) {
+                        if !quiet.contains_key(&server.name) {
+                            memory.timed_out.insert(
+                                server.name.clone(),
+                                (now + QUIET_AFTER_TIMEOUT, error.clone()),
+                            );
+                        }
+                    } else {
+                        memory.timed_out.remove(&server.name);
+                    }
                     views.push(Err(error));
                 }
                 Err(error) => return Err(error),
