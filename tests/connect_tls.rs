@@ -376,6 +376,34 @@ async fn with_the_ca_a_runbook_runs_over_https() {
     }
 }
 
+/// The operating system's trust store is used: a CA installed there (here
+/// through `SSL_CERT_FILE`, which the native store honours) is trusted
+/// without `--ca-cert` or `ca_file`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_in_the_system_trust_store_is_trusted() {
+    let certificate = signed_by_test_ca();
+    let server = HttpsSim::start(&certificate).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("system-store.pem");
+    std::fs::write(&store, &certificate.trust_pem).expect("store");
+    let inventory = inventory(dir.path(), &server.url, "verify = true");
+    let mut command = command_in(dir.path());
+    command
+        .env("RUNBOOK_TLS_TEST_KEY", KEY)
+        .env("SSL_CERT_FILE", &store)
+        .env_remove("SSL_CERT_DIR")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .args(["plan", "upgrade-with-downtime", "--target"])
+        .arg(&inventory);
+    let planned = output_blocking(command).await;
+    let stderr = text(&planned.stderr);
+    assert_eq!(planned.status.code(), Some(0), "{stderr}");
+    server.shutdown().await;
+}
+
 // ---- (c) the explicit opt-out ------------------------------------------------------
 
 /// `--insecure-skip-tls-verify` connects to the self-signed server and

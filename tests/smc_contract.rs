@@ -766,3 +766,101 @@ async fn plan_reads_an_inventory_of_servers_answering_published_shapes() {
     );
     assert!(!stderr.contains(KEY) && !String::from_utf8_lossy(&output.stdout).contains(KEY));
 }
+
+/// On a version with SMC-65140, `plan` says so at every exclusion, before
+/// any step runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_warns_of_smc_65140_before_the_step() {
+    let config = SimConfig {
+        initial_version: "7.3.2".parse().unwrap(),
+        ..SimConfig::default()
+    };
+    let server = support::serve_sim(config, KEY, 600.0).await;
+    let url = server.url();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_runbook"))
+            .args(["plan", "upgrade-no-downtime", "--target", &url])
+            .env("RUNBOOK_API_KEY", KEY)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("plan runs")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("known issue SMC-65140"), "{stdout}");
+    server.shutdown().await;
+}
+
+/// An HA action names its target by exactly one of `server_name`,
+/// `server_ip` or a payload with the element's href; `force` is accepted as
+/// the official client writes it (`False`); `set_active` with no target on
+/// a Standby activates that Standby.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_serve_takes_targets_as_the_product_does() {
+    let server = support::serve_sim(SimConfig::default(), KEY, 600.0).await;
+    let active = SimSession::open(&server.url(), "mgt-1").await;
+    let (status, body) = active
+        .send("POST", "/7.3/ha/exclude?server_ip=192.0.2.12&force=False")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["value"],
+        "Exclusion from replication of Management Server mgt-3@192.0.2.12 requested."
+    );
+    let (status, body) = active
+        .send(
+            "POST",
+            "/7.3/ha/exclude?server_name=mgt-2&server_ip=192.0.2.12",
+        )
+        .await;
+    assert_eq!(status, 400, "one target only: {body}");
+    let (status, body) = active.send("POST", "/7.3/ha/full_replication").await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Missing management server parameter"),
+        "{body}"
+    );
+    let payload =
+        json!({ "href": format!("{}/servers/mgt-1/7.3/elements/mgt_server/12", server.url()) });
+    let response = active
+        .client
+        .post(format!("{}/7.3/ha/full_replication", active.root))
+        .header(header::COOKIE, &active.cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(payload.to_string())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body["value"],
+        "Replication of Management Server mgt-3@192.0.2.12 requested."
+    );
+    server.shared().advance(Duration::from_secs(3600));
+    let standby = SimSession::open(&server.url(), "mgt-2").await;
+    let (status, body) = standby.send("POST", "/7.3/ha/set_active?force=False").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("Switch Active Server to mgt-2"),
+        "{body}"
+    );
+    server.shared().advance(Duration::from_secs(3600));
+    let snapshot = server.shared().snapshot();
+    assert_eq!(
+        snapshot
+            .actives()
+            .map(|server| server.name.as_str())
+            .collect::<Vec<_>>(),
+        ["mgt-2"]
+    );
+    server.shutdown().await;
+}

@@ -439,6 +439,24 @@ impl Planner<'_> {
                     "operation",
                     format!("{}({args})", call.name.name),
                 );
+                if call.name.name == "exclude" {
+                    if let Some(active) = self
+                        .snapshot
+                        .actives()
+                        .find(|active| active.version.has_smc_65140())
+                    {
+                        self.push(
+                            file,
+                            span,
+                            depth + 1,
+                            "warning",
+                            format!(
+                                "warning: {} runs SMC {}, whose API cannot exclude a stopped Standby (known issue SMC-65140): if the server is stopped when this runs, the run stops before sending it; start the server first, or exclude it on the Active's console (`sgReplicationAdmin -exclude standby-server-key=KEY`), then resume",
+                                active.name, active.version
+                            ),
+                        );
+                    }
+                }
             }
             StmtKind::Confirm { id, text } => self.push(
                 file,
