@@ -12,22 +12,23 @@
 //! python3, no network) the test is skipped, except in CI (`CI=true`),
 //! where it fails.
 
+mod process;
+
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use process::KEY;
+use runbook::cluster::Mode;
 
 const PYTHON_ENV: &str = "RUNBOOK_SMC_PYTHON";
-const KEY: &str = "smc-python-client-test-key-31415";
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/ha_flows.py");
 /// The script bounds its whole run with this (its `--timeout`).
 const SCRIPT_SECONDS: u64 = 240;
 /// The test gives the script a little more before killing it.
 const SCRIPT_DEADLINE: Duration = Duration::from_secs(SCRIPT_SECONDS + 30);
-const LISTEN_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A child process whose stdout and stderr lines are collected by threads;
 /// killed and reaped when dropped, also when the test panics.
@@ -62,24 +63,6 @@ impl Process {
             lines,
             readers,
             seen: String::new(),
-        }
-    }
-
-    /// Waits for a line starting with `prefix` and returns the rest of it;
-    /// None if the process ends or `timeout` passes first.
-    fn line_after(&mut self, prefix: &str, timeout: Duration) -> Option<String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push_str(&line);
-                    if let Some(rest) = line.trim().strip_prefix(prefix) {
-                        return Some(rest.to_owned());
-                    }
-                }
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
-            }
         }
     }
 
@@ -137,33 +120,6 @@ fn forward(pipe: impl Read + Send + 'static, sender: mpsc::Sender<String>) -> Jo
             }
         }
     })
-}
-
-/// `GET /sim/cluster` of the running simulator.
-fn cluster(url: &str) -> Value {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .get(format!("{url}/sim/cluster"))
-            .bearer_auth(KEY)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .expect("GET /sim/cluster");
-        assert_eq!(response.status(), 200, "GET /sim/cluster");
-        response.json().await.expect("the cluster as JSON")
-    })
-}
-
-/// The server named `name` in a `/sim/cluster` answer.
-fn server<'a>(cluster: &'a Value, name: &str) -> &'a Value {
-    cluster["servers"]
-        .as_array()
-        .and_then(|servers| servers.iter().find(|server| server["name"] == name))
-        .unwrap_or_else(|| panic!("no server {name} in the cluster: {cluster:#}"))
 }
 
 /// A Python with the official client: `RUNBOOK_SMC_PYTHON` when set, else
@@ -235,16 +191,8 @@ fn the_official_python_client_runs_its_ha_flows_against_sim_serve() {
         }
     };
 
-    let mut served = Process::spawn(
-        Command::new(env!("CARGO_BIN_EXE_runbook"))
-            .args(["sim", "serve", "--addr", "127.0.0.1:0"])
-            .env("RUNBOOK_SIM_API_KEY", KEY),
-        "runbook sim serve",
-    );
-    let Some(url) = served.line_after("listening on ", LISTEN_DEADLINE) else {
-        let printed = served.stop();
-        panic!("runbook sim serve did not print `listening on URL`:\n{printed}");
-    };
+    let served = process::SimServe::with_args(Vec::<std::ffi::OsString>::new());
+    let url = served.url.clone();
     let active_url = format!("{url}/servers/mgt-1");
     let standby_url = format!("{url}/servers/mgt-2");
 
@@ -270,25 +218,23 @@ fn the_official_python_client_runs_its_ha_flows_against_sim_serve() {
             || format!("killed after {} s", SCRIPT_DEADLINE.as_secs()),
             |status| status.to_string(),
         );
-        let simulator = served.stop();
-        panic!(
-            "tests/python/ha_flows.py failed ({outcome}):\n{printed}\n--- runbook sim serve:\n{simulator}"
-        );
+        panic!("tests/python/ha_flows.py failed ({outcome}):\n{printed}");
     }
 
-    let cluster = cluster(&url);
-    let activated = server(&cluster, "mgt-2");
-    let previous = server(&cluster, "mgt-1");
-    assert_eq!(activated["mode"], "active", "{cluster:#}");
-    assert_eq!(previous["mode"], "standby", "{cluster:#}");
-    assert_eq!(activated["running"], true, "{cluster:#}");
-    assert_eq!(previous["running"], true, "{cluster:#}");
-    let actives = cluster["servers"].as_array().map_or(0, |servers| {
-        servers
-            .iter()
-            .filter(|server| server["mode"] == "active")
-            .count()
-    });
-    assert_eq!(actives, 1, "exactly one Active: {cluster:#}");
+    // What an operator would check: the Standby the client activated is the
+    // one Active, the previous Active a running Standby.
+    let cluster = served.cluster();
+    let mode = |name: &str| {
+        let server = cluster.server(name).expect("server");
+        assert!(server.running, "{name} runs: {cluster:?}");
+        server.mode
+    };
+    assert_eq!(mode("mgt-2"), Mode::Active, "{cluster:?}");
+    assert_eq!(mode("mgt-1"), Mode::Standby, "{cluster:?}");
+    assert_eq!(
+        cluster.actives().count(),
+        1,
+        "exactly one Active: {cluster:?}"
+    );
     // `served` is killed here, as on every failure above, when dropped.
 }

@@ -81,17 +81,7 @@ impl SmcConnector {
                     .await
             }
             Operation::Activate { .. } => {
-                let answering: Vec<String> = lock(&self.memory)
-                    .last
-                    .as_ref()
-                    .map(|last| {
-                        last.servers
-                            .iter()
-                            .filter(|server| server.running)
-                            .map(|server| server.name.clone())
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let answering = lock(&self.memory).last_running();
                 self.action(target, operation, "set_active", None, None)
                     .await?;
                 self.follow(target, operation, Until::Replicating(answering))

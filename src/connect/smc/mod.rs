@@ -33,12 +33,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde::Deserialize;
 
 use self::read::Memory;
 use self::sim_console::SimConsole;
-use self::transport::{check_status, transport_error, Purpose, Session};
+use self::transport::{Purpose, Session};
 use super::inventory::Inventory;
 use super::manual::{ManualConnector, OperatorPrompt};
 use super::{ApiKey, ClockKind, Connector, ConnectorError, ConsoleConnector, ConsoleOperations};
@@ -191,34 +191,16 @@ impl SmcConnector {
         let base = url.trim_end_matches('/').to_owned();
         let client = settings.client(false)?;
         let info_url = format!("{base}/sim/info");
-        let response = client
-            .get(&info_url)
-            .bearer_auth(key.expose())
-            .send()
-            .await
-            .map_err(|error| {
-                transport_error(
-                    &info_url,
-                    "sim",
-                    "reading the simulator's description",
-                    &settings,
-                    error,
-                )
-            })?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|error| {
-            transport_error(
-                &info_url,
-                "sim",
-                "reading the simulator's description",
-                &settings,
-                error,
-            )
-        })?;
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(ConnectorError::WrongKey { url: info_url });
-        }
-        let body = check_status(&info_url, status, &body, None)?;
+        let body = sim_console::sim_route(
+            &client,
+            &info_url,
+            &key,
+            "sim",
+            "reading the simulator's description",
+            &settings,
+            None,
+        )
+        .await?;
         let info: SimInfo =
             serde_json::from_value(body).map_err(|error| ConnectorError::Malformed {
                 url: info_url.clone(),
@@ -513,14 +495,10 @@ impl Connector for SmcConnector {
     /// Asked of the servers last seen running; when none answers, the last
     /// answer stands.
     async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
-        let running: Option<Vec<String>> = lock(&self.memory).last.as_ref().map(|snapshot| {
-            snapshot
-                .servers
-                .iter()
-                .filter(|server| server.running)
-                .map(|server| server.name.clone())
-                .collect()
-        });
+        let running: Option<Vec<String>> = {
+            let memory = lock(&self.memory);
+            memory.last.as_ref().map(|_| memory.last_running())
+        };
         let candidates: Vec<&SmcServer> = self
             .servers_by_preference()
             .into_iter()

@@ -70,6 +70,18 @@ pub struct Memory {
     pub timed_out: HashMap<String, (std::time::Instant, ConnectorError)>,
 }
 
+impl Memory {
+    /// The servers the last snapshot saw running (none before the first).
+    pub fn last_running(&self) -> Vec<String> {
+        self.last
+            .iter()
+            .flat_map(|last| &last.servers)
+            .filter(|server| server.running)
+            .map(|server| server.name.clone())
+            .collect()
+    }
+}
+
 /// How long (real time: what a timeout costs) a server whose read timed out
 /// is reported as not answering without being asked again.
 pub const QUIET_AFTER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -320,17 +332,7 @@ impl SmcConnector {
     ) -> Result<Vec<Result<ServerView, ConnectorError>>, ConnectorError> {
         // A server that refuses or closes the connection is stopped: asked
         // once. One that answers an error or a malformed body is asked again.
-        let last_running: Vec<String> = lock(&self.memory)
-            .last
-            .as_ref()
-            .map(|last| {
-                last.servers
-                    .iter()
-                    .filter(|server| server.running)
-                    .map(|server| server.name.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let last_running = lock(&self.memory).last_running();
         let last_running = &last_running;
         let now = std::time::Instant::now();
         let quiet: HashMap<String, ConnectorError> = lock(&self.memory)

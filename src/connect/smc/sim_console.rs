@@ -46,40 +46,51 @@ impl ConsoleOperations for SimConsole {
         if let Some(version) = version {
             url.push_str(&format!("?version={version}"));
         }
-        let settings = &self.settings;
-        let response = self
-            .client
-            .post(&url)
-            .bearer_auth(self.key.expose())
-            .send()
-            .await
-            .map_err(|error| {
-                transport_error(
-                    &url,
-                    operation.server(),
-                    &operation.to_string(),
-                    settings,
-                    error,
-                )
-            })?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|error| {
-            transport_error(
-                &url,
-                operation.server(),
-                &operation.to_string(),
-                settings,
-                error,
-            )
-        })?;
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(ConnectorError::WrongKey { url });
-        }
-        let answer = check_status(&url, status, &body, Some(operation))?;
+        let answer = sim_route(
+            &self.client,
+            &url,
+            &self.key,
+            operation.server(),
+            &operation.to_string(),
+            &self.settings,
+            Some(operation),
+        )
+        .await?;
         Ok(answer
             .get("output")
             .cloned()
             .and_then(|output| serde_json::from_value(output).ok())
             .unwrap_or(OperationOutput::Done))
     }
+}
+
+/// A `POST` (`operation` given) or `GET` on a simulator route with the
+/// bearer key: the JSON answer, or the connector's error.
+pub(super) async fn sim_route(
+    client: &reqwest::Client,
+    url: &str,
+    key: &ApiKey,
+    server: &str,
+    what: &str,
+    settings: &SmcSettings,
+    operation: Option<&Operation>,
+) -> Result<serde_json::Value, ConnectorError> {
+    let request = match operation {
+        Some(_) => client.post(url),
+        None => client.get(url),
+    };
+    let transport = |error| transport_error(url, server, what, settings, error);
+    let response = request
+        .bearer_auth(key.expose())
+        .send()
+        .await
+        .map_err(transport)?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(transport)?;
+    if status == StatusCode::UNAUTHORIZED {
+        return Err(ConnectorError::WrongKey {
+            url: url.to_owned(),
+        });
+    }
+    check_status(url, status, &body, operation)
 }
