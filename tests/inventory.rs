@@ -42,3 +42,18 @@ fn an_unknown_placeholder() {
         "{HEAD}[console]\nupgrade = [\"ssh\", \"{{host}}\", \"installer\", \"{{release}}\"]\n"
     )));
 }
+
+/// A host that would become an option of the console command (`ssh
+/// -oProxyCommand=…`) is refused where it is written.
+#[test]
+fn a_host_that_would_be_an_option() {
+    let rendered = render(
+        "[api]\nurl = \"https://mgt-1.example.net:8082\"\napi_key_env = \"SMC_API_KEY\"\n\n[[servers]]\nname = \"mgt-1\"\nhost = \"-oProxyCommand=touch /tmp/owned\"\n",
+    );
+    assert!(rendered.contains("inventory.toml:7:8"), "{rendered}");
+    assert!(rendered.contains("begins with `-`"), "{rendered}");
+    let name = render(
+        "[api]\nurl = \"https://mgt-1.example.net:8082\"\napi_key_env = \"SMC_API_KEY\"\n\n[[servers]]\nname = \"--help\"\nhost = \"h\"\n",
+    );
+    assert!(name.contains("inventory.toml:6:8"), "{name}");
+}

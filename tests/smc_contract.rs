@@ -864,3 +864,58 @@ async fn sim_serve_takes_targets_as_the_product_does() {
     );
     server.shutdown().await;
 }
+
+/// A password written in a `--target` URL is never printed nor journaled,
+/// whatever fails (the key comes from the environment, never the URL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_in_a_target_url_is_never_printed() {
+    let server = support::serve_sim(SimConfig::default(), KEY, 600.0).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = dir.path().join("run.jsonl");
+    let with_password = server
+        .url()
+        .replace("http://", "http://admin:hunter2-secret@");
+    let closed = format!(
+        "http://admin:hunter2-secret@{}",
+        refused_root().await.trim_start_matches("http://")
+    );
+    for (target, command) in [
+        (with_password.clone(), "plan"),
+        (closed.clone(), "plan"),
+        (with_password, "run"),
+        (closed, "probe"),
+    ] {
+        let journal = journal.clone();
+        let output = tokio::task::spawn_blocking(move || {
+            let mut runbook = std::process::Command::new(env!("CARGO_BIN_EXE_runbook"));
+            match command {
+                "probe" => runbook.args(["probe", "--target", &target]),
+                "run" => runbook
+                    .args([
+                        "run",
+                        "upgrade-preparation",
+                        "--yes",
+                        "--format",
+                        "json",
+                        "--target",
+                        &target,
+                        "--journal",
+                    ])
+                    .arg(&journal),
+                _ => runbook.args(["plan", "upgrade-with-downtime", "--target", &target]),
+            };
+            runbook.env("RUNBOOK_API_KEY", KEY).output().expect("runs")
+        })
+        .await
+        .expect("join");
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!printed.contains("hunter2"), "{command}: {printed}");
+    }
+    let journaled = std::fs::read_to_string(&journal).expect("journal");
+    assert!(!journaled.contains("hunter2"), "{journaled}");
+    server.shutdown().await;
+}

@@ -50,7 +50,8 @@ struct RecordError {
 }
 
 /// `runbook probe`.
-pub fn probe(args: ProbeArgs) -> i32 {
+pub fn probe(mut args: ProbeArgs) -> i32 {
+    args.target = crate::connect::redact_url(&args.target);
     let Some(runtime) = super::run::runtime() else {
         return 2;
     };

@@ -235,7 +235,9 @@ fn report_exit(unreachable: bool, outcome: RunOutcome) -> i32 {
 }
 
 /// `runbook run`.
-pub fn run(args: RunArgs) -> i32 {
+pub fn run(mut args: RunArgs) -> i32 {
+    // No credential written in a URL is ever printed or journaled (and none is used).
+    args.target = crate::connect::redact_url(&args.target);
     let params = match parse_sets(&args.set) {
         Ok(params) => params,
         Err(error) => return refuse(args.format, &args.runbook, &args.target, error),
@@ -283,7 +285,7 @@ pub fn run(args: RunArgs) -> i32 {
         params,
         what_if: args.what_if,
         journal,
-        target: redact_url(&args.target),
+        target: args.target.clone(),
         sim: target.sim,
         connection,
         interrupt,
@@ -400,7 +402,8 @@ pub fn resume(args: ResumeArgs) -> i32 {
 }
 
 /// `runbook plan`.
-pub fn plan(args: PlanArgs) -> i32 {
+pub fn plan(mut args: PlanArgs) -> i32 {
+    args.target = crate::connect::redact_url(&args.target);
     let params = match parse_sets(&args.set) {
         Ok(params) => params,
         Err(error) => {
@@ -454,18 +457,5 @@ pub fn plan(args: PlanArgs) -> i32 {
             report(error);
             code
         }
-    }
-}
-
-/// A URL without its user-info part, so no credential reaches the journal.
-fn redact_url(target: &str) -> String {
-    match target.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((_, host)) if !host.contains('/') || rest.find('@') < rest.find('/') => {
-                format!("{scheme}://{host}")
-            }
-            _ => target.to_string(),
-        },
-        None => target.to_string(),
     }
 }

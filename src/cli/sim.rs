@@ -107,7 +107,13 @@ fn run_serve(args: ServeArgs) -> ExitCode {
 
 async fn serve(args: ServeArgs) -> ExitCode {
     let (key, generated) = match std::env::var(SIM_API_KEY_ENV) {
-        Ok(key) if !key.trim().is_empty() => (ApiKey::new(key), false),
+        Ok(key) if !key.trim().is_empty() => {
+            let length = key.chars().count();
+            if length < sim_server::MIN_KEY_LENGTH {
+                return fail(sim_server::SimServeError::WeakKey { length });
+            }
+            (ApiKey::new(key), false)
+        }
         _ => (ApiKey::generate(), true),
     };
     let config = SimServeConfig {
@@ -130,6 +136,12 @@ async fn serve(args: ServeArgs) -> ExitCode {
         Ok(server) => server,
         Err(error) => return fail(error),
     };
+    if !server.addr().ip().is_loopback() {
+        eprintln!(
+            "warning[runbook::sim::plain_http]: listening on {} over plain HTTP, beyond loopback: the API key and every answer cross the network in clear. Keep `--addr 127.0.0.1:PORT`, or put a TLS-terminating reverse proxy in front (see docs/http-api.md).",
+            server.addr()
+        );
+    }
     if generated {
         outln!(
             "api key: {} (generated, shown only now; set {SIM_API_KEY_ENV} to choose one, and RUNBOOK_API_KEY for `--target`)",

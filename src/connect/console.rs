@@ -45,7 +45,7 @@ impl ConsoleConnector {
         let hosts = inventory
             .servers
             .iter()
-            .map(|server| (server.name().to_owned(), server.host.clone()))
+            .map(|server| (server.name().to_owned(), server.host.to_string()))
             .collect();
         Self::new(hosts, inventory.console.clone(), manual)
     }

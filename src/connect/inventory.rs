@@ -153,14 +153,48 @@ impl Default for TlsSettings {
     }
 }
 
+/// A value the inventory substitutes into console commands (`{host}`,
+/// `{server}`): never empty, never beginning with `-`, which a program
+/// such as `ssh` would take for an option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandValue(String);
+
+impl CommandValue {
+    /// The value.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CommandValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for CommandValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.trim().is_empty() {
+            return Err(de::Error::custom("the value is empty"));
+        }
+        if text.starts_with('-') {
+            return Err(de::Error::custom(format!(
+                "`{text}` begins with `-`: substituted into a console command it would be read as an option; write the host name or address itself"
+            )));
+        }
+        Ok(CommandValue(text))
+    }
+}
+
 /// One `[[servers]]` entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerEntry {
     /// The Management Server's name as the SMC knows it, e.g. `mgt-1`.
-    pub name: toml::Spanned<String>,
+    pub name: toml::Spanned<CommandValue>,
     /// Host name or address, substituted for `{host}` in console commands.
-    pub host: String,
+    pub host: CommandValue,
     /// This server's own API address, when it differs from `[api] url`.
     pub api: Option<String>,
     /// The SMC version installed, used only while the server has never
@@ -171,7 +205,7 @@ pub struct ServerEntry {
 impl ServerEntry {
     /// The server's name.
     pub fn name(&self) -> &str {
-        self.name.get_ref()
+        self.name.get_ref().as_str()
     }
 }
 

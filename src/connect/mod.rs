@@ -24,6 +24,21 @@ pub use error::{duration_text, ConnectorError};
 pub use inventory::{Inventory, InventoryError};
 pub use manual::{ManualAnswer, ManualConnector, ManualRequest, OperatorPrompt};
 
+/// `text` without the user-info part of a URL (`http://user:pw@host` →
+/// `http://host`): no credential written in an address is printed, logged
+/// or journaled (the API key comes from the environment, never the URL).
+/// Anything that is not such a URL is returned unchanged.
+pub fn redact_url(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => text.to_owned(),
+    }
+}
+
 /// How the interpreter reaches a cluster.
 ///
 /// Every method is async; `perform` returns only when the operation is
@@ -137,4 +152,20 @@ pub trait ConsoleOperations: Send + Sync {
         &self,
         operation: &Operation,
     ) -> Result<OperationOutput, ConnectorError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn credentials_in_urls_are_removed() {
+        assert_eq!(
+            redact_url("http://user:s3cret@127.0.0.1:8082/x"),
+            "http://127.0.0.1:8082/x"
+        );
+        assert_eq!(redact_url("https://a@b:c@host"), "https://host");
+        assert_eq!(redact_url("http://host/path@x"), "http://host/path@x");
+        assert_eq!(redact_url("prod.toml"), "prod.toml");
+    }
 }

@@ -140,6 +140,28 @@ privileges).",
 `listening on` line.",
     },
     Entry {
+        code: "runbook::sim::weak_key",
+        severity: Severity::Error,
+        summary: "The API key given to `runbook sim serve` is shorter than 16 characters.",
+        cause: "`RUNBOOK_SIM_API_KEY` is the one secret between the simulator and its \
+clients; a short key can be guessed by anyone who reaches the address.",
+        example: Some(Example::command(
+            "RUNBOOK_SIM_API_KEY=secret runbook sim serve --addr 127.0.0.1:0",
+        )),
+        fix: "Use at least 16 characters (`openssl rand -hex 16`), or unset the variable and \
+let `sim serve` generate one.",
+    },
+    Entry {
+        code: "runbook::sim::plain_http",
+        severity: Severity::Warning,
+        summary: "`runbook sim serve` listens beyond loopback over plain HTTP.",
+        cause: "With an `--addr` that is not a loopback address, other machines reach the \
+simulator, and the API key and every answer cross the network unencrypted.",
+        example: None,
+        fix: "Keep `--addr 127.0.0.1:PORT`, or put a TLS-terminating reverse proxy in front \
+(`docs/http-api.md` says how the simulator follows it).",
+    },
+    Entry {
         code: "runbook::sim::state",
         severity: Severity::Error,
         summary: "`runbook sim serve --state FILE` cannot resume the cluster saved in FILE.",

@@ -33,6 +33,9 @@ pub use state::Shared;
 /// The default listening address (the SMC API's default port).
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8082";
 
+/// The shortest API key `sim serve` accepts from the environment.
+pub const MIN_KEY_LENGTH: usize = 16;
+
 /// The default time scale: ten simulated minutes per real second, so a
 /// whole three-server upgrade (about 50 simulated minutes) takes seconds.
 pub const DEFAULT_SPEED: f64 = 600.0;
@@ -76,6 +79,16 @@ pub enum SimServeError {
         path: String,
         /// What went wrong.
         reason: String,
+    },
+    /// The API key given in `RUNBOOK_SIM_API_KEY` is too short to guess badly.
+    #[error("the API key in RUNBOOK_SIM_API_KEY has {length} characters: at least {MIN_KEY_LENGTH} are needed")]
+    #[diagnostic(
+        code(runbook::sim::weak_key),
+        help("choose a longer key, e.g. `export RUNBOOK_SIM_API_KEY=$(openssl rand -hex 16)`, or unset the variable to have one generated")
+    )]
+    WeakKey {
+        /// The key's length in characters.
+        length: usize,
     },
     /// The configuration is unusable (e.g. a fault names an unknown server).
     #[error("invalid simulator configuration: {reason}")]

@@ -188,7 +188,7 @@ impl SmcConnector {
         key: ApiKey,
         settings: SmcSettings,
     ) -> Result<Self, ConnectorError> {
-        let base = url.trim_end_matches('/').to_owned();
+        let base = super::redact_url(url.trim_end_matches('/'));
         let client = settings.client(false)?;
         let info_url = format!("{base}/sim/info");
         let body = sim_console::sim_route(
@@ -289,14 +289,14 @@ impl SmcConnector {
                     })?;
                 Ok(SmcServer {
                     name: server.name().to_owned(),
-                    api: api.trim_end_matches('/').to_owned(),
+                    api: super::redact_url(api.trim_end_matches('/')),
                 })
             })
             .collect::<Result<Vec<_>, ConnectorError>>()?;
         let hosts = inventory
             .servers
             .iter()
-            .map(|server| (server.name().to_owned(), server.host.clone()))
+            .map(|server| (server.name().to_owned(), server.host.to_string()))
             .collect();
         let manual = prompt.map(|prompt| ManualConnector::new(prompt, hosts));
         let console = ConsoleConnector::from_inventory(inventory, manual);
