@@ -282,3 +282,61 @@ fn a_finding_about_the_whole_file_shows_no_excerpt() {
         assert!(stdout.contains("runbook::syntax::"), "{name}: {stdout}");
     }
 }
+
+/// Imports stay in the runbook's folder tree: a file elsewhere (`../`, an
+/// absolute path) is refused where it is written and never read, so none
+/// of its text reaches a report; a subfolder, a shipped procedure and a
+/// folder given to `check` are fine; `--allow-outside-imports` lifts it.
+#[test]
+fn imports_stay_in_the_runbook_folder_tree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join("lib-local")).expect("folders");
+    let procedure = "procedure helper {\n    title \"Helper\"\n    summary \"Says hello\"\n    note \"hello\"\n}\n";
+    std::fs::write(dir.path().join("outside.runbook"), procedure).expect("outside");
+    std::fs::write(project.join("lib-local/helper.runbook"), procedure).expect("inside");
+    std::fs::write(
+        dir.path().join("secret.runbook"),
+        "TOP-SECRET-LINE that must never be shown\n",
+    )
+    .expect("secret");
+    let main = project.join("main.runbook");
+    std::fs::write(
+        &main,
+        "runbook main {\n    title \"Main\"\n    import \"lib-local/helper.runbook\"\n    import \"lib/exclude-server.runbook\"\n    import \"../outside.runbook\"\n    import \"../secret.runbook\"\n    step one \"One\" {\n        note \"x\"\n    }\n}\n",
+    )
+    .expect("main");
+    for format in ["human", "sarif", "json"] {
+        let output = runbook()
+            .args(["check", "--format", format])
+            .arg(&main)
+            .output()
+            .expect("runs");
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(1), "{printed}");
+        assert!(printed.contains("import_outside"), "{format}: {printed}");
+        assert!(!printed.contains("TOP-SECRET"), "{format}: {printed}");
+        assert_eq!(
+            printed.matches("import_outside").count() >= 2,
+            true,
+            "{printed}"
+        );
+    }
+    // A folder given to `check` confines imports to that folder instead.
+    runbook()
+        .args(["check"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("import_outside").not());
+    runbook()
+        .args(["check", "--allow-outside-imports"])
+        .arg(&main)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("import_outside").not());
+}

@@ -103,6 +103,8 @@ pub fn check_paths(paths: &[PathBuf]) -> CheckReport {
     for path in paths {
         let mut files = Vec::new();
         if path.is_dir() {
+            // Imports may come from anywhere under a folder given to check.
+            workspace.allow_root(path);
             let mut unreadable = Vec::new();
             find_runbooks(path, &mut files, &mut unreadable);
             report.unreadable.extend(

@@ -30,6 +30,11 @@ pub struct Cli {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+    /// Let runbooks import files outside their own folder tree (by default
+    /// an import stays under the folder of the runbook being checked or
+    /// run, or names a shipped procedure).
+    #[arg(long, global = true)]
+    pub allow_outside_imports: bool,
 }
 
 /// The commands.
@@ -85,6 +90,7 @@ pub fn main() -> i32 {
             return if error.use_stderr() { 2 } else { 0 };
         }
     };
+    crate::syntax::resolve::allow_imports_anywhere(cli.allow_outside_imports);
     match cli.command {
         Command::Check(args) => check::check(args),
         Command::List(args) => list::list(args),

@@ -386,6 +386,22 @@ pub enum ResolveError {
         #[help]
         help: String,
     },
+    /// An import of a file outside the directory tree of the runbook
+    /// being checked or run.
+    #[error("`{path}` is outside {root}: imports stay in the runbook's folder tree")]
+    #[diagnostic(
+        code(runbook::resolve::import_outside),
+        help("move the file under {root}, import a shipped procedure (`lib/...`), or allow it explicitly with `--allow-outside-imports`")
+    )]
+    ImportOutside {
+        /// The import.
+        #[label("outside the runbook's folder tree")]
+        span: Span,
+        /// The path as written.
+        path: String,
+        /// The folder imports are confined to.
+        root: String,
+    },
     /// Files importing each other in a circle.
     #[error("import cycle: {chain}")]
     #[diagnostic(

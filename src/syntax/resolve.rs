@@ -406,6 +406,16 @@ pub struct Checked {
     pub errors: Vec<Located>,
 }
 
+/// Whether imports may leave the folder tree of the runbook being checked
+/// or run (`--allow-outside-imports`); off unless the command line says so.
+static IMPORTS_ANYWHERE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Allows (or forbids again) imports outside the folder tree of the
+/// runbooks a workspace loads, for every workspace made afterwards.
+pub fn allow_imports_anywhere(allowed: bool) {
+    IMPORTS_ANYWHERE.store(allowed, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Loads, parses and resolves files, each once, and keeps their text for
 /// reports. One workspace serves one command (several files can be checked
 /// with it; shared imports are parsed once).
@@ -414,6 +424,11 @@ pub struct Workspace {
     pub sources: Sources,
     loader: Box<dyn Loader>,
     loaded: HashMap<FileId, Loaded>,
+    /// The folders imports are confined to: the folder of each runbook
+    /// loaded by path (none: no file system root, nothing to confine).
+    roots: Vec<PathBuf>,
+    /// Imports may go anywhere (`--allow-outside-imports`).
+    imports_anywhere: bool,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -437,13 +452,52 @@ impl Workspace {
             sources: Sources::new(),
             loader: Box::new(loader),
             loaded: HashMap::new(),
+            roots: Vec::new(),
+            imports_anywhere: IMPORTS_ANYWHERE.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 
     /// Loads the file at `path` (already loaded: the same id). An error only
     /// when it cannot be read at all; bad content becomes diagnostics.
     pub fn load_path(&mut self, path: &Path) -> std::io::Result<FileId> {
+        let folder = std::fs::canonicalize(path)
+            .ok()
+            .and_then(|path| path.parent().map(Path::to_path_buf));
+        if let Some(folder) = folder {
+            self.allow_root(&folder);
+        }
         self.load_origin(Origin::Path(path.to_path_buf()))
+    }
+
+    /// Also allows imports from anywhere under `folder` (a folder given to
+    /// `check`).
+    pub fn allow_root(&mut self, folder: &Path) {
+        let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+        if !self.roots.contains(&folder) {
+            self.roots.push(folder);
+        }
+    }
+
+    /// Why `target` may not be imported: the folder it is outside of.
+    fn outside_roots(&self, target: &Origin) -> Option<String> {
+        let Origin::Path(path) = target else {
+            return None;
+        };
+        if self.imports_anywhere || self.roots.is_empty() {
+            return None;
+        }
+        let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if self.roots.iter().any(|root| real.starts_with(root)) {
+            None
+        } else {
+            Some(
+                self.roots
+                    .iter()
+                    .map(|root| root.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            )
+        }
     }
 
     /// Loads a RUNBOOK argument: a path to an existing file, else the name
@@ -531,9 +585,24 @@ impl Workspace {
         let mut imports = Vec::new();
         for import in &file.imports {
             let path = &import.path.value;
-            let target = self
-                .loader
-                .locate(&origin, path)
+            let located = self.loader.locate(&origin, path);
+            if let Some(root) = located
+                .as_ref()
+                .ok()
+                .and_then(|target| self.outside_roots(target))
+            {
+                // Never read: its content must not reach a report.
+                imports.push(Err(Located::new(
+                    id,
+                    ResolveError::ImportOutside {
+                        span: import.path.span,
+                        path: path.clone(),
+                        root,
+                    },
+                )));
+                continue;
+            }
+            let target = located
                 .and_then(|target| self.load_origin(target).map_err(|error| error.to_string()));
             let target = match target {
                 Ok(target) => target,

@@ -265,6 +265,25 @@ runbook demo {
 your runbook (`runbook show` prints the shipped ones).",
     },
     Entry {
+        code: "runbook::resolve::import_outside",
+        severity: Severity::Error,
+        summary: "An import names a file outside the runbook's folder tree.",
+        cause: "Imports are confined to the folder of the runbook being checked or run (and \
+below it, or under a folder given to `check`), plus the shipped procedures (`lib/...`). A \
+runbook from elsewhere could otherwise make `runbook` read any file the user can read, and \
+show its first line in a report. The file is not read.",
+        example: Some(Example::check(
+            r#"
+runbook demo {
+    title "Demo"
+    import "/etc/passwd"
+}
+"#,
+        )),
+        fix: "Move the imported file under the runbook's folder, import a shipped procedure, \
+or pass `--allow-outside-imports` when you trust where the imports lead.",
+    },
+    Entry {
         code: "runbook::resolve::import_cycle",
         severity: Severity::Error,
         summary: "Files import each other in a circle.",
