@@ -94,6 +94,20 @@ fn self_signed() -> ServerCertificate {
     }
 }
 
+/// A self-signed certificate for 127.0.0.1 marked as a CA, as `openssl req
+/// -x509` makes it by default (`basicConstraints = CA:TRUE`).
+fn self_signed_ca() -> ServerCertificate {
+    let key = KeyPair::generate().expect("key");
+    let mut params = server_params();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let certificate = params.self_signed(&key).expect("certificate");
+    ServerCertificate {
+        chain: vec![certificate.der().clone()],
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        trust_pem: certificate.pem(),
+    }
+}
+
 // ---- servers ------------------------------------------------------------------
 
 /// A simulated cluster behind a TLS-terminating reverse proxy.
@@ -283,6 +297,7 @@ async fn an_untrusted_certificate_is_refused_with_a_clear_diagnostic() {
     for (kind, certificate) in [
         ("unknown CA", signed_by_test_ca()),
         ("self-signed", self_signed()),
+        ("self-signed CA", self_signed_ca()),
     ] {
         let server = HttpsSim::start(&certificate).await;
         let dir = tempfile::tempdir().expect("tempdir");
@@ -336,7 +351,14 @@ async fn an_untrusted_certificate_is_refused_with_a_clear_diagnostic() {
 /// (relative to the inventory) works the same for `plan`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_ca_a_runbook_runs_over_https() {
-    for (kind, certificate) in [("CA", signed_by_test_ca()), ("self-signed", self_signed())] {
+    for (kind, certificate) in [
+        ("CA", signed_by_test_ca()),
+        ("self-signed", self_signed()),
+        (
+            "self-signed, marked as a CA (openssl req -x509)",
+            self_signed_ca(),
+        ),
+    ] {
         let server = HttpsSim::start(&certificate).await;
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("ca.pem"), &certificate.trust_pem).expect("CA file");

@@ -25,6 +25,7 @@ mod options;
 pub mod read;
 pub mod record;
 mod sim_console;
+mod tls;
 mod transport;
 
 use std::collections::HashMap;

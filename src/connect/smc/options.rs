@@ -3,7 +3,6 @@
 //! options given on the command line that override an inventory's
 //! ([`ConnectionOptions`], recorded in the journal for `resume`).
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -92,8 +91,8 @@ impl SmcSettings {
         if !use_proxy {
             builder = builder.no_proxy();
         }
-        if let Some(path) = &self.ca_file {
-            builder = builder.add_root_certificate(read_certificate(path)?);
+        if let (true, Some(path)) = (self.tls_verify, &self.ca_file) {
+            builder = builder.use_preconfigured_tls(super::tls::with_ca_file(path)?);
         }
         builder.build().map_err(|error| ConnectorError::Config {
             message: format!("cannot set up the HTTP client: {error}"),
@@ -197,18 +196,6 @@ mod duration_option {
         Option::<DurationSetting>::deserialize(deserializer)
             .map(|setting| setting.map(|setting| setting.0))
     }
-}
-
-pub(super) fn read_certificate(path: &Path) -> Result<reqwest::Certificate, ConnectorError> {
-    let pem = std::fs::read(path).map_err(|error| ConnectorError::Config {
-        message: format!("cannot read the CA file {}: {error}", path.display()),
-    })?;
-    reqwest::Certificate::from_pem(&pem).map_err(|error| ConnectorError::Config {
-        message: format!(
-            "the CA file {} is not a PEM certificate: {error}",
-            path.display()
-        ),
-    })
 }
 
 /// The code of the warning shown when TLS certificate verification is off.
