@@ -336,3 +336,45 @@ fn imports_stay_in_the_runbook_folder_tree() {
         .code(1)
         .stderr(predicate::str::contains("import_outside").not());
 }
+
+/// Every command that takes a RUNBOOK says the same thing for an unknown
+/// name, with the closest shipped one; `show` takes paths and `lib/NAME`;
+/// a binary file is named in its diagnostic.
+#[test]
+fn unknown_runbooks_get_one_error_with_a_suggestion() {
+    for command in ["run", "plan", "verify", "graph", "show"] {
+        runbook()
+            .args([command, "upgrade-with-downtim"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("runbook::run::unknown_runbook"))
+            .stderr(predicate::str::contains(
+                "did you mean `upgrade-with-downtime`?",
+            ));
+    }
+    runbook()
+        .args(["show", "lib/exclude-server"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("procedure exclude-server"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mine = dir.path().join("mine.runbook");
+    std::fs::write(&mine, "runbook mine {\n    title \"Mine\"\n}\n").expect("write");
+    runbook()
+        .arg("show")
+        .arg(&mine)
+        .assert()
+        .code(0)
+        .stdout("runbook mine {\n    title \"Mine\"\n}\n");
+    let binary = dir.path().join("tool.runbook");
+    std::fs::write(&binary, b"\x7fELF\x00\x01\x02").expect("write");
+    runbook()
+        .arg("check")
+        .arg(&binary)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "{}: this is a binary file",
+            binary.display()
+        )));
+}

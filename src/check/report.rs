@@ -279,8 +279,21 @@ impl<'a> RenderableFinding<'a> {
     }
 }
 
+impl RenderableFinding<'_> {
+    /// A finding about the whole file: no excerpt shows where it is.
+    fn about_the_whole_file(&self) -> bool {
+        self.finding.label.is_none()
+            && self.finding.span.is_empty()
+            && self.finding.related.is_empty()
+    }
+}
+
 impl fmt::Display for RenderableFinding<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // With no excerpt to name the file, the message does.
+        if self.about_the_whole_file() {
+            write!(f, "{}: ", self.source.name())?;
+        }
         f.write_str(&self.finding.message)
     }
 }
@@ -314,10 +327,7 @@ impl Diagnostic for RenderableFinding<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         // A finding about the whole file (too large, binary, not UTF-8) has
         // no place in it: no excerpt, which could be a 16 MiB line or raw bytes.
-        if self.finding.label.is_none()
-            && self.finding.span.is_empty()
-            && self.finding.related.is_empty()
-        {
+        if self.about_the_whole_file() {
             return None;
         }
         let primary =

@@ -24,6 +24,14 @@ pub fn graph(args: GraphArgs) -> i32 {
     let mut workspace = Workspace::default();
     let id = match workspace.load_runbook(&args.runbook) {
         Ok(id) => id,
+        Err(error) if !std::path::Path::new(&args.runbook).exists() => {
+            let _ = error;
+            eprintln!(
+                "{:?}",
+                miette::Report::new(crate::syntax::embedded::UnknownRunbook::new(&args.runbook))
+            );
+            return 2;
+        }
         Err(error) => {
             eprintln!("error: cannot read `{}`: {error}", args.runbook);
             return 2;

@@ -1,6 +1,8 @@
-//! `runbook show NAME`: the source of a shipped runbook, exactly as embedded
-//! in the binary. A `lib/` procedure is shown by its path
-//! (`runbook show lib/exclude-server.runbook`) or its name.
+//! `runbook show RUNBOOK`: the source of a shipped runbook, exactly as
+//! embedded in the binary. A `lib/` procedure is shown by its path
+//! (`runbook show lib/exclude-server.runbook`, `lib/exclude-server`) or its
+//! name; a path to a file on disk shows that file, like every other
+//! command that takes a RUNBOOK.
 
 use super::stdout::out;
 use crate::syntax::embedded;
@@ -8,8 +10,9 @@ use crate::syntax::embedded;
 /// `runbook show`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ShowArgs {
-    /// The shipped runbook's name (`upgrade-with-downtime`), or a path under
-    /// `runbooks/` (`lib/exclude-server.runbook`).
+    /// The shipped runbook's name (`upgrade-with-downtime`), a path under
+    /// `runbooks/` (`lib/exclude-server.runbook`, `lib/exclude-server`), or
+    /// the path of a `.runbook` file.
     pub name: String,
 }
 
@@ -19,6 +22,7 @@ pub fn shipped_source(name: &str) -> Option<&'static str> {
     let trimmed = name.trim_end_matches(".runbook");
     embedded::find(name)
         .or_else(|| embedded::find(trimmed))
+        .or_else(|| embedded::find(&format!("{trimmed}.runbook")))
         .or_else(|| {
             embedded::all()
                 .into_iter()
@@ -29,20 +33,36 @@ pub fn shipped_source(name: &str) -> Option<&'static str> {
 
 /// Runs `runbook show`; returns the exit code.
 pub fn show(args: ShowArgs) -> i32 {
+    let path = std::path::Path::new(&args.name);
+    if path.is_file() {
+        return match std::fs::read(path) {
+            Ok(bytes) => {
+                out!("{}", String::from_utf8_lossy(&bytes));
+                0
+            }
+            Err(error) => {
+                eprintln!(
+                    "{:?}",
+                    miette::miette!(
+                        code = "runbook::run::unreadable",
+                        help = "check the path and its permissions",
+                        "cannot read {}: {error}",
+                        path.display()
+                    )
+                );
+                2
+            }
+        };
+    }
     match shipped_source(&args.name) {
         Some(source) => {
             out!("{source}");
             0
         }
         None => {
-            let names: Vec<String> = super::list::shipped_runbooks()
-                .into_iter()
-                .map(|runbook| runbook.name)
-                .collect();
             eprintln!(
-                "error[runbook::show::unknown_runbook]: no shipped runbook is called `{}`\n  help: the shipped runbooks are: {} (see `runbook list`)",
-                args.name,
-                names.join(", ")
+                "{:?}",
+                miette::Report::new(embedded::UnknownRunbook::new(&args.name))
             );
             2
         }

@@ -41,9 +41,18 @@ impl LoadError {
 /// Loads `reference`: a path to an existing file, else a shipped runbook's name.
 pub fn load_runbook(reference: &str) -> Result<Program, LoadError> {
     let mut workspace = Workspace::default();
-    let root = workspace
-        .load_runbook(reference)
-        .map_err(|error| LoadError::unreadable(format!("cannot read `{reference}`: {error}")))?;
+    let root = workspace.load_runbook(reference).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::NotFound && !Path::new(reference).exists() {
+            LoadError {
+                reports: vec![miette::Report::new(
+                    crate::syntax::embedded::UnknownRunbook::new(reference),
+                )],
+                unreadable: true,
+            }
+        } else {
+            LoadError::unreadable(format!("cannot read `{reference}`: {error}"))
+        }
+    })?;
     // Journals name the runbook so that `resume` finds it from any folder.
     let recorded = match &workspace.sources.get(root).origin {
         Origin::Path(path) => std::fs::canonicalize(path)

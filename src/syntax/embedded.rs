@@ -3,6 +3,8 @@
 //! imports of `lib/...` resolve without the repository at hand.
 
 use include_dir::{include_dir, Dir};
+use miette::Diagnostic;
+use thiserror::Error;
 
 static RUNBOOKS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/runbooks");
 
@@ -81,4 +83,87 @@ pub fn file(path: &str) -> Option<&'static str> {
     RUNBOOKS
         .get_file(path)
         .and_then(|file| file.contents_utf8())
+}
+
+/// A RUNBOOK argument that is neither a file nor a shipped runbook: the
+/// one error of every command that takes one (`run`, `plan`, `verify`,
+/// `graph`, `show`), with the closest shipped name.
+#[derive(Debug, Clone, Error, Diagnostic)]
+#[error("`{reference}` is neither a file nor a shipped runbook")]
+#[diagnostic(code(runbook::run::unknown_runbook), help("{help}"))]
+pub struct UnknownRunbook {
+    /// The argument as given.
+    pub reference: String,
+    /// What to do, with the closest shipped name when one is close.
+    pub help: String,
+}
+
+impl UnknownRunbook {
+    /// The error for `reference`, suggesting the closest shipped runbook or
+    /// procedure (`lib/NAME`).
+    pub fn new(reference: &str) -> Self {
+        let wanted = reference.trim_end_matches(".runbook");
+        let candidates = all().into_iter().map(|file| {
+            if file.path.contains('/') {
+                file.path.trim_end_matches(".runbook")
+            } else {
+                file.name
+            }
+        });
+        // A typo, or the beginning of a name (`upgrade-prep`).
+        let closest = candidates
+            .map(|candidate| {
+                let distance = if !wanted.is_empty() && candidate.starts_with(wanted) {
+                    0
+                } else {
+                    strsim::levenshtein(wanted, candidate)
+                };
+                (distance, candidate)
+            })
+            .filter(|(distance, candidate)| *distance <= 3.max(candidate.len() / 4))
+            .min();
+        let help = match closest {
+            Some((_, name)) => format!(
+                "did you mean `{name}`? `runbook list` lists the shipped runbooks; a path must name an existing file"
+            ),
+            None => format!(
+                "the shipped runbooks are {} (`runbook list`); a path must name an existing file",
+                shipped()
+                    .iter()
+                    .map(|file| format!("`{}`", file.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        UnknownRunbook {
+            reference: reference.to_owned(),
+            help,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UnknownRunbook;
+
+    #[test]
+    fn the_closest_shipped_name_is_suggested() {
+        let help = UnknownRunbook::new("upgrade-with-downtim").help;
+        assert!(
+            help.starts_with("did you mean `upgrade-with-downtime`?"),
+            "{help}"
+        );
+        let help = UnknownRunbook::new("lib/exclude-srever").help;
+        assert!(
+            help.starts_with("did you mean `lib/exclude-server`?"),
+            "{help}"
+        );
+        let help = UnknownRunbook::new("upgrade-prep").help;
+        assert!(
+            help.starts_with("did you mean `upgrade-preparation`?"),
+            "{help}"
+        );
+        let help = UnknownRunbook::new("completely-else").help;
+        assert!(!help.contains("did you mean"), "{help}");
+    }
 }

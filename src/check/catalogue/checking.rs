@@ -156,14 +156,14 @@ static OTHER_COMMANDS: &[Entry] = &[
 and `runbook explain --list` lists them all.",
     },
     Entry {
-        code: "runbook::show::unknown_runbook",
+        code: "runbook::run::unknown_runbook",
         severity: Severity::Error,
-        summary: "`runbook show NAME` names no shipped runbook.",
-        cause: "`runbook show` prints the source of a runbook embedded in the binary. NAME is \
-neither a shipped runbook's name (`upgrade-with-downtime`), a path under `runbooks/` \
-(`lib/exclude-server.runbook`) nor the name of a shipped procedure. Files on disk are not \
-shown: open them directly. `runbook show` exits 2.",
+        summary: "A RUNBOOK argument is neither a file nor a shipped runbook.",
+        cause: "`run`, `plan`, `verify`, `graph` and `show` take a path to a `.runbook` file or \
+the name of a runbook shipped in the binary (`upgrade-with-downtime`, or a procedure by its \
+path, `lib/exclude-server`). No file has that path and no shipped runbook that name. The \
+help line suggests the closest shipped name. The command exits 2.",
         example: Some(Example::command("runbook show upgrade-with-downtim")),
-        fix: "Use a name from `runbook list` (the error lists them too).",
+        fix: "Use the suggested name, a name from `runbook list`, or the path of an existing file.",
     },
 ];

@@ -301,12 +301,14 @@ valid.)",
     Entry {
         code: "runbook::run::unreadable",
         severity: Severity::Error,
-        summary: "The RUNBOOK argument is neither a readable file nor a shipped runbook.",
+        summary: "The RUNBOOK argument names a file that cannot be read.",
         cause: "`run`, `plan`, `verify` and `graph` take a path to a `.runbook` file or the name \
-of a shipped runbook; the path does not exist (or cannot be read) and no shipped runbook \
-has that name. The command exits 2.",
-        example: Some(Example::command("runbook run my-upgrade.runbook")),
-        fix: "Check the path; `runbook list` names the shipped runbooks.",
+of a shipped runbook; the path exists but cannot be read (a folder, no permission). A path \
+that does not exist is `runbook::run::unknown_runbook`. The command exits 2.",
+        example: Some(Example::command(
+            "mkdir my-upgrade.runbook && runbook run my-upgrade.runbook",
+        )),
+        fix: "Check the path and its permissions.",
     },
     Entry {
         code: "runbook::run::runbook_warning",

@@ -54,19 +54,7 @@ pub fn suggestion_help(unknown: &str) -> String {
 
 /// The Levenshtein distance between two strings, in characters.
 pub(crate) fn edit_distance(left: &str, right: &str) -> usize {
-    let right: Vec<char> = right.chars().collect();
-    let mut previous: Vec<usize> = (0..=right.len()).collect();
-    for (row, left_char) in left.chars().enumerate() {
-        let mut current = vec![row + 1];
-        for (column, right_char) in right.iter().enumerate() {
-            let substitution = previous[column] + usize::from(left_char != *right_char);
-            let insertion = current[column] + 1;
-            let deletion = previous[column + 1] + 1;
-            current.push(substitution.min(insertion).min(deletion));
-        }
-        previous = current;
-    }
-    previous[right.len()]
+    strsim::levenshtein(left, right)
 }
 
 #[cfg(test)]
