@@ -1,7 +1,7 @@
 //! The verifier (`runbook verify`): executes a runbook symbolically on the
 //! pure cluster model over every operator answer, every contract fault at
 //! every point where it can fire and every background outcome, memoizing
-//! machine states, and proves the invariants of `shared/domain.md` — or
+//! machine states, and proves the invariants of docs/simulator.md — or
 //! returns counterexamples that replay on the simulator.
 //!
 //! Faults are explored per configuration: the fault-free run, each contract

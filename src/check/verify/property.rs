@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::cluster::Snapshot;
 use crate::syntax::Span;
 
-/// A property of `shared/domain.md` (or of the language) that every path must keep.
+/// A property of docs/simulator.md (or of the language) that every path must keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Property {
