@@ -44,8 +44,12 @@ pub fn explain(args: ExplainArgs) -> i32 {
         }
         None => {
             eprintln!(
-                "error[{UNKNOWN_CODE}]: unknown code `{code}`\n  help: {}",
-                catalogue::suggestion_help(&code)
+                "{:?}",
+                miette::miette!(
+                    code = UNKNOWN_CODE,
+                    help = catalogue::suggestion_help(&code),
+                    "unknown code `{code}`"
+                )
             );
             2
         }
