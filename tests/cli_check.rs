@@ -378,3 +378,30 @@ fn unknown_runbooks_get_one_error_with_a_suggestion() {
             binary.display()
         )));
 }
+
+/// Columns count characters in every format: after a non-ASCII character,
+/// the human header says the same column as JSON (and SARIF).
+#[test]
+fn human_and_json_columns_are_characters() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("accents.runbook");
+    std::fs::write(
+        &file,
+        "runbook demo {\n    title \"Démo é\"\n    step a \"é\" { wait until nosuch.state == ACT_REP }\n}\n",
+    )
+    .expect("write");
+    let json = runbook()
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let findings: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let column = findings[0]["column"].as_u64().expect("column");
+    assert_eq!(column, 29, "{findings}");
+    let human = runbook().arg("check").arg(&file).output().expect("runs");
+    let printed = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        printed.contains(&format!("accents.runbook:3:{column}]")),
+        "{printed}"
+    );
+}

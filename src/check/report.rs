@@ -6,7 +6,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{Diagnostic, GraphicalReportHandler, LabeledSpan, NamedSource, SourceSpan};
+use miette::{Diagnostic, GraphicalReportHandler, LabeledSpan, SourceSpan};
 use serde_json::{json, Value};
 
 use super::line_index::LineIndex;
@@ -266,7 +266,10 @@ impl CheckReport {
 #[derive(Debug)]
 pub struct RenderableFinding<'a> {
     finding: &'a Finding,
-    source: NamedSource<Arc<str>>,
+    path: String,
+    /// The file, whose report header counts columns in characters (as
+    /// the JSON and SARIF output do), not bytes.
+    source: crate::syntax::source::ReportSource,
 }
 
 impl<'a> RenderableFinding<'a> {
@@ -274,7 +277,8 @@ impl<'a> RenderableFinding<'a> {
     pub fn new(finding: &'a Finding, path: &str, source: Arc<str>) -> Self {
         Self {
             finding,
-            source: NamedSource::new(path, source),
+            path: path.to_owned(),
+            source: crate::syntax::source::ReportSource::new(path, source),
         }
     }
 }
@@ -292,7 +296,7 @@ impl fmt::Display for RenderableFinding<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // With no excerpt to name the file, the message does.
         if self.about_the_whole_file() {
-            write!(f, "{}: ", self.source.name())?;
+            write!(f, "{}: ", self.path)?;
         }
         f.write_str(&self.finding.message)
     }
