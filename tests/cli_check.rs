@@ -405,3 +405,39 @@ fn human_and_json_columns_are_characters() {
         "{printed}"
     );
 }
+
+/// Every SARIF result names a rule of the log: lint rules and the other
+/// codes alike (a parse or resolve error has its `rules[]` entry too, with
+/// a helpUri into docs/diagnostics.md).
+#[test]
+fn every_sarif_result_has_its_rule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("broken.runbook");
+    std::fs::write(
+        &broken,
+        "runbook demo {\n    title \"Demo\"\n    step a \"A\" { wait until nosuch.state == ACT_REP }\n}\n",
+    )
+    .expect("write");
+    let unparsable = dir.path().join("unparsable.runbook");
+    std::fs::write(&unparsable, "runbook {\n").expect("write");
+    let output = runbook()
+        .args(["check", "--format", "sarif"])
+        .arg(&broken)
+        .arg(&unparsable)
+        .output()
+        .expect("runs");
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).expect("sarif");
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    let results = run["results"].as_array().expect("results");
+    assert!(results.len() >= 2, "{results:?}");
+    for result in results {
+        let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"], "{result}");
+        let help = rules[index]["helpUri"].as_str().expect("helpUri");
+        assert!(help.starts_with("https://"), "{help}");
+    }
+    assert!(results
+        .iter()
+        .any(|result| result["ruleId"] == "runbook::resolve::undefined_variable"));
+}

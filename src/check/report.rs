@@ -17,6 +17,10 @@ use super::lint::{docs, registry, LintDiagnostic, Severity};
 pub const RULES_DOCUMENTATION_URI: &str =
     "https://github.com/runbook-dev/runbook/blob/main/docs/lint-rules.md";
 
+/// Where every other code's documentation lives (`docs/diagnostics.md`).
+pub const DIAGNOSTICS_DOCUMENTATION_URI: &str =
+    "https://github.com/runbook-dev/runbook/blob/main/docs/diagnostics.md";
+
 /// The code of a path that cannot be read.
 pub const UNREADABLE: &str = "runbook::io::unreadable";
 
@@ -454,6 +458,22 @@ pub fn sarif_rules() -> Vec<Value> {
         .collect()
 }
 
+/// The SARIF rule of a catalogued `runbook::…` code.
+fn catalogue_rule(entry: &super::catalogue::Entry) -> Value {
+    json!({
+        "id": entry.code,
+        "name": super::catalogue::strip_prefix(entry.code).replace("::", "-"),
+        "shortDescription": { "text": entry.summary },
+        "fullDescription": { "text": entry.cause },
+        "help": { "text": entry.fix, "markdown": entry.fix },
+        "helpUri": format!(
+            "{DIAGNOSTICS_DOCUMENTATION_URI}#{}",
+            super::catalogue::docs::code_anchor(entry.code)
+        ),
+        "defaultConfiguration": { "level": entry.severity.sarif_level() },
+    })
+}
+
 /// The SARIF 2.1.0 log of `runbook check --format sarif`.
 pub fn render_sarif(report: &CheckReport) -> Value {
     let mut results = Vec::new();
@@ -515,6 +535,23 @@ pub fn render_sarif(report: &CheckReport) -> Value {
             results.push(result);
         }
     }
+    // Every code reported has its rule: the lint rules, then each other
+    // code (parse, resolve, …) the log reports, from the catalogue.
+    let mut rules = sarif_rules();
+    for result in &mut results {
+        let code = result["ruleId"].as_str().unwrap_or_default().to_owned();
+        let index = match rules.iter().position(|rule| rule["id"] == code.as_str()) {
+            Some(index) => index,
+            None => match super::catalogue::entry(&code) {
+                Some(entry) => {
+                    rules.push(catalogue_rule(entry));
+                    rules.len() - 1
+                }
+                None => continue,
+            },
+        };
+        result["ruleIndex"] = json!(index);
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -524,7 +561,7 @@ pub fn render_sarif(report: &CheckReport) -> Value {
                     "name": "runbook",
                     "version": env!("CARGO_PKG_VERSION"),
                     "informationUri": RULES_DOCUMENTATION_URI,
-                    "rules": sarif_rules(),
+                    "rules": rules,
                 },
             },
             "columnKind": "unicodeCodePoints",
