@@ -239,3 +239,14 @@ fn procedures_show_their_operations() {
         "{labels:?}"
     );
 }
+
+/// Mermaid rejects an empty quoted label: an untitled runbook or step is
+/// drawn `(untitled)`, and an empty option label leaves its edge unlabelled.
+#[test]
+fn empty_labels_never_reach_mermaid() {
+    let source =
+        "runbook demo {\n    title \"\"\n    step a \"\" {\n        note \"x\"\n    }\n}\n";
+    let mermaid = graph_of(source).render(Format::Mermaid);
+    assert!(!mermaid.contains("\"\""), "{mermaid}");
+    assert!(mermaid.contains("step_a[\"(untitled)\"]"), "{mermaid}");
+}

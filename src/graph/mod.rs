@@ -206,6 +206,13 @@ impl Builder<'_> {
             suffix += 1;
         }
         self.used_ids.insert(id.clone());
+        // Mermaid rejects an empty quoted label (`[""]`): an untitled node
+        // says so instead.
+        let label = if label.trim().is_empty() {
+            "(untitled)"
+        } else {
+            label
+        };
         self.graph.nodes.push(Node {
             id: id.clone(),
             label: wrap(label, WRAP),
@@ -235,7 +242,10 @@ impl Builder<'_> {
             self.graph.edges.push(Edge {
                 from: from.clone(),
                 to: to.to_string(),
-                label: label.as_deref().map(|label| wrap(label, EDGE_WRAP)),
+                label: label
+                    .as_deref()
+                    .filter(|label| !label.trim().is_empty())
+                    .map(|label| wrap(label, EDGE_WRAP)),
                 kind,
             });
         }
