@@ -187,9 +187,8 @@ fn completions_are_generated_for_every_shell() {
         .args(["completions", "bash"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("_runbook()"))
-        .stdout(predicate::str::contains("fmt"))
-        .stdout(predicate::str::contains("graph"));
+        .stdout(predicate::str::contains("_clap_complete_runbook()"))
+        .stdout(predicate::str::contains("RUNBOOK_COMPLETE"));
     for shell in ["zsh", "fish", "elvish", "powershell"] {
         runbook()
             .args(["completions", shell])
@@ -198,6 +197,43 @@ fn completions_are_generated_for_every_shell() {
             .stdout(predicate::str::contains("runbook"));
     }
     runbook().args(["completions", "tcsh"]).assert().code(2);
+}
+
+/// The candidates a shell gets at each Tab (asked as fish asks): shipped
+/// runbook names, the What-ifs and parameters of the runbook already on
+/// the line, diagnostic codes, and subcommands.
+#[test]
+fn completions_offer_what_the_line_can_take() {
+    let complete = |words: &[&str]| -> String {
+        let output = runbook()
+            .env("RUNBOOK_COMPLETE", "fish")
+            .arg("--")
+            .arg("runbook")
+            .args(words)
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{words:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let names = complete(&["run", "upgrade-w"]);
+    assert!(names.starts_with("upgrade-with-downtime\t"), "{names}");
+    let procedures = complete(&["show", "lib/exclude"]);
+    assert!(procedures.contains("lib/exclude-server"), "{procedures}");
+    let what_ifs = complete(&["run", "upgrade-with-downtime", "--what-if", ""]);
+    assert!(
+        what_ifs.contains("active-upgrade-cancelled\t"),
+        "{what_ifs}"
+    );
+    assert!(what_ifs.contains("installer-failed\t"), "{what_ifs}");
+    let parameters = complete(&["plan", "upgrade-no-downtime", "--set", ""]);
+    assert!(parameters.contains("version="), "{parameters}");
+    let codes = complete(&["explain", "runbook::connector::tl"]);
+    assert!(
+        codes.contains("runbook::connector::tls_verification"),
+        "{codes}"
+    );
+    let commands = complete(&["pro"]);
+    assert!(commands.contains("probe"), "{commands}");
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub struct ExplainArgs {
     /// A lint code (`RB003`), a rule name (`wait-without-timeout`) or a
     /// `runbook::…` code (`runbook::syntax::unexpected`, or `syntax::unexpected`).
     #[arg(required_unless_present = "list")]
+    #[arg(add = super::completions::codes())]
     pub code: Option<String>,
     /// List every code: the lint rules, then the `runbook::…` codes by phase.
     #[arg(long, conflicts_with = "code")]

@@ -12,6 +12,7 @@ use super::render;
 #[command(after_help = super::examples::GRAPH)]
 pub struct GraphArgs {
     /// A runbook file, or the name of a shipped runbook (`runbook list`).
+    #[arg(add = super::completions::runbooks())]
     pub runbook: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Mermaid)]

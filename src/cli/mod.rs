@@ -83,6 +83,7 @@ pub fn main() -> i32 {
         console::set_colors_enabled_stderr(false);
     }
     render::install_report_hook();
+    completions::answer_completion_request();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

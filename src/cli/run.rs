@@ -28,12 +28,13 @@ use crate::interp::RuntimeError;
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
     /// A `.runbook` path or the name of a shipped runbook.
+    #[arg(add = super::completions::runbooks())]
     pub runbook: String,
     /// `sim` (default), `http://HOST:PORT` (a `runbook sim serve`) or an inventory file.
     #[arg(long, default_value = "sim")]
     pub target: String,
     /// A parameter, `NAME=VALUE` (repeatable).
-    #[arg(long = "set", value_name = "NAME=VALUE")]
+    #[arg(long = "set", value_name = "NAME=VALUE", add = super::completions::parameters())]
     pub set: Vec<String>,
     /// Answers to prompts (TOML: prompt id = answer).
     #[arg(long, value_name = "FILE")]
@@ -45,7 +46,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
     /// Run only this What-if handler.
-    #[arg(long = "what-if", value_name = "NAME")]
+    #[arg(long = "what-if", value_name = "NAME", add = super::completions::what_ifs())]
     pub what_if: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -81,12 +82,13 @@ pub struct ResumeArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct PlanArgs {
     /// A `.runbook` path or the name of a shipped runbook.
+    #[arg(add = super::completions::runbooks())]
     pub runbook: String,
     /// `sim` (default), `http://HOST:PORT` or an inventory file.
     #[arg(long, default_value = "sim")]
     pub target: String,
     /// A parameter, `NAME=VALUE` (repeatable).
-    #[arg(long = "set", value_name = "NAME=VALUE")]
+    #[arg(long = "set", value_name = "NAME=VALUE", add = super::completions::parameters())]
     pub set: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]

@@ -13,6 +13,7 @@ pub struct ShowArgs {
     /// The shipped runbook's name (`upgrade-with-downtime`), a path under
     /// `runbooks/` (`lib/exclude-server.runbook`, `lib/exclude-server`), or
     /// the path of a `.runbook` file.
+    #[arg(add = super::completions::runbooks())]
     pub name: String,
 }
 

@@ -25,6 +25,7 @@ pub enum VerifyFormat {
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyArgs {
     /// A `.runbook` file or the name of a shipped runbook.
+    #[arg(add = super::completions::runbooks())]
     pub runbook: String,
     /// Number of servers of the model (`mgt-1` Active, the others Standby).
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=MAX_SERVERS as i64))]
