@@ -405,3 +405,45 @@ fn what_if_on_a_runbook_without_handlers_says_it_has_none() {
     // Nothing to continue: resuming would fail the same way.
     assert!(!stderr.contains("To continue"), "{stderr}");
 }
+
+/// Inputs that would make a run fail later are refused before anything
+/// acts (exit 2, no journal): an unknown `--set` name (with the closest
+/// parameter), a value of the wrong type, and an answers file whose key
+/// answers no prompt of the runbook or of the procedures it calls.
+#[test]
+fn inputs_that_could_never_work_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let answers = dir.path().join("answers.toml");
+    std::fs::write(&answers, "promoted-servr = \"mgt-2\"\n").expect("answers");
+    let cases: [(&[&str], &str); 3] = [
+        (&["--set", "versoin=7.4.0"], "did you mean `version`?"),
+        (
+            &["--set", "backup_taken=maybe"],
+            "`maybe` is not `true` or `false`",
+        ),
+        (
+            &["--answers", "answers.toml"],
+            "did you mean `promoted-server`?",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let output = assert_cmd::Command::cargo_bin("runbook")
+            .expect("binary")
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["run", "upgrade-with-downtime", "--yes"])
+            .args(extra)
+            .output()
+            .expect("runs");
+        // The diagnostic wraps at the terminal width: compare words.
+        let stderr = String::from_utf8_lossy(&output.stderr)
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("To continue"), "{extra:?}: {stderr}");
+        assert!(!dir.path().join("runs").exists(), "{extra:?}: no journal");
+    }
+}

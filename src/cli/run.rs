@@ -251,6 +251,24 @@ pub fn run(mut args: RunArgs) -> i32 {
             return failure.print();
         }
     };
+    // Parameters the runbook does not have, or of the wrong type, are usage
+    // errors: nothing starts, no journal is written.
+    if let Err(error) = machine::check_params(&program, &params) {
+        early_failure(args.format, &args.runbook, &args.target, error.to_string());
+        report(error);
+        return 2;
+    }
+    // An answers file that answers no prompt of the runbook is a usage
+    // error too (a typo would leave the prompt unanswered mid-run).
+    if let Some(path) = &args.answers {
+        if let Err(error) =
+            AnswersFile::load(path).and_then(|file| file.check_keys(&prompt_ids(&program)))
+        {
+            early_failure(args.format, &args.runbook, &args.target, error.to_string());
+            report(error);
+            return 2;
+        }
+    }
     // A `--what-if` the runbook does not have is a usage error: nothing starts.
     if let Some(Err(error)) = args
         .what_if
@@ -417,6 +435,10 @@ pub fn plan(mut args: PlanArgs) -> i32 {
         Ok(program) => program,
         Err(failure) => return failure.print(),
     };
+    if let Err(error) = machine::check_params(&program, &params) {
+        report(error);
+        return 2;
+    }
     let Some(runtime) = runtime() else { return 2 };
     let target = match runtime.block_on(target::open(
         &TargetSpec::parse(&args.target),
@@ -460,4 +482,48 @@ pub fn plan(mut args: PlanArgs) -> i32 {
             code
         }
     }
+}
+
+/// Every prompt id the runbook (and the procedures it calls) can ask:
+/// `confirm`, `record`, `choose` and `select` ids, and the confirmations of
+/// `discards changes on` clauses (`STEP.discard-changes`,
+/// `CHOICE.OPTION.discard-changes`, `WHATIF.discard-changes`).
+fn prompt_ids(program: &crate::interp::program::Program) -> std::collections::BTreeSet<String> {
+    use crate::check::lint::visit::{for_each_expr, for_each_stmt};
+    use crate::syntax::ast::{ExprKind, StmtKind};
+    let mut ids = std::collections::BTreeSet::new();
+    for file in &program.files {
+        let ast = &file.ast;
+        for what_if in &ast.what_ifs {
+            if what_if.discards_changes_on.is_some() {
+                ids.insert(format!("{}.discard-changes", what_if.id.name));
+            }
+        }
+        for_each_stmt(ast, |stmt, _| match &stmt.kind {
+            StmtKind::Confirm { id, .. } | StmtKind::Record { id, .. } => {
+                ids.insert(id.name.clone());
+            }
+            StmtKind::Choose(choose) => {
+                ids.insert(choose.id.name.clone());
+                for option in &choose.options {
+                    if option.discards_changes_on.is_some() {
+                        ids.insert(format!(
+                            "{}.{}.discard-changes",
+                            choose.id.name, option.name.name
+                        ));
+                    }
+                }
+            }
+            StmtKind::Step(step) if step.discards_changes_on.is_some() => {
+                ids.insert(format!("{}.discard-changes", step.id.name));
+            }
+            _ => {}
+        });
+        for_each_expr(ast, |expr| {
+            if let ExprKind::Select { id, .. } = &expr.kind {
+                ids.insert(id.name.clone());
+            }
+        });
+    }
+    ids
 }

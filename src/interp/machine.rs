@@ -278,6 +278,56 @@ pub fn what_if_index(program: &Program, name: &str) -> Result<usize, RuntimeErro
     })
 }
 
+/// Checks the `--set` values against the main file's parameters before
+/// anything runs: every name is a parameter (else the closest one is
+/// suggested), every value has the parameter's type. A usage error, so no
+/// journal is written for a run that could never start.
+pub fn check_params(
+    program: &Program,
+    params: &std::collections::BTreeMap<String, String>,
+) -> Result<(), RuntimeError> {
+    let ast = &program.main_file().ast;
+    for (name, text) in params {
+        let Some(param) = ast.params.iter().find(|param| param.name.name == *name) else {
+            let closest = ast
+                .params
+                .iter()
+                .map(|param| {
+                    (
+                        strsim::levenshtein(name, &param.name.name),
+                        &param.name.name,
+                    )
+                })
+                .filter(|(distance, candidate)| *distance <= 2.max(candidate.len() / 3))
+                .min()
+                .map(|(_, candidate)| format!("did you mean `{candidate}`? "))
+                .unwrap_or_default();
+            let known = ast
+                .params
+                .iter()
+                .map(|param| format!("`{}`", param.name.name))
+                .collect::<Vec<_>>();
+            return Err(RuntimeError::Parameter {
+                name: name.clone(),
+                reason: format!(
+                    "`{}` has no such parameter: {closest}its parameters are {}",
+                    ast.name.name,
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            });
+        };
+        eval::parse_param(param.ty, text).map_err(|reason| RuntimeError::Parameter {
+            name: name.clone(),
+            reason,
+        })?;
+    }
+    Ok(())
+}
+
 /// The id and source hash of every step of the program, in source order.
 pub fn step_fingerprints(program: &Program) -> Vec<SourceHash> {
     program

@@ -171,6 +171,44 @@ impl AnswersFile {
         })
     }
 
+    /// Refuses keys that answer no prompt the runbook can ask (`known`,
+    /// plus `manual.OPERATION.SERVER` for operations an inventory marks
+    /// `manual`), naming the closest prompt: a typo would otherwise leave
+    /// the prompt unanswered in the middle of a run.
+    pub fn check_keys(
+        &self,
+        known: &std::collections::BTreeSet<String>,
+    ) -> Result<(), RuntimeError> {
+        for (key, value) in &self.answers {
+            if known.contains(key) || key.starts_with("manual.") {
+                continue;
+            }
+            let closest = known
+                .iter()
+                .map(|id| (strsim::levenshtein(key, id), id))
+                .filter(|(distance, id)| *distance <= 2.max(id.len() / 3))
+                .min()
+                .map(|(_, id)| format!(": did you mean `{id}`?"))
+                .unwrap_or_else(|| {
+                    format!(
+                        " (its prompts are {})",
+                        known
+                            .iter()
+                            .map(|id| format!("`{id}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                });
+            return Err(RuntimeError::AnswersFile {
+                path: self.path.clone(),
+                reason: format!("`{key}` answers no prompt of the runbook{closest}"),
+                source_code: Some(NamedSource::new(&self.path, Arc::clone(&self.text))),
+                span: Some(SourceSpan::from(value.span())),
+            });
+        }
+        Ok(())
+    }
+
     /// Whether the file answers `id`.
     pub fn has(&self, id: &str) -> bool {
         self.answers.contains_key(id)
