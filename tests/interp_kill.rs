@@ -102,3 +102,58 @@ fn ctrl_c_stops_after_the_current_step_and_prints_the_resume_command() {
     assert_eq!(counts.len(), 4);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
 }
+
+/// `kill -9` while a long operation is still running on `sim serve` at its
+/// default speed (the Active's installer, a standby initialization): the
+/// resumed run ends with the cluster an operator expects — every server on
+/// the new version, one Active in `ACT_REP`, the Standbys in `STB_REP` —
+/// and no step finished twice.
+#[test]
+fn a_run_killed_during_a_long_operation_resumes_to_a_healthy_cluster() {
+    for (operation, server) in [("upgrade", "mgt-1"), ("init-standby", "mgt-2")] {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = SimServe::start(dir.path(), SPEED);
+        let journal = dir.path().join("run.jsonl");
+        let context = format!("killed during {operation} {server}");
+        let killed = run_and_kill_when(
+            dir.path(),
+            "upgrade-with-downtime",
+            &sim.url,
+            &journal,
+            |written| {
+                written.last().is_some_and(|last| {
+                    last["record"] == "operation_started"
+                        && last["operation"]["operation"] == operation
+                        && last["operation"]["server"] == server
+                })
+            },
+        );
+        assert!(killed, "{context}: the run ended before the kill point");
+        let cluster = sim.cluster();
+        assert!(
+            !cluster.is_healthy(),
+            "{context}: the operation was still running when the runner died"
+        );
+        let output = resume(dir.path(), &journal);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{context}: {}",
+            show(&output)
+        );
+        let cluster = sim.cluster();
+        assert!(cluster.is_healthy(), "{context}: {cluster:?}");
+        assert!(
+            cluster
+                .servers
+                .iter()
+                .all(|server| server.version.to_string() == "7.4.0"),
+            "{context}: {cluster:?}"
+        );
+        let counts = finished_ok_per_step(&journal);
+        assert!(
+            counts.values().all(|count| *count == 1),
+            "{context}: {counts:?}"
+        );
+    }
+}
