@@ -495,18 +495,24 @@ async fn sim_serve_answers_the_published_shapes() {
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
 
-/// A server before SMC 7.3 is refused when the connector logs in: its
-/// version is read first, and nothing is sent to it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_before_7_3_is_refused_with_its_version() {
+/// A `sim serve` whose servers run `version`, and a connector to it.
+async fn sim_at(version: &str) -> (runbook::connect::sim_server::RunningSimServer, SmcConnector) {
     let config = SimConfig {
-        initial_version: "7.2.0".parse().unwrap(),
+        initial_version: version.parse().expect("version"),
         ..SimConfig::default()
     };
     let server = support::serve_sim(config, KEY, 600.0).await;
     let smc = SmcConnector::for_sim_url_with(&server.url(), ApiKey::new(KEY), settings())
         .await
         .expect("connector");
+    (server, smc)
+}
+
+/// A server before SMC 7.3 is refused when the connector logs in: its
+/// version is read first, and nothing is sent to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_before_7_3_is_refused_with_its_version() {
+    let (server, smc) = sim_at("7.2.0").await;
     let error = smc.snapshot().await.expect_err("7.2.0 is refused");
     assert_eq!(code(&error), "runbook::connector::unsupported_version");
     assert!(error.to_string().contains("runs SMC 7.2.0"), "{error}");
@@ -518,14 +524,7 @@ async fn a_server_before_7_3_is_refused_with_its_version() {
 /// the Standby started, the exclusion goes through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn excluding_a_stopped_standby_on_7_3_2_is_refused_before_it_is_sent() {
-    let config = SimConfig {
-        initial_version: "7.3.2".parse().unwrap(),
-        ..SimConfig::default()
-    };
-    let server = support::serve_sim(config, KEY, 600.0).await;
-    let smc = SmcConnector::for_sim_url_with(&server.url(), ApiKey::new(KEY), settings())
-        .await
-        .expect("connector");
+    let (server, smc) = sim_at("7.3.2").await;
     let stop = Operation::StopServer {
         server: "mgt-3".into(),
     };
@@ -771,11 +770,7 @@ async fn plan_reads_an_inventory_of_servers_answering_published_shapes() {
 /// any step runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_warns_of_smc_65140_before_the_step() {
-    let config = SimConfig {
-        initial_version: "7.3.2".parse().unwrap(),
-        ..SimConfig::default()
-    };
-    let server = support::serve_sim(config, KEY, 600.0).await;
+    let (server, _) = sim_at("7.3.2").await;
     let url = server.url();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_runbook"))

@@ -73,12 +73,7 @@ pub fn runbooks() -> ArgValueCompleter {
                     .and_then(|parsed| parsed.title.map(|title| title.value));
                 CompletionCandidate::new(name).help(summary.map(Into::into))
             })
-            .filter(|candidate| {
-                candidate
-                    .get_value()
-                    .to_string_lossy()
-                    .starts_with(typed.as_ref())
-            })
+            .filter(|candidate| starts_with(candidate, &typed))
             .collect();
         let files = PathCompleter::any().filter(|path| {
             path.is_dir()
@@ -91,6 +86,11 @@ pub fn runbooks() -> ArgValueCompleter {
         ));
         candidates
     })
+}
+
+/// Whether `candidate` completes what was typed.
+fn starts_with(candidate: &CompletionCandidate, typed: &str) -> bool {
+    candidate.get_value().to_string_lossy().starts_with(typed)
 }
 
 /// `explain CODE`: every lint rule (code and name) and `runbook::…` code.
@@ -107,12 +107,7 @@ pub fn codes() -> ArgValueCompleter {
             .map(|entry| CompletionCandidate::new(entry.code).help(Some(entry.summary.into())));
         rules
             .chain(others)
-            .filter(|candidate| {
-                candidate
-                    .get_value()
-                    .to_string_lossy()
-                    .starts_with(typed.as_ref())
-            })
+            .filter(|candidate| starts_with(candidate, &typed))
             .collect()
     })
 }

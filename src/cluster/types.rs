@@ -186,6 +186,14 @@ impl Version {
         }
     }
 
+    /// What an Active called `active` running this version means for an
+    /// exclusion: the known issue, said the same by `plan` and the connector.
+    pub fn smc_65140_note(&self, active: &str) -> String {
+        format!(
+            "{active} runs SMC {self}, whose API cannot exclude a stopped Standby (known issue SMC-65140, 7.3.0 to 7.3.3 and 7.4.0 to 7.4.1)"
+        )
+    }
+
     /// Whether excluding a stopped Standby through the API fails on this
     /// SMC version (published known issue SMC-65140: 7.3.0 to 7.3.3 and
     /// 7.4.0 to 7.4.1).

@@ -284,7 +284,7 @@ pub fn what_if_index(program: &Program, name: &str) -> Result<usize, RuntimeErro
 /// journal is written for a run that could never start.
 pub fn check_params(
     program: &Program,
-    params: &std::collections::BTreeMap<String, String>,
+    params: &BTreeMap<String, String>,
 ) -> Result<(), RuntimeError> {
     let ast = &program.main_file().ast;
     for (name, text) in params {
@@ -1155,23 +1155,9 @@ impl<'p> Machine<'p> {
     }
 
     fn bind_params(&mut self, file: usize) -> Result<HashMap<String, Value>, Abort> {
+        // The CLI checked them before anything ran; a library caller may not have.
+        check_params(self.program, &self.params).map_err(Abort::Fatal)?;
         let ast = &self.program.file(file).ast;
-        for name in self.params.keys() {
-            if ast.param(name).is_none() {
-                return Err(Abort::Fatal(RuntimeError::Parameter {
-                    name: name.clone(),
-                    reason: format!(
-                        "`{}` has no such parameter (it has: {})",
-                        ast.name.name,
-                        ast.params
-                            .iter()
-                            .map(|param| param.name.name.clone())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                }));
-            }
-        }
         let mut values = HashMap::new();
         for param in &ast.params {
             let value = match self.params.get(&param.name.name) {

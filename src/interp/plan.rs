@@ -451,8 +451,8 @@ impl Planner<'_> {
                             depth + 1,
                             "warning",
                             format!(
-                                "warning: {} runs SMC {}, whose API cannot exclude a stopped Standby (known issue SMC-65140): if the server is stopped when this runs, the run stops before sending it; start the server first, or exclude it on the Active's console (`sgReplicationAdmin -exclude standby-server-key=KEY`), then resume",
-                                active.name, active.version
+                                "warning: {}: if the server is stopped when this runs, the run stops before sending it; start the server first, or exclude it on the Active's console (`sgReplicationAdmin -exclude standby-server-key=KEY`), then resume",
+                                active.version.smc_65140_note(&active.name)
                             ),
                         );
                     }

@@ -18,7 +18,7 @@ mod run;
 mod syntax;
 mod verify;
 
-use super::lint::registry::{self, edit_distance};
+use super::lint::registry;
 use super::lint::Severity;
 
 /// The namespace every catalogued code starts with.
@@ -164,7 +164,12 @@ pub fn suggestion_help(unknown: &str) -> String {
         .collect();
     if candidates.is_empty() {
         let closest = entries()
-            .map(|entry| (edit_distance(&short, strip_prefix(entry.code)), entry.code))
+            .map(|entry| {
+                (
+                    strsim::levenshtein(&short, strip_prefix(entry.code)),
+                    entry.code,
+                )
+            })
             .min_by_key(|(distance, _)| *distance);
         if let Some((distance, code)) = closest {
             if distance <= 3 {

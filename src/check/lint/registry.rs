@@ -37,8 +37,8 @@ pub fn suggestion_help(unknown: &str) -> String {
     let closest = RULES
         .iter()
         .map(|rule| {
-            let by_code = edit_distance(&unknown.to_ascii_uppercase(), rule.code);
-            let by_name = edit_distance(unknown, rule.name);
+            let by_code = strsim::levenshtein(&unknown.to_ascii_uppercase(), rule.code);
+            let by_name = strsim::levenshtein(unknown, rule.name);
             (by_code.min(by_name), rule)
         })
         .min_by_key(|(distance, _)| *distance);
@@ -50,11 +50,6 @@ pub fn suggestion_help(unknown: &str) -> String {
         _ => "Use a rule code such as `RB003` or a rule name; `runbook explain --list` lists every rule."
             .to_owned(),
     }
-}
-
-/// The Levenshtein distance between two strings, in characters.
-pub(crate) fn edit_distance(left: &str, right: &str) -> usize {
-    strsim::levenshtein(left, right)
 }
 
 #[cfg(test)]

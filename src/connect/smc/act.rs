@@ -177,10 +177,7 @@ impl SmcConnector {
         Err(ConnectorError::KnownIssue {
             operation: format!("exclude {}", target.name),
             issue: "SMC-65140".to_owned(),
-            message: format!(
-                "{} runs SMC {}, whose API cannot exclude a stopped Standby (known issue SMC-65140, 7.3.0 to 7.3.3 and 7.4.0 to 7.4.1)",
-                active.name, session.version
-            ),
+            message: session.version.smc_65140_note(&active.name),
             help: format!(
                 "start {} first (`start-server`) and exclude it then; or exclude it on {}'s console with `sgReplicationAdmin -exclude standby-server-key={key}`, then continue with `runbook resume`",
                 target.name, active.name
