@@ -1,7 +1,9 @@
 //! `runbook` turns operational procedures into executable, checkable
 //! programs. The modules follow the pipeline:
-//! source → [`syntax`] → check → [`interp`] → [`connect`], with the HA
-//! model in [`cluster`] shared by the simulator and the verifier.
+//! source → [`syntax`] → [`semantics`] → check / [`interp`] → [`connect`],
+//! with the HA model in [`cluster`] shared by the simulator and the
+//! verifier. [`semantics`] holds the one meaning of every statement that the
+//! interpreter, `plan` and the verifier drive.
 
 pub mod check;
 pub mod cli;
@@ -10,4 +12,5 @@ pub mod connect;
 pub mod fmt;
 pub mod graph;
 pub mod interp;
+pub mod semantics;
 pub mod syntax;

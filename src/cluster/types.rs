@@ -517,7 +517,7 @@ impl fmt::Display for Operation {
 }
 
 /// What an operation reported back, beyond success.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum OperationOutput {
     /// The operation completed; nothing more to say.

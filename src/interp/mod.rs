@@ -9,13 +9,14 @@
 pub mod error;
 pub mod events;
 pub mod journal;
-pub mod observe;
 pub mod prompt;
 
+pub use crate::semantics::{eval, observe};
 pub use error::RuntimeError;
 pub use events::{Event, EventKind, EventSink, RunOutcome, StepOutcome};
-pub mod eval;
+mod driver;
 pub mod load;
 pub mod machine;
 pub mod plan;
 pub mod program;
+mod replay;

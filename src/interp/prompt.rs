@@ -12,85 +12,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use miette::{NamedSource, SourceSpan};
-use serde::{Deserialize, Serialize};
 
 use super::error::RuntimeError;
 
-/// One option of a `choose`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChoiceOption {
-    /// The option's name (what answers files give).
-    pub name: String,
-    /// Its label.
-    pub label: String,
-    /// Whether `--yes` takes it.
-    pub is_default: bool,
-}
-
-/// What kind of answer a prompt wants.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PromptKind {
-    /// Yes or no; no stops the run.
-    Confirm,
-    /// One option of a `choose`.
-    Choose(Vec<ChoiceOption>),
-    /// A line of text (an observation).
-    Record,
-    /// One server of a list.
-    Select(Vec<String>),
-}
-
-/// A question for the operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PromptRequest {
-    /// The prompt id.
-    pub id: String,
-    /// The question.
-    pub text: String,
-    /// The answer it wants.
-    pub kind: PromptKind,
-}
-
-/// An answer: a confirmation, or an option name, server name or text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Answer {
-    /// A confirm's answer.
-    Bool(bool),
-    /// An option name, a server name or recorded text.
-    Text(String),
-}
-
-impl Answer {
-    /// The answer as JSON, for the `prompt` event.
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Self::Bool(value) => serde_json::Value::Bool(*value),
-            Self::Text(text) => serde_json::Value::String(text.clone()),
-        }
-    }
-
-    /// Whether this answer fits `kind` (a journaled answer of a changed runbook may not).
-    pub fn fits(&self, kind: &PromptKind) -> bool {
-        match (self, kind) {
-            (Self::Bool(_), PromptKind::Confirm) | (Self::Text(_), PromptKind::Record) => true,
-            (Self::Text(name), PromptKind::Choose(options)) => {
-                options.iter().any(|option| &option.name == name)
-            }
-            (Self::Text(name), PromptKind::Select(servers)) => servers.contains(name),
-            _ => false,
-        }
-    }
-
-    /// Whether a journaled answer still answers `kind` on resume. A selected
-    /// server stands even when the live list no longer offers it: the
-    /// candidates were read when the operator chose, and the run itself may
-    /// have changed them since (the Final Active chosen among the Standbys is
-    /// Active once forced) — a resumed run keeps its roles.
-    pub fn replays(&self, kind: &PromptKind) -> bool {
-        matches!((self, kind), (Self::Text(_), PromptKind::Select(_))) || self.fits(kind)
-    }
-}
+pub use crate::semantics::prompt::{Answer, ChoiceOption, PromptKind, PromptRequest};
 
 /// Where an answer came from (shown in the `prompt` event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

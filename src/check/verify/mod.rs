@@ -11,7 +11,6 @@
 //! configuration each fault fires at most once (but `changes-on-active`,
 //! which repeats on its clock), at any of its fault points, or never.
 
-mod compile;
 mod explore;
 mod machine;
 mod property;
@@ -295,7 +294,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
     let names: Vec<String> = (1..=options.servers.max(1)).map(server_name).collect();
     let initial_version = SimConfig::default().initial_version;
     let target = target_version(program);
-    let compiled = compile::Compiled::new(program);
+    let compiled = crate::semantics::code::Code::new(program);
     let mut report = VerifyReport {
         runbook: program.name().to_string(),
         servers: names.len(),

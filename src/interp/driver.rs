@@ -1,0 +1,1151 @@
+//! The interpreter's driver of the one small-step machine
+//! ([`crate::semantics::machine`]): it answers the machine's effects against
+//! a [`Connector`] (observe, perform), a [`Prompter`] (ask) and the target's
+//! clock (sleep), journals every step before and after it acts, replays a
+//! journal when a run is resumed, and turns what the machine reports into
+//! the run's events. What a statement means is the machine's business; what
+//! a run does about it (durability, the resume gate, progress, Ctrl-C) is
+//! this module's.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use miette::SourceSpan;
+
+use super::error::RuntimeError;
+use super::events::{Event as RunEvent, EventKind, EventSink, RunOutcome, StepOutcome};
+use super::journal::{Journal, JournalOutcome, Record, StepKey, WhatIfResolution};
+use super::machine::{RunReport, RunSettings, IN_FLIGHT_WAIT};
+use super::program::Program;
+use super::prompt::{Answer, AnswerSource, PromptError, PromptRequest, Prompter};
+use super::replay::{JournaledEnd, Replay, StepStatus};
+use crate::cluster::{Operation, Snapshot};
+use crate::connect::{ClockKind, Connector, ConnectorError};
+use crate::semantics::code::{Code, WindowId};
+use crate::semantics::eval::{self, format_duration, Value};
+use crate::semantics::machine::{
+    self as core, effect_visible, Effect, Ending, Event, Failure, Gate, Input, Observation,
+    OperationError, Resolution, Since, StepFinish, Subject, World, DEFAULT_WAIT_INTERVAL,
+};
+use crate::semantics::observe::cluster_table;
+use crate::syntax::ast::TriggerKind;
+use crate::syntax::Span;
+
+/// Why the driver stops a run the machine would go on with.
+#[derive(Debug)]
+pub(super) enum Halt {
+    /// Ctrl-C (or the test hook): stop before the next step, or, when it
+    /// says where (e.g. "at prompt `ID`"), in the middle of the step under way.
+    Interrupted(Option<String>),
+    /// An error that ends the run (the journal cannot be written, nothing
+    /// can answer a prompt...).
+    Fatal(RuntimeError),
+    /// The test hook that simulates `kill -9`.
+    Crash,
+}
+
+/// How the run ended, as the driver saw it.
+pub(super) type Outcome = Result<Ending, Halt>;
+
+/// Where a step ended, for the time windows measured from it.
+#[derive(Debug, Clone)]
+enum StepEnd {
+    /// In this process: the connector's clock at its end.
+    Here(Duration),
+    /// Before the run was resumed, as the journal holds it.
+    Journaled(JournaledEnd),
+}
+
+/// What the machine sees of the target: the last observation while it is
+/// current, and the time since each step ended.
+struct Sight<'a> {
+    connector: &'a dyn Connector,
+    code: &'a Code<'a>,
+    initial: Arc<Snapshot>,
+    live: Option<Observation>,
+    /// Where the last instance of each step id ended (time windows).
+    step_ends: HashMap<String, StepEnd>,
+    /// Which clock the journal's `clock_seconds` read (none: an old journal).
+    journal_clock: Option<ClockKind>,
+}
+
+impl World for Sight<'_> {
+    fn observation(&self) -> Option<&Observation> {
+        self.live.as_ref()
+    }
+
+    fn forget(&mut self) {
+        self.live = None;
+    }
+
+    fn initial(&self) -> &Snapshot {
+        &self.initial
+    }
+
+    fn since_anchor(&self, window: WindowId) -> Option<Since> {
+        let anchor = &self.code.windows[window as usize].clause.after.name;
+        self.step_ends.get(anchor).and_then(|end| self.since(end))
+    }
+
+    fn counts_changes(&self) -> bool {
+        self.connector.counts_changes()
+    }
+}
+
+impl Sight<'_> {
+    /// How long ago a step ended. In this process: on the connector's
+    /// clock. Before a resume: on the target's clock when the journal's
+    /// readings are on the same clock and it has not gone back since (the
+    /// simulator's clock, restored by the resume or kept by `sim serve`; wall
+    /// time for a real cluster); otherwise in wall time from the journaled
+    /// timestamp. `None` when that timestamp cannot be read.
+    fn since(&self, end: &StepEnd) -> Option<Since> {
+        let now = self.connector.clock();
+        let end = match end {
+            StepEnd::Here(at) => {
+                return Some(Since {
+                    elapsed: now.saturating_sub(*at),
+                    across_resume: None,
+                })
+            }
+            StepEnd::Journaled(end) => end,
+        };
+        let kind = self.connector.clock_kind();
+        if let Some(at) = end
+            .clock_seconds
+            .filter(|_| self.journal_clock == Some(kind))
+            .map(super::journal::seconds)
+            .filter(|at| *at <= now)
+        {
+            return Some(Since {
+                elapsed: now - at,
+                across_resume: Some(kind.describe()),
+            });
+        }
+        let ended =
+            time::OffsetDateTime::parse(&end.ts, &time::format_description::well_known::Rfc3339)
+                .ok()?;
+        let elapsed = time::OffsetDateTime::now_utc() - ended;
+        Some(Since {
+            elapsed: Duration::try_from(elapsed).unwrap_or_default(),
+            across_resume: Some(ClockKind::Wall.describe()),
+        })
+    }
+}
+
+/// The interpreter's side of a run.
+pub(super) struct Driver<'p> {
+    program: &'p Program,
+    code: &'p Code<'p>,
+    machine: core::Machine<'p, 'p>,
+    connector: &'p dyn Connector,
+    sink: &'p mut dyn EventSink,
+    prompter: &'p mut dyn Prompter,
+    sight: Sight<'p>,
+    pub(super) journal: Option<Journal>,
+    pub(super) run_id: String,
+    pub(super) params: BTreeMap<String, String>,
+    pub(super) replay: Replay,
+    step_occurrences: HashMap<String, u32>,
+    prompt_counts: HashMap<(Option<StepKey>, String), u32>,
+    /// The step instance under way (its handlers included).
+    step_key: Option<StepKey>,
+    /// Whether that step's own end is still to be journaled.
+    step_open: bool,
+    warnings: Vec<RuntimeError>,
+    interrupt: Arc<AtomicBool>,
+    steps_finished: usize,
+    operations_done: usize,
+    stop_after_steps: Option<usize>,
+    crash_after_operations: Option<usize>,
+}
+
+impl<'p> Driver<'p> {
+    pub(super) fn new(
+        program: &'p Program,
+        code: &'p Code<'p>,
+        connector: &'p dyn Connector,
+        sink: &'p mut dyn EventSink,
+        prompter: &'p mut dyn Prompter,
+        settings: &RunSettings,
+        run_id: String,
+    ) -> Self {
+        Self {
+            program,
+            code,
+            machine: core::Machine::new(code),
+            connector,
+            sink,
+            prompter,
+            sight: Sight {
+                connector,
+                code,
+                initial: Arc::new(Snapshot::default()),
+                live: None,
+                step_ends: HashMap::new(),
+                journal_clock: None,
+            },
+            journal: None,
+            run_id,
+            params: settings.params.clone(),
+            replay: Replay::default(),
+            step_occurrences: HashMap::new(),
+            prompt_counts: HashMap::new(),
+            step_key: None,
+            step_open: false,
+            warnings: Vec::new(),
+            interrupt: Arc::clone(&settings.interrupt),
+            steps_finished: 0,
+            operations_done: 0,
+            stop_after_steps: settings.stop_after_steps,
+            crash_after_operations: settings.crash_after_operations,
+        }
+    }
+
+    /// Sets the cluster the run started on.
+    pub(super) fn set_initial(&mut self, initial: Snapshot) {
+        self.sight.initial = Arc::new(initial);
+    }
+
+    /// Takes what a resumed run knows from its journal.
+    pub(super) fn set_replay(&mut self, replay: Replay) {
+        self.sight.journal_clock = replay.clock;
+        self.replay = replay;
+    }
+
+    pub(super) fn emit(&mut self, kind: EventKind) {
+        self.sink.emit(RunEvent::now(kind));
+    }
+
+    pub(super) fn journal(&mut self, record: Record) -> Result<(), RuntimeError> {
+        match &mut self.journal {
+            Some(journal) => journal.append(&record),
+            None => Ok(()),
+        }
+    }
+
+    fn journal_or_halt(&mut self, record: Record) -> Result<(), Halt> {
+        self.journal(record).map_err(Halt::Fatal)
+    }
+
+    /// Forces the journal to disk: before an operation is sent and before
+    /// the run waits (see the durability notes in [`super::journal`]).
+    fn sync_journal(&mut self) -> Result<(), Halt> {
+        match &mut self.journal {
+            Some(journal) => journal.sync().map_err(Halt::Fatal),
+            None => Ok(()),
+        }
+    }
+
+    pub(super) fn journal_display(&self) -> Option<String> {
+        self.journal
+            .as_ref()
+            .map(|journal| journal.path().display().to_string())
+    }
+
+    fn resume_command(&self) -> Option<String> {
+        self.journal_display()
+            .map(|path| format!("runbook resume {}", shell_quote(&path)))
+    }
+
+    /// The connector's warnings about how the target is reached (TLS
+    /// verification off...), right after `run_started`.
+    pub(super) fn emit_target_warnings(&mut self) {
+        for warning in self.connector.warnings() {
+            self.emit(EventKind::Warning {
+                code: warning.code,
+                message: warning.message,
+            });
+        }
+    }
+
+    // ----- the program -----
+
+    /// Runs the main file (or, with `what_if`, that handler alone) to its end.
+    pub(super) async fn run_program(&mut self, what_if: Option<&str>) -> Outcome {
+        let params = self.bind_params()?;
+        let mut state = match what_if {
+            None => self.machine.start(params),
+            Some(name) => {
+                let index =
+                    super::machine::what_if_index(self.program, name).map_err(Halt::Fatal)?;
+                self.machine.start_what_if(index, params).ok_or_else(|| {
+                    Halt::Fatal(RuntimeError::NoWhatIfs {
+                        name: name.to_string(),
+                    })
+                })?
+            }
+        };
+        for server in self.replay.activated.clone() {
+            state.note_activated(&server);
+        }
+        loop {
+            let effect = self.machine.run(&mut state, &mut self.sight);
+            let input = match effect {
+                Effect::Observe { split_brain } => match self.observe(split_brain).await {
+                    Ok(()) => continue,
+                    Err(error) => Input::ObserveFailed(operation_error(&error)),
+                },
+                Effect::Gate(subject) => match self.gate(subject).await? {
+                    Ok(gate) => Input::Gate(gate),
+                    Err(failed) => Input::ObserveFailed(failed),
+                },
+                Effect::Decide { what } => Input::Decision(self.replayed(&what, &state)?),
+                Effect::Settle(operation) => {
+                    self.settle(&operation).await?;
+                    Input::Settled
+                }
+                Effect::Perform(operation) => Input::Performed(self.perform(operation).await?),
+                Effect::Ask {
+                    request,
+                    file,
+                    span,
+                } => {
+                    let id = request.id.clone();
+                    Input::Answer(id, self.prompt(request, file, span)?)
+                }
+                Effect::Sleep {
+                    interval,
+                    condition,
+                    ..
+                } => {
+                    if self.interrupt.load(Ordering::SeqCst) {
+                        return Err(Halt::Interrupted(Some(format!(
+                            "while waiting until {condition}"
+                        ))));
+                    }
+                    self.sync_journal()?;
+                    let before = self.connector.clock();
+                    self.connector.sleep(interval).await;
+                    self.sight.forget();
+                    Input::Slept(self.connector.clock().saturating_sub(before))
+                }
+                Effect::Event(event) => {
+                    self.event(event).await?;
+                    continue;
+                }
+                Effect::End(ending) => return Ok(ending),
+                Effect::NoProgress => {
+                    let (file, span) = self.machine.position(&state);
+                    return Ok(Ending::Failed(Box::new(Failure {
+                        reason: format!(
+                            "the run executed {} statements without acting, asking or ending",
+                            core::MAX_INSTRUCTIONS
+                        ),
+                        label: String::from("here"),
+                        file,
+                        span,
+                        help: None,
+                        wait: None,
+                        cause_code: None,
+                        within: None,
+                        evaluation: true,
+                    })));
+                }
+            };
+            self.machine.deliver(&mut state, input);
+        }
+    }
+
+    /// The main file's parameters: `--set` values, else defaults.
+    fn bind_params(&mut self) -> Result<Vec<(String, Value)>, Halt> {
+        // The CLI checked them before anything ran; a library caller may not have.
+        super::machine::check_params(self.program, &self.params).map_err(Halt::Fatal)?;
+        let main = self.program.main;
+        let defaults = self.machine.default_params(main, &self.sight.initial);
+        let mut values = Vec::new();
+        for param in &self.program.file(main).ast.params {
+            let name = &param.name.name;
+            let value = match self.params.get(name) {
+                Some(text) => eval::parse_param(param.ty, text).map_err(|reason| {
+                    Halt::Fatal(RuntimeError::Parameter {
+                        name: name.clone(),
+                        reason,
+                    })
+                })?,
+                None => match defaults.iter().find(|(given, _)| given == name) {
+                    Some((_, value)) => value.clone(),
+                    None => {
+                        return Err(Halt::Fatal(RuntimeError::Parameter {
+                            name: name.clone(),
+                            reason: format!("it has no default; give it with `--set {name}=VALUE`"),
+                        }))
+                    }
+                },
+            };
+            values.push((name.clone(), value));
+        }
+        Ok(values)
+    }
+
+    /// Reads the cluster into the machine's sight (and the split brain when asked).
+    async fn observe(&mut self, split_brain: bool) -> Result<(), ConnectorError> {
+        if self.sight.live.is_none() {
+            let snapshot = self.connector.snapshot().await?;
+            self.sight.live = Some(Observation {
+                snapshot,
+                split_brain: None,
+            });
+        }
+        if split_brain {
+            if let Some(live) = &mut self.sight.live {
+                if live.split_brain.is_none() {
+                    live.split_brain = Some(self.connector.split_brain().await.unwrap_or(None));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn next_step_key(&mut self, id: &str) -> StepKey {
+        let occurrence = self.step_occurrences.entry(id.to_string()).or_insert(0);
+        *occurrence += 1;
+        StepKey {
+            id: id.to_string(),
+            occurrence: *occurrence,
+        }
+    }
+
+    /// The resume gate: a step completed before the interruption is skipped,
+    /// one left half-done is redone, any other runs. The cluster is read
+    /// for the journal before it starts.
+    async fn gate(&mut self, subject: Subject) -> Result<Result<Gate, OperationError>, Halt> {
+        if matches!(subject, Subject::Step(_))
+            && (self.interrupt.load(Ordering::SeqCst)
+                || self
+                    .stop_after_steps
+                    .is_some_and(|limit| self.steps_finished >= limit))
+        {
+            return Err(Halt::Interrupted(None));
+        }
+        let name = self.machine.subject_name(subject);
+        let key = self.next_step_key(&name);
+        let status = self.replay.steps.get(&key).copied();
+        if status == Some(StepStatus::Completed) {
+            if let Subject::Step(_) = subject {
+                // A window anchored on this step is measured from its journaled end.
+                if let Some(end) = self.replay.ends.get(&key) {
+                    self.sight
+                        .step_ends
+                        .insert(key.id.clone(), StepEnd::Journaled(end.clone()));
+                }
+                self.emit(self.started_event(subject));
+                self.emit(EventKind::StepFinished {
+                    step: name,
+                    outcome: StepOutcome::Skipped,
+                    message: Some(String::from("completed before the run was resumed")),
+                    cause_code: None,
+                });
+            }
+            return Ok(Ok(Gate::Skip));
+        }
+        self.sight.forget();
+        if let Err(error) = self.observe(false).await {
+            return Ok(Err(operation_error(&error)));
+        }
+        self.step_key = Some(key);
+        Ok(Ok(if status == Some(StepStatus::Started) {
+            Gate::Redo
+        } else {
+            Gate::Run
+        }))
+    }
+
+    fn started_event(&self, subject: Subject) -> EventKind {
+        match subject {
+            Subject::Step(step) => {
+                let info = &self.code.steps[step as usize];
+                let source = self.program.file(info.file);
+                EventKind::StepStarted {
+                    step: info.step.id.name.clone(),
+                    title: info.step.title.value.clone(),
+                    file: source.name.clone(),
+                    line: source.line_of(info.step.span.start),
+                    number: info.step.number.as_ref().map(|number| number.text.clone()),
+                }
+            }
+            Subject::WhatIf(handler) => {
+                let info = &self.code.handlers[handler as usize];
+                let source = self.program.file(info.file);
+                EventKind::StepStarted {
+                    step: info.what_if.id.name.clone(),
+                    title: info.what_if.title.value.clone(),
+                    file: source.name.clone(),
+                    line: source.line_of(info.what_if.span.start),
+                    number: None,
+                }
+            }
+        }
+    }
+
+    /// Journals and emits what the machine reports.
+    async fn event(&mut self, event: Event) -> Result<(), Halt> {
+        match event {
+            Event::StepStarted { subject, retry } => {
+                if retry {
+                    self.sight.forget();
+                }
+                let snapshot = match self.observe(false).await {
+                    Ok(()) => self
+                        .sight
+                        .live
+                        .as_ref()
+                        .map(|live| live.snapshot.clone())
+                        .unwrap_or_default(),
+                    Err(_) => Snapshot::default(),
+                };
+                let key = self.step_key.clone().unwrap_or_else(|| StepKey {
+                    id: self.machine.subject_name(subject),
+                    occurrence: 1,
+                });
+                self.journal_or_halt(Record::StepStarted {
+                    ts: super::events::now_rfc3339(),
+                    step: key,
+                    snapshot,
+                    clock_seconds: self.connector.clock().as_secs_f64(),
+                })?;
+                self.step_open = true;
+                self.emit(self.started_event(subject));
+            }
+            Event::StepFinished { subject, outcome } => {
+                let ok = outcome == StepFinish::Ok;
+                self.end_step(outcome).await?;
+                if ok {
+                    if let Subject::Step(_) = subject {
+                        self.steps_finished += 1;
+                    }
+                    self.step_key = None;
+                }
+            }
+            Event::WindowExceeded {
+                step,
+                window,
+                limit,
+                since,
+            } => {
+                let info = &self.code.steps[step as usize];
+                let clause = self.code.windows[window as usize].clause;
+                let error = RuntimeError::WindowExceeded {
+                    step: info.step.id.name.clone(),
+                    after: clause.after.name.clone(),
+                    window: format_duration(limit),
+                    elapsed: format_duration(since.elapsed),
+                    measured: since
+                        .across_resume
+                        .map(|clock| format!(" (before the run was resumed; measured on {clock})"))
+                        .unwrap_or_default(),
+                    source_code: self.program.file(info.file).source_text(),
+                    span: clause.span.into(),
+                };
+                self.emit(EventKind::Warning {
+                    code: String::from("runbook::run::window_exceeded"),
+                    message: error.to_string(),
+                });
+                self.warnings.push(error);
+            }
+            Event::WhatIfEntered {
+                handler,
+                reason,
+                step,
+            } => {
+                let name = self.code.handlers[handler as usize].what_if.id.name.clone();
+                self.emit(EventKind::WhatIf {
+                    name: name.clone(),
+                    reason: reason.clone(),
+                });
+                if step.is_some() {
+                    let step = self.step_key.clone();
+                    self.journal_or_halt(Record::WhatIfEntered {
+                        ts: super::events::now_rfc3339(),
+                        name,
+                        reason,
+                        step,
+                    })?;
+                }
+            }
+            Event::WhatIfFinished {
+                handler,
+                step,
+                resolution,
+            } => {
+                let name = self.code.handlers[handler as usize].what_if.id.name.clone();
+                let resolution = match resolution {
+                    Resolution::Continue => WhatIfResolution::Continue,
+                    Resolution::Retry => WhatIfResolution::Retry,
+                };
+                self.journal_or_halt(Record::WhatIfFinished {
+                    ts: super::events::now_rfc3339(),
+                    name,
+                    step: self.step_key.clone(),
+                    resolution,
+                    clock_seconds: Some(self.connector.clock().as_secs_f64()),
+                })?;
+                if resolution == WhatIfResolution::Continue {
+                    let id = self.code.steps[step as usize].step.id.name.clone();
+                    self.sight
+                        .step_ends
+                        .insert(id, StepEnd::Here(self.connector.clock()));
+                    self.steps_finished += 1;
+                    self.step_key = None;
+                }
+            }
+            Event::Note(message) => self.emit(EventKind::Note { message }),
+            Event::Warning { code, message } => self.emit(EventKind::Warning {
+                code: code.to_string(),
+                message,
+            }),
+            Event::OperationSkipped(operation) => self.emit(EventKind::Note {
+                message: format!("{operation}: already done before the interruption, not repeated"),
+            }),
+            Event::WaitStarted { condition, timeout } => self.emit(EventKind::WaitStarted {
+                condition,
+                timeout_seconds: timeout.map(|limit| limit.as_secs()),
+            }),
+            Event::WaitFinished {
+                condition,
+                ok,
+                waited,
+            } => self.emit(EventKind::WaitFinished {
+                condition,
+                ok,
+                waited_seconds: waited.as_secs(),
+            }),
+            Event::Decided { what, value } => self.record_decision(&what, value)?,
+            Event::EvaluationFailed(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Journals and emits the end of the step instance under way.
+    async fn end_step(&mut self, finish: StepFinish) -> Result<(), Halt> {
+        let Some(key) = self.step_key.clone() else {
+            return Ok(());
+        };
+        self.step_open = false;
+        let mut cause_code = None;
+        let (outcome, journal_outcome, message) = match finish {
+            StepFinish::Ok => (StepOutcome::Ok, JournalOutcome::Ok, None),
+            StepFinish::Stopped(message) => (StepOutcome::Ok, JournalOutcome::Ok, Some(message)),
+            StepFinish::Interrupted(message) => (
+                StepOutcome::Failed,
+                JournalOutcome::Interrupted,
+                Some(message),
+            ),
+            StepFinish::Failed(message, code) => {
+                cause_code = code;
+                (StepOutcome::Failed, JournalOutcome::Failed, Some(message))
+            }
+        };
+        self.sight.forget();
+        if self.journal.is_some() {
+            let snapshot = self.connector.snapshot().await.unwrap_or_default();
+            self.journal_or_halt(Record::StepFinished {
+                ts: super::events::now_rfc3339(),
+                step: key.clone(),
+                outcome: journal_outcome,
+                message: message.clone(),
+                snapshot,
+                clock_seconds: self.connector.clock().as_secs_f64(),
+            })?;
+        }
+        if outcome == StepOutcome::Ok {
+            self.sight
+                .step_ends
+                .insert(key.id.clone(), StepEnd::Here(self.connector.clock()));
+        }
+        self.emit(EventKind::StepFinished {
+            step: key.id,
+            outcome,
+            message,
+            cause_code,
+        });
+        Ok(())
+    }
+
+    /// Ends the step under way when the driver stops the run.
+    async fn end_halted_step(&mut self, halt: &Halt) -> Result<(), Halt> {
+        if !self.step_open {
+            return Ok(());
+        }
+        let finish = match halt {
+            Halt::Interrupted(None) => StepFinish::Interrupted(String::from("interrupted")),
+            Halt::Interrupted(Some(at)) => StepFinish::Interrupted(format!("interrupted {at}")),
+            Halt::Fatal(error) => StepFinish::Failed(error.to_string(), None),
+            Halt::Crash => return Err(Halt::Crash),
+        };
+        self.end_step(finish).await
+    }
+
+    // ----- operations -----
+
+    /// On a redone step: an operation sent just before the interruption may
+    /// still be running on the server, which would refuse it a second time;
+    /// wait until its effect shows (or the wait gives up).
+    async fn settle(&mut self, operation: &Operation) -> Result<(), Halt> {
+        let visible = |sight: &Sight<'_>| {
+            sight
+                .live
+                .as_ref()
+                .is_some_and(|live| effect_visible(operation, &live.snapshot))
+        };
+        if self.observe(false).await.is_err()
+            || visible(&self.sight)
+            || !self.replay.in_flight.contains(operation)
+        {
+            return Ok(());
+        }
+        self.emit(EventKind::Note {
+            message: format!(
+                "{operation}: was in progress when the run was interrupted; waiting for it"
+            ),
+        });
+        let start = self.connector.clock();
+        while self.connector.clock().saturating_sub(start) < IN_FLIGHT_WAIT {
+            self.sync_journal()?;
+            self.connector.sleep(DEFAULT_WAIT_INTERVAL).await;
+            self.sight.forget();
+            if self.observe(false).await.is_ok() && visible(&self.sight) {
+                break;
+            }
+        }
+        self.replay.in_flight.retain(|sent| sent != operation);
+        Ok(())
+    }
+
+    async fn perform(
+        &mut self,
+        operation: Operation,
+    ) -> Result<Result<crate::cluster::OperationOutput, OperationError>, Halt> {
+        self.journal_or_halt(Record::OperationStarted {
+            ts: super::events::now_rfc3339(),
+            step: self.step_key.clone(),
+            operation: operation.clone(),
+        })?;
+        // The one record that must be on disk before the cluster changes.
+        self.sync_journal()?;
+        let described = operation.to_string();
+        self.emit(EventKind::OperationStarted {
+            operation: described.clone(),
+            long: is_long(&operation),
+        });
+        let result = self.connector.perform(&operation).await;
+        self.sight.forget();
+        self.operations_done += 1;
+        if self
+            .crash_after_operations
+            .is_some_and(|limit| self.operations_done >= limit)
+        {
+            return Err(Halt::Crash);
+        }
+        let error = match &result {
+            Ok(output) => output.failure(),
+            Err(error) => Some(error.to_string()),
+        };
+        self.journal_or_halt(Record::OperationFinished {
+            ts: super::events::now_rfc3339(),
+            operation: operation.clone(),
+            ok: error.is_none(),
+            error: error.clone(),
+        })?;
+        self.emit(EventKind::OperationFinished {
+            operation: described,
+            ok: error.is_none(),
+            error,
+            error_code: result.as_ref().err().and_then(connector_code),
+        });
+        if matches!(result, Err(ConnectorError::Interrupted { .. })) {
+            // Ctrl-C at the operator's prompt of a manual operation: the run
+            // stops like at any prompt; no What-if fires, and the resumed
+            // run asks again (the operation is not done).
+            return Err(Halt::Interrupted(Some(format!(
+                "at the prompt for `{operation}`"
+            ))));
+        }
+        Ok(result.map_err(|error| operation_error(&error)))
+    }
+
+    // ----- prompts and decisions -----
+
+    fn prompt(&mut self, request: PromptRequest, file: usize, span: Span) -> Result<Answer, Halt> {
+        let step = self.step_key.clone();
+        let count = self
+            .prompt_counts
+            .entry((step.clone(), request.id.clone()))
+            .or_insert(0);
+        *count += 1;
+        let occurrence = *count;
+        let replayed = self
+            .replay
+            .prompts
+            .get(&(step.clone(), request.id.clone(), occurrence))
+            .filter(|answer| answer.replays(&request.kind))
+            .cloned();
+        let (answer, source) = match replayed {
+            Some(answer) => (answer, AnswerSource::Journal),
+            None => {
+                // An operator may take a while: leave a durable journal meanwhile.
+                self.sync_journal()?;
+                let (answer, source) = match self.prompter.ask(&request) {
+                    Ok(answered) => answered,
+                    Err(PromptError::Unavailable) => {
+                        return Err(Halt::Fatal(RuntimeError::PromptUnavailable {
+                            id: request.id.clone(),
+                            source_code: self.program.file(file).source_text(),
+                            span: SourceSpan::from(span),
+                        }))
+                    }
+                    Err(PromptError::Failed(error)) => return Err(Halt::Fatal(*error)),
+                    // Nothing is journaled for the prompt: a resumed run asks it again.
+                    Err(PromptError::Interrupted) => {
+                        return Err(Halt::Interrupted(Some(format!(
+                            "at prompt `{}`",
+                            request.id
+                        ))))
+                    }
+                };
+                self.journal_or_halt(Record::PromptAnswered {
+                    ts: super::events::now_rfc3339(),
+                    step,
+                    id: request.id.clone(),
+                    occurrence,
+                    answer: answer.clone(),
+                })?;
+                (answer, source)
+            }
+        };
+        self.sight.forget();
+        self.emit(EventKind::Prompt {
+            id: request.id.clone(),
+            text: request.text.clone(),
+            answer: answer.to_json(),
+            source: source.as_str().to_string(),
+        });
+        Ok(answer)
+    }
+
+    /// On a resumed run, the value the interrupted run decided here (so the
+    /// run takes the same path), else `None`: the machine computes it.
+    fn replayed(&mut self, what: &str, state: &core::State) -> Result<Option<Value>, Halt> {
+        if self.replay.cursor >= self.replay.decisions.len() {
+            return Ok(None);
+        }
+        let (recorded, value) = self.replay.decisions[self.replay.cursor].clone();
+        self.replay.cursor += 1;
+        if recorded != what {
+            let (file, span) = self.machine.position(state);
+            return Err(Halt::Fatal(RuntimeError::ResumeRefused {
+                journal: self.journal_display().unwrap_or_default(),
+                reason: format!(
+                    "the runbook no longer takes the same path: the journal has `{recorded}` where the runbook now has `{what}` (line {})",
+                    self.program.file(file).line_of(span.start)
+                ),
+                help: String::from(
+                    "restore the runbook as it was when the run started, or start a new run",
+                ),
+            }));
+        }
+        Ok(Some(value))
+    }
+
+    fn record_decision(&mut self, what: &str, value: Value) -> Result<(), Halt> {
+        let seq = self.replay.recorded;
+        self.replay.recorded += 1;
+        let value = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
+        self.journal_or_halt(Record::Decision {
+            ts: super::events::now_rfc3339(),
+            seq,
+            what: what.to_string(),
+            value,
+        })
+    }
+
+    // ----- the end -----
+
+    /// Ends a run that could not start: `run_started` then `run_finished`, exit 2.
+    pub(super) fn unreachable(&mut self, error: RuntimeError) -> RunReport {
+        let message = error.to_string();
+        self.emit(EventKind::RunStarted {
+            run_id: self.run_id.clone(),
+            runbook: self.program.name().to_string(),
+            target: self.connector.describe(),
+            cluster: Snapshot::default(),
+            journal: None,
+            resumed: false,
+        });
+        self.emit_target_warnings();
+        self.emit(EventKind::RunFinished {
+            outcome: RunOutcome::Failed,
+            message: message.clone(),
+            cluster: Snapshot::default(),
+            resume: None,
+            cause_code: None,
+        });
+        RunReport {
+            outcome: RunOutcome::Failed,
+            message,
+            error: Some(error),
+            warnings: Vec::new(),
+            cluster: Snapshot::default(),
+            journal: None,
+            resume_command: None,
+            unreachable_before_start: true,
+            crashed: false,
+        }
+    }
+
+    /// Turns how the program ended into the report, journaling and emitting
+    /// `run_finished` (always the last event).
+    pub(super) async fn finish(&mut self, result: Outcome) -> RunReport {
+        let result = match result {
+            Err(halt) => match self.end_halted_step(&halt).await {
+                Ok(()) => Err(halt),
+                Err(other) => Err(other),
+            },
+            ending => ending,
+        };
+        if matches!(result, Err(Halt::Crash)) {
+            return RunReport {
+                outcome: RunOutcome::Failed,
+                message: String::from("the run ended abruptly (simulated kill)"),
+                error: None,
+                warnings: std::mem::take(&mut self.warnings),
+                cluster: self.connector.snapshot().await.unwrap_or_default(),
+                journal: self
+                    .journal
+                    .as_ref()
+                    .map(|journal| journal.path().to_path_buf()),
+                resume_command: self.resume_command(),
+                unreachable_before_start: false,
+                crashed: true,
+            };
+        }
+        let cluster = self.connector.snapshot().await.unwrap_or_default();
+        let table = cluster_table(&cluster);
+        let resume = self.resume_command();
+        let cause_code = match &result {
+            Ok(Ending::Failed(failure)) => failure.cause_code.clone(),
+            _ => None,
+        };
+        let (outcome, message, error, resumable) = match result {
+            Ok(Ending::Completed) => (
+                RunOutcome::Succeeded,
+                format!("{} completed", self.program.name()),
+                None,
+                false,
+            ),
+            // A planned stop tells the operator how to continue: once that is
+            // done, `runbook resume` runs the interrupted step again.
+            Ok(Ending::Stopped(message)) => (RunOutcome::Stopped, message, None, true),
+            Ok(Ending::Declined(id)) => (
+                RunOutcome::Stopped,
+                format!("the operator declined `{id}`"),
+                None,
+                true,
+            ),
+            Err(Halt::Interrupted(at)) => (
+                RunOutcome::Stopped,
+                match at {
+                    None => String::from("interrupted; the current step was finished and journaled"),
+                    Some(at) => format!(
+                        "interrupted {at}; the step under way was journaled as interrupted and runs again on resume"
+                    ),
+                },
+                Some(RuntimeError::Interrupted {
+                    resume: resume
+                        .clone()
+                        .map(|command| format!("continue with `{command}`"))
+                        .unwrap_or_else(|| String::from("the run had no journal; start it again")),
+                }),
+                true,
+            ),
+            Ok(Ending::Fail {
+                message,
+                file,
+                span,
+            }) => {
+                let source = self.program.file(file);
+                (
+                    RunOutcome::Failed,
+                    message.clone(),
+                    Some(RuntimeError::FailStatement {
+                        message,
+                        source_code: source.source_text(),
+                        span: span.into(),
+                        help: format!("cluster at that moment:\n{table}"),
+                    }),
+                    false,
+                )
+            }
+            Ok(Ending::Failed(failure)) => {
+                let error = self.failure_error(*failure, &table, resume.as_deref());
+                (RunOutcome::Failed, error.to_string(), Some(error), true)
+            }
+            Ok(Ending::RetryOutside { file, span }) => {
+                let source = self.program.file(file);
+                let error = RuntimeError::Evaluation {
+                    message: String::from("`retry` outside a What-if handler"),
+                    source_code: source.source_text(),
+                    span: span.into(),
+                    help: Some(String::from(
+                        "`retry` runs the interrupted step again; it belongs in a What-if body",
+                    )),
+                };
+                (RunOutcome::Failed, error.to_string(), Some(error), false)
+            }
+            // A `--what-if` that names no handler fails the same way on resume.
+            Err(Halt::Fatal(
+                error @ (RuntimeError::UnknownWhatIf { .. } | RuntimeError::NoWhatIfs { .. }),
+            )) => (RunOutcome::Failed, error.to_string(), Some(error), false),
+            Err(Halt::Fatal(error)) => (RunOutcome::Failed, error.to_string(), Some(error), true),
+            Err(Halt::Crash) => (RunOutcome::Failed, String::new(), None, true),
+        };
+        let resumable = resumable && resume.is_some();
+        // A journal that cannot be written any more is already reported by `error`.
+        let _ = self.journal(Record::RunFinished {
+            ts: super::events::now_rfc3339(),
+            outcome,
+            message: message.clone(),
+            resumable,
+        });
+        let _ = self.sync_journal();
+        let resume = if resumable { resume } else { None };
+        self.emit(EventKind::RunFinished {
+            outcome,
+            message: message.clone(),
+            cluster: cluster.clone(),
+            resume: resume.clone(),
+            cause_code,
+        });
+        RunReport {
+            outcome,
+            message,
+            error,
+            warnings: std::mem::take(&mut self.warnings),
+            cluster,
+            journal: self
+                .journal
+                .as_ref()
+                .map(|journal| journal.path().to_path_buf()),
+            resume_command: resume,
+            unreachable_before_start: false,
+            crashed: false,
+        }
+    }
+
+    fn failure_error(&self, failure: Failure, table: &str, resume: Option<&str>) -> RuntimeError {
+        let source = self.program.file(failure.file);
+        let step = failure
+            .within
+            .clone()
+            .unwrap_or_else(|| String::from("(outside any step)"));
+        let mut help = String::new();
+        if let Some(code) = &failure.cause_code {
+            help.push_str(&format!(
+                "the target reported `{code}`: see `runbook explain {code}`\n"
+            ));
+        }
+        if let Some(extra) = &failure.help {
+            help.push_str(extra);
+            help.push('\n');
+        }
+        let applicable = self.applicable_what_ifs(&step);
+        if !applicable.is_empty() {
+            help.push_str(&format!(
+                "this step is watched by What-if {}; to run one alone: `runbook run {} --what-if {}`\n",
+                applicable
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.program.reference,
+                applicable[0]
+            ));
+        }
+        match resume {
+            Some(command) => {
+                help.push_str(&format!("fix the cause, then continue with `{command}`\n"))
+            }
+            None => help.push_str("fix the cause, then run the runbook again\n"),
+        }
+        help.push_str(&format!("cluster at that moment:\n{table}"));
+        match failure.wait {
+            Some((condition, timeout)) => RuntimeError::WaitTimeout {
+                step,
+                condition,
+                timeout,
+                source_code: source.source_text(),
+                span: failure.span.into(),
+                help,
+            },
+            None => RuntimeError::StepFailed {
+                step,
+                reason: failure.reason,
+                source_code: source.source_text(),
+                span: failure.span.into(),
+                label: failure.label,
+                cause_code: failure.cause_code,
+                help,
+            },
+        }
+    }
+
+    /// What-if handlers that name `step` (in `failed(...)` or `during`).
+    fn applicable_what_ifs(&self, step: &str) -> Vec<String> {
+        self.program
+            .files
+            .iter()
+            .flat_map(|file| file.ast.what_ifs.iter())
+            .filter(|what_if| {
+                what_if.during.iter().any(|id| id.name == step)
+                    || what_if
+                        .triggers
+                        .iter()
+                        .any(|trigger| matches!(&trigger.kind, TriggerKind::Failed(id) if id.name == step))
+            })
+            .map(|what_if| what_if.id.name.clone())
+            .collect()
+    }
+}
+
+/// The machine's view of a connector error.
+fn operation_error(error: &ConnectorError) -> OperationError {
+    OperationError {
+        message: error.to_string(),
+        cancelled: matches!(error, ConnectorError::UpgradeCancelled { .. }),
+        code: connector_code(error),
+        // When the server could not be reached, the connector's help says
+        // what to do (a slow server: the time limits; an untrusted
+        // certificate: `--ca-cert`).
+        help: error.reach_help(),
+    }
+}
+
+/// The diagnostic code of a connector error (`runbook::connector::...`).
+fn connector_code(error: &ConnectorError) -> Option<String> {
+    miette::Diagnostic::code(error).map(|code| code.to_string())
+}
+
+/// Whether an operation is worth a spinner (it runs in the background on the server).
+fn is_long(operation: &Operation) -> bool {
+    matches!(
+        operation,
+        Operation::Upgrade { .. }
+            | Operation::InitStandby { .. }
+            | Operation::Activate { .. }
+            | Operation::Backup { .. }
+    )
+}
+
+/// Quotes a path for a shell command line when it needs it.
+fn shell_quote(text: &str) -> String {
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-:+=@".contains(c))
+    {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}

@@ -1,0 +1,242 @@
+//! What a resumed run knows from its journal — which step instances
+//! completed or were left half-done, the answers and decisions to replay,
+//! the operations in flight — and the checks that refuse a resume that
+//! cannot be done safely.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use super::journal::{
+    JournalContents, JournalOutcome, Record, RunHeader, StepKey, WhatIfResolution,
+};
+use super::machine::step_fingerprints;
+use super::program::Program;
+use super::prompt::Answer;
+use super::RuntimeError;
+use crate::cluster::Operation;
+use crate::connect::ClockKind;
+use crate::semantics::eval::Value;
+use crate::semantics::observe;
+
+/// Refuses a resume that cannot be done safely.
+pub(super) fn check_resumable(
+    journal_path: &Path,
+    contents: &JournalContents,
+    header: &RunHeader,
+    program: &Program,
+) -> Result<(), RuntimeError> {
+    let journal = journal_path.display().to_string();
+    let refuse = |reason: String, help: &str| RuntimeError::ResumeRefused {
+        journal: journal.clone(),
+        reason,
+        help: help.to_string(),
+    };
+    if let Some(Record::RunFinished {
+        outcome,
+        message,
+        resumable: false,
+        ..
+    }) = contents
+        .records
+        .iter()
+        .rev()
+        .find(|record| matches!(record, Record::RunFinished { .. } | Record::Resumed { .. }))
+    {
+        return Err(refuse(
+            format!(
+                "the run already ended ({}): {message}",
+                serde_json::to_value(outcome)
+                    .ok()
+                    .and_then(|value| value.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            ),
+            "start a new run with `runbook run`",
+        ));
+    }
+    let unchanged = header.sources.len() == program.files.len()
+        && header
+            .sources
+            .iter()
+            .zip(program.hashes())
+            .all(|(old, new)| old.sha256 == new.sha256);
+    if unchanged {
+        return Ok(());
+    }
+    // The runbook changed: resuming is still sound when every step already
+    // done keeps its place and the half-done step is unchanged.
+    let new_steps = step_fingerprints(program);
+    let position = |id: &str| new_steps.iter().position(|step| step.file == id);
+    let replay = Replay::from_journal(contents);
+    let mut last_position = None;
+    for key in &replay.order {
+        let Some(at) = position(&key.id) else {
+            return Err(refuse(
+                format!(
+                    "step `{}`, already run, is no longer in the runbook",
+                    key.id
+                ),
+                "restore the runbook as it was when the run started, or start a new run",
+            ));
+        };
+        if last_position.is_some_and(|last| at < last) {
+            return Err(refuse(
+                format!(
+                    "the steps already run are no longer in the same order (`{}` moved)",
+                    key.id
+                ),
+                "restore the runbook as it was when the run started, or start a new run",
+            ));
+        }
+        last_position = Some(at);
+    }
+    for (key, status) in &replay.steps {
+        if *status == StepStatus::Completed {
+            continue;
+        }
+        let old = header.steps.iter().find(|step| step.file == key.id);
+        let new = new_steps.iter().find(|step| step.file == key.id);
+        if old.map(|step| &step.sha256) != new.map(|step| &step.sha256) {
+            return Err(refuse(
+                format!(
+                    "step `{}` was interrupted half-way and has changed since",
+                    key.id
+                ),
+                "restore that step as it was, or check the cluster by hand and start a new run",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a resumed run knows from the journal.
+#[derive(Debug, Default)]
+pub(super) struct Replay {
+    /// The status of each step instance that started.
+    pub(super) steps: HashMap<StepKey, StepStatus>,
+    /// Step instances in the order they first started.
+    pub(super) order: Vec<StepKey>,
+    /// Answers given, by step, prompt id and occurrence.
+    pub(super) prompts: HashMap<(Option<StepKey>, String, u32), Answer>,
+    /// Decisions made outside steps, in order.
+    pub(super) decisions: Vec<(String, Value)>,
+    /// The next decision to replay.
+    pub(super) cursor: usize,
+    /// How many decisions the journal already holds (the next seq).
+    pub(super) recorded: u64,
+    /// Operations sent but never seen returning (the run died meanwhile).
+    pub(super) in_flight: Vec<Operation>,
+    /// Servers the run made Active before the interruption.
+    pub(super) activated: HashSet<String>,
+    /// Where each completed step instance ended: what a time window
+    /// anchored on it is measured from after the resume.
+    pub(super) ends: HashMap<StepKey, JournaledEnd>,
+    /// Which clock the journal's `clock_seconds` read (none: an old journal).
+    pub(super) clock: Option<ClockKind>,
+}
+
+/// The end of a step instance as the journal holds it.
+#[derive(Debug, Clone)]
+pub(super) struct JournaledEnd {
+    /// The target's clock, in seconds.
+    pub(super) clock_seconds: Option<f64>,
+    /// The record's timestamp (RFC 3339).
+    pub(super) ts: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StepStatus {
+    Started,
+    Completed,
+}
+
+impl Replay {
+    pub(super) fn from_journal(contents: &JournalContents) -> Self {
+        let mut replay = Replay::default();
+        for record in &contents.records {
+            match record {
+                Record::StepStarted { step, .. } => {
+                    if !replay.steps.contains_key(step) {
+                        replay.order.push(step.clone());
+                    }
+                    replay.steps.insert(step.clone(), StepStatus::Started);
+                }
+                Record::RunHeader { header, .. } => replay.clock = header.clock,
+                Record::StepFinished {
+                    ts,
+                    step,
+                    outcome,
+                    clock_seconds,
+                    ..
+                } => {
+                    let status = match outcome {
+                        JournalOutcome::Ok | JournalOutcome::Skipped => StepStatus::Completed,
+                        JournalOutcome::Failed | JournalOutcome::Interrupted => StepStatus::Started,
+                    };
+                    replay.steps.insert(step.clone(), status);
+                    if *outcome == JournalOutcome::Ok {
+                        replay.ends.insert(
+                            step.clone(),
+                            JournaledEnd {
+                                clock_seconds: Some(*clock_seconds),
+                                ts: ts.clone(),
+                            },
+                        );
+                    }
+                }
+                Record::WhatIfFinished {
+                    ts,
+                    step: Some(step),
+                    resolution,
+                    clock_seconds,
+                    ..
+                } => {
+                    let status = match resolution {
+                        WhatIfResolution::Continue => StepStatus::Completed,
+                        WhatIfResolution::Retry => StepStatus::Started,
+                    };
+                    replay.steps.insert(step.clone(), status);
+                    if *resolution == WhatIfResolution::Continue {
+                        replay.ends.insert(
+                            step.clone(),
+                            JournaledEnd {
+                                clock_seconds: *clock_seconds,
+                                ts: ts.clone(),
+                            },
+                        );
+                    }
+                }
+                // A declined confirmation is asked again: the operator may now agree.
+                Record::PromptAnswered {
+                    step,
+                    id,
+                    occurrence,
+                    answer,
+                    ..
+                } if *answer != Answer::Bool(false) => {
+                    replay
+                        .prompts
+                        .insert((step.clone(), id.clone(), *occurrence), answer.clone());
+                }
+                Record::Decision { what, value, .. } => {
+                    if let Ok(value) = serde_json::from_value::<Value>(value.clone()) {
+                        replay.decisions.push((what.clone(), value));
+                    }
+                    replay.recorded += 1;
+                }
+                Record::OperationStarted { operation, .. } => {
+                    replay.in_flight.push(operation.clone())
+                }
+                Record::OperationFinished { operation, ok, .. } => {
+                    if let Some(at) = replay.in_flight.iter().rposition(|sent| sent == operation) {
+                        replay.in_flight.remove(at);
+                    }
+                    if *ok && observe::activates(operation) {
+                        replay.activated.insert(operation.server().to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        replay
+    }
+}
