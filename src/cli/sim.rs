@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::cluster::{Fault, SimConfig};
+use crate::cluster::SimConfig;
 use crate::connect::sim_server::{self, SimServeConfig, DEFAULT_ADDR, DEFAULT_SPEED};
 use crate::connect::ApiKey;
 
@@ -43,9 +43,10 @@ pub struct ServeArgs {
     servers: usize,
     /// A fault to play (repeatable): replication-down, active-upgrade-cancelled,
     /// standby-auto-activates, standby-activated-by-operator,
-    /// upgrade-fails:SERVER, unreachable:SERVER, changes-on-active.
+    /// upgrade-fails:SERVER, unreachable:SERVER, changes-on-active; the two
+    /// activation faults take an optional :SERVER that pins the Standby.
     #[arg(long = "sim-fault", value_name = "NAME", value_parser = parse_fault)]
-    faults: Vec<Fault>,
+    faults: Vec<String>,
     /// Persist the cluster in FILE (JSON) and resume it from there on start.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
@@ -72,9 +73,10 @@ fn parse_version(text: &str) -> Result<crate::cluster::Version, String> {
         .ok_or_else(|| format!("`{text}` is not a version like 7.3.4"))
 }
 
-fn parse_fault(text: &str) -> Result<Fault, String> {
-    text.parse()
-        .map_err(|error: crate::cluster::SimConfigError| error.to_string())
+fn parse_fault(text: &str) -> Result<String, String> {
+    crate::cluster::parse_fault_spec(text)
+        .map(|_| text.to_string())
+        .map_err(|error| error.to_string())
 }
 
 fn parse_speed(text: &str) -> Result<f64, String> {
@@ -116,14 +118,22 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }
         _ => (ApiKey::generate(), true),
     };
+    let mut sim = SimConfig {
+        servers: args.servers,
+        seed: args.seed,
+        initial_version: args.initial_version.clone(),
+        target_version: args.target_version.clone(),
+        ..SimConfig::default()
+    };
+    for fault in &args.faults {
+        if let Err(error) = sim.add_fault(fault) {
+            return fail(sim_server::SimServeError::Config {
+                reason: error.to_string(),
+            });
+        }
+    }
     let config = SimServeConfig {
-        sim: SimConfig {
-            servers: args.servers,
-            faults: args.faults,
-            seed: args.seed,
-            initial_version: args.initial_version.clone(),
-            target_version: args.target_version.clone(),
-        },
+        sim,
         key: key.clone(),
         speed: args.speed,
         state_file: args.state.clone(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use console::style;
 
-use crate::cluster::{Fault, SimConfig};
+use crate::cluster::SimConfig;
 use crate::connect::inventory::DurationSetting;
 use crate::connect::manual::{ManualAnswer, ManualRequest, OperatorPrompt};
 use crate::connect::sim::SimConnector;
@@ -177,7 +177,7 @@ pub async fn open(
             }
             let mut config = SimConfig::with_servers(sim.sim_servers);
             for fault in &sim.sim_faults {
-                config.faults.push(fault.parse::<Fault>()?);
+                config.add_fault(fault)?;
             }
             if let Some(version) = params.get("version") {
                 config.target_version = version

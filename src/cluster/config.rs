@@ -2,6 +2,7 @@
 //! faults (by their contract names) and the seed that makes every random
 //! choice reproducible.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -24,6 +25,10 @@ pub struct SimConfig {
     pub target_version: Version,
     /// The version every server runs at creation.
     pub initial_version: Version,
+    /// Faults pinned to one server (`standby-auto-activates:mgt-3`): by
+    /// contract name, the server that fault picks instead of a seeded choice.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pinned: BTreeMap<String, String>,
 }
 
 impl Default for SimConfig {
@@ -34,6 +39,7 @@ impl Default for SimConfig {
             seed: 0,
             target_version: Version::from_parts(vec![7, 4, 0]),
             initial_version: Version::from_parts(vec![7, 3, 4]),
+            pinned: BTreeMap::new(),
         }
     }
 }
@@ -45,6 +51,26 @@ impl SimConfig {
             servers,
             ..SimConfig::default()
         }
+    }
+
+    /// Adds a fault as `--sim-fault` writes it: a contract name, or
+    /// `standby-auto-activates:SERVER` / `standby-activated-by-operator:SERVER`,
+    /// which pin the Standby that fault picks (what a verifier counterexample
+    /// needs to replay exactly).
+    pub fn add_fault(&mut self, text: &str) -> Result<(), SimConfigError> {
+        let (fault, pinned) = parse_fault_spec(text)?;
+        if let Some(server) = pinned {
+            self.pinned.insert(fault.name().to_string(), server);
+        }
+        if !self.faults.contains(&fault) {
+            self.faults.push(fault);
+        }
+        Ok(())
+    }
+
+    /// The server `fault` is pinned to, if any.
+    pub fn pinned_server(&self, fault: &Fault) -> Option<&str> {
+        self.pinned.get(fault.name()).map(String::as_str)
     }
 
     /// The server names, `mgt-1` to `mgt-N`, in order.
@@ -60,6 +86,15 @@ impl SimConfig {
             return Err(SimConfigError::NoServers);
         }
         let names = self.server_names();
+        for (fault, server) in &self.pinned {
+            if !names.iter().any(|name| name == server) {
+                return Err(SimConfigError::UnknownServer {
+                    fault: format!("{fault}:{server}"),
+                    server: server.clone(),
+                    servers: names.join(", "),
+                });
+            }
+        }
         for fault in &self.faults {
             if let Some(server) = fault.server() {
                 if !names.iter().any(|name| name == server) {
@@ -184,6 +219,30 @@ impl FromStr for Fault {
             _ => Err(unknown()),
         }
     }
+}
+
+/// Parses `--sim-fault` text: the fault, and the server it is pinned to
+/// when a fault that picks a Standby names one
+/// (`standby-auto-activates:mgt-3`).
+pub fn parse_fault_spec(text: &str) -> Result<(Fault, Option<String>), SimConfigError> {
+    let text = text.trim();
+    if let Some((name, server)) = text.split_once(':') {
+        let fault = match name.trim() {
+            "standby-auto-activates" => Some(Fault::StandbyAutoActivates),
+            "standby-activated-by-operator" => Some(Fault::StandbyActivatedByOperator),
+            _ => None,
+        };
+        if let Some(fault) = fault {
+            let server = server.trim();
+            if server.is_empty() {
+                return Err(SimConfigError::MissingServer {
+                    fault: name.trim().to_string(),
+                });
+            }
+            return Ok((fault, Some(server.to_string())));
+        }
+    }
+    Ok((text.parse()?, None))
 }
 
 impl Serialize for Fault {

@@ -99,6 +99,19 @@ pub enum FaultEvent {
     },
 }
 
+impl FaultEvent {
+    /// The server the event picks, for the faults that pick one.
+    pub fn server(&self) -> Option<&str> {
+        match self {
+            FaultEvent::ServerUnreachable { server }
+            | FaultEvent::StandbyAutoActivates { server }
+            | FaultEvent::StandbyActivatedByOperator { server, .. }
+            | FaultEvent::AdministratorChange { server } => Some(server),
+            _ => None,
+        }
+    }
+}
+
 /// The events `faults` allow at `point`, each with the fault it comes from.
 /// Several events of one fault are alternatives (e.g. which Standby
 /// auto-activates); the caller picks at most one per fault and decides

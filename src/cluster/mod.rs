@@ -12,7 +12,7 @@ mod model;
 mod simulator;
 mod types;
 
-pub use config::{server_name, Fault, SimConfig, SimConfigError};
+pub use config::{parse_fault_spec, server_name, Fault, SimConfig, SimConfigError};
 pub use error::{FailureKind, SimError};
 pub use faults::{possible_fault_events, possible_job_outcomes, FaultEvent, FaultPoint};
 pub use invariants::{check_invariants, check_transition, check_upgraded, InvariantViolation};

@@ -283,7 +283,7 @@ pub enum Started {
 }
 
 /// Something that happened while time passed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Progress {
     /// A point where faults may be injected was reached.
     Reached(FaultPoint),

@@ -300,6 +300,12 @@ impl Simulator {
             )
             .into_iter()
             .map(|(_, event)| event)
+            .filter(|event| {
+                // A pinned fault fires only on its server.
+                self.config
+                    .pinned_server(&fault)
+                    .is_none_or(|server| event.server() == Some(server))
+            })
             .collect();
             if alternatives.is_empty() {
                 continue;

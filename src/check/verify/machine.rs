@@ -90,6 +90,10 @@ pub enum PathEvent {
         description: String,
         /// The `--sim-fault` that plays it on the simulator, if one does.
         replay: Option<String>,
+        /// Whether it fires at a later occasion than its first on the path
+        /// (the simulator fires each fault at its first).
+        #[serde(skip)]
+        later_occasion: bool,
     },
     /// A What-if handler was entered.
     WhatIf {
@@ -117,6 +121,8 @@ pub struct EndInfo {
     pub fired: u32,
     /// Whether a What-if was entered after a fault fired.
     pub handled: bool,
+    /// The cluster at the end, as the operator reads it.
+    pub cluster: Snapshot,
 }
 
 /// What follows a deterministic run.
@@ -188,7 +194,12 @@ pub struct State {
     machine: core::State,
     cluster: Cluster,
     pending: Option<PendingOperation>,
+    /// What the last lapse of time brought that is still to be judged (a
+    /// branch at one fault point leaves the points after it).
+    leftover: Vec<Progress>,
     fired: u32,
+    /// Faults that had an occasion on the path and did not take it.
+    declined: u32,
     outcome_used: bool,
     clock: Clock,
     windows_open: Vec<WindowId>,
@@ -307,7 +318,9 @@ impl<'c, 'p> Machine<'c, 'p> {
             machine: self.core.start(params),
             cluster: self.initial_cluster.clone(),
             pending: None,
+            leftover: Vec::new(),
             fired: self.start_faults_mask(),
+            declined: 0,
             outcome_used: false,
             clock: Clock {
                 since_anchor: vec![None; self.code.windows.len()],
@@ -354,6 +367,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             message,
                             fired: self.fired_on_path(&state),
                             handled: state.handled,
+                            cluster: observed(&state.cluster),
                         }),
                     };
                     return vec![Transition { events, next }];
@@ -874,30 +888,43 @@ impl<'c, 'p> Machine<'c, 'p> {
                 state.pending = None;
                 return self.finish_operation(state, pending.operation, Err(error), events);
             }
-            let Some(boundary) = state.cluster.time_to_next_boundary() else {
-                state.pending = None;
-                return self.finish_operation(
-                    state,
-                    pending.operation,
-                    Ok(OperationOutput::Done),
-                    events,
-                );
+            let progress = if state.leftover.is_empty() {
+                let Some(boundary) = state.cluster.time_to_next_boundary() else {
+                    state.pending = None;
+                    return self.finish_operation(
+                        state,
+                        pending.operation,
+                        Ok(OperationOutput::Done),
+                        events,
+                    );
+                };
+                let mut step = boundary;
+                if let Some(tick) = state.clock.tick_in {
+                    step = step.min(tick);
+                }
+                let progress = state.cluster.elapse(step);
+                self.clock_passes(state, step);
+                progress
+            } else {
+                std::mem::take(&mut state.leftover)
             };
-            let mut step = boundary;
-            if let Some(tick) = state.clock.tick_in {
-                step = step.min(tick);
-            }
-            let progress = state.cluster.elapse(step);
-            self.clock_passes(state, step);
-            for item in progress {
+            let mut items = progress.into_iter();
+            while let Some(item) = items.next() {
                 match item {
                     Progress::Reached(point) => {
                         let options = self.fault_options(state, &point);
                         if options.len() > 1 {
+                            let offered: Vec<usize> = options
+                                .iter()
+                                .flatten()
+                                .filter_map(|(index, _)| *index)
+                                .collect();
+                            // The points after this one are judged in every branch.
+                            state.leftover = items.collect();
                             return Flow::Branch(
                                 options
                                     .into_iter()
-                                    .map(|chosen| self.apply_faults(state, chosen))
+                                    .map(|chosen| self.apply_faults(state, &offered, chosen))
                                     .collect(),
                             );
                         }
@@ -985,16 +1012,32 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn apply_faults(
         &self,
         state: &State,
+        offered: &[usize],
         chosen: Vec<(Option<usize>, FaultEvent)>,
     ) -> (Vec<PathEvent>, State) {
         let mut next = state.clone();
         let mut events = Vec::new();
+        for index in offered {
+            if !chosen.iter().any(|(taken, _)| *taken == Some(*index)) {
+                next.declined |= 1 << index;
+            }
+        }
         for (index, event) in chosen {
+            let later_occasion = index.is_some_and(|index| state.declined & (1 << index) != 0);
             let (fault, replay) = match index {
                 Some(index) => {
                     next.fired |= 1 << index;
                     let name = self.faults.faults[index].to_string();
-                    (name.clone(), Some(name))
+                    // The simulator picks the Standby with its seed: the
+                    // replay pins the one this path picked.
+                    let replay = match &event {
+                        FaultEvent::StandbyAutoActivates { server }
+                        | FaultEvent::StandbyActivatedByOperator { server, .. } => {
+                            format!("{name}:{server}")
+                        }
+                        _ => name.clone(),
+                    };
+                    (name, Some(replay))
                 }
                 None => {
                     next.outcome_used = true;
@@ -1008,6 +1051,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 fault,
                 description: describe_fault(&next.cluster, &event),
                 replay,
+                later_occasion,
             });
             for progress in next.cluster.inject(&event) {
                 if let Progress::Finished {

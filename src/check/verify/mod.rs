@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub use machine::{Choice, FaultSet, PathEvent, RECORDED_TEXT};
+pub use machine::{Choice, EndInfo, FaultSet, PathEvent, RECORDED_TEXT};
 pub use property::{Property, Violation};
 pub use replay::{replay_on_simulator, Replayed};
 pub use report::{
@@ -406,6 +406,86 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
     report
 }
 
+/// One path of one fault configuration, to an end, with the replay that
+/// plays it on the simulator.
+#[derive(Debug, Clone)]
+pub struct PathSample {
+    /// The configuration.
+    pub configuration: FaultSet,
+    /// What happened on the path.
+    pub path: Vec<PathEvent>,
+    /// How it ended; `None` when a property broke on it.
+    pub end: Option<machine::EndInfo>,
+    /// The `--sim-fault`s and answers that play it.
+    pub replay: Replay,
+}
+
+/// Up to `per_configuration` paths of every fault configuration of
+/// `program` on `servers` servers, in depth-first order: at every branch
+/// the first alternative comes first (a fault fires at its first occasion,
+/// as on the simulator; a confirmation is accepted; the first option, the
+/// first server). What the differential test plays on the simulator to show
+/// that the interpreter and the verifier run the same semantics.
+pub fn sample_paths(
+    program: &Program,
+    servers: usize,
+    per_configuration: usize,
+) -> Vec<PathSample> {
+    let names: Vec<String> = (1..=servers.max(1)).map(server_name).collect();
+    let initial_version = SimConfig::default().initial_version;
+    let target = target_version(program);
+    let code = crate::semantics::code::Code::new(program);
+    let mut samples = Vec::new();
+    for set in fault_sets(&names) {
+        let machine =
+            machine::Machine::new(&code, &names, &initial_version, target.clone(), set.clone());
+        let mut found = Vec::new();
+        walk_paths(
+            &machine,
+            machine.initial_state(),
+            Vec::new(),
+            &set,
+            per_configuration,
+            &mut found,
+        );
+        samples.extend(found);
+    }
+    samples
+}
+
+/// Depth-first, first alternative first, until `limit` paths are found.
+fn walk_paths(
+    machine: &machine::Machine<'_, '_>,
+    state: machine::State,
+    path: Vec<PathEvent>,
+    set: &FaultSet,
+    limit: usize,
+    found: &mut Vec<PathSample>,
+) {
+    for transition in machine.run(state) {
+        if found.len() >= limit {
+            return;
+        }
+        let mut path = path.clone();
+        path.extend(transition.events);
+        let end = match transition.next {
+            machine::Next::State(next) => {
+                walk_paths(machine, *next, path, set, limit, found);
+                continue;
+            }
+            machine::Next::End(end) => Some(end),
+            machine::Next::Violation(_) => None,
+        };
+        let replay = replay_of(set, &path);
+        found.push(PathSample {
+            configuration: set.clone(),
+            path,
+            end,
+            replay,
+        });
+    }
+}
+
 fn replay_of(set: &FaultSet, path: &[PathEvent]) -> Replay {
     let mut faults: Vec<String> = set
         .faults
@@ -422,10 +502,20 @@ fn replay_of(set: &FaultSet, path: &[PathEvent]) -> Replay {
     let mut caveats = Vec::new();
     for event in path {
         match event {
-            PathEvent::Fault { replay, fault, .. } => match replay {
+            PathEvent::Fault {
+                replay,
+                fault,
+                later_occasion,
+                ..
+            } => match replay {
                 Some(name) => {
                     if !faults.contains(name) {
                         faults.push(name.clone());
+                    }
+                    if *later_occasion {
+                        caveats.push(format!(
+                            "`{fault}` fires at a later occasion than its first; the simulator fires it at its first"
+                        ));
                     }
                 }
                 None => caveats.push(format!("the simulator has no fault that plays `{fault}`")),
@@ -441,14 +531,6 @@ fn replay_of(set: &FaultSet, path: &[PathEvent]) -> Replay {
             }
             _ => {}
         }
-    }
-    let chosen_faults = path
-        .iter()
-        .any(|event| matches!(event, PathEvent::Fault { .. }));
-    if chosen_faults {
-        caveats.push(String::from(
-            "the simulator fires each fault at its first occasion and picks among alternatives with its seed; the path may need another occasion",
-        ));
     }
     let exact = caveats.is_empty();
     Replay {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::machine::PathEvent;
 use super::Replay;
-use crate::cluster::{Fault, SimConfig, Snapshot};
+use crate::cluster::{SimConfig, Snapshot};
 use crate::connect::sim::SimConnector;
 use crate::interp::events::{CollectingSink, EventKind, RunOutcome};
 use crate::interp::machine::{self, RunSettings};
@@ -18,8 +18,12 @@ use crate::interp::prompt::{AnswersFile, OperatorPrompter};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replayed {
     /// Whether the run went through the counterexample's operations and
-    /// What-ifs, in order.
+    /// What-ifs, in order (and possibly further: a counterexample stops
+    /// where the property breaks).
     pub same_path: bool,
+    /// Whether the run's operations and What-ifs are exactly the path's,
+    /// no more.
+    pub exact_path: bool,
     /// The operations the run performed.
     pub operations: Vec<String>,
     /// How the run ended.
@@ -38,7 +42,7 @@ pub fn replay_on_simulator(
 ) -> Option<Replayed> {
     let mut config = SimConfig::with_servers(servers);
     for fault in &replay.faults {
-        config.faults.push(fault.parse::<Fault>().ok()?);
+        config.add_fault(fault).ok()?;
     }
     config.target_version = super::target_version(program);
     config.validate().ok()?;
@@ -86,6 +90,7 @@ pub fn replay_on_simulator(
         .collect();
     Some(Replayed {
         same_path: seen.starts_with(&expected),
+        exact_path: seen == expected,
         operations,
         outcome: report.outcome,
         cluster: report.cluster,
