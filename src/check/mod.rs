@@ -5,7 +5,6 @@
 //! every `runbook::…` diagnostic code of the pipeline for `runbook explain`.
 
 pub mod catalogue;
-pub mod line_index;
 pub mod lint;
 pub mod project;
 pub mod report;

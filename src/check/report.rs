@@ -9,7 +9,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, GraphicalReportHandler, LabeledSpan, SourceSpan};
 use serde_json::{json, Value};
 
-use super::line_index::LineIndex;
+use crate::syntax::LineIndex;
 use super::lint::config::{ConfigProblem, LoadedConfig};
 use super::lint::{docs, registry, LintDiagnostic, Severity};
 

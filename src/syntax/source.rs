@@ -50,6 +50,36 @@ impl LineIndex {
         let line = self.0.partition_point(|start| *start <= offset).max(1) - 1;
         (line, self.0.get(line).copied().unwrap_or(0))
     }
+
+    /// The 0-based line holding byte `offset` (offsets past the end map to
+    /// the last line).
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line(u32::try_from(offset).unwrap_or(u32::MAX)).0
+    }
+
+    /// The byte offset where 0-based `line` starts, if the text has it.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        self.0.get(line).map(|start| *start as usize)
+    }
+
+    /// How many lines the text has.
+    pub fn line_count(&self) -> usize {
+        self.0.len()
+    }
+
+    /// 1-based line and column of byte `offset` in `text` (the text this
+    /// index was built from); columns count characters, as SARIF's
+    /// `unicodeCodePoints` column kind and editors expect.
+    pub fn position(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let (line, start) = self.line(u32::try_from(offset).unwrap_or(u32::MAX));
+        let start = start as usize;
+        let column = text
+            .get(start..offset)
+            .map(|prefix| prefix.chars().count())
+            .unwrap_or(offset.saturating_sub(start));
+        (line + 1, column + 1)
+    }
 }
 
 /// One loaded file.
@@ -69,14 +99,7 @@ pub struct SourceFile {
 impl SourceFile {
     /// 1-based line and 1-based column (in characters) of a byte offset.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let (line_index, line_start) = self.lines.line(offset as u32);
-        let column = self
-            .text
-            .get(line_start as usize..offset)
-            .map(|prefix| prefix.chars().count())
-            .unwrap_or(0);
-        (line_index + 1, column + 1)
+        self.lines.position(&self.text, offset)
     }
 
     /// The 1-based line and column where `span` starts.
@@ -210,5 +233,23 @@ impl SourceCode for ReportSource {
             column,
             inner.line_count(),
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineIndex;
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let source = "ab\nçd\n";
+        let index = LineIndex::new(source);
+        assert_eq!(index.position(source, 0), (1, 1));
+        assert_eq!(index.position(source, 3), (2, 1));
+        assert_eq!(index.position(source, 5), (2, 2));
+        assert_eq!(index.line_of(6), 1);
+        assert_eq!(index.line_of(7), 2);
+        assert_eq!(index.line_count(), 3);
+        assert_eq!(index.line_start(1), Some(3));
     }
 }

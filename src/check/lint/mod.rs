@@ -32,7 +32,7 @@ use std::collections::HashMap;
 
 use miette::SourceSpan;
 
-use crate::check::line_index::LineIndex;
+use crate::syntax::LineIndex;
 use crate::syntax::ast::{File, StmtKind};
 use suppression::Suppressions;
 

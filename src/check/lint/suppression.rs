@@ -15,7 +15,7 @@ use miette::SourceSpan;
 use super::diagnostic::LintDiagnostic;
 use super::registry;
 use super::severity::Severity;
-use crate::check::line_index::LineIndex;
+use crate::syntax::LineIndex;
 
 /// The code of the finding for an unknown code in a suppression comment.
 pub const UNKNOWN_CODE: &str = "runbook::lint::unknown_code";

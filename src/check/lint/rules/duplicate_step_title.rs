@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::check::line_index::LineIndex;
+use crate::syntax::LineIndex;
 use crate::check::lint::{declare_rule, LintContext, Sink};
 use crate::syntax::ast::StringLit;
 

@@ -1,6 +1,6 @@
 //! RB006: a binding that hides another of the same name.
 
-use crate::check::line_index::LineIndex;
+use crate::syntax::LineIndex;
 use crate::check::lint::scope::bindings;
 use crate::check::lint::{declare_rule, LintContext, Sink};
 
