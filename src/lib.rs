@@ -14,3 +14,4 @@ pub mod graph;
 pub mod interp;
 pub mod semantics;
 pub mod syntax;
+pub mod wrap;

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use miette::{Diagnostic, GraphicalReportHandler, LabeledSpan, SourceSpan};
 use serde_json::{json, Value};
 
-use crate::syntax::LineIndex;
 use super::lint::config::{ConfigProblem, LoadedConfig};
 use super::lint::{docs, registry, LintDiagnostic, Severity};
+use crate::syntax::LineIndex;
 
 /// Where the rules' documentation lives, for SARIF's `informationUri`/`helpUri`.
 pub const RULES_DOCUMENTATION_URI: &str =

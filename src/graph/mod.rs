@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::fmt::{args_to_string, expr_to_string, trigger_to_string};
 use crate::syntax::ast::{ExprKind, File, FileKind, Stmt, StmtKind, TriggerKind, WhatIf};
+use crate::wrap::wrap;
 
 /// Output formats of `runbook graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -500,38 +501,9 @@ fn shorten(text: &str) -> String {
     format!("{}…", cut.trim_end_matches([',', '.', ':', ';']))
 }
 
-/// `text` with `\n` between lines of at most `width` characters (longer
-/// words stay whole).
-fn wrap(text: &str, width: usize) -> String {
-    let mut lines: Vec<String> = Vec::new();
-    for paragraph in text.split('\n') {
-        let mut line = String::new();
-        for word in paragraph.split_whitespace() {
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-                lines.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        lines.push(line);
-    }
-    lines.join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wrap_breaks_at_word_boundaries() {
-        assert_eq!(wrap("a bb ccc dddd", 6), "a bb\nccc\ndddd");
-        assert_eq!(
-            wrap("averyveryverylongword x", 4),
-            "averyveryverylongword\nx"
-        );
-    }
 
     #[test]
     fn shorten_cuts_long_messages_at_a_word() {

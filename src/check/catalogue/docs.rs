@@ -200,42 +200,11 @@ pub fn code_anchor(code: &str) -> String {
     anchor(code)
 }
 
-/// `text` wrapped at `width` columns, line by line (each line of `text` is a
-/// paragraph or a list item, whose continuation lines are indented under it).
-pub fn wrap(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    for (index, line) in text.lines().enumerate() {
-        if index > 0 {
-            out.push('\n');
-        }
-        let indent = if line.starts_with("- ") { "  " } else { "" };
-        let mut column = 0;
-        for word in line.split_whitespace() {
-            if column > 0 && column + 1 + word.chars().count() > width {
-                out.push('\n');
-                out.push_str(indent);
-                column = indent.len();
-            } else if column > 0 {
-                out.push(' ');
-                column += 1;
-            }
-            out.push_str(word);
-            column += word.chars().count();
-        }
-    }
-    out
-}
+pub use crate::wrap::wrap;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wrap_keeps_words_and_lines() {
-        assert_eq!(wrap("a bb ccc", 4), "a bb\nccc");
-        assert_eq!(wrap("one\n- two three", 7), "one\n- two\n  three");
-        assert_eq!(wrap("", 10), "");
-    }
 
     #[test]
     fn sentence_capitalizes_and_ends_with_a_stop() {

@@ -32,8 +32,8 @@ use std::collections::HashMap;
 
 use miette::SourceSpan;
 
-use crate::syntax::LineIndex;
 use crate::syntax::ast::{File, StmtKind};
+use crate::syntax::LineIndex;
 use suppression::Suppressions;
 
 /// Lints one parsed file: every rule the configuration enables, minus the

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::syntax::LineIndex;
 use crate::check::lint::{declare_rule, LintContext, Sink};
 use crate::syntax::ast::StringLit;
+use crate::syntax::LineIndex;
 
 declare_rule! {
     /// ## What it does

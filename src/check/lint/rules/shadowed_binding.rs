@@ -1,8 +1,8 @@
 //! RB006: a binding that hides another of the same name.
 
-use crate::syntax::LineIndex;
 use crate::check::lint::scope::bindings;
 use crate::check::lint::{declare_rule, LintContext, Sink};
+use crate::syntax::LineIndex;
 
 declare_rule! {
     /// ## What it does
