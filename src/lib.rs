@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod connect;
+pub mod domain;
 pub mod fmt;
 pub mod graph;
 pub mod interp;

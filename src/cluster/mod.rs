@@ -10,8 +10,10 @@ mod faults;
 mod invariants;
 mod model;
 mod simulator;
-mod types;
 
+pub use crate::domain::{
+    Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot, Snapshot, Version,
+};
 pub use config::{parse_fault_spec, server_name, Fault, SimConfig, SimConfigError};
 pub use error::{FailureKind, SimError};
 pub use faults::{possible_fault_events, possible_job_outcomes, FaultEvent, FaultPoint};
@@ -23,6 +25,3 @@ pub use model::{
     WIZARD_RESTARTS_STANDBYS,
 };
 pub use simulator::{FiredFault, JobState, Simulator, FINISHED_JOBS_KEPT};
-pub use types::{
-    Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot, Snapshot, Version,
-};

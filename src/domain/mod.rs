@@ -1,0 +1,16 @@
+//! The vocabulary of an HA Management setup, below every other module:
+//! server modes, replication state codes, versions, operations and a
+//! point-in-time snapshot of the cluster. The syntax uses it (a version
+//! literal, a state code) without depending on the cluster model; the
+//! model, the simulator, the connectors, the interpreter and the verifier
+//! share it.
+
+mod operation;
+mod snapshot;
+mod state;
+mod version;
+
+pub use operation::{Operation, OperationOutput};
+pub use snapshot::{ServerSnapshot, Snapshot};
+pub use state::{Mode, ReplicationState};
+pub use version::Version;
