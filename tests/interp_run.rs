@@ -620,8 +620,7 @@ async fn plan_reads_the_target_and_changes_nothing() {
     assert!(plan
         .items
         .iter()
-        .any(|item| item.kind == "operation"
-            && item.text == "upgrade(server: mgt-1, version: 7.4.0)"));
+        .any(|item| item.kind == "operation" && item.text == "upgrade mgt-1 to 7.4.0"));
     let what_ifs: Vec<&str> = plan
         .what_ifs
         .iter()

@@ -292,7 +292,7 @@ impl<'p> Driver<'p> {
                     Ok(gate) => Input::Gate(gate),
                     Err(failed) => Input::ObserveFailed(failed),
                 },
-                Effect::Decide { what } => Input::Decision(self.replayed(&what, &state)?),
+                Effect::Decide { what, .. } => Input::Decision(self.replayed(&what, &state)?),
                 Effect::Settle(operation) => {
                     self.settle(&operation).await?;
                     Input::Settled
@@ -613,7 +613,7 @@ impl<'p> Driver<'p> {
                 waited_seconds: waited.as_secs(),
             }),
             Event::Decided { what, value } => self.record_decision(&what, value)?,
-            Event::EvaluationFailed(_) => {}
+            Event::EvaluationFailed(_) | Event::Discards { .. } | Event::Executing { .. } => {}
         }
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! `runbook plan`: what a run would do from the target's current state —
 //! the steps, operations, prompts and choices, and the What-ifs that could
-//! fire — computed by reading the target once and changing nothing.
+//! fire — computed by reading the target once and changing nothing. A
+//! driver of the one small-step machine ([`crate::semantics::machine`]),
+//! which answers no effect: it shows them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -11,13 +13,15 @@ use super::error::RuntimeError;
 use super::eval::{self, parse_param, EvalContext, EvalError, Value};
 use super::observe::{self, cluster_table};
 use super::program::Program;
-use crate::cluster::Snapshot;
+use crate::cluster::{Operation, OperationOutput, Snapshot};
 use crate::connect::Connector;
-use crate::syntax::ast::{self, Stmt, StmtKind, TriggerKind};
+use crate::semantics::code::{Code, Instr, Pc, UnitId, WindowId};
+use crate::semantics::machine::{
+    Effect, Ending, Event, Gate, Input, Machine, Observation, Since, State, Subject, World,
+};
+use crate::semantics::prompt::{Answer, PromptKind, PromptRequest};
+use crate::syntax::ast::{self, TriggerKind};
 use crate::syntax::Span;
-
-/// How deep `call`s are followed (a runbook calling itself stops here).
-const MAX_CALL_DEPTH: usize = 8;
 
 /// What a run would do.
 #[derive(Debug, Clone, Serialize)]
@@ -98,7 +102,13 @@ impl PlanDiscards {
     }
 }
 
-/// Reads the target once and lays out what `run` would do.
+/// Reads the target once and lays out what `run` would do: the program runs
+/// on the one small-step machine with the cluster as it is now and no
+/// effect — an operation is shown, not sent. Every option of a `choose` is
+/// shown; the path goes on with the option `--yes` takes. Once an operation
+/// would have changed the cluster, a value read from the cluster is no
+/// longer known: the plan says so, shows both ways of an `if`, and names
+/// the binding instead of a value that would be stale.
 pub async fn plan(
     program: &Program,
     connector: &dyn Connector,
@@ -106,8 +116,6 @@ pub async fn plan(
 ) -> Result<Plan, RuntimeError> {
     let snapshot = connector.snapshot().await?;
     let main = program.main_file();
-    let mut bindings = HashMap::new();
-    let mut shown_params = BTreeMap::new();
     for name in params.keys() {
         if main.ast.param(name).is_none() {
             return Err(RuntimeError::Parameter {
@@ -116,6 +124,8 @@ pub async fn plan(
             });
         }
     }
+    let mut bindings = HashMap::new();
+    let mut shown_params = BTreeMap::new();
     for param in &main.ast.params {
         let value = match params.get(&param.name.name) {
             Some(text) => {
@@ -140,19 +150,48 @@ pub async fn plan(
                 .as_ref()
                 .map_or_else(|| String::from("(not given)"), ToString::to_string),
         );
-        if let Some(value) = value {
-            bindings.insert(param.name.name.clone(), value);
+        match value {
+            Some(value) => {
+                bindings.insert(param.name.name.clone(), value);
+            }
+            None => {
+                return Err(RuntimeError::Parameter {
+                    name: param.name.name.clone(),
+                    reason: format!(
+                        "it has no default; give it with `--set {}=VALUE`",
+                        param.name.name
+                    ),
+                })
+            }
         }
     }
+    let code = Code::new(program);
     let mut planner = Planner {
         program,
-        snapshot: &snapshot,
+        code: &code,
+        machine: Machine::tracing(&code),
+        world: PlanWorld {
+            observation: Observation {
+                split_brain: Some(None),
+                snapshot: snapshot.clone(),
+            },
+            counts_changes: connector.counts_changes(),
+        },
         items: Vec::new(),
-        counts_changes: connector.counts_changes(),
+        top_level: bindings.clone(),
+        budget: MAX_EFFECTS,
     };
-    planner.stmts(program.main, &main.ast.body, &mut bindings, 0, 0);
+    let params: Vec<(String, Value)> = bindings.into_iter().collect();
+    let start = Path {
+        state: planner.machine.start(params),
+        stale: false,
+        offset: 0,
+        deciding: None,
+        unknown: Vec::new(),
+    };
+    planner.walk(start, None);
     // A handler sees the top-level bindings of its own file: the main file's
-    // are known from the walk above; others are shown as written.
+    // are those the walk met; others are shown as written.
     let no_bindings = HashMap::new();
     let what_ifs = program
         .files
@@ -187,26 +226,30 @@ pub async fn plan(
                 }),
             discards_changes: handler.discards_changes_on.as_ref().map(|server| {
                 let visible = if index == program.main {
-                    &bindings
+                    &planner.top_level
                 } else {
                     &no_bindings
                 };
-                planner.discards(
-                    index,
-                    server,
-                    visible,
-                    format!("{}.discard-changes", handler.id.name),
-                )
+                let mut context = PlanContext {
+                    bindings: visible,
+                    snapshot: &snapshot,
+                };
+                PlanDiscards {
+                    server: eval::eval(server, &mut context)
+                        .map(|value| value.to_string())
+                        .unwrap_or_else(|_| server.span.text(&file.text).to_string()),
+                    prompt: format!("{}.discard-changes", handler.id.name),
+                    counted: planner.world.counts_changes,
+                }
             }),
         })
         .collect();
-    let items = planner.items;
     Ok(Plan {
         runbook: program.name().to_string(),
         target: connector.describe(),
         cluster: snapshot,
         params: shown_params,
-        items,
+        items: planner.items,
         what_ifs,
     })
 }
@@ -272,115 +315,220 @@ impl Plan {
     }
 }
 
-struct Planner<'a> {
-    program: &'a Program,
-    snapshot: &'a Snapshot,
-    items: Vec<PlanItem>,
+/// How many effects one plan may handle (a bound, not a limit met in practice).
+const MAX_EFFECTS: usize = 200_000;
+
+/// What `plan` shows the machine: the cluster as it was read, once.
+struct PlanWorld {
+    observation: Observation,
     counts_changes: bool,
 }
 
-impl Planner<'_> {
-    fn push(&mut self, file: usize, span: Span, depth: usize, kind: &'static str, text: String) {
+impl World for PlanWorld {
+    fn observation(&self) -> Option<&Observation> {
+        Some(&self.observation)
+    }
+
+    fn forget(&mut self) {}
+
+    fn initial(&self) -> &Snapshot {
+        &self.observation.snapshot
+    }
+
+    fn since_anchor(&self, _window: WindowId) -> Option<Since> {
+        None
+    }
+
+    fn counts_changes(&self) -> bool {
+        self.counts_changes
+    }
+
+    fn judges_conditions(&self) -> bool {
+        false
+    }
+}
+
+/// One way through the program.
+#[derive(Clone)]
+struct Path {
+    state: State,
+    /// An operation would have changed the cluster: what is read from it
+    /// now is not what the run will read.
+    stale: bool,
+    /// How much deeper than the machine's own depth its items are shown
+    /// (under an option or a branch).
+    offset: usize,
+    /// The instruction whose decision the machine computes (what
+    /// [`Event::Decided`] is about), and its depth.
+    deciding: Option<(UnitId, Pc, usize)>,
+    /// Bindings read from the cluster after it would have changed: their
+    /// value now is not the run's.
+    unknown: Vec<String>,
+}
+
+impl Path {
+    /// Whether `expr` has a value the plan cannot know: it reads the
+    /// cluster after an operation would have changed it, or a binding that
+    /// did.
+    fn unknown(&self, expr: &ast::Expr) -> bool {
+        (self.stale && eval::reads_cluster(expr)) || mentions(expr, &self.unknown)
+    }
+}
+
+/// Whether `expr` names one of `names`.
+fn mentions(expr: &ast::Expr, names: &[String]) -> bool {
+    use ast::ExprKind;
+    if names.is_empty() {
+        return false;
+    }
+    match &expr.kind {
+        ExprKind::Var(ident) => names.contains(&ident.name),
+        ExprKind::Field { target, .. } => mentions(target, names),
+        ExprKind::Call { args, .. } => args.iter().any(|arg| mentions(arg, names)),
+        ExprKind::List(items) => items.iter().any(|item| mentions(item, names)),
+        ExprKind::Not(inner) => mentions(inner, names),
+        ExprKind::Binary { lhs, rhs, .. } => mentions(lhs, names) || mentions(rhs, names),
+        ExprKind::Quantifier { list, body, .. } => mentions(list, names) || mentions(body, names),
+        ExprKind::Select { from, .. } => mentions(from, names),
+        _ => false,
+    }
+}
+
+struct Planner<'a> {
+    program: &'a Program,
+    code: &'a Code<'a>,
+    machine: Machine<'a, 'a>,
+    world: PlanWorld,
+    items: Vec<PlanItem>,
+    /// The main file's parameters and top-level bindings.
+    top_level: HashMap<String, Value>,
+    budget: usize,
+}
+
+impl<'a> Planner<'a> {
+    fn push(&mut self, path: &Path, depth: usize, kind: &'static str, text: String) {
+        let (file, span) = self.machine.position(&path.state);
         let line = self.program.file(file).line_of(span.start);
         self.items.push(PlanItem {
-            depth,
+            depth: depth + path.offset,
             kind,
             text,
             line,
         });
     }
 
-    fn source(&self, file: usize, span: Span) -> String {
+    /// An item about the instruction at `unit`, `pc` (the machine may have
+    /// moved past it).
+    fn push_at(
+        &mut self,
+        path: &Path,
+        at: (UnitId, Pc),
+        depth: usize,
+        kind: &'static str,
+        text: String,
+    ) {
+        let (unit, pc) = at;
+        let file = self.code.unit_file(unit);
+        let line = self
+            .program
+            .file(file)
+            .line_of(self.code.span(unit, pc).start);
+        self.items.push(PlanItem {
+            depth: depth + path.offset,
+            kind,
+            text,
+            line,
+        });
+    }
+
+    fn source(&self, path: &Path, span: Span) -> String {
+        let (file, _) = self.machine.position(&path.state);
         span.text(&self.program.file(file).text).to_string()
     }
 
-    fn value(&self, expr: &ast::Expr, bindings: &HashMap<String, Value>) -> Option<Value> {
-        let mut context = PlanContext {
-            bindings,
-            snapshot: self.snapshot,
-        };
-        eval::eval(expr, &mut context).ok()
+    fn instr(&self, path: &Path) -> Option<&'a Instr<'a>> {
+        let (_, unit, pc) = self.machine.at(&path.state)?;
+        let code: &'a Code<'a> = self.code;
+        code.instr(unit, pc)
     }
 
-    /// A `discards changes on SERVER` clause, its server evaluated where it can be.
-    fn discards(
-        &self,
-        file: usize,
-        server: &ast::Expr,
-        bindings: &HashMap<String, Value>,
-        prompt: String,
-    ) -> PlanDiscards {
-        PlanDiscards {
-            server: self.shown(file, server, bindings),
-            prompt,
-            counted: self.counts_changes,
-        }
+    fn depth(&self, path: &Path) -> usize {
+        self.machine.depth(&path.state)
     }
 
-    fn shown(&self, file: usize, expr: &ast::Expr, bindings: &HashMap<String, Value>) -> String {
-        match self.value(expr, bindings) {
-            Some(value) => value.to_string(),
-            None => self.source(file, expr.span),
-        }
-    }
-
-    fn stmts(
-        &mut self,
-        file: usize,
-        stmts: &[Stmt],
-        bindings: &mut HashMap<String, Value>,
-        depth: usize,
-        calls: usize,
-    ) {
-        for stmt in stmts {
-            self.stmt(file, stmt, bindings, depth, calls);
-        }
-    }
-
-    fn block(
-        &mut self,
-        file: usize,
-        block: &ast::Block,
-        bindings: &HashMap<String, Value>,
-        depth: usize,
-        calls: usize,
-    ) {
-        let mut inner = bindings.clone();
-        self.stmts(file, &block.stmts, &mut inner, depth, calls);
-    }
-
-    fn stmt(
-        &mut self,
-        file: usize,
-        stmt: &Stmt,
-        bindings: &mut HashMap<String, Value>,
-        depth: usize,
-        calls: usize,
-    ) {
-        let span = stmt.span;
-        match &stmt.kind {
-            StmtKind::Let { name, value } => {
-                if let ast::ExprKind::Select { id, text, from } = &value.kind {
-                    let choices = self.shown(file, from, bindings);
-                    self.push(
-                        file,
-                        span,
-                        depth,
-                        "prompt",
-                        format!("select {} \"{}\" from {choices}", id.name, text.value),
-                    );
-                } else if let Some(result) = self.value(value, bindings) {
-                    self.push(
-                        file,
-                        span,
-                        depth,
-                        "let",
-                        format!("{} = {result}", name.name),
-                    );
-                    bindings.insert(name.name.clone(), result);
-                }
+    /// Runs `path` until it ends (`None`) or reaches `until` (a point where
+    /// the branches of a statement join again).
+    fn walk(&mut self, mut path: Path, until: Option<(usize, UnitId, Pc)>) -> Option<Path> {
+        loop {
+            if self.budget == 0 {
+                return None;
             }
-            StmtKind::Step(step) => {
+            self.budget -= 1;
+            let effect = self.machine.run(&mut path.state, &mut self.world);
+            let input = match effect {
+                Effect::Event(Event::Executing { .. })
+                    if until.is_some() && self.machine.at(&path.state) == until =>
+                {
+                    return Some(path);
+                }
+                Effect::Event(event) => {
+                    self.event(&path, event);
+                    continue;
+                }
+                Effect::Observe { .. } => continue,
+                Effect::Gate(_) => Input::Gate(Gate::Run),
+                Effect::Settle(_) => Input::Settled,
+                Effect::Decide {
+                    what,
+                    reads_cluster,
+                } => match self.decide(&mut path, &what, reads_cluster) {
+                    Decided::Value(None) => {
+                        path.deciding = self
+                            .machine
+                            .at(&path.state)
+                            .map(|(_, unit, pc)| (unit, pc, self.depth(&path)));
+                        Input::Decision(None)
+                    }
+                    Decided::Value(value) => Input::Decision(value),
+                    Decided::Forked(joined) => {
+                        path = joined?;
+                        continue;
+                    }
+                },
+                Effect::Perform(operation) => {
+                    self.operation(&path, &operation);
+                    if !operation.is_read_only() {
+                        path.stale = true;
+                    }
+                    Input::Performed(Ok(OperationOutput::Done))
+                }
+                Effect::Ask { request, .. } => match self.ask(&mut path, request) {
+                    Asked::Answer(id, answer) => Input::Answer(id, answer),
+                    Asked::Forked(joined) => {
+                        path = joined?;
+                        continue;
+                    }
+                },
+                Effect::Sleep { limit, waited, .. } => Input::Slept(limit.saturating_sub(waited)),
+                Effect::End(ending) => {
+                    self.end(&path, ending);
+                    return None;
+                }
+                Effect::NoProgress => return None,
+            };
+            self.machine.deliver(&mut path.state, input);
+        }
+    }
+
+    /// Shows what the machine reports.
+    fn event(&mut self, path: &Path, event: Event) {
+        let depth = self.depth(path);
+        match event {
+            Event::StepStarted {
+                subject: Subject::Step(step),
+                retry: false,
+            } => {
+                let step = self.code.steps[step as usize].step;
                 let number = step
                     .number
                     .as_ref()
@@ -391,239 +539,386 @@ impl Planner<'_> {
                     let _ = write!(
                         text,
                         " (within {} after {})",
-                        self.source(file, window.duration.span),
+                        self.source(path, window.duration.span),
                         window.after.name
                     );
                 }
-                self.push(file, span, depth, "step", text);
-                if let Some(server) = &step.discards_changes_on {
-                    let prompt = format!("{}.discard-changes", step.id.name);
-                    let discards = self.discards(file, server, bindings, prompt);
-                    self.push(
-                        file,
-                        server.span,
-                        depth + 1,
-                        "discards",
-                        discards.describe("before the step acts"),
-                    );
-                }
-                self.block(file, &step.body, bindings, depth + 1, calls);
+                self.push(path, depth.saturating_sub(1), "step", text);
             }
-            StmtKind::Note { text } => {
-                self.push(file, span, depth, "note", format!("note: {}", text.value))
+            Event::Discards {
+                prompt_id,
+                subject,
+                server,
+            } => {
+                let when = if subject.starts_with("step") {
+                    "before the step acts"
+                } else if subject.starts_with("option") {
+                    "when this option is chosen, before it acts"
+                } else {
+                    "when the handler is entered, before its body acts"
+                };
+                let discards = PlanDiscards {
+                    server,
+                    prompt: prompt_id,
+                    counted: self.world.counts_changes,
+                };
+                self.push(path, depth, "discards", discards.describe(when));
             }
-            StmtKind::Warning { text } => self.push(
-                file,
-                span,
-                depth,
-                "warning",
-                format!("warning: {}", text.value),
-            ),
-            StmtKind::Operation(call) => {
-                let args = call
-                    .args
-                    .iter()
-                    .map(|arg| {
-                        format!(
-                            "{}: {}",
-                            arg.name.name,
-                            self.shown(file, &arg.value, bindings)
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                self.push(
-                    file,
-                    span,
-                    depth,
-                    "operation",
-                    format!("{}({args})", call.name.name),
-                );
-                if call.name.name == "exclude" {
-                    if let Some(active) = self
-                        .snapshot
-                        .actives()
-                        .find(|active| active.version.has_smc_65140())
-                    {
-                        self.push(
-                            file,
-                            span,
-                            depth + 1,
-                            "warning",
-                            format!(
-                                "warning: {}: if the server is stopped when this runs, the run stops before sending it; start the server first, or exclude it on the Active's console (`sgReplicationAdmin -exclude standby-server-key=KEY`), then resume",
-                                active.version.smc_65140_note(&active.name)
-                            ),
-                        );
-                    }
+            Event::Note(message) => self.push(path, depth, "note", format!("note: {message}")),
+            Event::Warning {
+                code: "runbook::run::runbook_warning",
+                message,
+            } => self.push(path, depth, "warning", format!("warning: {message}")),
+            Event::WhatIfEntered {
+                handler, reason, ..
+            } => {
+                let name = &self.code.handlers[handler as usize].what_if.id.name;
+                self.push(path, depth, "what-if", format!("What-if {name}: {reason}"));
+            }
+            Event::Decided { what, value } => {
+                if let Some((unit, pc, depth)) = path.deciding {
+                    self.decided(path, (unit, pc, depth), &what, &value);
                 }
             }
-            StmtKind::Confirm { id, text } => self.push(
-                file,
-                span,
-                depth,
-                "prompt",
-                format!("confirm {} \"{}\"", id.name, text.value),
-            ),
-            StmtKind::Record { id, text } => self.push(
-                file,
-                span,
-                depth,
-                "prompt",
-                format!("record {} \"{}\"", id.name, text.value),
-            ),
-            StmtKind::Choose(choose) => {
-                self.push(
-                    file,
-                    span,
-                    depth,
-                    "choice",
-                    format!("choose {} \"{}\"", choose.id.name, choose.text.value),
-                );
-                for option in &choose.options {
-                    let default = if option.is_default { " (default)" } else { "" };
-                    let text = format!("{} \"{}\"{default}", option.name.name, option.label.value);
-                    self.push(file, option.span, depth + 1, "option", text);
-                    if let Some(server) = &option.discards_changes_on {
-                        let prompt =
-                            format!("{}.{}.discard-changes", choose.id.name, option.name.name);
-                        let discards = self.discards(file, server, bindings, prompt);
-                        self.push(
-                            file,
-                            server.span,
-                            depth + 2,
-                            "discards",
-                            discards.describe("when this option is chosen, before it acts"),
-                        );
-                    }
-                    self.block(file, &option.body, bindings, depth + 2, calls);
+            Event::Executing { .. } => {
+                if let Some(Instr::Call { call, .. }) = self.instr(path) {
+                    let text = self.source(path, call.span);
+                    self.push(path, depth, "call", text);
                 }
             }
-            StmtKind::Check { condition, message } => {
-                let now = self
-                    .value(condition, bindings)
-                    .map(|value| format!(" (now: {value})"))
-                    .unwrap_or_default();
-                self.push(
-                    file,
-                    span,
-                    depth,
-                    "check",
-                    format!(
-                        "check {}{now} else \"{}\"",
-                        self.source(file, condition.span),
-                        message.value
-                    ),
-                );
+            _ => {}
+        }
+    }
+
+    /// A value the path depends on: computed on the cluster as it is now
+    /// while that is what the run will read; otherwise said so (an `if`
+    /// shows both ways).
+    fn decide(&mut self, path: &mut Path, what: &str, reads_cluster: bool) -> Decided {
+        let depth = self.depth(path);
+        let Some(instr) = self.instr(path) else {
+            return Decided::Value(None);
+        };
+        let unknown = match instr {
+            Instr::Let { value, .. } => path.unknown(value),
+            Instr::Check { condition, .. } => path.unknown(condition),
+            Instr::If { conditions, .. } => {
+                conditions.iter().any(|condition| path.unknown(condition))
             }
-            StmtKind::Wait {
+            Instr::ForStart { list } => path.unknown(list),
+            _ => path.stale && reads_cluster,
+        };
+        match instr {
+            Instr::Let { name, value, .. } if unknown => {
+                path.unknown.push(name.name.clone());
+                let text = format!(
+                    "{} = {} (read when the run gets there)",
+                    name.name,
+                    self.source(path, value.span)
+                );
+                self.push(path, depth, "let", text);
+                Decided::Value(None)
+            }
+            Instr::Check {
+                condition, message, ..
+            } if unknown => {
+                let text = format!(
+                    "check {} else \"{}\" (checked when the run gets there)",
+                    self.source(path, condition.span),
+                    message.value
+                );
+                self.push(path, depth, "check", text);
+                Decided::Value(Some(Value::Bool(true)))
+            }
+            Instr::Wait {
                 condition, timeout, ..
             } => {
                 let timeout = timeout
-                    .as_ref()
-                    .map(|timeout| format!(" timeout {}", self.source(file, timeout.span)))
+                    .map(|timeout| format!(" timeout {}", self.source(path, timeout.span)))
                     .unwrap_or_default();
-                self.push(
-                    file,
-                    span,
-                    depth,
-                    "wait",
-                    format!("wait until {}{timeout}", self.source(file, condition.span)),
-                );
+                let text = format!("wait until {}{timeout}", self.source(path, condition.span));
+                self.push(path, depth, "wait", text);
+                Decided::Value(Some(Value::Bool(true)))
             }
-            StmtKind::If(if_stmt) => {
-                for (index, branch) in if_stmt.branches.iter().enumerate() {
-                    let now = self
-                        .value(&branch.condition, bindings)
-                        .map(|value| format!(" (now: {value})"))
-                        .unwrap_or_default();
-                    let keyword = if index == 0 { "if" } else { "else if" };
-                    self.push(
-                        file,
-                        branch.condition.span,
-                        depth,
-                        "if",
-                        format!(
-                            "{keyword} {}{now}",
-                            self.source(file, branch.condition.span)
-                        ),
-                    );
-                    self.block(file, &branch.body, bindings, depth + 1, calls);
-                }
-                if let Some(otherwise) = &if_stmt.otherwise {
-                    self.push(file, otherwise.span, depth, "else", String::from("else"));
-                    self.block(file, otherwise, bindings, depth + 1, calls);
-                }
-            }
-            StmtKind::For { var, list, body } => {
-                let servers = self.value(list, bindings);
-                let shown = servers
-                    .as_ref()
-                    .map_or_else(|| self.source(file, list.span), ToString::to_string);
+            Instr::If { statement, end, .. } if unknown => {
+                let (statement, end) = (*statement, *end);
+                let Some((frames, unit, _)) = self.machine.at(&path.state) else {
+                    return Decided::Value(None);
+                };
                 self.push(
-                    file,
-                    span,
+                    path,
                     depth,
-                    "for",
-                    format!("for {} in {shown}", var.name),
+                    "if",
+                    String::from("decided when the run gets there, on the cluster then:"),
                 );
-                // The loop variable stays unbound: the body is shown once, as written.
-                let mut inner = bindings.clone();
-                inner.remove(&var.name);
-                self.block(file, body, &inner, depth + 1, calls);
-            }
-            StmtKind::Call(call) => {
-                let args = call
-                    .args
-                    .iter()
-                    .map(|arg| {
-                        format!(
-                            "{}: {}",
-                            arg.name.name,
-                            self.shown(file, &arg.value, bindings)
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                self.push(
-                    file,
-                    span,
-                    depth,
-                    "call",
-                    format!("call {}({args})", call.target.name),
-                );
-                if calls < MAX_CALL_DEPTH {
-                    if let Some(callee) = self.program.callee(file, &call.target.name) {
-                        let mut inner = HashMap::new();
-                        for arg in &call.args {
-                            if let Some(value) = self.value(&arg.value, bindings) {
-                                inner.insert(arg.name.name.clone(), value);
-                            }
+                let mut joined = None;
+                let ways = statement.branches.len() + 1;
+                for way in 0..ways {
+                    let label = match statement.branches.get(way) {
+                        Some(branch) if way == 0 => {
+                            format!("if {}", self.source(path, branch.condition.span))
                         }
-                        let body = &self.program.file(callee).ast.body;
-                        self.stmts(callee, body, &mut inner, depth + 1, calls + 1);
+                        Some(branch) => {
+                            format!("else if {}", self.source(path, branch.condition.span))
+                        }
+                        None if statement.otherwise.is_some() => String::from("else"),
+                        None => String::from("else: nothing to do"),
+                    };
+                    self.push(
+                        path,
+                        depth + 1,
+                        if way < ways - 1 { "if" } else { "else" },
+                        label,
+                    );
+                    let mut fork = path.clone();
+                    fork.offset += 2;
+                    self.machine.deliver(
+                        &mut fork.state,
+                        Input::Decision(Some(Value::Number(way as u64))),
+                    );
+                    if let Some(mut rejoined) = self.walk(fork, Some((frames, unit, end))) {
+                        rejoined.offset = path.offset;
+                        joined.get_or_insert(rejoined);
                     }
                 }
+                let _ = what;
+                Decided::Forked(joined)
             }
-            StmtKind::Stop { message } => self.push(
-                file,
-                span,
-                depth,
-                "stop",
-                format!("stop \"{}\"", message.value),
-            ),
-            StmtKind::Fail { message } => self.push(
-                file,
-                span,
+            _ => Decided::Value(None),
+        }
+    }
+
+    /// A decision the machine computed on the cluster as it is now.
+    fn decided(&mut self, path: &Path, at: (UnitId, Pc, usize), what: &str, value: &Value) {
+        let (unit, pc, depth) = at;
+        let code: &'a Code<'a> = self.code;
+        let Some(instr) = code.instr(unit, pc) else {
+            return;
+        };
+        match instr {
+            Instr::Let { name, .. } => {
+                if depth == 0 {
+                    self.top_level.insert(name.name.clone(), value.clone());
+                }
+                let text = format!("{} = {value}", name.name);
+                self.push_at(path, (unit, pc), depth, "let", text);
+            }
+            Instr::Check {
+                condition, message, ..
+            } => {
+                let text = format!(
+                    "check {} (now: {value}) else \"{}\"",
+                    self.source(path, condition.span),
+                    message.value
+                );
+                self.push_at(path, (unit, pc), depth, "check", text);
+            }
+            Instr::If { statement, .. } => {
+                let taken = match value {
+                    Value::Number(index) => *index as usize,
+                    _ => 0,
+                };
+                let text = match statement.branches.get(taken) {
+                    Some(branch) if taken == 0 => {
+                        format!(
+                            "if {} (now: true)",
+                            self.source(path, branch.condition.span)
+                        )
+                    }
+                    Some(branch) => format!(
+                        "else if {} (now: true)",
+                        self.source(path, branch.condition.span)
+                    ),
+                    None if statement.otherwise.is_some() => {
+                        String::from("else (now: no condition holds)")
+                    }
+                    // Nothing to show: no condition holds and there is no `else`.
+                    None => return,
+                };
+                self.push_at(path, (unit, pc), depth, "if", text);
+            }
+            Instr::ForStart { list } => {
+                let var = match code.instr(unit, pc + 1) {
+                    Some(Instr::ForNext { var, .. }) => var.name.clone(),
+                    _ => String::from("_"),
+                };
+                let note = if path.unknown(list) {
+                    " (as the cluster is now; read again when the run gets there)"
+                } else {
+                    ""
+                };
+                self.push_at(
+                    path,
+                    (unit, pc),
+                    depth,
+                    "for",
+                    format!("for {var} in {value}{note}"),
+                );
+            }
+            _ => {
+                let _ = what;
+            }
+        }
+    }
+
+    fn operation(&mut self, path: &Path, operation: &Operation) {
+        let depth = self.depth(path);
+        let text = match self.instr(path) {
+            // A value the plan cannot know: the call is shown as written.
+            Some(Instr::Operation(call))
+                if call.args.iter().any(|arg| path.unknown(&arg.value)) =>
+            {
+                format!("{operation} (as written: {})", self.source(path, call.span))
+            }
+            _ => operation.to_string(),
+        };
+        self.push(path, depth, "operation", text);
+        if let Operation::Exclude { .. } = operation {
+            let note = self
+                .world
+                .observation
+                .snapshot
+                .actives()
+                .find(|active| active.version.has_smc_65140())
+                .map(|active| active.version.smc_65140_note(&active.name));
+            if let Some(note) = note {
+                self.push(
+                    path,
+                    depth + 1,
+                    "warning",
+                    format!(
+                        "warning: {note}: if the server is stopped when this runs, the run stops before sending it; start the server first, or exclude it on the Active's console (`sgReplicationAdmin -exclude standby-server-key=KEY`), then resume"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A prompt: every option of a `choose` is shown, each followed to where
+    /// the options join again, and the path goes on with the option `--yes`
+    /// takes; other prompts take the answer `--yes` would give.
+    fn ask(&mut self, path: &mut Path, request: PromptRequest) -> Asked {
+        let depth = self.depth(path);
+        match &request.kind {
+            PromptKind::Confirm => {
+                if !request.id.ends_with(".discard-changes") {
+                    let text = format!(
+                        "confirm {} \"{}\" (no: the run stops)",
+                        request.id, request.text
+                    );
+                    self.push(path, depth, "prompt", text);
+                }
+                Asked::Answer(request.id, Answer::Bool(true))
+            }
+            PromptKind::Record => {
+                let text = format!("record {} \"{}\"", request.id, request.text);
+                self.push(path, depth, "prompt", text);
+                Asked::Answer(
+                    request.id,
+                    Answer::Text(String::from("(recorded at run time)")),
+                )
+            }
+            PromptKind::Select(servers) => {
+                let first = servers.first().cloned().unwrap_or_default();
+                let text = format!(
+                    "select {} \"{}\" from [{}] (shown with {first})",
+                    request.id,
+                    request.text,
+                    servers.join(", ")
+                );
+                self.push(path, depth, "prompt", text);
+                Asked::Answer(request.id, Answer::Text(first))
+            }
+            PromptKind::Choose(options) => {
+                let end = match self.instr(path) {
+                    Some(Instr::Choose { end, .. }) => Some(*end),
+                    _ => None,
+                };
+                let (Some(end), Some((frames, unit, _))) = (end, self.machine.at(&path.state))
+                else {
+                    let first = options.first().map(|option| option.name.clone());
+                    return Asked::Answer(request.id, Answer::Text(first.unwrap_or_default()));
+                };
+                self.push(
+                    path,
+                    depth,
+                    "choice",
+                    format!("choose {} \"{}\"", request.id, request.text),
+                );
+                let taken = options
+                    .iter()
+                    .position(|option| option.is_default)
+                    .unwrap_or(0);
+                let mut joined = None;
+                for (index, option) in options.iter().enumerate() {
+                    let default = if option.is_default { " (default)" } else { "" };
+                    self.push(
+                        path,
+                        depth + 1,
+                        "option",
+                        format!("{} \"{}\"{default}", option.name, option.label),
+                    );
+                    let mut fork = path.clone();
+                    fork.offset += 2;
+                    self.machine.deliver(
+                        &mut fork.state,
+                        Input::Answer(request.id.clone(), Answer::Text(option.name.clone())),
+                    );
+                    if let Some(mut rejoined) = self.walk(fork, Some((frames, unit, end))) {
+                        rejoined.offset = path.offset;
+                        if index == taken || joined.is_none() {
+                            joined = Some(rejoined);
+                        }
+                    }
+                }
+                Asked::Forked(joined)
+            }
+        }
+    }
+
+    fn end(&mut self, path: &Path, ending: Ending) {
+        let depth = self.depth(path);
+        match ending {
+            Ending::Completed | Ending::Declined(_) => {}
+            Ending::Stopped(message) => {
+                self.push(path, depth, "stop", format!("stop \"{message}\""))
+            }
+            Ending::Fail { message, .. } => {
+                self.push(path, depth, "fail", format!("fail \"{message}\""))
+            }
+            Ending::Failed(failure) => self.push(
+                path,
                 depth,
                 "fail",
-                format!("fail \"{}\"", message.value),
+                format!("the run would fail here: {}", failure.reason),
             ),
-            StmtKind::Retry => self.push(file, span, depth, "retry", String::from("retry")),
+            Ending::RetryOutside { .. } => self.push(
+                path,
+                depth,
+                "fail",
+                String::from("the run would fail here: `retry` outside a What-if handler"),
+            ),
         }
     }
 }
 
+/// What a decision led to.
+enum Decided {
+    /// The value to deliver (`None`: the machine computes it).
+    Value(Option<Value>),
+    /// Both ways were shown; the path goes on from where they join (`None`:
+    /// no way goes on).
+    Forked(Option<Path>),
+}
+
+/// What a prompt led to.
+enum Asked {
+    /// The answer to deliver.
+    Answer(String, Answer),
+    /// Every option was shown; the path goes on from where they join.
+    Forked(Option<Path>),
+}
+
+/// Evaluates a handler's `discards changes on` on the cluster as it is now.
 struct PlanContext<'a> {
     bindings: &'a HashMap<String, Value>,
     snapshot: &'a Snapshot,

@@ -68,6 +68,8 @@ pub enum Instr<'p> {
         choose: &'p ast::Choose,
         /// Where each option's code starts.
         targets: Vec<Pc>,
+        /// The instruction after the statement, where every option ends.
+        end: Pc,
     },
     /// `record ID "TEXT"`.
     Record {
@@ -101,10 +103,14 @@ pub enum Instr<'p> {
     /// `if`/`else if`/`else`: the first condition that holds picks its
     /// target; `targets` has one more entry (the `else`, or the end).
     If {
+        /// The statement.
+        statement: &'p ast::If,
         /// The conditions, in order.
         conditions: Vec<&'p ast::Expr>,
         /// Where each branch starts, then the `else` branch (or the end).
         targets: Vec<Pc>,
+        /// The instruction after the statement, where every branch ends.
+        end: Pc,
         /// The statement.
         span: Span,
     },
@@ -497,7 +503,11 @@ impl<'p> Code<'p> {
         for jump in jumps {
             code[jump] = Instr::Jump(end);
         }
-        code[at] = Instr::Choose { choose, targets };
+        code[at] = Instr::Choose {
+            choose,
+            targets,
+            end,
+        };
     }
 
     fn if_stmt(
@@ -526,6 +536,8 @@ impl<'p> Code<'p> {
             code[jump] = Instr::Jump(end);
         }
         code[at] = Instr::If {
+            statement: if_stmt,
+            end,
             conditions: if_stmt
                 .branches
                 .iter()

@@ -228,6 +228,27 @@ pub fn eval<E: From<EvalError>>(
     })
 }
 
+/// Whether evaluating `expr` reads the live cluster (a function such as
+/// `active()`, a server's field): a value computed before the cluster
+/// changes may no longer hold after it.
+pub fn reads_cluster(expr: &ast::Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Bool(_)
+        | ExprKind::Number(_)
+        | ExprKind::String(_)
+        | ExprKind::Duration(_)
+        | ExprKind::Version(_)
+        | ExprKind::State(_)
+        | ExprKind::Var(_) => false,
+        ExprKind::Field { .. } | ExprKind::Call { .. } => true,
+        ExprKind::List(items) => items.iter().any(reads_cluster),
+        ExprKind::Not(inner) => reads_cluster(inner),
+        ExprKind::Binary { lhs, rhs, .. } => reads_cluster(lhs) || reads_cluster(rhs),
+        ExprKind::Quantifier { list, body, .. } => reads_cluster(list) || reads_cluster(body),
+        ExprKind::Select { from, .. } => reads_cluster(from),
+    }
+}
+
 /// A context with one more binding (the variable of a quantifier).
 struct Scoped<'a, E> {
     inner: &'a mut dyn EvalContext<Error = E>,

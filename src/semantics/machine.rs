@@ -66,6 +66,11 @@ pub trait World {
     fn since_anchor(&self, window: WindowId) -> Option<Since>;
     /// Whether the target counts administrator changes (a real SMC does not).
     fn counts_changes(&self) -> bool;
+    /// Whether What-if conditions are judged after operations (`plan`,
+    /// which predicts no fault, does not).
+    fn judges_conditions(&self) -> bool {
+        true
+    }
 }
 
 /// How a driver lets a step run (the resume gate).
@@ -195,6 +200,26 @@ pub enum Event {
     /// An expression could not be evaluated (the failure follows as usual;
     /// the verifier reports it as a property of its own).
     EvaluationFailed(Box<Failure>),
+    /// A `discards changes on` clause is reached (before its count and
+    /// confirmation).
+    Discards {
+        /// The confirmation's prompt id.
+        prompt_id: String,
+        /// What discards the changes, in words.
+        subject: String,
+        /// The server.
+        server: String,
+    },
+    /// With [`Machine::tracing`]: the machine is about to run an
+    /// instruction (the state is at it).
+    Executing {
+        /// Its unit.
+        unit: UnitId,
+        /// Its position.
+        pc: Pc,
+        /// The depth of the statement: calls, steps and blocks nest.
+        depth: usize,
+    },
 }
 
 /// A failure a `failed(STEP)` handler can catch, with everything a
@@ -268,6 +293,8 @@ pub enum Effect {
     Decide {
         /// What is decided.
         what: String,
+        /// Whether the value reads the live cluster.
+        reads_cluster: bool,
     },
     /// On a redone step, before an operation that may have been sent before
     /// the interruption: wait until it is no longer in progress, then
@@ -432,6 +459,8 @@ struct Here {
     sent: Option<Box<Sent>>,
     waited: Option<Duration>,
     observe_failed: Option<OperationError>,
+    /// With tracing: the instruction was reported before it ran.
+    traced: bool,
 }
 
 /// A memoizable machine state.
@@ -564,12 +593,42 @@ enum Flow {
 /// The machine over one lowered program.
 pub struct Machine<'c, 'p> {
     code: &'c Code<'p>,
+    tracing: bool,
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
     /// The machine of `code`.
     pub fn new(code: &'c Code<'p>) -> Self {
-        Machine { code }
+        Machine {
+            code,
+            tracing: false,
+        }
+    }
+
+    /// The machine of `code` for `plan`: it reports every statement it
+    /// starts ([`Event::Executing`]), and every value the path depends on
+    /// is a decision ([`Effect::Decide`]) in steps too, `wait`s included, so
+    /// the driver can say where the path depends on what it cannot know.
+    pub fn tracing(code: &'c Code<'p>) -> Self {
+        Machine {
+            code,
+            tracing: true,
+        }
+    }
+
+    /// Where the state is: how many frames deep, and the instruction (the
+    /// point where the branches of a `choose` or an `if` join again).
+    pub fn at(&self, state: &State) -> Option<(usize, UnitId, Pc)> {
+        state
+            .frames
+            .last()
+            .map(|frame| (state.frames.len(), frame.unit, frame.pc))
+    }
+
+    /// How deep the statement under way is nested (frames, the step).
+    pub fn depth(&self, state: &State) -> usize {
+        let step = usize::from(state.step.as_ref().is_some_and(StepContext::open));
+        state.frames.len().saturating_sub(1) + step
     }
 
     /// The lowered program.
@@ -711,6 +770,12 @@ impl<'c, 'p> Machine<'c, 'p> {
             failure.cause_code = error.code;
             return self.abort(state, Abort::Failure(Box::new(failure)));
         }
+        if self.tracing && !state.here.traced {
+            // A pause before the instruction: the driver sees the state at it.
+            state.here.traced = true;
+            let depth = self.depth(state);
+            return Flow::Yield(Effect::Event(Event::Executing { unit, pc, depth }));
+        }
         match self.instr(state, world, instr, file) {
             Ok(flow) => flow,
             Err(Interrupt::Abort(abort)) => self.abort(state, abort),
@@ -733,7 +798,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             } => {
                 let value = if *decision {
                     let what = format!("let {}", name.name);
-                    self.decide(state, world, &what, |machine, state, world| {
+                    let reads = eval::reads_cluster(value);
+                    self.decide(state, world, &what, reads, |machine, state, world| {
                         machine.eval(state, world, value, file)
                     })?
                 } else {
@@ -790,7 +856,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                     _ => return Err(Interrupt::Abort(Abort::Declined(id.name.clone()))),
                 }
             }
-            Instr::Choose { choose, targets } => {
+            Instr::Choose {
+                choose, targets, ..
+            } => {
                 let options = choose
                     .options
                     .iter()
@@ -841,7 +909,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 span,
             } => {
                 let what = format!("check at {}", span.start);
-                let holds = self.decide(state, world, &what, |machine, state, world| {
+                let reads = eval::reads_cluster(condition);
+                let holds = self.decide(state, world, &what, reads, |machine, state, world| {
                     machine.eval(state, world, condition, file)
                 })?;
                 let holds = self.expect(state, eval::expect_bool(holds, condition.span), file)?;
@@ -867,7 +936,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                 targets,
                 ..
             } => {
-                let taken = self.decide(state, world, "if", |machine, state, world| {
+                let reads = conditions
+                    .iter()
+                    .any(|condition| eval::reads_cluster(condition));
+                let taken = self.decide(state, world, "if", reads, |machine, state, world| {
                     for (index, condition) in conditions.iter().enumerate() {
                         let value = machine.eval(state, world, condition, file)?;
                         if machine.expect(state, eval::expect_bool(value, condition.span), file)? {
@@ -897,7 +969,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 self.advance(state);
             }
             Instr::ForStart { list } => {
-                let value = self.decide(state, world, "for", |machine, state, world| {
+                let reads = eval::reads_cluster(list);
+                let value = self.decide(state, world, "for", reads, |machine, state, world| {
                     machine.eval(state, world, list, file)
                 })?;
                 let servers = self.expect(state, eval::expect_servers(value, list.span), file)?;
@@ -1040,14 +1113,16 @@ impl<'c, 'p> Machine<'c, 'p> {
         state: &mut State,
         world: &mut dyn World,
         what: &str,
+        reads_cluster: bool,
         compute: impl FnOnce(&Self, &mut State, &mut dyn World) -> Result<Value, Interrupt>,
     ) -> Result<Value, Interrupt> {
-        if state.step.is_some() {
+        if state.step.is_some() && !self.tracing {
             return compute(self, state, world);
         }
         match state.here.decision.clone() {
             None => Err(Interrupt::Yield(Effect::Decide {
                 what: what.to_string(),
+                reads_cluster,
             })),
             Some(Some(value)) => Ok(value),
             Some(None) => {
@@ -1371,7 +1446,15 @@ impl<'c, 'p> Machine<'c, 'p> {
             }));
             return Ok(Flow::Next);
         };
-        let value = self.eval(state, world, condition, file)?;
+        let value = if self.tracing {
+            let what = format!("wait at {}", span.start);
+            let reads = eval::reads_cluster(condition);
+            self.decide(state, world, &what, reads, |machine, state, world| {
+                machine.eval(state, world, condition, file)
+            })?
+        } else {
+            self.eval(state, world, condition, file)?
+        };
         if self.expect(state, eval::expect_bool(value, condition.span), file)? {
             state.queue.push_back(Effect::Event(Event::WaitFinished {
                 condition: text,
@@ -1442,6 +1525,13 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         };
         let answered = take_answer(state, prompt_id);
+        if answered.is_none() {
+            state.queue.push_back(Effect::Event(Event::Discards {
+                prompt_id: prompt_id.to_string(),
+                subject: subject.to_string(),
+                server: server.clone(),
+            }));
+        }
         let counted = world.counts_changes();
         let changes = if counted {
             let now = &self.observed(world, false)?.snapshot;
@@ -1630,6 +1720,9 @@ impl<'c, 'p> Machine<'c, 'p> {
         let Subject::Step(step) = context.subject else {
             return Ok(None);
         };
+        if !world.judges_conditions() {
+            return Ok(None);
+        }
         let name = &self.code.steps[step as usize].step.id.name;
         let mut candidates = Vec::new();
         for file in self.handler_files(self.step_file(context.subject)) {
