@@ -491,7 +491,7 @@ impl<'a> Planner<'a> {
                     }
                     Decided::Value(value) => Input::Decision(value),
                     Decided::Forked(joined) => {
-                        path = joined?;
+                        path = *joined?;
                         continue;
                     }
                 },
@@ -505,7 +505,7 @@ impl<'a> Planner<'a> {
                 Effect::Ask { request, .. } => match self.ask(&mut path, request) {
                     Asked::Answer(id, answer) => Input::Answer(id, answer),
                     Asked::Forked(joined) => {
-                        path = joined?;
+                        path = *joined?;
                         continue;
                     }
                 },
@@ -677,7 +677,7 @@ impl<'a> Planner<'a> {
                     );
                     if let Some(mut rejoined) = self.walk(fork, Some((frames, unit, end))) {
                         rejoined.offset = path.offset;
-                        joined.get_or_insert(rejoined);
+                        joined.get_or_insert(Box::new(rejoined));
                     }
                 }
                 let _ = what;
@@ -866,7 +866,7 @@ impl<'a> Planner<'a> {
                     if let Some(mut rejoined) = self.walk(fork, Some((frames, unit, end))) {
                         rejoined.offset = path.offset;
                         if index == taken || joined.is_none() {
-                            joined = Some(rejoined);
+                            joined = Some(Box::new(rejoined));
                         }
                     }
                 }
@@ -907,7 +907,7 @@ enum Decided {
     Value(Option<Value>),
     /// Both ways were shown; the path goes on from where they join (`None`:
     /// no way goes on).
-    Forked(Option<Path>),
+    Forked(Option<Box<Path>>),
 }
 
 /// What a prompt led to.
@@ -915,7 +915,7 @@ enum Asked {
     /// The answer to deliver.
     Answer(String, Answer),
     /// Every option was shown; the path goes on from where they join.
-    Forked(Option<Path>),
+    Forked(Option<Box<Path>>),
 }
 
 /// Evaluates a handler's `discards changes on` on the cluster as it is now.
