@@ -1065,7 +1065,11 @@ async fn a_rebuilt_simulator_keeps_the_clock_the_journal_left_so_time_before_the
         let settings = RunSettings {
             params: BTreeMap::from([(String::from("window"), window.to_string())]),
             journal: JournalChoice::File(journal.clone()),
-            sim: Some(serde_json::to_value(&config).unwrap()),
+            target: runbook::connect::TargetRecord {
+                target: String::from("sim"),
+                sim: Some(config.clone()),
+                ..Default::default()
+            },
             stop_after_steps: Some(2),
             ..RunSettings::default()
         };
@@ -1085,7 +1089,7 @@ async fn a_rebuilt_simulator_keeps_the_clock_the_journal_left_so_time_before_the
             contents.header().unwrap().clock,
             Some(runbook::connect::ClockKind::Simulated)
         );
-        let rebuilt = SimConnector::from_simulator(contents.rebuild_simulator());
+        let rebuilt = SimConnector::rebuilt(config.clone(), contents.history());
         assert_eq!(rebuilt.clock(), original.clock());
         assert_eq!(
             rebuilt.simulator().snapshot(),

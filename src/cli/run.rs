@@ -16,7 +16,7 @@ use super::load::load_program;
 use super::output::{self, Format};
 use super::target::{self, ConnectionArgs, SimArgs, TargetError, TargetSpec};
 use crate::connect::sim::SimConnector;
-use crate::connect::Connector;
+use crate::connect::{Connector, TargetRecord};
 use crate::interp::events::{Event, EventKind, RunOutcome};
 use crate::interp::journal::{read_journal, Record};
 use crate::interp::machine::{self, JournalChoice, RunReport, RunSettings};
@@ -305,9 +305,11 @@ pub fn run(mut args: RunArgs) -> i32 {
         params,
         what_if: args.what_if,
         journal,
-        target: args.target.clone(),
-        sim: target.sim,
-        connection,
+        target: TargetRecord {
+            target: args.target.clone(),
+            sim: target.sim,
+            connection,
+        },
         interrupt,
         ..RunSettings::default()
     };
@@ -343,7 +345,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
             early_failure(
                 args.format,
                 &header.runbook,
-                &header.target,
+                &header.reach.target,
                 failure.message(),
             );
             return failure.print();
@@ -351,19 +353,19 @@ pub fn resume(args: ResumeArgs) -> i32 {
     };
     let Some(runtime) = runtime() else { return 2 };
     let given = args.connection.options();
-    let connection = header.connection.overridden_by(&given);
-    let connector: Box<dyn Connector> = match TargetSpec::parse(&header.target) {
+    let connection = header.reach.connection.overridden_by(&given);
+    let connector: Box<dyn Connector> = match TargetSpec::parse(&header.reach.target) {
         TargetSpec::Sim if !given.is_empty() => {
             let error = TargetError::ConnectionOption {
                 option: target::first_connection_flag(&given).unwrap_or("--request-timeout"),
             };
-            return refuse(args.format, &header.runbook, &header.target, error);
+            return refuse(args.format, &header.runbook, &header.reach.target, error);
         }
         TargetSpec::Sim => {
             // The in-process cluster died with the interrupted process: rebuild
             // it from the journal, its clock where the journal left it.
-            let connector = SimConnector::from_simulator(contents.rebuild_simulator());
-            Box::new(connector)
+            let config = header.reach.sim.clone().unwrap_or_default();
+            Box::new(SimConnector::rebuilt(config, contents.history()))
         }
         spec => match runtime.block_on(target::open(
             &spec,
@@ -385,21 +387,19 @@ pub fn resume(args: ResumeArgs) -> i32 {
                     });
                 Box::new(target::SeededConnector::new(target.connector, last_seen))
             }
-            Err(error) => return refuse(args.format, &header.runbook, &header.target, error),
+            Err(error) => return refuse(args.format, &header.runbook, &header.reach.target, error),
         },
     };
     let mut prompter = match prompter(args.answers.as_ref(), args.yes) {
         Ok(prompter) => prompter,
-        Err(error) => return refuse(args.format, &header.runbook, &header.target, error),
+        Err(error) => return refuse(args.format, &header.runbook, &header.reach.target, error),
     };
     let interrupt = watch_ctrl_c(&runtime);
     let settings = RunSettings {
         params: header.params.clone(),
         what_if: header.what_if.clone(),
         journal: JournalChoice::File(args.journal.clone()),
-        target: header.target.clone(),
-        sim: header.sim.clone(),
-        connection: header.connection.clone(),
+        target: header.reach.clone(),
         interrupt,
         ..RunSettings::default()
     };

@@ -111,7 +111,7 @@ pub struct OpenTarget {
     /// The connector.
     pub connector: Box<dyn Connector>,
     /// The simulator configuration, for `--target sim`.
-    pub sim: Option<serde_json::Value>,
+    pub sim: Option<SimConfig>,
 }
 
 /// Why a target cannot be used (exit code 2).
@@ -185,7 +185,7 @@ pub async fn open(
                     .map_err(|_| TargetError::Version(version.clone()))?;
             }
             config.validate()?;
-            let journaled = serde_json::to_value(&config).ok();
+            let journaled = Some(config.clone());
             Ok(OpenTarget {
                 connector: Box::new(SimConnector::new(config)),
                 sim: journaled,

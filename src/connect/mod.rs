@@ -39,6 +39,32 @@ pub fn redact_url(text: &str) -> String {
     }
 }
 
+/// How a run reaches its target, as the journal records it so that
+/// `runbook resume` reaches the same target the same way. Opaque to the
+/// interpreter, which only passes it on; never holds a secret (API keys stay
+/// in the environment).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetRecord {
+    /// The target as given (`sim`, `http://HOST:PORT`, an inventory path).
+    pub target: String,
+    /// The simulator's configuration, for the in-process simulator.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sim: Option<crate::cluster::SimConfig>,
+    /// The connection options given on the command line (timeouts, TLS).
+    #[serde(skip_serializing_if = "smc::ConnectionOptions::is_empty", default)]
+    pub connection: smc::ConnectionOptions,
+}
+
+impl TargetRecord {
+    /// The record of a target given as `target`, with nothing else.
+    pub fn named(target: impl Into<String>) -> Self {
+        Self {
+            target: target.into(),
+            ..Self::default()
+        }
+    }
+}
+
 /// How the interpreter reaches a cluster.
 ///
 /// Every method is async; `perform` returns only when the operation is

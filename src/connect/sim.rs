@@ -12,6 +12,16 @@ use crate::cluster::{
     FailureKind, Operation, OperationOutput, SimConfig, SimError, Simulator, Snapshot,
 };
 
+/// One thing an in-process simulated cluster went through, as a journal
+/// holds it (see [`SimConnector::rebuilt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lived<'a> {
+    /// Its clock read this.
+    Clock(Duration),
+    /// This operation succeeded.
+    Succeeded(&'a Operation),
+}
+
 /// The time limit a timeout of an unreachable simulated server reports.
 pub const SIM_TIMEOUT_SECONDS: u64 = 30;
 
@@ -32,6 +42,26 @@ impl SimConnector {
         SimConnector {
             simulator: Mutex::new(simulator),
         }
+    }
+
+    /// The in-process cluster of an interrupted run, rebuilt from what it
+    /// went through: built from `config`, it replays every operation that
+    /// succeeded, in order, each no earlier on the simulator's clock than
+    /// the reading before it, and ends with its clock at the last reading —
+    /// no simulated time passes while no process runs the cluster, so a time
+    /// window measured across the resume counts exactly the simulated time
+    /// the run spent.
+    pub fn rebuilt<'a>(config: SimConfig, history: impl IntoIterator<Item = Lived<'a>>) -> Self {
+        let mut simulator = Simulator::new(config);
+        for lived in history {
+            match lived {
+                Lived::Clock(at) => simulator.advance_to(at),
+                Lived::Succeeded(operation) => {
+                    let _ = simulator.run(operation);
+                }
+            }
+        }
+        Self::from_simulator(simulator)
     }
 
     /// The simulator, locked (for tests and for reading the true state).

@@ -26,9 +26,9 @@ use serde::{Deserialize, Serialize};
 use super::error::RuntimeError;
 use super::events::{now_rfc3339, RunOutcome};
 use super::prompt::Answer;
-use crate::cluster::{Operation, SimConfig, Simulator, Snapshot};
-use crate::connect::smc::ConnectionOptions;
-use crate::connect::ClockKind;
+use crate::cluster::{Operation, Snapshot};
+use crate::connect::sim::Lived;
+use crate::connect::{ClockKind, TargetRecord};
 
 /// How a step ended, in the journal (richer than the event's outcome).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,19 +85,13 @@ pub struct RunHeader {
     pub runbook_ref: String,
     /// Every source file of the runbook (imports included) with its hash.
     pub sources: Vec<SourceHash>,
-    /// The target as given (`sim`, `http://HOST:PORT`, an inventory path).
-    pub target: String,
+    /// How the run reaches its target (`target`, `sim`, `connection`).
+    #[serde(flatten)]
+    pub reach: TargetRecord,
     /// The target's description.
     pub target_description: String,
     /// The parameters given with `--set` (name → text as given).
     pub params: BTreeMap<String, String>,
-    /// The simulator's configuration, for simulated targets.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub sim: Option<serde_json::Value>,
-    /// The connection options given on the command line (timeouts, TLS),
-    /// which a resume uses again.
-    #[serde(skip_serializing_if = "ConnectionOptions::is_empty", default)]
-    pub connection: ConnectionOptions,
     /// The What-if run directly (`--what-if`), if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub what_if: Option<String>,
@@ -396,35 +390,26 @@ impl JournalContents {
         }
     }
 
-    /// The in-process simulated cluster of a journaled run (target `sim`),
-    /// rebuilt for `runbook resume`: it died with the interrupted process.
-    /// Built from the journaled configuration, it replays every operation
-    /// that succeeded, in order, each no earlier on the simulator's clock
-    /// than the step it belongs to started, and ends with its clock at the
-    /// last reading the journal holds: no simulated time passes while no
-    /// process runs the cluster, so a time window measured across the resume
-    /// counts exactly the simulated time the run spent.
-    pub fn rebuild_simulator(&self) -> Simulator {
-        let config: SimConfig = self
-            .header()
-            .and_then(|header| header.sim.clone())
-            .and_then(|value| serde_json::from_value(value).ok())
-            .unwrap_or_default();
-        let mut simulator = Simulator::new(config);
-        for record in &self.records {
-            if let Some(clock) = record.clock_seconds() {
-                simulator.advance_to(seconds(clock));
-            }
-            if let Record::OperationFinished {
-                operation,
-                ok: true,
-                ..
-            } = record
-            {
-                let _ = simulator.run(operation);
-            }
-        }
-        simulator
+    /// What the in-process simulated cluster of a journaled run (target
+    /// `sim`) went through, in order, for `runbook resume` to rebuild it (it
+    /// died with the interrupted process): every clock reading and every
+    /// operation that succeeded.
+    pub fn history(&self) -> Vec<Lived<'_>> {
+        self.records
+            .iter()
+            .flat_map(|record| {
+                let clock = record.clock_seconds().map(|at| Lived::Clock(seconds(at)));
+                let operation = match record {
+                    Record::OperationFinished {
+                        operation,
+                        ok: true,
+                        ..
+                    } => Some(Lived::Succeeded(operation)),
+                    _ => None,
+                };
+                clock.into_iter().chain(operation)
+            })
+            .collect()
     }
 }
 
@@ -497,11 +482,9 @@ mod tests {
                 runbook: "demo".into(),
                 runbook_ref: "demo".into(),
                 sources: vec![SourceHash::of("demo.runbook", "runbook demo {}")],
-                target: "sim".into(),
+                reach: TargetRecord::named("sim"),
                 target_description: "simulated".into(),
                 params: BTreeMap::new(),
-                sim: None,
-                connection: ConnectionOptions::default(),
                 what_if: None,
                 initial: Snapshot::default(),
                 clock_seconds: 0.0,

@@ -19,8 +19,7 @@ use super::program::Program;
 use super::prompt::Prompter;
 use super::replay::{check_resumable, Replay};
 use crate::cluster::Snapshot;
-use crate::connect::smc::ConnectionOptions;
-use crate::connect::Connector;
+use crate::connect::{Connector, TargetRecord};
 use crate::semantics::code::Code;
 
 pub use crate::semantics::machine::{
@@ -51,12 +50,8 @@ pub struct RunSettings {
     pub what_if: Option<String>,
     /// Where to journal.
     pub journal: JournalChoice,
-    /// The target as given on the command line (recorded, never with a key).
-    pub target: String,
-    /// The simulator configuration, for simulated targets (recorded for resume).
-    pub sim: Option<serde_json::Value>,
-    /// The connection options given on the command line (recorded for resume).
-    pub connection: ConnectionOptions,
+    /// How the run reaches its target (journaled for resume, never with a key).
+    pub target: TargetRecord,
     /// Set (e.g. by Ctrl-C) to stop after the current step.
     pub interrupt: Arc<AtomicBool>,
     /// Test hook: stop like Ctrl-C once this many steps finished in this process.
@@ -72,9 +67,7 @@ impl Default for RunSettings {
             params: BTreeMap::new(),
             what_if: None,
             journal: JournalChoice::Disabled,
-            target: String::from("sim"),
-            sim: None,
-            connection: ConnectionOptions::default(),
+            target: TargetRecord::named("sim"),
             interrupt: Arc::new(AtomicBool::new(false)),
             stop_after_steps: None,
             crash_after_operations: None,
@@ -150,11 +143,9 @@ pub async fn run(
         runbook: program.name().to_string(),
         runbook_ref: program.reference.clone(),
         sources: program.hashes(),
-        target: settings.target.clone(),
+        reach: settings.target.clone(),
         target_description: connector.describe(),
         params: settings.params.clone(),
-        sim: settings.sim.clone(),
-        connection: settings.connection.clone(),
         what_if: settings.what_if.clone(),
         initial: initial.clone(),
         clock_seconds: connector.clock().as_secs_f64(),
