@@ -69,7 +69,7 @@ documented here: what causes it, an example that triggers it, and how to fix it.
 `runbook explain CODE` prints the same text in the terminal (the `runbook::` prefix may be \
 left out: `runbook explain syntax::unexpected`), and `runbook explain --list` lists every \
 code.\n\n\
-The examples are run by the test suite (`tests/diagnostics.rs`): each command, given its \
+The examples are run by the test suite (`tests/it/diagnostics.rs`): each command, given its \
 files in an empty directory, reports its code. Those marked *(by hand)* need a running \
 server, a terminal or a keystroke. An error of the target during a step is reported as \
 `runbook::run::step_failed`, whose help line names the target's own code \

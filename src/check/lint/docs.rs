@@ -5,7 +5,7 @@ use super::registry::RULES;
 use super::rule::Rule;
 
 /// The command that regenerates `docs/lint-rules.md`.
-pub const REGENERATE_COMMAND: &str = "RUNBOOK_BLESS=1 cargo test --test lint_docs";
+pub const REGENERATE_COMMAND: &str = "RUNBOOK_BLESS=1 cargo test --test it lint_docs::";
 
 /// `runbook explain CODE` for a rule: a header line, then its documentation.
 pub fn explain(rule: &Rule) -> String {

@@ -1,0 +1,124 @@
+//! Time windows across a resume, through the binary, against a cluster that
+//! lives in its own `runbook sim serve` process: a run stops at a prompt
+//! between a window's anchor step and the windowed step, simulated time
+//! passes in the server (`POST /sim/control/advance`, no sleeping), and the
+//! resumed run measures the window from the journaled end of the anchor on
+//! the server's clock.
+
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+use crate::support::fixture;
+use crate::support::process::{binary, last_event, resume, show, SimServe, KEY};
+
+/// Real seconds count for little at this speed: the margins below are hours.
+const SPEED: u32 = 1;
+
+fn events(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+fn window_warnings(output: &Output) -> Vec<String> {
+    events(output)
+        .iter()
+        .filter(|event| {
+            event["event"] == "warning" && event["code"] == "runbook::run::window_exceeded"
+        })
+        .map(|event| event["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Runs `window-pause.runbook` (window 1h) against a fresh `sim serve`
+/// with an answers file that picks the spare but not the confirmation:
+/// the run stops at `pause`, after the anchor ended. Then `advance` seconds
+/// pass on the server's clock, and the run is resumed with `--yes`.
+fn stop_advance_resume(advance: u64) -> Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = SimServe::start(dir.path(), SPEED);
+    let journal = dir.path().join("run.jsonl");
+    let answers = dir.path().join("answers.toml");
+    std::fs::write(&answers, "spare = \"mgt-3\"\n").expect("answers written");
+    let first = Command::new(binary())
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(fixture("window-pause.runbook"))
+        .arg("--answers")
+        .arg(&answers)
+        .args(["--format", "json", "--target", &sim.url, "--journal"])
+        .arg(&journal)
+        .env("RUNBOOK_API_KEY", KEY)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runbook run runs");
+    assert_eq!(first.status.code(), Some(1), "{}", show(&first));
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        stderr.contains("runbook::run::prompt_unavailable"),
+        "{}",
+        show(&first)
+    );
+    assert!(last_event(&first)["resume"].is_string(), "{}", show(&first));
+    let anchor_done = events(&first).iter().any(|event| {
+        event["event"] == "step_finished"
+            && event["step"] == "stop-standby"
+            && event["outcome"] == "ok"
+    });
+    assert!(anchor_done, "{}", show(&first));
+    assert!(window_warnings(&first).is_empty());
+
+    let answer = sim.request(
+        "POST",
+        "/sim/control/advance",
+        Some(&json!({ "seconds": advance })),
+    );
+    let now: Value = serde_json::from_str(&answer).expect("JSON answer");
+    assert!(
+        now["now_ms"].as_u64().expect("now_ms") >= advance * 1000,
+        "{answer}"
+    );
+
+    let resumed = resume(dir.path(), &journal);
+    assert_eq!(resumed.status.code(), Some(0), "{}", show(&resumed));
+    let skipped = events(&resumed).iter().any(|event| {
+        event["event"] == "step_finished"
+            && event["step"] == "stop-standby"
+            && event["outcome"] == "skipped"
+    });
+    assert!(skipped, "{}", show(&resumed));
+    assert!(sim.cluster().server("mgt-3").expect("mgt-3").running);
+    resumed
+}
+
+#[test]
+fn a_window_exceeded_while_the_run_was_stopped_is_reported_on_resume() {
+    let resumed = stop_advance_resume(2 * 3600);
+    let warnings = window_warnings(&resumed);
+    assert_eq!(warnings.len(), 1, "{}", show(&resumed));
+    assert!(
+        warnings[0].starts_with("step `restart` started 2h")
+            && warnings[0].contains(
+                "after `stop-standby` ended (before the run was resumed; measured on the clock of `runbook sim serve`), later than its window of 1h"
+            ),
+        "{}",
+        warnings[0]
+    );
+    // The diagnostic, on stderr.
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(
+        stderr.contains("runbook::run::window_exceeded") && stderr.contains("window exceeded"),
+        "{}",
+        show(&resumed)
+    );
+}
+
+#[test]
+fn a_window_the_interruption_did_not_exceed_is_not_reported() {
+    let resumed = stop_advance_resume(10 * 60);
+    assert!(window_warnings(&resumed).is_empty(), "{}", show(&resumed));
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(!stderr.contains("window_exceeded"), "{}", show(&resumed));
+}
