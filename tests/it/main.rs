@@ -21,6 +21,7 @@ mod connect_tls;
 #[cfg(unix)]
 mod crash_resume;
 mod diagnostics;
+mod differential;
 mod diagnostics_corpus;
 mod fmt;
 mod fuzz;
