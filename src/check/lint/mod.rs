@@ -19,7 +19,6 @@ pub mod registry;
 pub mod rules;
 pub mod scope;
 pub mod suppression;
-pub mod visit;
 
 pub use config::LintConfig;
 pub use context::LintContext;
@@ -34,6 +33,7 @@ use miette::SourceSpan;
 
 use crate::check::line_index::LineIndex;
 use crate::syntax::ast::{File, StmtKind};
+use crate::syntax::visit;
 use suppression::Suppressions;
 
 /// Lints one parsed file: every rule the configuration enables, minus the
