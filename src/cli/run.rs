@@ -489,8 +489,8 @@ pub fn plan(mut args: PlanArgs) -> i32 {
 /// `discards changes on` clauses (`STEP.discard-changes`,
 /// `CHOICE.OPTION.discard-changes`, `WHATIF.discard-changes`).
 fn prompt_ids(program: &crate::interp::program::Program) -> std::collections::BTreeSet<String> {
-    use crate::check::lint::visit::{for_each_expr, for_each_stmt};
     use crate::syntax::ast::{ExprKind, StmtKind};
+    use crate::syntax::visit::{for_each_expr, for_each_stmt};
     let mut ids = std::collections::BTreeSet::new();
     for file in &program.files {
         let ast = &file.ast;

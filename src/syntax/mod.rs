@@ -5,7 +5,8 @@
 //! Entry points: [`parse`] (one text → [`ast::File`]), [`Workspace`] (load
 //! files and their imports, [`Workspace::check`] → [`Checked`] with a
 //! [`Program`] and every [`Located`] error), [`check_source`] (one text, no
-//! file system), [`embedded`] (the shipped runbooks).
+//! file system), [`embedded`] (the shipped runbooks), [`visit`] (walks over
+//! every statement or expression of a file).
 
 pub mod ast;
 pub mod embedded;
@@ -14,6 +15,7 @@ mod parser;
 pub mod resolve;
 pub mod source;
 pub mod span;
+pub mod visit;
 
 pub use error::{Located, ParseError, ResolveError, SyntaxError};
 pub use parser::{decode, parse, MAX_EXPRESSION_DEPTH, MAX_FILE_SIZE, MAX_NESTING};

@@ -19,7 +19,6 @@ pub mod registry;
 pub mod rules;
 pub mod scope;
 pub mod suppression;
-pub mod visit;
 
 pub use config::LintConfig;
 pub use context::LintContext;
@@ -33,6 +32,7 @@ use std::collections::HashMap;
 use miette::SourceSpan;
 
 use crate::syntax::ast::{File, StmtKind};
+use crate::syntax::visit;
 use crate::syntax::LineIndex;
 use suppression::Suppressions;
 

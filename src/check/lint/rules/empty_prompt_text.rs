@@ -1,8 +1,8 @@
 //! RB004: a prompt, option, note or message with empty text.
 
-use crate::check::lint::visit::for_each_stmt;
 use crate::check::lint::{declare_rule, LintContext, Sink};
 use crate::syntax::ast::{Expr, ExprKind, StmtKind, StringLit};
+use crate::syntax::visit::for_each_stmt;
 
 declare_rule! {
     /// ## What it does

@@ -1,8 +1,8 @@
 //! RB001: statements after `stop`, `fail` or `retry`.
 
-use crate::check::lint::visit::{child_blocks, for_each_stmt};
 use crate::check::lint::{declare_rule, LintContext, Sink};
 use crate::syntax::ast::{Stmt, StmtKind};
+use crate::syntax::visit::{child_blocks, for_each_stmt};
 use crate::syntax::Span;
 
 declare_rule! {

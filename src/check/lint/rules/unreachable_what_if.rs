@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::check::lint::visit::child_blocks;
 use crate::check::lint::{declare_rule, LintContext, Sink};
 use crate::syntax::ast::{Block, File, Step, Stmt, StmtKind, TriggerKind};
+use crate::syntax::visit::child_blocks;
 
 declare_rule! {
     /// ## What it does

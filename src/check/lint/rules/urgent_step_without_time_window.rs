@@ -64,7 +64,7 @@ fn step_says_urgent(step: &Step, docs: Option<&str>) -> bool {
 }
 
 fn check(context: &LintContext<'_>, sink: &mut Sink) {
-    crate::check::lint::visit::for_each_stmt(context.file, |stmt, _| {
+    crate::syntax::visit::for_each_stmt(context.file, |stmt, _| {
         let StmtKind::Step(step) = &stmt.kind else {
             return;
         };

@@ -1,8 +1,8 @@
 //! RB003: a `wait until` without `timeout`.
 
-use crate::check::lint::visit::for_each_stmt;
 use crate::check::lint::{declare_rule, LintContext, Sink};
 use crate::syntax::ast::StmtKind;
+use crate::syntax::visit::for_each_stmt;
 
 declare_rule! {
     /// ## What it does

@@ -1,5 +1,6 @@
-//! Walks over the statements and expressions of a file, for the rules that
-//! look at every node of a kind.
+//! Walks over the statements and expressions of a file, for the code that
+//! looks at every node of a kind: the lint rules, and `run` for the prompt
+//! ids a runbook can ask.
 
 use crate::syntax::ast::{Block, Expr, ExprKind, File, Stmt, StmtKind, TriggerKind, WhatIf};
 
