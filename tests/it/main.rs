@@ -21,8 +21,8 @@ mod connect_tls;
 #[cfg(unix)]
 mod crash_resume;
 mod diagnostics;
-mod differential;
 mod diagnostics_corpus;
+mod differential;
 mod fmt;
 mod fuzz;
 mod graph;
