@@ -264,21 +264,9 @@ fn within(limit: Duration) -> String {
     }
 }
 
-/// A duration as `500ms`, `30s`, `5m` or `2h`: the largest unit that
-/// divides it exactly.
+/// A duration as runbooks write it (`500ms`, `30s`, `5m`, `1h30m`).
 pub fn duration_text(duration: Duration) -> String {
-    let millis = duration.as_millis();
-    if millis % 1000 != 0 {
-        return format!("{millis}ms");
-    }
-    let seconds = duration.as_secs();
-    if seconds != 0 && seconds % 3600 == 0 {
-        format!("{}h", seconds / 3600)
-    } else if seconds != 0 && seconds % 60 == 0 {
-        format!("{}m", seconds / 60)
-    } else {
-        format!("{seconds}s")
-    }
+    crate::domain::duration::format(duration)
 }
 
 impl From<super::InventoryError> for ConnectorError {
@@ -295,7 +283,8 @@ mod tests {
     fn limits_read_in_the_duration_syntax() {
         let text = |millis| duration_text(Duration::from_millis(millis));
         assert_eq!(text(250), "250ms");
-        assert_eq!(text(1_500), "1500ms");
+        assert_eq!(text(1_500), "1s500ms");
+        assert_eq!(text(5_400_000), "1h30m");
         assert_eq!(text(30_000), "30s");
         assert_eq!(text(300_000), "5m");
         assert_eq!(text(7_200_000), "2h");

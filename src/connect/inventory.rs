@@ -372,33 +372,22 @@ fn check_placeholders(argument: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A duration written as `500ms`, `30s`, `5m`, `2h` or a number of seconds.
+/// A duration written as runbooks write it (`500ms`, `30s`, `1h30m`) or a
+/// number of seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DurationSetting(pub Duration);
 
 impl DurationSetting {
-    /// Parses `500ms`, `30s`, `5m` or `2h`.
+    /// Parses a duration as runbooks write it (`500ms`, `30s`, `5m`,
+    /// `1h30m`), or a bare number of seconds.
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        let split = text
-            .find(|character: char| !character.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let amount: u64 = number
-            .parse()
-            .map_err(|_| format!("`{text}` is not a duration like 500ms, 30s, 5m or 2h"))?;
-        let duration = match unit {
-            "ms" => Duration::from_millis(amount),
-            "s" | "" => Duration::from_secs(amount),
-            "m" => Duration::from_secs(amount.saturating_mul(60)),
-            "h" => Duration::from_secs(amount.saturating_mul(3600)),
-            _ => {
-                return Err(format!(
-                    "`{text}` is not a duration like 500ms, 30s, 5m or 2h"
-                ))
-            }
-        };
-        Ok(DurationSetting(duration))
+        if let Ok(seconds) = text.parse::<u64>() {
+            return Ok(DurationSetting(Duration::from_secs(seconds)));
+        }
+        crate::domain::duration::parse(text)
+            .map(DurationSetting)
+            .map_err(|error| format!("`{text}` is {error}"))
     }
 }
 

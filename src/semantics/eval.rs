@@ -67,22 +67,7 @@ impl fmt::Display for Value {
 
 /// A duration as the language writes it (`90s`, `5m`, `2h`, `1h30m`).
 pub fn format_duration(duration: Duration) -> String {
-    let total = duration.as_secs();
-    if total == 0 {
-        return format!("{}ms", duration.as_millis());
-    }
-    let (hours, minutes, seconds) = (total / 3600, (total % 3600) / 60, total % 60);
-    let mut text = String::new();
-    if hours > 0 {
-        text.push_str(&format!("{hours}h"));
-    }
-    if minutes > 0 {
-        text.push_str(&format!("{minutes}m"));
-    }
-    if seconds > 0 {
-        text.push_str(&format!("{seconds}s"));
-    }
-    text
+    crate::domain::duration::format(duration)
 }
 
 /// An expression that cannot be evaluated (a type error, a role that does not hold).
@@ -519,9 +504,12 @@ pub fn parse_param(ty: ast::ParamType, text: &str) -> Result<Value, String> {
             "false" | "no" => Ok(Value::Bool(false)),
             _ => Err(format!("`{text}` is not `true` or `false`")),
         },
-        ParamType::Duration => parse_duration(text)
-            .map(Value::Duration)
-            .ok_or_else(|| format!("`{text}` is not a duration like 30s, 5m or 2h")),
+        ParamType::Duration => parse_duration(text).map(Value::Duration).ok_or_else(|| {
+            format!(
+                "`{text}` is not a duration like {}",
+                crate::domain::duration::EXAMPLES
+            )
+        }),
         ParamType::Version => text.parse().map(Value::Version),
         ParamType::Server => Ok(Value::Server(text.to_string())),
         ParamType::ServerList => Ok(Value::Servers(
@@ -536,19 +524,9 @@ pub fn parse_param(ty: ast::ParamType, text: &str) -> Result<Value, String> {
     }
 }
 
-/// Parses `500ms`, `10s`, `5m`, `2h`, `1d`.
+/// Parses a duration as the language writes it (`500ms`, `5m`, `1h30m`).
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let digits = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(digits);
-    let number: u64 = number.parse().ok()?;
-    Some(match unit {
-        "ms" => Duration::from_millis(number),
-        "s" => Duration::from_secs(number),
-        "m" => Duration::from_secs(number.checked_mul(60)?),
-        "h" => Duration::from_secs(number.checked_mul(3600)?),
-        "d" => Duration::from_secs(number.checked_mul(86_400)?),
-        _ => return None,
-    })
+    crate::domain::duration::parse(text).ok()
 }
 
 /// Why the evaluated arguments of an operation call make no operation.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::span::Span;
-use crate::cluster::{ReplicationState, Version};
+use crate::domain::{ReplicationState, Version};
 
 /// One parsed `.runbook` file: a `runbook` or a `procedure`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -167,7 +167,7 @@ fn bad_time_limits_are_usage_errors() {
                 "--request-timeout",
                 "10min",
             ],
-            "not a duration like 500ms, 30s, 5m or 2h",
+            "not a duration like 500ms, 30s, 5m, 2h or 1h30m",
         ),
         (
             vec!["--target", "http://127.0.0.1:9", "--connect-timeout", "0s"],

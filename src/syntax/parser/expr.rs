@@ -12,7 +12,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::convert::{missing, significant, Converted, Converter};
 use super::{Rule, MAX_EXPRESSION_DEPTH};
-use crate::cluster::{ReplicationState, Version};
+use crate::domain::{ReplicationState, Version};
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Quantifier};
 use crate::syntax::error::ParseError;
 use crate::syntax::span::Span;

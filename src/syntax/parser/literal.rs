@@ -1,4 +1,4 @@
-//! Literals: numbers, durations (`90s`, `5m`, with overflow checked) and
+//! Literals: numbers, durations (`90s`, `1h30m`, with overflow checked) and
 //! strings (quotes removed, escapes decoded, a bad escape reported where it
 //! is written).
 
@@ -19,22 +19,10 @@ impl Converter<'_> {
     }
 
     pub(super) fn duration(&self, text: &str, span: Span) -> Converted<std::time::Duration> {
-        let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-        let amount = self.number(&text[..digits], span)?;
-        let millis_per_unit: u64 = match &text[digits..] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            _ => 86_400_000,
-        };
-        amount
-            .checked_mul(millis_per_unit)
-            .map(std::time::Duration::from_millis)
-            .ok_or_else(|| ParseError::InvalidNumber {
-                span,
-                text: text.to_string(),
-            })
+        crate::domain::duration::parse(text.trim_end()).map_err(|_| ParseError::InvalidNumber {
+            span,
+            text: text.to_string(),
+        })
     }
 
     pub(super) fn string(&self, pair: Pair<'_, Rule>) -> Converted<StringLit> {
