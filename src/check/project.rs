@@ -11,7 +11,7 @@ use super::lint::config::{self, LoadedConfig};
 use super::lint::{lint, LintConfig, LintDiagnostic};
 use super::report::{CheckReport, Finding};
 use crate::syntax::ast::File;
-use crate::syntax::resolve::Program;
+use crate::syntax::Program;
 use crate::syntax::{embedded, FileId, Origin, Workspace};
 
 /// Appends the `*.runbook` files under `dir` to `files`, sorted, skipping
@@ -52,11 +52,11 @@ pub fn find_runbooks(
 /// Lints the root of a resolved program with `config`, following calls into
 /// every file the program reaches.
 pub fn lint_program(program: &Program, config: &LintConfig) -> Vec<LintDiagnostic> {
-    let root = program.root_unit();
+    let root = program.main_file();
     let procedures: HashMap<String, &File> = program
-        .units
-        .values()
-        .map(|unit| (unit.ast.name.name.clone(), unit.ast.as_ref()))
+        .files
+        .iter()
+        .map(|file| (file.ast.name.name.clone(), file.ast.as_ref()))
         .collect();
     lint(&root.ast, &root.text, &procedures, config)
 }

@@ -2,10 +2,9 @@
 //! into the [`Program`] the interpreter runs, through the syntax phase's
 //! resolver: every file parsed, every name and type checked, imports found.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use super::program::{Program, SourceFile};
+use super::program::Program;
 use crate::syntax::{self, FileId, Origin, Workspace};
 
 /// Why a runbook could not be loaded.
@@ -92,36 +91,7 @@ fn finish(workspace: &mut Workspace, root: FileId, reference: &str) -> Result<Pr
             unreadable: false,
         });
     };
-    // The root first, then the imports in a stable order.
-    let mut ids: Vec<FileId> = vec![resolved.root];
-    ids.extend(
-        resolved
-            .units
-            .keys()
-            .copied()
-            .filter(|id| *id != resolved.root),
-    );
-    let index: HashMap<FileId, usize> = ids.iter().enumerate().map(|(at, id)| (*id, at)).collect();
-    let mut files = Vec::with_capacity(ids.len());
-    let mut callables = Vec::with_capacity(ids.len());
-    for id in &ids {
-        let Some(unit) = resolved.unit(*id) else {
-            continue;
-        };
-        files.push(SourceFile::new(
-            unit.name.clone(),
-            unit.text.clone(),
-            (*unit.ast).clone(),
-            workspace.sources.get(*id).lines.clone(),
-        ));
-        callables.push(
-            unit.callables
-                .iter()
-                .filter_map(|(name, target)| Some((name.clone(), *index.get(target)?)))
-                .collect(),
-        );
-    }
-    let mut program = Program::new(files, 0, reference);
-    program.callables = callables;
+    let mut program = resolved;
+    program.reference = reference.to_string();
     Ok(program)
 }

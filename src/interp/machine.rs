@@ -142,7 +142,7 @@ pub async fn run(
         run_id: driver.run_id.clone(),
         runbook: program.name().to_string(),
         runbook_ref: program.reference.clone(),
-        sources: program.hashes(),
+        sources: super::program::hashes(program),
         reach: settings.target.clone(),
         target_description: connector.describe(),
         params: settings.params.clone(),

@@ -57,7 +57,7 @@ pub(super) fn check_resumable(
         && header
             .sources
             .iter()
-            .zip(program.hashes())
+            .zip(super::program::hashes(program))
             .all(|(old, new)| old.sha256 == new.sha256);
     if unchanged {
         return Ok(());

@@ -1,6 +1,6 @@
 //! The language front end: source text → typed AST with spans → resolved
 //! program. Pest pairs never leave the parser; every later phase works on
-//! [`ast`] and on the [`resolve::Program`] built from it.
+//! [`ast`] and on the [`Program`] built from it.
 //!
 //! Entry points: [`parse`] (one text → [`ast::File`]), [`Workspace`] (load
 //! files and their imports, [`Workspace::check`] → [`Checked`] with a
@@ -12,6 +12,7 @@ pub mod ast;
 pub mod embedded;
 pub mod error;
 mod parser;
+pub mod program;
 pub mod resolve;
 pub mod source;
 pub mod span;
@@ -19,6 +20,7 @@ pub mod visit;
 
 pub use error::{Located, ParseError, ResolveError, SyntaxError};
 pub use parser::{decode, parse, MAX_EXPRESSION_DEPTH, MAX_FILE_SIZE, MAX_NESTING};
-pub use resolve::{check_source, Checked, FsLoader, Loader, Program, Type, Unit, Workspace};
+pub use program::{Program, ProgramFile};
+pub use resolve::{check_source, Checked, FsLoader, Loader, Type, Workspace};
 pub use source::{FileId, LineIndex, Origin, SourceFile, Sources};
 pub use span::Span;

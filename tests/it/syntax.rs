@@ -329,8 +329,8 @@ fn ok_fixtures_parse_resolve_and_outline() {
         );
         let program = checked.program.expect("a clean check gives a program");
         let source = workspace.sources.get(id).text.clone();
-        assert_spans_valid(program.root(), &source);
-        insta::assert_snapshot!(outline(program.root()));
+        assert_spans_valid(&program.main_file().ast, &source);
+        insta::assert_snapshot!(outline(&program.main_file().ast));
     });
 }
 
@@ -372,9 +372,11 @@ fn the_program_resolves_calls_and_what_ifs() {
         }"#,
     );
     let program = checked.program.expect("resolves");
-    let callee = program
-        .callee(program.root, "exclude-server")
-        .expect("imported");
+    let callee = program.file(
+        program
+            .callee(program.main, "exclude-server")
+            .expect("imported"),
+    );
     assert_eq!(callee.ast.kind, ast::FileKind::Procedure);
     assert_eq!(callee.name, "runbooks/lib/exclude-server.runbook");
     assert!(program.what_if("broken").is_ok());

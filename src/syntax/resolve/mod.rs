@@ -13,7 +13,7 @@
 //! - `loader`: where files come from ([`Loader`], [`FsLoader`]);
 //! - `workspace`: the [`Workspace`] and [`Workspace::check`]; `imports`:
 //!   following imports, cycles, what each file can call;
-//! - `program`: the resolved [`Program`];
+//! - `program`: [`check_source`], one text checked;
 //! - `checker`: the checker of one file, its scopes and the file-level
 //!   checks; `stmt`, `calls` and `expr` check statements, calls and
 //!   expressions;
@@ -31,12 +31,13 @@ mod suggest;
 mod types;
 mod workspace;
 
+pub use crate::syntax::program::Program;
 pub use builtins::{
     operation, FunctionSignature, OperationParam, OperationSignature, FUNCTIONS, OPERATIONS,
     SERVER_FIELDS,
 };
 pub use loader::{display_name, FsLoader, Loader};
-pub use program::{check_source, Program, Unit};
+pub use program::check_source;
 pub use types::Type;
 pub use workspace::{allow_imports_anywhere, Checked, Workspace};
 

@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use super::checker::Checker;
 use super::loader::{display_name, FsLoader, Loader};
-use super::program::{Program, Unit};
 use crate::syntax::ast;
 use crate::syntax::embedded;
 use crate::syntax::error::Located;
 use crate::syntax::parser::{decode, parse};
+use crate::syntax::program::{Program, ProgramFile};
 use crate::syntax::source::{FileId, Origin, Sources};
 
 /// One file as loaded: its syntax tree (when it parsed) and its imports.
@@ -214,24 +214,44 @@ impl Workspace {
     }
 
     fn program(&self, root: FileId, files: &[FileId]) -> Program {
-        let units = files
-            .iter()
-            .filter_map(|id| {
-                let ast = self.ast(*id)?.clone();
-                let source = self.sources.get(*id);
-                Some((
-                    *id,
-                    Unit {
-                        id: *id,
-                        name: source.name.clone(),
-                        text: source.text.clone(),
-                        ast,
-                        callables: self.callables(*id).0,
-                    },
-                ))
-            })
+        // The root first, then the imports in a stable order.
+        let mut ids: Vec<FileId> = vec![root];
+        let mut others: Vec<FileId> = files.iter().copied().filter(|id| *id != root).collect();
+        others.sort();
+        others.dedup();
+        ids.extend(others);
+        let ids: Vec<FileId> = ids
+            .into_iter()
+            .filter(|id| self.ast(*id).is_some())
             .collect();
-        Program { root, units }
+        let index: HashMap<FileId, usize> =
+            ids.iter().enumerate().map(|(at, id)| (*id, at)).collect();
+        let mut program_files = Vec::with_capacity(ids.len());
+        let mut callables = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let Some(ast) = self.ast(*id) else { continue };
+            let source = self.sources.get(*id);
+            program_files.push(ProgramFile {
+                name: source.name.clone(),
+                text: source.text.clone(),
+                ast: ast.clone(),
+                lines: source.lines.clone(),
+                id: *id,
+            });
+            callables.push(
+                self.callables(*id)
+                    .0
+                    .iter()
+                    .filter_map(|(name, target)| Some((name.clone(), *index.get(target)?)))
+                    .collect(),
+            );
+        }
+        Program {
+            reference: self.sources.get(root).name.clone(),
+            files: program_files,
+            main: 0,
+            callables,
+        }
     }
 
     fn resolve_file(&self, id: FileId) -> Vec<Located> {

@@ -26,7 +26,7 @@ pub fn lint_path(path: &Path, config: &LintConfig) -> (String, Vec<LintDiagnosti
     let Some(program) = checked.program else {
         panic!("{} does not resolve: {:?}", path.display(), checked.errors);
     };
-    let text = program.root_unit().text.to_string();
+    let text = program.main_file().text.to_string();
     (text, lint_program(&program, config))
 }
 
