@@ -23,7 +23,7 @@ use super::prompt::{Answer, AnswerSource, PromptError, PromptRequest, Prompter};
 use super::replay::{JournaledEnd, Replay, StepStatus};
 use crate::cluster::{Operation, Snapshot};
 use crate::connect::{ClockKind, Connector, ConnectorError};
-use crate::semantics::code::{Code, WindowId};
+use crate::semantics::code::{Code, HandlerId, StepId, WindowId};
 use crate::semantics::eval::{self, format_duration, Value};
 use crate::semantics::machine::{
     self as core, effect_visible, Effect, Ending, Event, Failure, Gate, Input, Observation,
@@ -483,32 +483,7 @@ impl<'p> Driver<'p> {
     /// Journals and emits what the machine reports.
     async fn event(&mut self, event: Event) -> Result<(), Halt> {
         match event {
-            Event::StepStarted { subject, retry } => {
-                if retry {
-                    self.sight.forget();
-                }
-                let snapshot = match self.observe(false).await {
-                    Ok(()) => self
-                        .sight
-                        .live
-                        .as_ref()
-                        .map(|live| live.snapshot.clone())
-                        .unwrap_or_default(),
-                    Err(_) => Snapshot::default(),
-                };
-                let key = self.step_key.clone().unwrap_or_else(|| StepKey {
-                    id: self.machine.subject_name(subject),
-                    occurrence: 1,
-                });
-                self.journal_or_halt(Record::StepStarted {
-                    ts: super::events::now_rfc3339(),
-                    step: key,
-                    snapshot,
-                    clock_seconds: self.connector.clock().as_secs_f64(),
-                })?;
-                self.step_open = true;
-                self.emit(self.started_event(subject));
-            }
+            Event::StepStarted { subject, retry } => self.step_started(subject, retry).await?,
             Event::StepFinished { subject, outcome } => {
                 let ok = outcome == StepFinish::Ok;
                 self.end_step(outcome).await?;
@@ -524,27 +499,7 @@ impl<'p> Driver<'p> {
                 window,
                 limit,
                 since,
-            } => {
-                let info = &self.code.steps[step as usize];
-                let clause = self.code.windows[window as usize].clause;
-                let error = RuntimeError::WindowExceeded {
-                    step: info.step.id.name.clone(),
-                    after: clause.after.name.clone(),
-                    window: format_duration(limit),
-                    elapsed: format_duration(since.elapsed),
-                    measured: since
-                        .across_resume
-                        .map(|clock| format!(" (before the run was resumed; measured on {clock})"))
-                        .unwrap_or_default(),
-                    source_code: self.program.file(info.file).source_text(),
-                    span: clause.span.into(),
-                };
-                self.emit(EventKind::Warning {
-                    code: String::from("runbook::run::window_exceeded"),
-                    message: error.to_string(),
-                });
-                self.warnings.push(error);
-            }
+            } => self.window_exceeded(step, window, limit, since),
             Event::WhatIfEntered {
                 handler,
                 reason,
@@ -555,6 +510,7 @@ impl<'p> Driver<'p> {
                     name: name.clone(),
                     reason: reason.clone(),
                 });
+                // A What-if run alone (`--what-if`) is journaled as its own step.
                 if step.is_some() {
                     let step = self.step_key.clone();
                     self.journal_or_halt(Record::WhatIfEntered {
@@ -569,35 +525,16 @@ impl<'p> Driver<'p> {
                 handler,
                 step,
                 resolution,
-            } => {
-                let name = self.code.handlers[handler as usize].what_if.id.name.clone();
-                let resolution = match resolution {
-                    Resolution::Continue => WhatIfResolution::Continue,
-                    Resolution::Retry => WhatIfResolution::Retry,
-                };
-                self.journal_or_halt(Record::WhatIfFinished {
-                    ts: super::events::now_rfc3339(),
-                    name,
-                    step: self.step_key.clone(),
-                    resolution,
-                    clock_seconds: Some(self.connector.clock().as_secs_f64()),
-                })?;
-                if resolution == WhatIfResolution::Continue {
-                    let id = self.code.steps[step as usize].step.id.name.clone();
-                    self.sight
-                        .step_ends
-                        .insert(id, StepEnd::Here(self.connector.clock()));
-                    self.steps_finished += 1;
-                    self.step_key = None;
-                }
-            }
+            } => self.what_if_finished(handler, step, resolution)?,
             Event::Note(message) => self.emit(EventKind::Note { message }),
             Event::Warning { code, message } => self.emit(EventKind::Warning {
                 code: code.to_string(),
                 message,
             }),
             Event::OperationSkipped(operation) => self.emit(EventKind::Note {
-                message: format!("{operation}: already done before the interruption, not repeated"),
+                message: format!(
+                    "{operation}: already done before the step was interrupted, not repeated"
+                ),
             }),
             Event::WaitStarted { condition, timeout } => self.emit(EventKind::WaitStarted {
                 condition,
@@ -614,6 +551,90 @@ impl<'p> Driver<'p> {
             }),
             Event::Decided { what, value } => self.record_decision(&what, value)?,
             Event::EvaluationFailed(_) | Event::Discards { .. } | Event::Executing { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// A step starts (again, after `retry`): journaled with the cluster it
+    /// starts on, then shown.
+    async fn step_started(&mut self, subject: Subject, retry: bool) -> Result<(), Halt> {
+        if retry {
+            self.sight.forget();
+        }
+        let snapshot = match self.observe(false).await {
+            Ok(()) => self
+                .sight
+                .live
+                .as_ref()
+                .map(|live| live.snapshot.clone())
+                .unwrap_or_default(),
+            Err(_) => Snapshot::default(),
+        };
+        let key = self.step_key.clone().unwrap_or_else(|| StepKey {
+            id: self.machine.subject_name(subject),
+            occurrence: 1,
+        });
+        self.journal_or_halt(Record::StepStarted {
+            ts: super::events::now_rfc3339(),
+            step: key,
+            snapshot,
+            clock_seconds: self.connector.clock().as_secs_f64(),
+        })?;
+        self.step_open = true;
+        self.emit(self.started_event(subject));
+        Ok(())
+    }
+
+    /// A step starts later than its window allows: a warning, kept for the report.
+    fn window_exceeded(&mut self, step: StepId, window: WindowId, limit: Duration, since: Since) {
+        let info = &self.code.steps[step as usize];
+        let clause = self.code.windows[window as usize].clause;
+        let error = RuntimeError::WindowExceeded {
+            step: info.step.id.name.clone(),
+            after: clause.after.name.clone(),
+            window: format_duration(limit),
+            elapsed: format_duration(since.elapsed),
+            measured: since
+                .across_resume
+                .map(|clock| format!(" (before the run was resumed; measured on {clock})"))
+                .unwrap_or_default(),
+            source_code: self.program.file(info.file).source_text(),
+            span: clause.span.into(),
+        };
+        self.emit(EventKind::Warning {
+            code: String::from("runbook::run::window_exceeded"),
+            message: error.to_string(),
+        });
+        self.warnings.push(error);
+    }
+
+    /// A handler body ended: journaled; when the run goes on after the
+    /// interrupted step, that step counts as ended (windows, `--stop-after`).
+    fn what_if_finished(
+        &mut self,
+        handler: HandlerId,
+        step: StepId,
+        resolution: Resolution,
+    ) -> Result<(), Halt> {
+        let name = self.code.handlers[handler as usize].what_if.id.name.clone();
+        let resolution = match resolution {
+            Resolution::Continue => WhatIfResolution::Continue,
+            Resolution::Retry => WhatIfResolution::Retry,
+        };
+        self.journal_or_halt(Record::WhatIfFinished {
+            ts: super::events::now_rfc3339(),
+            name,
+            step: self.step_key.clone(),
+            resolution,
+            clock_seconds: Some(self.connector.clock().as_secs_f64()),
+        })?;
+        if resolution == WhatIfResolution::Continue {
+            let id = self.code.steps[step as usize].step.id.name.clone();
+            self.sight
+                .step_ends
+                .insert(id, StepEnd::Here(self.connector.clock()));
+            self.steps_finished += 1;
+            self.step_key = None;
         }
         Ok(())
     }

@@ -783,6 +783,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
+    /// Runs one instruction: each kind's meaning is its own method.
     fn instr(
         &self,
         state: &mut State,
@@ -795,47 +796,17 @@ impl<'c, 'p> Machine<'c, 'p> {
                 name,
                 value,
                 decision,
-            } => {
-                let value = if *decision {
-                    let what = format!("let {}", name.name);
-                    let reads = eval::reads_cluster(value);
-                    self.decide(state, world, &what, reads, |machine, state, world| {
-                        machine.eval(state, world, value, file)
-                    })?
-                } else {
-                    self.eval(state, world, value, file)?
-                };
-                top(state).bind(&name.name, value);
-                self.advance(state);
-            }
+            } => self.let_binding(state, world, name, value, *decision, file)?,
             Instr::StepBegin(step) => return self.step_begin(state, world, *step, file),
-            Instr::StepEnd(step) => {
-                let ours = state.step.as_ref().is_some_and(|context| {
-                    context.subject == Subject::Step(*step)
-                        && context.depth as usize + 1 == state.frames.len()
-                });
-                self.advance(state);
-                if ours {
-                    state.step = None;
-                    state.queue.push_back(Effect::Event(Event::StepFinished {
-                        subject: Subject::Step(*step),
-                        outcome: StepFinish::Ok,
-                    }));
-                }
-            }
-            Instr::Note(text) => {
-                state
-                    .queue
-                    .push_back(Effect::Event(Event::Note(text.value.clone())));
-                self.advance(state);
-            }
-            Instr::Warning(text) => {
-                state.queue.push_back(Effect::Event(Event::Warning {
+            Instr::StepEnd(step) => self.step_end(state, *step),
+            Instr::Note(text) => self.report(state, Event::Note(text.value.clone())),
+            Instr::Warning(text) => self.report(
+                state,
+                Event::Warning {
                     code: "runbook::run::runbook_warning",
                     message: text.value.clone(),
-                }));
-                self.advance(state);
-            }
+                },
+            ),
             Instr::Operation(call) => return self.operation(state, world, call, file),
             Instr::DiscardsChanges {
                 server,
@@ -845,86 +816,16 @@ impl<'c, 'p> Machine<'c, 'p> {
                 self.discards_changes(state, world, server, prompt_id, subject, file)?;
                 self.advance(state);
             }
-            Instr::Confirm { id, text, span } => {
-                let request = PromptRequest {
-                    id: id.name.clone(),
-                    text: text.value.clone(),
-                    kind: PromptKind::Confirm,
-                };
-                match self.ask(state, request, file, *span)? {
-                    Answer::Bool(true) => self.advance(state),
-                    _ => return Err(Interrupt::Abort(Abort::Declined(id.name.clone()))),
-                }
-            }
+            Instr::Confirm { id, text, span } => self.confirm(state, id, text, *span, file)?,
             Instr::Choose {
                 choose, targets, ..
-            } => {
-                let options = choose
-                    .options
-                    .iter()
-                    .map(|option| ChoiceOption {
-                        name: option.name.name.clone(),
-                        label: option.label.value.clone(),
-                        is_default: option.is_default,
-                    })
-                    .collect();
-                let request = PromptRequest {
-                    id: choose.id.name.clone(),
-                    text: choose.text.value.clone(),
-                    kind: PromptKind::Choose(options),
-                };
-                let answer = self.ask(state, request, file, choose.span)?;
-                let chosen = choose
-                    .options
-                    .iter()
-                    .position(|option| Answer::Text(option.name.name.clone()) == answer);
-                let Some(index) = chosen else {
-                    return Err(self.failed(
-                        state,
-                        format!("no option of `{}` was chosen", choose.id.name),
-                        "this choice",
-                        file,
-                        choose.span,
-                    ));
-                };
-                let target = targets[index];
-                self.jump(state, target);
-            }
-            Instr::Record { id, text, span } => {
-                let request = PromptRequest {
-                    id: id.name.clone(),
-                    text: text.value.clone(),
-                    kind: PromptKind::Record,
-                };
-                let text = match self.ask(state, request, file, *span)? {
-                    Answer::Text(text) => text,
-                    Answer::Bool(flag) => flag.to_string(),
-                };
-                top(state).bind(&id.name.replace('-', "_"), Value::String(text));
-                self.advance(state);
-            }
+            } => self.choose(state, choose, targets, file)?,
+            Instr::Record { id, text, span } => self.record(state, id, text, *span, file)?,
             Instr::Check {
                 condition,
                 message,
                 span,
-            } => {
-                let what = format!("check at {}", span.start);
-                let reads = eval::reads_cluster(condition);
-                let holds = self.decide(state, world, &what, reads, |machine, state, world| {
-                    machine.eval(state, world, condition, file)
-                })?;
-                let holds = self.expect(state, eval::expect_bool(holds, condition.span), file)?;
-                if !holds {
-                    return Err(self.failed(
-                        state,
-                        message.value.clone(),
-                        "this check did not hold",
-                        file,
-                        *span,
-                    ));
-                }
-                self.advance(state);
-            }
+            } => self.check(state, world, condition, message, *span, file)?,
             Instr::Wait {
                 condition,
                 timeout,
@@ -935,30 +836,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 conditions,
                 targets,
                 ..
-            } => {
-                let reads = conditions
-                    .iter()
-                    .any(|condition| eval::reads_cluster(condition));
-                let taken = self.decide(state, world, "if", reads, |machine, state, world| {
-                    for (index, condition) in conditions.iter().enumerate() {
-                        let value = machine.eval(state, world, condition, file)?;
-                        if machine.expect(state, eval::expect_bool(value, condition.span), file)? {
-                            return Ok(Value::Number(index as u64));
-                        }
-                    }
-                    Ok(Value::Number(conditions.len() as u64))
-                })?;
-                let index = match taken {
-                    Value::Number(index) => (index as usize).min(targets.len() - 1),
-                    _ => targets.len() - 1,
-                };
-                let target = targets[index];
-                self.jump(state, target);
-            }
-            Instr::Jump(target) => {
-                let target = *target;
-                self.jump(state, target);
-            }
+            } => self.branch(state, world, conditions, targets, file)?,
+            Instr::Jump(target) => self.jump(state, *target),
             Instr::ScopePush => {
                 let frame = top(state);
                 frame.marks.push(frame.vars.len() as u32);
@@ -968,34 +847,11 @@ impl<'c, 'p> Machine<'c, 'p> {
                 top(state).pop_scope();
                 self.advance(state);
             }
-            Instr::ForStart { list } => {
-                let reads = eval::reads_cluster(list);
-                let value = self.decide(state, world, "for", reads, |machine, state, world| {
-                    machine.eval(state, world, list, file)
-                })?;
-                let servers = self.expect(state, eval::expect_servers(value, list.span), file)?;
-                top(state).loops.push(servers.into());
-                self.advance(state);
-            }
-            Instr::ForNext { var, end } => {
-                let end = *end;
-                let frame = top(state);
-                match frame.loops.last_mut().and_then(VecDeque::pop_front) {
-                    Some(server) => {
-                        frame.marks.push(frame.vars.len() as u32);
-                        frame.vars.push((var.name.clone(), Value::Server(server)));
-                        self.advance(state);
-                    }
-                    None => {
-                        frame.loops.pop();
-                        self.jump(state, end);
-                    }
-                }
-            }
+            Instr::ForStart { list } => self.for_start(state, world, list, file)?,
+            Instr::ForNext { var, end } => self.for_next(state, var, *end),
             Instr::ForLoop { head } => {
-                let head = *head;
                 top(state).pop_scope();
-                self.jump(state, head);
+                self.jump(state, *head);
             }
             Instr::Call { call, callee } => return self.call(state, world, call, *callee, file),
             Instr::Stop { message } => {
@@ -1012,6 +868,234 @@ impl<'c, 'p> Machine<'c, 'p> {
             Instr::Return => return Ok(self.return_from_unit(state)),
         }
         Ok(Flow::Next)
+    }
+
+    /// `note`, `warning`: reported, then the next instruction.
+    fn report(&self, state: &mut State, event: Event) {
+        state.queue.push_back(Effect::Event(event));
+        self.advance(state);
+    }
+
+    /// `let NAME = EXPR`: outside steps a decision the journal replays
+    /// (unless the value is an operator's `select`).
+    fn let_binding(
+        &self,
+        state: &mut State,
+        world: &mut dyn World,
+        name: &ast::Ident,
+        value: &ast::Expr,
+        decision: bool,
+        file: usize,
+    ) -> Result<(), Interrupt> {
+        let value = if decision {
+            let what = format!("let {}", name.name);
+            let reads = eval::reads_cluster(value);
+            self.decide(state, world, &what, reads, |machine, state, world| {
+                machine.eval(state, world, value, file)
+            })?
+        } else {
+            self.eval(state, world, value, file)?
+        };
+        top(state).bind(&name.name, value);
+        self.advance(state);
+        Ok(())
+    }
+
+    /// The end of a step's body: the step completed (a step of a runbook
+    /// called inside a step belongs to that one and ends nothing).
+    fn step_end(&self, state: &mut State, step: StepId) {
+        let ours = state.step.as_ref().is_some_and(|context| {
+            context.subject == Subject::Step(step)
+                && context.depth as usize + 1 == state.frames.len()
+        });
+        self.advance(state);
+        if ours {
+            state.step = None;
+            state.queue.push_back(Effect::Event(Event::StepFinished {
+                subject: Subject::Step(step),
+                outcome: StepFinish::Ok,
+            }));
+        }
+    }
+
+    /// `confirm ID "TEXT"`: yes goes on, no stops the run.
+    fn confirm(
+        &self,
+        state: &mut State,
+        id: &ast::Ident,
+        text: &ast::StringLit,
+        span: Span,
+        file: usize,
+    ) -> Result<(), Interrupt> {
+        let request = PromptRequest {
+            id: id.name.clone(),
+            text: text.value.clone(),
+            kind: PromptKind::Confirm,
+        };
+        match self.ask(state, request, file, span)? {
+            Answer::Bool(true) => {
+                self.advance(state);
+                Ok(())
+            }
+            _ => Err(Interrupt::Abort(Abort::Declined(id.name.clone()))),
+        }
+    }
+
+    /// `choose`: the chosen option's code runs.
+    fn choose(
+        &self,
+        state: &mut State,
+        choose: &ast::Choose,
+        targets: &[Pc],
+        file: usize,
+    ) -> Result<(), Interrupt> {
+        let options = choose
+            .options
+            .iter()
+            .map(|option| ChoiceOption {
+                name: option.name.name.clone(),
+                label: option.label.value.clone(),
+                is_default: option.is_default,
+            })
+            .collect();
+        let request = PromptRequest {
+            id: choose.id.name.clone(),
+            text: choose.text.value.clone(),
+            kind: PromptKind::Choose(options),
+        };
+        let answer = self.ask(state, request, file, choose.span)?;
+        let chosen = choose
+            .options
+            .iter()
+            .position(|option| Answer::Text(option.name.name.clone()) == answer);
+        let Some(index) = chosen else {
+            return Err(self.failed(
+                state,
+                format!("no option of `{}` was chosen", choose.id.name),
+                "this choice",
+                file,
+                choose.span,
+            ));
+        };
+        self.jump(state, targets[index]);
+        Ok(())
+    }
+
+    /// `record ID "TEXT"`: the operator's text, bound as `ID` (dashes as
+    /// underscores).
+    fn record(
+        &self,
+        state: &mut State,
+        id: &ast::Ident,
+        text: &ast::StringLit,
+        span: Span,
+        file: usize,
+    ) -> Result<(), Interrupt> {
+        let request = PromptRequest {
+            id: id.name.clone(),
+            text: text.value.clone(),
+            kind: PromptKind::Record,
+        };
+        let text = match self.ask(state, request, file, span)? {
+            Answer::Text(text) => text,
+            Answer::Bool(flag) => flag.to_string(),
+        };
+        top(state).bind(&id.name.replace('-', "_"), Value::String(text));
+        self.advance(state);
+        Ok(())
+    }
+
+    /// `check EXPR else "MESSAGE"`: a failure a `failed(STEP)` handler can
+    /// catch when it does not hold.
+    fn check(
+        &self,
+        state: &mut State,
+        world: &mut dyn World,
+        condition: &ast::Expr,
+        message: &ast::StringLit,
+        span: Span,
+        file: usize,
+    ) -> Result<(), Interrupt> {
+        let what = format!("check at {}", span.start);
+        let reads = eval::reads_cluster(condition);
+        let holds = self.decide(state, world, &what, reads, |machine, state, world| {
+            machine.eval(state, world, condition, file)
+        })?;
+        if !self.expect(state, eval::expect_bool(holds, condition.span), file)? {
+            return Err(self.failed(
+                state,
+                message.value.clone(),
+                "this check did not hold",
+                file,
+                span,
+            ));
+        }
+        self.advance(state);
+        Ok(())
+    }
+
+    /// `if`/`else if`/`else`: the first condition that holds picks its
+    /// branch, decided once.
+    fn branch(
+        &self,
+        state: &mut State,
+        world: &mut dyn World,
+        conditions: &[&ast::Expr],
+        targets: &[Pc],
+        file: usize,
+    ) -> Result<(), Interrupt> {
+        let reads = conditions
+            .iter()
+            .any(|condition| eval::reads_cluster(condition));
+        let taken = self.decide(state, world, "if", reads, |machine, state, world| {
+            for (index, condition) in conditions.iter().enumerate() {
+                let value = machine.eval(state, world, condition, file)?;
+                if machine.expect(state, eval::expect_bool(value, condition.span), file)? {
+                    return Ok(Value::Number(index as u64));
+                }
+            }
+            Ok(Value::Number(conditions.len() as u64))
+        })?;
+        let index = match taken {
+            Value::Number(index) => (index as usize).min(targets.len() - 1),
+            _ => targets.len() - 1,
+        };
+        self.jump(state, targets[index]);
+        Ok(())
+    }
+
+    /// `for VAR in LIST`: the list, decided once.
+    fn for_start(
+        &self,
+        state: &mut State,
+        world: &mut dyn World,
+        list: &ast::Expr,
+        file: usize,
+    ) -> Result<(), Interrupt> {
+        let reads = eval::reads_cluster(list);
+        let value = self.decide(state, world, "for", reads, |machine, state, world| {
+            machine.eval(state, world, list, file)
+        })?;
+        let servers = self.expect(state, eval::expect_servers(value, list.span), file)?;
+        top(state).loops.push(servers.into());
+        self.advance(state);
+        Ok(())
+    }
+
+    /// The next element of a `for`, bound in its own scope, or the loop's end.
+    fn for_next(&self, state: &mut State, var: &ast::Ident, end: Pc) {
+        let frame = top(state);
+        match frame.loops.last_mut().and_then(VecDeque::pop_front) {
+            Some(server) => {
+                frame.marks.push(frame.vars.len() as u32);
+                frame.vars.push((var.name.clone(), Value::Server(server)));
+                self.advance(state);
+            }
+            None => {
+                frame.loops.pop();
+                self.jump(state, end);
+            }
+        }
     }
 
     /// Moves past the current instruction, forgetting what it was given.
