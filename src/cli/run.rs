@@ -484,46 +484,7 @@ pub fn plan(mut args: PlanArgs) -> i32 {
     }
 }
 
-/// Every prompt id the runbook (and the procedures it calls) can ask:
-/// `confirm`, `record`, `choose` and `select` ids, and the confirmations of
-/// `discards changes on` clauses (`STEP.discard-changes`,
-/// `CHOICE.OPTION.discard-changes`, `WHATIF.discard-changes`).
+/// Every prompt id the runbook (and the procedures it calls) can ask.
 fn prompt_ids(program: &crate::interp::program::Program) -> std::collections::BTreeSet<String> {
-    use crate::syntax::ast::{ExprKind, StmtKind};
-    use crate::syntax::visit::{for_each_expr, for_each_stmt};
-    let mut ids = std::collections::BTreeSet::new();
-    for file in &program.files {
-        let ast = &file.ast;
-        for what_if in &ast.what_ifs {
-            if what_if.discards_changes_on.is_some() {
-                ids.insert(format!("{}.discard-changes", what_if.id.name));
-            }
-        }
-        for_each_stmt(ast, |stmt, _| match &stmt.kind {
-            StmtKind::Confirm { id, .. } | StmtKind::Record { id, .. } => {
-                ids.insert(id.name.clone());
-            }
-            StmtKind::Choose(choose) => {
-                ids.insert(choose.id.name.clone());
-                for option in &choose.options {
-                    if option.discards_changes_on.is_some() {
-                        ids.insert(format!(
-                            "{}.{}.discard-changes",
-                            choose.id.name, option.name.name
-                        ));
-                    }
-                }
-            }
-            StmtKind::Step(step) if step.discards_changes_on.is_some() => {
-                ids.insert(format!("{}.discard-changes", step.id.name));
-            }
-            _ => {}
-        });
-        for_each_expr(ast, |expr| {
-            if let ExprKind::Select { id, .. } = &expr.kind {
-                ids.insert(id.name.clone());
-            }
-        });
-    }
-    ids
+    crate::semantics::code::Code::new(program).prompt_ids()
 }

@@ -238,7 +238,7 @@ pub async fn plan(
                     server: eval::eval(server, &mut context)
                         .map(|value| value.to_string())
                         .unwrap_or_else(|_| server.span.text(&file.text).to_string()),
-                    prompt: format!("{}.discard-changes", handler.id.name),
+                    prompt: crate::semantics::code::discard_prompt_id(&handler.id.name),
                     counted: planner.world.counts_changes,
                 }
             }),
@@ -800,7 +800,8 @@ impl<'a> Planner<'a> {
         let depth = self.depth(path);
         match &request.kind {
             PromptKind::Confirm => {
-                if !request.id.ends_with(".discard-changes") {
+                // A discard confirmation is shown with its clause.
+                if !request.id.ends_with(&crate::semantics::code::discard_prompt_id("")) {
                     let text = format!(
                         "confirm {} \"{}\" (no: the run stops)",
                         request.id, request.text

@@ -261,7 +261,7 @@ impl<'p> Code<'p> {
                         .as_ref()
                         .map(|server| Instr::DiscardsChanges {
                             server,
-                            prompt_id: format!("{}.discard-changes", what_if.id.name),
+                            prompt_id: discard_prompt_id(&what_if.id.name),
                             subject: format!("What-if `{}`", what_if.id.name),
                         });
                 let unit = code.unit(file, &what_if.body.stmts, true, discards);
@@ -471,7 +471,7 @@ impl<'p> Code<'p> {
         if let Some(server) = &step.discards_changes_on {
             code.push(Instr::DiscardsChanges {
                 server,
-                prompt_id: format!("{}.discard-changes", step.id.name),
+                prompt_id: discard_prompt_id(&step.id.name),
                 subject: format!("step `{}`", step.id.name),
             });
         }
@@ -491,7 +491,10 @@ impl<'p> Code<'p> {
             if let Some(server) = &option.discards_changes_on {
                 code.push(Instr::DiscardsChanges {
                     server,
-                    prompt_id: format!("{}.{}.discard-changes", choose.id.name, option.name.name),
+                    prompt_id: discard_prompt_id(&format!(
+                        "{}.{}",
+                        choose.id.name, option.name.name
+                    )),
                     subject: format!("option `{}` of `{}`", option.name.name, choose.id.name),
                 });
             }
@@ -546,6 +549,45 @@ impl<'p> Code<'p> {
             targets,
             span,
         };
+    }
+}
+
+/// The prompt id of the confirmation a `discards changes on` clause asks:
+/// `STEP.discard-changes`, `CHOICE.OPTION.discard-changes` or
+/// `WHATIF.discard-changes` (`owner` is the step, `CHOICE.OPTION` or the
+/// What-if).
+pub fn discard_prompt_id(owner: &str) -> String {
+    format!("{owner}.discard-changes")
+}
+
+impl Code<'_> {
+    /// Every prompt id the program can ask (its answers-file keys):
+    /// `confirm`, `record`, `choose` and `select` ids, and the confirmations
+    /// of `discards changes on` clauses.
+    pub fn prompt_ids(&self) -> std::collections::BTreeSet<String> {
+        let mut ids = std::collections::BTreeSet::new();
+        for instr in self.units.iter().flat_map(|unit| &unit.code) {
+            match instr {
+                Instr::Confirm { id, .. } | Instr::Record { id, .. } => {
+                    ids.insert(id.name.clone());
+                }
+                Instr::Choose { choose, .. } => {
+                    ids.insert(choose.id.name.clone());
+                }
+                Instr::DiscardsChanges { prompt_id, .. } => {
+                    ids.insert(prompt_id.clone());
+                }
+                _ => {}
+            }
+        }
+        for file in &self.program.files {
+            crate::syntax::visit::for_each_expr(&file.ast, |expr| {
+                if let ExprKind::Select { id, .. } = &expr.kind {
+                    ids.insert(id.name.clone());
+                }
+            });
+        }
+        ids
     }
 }
 
