@@ -11,7 +11,7 @@ mod snapshot;
 mod state;
 mod version;
 
-pub use operation::{Operation, OperationOutput};
+pub use operation::{Operation, OperationKind, OperationOutput};
 pub use snapshot::{ServerSnapshot, Snapshot};
 pub use state::{Mode, ReplicationState};
 pub use version::Version;

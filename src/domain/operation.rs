@@ -93,25 +93,7 @@ impl Operation {
         force: bool,
         version: Option<Version>,
     ) -> Option<Self> {
-        Some(match name {
-            "diagnostic" => Self::Diagnostic { server },
-            "replication-states" => Self::ReplicationStates { server },
-            "exclude" => Self::Exclude { server },
-            "init-standby" => Self::InitStandby { server },
-            "activate" => Self::Activate { server },
-            "force-activate" => Self::ForceActivate { server },
-            "set-standby" => Self::SetStandby { server, force },
-            "stop-replication" => Self::StopReplication { server },
-            "stop-server" => Self::StopServer { server },
-            "start-server" => Self::StartServer { server },
-            "upgrade" => Self::Upgrade {
-                server,
-                version: version?,
-            },
-            "backup" => Self::Backup { server },
-            "restore-backup" => Self::RestoreBackup { server },
-            _ => return None,
-        })
+        OperationKind::from_name(name)?.build(server, force, version)
     }
 
     /// The DSL name of the operation, e.g. `init-standby`.
@@ -228,5 +210,87 @@ impl OperationOutput {
             )),
             _ => None,
         }
+    }
+}
+
+/// Which operation a call names, resolved once from its DSL name when the
+/// program is lowered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OperationKind {
+    /// `diagnostic`.
+    Diagnostic,
+    /// `replication-states`.
+    ReplicationStates,
+    /// `exclude`.
+    Exclude,
+    /// `init-standby`.
+    InitStandby,
+    /// `activate`.
+    Activate,
+    /// `force-activate`.
+    ForceActivate,
+    /// `set-standby`.
+    SetStandby,
+    /// `stop-replication`.
+    StopReplication,
+    /// `stop-server`.
+    StopServer,
+    /// `start-server`.
+    StartServer,
+    /// `upgrade`.
+    Upgrade,
+    /// `backup`.
+    Backup,
+    /// `restore-backup`.
+    RestoreBackup,
+}
+
+impl OperationKind {
+    /// The kind a DSL name names, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "diagnostic" => Self::Diagnostic,
+            "replication-states" => Self::ReplicationStates,
+            "exclude" => Self::Exclude,
+            "init-standby" => Self::InitStandby,
+            "activate" => Self::Activate,
+            "force-activate" => Self::ForceActivate,
+            "set-standby" => Self::SetStandby,
+            "stop-replication" => Self::StopReplication,
+            "stop-server" => Self::StopServer,
+            "start-server" => Self::StartServer,
+            "upgrade" => Self::Upgrade,
+            "backup" => Self::Backup,
+            "restore-backup" => Self::RestoreBackup,
+            _ => return None,
+        })
+    }
+
+    /// Whether the operation needs `version:` (only `upgrade`).
+    pub fn needs_version(self) -> bool {
+        self == Self::Upgrade
+    }
+
+    /// The operation on `server` (`force` for `set-standby`, `version` for
+    /// `upgrade`, which needs it).
+    pub fn build(self, server: String, force: bool, version: Option<Version>) -> Option<Operation> {
+        Some(match self {
+            Self::Diagnostic => Operation::Diagnostic { server },
+            Self::ReplicationStates => Operation::ReplicationStates { server },
+            Self::Exclude => Operation::Exclude { server },
+            Self::InitStandby => Operation::InitStandby { server },
+            Self::Activate => Operation::Activate { server },
+            Self::ForceActivate => Operation::ForceActivate { server },
+            Self::SetStandby => Operation::SetStandby { server, force },
+            Self::StopReplication => Operation::StopReplication { server },
+            Self::StopServer => Operation::StopServer { server },
+            Self::StartServer => Operation::StartServer { server },
+            Self::Upgrade => Operation::Upgrade {
+                server,
+                version: version?,
+            },
+            Self::Backup => Operation::Backup { server },
+            Self::RestoreBackup => Operation::RestoreBackup { server },
+        })
     }
 }

@@ -764,7 +764,7 @@ impl<'a> Planner<'a> {
         let depth = self.depth(path);
         let text = match self.instr(path) {
             // A value the plan cannot know: the call is shown as written.
-            Some(Instr::Operation(call))
+            Some(Instr::Operation { call, .. })
                 if call.args.iter().any(|arg| path.unknown(&arg.value)) =>
             {
                 format!("{operation} (as written: {})", self.source(path, call.span))
@@ -801,7 +801,10 @@ impl<'a> Planner<'a> {
         match &request.kind {
             PromptKind::Confirm => {
                 // A discard confirmation is shown with its clause.
-                if !request.id.ends_with(&crate::semantics::code::discard_prompt_id("")) {
+                if !request
+                    .id
+                    .ends_with(&crate::semantics::code::discard_prompt_id(""))
+                {
                     let text = format!(
                         "confirm {} \"{}\" (no: the run stops)",
                         request.id, request.text

@@ -4,6 +4,7 @@
 //! Calls hold their callee's file, What-ifs their index: nothing is looked
 //! up by name while the program runs.
 
+use crate::domain::OperationKind;
 use crate::interp::program::Program;
 use crate::syntax::ast::{self, Block, ExprKind, Stmt, StmtKind};
 use crate::syntax::Span;
@@ -41,8 +42,14 @@ pub enum Instr<'p> {
     Note(&'p ast::StringLit),
     /// `warning "TEXT"`.
     Warning(&'p ast::StringLit),
-    /// An operation on the cluster.
-    Operation(&'p ast::OperationCall),
+    /// An operation on the cluster; `kind` is the operation its name names
+    /// (`None`: none, which the resolver already refused).
+    Operation {
+        /// The call.
+        call: &'p ast::OperationCall,
+        /// The operation it names.
+        kind: Option<OperationKind>,
+    },
     /// `discards changes on EXPR` of a step, a `choose` option or a What-if,
     /// before the body it guards.
     DiscardsChanges {
@@ -344,7 +351,7 @@ impl<'p> Code<'p> {
             Some(Instr::StepBegin(step) | Instr::StepEnd(step)) => {
                 self.steps[*step as usize].step.span
             }
-            Some(Instr::Operation(call)) => call.span,
+            Some(Instr::Operation { call, .. }) => call.span,
             Some(Instr::Call { call, .. }) => call.span,
             Some(Instr::Note(text) | Instr::Warning(text)) => text.span,
             Some(
@@ -416,7 +423,10 @@ impl<'p> Code<'p> {
             StmtKind::Step(step) => self.step(file, step, code),
             StmtKind::Note { text } => code.push(Instr::Note(text)),
             StmtKind::Warning { text } => code.push(Instr::Warning(text)),
-            StmtKind::Operation(call) => code.push(Instr::Operation(call)),
+            StmtKind::Operation(call) => code.push(Instr::Operation {
+                call,
+                kind: OperationKind::from_name(&call.name.name),
+            }),
             StmtKind::Confirm { id, text } => code.push(Instr::Confirm { id, text, span }),
             StmtKind::Choose(choose) => self.choose(file, choose, code),
             StmtKind::Record { id, text } => code.push(Instr::Record { id, text, span }),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::observe::changes_since;
 use crate::cluster::{Mode, Operation, ReplicationState, Snapshot, Version};
+use crate::domain::OperationKind;
 use crate::syntax::ast::{self, BinaryOp, ExprKind, Quantifier};
 use crate::syntax::Span;
 
@@ -540,12 +541,13 @@ pub struct OperationArgError {
     pub span: Span,
 }
 
-/// Builds the [`Operation`] of `call` from its arguments' values (in the
-/// order of `call.args`): the one mapping from the language's operation
-/// calls to the cluster's operations, shared by the interpreter and the
-/// verifier so that both act alike.
+/// Builds the [`Operation`] of `call` (whose name named `kind` when the
+/// program was lowered) from its arguments' values, in the order of
+/// `call.args`: the one mapping from the language's operation calls to the
+/// cluster's operations.
 pub fn build_operation(
     call: &ast::OperationCall,
+    kind: Option<OperationKind>,
     values: Vec<Value>,
 ) -> Result<Operation, OperationArgError> {
     let fail = |message: String, label: &'static str, span: Span| OperationArgError {
@@ -597,18 +599,25 @@ pub fn build_operation(
             call.span,
         ));
     };
-    if call.name.name == "upgrade" && version.is_none() {
+    let Some(kind) = kind else {
+        return Err(fail(
+            format!("unknown operation `{}`", call.name.name),
+            "unknown operation",
+            call.name.span,
+        ));
+    };
+    if kind.needs_version() && version.is_none() {
         return Err(fail(
             String::from("`upgrade` needs `version: ...`"),
             "missing version",
             call.span,
         ));
     }
-    Operation::from_name(&call.name.name, server, force, version).ok_or_else(|| {
+    kind.build(server, force, version).ok_or_else(|| {
         fail(
-            format!("unknown operation `{}`", call.name.name),
-            "unknown operation",
-            call.name.span,
+            String::from("`upgrade` needs `version: ...`"),
+            "missing version",
+            call.span,
         )
     })
 }

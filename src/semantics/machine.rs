@@ -21,6 +21,7 @@ use super::eval::{self, format_duration, EvalContext, EvalError, Value};
 use super::observe::{self, OperationRecord};
 use super::prompt::{Answer, ChoiceOption, PromptKind, PromptRequest};
 use crate::cluster::{Mode, Operation, OperationOutput, ReplicationState, Snapshot};
+use crate::domain::OperationKind;
 use crate::syntax::ast::{self, TriggerKind};
 use crate::syntax::Span;
 
@@ -807,7 +808,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                     message: text.value.clone(),
                 },
             ),
-            Instr::Operation(call) => return self.operation(state, world, call, file),
+            Instr::Operation { call, kind } => {
+                return self.operation(state, world, call, *kind, file)
+            }
             Instr::DiscardsChanges {
                 server,
                 prompt_id,
@@ -1678,6 +1681,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         state: &mut State,
         world: &mut dyn World,
         call: &ast::OperationCall,
+        kind: Option<OperationKind>,
         file: usize,
     ) -> Result<Flow, Interrupt> {
         if state.here.sent.is_none() {
@@ -1685,7 +1689,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             for arg in &call.args {
                 values.push(self.eval(state, world, &arg.value, file)?);
             }
-            let operation = eval::build_operation(call, values).map_err(|error| {
+            let operation = eval::build_operation(call, kind, values).map_err(|error| {
                 self.misuse(state, error.message, error.label, file, error.span)
             })?;
             let redo = state.step.as_ref().is_some_and(|context| context.redo);
