@@ -949,79 +949,8 @@ impl<'p> Driver<'p> {
             Ok(Ending::Failed(failure)) => failure.cause_code.clone(),
             _ => None,
         };
-        let (outcome, message, error, resumable) = match result {
-            Ok(Ending::Completed) => (
-                RunOutcome::Succeeded,
-                format!("{} completed", self.program.name()),
-                None,
-                false,
-            ),
-            // A planned stop tells the operator how to continue: once that is
-            // done, `runbook resume` runs the interrupted step again.
-            Ok(Ending::Stopped(message)) => (RunOutcome::Stopped, message, None, true),
-            Ok(Ending::Declined(id)) => (
-                RunOutcome::Stopped,
-                format!("the operator declined `{id}`"),
-                None,
-                true,
-            ),
-            Err(Halt::Interrupted(at)) => (
-                RunOutcome::Stopped,
-                match at {
-                    None => String::from("interrupted; the current step was finished and journaled"),
-                    Some(at) => format!(
-                        "interrupted {at}; the step under way was journaled as interrupted and runs again on resume"
-                    ),
-                },
-                Some(RuntimeError::Interrupted {
-                    resume: resume
-                        .clone()
-                        .map(|command| format!("continue with `{command}`"))
-                        .unwrap_or_else(|| String::from("the run had no journal; start it again")),
-                }),
-                true,
-            ),
-            Ok(Ending::Fail {
-                message,
-                file,
-                span,
-            }) => {
-                let source = self.program.file(file);
-                (
-                    RunOutcome::Failed,
-                    message.clone(),
-                    Some(RuntimeError::FailStatement {
-                        message,
-                        source_code: source.source_text(),
-                        span: span.into(),
-                        help: format!("cluster at that moment:\n{table}"),
-                    }),
-                    false,
-                )
-            }
-            Ok(Ending::Failed(failure)) => {
-                let error = self.failure_error(*failure, &table, resume.as_deref());
-                (RunOutcome::Failed, error.to_string(), Some(error), true)
-            }
-            Ok(Ending::RetryOutside { file, span }) => {
-                let source = self.program.file(file);
-                let error = RuntimeError::Evaluation {
-                    message: String::from("`retry` outside a What-if handler"),
-                    source_code: source.source_text(),
-                    span: span.into(),
-                    help: Some(String::from(
-                        "`retry` runs the interrupted step again; it belongs in a What-if body",
-                    )),
-                };
-                (RunOutcome::Failed, error.to_string(), Some(error), false)
-            }
-            // A `--what-if` that names no handler fails the same way on resume.
-            Err(Halt::Fatal(
-                error @ (RuntimeError::UnknownWhatIf { .. } | RuntimeError::NoWhatIfs { .. }),
-            )) => (RunOutcome::Failed, error.to_string(), Some(error), false),
-            Err(Halt::Fatal(error)) => (RunOutcome::Failed, error.to_string(), Some(error), true),
-            Err(Halt::Crash) => (RunOutcome::Failed, String::new(), None, true),
-        };
+        let (outcome, message, error, resumable) =
+            self.outcome_of(result, &table, resume.as_deref());
         let resumable = resumable && resume.is_some();
         // A journal that cannot be written any more is already reported by `error`.
         let _ = self.journal(Record::RunFinished {
@@ -1052,6 +981,88 @@ impl<'p> Driver<'p> {
             resume_command: resume,
             unreachable_before_start: false,
             crashed: false,
+        }
+    }
+
+    /// How the run ended, in the report's words: the outcome, the message,
+    /// the error to show and whether a resume can go on.
+    fn outcome_of(
+        &self,
+        result: Outcome,
+        table: &str,
+        resume: Option<&str>,
+    ) -> (RunOutcome, String, Option<RuntimeError>, bool) {
+        match result {
+            Ok(Ending::Completed) => (
+                RunOutcome::Succeeded,
+                format!("{} completed", self.program.name()),
+                None,
+                false,
+            ),
+            // A planned stop tells the operator how to continue: once that is
+            // done, `runbook resume` runs the interrupted step again.
+            Ok(Ending::Stopped(message)) => (RunOutcome::Stopped, message, None, true),
+            Ok(Ending::Declined(id)) => (
+                RunOutcome::Stopped,
+                format!("the operator declined `{id}`"),
+                None,
+                true,
+            ),
+            Err(Halt::Interrupted(at)) => (
+                RunOutcome::Stopped,
+                match at {
+                    None => String::from("interrupted; the current step was finished and journaled"),
+                    Some(at) => format!(
+                        "interrupted {at}; the step under way was journaled as interrupted and runs again on resume"
+                    ),
+                },
+                Some(RuntimeError::Interrupted {
+                    resume: resume
+                        .map(|command| format!("continue with `{command}`"))
+                        .unwrap_or_else(|| String::from("the run had no journal; start it again")),
+                }),
+                true,
+            ),
+            Ok(Ending::Fail {
+                message,
+                file,
+                span,
+            }) => {
+                let source = self.program.file(file);
+                (
+                    RunOutcome::Failed,
+                    message.clone(),
+                    Some(RuntimeError::FailStatement {
+                        message,
+                        source_code: source.source_text(),
+                        span: span.into(),
+                        help: format!("cluster at that moment:\n{table}"),
+                    }),
+                    false,
+                )
+            }
+            Ok(Ending::Failed(failure)) => {
+                let error = self.failure_error(*failure, table, resume);
+                (RunOutcome::Failed, error.to_string(), Some(error), true)
+            }
+            Ok(Ending::RetryOutside { file, span }) => {
+                let source = self.program.file(file);
+                let error = RuntimeError::Evaluation {
+                    message: String::from("`retry` outside a What-if handler"),
+                    source_code: source.source_text(),
+                    span: span.into(),
+                    help: Some(String::from(
+                        "`retry` runs the interrupted step again; it belongs in a What-if body",
+                    )),
+                };
+                (RunOutcome::Failed, error.to_string(), Some(error), false)
+            }
+            // A `--what-if` that names no handler fails the same way on resume.
+            Err(Halt::Fatal(
+                error @ (RuntimeError::UnknownWhatIf { .. } | RuntimeError::NoWhatIfs { .. }),
+            )) => (RunOutcome::Failed, error.to_string(), Some(error), false),
+            Err(Halt::Fatal(error)) => (RunOutcome::Failed, error.to_string(), Some(error), true),
+            Err(Halt::Crash) => (RunOutcome::Failed, String::new(), None, true),
         }
     }
 

@@ -124,47 +124,7 @@ pub async fn plan(
             });
         }
     }
-    let mut bindings = HashMap::new();
-    let mut shown_params = BTreeMap::new();
-    for param in &main.ast.params {
-        let value = match params.get(&param.name.name) {
-            Some(text) => {
-                Some(
-                    parse_param(param.ty, text).map_err(|reason| RuntimeError::Parameter {
-                        name: param.name.name.clone(),
-                        reason,
-                    })?,
-                )
-            }
-            None => param.default.as_ref().and_then(|default| {
-                let mut context = PlanContext {
-                    bindings: &HashMap::new(),
-                    snapshot: &snapshot,
-                };
-                eval::eval(default, &mut context).ok()
-            }),
-        };
-        shown_params.insert(
-            param.name.name.clone(),
-            value
-                .as_ref()
-                .map_or_else(|| String::from("(not given)"), ToString::to_string),
-        );
-        match value {
-            Some(value) => {
-                bindings.insert(param.name.name.clone(), value);
-            }
-            None => {
-                return Err(RuntimeError::Parameter {
-                    name: param.name.name.clone(),
-                    reason: format!(
-                        "it has no default; give it with `--set {}=VALUE`",
-                        param.name.name
-                    ),
-                })
-            }
-        }
-    }
+    let (bindings, shown_params) = bind_params(program, params, &snapshot)?;
     let code = Code::new(program);
     let mut planner = Planner {
         program,
@@ -190,10 +150,85 @@ pub async fn plan(
         unknown: Vec::new(),
     };
     planner.walk(start, None);
-    // A handler sees the top-level bindings of its own file: the main file's
-    // are those the walk met; others are shown as written.
+    let what_ifs = what_ifs(
+        program,
+        &snapshot,
+        &planner.top_level,
+        planner.world.counts_changes,
+    );
+    Ok(Plan {
+        runbook: program.name().to_string(),
+        target: connector.describe(),
+        cluster: snapshot,
+        params: shown_params,
+        items: planner.items,
+        what_ifs,
+    })
+}
+
+/// The main file's parameters: `--set` values, else defaults (evaluated on
+/// the cluster as it is now), and how each is shown.
+fn bind_params(
+    program: &Program,
+    params: &BTreeMap<String, String>,
+    snapshot: &Snapshot,
+) -> Result<(HashMap<String, Value>, BTreeMap<String, String>), RuntimeError> {
+    let main = program.main_file();
+    let mut bindings = HashMap::new();
+    let mut shown_params = BTreeMap::new();
+    for param in &main.ast.params {
+        let value = match params.get(&param.name.name) {
+            Some(text) => {
+                Some(
+                    parse_param(param.ty, text).map_err(|reason| RuntimeError::Parameter {
+                        name: param.name.name.clone(),
+                        reason,
+                    })?,
+                )
+            }
+            None => param.default.as_ref().and_then(|default| {
+                let mut context = PlanContext {
+                    bindings: &HashMap::new(),
+                    snapshot,
+                };
+                eval::eval(default, &mut context).ok()
+            }),
+        };
+        shown_params.insert(
+            param.name.name.clone(),
+            value
+                .as_ref()
+                .map_or_else(|| String::from("(not given)"), ToString::to_string),
+        );
+        match value {
+            Some(value) => {
+                bindings.insert(param.name.name.clone(), value);
+            }
+            None => {
+                return Err(RuntimeError::Parameter {
+                    name: param.name.name.clone(),
+                    reason: format!(
+                        "it has no default; give it with `--set {}=VALUE`",
+                        param.name.name
+                    ),
+                })
+            }
+        }
+    }
+    Ok((bindings, shown_params))
+}
+
+/// Every What-if that could fire, with what would fire it; a handler sees
+/// the top-level bindings of its own file (the main file's are those the
+/// walk met; others are shown as written).
+fn what_ifs(
+    program: &Program,
+    snapshot: &Snapshot,
+    top_level: &HashMap<String, Value>,
+    counts_changes: bool,
+) -> Vec<PlanWhatIf> {
     let no_bindings = HashMap::new();
-    let what_ifs = program
+    program
         .files
         .iter()
         .enumerate()
@@ -216,42 +251,34 @@ pub async fn plan(
                 .triggers
                 .iter()
                 .find_map(|trigger| match trigger.kind {
-                    TriggerKind::TwoActives if observe::two_actives(&snapshot) => {
+                    TriggerKind::TwoActives if observe::two_actives(snapshot) => {
                         Some(String::from("two servers are Active now"))
                     }
-                    TriggerKind::ReplicationBroken if observe::replication_broken(&snapshot) => {
+                    TriggerKind::ReplicationBroken if observe::replication_broken(snapshot) => {
                         Some(String::from("replication is broken now"))
                     }
                     _ => None,
                 }),
             discards_changes: handler.discards_changes_on.as_ref().map(|server| {
                 let visible = if index == program.main {
-                    &planner.top_level
+                    top_level
                 } else {
                     &no_bindings
                 };
                 let mut context = PlanContext {
                     bindings: visible,
-                    snapshot: &snapshot,
+                    snapshot,
                 };
                 PlanDiscards {
                     server: eval::eval(server, &mut context)
                         .map(|value| value.to_string())
                         .unwrap_or_else(|_| server.span.text(&file.text).to_string()),
                     prompt: crate::semantics::code::discard_prompt_id(&handler.id.name),
-                    counted: planner.world.counts_changes,
+                    counted: counts_changes,
                 }
             }),
         })
-        .collect();
-    Ok(Plan {
-        runbook: program.name().to_string(),
-        target: connector.describe(),
-        cluster: snapshot,
-        params: shown_params,
-        items: planner.items,
-        what_ifs,
-    })
+        .collect()
 }
 
 impl Plan {
