@@ -124,7 +124,10 @@ pub async fn plan(
             });
         }
     }
-    let (bindings, shown_params) = bind_params(program, params, &snapshot)?;
+    let BoundParams {
+        values: bindings,
+        shown: shown_params,
+    } = bind_params(program, params, &snapshot)?;
     let code = Code::new(program);
     let mut planner = Planner {
         program,
@@ -172,7 +175,7 @@ fn bind_params(
     program: &Program,
     params: &BTreeMap<String, String>,
     snapshot: &Snapshot,
-) -> Result<(HashMap<String, Value>, BTreeMap<String, String>), RuntimeError> {
+) -> Result<BoundParams, RuntimeError> {
     let main = program.main_file();
     let mut bindings = HashMap::new();
     let mut shown_params = BTreeMap::new();
@@ -215,7 +218,16 @@ fn bind_params(
             }
         }
     }
-    Ok((bindings, shown_params))
+    Ok(BoundParams {
+        values: bindings,
+        shown: shown_params,
+    })
+}
+
+/// The main file's parameters, bound and as shown.
+struct BoundParams {
+    values: HashMap<String, Value>,
+    shown: BTreeMap<String, String>,
 }
 
 /// Every What-if that could fire, with what would fire it; a handler sees
