@@ -34,7 +34,8 @@ pub struct VerifyArgs {
     #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
     pub format: VerifyFormat,
     /// Where to write the answers files that replay counterexamples
-    /// (default: a `runbook-verify` folder in the system's temporary folder).
+    /// (default: a new private folder `runbook-verify-XXXXXX` in the
+    /// system's temporary folder, readable by you only).
     #[arg(long, value_name = "DIR")]
     pub replay_dir: Option<PathBuf>,
 }
@@ -117,12 +118,25 @@ fn report_command(report: &VerifyReport, program: &Program, index: usize, path: 
 
 /// Writes one answers file per counterexample; `None` where writing failed.
 fn write_answers(report: &VerifyReport, dir: Option<&Path>) -> Vec<Option<PathBuf>> {
-    let dir = dir
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| std::env::temp_dir().join("runbook-verify"));
-    if report.counterexamples.is_empty() || std::fs::create_dir_all(&dir).is_err() {
-        return vec![None; report.counterexamples.len()];
+    if report.counterexamples.is_empty() {
+        return Vec::new();
     }
+    // A shared path such as /tmp/runbook-verify could hold a symlink planted
+    // by another user: by default the files go to a new private folder.
+    let dir = match dir {
+        Some(dir) => std::fs::create_dir_all(dir)
+            .ok()
+            .map(|()| dir.to_path_buf()),
+        None => tempfile::Builder::new()
+            .prefix("runbook-verify-")
+            .tempdir()
+            .ok()
+            .map(tempfile::TempDir::keep)
+            .filter(|dir| private(dir)),
+    };
+    let Some(dir) = dir else {
+        return vec![None; report.counterexamples.len()];
+    };
     report
         .counterexamples
         .iter()
@@ -139,6 +153,20 @@ fn write_answers(report: &VerifyReport, dir: Option<&Path>) -> Vec<Option<PathBu
                 .map(|()| path)
         })
         .collect()
+}
+
+/// Makes a folder readable by its owner only (where the system has modes).
+fn private(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        true
+    }
 }
 
 /// Loads a path, or a shipped runbook by name.
