@@ -802,6 +802,22 @@ impl<'c, 'p> Machine<'c, 'p> {
                     file,
                     span,
                 });
+                // The product refuses to initialize a Standby that was not
+                // excluded: the property broken is that one, not a missing check.
+                let uninitialized = transition.iter().any(|violation| {
+                    matches!(
+                        violation,
+                        InvariantViolation::StandbyInitializedWithoutExclusion { .. }
+                    )
+                });
+                if uninitialized {
+                    if let Some(mut violation) =
+                        self.transition_violation(state, &before, &transition, file, span)
+                    {
+                        violation.cluster = before;
+                        return Flow::Violation(violation);
+                    }
+                }
                 let message = connector_error(&operation, error).to_string();
                 Flow::Violation(self.violation(
                     state,
