@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::machine::{EndInfo, Machine, Next, PathEvent, State, Transition};
-use super::property::{Property, Violation};
+use super::property::Violation;
 use crate::interp::events::RunOutcome;
 
 /// Marks a state whose successors are still being explored.
@@ -127,9 +127,4 @@ fn record_end(explored: &mut Explored, end: &EndInfo) {
             explored.handled += 1;
         }
     }
-}
-
-/// Whether a property was broken after a fault of the configuration fired.
-pub fn broken_by_fault(violation: &Violation) -> bool {
-    violation.fired != 0 || violation.property == Property::NoTermination
 }

@@ -319,10 +319,10 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         report.paths = report.paths.saturating_add(explored.paths);
         report.complete &= !explored.truncated;
         let is_fault_free = set.faults.is_empty() && !set.any_outcome;
-        let breaks = explored
-            .violations
-            .iter()
-            .any(|(violation, _)| is_fault_free || explore::broken_by_fault(violation));
+        // A property that breaks in this configuration breaks it, whether
+        // or not the fault had fired on that path: "no property broke" must
+        // stay true of every other verdict.
+        let breaks = !explored.violations.is_empty();
         let starts_fired = set
             .faults
             .iter()
