@@ -10,6 +10,7 @@ use std::time::Duration;
 use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::cluster::Snapshot;
 use crate::interp::events::{Event, EventKind, EventSink, RunOutcome, StepOutcome};
 use crate::interp::observe::cluster_table;
 
@@ -99,6 +100,150 @@ impl HumanSink {
     }
 }
 
+impl HumanSink {
+    /// Renders the start of a run: target, runbook, journal, cluster table.
+    fn run_started(
+        &mut self,
+        run_id: String,
+        runbook: String,
+        target: String,
+        cluster: Snapshot,
+        journal: Option<String>,
+        resumed: bool,
+    ) {
+        self.line(format!("{} {}", style("Target:").bold(), target));
+        let verb = if resumed { "Resuming" } else { "Running" };
+        self.line(format!(
+            "{} {} {}",
+            style(format!("{verb}:")).bold(),
+            runbook,
+            style(format!("(run {run_id})")).dim()
+        ));
+        if let Some(journal) = journal {
+            self.line(format!("{} {journal}", style("Journal:").bold()));
+        }
+        if !cluster.servers.is_empty() {
+            self.line(String::new());
+            self.line(indent(&cluster_table(&cluster)));
+        }
+    }
+
+    /// Renders a step's heading: number, title and id.
+    fn step_started(&mut self, step: String, title: String, number: Option<String>) {
+        let number = number
+            .map(|number| format!("{number}. "))
+            .unwrap_or_default();
+        self.line(String::new());
+        self.line(format!(
+            "{} {}{} {}",
+            style("▶").cyan().bold(),
+            number,
+            style(&title).bold(),
+            style(format!("[{step}]")).dim()
+        ));
+    }
+
+    /// Renders how a step ended: done, failed or skipped.
+    fn step_finished(&mut self, step: String, outcome: StepOutcome, message: Option<String>) {
+        self.stop_spinner();
+        let text = match outcome {
+            StepOutcome::Ok => format!("  {} {step} done", style("✓").green()),
+            StepOutcome::Failed => format!(
+                "  {} {step} failed: {}",
+                style("✗").red().bold(),
+                message.unwrap_or_default()
+            ),
+            StepOutcome::Skipped => format!(
+                "  {} {step} skipped ({})",
+                style("↷").dim(),
+                message.unwrap_or_default()
+            ),
+        };
+        self.line(text);
+    }
+
+    /// Renders an answered prompt with its answer and where it came from.
+    fn prompt(&mut self, id: String, text: String, answer: serde_json::Value, source: String) {
+        // A confirmation reads as the terminal showed it: yes or no.
+        let answer = match answer {
+            serde_json::Value::String(text) => text,
+            serde_json::Value::Bool(true) => String::from("yes"),
+            serde_json::Value::Bool(false) => String::from("no"),
+            other => other.to_string(),
+        };
+        self.line(format!(
+            "  {} {text} {} {} {}",
+            style("?").magenta().bold(),
+            style("→").dim(),
+            style(answer).bold(),
+            style(format!("[{id}, {source}]")).dim()
+        ));
+    }
+
+    /// Renders the entry into a What-if handler and why it fired.
+    fn what_if(&mut self, name: String, reason: String) {
+        self.stop_spinner();
+        self.line(String::new());
+        self.line(format!(
+            "{} What-if {}: {reason}",
+            style("⚠").yellow().bold(),
+            style(name).bold()
+        ));
+    }
+
+    /// Renders the start of an operation: a spinner when long, else a line.
+    fn operation_started(&mut self, operation: String, long: bool) {
+        if long {
+            self.spin(operation);
+        } else {
+            self.line(format!("  {} {operation}", style("→").dim()));
+        }
+    }
+
+    /// Renders the end of an operation: its error, or a tick after a spinner.
+    fn operation_finished(&mut self, operation: String, ok: bool, error: Option<String>) {
+        let was_long = self.spinner.is_some();
+        self.stop_spinner();
+        if !ok {
+            self.line(format!(
+                "  {} {operation}: {}",
+                style("✗").red(),
+                error.unwrap_or_default()
+            ));
+        } else if was_long {
+            self.line(format!("  {} {operation}", style("✓").green()));
+        }
+    }
+
+    /// Renders the end of a wait: whether it held and how long it took.
+    fn wait_finished(&mut self, condition: String, ok: bool, waited_seconds: u64) {
+        self.stop_spinner();
+        let mark = if ok {
+            style("✓").green()
+        } else {
+            style("✗").red()
+        };
+        self.line(format!("  {mark} {condition} (waited {waited_seconds}s)"));
+    }
+
+    /// Renders the end of a run: the cluster table and the outcome.
+    fn run_finished(&mut self, outcome: RunOutcome, message: String, cluster: Snapshot) {
+        self.stop_spinner();
+        self.line(String::new());
+        self.line(indent(&cluster_table(&cluster)));
+        self.line(String::new());
+        let outcome_text = match outcome {
+            RunOutcome::Succeeded => style("succeeded").green().bold(),
+            RunOutcome::Failed => style("failed").red().bold(),
+            RunOutcome::Stopped => style("stopped").yellow().bold(),
+        };
+        self.line(format!(
+            "{} {outcome_text}: {message}",
+            style("Outcome:").bold()
+        ));
+    }
+}
+
 impl EventSink for HumanSink {
     fn emit(&mut self, event: Event) {
         match event.kind {
@@ -109,63 +254,19 @@ impl EventSink for HumanSink {
                 cluster,
                 journal,
                 resumed,
-            } => {
-                self.line(format!("{} {}", style("Target:").bold(), target));
-                let verb = if resumed { "Resuming" } else { "Running" };
-                self.line(format!(
-                    "{} {} {}",
-                    style(format!("{verb}:")).bold(),
-                    runbook,
-                    style(format!("(run {run_id})")).dim()
-                ));
-                if let Some(journal) = journal {
-                    self.line(format!("{} {journal}", style("Journal:").bold()));
-                }
-                if !cluster.servers.is_empty() {
-                    self.line(String::new());
-                    self.line(indent(&cluster_table(&cluster)));
-                }
-            }
+            } => self.run_started(run_id, runbook, target, cluster, journal, resumed),
             EventKind::StepStarted {
                 step,
                 title,
                 number,
                 ..
-            } => {
-                let number = number
-                    .map(|number| format!("{number}. "))
-                    .unwrap_or_default();
-                self.line(String::new());
-                self.line(format!(
-                    "{} {}{} {}",
-                    style("▶").cyan().bold(),
-                    number,
-                    style(&title).bold(),
-                    style(format!("[{step}]")).dim()
-                ));
-            }
+            } => self.step_started(step, title, number),
             EventKind::StepFinished {
                 step,
                 outcome,
                 message,
                 ..
-            } => {
-                self.stop_spinner();
-                let text = match outcome {
-                    StepOutcome::Ok => format!("  {} {step} done", style("✓").green()),
-                    StepOutcome::Failed => format!(
-                        "  {} {step} failed: {}",
-                        style("✗").red().bold(),
-                        message.unwrap_or_default()
-                    ),
-                    StepOutcome::Skipped => format!(
-                        "  {} {step} skipped ({})",
-                        style("↷").dim(),
-                        message.unwrap_or_default()
-                    ),
-                };
-                self.line(text);
-            }
+            } => self.step_finished(step, outcome, message),
             EventKind::Note { message } => {
                 self.line(format!("  {} {message}", style("note:").blue()))
             }
@@ -177,56 +278,17 @@ impl EventSink for HumanSink {
                 text,
                 answer,
                 source,
-            } => {
-                // A confirmation reads as the terminal showed it: yes or no.
-                let answer = match answer {
-                    serde_json::Value::String(text) => text,
-                    serde_json::Value::Bool(true) => String::from("yes"),
-                    serde_json::Value::Bool(false) => String::from("no"),
-                    other => other.to_string(),
-                };
-                self.line(format!(
-                    "  {} {text} {} {} {}",
-                    style("?").magenta().bold(),
-                    style("→").dim(),
-                    style(answer).bold(),
-                    style(format!("[{id}, {source}]")).dim()
-                ));
-            }
-            EventKind::WhatIf { name, reason } => {
-                self.stop_spinner();
-                self.line(String::new());
-                self.line(format!(
-                    "{} What-if {}: {reason}",
-                    style("⚠").yellow().bold(),
-                    style(name).bold()
-                ));
-            }
+            } => self.prompt(id, text, answer, source),
+            EventKind::WhatIf { name, reason } => self.what_if(name, reason),
             EventKind::OperationStarted { operation, long } => {
-                if long {
-                    self.spin(operation);
-                } else {
-                    self.line(format!("  {} {operation}", style("→").dim()));
-                }
+                self.operation_started(operation, long)
             }
             EventKind::OperationFinished {
                 operation,
                 ok,
                 error,
                 ..
-            } => {
-                let was_long = self.spinner.is_some();
-                self.stop_spinner();
-                if !ok {
-                    self.line(format!(
-                        "  {} {operation}: {}",
-                        style("✗").red(),
-                        error.unwrap_or_default()
-                    ));
-                } else if was_long {
-                    self.line(format!("  {} {operation}", style("✓").green()));
-                }
-            }
+            } => self.operation_finished(operation, ok, error),
             EventKind::WaitStarted { condition, .. } => {
                 self.spin(format!("waiting until {condition}"))
             }
@@ -234,15 +296,7 @@ impl EventSink for HumanSink {
                 condition,
                 ok,
                 waited_seconds,
-            } => {
-                self.stop_spinner();
-                let mark = if ok {
-                    style("✓").green()
-                } else {
-                    style("✗").red()
-                };
-                self.line(format!("  {mark} {condition} (waited {waited_seconds}s)"));
-            }
+            } => self.wait_finished(condition, ok, waited_seconds),
             EventKind::RunFinished {
                 outcome,
                 message,
@@ -251,21 +305,7 @@ impl EventSink for HumanSink {
                 resume: _,
                 // Shown by the step failure's diagnostic.
                 cause_code: _,
-            } => {
-                self.stop_spinner();
-                self.line(String::new());
-                self.line(indent(&cluster_table(&cluster)));
-                self.line(String::new());
-                let outcome_text = match outcome {
-                    RunOutcome::Succeeded => style("succeeded").green().bold(),
-                    RunOutcome::Failed => style("failed").red().bold(),
-                    RunOutcome::Stopped => style("stopped").yellow().bold(),
-                };
-                self.line(format!(
-                    "{} {outcome_text}: {message}",
-                    style("Outcome:").bold()
-                ));
-            }
+            } => self.run_finished(outcome, message, cluster),
         }
     }
 }

@@ -19,7 +19,9 @@ mod expr;
 
 pub use expr::{args_to_string, expr_to_string, trigger_to_string};
 
-use crate::syntax::ast::{Block, Comment, File, Import, Param, Stmt, StmtKind, StringLit, WhatIf};
+use crate::syntax::ast::{
+    Block, Choose, Comment, Expr, File, If, Import, Param, Step, Stmt, StmtKind, StringLit, WhatIf,
+};
 use crate::syntax::{parse, ParseError};
 
 /// One level of indentation.
@@ -463,6 +465,7 @@ impl<'a> Printer<'a> {
         self.close_brace(block.span.end as usize);
     }
 
+    /// Prints one statement, dispatching on its kind.
     fn stmt(&mut self, stmt: &Stmt) {
         let start = stmt.span.start as usize;
         let end = stmt.span.end as usize;
@@ -473,26 +476,7 @@ impl<'a> Printer<'a> {
                 end,
                 &format!("let {} = {}", name.name, expr_to_string(value, source)),
             ),
-            StmtKind::Step(step) => {
-                let mut head = String::from("step ");
-                if let Some(number) = &step.number {
-                    head.push_str(&number.text);
-                    head.push(' ');
-                }
-                head.push_str(&step.id.name);
-                head.push(' ');
-                head.push_str(self.text(&step.title));
-                let mut clauses = Vec::new();
-                if let Some(window) = &step.window {
-                    clauses.push(format!(
-                        "within {} after {}",
-                        expr_to_string(&window.duration, source),
-                        window.after.name
-                    ));
-                }
-                clauses.extend(discards_clause(&step.discards_changes_on, source));
-                self.clause_header(start, &head, &clauses, &step.body, false);
-            }
+            StmtKind::Step(step) => self.step(start, step),
             StmtKind::Note { text } => {
                 self.simple(start, end, &format!("note {}", self.text(text)))
             }
@@ -518,36 +502,7 @@ impl<'a> Printer<'a> {
                 end,
                 &format!("record {} {}", id.name, self.text(text)),
             ),
-            StmtKind::Choose(choose) => {
-                let head = format!("choose {} {} {{", choose.id.name, self.text(&choose.text));
-                let brace_end = self.after_brace(choose.text.span.end as usize);
-                self.comments_before(brace_end);
-                self.begin_line(start);
-                self.out.push_str(&head);
-                self.end_line(brace_end);
-                self.depth += 1;
-                self.block_start = true;
-                for option in &choose.options {
-                    let mut head =
-                        format!("option {} {}", option.name.name, self.text(&option.label));
-                    if option.is_default {
-                        head.push_str(" default");
-                    }
-                    let clauses: Vec<String> = discards_clause(&option.discards_changes_on, source)
-                        .into_iter()
-                        .collect();
-                    self.clause_header(
-                        option.span.start as usize,
-                        &head,
-                        &clauses,
-                        &option.body,
-                        false,
-                    );
-                }
-                self.comments_before(end.saturating_sub(1));
-                self.depth -= 1;
-                self.close_brace(end);
-            }
+            StmtKind::Choose(choose) => self.choose(start, end, choose),
             StmtKind::Check { condition, message } => self.with_clauses(
                 start,
                 end,
@@ -558,50 +513,8 @@ impl<'a> Printer<'a> {
                 condition,
                 timeout,
                 every,
-            } => {
-                let mut clauses = Vec::new();
-                if let Some(timeout) = timeout {
-                    clauses.push(format!("timeout {}", expr_to_string(timeout, source)));
-                }
-                if let Some(every) = every {
-                    clauses.push(format!("every {}", expr_to_string(every, source)));
-                }
-                self.with_clauses(
-                    start,
-                    end,
-                    &format!("wait until {}", expr_to_string(condition, source)),
-                    &clauses,
-                );
-            }
-            StmtKind::If(if_stmt) => {
-                let mut first = true;
-                for branch in &if_stmt.branches {
-                    let block = &branch.body;
-                    let head = format!(
-                        "{}if {} {{",
-                        if first { "" } else { "} else " },
-                        expr_to_string(&branch.condition, source)
-                    );
-                    self.comments_before(block.span.start as usize);
-                    if first {
-                        self.begin_line(start);
-                    } else {
-                        self.continue_line(0);
-                    }
-                    self.out.push_str(&head);
-                    self.end_line(block.span.start as usize + 1);
-                    first = false;
-                    let close_at = next_block_start(if_stmt, block).unwrap_or(close_offset(block));
-                    self.block_body(&block.stmts, close_at);
-                }
-                if let Some(otherwise) = &if_stmt.otherwise {
-                    self.continue_line(0);
-                    self.out.push_str("} else {");
-                    self.end_line(otherwise.span.start as usize + 1);
-                    self.block_body(&otherwise.stmts, close_offset(otherwise));
-                }
-                self.close_brace(end);
-            }
+            } => self.wait(start, end, condition, timeout.as_ref(), every.as_ref()),
+            StmtKind::If(if_stmt) => self.if_chain(start, end, if_stmt),
             StmtKind::For { var, list, body } => {
                 let head = format!("for {} in {}", var.name, expr_to_string(list, source));
                 self.braced(start, &head, body);
@@ -623,6 +536,118 @@ impl<'a> Printer<'a> {
             }
             StmtKind::Retry => self.simple(start, end, "retry"),
         }
+    }
+
+    /// Prints a `step` header (number, id, title, clauses) and its body.
+    fn step(&mut self, start: usize, step: &Step) {
+        let source = self.source;
+        let mut head = String::from("step ");
+        if let Some(number) = &step.number {
+            head.push_str(&number.text);
+            head.push(' ');
+        }
+        head.push_str(&step.id.name);
+        head.push(' ');
+        head.push_str(self.text(&step.title));
+        let mut clauses = Vec::new();
+        if let Some(window) = &step.window {
+            clauses.push(format!(
+                "within {} after {}",
+                expr_to_string(&window.duration, source),
+                window.after.name
+            ));
+        }
+        clauses.extend(discards_clause(&step.discards_changes_on, source));
+        self.clause_header(start, &head, &clauses, &step.body, false);
+    }
+
+    /// Prints a `choose` block: its header line, each `option`, the `}`.
+    fn choose(&mut self, start: usize, end: usize, choose: &Choose) {
+        let source = self.source;
+        let head = format!("choose {} {} {{", choose.id.name, self.text(&choose.text));
+        let brace_end = self.after_brace(choose.text.span.end as usize);
+        self.comments_before(brace_end);
+        self.begin_line(start);
+        self.out.push_str(&head);
+        self.end_line(brace_end);
+        self.depth += 1;
+        self.block_start = true;
+        for option in &choose.options {
+            let mut head = format!("option {} {}", option.name.name, self.text(&option.label));
+            if option.is_default {
+                head.push_str(" default");
+            }
+            let clauses: Vec<String> = discards_clause(&option.discards_changes_on, source)
+                .into_iter()
+                .collect();
+            self.clause_header(
+                option.span.start as usize,
+                &head,
+                &clauses,
+                &option.body,
+                false,
+            );
+        }
+        self.comments_before(end.saturating_sub(1));
+        self.depth -= 1;
+        self.close_brace(end);
+    }
+
+    /// Prints `wait until EXPR` with its `timeout`/`every` clauses.
+    fn wait(
+        &mut self,
+        start: usize,
+        end: usize,
+        condition: &Expr,
+        timeout: Option<&Expr>,
+        every: Option<&Expr>,
+    ) {
+        let source = self.source;
+        let mut clauses = Vec::new();
+        if let Some(timeout) = timeout {
+            clauses.push(format!("timeout {}", expr_to_string(timeout, source)));
+        }
+        if let Some(every) = every {
+            clauses.push(format!("every {}", expr_to_string(every, source)));
+        }
+        self.with_clauses(
+            start,
+            end,
+            &format!("wait until {}", expr_to_string(condition, source)),
+            &clauses,
+        );
+    }
+
+    /// Prints an `if` / `else if` / `else` chain, each block in turn.
+    fn if_chain(&mut self, start: usize, end: usize, if_stmt: &If) {
+        let source = self.source;
+        let mut first = true;
+        for branch in &if_stmt.branches {
+            let block = &branch.body;
+            let head = format!(
+                "{}if {} {{",
+                if first { "" } else { "} else " },
+                expr_to_string(&branch.condition, source)
+            );
+            self.comments_before(block.span.start as usize);
+            if first {
+                self.begin_line(start);
+            } else {
+                self.continue_line(0);
+            }
+            self.out.push_str(&head);
+            self.end_line(block.span.start as usize + 1);
+            first = false;
+            let close_at = next_block_start(if_stmt, block).unwrap_or(close_offset(block));
+            self.block_body(&block.stmts, close_at);
+        }
+        if let Some(otherwise) = &if_stmt.otherwise {
+            self.continue_line(0);
+            self.out.push_str("} else {");
+            self.end_line(otherwise.span.start as usize + 1);
+            self.block_body(&otherwise.stmts, close_offset(otherwise));
+        }
+        self.close_brace(end);
     }
 
     fn what_if(&mut self, what_if: &WhatIf) {

@@ -18,7 +18,10 @@ mod render;
 use std::collections::{HashMap, HashSet};
 
 use crate::fmt::{args_to_string, expr_to_string, trigger_to_string};
-use crate::syntax::ast::{ExprKind, File, FileKind, Stmt, StmtKind, TriggerKind, WhatIf};
+use crate::syntax::ast::{
+    Block, Choose, Expr, ExprKind, File, FileKind, Ident, If, Step, Stmt, StmtKind, TriggerKind,
+    WhatIf,
+};
 use crate::wrap::wrap;
 
 /// Output formats of `runbook graph`.
@@ -301,76 +304,19 @@ impl Builder<'_> {
         })
     }
 
+    /// Draws one statement reached from `frontier`, dispatching on its kind.
     fn stmt(&mut self, stmt: &Stmt, frontier: Frontier) -> Frontier {
         let source = self.source;
         match &stmt.kind {
-            StmtKind::Step(step) => {
-                let label = match &step.number {
-                    Some(number) => format!("{}. {}", number.text, step.title.value),
-                    None => step.title.value.clone(),
-                };
-                let id =
-                    self.node_with_id(&format!("step_{}", step.id.name), NodeKind::Step, &label);
-                self.step_nodes.insert(step.id.name.clone(), id.clone());
-                self.connect(&frontier, &id, EdgeKind::Flow);
-                let scope = id.clone();
-                self.scoped(&scope, |builder| {
-                    builder.stmts(&step.body.stmts, vec![(id, None)])
-                })
-            }
-            StmtKind::Choose(choose) => {
-                let decision = self.node(NodeKind::Decision, &choose.text.value);
-                self.connect(&frontier, &decision, EdgeKind::Flow);
-                let mut out = Vec::new();
-                for option in &choose.options {
-                    let label = if option.is_default {
-                        format!("{} (default)", option.label.value)
-                    } else {
-                        option.label.value.clone()
-                    };
-                    out.extend(
-                        self.stmts(&option.body.stmts, vec![(decision.clone(), Some(label))]),
-                    );
-                }
-                out
-            }
+            StmtKind::Step(step) => self.step(step, frontier),
+            StmtKind::Choose(choose) => self.choose(choose, frontier),
             StmtKind::If(if_stmt) => {
                 if !self.drawable(std::slice::from_ref(stmt)) {
                     return frontier;
                 }
-                let mut current = frontier;
-                let mut out = Vec::new();
-                for branch in &if_stmt.branches {
-                    let condition = format!("{}?", expr_to_string(&branch.condition, source));
-                    let decision = self.node(NodeKind::Decision, &condition);
-                    self.connect(&current, &decision, EdgeKind::Flow);
-                    out.extend(self.stmts(
-                        &branch.body.stmts,
-                        vec![(decision.clone(), Some("yes".into()))],
-                    ));
-                    current = vec![(decision, Some("no".into()))];
-                }
-                match &if_stmt.otherwise {
-                    Some(otherwise) => out.extend(self.stmts(&otherwise.stmts, current)),
-                    None => out.extend(current),
-                }
-                out
+                self.if_chain(if_stmt, frontier)
             }
-            StmtKind::For { var, list, body } => {
-                if !self.drawable(&body.stmts) {
-                    return frontier;
-                }
-                let label = format!("for each {} in {}", var.name, expr_to_string(list, source));
-                let loop_node = self.node(NodeKind::Loop, &label);
-                self.connect(&frontier, &loop_node, EdgeKind::Flow);
-                let end = self.stmts(&body.stmts, vec![(loop_node.clone(), Some("each".into()))]);
-                let back: Frontier = end
-                    .into_iter()
-                    .map(|(from, label)| (from, label.or(Some("next".into()))))
-                    .collect();
-                self.connect(&back, &loop_node, EdgeKind::Flow);
-                vec![(loop_node, Some("done".into()))]
-            }
+            StmtKind::For { var, list, body } => self.for_loop(var, list, body, frontier),
             StmtKind::Call(call) => {
                 let label = format!(
                     "call {}({})",
@@ -425,6 +371,79 @@ impl Builder<'_> {
             }
             StmtKind::Note { .. } | StmtKind::Warning { .. } => frontier,
         }
+    }
+
+    /// Draws a step node, then its body in the step's own scope.
+    fn step(&mut self, step: &Step, frontier: Frontier) -> Frontier {
+        let label = match &step.number {
+            Some(number) => format!("{}. {}", number.text, step.title.value),
+            None => step.title.value.clone(),
+        };
+        let id = self.node_with_id(&format!("step_{}", step.id.name), NodeKind::Step, &label);
+        self.step_nodes.insert(step.id.name.clone(), id.clone());
+        self.connect(&frontier, &id, EdgeKind::Flow);
+        let scope = id.clone();
+        self.scoped(&scope, |builder| {
+            builder.stmts(&step.body.stmts, vec![(id, None)])
+        })
+    }
+
+    /// Draws a `choose` as a decision with one labelled edge per option.
+    fn choose(&mut self, choose: &Choose, frontier: Frontier) -> Frontier {
+        let decision = self.node(NodeKind::Decision, &choose.text.value);
+        self.connect(&frontier, &decision, EdgeKind::Flow);
+        let mut out = Vec::new();
+        for option in &choose.options {
+            let label = if option.is_default {
+                format!("{} (default)", option.label.value)
+            } else {
+                option.label.value.clone()
+            };
+            out.extend(self.stmts(&option.body.stmts, vec![(decision.clone(), Some(label))]));
+        }
+        out
+    }
+
+    /// Draws an `if` chain as one yes/no decision per branch.
+    fn if_chain(&mut self, if_stmt: &If, frontier: Frontier) -> Frontier {
+        let mut current = frontier;
+        let mut out = Vec::new();
+        for branch in &if_stmt.branches {
+            let condition = format!("{}?", expr_to_string(&branch.condition, self.source));
+            let decision = self.node(NodeKind::Decision, &condition);
+            self.connect(&current, &decision, EdgeKind::Flow);
+            out.extend(self.stmts(
+                &branch.body.stmts,
+                vec![(decision.clone(), Some("yes".into()))],
+            ));
+            current = vec![(decision, Some("no".into()))];
+        }
+        match &if_stmt.otherwise {
+            Some(otherwise) => out.extend(self.stmts(&otherwise.stmts, current)),
+            None => out.extend(current),
+        }
+        out
+    }
+
+    /// Draws a `for` as a loop node whose body flows back to it.
+    fn for_loop(&mut self, var: &Ident, list: &Expr, body: &Block, frontier: Frontier) -> Frontier {
+        if !self.drawable(&body.stmts) {
+            return frontier;
+        }
+        let label = format!(
+            "for each {} in {}",
+            var.name,
+            expr_to_string(list, self.source)
+        );
+        let loop_node = self.node(NodeKind::Loop, &label);
+        self.connect(&frontier, &loop_node, EdgeKind::Flow);
+        let end = self.stmts(&body.stmts, vec![(loop_node.clone(), Some("each".into()))]);
+        let back: Frontier = end
+            .into_iter()
+            .map(|(from, label)| (from, label.or(Some("next".into()))))
+            .collect();
+        self.connect(&back, &loop_node, EdgeKind::Flow);
+        vec![(loop_node, Some("done".into()))]
     }
 
     fn what_if(&mut self, what_if: &WhatIf, any_step: &mut Option<String>) {

@@ -18,7 +18,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::cluster::{Mode, Operation, ReplicationState, Version};
 use crate::syntax::ast::{
-    BinaryOp, Block, Call, ExprKind, File, OperationCall, Quantifier, Stmt, StmtKind,
+    BinaryOp, Block, Call, Choose, ExprKind, File, Ident, If, OperationCall, Quantifier, Step,
+    Stmt, StmtKind,
 };
 use crate::syntax::ast::{Expr, FileKind};
 use crate::syntax::Span;
@@ -435,6 +436,7 @@ impl Analyzer<'_> {
         state
     }
 
+    /// Runs one statement, dispatching on its kind.
     fn stmt(&mut self, stmt: &Stmt, env: &mut Env, state: State) -> State {
         if self.call_stack.len() > 1 {
             self.inline_budget = self.inline_budget.saturating_sub(1);
@@ -449,79 +451,12 @@ impl Analyzer<'_> {
                 env.bind(&id.name.replace('-', "_"), Value::Other);
                 state
             }
-            StmtKind::Step(step) => {
-                let previous = self.step.take();
-                if self.reporting() && self.call_stack.len() == 1 {
-                    let entry = self
-                        .step_entry_groups
-                        .entry(step.id.name.clone())
-                        .or_insert(state.group);
-                    *entry = entry.join(state.group);
-                    self.step = Some(StepContext {
-                        id: step.id.name.clone(),
-                        discards_changes: step.discards_changes_on.is_some(),
-                        discards_changes_on: match step
-                            .discards_changes_on
-                            .as_ref()
-                            .map(|expr| &expr.kind)
-                        {
-                            Some(ExprKind::Var(name)) => Some(name.name.clone()),
-                            _ => None,
-                        },
-                    });
-                } else {
-                    self.step = previous.clone();
-                }
-                // Help names the innermost place to put the clause: options
-                // around the step are not inside it.
-                let outer_options = std::mem::take(&mut self.options);
-                let state = self.block(&step.body, env, state);
-                self.options = outer_options;
-                self.step = previous;
-                state
-            }
+            StmtKind::Step(step) => self.step(step, env, state),
             StmtKind::Operation(call) => self.operation(call, env, state),
-            StmtKind::Choose(choose) => {
-                let mut joined = State::unreachable();
-                for option in &choose.options {
-                    let clause = option
-                        .discards_changes_on
-                        .as_ref()
-                        .map(|server| self.named_server(server, env));
-                    let pushed = clause.is_some();
-                    self.discard_clauses.extend(clause);
-                    self.options
-                        .push((choose.id.name.clone(), option.name.name.clone()));
-                    let branch = self.block(&option.body, env, state.clone());
-                    self.options.pop();
-                    if pushed {
-                        self.discard_clauses.pop();
-                    }
-                    joined = joined.join(branch);
-                }
-                if choose.options.is_empty() {
-                    state
-                } else {
-                    joined
-                }
-            }
+            StmtKind::Choose(choose) => self.choose(choose, env, state),
             StmtKind::Check { condition, .. } => self.assume(condition, true, env, state),
             StmtKind::Wait { condition, .. } => self.assume(condition, true, env, state),
-            StmtKind::If(if_stmt) => {
-                let mut rest = state;
-                let mut joined = State::unreachable();
-                for branch in &if_stmt.branches {
-                    let taken = self.assume(&branch.condition, true, env, rest.clone());
-                    let taken = self.block(&branch.body, env, taken);
-                    joined = joined.join(taken);
-                    rest = self.assume(&branch.condition, false, env, rest);
-                }
-                let otherwise = match &if_stmt.otherwise {
-                    Some(block) => self.block(block, env, rest),
-                    None => rest,
-                };
-                joined.join(otherwise)
-            }
+            StmtKind::If(if_stmt) => self.if_chain(if_stmt, env, state),
             StmtKind::For { var, list, body } => self.for_loop(&var.name, list, body, env, state),
             StmtKind::Call(call) => self.call(call, env, state),
             StmtKind::Stop { message } | StmtKind::Fail { message } => {
@@ -531,6 +466,79 @@ impl Analyzer<'_> {
             StmtKind::Retry => State::unreachable(),
             StmtKind::Note { .. } | StmtKind::Warning { .. } | StmtKind::Confirm { .. } => state,
         }
+    }
+
+    /// Runs a step's body with the step (and its entry group) as context.
+    fn step(&mut self, step: &Step, env: &mut Env, state: State) -> State {
+        let previous = self.step.take();
+        if self.reporting() && self.call_stack.len() == 1 {
+            let entry = self
+                .step_entry_groups
+                .entry(step.id.name.clone())
+                .or_insert(state.group);
+            *entry = entry.join(state.group);
+            self.step = Some(StepContext {
+                id: step.id.name.clone(),
+                discards_changes: step.discards_changes_on.is_some(),
+                discards_changes_on: match step.discards_changes_on.as_ref().map(|expr| &expr.kind)
+                {
+                    Some(ExprKind::Var(name)) => Some(name.name.clone()),
+                    _ => None,
+                },
+            });
+        } else {
+            self.step = previous.clone();
+        }
+        // Help names the innermost place to put the clause: options
+        // around the step are not inside it.
+        let outer_options = std::mem::take(&mut self.options);
+        let state = self.block(&step.body, env, state);
+        self.options = outer_options;
+        self.step = previous;
+        state
+    }
+
+    /// Runs each option of a `choose` from the same state and joins them.
+    fn choose(&mut self, choose: &Choose, env: &mut Env, state: State) -> State {
+        let mut joined = State::unreachable();
+        for option in &choose.options {
+            let clause = option
+                .discards_changes_on
+                .as_ref()
+                .map(|server| self.named_server(server, env));
+            let pushed = clause.is_some();
+            self.discard_clauses.extend(clause);
+            self.options
+                .push((choose.id.name.clone(), option.name.name.clone()));
+            let branch = self.block(&option.body, env, state.clone());
+            self.options.pop();
+            if pushed {
+                self.discard_clauses.pop();
+            }
+            joined = joined.join(branch);
+        }
+        if choose.options.is_empty() {
+            state
+        } else {
+            joined
+        }
+    }
+
+    /// Runs each branch of an `if` chain under its condition and joins them.
+    fn if_chain(&mut self, if_stmt: &If, env: &mut Env, state: State) -> State {
+        let mut rest = state;
+        let mut joined = State::unreachable();
+        for branch in &if_stmt.branches {
+            let taken = self.assume(&branch.condition, true, env, rest.clone());
+            let taken = self.block(&branch.body, env, taken);
+            joined = joined.join(taken);
+            rest = self.assume(&branch.condition, false, env, rest);
+        }
+        let otherwise = match &if_stmt.otherwise {
+            Some(block) => self.block(block, env, rest),
+            None => rest,
+        };
+        joined.join(otherwise)
     }
 
     /// Evaluates the value of a `let`: server roles get a named symbol.
@@ -886,17 +894,7 @@ impl Analyzer<'_> {
             }
             ExprKind::Call { function, args } if args.is_empty() && truth => {
                 if function.name == "healthy" {
-                    for facts in state.servers.values_mut() {
-                        facts.running = Some(true);
-                        facts.excluded = Some(false);
-                        facts.detached_hint = false;
-                        facts.init_ready_hint = false;
-                    }
-                    state.group = GroupFacts {
-                        reattached_at: Some(self.report_span(condition.span)),
-                        ..GroupFacts::default()
-                    };
-                    state.pending_demotion.clear();
+                    self.assume_healthy(condition.span, &mut state);
                 }
                 return state;
             }
@@ -906,33 +904,7 @@ impl Analyzer<'_> {
                 list,
                 body,
             } if truth => {
-                if let Value::List(list) = self.eval(list, env) {
-                    let element = self.new_symbol(&var.name);
-                    let mut scratch = State {
-                        reachable: true,
-                        ..State::default()
-                    };
-                    scratch
-                        .servers
-                        .insert(element, self.element_facts(&list, &state));
-                    let mut inner = env.clone();
-                    inner.bind(&var.name, Value::Server(element));
-                    let scratch = self.assume(body, true, &inner, scratch);
-                    let facts = scratch.facts(element);
-                    if list.base == ListBase::Standbys {
-                        let rest_detached = list
-                            .minus
-                            .iter()
-                            .all(|symbol| state.facts(*symbol).is_detached());
-                        if facts.is_detached() && rest_detached {
-                            state.group.standbys_detached = true;
-                            state.group.reattached_at = None;
-                        }
-                        if facts.excluded == Some(true) && list.minus.is_empty() {
-                            state.group.standbys_excluded = true;
-                        }
-                    }
-                }
+                self.assume_all(var, list, body, env, &mut state);
                 return state;
             }
             ExprKind::Binary {
@@ -945,28 +917,7 @@ impl Analyzer<'_> {
                 if let ExprKind::Call { function, args } = &lhs.kind {
                     let holds_equal = (*op == BinaryOp::Eq) == truth;
                     if function.name == "count" && args.len() == 1 && holds_equal {
-                        if let (Value::List(list), ExprKind::Number(count)) =
-                            (self.eval(&args[0], env), &rhs.kind)
-                        {
-                            if list.base == ListBase::Actives {
-                                if *count == 0 {
-                                    for (symbol, facts) in state.servers.iter_mut() {
-                                        if !list.minus.contains(symbol) {
-                                            facts.mode = Some(Mode::Standby);
-                                        }
-                                    }
-                                }
-                                if *count <= 1 {
-                                    let minus = list.minus.clone();
-                                    state
-                                        .pending_demotion
-                                        .retain(|symbol, _| minus.contains(symbol) && *count == 0);
-                                    if *count == 1 && minus.is_empty() {
-                                        state.pending_demotion.clear();
-                                    }
-                                }
-                            }
-                        }
+                        self.assume_actives_count(&args[0], rhs, env, &mut state);
                         return state;
                     }
                 }
@@ -977,6 +928,81 @@ impl Analyzer<'_> {
             apply_literal(symbol, literal, &mut state);
         }
         state
+    }
+
+    /// Refines the state with `healthy()` holding: the group is whole again.
+    fn assume_healthy(&self, at: Span, state: &mut State) {
+        for facts in state.servers.values_mut() {
+            facts.running = Some(true);
+            facts.excluded = Some(false);
+            facts.detached_hint = false;
+            facts.init_ready_hint = false;
+        }
+        state.group = GroupFacts {
+            reattached_at: Some(self.report_span(at)),
+            ..GroupFacts::default()
+        };
+        state.pending_demotion.clear();
+    }
+
+    /// Refines the state with `all VAR in LIST: BODY` holding.
+    fn assume_all(&mut self, var: &Ident, list: &Expr, body: &Expr, env: &Env, state: &mut State) {
+        let Value::List(list) = self.eval(list, env) else {
+            return;
+        };
+        let element = self.new_symbol(&var.name);
+        let mut scratch = State {
+            reachable: true,
+            ..State::default()
+        };
+        scratch
+            .servers
+            .insert(element, self.element_facts(&list, state));
+        let mut inner = env.clone();
+        inner.bind(&var.name, Value::Server(element));
+        let scratch = self.assume(body, true, &inner, scratch);
+        let facts = scratch.facts(element);
+        if list.base == ListBase::Standbys {
+            let rest_detached = list
+                .minus
+                .iter()
+                .all(|symbol| state.facts(*symbol).is_detached());
+            if facts.is_detached() && rest_detached {
+                state.group.standbys_detached = true;
+                state.group.reattached_at = None;
+            }
+            if facts.excluded == Some(true) && list.minus.is_empty() {
+                state.group.standbys_excluded = true;
+            }
+        }
+    }
+
+    /// Refines the state with `count(LIST) == COUNT` holding, when LIST is
+    /// `actives()` (maybe `without` some) and COUNT a number.
+    fn assume_actives_count(&self, list: &Expr, count: &Expr, env: &Env, state: &mut State) {
+        let (Value::List(list), ExprKind::Number(count)) = (self.eval(list, env), &count.kind)
+        else {
+            return;
+        };
+        if list.base != ListBase::Actives {
+            return;
+        }
+        if *count == 0 {
+            for (symbol, facts) in state.servers.iter_mut() {
+                if !list.minus.contains(symbol) {
+                    facts.mode = Some(Mode::Standby);
+                }
+            }
+        }
+        if *count <= 1 {
+            let minus = list.minus.clone();
+            state
+                .pending_demotion
+                .retain(|symbol, _| minus.contains(symbol) && *count == 0);
+            if *count == 1 && minus.is_empty() {
+                state.pending_demotion.clear();
+            }
+        }
     }
 
     /// `condition == truth` as a disjunction of literals, when it is one.

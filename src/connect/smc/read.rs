@@ -99,127 +99,13 @@ pub struct Derived {
 /// Builds the snapshot from each server's view (`None`: it did not answer),
 /// by the rules of this module's documentation.
 pub fn derive(names: &[String], views: &[Option<ServerView>], memory: &Memory) -> Derived {
-    let last = |name: &str| memory.last.as_ref().and_then(|last| last.server(name));
-    let named_active_by_others = |name: &str| {
-        views
-            .iter()
-            .flatten()
-            .filter(|view| view.active.as_deref() == Some(name))
-            .map(|view| view.connected.clone())
-            .collect::<Vec<_>>()
-    };
     let mut servers = Vec::with_capacity(names.len());
     let mut reasons = Vec::with_capacity(names.len());
     for (name, view) in names.iter().zip(views) {
         let mut why = Vec::new();
         let server = match view {
-            Some(view) => {
-                why.push("running: its API answered".to_owned());
-                let mode = if view.active.as_deref() == Some(name.as_str()) {
-                    why.push("mode: active (its own /ha names it active_server)".to_owned());
-                    Mode::Active
-                } else {
-                    why.push(match &view.active {
-                        Some(active) => {
-                            format!("mode: standby (its own /ha names {active} active_server)")
-                        }
-                        None => "mode: standby (its own /ha names no active_server)".to_owned(),
-                    });
-                    Mode::Standby
-                };
-                why.push(format!(
-                    "version: {} (its system/smc_version)",
-                    view.version
-                ));
-                why.push(format!(
-                    "replication: {} (its own database_replication_diagnostic)",
-                    view.state
-                ));
-                let excluded = match mode {
-                    Mode::Standby => {
-                        let excluded = view.state == ReplicationState::StbNoRep;
-                        why.push(format!(
-                            "excluded: {} (derived: a Standby is excluded when its own state is STB_NO_REP)",
-                            yes_no(excluded)
-                        ));
-                        excluded
-                    }
-                    Mode::Active => {
-                        let replicating = matches!(
-                            view.state,
-                            ReplicationState::ActRep | ReplicationState::ActRepEx
-                        );
-                        let excluded =
-                            !replicating && memory.excluded.get(name).copied().unwrap_or(false);
-                        why.push(format!(
-                            "excluded: {} (derived: an Active is excluded only after this run cleared its replication, until it replicates again)",
-                            yes_no(excluded)
-                        ));
-                        excluded
-                    }
-                };
-                ServerSnapshot {
-                    name: name.clone(),
-                    running: true,
-                    mode,
-                    version: view.version.clone(),
-                    replication: view.state,
-                    excluded,
-                    config_revision: 0,
-                }
-            }
-            None => {
-                why.push("running: no (its API did not answer)".to_owned());
-                let namers = named_active_by_others(name);
-                let mode = if !namers.is_empty() {
-                    why.push(format!(
-                        "mode: active (named active_server by {})",
-                        namers.join(", ")
-                    ));
-                    Mode::Active
-                } else if let Some(previous) = last(name) {
-                    why.push(format!("mode: {} (as last seen)", mode_name(previous.mode)));
-                    previous.mode
-                } else {
-                    why.push(
-                        "mode: standby (no answering server names it active_server)".to_owned(),
-                    );
-                    Mode::Standby
-                };
-                let version = if let Some(previous) = last(name) {
-                    why.push(format!("version: {} (as last seen)", previous.version));
-                    previous.version.clone()
-                } else if let Some(configured) = memory.configured_versions.get(name) {
-                    why.push(format!("version: {configured} (the inventory's `version`)"));
-                    configured.clone()
-                } else {
-                    why.push(
-                        "version: unknown (it never answered; give its `version` in the inventory)"
-                            .to_owned(),
-                    );
-                    Version::unknown()
-                };
-                let excluded = memory
-                    .excluded
-                    .get(name)
-                    .copied()
-                    .or_else(|| last(name).map(|previous| previous.excluded))
-                    .unwrap_or(false);
-                why.push(format!(
-                    "excluded: {} (as last derived, updated by this run's actions)",
-                    yes_no(excluded)
-                ));
-                why.push("replication: UNKNOWN (it does not answer)".to_owned());
-                ServerSnapshot {
-                    name: name.clone(),
-                    running: false,
-                    mode,
-                    version,
-                    replication: ReplicationState::Unknown,
-                    excluded,
-                    config_revision: 0,
-                }
-            }
+            Some(view) => answering(name, view, memory, &mut why),
+            None => not_answering(name, views, memory, &mut why),
         };
         servers.push(server);
         reasons.push(why);
@@ -228,6 +114,166 @@ pub fn derive(names: &[String], views: &[Option<ServerView>], memory: &Memory) -
         snapshot: Snapshot { servers },
         reasons,
     }
+}
+
+/// Derives a server that answered from its own view.
+fn answering(
+    name: &str,
+    view: &ServerView,
+    memory: &Memory,
+    why: &mut Vec<String>,
+) -> ServerSnapshot {
+    why.push("running: its API answered".to_owned());
+    let mode = if view.active.as_deref() == Some(name) {
+        why.push("mode: active (its own /ha names it active_server)".to_owned());
+        Mode::Active
+    } else {
+        why.push(match &view.active {
+            Some(active) => {
+                format!("mode: standby (its own /ha names {active} active_server)")
+            }
+            None => "mode: standby (its own /ha names no active_server)".to_owned(),
+        });
+        Mode::Standby
+    };
+    why.push(format!(
+        "version: {} (its system/smc_version)",
+        view.version
+    ));
+    why.push(format!(
+        "replication: {} (its own database_replication_diagnostic)",
+        view.state
+    ));
+    let excluded = answering_excluded(name, view, mode, memory, why);
+    ServerSnapshot {
+        name: name.to_owned(),
+        running: true,
+        mode,
+        version: view.version.clone(),
+        replication: view.state,
+        excluded,
+        config_revision: 0,
+    }
+}
+
+/// Derives `excluded` for a server that answered, by its mode.
+fn answering_excluded(
+    name: &str,
+    view: &ServerView,
+    mode: Mode,
+    memory: &Memory,
+    why: &mut Vec<String>,
+) -> bool {
+    match mode {
+        Mode::Standby => {
+            let excluded = view.state == ReplicationState::StbNoRep;
+            why.push(format!(
+                "excluded: {} (derived: a Standby is excluded when its own state is STB_NO_REP)",
+                yes_no(excluded)
+            ));
+            excluded
+        }
+        Mode::Active => {
+            let replicating = matches!(
+                view.state,
+                ReplicationState::ActRep | ReplicationState::ActRepEx
+            );
+            let excluded = !replicating && memory.excluded.get(name).copied().unwrap_or(false);
+            why.push(format!(
+                "excluded: {} (derived: an Active is excluded only after this run cleared its replication, until it replicates again)",
+                yes_no(excluded)
+            ));
+            excluded
+        }
+    }
+}
+
+/// Derives a server that did not answer from the others' views and memory.
+fn not_answering(
+    name: &str,
+    views: &[Option<ServerView>],
+    memory: &Memory,
+    why: &mut Vec<String>,
+) -> ServerSnapshot {
+    why.push("running: no (its API did not answer)".to_owned());
+    let mode = remembered_mode(name, views, memory, why);
+    let version = remembered_version(name, memory, why);
+    let excluded = memory
+        .excluded
+        .get(name)
+        .copied()
+        .or_else(|| last_seen(memory, name).map(|previous| previous.excluded))
+        .unwrap_or(false);
+    why.push(format!(
+        "excluded: {} (as last derived, updated by this run's actions)",
+        yes_no(excluded)
+    ));
+    why.push("replication: UNKNOWN (it does not answer)".to_owned());
+    ServerSnapshot {
+        name: name.to_owned(),
+        running: false,
+        mode,
+        version,
+        replication: ReplicationState::Unknown,
+        excluded,
+        config_revision: 0,
+    }
+}
+
+/// The mode of a server that did not answer: named active by others, else
+/// as last seen, else standby.
+fn remembered_mode(
+    name: &str,
+    views: &[Option<ServerView>],
+    memory: &Memory,
+    why: &mut Vec<String>,
+) -> Mode {
+    let namers = named_active_by_others(views, name);
+    if !namers.is_empty() {
+        why.push(format!(
+            "mode: active (named active_server by {})",
+            namers.join(", ")
+        ));
+        Mode::Active
+    } else if let Some(previous) = last_seen(memory, name) {
+        why.push(format!("mode: {} (as last seen)", mode_name(previous.mode)));
+        previous.mode
+    } else {
+        why.push("mode: standby (no answering server names it active_server)".to_owned());
+        Mode::Standby
+    }
+}
+
+/// The version of a server that did not answer: as last seen, else the
+/// inventory's, else unknown.
+fn remembered_version(name: &str, memory: &Memory, why: &mut Vec<String>) -> Version {
+    if let Some(previous) = last_seen(memory, name) {
+        why.push(format!("version: {} (as last seen)", previous.version));
+        previous.version.clone()
+    } else if let Some(configured) = memory.configured_versions.get(name) {
+        why.push(format!("version: {configured} (the inventory's `version`)"));
+        configured.clone()
+    } else {
+        why.push(
+            "version: unknown (it never answered; give its `version` in the inventory)".to_owned(),
+        );
+        Version::unknown()
+    }
+}
+
+/// The server `name` in the last derived snapshot, if any.
+fn last_seen<'m>(memory: &'m Memory, name: &str) -> Option<&'m ServerSnapshot> {
+    memory.last.as_ref().and_then(|last| last.server(name))
+}
+
+/// The answering servers whose own `/ha` names `name` the active server.
+fn named_active_by_others(views: &[Option<ServerView>], name: &str) -> Vec<String> {
+    views
+        .iter()
+        .flatten()
+        .filter(|view| view.active.as_deref() == Some(name))
+        .map(|view| view.connected.clone())
+        .collect::<Vec<_>>()
 }
 
 fn yes_no(value: bool) -> &'static str {

@@ -11,7 +11,9 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{boolean, connected_server, name_at, refused, server_ip, ApiError, ApiResult, Session};
+use super::{
+    boolean, connected_server, name_at, refused, server_ip, ApiError, ApiResult, Connected, Session,
+};
 use crate::cluster::{Mode, Operation, Snapshot, Version};
 
 const MISSING_SERVER: &str = "Missing management server parameter: provide management server using either server URI, either server name, either primary IP V4 address.";
@@ -80,6 +82,11 @@ fn action_target(
     }
 }
 
+/// An HA action started on the simulator, and the message the product
+/// answers with.
+type Started = Result<(Operation, String), ApiError>;
+
+/// Handles `POST .../ha/ACTION`: checks the request, then starts the action.
 pub(super) async fn ha_action(
     Session {
         shared, connected, ..
@@ -95,6 +102,26 @@ pub(super) async fn ha_action(
     ) {
         return Err(ApiError::not_found());
     }
+    require_json(&headers)?;
+    let force = boolean("force", query.get("force").map(String::as_str))?;
+    let snapshot = shared.observed();
+    let target = action_target(&snapshot, &query, &body)?;
+    let connected_active =
+        connected_server(&snapshot, &connected).is_some_and(|server| server.mode == Mode::Active);
+    let (operation, value) = match action.as_str() {
+        "set_active" => set_active(&snapshot, target, &connected, force)?,
+        "set_standby" => set_standby(&snapshot, target, &connected, force)?,
+        "full_replication" => full_replication(&snapshot, target, connected_active)?,
+        _ => exclude(&snapshot, target, &connected, connected_active)?,
+    };
+    shared
+        .change(|simulator| simulator.start(&operation))
+        .map_err(refused)?;
+    Ok(Json(json!({ "value": value })).into_response())
+}
+
+/// Refuses a request whose payload is not declared as JSON.
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     let json_content = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -105,129 +132,151 @@ pub(super) async fn ha_action(
             "Unsupported Media Type: send Content-Type: application/json",
         ));
     }
-    let force = boolean("force", query.get("force").map(String::as_str))?;
-    let snapshot = shared.observed();
-    let target = action_target(&snapshot, &query, &body)?;
-    let connected_active =
-        connected_server(&snapshot, &connected).is_some_and(|server| server.mode == Mode::Active);
-    let must_use_active = |name: &str| {
-        ApiError::bad_request(format!(
-            "You must use the active Management Server to request this action for Management Server {}.",
-            name_at(&snapshot, name)
+    Ok(())
+}
+
+/// The refusal of an action asked of a server other than the active one.
+fn must_use_active(snapshot: &Snapshot, name: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "You must use the active Management Server to request this action for Management Server {}.",
+        name_at(snapshot, name)
+    ))
+}
+
+/// Whether the server `name` is the active one.
+fn is_active(snapshot: &Snapshot, name: &str) -> bool {
+    snapshot
+        .server(name)
+        .is_some_and(|server| server.mode == Mode::Active)
+}
+
+/// Handles `set_active`: a switch-over, or a forced activation.
+fn set_active(
+    snapshot: &Snapshot,
+    target: Option<String>,
+    connected: &Connected,
+    force: bool,
+) -> Started {
+    let target = target.unwrap_or_else(|| connected.server.clone());
+    if is_active(snapshot, &target) {
+        return Err(ApiError::bad_request(format!(
+            "Management Server {} is already the active Management Server.",
+            name_at(snapshot, &target)
+        )));
+    }
+    let active_running = snapshot.actives().next().is_some();
+    if force || !active_running {
+        Ok((
+            Operation::ForceActivate {
+                server: target.clone(),
+            },
+            format!("Set Active {target} in progress"),
         ))
-    };
-    let is_active = |name: &str| {
-        snapshot
-            .server(name)
-            .is_some_and(|server| server.mode == Mode::Active)
-    };
-    let (operation, value) = match action.as_str() {
-        "set_active" => {
-            let target = target.unwrap_or_else(|| connected.server.clone());
-            if is_active(&target) {
-                return Err(ApiError::bad_request(format!(
-                    "Management Server {} is already the active Management Server.",
-                    name_at(&snapshot, &target)
-                )));
-            }
-            let active_running = snapshot.actives().next().is_some();
-            if force || !active_running {
-                (
-                    Operation::ForceActivate {
-                        server: target.clone(),
-                    },
-                    format!("Set Active {target} in progress"),
-                )
-            } else {
-                (
-                    Operation::Activate {
-                        server: target.clone(),
-                    },
-                    format!("Switch Active Server to {target}:  waiting for server statuses to be polled at least once. in progress"),
-                )
-            }
-        }
-        "set_standby" => {
-            let target = target.unwrap_or_else(|| connected.server.clone());
-            if is_active(&target) && !force {
-                return Err(ApiError {
-                    details: vec!["Replication Failed: Setting standby the active server without switching control to another server will interrupt the replication. Use force mode to verify the action.".to_owned()],
-                    ..ApiError::bad_request("Impossible to retrieve HA management information.")
-                });
-            }
-            (
-                Operation::SetStandby {
-                    server: target.clone(),
-                    force: true,
-                },
-                format!(
-                    "Deactivation of Management Server {} requested.",
-                    name_at(&snapshot, &target)
-                ),
-            )
-        }
-        "full_replication" => {
-            let target = target.ok_or_else(|| ApiError::bad_request(MISSING_SERVER))?;
-            if !connected_active {
-                return Err(must_use_active(&target));
-            }
-            if is_active(&target) {
-                return Err(ApiError::bad_request(format!(
-                    "Full replication of active Management Server {} is invalid.",
-                    name_at(&snapshot, &target)
-                )));
-            }
-            (
-                Operation::InitStandby {
-                    server: target.clone(),
-                },
-                format!(
-                    "Replication of Management Server {} requested.",
-                    name_at(&snapshot, &target)
-                ),
-            )
-        }
-        _ => {
-            let target = target.ok_or_else(|| ApiError::bad_request(MISSING_SERVER))?;
-            if is_active(&target) {
-                return Err(ApiError::bad_request(format!(
-                    "The active Management Server {} cannot be excluded from replication.",
-                    name_at(&snapshot, &target)
-                )));
-            }
-            if !connected_active {
-                return Err(must_use_active(&target));
-            }
-            let connected_version =
-                connected_server(&snapshot, &connected).map(|server| server.version.clone());
-            let offline = snapshot
-                .server(&target)
-                .is_some_and(|server| !server.running);
-            if offline
-                && connected_version
-                    .as_ref()
-                    .is_some_and(Version::has_smc_65140)
-            {
-                // SMC-65140 (published known issue): the API cannot exclude an
-                // offline Standby on these versions. The message is ours.
-                return Err(ApiError::bad_request(format!(
-                    "Exclusion from replication of Management Server {} failed: the server is not running.",
-                    name_at(&snapshot, &target)
-                )));
-            }
-            (
-                Operation::Exclude {
-                    server: target.clone(),
-                },
-                format!(
-                    "Exclusion from replication of Management Server {} requested.",
-                    name_at(&snapshot, &target)
-                ),
-            )
-        }
-    };
-    shared
-        .change(|simulator| simulator.start(&operation))
-        .map_err(refused)?;
-    Ok(Json(json!({ "value": value })).into_response())
+    } else {
+        Ok((
+            Operation::Activate {
+                server: target.clone(),
+            },
+            format!("Switch Active Server to {target}:  waiting for server statuses to be polled at least once. in progress"),
+        ))
+    }
+}
+
+/// Handles `set_standby`: refused on the active server unless forced.
+fn set_standby(
+    snapshot: &Snapshot,
+    target: Option<String>,
+    connected: &Connected,
+    force: bool,
+) -> Started {
+    let target = target.unwrap_or_else(|| connected.server.clone());
+    if is_active(snapshot, &target) && !force {
+        return Err(ApiError {
+            details: vec!["Replication Failed: Setting standby the active server without switching control to another server will interrupt the replication. Use force mode to verify the action.".to_owned()],
+            ..ApiError::bad_request("Impossible to retrieve HA management information.")
+        });
+    }
+    Ok((
+        Operation::SetStandby {
+            server: target.clone(),
+            force: true,
+        },
+        format!(
+            "Deactivation of Management Server {} requested.",
+            name_at(snapshot, &target)
+        ),
+    ))
+}
+
+/// Handles `full_replication`: asked of the active server, for a standby.
+fn full_replication(
+    snapshot: &Snapshot,
+    target: Option<String>,
+    connected_active: bool,
+) -> Started {
+    let target = target.ok_or_else(|| ApiError::bad_request(MISSING_SERVER))?;
+    if !connected_active {
+        return Err(must_use_active(snapshot, &target));
+    }
+    if is_active(snapshot, &target) {
+        return Err(ApiError::bad_request(format!(
+            "Full replication of active Management Server {} is invalid.",
+            name_at(snapshot, &target)
+        )));
+    }
+    Ok((
+        Operation::InitStandby {
+            server: target.clone(),
+        },
+        format!(
+            "Replication of Management Server {} requested.",
+            name_at(snapshot, &target)
+        ),
+    ))
+}
+
+/// Handles `exclude`: asked of the active server, for a standby (a running
+/// one, on versions with SMC-65140).
+fn exclude(
+    snapshot: &Snapshot,
+    target: Option<String>,
+    connected: &Connected,
+    connected_active: bool,
+) -> Started {
+    let target = target.ok_or_else(|| ApiError::bad_request(MISSING_SERVER))?;
+    if is_active(snapshot, &target) {
+        return Err(ApiError::bad_request(format!(
+            "The active Management Server {} cannot be excluded from replication.",
+            name_at(snapshot, &target)
+        )));
+    }
+    if !connected_active {
+        return Err(must_use_active(snapshot, &target));
+    }
+    let connected_version =
+        connected_server(snapshot, connected).map(|server| server.version.clone());
+    let offline = snapshot
+        .server(&target)
+        .is_some_and(|server| !server.running);
+    if offline
+        && connected_version
+            .as_ref()
+            .is_some_and(Version::has_smc_65140)
+    {
+        // SMC-65140 (published known issue): the API cannot exclude an
+        // offline Standby on these versions. The message is ours.
+        return Err(ApiError::bad_request(format!(
+            "Exclusion from replication of Management Server {} failed: the server is not running.",
+            name_at(snapshot, &target)
+        )));
+    }
+    Ok((
+        Operation::Exclude {
+            server: target.clone(),
+        },
+        format!(
+            "Exclusion from replication of Management Server {} requested.",
+            name_at(snapshot, &target)
+        ),
+    ))
 }
