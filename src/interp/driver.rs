@@ -561,25 +561,27 @@ impl<'p> Driver<'p> {
         if retry {
             self.sight.forget();
         }
-        let snapshot = match self.observe(false).await {
-            Ok(()) => self
-                .sight
-                .live
-                .as_ref()
-                .map(|live| live.snapshot.clone())
-                .unwrap_or_default(),
-            Err(_) => Snapshot::default(),
-        };
-        let key = self.step_key.clone().unwrap_or_else(|| StepKey {
-            id: self.machine.subject_name(subject),
-            occurrence: 1,
-        });
-        self.journal_or_halt(Record::StepStarted {
-            ts: super::events::now_rfc3339(),
-            step: key,
-            snapshot,
-            clock_seconds: self.connector.clock().as_secs_f64(),
-        })?;
+        if self.journal.is_some() {
+            let snapshot = match self.observe(false).await {
+                Ok(()) => self
+                    .sight
+                    .live
+                    .as_ref()
+                    .map(|live| live.snapshot.clone())
+                    .unwrap_or_default(),
+                Err(_) => Snapshot::default(),
+            };
+            let key = self.step_key.clone().unwrap_or_else(|| StepKey {
+                id: self.machine.subject_name(subject),
+                occurrence: 1,
+            });
+            self.journal_or_halt(Record::StepStarted {
+                ts: super::events::now_rfc3339(),
+                step: key,
+                snapshot,
+                clock_seconds: self.connector.clock().as_secs_f64(),
+            })?;
+        }
         self.step_open = true;
         self.emit(self.started_event(subject));
         Ok(())
