@@ -18,8 +18,10 @@ use crate::cluster::{
 pub enum Lived<'a> {
     /// Its clock read this.
     Clock(Duration),
-    /// This operation succeeded.
-    Succeeded(&'a Operation),
+    /// This operation was performed and its result seen (success or
+    /// failure: replaying a failure fires its fault again, so the rebuilt
+    /// cluster has it fired, and a resume does not meet it a second time).
+    Finished(&'a Operation),
 }
 
 /// The time limit a timeout of an unreachable simulated server reports.
@@ -45,8 +47,9 @@ impl SimConnector {
     }
 
     /// The in-process cluster of an interrupted run, rebuilt from what it
-    /// went through: built from `config`, it replays every operation that
-    /// succeeded, in order, each no earlier on the simulator's clock than
+    /// went through: built from `config`, it replays every operation whose
+    /// result was seen (the simulator is deterministic: a failure fails
+    /// again, firing its fault once, as it did), in order, each no earlier on the simulator's clock than
     /// the reading before it, and ends with its clock at the last reading —
     /// no simulated time passes while no process runs the cluster, so a time
     /// window measured across the resume counts exactly the simulated time
@@ -56,7 +59,7 @@ impl SimConnector {
         for lived in history {
             match lived {
                 Lived::Clock(at) => simulator.advance_to(at),
-                Lived::Succeeded(operation) => {
+                Lived::Finished(operation) => {
                     let _ = simulator.run(operation);
                 }
             }
@@ -157,5 +160,49 @@ impl Connector for SimConnector {
             .cluster()
             .split_brain()
             .map(<[String]>::to_vec))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{Fault, Version};
+
+    /// A fault that fired before the interruption does not fire again on
+    /// the rebuilt cluster: the failed operation is replayed, and fails, once.
+    #[test]
+    fn a_rebuilt_cluster_has_its_faults_fired_once() {
+        let config = SimConfig {
+            faults: vec![Fault::UpgradeFails(String::from("mgt-2"))],
+            ..SimConfig::default()
+        };
+        let version: Version = "7.4.0".parse().expect("a version");
+        let exclude = Operation::Exclude {
+            server: String::from("mgt-2"),
+        };
+        let stop = Operation::StopServer {
+            server: String::from("mgt-2"),
+        };
+        let upgrade = Operation::Upgrade {
+            server: String::from("mgt-2"),
+            version,
+        };
+        let mut original = Simulator::new(config.clone());
+        for operation in [&exclude, &stop] {
+            original.run(operation).expect("accepted");
+        }
+        assert!(original.run(&upgrade).is_err(), "the fault fires");
+        let history = [
+            Lived::Finished(&exclude),
+            Lived::Finished(&stop),
+            Lived::Finished(&upgrade),
+        ];
+        let rebuilt = SimConnector::rebuilt(config, history);
+        let mut simulator = rebuilt.simulator();
+        assert_eq!(simulator.snapshot(), original.snapshot());
+        assert!(
+            simulator.run(&upgrade).is_ok(),
+            "the fault already fired: the resumed upgrade succeeds"
+        );
     }
 }

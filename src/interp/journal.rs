@@ -393,18 +393,14 @@ impl JournalContents {
     /// What the in-process simulated cluster of a journaled run (target
     /// `sim`) went through, in order, for `runbook resume` to rebuild it (it
     /// died with the interrupted process): every clock reading and every
-    /// operation that succeeded.
+    /// operation whose result was seen.
     pub fn history(&self) -> Vec<Lived<'_>> {
         self.records
             .iter()
             .flat_map(|record| {
                 let clock = record.clock_seconds().map(|at| Lived::Clock(seconds(at)));
                 let operation = match record {
-                    Record::OperationFinished {
-                        operation,
-                        ok: true,
-                        ..
-                    } => Some(Lived::Succeeded(operation)),
+                    Record::OperationFinished { operation, .. } => Some(Lived::Finished(operation)),
                     _ => None,
                 };
                 clock.into_iter().chain(operation)

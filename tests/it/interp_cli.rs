@@ -446,3 +446,30 @@ fn inputs_that_could_never_work_are_refused_before_anything_runs() {
         assert!(!dir.path().join("runs").exists(), "{extra:?}: no journal");
     }
 }
+
+/// A fault fires once, across a resume too: the installer fails on a
+/// Standby, the run stops as its What-if says, and `resume` (whose
+/// in-process cluster is rebuilt from the journal, the failed upgrade
+/// included) upgrades it and ends on the healthy upgraded cluster.
+#[test]
+fn an_injected_fault_does_not_fire_again_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let first = command_in(dir.path())
+        .args(["run", "upgrade-with-downtime", "--yes", "--format", "json"])
+        .args(["--sim-fault", "upgrade-fails:mgt-2", "--journal"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(1), "{}", show(&first));
+    let stopped = events(&first);
+    let last = stopped.last().unwrap();
+    assert_eq!(last["outcome"], "stopped", "{last}");
+    let resumed = command_in(dir.path())
+        .args(["resume", "--yes", "--format", "json"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", show(&resumed));
+    assert_upgraded_event(events(&resumed).last().unwrap(), "resumed");
+}
