@@ -244,16 +244,4 @@ runbook window-too-long {
         )),
         fix: Property::WindowExceeded.help(),
     },
-    Entry {
-        code: "runbook::verify::no_termination",
-        severity: Severity::Error,
-        summary: "A path runs without reaching a prompt, a fault point or an end.",
-        cause: "The verifier executed its instruction budget on one path without the run \
-reaching anything that ends or branches it: a loop that does not progress. The language \
-bounds its loops (`for` over a list, `retry` at most 3 times, `wait` polls until its \
-timeout), so this points at a bug of the verifier or of the model rather than of the \
-runbook.",
-        example: None,
-        fix: Property::NoTermination.help(),
-    },
 ];

@@ -84,6 +84,10 @@ pub fn explore(machine: &Machine<'_, '_>, max_states: usize) -> Explored {
                 }
                 path.truncate(mark);
             }
+            Next::LimitReached => {
+                explored.truncated = true;
+                path.truncate(mark);
+            }
             Next::State(state) => {
                 let state = *state;
                 if let Some(&count) = visited.get(&state) {

@@ -134,6 +134,10 @@ pub enum Next {
     End(EndInfo),
     /// A property broke.
     Violation(Box<Violation>),
+    /// The path ran past the exploration's budget without a branch or an
+    /// end: the exploration is incomplete there (a limit, not a
+    /// counterexample — the language's loops are bounded).
+    LimitReached,
 }
 
 /// One edge of the exploration graph.
@@ -245,6 +249,8 @@ impl World for ModelWorld<'_> {
 /// What handling one effect leads to.
 enum Flow {
     Continue,
+    /// The machine's own budget ran out (see [`Next::LimitReached`]).
+    Limit,
     Branch(Vec<(Vec<PathEvent>, State)>),
     End(RunOutcome, String),
     Violation(Violation),
@@ -378,21 +384,17 @@ impl<'c, 'p> Machine<'c, 'p> {
                         next: Next::Violation(Box::new(violation)),
                     }]
                 }
+                Flow::Limit => {
+                    return vec![Transition {
+                        events,
+                        next: Next::LimitReached,
+                    }]
+                }
             }
         }
-        let (file, span) = self.core.position(&state.machine);
-        let violation = self.violation(
-            &state,
-            Property::NoTermination,
-            format!(
-                "the run executed {MAX_INSTRUCTIONS} statements without reaching a prompt, a fault point or an end"
-            ),
-            file,
-            span,
-        );
         vec![Transition {
             events,
-            next: Next::Violation(Box::new(violation)),
+            next: Next::LimitReached,
         }]
     }
 
@@ -510,18 +512,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 };
                 Flow::End(outcome, message)
             }
-            Effect::NoProgress => {
-                let (file, span) = self.core.position(&state.machine);
-                Flow::Violation(self.violation(
-                    state,
-                    Property::NoTermination,
-                    format!(
-                        "the run executed {MAX_INSTRUCTIONS} statements without reaching a prompt, a fault point or an end"
-                    ),
-                    file,
-                    span,
-                ))
-            }
+            Effect::NoProgress => Flow::Limit,
         }
     }
 

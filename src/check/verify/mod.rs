@@ -475,6 +475,8 @@ fn walk_paths(
             }
             machine::Next::End(end) => Some(end),
             machine::Next::Violation(_) => None,
+            // Not a path to an end: nothing to play.
+            machine::Next::LimitReached => continue,
         };
         let replay = replay_of(set, &path);
         found.push(PathSample {

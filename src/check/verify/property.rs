@@ -31,13 +31,11 @@ pub enum Property {
     /// A step with `within D after S` starts within D of the end of S when
     /// every background operation takes its full time.
     WindowExceeded,
-    /// The run reaches a prompt, a fault point or an end.
-    NoTermination,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 10] = [
+    pub const ALL: [Property; 9] = [
         Property::TwoActives,
         Property::TwoActivesAtEnd,
         Property::ActiveUpgradedWithDeclaredStandby,
@@ -47,7 +45,6 @@ impl Property {
         Property::UncheckedPrecondition,
         Property::EvaluationError,
         Property::WindowExceeded,
-        Property::NoTermination,
     ];
 
     /// The property's name in codes, e.g. `two_actives`.
@@ -62,7 +59,6 @@ impl Property {
             Property::UncheckedPrecondition => "unchecked_precondition",
             Property::EvaluationError => "evaluation_error",
             Property::WindowExceeded => "window_exceeded",
-            Property::NoTermination => "no_termination",
         }
     }
 
@@ -95,7 +91,6 @@ impl Property {
             Property::WindowExceeded => {
                 "a `within D after S` step starts within D of the end of S"
             }
-            Property::NoTermination => "every run reaches an end",
         }
     }
 
@@ -126,7 +121,6 @@ impl Property {
             Property::WindowExceeded => {
                 "move the step closer to its anchor: nothing long (an upgrade, an initialization) may run in between"
             }
-            Property::NoTermination => "bound the loop (`retry` runs a step at most 3 times; give `wait` a timeout)",
         }
     }
 }

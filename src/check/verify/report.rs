@@ -302,7 +302,7 @@ pub fn summary(report: &VerifyReport, with_timing: bool) -> String {
     let verdict = if report.proven() {
         "proven"
     } else if report.counterexamples.is_empty() {
-        "incomplete (state limit reached)"
+        "incomplete (a limit was reached)"
     } else {
         "counterexample found"
     };
