@@ -286,3 +286,26 @@ fn json_report_snapshot() {
     }
     insta::assert_snapshot!(serde_json::to_string_pretty(&json).expect("json"));
 }
+
+/// A path longer than the budget between two branch points is a limit
+/// reached (an incomplete exploration), never a counterexample: the
+/// language's loops are bounded, so a long path is not an endless one.
+#[test]
+fn a_long_path_is_a_limit_reached_not_a_counterexample() {
+    let text = "runbook long-loops {\n    title \"Long nested loops\"\n    step 1 count \"Count\" {\n        for a in servers() {\n            for b in servers() {\n                for c in servers() {\n                    note \"tick\"\n                }\n            }\n        }\n    }\n}\n";
+    let program = runbook::interp::load::load_text("long-loops.runbook", text).expect("loads");
+    let short = VerifyOptions {
+        max_path_effects: 20,
+        ..VerifyOptions::default()
+    };
+    let report = verify::verify(&program, &short);
+    assert!(
+        report.counterexamples.is_empty(),
+        "{:?}",
+        report.counterexamples
+    );
+    assert!(!report.complete && !report.proven());
+    assert!(verify::summary(&report, false).contains("incomplete (a limit was reached)"));
+    let enough = verify::verify(&program, &VerifyOptions::default());
+    assert!(enough.complete, "27 notes fit the default budget");
+}

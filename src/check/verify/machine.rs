@@ -266,6 +266,8 @@ pub struct Machine<'c, 'p> {
     initial_active: String,
     target: Version,
     anchor_cap: Duration,
+    /// Effects one deterministic run may handle before it is a limit reached.
+    budget: usize,
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
@@ -313,7 +315,14 @@ impl<'c, 'p> Machine<'c, 'p> {
             initial_active,
             target,
             anchor_cap: longest + Duration::from_secs(1),
+            budget: MAX_INSTRUCTIONS,
         }
+    }
+
+    /// The machine with another budget of effects per deterministic run.
+    pub fn with_budget(mut self, budget: usize) -> Self {
+        self.budget = budget.max(1);
+        self
     }
 
     /// The state before the first statement.
@@ -344,7 +353,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Runs `state` deterministically until it branches or ends.
     pub fn run(&self, mut state: State) -> Vec<Transition> {
         let mut events = Vec::new();
-        for _ in 0..MAX_INSTRUCTIONS {
+        for _ in 0..self.budget {
             let flow = if state.pending.is_some() {
                 self.advance_pending(&mut state, &mut events)
             } else {

@@ -26,7 +26,7 @@ pub use machine::{Choice, EndInfo, FaultSet, PathEvent, RECORDED_TEXT};
 pub use property::{Property, Violation};
 pub use replay::{replay_on_simulator, Replayed};
 pub use report::{
-    diagnostics, render_human, to_json, CounterexampleDiagnostic, PathStepDiagnostic,
+    diagnostics, render_human, summary, to_json, CounterexampleDiagnostic, PathStepDiagnostic,
 };
 
 use crate::cluster::{server_name, Fault, SimConfig, Snapshot, Version};
@@ -42,6 +42,9 @@ pub struct VerifyOptions {
     pub servers: usize,
     /// Upper bound of states per fault configuration.
     pub max_states: usize,
+    /// Upper bound of the machine's effects on one path between two branch
+    /// points (a limit, reported as an incomplete exploration).
+    pub max_path_effects: usize,
     /// Play every counterexample on the simulator through the interpreter
     /// to tell whether its replay is exact.
     pub check_replays: bool,
@@ -52,6 +55,7 @@ impl Default for VerifyOptions {
         VerifyOptions {
             servers: 3,
             max_states: 2_000_000,
+            max_path_effects: crate::semantics::machine::MAX_INSTRUCTIONS,
             check_replays: true,
         }
     }
@@ -314,7 +318,10 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             target.clone(),
             set.clone(),
         );
-        let explored = explore::explore(&machine, options.max_states);
+        let explored = explore::explore(
+            &machine.with_budget(options.max_path_effects),
+            options.max_states,
+        );
         report.states += explored.states;
         report.paths = report.paths.saturating_add(explored.paths);
         report.complete &= !explored.truncated;
