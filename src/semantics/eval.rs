@@ -226,7 +226,12 @@ pub fn reads_cluster(expr: &ast::Expr) -> bool {
         | ExprKind::Version(_)
         | ExprKind::State(_)
         | ExprKind::Var(_) => false,
-        ExprKind::Field { .. } | ExprKind::Call { .. } => true,
+        ExprKind::Field { .. } => true,
+        // `count(LIST)` reads only its list; every other function reads the cluster.
+        ExprKind::Call { function, args } if function.name == "count" => {
+            args.iter().any(reads_cluster)
+        }
+        ExprKind::Call { .. } => true,
         ExprKind::List(items) => items.iter().any(reads_cluster),
         ExprKind::Not(inner) => reads_cluster(inner),
         ExprKind::Binary { lhs, rhs, .. } => reads_cluster(lhs) || reads_cluster(rhs),
