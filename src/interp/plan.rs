@@ -151,6 +151,7 @@ pub async fn plan(
         offset: 0,
         deciding: None,
         unknown: Vec::new(),
+        indents: Vec::new(),
     };
     planner.walk(start, None);
     let what_ifs = what_ifs(
@@ -403,6 +404,9 @@ struct Path {
     /// Bindings read from the cluster after it would have changed: their
     /// value now is not the run's.
     unknown: Vec<String>,
+    /// Where the bodies shown indented under their `if` or `for` end
+    /// (frames, unit, instruction), innermost last.
+    indents: Vec<(usize, UnitId, Pc)>,
 }
 
 impl Path {
@@ -510,6 +514,30 @@ impl<'a> Planner<'a> {
                 {
                     return Some(path);
                 }
+                Effect::Event(Event::Executing { .. }) => {
+                    // A body shown under its `if` or `for` ends here.
+                    let at = self.machine.at(&path.state);
+                    while path.indents.last().is_some_and(|end| Some(*end) == at) {
+                        path.indents.pop();
+                        path.offset = path.offset.saturating_sub(1);
+                    }
+                    self.event(
+                        &path,
+                        Event::Executing {
+                            unit: 0,
+                            pc: 0,
+                            depth: 0,
+                        },
+                    );
+                    continue;
+                }
+                Effect::Event(Event::Decided { what, value }) => {
+                    if let Some(at) = path.deciding {
+                        self.decided(&path, at, &what, &value);
+                        self.indent_body(&mut path, at, &value);
+                    }
+                    continue;
+                }
                 Effect::Event(event) => {
                     self.event(&path, event);
                     continue;
@@ -536,7 +564,8 @@ impl<'a> Planner<'a> {
                 },
                 Effect::Perform(operation) => {
                     self.operation(&path, &operation);
-                    if !operation.is_read_only() {
+                    // A backup reads the cluster as much as a diagnostic does.
+                    if !operation.is_read_only() && !matches!(operation, Operation::Backup { .. }) {
                         path.stale = true;
                     }
                     Input::Performed(Ok(OperationOutput::Done))
@@ -716,6 +745,7 @@ impl<'a> Planner<'a> {
                     );
                     if let Some(mut rejoined) = self.walk(fork, Some((frames, unit, end))) {
                         rejoined.offset = path.offset;
+                        rejoined.indents.clone_from(&path.indents);
                         joined.get_or_insert(Box::new(rejoined));
                     }
                 }
@@ -724,6 +754,40 @@ impl<'a> Planner<'a> {
             }
             _ => Decided::Value(None),
         }
+    }
+
+    /// The body of an `if` branch taken or of a `for` is shown indented
+    /// under it, until the statement's end.
+    fn indent_body(&self, path: &mut Path, at: (UnitId, Pc, usize), value: &Value) {
+        let (unit, pc, _) = at;
+        let Some((frames, _, _)) = self.machine.at(&path.state) else {
+            return;
+        };
+        let end = match self.code.instr(unit, pc) {
+            Some(Instr::If {
+                end,
+                conditions,
+                statement,
+                ..
+            }) => {
+                let taken = match value {
+                    Value::Number(index) => *index as usize,
+                    _ => 0,
+                };
+                // Nothing shown: no condition holds and there is no `else`.
+                if taken >= conditions.len() && statement.otherwise.is_none() {
+                    return;
+                }
+                *end
+            }
+            Some(Instr::ForStart { .. }) => match self.code.instr(unit, pc + 1) {
+                Some(Instr::ForNext { end, .. }) => *end,
+                _ => return,
+            },
+            _ => return,
+        };
+        path.indents.push((frames, unit, end));
+        path.offset += 1;
     }
 
     /// A decision the machine computed on the cluster as it is now.
@@ -908,6 +972,7 @@ impl<'a> Planner<'a> {
                     );
                     if let Some(mut rejoined) = self.walk(fork, Some((frames, unit, end))) {
                         rejoined.offset = path.offset;
+                        rejoined.indents.clone_from(&path.indents);
                         if index == taken || joined.is_none() {
                             joined = Some(Box::new(rejoined));
                         }

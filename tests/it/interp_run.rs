@@ -588,6 +588,50 @@ async fn resume_refuses_when_the_completed_steps_changed() {
     resumed.assert_outcome(RunOutcome::Succeeded, "");
 }
 
+/// `plan` runs the machine: a branch's body is shown under it; once an
+/// operation would have changed the cluster, what is read from it is said
+/// to be unknown and an `if` on it shows both ways; a decision on a bound
+/// value stays known.
+#[tokio::test]
+async fn plan_shows_what_it_knows_and_both_ways_of_what_it_does_not() {
+    let program = runbook::interp::load::load_text(
+        "plan-ways.runbook",
+        "runbook plan-ways {\n    title \"Plan ways\"\n    let standbys = standbys()\n    step 1 first \"First\" {\n        if count(standbys) > 0 {\n            for standby in standbys {\n                stop-server(server: standby)\n            }\n        }\n        if active().running {\n            note \"still running\"\n        }\n        check active().running else \"stopped\"\n    }\n}\n",
+    );
+    let program = match program {
+        Ok(program) => program,
+        Err(error) => panic!("loads: {}", error.message()),
+    };
+    let connector = sim(&[]);
+    let plan = plan::plan(&program, &connector, &BTreeMap::new())
+        .await
+        .unwrap();
+    let shown: Vec<(usize, &str, &str)> = plan
+        .items
+        .iter()
+        .map(|item| (item.depth, item.kind, item.text.as_str()))
+        .collect();
+    let at = |text: &str| {
+        shown
+            .iter()
+            .position(|(_, _, shown)| shown.starts_with(text))
+            .unwrap_or_else(|| panic!("no `{text}` in {shown:#?}"))
+    };
+    // Known before any operation: the branch taken, its body under it.
+    let known = at("if count(standbys) > 0 (now: true)");
+    let each = at("for standby in [mgt-2, mgt-3]");
+    let stop = at("stop-server mgt-2");
+    assert!(
+        each > known && shown[each].0 == shown[known].0 + 1 && shown[stop].0 == shown[each].0 + 1,
+        "{shown:#?}"
+    );
+    // After the stop, `active().running` is unknown: both ways are shown.
+    at("decided when the run gets there");
+    at("if active().running");
+    at("else: nothing to do");
+    at("check active().running else \"stopped\" (checked when the run gets there)");
+}
+
 #[tokio::test]
 async fn plan_reads_the_target_and_changes_nothing() {
     let program = program("downtime.runbook");
