@@ -182,8 +182,15 @@ pub async fn resume(
     settings: RunSettings,
 ) -> RunReport {
     let code = Code::new(program);
-    let contents = match read_journal(journal_path) {
-        Ok(contents) => contents,
+    let read = read_journal(journal_path).and_then(|contents| {
+        let header = contents
+            .header()
+            .cloned()
+            .ok_or_else(|| RuntimeError::journal(journal_path, "no run header"))?;
+        Ok((contents, header))
+    });
+    let (contents, header) = match read {
+        Ok(read) => read,
         Err(error) => {
             let mut driver = Driver::new(
                 program,
@@ -196,18 +203,6 @@ pub async fn resume(
             );
             return driver.unreachable(error);
         }
-    };
-    let Some(header) = contents.header().cloned() else {
-        let mut driver = Driver::new(
-            program,
-            &code,
-            connector,
-            sink,
-            prompter,
-            &settings,
-            String::new(),
-        );
-        return driver.unreachable(RuntimeError::journal(journal_path, "no run header"));
     };
     let mut driver = Driver::new(
         program,

@@ -521,14 +521,7 @@ impl<'a> Planner<'a> {
                         path.indents.pop();
                         path.offset = path.offset.saturating_sub(1);
                     }
-                    self.event(
-                        &path,
-                        Event::Executing {
-                            unit: 0,
-                            pc: 0,
-                            depth: 0,
-                        },
-                    );
+                    self.call(&path);
                     continue;
                 }
                 Effect::Event(Event::Decided { what, value }) => {
@@ -643,17 +636,8 @@ impl<'a> Planner<'a> {
                 let name = &self.code.handlers[handler as usize].what_if.id.name;
                 self.push(path, depth, "what-if", format!("What-if {name}: {reason}"));
             }
-            Event::Decided { what, value } => {
-                if let Some((unit, pc, depth)) = path.deciding {
-                    self.decided(path, (unit, pc, depth), &what, &value);
-                }
-            }
-            Event::Executing { .. } => {
-                if let Some(Instr::Call { call, .. }) = self.instr(path) {
-                    let text = self.source(path, call.span);
-                    self.push(path, depth, "call", text);
-                }
-            }
+            // `Decided` and `Executing` are handled by `walk`, which
+            // moves the indentation with them.
             _ => {}
         }
     }
@@ -788,6 +772,14 @@ impl<'a> Planner<'a> {
         };
         path.indents.push((frames, unit, end));
         path.offset += 1;
+    }
+
+    /// A `call` about to run is shown as written.
+    fn call(&mut self, path: &Path) {
+        if let Some(Instr::Call { call, .. }) = self.instr(path) {
+            let text = self.source(path, call.span);
+            self.push(path, self.depth(path), "call", text);
+        }
     }
 
     /// A decision the machine computed on the cluster as it is now.

@@ -930,12 +930,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         span: Span,
         file: usize,
     ) -> Result<(), Interrupt> {
-        let request = PromptRequest {
-            id: id.name.clone(),
-            text: text.value.clone(),
-            kind: PromptKind::Confirm,
-        };
-        match self.ask(state, request, file, span)? {
+        match self.ask(state, request(id, text, PromptKind::Confirm), file, span)? {
             Answer::Bool(true) => {
                 self.advance(state);
                 Ok(())
@@ -994,12 +989,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         span: Span,
         file: usize,
     ) -> Result<(), Interrupt> {
-        let request = PromptRequest {
-            id: id.name.clone(),
-            text: text.value.clone(),
-            kind: PromptKind::Record,
-        };
-        let text = match self.ask(state, request, file, span)? {
+        let text = match self.ask(state, request(id, text, PromptKind::Record), file, span)? {
             Answer::Text(text) => text,
             Answer::Bool(flag) => flag.to_string(),
         };
@@ -2090,6 +2080,15 @@ impl<'c, 'p> Machine<'c, 'p> {
 enum Interrupt {
     Abort(Abort),
     Yield(Effect),
+}
+
+/// The request of a `confirm` or `record` statement.
+fn request(id: &ast::Ident, text: &ast::StringLit, kind: PromptKind) -> PromptRequest {
+    PromptRequest {
+        id: id.name.clone(),
+        text: text.value.clone(),
+        kind,
+    }
 }
 
 fn top(state: &mut State) -> &mut Frame {
