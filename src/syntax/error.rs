@@ -129,7 +129,7 @@ pub enum ParseError {
     #[error("invalid duration `{text}`")]
     #[diagnostic(
         code(runbook::syntax::invalid_duration),
-        help("a duration is a number followed by `ms`, `s`, `m`, `h` or `d`, e.g. `10m`")
+        help("a duration is a number followed by `ms`, `s`, `m`, `h` or `d`, or several, largest first: `10m`, `1h30m`")
     )]
     InvalidDuration {
         /// The literal.
