@@ -323,6 +323,10 @@ impl Connector for SeededConnector {
         self.inner.clock_kind()
     }
 
+    fn outcome_always_seen(&self) -> bool {
+        self.inner.outcome_always_seen()
+    }
+
     async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
         self.inner.split_brain().await
     }

@@ -34,3 +34,18 @@ pub const OPERATOR_CHANGES: u64 = 3;
 /// Upper bound of virtual time [`Simulator::run`](super::Simulator::run) lets
 /// pass for one operation; no operation of the model takes this long.
 pub const RUN_LIMIT: Duration = minutes(24 * 60);
+
+/// How long an operation takes from start to end in the model: the sum of
+/// its phases (zero for the operations that complete at once). A runner
+/// that did not see an operation end waits about this long for it.
+pub fn expected(operation: &crate::domain::Operation) -> Duration {
+    use crate::domain::Operation;
+    match operation {
+        Operation::Upgrade { .. } => UPGRADE_STOPPING + UPGRADE_INSTALLING + UPGRADE_STARTING,
+        Operation::InitStandby { .. } => {
+            INIT_COPYING + INIT_RESTART + INIT_SYNCHRONIZING + INIT_RESTART
+        }
+        Operation::Activate { .. } => WIZARD_PHASE * 7,
+        _ => Duration::ZERO,
+    }
+}

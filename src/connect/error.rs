@@ -237,6 +237,17 @@ pub enum ConnectorError {
 }
 
 impl ConnectorError {
+    /// Whether an action that ended with this error may still have taken
+    /// effect: no answer came back (a time limit, a dropped or refused
+    /// connection, a server failing while it restarts). Such an operation
+    /// is in flight, not failed: the runner reads the cluster to find out.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout { .. } | Self::Refused { .. } | Self::ServerError { .. }
+        )
+    }
+
     /// The help line of an error about reaching the server (time limit,
     /// TLS, refused connection, API key, session), `None` for an error
     /// about the operation itself, whose message says it all.

@@ -109,6 +109,14 @@ pub trait Connector: Send + Sync {
         true
     }
 
+    /// Whether every answer, error included, is the operation's real outcome
+    /// (the in-process simulator decides synchronously, and an operation
+    /// cannot outlive the process that sent it). Remote targets: `false`, a
+    /// time limit or a dropped connection leaves the outcome unknown.
+    fn outcome_always_seen(&self) -> bool {
+        false
+    }
+
     /// The cluster as an earlier process last saw it (a resumed run's
     /// journal): what the connector falls back on for servers that do not
     /// answer, whose state no answer publishes.

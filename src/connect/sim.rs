@@ -154,6 +154,10 @@ impl Connector for SimConnector {
         ClockKind::Simulated
     }
 
+    fn outcome_always_seen(&self) -> bool {
+        true
+    }
+
     async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {
         Ok(self
             .simulator()

@@ -531,6 +531,9 @@ impl<'a> Printer<'a> {
             StmtKind::Stop { message } => {
                 self.simple(start, end, &format!("stop {}", self.text(message)))
             }
+            StmtKind::Pause { message } => {
+                self.simple(start, end, &format!("pause {}", self.text(message)))
+            }
             StmtKind::Fail { message } => {
                 self.simple(start, end, &format!("fail {}", self.text(message)))
             }

@@ -281,6 +281,7 @@ impl Builder<'_> {
             | StmtKind::Choose(_)
             | StmtKind::Call(_)
             | StmtKind::Stop { .. }
+            | StmtKind::Pause { .. }
             | StmtKind::Fail { .. }
             | StmtKind::Retry => true,
             StmtKind::If(if_stmt) => {
@@ -329,6 +330,11 @@ impl Builder<'_> {
                 frontier,
                 NodeKind::Stop,
                 &format!("stop: {}", shorten(&message.value)),
+            ),
+            StmtKind::Pause { message } => self.end(
+                frontier,
+                NodeKind::Stop,
+                &format!("pause: {}", shorten(&message.value)),
             ),
             StmtKind::Fail { message } => self.end(
                 frontier,

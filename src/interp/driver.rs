@@ -16,22 +16,27 @@ use miette::SourceSpan;
 
 use super::error::RuntimeError;
 use super::events::{Event as RunEvent, EventKind, EventSink, RunOutcome, StepOutcome};
+use super::in_flight::{self, Seen};
 use super::journal::{Journal, JournalOutcome, Record, StepKey, WhatIfResolution};
-use super::machine::{RunReport, RunSettings, IN_FLIGHT_WAIT};
+use super::machine::{RunReport, RunSettings};
 use super::program::Program;
 use super::prompt::{Answer, AnswerSource, PromptError, PromptRequest, Prompter};
-use super::replay::{JournaledEnd, Replay, StepStatus};
+use super::replay::{InFlight, JournaledEnd, Replay, StepStatus};
 use crate::cluster::{Operation, Snapshot};
 use crate::connect::{ClockKind, Connector, ConnectorError};
 use crate::semantics::code::{Code, HandlerId, StepId, WindowId};
 use crate::semantics::eval::{self, format_duration, Value};
 use crate::semantics::machine::{
-    self as core, effect_visible, Effect, Ending, Event, Failure, Gate, Input, Observation,
-    OperationError, Resolution, Since, StepFinish, Subject, World, DEFAULT_WAIT_INTERVAL,
+    self as core, Effect, Ending, Event, Failure, Gate, Input, Observation, OperationError,
+    Resolution, Since, StepFinish, Subject, World, DEFAULT_WAIT_INTERVAL,
 };
 use crate::semantics::observe::cluster_table;
 use crate::syntax::ast::TriggerKind;
 use crate::syntax::Span;
+
+/// How many times a failed read of the cluster is tried again (a poll
+/// interval apart) before the run stops resumably.
+const READ_RETRIES: u32 = 5;
 
 /// Why the driver stops a run the machine would go on with.
 #[derive(Debug)]
@@ -42,6 +47,9 @@ pub(super) enum Halt {
     /// An error that ends the run (the journal cannot be written, nothing
     /// can answer a prompt...).
     Fatal(RuntimeError),
+    /// The outcome of an operation could not be seen (it stays in flight in
+    /// the journal), or the cluster could not be read: what, and why.
+    Unseen(String),
     /// The test hook that simulates `kill -9`.
     Crash,
 }
@@ -284,19 +292,18 @@ impl<'p> Driver<'p> {
         loop {
             let effect = self.machine.run(&mut state, &mut self.sight);
             let input = match effect {
-                Effect::Observe { split_brain } => match self.observe(split_brain).await {
-                    Ok(()) => continue,
-                    Err(error) => Input::ObserveFailed(operation_error(&error)),
-                },
+                Effect::Observe { split_brain } => {
+                    self.observe_patiently(split_brain).await?;
+                    continue;
+                }
                 Effect::Gate(subject) => match self.gate(subject).await? {
                     Ok(gate) => Input::Gate(gate),
                     Err(failed) => Input::ObserveFailed(failed),
                 },
                 Effect::Decide { what, .. } => Input::Decision(self.replayed(&what, &state)?),
-                Effect::Settle(operation) => {
-                    self.settle(&operation).await?;
-                    Input::Settled
-                }
+                Effect::Settle(operation) => Input::Settled {
+                    done: self.settle(&operation).await?,
+                },
                 Effect::Perform(operation) => Input::Performed(self.perform(operation).await?),
                 Effect::Ask {
                     request,
@@ -399,6 +406,34 @@ impl<'p> Driver<'p> {
         Ok(())
     }
 
+    /// Reads the cluster, trying again a few times (a server restarting, a
+    /// network blip); a cluster that still cannot be read stops the run
+    /// resumably with the connector's diagnostic — it is not a step failure.
+    async fn observe_patiently(&mut self, split_brain: bool) -> Result<(), Halt> {
+        let mut attempts = 0;
+        loop {
+            match self.observe(split_brain).await {
+                Ok(()) => return Ok(()),
+                Err(error) if attempts >= READ_RETRIES => {
+                    return Err(Halt::Unseen(format!(
+                        "the cluster could not be read ({} attempts): {error}",
+                        attempts + 1
+                    )))
+                }
+                Err(_) => {
+                    attempts += 1;
+                    if self.interrupt.load(Ordering::SeqCst) {
+                        return Err(Halt::Interrupted(Some(String::from(
+                            "while reading the cluster",
+                        ))));
+                    }
+                    self.sync_journal()?;
+                    self.connector.sleep(DEFAULT_WAIT_INTERVAL).await;
+                }
+            }
+        }
+    }
+
     fn next_step_key(&mut self, id: &str) -> StepKey {
         let occurrence = self.step_occurrences.entry(id.to_string()).or_insert(0);
         *occurrence += 1;
@@ -441,9 +476,18 @@ impl<'p> Driver<'p> {
             }
             return Ok(Ok(Gate::Skip));
         }
+        if status == Some(StepStatus::Started) {
+            self.await_left_in_flight(&key).await?;
+        }
         self.sight.forget();
-        if let Err(error) = self.observe(false).await {
-            return Ok(Err(operation_error(&error)));
+        self.observe_patiently(false).await?;
+        if status == Some(StepStatus::Started) {
+            if let Some(handler) = self.pending_handler(subject, &key) {
+                // Shown, not journaled: the step's start is in the journal.
+                self.emit(self.started_event(subject));
+                self.step_key = Some(key);
+                return Ok(Ok(Gate::Handler(handler)));
+            }
         }
         self.step_key = Some(key);
         Ok(Ok(if status == Some(StepStatus::Started) {
@@ -451,6 +495,24 @@ impl<'p> Driver<'p> {
         } else {
             Gate::Run
         }))
+    }
+
+    /// The What-if whose body was under way in this step instance when the
+    /// run was interrupted (a handler of the step's file or of the main file).
+    fn pending_handler(&self, subject: Subject, key: &StepKey) -> Option<HandlerId> {
+        let Subject::Step(step) = subject else {
+            return None;
+        };
+        let name = self.replay.handlers.get(key)?;
+        let step_file = self.code.steps[step as usize].file;
+        self.code
+            .handlers
+            .iter()
+            .position(|handler| {
+                handler.what_if.id.name == *name
+                    && (handler.file == step_file || handler.file == self.program.main)
+            })
+            .map(|index| index as HandlerId)
     }
 
     fn started_event(&self, subject: Subject) -> EventKind {
@@ -504,14 +566,16 @@ impl<'p> Driver<'p> {
                 handler,
                 reason,
                 step,
+                resumed,
             } => {
                 let name = self.code.handlers[handler as usize].what_if.id.name.clone();
                 self.emit(EventKind::WhatIf {
                     name: name.clone(),
                     reason: reason.clone(),
                 });
-                // A What-if run alone (`--what-if`) is journaled as its own step.
-                if step.is_some() {
+                // A What-if run alone (`--what-if`) is journaled as its own
+                // step; one entered again on resume is journaled already.
+                if step.is_some() && !resumed {
                     let step = self.step_key.clone();
                     self.journal_or_halt(Record::WhatIfEntered {
                         ts: super::events::now_rfc3339(),
@@ -696,6 +760,7 @@ impl<'p> Driver<'p> {
             Halt::Interrupted(None) => StepFinish::Interrupted(String::from("interrupted")),
             Halt::Interrupted(Some(at)) => StepFinish::Interrupted(format!("interrupted {at}")),
             Halt::Fatal(error) => StepFinish::Failed(error.to_string(), None),
+            Halt::Unseen(what) => StepFinish::Interrupted(what.clone()),
             Halt::Crash => return Err(Halt::Crash),
         };
         self.end_step(finish).await
@@ -703,48 +768,148 @@ impl<'p> Driver<'p> {
 
     // ----- operations -----
 
-    /// On a redone step: an operation sent just before the interruption may
-    /// still be running on the server, which would refuse it a second time;
-    /// wait until its effect shows (or the wait gives up).
-    async fn settle(&mut self, operation: &Operation) -> Result<(), Halt> {
-        let visible = |sight: &Sight<'_>| {
-            sight
-                .live
-                .as_ref()
-                .is_some_and(|live| effect_visible(operation, &live.snapshot))
-        };
-        if self.observe(false).await.is_err()
-            || visible(&self.sight)
-            || !self.replay.in_flight.contains(operation)
-        {
-            return Ok(());
-        }
-        self.emit(EventKind::Note {
-            message: format!(
-                "{operation}: was in progress when the run was interrupted; waiting for it"
-            ),
-        });
-        let start = self.connector.clock();
-        while self.connector.clock().saturating_sub(start) < IN_FLIGHT_WAIT {
-            self.sync_journal()?;
-            self.connector.sleep(DEFAULT_WAIT_INTERVAL).await;
-            self.sight.forget();
-            if self.observe(false).await.is_ok() && visible(&self.sight) {
-                break;
+    /// On a redone step, before an operation: whether it already completed
+    /// in this attempt before the interruption (the journal holds its
+    /// success), so it is not sent again. Operations left in flight were
+    /// awaited when the step was let through the gate.
+    async fn settle(&mut self, operation: &Operation) -> Result<bool, Halt> {
+        Ok(self
+            .step_key
+            .clone()
+            .is_some_and(|key| self.replay.take_completed(&key, operation)))
+    }
+
+    /// Before a half-done step runs again (or its What-if goes on): waits
+    /// for every operation it left in flight to end, so that nothing is
+    /// decided on a cluster still busy with it. One seen done is journaled as
+    /// completed and not sent again.
+    async fn await_left_in_flight(&mut self, key: &StepKey) -> Result<(), Halt> {
+        let left: Vec<InFlight> = self
+            .replay
+            .in_flight
+            .iter()
+            .filter(|sent| sent.step.as_ref() == Some(key))
+            .cloned()
+            .collect();
+        for sent in left {
+            self.replay.in_flight.retain(|other| *other != sent);
+            // Comparable only on the clock the journal read.
+            let since = sent
+                .clock_seconds
+                .filter(|_| self.replay.clock == Some(self.connector.clock_kind()))
+                .map(super::journal::seconds);
+            if self
+                .await_in_flight(&sent.operation, since, "before the run was interrupted")
+                .await?
+                == Seen::Done
+            {
+                self.journal_or_halt(Record::OperationFinished {
+                    ts: super::events::now_rfc3339(),
+                    operation: sent.operation.clone(),
+                    ok: true,
+                    error: None,
+                })?;
+                self.replay
+                    .completed
+                    .entry(key.clone())
+                    .or_default()
+                    .push(sent.operation);
             }
         }
-        self.replay.in_flight.retain(|sent| sent != operation);
         Ok(())
+    }
+
+    /// Reads the cluster until `operation`, sent at `sent_at` on the target's
+    /// clock (unknown: now), has visibly ended: done, or ended without its
+    /// effect. Still running past its limit, or a cluster that cannot be
+    /// read meanwhile, stops the run resumably ([`Halt::Unseen`]).
+    async fn await_in_flight(
+        &mut self,
+        operation: &Operation,
+        sent_at: Option<Duration>,
+        when: &str,
+    ) -> Result<Seen, Halt> {
+        if self.connector.outcome_always_seen() {
+            // The in-process cluster died with the process that sent it:
+            // nothing of it is still running.
+            self.sight.forget();
+            return Ok(match self.observe(false).await {
+                Ok(()) => match self.sight.live.as_ref() {
+                    Some(live) if in_flight::seen(operation, &live.snapshot) == Seen::Done => {
+                        Seen::Done
+                    }
+                    _ => Seen::EndedWithout,
+                },
+                Err(_) => Seen::EndedWithout,
+            });
+        }
+        let limit = in_flight::limit(operation);
+        let started = sent_at
+            .filter(|at| *at <= self.connector.clock())
+            .unwrap_or_else(|| self.connector.clock());
+        let waiting_from = self.connector.clock();
+        let mut announced = false;
+        loop {
+            self.sight.forget();
+            let now = self.connector.clock();
+            let failure = match self.observe(false).await {
+                Ok(()) => {
+                    let live = &self.sight.live.as_ref().expect("just observed").snapshot;
+                    match in_flight::seen(operation, live) {
+                        Seen::Done => return Ok(Seen::Done),
+                        // What a quick operation left is judged after a poll.
+                        Seen::EndedWithout
+                            if now.saturating_sub(waiting_from) >= DEFAULT_WAIT_INTERVAL
+                                || crate::cluster::durations::expected(operation)
+                                    > Duration::ZERO =>
+                        {
+                            return Ok(Seen::EndedWithout)
+                        }
+                        _ => None,
+                    }
+                }
+                Err(error) => Some(error),
+            };
+            if now.saturating_sub(started) >= limit
+                && now.saturating_sub(waiting_from) >= DEFAULT_WAIT_INTERVAL
+            {
+                return match failure {
+                    None => Ok(Seen::EndedWithout),
+                    Some(error) => Err(Halt::Unseen(format!(
+                        "the outcome of `{operation}` (sent {when}) was not seen: the cluster could not be read for {}: {error}",
+                        format_duration(now.saturating_sub(waiting_from))
+                    ))),
+                };
+            }
+            if !announced {
+                announced = true;
+                self.emit(EventKind::Note {
+                    message: format!(
+                        "{operation}: sent {when}, its outcome was not seen; waiting until it ends (at most {} after it was sent)",
+                        format_duration(limit)
+                    ),
+                });
+            }
+            if self.interrupt.load(Ordering::SeqCst) {
+                return Err(Halt::Interrupted(Some(format!(
+                    "while waiting for `{operation}` to end"
+                ))));
+            }
+            self.sync_journal()?;
+            self.connector.sleep(DEFAULT_WAIT_INTERVAL).await;
+        }
     }
 
     async fn perform(
         &mut self,
         operation: Operation,
     ) -> Result<Result<crate::cluster::OperationOutput, OperationError>, Halt> {
+        let sent_at = self.connector.clock();
         self.journal_or_halt(Record::OperationStarted {
             ts: super::events::now_rfc3339(),
             step: self.step_key.clone(),
             operation: operation.clone(),
+            clock_seconds: Some(sent_at.as_secs_f64()),
         })?;
         // The one record that must be on disk before the cluster changes.
         self.sync_journal()?;
@@ -755,6 +920,28 @@ impl<'p> Driver<'p> {
         });
         let result = self.connector.perform(&operation).await;
         self.sight.forget();
+        // No answer is not a failure: see what the cluster says.
+        let result = match result {
+            Err(error)
+                if !operation.is_read_only()
+                    && error.outcome_unknown()
+                    && !self.connector.outcome_always_seen() =>
+            {
+                self.emit(EventKind::Note {
+                    message: format!(
+                        "{operation}: no answer ({error}); reading the cluster to see whether it took effect"
+                    ),
+                });
+                match self
+                    .await_in_flight(&operation, Some(sent_at), "just now")
+                    .await?
+                {
+                    Seen::Done => Ok(crate::cluster::OperationOutput::Done),
+                    Seen::Running | Seen::EndedWithout => Err(error),
+                }
+            }
+            other => other,
+        };
         self.operations_done += 1;
         if self
             .crash_after_operations
@@ -1001,9 +1188,12 @@ impl<'p> Driver<'p> {
                 None,
                 false,
             ),
-            // A planned stop tells the operator how to continue: once that is
-            // done, `runbook resume` runs the interrupted step again.
-            Ok(Ending::Stopped(message)) => (RunOutcome::Stopped, message, None, true),
+            // A `stop` ends the run for good: its message says what the
+            // operator does next (a resume could not make progress).
+            Ok(Ending::Stopped(message)) => (RunOutcome::Stopped, message, None, false),
+            // A `pause` tells the operator what to fix: once that is done,
+            // `runbook resume` runs the interrupted step again.
+            Ok(Ending::Paused(message)) => (RunOutcome::Stopped, message, None, true),
             Ok(Ending::Declined(id)) => (
                 RunOutcome::Stopped,
                 format!("the operator declined `{id}`"),
@@ -1064,6 +1254,20 @@ impl<'p> Driver<'p> {
                 error @ (RuntimeError::UnknownWhatIf { .. } | RuntimeError::NoWhatIfs { .. }),
             )) => (RunOutcome::Failed, error.to_string(), Some(error), false),
             Err(Halt::Fatal(error)) => (RunOutcome::Failed, error.to_string(), Some(error), true),
+            Err(Halt::Unseen(what)) => (
+                RunOutcome::Stopped,
+                what.clone(),
+                Some(RuntimeError::OutcomeNotSeen {
+                    what,
+                    help: match resume {
+                        Some(command) => format!(
+                            "nothing was judged failed; check the servers and the network, then continue with `{command}`: the run reads the cluster again and waits for what is still running"
+                        ),
+                        None => String::from("the run had no journal; check the cluster, then start it again"),
+                    },
+                }),
+                true,
+            ),
             Err(Halt::Crash) => (RunOutcome::Failed, String::new(), None, true),
         }
     }

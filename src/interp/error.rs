@@ -226,6 +226,16 @@ pub enum RuntimeError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Connector(#[from] ConnectorError),
+    /// The outcome of an operation was not seen, or the cluster could not be
+    /// read: the run stopped, resumable, without judging the step.
+    #[error("{what}")]
+    #[diagnostic(code(runbook::run::outcome_not_seen), help("{help}"))]
+    OutcomeNotSeen {
+        /// What was not seen, and why.
+        what: String,
+        /// What to do, with the command that continues the run.
+        help: String,
+    },
     /// The run was interrupted (Ctrl-C) after the current step was journaled.
     #[error("the run was interrupted")]
     #[diagnostic(code(runbook::run::interrupted), help("{resume}"))]

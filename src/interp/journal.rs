@@ -201,6 +201,10 @@ pub enum Record {
         step: Option<StepKey>,
         /// The operation.
         operation: Operation,
+        /// The target's clock (seconds) when it was sent: how long an
+        /// operation left in flight has been running, on resume.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        clock_seconds: Option<f64>,
     },
     /// An operation returned.
     OperationFinished {

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::driver::Driver;
 use super::error::RuntimeError;
@@ -25,10 +24,6 @@ use crate::semantics::code::Code;
 pub use crate::semantics::machine::{
     effect_visible, DEFAULT_WAIT_INTERVAL, MAX_RETRIES, MAX_UNBOUNDED_WAIT,
 };
-
-/// How long a resumed run waits for an operation that was in flight when
-/// the previous run died, before sending it again.
-pub const IN_FLIGHT_WAIT: Duration = Duration::from_secs(30 * 60);
 
 /// Where the journal goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -537,7 +537,7 @@ impl<'a> Planner<'a> {
                 }
                 Effect::Observe { .. } => continue,
                 Effect::Gate(_) => Input::Gate(Gate::Run),
-                Effect::Settle(_) => Input::Settled,
+                Effect::Settle(_) => Input::Settled { done: false },
                 Effect::Decide {
                     what,
                     reads_cluster,
@@ -982,6 +982,12 @@ impl<'a> Planner<'a> {
             Ending::Stopped(message) => {
                 self.push(path, depth, "stop", format!("stop \"{message}\""))
             }
+            Ending::Paused(message) => self.push(
+                path,
+                depth,
+                "stop",
+                format!("pause \"{message}\" (resume runs the step again)"),
+            ),
             Ending::Fail { message, .. } => {
                 self.push(path, depth, "fail", format!("fail \"{message}\""))
             }

@@ -124,7 +124,13 @@ pub(super) struct Replay {
     /// How many decisions the journal already holds (the next seq).
     pub(super) recorded: u64,
     /// Operations sent but never seen returning (the run died meanwhile).
-    pub(super) in_flight: Vec<Operation>,
+    pub(super) in_flight: Vec<InFlight>,
+    /// Per unfinished step instance, the operations that completed in its
+    /// current attempt (since it started, or since its What-if was entered):
+    /// a resume does not send them again.
+    pub(super) completed: HashMap<StepKey, Vec<Operation>>,
+    /// Step instances whose What-if body was under way: the handler's id.
+    pub(super) handlers: HashMap<StepKey, String>,
     /// Servers the run made Active before the interruption.
     pub(super) activated: HashSet<String>,
     /// Where each completed step instance ended: what a time window
@@ -132,6 +138,17 @@ pub(super) struct Replay {
     pub(super) ends: HashMap<StepKey, JournaledEnd>,
     /// Which clock the journal's `clock_seconds` read (none: an old journal).
     pub(super) clock: Option<ClockKind>,
+}
+
+/// An operation sent whose result the journal does not hold.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct InFlight {
+    /// The operation.
+    pub(super) operation: Operation,
+    /// The step instance that sent it.
+    pub(super) step: Option<StepKey>,
+    /// The target's clock when it was sent (seconds), when journaled.
+    pub(super) clock_seconds: Option<f64>,
 }
 
 /// The end of a step instance as the journal holds it.
@@ -150,8 +167,25 @@ pub(super) enum StepStatus {
 }
 
 impl Replay {
+    /// Whether `operation` completed in the current attempt of `step` before
+    /// the interruption (each journaled completion answers once).
+    pub(super) fn take_completed(&mut self, step: &StepKey, operation: &Operation) -> bool {
+        let Some(done) = self.completed.get_mut(step) else {
+            return false;
+        };
+        match done.iter().position(|sent| sent == operation) {
+            Some(at) => {
+                done.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+
     pub(super) fn from_journal(contents: &JournalContents) -> Self {
         let mut replay = Replay::default();
+        // The step instance of the last operation sent.
+        let mut sent_in: Option<StepKey> = None;
         for record in &contents.records {
             match record {
                 Record::StepStarted { step, .. } => {
@@ -194,6 +228,10 @@ impl Replay {
                         WhatIfResolution::Continue => StepStatus::Completed,
                         WhatIfResolution::Retry => StepStatus::Started,
                     };
+                    // The handler may have undone what the step did: a step
+                    // run again decides from the live cluster alone.
+                    replay.handlers.remove(step);
+                    replay.completed.remove(step);
                     replay.steps.insert(step.clone(), status);
                     if *resolution == WhatIfResolution::Continue {
                         replay.ends.insert(
@@ -223,12 +261,41 @@ impl Replay {
                     }
                     replay.recorded += 1;
                 }
-                Record::OperationStarted { operation, .. } => {
-                    replay.in_flight.push(operation.clone())
+                Record::OperationStarted {
+                    operation,
+                    step,
+                    clock_seconds,
+                    ..
+                } => {
+                    replay.in_flight.push(InFlight {
+                        operation: operation.clone(),
+                        step: step.clone(),
+                        clock_seconds: *clock_seconds,
+                    });
+                    sent_in = step.clone();
+                }
+                Record::WhatIfEntered {
+                    name,
+                    step: Some(step),
+                    ..
+                } => {
+                    replay.handlers.insert(step.clone(), name.clone());
+                    replay.completed.remove(step);
                 }
                 Record::OperationFinished { operation, ok, .. } => {
-                    if let Some(at) = replay.in_flight.iter().rposition(|sent| sent == operation) {
+                    if let Some(at) = replay
+                        .in_flight
+                        .iter()
+                        .rposition(|sent| sent.operation == *operation)
+                    {
                         replay.in_flight.remove(at);
+                    }
+                    if let (true, Some(step)) = (*ok, &sent_in) {
+                        replay
+                            .completed
+                            .entry(step.clone())
+                            .or_default()
+                            .push(operation.clone());
                     }
                     if *ok && observe::activates(operation) {
                         replay.activated.insert(operation.server().to_string());

@@ -157,6 +157,11 @@ pub enum Instr<'p> {
         /// The message.
         message: &'p ast::StringLit,
     },
+    /// `pause "MESSAGE"` (in a What-if body).
+    Pause {
+        /// The message.
+        message: &'p ast::StringLit,
+    },
     /// `fail "MESSAGE"`.
     Fail {
         /// The message.
@@ -363,7 +368,7 @@ impl<'p> Code<'p> {
                 | Instr::Fail { span, .. }
                 | Instr::Retry { span },
             ) => *span,
-            Some(Instr::Stop { message }) => message.span,
+            Some(Instr::Stop { message } | Instr::Pause { message }) => message.span,
             Some(Instr::Choose { choose, .. }) => choose.span,
             Some(Instr::ForStart { list }) => list.span,
             Some(Instr::DiscardsChanges { server, .. }) => server.span,
@@ -462,6 +467,7 @@ impl<'p> Code<'p> {
                 callee: self.program.callee(file, &call.target.name),
             }),
             StmtKind::Stop { message } => code.push(Instr::Stop { message }),
+            StmtKind::Pause { message } => code.push(Instr::Pause { message }),
             StmtKind::Fail { message } => code.push(Instr::Fail { message, span }),
             StmtKind::Retry => code.push(Instr::Retry { span }),
         }

@@ -84,6 +84,10 @@ pub enum Gate {
     Redo,
     /// It completed before the interruption: skip it.
     Skip,
+    /// A What-if had interrupted it and its body was under way when the run
+    /// stopped: go on inside that handler (what already took effect is not
+    /// repeated).
+    Handler(HandlerId),
 }
 
 /// A step, or a What-if run alone (`--what-if NAME`) as its own step.
@@ -154,6 +158,8 @@ pub enum Event {
         reason: String,
         /// The step it interrupts (`None`: run alone).
         step: Option<StepId>,
+        /// Entered again on resume (it was entered before the interruption).
+        resumed: bool,
     },
     /// A handler body ended.
     WhatIfFinished {
@@ -255,8 +261,11 @@ pub enum Ending {
     Completed,
     /// A failure no handler caught.
     Failed(Box<Failure>),
-    /// `stop "MESSAGE"`.
+    /// `stop "MESSAGE"`: the run ended for good.
     Stopped(String),
+    /// `pause "MESSAGE"` in a What-if body: the run stops, and a resume
+    /// runs the interrupted step again.
+    Paused(String),
     /// The operator declined a confirmation (its id).
     Declined(String),
     /// `fail "MESSAGE"`.
@@ -354,8 +363,12 @@ pub enum Input {
     Decision(Option<Value>),
     /// For [`Effect::Ask`].
     Answer(String, Answer),
-    /// For [`Effect::Settle`].
-    Settled,
+    /// For [`Effect::Settle`]: whether the operation completed before the
+    /// interruption (the journal holds its success), so it is not sent again.
+    Settled {
+        /// It completed.
+        done: bool,
+    },
     /// For [`Effect::Perform`].
     Performed(Result<OperationOutput, OperationError>),
     /// For [`Effect::Sleep`]: how long actually passed.
@@ -456,7 +469,7 @@ struct Here {
     answers: Vec<(String, Answer)>,
     gate: Option<Gate>,
     decision: Option<Option<Value>>,
-    settled: bool,
+    settled: Option<bool>,
     sent: Option<Box<Sent>>,
     waited: Option<Duration>,
     observe_failed: Option<OperationError>,
@@ -578,6 +591,7 @@ enum Abort {
     Failure(Box<Failure>),
     WhatIf { handler: HandlerId, reason: String },
     Stop(String),
+    Pause(String),
     Declined(String),
     Fail { message: String, span: Span },
     Retry { span: Span },
@@ -702,7 +716,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             Input::Gate(gate) => here.gate = Some(gate),
             Input::Decision(value) => here.decision = Some(value),
             Input::Answer(id, answer) => here.answers.push((id, answer)),
-            Input::Settled => here.settled = true,
+            Input::Settled { done } => here.settled = Some(done),
             Input::Performed(result) => {
                 if let Some(sent) = &mut here.sent {
                     sent.result = Some(result);
@@ -859,6 +873,9 @@ impl<'c, 'p> Machine<'c, 'p> {
             Instr::Call { call, callee } => return self.call(state, world, call, *callee, file),
             Instr::Stop { message } => {
                 return Err(Interrupt::Abort(Abort::Stop(message.value.clone())))
+            }
+            Instr::Pause { message } => {
+                return Err(Interrupt::Abort(Abort::Pause(message.value.clone())))
             }
             Instr::Fail { message, span } => {
                 return Err(Interrupt::Abort(Abort::Fail {
@@ -1368,8 +1385,15 @@ impl<'c, 'p> Machine<'c, 'p> {
             fired: Vec::new(),
             retries: 0,
             in_handler: false,
-            redo: gate == Gate::Redo,
+            redo: gate != Gate::Run,
         });
+        if let Gate::Handler(handler) = gate {
+            // The step itself ended (interrupted) before the run stopped.
+            state.queue.pop_back();
+            let reason = String::from("its body was under way when the run was interrupted");
+            self.enter_handler_as(state, handler, reason, true);
+            return Ok(Flow::Next);
+        }
         self.advance(state);
         Ok(Flow::Next)
     }
@@ -1397,6 +1421,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             handler,
             reason: String::from("run directly with --what-if"),
             step: None,
+            resumed: false,
         }));
         let depth = (state.frames.len() - 1) as u16;
         let saved = state.frames[depth as usize].clone();
@@ -1684,11 +1709,11 @@ impl<'c, 'p> Machine<'c, 'p> {
             })?;
             let redo = state.step.as_ref().is_some_and(|context| context.redo);
             if redo && !operation.is_read_only() {
-                if !state.here.settled {
+                let Some(done) = state.here.settled else {
                     return Ok(Flow::Yield(Effect::Settle(operation)));
-                }
+                };
                 let now = &self.observed(world, false)?.snapshot;
-                if effect_visible(&operation, now) {
+                if done || effect_visible(&operation, now) {
                     state
                         .queue
                         .push_back(Effect::Event(Event::OperationSkipped(operation)));
@@ -1923,6 +1948,26 @@ impl<'c, 'p> Machine<'c, 'p> {
                 finish(state, StepFinish::Stopped(message.clone()));
                 end(state, Ending::Stopped(message))
             }
+            Abort::Pause(message) => {
+                match state.step.as_ref().map(|context| context.subject) {
+                    // The handler leaves its step to be run again on resume.
+                    Some(Subject::Step(step)) if open.is_none() => {
+                        let handler = state
+                            .step
+                            .as_ref()
+                            .and_then(|context| context.fired.last().copied())
+                            .unwrap_or_default();
+                        state.queue.push_back(Effect::Event(Event::WhatIfFinished {
+                            handler,
+                            step,
+                            resolution: Resolution::Retry,
+                        }));
+                    }
+                    // A What-if run alone is its own step: left unfinished.
+                    _ => finish(state, StepFinish::Interrupted(message.clone())),
+                }
+                end(state, Ending::Paused(message))
+            }
             Abort::Declined(id) => {
                 finish(
                     state,
@@ -1961,6 +2006,18 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     fn enter_handler(&self, state: &mut State, handler: HandlerId, reason: String) {
+        self.enter_handler_as(state, handler, reason, false);
+    }
+
+    /// Enters `handler` for the step under way; `resumed`: it had been
+    /// entered before the run was interrupted.
+    fn enter_handler_as(
+        &self,
+        state: &mut State,
+        handler: HandlerId,
+        reason: String,
+        resumed: bool,
+    ) {
         let info = &self.code.handlers[handler as usize];
         let Some(context) = state.step.as_mut() else {
             return;
@@ -1978,6 +2035,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             handler,
             reason,
             step: Some(step),
+            resumed,
         }));
         state.frames.truncate(depth + 1);
         let step_file = self.code.unit_file(saved.unit);

@@ -271,9 +271,17 @@ pub enum StmtKind {
     },
     /// `call NAME(ARG: EXPR, ...)`: runs an imported procedure or runbook.
     Call(Call),
-    /// `stop "MESSAGE"`: ends the run with outcome `stopped`.
+    /// `stop "MESSAGE"`: ends the run for good with outcome `stopped` (the
+    /// message says what the operator does next; the run cannot be resumed).
     Stop {
         /// What the operator is told.
+        message: StringLit,
+    },
+    /// `pause "MESSAGE"`: in a What-if body, ends the run with outcome
+    /// `stopped`, resumable: `runbook resume` runs the interrupted step again
+    /// once the operator has done what the message says.
+    Pause {
+        /// What the operator is told to do before resuming.
         message: StringLit,
     },
     /// `fail "MESSAGE"`: ends the run with outcome `failed`.

@@ -439,6 +439,17 @@ pub enum ResolveError {
         #[label("not inside a what-if")]
         span: Span,
     },
+    /// `pause` outside a What-if body.
+    #[error("`pause` outside a What-if handler")]
+    #[diagnostic(
+        code(runbook::resolve::misplaced_pause),
+        help("`pause` leaves the step a What-if interrupted to be run again by `runbook resume`; elsewhere, wait for the operator with `confirm`, or end the run for good with `stop`")
+    )]
+    MisplacedPause {
+        /// The statement.
+        #[label("not inside a what-if")]
+        span: Span,
+    },
     /// A `runbook` without a title.
     #[error("runbook `{name}` has no title")]
     #[diagnostic(

@@ -155,3 +155,112 @@ fn a_run_killed_during_a_long_operation_resumes_to_a_healthy_cluster() {
         );
     }
 }
+
+/// `kill -9` inside a What-if body at `sim serve`'s default speed (the
+/// Active's installer failed; the handler is starting the servers again):
+/// the resumed run goes on inside the handler — it neither runs the failed
+/// step again nor sends an operation twice — and ends as the handler says,
+/// the cluster back on its previous version with one Active.
+#[test]
+fn a_run_killed_inside_a_what_if_resumes_inside_it_at_default_speed() {
+    // Kill points: a start-server of the handler sent (in flight) or
+    // returned (completed).
+    for (record_kind, starts_seen) in [
+        ("operation_started", 1),
+        ("operation_finished", 1),
+        ("operation_started", 2),
+        ("operation_finished", 2),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = SimServe::with_args([
+            std::ffi::OsString::from("--speed"),
+            SPEED.to_string().into(),
+            "--state".into(),
+            dir.path().join("cluster.json").into(),
+            "--sim-fault".into(),
+            "upgrade-fails:mgt-1".into(),
+        ]);
+        let journal = dir.path().join("run.jsonl");
+        let context =
+            format!("killed at {record_kind} of start-server #{starts_seen} in the What-if");
+        let killed = run_and_kill_when(
+            dir.path(),
+            "upgrade-with-downtime",
+            &sim.url,
+            &journal,
+            |written| {
+                written
+                    .iter()
+                    .any(|record| record["record"] == "what_if_entered")
+                    && written
+                        .iter()
+                        .filter(|record| {
+                            record["record"] == record_kind
+                                && (record["operation"]["operation"] == "start-server")
+                        })
+                        .count()
+                        >= starts_seen
+            },
+        );
+        assert!(killed, "{context}: the run ended before the kill point");
+        let output = resume(dir.path(), &journal);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{context}: {}",
+            show(&output)
+        );
+        let last = last_event(&output);
+        assert_eq!(last["outcome"], "stopped", "{context}: {last}");
+        assert!(
+            last["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("run the upgrade again"),
+            "{context}: {last}"
+        );
+        assert!(
+            last["resume"].is_null(),
+            "a `stop` offers no resume: {last}"
+        );
+        let cluster = sim.cluster();
+        assert!(cluster.is_healthy(), "{context}: {cluster:?}");
+        let sent: Vec<String> = crate::support::process::records(&journal)
+            .iter()
+            .filter(|record| record["record"] == "operation_started")
+            .map(|record| {
+                format!(
+                    "{} {}",
+                    record["operation"]["operation"].as_str().unwrap_or(""),
+                    record["operation"]["server"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        assert_eq!(
+            sent.iter()
+                .filter(|sent| sent.starts_with("upgrade"))
+                .count(),
+            1,
+            "{context}: {sent:?}"
+        );
+        // A start that completed is not sent again; one in flight is sent
+        // again only if it had not taken effect: nothing is refused.
+        let completed = if record_kind == "operation_finished" {
+            starts_seen
+        } else {
+            starts_seen - 1
+        };
+        for server in ["mgt-1", "mgt-2", "mgt-3"].iter().take(completed) {
+            let starts = sent
+                .iter()
+                .filter(|sent| **sent == format!("start-server {server}"))
+                .count();
+            assert_eq!(starts, 1, "{context}: {sent:?}");
+        }
+        let refused = crate::support::process::events(&output)
+            .into_iter()
+            .filter(|event| event["event"] == "operation_finished" && event["ok"] == false)
+            .count();
+        assert_eq!(refused, 0, "{context}: {}", show(&output));
+    }
+}

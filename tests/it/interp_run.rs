@@ -971,6 +971,10 @@ impl Connector for JournalWatcher {
         self.inner.clock_kind()
     }
 
+    fn outcome_always_seen(&self) -> bool {
+        self.inner.outcome_always_seen()
+    }
+
     async fn split_brain(&self) -> Result<Option<Vec<String>>, runbook::connect::ConnectorError> {
         self.inner.split_brain().await
     }
@@ -1344,4 +1348,98 @@ async fn what_if_on_a_runbook_without_handlers_says_there_are_none() {
     );
     // Resuming would fail the same way: nothing to continue.
     assert_eq!(outcome.report.resume_command, None);
+}
+
+/// The operations of the journal, in the order they were sent.
+fn sent_operations(journal: &Path) -> Vec<String> {
+    read_journal(journal)
+        .unwrap()
+        .records
+        .into_iter()
+        .filter_map(|record| match record {
+            Record::OperationStarted { operation, .. } => Some(operation.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_completed_backup_is_not_taken_again_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let program = program("backup-resume.runbook");
+    let connector = sim(&[]);
+    // Killed when `stop-server mgt-2` returns: the backup's success is in
+    // the journal, the stop is in flight.
+    let settings = RunSettings {
+        crash_after_operations: Some(2),
+        ..journaled(Some(&journal))
+    };
+    assert!(run_crashing(&program, &connector, settings).await.crashed);
+    let resumed = resume_with(&program, &connector, &journal, None, true).await;
+    resumed.assert_outcome(RunOutcome::Succeeded, "");
+    assert_eq!(
+        sent_operations(&journal),
+        ["backup mgt-1", "stop-server mgt-2", "stop-server mgt-3"],
+        "nothing is sent twice"
+    );
+    let cluster = connector.snapshot().await.unwrap();
+    assert!(cluster.standbys().all(|server| !server.running));
+}
+
+#[tokio::test]
+async fn a_run_killed_inside_a_what_if_resumes_inside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let program = support::shipped("upgrade-with-downtime");
+    let connector = sim(&["upgrade-fails:mgt-1"]);
+    // stop-server ×3, the Active's upgrade (fails: installer-failed), then
+    // the handler's first start-server: killed when it returns.
+    let settings = RunSettings {
+        crash_after_operations: Some(5),
+        ..journaled(Some(&journal))
+    };
+    assert!(run_crashing(&program, &connector, settings).await.crashed);
+    let resumed = resume_with(&program, &connector, &journal, None, true).await;
+    // The handler went on where it was and ended with its `stop`: the
+    // step it interrupted was not run again.
+    resumed.assert_outcome(RunOutcome::Stopped, "");
+    assert!(
+        resumed.report.message.contains("run the upgrade again"),
+        "{}",
+        resumed.report.message
+    );
+    assert!(resumed.events.iter().any(|event| matches!(
+        event,
+        EventKind::WhatIf { name, reason } if name == "installer-failed" && reason.contains("interrupted")
+    )));
+    let sent = sent_operations(&journal);
+    assert_eq!(
+        sent.iter()
+            .filter(|operation| operation.starts_with("upgrade"))
+            .count(),
+        1,
+        "{sent:?}"
+    );
+    assert_eq!(
+        sent.iter()
+            .filter(|operation| *operation == "start-server mgt-1")
+            .count(),
+        1,
+        "{sent:?}"
+    );
+    // A `stop` ends the run for good: no resume is offered, and one is refused.
+    assert!(resumed.report.resume_command.is_none());
+    let again = resume_with(&program, &connector, &journal, None, true).await;
+    assert!(
+        again.report.message.contains("already ended"),
+        "{}",
+        again.report.message
+    );
+    let cluster = connector.snapshot().await.unwrap();
+    assert!(cluster.is_healthy(), "{cluster:?}");
+    assert!(cluster
+        .servers
+        .iter()
+        .all(|server| server.version.to_string() == "7.3.4"));
 }

@@ -830,10 +830,11 @@ async fn a_failed_installer_stops_with_one_active_and_says_how_to_continue(targe
             let message = &played.report.message;
             assert!(
                 message.contains("installer")
-                    && (message.contains("runbook resume")
+                    && (message.contains("resume the run")
                         || message.contains("run the upgrade again")),
                 "{context}: how to continue: {message}"
             );
+
             let (truth, seen) = (cluster.truth(), cluster.seen().await);
             for snapshot in [&truth, &seen] {
                 assert_eq!(
@@ -871,7 +872,8 @@ async fn after_a_failed_installer_resume_completes_the_upgrade(target: Target) {
         let played = cluster.play(&program, None, Some(&journal)).await;
         assert_eq!(played.outcome(), RunOutcome::Stopped, "{context}");
         assert!(
-            played.report.message.contains("runbook resume"),
+            played.report.message.contains("resume the run")
+                && played.report.resume_command.is_some(),
             "{context}: {}",
             played.report.message
         );
@@ -1005,6 +1007,10 @@ impl Connector for SplitBrainLog<'_> {
 
     fn clock_kind(&self) -> ClockKind {
         self.inner.clock_kind()
+    }
+
+    fn outcome_always_seen(&self) -> bool {
+        self.inner.outcome_always_seen()
     }
 
     async fn split_brain(&self) -> Result<Option<Vec<String>>, ConnectorError> {

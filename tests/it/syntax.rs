@@ -205,6 +205,7 @@ fn block(out: &mut String, indent: usize, stmts: &[ast::Stmt]) {
                 writeln!(out, "{pad}call {}({})", call.target.name, args(&call.args))
             }
             StmtKind::Stop { message } => writeln!(out, "{pad}stop {:?}", message.value),
+            StmtKind::Pause { message } => writeln!(out, "{pad}pause {:?}", message.value),
             StmtKind::Fail { message } => writeln!(out, "{pad}fail {:?}", message.value),
             StmtKind::Retry => writeln!(out, "{pad}retry"),
         };

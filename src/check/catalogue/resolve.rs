@@ -351,6 +351,25 @@ runbook demo {
 repairs the cause.",
     },
     Entry {
+        code: "runbook::resolve::misplaced_pause",
+        severity: Severity::Error,
+        summary: "`pause` is used outside a What-if handler.",
+        cause: "`pause` ends the run resumably and leaves the step a What-if interrupted to be \
+run again by `runbook resume`; outside a handler there is no interrupted step.",
+        example: Some(Example::check(
+            r#"
+runbook demo {
+    title "Demo"
+    step upgrade "Upgrade" {
+        pause "Fix the cause, then resume the run."
+    }
+}
+"#,
+        )),
+        fix: "Wait for the operator with a `confirm` prompt (a run stopped at a prompt resumes \
+there), end the run for good with `stop`, or move the `pause` into a What-if body.",
+    },
+    Entry {
         code: "runbook::resolve::missing_title",
         severity: Severity::Error,
         summary: "A runbook has no `title`.",

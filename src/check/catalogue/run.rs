@@ -299,6 +299,25 @@ valid.)",
         fix: "Continue with the `runbook resume JOURNAL` command in the help line when ready.",
     },
     Entry {
+        code: "runbook::run::outcome_not_seen",
+        severity: Severity::Error,
+        summary: "The outcome of an operation was not seen, or the cluster could not be read: \
+the run stopped, resumably.",
+        cause: "An operation got no answer (a time limit, a dropped connection, a server \
+restarting) and the cluster could not be read while the runner waited for the operation \
+to end; or reading the cluster failed 6 times in a row. Nothing was judged failed and no \
+What-if fired: the operation stays in flight in the journal.",
+        example: Some(
+            Example::command(
+                "runbook run upgrade-with-downtime --target prod.toml   # the network drops during the installer",
+            )
+            .by_hand(),
+        ),
+        fix: "Check the servers and the network, then continue with the `runbook resume \
+JOURNAL` command in the help line: the resumed run reads the cluster and waits for what is \
+still running before it decides.",
+    },
+    Entry {
         code: "runbook::run::unreadable",
         severity: Severity::Error,
         summary: "The RUNBOOK argument names a file that cannot be read.",

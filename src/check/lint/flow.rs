@@ -459,7 +459,9 @@ impl Analyzer<'_> {
             StmtKind::If(if_stmt) => self.if_chain(if_stmt, env, state),
             StmtKind::For { var, list, body } => self.for_loop(&var.name, list, body, env, state),
             StmtKind::Call(call) => self.call(call, env, state),
-            StmtKind::Stop { message } | StmtKind::Fail { message } => {
+            StmtKind::Stop { message }
+            | StmtKind::Pause { message }
+            | StmtKind::Fail { message } => {
                 self.end_path(&state, message.span);
                 State::unreachable()
             }

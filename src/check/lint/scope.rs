@@ -179,6 +179,7 @@ impl Resolver {
             | StmtKind::Warning { .. }
             | StmtKind::Confirm { .. }
             | StmtKind::Stop { .. }
+            | StmtKind::Pause { .. }
             | StmtKind::Fail { .. }
             | StmtKind::Retry => {}
         }

@@ -432,7 +432,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 Flow::Continue
             }
             Effect::Settle(_) => {
-                self.core.deliver(&mut state.machine, Input::Settled);
+                self.core
+                    .deliver(&mut state.machine, Input::Settled { done: false });
                 Flow::Continue
             }
             Effect::Event(event) => match self.event(state, event, events) {
@@ -509,7 +510,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                         format!("{} completed", self.code.program.name()),
                     ),
                     Ending::Failed(failure) => (RunOutcome::Failed, failure.reason),
-                    Ending::Stopped(message) => (RunOutcome::Stopped, message),
+                    Ending::Stopped(message) | Ending::Paused(message) => {
+                        (RunOutcome::Stopped, message)
+                    }
                     Ending::Declined(id) => {
                         (RunOutcome::Stopped, format!("the operator declined `{id}`"))
                     }

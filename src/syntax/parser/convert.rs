@@ -68,6 +68,7 @@ fn is_token(rule: Rule) -> bool {
             | kw_in
             | kw_call
             | kw_stop
+            | kw_pause
             | kw_fail
             | kw_retry
             | kw_select

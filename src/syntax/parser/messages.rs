@@ -100,6 +100,7 @@ fn expected_words(rule: Rule) -> Option<&'static str> {
         kw_in => "`in`",
         kw_call => "`call`",
         kw_stop => "`stop`",
+        kw_pause => "`pause`",
         kw_fail => "`fail`",
         kw_retry => "`retry`",
         kw_all | kw_any => "`all` or `any`",

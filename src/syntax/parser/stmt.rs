@@ -76,6 +76,9 @@ impl Converter<'_> {
             Rule::stop_stmt => StmtKind::Stop {
                 message: self.string(next_child(&mut children, span, "a string")?)?,
             },
+            Rule::pause_stmt => StmtKind::Pause {
+                message: self.string(next_child(&mut children, span, "a string")?)?,
+            },
             Rule::fail_stmt => StmtKind::Fail {
                 message: self.string(next_child(&mut children, span, "a string")?)?,
             },

@@ -36,6 +36,12 @@ impl Checker<'_> {
             | StmtKind::Warning { .. }
             | StmtKind::Stop { .. }
             | StmtKind::Fail { .. } => {}
+            StmtKind::Pause { .. } => {
+                if !context.in_what_if {
+                    self.errors
+                        .push(ResolveError::MisplacedPause { span: stmt.span });
+                }
+            }
             StmtKind::Operation(call) => self.operation(call),
             StmtKind::Confirm { id, .. } => self.prompt(id),
             StmtKind::Record { id, .. } => {
