@@ -229,8 +229,11 @@ impl HumanSink {
     /// Renders the end of a run: the cluster table and the outcome.
     fn run_finished(&mut self, outcome: RunOutcome, message: String, cluster: Snapshot) {
         self.stop_spinner();
-        self.line(String::new());
-        self.line(indent(&cluster_table(&cluster)));
+        // Empty when the target could not be read: its diagnostic says so.
+        if !cluster.servers.is_empty() {
+            self.line(String::new());
+            self.line(indent(&cluster_table(&cluster)));
+        }
         self.line(String::new());
         let outcome_text = match outcome {
             RunOutcome::Succeeded => style("succeeded").green().bold(),

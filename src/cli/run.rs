@@ -39,9 +39,14 @@ pub struct RunArgs {
     /// Answers to prompts (TOML: prompt id = answer).
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
-    /// Confirm every prompt and take each choice's default.
+    /// Confirm every prompt and take each choice's default (a confirmation
+    /// that loses administrator changes excepted: see `--accept-data-loss`).
     #[arg(long)]
     pub yes: bool,
+    /// With `--yes`: also confirm the prompts that lose administrator changes
+    /// (`discards changes on`). Without it, `--yes` answers them no.
+    #[arg(long)]
+    pub accept_data_loss: bool,
     /// Where to write the journal (default: `runs/<runbook>-<time>-<id>.jsonl`).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
@@ -67,9 +72,18 @@ pub struct ResumeArgs {
     /// Answers to prompts not answered before the interruption.
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
-    /// Confirm every prompt and take each choice's default.
+    /// Confirm every prompt and take each choice's default (a confirmation
+    /// that loses administrator changes excepted: see `--accept-data-loss`).
     #[arg(long)]
     pub yes: bool,
+    /// With `--yes`: also confirm the prompts that lose administrator changes.
+    #[arg(long)]
+    pub accept_data_loss: bool,
+    /// Ask prompt PROMPT_ID again (repeatable): its journaled answer is
+    /// forgotten, once the operator confirms (`reanswer.PROMPT_ID`), if the
+    /// step that asked it has not completed.
+    #[arg(long, value_name = "PROMPT_ID")]
+    pub reanswer: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -207,10 +221,14 @@ fn watch_ctrl_c(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
     flag
 }
 
-fn prompter(answers: Option<&PathBuf>, yes: bool) -> Result<OperatorPrompter, RuntimeError> {
+fn prompter(
+    answers: Option<&PathBuf>,
+    yes: bool,
+    accept_data_loss: bool,
+) -> Result<OperatorPrompter, RuntimeError> {
     let answers = answers.map(|path| AnswersFile::load(path)).transpose()?;
     let interactive = std::io::stdin().is_terminal();
-    Ok(OperatorPrompter::new(answers, yes, interactive))
+    Ok(OperatorPrompter::new(answers, yes, interactive).accepting_data_loss(accept_data_loss))
 }
 
 fn finish(report: RunReport, format: Format) -> i32 {
@@ -292,7 +310,7 @@ pub fn run(mut args: RunArgs) -> i32 {
         Ok(target) => target,
         Err(error) => return refuse(args.format, &args.runbook, &args.target, error),
     };
-    let mut prompter = match prompter(args.answers.as_ref(), args.yes) {
+    let mut prompter = match prompter(args.answers.as_ref(), args.yes, args.accept_data_loss) {
         Ok(prompter) => prompter,
         Err(error) => return refuse(args.format, &args.runbook, &args.target, error),
     };
@@ -390,7 +408,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
             Err(error) => return refuse(args.format, &header.runbook, &header.reach.target, error),
         },
     };
-    let mut prompter = match prompter(args.answers.as_ref(), args.yes) {
+    let mut prompter = match prompter(args.answers.as_ref(), args.yes, args.accept_data_loss) {
         Ok(prompter) => prompter,
         Err(error) => return refuse(args.format, &header.runbook, &header.reach.target, error),
     };
@@ -401,6 +419,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
         journal: JournalChoice::File(args.journal.clone()),
         target: header.reach.clone(),
         interrupt,
+        reanswer: args.reanswer.clone(),
         ..RunSettings::default()
     };
     let mut sink = output::sink(args.format);

@@ -380,6 +380,8 @@ impl OperatorPrompt for ManualOperator {
                 })
                 .collect(),
             ),
+            default: None,
+            data_loss: false,
         };
         let answers = self.answers.clone();
         let operation_text = operation.to_string();

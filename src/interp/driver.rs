@@ -978,6 +978,65 @@ impl<'p> Driver<'p> {
 
     // ----- prompts and decisions -----
 
+    /// `resume --reanswer ID`: checks that the answer can be given again and
+    /// has the operator confirm it, naming what was done since; the record
+    /// to journal and the confirmation's event (emitted once the run has
+    /// started).
+    pub(super) fn reopen(
+        &mut self,
+        journal: &std::path::Path,
+        contents: &super::journal::JournalContents,
+        id: &str,
+    ) -> Result<(Record, EventKind), RuntimeError> {
+        let refuse = |reason: String, help: &str| RuntimeError::ResumeRefused {
+            journal: journal.display().to_string(),
+            reason,
+            help: help.to_string(),
+        };
+        let reopening = super::replay::reopen(contents, id).map_err(|reason| {
+            refuse(
+                reason,
+                "re-open only an answer whose step has not completed; check the cluster by hand for the rest",
+            )
+        })?;
+        let since = if reopening.done_since.is_empty() {
+            String::from("nothing was sent to the cluster since")
+        } else {
+            format!(
+                "sent to the cluster since (not undone): {}",
+                reopening.done_since.join(", ")
+            )
+        };
+        let request = PromptRequest {
+            id: format!("reanswer.{id}"),
+            text: format!(
+                "`{id}` was answered \"{}\"; {since}. Answer `{id}` again?",
+                reopening.answer
+            ),
+            kind: crate::semantics::prompt::PromptKind::Confirm,
+            default: None,
+            data_loss: false,
+        };
+        let confirmed = match self.prompter.ask(&request) {
+            Ok((answer, source)) => (answer == Answer::Bool(true)).then_some(source),
+            Err(PromptError::Failed(error)) => return Err(*error),
+            Err(PromptError::Unavailable | PromptError::Interrupted) => None,
+        };
+        let Some(source) = confirmed else {
+            return Err(refuse(
+                format!("re-answering `{id}` was not confirmed"),
+                "confirm `reanswer.ID` (at the terminal, with --yes, or in the answers file), or resume without --reanswer",
+            ));
+        };
+        let event = EventKind::Prompt {
+            id: request.id,
+            text: request.text,
+            answer: Answer::Bool(true).to_json(),
+            source: source.as_str().to_string(),
+        };
+        Ok((reopening.record, event))
+    }
+
     fn prompt(&mut self, request: PromptRequest, file: usize, span: Span) -> Result<Answer, Halt> {
         let step = self.step_key.clone();
         let count = self
@@ -1075,19 +1134,32 @@ impl<'p> Driver<'p> {
 
     /// Ends a run that could not start: `run_started` then `run_finished`, exit 2.
     pub(super) fn unreachable(&mut self, error: RuntimeError) -> RunReport {
+        self.refused(error, Snapshot::default(), false)
+    }
+
+    /// A run (`resumed`: a resume) refused before anything acted, with the
+    /// cluster as read so far (empty: not read) in `run_started`;
+    /// `run_finished` follows with the refusal, nothing is journaled.
+    pub(super) fn refused(
+        &mut self,
+        error: RuntimeError,
+        cluster: Snapshot,
+        resumed: bool,
+    ) -> RunReport {
         let message = error.to_string();
         self.emit(EventKind::RunStarted {
             run_id: self.run_id.clone(),
             runbook: self.program.name().to_string(),
             target: self.connector.describe(),
-            cluster: Snapshot::default(),
+            cluster: cluster.clone(),
             journal: None,
-            resumed: false,
+            resumed,
         });
         self.emit_target_warnings();
         self.emit(EventKind::RunFinished {
             outcome: RunOutcome::Failed,
             message: message.clone(),
+            // Unchanged since `run_started`: not shown twice.
             cluster: Snapshot::default(),
             resume: None,
             cause_code: None,
@@ -1097,7 +1169,7 @@ impl<'p> Driver<'p> {
             message,
             error: Some(error),
             warnings: Vec::new(),
-            cluster: Snapshot::default(),
+            cluster,
             journal: None,
             resume_command: None,
             unreachable_before_start: true,
@@ -1196,7 +1268,11 @@ impl<'p> Driver<'p> {
             Ok(Ending::Paused(message)) => (RunOutcome::Stopped, message, None, true),
             Ok(Ending::Declined(id)) => (
                 RunOutcome::Stopped,
-                format!("the operator declined `{id}`"),
+                if id.ends_with("discard-changes") {
+                    format!("the operator declined `{id}`: administrator changes would be lost (`--yes` alone never confirms that: add `--accept-data-loss`, or answer it in the answers file)")
+                } else {
+                    format!("the operator declined `{id}`")
+                },
                 None,
                 true,
             ),

@@ -139,6 +139,20 @@ pub enum Record {
         /// The cluster observed when resuming.
         snapshot: Snapshot,
     },
+    /// `runbook resume --reanswer ID`: the answers to prompt `ID` in the
+    /// step instance `step` are forgotten (asked again), and so are the
+    /// values decided outside steps after it (the path may change).
+    Reanswered {
+        /// When.
+        ts: String,
+        /// The prompt id.
+        id: String,
+        /// The step instance that asked it (`None`: outside steps).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        step: Option<StepKey>,
+        /// How many decisions made outside steps are kept.
+        decisions_kept: u64,
+    },
     /// A step is about to act.
     StepStarted {
         /// When.

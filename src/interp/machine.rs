@@ -54,6 +54,8 @@ pub struct RunSettings {
     /// Test hook: end abruptly, like `kill -9`, once this many operations
     /// returned in this process (nothing more is journaled).
     pub crash_after_operations: Option<usize>,
+    /// `resume --reanswer ID`: journaled answers to ask again.
+    pub reanswer: Vec<String>,
 }
 
 impl Default for RunSettings {
@@ -66,6 +68,7 @@ impl Default for RunSettings {
             interrupt: Arc::new(AtomicBool::new(false)),
             stop_after_steps: None,
             crash_after_operations: None,
+            reanswer: Vec::new(),
         }
     }
 }
@@ -210,15 +213,35 @@ pub async fn resume(
     );
     driver.set_initial(header.initial.clone());
     if let Err(error) = check_resumable(journal_path, &contents, &header, program) {
-        return driver.unreachable(error);
+        return driver.refused(error, Snapshot::default(), true);
     }
     let now = match connector.snapshot().await {
         Ok(snapshot) => snapshot,
-        Err(error) => return driver.unreachable(RuntimeError::Connector(error)),
+        Err(error) => {
+            return driver.refused(RuntimeError::Connector(error), Snapshot::default(), true)
+        }
     };
+    let mut contents = contents;
+    let mut reopened = Vec::new();
+    for id in &settings.reanswer {
+        match driver.reopen(journal_path, &contents, id) {
+            Ok((record, confirmation)) => {
+                contents.records.push(record.clone());
+                reopened.push((record, confirmation));
+            }
+            Err(error) => return driver.refused(error, now, true),
+        }
+    }
     match Journal::open_append(journal_path) {
         Ok(journal) => driver.journal = Some(journal),
-        Err(error) => return driver.unreachable(error),
+        Err(error) => return driver.refused(error, now, true),
+    }
+    let mut confirmations = Vec::new();
+    for (record, confirmation) in reopened {
+        if let Err(error) = driver.journal(record) {
+            return driver.refused(error, now, true);
+        }
+        confirmations.push(confirmation);
     }
     driver.set_replay(Replay::from_journal(&contents));
     driver.params = header.params.clone();
@@ -231,6 +254,9 @@ pub async fn resume(
         resumed: true,
     });
     driver.emit_target_warnings();
+    for confirmation in confirmations {
+        driver.emit(confirmation);
+    }
     if let Err(error) = driver.journal(Record::Resumed {
         ts: super::events::now_rfc3339(),
         snapshot: now,

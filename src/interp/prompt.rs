@@ -105,7 +105,7 @@ impl AnswersFile {
         known: &std::collections::BTreeSet<String>,
     ) -> Result<(), RuntimeError> {
         for (key, value) in &self.answers {
-            if known.contains(key) || key.starts_with("manual.") {
+            if known.contains(key) || key.starts_with("manual.") || key.starts_with("reanswer.") {
                 continue;
             }
             let closest = known
@@ -181,10 +181,19 @@ impl AnswersFile {
     }
 }
 
-/// The answer `--yes` gives: confirm, the default option, the first server.
-/// A `choose` without a default and a `record` get none.
-pub fn yes_answer(kind: &PromptKind) -> Option<Answer> {
-    match kind {
+/// The answer `--yes` gives: the request's own default when it has one (a
+/// `select` offers the server the run saw become Active; a confirmation
+/// that loses administrator changes is declined unless `accept_data_loss`),
+/// else confirm, the default option, the first server. A `choose` without a
+/// default and a `record` get none.
+pub fn yes_answer(request: &PromptRequest, accept_data_loss: bool) -> Option<Answer> {
+    if request.data_loss {
+        return Some(Answer::Bool(accept_data_loss));
+    }
+    if let Some(answer) = &request.default {
+        return Some(answer.clone());
+    }
+    match &request.kind {
         PromptKind::Confirm => Some(Answer::Bool(true)),
         PromptKind::Choose(options) => options
             .iter()
@@ -201,6 +210,7 @@ pub fn yes_answer(kind: &PromptKind) -> Option<Answer> {
 pub struct OperatorPrompter {
     answers: Option<AnswersFile>,
     yes: bool,
+    accept_data_loss: bool,
     interactive: bool,
 }
 
@@ -211,6 +221,7 @@ impl OperatorPrompter {
         Self {
             answers,
             yes,
+            accept_data_loss: false,
             // Keys are read from stdin, the question is drawn on stderr.
             interactive: interactive
                 && std::io::stdin().is_terminal()
@@ -223,8 +234,16 @@ impl OperatorPrompter {
         Self {
             answers,
             yes,
+            accept_data_loss: false,
             interactive: false,
         }
+    }
+
+    /// With `--accept-data-loss`: `--yes` also confirms losing administrator
+    /// changes.
+    pub fn accepting_data_loss(mut self, accept: bool) -> Self {
+        self.accept_data_loss = accept;
+        self
     }
 }
 
@@ -238,7 +257,7 @@ impl Prompter for OperatorPrompter {
             }
         }
         if self.yes {
-            if let Some(answer) = yes_answer(&request.kind) {
+            if let Some(answer) = yes_answer(request, self.accept_data_loss) {
                 return Ok((answer, AnswerSource::Yes));
             }
         }
@@ -349,9 +368,13 @@ fn ask_on(term: &console::Term, request: &PromptRequest) -> Result<Answer, Termi
         }
         PromptKind::Select(servers) => {
             let labels: Vec<String> = servers.iter().map(|server| fit(server, width)).collect();
+            let default = servers
+                .iter()
+                .position(|server| request.default == Some(Answer::Text(server.clone())))
+                .unwrap_or(0);
             let index = Select::with_theme(&theme)
                 .items(&labels)
-                .default(0)
+                .default(default)
                 .report(false)
                 .interact_on(term)?;
             servers
@@ -501,6 +524,8 @@ mod tests {
                     is_default: false,
                 },
             ]),
+            default: None,
+            data_loss: false,
         }
     }
 
@@ -516,6 +541,8 @@ mod tests {
             id: "ok".into(),
             text: "ok?".into(),
             kind: PromptKind::Confirm,
+            default: None,
+            data_loss: false,
         };
         assert_eq!(
             answers.answer(&confirm).unwrap().unwrap(),

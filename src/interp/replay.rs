@@ -166,6 +166,97 @@ pub(super) enum StepStatus {
     Completed,
 }
 
+/// What `resume --reanswer ID` re-opens: the journal record that forgets
+/// the answer, and what was done since the operator gave it.
+#[derive(Debug)]
+pub(super) struct Reopening {
+    /// The record to journal.
+    pub(super) record: Record,
+    /// The answer given.
+    pub(super) answer: Answer,
+    /// The operations sent since, in order.
+    pub(super) done_since: Vec<String>,
+}
+
+/// Finds the last answer to prompt `id` and checks that it can be given
+/// again: its step instance has not completed, and no step that started
+/// after it has completed.
+pub(super) fn reopen(contents: &JournalContents, id: &str) -> Result<Reopening, String> {
+    let answered = contents.records.iter().rposition(
+        |record| matches!(record, Record::PromptAnswered { id: asked, .. } if asked == id),
+    );
+    let Some(at) = answered else {
+        let mut ids: Vec<&str> = contents
+            .records
+            .iter()
+            .filter_map(|record| match record {
+                Record::PromptAnswered { id, .. } => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        return Err(if ids.is_empty() {
+            format!("the journal holds no answer to `{id}` (no prompt was answered yet)")
+        } else {
+            format!(
+                "the journal holds no answer to `{id}`; answered: {}",
+                ids.join(", ")
+            )
+        });
+    };
+    let Record::PromptAnswered { step, answer, .. } = &contents.records[at] else {
+        unreachable!("found as a PromptAnswered record");
+    };
+    let later = &contents.records[at + 1..];
+    let completed = |key: &StepKey| {
+        later.iter().any(|record| {
+            matches!(record, Record::StepFinished { step, outcome: JournalOutcome::Ok, .. } if step == key)
+                || matches!(record, Record::WhatIfFinished { step: Some(step), resolution: WhatIfResolution::Continue, .. } if step == key)
+        })
+    };
+    if let Some(key) = step.as_ref().filter(|key| completed(key)) {
+        return Err(format!(
+            "step `{}` that asked `{id}` has completed since: its answer can no longer change",
+            key.id
+        ));
+    }
+    let started_later: Vec<&StepKey> = later
+        .iter()
+        .filter_map(|record| match record {
+            Record::StepStarted { step: key, .. } if Some(key) != step.as_ref() => Some(key),
+            _ => None,
+        })
+        .collect();
+    if let Some(key) = started_later.into_iter().find(|key| completed(key)) {
+        return Err(format!(
+            "step `{}`, which ran after `{id}` was answered, has completed since: the answer can no longer change",
+            key.id
+        ));
+    }
+    let decisions_kept = contents.records[..at]
+        .iter()
+        .filter(|record| matches!(record, Record::Decision { .. }))
+        .count() as u64;
+    let done_since = later
+        .iter()
+        .filter_map(|record| match record {
+            Record::OperationStarted { operation, .. } => Some(operation.to_string()),
+            _ => None,
+        })
+        .collect();
+    Ok(Reopening {
+        record: Record::Reanswered {
+            ts: super::events::now_rfc3339(),
+            id: id.to_string(),
+            step: step.clone(),
+            decisions_kept,
+        },
+        answer: answer.clone(),
+        done_since,
+    })
+}
+
 impl Replay {
     /// Whether `operation` completed in the current attempt of `step` before
     /// the interruption (each journaled completion answers once).
@@ -254,6 +345,17 @@ impl Replay {
                     replay
                         .prompts
                         .insert((step.clone(), id.clone(), *occurrence), answer.clone());
+                }
+                Record::Reanswered {
+                    id,
+                    step,
+                    decisions_kept,
+                    ..
+                } => {
+                    replay
+                        .prompts
+                        .retain(|(asked_in, asked, _), _| !(asked == id && asked_in == step));
+                    replay.decisions.truncate(*decisions_kept as usize);
                 }
                 Record::Decision { what, value, .. } => {
                     if let Ok(value) = serde_json::from_value::<Value>(value.clone()) {

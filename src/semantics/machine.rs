@@ -794,7 +794,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         match self.instr(state, world, instr, file) {
             Ok(flow) => flow,
             Err(Interrupt::Abort(abort)) => self.abort(state, abort),
-            Err(Interrupt::Yield(effect)) => Flow::Yield(effect),
+            Err(Interrupt::Yield(effect)) => Flow::Yield(*effect),
         }
     }
 
@@ -977,6 +977,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             id: choose.id.name.clone(),
             text: choose.text.value.clone(),
             kind: PromptKind::Choose(options),
+            default: None,
+            data_loss: false,
         };
         let answer = self.ask(state, request, file, choose.span)?;
         let chosen = choose
@@ -1131,7 +1133,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             Some(observation) if !split_brain || observation.split_brain.is_some() => {
                 Ok(observation)
             }
-            _ => Err(Interrupt::Yield(Effect::Observe { split_brain })),
+            _ => Err(Interrupt::Yield(Box::new(Effect::Observe { split_brain }))),
         }
     }
 
@@ -1157,15 +1159,18 @@ impl<'c, 'p> Machine<'c, 'p> {
                 text,
                 servers,
                 span,
-            }) => Err(Interrupt::Yield(Effect::Ask {
+            }) => Err(Interrupt::Yield(Box::new(Effect::Ask {
                 request: PromptRequest {
                     id,
                     text,
+                    default: became_active(&servers, &observation.snapshot, world.initial())
+                        .map(Answer::Text),
                     kind: PromptKind::Select(servers),
+                    data_loss: false,
                 },
                 file,
                 span,
-            })),
+            }))),
             Err(EvalStop::Error(error)) => Err(self.evaluation_failure(state, error, file)),
         }
     }
@@ -1214,10 +1219,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             return compute(self, state, world);
         }
         match state.here.decision.clone() {
-            None => Err(Interrupt::Yield(Effect::Decide {
+            None => Err(Interrupt::Yield(Box::new(Effect::Decide {
                 what: what.to_string(),
                 reads_cluster,
-            })),
+            }))),
             Some(Some(value)) => Ok(value),
             Some(None) => {
                 let value = compute(self, state, world)?;
@@ -1239,11 +1244,11 @@ impl<'c, 'p> Machine<'c, 'p> {
     ) -> Result<Answer, Interrupt> {
         match take_answer(state, &request.id) {
             Some(answer) => Ok(answer),
-            None => Err(Interrupt::Yield(Effect::Ask {
+            None => Err(Interrupt::Yield(Box::new(Effect::Ask {
                 request,
                 file,
                 span,
-            })),
+            }))),
         }
     }
 
@@ -1679,6 +1684,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             id: prompt_id.to_string(),
             text,
             kind: PromptKind::Confirm,
+            default: Some(Answer::Bool(false)),
+            data_loss: true,
         };
         match self.ask(state, request, file, server_expr.span)? {
             Answer::Bool(true) => {
@@ -2137,7 +2144,8 @@ impl<'c, 'p> Machine<'c, 'p> {
 /// What interrupts an instruction: an abort, or a request to the driver.
 enum Interrupt {
     Abort(Abort),
-    Yield(Effect),
+    /// Boxed: an effect is large, and most results are `Ok`.
+    Yield(Box<Effect>),
 }
 
 /// The request of a `confirm` or `record` statement.
@@ -2146,7 +2154,23 @@ fn request(id: &ast::Ident, text: &ast::StringLit, kind: PromptKind) -> PromptRe
         id: id.name.clone(),
         text: text.value.clone(),
         kind,
+        default: None,
+        data_loss: false,
     }
+}
+
+/// Among `servers`, the one the run saw become Active: running Active now,
+/// a Standby when the run started (the default of a `select`).
+fn became_active(servers: &[String], now: &Snapshot, initial: &Snapshot) -> Option<String> {
+    servers
+        .iter()
+        .find(|name| {
+            now.actives().any(|active| active.name == **name)
+                && initial
+                    .server(name)
+                    .is_some_and(|server| server.mode == Mode::Standby)
+        })
+        .cloned()
 }
 
 fn top(state: &mut State) -> &mut Frame {

@@ -38,6 +38,13 @@ pub struct PromptRequest {
     pub text: String,
     /// The answer it wants.
     pub kind: PromptKind,
+    /// The answer `--yes` gives and the terminal's menu starts on, when the
+    /// run knows better than the kind's own default (a `select` offers the
+    /// server the run saw become Active). `None`: [`PromptKind`]'s default.
+    pub default: Option<Answer>,
+    /// Confirming loses administrator changes: `--yes` answers no unless
+    /// the operator also gave `--accept-data-loss`.
+    pub data_loss: bool,
 }
 
 /// An answer: a confirmation, or an option name, server name or text.

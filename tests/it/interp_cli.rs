@@ -287,6 +287,7 @@ fn the_shipped_upgrades_run_from_any_folder() {
                 "run",
                 runbook_name,
                 "--yes",
+                "--accept-data-loss",
                 "--format",
                 "json",
                 "--sim-fault",
@@ -472,4 +473,144 @@ fn an_injected_fault_does_not_fire_again_on_resume() {
         .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", show(&resumed));
     assert_upgraded_event(events(&resumed).last().unwrap(), "resumed");
+}
+
+/// The final event's server `name`, as JSON.
+fn server<'a>(last: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    last["cluster"]["servers"]
+        .as_array()
+        .expect("servers")
+        .iter()
+        .find(|server| server["name"] == name)
+        .expect("server in the final cluster")
+}
+
+/// `--yes` does not lose data: on a no-downtime upgrade where
+/// administrators keep changing the Initial Active, the confirmation that
+/// discards their changes is declined (the Initial Active keeps them and
+/// stays Active); `--yes --accept-data-loss` confirms it and the upgrade
+/// ends on the healthy upgraded cluster.
+#[test]
+fn yes_alone_never_discards_administrator_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let declined = command_in(dir.path())
+        .args(["run", "upgrade-no-downtime", "--yes", "--format", "json"])
+        .args(["--sim-fault", "changes-on-active"])
+        .output()
+        .unwrap();
+    assert_eq!(declined.status.code(), Some(1), "{}", show(&declined));
+    let stream = events(&declined);
+    let last = stream.last().unwrap();
+    assert_eq!(last["outcome"], "stopped", "{last}");
+    let message = last["message"].as_str().unwrap();
+    assert!(
+        message.contains("discard-changes") && message.contains("--accept-data-loss"),
+        "{message}"
+    );
+    let declined_prompt = stream
+        .iter()
+        .find(|event| {
+            event["event"] == "prompt"
+                && event["id"]
+                    .as_str()
+                    .is_some_and(|id| id.ends_with("discard-changes"))
+        })
+        .expect("the discard confirmation was asked");
+    assert_eq!(declined_prompt["answer"], false, "{declined_prompt}");
+    assert_eq!(declined_prompt["source"], "yes", "{declined_prompt}");
+    // The Initial Active kept its changes: it is still the Active.
+    assert_eq!(server(last, "mgt-1")["mode"], "active", "{last}");
+
+    let accepted = command_in(dir.path())
+        .args(["run", "upgrade-no-downtime", "--yes", "--accept-data-loss"])
+        .args(["--format", "json", "--sim-fault", "changes-on-active"])
+        .output()
+        .unwrap();
+    assert_eq!(accepted.status.code(), Some(0), "{}", show(&accepted));
+    assert_upgraded_event(events(&accepted).last().unwrap(), "accepted");
+}
+
+/// A wrong `select` answer that made its step fail is asked again with
+/// `resume --reanswer`: the confirmation names what was sent since, the
+/// new answer is used, and the cluster ends as the operator meant.
+/// Re-opening an unknown prompt, or an answer whose step completed, is
+/// refused before anything acts (exit 2).
+#[test]
+fn a_wrong_answer_is_asked_again_with_reanswer() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    std::fs::write(dir.path().join("wrong.toml"), "stopped = \"mgt-2\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("right.toml"),
+        "stopped = \"mgt-3\"\nfinished = true\n\"reanswer.stopped\" = true\n",
+    )
+    .unwrap();
+    let first = on_fixture(
+        dir.path(),
+        "run",
+        "reanswer.runbook",
+        &["--answers", "wrong.toml", "--journal", "run.jsonl"],
+    );
+    assert_eq!(first.status.code(), Some(1), "{}", show(&first));
+
+    let resume = |extra: &[&str]| {
+        command_in(dir.path())
+            .args(["resume", "run.jsonl", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let unknown = resume(&["--reanswer", "stoped", "--yes"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", show(&unknown));
+    let refusal = events(&unknown).last().unwrap()["message"].clone();
+    assert!(
+        refusal.as_str().unwrap().contains("answered: stopped"),
+        "{refusal}"
+    );
+    let unconfirmed = resume(&["--reanswer", "stopped"]);
+    assert_eq!(unconfirmed.status.code(), Some(2), "{}", show(&unconfirmed));
+    let before = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        !before.contains("reanswered"),
+        "nothing journaled when refused"
+    );
+
+    let corrected = resume(&["--reanswer", "stopped", "--answers", "right.toml"]);
+    assert_eq!(corrected.status.code(), Some(0), "{}", show(&corrected));
+    let stream = events(&corrected);
+    let confirmation = stream
+        .iter()
+        .find(|event| event["id"] == "reanswer.stopped")
+        .expect("the re-answer was confirmed");
+    let text = confirmation["text"].as_str().unwrap();
+    assert!(text.contains("stop-server mgt-2"), "{text}");
+    let answer = stream
+        .iter()
+        .find(|event| event["id"] == "stopped")
+        .expect("asked again");
+    assert_eq!(answer["answer"], "mgt-3", "{answer}");
+    let last = stream.last().unwrap();
+    assert_eq!(server(last, "mgt-3")["running"], false, "{last}");
+    assert_eq!(server(last, "mgt-1")["mode"], "active", "{last}");
+
+    // A run whose prompt step completed: its answer can no longer change.
+    std::fs::write(dir.path().join("later.toml"), "stopped = \"mgt-3\"\n").unwrap();
+    let later = on_fixture(
+        dir.path(),
+        "run",
+        "reanswer.runbook",
+        &["--answers", "later.toml", "--journal", "later.jsonl"],
+    );
+    assert_eq!(later.status.code(), Some(1), "{}", show(&later));
+    let completed = command_in(dir.path())
+        .args(["resume", "later.jsonl", "--format", "json"])
+        .args(["--reanswer", "stopped", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(completed.status.code(), Some(2), "{}", show(&completed));
+    let refusal = events(&completed).last().unwrap()["message"].clone();
+    assert!(
+        refusal.as_str().unwrap().contains("has completed since"),
+        "{refusal}"
+    );
 }

@@ -530,7 +530,7 @@ async fn run_crashing(
     connector: &dyn Connector,
     settings: RunSettings,
 ) -> RunReport {
-    let mut prompter = OperatorPrompter::non_interactive(None, true);
+    let mut prompter = OperatorPrompter::non_interactive(None, true).accepting_data_loss(true);
     let mut sink = CollectingSink::default();
     machine::run(program, connector, &mut sink, &mut prompter, settings).await
 }

@@ -1177,7 +1177,14 @@ async fn rows_through_the_binary_with_answers_files(target: Target) {
         let context = format!("{target:?}: {runbook} {faults:?} {answers:?}");
         let on = BinaryTarget::start(target, &faults);
         let mut command = process::command_in(dir.path());
-        command.args(["run", runbook, "--yes", "--format", "json"]);
+        command.args([
+            "run",
+            runbook,
+            "--yes",
+            "--accept-data-loss",
+            "--format",
+            "json",
+        ]);
         on.apply(&mut command);
         if let Some(file) = answers {
             command.arg("--answers").arg(answers_dir.join(file));

@@ -280,7 +280,10 @@ pub fn journaled(journal: Option<&Path>) -> RunSettings {
 
 fn prompter(answers: Option<&str>, yes: bool) -> OperatorPrompter {
     let answers = answers.map(|text| AnswersFile::parse("answers.toml", text).expect("answers"));
-    OperatorPrompter::non_interactive(answers, yes)
+    // The scenarios' `--yes` is the operator's `--yes --accept-data-loss`:
+    // they follow the pages' "discard" branches; the default-no of `--yes`
+    // alone is tested through the binary.
+    OperatorPrompter::non_interactive(answers, yes).accepting_data_loss(yes)
 }
 
 /// Runs `program` against `connector` without a terminal: `--yes` plus

@@ -162,13 +162,21 @@ impl Drop for SimServe {
     }
 }
 
-/// `runbook run RUNBOOK --yes --target URL --journal JOURNAL --format json`,
+/// `runbook run RUNBOOK --yes --accept-data-loss --target URL --journal
+/// JOURNAL --format json` (a rehearsal follows the pages' discard branches),
 /// started (not waited for).
 pub fn spawn_run(dir: &Path, runbook: &str, target: &str, journal: &Path) -> Child {
     Command::new(binary())
         .current_dir(dir)
         .args([
-            "run", runbook, "--yes", "--format", "json", "--target", target,
+            "run",
+            runbook,
+            "--yes",
+            "--accept-data-loss",
+            "--format",
+            "json",
+            "--target",
+            target,
         ])
         .arg("--journal")
         .arg(journal)
@@ -186,11 +194,11 @@ pub fn run(dir: &Path, runbook: &str, target: &str, journal: &Path) -> Output {
         .expect("runbook run ends")
 }
 
-/// `runbook resume --yes --format json JOURNAL`.
+/// `runbook resume --yes --accept-data-loss --format json JOURNAL`.
 pub fn resume(dir: &Path, journal: &Path) -> Output {
     Command::new(binary())
         .current_dir(dir)
-        .args(["resume", "--yes", "--format", "json"])
+        .args(["resume", "--yes", "--accept-data-loss", "--format", "json"])
         .arg(journal)
         .env("RUNBOOK_API_KEY", KEY)
         .output()
