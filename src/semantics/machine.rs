@@ -72,6 +72,12 @@ pub trait World {
     fn judges_conditions(&self) -> bool {
         true
     }
+    /// Whether the driver cannot know the value of `expr` (`plan`, once an
+    /// operation would have changed the cluster): a message shows it as
+    /// written instead.
+    fn unknown(&self, _expr: &ast::Expr) -> bool {
+        false
+    }
 }
 
 /// How a driver lets a step run (the resume gate).
@@ -800,14 +806,20 @@ impl<'c, 'p> Machine<'c, 'p> {
             } => self.let_binding(state, world, name, value, *decision, file)?,
             Instr::StepBegin(step) => return self.step_begin(state, world, *step, file),
             Instr::StepEnd(step) => self.step_end(state, *step),
-            Instr::Note(text) => self.report(state, Event::Note(text.value.clone())),
-            Instr::Warning(text) => self.report(
-                state,
-                Event::Warning {
-                    code: "runbook::run::runbook_warning",
-                    message: text.value.clone(),
-                },
-            ),
+            Instr::Note(text) => {
+                let text = self.message(state, world, text, file)?;
+                self.report(state, Event::Note(text));
+            }
+            Instr::Warning(text) => {
+                let message = self.message(state, world, text, file)?;
+                self.report(
+                    state,
+                    Event::Warning {
+                        code: "runbook::run::runbook_warning",
+                        message,
+                    },
+                );
+            }
             Instr::Operation { call, kind } => {
                 return self.operation(state, world, call, *kind, file)
             }
@@ -858,13 +870,15 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             Instr::Call { call, callee } => return self.call(state, world, call, *callee, file),
             Instr::Stop { message } => {
-                return Err(Interrupt::Abort(Abort::Stop(message.value.clone())))
+                let message = self.message(state, world, message, file)?;
+                return Err(Interrupt::Abort(Abort::Stop(message)));
             }
             Instr::Fail { message, span } => {
+                let message = self.message(state, world, message, file)?;
                 return Err(Interrupt::Abort(Abort::Fail {
-                    message: message.value.clone(),
+                    message,
                     span: *span,
-                }))
+                }));
             }
             Instr::Retry { span } => return Err(Interrupt::Abort(Abort::Retry { span: *span })),
             Instr::RunWhatIf(handler) => return self.run_what_if(state, world, *handler),
@@ -1005,7 +1019,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         state: &mut State,
         world: &mut dyn World,
         condition: &ast::Expr,
-        message: &ast::StringLit,
+        message: &ast::Message,
         span: Span,
         file: usize,
     ) -> Result<(), Interrupt> {
@@ -1015,13 +1029,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             machine.eval(state, world, condition, file)
         })?;
         if !self.expect(state, eval::expect_bool(holds, condition.span), file)? {
-            return Err(self.failed(
-                state,
-                message.value.clone(),
-                "this check did not hold",
-                file,
-                span,
-            ));
+            let message = self.message(state, world, message, file)?;
+            return Err(self.failed(state, message, "this check did not hold", file, span));
         }
         self.advance(state);
         Ok(())
@@ -1149,6 +1158,50 @@ impl<'c, 'p> Machine<'c, 'p> {
                 file,
                 span,
             })),
+            Err(EvalStop::Error(error)) => Err(self.evaluation_failure(state, error, file)),
+        }
+    }
+
+    /// The text of a message, its `{EXPR}`s evaluated as [`Self::eval`]
+    /// evaluates an expression.
+    fn message(
+        &self,
+        state: &mut State,
+        world: &mut dyn World,
+        message: &ast::Message,
+        file: usize,
+    ) -> Result<String, Interrupt> {
+        if message
+            .parts
+            .iter()
+            .all(|part| matches!(part, ast::MessagePart::Text(_)))
+        {
+            return Ok(message
+                .parts
+                .iter()
+                .map(|part| match part {
+                    ast::MessagePart::Text(text) => text.as_str(),
+                    ast::MessagePart::Expr { .. } => "",
+                })
+                .collect());
+        }
+        let observation = self.observed(world, false)?;
+        let frame = state.frames.last().expect("a frame is running");
+        let mut context = Context {
+            frame,
+            snapshot: &observation.snapshot,
+            initial: world.initial(),
+            answers: &state.here.answers,
+        };
+        match eval::interpolate(message, &mut context, &|expr| world.unknown(expr)) {
+            Ok(text) => Ok(text),
+            Err(EvalStop::Select { span, .. }) => Err(self.failed(
+                state,
+                "a message cannot ask the operator",
+                "a prompt",
+                file,
+                span,
+            )),
             Err(EvalStop::Error(error)) => Err(self.evaluation_failure(state, error, file)),
         }
     }

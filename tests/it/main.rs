@@ -32,6 +32,7 @@ mod interp_diagnostics;
 #[cfg(unix)]
 mod interp_kill;
 mod interp_run;
+mod interpolation;
 mod inventory;
 mod lint;
 mod lint_docs;

@@ -460,7 +460,7 @@ impl Analyzer<'_> {
             StmtKind::For { var, list, body } => self.for_loop(&var.name, list, body, env, state),
             StmtKind::Call(call) => self.call(call, env, state),
             StmtKind::Stop { message } | StmtKind::Fail { message } => {
-                self.end_path(&state, message.span);
+                self.end_path(&state, message.span());
                 State::unreachable()
             }
             StmtKind::Retry => State::unreachable(),

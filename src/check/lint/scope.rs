@@ -150,7 +150,14 @@ impl Resolver {
                     self.block(&option.body);
                 }
             }
-            StmtKind::Check { condition, .. } => self.expr(condition),
+            StmtKind::Check { condition, message } => {
+                self.expr(condition);
+                message.exprs().for_each(|expr| self.expr(expr));
+            }
+            StmtKind::Note { text: message }
+            | StmtKind::Warning { text: message }
+            | StmtKind::Stop { message }
+            | StmtKind::Fail { message } => message.exprs().for_each(|expr| self.expr(expr)),
             StmtKind::Wait {
                 condition,
                 timeout,
@@ -175,12 +182,7 @@ impl Resolver {
                 self.block(body);
                 self.scope.truncate(depth);
             }
-            StmtKind::Note { .. }
-            | StmtKind::Warning { .. }
-            | StmtKind::Confirm { .. }
-            | StmtKind::Stop { .. }
-            | StmtKind::Fail { .. }
-            | StmtKind::Retry => {}
+            StmtKind::Confirm { .. } | StmtKind::Retry => {}
         }
     }
 
