@@ -46,5 +46,6 @@ mod syntax;
 #[cfg(unix)]
 mod tty;
 mod verify;
+mod what_if_direct;
 #[cfg(unix)]
 mod window_resume;
