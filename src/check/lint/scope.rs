@@ -73,6 +73,14 @@ pub fn bindings(file: &File) -> Vec<Binding> {
     resolver.bindings
 }
 
+/// The bindings of `kind` that nothing reads, in the order they are met;
+/// a name starting with `_` says it is meant to be unused and is left out.
+pub fn unused(file: &File, kind: BindingKind) -> impl Iterator<Item = Binding> {
+    bindings(file).into_iter().filter(move |binding| {
+        binding.kind == kind && !binding.used && !binding.name.starts_with('_')
+    })
+}
+
 #[derive(Default)]
 struct Resolver {
     bindings: Vec<Binding>,
