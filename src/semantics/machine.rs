@@ -1134,6 +1134,36 @@ impl<'c, 'p> Machine<'c, 'p> {
         expr: &ast::Expr,
         file: usize,
     ) -> Result<Value, Interrupt> {
+        self.evaluate(state, world, file, |context, _| eval::eval(expr, context))
+    }
+
+    /// The text of a message, its `{EXPR}`s evaluated as [`Self::eval`]
+    /// evaluates an expression (a text without any reads no cluster).
+    fn message(
+        &self,
+        state: &mut State,
+        world: &mut dyn World,
+        message: &ast::Message,
+        file: usize,
+    ) -> Result<String, Interrupt> {
+        if let Some(text) = message.plain() {
+            return Ok(text);
+        }
+        self.evaluate(state, world, file, |context, world| {
+            eval::interpolate(message, context, &|expr| world.unknown(expr))
+        })
+    }
+
+    /// Runs `evaluation` in the context of the running frame on the cluster
+    /// as observed: an operator's `select` becomes the request to ask, an
+    /// error the step's failure.
+    fn evaluate<T>(
+        &self,
+        state: &mut State,
+        world: &mut dyn World,
+        file: usize,
+        evaluation: impl FnOnce(&mut Context<'_>, &dyn World) -> Result<T, EvalStop>,
+    ) -> Result<T, Interrupt> {
         let observation = self.observed(world, false)?;
         let frame = state.frames.last().expect("a frame is running");
         let mut context = Context {
@@ -1142,7 +1172,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             initial: world.initial(),
             answers: &state.here.answers,
         };
-        match eval::eval(expr, &mut context) {
+        match evaluation(&mut context, world) {
             Ok(value) => Ok(value),
             Err(EvalStop::Select {
                 id,
@@ -1158,50 +1188,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                 file,
                 span,
             })),
-            Err(EvalStop::Error(error)) => Err(self.evaluation_failure(state, error, file)),
-        }
-    }
-
-    /// The text of a message, its `{EXPR}`s evaluated as [`Self::eval`]
-    /// evaluates an expression.
-    fn message(
-        &self,
-        state: &mut State,
-        world: &mut dyn World,
-        message: &ast::Message,
-        file: usize,
-    ) -> Result<String, Interrupt> {
-        if message
-            .parts
-            .iter()
-            .all(|part| matches!(part, ast::MessagePart::Text(_)))
-        {
-            return Ok(message
-                .parts
-                .iter()
-                .map(|part| match part {
-                    ast::MessagePart::Text(text) => text.as_str(),
-                    ast::MessagePart::Expr { .. } => "",
-                })
-                .collect());
-        }
-        let observation = self.observed(world, false)?;
-        let frame = state.frames.last().expect("a frame is running");
-        let mut context = Context {
-            frame,
-            snapshot: &observation.snapshot,
-            initial: world.initial(),
-            answers: &state.here.answers,
-        };
-        match eval::interpolate(message, &mut context, &|expr| world.unknown(expr)) {
-            Ok(text) => Ok(text),
-            Err(EvalStop::Select { span, .. }) => Err(self.failed(
-                state,
-                "a message cannot ask the operator",
-                "a prompt",
-                file,
-                span,
-            )),
             Err(EvalStop::Error(error)) => Err(self.evaluation_failure(state, error, file)),
         }
     }

@@ -105,6 +105,18 @@ impl Message {
         self.text.span
     }
 
+    /// The text, when the message interpolates nothing (`{{`/`}}` read as
+    /// braces).
+    pub fn plain(&self) -> Option<String> {
+        self.parts
+            .iter()
+            .map(|part| match part {
+                MessagePart::Text(text) => Some(text.as_str()),
+                MessagePart::Expr { .. } => None,
+            })
+            .collect()
+    }
+
     /// The interpolated expressions, in order.
     pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
         self.parts.iter().filter_map(|part| match part {
