@@ -50,9 +50,12 @@ pub struct RunArgs {
     /// Where to write the journal (default: `runs/<runbook>-<time>-<id>.jsonl`).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
-    /// Run only this What-if handler.
+    /// Run only this What-if handler (refused when none of its triggers holds on the target).
     #[arg(long = "what-if", value_name = "NAME", add = super::completions::what_ifs())]
     pub what_if: Option<String>,
+    /// With `--what-if`: run the handler even when none of its triggers holds.
+    #[arg(long, requires = "what_if")]
+    pub force: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -288,15 +291,19 @@ pub fn run(mut args: RunArgs) -> i32 {
         }
     }
     // A `--what-if` the runbook does not have is a usage error: nothing starts.
-    if let Some(Err(error)) = args
+    let what_if = match args
         .what_if
         .as_deref()
         .map(|name| machine::what_if_index(&program, name))
+        .transpose()
     {
-        early_failure(args.format, &args.runbook, &args.target, error.to_string());
-        report(error);
-        return 2;
-    }
+        Ok(what_if) => what_if,
+        Err(error) => {
+            early_failure(args.format, &args.runbook, &args.target, error.to_string());
+            report(error);
+            return 2;
+        }
+    };
     let Some(runtime) = runtime() else { return 2 };
     let spec = TargetSpec::parse(&args.target);
     let connection = args.connection.options();
@@ -310,6 +317,26 @@ pub fn run(mut args: RunArgs) -> i32 {
         Ok(target) => target,
         Err(error) => return refuse(args.format, &args.runbook, &args.target, error),
     };
+    // A handler run alone on a cluster where none of its triggers holds
+    // (a healthy one, say) could demote the only Active: refused before
+    // anything acts or is journaled, unless `--force`, which first says
+    // what the handler will do.
+    if let Some(index) = what_if {
+        let judged = runtime.block_on(machine::judge_what_if(
+            &program,
+            index,
+            target.connector.as_ref(),
+            args.force,
+        ));
+        match judged {
+            Ok(None) => {}
+            Ok(Some(forced)) => report(forced),
+            Err(refusal) => {
+                runtime.block_on(target.connector.close());
+                return refuse(args.format, &args.runbook, &args.target, refusal);
+            }
+        }
+    }
     let mut prompter = match prompter(args.answers.as_ref(), args.yes, args.accept_data_loss) {
         Ok(prompter) => prompter,
         Err(error) => return refuse(args.format, &args.runbook, &args.target, error),

@@ -128,6 +128,20 @@ mod version_tests {
     }
 }
 
+impl Version {
+    /// The version written with at least three parts (`7.4` is `7.4.0`),
+    /// as a message shows it.
+    pub fn full(&self) -> String {
+        let mut text = self.to_string();
+        if !self.is_unknown() {
+            for _ in self.0.len()..3 {
+                text.push_str(".0");
+            }
+        }
+        text
+    }
+}
+
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_unknown() {

@@ -478,10 +478,10 @@ impl<'a> Printer<'a> {
             ),
             StmtKind::Step(step) => self.step(start, step),
             StmtKind::Note { text } => {
-                self.simple(start, end, &format!("note {}", self.text(text)))
+                self.simple(start, end, &format!("note {}", self.text(&text.text)))
             }
             StmtKind::Warning { text } => {
-                self.simple(start, end, &format!("warning {}", self.text(text)))
+                self.simple(start, end, &format!("warning {}", self.text(&text.text)))
             }
             StmtKind::Operation(operation) => self.simple(
                 start,
@@ -507,7 +507,7 @@ impl<'a> Printer<'a> {
                 start,
                 end,
                 &format!("check {}", expr_to_string(condition, source)),
-                &[format!("else {}", self.text(message))],
+                &[format!("else {}", self.text(&message.text))],
             ),
             StmtKind::Wait {
                 condition,
@@ -529,13 +529,13 @@ impl<'a> Printer<'a> {
                 ),
             ),
             StmtKind::Stop { message } => {
-                self.simple(start, end, &format!("stop {}", self.text(message)))
+                self.simple(start, end, &format!("stop {}", self.text(&message.text)))
             }
             StmtKind::Pause { message } => {
-                self.simple(start, end, &format!("pause {}", self.text(message)))
+                self.simple(start, end, &format!("pause {}", self.text(&message.text)))
             }
             StmtKind::Fail { message } => {
-                self.simple(start, end, &format!("fail {}", self.text(message)))
+                self.simple(start, end, &format!("fail {}", self.text(&message.text)))
             }
             StmtKind::Retry => self.simple(start, end, "retry"),
         }

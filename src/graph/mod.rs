@@ -329,17 +329,17 @@ impl Builder<'_> {
             StmtKind::Stop { message } => self.end(
                 frontier,
                 NodeKind::Stop,
-                &format!("stop: {}", shorten(&message.value)),
+                &format!("stop: {}", shorten(&message.text.value)),
             ),
             StmtKind::Pause { message } => self.end(
                 frontier,
                 NodeKind::Stop,
-                &format!("pause: {}", shorten(&message.value)),
+                &format!("pause: {}", shorten(&message.text.value)),
             ),
             StmtKind::Fail { message } => self.end(
                 frontier,
                 NodeKind::Fail,
-                &format!("fail: {}", shorten(&message.value)),
+                &format!("fail: {}", shorten(&message.text.value)),
             ),
             StmtKind::Retry => self.end(frontier, NodeKind::Resume, "retry the interrupted step"),
             StmtKind::Let { name, value } => match &value.kind {

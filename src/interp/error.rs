@@ -198,6 +198,40 @@ pub enum RuntimeError {
         /// The name given.
         name: String,
     },
+    /// `--what-if NAME` on a target where none of the handler's triggers
+    /// holds: nothing runs, no journal is written.
+    #[error("`--what-if {name}`: none of the handler's triggers holds on the target")]
+    #[diagnostic(code(runbook::run::what_if_not_holding))]
+    WhatIfNotHolding {
+        /// The handler.
+        name: String,
+        /// The file of the handler.
+        #[source_code]
+        source_code: SourceText,
+        /// Its triggers.
+        #[label("none of these holds")]
+        span: SourceSpan,
+        /// Each trigger as judged, and `--force`.
+        #[help]
+        help: String,
+    },
+    /// `--what-if NAME --force` where none of the handler's triggers holds:
+    /// what the handler will do, before it does it.
+    #[error("`--what-if {name} --force`: none of the handler's triggers holds; it runs anyway")]
+    #[diagnostic(code(runbook::run::what_if_forced), severity(Warning))]
+    WhatIfForced {
+        /// The handler.
+        name: String,
+        /// The file of the handler.
+        #[source_code]
+        source_code: SourceText,
+        /// Its triggers.
+        #[label("none of these holds")]
+        span: SourceSpan,
+        /// The triggers as judged, and the handler's operations.
+        #[help]
+        help: String,
+    },
     /// The journal could not be written or read.
     #[error("journal {path}: {reason}")]
     #[diagnostic(

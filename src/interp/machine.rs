@@ -20,6 +20,7 @@ use super::replay::{check_resumable, Replay};
 use crate::cluster::Snapshot;
 use crate::connect::{Connector, TargetRecord};
 use crate::semantics::code::Code;
+use crate::semantics::observe;
 
 pub use crate::semantics::machine::{
     effect_visible, DEFAULT_WAIT_INTERVAL, MAX_RETRIES, MAX_UNBOUNDED_WAIT,
@@ -287,6 +288,83 @@ pub fn what_if_index(program: &Program, name: &str) -> Result<usize, RuntimeErro
             .collect::<Vec<_>>()
             .join(", "),
     })
+}
+
+/// Judges the triggers of the main file's What-if `index` on the target
+/// as it is, before `runbook run --what-if` starts anything: `Ok(None)`
+/// when one holds; when none does, the refusal (`Err`), or with `force`
+/// the warning that says what the handler will do (`Ok(Some)`).
+pub async fn judge_what_if(
+    program: &Program,
+    index: usize,
+    connector: &dyn Connector,
+    force: bool,
+) -> Result<Option<RuntimeError>, RuntimeError> {
+    let file = program.main_file();
+    let Some(handler) = file.ast.what_ifs.get(index) else {
+        return Ok(None);
+    };
+    let now = connector.snapshot().await?;
+    let split_brain = connector.split_brain().await?;
+    let mut judged = Vec::new();
+    for trigger in &handler.triggers {
+        match observe::holds_alone(&trigger.kind, &now, split_brain.as_deref()) {
+            Ok(_) => return Ok(None),
+            Err(why_not) => judged.push(format!("`{}`: {why_not}", trigger.span.text(&file.text))),
+        }
+    }
+    let span = match (handler.triggers.first(), handler.triggers.last()) {
+        (Some(first), Some(last)) => {
+            crate::syntax::Span::new(first.span.start as usize, last.span.end as usize)
+        }
+        _ => handler.id.span,
+    };
+    let judged = format!("judged on the target now: {}", judged.join("; "));
+    if !force {
+        return Err(RuntimeError::WhatIfNotHolding {
+            name: handler.id.name.clone(),
+            source_code: file.source_text(),
+            span: span.into(),
+            help: format!(
+                "{judged}. Nothing ran and no journal was written; `--force` runs the handler anyway"
+            ),
+        });
+    }
+    let mut operations = Vec::new();
+    handler_operations(file, &handler.body.stmts, &mut operations);
+    let does = if operations.is_empty() {
+        String::from("It performs no operation")
+    } else {
+        format!("It will run: {}", operations.join("; "))
+    };
+    Ok(Some(RuntimeError::WhatIfForced {
+        name: handler.id.name.clone(),
+        source_code: file.source_text(),
+        span: span.into(),
+        help: format!("{judged}. {does}"),
+    }))
+}
+
+/// The operations and calls of a handler's body, as written, with their
+/// lines (in every branch: which one runs is decided when it runs).
+fn handler_operations(
+    file: &crate::syntax::ProgramFile,
+    stmts: &[crate::syntax::ast::Stmt],
+    out: &mut Vec<String>,
+) {
+    use crate::syntax::ast::StmtKind;
+    for stmt in stmts {
+        if let StmtKind::Operation(_) | StmtKind::Call(_) = stmt.kind {
+            out.push(format!(
+                "`{}` (line {})",
+                stmt.span.text(&file.text),
+                file.line_of(stmt.span.start)
+            ));
+        }
+        for block in crate::syntax::visit::child_blocks(stmt) {
+            handler_operations(file, &block.stmts, out);
+        }
+    }
 }
 
 /// Checks the `--set` values against the main file's parameters before

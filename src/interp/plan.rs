@@ -139,6 +139,8 @@ pub async fn plan(
                 snapshot: snapshot.clone(),
             },
             counts_changes: connector.counts_changes(),
+            stale: false,
+            unknown: Vec::new(),
         },
         items: Vec::new(),
         top_level: bindings.clone(),
@@ -362,6 +364,10 @@ const MAX_EFFECTS: usize = 200_000;
 struct PlanWorld {
     observation: Observation,
     counts_changes: bool,
+    /// What the path being walked cannot know ([`Path::stale`] and
+    /// [`Path::unknown`]), so a message shows such a value as written.
+    stale: bool,
+    unknown: Vec<String>,
 }
 
 impl World for PlanWorld {
@@ -385,6 +391,10 @@ impl World for PlanWorld {
 
     fn judges_conditions(&self) -> bool {
         false
+    }
+
+    fn unknown(&self, expr: &ast::Expr) -> bool {
+        unknown_on(self.stale, &self.unknown, expr)
     }
 }
 
@@ -414,8 +424,14 @@ impl Path {
     /// cluster after an operation would have changed it, or a binding that
     /// did.
     fn unknown(&self, expr: &ast::Expr) -> bool {
-        (self.stale && eval::reads_cluster(expr)) || mentions(expr, &self.unknown)
+        unknown_on(self.stale, &self.unknown, expr)
     }
+}
+
+/// Whether `expr` has a value a path cannot know, once the cluster would
+/// have changed (`stale`) or for a binding read after it did (`names`).
+fn unknown_on(stale: bool, names: &[String], expr: &ast::Expr) -> bool {
+    (stale && eval::reads_cluster(expr)) || mentions(expr, names)
 }
 
 /// Whether `expr` names one of `names`.
@@ -507,6 +523,8 @@ impl<'a> Planner<'a> {
                 return None;
             }
             self.budget -= 1;
+            self.world.stale = path.stale;
+            self.world.unknown.clone_from(&path.unknown);
             let effect = self.machine.run(&mut path.state, &mut self.world);
             let input = match effect {
                 Effect::Event(Event::Executing { .. })
@@ -676,7 +694,7 @@ impl<'a> Planner<'a> {
                 let text = format!(
                     "check {} else \"{}\" (checked when the run gets there)",
                     self.source(path, condition.span),
-                    message.value
+                    message.text.value
                 );
                 self.push(path, depth, "check", text);
                 Decided::Value(Some(Value::Bool(true)))
@@ -803,7 +821,7 @@ impl<'a> Planner<'a> {
                 let text = format!(
                     "check {} (now: {value}) else \"{}\"",
                     self.source(path, condition.span),
-                    message.value
+                    message.text.value
                 );
                 self.push_at(path, (unit, pc), depth, "check", text);
             }

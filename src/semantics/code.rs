@@ -39,9 +39,9 @@ pub enum Instr<'p> {
     /// The step's body ended normally.
     StepEnd(StepId),
     /// `note "TEXT"`.
-    Note(&'p ast::StringLit),
+    Note(&'p ast::Message),
     /// `warning "TEXT"`.
-    Warning(&'p ast::StringLit),
+    Warning(&'p ast::Message),
     /// An operation on the cluster; `kind` is the operation its name names
     /// (`None`: none, which the resolver already refused).
     Operation {
@@ -92,7 +92,7 @@ pub enum Instr<'p> {
         /// The condition.
         condition: &'p ast::Expr,
         /// The failure message.
-        message: &'p ast::StringLit,
+        message: &'p ast::Message,
         /// The statement.
         span: Span,
     },
@@ -155,17 +155,17 @@ pub enum Instr<'p> {
     /// `stop "MESSAGE"`.
     Stop {
         /// The message.
-        message: &'p ast::StringLit,
+        message: &'p ast::Message,
     },
     /// `pause "MESSAGE"` (in a What-if body).
     Pause {
         /// The message.
-        message: &'p ast::StringLit,
+        message: &'p ast::Message,
     },
     /// `fail "MESSAGE"`.
     Fail {
         /// The message.
-        message: &'p ast::StringLit,
+        message: &'p ast::Message,
         /// The statement.
         span: Span,
     },
@@ -358,7 +358,7 @@ impl<'p> Code<'p> {
             }
             Some(Instr::Operation { call, .. }) => call.span,
             Some(Instr::Call { call, .. }) => call.span,
-            Some(Instr::Note(text) | Instr::Warning(text)) => text.span,
+            Some(Instr::Note(text) | Instr::Warning(text)) => text.span(),
             Some(
                 Instr::Confirm { span, .. }
                 | Instr::Record { span, .. }
@@ -368,7 +368,7 @@ impl<'p> Code<'p> {
                 | Instr::Fail { span, .. }
                 | Instr::Retry { span },
             ) => *span,
-            Some(Instr::Stop { message } | Instr::Pause { message }) => message.span,
+            Some(Instr::Stop { message } | Instr::Pause { message }) => message.span(),
             Some(Instr::Choose { choose, .. }) => choose.span,
             Some(Instr::ForStart { list }) => list.span,
             Some(Instr::DiscardsChanges { server, .. }) => server.span,

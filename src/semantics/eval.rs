@@ -214,6 +214,45 @@ pub fn eval<E: From<EvalError>>(
     })
 }
 
+/// How a value shows in a message (`"{EXPR}"`): a server by its name, a
+/// list of servers as their names joined by `, ` (`none` when empty), a
+/// version in full (`7.4.0`), a duration as the language writes it
+/// (`1h30m`), a replication state by its code (`STB_REP`), a string as
+/// is, numbers and bools as written.
+pub fn render(value: &Value) -> String {
+    match value {
+        Value::Servers(names) if names.is_empty() => String::from("none"),
+        Value::Servers(names) => names.join(", "),
+        Value::Version(version) => version.full(),
+        other => other.to_string(),
+    }
+}
+
+/// The text of `message` with each `{EXPR}` replaced by its value
+/// ([`render`]), evaluated in `context`: the one meaning of an
+/// interpolation, for every driver. An expression `unknown` says the
+/// driver cannot know (`plan`, once the cluster would have changed) is
+/// shown as written, in its braces.
+pub fn interpolate<E: From<EvalError>>(
+    message: &ast::Message,
+    context: &mut dyn EvalContext<Error = E>,
+    unknown: &dyn Fn(&ast::Expr) -> bool,
+) -> Result<String, E> {
+    let mut text = String::with_capacity(message.text.value.len());
+    for part in &message.parts {
+        match part {
+            ast::MessagePart::Text(literal) => text.push_str(literal),
+            ast::MessagePart::Expr { expr, written } if unknown(expr) => {
+                text.push('{');
+                text.push_str(written);
+                text.push('}');
+            }
+            ast::MessagePart::Expr { expr, .. } => text.push_str(&render(&eval(expr, context)?)),
+        }
+    }
+    Ok(text)
+}
+
 /// Whether evaluating `expr` reads the live cluster (a function such as
 /// `active()`, a server's field): a value computed before the cluster
 /// changes may no longer hold after it.

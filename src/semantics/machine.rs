@@ -72,6 +72,12 @@ pub trait World {
     fn judges_conditions(&self) -> bool {
         true
     }
+    /// Whether the driver cannot know the value of `expr` (`plan`, once an
+    /// operation would have changed the cluster): a message shows it as
+    /// written instead.
+    fn unknown(&self, _expr: &ast::Expr) -> bool {
+        false
+    }
 }
 
 /// How a driver lets a step run (the resume gate).
@@ -814,14 +820,20 @@ impl<'c, 'p> Machine<'c, 'p> {
             } => self.let_binding(state, world, name, value, *decision, file)?,
             Instr::StepBegin(step) => return self.step_begin(state, world, *step, file),
             Instr::StepEnd(step) => self.step_end(state, *step),
-            Instr::Note(text) => self.report(state, Event::Note(text.value.clone())),
-            Instr::Warning(text) => self.report(
-                state,
-                Event::Warning {
-                    code: "runbook::run::runbook_warning",
-                    message: text.value.clone(),
-                },
-            ),
+            Instr::Note(text) => {
+                let text = self.message(state, world, text, file)?;
+                self.report(state, Event::Note(text));
+            }
+            Instr::Warning(text) => {
+                let message = self.message(state, world, text, file)?;
+                self.report(
+                    state,
+                    Event::Warning {
+                        code: "runbook::run::runbook_warning",
+                        message,
+                    },
+                );
+            }
             Instr::Operation { call, kind } => {
                 return self.operation(state, world, call, *kind, file)
             }
@@ -872,16 +884,19 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             Instr::Call { call, callee } => return self.call(state, world, call, *callee, file),
             Instr::Stop { message } => {
-                return Err(Interrupt::Abort(Abort::Stop(message.value.clone())))
+                let message = self.message(state, world, message, file)?;
+                return Err(Interrupt::Abort(Abort::Stop(message)));
             }
             Instr::Pause { message } => {
-                return Err(Interrupt::Abort(Abort::Pause(message.value.clone())))
+                let message = self.message(state, world, message, file)?;
+                return Err(Interrupt::Abort(Abort::Pause(message)));
             }
             Instr::Fail { message, span } => {
+                let message = self.message(state, world, message, file)?;
                 return Err(Interrupt::Abort(Abort::Fail {
-                    message: message.value.clone(),
+                    message,
                     span: *span,
-                }))
+                }));
             }
             Instr::Retry { span } => return Err(Interrupt::Abort(Abort::Retry { span: *span })),
             Instr::RunWhatIf(handler) => return self.run_what_if(state, world, *handler),
@@ -1024,7 +1039,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         state: &mut State,
         world: &mut dyn World,
         condition: &ast::Expr,
-        message: &ast::StringLit,
+        message: &ast::Message,
         span: Span,
         file: usize,
     ) -> Result<(), Interrupt> {
@@ -1034,13 +1049,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             machine.eval(state, world, condition, file)
         })?;
         if !self.expect(state, eval::expect_bool(holds, condition.span), file)? {
-            return Err(self.failed(
-                state,
-                message.value.clone(),
-                "this check did not hold",
-                file,
-                span,
-            ));
+            let message = self.message(state, world, message, file)?;
+            return Err(self.failed(state, message, "this check did not hold", file, span));
         }
         self.advance(state);
         Ok(())
@@ -1144,6 +1154,36 @@ impl<'c, 'p> Machine<'c, 'p> {
         expr: &ast::Expr,
         file: usize,
     ) -> Result<Value, Interrupt> {
+        self.evaluate(state, world, file, |context, _| eval::eval(expr, context))
+    }
+
+    /// The text of a message, its `{EXPR}`s evaluated as [`Self::eval`]
+    /// evaluates an expression (a text without any reads no cluster).
+    fn message(
+        &self,
+        state: &mut State,
+        world: &mut dyn World,
+        message: &ast::Message,
+        file: usize,
+    ) -> Result<String, Interrupt> {
+        if let Some(text) = message.plain() {
+            return Ok(text);
+        }
+        self.evaluate(state, world, file, |context, world| {
+            eval::interpolate(message, context, &|expr| world.unknown(expr))
+        })
+    }
+
+    /// Runs `evaluation` in the context of the running frame on the cluster
+    /// as observed: an operator's `select` becomes the request to ask, an
+    /// error the step's failure.
+    fn evaluate<T>(
+        &self,
+        state: &mut State,
+        world: &mut dyn World,
+        file: usize,
+        evaluation: impl FnOnce(&mut Context<'_>, &dyn World) -> Result<T, EvalStop>,
+    ) -> Result<T, Interrupt> {
         let observation = self.observed(world, false)?;
         let frame = state.frames.last().expect("a frame is running");
         let mut context = Context {
@@ -1152,7 +1192,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             initial: world.initial(),
             answers: &state.here.answers,
         };
-        match eval::eval(expr, &mut context) {
+        match evaluation(&mut context, world) {
             Ok(value) => Ok(value),
             Err(EvalStop::Select {
                 id,

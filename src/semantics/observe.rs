@@ -27,7 +27,12 @@ pub fn standbys_activated(initial: &Snapshot, now: &Snapshot) -> Vec<String> {
 /// (`BROKEN_ACT_STB`, `UNKNOWN`), or the Active reports replicating to some
 /// declared Standbys only (`ACT_REP_EX`).
 pub fn replication_broken(snapshot: &Snapshot) -> bool {
-    snapshot.servers.iter().any(|server| {
+    broken_servers(snapshot).next().is_some()
+}
+
+/// The running servers that report a damaged replication state.
+fn broken_servers(snapshot: &Snapshot) -> impl Iterator<Item = &crate::cluster::ServerSnapshot> {
+    snapshot.servers.iter().filter(|server| {
         server.running
             && matches!(
                 server.replication,
@@ -128,24 +133,7 @@ pub fn condition_reason(
     let now = facts.now;
     match trigger {
         TriggerKind::Failed(_) => None,
-        TriggerKind::TwoActives => {
-            if two_actives(now) {
-                Some(format!(
-                    "two servers are Active: {}",
-                    now.actives()
-                        .map(|server| server.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            } else {
-                facts.new_split.map(|servers| {
-                    format!(
-                        "{} were Active at the same time; the product set every server to Standby",
-                        servers.join(", ")
-                    )
-                })
-            }
-        }
+        TriggerKind::TwoActives => two_actives_reason(now, facts.new_split),
         TriggerKind::StandbyActivated => {
             let mut activated = standbys_activated(facts.initial, now);
             activated.retain(|server| !(facts.activated_by_run)(server));
@@ -172,6 +160,76 @@ pub fn condition_reason(
         TriggerKind::ReplicationBroken => {
             replication_broken(now).then(|| String::from("replication is broken"))
         }
+    }
+}
+
+/// Why `two-actives` holds on `now`, given the split brain the target
+/// reports (`split`), if it does.
+fn two_actives_reason(now: &Snapshot, split: Option<&[String]>) -> Option<String> {
+    if two_actives(now) {
+        Some(format!(
+            "two servers are Active: {}",
+            now.actives()
+                .map(|server| server.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    } else {
+        split.map(|servers| {
+            format!(
+                "{} were Active at the same time; the product set every server to Standby",
+                servers.join(", ")
+            )
+        })
+    }
+}
+
+/// A trigger judged for a handler run alone (`runbook run --what-if`), on
+/// the cluster `now` and the split brain the target reports, with no run
+/// behind it: `Ok(why it holds)` or `Err(why it does not)`.
+///
+/// With no cluster at the start to compare with, a Standby that became
+/// Active shows as two Actives or a split brain; no step ran, so
+/// `failed(STEP)` and `upgrade-cancelled(...)` cannot hold.
+pub fn holds_alone(
+    trigger: &TriggerKind,
+    now: &Snapshot,
+    split_brain: Option<&[String]>,
+) -> Result<String, String> {
+    match trigger {
+        TriggerKind::TwoActives | TriggerKind::StandbyActivated => {
+            two_actives_reason(now, split_brain).ok_or_else(|| {
+                let actives: Vec<&str> = now.actives().map(|server| server.name.as_str()).collect();
+                match actives.as_slice() {
+                    [] => {
+                        String::from("no server is Active, and the target reports no split brain")
+                    }
+                    [only] => format!(
+                        "{only} is the only Active server, and the target reports no split brain"
+                    ),
+                    _ => String::from("the target reports no split brain"),
+                }
+            })
+        }
+        TriggerKind::ReplicationBroken => {
+            let broken: Vec<String> = broken_servers(now)
+                .map(|server| format!("{} is {}", server.name, server.replication))
+                .collect();
+            if broken.is_empty() {
+                Err(String::from(
+                    "no running server reports BROKEN_ACT_STB or UNKNOWN",
+                ))
+            } else {
+                Ok(format!("replication is broken: {}", broken.join(", ")))
+            }
+        }
+        TriggerKind::Failed(step) => Err(format!(
+            "no step failed: step `{}` did not run, the handler runs alone",
+            step.name
+        )),
+        TriggerKind::UpgradeCancelled(_) => Err(String::from(
+            "no upgrade was cancelled: no upgrade ran, the handler runs alone",
+        )),
     }
 }
 

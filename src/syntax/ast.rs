@@ -87,6 +87,61 @@ pub struct StringLit {
     pub span: Span,
 }
 
+/// The text of a `note`, a `warning`, a `check ... else`, a `stop` or a
+/// `fail`: a string literal in which `{EXPR}` shows a value when the
+/// statement runs, and `{{`/`}}` write a brace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    /// The literal as written (escapes decoded, braces as written): what
+    /// the formatter keeps, and what a lint reads as text.
+    pub text: StringLit,
+    /// The literal cut into text and interpolated expressions, in order.
+    pub parts: Vec<MessagePart>,
+}
+
+impl Message {
+    /// Where the literal is written, quotes included.
+    pub fn span(&self) -> Span {
+        self.text.span
+    }
+
+    /// The text, when the message interpolates nothing (`{{`/`}}` read as
+    /// braces).
+    pub fn plain(&self) -> Option<String> {
+        self.parts
+            .iter()
+            .map(|part| match part {
+                MessagePart::Text(text) => Some(text.as_str()),
+                MessagePart::Expr { .. } => None,
+            })
+            .collect()
+    }
+
+    /// The interpolated expressions, in order.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.parts.iter().filter_map(|part| match part {
+            MessagePart::Expr { expr, .. } => Some(expr),
+            MessagePart::Text(_) => None,
+        })
+    }
+}
+
+/// One piece of a [`Message`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MessagePart {
+    /// Text shown as is (`{{` and `}}` already read as one brace).
+    Text(String),
+    /// `{EXPR}`: the value of EXPR when the statement runs.
+    Expr {
+        /// The expression.
+        expr: Expr,
+        /// The text between the braces, trimmed: what `plan` shows for a
+        /// value it cannot know.
+        written: String,
+    },
+}
+
 /// Consecutive `///` (or `//!`) lines, joined with `\n`, each without its
 /// marker and one leading space.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -217,12 +272,12 @@ pub enum StmtKind {
     /// `note "TEXT"`: text shown to the operator.
     Note {
         /// The text.
-        text: StringLit,
+        text: Message,
     },
     /// `warning "TEXT"`: shown to the operator and emitted as a `warning` event.
     Warning {
         /// The text.
-        text: StringLit,
+        text: Message,
     },
     /// `NAME(ARG: EXPR, ...)`: an operation on the cluster.
     Operation(OperationCall),
@@ -247,7 +302,7 @@ pub enum StmtKind {
         /// A `bool` expression.
         condition: Expr,
         /// The failure message.
-        message: StringLit,
+        message: Message,
     },
     /// `wait until EXPR [timeout EXPR] [every EXPR]`: polls the cluster.
     Wait {
@@ -275,19 +330,19 @@ pub enum StmtKind {
     /// message says what the operator does next; the run cannot be resumed).
     Stop {
         /// What the operator is told.
-        message: StringLit,
+        message: Message,
     },
     /// `pause "MESSAGE"`: in a What-if body, ends the run with outcome
     /// `stopped`, resumable: `runbook resume` runs the interrupted step again
     /// once the operator has done what the message says.
     Pause {
         /// What the operator is told to do before resuming.
-        message: StringLit,
+        message: Message,
     },
     /// `fail "MESSAGE"`: ends the run with outcome `failed`.
     Fail {
         /// What the operator is told.
-        message: StringLit,
+        message: Message,
     },
     /// `retry`: in a What-if, runs the interrupted step again.
     Retry,

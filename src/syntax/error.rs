@@ -164,6 +164,21 @@ pub enum ParseError {
         /// Its text.
         escape: String,
     },
+    /// A `{` or `}` in a message that is not a well-formed interpolation.
+    #[error("{reason}")]
+    #[diagnostic(code(runbook::syntax::invalid_interpolation))]
+    InvalidInterpolation {
+        /// The brace, or the interpolated expression.
+        #[label(primary, "{label}")]
+        span: Span,
+        /// What is wrong, in words.
+        reason: String,
+        /// The label's text.
+        label: String,
+        /// What to do about it.
+        #[help]
+        help: String,
+    },
     /// A header declaration (`title`, `summary`) given twice.
     #[error("`{what}` is declared twice")]
     #[diagnostic(

@@ -66,7 +66,14 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<&Expr> {
             .collect(),
         StmtKind::Operation(call) => call.args.iter().map(|arg| &arg.value).collect(),
         StmtKind::Call(call) => call.args.iter().map(|arg| &arg.value).collect(),
-        StmtKind::Check { condition, .. } => vec![condition],
+        StmtKind::Check { condition, message } => {
+            std::iter::once(condition).chain(message.exprs()).collect()
+        }
+        StmtKind::Note { text: message }
+        | StmtKind::Warning { text: message }
+        | StmtKind::Stop { message }
+        | StmtKind::Pause { message }
+        | StmtKind::Fail { message } => message.exprs().collect(),
         StmtKind::Wait {
             condition,
             timeout,

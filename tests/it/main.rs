@@ -32,6 +32,7 @@ mod interp_diagnostics;
 #[cfg(unix)]
 mod interp_kill;
 mod interp_run;
+mod interpolation;
 mod inventory;
 mod lint;
 mod lint_docs;
@@ -45,5 +46,6 @@ mod syntax;
 #[cfg(unix)]
 mod tty;
 mod verify;
+mod what_if_direct;
 #[cfg(unix)]
 mod window_resume;

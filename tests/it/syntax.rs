@@ -105,6 +105,24 @@ fn docs(out: &mut String, indent: usize, docs: &Option<ast::Doc>) {
     }
 }
 
+/// A message as written; with braces, its parts too:
+/// `"a {x} b" = "a " {x} " b"`.
+fn message(message: &ast::Message) -> String {
+    let mut text = format!("{:?}", message.text.value);
+    if message.text.value.contains(['{', '}']) {
+        let parts: Vec<String> = message
+            .parts
+            .iter()
+            .map(|part| match part {
+                ast::MessagePart::Text(literal) => format!("{literal:?}"),
+                ast::MessagePart::Expr { expr: value, .. } => format!("{{{}}}", expr(value)),
+            })
+            .collect();
+        let _ = write!(text, " = {}", parts.join(" "));
+    }
+    text
+}
+
 fn block(out: &mut String, indent: usize, stmts: &[ast::Stmt]) {
     for stmt in stmts {
         docs(out, indent, &stmt.docs);
@@ -131,8 +149,8 @@ fn block(out: &mut String, indent: usize, stmts: &[ast::Stmt]) {
                 block(out, indent + 2, &step.body.stmts);
                 Ok(())
             }
-            StmtKind::Note { text } => writeln!(out, "{pad}note {:?}", text.value),
-            StmtKind::Warning { text } => writeln!(out, "{pad}warning {:?}", text.value),
+            StmtKind::Note { text } => writeln!(out, "{pad}note {}", message(text)),
+            StmtKind::Warning { text } => writeln!(out, "{pad}warning {}", message(text)),
             StmtKind::Operation(call) => {
                 writeln!(out, "{pad}{}({})", call.name.name, args(&call.args))
             }
@@ -165,9 +183,9 @@ fn block(out: &mut String, indent: usize, stmts: &[ast::Stmt]) {
             StmtKind::Check { condition, message } => {
                 writeln!(
                     out,
-                    "{pad}check {} else {:?}",
+                    "{pad}check {} else {}",
                     expr(condition),
-                    message.value
+                    self::message(message)
                 )
             }
             StmtKind::Wait {
@@ -204,9 +222,9 @@ fn block(out: &mut String, indent: usize, stmts: &[ast::Stmt]) {
             StmtKind::Call(call) => {
                 writeln!(out, "{pad}call {}({})", call.target.name, args(&call.args))
             }
-            StmtKind::Stop { message } => writeln!(out, "{pad}stop {:?}", message.value),
-            StmtKind::Pause { message } => writeln!(out, "{pad}pause {:?}", message.value),
-            StmtKind::Fail { message } => writeln!(out, "{pad}fail {:?}", message.value),
+            StmtKind::Stop { message } => writeln!(out, "{pad}stop {}", self::message(message)),
+            StmtKind::Pause { message } => writeln!(out, "{pad}pause {}", self::message(message)),
+            StmtKind::Fail { message } => writeln!(out, "{pad}fail {}", self::message(message)),
             StmtKind::Retry => writeln!(out, "{pad}retry"),
         };
     }

@@ -245,6 +245,40 @@ nothing runs or is journaled.",
         fix: "Use one of the listed ids (`runbook graph RUNBOOK` also shows them).",
     },
     Entry {
+        code: "runbook::run::what_if_not_holding",
+        severity: Severity::Error,
+        summary: "`--what-if NAME` on a target where none of the handler's triggers holds.",
+        cause: "`runbook run RUNBOOK --what-if NAME` runs one handler alone, on the target as \
+it is; a handler written for a broken cluster can do harm on a healthy one (demote its only \
+Active Server). Before anything acts, each trigger of the handler is judged on the target: \
+`two-actives` and `standby-activated` hold when two servers are Active or the target reports \
+a split brain (with no run behind it, a Standby that became Active shows that way), \
+`replication-broken` when a running server reports `BROKEN_ACT_STB` or `UNKNOWN`; \
+`failed(STEP)` and `upgrade-cancelled(...)` never hold, since no step or upgrade ran. The \
+help line says how each trigger was judged. It is a usage error (exit 2): nothing runs and \
+no journal is written.",
+        example: Some(Example::command(
+            "runbook run upgrade-with-downtime --what-if standby-activated --yes",
+        )),
+        fix: "Run the handler on the cluster it was written for, or give `--force` when you \
+know its situation happened (for example an installer that failed outside the runbook); \
+`--force` first says what the handler will do.",
+    },
+    Entry {
+        code: "runbook::run::what_if_forced",
+        severity: Severity::Warning,
+        summary: "`--what-if NAME --force` runs a handler none of whose triggers holds.",
+        cause: "With `--force`, a handler that `runbook::run::what_if_not_holding` would refuse \
+runs anyway. Before it starts, this warning names the triggers as judged and lists the \
+operations and calls of the handler's body, as written with their lines (in every branch: \
+which one runs is decided when it runs).",
+        example: Some(Example::command(
+            "runbook run upgrade-with-downtime --what-if installer-failed --force --yes",
+        )),
+        fix: "Nothing to fix when the handler's situation did happen; otherwise stop the run \
+(Ctrl-C) before its first operation, or do not give `--force`.",
+    },
+    Entry {
         code: "runbook::run::journal",
         severity: Severity::Error,
         summary: "The journal could not be written or read.",

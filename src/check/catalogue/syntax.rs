@@ -191,6 +191,28 @@ runbook demo {
         fix: "Double the backslash (`\"C:\\\\upgrade\"`) or use one of the four escapes.",
     },
     Entry {
+        code: "runbook::syntax::invalid_interpolation",
+        severity: Severity::Error,
+        summary: "A `{` or `}` in a message is not a well-formed `{EXPR}`.",
+        cause: "In the text of `note`, `warning`, `check ... else`, `stop` and `fail`, `{EXPR}` \
+shows the value of an expression when the statement runs, and `{{` and `}}` write one brace. A \
+`{` that is never closed, a `}` that closes nothing, an empty `{}`, an escape between the \
+braces, or a `select` (a message cannot ask the operator) is reported here; an expression \
+that does not parse is `runbook::syntax::unexpected`, pointing into the string.",
+        example: Some(Example::check(
+            r#"
+runbook demo {
+    title "Demo"
+    let active = active()
+    note "Upgrading {active.name while the others wait"
+}
+"#,
+        )),
+        fix: "Close the interpolation (`{active.name}`), or double the brace (`{{`, `}}`) for a \
+literal one. To show what the operator picked, bind it first (`let spare = select ...`) and \
+write `{spare}`.",
+    },
+    Entry {
         code: "runbook::syntax::duplicate_declaration",
         severity: Severity::Error,
         summary: "A header declaration (`title`, `summary`) is given twice.",

@@ -128,9 +128,23 @@ struct State {
     /// Some server was force-activated on some path to here.
     force_activated: bool,
     /// Servers known Active when another one was force-activated, not yet
-    /// demoted or stopped on some path: the `force-activate` span and the
-    /// force-activated server.
-    pending_demotion: BTreeMap<SymbolId, (Span, SymbolId)>,
+    /// demoted on some path (see [`Pending`]).
+    pending_demotion: BTreeMap<SymbolId, Pending>,
+}
+
+/// A server left Active beside a force-activated one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pending {
+    /// The `force-activate` (or the `call` that led to it).
+    force_activation: Span,
+    /// The force-activated server.
+    forced: SymbolId,
+    /// Stopped on every path to here: not Active while it stays stopped,
+    /// but not demoted either (an upgrade or a start runs it again in its
+    /// role, Active).
+    stopped: bool,
+    /// The operation that ran it again after it was stopped, if one did.
+    restarted_at: Option<Span>,
 }
 
 impl State {
@@ -163,8 +177,16 @@ impl State {
             }
         }
         let mut pending_demotion = self.pending_demotion;
-        for (symbol, span) in other.pending_demotion {
-            pending_demotion.entry(symbol).or_insert(span);
+        for (symbol, pending) in other.pending_demotion {
+            pending_demotion
+                .entry(symbol)
+                .and_modify(|known| {
+                    // Running on some path is what counts.
+                    if known.stopped && !pending.stopped {
+                        *known = pending;
+                    }
+                })
+                .or_insert(pending);
         }
         State {
             reachable: true,
@@ -218,6 +240,9 @@ pub struct UndemotedActive {
     pub forced: String,
     /// Where the path ended (`stop`, `fail`, or the end of the body).
     pub path_end: Span,
+    /// The upgrade or start that ran the other Active again after it was
+    /// stopped (a stop alone is not a demotion), if one did.
+    pub restarted_at: Option<Span>,
 }
 
 /// What the analysis found, for the rules to read.
@@ -402,12 +427,16 @@ impl Analyzer<'_> {
         if !state.reachable || !self.reporting() {
             return;
         }
-        for (symbol, (span, forced)) in &state.pending_demotion {
+        for (symbol, pending) in &state.pending_demotion {
+            if pending.stopped {
+                continue;
+            }
             let finding = UndemotedActive {
-                force_activation: *span,
+                force_activation: pending.force_activation,
                 other_active: self.symbol_name(*symbol),
-                forced: self.symbol_name(*forced),
+                forced: self.symbol_name(pending.forced),
                 path_end: at,
+                restarted_at: pending.restarted_at,
             };
             if !self.facts.undemoted_actives.contains(&finding) {
                 self.facts.undemoted_actives.push(finding);
@@ -462,7 +491,7 @@ impl Analyzer<'_> {
             StmtKind::Stop { message }
             | StmtKind::Pause { message }
             | StmtKind::Fail { message } => {
-                self.end_path(&state, message.span);
+                self.end_path(&state, message.span());
                 State::unreachable()
             }
             StmtKind::Retry => State::unreachable(),
@@ -1100,7 +1129,7 @@ fn apply_literal(symbol: SymbolId, literal: Literal, state: &mut State) {
         Literal::Running(running) => {
             facts.running = Some(running);
             if !running {
-                state.pending_demotion.remove(&symbol);
+                stop_pending(state, symbol);
             }
         }
         Literal::Excluded(excluded) => facts.excluded = Some(excluded),
@@ -1187,10 +1216,12 @@ fn apply_operation(operation: &Operation, symbol: SymbolId, span: Span, state: &
                 .map(|(other, _)| *other)
                 .collect();
             for other in others {
-                state
-                    .pending_demotion
-                    .entry(other)
-                    .or_insert((span, symbol));
+                state.pending_demotion.entry(other).or_insert(Pending {
+                    force_activation: span,
+                    forced: symbol,
+                    stopped: false,
+                    restarted_at: None,
+                });
             }
             state.pending_demotion.remove(&symbol);
             state.facts_mut(symbol).mode = Some(Mode::Active);
@@ -1202,7 +1233,7 @@ fn apply_operation(operation: &Operation, symbol: SymbolId, span: Span, state: &
         }
         Operation::StopServer { .. } => {
             state.facts_mut(symbol).running = Some(false);
-            state.pending_demotion.remove(&symbol);
+            stop_pending(state, symbol);
         }
         Operation::StartServer { .. } => {
             let facts = state.facts_mut(symbol);
@@ -1212,9 +1243,18 @@ fn apply_operation(operation: &Operation, symbol: SymbolId, span: Span, state: &
             if !active && !state.group.standbys_excluded {
                 state.group.reattach(span);
             }
+            restart_pending(state, symbol, span);
         }
         Operation::Upgrade { .. } => {
-            state.facts_mut(symbol).state = None;
+            // The installer starts the server again in its role; a Standby
+            // comes back uninitialized (`STB_NO_REP`: the model drops its
+            // database), so it may be initialized without an exclusion.
+            let facts = state.facts_mut(symbol);
+            facts.running = Some(true);
+            facts.detached_hint = false;
+            facts.state = (facts.mode == Some(Mode::Standby)).then_some(ReplicationState::StbNoRep);
+            facts.init_ready_hint = facts.mode != Some(Mode::Active);
+            restart_pending(state, symbol, span);
         }
         Operation::RestoreBackup { .. } => {
             for (other, facts) in state.servers.iter_mut() {
@@ -1225,6 +1265,24 @@ fn apply_operation(operation: &Operation, symbol: SymbolId, span: Span, state: &
             state.group.standbys_excluded = true;
             state.group.standbys_detached = true;
             state.group.reattached_at = None;
+        }
+    }
+}
+
+/// `symbol` stopped: not Active while it stays so, still to be demoted.
+fn stop_pending(state: &mut State, symbol: SymbolId) {
+    if let Some(pending) = state.pending_demotion.get_mut(&symbol) {
+        pending.stopped = true;
+    }
+}
+
+/// `symbol` runs again (an upgrade, a start), in its role: a stopped
+/// Active left beside a force-activated server is Active again.
+fn restart_pending(state: &mut State, symbol: SymbolId, span: Span) {
+    if let Some(pending) = state.pending_demotion.get_mut(&symbol) {
+        if pending.stopped {
+            pending.stopped = false;
+            pending.restarted_at = Some(span);
         }
     }
 }

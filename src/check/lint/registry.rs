@@ -15,6 +15,7 @@ pub static RULES: &[&Rule] = &[
     &rules::choose_without_default::RULE,
     &rules::unused_binding::RULE,
     &rules::unused_suppression::RULE,
+    &rules::unused_loop_variable::RULE,
     &rules::active_upgraded_while_standbys_replicate::RULE,
     &rules::standby_initialized_without_exclusion::RULE,
     &rules::force_activation_without_demotion::RULE,

@@ -73,6 +73,14 @@ pub fn bindings(file: &File) -> Vec<Binding> {
     resolver.bindings
 }
 
+/// The bindings of `kind` that nothing reads, in the order they are met;
+/// a name starting with `_` says it is meant to be unused and is left out.
+pub fn unused(file: &File, kind: BindingKind) -> impl Iterator<Item = Binding> {
+    bindings(file).into_iter().filter(move |binding| {
+        binding.kind == kind && !binding.used && !binding.name.starts_with('_')
+    })
+}
+
 #[derive(Default)]
 struct Resolver {
     bindings: Vec<Binding>,
@@ -150,7 +158,15 @@ impl Resolver {
                     self.block(&option.body);
                 }
             }
-            StmtKind::Check { condition, .. } => self.expr(condition),
+            StmtKind::Check { condition, message } => {
+                self.expr(condition);
+                message.exprs().for_each(|expr| self.expr(expr));
+            }
+            StmtKind::Note { text: message }
+            | StmtKind::Warning { text: message }
+            | StmtKind::Stop { message }
+            | StmtKind::Pause { message }
+            | StmtKind::Fail { message } => message.exprs().for_each(|expr| self.expr(expr)),
             StmtKind::Wait {
                 condition,
                 timeout,
@@ -175,13 +191,7 @@ impl Resolver {
                 self.block(body);
                 self.scope.truncate(depth);
             }
-            StmtKind::Note { .. }
-            | StmtKind::Warning { .. }
-            | StmtKind::Confirm { .. }
-            | StmtKind::Stop { .. }
-            | StmtKind::Pause { .. }
-            | StmtKind::Fail { .. }
-            | StmtKind::Retry => {}
+            StmtKind::Confirm { .. } | StmtKind::Retry => {}
         }
     }
 

@@ -51,10 +51,10 @@ impl Converter<'_> {
                 return self.step(children, span).map(StmtKind::Step);
             }
             Rule::note_stmt => StmtKind::Note {
-                text: self.string(next_child(&mut children, span, "a string")?)?,
+                text: self.message(next_child(&mut children, span, "a string")?)?,
             },
             Rule::warning_stmt => StmtKind::Warning {
-                text: self.string(next_child(&mut children, span, "a string")?)?,
+                text: self.message(next_child(&mut children, span, "a string")?)?,
             },
             Rule::confirm_stmt => {
                 let (id, text) = self.prompt(&mut children, span)?;
@@ -67,20 +67,20 @@ impl Converter<'_> {
             Rule::choose_stmt => StmtKind::Choose(self.choose(children, span)?),
             Rule::check_stmt => StmtKind::Check {
                 condition: self.expr(next_child(&mut children, span, "an expression")?)?,
-                message: self.string(next_child(&mut children, span, "a string")?)?,
+                message: self.message(next_child(&mut children, span, "a string")?)?,
             },
             Rule::wait_stmt => self.wait(children, span)?,
             Rule::if_stmt => StmtKind::If(self.if_stmt(children, span)?),
             Rule::for_stmt => self.for_stmt(children, span)?,
             Rule::call_stmt => StmtKind::Call(self.call(children, span)?),
             Rule::stop_stmt => StmtKind::Stop {
-                message: self.string(next_child(&mut children, span, "a string")?)?,
+                message: self.message(next_child(&mut children, span, "a string")?)?,
             },
             Rule::pause_stmt => StmtKind::Pause {
-                message: self.string(next_child(&mut children, span, "a string")?)?,
+                message: self.message(next_child(&mut children, span, "a string")?)?,
             },
             Rule::fail_stmt => StmtKind::Fail {
-                message: self.string(next_child(&mut children, span, "a string")?)?,
+                message: self.message(next_child(&mut children, span, "a string")?)?,
             },
             Rule::retry_stmt => StmtKind::Retry,
             Rule::operation => StmtKind::Operation(self.operation(children, span)?),

@@ -1,7 +1,7 @@
 //! Statements: [`Checker::block`] (a scope of its own) and
 //! [`Checker::stmt`], with one method per kind of statement that binds a
 //! name, holds blocks or has rules of its place (`let`, `step`, `record`,
-//! `choose`, `wait`, `if`, `for`, `retry`). Calls are in [`super::calls`].
+//! `choose`, `wait`, `if`, `for`, `retry`), and the `{EXPR}`s of messages. Calls are in [`super::calls`].
 
 use std::collections::HashMap;
 
@@ -32,15 +32,16 @@ impl Checker<'_> {
                 self.bind(&name.name, ty);
             }
             StmtKind::Step(step) => self.step(step, context, inner),
-            StmtKind::Note { .. }
-            | StmtKind::Warning { .. }
-            | StmtKind::Stop { .. }
-            | StmtKind::Fail { .. } => {}
-            StmtKind::Pause { .. } => {
+            StmtKind::Note { text: message }
+            | StmtKind::Warning { text: message }
+            | StmtKind::Stop { message }
+            | StmtKind::Fail { message } => self.message(message),
+            StmtKind::Pause { message } => {
                 if !context.in_what_if {
                     self.errors
                         .push(ResolveError::MisplacedPause { span: stmt.span });
                 }
+                self.message(message);
             }
             StmtKind::Operation(call) => self.operation(call),
             StmtKind::Confirm { id, .. } => self.prompt(id),
@@ -50,9 +51,10 @@ impl Checker<'_> {
                 self.bind(&name, Type::String);
             }
             StmtKind::Choose(choose) => self.choose(choose, inner),
-            StmtKind::Check { condition, .. } => {
+            StmtKind::Check { condition, message } => {
                 let found = self.expr(condition);
                 self.expect(condition, &found, &Type::Bool, "`check` needs a condition");
+                self.message(message);
             }
             StmtKind::Wait {
                 condition,
@@ -68,6 +70,14 @@ impl Checker<'_> {
                         .push(ResolveError::MisplacedRetry { span: stmt.span });
                 }
             }
+        }
+    }
+
+    /// A message's `{EXPR}`s: names and fields resolved like any
+    /// expression's; a value of any type can be shown.
+    fn message(&mut self, message: &ast::Message) {
+        for expr in message.exprs() {
+            self.expr(expr);
         }
     }
 

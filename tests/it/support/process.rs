@@ -29,6 +29,14 @@ pub fn command_in(dir: &Path) -> assert_cmd::Command {
     command
 }
 
+/// `runbook ARGS` run to its end in `dir`, with the exit code expected:
+/// its output (the panic shows all of it otherwise).
+pub fn run_in<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S], code: i32) -> Output {
+    let output = command_in(dir).args(args).output().expect("runbook runs");
+    assert_eq!(output.status.code(), Some(code), "{}", show(&output));
+    output
+}
+
 /// Runs `command` to its end off the async runtime (a test's in-process
 /// server keeps answering meanwhile).
 pub async fn output_blocking(mut command: assert_cmd::Command) -> Output {

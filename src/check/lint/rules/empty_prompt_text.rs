@@ -50,11 +50,12 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
                 report(&option.label, "label of this option");
             }
         }
-        StmtKind::Note { text } => report(text, "text of this `note`"),
-        StmtKind::Warning { text } => report(text, "text of this `warning`"),
-        StmtKind::Check { message, .. } => report(message, "message of this `check`"),
-        StmtKind::Stop { message } => report(message, "message of this `stop`"),
-        StmtKind::Fail { message } => report(message, "message of this `fail`"),
+        StmtKind::Note { text } => report(&text.text, "text of this `note`"),
+        StmtKind::Warning { text } => report(&text.text, "text of this `warning`"),
+        StmtKind::Check { message, .. } => report(&message.text, "message of this `check`"),
+        StmtKind::Stop { message } => report(&message.text, "message of this `stop`"),
+        StmtKind::Pause { message } => report(&message.text, "message of this `pause`"),
+        StmtKind::Fail { message } => report(&message.text, "message of this `fail`"),
         StmtKind::Let { value, .. } => {
             if let Some(text) = select_text(value) {
                 report(text, "text of this `select`");

@@ -9,7 +9,10 @@ declare_rule! {
     /// `force-activate` (or a `call` that performs one) while another
     /// server is known to be Active and running, when some path from there to
     /// the end of the run (or of the What-if) never sets that other server to
-    /// Standby, stops it, or checks that only one server is Active.
+    /// Standby, stops it for good, or checks that only one server is Active.
+    /// A stop is not a demotion: an `upgrade` (the installer starts the
+    /// server again in its role) or a `start-server` after it runs the
+    /// other server again as Active, as the cluster model has it.
     ///
     /// ## Why is this bad?
     /// Force activation declares a server Active without the switch wizard:
@@ -54,7 +57,7 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
             continue;
         }
         reported.push(key);
-        sink.report(
+        let diagnostic = sink.report(
             finding.force_activation,
             format!(
                 "after this force activation `{}` is still Active on some path to the end: two Actives are left",
@@ -62,8 +65,17 @@ fn check(context: &LintContext<'_>, sink: &mut Sink) {
             ),
         )
         .label(format!("`{}` is never set to Standby after this", finding.other_active))
-        .related(finding.path_end, format!("this path ends with `{}` still Active", finding.other_active))
-        .help(format!(
+        .related(finding.path_end, format!("this path ends with `{}` still Active", finding.other_active));
+        if let Some(restarted) = finding.restarted_at {
+            diagnostic.related(
+                restarted,
+                format!(
+                    "stopping it did not demote it: this runs `{}` again in its role, Active",
+                    finding.other_active
+                ),
+            );
+        }
+        diagnostic.help(format!(
             "Set the other Active to Standby afterwards (`set-standby(server: {}, force: true)`), or stop it before forcing the activation.{}",
             finding.other_active,
             help_line(force_activation_beside_active(&finding.other_active, &finding.forced))

@@ -18,6 +18,7 @@ pub mod standby_initialized_without_exclusion;
 pub mod unreachable_statement;
 pub mod unreachable_what_if;
 pub mod unused_binding;
+pub mod unused_loop_variable;
 pub mod unused_parameter;
 pub mod unused_suppression;
 pub mod urgent_step_without_time_window;

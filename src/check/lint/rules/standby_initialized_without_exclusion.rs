@@ -9,10 +9,12 @@ declare_rule! {
     /// Flags a Standby initialized without having been excluded first. It
     /// fires on an `init-standby` (full replication) of a server that is not
     /// known, on every path to it, to be either excluded from replication or
-    /// never initialized (`state == STB_NO_REP`). The linter decides it this
-    /// way: an upgrade does not count as an exclusion (an upgraded Standby
-    /// still has its replication declared), while `exclude`,
-    /// `stop-replication` and `restore-backup` (for Standbys) do.
+    /// never initialized (`state == STB_NO_REP`). It follows the cluster
+    /// model: `exclude`, `stop-replication` and `restore-backup` (for
+    /// Standbys) make a server ready, and so does an `upgrade` (the installer
+    /// leaves an upgraded Standby uninitialized, `STB_NO_REP`), so the
+    /// procedure page's order, each Standby initialized right after its
+    /// upgrade, is fine; an `init-standby` makes it initialized again.
     ///
     /// ## Why is this bad?
     /// Invariant 4 of the HA model: the product refuses to initialize a

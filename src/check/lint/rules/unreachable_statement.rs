@@ -74,6 +74,7 @@ fn check_block(stmts: &[Stmt], sink: &mut Sink) {
 fn describe(stmt: &Stmt) -> &'static str {
     match stmt.kind {
         StmtKind::Stop { .. } => "`stop`",
+        StmtKind::Pause { .. } => "`pause`",
         StmtKind::Fail { .. } => "`fail`",
         StmtKind::Retry => "`retry`",
         StmtKind::If(_) => "`if` (every branch ends)",
@@ -85,7 +86,10 @@ fn describe(stmt: &Stmt) -> &'static str {
 /// Whether running `stmt` never continues with the next statement.
 pub(crate) fn always_ends(stmt: &Stmt) -> bool {
     match &stmt.kind {
-        StmtKind::Stop { .. } | StmtKind::Fail { .. } | StmtKind::Retry => true,
+        StmtKind::Stop { .. }
+        | StmtKind::Pause { .. }
+        | StmtKind::Fail { .. }
+        | StmtKind::Retry => true,
         StmtKind::If(if_stmt) => {
             if_stmt
                 .otherwise

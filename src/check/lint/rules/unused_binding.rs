@@ -1,6 +1,6 @@
 //! RB009: a `let` whose value nothing reads.
 
-use crate::check::lint::scope::{bindings, BindingKind};
+use crate::check::lint::scope::{unused, BindingKind};
 use crate::check::lint::{declare_rule, LintContext, Sink};
 
 declare_rule! {
@@ -38,14 +38,12 @@ declare_rule! {
 }
 
 fn check(context: &LintContext<'_>, sink: &mut Sink) {
-    for binding in bindings(context.file) {
-        if binding.kind == BindingKind::Let && !binding.used && !binding.name.starts_with('_') {
-            sink.report(
-                binding.span,
-                format!("`{}` is bound but never used", binding.name),
-            )
-            .label("bound here, read nowhere")
-            .help("Use the binding, or remove it (prefix it with `_` to keep it unused).");
-        }
+    for binding in unused(context.file, BindingKind::Let) {
+        sink.report(
+            binding.span,
+            format!("`{}` is bound but never used", binding.name),
+        )
+        .label("bound here, read nowhere")
+        .help("Use the binding, or remove it (prefix it with `_` to keep it unused).");
     }
 }

@@ -1,6 +1,6 @@
 //! RB002: a parameter that nothing reads.
 
-use crate::check::lint::scope::{bindings, BindingKind};
+use crate::check::lint::scope::{unused, BindingKind};
 use crate::check::lint::{declare_rule, LintContext, Sink};
 
 declare_rule! {
@@ -33,17 +33,15 @@ declare_rule! {
 }
 
 fn check(context: &LintContext<'_>, sink: &mut Sink) {
-    for binding in bindings(context.file) {
-        if binding.kind == BindingKind::Param && !binding.used && !binding.name.starts_with('_') {
-            sink.report(
-                binding.span,
-                format!("the parameter `{}` is never used", binding.name),
-            )
-            .label("declared here, read nowhere")
-            .help(format!(
-                "Use `{}` where its value matters, or remove the parameter (prefix it with `_` to keep it unused).",
-                binding.name
-            ));
-        }
+    for binding in unused(context.file, BindingKind::Param) {
+        sink.report(
+            binding.span,
+            format!("the parameter `{}` is never used", binding.name),
+        )
+        .label("declared here, read nowhere")
+        .help(format!(
+            "Use `{}` where its value matters, or remove the parameter (prefix it with `_` to keep it unused).",
+            binding.name
+        ));
     }
 }

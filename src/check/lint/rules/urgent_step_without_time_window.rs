@@ -58,7 +58,7 @@ fn step_says_urgent(step: &Step, docs: Option<&str>) -> bool {
     says_urgent(&step.title.value)
         || docs.is_some_and(says_urgent)
         || step.body.stmts.iter().any(|stmt| match &stmt.kind {
-            StmtKind::Note { text } | StmtKind::Warning { text } => says_urgent(&text.value),
+            StmtKind::Note { text } | StmtKind::Warning { text } => says_urgent(&text.text.value),
             _ => false,
         })
 }
