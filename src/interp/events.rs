@@ -263,6 +263,7 @@ mod tests {
         assert_eq!(value["step"], "stop-servers");
         assert_eq!(value["outcome"], "ok");
         assert!(value["ts"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(value["schema_version"], crate::schema::SCHEMA_VERSION);
         let back: Event = serde_json::from_value(value).unwrap();
         assert_eq!(back, event);
     }

@@ -159,25 +159,31 @@ fn assert_valid_output(name: &str, output: &Output, context: &str) -> Value {
     document
 }
 
-/// `runbook run ARGS --format json --journal JOURNAL` in `dir`: the events
-/// and the journal both validate; the names of the records and events read.
-fn run_and_validate(dir: &Path, journal: &Path, args: &[&str]) -> (Vec<Value>, Vec<Value>) {
-    let output = command_in(dir)
-        .arg("run")
-        .args(args)
-        .args(["--format", "json", "--journal"])
-        .arg(journal)
-        .output()
-        .expect("runs");
-    let context = format!("run {}", args.join(" "));
+/// `runbook run RUNBOOK --yes [--sim-fault FAULT] --format json --journal
+/// DIR/NAME.jsonl`: the events and the journal both validate. Returns them
+/// and the journal's path.
+fn run_and_validate(
+    dir: &Path,
+    runbook: &str,
+    fault: Option<&str>,
+) -> (Vec<Value>, Vec<Value>, PathBuf) {
+    let journal = dir.join(format!("{runbook}-{}.jsonl", fault.unwrap_or("no-fault")));
+    let mut command = command_in(dir);
+    command.args(["run", runbook, "--yes", "--format", "json", "--journal"]);
+    command.arg(&journal);
+    if let Some(fault) = fault {
+        command.args(["--sim-fault", fault]);
+    }
+    let output = command.output().expect("runs");
+    let context = format!("run {runbook} with {fault:?}");
     let events = assert_valid_lines("events", &text(&output.stdout), &context);
     events
         .iter()
         .for_each(|event| assert_versioned(event, &context));
-    let journal = std::fs::read_to_string(journal).expect("the journal");
-    let records = assert_valid_lines("journal", &journal, &context);
+    let text_of_journal = std::fs::read_to_string(&journal).expect("the journal");
+    let records = assert_valid_lines("journal", &text_of_journal, &context);
     assert_versioned(&records[0], &context);
-    (events, records)
+    (events, records, journal)
 }
 
 fn names<'a>(lines: &'a [Value], tag: &str) -> Vec<&'a str> {
@@ -187,24 +193,17 @@ fn names<'a>(lines: &'a [Value], tag: &str) -> Vec<&'a str> {
 #[test]
 fn runs_resumes_and_their_journals_validate() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let dir = dir.path();
 
-    let journal = dir.path().join("ok.jsonl");
-    let (events, records) =
-        run_and_validate(dir.path(), &journal, &["upgrade-with-downtime", "--yes"]);
+    let (events, records, _) = run_and_validate(dir, "upgrade-with-downtime", None);
     assert_eq!(events.last().expect("events")["outcome"], "succeeded");
     assert_eq!(records[0]["record"], "run_started");
 
     // A What-if handles a cancelled upgrade of the Active.
-    let journal = dir.path().join("what-if.jsonl");
-    let (events, records) = run_and_validate(
-        dir.path(),
-        &journal,
-        &[
-            "upgrade-with-downtime",
-            "--yes",
-            "--sim-fault",
-            "active-upgrade-cancelled",
-        ],
+    let (events, records, _) = run_and_validate(
+        dir,
+        "upgrade-with-downtime",
+        Some("active-upgrade-cancelled"),
     );
     assert!(names(&events, "event").contains(&"what_if"), "{events:?}");
     assert!(
@@ -213,17 +212,8 @@ fn runs_resumes_and_their_journals_validate() {
     );
 
     // A failed step that a What-if handles: the run stops.
-    let journal = dir.path().join("stopped.jsonl");
-    let (events, records) = run_and_validate(
-        dir.path(),
-        &journal,
-        &[
-            "upgrade-with-downtime",
-            "--yes",
-            "--sim-fault",
-            "upgrade-fails:mgt-1",
-        ],
-    );
+    let (events, records, _) =
+        run_and_validate(dir, "upgrade-with-downtime", Some("upgrade-fails:mgt-1"));
     assert_eq!(events.last().expect("events")["outcome"], "stopped");
     let failed = |lines: &[Value], tag: &str, outcome: &str| {
         lines
@@ -234,21 +224,12 @@ fn runs_resumes_and_their_journals_validate() {
     assert!(failed(&records, "record", "interrupted"), "{records:?}");
 
     // A failed run (a server that does not answer), then a resume of its journal.
-    let journal = dir.path().join("failed.jsonl");
-    let (events, _) = run_and_validate(
-        dir.path(),
-        &journal,
-        &[
-            "upgrade-with-downtime",
-            "--yes",
-            "--sim-fault",
-            "unreachable:mgt-2",
-        ],
-    );
+    let (events, _, journal) =
+        run_and_validate(dir, "upgrade-with-downtime", Some("unreachable:mgt-2"));
     let last = events.last().expect("events");
     assert_eq!(last["outcome"], "failed", "{last}");
     assert_eq!(last["cause_code"], "runbook::connector::timeout", "{last}");
-    let output = command_in(dir.path())
+    let output = command_in(dir)
         .args(["resume", "--yes", "--format", "json"])
         .arg(&journal)
         .output()
@@ -262,11 +243,8 @@ fn runs_resumes_and_their_journals_validate() {
         "{records:?}"
     );
 
-    // The one prompt of a run with choices, answered from the terminal's
-    // stand-in (`--yes`), is a `prompt` in both.
-    let journal = dir.path().join("prompts.jsonl");
-    let (events, records) =
-        run_and_validate(dir.path(), &journal, &["upgrade-preparation", "--yes"]);
+    // A prompt answered (by `--yes`) is a `prompt` in both.
+    let (events, records, _) = run_and_validate(dir, "upgrade-preparation", None);
     assert!(names(&events, "event").contains(&"prompt"), "{events:?}");
     assert!(names(&records, "record").contains(&"prompt"), "{records:?}");
 }
@@ -275,13 +253,7 @@ fn runs_resumes_and_their_journals_validate() {
 fn journals_of_older_names_still_read() {
     // Journals written before the records took the events' names.
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = dir.path().join("run.jsonl");
-    let output = command_in(dir.path())
-        .args(["run", "upgrade-preparation", "--yes", "--journal"])
-        .arg(&journal)
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let (_, _, journal) = run_and_validate(dir.path(), "upgrade-preparation", None);
     let renamed: String = std::fs::read_to_string(&journal)
         .expect("the journal")
         .lines()
