@@ -10,6 +10,7 @@ use crate::interp::events::Event;
 use crate::interp::journal::Record;
 use crate::interp::plan::Plan;
 use crate::schema::schema_of;
+use crate::syntax::embedded::closest_name;
 
 /// The code `runbook schema` reports an unknown name with.
 pub const UNKNOWN_SCHEMA: &str = "runbook::schema::unknown_schema";
@@ -118,20 +119,8 @@ pub fn listing() -> String {
 
 /// The help line of an unknown schema name: the closest name, or them all.
 pub fn suggestion(name: &str) -> String {
-    let closest = SCHEMAS
-        .iter()
-        .map(|schema| {
-            let distance = if !name.is_empty() && schema.name.starts_with(name) {
-                0
-            } else {
-                strsim::levenshtein(name, schema.name)
-            };
-            (distance, schema.name)
-        })
-        .filter(|(distance, candidate)| *distance <= 2.max(candidate.len() / 3))
-        .min();
-    match closest {
-        Some((_, candidate)) => {
+    match closest_name(name, SCHEMAS.iter().map(|schema| schema.name)) {
+        Some(candidate) => {
             format!("did you mean `{candidate}`? `runbook schema --list` lists the schemas")
         }
         None => format!(
@@ -178,7 +167,7 @@ mod tests {
     fn an_unknown_name_gets_the_closest() {
         assert!(suggestion("event").starts_with("did you mean `events`?"));
         assert!(suggestion("jurnal").starts_with("did you mean `journal`?"));
-        assert!(suggestion("sarif").starts_with("the schemas are `events`"));
+        assert!(suggestion("openapi").starts_with("the schemas are `events`"));
     }
 
     #[test]
