@@ -243,6 +243,23 @@ fn runs_resumes_and_their_journals_validate() {
         "{records:?}"
     );
 
+    // A run that cannot start still prints `run_started` and `run_finished`.
+    for args in [
+        &["run", "no-such-runbook", "--format", "json"][..],
+        &[
+            "run",
+            "upgrade-with-downtime",
+            "--sim-fault",
+            "meteor",
+            "--format",
+            "json",
+        ],
+    ] {
+        let output = command_in(dir).args(args).output().expect("runs");
+        let events = assert_valid_lines("events", &text(&output.stdout), &args.join(" "));
+        assert_eq!(names(&events, "event"), ["run_started", "run_finished"]);
+    }
+
     // A prompt answered (by `--yes`) is a `prompt` in both.
     let (events, records, _) = run_and_validate(dir, "upgrade-preparation", None);
     assert!(names(&events, "event").contains(&"prompt"), "{events:?}");
