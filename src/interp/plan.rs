@@ -48,7 +48,8 @@ pub struct PlanItem {
     /// Nesting depth (0: top level).
     pub depth: usize,
     /// `step`, `operation`, `prompt`, `choice`, `option`, `if`, `else`, `for`, `call`, `check`, `wait`, `note`, `warning`, `stop`, `fail`, `let`,
-    /// or `discards` (the `discards changes on` clause of the step or option above it).
+    /// `what-if` (a handler the path enters), or `discards` (the `discards
+    /// changes on` clause of the step or option above it).
     pub kind: &'static str,
     /// What it does, with values from the current state where they are known.
     pub text: String,
