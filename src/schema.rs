@@ -27,13 +27,16 @@ pub struct SchemaVersion(pub u32);
 impl SchemaVersion {
     /// The version this build writes.
     pub const CURRENT: SchemaVersion = SchemaVersion(SCHEMA_VERSION);
+
+    /// What a document without the field (written before versions) is:
+    /// the shape of version 1.
+    pub const UNVERSIONED: SchemaVersion = SchemaVersion(1);
 }
 
 impl Default for SchemaVersion {
-    /// What a document read back without the field is taken to be: written
-    /// before versions, i.e. the shape of version 1.
+    /// A document read back without the field: [`SchemaVersion::UNVERSIONED`].
     fn default() -> Self {
-        Self::CURRENT
+        Self::UNVERSIONED
     }
 }
 

@@ -301,6 +301,10 @@ fn journals_of_older_names_still_read() {
     let contents = runbook::interp::journal::parse_journal(&journal, &renamed).expect("reads");
     let header = contents.header().expect("a header");
     assert!(!header.initial.servers.is_empty(), "`initial` read back");
+    assert_eq!(
+        header.schema_version,
+        runbook::schema::SchemaVersion::UNVERSIONED
+    );
     assert!(contents.records.iter().any(|record| matches!(
         record,
         runbook::interp::journal::Record::PromptAnswered { .. }
