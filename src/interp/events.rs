@@ -55,6 +55,7 @@ impl RunOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Event {
     /// When the event happened (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
     pub ts: String,
     /// What happened.
     #[serde(flatten)]

@@ -139,6 +139,7 @@ pub enum Record {
     #[serde(rename = "run_started", alias = "run_header")]
     RunHeader {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The header.
         #[serde(flatten)]
@@ -147,6 +148,7 @@ pub enum Record {
     /// A `runbook resume` continued the run from here.
     Resumed {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The cluster observed when resuming.
         #[serde(rename = "cluster", alias = "snapshot")]
@@ -155,6 +157,7 @@ pub enum Record {
     /// A step is about to act.
     StepStarted {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The step instance.
         step: StepKey,
@@ -167,6 +170,7 @@ pub enum Record {
     /// A step ended.
     StepFinished {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The step instance.
         step: StepKey,
@@ -186,6 +190,7 @@ pub enum Record {
     #[serde(rename = "prompt", alias = "prompt_answered")]
     PromptAnswered {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The step the prompt was asked in (none outside steps).
         #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -201,6 +206,7 @@ pub enum Record {
     /// replayed in order on resume so the run takes the same path.
     Decision {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// Its position among the decisions of the run (0-based).
         seq: u64,
@@ -212,6 +218,7 @@ pub enum Record {
     /// An operation was sent.
     OperationStarted {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The step it belongs to.
         #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -222,6 +229,7 @@ pub enum Record {
     /// An operation returned.
     OperationFinished {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The operation.
         operation: Operation,
@@ -236,6 +244,7 @@ pub enum Record {
     #[serde(rename = "what_if", alias = "what_if_entered")]
     WhatIfEntered {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The What-if id.
         name: String,
@@ -248,6 +257,7 @@ pub enum Record {
     /// A What-if body ended without stopping the run.
     WhatIfFinished {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The What-if id.
         name: String,
@@ -264,6 +274,7 @@ pub enum Record {
     /// The run ended (a resumed run appends another one later).
     RunFinished {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// How.
         outcome: RunOutcome,
