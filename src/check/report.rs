@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::lint::config::{ConfigProblem, LoadedConfig};
 use super::lint::{docs, registry, LintDiagnostic, Severity};
+use crate::schema::SchemaVersion;
 use crate::syntax::LineIndex;
 
 /// Where the rules' documentation lives, for SARIF's `informationUri`/`helpUri`.
@@ -372,44 +373,82 @@ fn region(source: &str, lines: &LineIndex, span: SourceSpan) -> (usize, usize, u
     (start_line, start_column, end_line, end_column)
 }
 
-/// The JSON array of `runbook check --format json`: one object per finding
-/// with `file`, `line`, `column`, `end_line`, `end_column`, `code`, `rule`
-/// (the lint rule's name, or null), `severity` (`error`, `warning`, `info`),
-/// `message`, `labels` and `help`.
-pub fn render_json(report: &CheckReport) -> Value {
-    let mut diagnostics = Vec::new();
+/// One finding of `runbook check --format json`, an element of its array.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct JsonFinding {
+    /// The file, as given or found under a given folder.
+    pub file: String,
+    /// The 1-based line of the primary label.
+    pub line: usize,
+    /// The 1-based column (in characters) of the primary label.
+    pub column: usize,
+    /// The line where the primary label ends.
+    pub end_line: usize,
+    /// The column where the primary label ends.
+    pub end_column: usize,
+    /// The diagnostic code: a lint code (`RB003`) or a `runbook::…` code.
+    pub code: String,
+    /// The lint rule's name (`wait-without-timeout`), `null` for other codes.
+    pub rule: Option<String>,
+    /// How serious it is.
+    pub severity: Severity,
+    /// What is wrong.
+    pub message: String,
+    /// The labels: the primary one, then the related ones.
+    pub labels: Vec<String>,
+    /// What to do, where it helps.
+    pub help: Option<String>,
+    /// The version of this output's shape (`runbook schema check`), on
+    /// every finding: the document is an array.
+    pub schema_version: SchemaVersion,
+}
+
+/// The JSON array of `runbook check --format json`: one [`JsonFinding`]
+/// per finding, unreadable files first.
+pub fn render_json(report: &CheckReport) -> Vec<JsonFinding> {
+    let mut findings = Vec::new();
     for (path, reason) in &report.unreadable {
-        diagnostics.push(json!({
-            "file": path, "line": 1, "column": 1, "end_line": 1, "end_column": 1,
-            "code": UNREADABLE, "rule": null, "severity": "error",
-            "message": format!("cannot read `{path}`: {reason}"),
-            "labels": [], "help": "Check the path and its permissions.",
-        }));
+        findings.push(JsonFinding {
+            file: path.clone(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            code: UNREADABLE.to_owned(),
+            rule: None,
+            severity: Severity::Error,
+            message: format!("cannot read `{path}`: {reason}"),
+            labels: Vec::new(),
+            help: Some(String::from("Check the path and its permissions.")),
+            schema_version: SchemaVersion::CURRENT,
+        });
     }
     for file in &report.files {
         let lines = LineIndex::new(&file.source);
         for finding in &file.findings {
             let (line, column, end_line, end_column) = region(&file.source, &lines, finding.span);
-            diagnostics.push(json!({
-                "file": file.path,
-                "line": line,
-                "column": column,
-                "end_line": end_line,
-                "end_column": end_column,
-                "code": finding.code,
-                "rule": finding.rule_name,
-                "severity": finding.severity.as_str(),
-                "message": finding.message,
-                "labels": finding
+            findings.push(JsonFinding {
+                file: file.path.clone(),
+                line,
+                column,
+                end_line,
+                end_column,
+                code: finding.code.clone(),
+                rule: finding.rule_name.clone(),
+                severity: finding.severity,
+                message: finding.message.clone(),
+                labels: finding
                     .label
                     .iter()
                     .chain(finding.related.iter().map(|(_, label)| label))
-                    .collect::<Vec<_>>(),
-                "help": finding.help,
-            }));
+                    .cloned()
+                    .collect(),
+                help: finding.help.clone(),
+                schema_version: SchemaVersion::CURRENT,
+            });
         }
     }
-    Value::Array(diagnostics)
+    findings
 }
 
 /// A file path as a SARIF artifact URI: relative paths stay relative (to the

@@ -50,12 +50,12 @@ pub fn check(args: CheckArgs) -> i32 {
             outln!("{}", report.summary_line());
         }
         CheckFormat::Json | CheckFormat::Sarif => {
-            let value = if args.format == CheckFormat::Json {
-                render_json(&report)
+            let json = if args.format == CheckFormat::Json {
+                serde_json::to_string_pretty(&render_json(&report))
             } else {
-                render_sarif(&report)
+                serde_json::to_string_pretty(&render_sarif(&report))
             };
-            match serde_json::to_string_pretty(&value) {
+            match json {
                 Ok(json) => outln!("{json}"),
                 Err(error) => {
                     eprintln!("error: cannot write JSON: {error}");

@@ -112,6 +112,20 @@ pub fn codes() -> ArgValueCompleter {
     })
 }
 
+/// `schema NAME`: every published schema.
+pub fn schemas() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| {
+        let typed = current.to_string_lossy();
+        super::schema::SCHEMAS
+            .iter()
+            .map(|schema| {
+                CompletionCandidate::new(schema.name).help(Some(schema.description.into()))
+            })
+            .filter(|candidate| starts_with(candidate, &typed))
+            .collect()
+    })
+}
+
 /// The runbook named earlier on the command line being completed (the
 /// first word after `run` or `plan` that names a runbook), parsed.
 fn runbook_on_the_line() -> Option<crate::syntax::ast::File> {

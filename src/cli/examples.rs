@@ -136,3 +136,12 @@ Examples:
     runbook explain run::wait_timeout
   Every code, lint rules first, then by phase:
     runbook explain --list";
+
+/// `runbook schema`.
+pub const SCHEMA: &str = "\
+Examples:
+  The published schemas, one line each:
+    runbook schema
+  The schema of the `run --format json` event stream, to validate a run:
+    runbook schema events > events.schema.json
+  The same schemas are committed under docs/schemas/.";

@@ -19,12 +19,12 @@ pub struct ListArgs {
 pub enum ListFormat {
     /// A table: name, title, summary.
     Human,
-    /// A JSON array of `{"name", "title", "summary"}`.
+    /// A JSON array of `{"name", "title", "summary", "schema_version"}`.
     Json,
 }
 
 /// One shipped runbook as `list` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct ListedRunbook {
     /// The name a RUNBOOK argument takes (`upgrade-with-downtime`).
     pub name: String,
@@ -32,6 +32,9 @@ pub struct ListedRunbook {
     pub title: String,
     /// Its `summary` (empty when it has none).
     pub summary: String,
+    /// The version of `list --format json`'s shape (`runbook schema list`),
+    /// on every entry: the document is an array.
+    pub schema_version: crate::schema::SchemaVersion,
 }
 
 /// The shipped runbooks (top-level `runbook` files, not `lib/` procedures),
@@ -46,6 +49,7 @@ pub fn shipped_runbooks() -> Vec<ListedRunbook> {
                 name: file.name.to_owned(),
                 title: ast.title.map(|title| title.value).unwrap_or_default(),
                 summary: ast.summary.map(|summary| summary.value).unwrap_or_default(),
+                schema_version: crate::schema::SchemaVersion::CURRENT,
             })
         })
         .collect();

@@ -17,6 +17,7 @@ pub mod output;
 pub mod probe;
 pub mod render;
 pub mod run;
+pub mod schema;
 pub mod show;
 pub mod sim;
 pub mod stdout;
@@ -74,6 +75,10 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
+    /// The JSON Schema of a machine output (`events`, `journal`, `check`,
+    /// `plan`, `verify`, ...); without NAME, the list.
+    #[command(after_help = examples::SCHEMA)]
+    Schema(schema::SchemaArgs),
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -106,6 +111,7 @@ pub fn main() -> i32 {
         Command::Fmt(args) => fmt::fmt(args),
         Command::Graph(args) => graph::graph(args),
         Command::Completions(args) => completions::completions(args),
+        Command::Schema(args) => schema::schema(args),
     }
 }
 

@@ -19,6 +19,8 @@ use crate::connect::smc::read::Derived;
 use crate::connect::smc::record::{RecordedAnswers, Redactor};
 use crate::connect::smc::SmcConnector;
 use crate::connect::Connector;
+use crate::domain::ServerSnapshot;
+use crate::schema::SchemaVersion;
 
 /// Options of `runbook probe`.
 #[derive(Debug, Args)]
@@ -167,22 +169,47 @@ fn print_human(connector: &SmcConnector, derived: &Derived) {
     }
 }
 
+/// The document `runbook probe --format json` prints.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct ProbeReport {
+    /// The target, described as human output names it first.
+    pub target: String,
+    /// What the connector derives for each server, and why.
+    pub servers: Vec<ProbedServer>,
+    /// Whether the target counts administrator changes (a real SMC does not).
+    pub counts_changes: bool,
+    /// The version of this output's shape (`runbook schema probe`).
+    pub schema_version: SchemaVersion,
+}
+
+/// One server as `probe` derives it.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct ProbedServer {
+    /// The server as a run would see it (the contract's `CLUSTER.servers[]`).
+    pub server: ServerSnapshot,
+    /// One line per derived value: what it was read from.
+    pub reasons: Vec<String>,
+}
+
 fn print_json(connector: &SmcConnector, derived: &Derived) {
-    let servers: Vec<_> = derived
-        .snapshot
-        .servers
-        .iter()
-        .zip(&derived.reasons)
-        .map(|(server, reasons)| json!({ "server": server, "reasons": reasons }))
-        .collect();
-    let document = json!({
-        "target": connector.describe(),
-        "servers": servers,
-        "counts_changes": connector.counts_changes(),
-    });
+    let report = ProbeReport {
+        target: connector.describe(),
+        servers: derived
+            .snapshot
+            .servers
+            .iter()
+            .zip(&derived.reasons)
+            .map(|(server, reasons)| ProbedServer {
+                server: server.clone(),
+                reasons: reasons.clone(),
+            })
+            .collect(),
+        counts_changes: connector.counts_changes(),
+        schema_version: SchemaVersion::CURRENT,
+    };
     outln!(
         "{}",
-        serde_json::to_string_pretty(&document).unwrap_or_default()
+        serde_json::to_string_pretty(&report).unwrap_or_default()
     );
 }
 

@@ -3,8 +3,7 @@
 
 use std::io::IsTerminal;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, Severity};
-use serde::Serialize;
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
 use crate::syntax::{FileId, Sources};
 
@@ -69,77 +68,6 @@ where
         out = format!("{report}\n");
     }
     out
-}
-
-/// One diagnostic as `runbook check --format json` prints it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JsonDiagnostic {
-    /// The file, as named in human output.
-    pub file: String,
-    /// 1-based line of the primary label (or of the offending byte).
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-    /// 1-based line where the primary label ends.
-    pub end_line: usize,
-    /// 1-based column where the primary label ends.
-    pub end_column: usize,
-    /// The stable code, e.g. `runbook::syntax::unexpected`.
-    pub code: String,
-    /// `error`, `warning` or `advice`.
-    pub severity: &'static str,
-    /// The one-line message.
-    pub message: String,
-    /// The label texts, primary first.
-    pub labels: Vec<String>,
-    /// What to do, when there is advice.
-    pub help: Option<String>,
-}
-
-/// A diagnostic as a JSON object; `fallback_offset` locates diagnostics
-/// without a label.
-pub fn json(
-    sources: &Sources,
-    file: FileId,
-    diagnostic: &dyn Diagnostic,
-    fallback_offset: usize,
-) -> JsonDiagnostic {
-    let source = sources.get(file);
-    let mut labels: Vec<_> = diagnostic
-        .labels()
-        .map(|labels| labels.collect())
-        .unwrap_or_default();
-    labels.sort_by_key(|label| !label.primary());
-    let (start, end) = labels
-        .iter()
-        .find(|label| label.primary())
-        .or(labels.first())
-        .map(|label| (label.offset(), label.offset() + label.len()))
-        .unwrap_or((fallback_offset, fallback_offset));
-    let (line, column) = source.line_column(start);
-    let (end_line, end_column) = source.line_column(end);
-    JsonDiagnostic {
-        file: source.name.clone(),
-        line,
-        column,
-        end_line,
-        end_column,
-        code: diagnostic
-            .code()
-            .map(|code| code.to_string())
-            .unwrap_or_default(),
-        severity: match diagnostic.severity() {
-            Some(Severity::Warning) => "warning",
-            Some(Severity::Advice) => "advice",
-            _ => "error",
-        },
-        message: diagnostic.to_string(),
-        labels: labels
-            .iter()
-            .filter_map(|label| label.label().map(str::to_string))
-            .collect(),
-        help: diagnostic.help().map(|help| help.to_string()),
-    }
 }
 
 /// A diagnostic whose message starts with the file it is about.

@@ -54,24 +54,16 @@ pub fn verify(args: VerifyArgs) -> i32 {
     let answers = write_answers(&report, args.replay_dir.as_deref());
     match args.format {
         VerifyFormat::Json => {
-            let mut value = verify::to_json(&report, &program);
-            if let Some(list) = value
-                .get_mut("counterexamples")
-                .and_then(serde_json::Value::as_array_mut)
-            {
-                for (index, entry) in list.iter_mut().enumerate() {
-                    if let (Some(replay), Some(Some(path))) =
-                        (entry.get_mut("replay"), answers.get(index))
-                    {
-                        let command = report_command(&report, &program, index, path);
-                        replay["answers_file"] = serde_json::json!(path.display().to_string());
-                        replay["command"] = serde_json::json!(command);
-                    }
+            let mut document = verify::to_json(&report, &program);
+            for (index, entry) in document.counterexamples.iter_mut().enumerate() {
+                if let Some(Some(path)) = answers.get(index) {
+                    entry.replay.command = report_command(&report, &program, index, path);
+                    entry.replay.answers_file = Some(path.display().to_string());
                 }
             }
             outln!(
                 "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
+                serde_json::to_string_pretty(&document).unwrap_or_default()
             );
         }
         VerifyFormat::Human => {

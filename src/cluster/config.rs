@@ -13,7 +13,7 @@ use thiserror::Error;
 use super::Version;
 
 /// How a simulated cluster is built and which faults it plays.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SimConfig {
     /// Number of Management Servers (at least 1): `mgt-1` is Active, the rest Standby.
     pub servers: usize,
@@ -248,6 +248,20 @@ pub fn parse_fault_spec(text: &str) -> Result<(Fault, Option<String>), SimConfig
 impl Serialize for Fault {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
+    }
+}
+
+impl schemars::JsonSchema for Fault {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Fault".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A simulator fault by its contract name, with its server where it \
+                takes one (`replication-down`, `upgrade-fails:mgt-2`).",
+            "type": "string",
+        })
     }
 }
 

@@ -43,7 +43,7 @@ pub fn redact_url(text: &str) -> String {
 /// `runbook resume` reaches the same target the same way. Opaque to the
 /// interpreter, which only passes it on; never holds a secret (API keys stay
 /// in the environment).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TargetRecord {
     /// The target as given (`sim`, `http://HOST:PORT`, an inventory path).
     pub target: String,
@@ -137,7 +137,7 @@ pub trait Connector: Send + Sync {
 /// reading journaled by one process (`clock_seconds`) can be compared with
 /// one taken by another, as a resumed run does to measure a time window
 /// that started before the interruption.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClockKind {
     /// The in-process simulator's virtual time: zero when the simulated

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{ReplicationState, Version};
 
 /// An operation a connector performs on the cluster (the table of `domain.md`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "operation", rename_all = "kebab-case")]
 pub enum Operation {
     /// The HA diagnostic, run on `server`.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{Mode, ReplicationState, Version};
 
 /// One server as observed at one moment: the contract's `CLUSTER.servers[]`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServerSnapshot {
     /// The server's name, e.g. `mgt-1`.
     pub name: String,
@@ -25,7 +25,9 @@ pub struct ServerSnapshot {
 }
 
 /// The whole cluster as observed at one moment: the contract's `CLUSTER`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Snapshot {
     /// Every server, in a stable order (by name).
     pub servers: Vec<ServerSnapshot>,

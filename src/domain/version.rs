@@ -177,6 +177,21 @@ impl Serialize for Version {
     }
 }
 
+impl schemars::JsonSchema for Version {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Version".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A product version, dot-separated numbers (`7.4.0`), or \
+                `unknown` for a server nobody could read.",
+            "type": "string",
+            "pattern": "^([0-9]+(\\.[0-9]+)*|unknown)$",
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Version {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;

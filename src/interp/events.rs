@@ -7,6 +7,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::cluster::Snapshot;
+use crate::schema::SchemaVersion;
 
 /// The current time as RFC 3339 (UTC), as every event and journal record carries it.
 pub fn now_rfc3339() -> String {
@@ -16,7 +17,7 @@ pub fn now_rfc3339() -> String {
 }
 
 /// How a step ended, as the contract's `step_finished.outcome` spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StepOutcome {
     /// The step did everything it says.
@@ -28,7 +29,7 @@ pub enum StepOutcome {
 }
 
 /// How a run ended, as the contract's `run_finished.outcome` spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunOutcome {
     /// Every step ran to the end.
@@ -49,14 +50,19 @@ impl RunOutcome {
     }
 }
 
-/// One event with its timestamp: `{"event": ..., "ts": ..., ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One event with its timestamp and the stream's shape version:
+/// `{"ts": ..., "event": ..., ..., "schema_version": 1}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Event {
     /// When the event happened (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
     pub ts: String,
     /// What happened.
     #[serde(flatten)]
     pub kind: EventKind,
+    /// The version of the event stream's shape (`runbook schema events`).
+    #[serde(default)]
+    pub schema_version: SchemaVersion,
 }
 
 impl Event {
@@ -65,6 +71,7 @@ impl Event {
         Self {
             ts: now_rfc3339(),
             kind,
+            schema_version: SchemaVersion::CURRENT,
         }
     }
 
@@ -76,7 +83,7 @@ impl Event {
 }
 
 /// Every kind of event; the `event` field names it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     /// Always the first event of a run (or of a resumed run).
@@ -138,6 +145,7 @@ pub enum EventKind {
         /// The question.
         text: String,
         /// The answer (bool, option name, server name or text).
+        #[schemars(with = "crate::semantics::prompt::Answer")]
         answer: serde_json::Value,
         /// Where the answer came from: `terminal`, `answers-file`, `yes`, `journal`.
         source: String,
@@ -256,6 +264,7 @@ mod tests {
         assert_eq!(value["step"], "stop-servers");
         assert_eq!(value["outcome"], "ok");
         assert!(value["ts"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(value["schema_version"], crate::schema::SCHEMA_VERSION);
         let back: Event = serde_json::from_value(value).unwrap();
         assert_eq!(back, event);
     }

@@ -29,9 +29,10 @@ use super::prompt::Answer;
 use crate::cluster::{Operation, Snapshot};
 use crate::connect::sim::Lived;
 use crate::connect::{ClockKind, TargetRecord};
+use crate::schema::SchemaVersion;
 
 /// How a step ended, in the journal (richer than the event's outcome).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JournalOutcome {
     /// The step completed.
@@ -45,7 +46,7 @@ pub enum JournalOutcome {
 }
 
 /// How a What-if handler's body ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WhatIfResolution {
     /// The body ended: the run goes on after the interrupted step.
@@ -55,7 +56,7 @@ pub enum WhatIfResolution {
 }
 
 /// One source file of the runbook and the SHA-256 of its text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SourceHash {
     /// The file name as loaded (a path, or `shipped:NAME` for embedded files).
     pub file: String,
@@ -75,8 +76,12 @@ impl SourceHash {
 }
 
 /// The first record of a journal: everything needed to resume.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunHeader {
+    /// The version of the journal's shape (`runbook schema journal`);
+    /// absent from journals written before versions (version 1).
+    #[serde(default)]
+    pub schema_version: SchemaVersion,
     /// The run's id.
     pub run_id: String,
     /// The runbook's name.
@@ -95,7 +100,10 @@ pub struct RunHeader {
     /// The What-if run directly (`--what-if`), if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub what_if: Option<String>,
-    /// The cluster when the run started (the base of `changes` and `standby-activated`).
+    /// The cluster when the run started (the base of `changes` and
+    /// `standby-activated`): `cluster`, as on the `run_started` event
+    /// (`initial` in journals written before schema version 1 was named).
+    #[serde(rename = "cluster", alias = "initial")]
     pub initial: Snapshot,
     /// The target's clock (seconds) when the run started.
     #[serde(default)]
@@ -112,7 +120,9 @@ pub struct RunHeader {
 }
 
 /// A step instance: its id and how many times that id has started before (1-based).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct StepKey {
     /// The step id.
     pub id: String,
@@ -121,12 +131,15 @@ pub struct StepKey {
 }
 
 /// One line of the journal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum Record {
-    /// The first record.
+    /// The first record: `run_started`, as the event (`run_header` in
+    /// journals written before schema version 1 was named).
+    #[serde(rename = "run_started", alias = "run_header")]
     RunHeader {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The header.
         #[serde(flatten)]
@@ -135,8 +148,10 @@ pub enum Record {
     /// A `runbook resume` continued the run from here.
     Resumed {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The cluster observed when resuming.
+        #[serde(rename = "cluster", alias = "snapshot")]
         snapshot: Snapshot,
     },
     /// `runbook resume --reanswer ID`: the answers to prompt `ID` in the
@@ -156,10 +171,12 @@ pub enum Record {
     /// A step is about to act.
     StepStarted {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The step instance.
         step: StepKey,
         /// The cluster observed before it acts.
+        #[serde(rename = "cluster", alias = "snapshot")]
         snapshot: Snapshot,
         /// The target's clock (seconds).
         clock_seconds: f64,
@@ -167,6 +184,7 @@ pub enum Record {
     /// A step ended.
     StepFinished {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The step instance.
         step: StepKey,
@@ -176,13 +194,17 @@ pub enum Record {
         #[serde(skip_serializing_if = "Option::is_none", default)]
         message: Option<String>,
         /// The cluster observed after it acted.
+        #[serde(rename = "cluster", alias = "snapshot")]
         snapshot: Snapshot,
         /// The target's clock (seconds).
         clock_seconds: f64,
     },
-    /// A prompt was answered.
+    /// A prompt was answered: `prompt`, as the event (`prompt_answered`
+    /// in older journals).
+    #[serde(rename = "prompt", alias = "prompt_answered")]
     PromptAnswered {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The step the prompt was asked in (none outside steps).
         #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -198,6 +220,7 @@ pub enum Record {
     /// replayed in order on resume so the run takes the same path.
     Decision {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// Its position among the decisions of the run (0-based).
         seq: u64,
@@ -209,6 +232,7 @@ pub enum Record {
     /// An operation was sent.
     OperationStarted {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The step it belongs to.
         #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -223,6 +247,7 @@ pub enum Record {
     /// An operation returned.
     OperationFinished {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The operation.
         operation: Operation,
@@ -232,9 +257,12 @@ pub enum Record {
         #[serde(skip_serializing_if = "Option::is_none", default)]
         error: Option<String>,
     },
-    /// A What-if branch was entered.
+    /// A What-if branch was entered: `what_if`, as the event
+    /// (`what_if_entered` in older journals).
+    #[serde(rename = "what_if", alias = "what_if_entered")]
     WhatIfEntered {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The What-if id.
         name: String,
@@ -247,6 +275,7 @@ pub enum Record {
     /// A What-if body ended without stopping the run.
     WhatIfFinished {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// The What-if id.
         name: String,
@@ -263,6 +292,7 @@ pub enum Record {
     /// The run ended (a resumed run appends another one later).
     RunFinished {
         /// When.
+        #[schemars(extend("format" = "date-time"))]
         ts: String,
         /// How.
         outcome: RunOutcome,
@@ -492,6 +522,7 @@ mod tests {
         Record::RunHeader {
             ts: now_rfc3339(),
             header: Box::new(RunHeader {
+                schema_version: SchemaVersion::CURRENT,
                 run_id: "0123456789".into(),
                 runbook: "demo".into(),
                 runbook_ref: "demo".into(),

@@ -138,6 +138,7 @@ pub async fn run(
         }
     }
     let header = RunHeader {
+        schema_version: crate::schema::SchemaVersion::CURRENT,
         run_id: driver.run_id.clone(),
         runbook: program.name().to_string(),
         runbook_ref: program.reference.clone(),

@@ -24,7 +24,7 @@ use crate::syntax::ast::{self, TriggerKind};
 use crate::syntax::Span;
 
 /// What a run would do.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Plan {
     /// The runbook.
     pub runbook: String,
@@ -38,15 +38,18 @@ pub struct Plan {
     pub items: Vec<PlanItem>,
     /// The What-if handlers that could fire.
     pub what_ifs: Vec<PlanWhatIf>,
+    /// The version of this output's shape (`runbook schema plan`).
+    pub schema_version: crate::schema::SchemaVersion,
 }
 
 /// One line of the plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanItem {
     /// Nesting depth (0: top level).
     pub depth: usize,
     /// `step`, `operation`, `prompt`, `choice`, `option`, `if`, `else`, `for`, `call`, `check`, `wait`, `note`, `warning`, `stop`, `fail`, `let`,
-    /// or `discards` (the `discards changes on` clause of the step or option above it).
+    /// `what-if` (a handler the path enters), or `discards` (the `discards
+    /// changes on` clause of the step or option above it).
     pub kind: &'static str,
     /// What it does, with values from the current state where they are known.
     pub text: String,
@@ -55,7 +58,7 @@ pub struct PlanItem {
 }
 
 /// A What-if handler and what would fire it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanWhatIf {
     /// The handler's id.
     pub id: String,
@@ -74,7 +77,7 @@ pub struct PlanWhatIf {
 /// A `discards changes on SERVER` clause (of a step, a `choose` option or a
 /// What-if): the run counts the administrator changes made on the server
 /// since it started and, when there are any, asks before they are lost.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanDiscards {
     /// The server, evaluated on the current cluster where it can be.
     pub server: String,
@@ -169,6 +172,7 @@ pub async fn plan(
         params: shown_params,
         items: planner.items,
         what_ifs,
+        schema_version: crate::schema::SchemaVersion::CURRENT,
     })
 }
 

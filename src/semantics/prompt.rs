@@ -48,7 +48,7 @@ pub struct PromptRequest {
 }
 
 /// An answer: a confirmation, or an option name, server name or text.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Answer {
     /// A confirm's answer.

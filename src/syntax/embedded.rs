@@ -110,20 +110,8 @@ impl UnknownRunbook {
                 file.name
             }
         });
-        // A typo, or the beginning of a name (`upgrade-prep`).
-        let closest = candidates
-            .map(|candidate| {
-                let distance = if !wanted.is_empty() && candidate.starts_with(wanted) {
-                    0
-                } else {
-                    strsim::levenshtein(wanted, candidate)
-                };
-                (distance, candidate)
-            })
-            .filter(|(distance, candidate)| *distance <= 3.max(candidate.len() / 4))
-            .min();
-        let help = match closest {
-            Some((_, name)) => format!(
+        let help = match closest_name(wanted, candidates) {
+            Some(name) => format!(
                 "did you mean `{name}`? `runbook list` lists the shipped runbooks; a path must name an existing file"
             ),
             None => format!(
@@ -140,6 +128,28 @@ impl UnknownRunbook {
             help,
         }
     }
+}
+
+/// The candidate closest to `wanted`, a typo of it or a name it begins
+/// (`upgrade-prep`), if one is close enough: the "did you mean" of the
+/// commands that take a name (`run`, `show`, `schema`, ...).
+pub fn closest_name<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| {
+            let distance = if !wanted.is_empty() && candidate.starts_with(wanted) {
+                0
+            } else {
+                strsim::levenshtein(wanted, candidate)
+            };
+            (distance, candidate)
+        })
+        .filter(|(distance, candidate)| *distance <= 3.max(candidate.len() / 4))
+        .min()
+        .map(|(_, candidate)| candidate)
 }
 
 #[cfg(test)]

@@ -1179,7 +1179,7 @@ async fn without_comparable_clock_readings_a_window_is_measured_in_wall_time() {
         .map(|line| {
             let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
             match record["record"].as_str() {
-                Some("run_header") => {
+                Some("run_started") => {
                     record.as_object_mut().unwrap().remove("clock");
                 }
                 Some("step_finished") => record["ts"] = serde_json::json!(hour_ago),

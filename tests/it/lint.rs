@@ -190,7 +190,7 @@ fn unknown_codes_and_bad_levels_in_runbook_toml_are_located() {
             "runbook::config::invalid_level"
         ]
     );
-    let json = render_json(&report);
+    let json = serde_json::to_value(render_json(&report)).expect("JSON");
     let unknown = json
         .as_array()
         .and_then(|items| {

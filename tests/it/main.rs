@@ -38,6 +38,7 @@ mod lint;
 mod lint_docs;
 mod lint_rules;
 mod scenarios;
+mod schemas;
 mod sim_connector;
 mod sim_serve;
 mod smc_contract;

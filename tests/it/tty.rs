@@ -186,7 +186,7 @@ fn journal(path: &Path) -> Vec<Value> {
 fn answers(records: &[Value]) -> Vec<(String, Value)> {
     records
         .iter()
-        .filter(|record| record["record"] == "prompt_answered")
+        .filter(|record| record["record"] == "prompt")
         .map(|record| {
             (
                 record["id"].as_str().unwrap_or("?").to_string(),

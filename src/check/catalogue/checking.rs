@@ -166,4 +166,15 @@ help line suggests the closest shipped name. The command exits 2.",
         example: Some(Example::command("runbook show upgrade-with-downtim")),
         fix: "Use the suggested name, a name from `runbook list`, or the path of an existing file.",
     },
+    Entry {
+        code: "runbook::schema::unknown_schema",
+        severity: Severity::Error,
+        summary: "`runbook schema NAME` names no published schema.",
+        cause: "NAME is not one of the machine outputs with a published JSON Schema \
+(`events`, `journal`, `check`, `plan`, `verify`, `list`, `probe`). The help line suggests the \
+closest name. `runbook schema` exits 2.",
+        example: Some(Example::command("runbook schema event")),
+        fix: "Use the suggested name; `runbook schema --list` lists every schema with the \
+output it describes.",
+    },
 ];

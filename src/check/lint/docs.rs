@@ -63,7 +63,7 @@ diagnostics (`runbook::…`) — are documented in [diagnostics.md](diagnostics.
     out.push_str(
         "`runbook check --format human` (the default) shows each finding with its source \
 excerpt; `--format json` prints one JSON array of findings (`file`, `line`, `column`, \
-`end_line`, `end_column`, `code`, `rule`, `severity`, `message`, `labels`, `help`); \
+`end_line`, `end_column`, `code`, `rule`, `severity`, `message`, `labels`, `help`, `schema_version`: see `runbook schema check`); \
 `--format sarif` prints a SARIF 2.1.0 log whose `tool.driver.rules` lists every rule \
 below, for code-scanning tools:\n\n\
 ```sh\n\

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 /// How serious a finding is. Errors make `runbook check` exit 1; warnings and
 /// infos alone exit 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; never fails a check.

@@ -38,8 +38,8 @@ pub const RECORDED_TEXT: &str = "(any text)";
 pub type Choice = Answer;
 
 /// One thing that happened on a path, in order: what a counterexample shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum PathEvent {
     /// A step started (again, after `retry`).
     StepStarted {

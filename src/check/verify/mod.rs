@@ -26,7 +26,8 @@ pub use machine::{Choice, EndInfo, FaultSet, PathEvent, RECORDED_TEXT};
 pub use property::{Property, Violation};
 pub use replay::{replay_on_simulator, Replayed};
 pub use report::{
-    diagnostics, render_human, summary, to_json, CounterexampleDiagnostic, PathStepDiagnostic,
+    diagnostics, render_human, summary, to_json, CounterexampleDiagnostic, JsonCounterexample,
+    JsonPathEvent, JsonReplay, PathStepDiagnostic, Place, Timing, VerifyJson,
 };
 
 use crate::cluster::{server_name, Fault, SimConfig, Snapshot, Version};
@@ -62,7 +63,7 @@ impl Default for VerifyOptions {
 }
 
 /// The verdict on one fault configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Coverage {
     /// The fault fired, a What-if was entered after it, and no property broke.
@@ -89,7 +90,7 @@ impl Coverage {
 }
 
 /// One fault configuration explored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConfigurationReport {
     /// The faults, e.g. `standby-auto-activates + upgrade-fails:mgt-1`.
     pub faults: String,

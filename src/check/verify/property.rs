@@ -7,7 +7,9 @@ use crate::cluster::Snapshot;
 use crate::syntax::Span;
 
 /// A property of docs/simulator.md (or of the language) that every path must keep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Property {
     /// Invariant 2: no step starts or ends with two Actives outside a

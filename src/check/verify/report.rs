@@ -5,13 +5,18 @@
 use std::fmt;
 
 use miette::{Diagnostic, LabeledSpan, ReportHandler, Severity, SourceCode, SourceSpan};
-use serde_json::json;
+use std::collections::BTreeMap;
 
-use super::machine::PathEvent;
-use super::{Counterexample, VerifyReport};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::machine::{Choice, PathEvent};
+use super::{ConfigurationReport, Counterexample, Property, VerifyReport};
+use crate::cluster::{Snapshot, Version};
 use crate::interp::error::SourceText;
 use crate::interp::observe::cluster_table;
 use crate::interp::program::Program;
+use crate::schema::SchemaVersion;
 use crate::syntax::Span;
 
 /// The placeholder for the answers file in commands built by the library
@@ -385,68 +390,189 @@ fn format_millis(duration: std::time::Duration) -> String {
     }
 }
 
+/// The document `runbook verify --format json` prints. Two verifications of
+/// the same runbook give the same document but for `timing` (and, for
+/// counterexamples, the answers files' folder when `--replay-dir` is not
+/// given).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct VerifyJson {
+    /// The runbook's name.
+    pub runbook: String,
+    /// Servers of the model.
+    pub servers: usize,
+    /// The version the runbook upgrades to.
+    pub target_version: Version,
+    /// Whether every property holds on every path (complete and no counterexample).
+    pub proven: bool,
+    /// Whether every configuration was explored completely.
+    pub complete: bool,
+    /// Distinct states over every configuration.
+    pub states: usize,
+    /// Paths over every configuration (saturating).
+    pub paths: u64,
+    /// Each fault configuration: the coverage table.
+    pub configurations: Vec<ConfigurationReport>,
+    /// The counterexamples (one per property and place).
+    pub counterexamples: Vec<JsonCounterexample>,
+    /// How long the exploration took: the only part that differs between
+    /// two runs of the same verification.
+    pub timing: Timing,
+    /// The version of this output's shape (`runbook schema verify`).
+    pub schema_version: SchemaVersion,
+}
+
+/// How long a verification took.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Timing {
+    /// Wall time of the exploration, in milliseconds.
+    pub elapsed_ms: u64,
+    /// Distinct states explored per second (rounded).
+    pub states_per_second: f64,
+}
+
+/// A counterexample, with its place and the places of its path.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonCounterexample {
+    /// The property broken.
+    pub property: Property,
+    /// The diagnostic code (`runbook::verify::<property>`).
+    pub code: String,
+    /// What happened.
+    pub message: String,
+    /// The property in words.
+    pub statement: String,
+    /// The faults of the configuration (`no fault`, `upgrade-fails:mgt-1 + ...`).
+    pub faults: String,
+    /// The file where the property breaks.
+    pub file: String,
+    /// Its 1-based line.
+    pub line: usize,
+    /// Its 1-based column.
+    pub column: usize,
+    /// What happened on the path, in order.
+    pub path: Vec<JsonPathEvent>,
+    /// The cluster where the property breaks (the contract's `CLUSTER`).
+    pub cluster: Snapshot,
+    /// How to see it happen on the simulator.
+    pub replay: JsonReplay,
+}
+
+/// One event of a counterexample's path, with its place in the source
+/// (every event but a fault has one).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonPathEvent {
+    /// What happened.
+    #[serde(flatten)]
+    pub event: PathEvent,
+    /// Where.
+    #[serde(flatten)]
+    pub place: Option<Place>,
+}
+
+/// A place in a runbook's source.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Place {
+    /// The file.
+    pub file: String,
+    /// The 1-based line.
+    pub line: usize,
+    /// The 1-based column.
+    pub column: usize,
+}
+
+/// How to replay a counterexample on the simulator.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonReplay {
+    /// `--sim-fault` values, in the order they fire.
+    pub faults: Vec<String>,
+    /// Prompt id → answer: the `--answers` file.
+    pub answers: BTreeMap<String, Choice>,
+    /// Whether the simulator was seen to take exactly this path.
+    pub exact: bool,
+    /// Why it may differ, when it is not exact.
+    pub caveat: Option<String>,
+    /// The command that replays it (with `ANSWERS.toml` for the answers
+    /// file until the CLI has written it).
+    pub command: String,
+    /// The answers file the CLI wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answers_file: Option<String>,
+}
+
 /// The report as one JSON document (paths with file, line and column).
-pub fn to_json(report: &VerifyReport, program: &Program) -> serde_json::Value {
-    let counterexamples: Vec<serde_json::Value> = report
+pub fn to_json(report: &VerifyReport, program: &Program) -> VerifyJson {
+    let place = |file: usize, span: Span| {
+        let source = program.file(file);
+        let (line, column) = line_column(&source.text, span.start);
+        Place {
+            file: source.name.clone(),
+            line,
+            column,
+        }
+    };
+    let counterexamples = report
         .counterexamples
         .iter()
         .map(|counterexample| {
-            let source = program.file(counterexample.file);
-            let (line, column) = line_column(&source.text, counterexample.span.start);
-            let path: Vec<serde_json::Value> = counterexample
+            let at = place(counterexample.file, counterexample.span);
+            let path = counterexample
                 .path
                 .iter()
                 .map(|event| {
-                    let mut value = serde_json::to_value(event).unwrap_or_default();
-                    let place = match event {
+                    let at = match event {
                         PathEvent::StepStarted { file, span, .. }
                         | PathEvent::Prompt { file, span, .. }
                         | PathEvent::Operation { file, span, .. }
-                        | PathEvent::WhatIf { file, span, .. } => Some((*file, *span)),
+                        | PathEvent::WhatIf { file, span, .. } => Some(place(*file, *span)),
                         PathEvent::Fault { .. } => None,
                     };
-                    if let (Some((file, span)), Some(object)) = (place, value.as_object_mut()) {
-                        let source = program.file(file);
-                        let (line, column) = line_column(&source.text, span.start);
-                        object.insert(String::from("file"), json!(source.name));
-                        object.insert(String::from("line"), json!(line));
-                        object.insert(String::from("column"), json!(column));
+                    JsonPathEvent {
+                        event: event.clone(),
+                        place: at,
                     }
-                    value
                 })
                 .collect();
-            json!({
-                "property": counterexample.property,
-                "code": counterexample.code,
-                "message": counterexample.message,
-                "statement": counterexample.property.statement(),
-                "faults": counterexample.configuration,
-                "file": source.name,
-                "line": line,
-                "column": column,
-                "path": path,
-                "cluster": counterexample.cluster,
-                "replay": {
-                    "faults": counterexample.replay.faults,
-                    "answers": counterexample.replay.answers,
-                    "exact": counterexample.replay.exact,
-                    "caveat": counterexample.replay.caveat,
-                    "command": counterexample.replay.command(&program.reference, report.servers, ANSWERS_PLACEHOLDER),
+            let replay = &counterexample.replay;
+            JsonCounterexample {
+                property: counterexample.property,
+                code: counterexample.code.clone(),
+                message: counterexample.message.clone(),
+                statement: counterexample.property.statement().to_owned(),
+                faults: counterexample.configuration.clone(),
+                file: at.file,
+                line: at.line,
+                column: at.column,
+                path,
+                cluster: counterexample.cluster.clone(),
+                replay: JsonReplay {
+                    faults: replay.faults.clone(),
+                    answers: replay.answers.clone(),
+                    exact: replay.exact,
+                    caveat: replay.caveat.clone(),
+                    command: replay.command(
+                        &program.reference,
+                        report.servers,
+                        ANSWERS_PLACEHOLDER,
+                    ),
+                    answers_file: None,
                 },
-            })
+            }
         })
         .collect();
-    json!({
-        "runbook": report.runbook,
-        "servers": report.servers,
-        "target_version": report.target_version,
-        "proven": report.proven(),
-        "complete": report.complete,
-        "states": report.states,
-        "paths": report.paths,
-        "elapsed_ms": u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
-        "states_per_second": report.states_per_second().round(),
-        "configurations": report.configurations,
-        "counterexamples": counterexamples,
-    })
+    VerifyJson {
+        runbook: report.runbook.clone(),
+        servers: report.servers,
+        target_version: report.target_version.clone(),
+        proven: report.proven(),
+        complete: report.complete,
+        states: report.states,
+        paths: report.paths,
+        configurations: report.configurations.clone(),
+        counterexamples,
+        timing: Timing {
+            elapsed_ms: u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
+            states_per_second: report.states_per_second().round(),
+        },
+        schema_version: SchemaVersion::CURRENT,
+    }
 }

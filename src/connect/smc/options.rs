@@ -104,7 +104,7 @@ impl SmcSettings {
 /// `--connect-timeout`, `--ca-cert`, `--insecure-skip-tls-verify`). They
 /// override an inventory's values and are recorded in the journal (nothing
 /// in them is secret) so that `runbook resume` connects the same way.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConnectionOptions {
     /// Time allowed for one request.
     #[serde(
@@ -112,6 +112,7 @@ pub struct ConnectionOptions {
         skip_serializing_if = "Option::is_none",
         with = "duration_option"
     )]
+    #[schemars(with = "Option<String>")]
     pub request_timeout: Option<Duration>,
     /// Time allowed to open a connection.
     #[serde(
@@ -119,6 +120,7 @@ pub struct ConnectionOptions {
         skip_serializing_if = "Option::is_none",
         with = "duration_option"
     )]
+    #[schemars(with = "Option<String>")]
     pub connect_timeout: Option<Duration>,
     /// A PEM CA certificate to trust (an absolute path once recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
