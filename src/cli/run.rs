@@ -279,16 +279,13 @@ pub fn run(mut args: RunArgs) -> i32 {
         report(error);
         return 2;
     }
-    // An answers file that answers no prompt of the runbook is a usage
-    // error too (a typo would leave the prompt unanswered mid-run).
-    if let Some(path) = &args.answers {
-        if let Err(error) =
-            AnswersFile::load(path).and_then(|file| file.check_keys(&prompt_ids(&program)))
-        {
-            early_failure(args.format, &args.runbook, &args.target, error.to_string());
-            report(error);
-            return 2;
-        }
+    // An answers file that answers no prompt of the runbook, or answers one
+    // with the wrong kind of value, is a usage error too (a typo would stop
+    // the run at that prompt, in its middle).
+    if let Err(error) = check_answers(args.answers.as_ref(), &program) {
+        early_failure(args.format, &args.runbook, &args.target, error.to_string());
+        report(error);
+        return 2;
     }
     // A `--what-if` the runbook does not have is a usage error: nothing starts.
     let what_if = match args
@@ -396,6 +393,9 @@ pub fn resume(args: ResumeArgs) -> i32 {
             return failure.print();
         }
     };
+    if let Err(error) = check_answers(args.answers.as_ref(), &program) {
+        return refuse(args.format, &header.runbook, &header.reach.target, error);
+    }
     let Some(runtime) = runtime() else { return 2 };
     let given = args.connection.options();
     let connection = header.reach.connection.overridden_by(&given);
@@ -530,7 +530,13 @@ pub fn plan(mut args: PlanArgs) -> i32 {
     }
 }
 
-/// Every prompt id the runbook (and the procedures it calls) can ask.
-fn prompt_ids(program: &crate::interp::program::Program) -> std::collections::BTreeSet<String> {
-    crate::semantics::code::Code::new(program).prompt_ids()
+/// Checks an answers file against the prompts the runbook (and the
+/// procedures it calls) can ask: every key answers one, with the kind of
+/// value it wants.
+fn check_answers(
+    answers: Option<&PathBuf>,
+    program: &crate::interp::program::Program,
+) -> Result<(), RuntimeError> {
+    let Some(path) = answers else { return Ok(()) };
+    AnswersFile::load(path)?.check(&crate::semantics::code::Code::new(program).prompts())
 }

@@ -256,6 +256,18 @@ pub enum RuntimeError {
         #[help]
         help: String,
     },
+    /// Another process holds the journal: a second `resume` of one run.
+    #[error(
+        "{journal} is in use by another runbook process: one process at a time continues a run"
+    )]
+    #[diagnostic(
+        code(runbook::run::journal_in_use),
+        help("wait for that process to end (or stop it with Ctrl-C), then resume again; nothing was done")
+    )]
+    JournalInUse {
+        /// The journal file.
+        journal: String,
+    },
     /// The target could not be read or reached.
     #[error(transparent)]
     #[diagnostic(transparent)]

@@ -217,6 +217,12 @@ pub async fn resume(
     if let Err(error) = check_resumable(journal_path, &contents, &header, program) {
         return driver.refused(error, Snapshot::default(), true);
     }
+    // One process at a time continues a run: the journal's lock is taken
+    // before the cluster is even read.
+    match Journal::open_append(journal_path) {
+        Ok(journal) => driver.journal = Some(journal),
+        Err(error) => return driver.refused(error, Snapshot::default(), true),
+    }
     let now = match connector.snapshot().await {
         Ok(snapshot) => snapshot,
         Err(error) => {
@@ -233,10 +239,6 @@ pub async fn resume(
             }
             Err(error) => return driver.refused(error, now, true),
         }
-    }
-    match Journal::open_append(journal_path) {
-        Ok(journal) => driver.journal = Some(journal),
-        Err(error) => return driver.refused(error, now, true),
     }
     let mut confirmations = Vec::new();
     for (record, confirmation) in reopened {

@@ -96,21 +96,31 @@ impl AnswersFile {
         })
     }
 
-    /// Refuses keys that answer no prompt the runbook can ask (`known`,
-    /// plus `manual.OPERATION.SERVER` for operations an inventory marks
-    /// `manual`), naming the closest prompt: a typo would otherwise leave
-    /// the prompt unanswered in the middle of a run.
-    pub fn check_keys(
+    /// Refuses, before the run starts, keys that answer no prompt the
+    /// runbook can ask (`prompts`, plus `manual.OPERATION.SERVER` for
+    /// operations an inventory marks `manual` and `reanswer.ID`), naming the
+    /// closest prompt, and answers of the wrong kind (a string for a
+    /// confirmation, an option the `choose` does not have, a number for a
+    /// `select`): either would otherwise stop the run in its middle.
+    pub fn check(
         &self,
-        known: &std::collections::BTreeSet<String>,
+        prompts: &std::collections::BTreeMap<String, Vec<PromptKind>>,
     ) -> Result<(), RuntimeError> {
         for (key, value) in &self.answers {
-            if known.contains(key) || key.starts_with("manual.") || key.starts_with("reanswer.") {
+            if let Some(kinds) = prompts.get(key) {
+                self.check_kind(key, kinds)?;
                 continue;
             }
+            if key.starts_with("manual.") || key.starts_with("reanswer.") {
+                if !matches!(value.get_ref(), toml::Value::Boolean(_)) {
+                    return Err(self.wrong_kind(key, "`true` or `false`"));
+                }
+                continue;
+            }
+            let known: Vec<&String> = prompts.keys().collect();
             let closest = known
                 .iter()
-                .map(|id| (strsim::levenshtein(key, id), id))
+                .map(|id| (strsim::levenshtein(key, id), *id))
                 .filter(|(distance, id)| *distance <= 2.max(id.len() / 3))
                 .min()
                 .map(|(_, id)| format!(": did you mean `{id}`?"))
@@ -134,6 +144,38 @@ impl AnswersFile {
         Ok(())
     }
 
+    /// Checks the answer to `id` against the kinds of answer its prompts
+    /// want (a `select`'s servers are checked when it is asked).
+    fn check_kind(&self, id: &str, kinds: &[PromptKind]) -> Result<(), RuntimeError> {
+        let value = self.answers[id].get_ref();
+        let fits = |kind: &PromptKind| match (value, kind) {
+            (toml::Value::Boolean(_), PromptKind::Confirm) => true,
+            (
+                toml::Value::String(_) | toml::Value::Integer(_) | toml::Value::Boolean(_),
+                PromptKind::Record,
+            ) => true,
+            (toml::Value::String(name), PromptKind::Choose(options)) => {
+                options.iter().any(|option| &option.name == name)
+            }
+            (toml::Value::String(_), PromptKind::Select(_)) => true,
+            _ => false,
+        };
+        if kinds.iter().any(fits) {
+            return Ok(());
+        }
+        let expected: Vec<String> = kinds.iter().map(expected_answer).collect();
+        Err(self.wrong_kind(id, &expected.join(", or ")))
+    }
+
+    fn wrong_kind(&self, id: &str, expected: &str) -> RuntimeError {
+        RuntimeError::AnswersFile {
+            path: self.path.clone(),
+            reason: format!("the answer to prompt `{id}` must be {expected}"),
+            source_code: Some(NamedSource::new(&self.path, Arc::clone(&self.text))),
+            span: Some(SourceSpan::from(self.answers[id].span())),
+        }
+    }
+
     /// Whether the file answers `id`.
     pub fn has(&self, id: &str) -> bool {
         self.answers.contains_key(id)
@@ -152,32 +194,34 @@ impl AnswersFile {
         if answer.fits(&request.kind) {
             return Some(Ok(answer));
         }
-        let expected = match &request.kind {
-            PromptKind::Confirm => "`true` or `false`".to_string(),
-            PromptKind::Record => "a string".to_string(),
-            PromptKind::Choose(options) => format!(
-                "one of the options {}",
-                options
-                    .iter()
-                    .map(|option| format!("\"{}\"", option.name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            PromptKind::Select(servers) => format!(
-                "one of the servers {}",
-                servers
-                    .iter()
-                    .map(|server| format!("\"{server}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        Some(Err(RuntimeError::AnswersFile {
-            path: self.path.clone(),
-            reason: format!("the answer to prompt `{}` must be {expected}", request.id),
-            source_code: Some(NamedSource::new(&self.path, Arc::clone(&self.text))),
-            span: Some(SourceSpan::from(value.span())),
-        }))
+        Some(Err(
+            self.wrong_kind(&request.id, &expected_answer(&request.kind))
+        ))
+    }
+}
+
+/// What an answer to a prompt of `kind` must be, for a diagnostic.
+fn expected_answer(kind: &PromptKind) -> String {
+    match kind {
+        PromptKind::Confirm => "`true` or `false`".to_string(),
+        PromptKind::Record => "a string".to_string(),
+        PromptKind::Choose(options) => format!(
+            "one of the options {}",
+            options
+                .iter()
+                .map(|option| format!("\"{}\"", option.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        PromptKind::Select(servers) if servers.is_empty() => "a server name (a string)".to_string(),
+        PromptKind::Select(servers) => format!(
+            "one of the servers {}",
+            servers
+                .iter()
+                .map(|server| format!("\"{server}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

@@ -415,7 +415,14 @@ fn inputs_that_could_never_work_are_refused_before_anything_runs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let answers = dir.path().join("answers.toml");
     std::fs::write(&answers, "promoted-servr = \"mgt-2\"\n").expect("answers");
-    let cases: [(&[&str], &str); 3] = [
+    std::fs::write(dir.path().join("string.toml"), "verify-client = \"yes\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("option.toml"),
+        "standby-handling = \"sideways\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("server.toml"), "promoted-server = 2\n").unwrap();
+    let cases: [(&[&str], &str); 6] = [
         (&["--set", "versoin=7.4.0"], "did you mean `version`?"),
         (
             &["--set", "backup_taken=maybe"],
@@ -424,6 +431,18 @@ fn inputs_that_could_never_work_are_refused_before_anything_runs() {
         (
             &["--answers", "answers.toml"],
             "did you mean `promoted-server`?",
+        ),
+        (
+            &["--answers", "string.toml"],
+            "`verify-client` must be `true` or `false`",
+        ),
+        (
+            &["--answers", "option.toml"],
+            "must be one of the options \"stop\", \"exclude\"",
+        ),
+        (
+            &["--answers", "server.toml"],
+            "`promoted-server` must be a server name (a string)",
         ),
     ];
     for (extra, expected) in cases {

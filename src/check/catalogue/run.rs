@@ -305,7 +305,9 @@ runbook demo {
         cause: "The run already ended for good (succeeded, `stop`, `fail`), or the runbook \
 changed since the journal was written in a way that makes replay unsafe: a completed step \
 disappeared or moved, the half-done step's text changed, or the runbook no longer takes the \
-path the journal recorded.",
+path the journal recorded. With `--reanswer ID`: the journal holds no answer to ID, the step \
+that asked it (or a later one) has completed, or the operator did not confirm \
+`reanswer.ID`.",
         example: Some(Example::run(
             r#"
 runbook demo {
@@ -318,6 +320,19 @@ runbook demo {
         fix: "For a finished run, start a new one with `runbook run`. For an edited runbook, \
 restore it as it was when the run started (the journal holds its hashes), or start a new \
 run.",
+    },
+    Entry {
+        code: "runbook::run::journal_in_use",
+        severity: Severity::Error,
+        summary: "Another `runbook` process is writing this journal.",
+        cause: "A run holds an exclusive lock on its journal while it acts (released by the \
+operating system when the process ends, however it ends). A second `runbook resume` of the \
+same journal, while the first is still running, is refused before it reads the cluster or \
+acts, so two processes never continue one run.",
+        example: None,
+        fix: "Wait for the other process to end (or stop it with Ctrl-C in its terminal), then \
+resume again. If no process is running, check that the journal is not on a file system \
+shared with another machine where one runs.",
     },
     Entry {
         code: "runbook::run::interrupted",

@@ -43,7 +43,8 @@ fn one() -> u32 {
 pub enum HttpFaultKind {
     /// Answer 500 with an error body.
     ServerError,
-    /// Wait `delay_ms` before answering normally.
+    /// Act at once, and answer `delay_ms` later (the action is done even
+    /// when the client gave up waiting, as on a real server).
     Slow {
         /// The delay in milliseconds.
         delay_ms: u64,

@@ -204,13 +204,22 @@ pub fn run(dir: &Path, runbook: &str, target: &str, journal: &Path) -> Output {
 
 /// `runbook resume --yes --accept-data-loss --format json JOURNAL`.
 pub fn resume(dir: &Path, journal: &Path) -> Output {
+    spawn_resume(dir, journal)
+        .wait_with_output()
+        .expect("runbook resume runs")
+}
+
+/// [`resume`], started (not waited for).
+pub fn spawn_resume(dir: &Path, journal: &Path) -> Child {
     Command::new(binary())
         .current_dir(dir)
         .args(["resume", "--yes", "--accept-data-loss", "--format", "json"])
         .arg(journal)
         .env("RUNBOOK_API_KEY", KEY)
-        .output()
-        .expect("runbook resume runs")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runbook resume starts")
 }
 
 /// The journal's records (a line cut by a kill is skipped).
