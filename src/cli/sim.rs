@@ -137,6 +137,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         key: key.clone(),
         speed: args.speed,
         state_file: args.state.clone(),
+        first_element_key: None,
     };
     let listener = match sim_server::bind(&args.addr).await {
         Ok(listener) => listener,

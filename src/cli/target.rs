@@ -343,6 +343,10 @@ impl Connector for SeededConnector {
         self.inner.seed(last_seen);
     }
 
+    fn identity(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        self.inner.identity()
+    }
+
     async fn close(&self) {
         self.inner.close().await;
     }

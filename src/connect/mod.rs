@@ -122,6 +122,15 @@ pub trait Connector: Send + Sync {
     /// answer, whose state no answer publishes.
     fn seed(&self, _last_seen: &Snapshot) {}
 
+    /// What tells this cluster from another one reached at the same address,
+    /// as far as the connector has read it: each server's name and the key
+    /// of its Management Server element (published by `/ha` and the
+    /// elements). `None` when the target has no such identity (the
+    /// in-process simulator, rebuilt from the journal itself).
+    fn identity(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        None
+    }
+
     /// Ends what the connector holds open on the target (API sessions are
     /// logged out); called at the end of every run, resume, plan and probe.
     async fn close(&self) {}

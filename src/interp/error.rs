@@ -256,6 +256,18 @@ pub enum RuntimeError {
         #[help]
         help: String,
     },
+    /// The live cluster is not the one the journal's run acted on.
+    #[error("{target} is not the cluster this run acted on: {differences}")]
+    #[diagnostic(
+        code(runbook::run::other_cluster),
+        help("resume against the cluster the run started on (the journal's target); nothing was done to this one")
+    )]
+    OtherCluster {
+        /// The target as the journal names it.
+        target: String,
+        /// What differs, server by server.
+        differences: String,
+    },
     /// Another process holds the journal: a second `resume` of one run.
     #[error(
         "{journal} is in use by another runbook process: one process at a time continues a run"

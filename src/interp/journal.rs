@@ -117,6 +117,11 @@ pub struct RunHeader {
     /// order: what a resume checks when the runbook changed since.
     #[serde(default)]
     pub steps: Vec<SourceHash>,
+    /// The cluster acted on: each server's name and its element key, as
+    /// the target published them when the run started (absent for the
+    /// in-process simulator). A resume refuses another cluster.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cluster_identity: Option<BTreeMap<String, String>>,
 }
 
 /// A step instance: its id and how many times that id has started before (1-based).

@@ -151,6 +151,7 @@ pub async fn run(
         clock_seconds: connector.clock().as_secs_f64(),
         clock: Some(connector.clock_kind()),
         steps: step_fingerprints(program),
+        cluster_identity: connector.identity(),
     };
     driver.emit(EventKind::RunStarted {
         run_id: driver.run_id.clone(),
@@ -229,6 +230,13 @@ pub async fn resume(
             return driver.refused(RuntimeError::Connector(error), Snapshot::default(), true)
         }
     };
+    if let Some(differences) = other_cluster(&header, &now, connector.identity().as_ref()) {
+        let error = RuntimeError::OtherCluster {
+            target: connector.describe(),
+            differences,
+        };
+        return driver.refused(error, now, true);
+    }
     let mut contents = contents;
     let mut reopened = Vec::new();
     for id in &settings.reanswer {
@@ -269,6 +277,41 @@ pub async fn resume(
     }
     let result = driver.run_program(header.what_if.as_deref()).await;
     driver.finish(result).await
+}
+
+/// How the live cluster differs from the one the journal's run acted on
+/// (`None`: it is that cluster, as far as the target publishes): its
+/// servers by name, and the element key of each server both name.
+fn other_cluster(
+    header: &RunHeader,
+    now: &Snapshot,
+    live: Option<&BTreeMap<String, String>>,
+) -> Option<String> {
+    let names = |snapshot: &Snapshot| -> Vec<String> {
+        let mut names: Vec<String> = snapshot.servers.iter().map(|s| s.name.clone()).collect();
+        names.sort();
+        names
+    };
+    let (before, after) = (names(&header.initial), names(now));
+    if before != after {
+        return Some(format!(
+            "its servers are {}, the run's were {}",
+            after.join(", "),
+            before.join(", ")
+        ));
+    }
+    let (Some(journaled), Some(live)) = (header.cluster_identity.as_ref(), live) else {
+        return None;
+    };
+    let differences: Vec<String> = journaled
+        .iter()
+        .filter_map(|(name, key)| {
+            live.get(name)
+                .filter(|now| *now != key)
+                .map(|now| format!("{name} is element {now}, it was element {key}"))
+        })
+        .collect();
+    (!differences.is_empty()).then(|| differences.join("; "))
 }
 
 /// The position of the What-if `name` among the main file's handlers, as

@@ -1,13 +1,15 @@
-//! One run at a time on one journal and one cluster: a second `resume` of
-//! a journal another process is continuing is refused before it reads the
-//! cluster or acts, and the first ends as if it were alone.
+//! One run at a time, on the right cluster: a second `resume` of a journal
+//! another process is continuing is refused before it reads the cluster or
+//! acts, and a journal resumed against another cluster at the same address
+//! is refused too; in each case the run's own cluster ends upgraded.
 
+use std::ffi::OsString;
 use std::time::Duration;
 
 use crate::support::fixture;
 use crate::support::process::{
-    assert_upgraded_event, count_records, events, finished_ok_per_step, resume, run_and_kill, show,
-    spawn_resume, SimServe,
+    assert_upgraded_event, count_records, events, final_state, finished_ok_per_step, resume,
+    run_and_kill, show, spawn_resume, SimServe,
 };
 
 /// The simulator's default speed: operations take real seconds.
@@ -51,4 +53,69 @@ fn a_second_resume_of_a_journal_in_use_is_refused() {
     assert_upgraded_event(events(&first).last().unwrap(), "the first resume");
     let counts = finished_ok_per_step(&journal);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
+}
+
+/// `sim serve --speed SPEED --state DIR/cluster.json` at `addr`.
+fn serve_at(addr: &str, dir: &std::path::Path) -> SimServe {
+    SimServe::at(
+        addr,
+        [
+            OsString::from("--speed"),
+            SPEED.to_string().into(),
+            "--state".into(),
+            dir.join("cluster.json").into(),
+        ],
+    )
+}
+
+/// A journal resumed against another cluster served at the same address
+/// is refused before anything acts, and says what differs; against the
+/// run's own cluster (served again from its state) it ends the upgrade.
+#[test]
+fn a_resume_against_another_cluster_at_the_same_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let runbook = fixture("downtime.runbook");
+    let first = SimServe::start(dir.path(), SPEED);
+    let addr = first.authority().to_owned();
+    let killed = run_and_kill(
+        dir.path(),
+        runbook.to_str().unwrap(),
+        &first.url,
+        &journal,
+        "operation_started",
+        1,
+    );
+    assert!(killed, "the kill landed before the run ended");
+    drop(first);
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other = serve_at(&addr, elsewhere.path());
+    let before = other.cluster();
+    let refused = resume(dir.path(), &journal);
+    assert_eq!(refused.status.code(), Some(2), "{}", show(&refused));
+    let message = events(&refused).last().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("is not the cluster this run acted on")
+            && message.contains("mgt-1 is element"),
+        "{message}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let after = other.cluster();
+    assert_eq!(
+        final_state(&after),
+        final_state(&before),
+        "the other cluster was not touched"
+    );
+    assert_eq!(count_records(&journal, "resumed"), 0, "nothing journaled");
+    drop(other);
+
+    let again = serve_at(&addr, dir.path());
+    let resumed = resume(dir.path(), &journal);
+    assert_eq!(resumed.status.code(), Some(0), "{}", show(&resumed));
+    assert_upgraded_event(events(&resumed).last().unwrap(), "its own cluster");
+    drop(again);
 }

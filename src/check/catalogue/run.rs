@@ -322,6 +322,19 @@ restore it as it was when the run started (the journal holds its hashes), or sta
 run.",
     },
     Entry {
+        code: "runbook::run::other_cluster",
+        severity: Severity::Error,
+        summary: "`runbook resume` reached another cluster than the one the run acted on.",
+        cause: "A run journals the identity of the cluster it starts on: its servers' names and \
+the keys of their Management Server elements, as `/ha` and the elements publish them. A \
+resume reads the live cluster first and refuses, before anything acts, when its servers are \
+not the journaled ones or a server's element key changed: the address now leads to another \
+setup (a rebuilt lab, another site behind the same name, another `sim serve`).",
+        example: None,
+        fix: "Resume against the cluster the run started on (the journal's `reach.target`, or \
+a `--target` inventory that reaches it). To act on the other cluster, start a new run there.",
+    },
+    Entry {
         code: "runbook::run::journal_in_use",
         severity: Severity::Error,
         summary: "Another `runbook` process is writing this journal.",

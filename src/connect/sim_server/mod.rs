@@ -51,6 +51,11 @@ pub struct SimServeConfig {
     pub speed: f64,
     /// Where the simulator is persisted (and resumed from), if anywhere.
     pub state_file: Option<PathBuf>,
+    /// The element key of the first Management Server of a new cluster (the
+    /// others follow). `None`: one picked at random, so that a run's
+    /// journal tells this cluster from another served later at the same
+    /// address, as element keys tell real setups apart.
+    pub first_element_key: Option<usize>,
 }
 
 /// Why the simulator server could not start or stopped abnormally.
@@ -176,7 +181,12 @@ fn load_or_create(config: &SimServeConfig) -> Result<(Simulator, bool), SimServe
         .map_err(|error| SimServeError::Config {
             reason: error.to_string(),
         })?;
-    Ok((Simulator::new(config.sim.clone()), false))
+    let mut simulator = Simulator::new(config.sim.clone());
+    simulator.number_elements_from(config.first_element_key.unwrap_or_else(|| {
+        // Real setups number their elements in the thousands.
+        1000 + (uuid::Uuid::new_v4().as_u128() % 60_000) as usize
+    }));
+    Ok((simulator, false))
 }
 
 /// Starts the simulator server on `listener` and returns at once; the server

@@ -76,6 +76,23 @@ impl Shared {
         read(&lock(&self.simulator))
     }
 
+    /// The element key of `name`'s Management Server element.
+    pub fn element_key(&self, name: &str) -> Option<usize> {
+        self.read(|simulator| simulator.element_key(name))
+    }
+
+    /// The server whose element key is `key`.
+    pub fn element_named(&self, key: usize) -> Option<String> {
+        self.read(|simulator| {
+            simulator
+                .snapshot()
+                .servers
+                .iter()
+                .find(|server| simulator.element_key(&server.name) == Some(key))
+                .map(|server| server.name.clone())
+        })
+    }
+
     /// The cluster as the simulator sees it.
     pub fn snapshot(&self) -> Snapshot {
         self.read(Simulator::snapshot)

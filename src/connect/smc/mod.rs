@@ -566,6 +566,16 @@ impl Connector for SmcConnector {
             .last
             .get_or_insert_with(|| last_seen.clone());
     }
+
+    /// The element keys read so far (each answering server's `/ha` names
+    /// itself by its element href), by server name.
+    fn identity(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        let keys: std::collections::BTreeMap<String, String> = lock(&self.element_names)
+            .iter()
+            .map(|(key, name)| (name.clone(), key.clone()))
+            .collect();
+        (!keys.is_empty()).then_some(keys)
+    }
 }
 
 impl SmcConnector {

@@ -106,8 +106,14 @@ impl SimServe {
 
     /// Starts `runbook sim serve --addr 127.0.0.1:0 ARGS` with [`KEY`].
     pub fn with_args(args: impl IntoIterator<Item = OsString>) -> Self {
+        Self::at("127.0.0.1:0", args)
+    }
+
+    /// Starts `runbook sim serve --addr ADDR ARGS` with [`KEY`] (an address
+    /// another one served before: another cluster at the same address).
+    pub fn at(addr: &str, args: impl IntoIterator<Item = OsString>) -> Self {
         let mut child = Command::new(binary())
-            .args(["sim", "serve", "--addr", "127.0.0.1:0"])
+            .args(["sim", "serve", "--addr", addr])
             .args(args)
             .env("RUNBOOK_SIM_API_KEY", KEY)
             .stdout(Stdio::piped())
@@ -130,7 +136,8 @@ impl SimServe {
         SimServe { child, url }
     }
 
-    fn authority(&self) -> &str {
+    /// `127.0.0.1:PORT`.
+    pub fn authority(&self) -> &str {
         self.url.trim_start_matches("http://")
     }
 
