@@ -551,6 +551,7 @@ mod tests {
                 clock_seconds: 0.0,
                 clock: None,
                 steps: Vec::new(),
+                cluster_identity: None,
             }),
         }
     }
