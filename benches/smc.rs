@@ -28,6 +28,7 @@ fn smc(criterion: &mut Criterion) {
                 key: ApiKey::new(KEY),
                 speed: 600.0,
                 state_file: None,
+                first_element_key: None,
             },
         )
         .await
