@@ -459,10 +459,15 @@ impl Inventory {
     pub fn parse(name: &str, text: &str) -> Result<Self, InventoryError> {
         let invalid =
             |span: std::ops::Range<usize>, message: String, label: &str, help: Option<String>| {
+                // A credential written in a URL never shows in the excerpt
+                // nor in a parser's message quoting a value.
                 InventoryError::Invalid {
-                    source_code: Arc::new(NamedSource::new(name, text.to_owned())),
+                    source_code: Arc::new(NamedSource::new(
+                        name,
+                        super::mask_url_credentials(text),
+                    )),
                     span: span.into(),
-                    message,
+                    message: super::mask_url_credentials(&message),
                     label: label.to_owned(),
                     help,
                 }
