@@ -339,6 +339,43 @@ fn imports_stay_in_the_runbook_folder_tree() {
         .stderr(predicate::str::contains("import_outside").not());
 }
 
+/// An absolute import of a system file (`/etc/passwd`) is refused where it
+/// is written, with file, line, column and help, by `check` (SARIF
+/// included) and `run`; none of the file's text reaches the output.
+#[cfg(unix)]
+#[test]
+fn an_absolute_import_of_a_system_file_is_refused_unread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let main = dir.path().join("main.runbook");
+    std::fs::write(
+        &main,
+        "runbook main {\n    title \"Main\"\n    import \"/etc/passwd\"\n    step one \"One\" {\n        note \"x\"\n    }\n}\n",
+    )
+    .expect("main");
+    let sarif = runbook()
+        .args(["check", "--format", "sarif"])
+        .arg(&main)
+        .output()
+        .expect("runs");
+    assert_eq!(sarif.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("SARIF");
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{log}");
+    assert_eq!(results[0]["ruleId"], "runbook::resolve::import_outside");
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(3), Some(12)));
+    let printed = String::from_utf8_lossy(&sarif.stdout);
+    assert!(!printed.contains("root:"), "{printed}");
+
+    let run = runbook().arg("run").arg(&main).arg("--yes").output().expect("runs");
+    let stderr = flat(&text(&run.stderr));
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("main.runbook:3:12"), "{stderr}");
+    assert!(stderr.contains("help: move the file under"), "{stderr}");
+    assert!(stderr.contains("--allow-outside-imports"), "{stderr}");
+    assert!(!stderr.contains("root:"), "{stderr}");
+}
+
 /// Every command that takes a RUNBOOK says the same thing for an unknown
 /// name, with the closest shipped one; `show` takes paths and `lib/NAME`;
 /// a binary file is named in its diagnostic.
