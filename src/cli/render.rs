@@ -58,4 +58,3 @@ where
     }
     out
 }
-

@@ -216,11 +216,15 @@ mod tests {
 
     #[test]
     fn credentials_in_quoted_urls_are_masked_in_place() {
-        let text = "url = \"https://admin:hunter2@smc.example:8082\"\nnote = \"http://h/p@x\" ftp://é:ü@h";
+        let text =
+            "url = \"https://admin:hunter2@smc.example:8082\"\nnote = \"http://h/p@x\" ftp://é:ü@h";
         let masked = mask_url_credentials(text);
         assert_eq!(masked.len(), text.len());
         assert!(!masked.contains("hunter2"), "{masked}");
-        assert!(masked.contains("https://*************@smc.example:8082\""), "{masked}");
+        assert!(
+            masked.contains("https://*************@smc.example:8082\""),
+            "{masked}"
+        );
         assert!(masked.contains("\"http://h/p@x\""), "{masked}");
         assert!(masked.ends_with("ftp://*****@h"), "{masked}");
         assert_eq!(mask_url_credentials("no url"), "no url");

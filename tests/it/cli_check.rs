@@ -363,11 +363,19 @@ fn an_absolute_import_of_a_system_file_is_refused_unread() {
     assert_eq!(results.len(), 1, "{log}");
     assert_eq!(results[0]["ruleId"], "runbook::resolve::import_outside");
     let region = &results[0]["locations"][0]["physicalLocation"]["region"];
-    assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(3), Some(12)));
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(3), Some(12))
+    );
     let printed = String::from_utf8_lossy(&sarif.stdout);
     assert!(!printed.contains("root:"), "{printed}");
 
-    let run = runbook().arg("run").arg(&main).arg("--yes").output().expect("runs");
+    let run = runbook()
+        .arg("run")
+        .arg(&main)
+        .arg("--yes")
+        .output()
+        .expect("runs");
     let stderr = flat(&text(&run.stderr));
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("main.runbook:3:12"), "{stderr}");
@@ -430,7 +438,9 @@ fn unreadable_paths_are_named_in_one_diagnostic_style() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("runbook::io::unreadable"))
-        .stderr(predicate::str::contains("cannot read `upgrade-with-downtim`"))
+        .stderr(predicate::str::contains(
+            "cannot read `upgrade-with-downtim`",
+        ))
         .stderr(predicate::str::contains(
             "did you mean `upgrade-with-downtime`?",
         ));

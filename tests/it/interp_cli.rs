@@ -385,7 +385,12 @@ fn a_step_refused_by_the_target_names_the_connector_code() {
 fn a_misspelt_what_if_gets_the_closest_one() {
     let dir = tempfile::tempdir().unwrap();
     let output = command_in(dir.path())
-        .args(["run", "upgrade-with-downtime", "--what-if", "standby-activatd"])
+        .args([
+            "run",
+            "upgrade-with-downtime",
+            "--what-if",
+            "standby-activatd",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));

@@ -67,7 +67,10 @@ fn a_password_in_an_inventory_url_is_masked() {
         "[api]\nurl = \"https://admin:hunter2@mgt-1.example.net:8082\"\napi_key_evn = \"SMC_API_KEY\"\n\n[[servers]]\nname = \"mgt-1\"\nhost = \"h\"\n",
     );
     assert!(!near.contains("hunter2"), "{near}");
-    assert!(near.contains("https://*************@mgt-1.example.net:8082"), "{near}");
+    assert!(
+        near.contains("https://*************@mgt-1.example.net:8082"),
+        "{near}"
+    );
     assert!(near.contains("inventory.toml:3:1"), "{near}");
     let quoted = render(&format!(
         "{HEAD}[[servers]]\nname = \"mgt-2\"\nhost = \"h2\"\nversion = \"https://admin:hunter2@x\"\n"
