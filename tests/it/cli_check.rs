@@ -460,7 +460,7 @@ fn unreadable_paths_are_named_in_one_diagnostic_style() {
     let dir = tempfile::tempdir().expect("tempdir");
     let folder = dir.path().join("folder.runbook");
     std::fs::create_dir(&folder).expect("folder");
-    for command in ["run", "verify", "graph"] {
+    for command in ["run", "verify", "graph", "show"] {
         let output = runbook().arg(command).arg(&folder).output().expect("runs");
         let stderr = flat(&text(&output.stderr));
         assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
