@@ -39,6 +39,28 @@ pub fn redact_url(text: &str) -> String {
     }
 }
 
+/// `text` with the user-info part of every URL in it (`https://user:pw@host`)
+/// masked by as many `*` as it has bytes, so that byte offsets into the text
+/// stay valid: what a diagnostic quoting a file (an inventory's excerpt, a
+/// parser's message) shows instead of a credential written there.
+pub fn mask_url_credentials(text: &str) -> String {
+    let mut masked = text.to_owned();
+    let mut from = 0;
+    while let Some(found) = masked[from..].find("://") {
+        let start = from + found + 3;
+        let authority_end = masked[start..]
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace()
+            })
+            .map_or(masked.len(), |end| start + end);
+        if let Some(at) = masked[start..authority_end].rfind('@') {
+            masked.replace_range(start..start + at, &"*".repeat(at));
+        }
+        from = authority_end;
+    }
+    masked
+}
+
 /// How a run reaches its target, as the journal records it so that
 /// `runbook resume` reaches the same target the same way. Opaque to the
 /// interpreter, which only passes it on; never holds a secret (API keys stay
@@ -199,7 +221,23 @@ pub trait ConsoleOperations: Send + Sync {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{mask_url_credentials, redact_url};
+
+    #[test]
+    fn credentials_in_quoted_urls_are_masked_in_place() {
+        let text =
+            "url = \"https://admin:hunter2@smc.example:8082\"\nnote = \"http://h/p@x\" ftp://é:ü@h";
+        let masked = mask_url_credentials(text);
+        assert_eq!(masked.len(), text.len());
+        assert!(!masked.contains("hunter2"), "{masked}");
+        assert!(
+            masked.contains("https://*************@smc.example:8082\""),
+            "{masked}"
+        );
+        assert!(masked.contains("\"http://h/p@x\""), "{masked}");
+        assert!(masked.ends_with("ftp://*****@h"), "{masked}");
+        assert_eq!(mask_url_credentials("no url"), "no url");
+    }
 
     #[test]
     fn credentials_in_urls_are_removed() {

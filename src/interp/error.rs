@@ -180,11 +180,13 @@ pub enum RuntimeError {
     #[error("the runbook has no What-if `{name}`")]
     #[diagnostic(
         code(runbook::run::unknown_what_if),
-        help("its What-ifs are: {available}")
+        help("{suggestion}its What-ifs are: {available}")
     )]
     UnknownWhatIf {
         /// The name given.
         name: String,
+        /// `did you mean `NAME`? ` with the closest What-if, or nothing.
+        suggestion: String,
         /// The What-ifs of the runbook, comma-separated.
         available: String,
     },

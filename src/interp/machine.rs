@@ -326,8 +326,15 @@ pub fn what_if_index(program: &Program, name: &str) -> Result<usize, RuntimeErro
             name: name.to_string(),
         });
     }
+    let suggestion = crate::syntax::embedded::closest_name(
+        name,
+        what_ifs.iter().map(|handler| handler.id.name.as_str()),
+    )
+    .map(|closest| format!("did you mean `{closest}`? "))
+    .unwrap_or_default();
     Err(RuntimeError::UnknownWhatIf {
         name: name.to_string(),
+        suggestion,
         available: what_ifs
             .iter()
             .map(|handler| handler.id.name.clone())

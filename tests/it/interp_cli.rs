@@ -379,6 +379,31 @@ fn a_step_refused_by_the_target_names_the_connector_code() {
     assert_eq!(explained.status.code(), Some(0));
 }
 
+/// A misspelt `--what-if` gets the closest What-if, like every other name
+/// on the command line, and the list of them; nothing runs.
+#[test]
+fn a_misspelt_what_if_gets_the_closest_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command_in(dir.path())
+        .args([
+            "run",
+            "upgrade-with-downtime",
+            "--what-if",
+            "standby-activatd",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let flat = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("runbook::run::unknown_what_if"), "{stderr}");
+    assert!(
+        flat.contains("help: did you mean `standby-activated`? its What-ifs are:"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("runs").exists());
+}
+
 #[test]
 fn what_if_on_a_runbook_without_handlers_says_it_has_none() {
     let dir = tempfile::tempdir().unwrap();

@@ -384,7 +384,8 @@ still running before it decides.",
         severity: Severity::Error,
         summary: "The RUNBOOK argument names a file that cannot be read.",
         cause: "`run`, `plan`, `verify` and `graph` take a path to a `.runbook` file or the name \
-of a shipped runbook; the path exists but cannot be read (a folder, no permission). A path \
+of a shipped runbook; the path exists but cannot be read (a folder, no permission), or is a \
+pipe, a socket or a device, which is never opened (reading it could block forever). A path \
 that does not exist is `runbook::run::unknown_runbook`. The command exits 2.",
         example: Some(Example::command(
             "mkdir my-upgrade.runbook && runbook run my-upgrade.runbook",
