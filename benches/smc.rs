@@ -29,6 +29,7 @@ fn smc(criterion: &mut Criterion) {
                 speed: 600.0,
                 state_file: None,
                 first_element_key: None,
+                lease_stale_after: runbook::connect::lease::STALE_AFTER,
             },
         )
         .await

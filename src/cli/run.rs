@@ -47,6 +47,10 @@ pub struct RunArgs {
     /// (`discards changes on`). Without it, `--yes` answers them no.
     #[arg(long)]
     pub accept_data_loss: bool,
+    /// Take the cluster from a runner that is gone (its lease on `sim serve`
+    /// was not renewed for 30s). A live runner's lease is never taken.
+    #[arg(long)]
+    pub take_over: bool,
     /// Where to write the journal (default: `runs/<runbook>-<time>-<id>.jsonl`).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
@@ -82,6 +86,9 @@ pub struct ResumeArgs {
     /// With `--yes`: also confirm the prompts that lose administrator changes.
     #[arg(long)]
     pub accept_data_loss: bool,
+    /// Take the cluster from a runner that is gone (see `run --take-over`).
+    #[arg(long)]
+    pub take_over: bool,
     /// Ask prompt PROMPT_ID again (repeatable): its journaled answer is
     /// forgotten, once the operator confirms (`reanswer.PROMPT_ID`), if the
     /// step that asked it has not completed.
@@ -353,6 +360,7 @@ pub fn run(mut args: RunArgs) -> i32 {
             connection,
         },
         interrupt,
+        take_over: args.take_over,
         ..RunSettings::default()
     };
     let mut sink = output::sink(args.format);
@@ -447,6 +455,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
         target: header.reach.clone(),
         interrupt,
         reanswer: args.reanswer.clone(),
+        take_over: args.take_over,
         ..RunSettings::default()
     };
     let mut sink = output::sink(args.format);

@@ -13,6 +13,7 @@ mod api_key;
 pub mod console;
 mod error;
 pub mod inventory;
+pub mod lease;
 pub mod manual;
 pub mod sim;
 pub mod sim_server;
@@ -153,8 +154,21 @@ pub trait Connector: Send + Sync {
         None
     }
 
+    /// Takes the cluster for the run `holder` runs, before it reads or acts
+    /// (see [`lease`]): refused with `runbook::connector::cluster_in_use`
+    /// while another runner holds it. Given back by [`Connector::close`].
+    /// Targets that live in the runner's own process need none.
+    async fn take_lease(
+        &self,
+        _holder: &lease::Holder,
+        _take_over: bool,
+    ) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
     /// Ends what the connector holds open on the target (API sessions are
-    /// logged out); called at the end of every run, resume, plan and probe.
+    /// logged out, the lease given back); called at the end of every run,
+    /// resume, plan and probe.
     async fn close(&self) {}
 
     /// Warnings about how the target is reached (e.g. TLS certificate

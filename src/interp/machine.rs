@@ -57,6 +57,8 @@ pub struct RunSettings {
     pub crash_after_operations: Option<usize>,
     /// `resume --reanswer ID`: journaled answers to ask again.
     pub reanswer: Vec<String>,
+    /// `--take-over`: take the cluster's lease from a runner that is gone.
+    pub take_over: bool,
 }
 
 impl Default for RunSettings {
@@ -70,6 +72,7 @@ impl Default for RunSettings {
             stop_after_steps: None,
             crash_after_operations: None,
             reanswer: Vec::new(),
+            take_over: false,
         }
     }
 }
@@ -119,6 +122,11 @@ pub async fn run(
     let run_id = uuid::Uuid::new_v4().to_string();
     let code = Code::new(program);
     let mut driver = Driver::new(program, &code, connector, sink, prompter, &settings, run_id);
+    // One runner at a time: the cluster is taken before it is even read.
+    let holder = crate::connect::lease::Holder::this_process(&driver.run_id);
+    if let Err(error) = connector.take_lease(&holder, settings.take_over).await {
+        return driver.unreachable(RuntimeError::Connector(error));
+    }
     let initial = match connector.snapshot().await {
         Ok(snapshot) => snapshot,
         Err(error) => return driver.unreachable(RuntimeError::Connector(error)),
@@ -223,6 +231,10 @@ pub async fn resume(
     match Journal::open_append(journal_path) {
         Ok(journal) => driver.journal = Some(journal),
         Err(error) => return driver.refused(error, Snapshot::default(), true),
+    }
+    let holder = crate::connect::lease::Holder::this_process(&header.run_id);
+    if let Err(error) = connector.take_lease(&holder, settings.take_over).await {
+        return driver.refused(RuntimeError::Connector(error), Snapshot::default(), true);
     }
     let now = match connector.snapshot().await {
         Ok(snapshot) => snapshot,

@@ -56,6 +56,8 @@ pub struct SimServeConfig {
     /// journal tells this cluster from another served later at the same
     /// address, as element keys tell real setups apart.
     pub first_element_key: Option<usize>,
+    /// How long a runner's lease lasts unrenewed before it is stale.
+    pub lease_stale_after: std::time::Duration,
 }
 
 /// Why the simulator server could not start or stopped abnormally.
@@ -208,6 +210,7 @@ pub async fn start(
         config.state_file.clone(),
         shutdown_watch.clone(),
     ));
+    shared.set_lease_stale_after(config.lease_stale_after);
     shared.save();
     let clock = tokio::spawn(state::run_clock(shared.clone(), shutdown_watch.clone()));
     let server = tokio::spawn(front::accept_loop(listener, shared.clone(), shutdown_watch));

@@ -126,6 +126,7 @@ pub async fn serve_sim(sim: SimConfig, key: &str, speed: f64) -> RunningSimServe
             state_file: None,
             // The fixtures' first server is element 10, as on a new setup.
             first_element_key: Some(10),
+            lease_stale_after: runbook::connect::lease::STALE_AFTER,
         },
     )
     .await
