@@ -1,7 +1,9 @@
 //! Diagnostics as you type: the findings of the document's analysis (the
 //! same as `runbook check`: parse and resolution errors, lint findings)
 //! as protocol diagnostics, with UTF-16 ranges, the code (linked to its
-//! documentation), the help line and the secondary labels.
+//! documentation), the help line and the secondary labels. The primary
+//! label is left out: the editor underlines the place, and the labels
+//! mostly repeat the message.
 
 use lsp_types::{
     CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
@@ -30,11 +32,6 @@ fn span(span: miette::SourceSpan) -> Span {
 
 fn diagnostic(finding: &Finding, uri: &Url, text: &Text<'_>) -> Diagnostic {
     let mut message = finding.message.clone();
-    if let Some(label) = &finding.label {
-        if !label.is_empty() && label != "here" && !message.contains(label.as_str()) {
-            message.push_str(&format!(" ({label})"));
-        }
-    }
     if let Some(help) = &finding.help {
         message.push_str(&format!("\nhelp: {help}"));
     }
