@@ -77,10 +77,7 @@ pub fn completion(
         offset -= 1;
     }
     let before = &text[..offset];
-    let word_start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        .map(|at| at + 1)
-        .unwrap_or(0);
+    let word_start = word_start(before, is_ident_char);
     let head = &before[..word_start];
     match context(head) {
         Context::Step => steps(file),
@@ -96,6 +93,21 @@ pub fn completion(
             items
         }
     }
+}
+
+/// Whether `c` may be part of a name.
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+/// Where the run of `is_word` characters that ends `text` starts (a char
+/// boundary: the character before it may be of any width).
+pub fn word_start(text: &str, is_word: impl Fn(char) -> bool) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|(_, c)| !is_word(*c))
+        .map(|(at, c)| at + c.len_utf8())
+        .unwrap_or(0)
 }
 
 fn context(head: &str) -> Context {
@@ -188,10 +200,7 @@ fn open_call(head: &str) -> Option<(String, bool, &str)> {
     }
     let open = open?;
     let name_part = head[..open].trim_end();
-    let name_start = name_part
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        .map(|at| at + 1)
-        .unwrap_or(0);
+    let name_start = word_start(name_part, is_ident_char);
     let name = &name_part[name_start..];
     if name.is_empty() {
         return None;

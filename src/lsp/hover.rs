@@ -52,7 +52,7 @@ pub fn hover(analysis: &Analysis, text: &Text<'_>, offset: usize) -> Option<Hove
     let found = analysis.ast.as_ref().and_then(|file| {
         let index = Index::new(file);
         let (span, occurrence) = index.at(offset)?;
-        let markdown = describe(file, analysis, occurrence, offset)?;
+        let markdown = describe(file, text.as_str(), analysis, occurrence, offset)?;
         Some((span, markdown))
     });
     let (span, markdown) = found.or_else(|| code_hover(analysis, text, offset))?;
@@ -91,7 +91,13 @@ pub fn operation_signature(signature: &OperationSignature) -> String {
     format!("{}({})", signature.name, params.join(", "))
 }
 
-fn describe(file: &File, analysis: &Analysis, occurrence: &Occurrence, offset: usize) -> Option<String> {
+fn describe(
+    file: &File,
+    source: &str,
+    analysis: &Analysis,
+    occurrence: &Occurrence,
+    offset: usize,
+) -> Option<String> {
     match occurrence {
         Occurrence::Operation(name) => operation(name).map(operation_markdown),
         Occurrence::OperationArg {
@@ -114,11 +120,19 @@ fn describe(file: &File, analysis: &Analysis, occurrence: &Occurrence, offset: u
             Some(procedure_markdown(callee, origin))
         }
         Occurrence::CallArg { target, arg } => {
-            let (callee, _) = callee(analysis, target)?;
+            let (callee, origin) = callee(analysis, target)?;
             let param = callee.param(arg)?;
+            let callee_source = match origin {
+                None => Some(source),
+                Some(origin) => analysis
+                    .imports
+                    .iter()
+                    .find(|import| import.origin.as_ref() == Some(origin))
+                    .and_then(|import| import.text.as_deref()),
+            };
             Some(format!(
                 "{}\n\nA parameter of `{}`.",
-                param_markdown(param),
+                param_markdown(param, callee_source),
                 callee.name.name
             ))
         }
@@ -136,7 +150,7 @@ fn describe(file: &File, analysis: &Analysis, occurrence: &Occurrence, offset: u
             if let Some(window) = &step.window {
                 out.push_str(&format!(
                     "\nStarts within `{}` after step `{}`.",
-                    crate::fmt::expr_to_string(&window.duration),
+                    crate::fmt::expr_to_string(&window.duration, source),
                     window.after.name
                 ));
             }
@@ -148,7 +162,7 @@ fn describe(file: &File, analysis: &Analysis, occurrence: &Occurrence, offset: u
             let triggers: Vec<String> = what_if
                 .triggers
                 .iter()
-                .map(|trigger| crate::fmt::trigger_to_string(trigger))
+                .map(|trigger| crate::fmt::trigger_to_string(trigger, source))
                 .collect();
             let mut out = format!(
                 "```runbook\nwhat-if {} \"{}\"\n```\nWhen {}",
@@ -183,9 +197,11 @@ fn describe(file: &File, analysis: &Analysis, occurrence: &Occurrence, offset: u
         Occurrence::ChoiceOption(name) => Some(format!(
             "An option of a `choose`: `{name}` is its answer in an answers file."
         )),
-        Occurrence::ParamDef(name) => file.param(name).map(param_markdown),
+        Occurrence::ParamDef(name) => file.param(name).map(|param| param_markdown(param, Some(source))),
         Occurrence::Var(name) => match file.param(name) {
-            Some(param) if !bound_before(file, name, offset) => Some(param_markdown(param)),
+            Some(param) if !bound_before(file, name, offset) => {
+                Some(param_markdown(param, Some(source)))
+            }
             _ => Some(format!("```runbook\n{name}\n```\nA name bound by `let`, `for`, a quantifier or a `record`.")),
         },
         Occurrence::Binding(name) => Some(format!("```runbook\n{name}\n```\nA name bound here.")),
@@ -278,7 +294,9 @@ fn procedure_markdown(callee: &File, origin: Option<&Origin>) -> String {
     out
 }
 
-fn param_markdown(param: &Param) -> String {
+/// A parameter's declaration (its default as written in `source`, the text
+/// of the file that declares it, when known) and docs.
+fn param_markdown(param: &Param, source: Option<&str>) -> String {
     let mut out = format!(
         "```runbook\nparam {}: {}{}\n```",
         param.name.name,
@@ -286,7 +304,8 @@ fn param_markdown(param: &Param) -> String {
         param
             .default
             .as_ref()
-            .map(|default| format!(" = {}", crate::fmt::expr_to_string(default)))
+            .zip(source)
+            .map(|(default, source)| format!(" = {}", crate::fmt::expr_to_string(default, source)))
             .unwrap_or_default()
     );
     if param.ty == ParamType::Server || param.ty == ParamType::ServerList {
@@ -347,10 +366,7 @@ fn code_hover(analysis: &Analysis, text: &Text<'_>, offset: usize) -> Option<(Sp
     while !source.is_char_boundary(offset) {
         offset -= 1;
     }
-    let start = source[..offset]
-        .rfind(|c: char| !is_code_char(c))
-        .map(|at| at + 1)
-        .unwrap_or(0);
+    let start = super::completion::word_start(&source[..offset], is_code_char);
     let end = source[offset..]
         .find(|c: char| !is_code_char(c))
         .map(|at| offset + at)
