@@ -101,7 +101,9 @@ pub fn analyse(path: Option<&Path>, text: &str, open: &Overlay) -> Analysis {
         .flat_map(|file| file.imports.iter())
         .map(|import| {
             let origin = loader.locate(&root_origin, &import.path.value).ok();
-            let id = origin.as_ref().and_then(|origin| workspace.sources.find(origin));
+            let id = origin
+                .as_ref()
+                .and_then(|origin| workspace.sources.find(origin));
             ImportTarget {
                 span: import.path.span,
                 origin,
@@ -128,7 +130,11 @@ pub fn analyse(path: Option<&Path>, text: &str, open: &Overlay) -> Analysis {
             Some(path) => lint_config(path),
             None => LintConfig::default(),
         };
-        findings.extend(lint_program(program, &config).into_iter().map(Finding::from));
+        findings.extend(
+            lint_program(program, &config)
+                .into_iter()
+                .map(Finding::from),
+        );
     }
     findings.sort_by(|left, right| {
         left.span

@@ -19,10 +19,36 @@ use crate::syntax::visit;
 
 /// Keywords that start a statement or an item of a file's body.
 const STATEMENT_KEYWORDS: &[&str] = &[
-    "step", "let", "note", "warning", "confirm", "choose", "record", "check", "wait until", "if",
-    "else", "for", "call", "stop", "pause", "fail", "retry", "what-if", "param", "import",
-    "title", "summary", "option", "within", "after", "discards changes on", "during", "when",
-    "timeout", "every",
+    "step",
+    "let",
+    "note",
+    "warning",
+    "confirm",
+    "choose",
+    "record",
+    "check",
+    "wait until",
+    "if",
+    "else",
+    "for",
+    "call",
+    "stop",
+    "pause",
+    "fail",
+    "retry",
+    "what-if",
+    "param",
+    "import",
+    "title",
+    "summary",
+    "option",
+    "within",
+    "after",
+    "discards changes on",
+    "during",
+    "when",
+    "timeout",
+    "every",
 ];
 
 /// Words of the expression language.
@@ -32,8 +58,17 @@ const EXPRESSION_KEYWORDS: &[&str] = &[
 
 /// The replication state codes.
 const STATES: &[&str] = &[
-    "ACT_REP", "ACT_REP_EX", "ACT_NO_REP", "ACT_ONHOLD", "STB_REP", "STB_NO_REP", "STB_ONHOLD",
-    "STB_ACTREP", "BROKEN_ACT_STB", "UNKNOWN", "SINGLE_SERVER",
+    "ACT_REP",
+    "ACT_REP_EX",
+    "ACT_NO_REP",
+    "ACT_ONHOLD",
+    "STB_REP",
+    "STB_NO_REP",
+    "STB_ONHOLD",
+    "STB_ACTREP",
+    "BROKEN_ACT_STB",
+    "UNKNOWN",
+    "SINGLE_SERVER",
 ];
 
 /// What the client can take.
@@ -141,9 +176,7 @@ fn context(head: &str) -> Context {
         }
         return Context::Expression;
     }
-    let expression_end = [
-        "=", ":", "(", "[", ",", "==", "!=", "<", ">", "<=", ">=",
-    ];
+    let expression_end = ["=", ":", "(", "[", ",", "==", "!=", "<", ">", "<=", ">="];
     let expression_words = [
         "if", "check", "until", "timeout", "every", "within", "on", "and", "or", "not", "in",
         "without", "from", "let", "for",
@@ -166,9 +199,9 @@ fn in_during_list(line: &str) -> bool {
         return false;
     };
     let rest = &line[at + "during".len()..];
-    let ok = rest
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == ',' || c == ' ' || c == '\t');
+    let ok = rest.chars().all(|c| {
+        c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == ',' || c == ' ' || c == '\t'
+    });
     let ready = rest.is_empty() || rest.trim_end().is_empty() || rest.trim_end().ends_with(',');
     ok && ready && (line[..at].is_empty() || line[..at].ends_with(char::is_whitespace))
 }
@@ -304,7 +337,12 @@ fn operation_args(name: &str, head: &str) -> Vec<CompletionItem> {
         .collect()
 }
 
-fn call_args(analysis: &Analysis, file: Option<&File>, name: &str, head: &str) -> Vec<CompletionItem> {
+fn call_args(
+    analysis: &Analysis,
+    file: Option<&File>,
+    name: &str,
+    head: &str,
+) -> Vec<CompletionItem> {
     let callee = super::hover::callee(analysis, name)
         .map(|(callee, _)| callee)
         .or(file.filter(|file| file.name.name == name));
@@ -322,7 +360,11 @@ fn call_args(analysis: &Analysis, file: Option<&File>, name: &str, head: &str) -
                 Some(format!(
                     "{}{}",
                     param.ty.keyword(),
-                    if param.default.is_some() { " (optional)" } else { "" }
+                    if param.default.is_some() {
+                        " (optional)"
+                    } else {
+                        ""
+                    }
                 )),
             );
             completion.documentation = param
@@ -338,8 +380,12 @@ fn call_args(analysis: &Analysis, file: Option<&File>, name: &str, head: &str) -
 /// Whether `name:` is already written among the arguments being typed.
 fn already_given(head: &str, name: &str) -> bool {
     let args = head.rsplit('(').next().unwrap_or("");
-    args.split(',')
-        .any(|arg| arg.split(':').next().is_some_and(|written| written.trim() == name) && arg.contains(':'))
+    args.split(',').any(|arg| {
+        arg.split(':')
+            .next()
+            .is_some_and(|written| written.trim() == name)
+            && arg.contains(':')
+    })
 }
 
 fn callees(analysis: &Analysis, file: Option<&File>, options: Options) -> Vec<CompletionItem> {
@@ -440,11 +486,13 @@ fn expression(file: Option<&File>) -> Vec<CompletionItem> {
         });
         items.push(completion);
     }
-    items.extend(
-        STATES
-            .iter()
-            .map(|state| item(state, CompletionItemKind::CONSTANT, Some("replication state".to_owned()))),
-    );
+    items.extend(STATES.iter().map(|state| {
+        item(
+            state,
+            CompletionItemKind::CONSTANT,
+            Some("replication state".to_owned()),
+        )
+    }));
     items.extend(keywords(EXPRESSION_KEYWORDS));
     items
 }
@@ -464,7 +512,10 @@ mod tests {
             Context::OperationArg("set-standby".into())
         );
         assert_eq!(context("    set-standby(server: "), Context::Expression);
-        assert_eq!(context("    call exclude-server("), Context::CallArg("exclude-server".into()));
+        assert_eq!(
+            context("    call exclude-server("),
+            Context::CallArg("exclude-server".into())
+        );
         assert_eq!(context("    check s."), Context::Field);
         assert_eq!(context("    let x = "), Context::Expression);
         assert_eq!(context("    "), Context::Statement);

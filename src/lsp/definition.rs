@@ -16,7 +16,12 @@ use crate::syntax::ast::File;
 use crate::syntax::{Origin, Span};
 
 /// Where the name at byte `offset` of the document at `uri` is defined.
-pub fn definition(analysis: &Analysis, uri: &Url, text: &Text<'_>, offset: usize) -> Option<Location> {
+pub fn definition(
+    analysis: &Analysis,
+    uri: &Url,
+    text: &Text<'_>,
+    offset: usize,
+) -> Option<Location> {
     let file = analysis.ast.as_ref()?;
     let index = Index::new(file);
     let (_, occurrence) = index.at(offset)?;

@@ -21,12 +21,21 @@ use crate::syntax::{Origin, Span};
 const FIELD_MEANINGS: &[(&str, &str)] = &[
     ("name", "the server's name"),
     ("running", "whether the server is running"),
-    ("excluded", "whether the server is excluded from replication"),
+    (
+        "excluded",
+        "whether the server is excluded from replication",
+    ),
     ("is_active", "whether the server is in Active mode"),
     ("is_standby", "whether the server is in Standby mode"),
     ("version", "the server's version"),
-    ("changes", "administrator changes on the server since the run started"),
-    ("state", "the server's replication state (`ACT_REP`, `STB_REP`, ...)"),
+    (
+        "changes",
+        "administrator changes on the server since the run started",
+    ),
+    (
+        "state",
+        "the server's replication state (`ACT_REP`, `STB_REP`, ...)",
+    ),
 ];
 
 /// What each What-if trigger fires on (the table of `docs/language.md`).
@@ -290,7 +299,10 @@ fn procedure_markdown(callee: &File, origin: Option<&Origin>) -> String {
         Some(Origin::Embedded(path)) => out.push_str(&format!("\n\nShipped: `runbooks/{path}`.")),
         _ => {}
     }
-    push_docs(&mut out, callee.module_docs.as_ref().map(|doc| doc.text.as_str()));
+    push_docs(
+        &mut out,
+        callee.module_docs.as_ref().map(|doc| doc.text.as_str()),
+    );
     out
 }
 
@@ -371,7 +383,9 @@ fn code_hover(analysis: &Analysis, text: &Text<'_>, offset: usize) -> Option<(Sp
         .find(|c: char| !is_code_char(c))
         .map(|at| offset + at)
         .unwrap_or(source.len());
-    let word = source.get(start..end)?.trim_matches(|c| c == ':' || c == '-');
+    let word = source
+        .get(start..end)?
+        .trim_matches(|c| c == ':' || c == '-');
     if word.is_empty() {
         return None;
     }

@@ -72,14 +72,20 @@ impl Index {
     pub fn new(file: &File) -> Index {
         let mut index = Index::default();
         for param in &file.params {
-            index.add(param.name.span, Occurrence::ParamDef(param.name.name.clone()));
+            index.add(
+                param.name.span,
+                Occurrence::ParamDef(param.name.name.clone()),
+            );
         }
         for (at, import) in file.imports.iter().enumerate() {
             index.add(import.path.span, Occurrence::Import(at));
         }
         visit::for_each_stmt(file, |stmt, _| index.statement(&stmt.kind));
         for what_if in &file.what_ifs {
-            index.add(what_if.id.span, Occurrence::WhatIfDef(what_if.id.name.clone()));
+            index.add(
+                what_if.id.span,
+                Occurrence::WhatIfDef(what_if.id.name.clone()),
+            );
             for trigger in &what_if.triggers {
                 index.add(trigger.span, Occurrence::Trigger(trigger.kind.keyword()));
                 if let TriggerKind::Failed(step) = &trigger.kind {
@@ -110,7 +116,9 @@ impl Index {
             ),
             _ => {}
         });
-        index.entries.sort_by_key(|(span, _)| (span.start, span.end));
+        index
+            .entries
+            .sort_by_key(|(span, _)| (span.start, span.end));
         index
     }
 
@@ -120,16 +128,24 @@ impl Index {
 
     fn statement(&mut self, kind: &StmtKind) {
         match kind {
-            StmtKind::Let { name, .. } => self.add(name.span, Occurrence::Binding(name.name.clone())),
+            StmtKind::Let { name, .. } => {
+                self.add(name.span, Occurrence::Binding(name.name.clone()))
+            }
             StmtKind::For { var, .. } => self.add(var.span, Occurrence::Binding(var.name.clone())),
             StmtKind::Step(step) => {
                 self.add(step.id.span, Occurrence::StepDef(step.id.name.clone()));
                 if let Some(window) = &step.window {
-                    self.add(window.after.span, Occurrence::StepRef(window.after.name.clone()));
+                    self.add(
+                        window.after.span,
+                        Occurrence::StepRef(window.after.name.clone()),
+                    );
                 }
             }
             StmtKind::Operation(call) => {
-                self.add(call.name.span, Occurrence::Operation(call.name.name.clone()));
+                self.add(
+                    call.name.span,
+                    Occurrence::Operation(call.name.name.clone()),
+                );
                 for arg in &call.args {
                     self.add(
                         arg.name.span,
@@ -141,7 +157,10 @@ impl Index {
                 }
             }
             StmtKind::Call(call) => {
-                self.add(call.target.span, Occurrence::CallTarget(call.target.name.clone()));
+                self.add(
+                    call.target.span,
+                    Occurrence::CallTarget(call.target.name.clone()),
+                );
                 for arg in &call.args {
                     self.add(
                         arg.name.span,
@@ -223,7 +242,10 @@ mod tests {
                 arg: "force".into()
             })
         );
-        assert_eq!(at("active()", 1), Some(Occurrence::Function("active".into())));
+        assert_eq!(
+            at("active()", 1),
+            Some(Occurrence::Function("active".into()))
+        );
         assert_eq!(at("one {", 1), Some(Occurrence::StepRef("one".into())));
         assert_eq!(at("two", 3), Some(Occurrence::StepDef("two".into())));
         assert_eq!(at("title", 1), None);

@@ -341,7 +341,11 @@ impl Server {
     }
 }
 
-fn publish(uri: Url, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i32>) -> Notification {
+fn publish(
+    uri: Url,
+    diagnostics: Vec<lsp_types::Diagnostic>,
+    version: Option<i32>,
+) -> Notification {
     Notification::new(
         "textDocument/publishDiagnostics".to_owned(),
         PublishDiagnosticsParams {
@@ -360,10 +364,99 @@ fn file_path(uri: &Url) -> Option<PathBuf> {
 }
 
 fn parse<T: DeserializeOwned>(params: Value) -> Result<T, (ErrorCode, String)> {
-    serde_json::from_value(params)
-        .map_err(|error| (ErrorCode::InvalidParams, format!("invalid parameters: {error}")))
+    serde_json::from_value(params).map_err(|error| {
+        (
+            ErrorCode::InvalidParams,
+            format!("invalid parameters: {error}"),
+        )
+    })
 }
 
 fn to_value<T: serde::Serialize>(value: T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsp_server::RequestId;
+    use serde_json::json;
+
+    /// Every request at every position of `text` (and past its end) is
+    /// answered without an error: no handler panics (the safety net would
+    /// turn a panic into an internal error).
+    fn answers_everywhere(text: &str) {
+        let mut server = Server::default();
+        let uri = "file:///nowhere/probe.runbook";
+        server.notification(Notification::new(
+            "textDocument/didOpen".to_owned(),
+            json!({"textDocument": {"uri": uri, "languageId": "runbook", "version": 1, "text": text}}),
+        ));
+        let lines = text.split('\n').count() as u32 + 1;
+        for line in 0..lines {
+            let width = text
+                .split('\n')
+                .nth(line as usize)
+                .map(|line| line.encode_utf16().count() as u32)
+                .unwrap_or(0);
+            for character in 0..=width + 1 {
+                for method in [
+                    "textDocument/hover",
+                    "textDocument/definition",
+                    "textDocument/completion",
+                ] {
+                    let response = server.request(Request::new(
+                        RequestId::from(1),
+                        method.to_owned(),
+                        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+                    ));
+                    assert!(
+                        response.error.is_none(),
+                        "{method} at {line}:{character} of {text:?}: {response:?}"
+                    );
+                }
+            }
+        }
+        for method in ["textDocument/documentSymbol", "textDocument/formatting"] {
+            let response = server.request(Request::new(
+                RequestId::from(2),
+                method.to_owned(),
+                json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),
+            ));
+            assert!(
+                response.error.is_none(),
+                "{method} of {text:?}: {response:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_position_of_odd_text_fails() {
+        for text in [
+            "",
+            "\n\n",
+            "runbook {{{{ ((( \"unterminated 🚀",
+            "\u{0}\u{feff}step step step é𝄞",
+            "runbook x {\r\n    title \"t\"\r\n    step a \"A\" within after {\r\n",
+            "runbook x { what-if w \"W\" when failed( during , { retry } }",
+            "runbook x {\n    title \"é\"\n    step a \"𝄞\" { note \"{a.b.c} {{ }} {\" } \n}\n",
+        ] {
+            answers_everywhere(text);
+        }
+    }
+
+    #[test]
+    fn no_position_of_a_shipped_runbook_fails() {
+        let text = crate::syntax::embedded::file("lib/exclude-server.runbook").unwrap_or("");
+        assert!(!text.is_empty());
+        answers_everywhere(text);
+        // Cut anywhere, as while typing.
+        let cuts: Vec<usize> = (0..text.len())
+            .step_by(37)
+            .filter(|at| text.is_char_boundary(*at))
+            .collect();
+        for at in cuts {
+            answers_everywhere(&text[..at]);
+        }
+    }
 }

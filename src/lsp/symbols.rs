@@ -117,7 +117,11 @@ fn symbol(
     children: Vec<DocumentSymbol>,
 ) -> DocumentSymbol {
     DocumentSymbol {
-        name: if name.is_empty() { "?".to_owned() } else { name.to_owned() },
+        name: if name.is_empty() {
+            "?".to_owned()
+        } else {
+            name.to_owned()
+        },
         detail,
         kind,
         tags: None,

@@ -244,9 +244,11 @@ fn diagnostics_as_you_type_in_utf16_positions() {
         message.starts_with("undefined variable `nowhere`\nhelp: "),
         "{message}"
     );
-    assert!(diagnostic["codeDescription"]["href"]
-        .as_str()
-        .is_some_and(|href| href.ends_with("docs/diagnostics.md#runbookresolveundefined_variable")));
+    assert!(
+        diagnostic["codeDescription"]["href"].as_str().is_some_and(
+            |href| href.ends_with("docs/diagnostics.md#runbookresolveundefined_variable")
+        )
+    );
 
     // The fix, typed: the error is gone, and `runbook check`'s lint runs.
     let fixed = BROKEN.replace("{nowhere}", "{first.name}");
@@ -306,7 +308,10 @@ fn hover_definition_completion_symbols() {
     // On its argument.
     let hover = client.request("textDocument/hover", at(&uri, 9, 36));
     let value = hover["result"]["contents"]["value"].as_str().expect("text");
-    assert!(value.starts_with("```runbook\nforce: bool\n```\nAn optional argument of `set-standby`."), "{value}");
+    assert!(
+        value.starts_with("```runbook\nforce: bool\n```\nAn optional argument of `set-standby`."),
+        "{value}"
+    );
     assert_eq!(hover["result"]["range"], range((9, 35), (9, 40)));
     // On a server field, after the rocket (UTF-16 columns).
     let hover = client.request("textDocument/hover", at(&uri, 8, 25));
@@ -355,7 +360,16 @@ fn hover_definition_completion_symbols() {
     let completion = client.request("textDocument/completion", at(&uri, 8, 24));
     assert_eq!(
         labels(&completion),
-        ["name", "running", "excluded", "is_active", "is_standby", "version", "changes", "state"]
+        [
+            "name",
+            "running",
+            "excluded",
+            "is_active",
+            "is_standby",
+            "version",
+            "changes",
+            "state"
+        ]
     );
     // At the start of a statement: keywords, operations with their
     // required arguments, the names in scope.
@@ -366,7 +380,10 @@ fn hover_definition_completion_symbols() {
         .find(|item| item["label"] == "upgrade")
         .expect("the operation `upgrade`");
     assert_eq!(upgrade["insertText"], "upgrade(server: , version: )");
-    assert_eq!(upgrade["detail"], "upgrade(server: server, version: version)");
+    assert_eq!(
+        upgrade["detail"],
+        "upgrade(server: server, version: version)"
+    );
     for label in ["step", "wait until", "target", "first", "active"] {
         assert!(items.iter().any(|item| item["label"] == label), "{label}");
     }
@@ -489,7 +506,10 @@ fn calls_and_imports_lead_to_the_procedure() {
     let diagnostics = published["diagnostics"].as_array().expect("a list");
     assert_eq!(diagnostics.len(), 1, "{published}");
     assert_eq!(diagnostics[0]["range"], range((3, 11), (3, 30)));
-    assert_eq!(diagnostics[0]["code"], "runbook::resolve::undefined_variable");
+    assert_eq!(
+        diagnostics[0]["code"],
+        "runbook::resolve::undefined_variable"
+    );
     assert_eq!(client.shutdown(), Some(0));
 }
 
