@@ -64,13 +64,13 @@ fn variable(file: &File, index: &Index, name: &str, offset: usize) -> Option<Spa
     let binding = index
         .entries()
         .iter()
+        .rev()
         .filter(|(span, _)| (span.start as usize) < offset)
-        .filter(|(_, occurrence)| match occurrence {
+        .find(|(_, occurrence)| match occurrence {
             Occurrence::Binding(bound) => bound == name,
             Occurrence::Prompt { id, kind: "record" } => id.replace('-', "_") == name,
             _ => false,
         })
-        .last()
         .map(|(span, _)| *span);
     binding.or_else(|| file.param(name).map(|param| param.name.span))
 }

@@ -13,7 +13,7 @@ use super::index::{Index, Occurrence};
 use super::position::Text;
 use crate::check::catalogue;
 use crate::check::lint::{docs, registry};
-use crate::syntax::ast::{File, Param, ParamType};
+use crate::syntax::ast::{File, Param};
 use crate::syntax::resolve::{operation, OperationSignature, FUNCTIONS, SERVER_FIELDS};
 use crate::syntax::{Origin, Span};
 
@@ -320,9 +320,6 @@ fn param_markdown(param: &Param, source: Option<&str>) -> String {
             .map(|(default, source)| format!(" = {}", crate::fmt::expr_to_string(default, source)))
             .unwrap_or_default()
     );
-    if param.ty == ParamType::Server || param.ty == ParamType::ServerList {
-        out.push_str("\nA server is named with `--set NAME=mgt-2` (a list: `mgt-2,mgt-3`).");
-    }
     push_docs(&mut out, param.docs.as_ref().map(|doc| doc.text.as_str()));
     out
 }

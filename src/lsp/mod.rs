@@ -301,9 +301,10 @@ impl Server {
                 document.version = params.text_document.version;
                 self.analyse(&uri).into_iter().collect()
             }
-            "textDocument/didSave" => {
-                // Another open document may import this one, or a
-                // `runbook.toml` may have changed: analyse them all again.
+            "textDocument/didSave" | "workspace/didChangeWatchedFiles" => {
+                // Another open document may import this one, or an imported
+                // file or a `runbook.toml` may have changed on disk: analyse
+                // them all again.
                 let uris: Vec<Url> = self.documents.keys().cloned().collect();
                 uris.iter().filter_map(|uri| self.analyse(uri)).collect()
             }

@@ -574,3 +574,27 @@ fn exits_1_without_shutdown() {
     };
     assert_eq!(code, Some(1));
 }
+
+#[test]
+fn the_command_is_listed_completed_and_explained() {
+    let output = Command::new(binary())
+        .env("RUNBOOK_COMPLETE", "fish")
+        .args(["--", "runbook", "ls"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let candidates = String::from_utf8_lossy(&output.stdout);
+    assert!(candidates.starts_with("lsp\t"), "{candidates}");
+    let help = Command::new(binary())
+        .args(["lsp", "--help"])
+        .output()
+        .expect("runs");
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Examples:") && help.contains("runbook lsp"),
+        "{help}"
+    );
+    let root = Command::new(binary()).arg("--help").output().expect("runs");
+    assert!(String::from_utf8_lossy(&root.stdout).contains("  lsp "));
+}
