@@ -258,6 +258,17 @@ pub enum RuntimeError {
         #[help]
         help: String,
     },
+    /// The runbook ended, but the run upgraded the Initial Active and the
+    /// cluster is not the healthy upgraded one: not a success.
+    #[error("the runbook ended, but the cluster is not the healthy upgraded one: {violations}")]
+    #[diagnostic(
+        code(runbook::run::guard_unhealthy_end),
+        help("check the cluster by hand (`runbook probe`), then bring it to one Active in ACT_REP and every Standby in STB_REP on the new version; the runbook should end with `wait until healthy()` or stop with instructions")
+    )]
+    UnhealthyEnd {
+        /// What is not so.
+        violations: String,
+    },
     /// The live cluster is not the one the journal's run acted on.
     #[error("{target} is not the cluster this run acted on: {differences}")]
     #[diagnostic(

@@ -111,7 +111,11 @@ impl AnswersFile {
                 self.check_kind(key, kinds)?;
                 continue;
             }
-            if key.starts_with("manual.") || key.starts_with("reanswer.") {
+            if key.starts_with("manual.") {
+                // Checked by the operator connector when it asks.
+                continue;
+            }
+            if key.starts_with("reanswer.") {
                 if !matches!(value.get_ref(), toml::Value::Boolean(_)) {
                     return Err(self.wrong_kind(key, "`true` or `false`"));
                 }

@@ -658,3 +658,38 @@ fn a_wrong_answer_is_asked_again_with_reanswer() {
         "{refusal}"
     );
 }
+
+/// The runtime guard: the Active upgraded while a Standby replicates is a
+/// warning with its code, said before the operation is sent; a run that
+/// upgraded the Initial Active and ends on a cluster that is not the
+/// healthy upgraded one fails (not resumable), naming what is not so.
+#[test]
+fn the_runtime_guard_warns_and_refuses_an_unhealthy_success() {
+    let dir = tempfile::tempdir().unwrap();
+    for (extra, warned) in [(&[][..], true), (&["--set", "stop_all=true"][..], false)] {
+        let output = on_fixture(
+            dir.path(),
+            "run",
+            "guard.runbook",
+            &[&["--yes", "--format", "json"], extra].concat(),
+        );
+        assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+        let stream = events(&output);
+        let guard_warning = stream.iter().any(|event| {
+            event["event"] == "warning"
+                && event["code"] == "runbook::run::guard_active_upgraded_with_declared_standby"
+        });
+        assert_eq!(guard_warning, warned, "{extra:?}: {stream:?}");
+        let last = stream.last().unwrap();
+        assert_eq!(last["outcome"], "failed", "{last}");
+        assert_eq!(last["cause_code"], serde_json::Value::Null, "{last}");
+        let message = last["message"].as_str().unwrap();
+        assert!(
+            message.contains("not the healthy upgraded one")
+                && message.contains("mgt-3 is stopped"),
+            "{message}"
+        );
+        assert!(last["resume"].is_null(), "nothing to resume: {last}");
+        assert_eq!(server(last, "mgt-1")["version"], "7.4.0", "{last}");
+    }
+}
