@@ -396,10 +396,35 @@ fn ask_on(term: &console::Term, request: &PromptRequest) -> Result<Answer, Termi
             Ok(Answer::Text(text))
         }
         PromptKind::Choose(options) => {
-            let labels: Vec<String> = options
+            let full: Vec<String> = options
                 .iter()
-                .map(|option| fit(&format!("{} — {}", option.name, option.label), width))
+                .map(|option| format!("{} — {}", option.name, option.label))
                 .collect();
+            let room = width.saturating_sub(6);
+            // An option too wide for one menu line is never cut: every
+            // option is written out in full (wrapped between words) above a
+            // menu of the option names.
+            let listed = if full
+                .iter()
+                .any(|label| console::measure_text_width(label) > room)
+            {
+                let text: Vec<String> = full
+                    .iter()
+                    .map(|label| crate::wrap::wrap(label, room).replace('\n', "\n      "))
+                    .map(|label| format!("    • {label}"))
+                    .collect();
+                let text = text.join("\n");
+                term.write_line(&text)
+                    .map_err(|error| TerminalError::Failed(error.to_string()))?;
+                text.lines().count()
+            } else {
+                0
+            };
+            let labels: Vec<String> = if listed > 0 {
+                options.iter().map(|option| fit(&option.name, width)).collect()
+            } else {
+                full
+            };
             let default = options
                 .iter()
                 .position(|option| option.is_default)
@@ -409,6 +434,7 @@ fn ask_on(term: &console::Term, request: &PromptRequest) -> Result<Answer, Termi
                 .default(default)
                 .report(false)
                 .interact_on(term)?;
+            let _ = term.clear_last_lines(listed);
             options
                 .get(index)
                 .map(|option| Answer::Text(option.name.clone()))
