@@ -144,10 +144,29 @@ impl HumanSink {
     }
 
     /// Renders how a step ended: done, failed or skipped.
-    fn step_finished(&mut self, step: String, outcome: StepOutcome, message: Option<String>) {
+    fn step_finished(
+        &mut self,
+        step: String,
+        outcome: StepOutcome,
+        message: Option<String>,
+        duration: Option<f64>,
+    ) {
         self.stop_spinner();
+        // On the target's clock: the simulator's virtual time, or real time.
+        let took = duration
+            .map(|seconds| {
+                style(format!(
+                    " ({})",
+                    crate::semantics::eval::format_duration(Duration::from_secs_f64(
+                        seconds.max(0.0)
+                    ))
+                ))
+                .dim()
+                .to_string()
+            })
+            .unwrap_or_default();
         let text = match outcome {
-            StepOutcome::Ok => format!("  {} {step} done", style("✓").green()),
+            StepOutcome::Ok => format!("  {} {step} done{took}", style("✓").green()),
             StepOutcome::Failed => format!(
                 "  {} {step} failed: {}",
                 style("✗").red().bold(),
@@ -192,9 +211,17 @@ impl HumanSink {
     }
 
     /// Renders the start of an operation: a spinner when long, else a line.
-    fn operation_started(&mut self, operation: String, long: bool) {
+    fn operation_started(&mut self, operation: String, long: bool, expected: Option<u64>) {
         if long {
-            self.spin(operation);
+            let expected = expected
+                .map(|seconds| {
+                    format!(
+                        ", expected about {} on the cluster's clock",
+                        crate::semantics::eval::format_duration(Duration::from_secs(seconds))
+                    )
+                })
+                .unwrap_or_default();
+            self.spin(format!("{operation}{expected}"));
         } else {
             self.line(format!("  {} {operation}", style("→").dim()));
         }
@@ -268,8 +295,9 @@ impl EventSink for HumanSink {
                 step,
                 outcome,
                 message,
+                duration_seconds,
                 ..
-            } => self.step_finished(step, outcome, message),
+            } => self.step_finished(step, outcome, message, duration_seconds),
             EventKind::Note { message } => {
                 self.line(format!("  {} {message}", style("note:").blue()))
             }
@@ -283,9 +311,11 @@ impl EventSink for HumanSink {
                 source,
             } => self.prompt(id, text, answer, source),
             EventKind::WhatIf { name, reason } => self.what_if(name, reason),
-            EventKind::OperationStarted { operation, long } => {
-                self.operation_started(operation, long)
-            }
+            EventKind::OperationStarted {
+                operation,
+                long,
+                expected_seconds,
+            } => self.operation_started(operation, long, expected_seconds),
             EventKind::OperationFinished {
                 operation,
                 ok,

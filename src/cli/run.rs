@@ -204,6 +204,17 @@ fn watch_ctrl_c(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
             crate::interp::prompt::restore_terminal();
             std::process::exit(130);
         }
+        // Said at once, even while an operation runs for minutes.
+        output::suspend_progress(|| {
+            let width = usize::from(console::Term::stderr().size().1).max(20);
+            eprintln!(
+                "\n{}",
+                crate::wrap::wrap(
+                    "Stopping after the current operation (the journal keeps the run; `runbook resume` continues it). Ctrl-C again to stop now.",
+                    width
+                )
+            );
+        });
     };
     // The handler is installed now, before the run starts: a watcher task
     // would install it only when the runtime first polls it, and a Ctrl-C

@@ -176,6 +176,8 @@ pub(super) struct Driver<'p> {
     open_windows: std::collections::BTreeSet<crate::semantics::code::WindowId>,
     /// How many What-if handlers are under way.
     handlers_running: usize,
+    /// When the step under way started, on the target's clock.
+    step_started_at: Option<Duration>,
 }
 
 impl<'p> Driver<'p> {
@@ -221,6 +223,7 @@ impl<'p> Driver<'p> {
             current_step: None,
             open_windows: std::collections::BTreeSet::new(),
             handlers_running: 0,
+            step_started_at: None,
         }
     }
 
@@ -488,6 +491,7 @@ impl<'p> Driver<'p> {
                     outcome: StepOutcome::Skipped,
                     message: Some(String::from("completed before the run was resumed")),
                     cause_code: None,
+                    duration_seconds: None,
                 });
             }
             return Ok(Ok(Gate::Skip));
@@ -566,7 +570,11 @@ impl<'p> Driver<'p> {
                 if let Subject::Step(step) = subject {
                     self.current_step = Some(step);
                 }
-                self.step_started(subject, retry).await?
+                self.step_started_at = Some(self.connector.clock());
+                self.step_started(subject, retry).await?;
+                if let Subject::Step(step) = subject {
+                    self.window_started(step);
+                }
             }
             Event::StepFinished { subject, outcome } => {
                 let ok = outcome == StepFinish::Ok;
@@ -579,6 +587,9 @@ impl<'p> Driver<'p> {
                     self.current_step = None;
                 }
                 self.end_step(outcome).await?;
+                if let (Subject::Step(step), true) = (subject, ok) {
+                    self.window_opened(step);
+                }
                 if ok {
                     if let Subject::Step(_) = subject {
                         self.steps_finished += 1;
@@ -778,11 +789,16 @@ impl<'p> Driver<'p> {
                 .step_ends
                 .insert(key.id.clone(), StepEnd::Here(self.connector.clock()));
         }
+        let duration_seconds = self
+            .step_started_at
+            .take()
+            .map(|at| self.connector.clock().saturating_sub(at).as_secs_f64());
         self.emit(EventKind::StepFinished {
             step: key.id,
             outcome,
             message,
             cause_code,
+            duration_seconds,
         });
         Ok(())
     }
@@ -964,9 +980,13 @@ impl<'p> Driver<'p> {
         // The one record that must be on disk before the cluster changes.
         self.sync_journal()?;
         let described = operation.to_string();
+        let long = is_long(&operation);
         self.emit(EventKind::OperationStarted {
             operation: described.clone(),
-            long: is_long(&operation),
+            long,
+            expected_seconds: long
+                .then(|| crate::cluster::durations::expected(&operation).as_secs())
+                .filter(|seconds| *seconds > 0),
         });
         let result = self.connector.perform(&operation).await;
         self.sight.forget();
@@ -1024,6 +1044,42 @@ impl<'p> Driver<'p> {
             ))));
         }
         Ok(result.map_err(|error| operation_error(&error)))
+    }
+
+    // ----- time windows, as the operator sees them -----
+
+    /// An anchor step ended: each window it opens says its deadline.
+    fn window_opened(&mut self, anchor: crate::semantics::code::StepId) {
+        for &window in &self.code.steps[anchor as usize].anchors {
+            let info = &self.code.windows[window as usize];
+            let limit = window_limit(info.clause);
+            let constrained = self.code.steps[info.step as usize].step.id.name.clone();
+            self.emit(EventKind::Note {
+                message: format!(
+                    "the clock runs: step `{constrained}` must start within {limit} of now (its `within` window after `{}`)",
+                    info.clause.after.name
+                ),
+            });
+        }
+    }
+
+    /// A step with a window starts: how much of its window it used.
+    fn window_started(&mut self, step: crate::semantics::code::StepId) {
+        let Some(window) = self.code.steps[step as usize].window else {
+            return;
+        };
+        let info = &self.code.windows[window as usize];
+        let Some(since) = self.sight.since_anchor(window) else {
+            return;
+        };
+        let limit = window_limit(info.clause);
+        self.emit(EventKind::Note {
+            message: format!(
+                "started {} after `{}` ended (window: {limit})",
+                format_duration(since.elapsed),
+                info.clause.after.name
+            ),
+        });
     }
 
     // ----- the runtime guard -----
@@ -1556,5 +1612,13 @@ fn shell_quote(text: &str) -> String {
         text.to_string()
     } else {
         format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// A window's limit as written when it is a literal (`5m`), else in words.
+fn window_limit(clause: &crate::syntax::ast::Window) -> String {
+    match &clause.duration.kind {
+        crate::syntax::ast::ExprKind::Duration(limit) => format_duration(*limit),
+        _ => String::from("its limit"),
     }
 }

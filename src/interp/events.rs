@@ -132,6 +132,10 @@ pub enum EventKind {
         /// explain` documents.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         cause_code: Option<String>,
+        /// How long it took on the target's clock, in seconds (a step run
+        /// in this process; absent for one skipped on resume).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        duration_seconds: Option<f64>,
     },
     /// A `note` for the operator.
     Note {
@@ -170,6 +174,10 @@ pub enum EventKind {
         operation: String,
         /// Whether it is a long (background) operation worth a spinner.
         long: bool,
+        /// For a long operation: how long the cluster model expects it to
+        /// take on the target's clock, in seconds (an estimate).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        expected_seconds: Option<u64>,
     },
     /// An operation returned.
     OperationFinished {
@@ -256,6 +264,7 @@ mod tests {
         let event = Event::now(EventKind::StepFinished {
             step: "stop-servers".into(),
             outcome: StepOutcome::Ok,
+            duration_seconds: None,
             message: None,
             cause_code: None,
         });

@@ -13,7 +13,7 @@ use crate::cluster::{check_upgraded, InvariantViolation, Mode, Operation, Snapsh
 /// A break of an invariant the run observed: its code and its message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Finding {
-    /// `runbook::run::guard_…`.
+    /// Its code (one of the `guard_` codes of the run).
     pub(super) code: &'static str,
     /// What the operator sees.
     pub(super) message: String,

@@ -421,7 +421,10 @@ fn ask_on(term: &console::Term, request: &PromptRequest) -> Result<Answer, Termi
                 0
             };
             let labels: Vec<String> = if listed > 0 {
-                options.iter().map(|option| fit(&option.name, width)).collect()
+                options
+                    .iter()
+                    .map(|option| fit(&option.name, width))
+                    .collect()
             } else {
                 full
             };

@@ -86,6 +86,10 @@ fn ctrl_c_stops_after_the_current_step_and_prints_the_resume_command() {
         .starts_with("runbook resume "));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("runbook::run::interrupted"), "{stderr}");
+    assert!(
+        stderr.contains("Stopping after the current operation"),
+        "Ctrl-C is acknowledged at once: {stderr}"
+    );
     // The step under way was finished and journaled; no step is left half-done.
     let text = std::fs::read_to_string(&journal).unwrap();
     let started = count_records(&journal, "step_started");
