@@ -52,6 +52,7 @@ enum Item<'a> {
     Summary(&'a StringLit),
     Param(&'a Param),
     Import(&'a Import),
+    Requires(&'a crate::syntax::ast::Requirement),
     Stmt(&'a Stmt),
     WhatIf(&'a WhatIf),
 }
@@ -62,6 +63,7 @@ impl Item<'_> {
             Item::Title(text) | Item::Summary(text) => text.span.start as usize,
             Item::Param(param) => param.span.start as usize,
             Item::Import(import) => import.span.start as usize,
+            Item::Requires(requirement) => requirement.span.start as usize,
             Item::Stmt(stmt) => stmt.span.start as usize,
             Item::WhatIf(what_if) => what_if.span.start as usize,
         }
@@ -73,15 +75,16 @@ impl Item<'_> {
             Item::Title(_) | Item::Summary(_) => 0,
             Item::Param(_) => 1,
             Item::Import(_) => 2,
-            Item::Stmt(stmt) if matches!(stmt.kind, StmtKind::Step(_)) => 4,
-            Item::Stmt(_) => 3,
-            Item::WhatIf(_) => 5,
+            Item::Requires(_) => 3,
+            Item::Stmt(stmt) if matches!(stmt.kind, StmtKind::Step(_)) => 5,
+            Item::Stmt(_) => 4,
+            Item::WhatIf(_) => 6,
         }
     }
 
     /// Steps and What-if handlers always stand apart.
     fn stands_apart(&self) -> bool {
-        self.group() >= 4
+        self.group() >= 5
     }
 }
 
@@ -258,6 +261,7 @@ impl<'a> Printer<'a> {
         items.extend(file.summary.iter().map(Item::Summary));
         items.extend(file.params.iter().map(Item::Param));
         items.extend(file.imports.iter().map(Item::Import));
+        items.extend(file.requires.iter().map(Item::Requires));
         items.extend(file.body.iter().map(Item::Stmt));
         items.extend(file.what_ifs.iter().map(Item::WhatIf));
         items.sort_by_key(Item::start);
@@ -311,6 +315,15 @@ impl<'a> Printer<'a> {
                 import.span.start as usize,
                 import.span.end as usize,
                 &format!("import {}", self.text(&import.path)),
+            ),
+            Item::Requires(requirement) => self.with_clauses(
+                requirement.span.start as usize,
+                requirement.span.end as usize,
+                &format!(
+                    "requires {}",
+                    expr_to_string(&requirement.condition, self.source)
+                ),
+                &[format!("else {}", self.text(&requirement.message.text))],
             ),
             Item::Stmt(stmt) => self.stmt(stmt),
             Item::WhatIf(what_if) => self.what_if(what_if),

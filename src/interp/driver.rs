@@ -338,6 +338,8 @@ impl<'p> Driver<'p> {
                             "while waiting until {condition}"
                         ))));
                     }
+                    // Time passes with what the last poll saw.
+                    self.guard_lasting();
                     self.sync_journal()?;
                     let before = self.connector.clock();
                     self.connector.sleep(interval).await;
@@ -369,6 +371,28 @@ impl<'p> Driver<'p> {
             };
             self.machine.deliver(&mut state, input);
         }
+    }
+
+    /// The first `requires` of the main file the cluster at the start does
+    /// not meet, as the error that refuses the run.
+    pub(super) fn unmet_requirement(&mut self) -> Option<RuntimeError> {
+        let params = match self.bind_params() {
+            Ok(params) => params,
+            Err(Halt::Fatal(error)) => return Some(error),
+            Err(_) => return None,
+        };
+        let (message, span) = self
+            .machine
+            .unmet_requirements(params, &self.sight.initial)
+            .into_iter()
+            .next()?;
+        let main = self.program.main;
+        Some(RuntimeError::RequirementNotMet {
+            runbook: self.program.name().to_string(),
+            message,
+            source_code: self.program.file(main).source_text(),
+            span: span.into(),
+        })
     }
 
     /// The main file's parameters: `--set` values, else defaults.
@@ -406,10 +430,6 @@ impl<'p> Driver<'p> {
     async fn observe(&mut self, split_brain: bool) -> Result<(), ConnectorError> {
         if self.sight.live.is_none() {
             let snapshot = self.connector.snapshot().await?;
-            let window_open = self.two_actives_allowed();
-            for finding in self.guard.observed(&snapshot, window_open) {
-                self.guard_warning(finding);
-            }
             self.sight.live = Some(Observation {
                 snapshot,
                 split_brain: None,
@@ -695,6 +715,7 @@ impl<'p> Driver<'p> {
         }
         self.step_open = true;
         self.emit(self.started_event(subject));
+        self.guard_lasting();
         Ok(())
     }
 
@@ -775,6 +796,10 @@ impl<'p> Driver<'p> {
         self.sight.forget();
         if self.journal.is_some() {
             let snapshot = self.connector.snapshot().await.unwrap_or_default();
+            let window_open = self.two_actives_allowed();
+            for finding in self.guard.observed(&snapshot, window_open) {
+                self.guard_warning(finding);
+            }
             self.journal_or_halt(Record::StepFinished {
                 ts: super::events::now_rfc3339(),
                 step: key.clone(),
@@ -990,6 +1015,11 @@ impl<'p> Driver<'p> {
         });
         let result = self.connector.perform(&operation).await;
         self.sight.forget();
+        if long && result.is_ok() {
+            // Minutes passed: judge the state the operation left.
+            let _ = self.observe(false).await;
+            self.guard_lasting();
+        }
         // No answer is not a failure: see what the cluster says.
         let result = match result {
             Err(error)
@@ -1095,6 +1125,20 @@ impl<'p> Driver<'p> {
             let info = &self.code.steps[step as usize];
             info.window.is_some() || !info.anchors.is_empty()
         })
+    }
+
+    /// Judges what the run last read as a state that lasts (a step starts
+    /// or ends on it, a wait polls it, a long operation ended on it): two
+    /// Actives there are a break, as the verifier judges them; two Actives
+    /// for the instant between two operations are not.
+    fn guard_lasting(&mut self) {
+        let Some(snapshot) = self.sight.live.as_ref().map(|live| live.snapshot.clone()) else {
+            return;
+        };
+        let window_open = self.two_actives_allowed();
+        for finding in self.guard.observed(&snapshot, window_open) {
+            self.guard_warning(finding);
+        }
     }
 
     /// A break the guard saw: a warning event with its code.

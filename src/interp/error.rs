@@ -269,6 +269,24 @@ pub enum RuntimeError {
         /// What is not so.
         violations: String,
     },
+    /// The cluster is not one the runbook is written for (`requires`).
+    #[error("{runbook} cannot run on this cluster: {message}")]
+    #[diagnostic(
+        code(runbook::run::requirement_not_met),
+        help("the runbook's `requires` says what cluster it is written for; nothing was done and no journal was written")
+    )]
+    RequirementNotMet {
+        /// The runbook.
+        runbook: String,
+        /// The requirement's message.
+        message: String,
+        /// The main file.
+        #[source_code]
+        source_code: SourceText,
+        /// The `requires` declaration.
+        #[label("not met by this cluster")]
+        span: SourceSpan,
+    },
     /// The live cluster is not the one the journal's run acted on.
     #[error("{target} is not the cluster this run acted on: {differences}")]
     #[diagnostic(

@@ -132,6 +132,13 @@ pub async fn run(
         Err(error) => return driver.unreachable(RuntimeError::Connector(error)),
     };
     driver.set_initial(initial.clone());
+    // A cluster the runbook is not written for is refused before anything
+    // acts or is journaled (a What-if run alone has its own triggers).
+    if settings.what_if.is_none() {
+        if let Some(error) = driver.unmet_requirement() {
+            return driver.refused(error, initial, false);
+        }
+    }
     let journal_path = match &settings.journal {
         JournalChoice::Disabled => None,
         JournalChoice::Default(dir) => {

@@ -34,6 +34,7 @@ const STATEMENT_KEYWORDS: &[&str] = &[
     "call",
     "stop",
     "pause",
+    "requires",
     "fail",
     "retry",
     "what-if",

@@ -698,6 +698,44 @@ impl<'c, 'p> Machine<'c, 'p> {
             .collect()
     }
 
+    /// The `requires` of the main file that the cluster `initial`, with
+    /// `params` bound, does not meet: each one's message (interpolated)
+    /// and where it is written. A requirement that cannot be evaluated
+    /// counts as not met, its message naming why.
+    pub fn unmet_requirements(
+        &self,
+        params: Vec<(String, Value)>,
+        initial: &Snapshot,
+    ) -> Vec<(String, Span)> {
+        let frame = Frame::new(0, params);
+        let main = self.code.program.main;
+        let mut unmet = Vec::new();
+        for requirement in &self.code.program.files[main].ast.requires {
+            let holds = static_eval(&requirement.condition, &frame, initial)
+                .and_then(|value| eval::expect_bool(value, requirement.condition.span));
+            let mut context = Context {
+                frame: &frame,
+                snapshot: initial,
+                initial,
+                answers: &[],
+            };
+            let message = eval::interpolate(&requirement.message, &mut context, &|_| false)
+                .unwrap_or_else(|_| requirement.message.text.value.clone());
+            match holds {
+                Ok(true) => {}
+                Ok(false) => unmet.push((message, requirement.span)),
+                Err(error) => unmet.push((
+                    format!(
+                        "{message} (the condition could not be evaluated: {})",
+                        error.message
+                    ),
+                    requirement.span,
+                )),
+            }
+        }
+        unmet
+    }
+
     /// The value of an expression that needs no binding, no live cluster
     /// and no operator (a literal window), if it has one.
     pub fn constant(&self, expr: &ast::Expr, initial: &Snapshot) -> Option<Value> {

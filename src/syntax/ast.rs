@@ -29,6 +29,9 @@ pub struct File {
     pub params: Vec<Param>,
     /// `import "PATH"`, in source order.
     pub imports: Vec<Import>,
+    /// `requires EXPR else "MESSAGE"`: what the cluster must be for the
+    /// runbook to start, in source order.
+    pub requires: Vec<Requirement>,
     /// The statements of the body (bindings, steps, ...), in source order.
     pub body: Vec<Stmt>,
     /// The What-if handlers, in source order.
@@ -37,6 +40,19 @@ pub struct File {
     /// formatter can keep them and the linter can read `// allow(RB003)`.
     pub comments: Vec<Comment>,
     /// The whole file.
+    pub span: Span,
+}
+
+/// `requires EXPR else "MESSAGE"`: a condition on the cluster when the run
+/// starts (e.g. `count(standbys()) >= 1`); a run whose cluster does not
+/// meet it is refused before anything acts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Requirement {
+    /// A `bool` expression on the cluster and the parameters.
+    pub condition: Expr,
+    /// What the operator is told when it does not hold.
+    pub message: Message,
+    /// The whole declaration.
     pub span: Span,
 }
 

@@ -454,6 +454,17 @@ pub enum ResolveError {
         #[label("not inside a what-if")]
         span: Span,
     },
+    /// A `select` in a `requires` condition: a requirement asks nothing.
+    #[error("a `requires` condition cannot ask the operator")]
+    #[diagnostic(
+        code(runbook::resolve::select_in_requires),
+        help("`requires` is judged on the cluster before the run acts; ask with `select` in the body, and `check` the answer there")
+    )]
+    SelectInRequires {
+        /// The `select`.
+        #[label("asks the operator")]
+        span: Span,
+    },
     /// `pause` outside a What-if body.
     #[error("`pause` outside a What-if handler")]
     #[diagnostic(

@@ -98,11 +98,17 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<&Expr> {
 }
 
 /// Calls `visit` on every expression of the file (parameter defaults,
-/// statements, What-if triggers), sub-expressions included.
+/// requirements, statements, What-if triggers), sub-expressions included.
 pub fn for_each_expr<'a>(file: &'a File, mut visit: impl FnMut(&'a Expr)) {
     for param in &file.params {
         if let Some(default) = &param.default {
             walk_expr(default, &mut visit);
+        }
+    }
+    for requirement in &file.requires {
+        walk_expr(&requirement.condition, &mut visit);
+        for expr in requirement.message.exprs() {
+            walk_expr(expr, &mut visit);
         }
     }
     for_each_stmt(file, |stmt, _| {

@@ -447,7 +447,7 @@ fn inputs_that_could_never_work_are_refused_before_anything_runs() {
     )
     .unwrap();
     std::fs::write(dir.path().join("server.toml"), "promoted-server = 2\n").unwrap();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--set", "versoin=7.4.0"], "did you mean `version`?"),
         (
             &["--set", "backup_taken=maybe"],
@@ -468,6 +468,10 @@ fn inputs_that_could_never_work_are_refused_before_anything_runs() {
         (
             &["--answers", "server.toml"],
             "`promoted-server` must be a server name (a string)",
+        ),
+        (
+            &["--sim-servers", "1"],
+            "upgrade-with-downtime cannot run on this cluster: this cluster has 1 Management Server(s) and no Standby Server",
         ),
     ];
     for (extra, expected) in cases {

@@ -370,6 +370,24 @@ runbook demo {
 there), end the run for good with `stop`, or move the `pause` into a What-if body.",
     },
     Entry {
+        code: "runbook::resolve::select_in_requires",
+        severity: Severity::Error,
+        summary: "A `requires` condition asks the operator (`select`).",
+        cause: "`requires` is judged on the cluster before the run acts or writes a journal, so \
+it cannot ask anything: a `select` in its condition or message has no answer yet.",
+        example: Some(Example::check(
+            r#"
+runbook demo {
+    title "Demo"
+    requires (select target "Which server?" from servers()).running else "it must run"
+    note "Nothing to do"
+}
+"#,
+        )),
+        fix: "Ask with `select` in the body and `check` the answer there; keep `requires` to \
+conditions on the cluster and the parameters.",
+    },
+    Entry {
         code: "runbook::resolve::missing_title",
         severity: Severity::Error,
         summary: "A runbook has no `title`.",

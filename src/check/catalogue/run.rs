@@ -374,6 +374,27 @@ runbook end with `wait until healthy()` and a `check` of the versions, or `stop`
 instructions where it cannot.",
     },
     Entry {
+        code: "runbook::run::requirement_not_met",
+        severity: Severity::Error,
+        summary: "The cluster is not one the runbook is written for (`requires`).",
+        cause: "A runbook's `requires EXPR else \"MESSAGE\"` declarations say what cluster it is \
+written for (e.g. at least one Standby for an HA upgrade). They are judged on the cluster \
+read when the run starts, with the parameters bound; the first that does not hold refuses the \
+run before anything acts or a journal is written (exit 2). A run of one What-if alone \
+(`--what-if`) is judged by the handler's triggers instead.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "Demo"
+    requires count(standbys()) >= 1 else "an HA upgrade needs a Standby"
+    note "Nothing to do"
+}
+"#,
+            "runbook run example.runbook --sim-servers 1",
+        )),
+        fix: "Run the runbook on a cluster it is written for, or write one for this cluster.",
+    },
+    Entry {
         code: "runbook::run::other_cluster",
         severity: Severity::Error,
         summary: "`runbook resume` reached another cluster than the one the run acted on.",

@@ -38,6 +38,7 @@ fn is_token(rule: Rule) -> bool {
             | kw_runbook
             | kw_procedure
             | kw_title
+            | kw_requires
             | kw_summary
             | kw_param
             | kw_import

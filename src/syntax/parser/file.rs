@@ -66,6 +66,7 @@ impl FileParser<'_> {
             summary: None,
             params: Vec::new(),
             imports: Vec::new(),
+            requires: Vec::new(),
             body: Vec::new(),
             what_ifs: Vec::new(),
             comments: std::mem::take(&mut self.scan.comments),

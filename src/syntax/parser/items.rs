@@ -9,7 +9,7 @@ use pest::iterators::Pair;
 use super::convert::{missing, significant, Converted, Converter};
 use super::Rule;
 use crate::syntax::ast::{
-    Doc, Expr, File, Import, Param, ParamType, Stmt, Trigger, TriggerKind, WhatIf,
+    Doc, Expr, File, Import, Param, ParamType, Requirement, Stmt, Trigger, TriggerKind, WhatIf,
 };
 use crate::syntax::error::ParseError;
 use crate::syntax::span::Span;
@@ -66,6 +66,19 @@ impl Converter<'_> {
                     header("import", first_statement)?;
                     let path = self.string_child(child)?;
                     file.imports.push(Import { path, span });
+                }
+                Rule::requires_decl => {
+                    header("requires", first_statement)?;
+                    let mut parts = significant(child);
+                    let condition =
+                        self.expr(parts.next().ok_or_else(|| missing(span, "a condition"))?)?;
+                    let message =
+                        self.message(parts.next().ok_or_else(|| missing(span, "a message"))?)?;
+                    file.requires.push(Requirement {
+                        condition,
+                        message,
+                        span,
+                    });
                 }
                 Rule::what_if => file.what_ifs.push(self.what_if(child, docs.take())?),
                 _ => {

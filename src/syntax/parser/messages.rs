@@ -70,6 +70,7 @@ fn expected_words(rule: Rule) -> Option<&'static str> {
         }
         choice_option | kw_option => "`option`",
         kw_title => "`title`",
+        kw_requires | requires_decl => "`requires`",
         kw_summary => "`summary`",
         kw_param => "`param`",
         kw_import => "`import`",

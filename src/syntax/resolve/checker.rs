@@ -100,6 +100,7 @@ impl Checker<'_> {
         self.declarations();
         let file_scope = self.params();
         self.scopes.push(file_scope);
+        self.requirements();
         let top_level_bindings = self.body();
         for what_if in &file.what_ifs {
             self.what_if(what_if, &top_level_bindings);
@@ -138,6 +139,32 @@ impl Checker<'_> {
                 "What-if id",
                 "rename one of the handlers",
             );
+        }
+    }
+
+    /// `requires EXPR else "MESSAGE"`: a `bool` on the cluster and the
+    /// parameters, which asks nothing.
+    fn requirements(&mut self) {
+        let file = self.file;
+        for requirement in &file.requires {
+            let found = self.expr(&requirement.condition);
+            self.expect(
+                &requirement.condition,
+                &found,
+                &Type::Bool,
+                "`requires` needs a condition",
+            );
+            for expr in requirement.message.exprs() {
+                self.expr(expr);
+            }
+            for expr in std::iter::once(&requirement.condition).chain(requirement.message.exprs()) {
+                crate::syntax::visit::walk_expr(expr, &mut |inner| {
+                    if let ast::ExprKind::Select { .. } = inner.kind {
+                        self.errors
+                            .push(ResolveError::SelectInRequires { span: inner.span });
+                    }
+                });
+            }
         }
     }
 
