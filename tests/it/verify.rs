@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
-use runbook::check::verify::{self, Property, VerifyOptions};
+use runbook::check::verify::{self, Property, VerifyOptions, VerifyReport};
 use runbook::interp::load::load_path;
 use runbook::interp::program::Program;
 
@@ -63,6 +63,7 @@ fn each_fixture_breaks_its_property() {
             Property::UncheckedPrecondition,
         ),
         ("window-too-long", Property::WindowExceeded),
+        ("two-actives-during-upgrade", Property::TwoActives),
         (
             "option-discard-without-count",
             Property::ChangesDiscardedUnreported,
@@ -307,4 +308,184 @@ fn a_long_path_is_a_limit_reached_not_a_counterexample() {
     assert!(verify::summary(&report, false).contains("incomplete (a limit was reached)"));
     let enough = verify::verify(&program, &VerifyOptions::default());
     assert!(enough.complete, "27 notes fit the default budget");
+}
+
+/// Two Actives are judged after every operation and at every phase of a
+/// background operation, not only at step boundaries: two Actives for the
+/// whole of an installer inside one step are a counterexample at the
+/// operation that made them.
+#[test]
+fn two_actives_are_judged_after_every_operation() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/verify/two-actives-during-upgrade.runbook");
+    let program = load(&path);
+    let report = verify::verify(&program, &VerifyOptions::default());
+    let found = report
+        .counterexamples
+        .iter()
+        .find(|counterexample| counterexample.property == Property::TwoActives)
+        .expect("two_actives found");
+    assert!(
+        found.message.contains("after `force-activate mgt-2`"),
+        "{}",
+        found.message
+    );
+    assert_eq!(found.configuration, "no fault");
+    // The shipped runbooks keep their verdicts (no-downtime is proven above).
+    for name in ["upgrade-with-downtime", "upgrade-preparation"] {
+        let report = verify::verify(&shipped(name), &VerifyOptions::default());
+        assert!(
+            report
+                .counterexamples
+                .iter()
+                .all(|counterexample| counterexample.property != Property::TwoActives
+                    || !counterexample.message.contains("after `")),
+            "{name}: {:?}",
+            report
+                .counterexamples
+                .iter()
+                .map(|counterexample| &counterexample.message)
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+/// The worst-case duration: every path's model time, the longest of each
+/// outcome with its path and the time of each event, the longest of each
+/// configuration, and the library function the interpreter can ask.
+#[test]
+fn worst_case_durations_are_reported() {
+    let program = shipped("upgrade-no-downtime");
+    let report = verify::verify(&program, &VerifyOptions::default());
+    let longest = report.worst_path().expect("a path ends");
+    let succeeded = report
+        .worst
+        .iter()
+        .find(|path| path.outcome == runbook::interp::events::RunOutcome::Succeeded)
+        .expect("a path succeeds");
+    // Three installers at their full duration at least.
+    assert!(
+        succeeded.duration >= 3 * runbook::cluster::durations::expected(
+            &runbook::cluster::Operation::Upgrade {
+                server: String::from("mgt-1"),
+                version: "7.4.0".parse().expect("version"),
+            }
+        ),
+        "{:?}",
+        succeeded.duration
+    );
+    assert!(longest.duration >= succeeded.duration);
+    assert_eq!(longest.path.len(), longest.stamps.len());
+    assert!(longest.stamps.windows(2).all(|pair| pair[0] <= pair[1]));
+    let configurations = report
+        .configurations
+        .iter()
+        .filter_map(|configuration| configuration.worst_case_seconds)
+        .max();
+    assert_eq!(configurations, Some(longest.duration.as_secs()));
+    // The library function agrees, from the start and from a step.
+    let options = VerifyOptions {
+        check_replays: false,
+        ..VerifyOptions::default()
+    };
+    let whole = verify::worst_case(&program, &options, verify::Since::Start).expect("a path ends");
+    assert_eq!(whole.duration, longest.duration);
+    assert!(whole.complete);
+    let rest = verify::worst_case(
+        &program,
+        &options,
+        verify::Since::Step("upgrade-initial-active"),
+    )
+    .expect("the step is reached");
+    assert!(rest.duration < whole.duration, "{rest:?} {whole:?}");
+    assert!(verify::worst_case(&program, &options, verify::Since::Step("no-such-step")).is_none());
+    // A prompt that counts adds up on the longest path.
+    let slow = verify::worst_case(
+        &program,
+        &VerifyOptions {
+            prompt_time: std::time::Duration::from_secs(600),
+            ..options.clone()
+        },
+        verify::Since::Start,
+    )
+    .expect("a path ends");
+    assert!(slow.duration > whole.duration);
+    let text = render(&program, &report);
+    assert!(text.contains("worst-case duration: "), "{text}");
+    assert!(text.contains("longest path ("), "{text}");
+}
+
+/// `--window`: every path fits, or the longest is a `window_overrun`
+/// counterexample naming the step under way when the window ends.
+#[test]
+fn a_window_is_proven_or_overrun() {
+    let program = shipped("upgrade-no-downtime");
+    let fits = verify::verify(
+        &program,
+        &VerifyOptions {
+            window: Some(std::time::Duration::from_secs(24 * 3600)),
+            ..VerifyOptions::default()
+        },
+    );
+    assert!(fits.proven());
+    assert_eq!(fits.fits_window(), Some(true));
+    let short = verify::verify(
+        &program,
+        &VerifyOptions {
+            window: Some(std::time::Duration::from_secs(30 * 60)),
+            ..VerifyOptions::default()
+        },
+    );
+    assert!(!short.proven());
+    assert_eq!(short.fits_window(), Some(false));
+    let overrun = short
+        .counterexamples
+        .iter()
+        .find(|counterexample| counterexample.property == Property::WindowOverrun)
+        .expect("window_overrun");
+    assert_eq!(overrun.code, "runbook::verify::window_overrun");
+    assert!(
+        overrun.message.contains("longer than the 30m window; the window ends during step `"),
+        "{}",
+        overrun.message
+    );
+    let json = serde_json::to_value(verify::to_json(&short, &program)).expect("JSON");
+    assert_eq!(json["worst_case"]["fits_window"], false);
+    assert_eq!(json["worst_case"]["window_seconds"], 1800);
+    assert!(json["worst_case"]["longest"]["seconds"].as_u64().unwrap_or(0) > 1800);
+    assert!(json["worst_case"]["longest"]["path"][0]["at_seconds"].is_u64());
+    insta::assert_snapshot!(
+        "window-overrun",
+        render(&program, &VerifyReport {
+            configurations: Vec::new(),
+            ..short
+        })
+    );
+}
+
+#[test]
+fn cli_window_exit_codes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_cmd::Command::cargo_bin("runbook")
+        .expect("binary")
+        .args(["verify", "upgrade-no-downtime", "--window", "24h"])
+        .current_dir(root)
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("fits the 24h window"));
+    let replay_dir = tempfile::tempdir().expect("temp dir");
+    assert_cmd::Command::cargo_bin("runbook")
+        .expect("binary")
+        .args(["verify", "upgrade-no-downtime", "--window", "30m", "--replay-dir"])
+        .arg(replay_dir.path())
+        .current_dir(root)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("runbook::verify::window_overrun"));
+    assert_cmd::Command::cargo_bin("runbook")
+        .expect("binary")
+        .args(["verify", "upgrade-no-downtime", "--window", "two hours"])
+        .current_dir(root)
+        .assert()
+        .code(2);
 }

@@ -21,11 +21,13 @@ static ENTRIES: &[Entry] = &[
     Entry {
         code: "runbook::verify::two_actives",
         severity: Severity::Error,
-        summary: "A step starts or ends with two Active servers outside an \"as soon as \
-possible\" window.",
-        cause: "On some path a step starts or ends while two servers are Active (typically a \
-Standby forced Active while the Initial Active is not demoted), and the step is not inside \
-a `within D after STEP` window that allows the overlap. Two Actives both accept changes: \
+        summary: "A step starts or ends, or an operation ends or runs, with two Active servers \
+outside an \"as soon as possible\" window.",
+        cause: "On some path a step starts or ends, or an operation of the runbook ends or \
+passes a phase (the 12 minutes of an installer included), while two servers are Active \
+(typically a Standby forced Active while the Initial Active is not demoted), and the step \
+is not inside a `within D after STEP` window that allows the overlap. After a fault fired \
+in a step, two Actives are judged when the step ends: its What-ifs handle them until then. Two Actives both accept changes: \
 one side's changes will be lost (invariant 2 of the domain).",
         example: Some(Example::run(
             r#"
@@ -243,5 +245,35 @@ runbook window-too-long {
             "runbook verify example.runbook",
         )),
         fix: Property::WindowExceeded.help(),
+    },
+    Entry {
+        code: "runbook::verify::window_overrun",
+        severity: Severity::Error,
+        summary: "Some path of the runbook does not fit the maintenance window given with \
+`--window`.",
+        cause: "`runbook verify --window D` adds up, on every path, the model's time: every \
+background operation (installer, standby initialization, activation wizard) at its full \
+duration, every `wait` as it polls (to its timeout when nothing can change) and every \
+prompt at `--prompt-time` (zero by default). The longest path takes more than D: it is shown \
+with the step under way when the window ends.",
+        example: Some(Example::run(
+            r#"
+runbook long-upgrade {
+    title "Upgrade one Standby"
+    param version: version = 7.4.0
+    let standby = select standby "Which Standby is upgraded?" from standbys()
+    step upgrade-standby "Exclude, stop and upgrade the Standby" {
+        exclude(server: standby)
+        stop-server(server: standby)
+        upgrade(server: standby, version: version)
+    }
+    step hand-over "Hand over" {
+        stop "The Standby is upgraded; the rest is done by hand."
+    }
+}
+"#,
+            "runbook verify example.runbook --window 10m",
+        )),
+        fix: Property::WindowOverrun.help(),
     },
 ];

@@ -145,8 +145,42 @@ pub enum Next {
 pub struct Transition {
     /// What happened along it.
     pub events: Vec<PathEvent>,
+    /// For each event, the model time along the edge when it happened.
+    pub stamps: Vec<Duration>,
+    /// The model time the edge takes: background operations at their full
+    /// duration, `wait`s as they poll (to their timeout when nothing can
+    /// change), each operator prompt [`Machine::with_prompt_time`].
+    pub elapsed: Duration,
     /// Where it leads.
     pub next: Next,
+}
+
+/// What a deterministic run has seen so far: the events and the model time.
+#[derive(Debug, Default)]
+struct Trail {
+    events: Vec<PathEvent>,
+    stamps: Vec<Duration>,
+    elapsed: Duration,
+}
+
+impl Trail {
+    fn push(&mut self, event: PathEvent) {
+        self.events.push(event);
+        self.stamps.push(self.elapsed);
+    }
+
+    fn transition(&self, extra: Vec<PathEvent>, next: Next) -> Transition {
+        let mut events = self.events.clone();
+        let mut stamps = self.stamps.clone();
+        stamps.extend(extra.iter().map(|_| self.elapsed));
+        events.extend(extra);
+        Transition {
+            events,
+            stamps,
+            elapsed: self.elapsed,
+            next,
+        }
+    }
 }
 
 /// One fault configuration: which faults may fire.
@@ -208,6 +242,10 @@ pub struct State {
     clock: Clock,
     windows_open: Vec<WindowId>,
     handled: bool,
+    /// A fault fired since the current step started: until the step ends,
+    /// two Actives are its What-ifs' to handle (judged at the step's end),
+    /// not the operations'.
+    fault_in_step: bool,
 }
 
 /// What the model shows the machine.
@@ -268,6 +306,8 @@ pub struct Machine<'c, 'p> {
     anchor_cap: Duration,
     /// Effects one deterministic run may handle before it is a limit reached.
     budget: usize,
+    /// The time an operator prompt counts for in a path's duration.
+    prompt_time: Duration,
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
@@ -316,12 +356,20 @@ impl<'c, 'p> Machine<'c, 'p> {
             target,
             anchor_cap: longest + Duration::from_secs(1),
             budget: MAX_INSTRUCTIONS,
+            prompt_time: Duration::ZERO,
         }
     }
 
     /// The machine with another budget of effects per deterministic run.
     pub fn with_budget(mut self, budget: usize) -> Self {
         self.budget = budget.max(1);
+        self
+    }
+
+    /// The machine with every operator prompt counting `prompt_time` in a
+    /// path's duration (zero by default: a prompt is answered at once).
+    pub fn with_prompt_time(mut self, prompt_time: Duration) -> Self {
+        self.prompt_time = prompt_time;
         self
     }
 
@@ -347,12 +395,13 @@ impl<'c, 'p> Machine<'c, 'p> {
             },
             windows_open: Vec::new(),
             handled: false,
+            fault_in_step: false,
         }
     }
 
     /// Runs `state` deterministically until it branches or ends.
     pub fn run(&self, mut state: State) -> Vec<Transition> {
-        let mut events = Vec::new();
+        let mut events = Trail::default();
         for _ in 0..self.budget {
             let flow = if state.pending.is_some() {
                 self.advance_pending(&mut state, &mut events)
@@ -364,13 +413,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 Flow::Branch(options) => {
                     return options
                         .into_iter()
-                        .map(|(mut extra, next)| {
-                            let mut all = events.clone();
-                            all.append(&mut extra);
-                            Transition {
-                                events: all,
-                                next: Next::State(Box::new(next)),
-                            }
+                        .map(|(extra, next)| {
+                            events.transition(extra, Next::State(Box::new(next)))
                         })
                         .collect();
                 }
@@ -385,30 +429,21 @@ impl<'c, 'p> Machine<'c, 'p> {
                             cluster: observed(&state.cluster),
                         }),
                     };
-                    return vec![Transition { events, next }];
+                    return vec![events.transition(Vec::new(), next)];
                 }
                 Flow::Violation(violation) => {
-                    return vec![Transition {
-                        events,
-                        next: Next::Violation(Box::new(violation)),
-                    }]
+                    return vec![events.transition(Vec::new(), Next::Violation(Box::new(violation)))]
                 }
                 Flow::Limit => {
-                    return vec![Transition {
-                        events,
-                        next: Next::LimitReached,
-                    }]
+                    return vec![events.transition(Vec::new(), Next::LimitReached)]
                 }
             }
         }
-        vec![Transition {
-            events,
-            next: Next::LimitReached,
-        }]
+        vec![events.transition(Vec::new(), Next::LimitReached)]
     }
 
     /// Runs the machine to its next effect and answers it.
-    fn step(&self, state: &mut State, events: &mut Vec<PathEvent>) -> Flow {
+    fn step(&self, state: &mut State, events: &mut Trail) -> Flow {
         let effect = {
             let mut world = ModelWorld {
                 observation: Some(Observation {
@@ -468,6 +503,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                         span,
                     }
                 };
+                // Two Actives may not last while the operator answers.
+                let when = format!("while the operator is asked `{}`", request.id);
+                if let Some(violation) = self.lasting_two_actives(state, &when, file, span) {
+                    return Flow::Violation(violation);
+                }
+                events.elapsed += self.prompt_time;
                 if let [only] = answers.as_slice() {
                     events.push(answer_with(state, only.clone()));
                     return Flow::Continue;
@@ -499,7 +540,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                 } else {
                     interval
                 };
+                // Two Actives may not last while a `wait` polls.
+                let (file, span) = self.core.position(&state.machine);
+                if let Some(violation) =
+                    self.lasting_two_actives(state, "while a `wait` polls", file, span)
+                {
+                    return Flow::Violation(violation);
+                }
                 self.pass_time(state, by);
+                events.elapsed += by;
                 self.core.deliver(&mut state.machine, Input::Slept(by));
                 Flow::Continue
             }
@@ -533,7 +582,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         &self,
         state: &mut State,
         event: Event,
-        events: &mut Vec<PathEvent>,
+        events: &mut Trail,
     ) -> Option<Violation> {
         match event {
             Event::StepStarted {
@@ -542,6 +591,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             } => {
                 let info = &self.code.steps[step as usize];
                 if !retry {
+                    state.fault_in_step = false;
                     if let Some(violation) = self.two_actives_violation(
                         state,
                         "when the step starts",
@@ -720,6 +770,26 @@ impl<'c, 'p> Machine<'c, 'p> {
         })
     }
 
+    /// Two Actives that last, outside any window: model time is about to
+    /// pass with them (a phase of a background operation, a `wait`'s poll)
+    /// or the run waits for the operator. Two Actives that the next
+    /// operation resolves at once are the "as soon as possible" of the
+    /// procedure; they are judged at the step's boundaries as before. After
+    /// a fault fired in the step, two Actives are its What-ifs' to handle
+    /// until the step ends.
+    fn lasting_two_actives(
+        &self,
+        state: &State,
+        when: &str,
+        file: usize,
+        span: Span,
+    ) -> Option<Violation> {
+        if state.fault_in_step {
+            return None;
+        }
+        self.two_actives_violation(state, when, file, span)
+    }
+
     /// A step ended (normally, or through a handler that let the run go on).
     fn step_finished(&self, state: &mut State, step: StepId) -> Option<Violation> {
         let info = &self.code.steps[step as usize];
@@ -729,6 +799,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         if let Some(window) = info.window {
             state.windows_open.retain(|open| *open != window);
         }
+        state.fault_in_step = false;
         self.two_actives_violation(state, "when the step ends", info.file, info.step.id.span)
     }
 
@@ -788,7 +859,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         &self,
         state: &mut State,
         operation: Operation,
-        events: &mut Vec<PathEvent>,
+        events: &mut Trail,
     ) -> Flow {
         let (file, span) = self.core.position(&state.machine);
         let transition = check_transition(&state.cluster, &operation);
@@ -898,7 +969,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         None
     }
 
-    fn advance_pending(&self, state: &mut State, events: &mut Vec<PathEvent>) -> Flow {
+    fn advance_pending(&self, state: &mut State, events: &mut Trail) -> Flow {
         loop {
             let Some(pending) = state.pending.clone() else {
                 return Flow::Continue;
@@ -921,8 +992,22 @@ impl<'c, 'p> Machine<'c, 'p> {
                 if let Some(tick) = state.clock.tick_in {
                     step = step.min(tick);
                 }
+                // Two Actives may not last while a phase of the operation
+                // runs.
+                if let Some(job) = state.cluster.job(pending.job) {
+                    let when = format!(
+                        "while `{}` runs (phase: {})",
+                        pending.operation,
+                        job.phase_name()
+                    );
+                    let (file, span) = self.core.position(&state.machine);
+                    if let Some(violation) = self.lasting_two_actives(state, &when, file, span) {
+                        return Flow::Violation(violation);
+                    }
+                }
                 let progress = state.cluster.elapse(step);
                 self.clock_passes(state, step);
+                events.elapsed += step;
                 progress
             } else {
                 std::mem::take(&mut state.leftover)
@@ -1036,6 +1121,9 @@ impl<'c, 'p> Machine<'c, 'p> {
     ) -> (Vec<PathEvent>, State) {
         let mut next = state.clone();
         let mut events = Vec::new();
+        if !chosen.is_empty() {
+            next.fault_in_step = true;
+        }
         for index in offered {
             if !chosen.iter().any(|(taken, _)| *taken == Some(*index)) {
                 next.declined |= 1 << index;
@@ -1120,7 +1208,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         state: &mut State,
         operation: Operation,
         result: Result<OperationOutput, SimError>,
-        events: &mut Vec<PathEvent>,
+        events: &mut Trail,
     ) -> Flow {
         let (file, span) = self.core.position(&state.machine);
         let result = result.map_err(|error| {

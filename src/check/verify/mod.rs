@@ -31,6 +31,7 @@ pub use report::{
 };
 
 use crate::cluster::{server_name, Fault, SimConfig, Snapshot, Version};
+use crate::interp::events::RunOutcome;
 use crate::interp::program::Program;
 
 /// The largest cluster the verifier accepts.
@@ -49,6 +50,12 @@ pub struct VerifyOptions {
     /// Play every counterexample on the simulator through the interpreter
     /// to tell whether its replay is exact.
     pub check_replays: bool,
+    /// The time an operator prompt counts for in a path's duration (zero by
+    /// default: the model's time is the operations' and the `wait`s').
+    pub prompt_time: Duration,
+    /// The maintenance window every path must fit in (`--window`): the
+    /// longest path that overruns it is a `window_overrun` counterexample.
+    pub window: Option<Duration>,
 }
 
 impl Default for VerifyOptions {
@@ -58,6 +65,8 @@ impl Default for VerifyOptions {
             max_states: 2_000_000,
             max_path_effects: crate::semantics::machine::MAX_INSTRUCTIONS,
             check_replays: true,
+            prompt_time: Duration::ZERO,
+            window: None,
         }
     }
 }
@@ -114,6 +123,31 @@ pub struct ConfigurationReport {
     pub broken: Vec<Property>,
     /// Whether the state limit cut the exploration.
     pub truncated: bool,
+    /// The longest path's model time in seconds, over every outcome (none
+    /// when no path ends without breaking a property).
+    pub worst_case_seconds: Option<u64>,
+}
+
+/// The longest path to an end of one outcome, over every configuration:
+/// its model time (every background operation at its full duration, every
+/// `wait` as it polls — to its timeout when nothing can change — and every
+/// prompt [`VerifyOptions::prompt_time`]).
+#[derive(Debug, Clone)]
+pub struct WorstPath {
+    /// How the path ends.
+    pub outcome: RunOutcome,
+    /// Its model time.
+    pub duration: Duration,
+    /// The faults of its configuration.
+    pub configuration: String,
+    /// What happens on it, in order.
+    pub path: Vec<PathEvent>,
+    /// For each event of `path`, the model time since the start.
+    pub stamps: Vec<Duration>,
+    /// The cluster at its end.
+    pub cluster: Snapshot,
+    /// The fault configuration (for its replay).
+    pub set: FaultSet,
 }
 
 /// How to see a counterexample happen on the simulator.
@@ -202,6 +236,16 @@ pub struct VerifyReport {
     pub counterexamples: Vec<Counterexample>,
     /// Whether every configuration was explored completely.
     pub complete: bool,
+    /// The longest path of each outcome that occurs (succeeded, stopped,
+    /// failed, in that order).
+    #[serde(skip)]
+    pub worst: Vec<WorstPath>,
+    /// The time each prompt counted for.
+    #[serde(skip)]
+    pub prompt_time: Duration,
+    /// The maintenance window checked (`--window`).
+    #[serde(skip)]
+    pub window: Option<Duration>,
 }
 
 fn serialize_millis<S: serde::Serializer>(
@@ -215,6 +259,25 @@ impl VerifyReport {
     /// Whether every property holds on every path explored.
     pub fn proven(&self) -> bool {
         self.counterexamples.is_empty() && self.complete
+    }
+
+    /// The longest path over every outcome (the first outcome of
+    /// succeeded, stopped, failed on a tie).
+    pub fn worst_path(&self) -> Option<&WorstPath> {
+        self.worst.iter().fold(None, |longest: Option<&WorstPath>, path| {
+            match longest {
+                Some(known) if known.duration >= path.duration => Some(known),
+                _ => Some(path),
+            }
+        })
+    }
+
+    /// Whether every path fits the window (`None` without a window).
+    pub fn fits_window(&self) -> Option<bool> {
+        self.window.map(|window| {
+            self.worst_path()
+                .is_none_or(|longest| longest.duration <= window)
+        })
     }
 
     /// States per second of the exploration.
@@ -310,6 +373,9 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         configurations: Vec::new(),
         counterexamples: Vec::new(),
         complete: true,
+        worst: Vec::new(),
+        prompt_time: options.prompt_time,
+        window: options.window,
     };
     for set in fault_sets(&names) {
         let machine = machine::Machine::new(
@@ -320,9 +386,34 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             set.clone(),
         );
         let explored = explore::explore(
-            &machine.with_budget(options.max_path_effects),
+            &machine
+                .with_budget(options.max_path_effects)
+                .with_prompt_time(options.prompt_time),
             options.max_states,
+            None,
         );
+        for longest in &explored.longest {
+            let known = report
+                .worst
+                .iter()
+                .position(|known| known.outcome == longest.outcome);
+            let path = WorstPath {
+                outcome: longest.outcome,
+                duration: longest.duration,
+                configuration: set.label(),
+                path: longest.path.clone(),
+                stamps: longest.stamps.clone(),
+                cluster: longest.cluster.clone(),
+                set: set.clone(),
+            };
+            match known {
+                Some(index) if report.worst[index].duration < longest.duration => {
+                    report.worst[index] = path;
+                }
+                Some(_) => {}
+                None => report.worst.push(path),
+            }
+        }
         report.states += explored.states;
         report.paths = report.paths.saturating_add(explored.paths);
         report.complete &= !explored.truncated;
@@ -360,6 +451,11 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
                 .map(|(violation, _)| violation.property)
                 .collect(),
             truncated: explored.truncated,
+            worst_case_seconds: explored
+                .longest
+                .iter()
+                .map(|longest| longest.duration.as_secs())
+                .max(),
         });
         for (violation, path) in explored.violations {
             let known = report.counterexamples.iter().any(|known| {
@@ -410,8 +506,178 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             });
         }
     }
+    report
+        .worst
+        .sort_by_key(|path| explore::outcome_index(path.outcome));
+    if let Some(counterexample) = window_overrun(program, &report, options) {
+        report.counterexamples.push(counterexample);
+    }
     report.elapsed = started.elapsed();
     report
+}
+
+/// Where [`worst_case`] measures from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since<'a> {
+    /// The start of the run.
+    Start,
+    /// A start of the step with this id (its first run or a `retry`),
+    /// wherever it is reached.
+    Step(&'a str),
+}
+
+/// The longest model time from a point of a runbook to an end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorstCase {
+    /// The time: every background operation at its full duration
+    /// ([`crate::cluster::durations`]), every `wait` as it polls (to its
+    /// timeout when nothing can change) and every prompt
+    /// [`VerifyOptions::prompt_time`].
+    pub duration: Duration,
+    /// How the longest path ends.
+    pub outcome: RunOutcome,
+    /// The faults of its configuration.
+    pub configuration: String,
+    /// Whether every configuration was explored completely (otherwise a
+    /// longer path may exist).
+    pub complete: bool,
+}
+
+/// The worst-case time from `since` to the end of the run, over every path
+/// `verify` explores (every answer, every fault configuration, every
+/// background outcome); `None` when no path reaches `since` and then ends
+/// (every such path breaks a property, or the step does not exist).
+///
+/// What the interpreter can ask before a step: does what is left of this
+/// run fit before the maintenance window ends?
+///
+/// ```no_run
+/// # use runbook::check::verify::{worst_case, Since, VerifyOptions};
+/// # fn demo(program: &runbook::interp::program::Program) {
+/// let left = worst_case(program, &VerifyOptions::default(), Since::Step("upgrade-initial-active"));
+/// if let Some(left) = left {
+///     println!("at most {:?} to go", left.duration);
+/// }
+/// # }
+/// ```
+pub fn worst_case(
+    program: &Program,
+    options: &VerifyOptions,
+    since: Since<'_>,
+) -> Option<WorstCase> {
+    let names: Vec<String> = (1..=options.servers.max(1)).map(server_name).collect();
+    let initial_version = SimConfig::default().initial_version;
+    let target = target_version(program);
+    let compiled = crate::semantics::code::Code::new(program);
+    let step = match since {
+        Since::Start => None,
+        Since::Step(step) => Some(step),
+    };
+    let mut complete = true;
+    let mut worst: Option<WorstCase> = None;
+    for set in fault_sets(&names) {
+        let machine =
+            machine::Machine::new(&compiled, &names, &initial_version, target.clone(), set.clone())
+                .with_budget(options.max_path_effects)
+                .with_prompt_time(options.prompt_time);
+        let explored = explore::explore(&machine, options.max_states, step);
+        complete &= !explored.truncated;
+        let found: Vec<(RunOutcome, Duration)> = match step {
+            None => explored
+                .longest
+                .iter()
+                .map(|longest| (longest.outcome, longest.duration))
+                .collect(),
+            Some(_) => explore::OUTCOMES
+                .iter()
+                .zip(explored.from_step)
+                .filter_map(|(outcome, duration)| Some((*outcome, duration?)))
+                .collect(),
+        };
+        for (outcome, duration) in found {
+            if worst.as_ref().is_none_or(|known| duration > known.duration) {
+                worst = Some(WorstCase {
+                    duration,
+                    outcome,
+                    configuration: set.label(),
+                    complete: true,
+                });
+            }
+        }
+    }
+    worst.map(|worst| WorstCase { complete, ..worst })
+}
+
+/// The longest path as a `window_overrun` counterexample, when it does not
+/// fit the window: it breaks at the step under way when the window ends.
+fn window_overrun(
+    program: &Program,
+    report: &VerifyReport,
+    options: &VerifyOptions,
+) -> Option<Counterexample> {
+    let window = options.window?;
+    let longest = report.worst_path()?;
+    if longest.duration <= window {
+        return None;
+    }
+    let crossing = longest
+        .stamps
+        .iter()
+        .position(|stamp| *stamp > window)
+        .unwrap_or(longest.path.len());
+    let step = longest.path[..crossing]
+        .iter()
+        .zip(&longest.stamps)
+        .rev()
+        .find_map(|(event, stamp)| match event {
+            PathEvent::StepStarted {
+                step, file, span, ..
+            } => Some((step.clone(), *file, *span, *stamp)),
+            _ => None,
+        });
+    let main = program.main;
+    let (file, span, during) = match step {
+        Some((name, file, span, stamp)) => (
+            file,
+            span,
+            format!(
+                "; the window ends during step `{name}`, which starts {} into the run",
+                crate::domain::duration::format(stamp)
+            ),
+        ),
+        None => (main, program.main_file().ast.name.span, String::new()),
+    };
+    let mut replay = replay_of(&longest.set, &longest.path);
+    if options.check_replays {
+        if let Some(replayed) = replay_on_simulator(program, report.servers, &replay, &longest.path)
+        {
+            replay.exact = replayed.exact_path && replay.caveat.is_none();
+        }
+    }
+    Some(Counterexample {
+        property: Property::WindowOverrun,
+        code: Property::WindowOverrun.code(),
+        message: format!(
+            "a path takes {} (it ends {}), longer than the {} window{during}",
+            crate::domain::duration::format(longest.duration),
+            outcome_word(longest.outcome),
+            crate::domain::duration::format(window),
+        ),
+        configuration: longest.configuration.clone(),
+        file,
+        span,
+        path: longest.path.clone(),
+        cluster: longest.cluster.clone(),
+        replay,
+    })
+}
+
+fn outcome_word(outcome: RunOutcome) -> &'static str {
+    match outcome {
+        RunOutcome::Succeeded => "succeeded",
+        RunOutcome::Failed => "failed",
+        RunOutcome::Stopped => "stopped",
+    }
 }
 
 /// One path of one fault configuration, to an end, with the replay that

@@ -12,8 +12,9 @@ use crate::syntax::Span;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Property {
-    /// Invariant 2: no step starts or ends with two Actives outside a
-    /// `within ... after` window (the "as soon as possible" window).
+    /// Invariant 2: no step starts or ends, and no operation of the runbook
+    /// ends or passes a phase, with two Actives outside a `within ... after`
+    /// window (the "as soon as possible" window).
     TwoActives,
     /// Invariants 1 and 2: the run never ends with two Actives.
     TwoActivesAtEnd,
@@ -33,11 +34,14 @@ pub enum Property {
     /// A step with `within D after S` starts within D of the end of S when
     /// every background operation takes its full time.
     WindowExceeded,
+    /// With `--window D`: every path ends within D, every background
+    /// operation taking its full time and every `wait` its longest.
+    WindowOverrun,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 9] = [
+    pub const ALL: [Property; 10] = [
         Property::TwoActives,
         Property::TwoActivesAtEnd,
         Property::ActiveUpgradedWithDeclaredStandby,
@@ -47,6 +51,7 @@ impl Property {
         Property::UncheckedPrecondition,
         Property::EvaluationError,
         Property::WindowExceeded,
+        Property::WindowOverrun,
     ];
 
     /// The property's name in codes, e.g. `two_actives`.
@@ -61,6 +66,7 @@ impl Property {
             Property::UncheckedPrecondition => "unchecked_precondition",
             Property::EvaluationError => "evaluation_error",
             Property::WindowExceeded => "window_exceeded",
+            Property::WindowOverrun => "window_overrun",
         }
     }
 
@@ -93,6 +99,9 @@ impl Property {
             Property::WindowExceeded => {
                 "a `within D after S` step starts within D of the end of S"
             }
+            Property::WindowOverrun => {
+                "every path ends within the maintenance window (`--window`)"
+            }
         }
     }
 
@@ -122,6 +131,9 @@ impl Property {
             }
             Property::WindowExceeded => {
                 "move the step closer to its anchor: nothing long (an upgrade, an initialization) may run in between"
+            }
+            Property::WindowOverrun => {
+                "plan a longer maintenance window, or shorten the longest path: its steps show where the time goes (each background operation at its full duration, each `wait` to its timeout when nothing can change); a shorter `wait` timeout or a `stop` that hands over earlier bounds it"
             }
         }
     }
