@@ -21,13 +21,15 @@ static ENTRIES: &[Entry] = &[
     Entry {
         code: "runbook::verify::two_actives",
         severity: Severity::Error,
-        summary: "A step starts or ends, or an operation ends or runs, with two Active servers \
-outside an \"as soon as possible\" window.",
-        cause: "On some path a step starts or ends, or an operation of the runbook ends or \
-passes a phase (the 12 minutes of an installer included), while two servers are Active \
-(typically a Standby forced Active while the Initial Active is not demoted), and the step \
-is not inside a `within D after STEP` window that allows the overlap. After a fault fired \
-in a step, two Actives are judged when the step ends: its What-ifs handle them until then. Two Actives both accept changes: \
+        summary: "Two Active servers at a step's start or end, or while time passes in a \
+step, outside a window.",
+        cause: "On some path a step starts or ends with two Active servers, or two servers \
+stay Active while time passes inside a step (a phase of a background operation such as the \
+12 minutes of an installer, a `wait`, an operator prompt), typically a Standby forced Active \
+while the Initial Active is not demoted yet, and the step is not inside a `within D after \
+STEP` window that allows the overlap. Two Actives that the very next operation resolves are \
+the \"as soon as possible\" of the procedure; after a fault fired in a step, two Actives \
+are left to its What-ifs until the step ends. Two Actives both accept changes: \
 one side's changes will be lost (invariant 2 of the domain).",
         example: Some(Example::run(
             r#"

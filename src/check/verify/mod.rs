@@ -631,18 +631,23 @@ fn window_overrun(
         .rev()
         .find_map(|(event, stamp)| match event {
             PathEvent::StepStarted {
-                step, file, span, ..
-            } => Some((step.clone(), *file, *span, *stamp)),
+                step,
+                file,
+                span,
+                retry,
+                ..
+            } => Some((step.clone(), *file, *span, *stamp, *retry)),
             _ => None,
         });
     let main = program.main;
     let (file, span, during) = match step {
-        Some((name, file, span, stamp)) => (
+        Some((name, file, span, stamp, retry)) => (
             file,
             span,
             format!(
-                "; the window ends during step `{name}`, which starts {} into the run",
-                crate::domain::duration::format(stamp)
+                "; the window ends during step `{name}`, which starts {} into the run{}",
+                crate::domain::duration::format(stamp),
+                if retry { " (retried)" } else { "" }
             ),
         ),
         None => (main, program.main_file().ast.name.span, String::new()),

@@ -12,9 +12,10 @@ use crate::syntax::Span;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Property {
-    /// Invariant 2: no step starts or ends, and no operation of the runbook
-    /// ends or passes a phase, with two Actives outside a `within ... after`
-    /// window (the "as soon as possible" window).
+    /// Invariant 2: no step starts or ends with two Actives, and two
+    /// Actives do not last while time passes inside a step (a phase of a
+    /// background operation, a `wait`, a prompt), outside a `within ...
+    /// after` window (the "as soon as possible" window).
     TwoActives,
     /// Invariants 1 and 2: the run never ends with two Actives.
     TwoActivesAtEnd,

@@ -366,7 +366,7 @@ pub fn durations(report: &VerifyReport, program: &Program) -> String {
         ));
     }
     out.push_str(&format!(
-        "longest path ({}, {}, faults: {}):\n",
+        "longest path ({}, {}, faults: {}; model time of each event, an operation when it ends):\n",
         outcome_word(longest.outcome),
         format_duration(longest.duration),
         longest.configuration
@@ -529,11 +529,11 @@ pub struct VerifyJson {
 pub struct JsonWorstCase {
     /// The time each operator prompt counts for, in seconds (`--prompt-time`).
     pub prompt_seconds: u64,
-    /// The maintenance window checked (`--window`), in seconds.
+    /// The maintenance window checked (`--window`), in seconds (`null` without one).
     pub window_seconds: Option<u64>,
-    /// Whether every path fits the window (absent without `--window`).
+    /// Whether every path fits the window (`null` without `--window`).
     pub fits_window: Option<bool>,
-    /// The longest path overall (absent when every path breaks a property).
+    /// The longest path overall (`null` when every path breaks a property).
     pub longest: Option<JsonLongestPath>,
     /// The longest path of each outcome that occurs, in the order
     /// succeeded, stopped, failed.
