@@ -340,8 +340,10 @@ fn two_actives_may_not_last_inside_a_step() {
             report
                 .counterexamples
                 .iter()
-                .all(|counterexample| counterexample.property != Property::TwoActives
-                    || !counterexample.message.contains(" while ")),
+                .all(
+                    |counterexample| counterexample.property != Property::TwoActives
+                        || !counterexample.message.contains(" while ")
+                ),
             "{name}: {:?}",
             report
                 .counterexamples
@@ -367,12 +369,11 @@ fn worst_case_durations_are_reported() {
         .expect("a path succeeds");
     // Three installers at their full duration at least.
     assert!(
-        succeeded.duration >= 3 * runbook::cluster::durations::expected(
-            &runbook::cluster::Operation::Upgrade {
+        succeeded.duration
+            >= 3 * runbook::cluster::durations::expected(&runbook::cluster::Operation::Upgrade {
                 server: String::from("mgt-1"),
                 version: "7.4.0".parse().expect("version"),
-            }
-        ),
+            }),
         "{:?}",
         succeeded.duration
     );
@@ -447,21 +448,31 @@ fn a_window_is_proven_or_overrun() {
         .expect("window_overrun");
     assert_eq!(overrun.code, "runbook::verify::window_overrun");
     assert!(
-        overrun.message.contains("longer than the 30m window; the window ends during step `"),
+        overrun
+            .message
+            .contains("longer than the 30m window; the window ends during step `"),
         "{}",
         overrun.message
     );
     let json = serde_json::to_value(verify::to_json(&short, &program)).expect("JSON");
     assert_eq!(json["worst_case"]["fits_window"], false);
     assert_eq!(json["worst_case"]["window_seconds"], 1800);
-    assert!(json["worst_case"]["longest"]["seconds"].as_u64().unwrap_or(0) > 1800);
+    assert!(
+        json["worst_case"]["longest"]["seconds"]
+            .as_u64()
+            .unwrap_or(0)
+            > 1800
+    );
     assert!(json["worst_case"]["longest"]["path"][0]["at_seconds"].is_u64());
     insta::assert_snapshot!(
         "window-overrun",
-        render(&program, &VerifyReport {
-            configurations: Vec::new(),
-            ..short
-        })
+        render(
+            &program,
+            &VerifyReport {
+                configurations: Vec::new(),
+                ..short
+            }
+        )
     );
 }
 
@@ -478,7 +489,13 @@ fn cli_window_exit_codes() {
     let replay_dir = tempfile::tempdir().expect("temp dir");
     assert_cmd::Command::cargo_bin("runbook")
         .expect("binary")
-        .args(["verify", "upgrade-no-downtime", "--window", "30m", "--replay-dir"])
+        .args([
+            "verify",
+            "upgrade-no-downtime",
+            "--window",
+            "30m",
+            "--replay-dir",
+        ])
         .arg(replay_dir.path())
         .current_dir(root)
         .assert()

@@ -125,7 +125,9 @@ fn after_step(transition: &Transition, step: Option<&str>) -> Vec<Duration> {
         .events
         .iter()
         .zip(&transition.stamps)
-        .filter(|(event, _)| matches!(event, PathEvent::StepStarted { step: name, .. } if name == step))
+        .filter(
+            |(event, _)| matches!(event, PathEvent::StepStarted { step: name, .. } if name == step),
+        )
         .map(|(_, stamp)| transition.elapsed.saturating_sub(*stamp))
         .collect()
 }
@@ -280,9 +282,9 @@ fn name_longest(
             };
             let fits = match &transition.next {
                 Next::End(end) => outcome_index(end.outcome) == index && rest.is_zero(),
-                Next::State(next) => visited
-                    .get(next.as_ref())
-                    .is_some_and(|seen| seen.paths != IN_PROGRESS && seen.worst[index] == Some(rest)),
+                Next::State(next) => visited.get(next.as_ref()).is_some_and(|seen| {
+                    seen.paths != IN_PROGRESS && seen.worst[index] == Some(rest)
+                }),
                 Next::Violation(_) | Next::LimitReached => false,
             };
             if fits {

@@ -413,9 +413,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 Flow::Branch(options) => {
                     return options
                         .into_iter()
-                        .map(|(extra, next)| {
-                            events.transition(extra, Next::State(Box::new(next)))
-                        })
+                        .map(|(extra, next)| events.transition(extra, Next::State(Box::new(next))))
                         .collect();
                 }
                 Flow::End(outcome, message) => {
@@ -434,9 +432,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 Flow::Violation(violation) => {
                     return vec![events.transition(Vec::new(), Next::Violation(Box::new(violation)))]
                 }
-                Flow::Limit => {
-                    return vec![events.transition(Vec::new(), Next::LimitReached)]
-                }
+                Flow::Limit => return vec![events.transition(Vec::new(), Next::LimitReached)],
             }
         }
         vec![events.transition(Vec::new(), Next::LimitReached)]
@@ -578,12 +574,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     /// Takes note of what the machine reports; a property may break.
-    fn event(
-        &self,
-        state: &mut State,
-        event: Event,
-        events: &mut Trail,
-    ) -> Option<Violation> {
+    fn event(&self, state: &mut State, event: Event, events: &mut Trail) -> Option<Violation> {
         match event {
             Event::StepStarted {
                 subject: Subject::Step(step),
@@ -855,12 +846,7 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     // ----- operations -----
 
-    fn perform(
-        &self,
-        state: &mut State,
-        operation: Operation,
-        events: &mut Trail,
-    ) -> Flow {
+    fn perform(&self, state: &mut State, operation: Operation, events: &mut Trail) -> Flow {
         let (file, span) = self.core.position(&state.machine);
         let transition = check_transition(&state.cluster, &operation);
         let before = observed(&state.cluster);

@@ -264,12 +264,12 @@ impl VerifyReport {
     /// The longest path over every outcome (the first outcome of
     /// succeeded, stopped, failed on a tie).
     pub fn worst_path(&self) -> Option<&WorstPath> {
-        self.worst.iter().fold(None, |longest: Option<&WorstPath>, path| {
-            match longest {
+        self.worst
+            .iter()
+            .fold(None, |longest: Option<&WorstPath>, path| match longest {
                 Some(known) if known.duration >= path.duration => Some(known),
                 _ => Some(path),
-            }
-        })
+            })
     }
 
     /// Whether every path fits the window (`None` without a window).
@@ -576,10 +576,15 @@ pub fn worst_case(
     let mut complete = true;
     let mut worst: Option<WorstCase> = None;
     for set in fault_sets(&names) {
-        let machine =
-            machine::Machine::new(&compiled, &names, &initial_version, target.clone(), set.clone())
-                .with_budget(options.max_path_effects)
-                .with_prompt_time(options.prompt_time);
+        let machine = machine::Machine::new(
+            &compiled,
+            &names,
+            &initial_version,
+            target.clone(),
+            set.clone(),
+        )
+        .with_budget(options.max_path_effects)
+        .with_prompt_time(options.prompt_time);
         let explored = explore::explore(&machine, options.max_states, step);
         complete &= !explored.truncated;
         let found: Vec<(RunOutcome, Duration)> = match step {

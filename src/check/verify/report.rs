@@ -14,13 +14,13 @@ use super::machine::{Choice, PathEvent};
 use super::{ConfigurationReport, Counterexample, Property, VerifyReport, WorstPath};
 use crate::cluster::{Snapshot, Version};
 use crate::domain::duration::format as format_duration;
-use crate::interp::events::RunOutcome;
-use std::time::Duration;
 use crate::interp::error::SourceText;
+use crate::interp::events::RunOutcome;
 use crate::interp::observe::cluster_table;
 use crate::interp::program::Program;
 use crate::schema::SchemaVersion;
 use crate::syntax::Span;
+use std::time::Duration;
 
 /// The placeholder for the answers file in commands built by the library
 /// (the CLI substitutes the path it wrote).
@@ -456,11 +456,10 @@ pub fn summary(report: &VerifyReport, with_timing: bool) -> String {
                 configuration.succeeded, configuration.stopped, configuration.failed
             ),
             format!("{}/{}", configuration.fault_fired, configuration.handled),
-            configuration
-                .worst_case_seconds
-                .map_or_else(|| String::from("-"), |seconds| {
-                    format_duration(Duration::from_secs(seconds))
-                }),
+            configuration.worst_case_seconds.map_or_else(
+                || String::from("-"),
+                |seconds| format_duration(Duration::from_secs(seconds)),
+            ),
         ]);
     }
     let mut widths = [0usize; 6];
