@@ -1,5 +1,5 @@
 //! `runbook verify RUNBOOK [--servers N] [--format human|json] [--window D]
-//! [--prompt-time D]`: explores every path, fault and operator choice
+//! [--prompt-time D] [--max-faults K]`: explores every path, fault and operator choice
 //! against the cluster model, prints the proof summary or the
 //! counterexamples and the worst-case durations, and writes an answers file
 //! per counterexample so it can be replayed with `runbook run`.
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
-use crate::check::verify::{self, VerifyOptions, VerifyReport, MAX_SERVERS};
+use crate::check::verify::{self, VerifyOptions, VerifyReport, MAX_FAULTS, MAX_SERVERS};
 use crate::interp::program::Program;
 
 /// Output formats of `verify`.
@@ -48,6 +48,11 @@ pub struct VerifyArgs {
     /// duration (default `0s`: only the operations and the `wait`s count).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "0s")]
     pub prompt_time: std::time::Duration,
+    /// The most contract faults combined on a path: every combination of up
+    /// to K faults is a configuration (1: each fault alone; 2: also every
+    /// pair).
+    #[arg(long, value_name = "K", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=MAX_FAULTS as i64))]
+    pub max_faults: u8,
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -65,6 +70,7 @@ pub fn verify(args: VerifyArgs) -> i32 {
         servers: usize::from(args.servers),
         window: args.window,
         prompt_time: args.prompt_time,
+        max_faults: usize::from(args.max_faults),
         ..VerifyOptions::default()
     };
     let report = verify::verify(&program, &options);

@@ -253,6 +253,9 @@ fn counterexamples_replay_on_the_simulator() {
     for program in programs {
         let report = verify::verify(&program, &VerifyOptions::default());
         for counterexample in &report.counterexamples {
+            if later_occasion(counterexample) {
+                continue;
+            }
             let replayed = verify::replay_on_simulator(
                 &program,
                 report.servers,
@@ -269,6 +272,17 @@ fn counterexamples_replay_on_the_simulator() {
             );
         }
     }
+}
+
+/// The simulator fires each fault at its first occasion: a counterexample
+/// where a fault fires at a later one says so and cannot be played exactly.
+fn later_occasion(counterexample: &verify::Counterexample) -> bool {
+    !counterexample.replay.exact
+        && counterexample
+            .replay
+            .caveat
+            .as_deref()
+            .is_some_and(|caveat| caveat.contains("later occasion"))
 }
 
 /// The `--format json` document of a counterexample, as scripts read it
@@ -507,4 +521,54 @@ fn cli_window_exit_codes() {
         .current_dir(root)
         .assert()
         .code(2);
+}
+
+/// `--max-faults K`: every combination of up to K contract faults is a
+/// configuration, and the coverage of a combination counts only the ends
+/// where all of its faults fired.
+#[test]
+fn max_faults_combines_faults_and_keeps_coverage_truthful() {
+    let names: Vec<String> = (1..=3).map(runbook::cluster::server_name).collect();
+    // No fault, 11 contract faults alone, 55 pairs, background-outcome.
+    assert_eq!(verify::fault_sets(&names, 1).len(), 1 + 11 + 1);
+    assert_eq!(verify::fault_sets(&names, 2).len(), 1 + 11 + 55 + 1);
+    assert_eq!(verify::fault_sets(&names, 3).len(), 1 + 11 + 55 + 165 + 1);
+    assert_eq!(verify::fault_sets(&names, 0).len(), 2);
+    let program = shipped("upgrade-no-downtime");
+    let report = verify::verify(&program, &VerifyOptions::default());
+    assert!(report.proven(), "{}", render(&program, &report));
+    let row = |faults: &str| {
+        report
+            .configurations
+            .iter()
+            .find(|configuration| configuration.faults == faults)
+            .unwrap_or_else(|| panic!("{faults} explored"))
+            .clone()
+    };
+    // The Standby never activates by itself in this runbook: with a fault
+    // that fires before the run, the pair still never happens.
+    assert_eq!(
+        row("standby-auto-activates").coverage,
+        verify::Coverage::NeverFires
+    );
+    assert_eq!(row("replication-down").coverage, verify::Coverage::Survived);
+    assert_eq!(
+        row("replication-down + standby-auto-activates").coverage,
+        verify::Coverage::NeverFires
+    );
+    for configuration in &report.configurations {
+        if configuration.coverage == verify::Coverage::Handled && configuration.faults != "no fault"
+        {
+            assert!(configuration.fault_fired > 0, "{configuration:?}");
+        }
+    }
+    let singles = verify::verify(
+        &program,
+        &VerifyOptions {
+            max_faults: 1,
+            ..VerifyOptions::default()
+        },
+    );
+    assert_eq!(singles.configurations.len(), 13);
+    assert!(singles.states < report.states);
 }

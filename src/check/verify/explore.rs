@@ -317,7 +317,9 @@ fn name_longest(
 fn record_end(explored: &mut Explored, end: &EndInfo) {
     explored.ends += 1;
     explored.outcomes[outcome_index(end.outcome)] += 1;
-    if end.fired != 0 {
+    // A configuration of several faults counts the ends where all of
+    // them fired: where the combination happened.
+    if end.fired != 0 && end.combination {
         explored.fault_fired += 1;
         if end.handled {
             explored.handled += 1;

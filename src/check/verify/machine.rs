@@ -121,6 +121,10 @@ pub struct EndInfo {
     pub fired: u32,
     /// Whether a What-if was entered after a fault fired.
     pub handled: bool,
+    /// Whether the whole configuration happened on the path: every one of
+    /// its faults fired (those before the run always do), and with
+    /// `background-outcome`, an outcome was chosen.
+    pub combination: bool,
     /// The cluster at the end, as the operator reads it.
     pub cluster: Snapshot,
 }
@@ -205,6 +209,16 @@ impl FaultSet {
             names.join(" + ")
         }
     }
+}
+
+/// One way the faults may fire at a fault point.
+#[derive(Debug, Clone, Default)]
+struct FaultOption {
+    /// The faults (by index in the configuration) that had an occasion.
+    offered: Vec<usize>,
+    /// The events that fire, in order: a fault's index, or `None` for a
+    /// background outcome.
+    chosen: Vec<(Option<usize>, FaultEvent)>,
 }
 
 /// A background operation waiting for its end.
@@ -424,6 +438,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             message,
                             fired: self.fired_on_path(&state),
                             handled: state.handled,
+                            combination: self.combination_fired(&state),
                             cluster: observed(&state.cluster),
                         }),
                     };
@@ -668,6 +683,14 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn fired_on_path(&self, state: &State) -> u32 {
         let outcome = if state.outcome_used { 1 << 31 } else { 0 };
         (state.fired & !self.start_faults_mask()) | outcome
+    }
+
+    /// Whether every fault of the configuration fired on the path (and a
+    /// background outcome was chosen, when the configuration explores them).
+    fn combination_fired(&self, state: &State) -> bool {
+        let every = (0..self.faults.faults.len()).fold(0u32, |mask, index| mask | (1 << index));
+        let faults = (state.fired | self.start_faults_mask()) & every == every;
+        faults && (!self.faults.any_outcome || state.outcome_used)
     }
 
     /// Faults that fire before the run (not chosen on the path).
@@ -1004,17 +1027,14 @@ impl<'c, 'p> Machine<'c, 'p> {
                     Progress::Reached(point) => {
                         let options = self.fault_options(state, &point);
                         if options.len() > 1 {
-                            let offered: Vec<usize> = options
-                                .iter()
-                                .flatten()
-                                .filter_map(|(index, _)| *index)
-                                .collect();
                             // The points after this one are judged in every branch.
                             state.leftover = items.collect();
                             return Flow::Branch(
                                 options
                                     .into_iter()
-                                    .map(|chosen| self.apply_faults(state, &offered, chosen))
+                                    .map(|option| {
+                                        self.apply_faults(state, &option.offered, option.chosen)
+                                    })
                                     .collect(),
                             );
                         }
@@ -1030,73 +1050,79 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     /// Every combination of the faults that may fire at `point`: for each
-    /// fault not yet fired, one of its events or nothing (firing first, so a
-    /// depth-first search meets the simulator's behaviour first).
-    fn fault_options(
-        &self,
-        state: &State,
-        point: &FaultPoint,
-    ) -> Vec<Vec<(Option<usize>, FaultEvent)>> {
-        let mut per_fault: Vec<Vec<(Option<usize>, FaultEvent)>> = Vec::new();
+    /// fault not yet fired, in the configuration's order, one of its events
+    /// or nothing (firing first, so a depth-first search meets the
+    /// simulator's behaviour first). As on the simulator, a fault's events
+    /// are computed on the cluster the faults before it at this point left
+    /// (a Standby that activated by itself is no longer one an operator can
+    /// activate). Each combination comes with the faults that had an
+    /// occasion in it.
+    fn fault_options(&self, state: &State, point: &FaultPoint) -> Vec<FaultOption> {
+        let mut partial = vec![(state.cluster.clone(), FaultOption::default())];
         for (index, fault) in self.faults.faults.iter().enumerate() {
             if state.fired & (1 << index) != 0 || matches!(fault, Fault::ChangesOnActive) {
                 continue;
             }
-            let events = possible_fault_events(
-                &state.cluster,
-                std::slice::from_ref(fault),
-                point,
-                &self.initial_active,
-            );
-            if !events.is_empty() {
-                per_fault.push(
-                    events
-                        .into_iter()
-                        .map(|(_, event)| (Some(index), event))
-                        .collect(),
+            let mut next = Vec::new();
+            for (cluster, option) in partial {
+                let events = possible_fault_events(
+                    &cluster,
+                    std::slice::from_ref(fault),
+                    point,
+                    &self.initial_active,
                 );
+                if events.is_empty() {
+                    next.push((cluster, option));
+                    continue;
+                }
+                let mut declined = option.clone();
+                declined.offered.push(index);
+                for (_, event) in events {
+                    let mut fired = cluster.clone();
+                    fired.inject(&event);
+                    let mut taken = declined.clone();
+                    taken.chosen.push((Some(index), event));
+                    next.push((fired, taken));
+                }
+                next.push((cluster, declined));
             }
+            partial = next;
         }
-        if self.faults.any_outcome && !state.outcome_used {
+        if !self.faults.any_outcome || state.outcome_used {
+            return partial.into_iter().map(|(_, option)| option).collect();
+        }
+        let mut options = Vec::new();
+        for (cluster, option) in partial {
             let mut outcomes = Vec::new();
             match point {
                 FaultPoint::UpgradeCompleting { job, .. } => {
-                    if let Some(running) = state.cluster.job(*job) {
+                    if let Some(running) = cluster.job(*job) {
                         for outcome in possible_job_outcomes(running) {
                             match outcome {
                                 JobOutcome::Fails => {
-                                    outcomes.push((None, FaultEvent::UpgradeFails { job: *job }))
+                                    outcomes.push(FaultEvent::UpgradeFails { job: *job })
                                 }
-                                JobOutcome::CancelledAndReverted => outcomes
-                                    .push((None, FaultEvent::UpgradeCancelled { job: *job })),
+                                JobOutcome::CancelledAndReverted => {
+                                    outcomes.push(FaultEvent::UpgradeCancelled { job: *job })
+                                }
                                 JobOutcome::Succeeds => {}
                             }
                         }
                     }
                 }
                 FaultPoint::ActivationPhase { job, .. } => {
-                    outcomes.push((None, FaultEvent::ActivationInterrupted { job: *job }))
+                    outcomes.push(FaultEvent::ActivationInterrupted { job: *job })
                 }
                 _ => {}
             }
-            if !outcomes.is_empty() {
-                per_fault.push(outcomes);
+            for event in outcomes {
+                let mut taken = option.clone();
+                taken.chosen.push((None, event));
+                options.push(taken);
             }
+            options.push(option);
         }
-        let mut combinations: Vec<Vec<(Option<usize>, FaultEvent)>> = vec![Vec::new()];
-        for alternatives in per_fault {
-            let mut next = Vec::new();
-            for prefix in &combinations {
-                for alternative in &alternatives {
-                    let mut combination = prefix.clone();
-                    combination.push(alternative.clone());
-                    next.push(combination);
-                }
-                next.push(prefix.clone());
-            }
-            combinations = next;
-        }
-        combinations
+        options
     }
 
     fn apply_faults(

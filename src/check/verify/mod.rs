@@ -4,12 +4,18 @@
 //! machine states, and proves the invariants of docs/simulator.md — or
 //! returns counterexamples that replay on the simulator.
 //!
-//! Faults are explored per configuration: the fault-free run, each contract
-//! fault alone (`upgrade-fails:S` and `unreachable:S` for every server), the
-//! pairs the procedure pages say happen together, and one configuration where
-//! every background operation may end in any of its outcomes. In a
-//! configuration each fault fires at most once (but `changes-on-active`,
-//! which repeats on its clock), at any of its fault points, or never.
+//! Faults are explored per configuration: the fault-free run, every
+//! combination of up to `--max-faults` contract faults (default 2: each
+//! alone and every pair; `upgrade-fails:S` and `unreachable:S` for every
+//! server), and one configuration where every background operation may end
+//! in any of its outcomes. In a configuration each fault fires at most once
+//! (but `changes-on-active`, which repeats on its clock), at any of its
+//! fault points, or never.
+//!
+//! Every path also has a model time (background operations at their full
+//! duration, `wait`s, prompts at `--prompt-time`): the longest path of each
+//! outcome is reported, checked against `--window`, and [`worst_case`]
+//! gives it to a caller (from the start or from a step).
 
 mod explore;
 mod machine;
@@ -56,7 +62,14 @@ pub struct VerifyOptions {
     /// The maintenance window every path must fit in (`--window`): the
     /// longest path that overruns it is a `window_overrun` counterexample.
     pub window: Option<Duration>,
+    /// The most contract faults combined on a path (`--max-faults`): every
+    /// combination of up to this many is a configuration.
+    pub max_faults: usize,
 }
+
+/// The most contract faults `--max-faults` accepts (a fault is one bit of
+/// a path's state; combinations grow as servers^K).
+pub const MAX_FAULTS: usize = 4;
 
 impl Default for VerifyOptions {
     fn default() -> Self {
@@ -67,6 +80,7 @@ impl Default for VerifyOptions {
             check_replays: true,
             prompt_time: Duration::ZERO,
             window: None,
+            max_faults: 2,
         }
     }
 }
@@ -291,51 +305,58 @@ impl VerifyReport {
     }
 }
 
-/// The fault configurations explored for a cluster of `servers`.
-pub fn fault_sets(servers: &[String]) -> Vec<FaultSet> {
-    let single = |faults: Vec<Fault>| FaultSet {
-        faults,
-        any_outcome: false,
-    };
-    // One set per server: `fault` on that server, with `also`.
-    let per_server = |fault: fn(String) -> Fault, also: &[Fault]| {
-        servers
-            .iter()
-            .map(|server| single([vec![fault(server.clone())], also.to_vec()].concat()))
-            .collect::<Vec<_>>()
-    };
-    let mut sets = vec![
-        single(Vec::new()),
-        single(vec![Fault::ReplicationDown]),
-        single(vec![Fault::ActiveUpgradeCancelled]),
-        single(vec![Fault::StandbyAutoActivates]),
-        single(vec![Fault::StandbyActivatedByOperator]),
-    ];
-    sets.extend(per_server(Fault::UpgradeFails, &[]));
-    sets.extend(per_server(Fault::Unreachable, &[]));
-    sets.push(single(vec![Fault::ChangesOnActive]));
-    // The preparation page: "if a network issue occurs or the upgrade of the
-    // first (Active) server fails, the not yet upgraded server may
-    // automatically become active".
-    if let Some(first) = servers.first() {
-        sets.push(single(vec![
-            Fault::UpgradeFails(first.clone()),
-            Fault::StandbyAutoActivates,
-        ]));
-    }
-    sets.push(single(vec![
+/// The contract faults for a cluster of `servers`, in report order:
+/// `replication-down`, `active-upgrade-cancelled`, `standby-auto-activates`,
+/// `standby-activated-by-operator`, `upgrade-fails:S` and `unreachable:S`
+/// for every server, `changes-on-active`.
+pub fn contract_faults(servers: &[String]) -> Vec<Fault> {
+    let mut faults = vec![
+        Fault::ReplicationDown,
         Fault::ActiveUpgradeCancelled,
         Fault::StandbyAutoActivates,
-    ]));
-    sets.extend(per_server(
-        Fault::Unreachable,
-        &[Fault::StandbyAutoActivates],
-    ));
-    // The no-downtime page: changes keep coming while a Standby is activated.
-    sets.push(single(vec![
-        Fault::ChangesOnActive,
         Fault::StandbyActivatedByOperator,
-    ]));
+    ];
+    faults.extend(servers.iter().cloned().map(Fault::UpgradeFails));
+    faults.extend(servers.iter().cloned().map(Fault::Unreachable));
+    faults.push(Fault::ChangesOnActive);
+    faults
+}
+
+/// The fault configurations explored for a cluster of `servers` with at
+/// most `max_faults` contract faults on a path: no fault, every
+/// combination of 1 to `max_faults` distinct contract faults (by size, then
+/// in the order of [`contract_faults`]), and `background-outcome` (no
+/// contract fault, every outcome of every background operation, at most
+/// one per path).
+pub fn fault_sets(servers: &[String], max_faults: usize) -> Vec<FaultSet> {
+    let contract = contract_faults(servers);
+    let mut sets = vec![FaultSet {
+        faults: Vec::new(),
+        any_outcome: false,
+    }];
+    for size in 1..=max_faults.min(contract.len()) {
+        let mut chosen: Vec<usize> = (0..size).collect();
+        loop {
+            sets.push(FaultSet {
+                faults: chosen
+                    .iter()
+                    .map(|index| contract[*index].clone())
+                    .collect(),
+                any_outcome: false,
+            });
+            // The next combination in lexicographic order.
+            let Some(position) = (0..size)
+                .rev()
+                .find(|position| chosen[*position] < contract.len() - size + position)
+            else {
+                break;
+            };
+            chosen[position] += 1;
+            for next in position + 1..size {
+                chosen[next] = chosen[next - 1] + 1;
+            }
+        }
+    }
     sets.push(FaultSet {
         faults: Vec::new(),
         any_outcome: true,
@@ -377,7 +398,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         prompt_time: options.prompt_time,
         window: options.window,
     };
-    for set in fault_sets(&names) {
+    for set in fault_sets(&names, options.max_faults) {
         let machine = machine::Machine::new(
             &compiled,
             &names,
@@ -422,10 +443,13 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         // or not the fault had fired on that path: "no property broke" must
         // stay true of every other verdict.
         let breaks = !explored.violations.is_empty();
-        let starts_fired = set
-            .faults
-            .iter()
-            .any(|fault| matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_)));
+        // Faults before the run always fire: a configuration of those only
+        // happened on every path.
+        let starts_fired = !set.faults.is_empty()
+            && set
+                .faults
+                .iter()
+                .all(|fault| matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_)));
         let coverage = if breaks {
             Coverage::Breaks
         } else if is_fault_free || explored.handled > 0 {
@@ -575,7 +599,7 @@ pub fn worst_case(
     };
     let mut complete = true;
     let mut worst: Option<WorstCase> = None;
-    for set in fault_sets(&names) {
+    for set in fault_sets(&names, options.max_faults) {
         let machine = machine::Machine::new(
             &compiled,
             &names,
@@ -720,7 +744,7 @@ pub fn sample_paths(
     let target = target_version(program);
     let code = crate::semantics::code::Code::new(program);
     let mut samples = Vec::new();
-    for set in fault_sets(&names) {
+    for set in fault_sets(&names, VerifyOptions::default().max_faults) {
         let machine =
             machine::Machine::new(&code, &names, &initial_version, target.clone(), set.clone());
         let mut found = Vec::new();
