@@ -521,6 +521,21 @@ fn cli_window_exit_codes() {
         .current_dir(root)
         .assert()
         .code(2);
+    assert_cmd::Command::cargo_bin("runbook")
+        .expect("binary")
+        .args(["verify", "upgrade-no-downtime", "--max-faults", "1"])
+        .current_dir(root)
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(
+            "13 fault configurations (up to 1 faults combined)",
+        ));
+    assert_cmd::Command::cargo_bin("runbook")
+        .expect("binary")
+        .args(["verify", "upgrade-no-downtime", "--max-faults", "9"])
+        .current_dir(root)
+        .assert()
+        .code(2);
 }
 
 /// `--max-faults K`: every combination of up to K contract faults is a

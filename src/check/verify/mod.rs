@@ -260,6 +260,8 @@ pub struct VerifyReport {
     /// The maintenance window checked (`--window`).
     #[serde(skip)]
     pub window: Option<Duration>,
+    /// The most contract faults combined on a path (`--max-faults`).
+    pub max_faults: usize,
 }
 
 fn serialize_millis<S: serde::Serializer>(
@@ -397,6 +399,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         worst: Vec::new(),
         prompt_time: options.prompt_time,
         window: options.window,
+        max_faults: options.max_faults,
     };
     for set in fault_sets(&names, options.max_faults) {
         let machine = machine::Machine::new(

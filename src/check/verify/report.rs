@@ -408,10 +408,11 @@ pub fn summary(report: &VerifyReport, with_timing: bool) -> String {
         report.runbook, report.servers, report.target_version
     ));
     out.push_str(&format!(
-        "explored {} states, {} paths, {} fault configurations",
+        "explored {} states, {} paths, {} fault configurations (up to {} faults combined)",
         report.states,
         report.paths,
-        report.configurations.len()
+        report.configurations.len(),
+        report.max_faults
     ));
     if with_timing {
         out.push_str(&format!(
@@ -497,6 +498,8 @@ pub struct VerifyJson {
     pub runbook: String,
     /// Servers of the model.
     pub servers: usize,
+    /// The most contract faults combined on a path (`--max-faults`).
+    pub max_faults: usize,
     /// The version the runbook upgrades to.
     pub target_version: Version,
     /// Whether every property holds on every path (complete and no counterexample).
@@ -724,6 +727,7 @@ pub fn to_json(report: &VerifyReport, program: &Program) -> VerifyJson {
     VerifyJson {
         runbook: report.runbook.clone(),
         servers: report.servers,
+        max_faults: report.max_faults,
         target_version: report.target_version.clone(),
         proven: report.proven(),
         complete: report.complete,
