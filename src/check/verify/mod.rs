@@ -495,30 +495,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             }
             let mut replay = replay_of(&set, &path);
             if options.check_replays {
-                match replay_on_simulator(program, names.len(), &replay, &path) {
-                    Some(replayed) if replayed.same_path => {
-                        replay.exact = true;
-                        replay.caveat = None;
-                    }
-                    Some(replayed) => {
-                        replay.exact = false;
-                        replay.caveat = Some(format!(
-                            "the simulator took another way ({} operations, ended {}){}",
-                            replayed.operations.len(),
-                            match replayed.outcome {
-                                crate::interp::events::RunOutcome::Succeeded => "succeeded",
-                                crate::interp::events::RunOutcome::Failed => "failed",
-                                crate::interp::events::RunOutcome::Stopped => "stopped",
-                            },
-                            replay
-                                .caveat
-                                .as_ref()
-                                .map(|caveat| format!(": {caveat}"))
-                                .unwrap_or_default()
-                        ));
-                    }
-                    None => {}
-                }
+                check_replay(program, names.len(), &mut replay, &path, false);
             }
             report.counterexamples.push(Counterexample {
                 property: violation.property,
@@ -686,10 +663,7 @@ fn window_overrun(
     };
     let mut replay = replay_of(&longest.set, &longest.path);
     if options.check_replays {
-        if let Some(replayed) = replay_on_simulator(program, report.servers, &replay, &longest.path)
-        {
-            replay.exact = replayed.exact_path && replay.caveat.is_none();
-        }
+        check_replay(program, report.servers, &mut replay, &longest.path, true);
     }
     Some(Counterexample {
         property: Property::WindowOverrun,
@@ -707,6 +681,38 @@ fn window_overrun(
         cluster: longest.cluster.clone(),
         replay,
     })
+}
+
+/// Plays `path` on the simulator through the interpreter with `replay`'s
+/// faults and answers: the replay is exact when the simulator takes the
+/// same way (to the end of the path, or to its end and no further when
+/// `whole`), and says why it may differ otherwise.
+fn check_replay(
+    program: &Program,
+    servers: usize,
+    replay: &mut Replay,
+    path: &[PathEvent],
+    whole: bool,
+) {
+    let Some(replayed) = replay_on_simulator(program, servers, replay, path) else {
+        return;
+    };
+    if (whole && replayed.exact_path) || (!whole && replayed.same_path) {
+        replay.exact = true;
+        replay.caveat = None;
+    } else {
+        replay.exact = false;
+        replay.caveat = Some(format!(
+            "the simulator took another way ({} operations, ended {}){}",
+            replayed.operations.len(),
+            outcome_word(replayed.outcome),
+            replay
+                .caveat
+                .as_ref()
+                .map(|caveat| format!(": {caveat}"))
+                .unwrap_or_default()
+        ));
+    }
 }
 
 fn outcome_word(outcome: RunOutcome) -> &'static str {

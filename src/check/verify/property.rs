@@ -109,8 +109,11 @@ impl Property {
     /// What to do about a violation.
     pub const fn help(self) -> &'static str {
         match self {
-            Property::TwoActives | Property::TwoActivesAtEnd => {
-                "demote one of the Actives (set-standby with force) before the step ends, or handle the fault with a What-if (`when two-actives, standby-activated`) that recovers one Active"
+            Property::TwoActives => {
+                "demote one of the Actives (set-standby with force) right after the operation that made two, before anything takes time (an installer, a `wait`, a prompt) and before the step ends; or allow the overlap with `within D after STEP`; or handle the fault with a What-if (`when two-actives, standby-activated`) that recovers one Active"
+            }
+            Property::TwoActivesAtEnd => {
+                "demote one of the Actives (set-standby with force) before the run ends, or handle the fault with a What-if (`when two-actives, standby-activated`) that recovers one Active"
             }
             Property::ActiveUpgradedWithDeclaredStandby => {
                 "stop every Standby or exclude it from replication (and `check` it) before upgrading the Active"
