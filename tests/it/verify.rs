@@ -154,8 +154,10 @@ fn shipped_no_downtime_is_proven_with_3_and_5_servers() {
 }
 
 /// The downtime draft and the preparation runbook that calls it still have
-/// flaws the verifier finds (reported to the maintainers); this snapshot
-/// makes every change to that list visible.
+/// flaws the verifier finds with two faults on a path (`--max-faults 2`,
+/// the default: an operator activates a Standby while the Active's upgrade
+/// is cancelled, or while another Standby activated by itself); this
+/// snapshot makes every change to that list visible.
 #[test]
 fn shipped_downtime_counterexamples_are_known() {
     for name in ["upgrade-with-downtime", "upgrade-preparation"] {
