@@ -431,7 +431,7 @@ fn worst_case_durations_are_reported() {
     assert!(slow.duration > whole.duration);
     let text = render(&program, &report);
     assert!(text.contains("worst-case duration: "), "{text}");
-    assert!(text.contains("longest path ("), "{text}");
+    assert!(text.contains("longest succeeded path ("), "{text}");
 }
 
 /// `--window`: every path fits, or the longest is a `window_overrun`

@@ -316,9 +316,10 @@ fn outcome_word(outcome: RunOutcome) -> &'static str {
     }
 }
 
-/// The worst-case durations (plain text): the longest path of each outcome
-/// with its configuration, the longest path overall event by event with
-/// the model time of each, and with `--window`, whether every path fits.
+/// The worst-case durations (plain text): the longest overall and, with
+/// `--window`, whether every path fits; the longest of each outcome with
+/// its configuration, then each of those paths event by event with the
+/// model time of each.
 pub fn durations(report: &VerifyReport, program: &Program) -> String {
     let mut out = String::from("\n");
     let Some(longest) = report.worst_path() else {
@@ -365,23 +366,27 @@ pub fn durations(report: &VerifyReport, program: &Program) -> String {
             w1 = widths[1]
         ));
     }
-    out.push_str(&format!(
-        "longest path ({}, {}, faults: {}; model time of each event, an operation when it ends):\n",
-        outcome_word(longest.outcome),
-        format_duration(longest.duration),
-        longest.configuration
-    ));
-    for (line, stamp) in path_lines(program, &longest.path, program.main)
-        .iter()
-        .zip(&longest.stamps)
-    {
-        out.push_str(&format!("  {}  {line}\n", clock(*stamp)));
+    // Each outcome's longest path, named as a counterexample's: its
+    // configuration and its events, each with its model time.
+    for path in &report.worst {
+        out.push_str(&format!(
+            "longest {} path ({}, faults: {}; model time of each event, an operation when it ends):\n",
+            outcome_word(path.outcome),
+            format_duration(path.duration),
+            path.configuration
+        ));
+        for (line, stamp) in path_lines(program, &path.path, program.main)
+            .iter()
+            .zip(&path.stamps)
+        {
+            out.push_str(&format!("  {}  {line}\n", clock(*stamp)));
+        }
+        out.push_str(&format!(
+            "  {}  end ({})\n",
+            clock(path.duration),
+            outcome_word(path.outcome)
+        ));
     }
-    out.push_str(&format!(
-        "  {}  end ({})\n",
-        clock(longest.duration),
-        outcome_word(longest.outcome)
-    ));
     out
 }
 
