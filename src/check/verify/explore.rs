@@ -76,8 +76,10 @@ pub struct Explored {
     pub violations: Vec<(Violation, Vec<PathEvent>)>,
     /// Whether the state limit stopped the exploration.
     pub truncated: bool,
-    /// The longest path to an end of each outcome that occurs (paths that
-    /// break a property or reach a limit are not counted).
+    /// The longest time to an end of each outcome (paths that break a
+    /// property or reach a limit are not counted).
+    pub worst: Worst,
+    /// The longest paths named (those asked for: see [`explore`]).
     pub longest: Vec<LongestPath>,
     /// With a step to measure from: the longest time from a start of that
     /// step to an end, per outcome.
@@ -134,8 +136,16 @@ fn after_step(transition: &Transition, step: Option<&str>) -> Vec<Duration> {
 
 /// Explores every path of `machine`, visiting at most `max_states` states;
 /// with `from_step`, also measures the longest time from a start of that
-/// step (by id) to an end.
-pub fn explore(machine: &Machine<'_, '_>, max_states: usize, from_step: Option<&str>) -> Explored {
+/// step (by id) to an end. The longest path of an outcome is named (run
+/// again from the start) only when it is longer than `name_beyond` says
+/// for that outcome (the longest known from other configurations), never
+/// without `name_beyond`.
+pub fn explore(
+    machine: &Machine<'_, '_>,
+    max_states: usize,
+    from_step: Option<&str>,
+    name_beyond: Option<&Worst>,
+) -> Explored {
     let mut explored = Explored::default();
     let mut visited: HashMap<State, Seen> = HashMap::new();
     let mut path: Vec<PathEvent> = Vec::new();
@@ -248,9 +258,15 @@ pub fn explore(machine: &Machine<'_, '_>, max_states: usize, from_step: Option<&
         }
     }
     explored.states = visited.len();
+    explored.worst = root_worst;
+    let Some(beyond) = name_beyond else {
+        return explored;
+    };
     for outcome in OUTCOMES {
         let index = outcome_index(outcome);
-        if let Some(duration) = root_worst[index] {
+        if let Some(duration) =
+            root_worst[index].filter(|duration| beyond[index].is_none_or(|known| *duration > known))
+        {
             if let Some(longest) = name_longest(machine, &visited, root.clone(), index, duration) {
                 explored.longest.push(longest);
             }

@@ -409,12 +409,18 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             target.clone(),
             set.clone(),
         );
+        // Only a path longer than the longest known is named.
+        let mut known: explore::Worst = [None; 3];
+        for path in &report.worst {
+            known[explore::outcome_index(path.outcome)] = Some(path.duration);
+        }
         let explored = explore::explore(
             &machine
                 .with_budget(options.max_path_effects)
                 .with_prompt_time(options.prompt_time),
             options.max_states,
             None,
+            Some(&known),
         );
         for longest in &explored.longest {
             let known = report
@@ -478,11 +484,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
                 .map(|(violation, _)| violation.property)
                 .collect(),
             truncated: explored.truncated,
-            worst_case_seconds: explored
-                .longest
-                .iter()
-                .map(|longest| longest.duration.as_secs())
-                .max(),
+            worst_case_seconds: explored.worst.iter().flatten().map(Duration::as_secs).max(),
         });
         for (violation, path) in explored.violations {
             let known = report.counterexamples.iter().any(|known| {
@@ -589,20 +591,17 @@ pub fn worst_case(
         )
         .with_budget(options.max_path_effects)
         .with_prompt_time(options.prompt_time);
-        let explored = explore::explore(&machine, options.max_states, step);
+        let explored = explore::explore(&machine, options.max_states, step, None);
         complete &= !explored.truncated;
-        let found: Vec<(RunOutcome, Duration)> = match step {
-            None => explored
-                .longest
-                .iter()
-                .map(|longest| (longest.outcome, longest.duration))
-                .collect(),
-            Some(_) => explore::OUTCOMES
-                .iter()
-                .zip(explored.from_step)
-                .filter_map(|(outcome, duration)| Some((*outcome, duration?)))
-                .collect(),
+        let durations = match step {
+            None => explored.worst,
+            Some(_) => explored.from_step,
         };
+        let found: Vec<(RunOutcome, Duration)> = explore::OUTCOMES
+            .iter()
+            .zip(durations)
+            .filter_map(|(outcome, duration)| Some((*outcome, duration?)))
+            .collect();
         for (outcome, duration) in found {
             if worst.as_ref().is_none_or(|known| duration > known.duration) {
                 worst = Some(WorstCase {
