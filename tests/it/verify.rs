@@ -589,3 +589,54 @@ fn max_faults_combines_faults_and_keeps_coverage_truthful() {
     assert_eq!(singles.configurations.len(), 13);
     assert!(singles.states < report.states);
 }
+
+/// What a path's time is made of: a `wait` that nothing can end counts its
+/// timeout, a prompt `prompt_time`, and `worst_case` measures from the start
+/// or from a step.
+#[test]
+fn a_paths_time_is_its_waits_and_prompts() {
+    let text = "runbook timed {\n    title \"Timed\"\n    confirm go \"Go?\"\n    step 1 waiting \"Wait for what never comes\" {\n        wait until count(standbys()) == 5 timeout 20m every 1m\n    }\n}\n";
+    let program = runbook::interp::load::load_text("timed.runbook", text).expect("loads");
+    let minutes = |count: u64| std::time::Duration::from_secs(count * 60);
+    let options = VerifyOptions {
+        check_replays: false,
+        prompt_time: minutes(2),
+        ..VerifyOptions::default()
+    };
+    let report = verify::verify(&program, &options);
+    let failed = report
+        .worst
+        .iter()
+        .find(|path| path.outcome == runbook::interp::events::RunOutcome::Failed)
+        .expect("the wait times out");
+    assert_eq!(failed.duration, minutes(22));
+    let stopped = report
+        .worst
+        .iter()
+        .find(|path| path.outcome == runbook::interp::events::RunOutcome::Stopped)
+        .expect("the operator declines");
+    assert_eq!(stopped.duration, minutes(2));
+    let whole = verify::worst_case(&program, &options, verify::Since::Start).expect("ends");
+    assert_eq!(whole.duration, minutes(22));
+    let from_step =
+        verify::worst_case(&program, &options, verify::Since::Step("waiting")).expect("ends");
+    assert_eq!(from_step.duration, minutes(20));
+    // A window of 21 minutes is overrun during the step.
+    let short = verify::verify(
+        &program,
+        &VerifyOptions {
+            window: Some(minutes(21)),
+            ..options
+        },
+    );
+    let overrun = short
+        .counterexamples
+        .iter()
+        .find(|counterexample| counterexample.property == Property::WindowOverrun)
+        .expect("window_overrun");
+    assert!(
+        overrun.message.contains("a path takes 22m (it ends failed), longer than the 21m window; the window ends during step `waiting`, which starts 2m into the run"),
+        "{}",
+        overrun.message
+    );
+}
