@@ -18,7 +18,7 @@ use crate::cluster::{
     FailureKind, Fault, FaultEvent, FaultPoint, InvariantViolation, JobId, JobOutcome, Operation,
     OperationOutput, Progress, ReplicationState, SimError, Snapshot, Started, Version,
 };
-use crate::connect::sim::connector_error;
+use crate::connect::sim::{connector_error, SIM_TIMEOUT_SECONDS};
 use crate::interp::events::RunOutcome;
 use crate::semantics::code::{Code, StepId, WindowId};
 use crate::semantics::eval::format_duration;
@@ -910,7 +910,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                     span,
                 ))
             }
-            Err(error) => self.finish_operation(state, operation, Err(error), events),
+            Err(error) => {
+                // A server that does not answer costs the run the
+                // connector's timeout (the path's time, not the model's
+                // clock: the simulator's does not move either).
+                if matches!(error, SimError::Unreachable { .. }) {
+                    events.elapsed += Duration::from_secs(SIM_TIMEOUT_SECONDS);
+                }
+                self.finish_operation(state, operation, Err(error), events)
+            }
             Ok(started) => {
                 if let Some(mut violation) =
                     self.transition_violation(state, &before, &transition, file, span)
