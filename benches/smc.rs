@@ -28,6 +28,8 @@ fn smc(criterion: &mut Criterion) {
                 key: ApiKey::new(KEY),
                 speed: 600.0,
                 state_file: None,
+                first_element_key: None,
+                lease_stale_after: runbook::connect::lease::STALE_AFTER,
             },
         )
         .await

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod fmt;
 pub mod graph;
 pub mod interp;
+pub mod lsp;
 pub mod schema;
 pub mod semantics;
 pub mod syntax;

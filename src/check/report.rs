@@ -419,7 +419,7 @@ pub fn render_json(report: &CheckReport) -> Vec<JsonFinding> {
             severity: Severity::Error,
             message: format!("cannot read `{path}`: {reason}"),
             labels: Vec::new(),
-            help: Some(String::from("Check the path and its permissions.")),
+            help: Some(unreadable_help(path)),
             schema_version: SchemaVersion::CURRENT,
         });
     }
@@ -513,6 +513,24 @@ fn catalogue_rule(entry: &super::catalogue::Entry) -> Value {
     })
 }
 
+/// The help line of a path `check` cannot read: the closest shipped
+/// runbook when the path is a near miss of one's name (as `run` says it),
+/// else where to look.
+pub fn unreadable_help(path: &str) -> String {
+    if !std::path::Path::new(path).exists() {
+        let wanted = path.trim_end_matches(".runbook");
+        let names = crate::syntax::embedded::shipped();
+        if let Some(name) =
+            crate::syntax::embedded::closest_name(wanted, names.iter().map(|file| file.name))
+        {
+            return format!(
+                "did you mean `{name}`? `runbook list` lists the shipped runbooks; a path must name an existing file"
+            );
+        }
+    }
+    "check the path and its permissions; `runbook list` names the shipped runbooks".to_owned()
+}
+
 /// The SARIF 2.1.0 log of `runbook check --format sarif`.
 pub fn render_sarif(report: &CheckReport) -> Value {
     let mut results = Vec::new();
@@ -520,7 +538,7 @@ pub fn render_sarif(report: &CheckReport) -> Value {
         results.push(json!({
             "ruleId": UNREADABLE,
             "level": "error",
-            "message": { "text": format!("cannot read `{path}`: {reason}") },
+            "message": { "text": format!("cannot read `{path}`: {reason} ({})", unreadable_help(path)) },
             "locations": [{ "physicalLocation": { "artifactLocation": { "uri": artifact_uri(path) } } }],
         }));
     }

@@ -45,7 +45,14 @@ pub fn check(args: CheckArgs) -> i32 {
         CheckFormat::Human => {
             out!("{}", render_human(&report, &render::handler()));
             for (path, reason) in &report.unreadable {
-                eprintln!("error: cannot read `{path}`: {reason}");
+                eprintln!(
+                    "{:?}",
+                    miette::miette!(
+                        code = crate::check::report::UNREADABLE,
+                        help = crate::check::report::unreadable_help(path),
+                        "cannot read `{path}`: {reason}"
+                    )
+                );
             }
             outln!("{}", report.summary_line());
         }

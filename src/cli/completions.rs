@@ -139,7 +139,10 @@ fn runbook_on_the_line() -> Option<crate::syntax::ast::File> {
         .find_map(|word| {
             let text = match embedded::find(word) {
                 Some(shipped) => shipped.source.to_owned(),
-                None if word.ends_with(".runbook") => std::fs::read_to_string(word).ok()?,
+                None if word.ends_with(".runbook") => String::from_utf8(
+                    crate::syntax::read_runbook_file(std::path::Path::new(word)).ok()?,
+                )
+                .ok()?,
                 None => return None,
             };
             crate::syntax::parse(&text).ok()

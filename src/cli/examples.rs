@@ -149,3 +149,11 @@ Examples:
   The schema of the `run --format json` event stream, to validate a run:
     runbook schema events > events.schema.json
   The same schemas are committed under docs/schemas/.";
+
+/// `runbook lsp --help`.
+pub const LSP: &str = "\
+Examples:
+  Started by an editor, which talks to it on stdin/stdout (see docs/editors.md):
+    runbook lsp
+  The VS Code extension in editors/vscode/ runs exactly that; other editors
+  (Neovim, Helix, Emacs) configure the same command for *.runbook files.";

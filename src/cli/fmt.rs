@@ -62,17 +62,6 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     result
 }
 
-/// The file's bytes, at most one past the size limit (the parser refuses
-/// it then, without reading a huge file whole).
-fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_FILE_SIZE + 1)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
 /// `runbook fmt -`: standard input formatted on standard output; with
 /// `--check`, nothing printed but diagnostics, exit 1 when not formatted.
 fn fmt_stdin(check: bool) -> i32 {
@@ -139,7 +128,8 @@ pub fn fmt(args: FmtArgs) -> i32 {
     for path in &paths {
         if path.is_dir() {
             find_runbooks(path, &mut files, &mut unreadable);
-        } else if path.is_file() {
+        } else if path.exists() {
+            // A pipe or a device is refused when read, naming what it is.
             files.push(path.clone());
         } else {
             unreadable.push((path.clone(), "no such file or directory".to_string()));
@@ -152,7 +142,7 @@ pub fn fmt(args: FmtArgs) -> i32 {
     let mut unformatted: Vec<&Path> = Vec::new();
     let mut refused = 0usize;
     for path in &files {
-        let outcome = match read_limited(path) {
+        let outcome = match crate::syntax::read_runbook_file(path) {
             Err(error) => Outcome::Unreadable(error.to_string()),
             Ok(bytes) => {
                 let parsed = decode(&bytes)
@@ -196,7 +186,15 @@ pub fn fmt(args: FmtArgs) -> i32 {
     }
 
     for (path, reason) in &unreadable {
-        eprintln!("error: cannot read `{}`: {reason}", path.display());
+        eprintln!(
+            "{:?}",
+            miette::miette!(
+                code = crate::check::report::UNREADABLE,
+                help = crate::check::report::unreadable_help(&path.display().to_string()),
+                "cannot read `{}`: {reason}",
+                path.display()
+            )
+        );
     }
     let total = files.len();
     let plural = |count: usize| if count == 1 { "file" } else { "files" };

@@ -34,7 +34,15 @@ pub fn graph(args: GraphArgs) -> i32 {
             return 2;
         }
         Err(error) => {
-            eprintln!("error: cannot read `{}`: {error}", args.runbook);
+            eprintln!(
+                "{:?}",
+                miette::miette!(
+                    code = "runbook::run::unreadable",
+                    help = "give a path to a `.runbook` file or the name of a shipped runbook (`runbook list`)",
+                    "cannot read `{}`: {error}",
+                    args.runbook
+                )
+            );
             return 2;
         }
     };

@@ -13,6 +13,7 @@ pub mod fmt;
 pub mod graph;
 pub mod list;
 pub mod load;
+pub mod lsp;
 pub mod output;
 pub mod probe;
 pub mod render;
@@ -75,6 +76,9 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
+    /// A language server over stdio, for editors (diagnostics, hover, go to
+    /// definition, completion, formatting, outline).
+    Lsp(lsp::LspArgs),
     /// The JSON Schema of a machine output (`events`, `journal`, `check`,
     /// `plan`, `verify`, ...); without NAME, the list.
     #[command(after_help = examples::SCHEMA)]
@@ -111,6 +115,7 @@ pub fn main() -> i32 {
         Command::Fmt(args) => fmt::fmt(args),
         Command::Graph(args) => graph::graph(args),
         Command::Completions(args) => completions::completions(args),
+        Command::Lsp(args) => lsp::lsp(args),
         Command::Schema(args) => schema::schema(args),
     }
 }

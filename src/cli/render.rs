@@ -50,52 +50,11 @@ pub fn human<D>(
 where
     D: Diagnostic + Send + Sync + 'static,
 {
-    // A diagnostic without a source label (a binary or unreadable file)
-    // would show no file name: its message names the file instead.
-    let report = if diagnostic.labels().is_none() {
-        sources.report(
-            file,
-            InFile {
-                file: sources.get(file).name.clone(),
-                inner: Box::new(diagnostic),
-            },
-        )
-    } else {
-        sources.report(file, diagnostic)
-    };
+    // A diagnostic without a source label names its file in its message.
+    let report = sources.report(file, diagnostic);
     let mut out = String::new();
     if handler.render_report(&mut out, report.as_ref()).is_err() {
         out = format!("{report}\n");
     }
     out
-}
-
-/// A diagnostic whose message starts with the file it is about.
-#[derive(Debug)]
-struct InFile {
-    file: String,
-    inner: Box<dyn Diagnostic + Send + Sync>,
-}
-
-impl std::fmt::Display for InFile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.file, self.inner)
-    }
-}
-
-impl std::error::Error for InFile {}
-
-impl Diagnostic for InFile {
-    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.inner.code()
-    }
-    fn severity(&self) -> Option<miette::Severity> {
-        self.inner.severity()
-    }
-    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.inner.help()
-    }
-    fn url<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.inner.url()
-    }
 }

@@ -47,6 +47,10 @@ pub struct RunArgs {
     /// (`discards changes on`). Without it, `--yes` answers them no.
     #[arg(long)]
     pub accept_data_loss: bool,
+    /// Take the cluster from a runner that is gone (its lease on `sim serve`
+    /// was not renewed for 30s). A live runner's lease is never taken.
+    #[arg(long)]
+    pub take_over: bool,
     /// Where to write the journal (default: `runs/<runbook>-<time>-<id>.jsonl`).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
@@ -82,6 +86,9 @@ pub struct ResumeArgs {
     /// With `--yes`: also confirm the prompts that lose administrator changes.
     #[arg(long)]
     pub accept_data_loss: bool,
+    /// Take the cluster from a runner that is gone (see `run --take-over`).
+    #[arg(long)]
+    pub take_over: bool,
     /// Ask prompt PROMPT_ID again (repeatable): its journaled answer is
     /// forgotten, once the operator confirms (`reanswer.PROMPT_ID`), if the
     /// step that asked it has not completed.
@@ -279,16 +286,13 @@ pub fn run(mut args: RunArgs) -> i32 {
         report(error);
         return 2;
     }
-    // An answers file that answers no prompt of the runbook is a usage
-    // error too (a typo would leave the prompt unanswered mid-run).
-    if let Some(path) = &args.answers {
-        if let Err(error) =
-            AnswersFile::load(path).and_then(|file| file.check_keys(&prompt_ids(&program)))
-        {
-            early_failure(args.format, &args.runbook, &args.target, error.to_string());
-            report(error);
-            return 2;
-        }
+    // An answers file that answers no prompt of the runbook, or answers one
+    // with the wrong kind of value, is a usage error too (a typo would stop
+    // the run at that prompt, in its middle).
+    if let Err(error) = check_answers(args.answers.as_ref(), &program) {
+        early_failure(args.format, &args.runbook, &args.target, error.to_string());
+        report(error);
+        return 2;
     }
     // A `--what-if` the runbook does not have is a usage error: nothing starts.
     let what_if = match args
@@ -356,6 +360,7 @@ pub fn run(mut args: RunArgs) -> i32 {
             connection,
         },
         interrupt,
+        take_over: args.take_over,
         ..RunSettings::default()
     };
     let mut sink = output::sink(args.format);
@@ -396,6 +401,9 @@ pub fn resume(args: ResumeArgs) -> i32 {
             return failure.print();
         }
     };
+    if let Err(error) = check_answers(args.answers.as_ref(), &program) {
+        return refuse(args.format, &header.runbook, &header.reach.target, error);
+    }
     let Some(runtime) = runtime() else { return 2 };
     let given = args.connection.options();
     let connection = header.reach.connection.overridden_by(&given);
@@ -447,6 +455,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
         target: header.reach.clone(),
         interrupt,
         reanswer: args.reanswer.clone(),
+        take_over: args.take_over,
         ..RunSettings::default()
     };
     let mut sink = output::sink(args.format);
@@ -530,7 +539,13 @@ pub fn plan(mut args: PlanArgs) -> i32 {
     }
 }
 
-/// Every prompt id the runbook (and the procedures it calls) can ask.
-fn prompt_ids(program: &crate::interp::program::Program) -> std::collections::BTreeSet<String> {
-    crate::semantics::code::Code::new(program).prompt_ids()
+/// Checks an answers file against the prompts the runbook (and the
+/// procedures it calls) can ask: every key answers one, with the kind of
+/// value it wants.
+fn check_answers(
+    answers: Option<&PathBuf>,
+    program: &crate::interp::program::Program,
+) -> Result<(), RuntimeError> {
+    let Some(path) = answers else { return Ok(()) };
+    AnswersFile::load(path)?.check(&crate::semantics::code::Code::new(program).prompts())
 }

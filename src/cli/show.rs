@@ -35,8 +35,14 @@ pub fn shipped_source(name: &str) -> Option<&'static str> {
 /// Runs `runbook show`; returns the exit code.
 pub fn show(args: ShowArgs) -> i32 {
     let path = std::path::Path::new(&args.name);
-    if path.is_file() {
-        return match std::fs::read(path) {
+    if path.exists() {
+        // A folder, a pipe or a device is named as such, never opened.
+        let read = if path.is_file() {
+            std::fs::read(path)
+        } else {
+            crate::syntax::read_runbook_file(path)
+        };
+        return match read {
             Ok(bytes) => {
                 out!("{}", String::from_utf8_lossy(&bytes));
                 0
@@ -47,7 +53,7 @@ pub fn show(args: ShowArgs) -> i32 {
                     miette::miette!(
                         code = "runbook::run::unreadable",
                         help = "check the path and its permissions",
-                        "cannot read {}: {error}",
+                        "cannot read `{}`: {error}",
                         path.display()
                     )
                 );

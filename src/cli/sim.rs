@@ -64,6 +64,10 @@ pub struct ServeArgs {
     /// The version upgrades install (to tell not-yet-upgraded servers).
     #[arg(long, value_name = "VERSION", default_value = "7.4.0", value_parser = parse_version)]
     target_version: crate::cluster::Version,
+    /// How long a runner's lease on the cluster lasts without being renewed
+    /// before it is stale (its runner gone) and `--take-over` may take it.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::target::parse_time_limit)]
+    lease_stale_after: std::time::Duration,
 }
 
 fn parse_version(text: &str) -> Result<crate::cluster::Version, String> {
@@ -137,6 +141,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
         key: key.clone(),
         speed: args.speed,
         state_file: args.state.clone(),
+        first_element_key: None,
+        lease_stale_after: args.lease_stale_after,
     };
     let listener = match sim_server::bind(&args.addr).await {
         Ok(listener) => listener,

@@ -74,7 +74,7 @@ impl ConnectionArgs {
 
 /// A time limit in the inventory's duration syntax (`500ms`, `30s`, `5m`,
 /// `2h`, or a number of seconds), more than zero.
-fn parse_time_limit(text: &str) -> Result<Duration, String> {
+pub(super) fn parse_time_limit(text: &str) -> Result<Duration, String> {
     let duration = DurationSetting::parse(text)?.0;
     if duration.is_zero() {
         return Err(String::from("a time limit must be more than zero"));
@@ -341,6 +341,18 @@ impl Connector for SeededConnector {
 
     fn seed(&self, last_seen: &crate::cluster::Snapshot) {
         self.inner.seed(last_seen);
+    }
+
+    fn identity(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        self.inner.identity()
+    }
+
+    async fn take_lease(
+        &self,
+        holder: &crate::connect::lease::Holder,
+        take_over: bool,
+    ) -> Result<(), ConnectorError> {
+        self.inner.take_lease(holder, take_over).await
     }
 
     async fn close(&self) {

@@ -60,6 +60,15 @@ pub struct Simulator {
     fired: Vec<FiredFault>,
     finished: BTreeMap<JobId, Result<OperationOutput, SimError>>,
     violations: Vec<InvariantViolation>,
+    /// The element key of the first Management Server (the others follow):
+    /// what tells this simulated cluster from another one behind the same
+    /// address, as element keys do on a real setup (10 on a fresh one).
+    #[serde(default = "first_element_key")]
+    element_base: usize,
+}
+
+fn first_element_key() -> usize {
+    10
 }
 
 impl Simulator {
@@ -91,9 +100,26 @@ impl Simulator {
             fired: Vec::new(),
             finished: BTreeMap::new(),
             violations: Vec::new(),
+            element_base: first_element_key(),
         };
         simulator.reach(&FaultPoint::RunStart);
         simulator
+    }
+
+    /// The element key of `name`'s Management Server element: its position
+    /// in the cluster after the first key.
+    pub fn element_key(&self, name: &str) -> Option<usize> {
+        self.cluster
+            .servers()
+            .iter()
+            .position(|server| server.name == name)
+            .map(|index| index + self.element_base)
+    }
+
+    /// Numbers this cluster's elements from `first` (a `sim serve` picks
+    /// a key of its own, so two simulated clusters are told apart).
+    pub fn number_elements_from(&mut self, first: usize) {
+        self.element_base = first;
     }
 
     /// The configuration it was built from.

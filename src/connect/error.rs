@@ -9,6 +9,17 @@ use thiserror::Error;
 /// An error raised while talking to a server.
 #[derive(Debug, Clone, Error, Diagnostic)]
 pub enum ConnectorError {
+    /// Another runner holds the cluster.
+    #[error("{target} is in use by another runner: {holder}")]
+    #[diagnostic(code(runbook::connector::cluster_in_use), help("{help}"))]
+    ClusterInUse {
+        /// The cluster, as the target names it.
+        target: String,
+        /// Who holds it, since when, and when it was last heard of.
+        holder: String,
+        /// What the operator can do.
+        help: String,
+    },
     /// The API key was rejected at login.
     #[error("the API key was rejected by {url}")]
     #[diagnostic(

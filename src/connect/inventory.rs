@@ -457,16 +457,20 @@ impl Inventory {
 
     /// Parses and validates inventory text; `name` labels diagnostics.
     pub fn parse(name: &str, text: &str) -> Result<Self, InventoryError> {
-        let invalid =
-            |span: std::ops::Range<usize>, message: String, label: &str, help: Option<String>| {
-                InventoryError::Invalid {
-                    source_code: Arc::new(NamedSource::new(name, text.to_owned())),
-                    span: span.into(),
-                    message,
-                    label: label.to_owned(),
-                    help,
-                }
-            };
+        let invalid = |span: std::ops::Range<usize>,
+                       message: String,
+                       label: &str,
+                       help: Option<String>| {
+            // A credential written in a URL never shows in the excerpt
+            // nor in a parser's message quoting a value.
+            InventoryError::Invalid {
+                source_code: Arc::new(NamedSource::new(name, super::mask_url_credentials(text))),
+                span: span.into(),
+                message: super::mask_url_credentials(&message),
+                label: label.to_owned(),
+                help,
+            }
+        };
         let inventory: Inventory = toml::from_str(text).map_err(|error| {
             let span = error.span().unwrap_or(0..0);
             invalid(

@@ -13,6 +13,7 @@ mod api_key;
 pub mod console;
 mod error;
 pub mod inventory;
+pub mod lease;
 pub mod manual;
 pub mod sim;
 pub mod sim_server;
@@ -37,6 +38,28 @@ pub fn redact_url(text: &str) -> String {
         Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
         None => text.to_owned(),
     }
+}
+
+/// `text` with the user-info part of every URL in it (`https://user:pw@host`)
+/// masked by as many `*` as it has bytes, so that byte offsets into the text
+/// stay valid: what a diagnostic quoting a file (an inventory's excerpt, a
+/// parser's message) shows instead of a credential written there.
+pub fn mask_url_credentials(text: &str) -> String {
+    let mut masked = text.to_owned();
+    let mut from = 0;
+    while let Some(found) = masked[from..].find("://") {
+        let start = from + found + 3;
+        let authority_end = masked[start..]
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace()
+            })
+            .map_or(masked.len(), |end| start + end);
+        if let Some(at) = masked[start..authority_end].rfind('@') {
+            masked.replace_range(start..start + at, &"*".repeat(at));
+        }
+        from = authority_end;
+    }
+    masked
 }
 
 /// How a run reaches its target, as the journal records it so that
@@ -122,8 +145,30 @@ pub trait Connector: Send + Sync {
     /// answer, whose state no answer publishes.
     fn seed(&self, _last_seen: &Snapshot) {}
 
+    /// What tells this cluster from another one reached at the same address,
+    /// as far as the connector has read it: each server's name and the key
+    /// of its Management Server element (published by `/ha` and the
+    /// elements). `None` when the target has no such identity (the
+    /// in-process simulator, rebuilt from the journal itself).
+    fn identity(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        None
+    }
+
+    /// Takes the cluster for the run `holder` runs, before it reads or acts
+    /// (see [`lease`]): refused with `runbook::connector::cluster_in_use`
+    /// while another runner holds it. Given back by [`Connector::close`].
+    /// Targets that live in the runner's own process need none.
+    async fn take_lease(
+        &self,
+        _holder: &lease::Holder,
+        _take_over: bool,
+    ) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
     /// Ends what the connector holds open on the target (API sessions are
-    /// logged out); called at the end of every run, resume, plan and probe.
+    /// logged out, the lease given back); called at the end of every run,
+    /// resume, plan and probe.
     async fn close(&self) {}
 
     /// Warnings about how the target is reached (e.g. TLS certificate
@@ -190,7 +235,23 @@ pub trait ConsoleOperations: Send + Sync {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{mask_url_credentials, redact_url};
+
+    #[test]
+    fn credentials_in_quoted_urls_are_masked_in_place() {
+        let text =
+            "url = \"https://admin:hunter2@smc.example:8082\"\nnote = \"http://h/p@x\" ftp://é:ü@h";
+        let masked = mask_url_credentials(text);
+        assert_eq!(masked.len(), text.len());
+        assert!(!masked.contains("hunter2"), "{masked}");
+        assert!(
+            masked.contains("https://*************@smc.example:8082\""),
+            "{masked}"
+        );
+        assert!(masked.contains("\"http://h/p@x\""), "{masked}");
+        assert!(masked.ends_with("ftp://*****@h"), "{masked}");
+        assert_eq!(mask_url_credentials("no url"), "no url");
+    }
 
     #[test]
     fn credentials_in_urls_are_removed() {

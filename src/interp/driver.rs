@@ -168,6 +168,14 @@ pub(super) struct Driver<'p> {
     operations_done: usize,
     stop_after_steps: Option<usize>,
     crash_after_operations: Option<usize>,
+    /// The runtime guard: the invariants judged on what the run observes.
+    guard: super::guard::Guard,
+    /// The step under way (its windows decide whether two Actives may be).
+    current_step: Option<crate::semantics::code::StepId>,
+    /// The windows whose anchor step ended and whose own step has not.
+    open_windows: std::collections::BTreeSet<crate::semantics::code::WindowId>,
+    /// How many What-if handlers are under way.
+    handlers_running: usize,
 }
 
 impl<'p> Driver<'p> {
@@ -209,6 +217,10 @@ impl<'p> Driver<'p> {
             operations_done: 0,
             stop_after_steps: settings.stop_after_steps,
             crash_after_operations: settings.crash_after_operations,
+            guard: super::guard::Guard::default(),
+            current_step: None,
+            open_windows: std::collections::BTreeSet::new(),
+            handlers_running: 0,
         }
     }
 
@@ -391,6 +403,10 @@ impl<'p> Driver<'p> {
     async fn observe(&mut self, split_brain: bool) -> Result<(), ConnectorError> {
         if self.sight.live.is_none() {
             let snapshot = self.connector.snapshot().await?;
+            let window_open = self.two_actives_allowed();
+            for finding in self.guard.observed(&snapshot, window_open) {
+                self.guard_warning(finding);
+            }
             self.sight.live = Some(Observation {
                 snapshot,
                 split_brain: None,
@@ -545,9 +561,23 @@ impl<'p> Driver<'p> {
     /// Journals and emits what the machine reports.
     async fn event(&mut self, event: Event) -> Result<(), Halt> {
         match event {
-            Event::StepStarted { subject, retry } => self.step_started(subject, retry).await?,
+            Event::StepStarted { subject, retry } => {
+                self.guard.step_started();
+                if let Subject::Step(step) = subject {
+                    self.current_step = Some(step);
+                }
+                self.step_started(subject, retry).await?
+            }
             Event::StepFinished { subject, outcome } => {
                 let ok = outcome == StepFinish::Ok;
+                if let (Subject::Step(step), true) = (subject, ok) {
+                    let info = &self.code.steps[step as usize];
+                    if let Some(window) = info.window {
+                        self.open_windows.remove(&window);
+                    }
+                    self.open_windows.extend(info.anchors.iter().copied());
+                    self.current_step = None;
+                }
                 self.end_step(outcome).await?;
                 if ok {
                     if let Subject::Step(_) = subject {
@@ -569,6 +599,8 @@ impl<'p> Driver<'p> {
                 resumed,
             } => {
                 let name = self.code.handlers[handler as usize].what_if.id.name.clone();
+                self.handlers_running += 1;
+                self.guard.step_started();
                 self.emit(EventKind::WhatIf {
                     name: name.clone(),
                     reason: reason.clone(),
@@ -589,7 +621,10 @@ impl<'p> Driver<'p> {
                 handler,
                 step,
                 resolution,
-            } => self.what_if_finished(handler, step, resolution)?,
+            } => {
+                self.handlers_running = self.handlers_running.saturating_sub(1);
+                self.what_if_finished(handler, step, resolution)?
+            }
             Event::Note(message) => self.emit(EventKind::Note { message }),
             Event::Warning { code, message } => self.emit(EventKind::Warning {
                 code: code.to_string(),
@@ -614,7 +649,8 @@ impl<'p> Driver<'p> {
                 waited_seconds: waited.as_secs(),
             }),
             Event::Decided { what, value } => self.record_decision(&what, value)?,
-            Event::EvaluationFailed(_) | Event::Discards { .. } | Event::Executing { .. } => {}
+            Event::Discards { server, .. } => self.guard.discards_counted(&server),
+            Event::EvaluationFailed(_) | Event::Executing { .. } => {}
         }
         Ok(())
     }
@@ -904,6 +940,20 @@ impl<'p> Driver<'p> {
         &mut self,
         operation: Operation,
     ) -> Result<Result<crate::cluster::OperationOutput, OperationError>, Halt> {
+        // The guard judges the operation on the cluster as it is now (a
+        // read that fails is the operation's own business, not the guard's).
+        let _ = self.observe(false).await;
+        if let Some(live) = self.sight.live.as_ref().map(|live| live.snapshot.clone()) {
+            let findings = self.guard.before(
+                &operation,
+                &live,
+                &self.sight.initial,
+                self.connector.counts_changes(),
+            );
+            for finding in findings {
+                self.guard_warning(finding);
+            }
+        }
         let sent_at = self.connector.clock();
         self.journal_or_halt(Record::OperationStarted {
             ts: super::events::now_rfc3339(),
@@ -974,6 +1024,29 @@ impl<'p> Driver<'p> {
             ))));
         }
         Ok(result.map_err(|error| operation_error(&error)))
+    }
+
+    // ----- the runtime guard -----
+
+    /// Whether two Actives may be seen now: inside a What-if, in a step
+    /// with a `within … after` window or the anchor of one, or between an
+    /// anchor's end and its window's step.
+    fn two_actives_allowed(&self) -> bool {
+        if self.handlers_running > 0 || !self.open_windows.is_empty() {
+            return true;
+        }
+        self.current_step.is_some_and(|step| {
+            let info = &self.code.steps[step as usize];
+            info.window.is_some() || !info.anchors.is_empty()
+        })
+    }
+
+    /// A break the guard saw: a warning event with its code.
+    fn guard_warning(&mut self, finding: super::guard::Finding) {
+        self.emit(EventKind::Warning {
+            code: finding.code.to_string(),
+            message: finding.message,
+        });
     }
 
     // ----- prompts and decisions -----
@@ -1204,6 +1277,24 @@ impl<'p> Driver<'p> {
             };
         }
         let cluster = self.connector.snapshot().await.unwrap_or_default();
+        // A run that upgraded the Initial Active cannot succeed on a
+        // cluster that is not the healthy upgraded one.
+        let result = match result {
+            Ok(Ending::Completed) => {
+                let broken = self.guard.end(&cluster);
+                if broken.is_empty() {
+                    Ok(Ending::Completed)
+                } else {
+                    let violations = broken
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    Err(Halt::Fatal(RuntimeError::UnhealthyEnd { violations }))
+                }
+            }
+            other => other,
+        };
         let table = cluster_table(&cluster);
         let resume = self.resume_command();
         let cause_code = match &result {
@@ -1329,6 +1420,10 @@ impl<'p> Driver<'p> {
             Err(Halt::Fatal(
                 error @ (RuntimeError::UnknownWhatIf { .. } | RuntimeError::NoWhatIfs { .. }),
             )) => (RunOutcome::Failed, error.to_string(), Some(error), false),
+            // The program ran to its end: there is nothing to resume.
+            Err(Halt::Fatal(error @ RuntimeError::UnhealthyEnd { .. })) => {
+                (RunOutcome::Failed, error.to_string(), Some(error), false)
+            }
             Err(Halt::Fatal(error)) => (RunOutcome::Failed, error.to_string(), Some(error), true),
             Err(Halt::Unseen(what)) => (
                 RunOutcome::Stopped,

@@ -180,11 +180,13 @@ pub enum RuntimeError {
     #[error("the runbook has no What-if `{name}`")]
     #[diagnostic(
         code(runbook::run::unknown_what_if),
-        help("its What-ifs are: {available}")
+        help("{suggestion}its What-ifs are: {available}")
     )]
     UnknownWhatIf {
         /// The name given.
         name: String,
+        /// `did you mean `NAME`? ` with the closest What-if, or nothing.
+        suggestion: String,
         /// The What-ifs of the runbook, comma-separated.
         available: String,
     },
@@ -255,6 +257,41 @@ pub enum RuntimeError {
         /// What to do instead.
         #[help]
         help: String,
+    },
+    /// The runbook ended, but the run upgraded the Initial Active and the
+    /// cluster is not the healthy upgraded one: not a success.
+    #[error("the runbook ended, but the cluster is not the healthy upgraded one: {violations}")]
+    #[diagnostic(
+        code(runbook::run::guard_unhealthy_end),
+        help("check the cluster by hand (`runbook probe`), then bring it to one Active in ACT_REP and every Standby in STB_REP on the new version; the runbook should end with `wait until healthy()` or stop with instructions")
+    )]
+    UnhealthyEnd {
+        /// What is not so.
+        violations: String,
+    },
+    /// The live cluster is not the one the journal's run acted on.
+    #[error("{target} is not the cluster this run acted on: {differences}")]
+    #[diagnostic(
+        code(runbook::run::other_cluster),
+        help("resume against the cluster the run started on (the journal's target); nothing was done to this one")
+    )]
+    OtherCluster {
+        /// The target as the journal names it.
+        target: String,
+        /// What differs, server by server.
+        differences: String,
+    },
+    /// Another process holds the journal: a second `resume` of one run.
+    #[error(
+        "{journal} is in use by another runbook process: one process at a time continues a run"
+    )]
+    #[diagnostic(
+        code(runbook::run::journal_in_use),
+        help("wait for that process to end (or stop it with Ctrl-C), then resume again; nothing was done")
+    )]
+    JournalInUse {
+        /// The journal file.
+        journal: String,
     },
     /// The target could not be read or reached.
     #[error(transparent)]

@@ -117,6 +117,11 @@ pub struct RunHeader {
     /// order: what a resume checks when the runbook changed since.
     #[serde(default)]
     pub steps: Vec<SourceHash>,
+    /// The cluster acted on: each server's name and its element key, as
+    /// the target published them when the run started (absent for the
+    /// in-process simulator). A resume refuses another cluster.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cluster_identity: Option<BTreeMap<String, String>>,
 }
 
 /// A step instance: its id and how many times that id has started before (1-based).
@@ -313,6 +318,19 @@ pub struct Journal {
     unsynced: bool,
 }
 
+/// Holds `file`'s exclusive lock for as long as it is open (the operating
+/// system releases it when the process ends, however it ends): one process
+/// at a time writes a journal.
+fn lock(file: &File, path: &Path) -> Result<(), RuntimeError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RuntimeError::JournalInUse {
+            journal: path.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(error)) => Err(RuntimeError::journal(path, error)),
+    }
+}
+
 impl Journal {
     /// `runs/<runbook>-<timestamp>-<id>.jsonl` under `dir`.
     pub fn default_path(dir: &Path, runbook: &str, run_id: &str) -> PathBuf {
@@ -340,6 +358,7 @@ impl Journal {
             .append(true)
             .open(path)
             .map_err(|error| RuntimeError::journal(path, error))?;
+        lock(&file, path)?;
         sync_parent_dir(path);
         Ok(Self {
             path: path.to_path_buf(),
@@ -348,26 +367,23 @@ impl Journal {
         })
     }
 
-    /// Opens an existing journal for appending, cutting off a torn last line first.
+    /// Opens an existing journal for appending, cutting off a torn last line
+    /// first. Refused while another process holds it (a second `resume`).
     pub fn open_append(path: &Path) -> Result<Self, RuntimeError> {
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|error| RuntimeError::journal(path, error))?;
+        lock(&file, path)?;
         let bytes = std::fs::read(path).map_err(|error| RuntimeError::journal(path, error))?;
         let complete = bytes
             .iter()
             .rposition(|&byte| byte == b'\n')
             .map_or(0, |at| at + 1);
-        let file = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(|error| RuntimeError::journal(path, error))?;
         if complete < bytes.len() {
             file.set_len(complete as u64)
                 .map_err(|error| RuntimeError::journal(path, error))?;
         }
-        drop(file);
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(|error| RuntimeError::journal(path, error))?;
         Ok(Self {
             path: path.to_path_buf(),
             file,
@@ -535,6 +551,7 @@ mod tests {
                 clock_seconds: 0.0,
                 clock: None,
                 steps: Vec::new(),
+                cluster_identity: None,
             }),
         }
     }

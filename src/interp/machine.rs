@@ -57,6 +57,8 @@ pub struct RunSettings {
     pub crash_after_operations: Option<usize>,
     /// `resume --reanswer ID`: journaled answers to ask again.
     pub reanswer: Vec<String>,
+    /// `--take-over`: take the cluster's lease from a runner that is gone.
+    pub take_over: bool,
 }
 
 impl Default for RunSettings {
@@ -70,6 +72,7 @@ impl Default for RunSettings {
             stop_after_steps: None,
             crash_after_operations: None,
             reanswer: Vec::new(),
+            take_over: false,
         }
     }
 }
@@ -119,6 +122,11 @@ pub async fn run(
     let run_id = uuid::Uuid::new_v4().to_string();
     let code = Code::new(program);
     let mut driver = Driver::new(program, &code, connector, sink, prompter, &settings, run_id);
+    // One runner at a time: the cluster is taken before it is even read.
+    let holder = crate::connect::lease::Holder::this_process(&driver.run_id);
+    if let Err(error) = connector.take_lease(&holder, settings.take_over).await {
+        return driver.unreachable(RuntimeError::Connector(error));
+    }
     let initial = match connector.snapshot().await {
         Ok(snapshot) => snapshot,
         Err(error) => return driver.unreachable(RuntimeError::Connector(error)),
@@ -151,6 +159,7 @@ pub async fn run(
         clock_seconds: connector.clock().as_secs_f64(),
         clock: Some(connector.clock_kind()),
         steps: step_fingerprints(program),
+        cluster_identity: connector.identity(),
     };
     driver.emit(EventKind::RunStarted {
         run_id: driver.run_id.clone(),
@@ -217,12 +226,29 @@ pub async fn resume(
     if let Err(error) = check_resumable(journal_path, &contents, &header, program) {
         return driver.refused(error, Snapshot::default(), true);
     }
+    // One process at a time continues a run: the journal's lock is taken
+    // before the cluster is even read.
+    match Journal::open_append(journal_path) {
+        Ok(journal) => driver.journal = Some(journal),
+        Err(error) => return driver.refused(error, Snapshot::default(), true),
+    }
+    let holder = crate::connect::lease::Holder::this_process(&header.run_id);
+    if let Err(error) = connector.take_lease(&holder, settings.take_over).await {
+        return driver.refused(RuntimeError::Connector(error), Snapshot::default(), true);
+    }
     let now = match connector.snapshot().await {
         Ok(snapshot) => snapshot,
         Err(error) => {
             return driver.refused(RuntimeError::Connector(error), Snapshot::default(), true)
         }
     };
+    if let Some(differences) = other_cluster(&header, &now, connector.identity().as_ref()) {
+        let error = RuntimeError::OtherCluster {
+            target: connector.describe(),
+            differences,
+        };
+        return driver.refused(error, now, true);
+    }
     let mut contents = contents;
     let mut reopened = Vec::new();
     for id in &settings.reanswer {
@@ -233,10 +259,6 @@ pub async fn resume(
             }
             Err(error) => return driver.refused(error, now, true),
         }
-    }
-    match Journal::open_append(journal_path) {
-        Ok(journal) => driver.journal = Some(journal),
-        Err(error) => return driver.refused(error, now, true),
     }
     let mut confirmations = Vec::new();
     for (record, confirmation) in reopened {
@@ -269,6 +291,41 @@ pub async fn resume(
     driver.finish(result).await
 }
 
+/// How the live cluster differs from the one the journal's run acted on
+/// (`None`: it is that cluster, as far as the target publishes): its
+/// servers by name, and the element key of each server both name.
+fn other_cluster(
+    header: &RunHeader,
+    now: &Snapshot,
+    live: Option<&BTreeMap<String, String>>,
+) -> Option<String> {
+    let names = |snapshot: &Snapshot| -> Vec<String> {
+        let mut names: Vec<String> = snapshot.servers.iter().map(|s| s.name.clone()).collect();
+        names.sort();
+        names
+    };
+    let (before, after) = (names(&header.initial), names(now));
+    if before != after {
+        return Some(format!(
+            "its servers are {}, the run's were {}",
+            after.join(", "),
+            before.join(", ")
+        ));
+    }
+    let (Some(journaled), Some(live)) = (header.cluster_identity.as_ref(), live) else {
+        return None;
+    };
+    let differences: Vec<String> = journaled
+        .iter()
+        .filter_map(|(name, key)| {
+            live.get(name)
+                .filter(|now| *now != key)
+                .map(|now| format!("{name} is element {now}, it was element {key}"))
+        })
+        .collect();
+    (!differences.is_empty()).then(|| differences.join("; "))
+}
+
 /// The position of the What-if `name` among the main file's handlers, as
 /// `--what-if NAME` names it; the CLI checks it before anything runs.
 pub fn what_if_index(program: &Program, name: &str) -> Result<usize, RuntimeError> {
@@ -281,8 +338,15 @@ pub fn what_if_index(program: &Program, name: &str) -> Result<usize, RuntimeErro
             name: name.to_string(),
         });
     }
+    let suggestion = crate::syntax::embedded::closest_name(
+        name,
+        what_ifs.iter().map(|handler| handler.id.name.as_str()),
+    )
+    .map(|closest| format!("did you mean `{closest}`? "))
+    .unwrap_or_default();
     Err(RuntimeError::UnknownWhatIf {
         name: name.to_string(),
+        suggestion,
         available: what_ifs
             .iter()
             .map(|handler| handler.id.name.clone())

@@ -15,6 +15,7 @@ pub use crate::semantics::{eval, observe};
 pub use error::RuntimeError;
 pub use events::{Event, EventKind, EventSink, RunOutcome, StepOutcome};
 mod driver;
+mod guard;
 mod in_flight;
 pub mod load;
 pub mod machine;

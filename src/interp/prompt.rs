@@ -96,21 +96,35 @@ impl AnswersFile {
         })
     }
 
-    /// Refuses keys that answer no prompt the runbook can ask (`known`,
-    /// plus `manual.OPERATION.SERVER` for operations an inventory marks
-    /// `manual`), naming the closest prompt: a typo would otherwise leave
-    /// the prompt unanswered in the middle of a run.
-    pub fn check_keys(
+    /// Refuses, before the run starts, keys that answer no prompt the
+    /// runbook can ask (`prompts`, plus `manual.OPERATION.SERVER` for
+    /// operations an inventory marks `manual` and `reanswer.ID`), naming the
+    /// closest prompt, and answers of the wrong kind (a string for a
+    /// confirmation, an option the `choose` does not have, a number for a
+    /// `select`): either would otherwise stop the run in its middle.
+    pub fn check(
         &self,
-        known: &std::collections::BTreeSet<String>,
+        prompts: &std::collections::BTreeMap<String, Vec<PromptKind>>,
     ) -> Result<(), RuntimeError> {
         for (key, value) in &self.answers {
-            if known.contains(key) || key.starts_with("manual.") || key.starts_with("reanswer.") {
+            if let Some(kinds) = prompts.get(key) {
+                self.check_kind(key, kinds)?;
                 continue;
             }
+            if key.starts_with("manual.") {
+                // Checked by the operator connector when it asks.
+                continue;
+            }
+            if key.starts_with("reanswer.") {
+                if !matches!(value.get_ref(), toml::Value::Boolean(_)) {
+                    return Err(self.wrong_kind(key, "`true` or `false`"));
+                }
+                continue;
+            }
+            let known: Vec<&String> = prompts.keys().collect();
             let closest = known
                 .iter()
-                .map(|id| (strsim::levenshtein(key, id), id))
+                .map(|id| (strsim::levenshtein(key, id), *id))
                 .filter(|(distance, id)| *distance <= 2.max(id.len() / 3))
                 .min()
                 .map(|(_, id)| format!(": did you mean `{id}`?"))
@@ -134,6 +148,38 @@ impl AnswersFile {
         Ok(())
     }
 
+    /// Checks the answer to `id` against the kinds of answer its prompts
+    /// want (a `select`'s servers are checked when it is asked).
+    fn check_kind(&self, id: &str, kinds: &[PromptKind]) -> Result<(), RuntimeError> {
+        let value = self.answers[id].get_ref();
+        let fits = |kind: &PromptKind| match (value, kind) {
+            (toml::Value::Boolean(_), PromptKind::Confirm) => true,
+            (
+                toml::Value::String(_) | toml::Value::Integer(_) | toml::Value::Boolean(_),
+                PromptKind::Record,
+            ) => true,
+            (toml::Value::String(name), PromptKind::Choose(options)) => {
+                options.iter().any(|option| &option.name == name)
+            }
+            (toml::Value::String(_), PromptKind::Select(_)) => true,
+            _ => false,
+        };
+        if kinds.iter().any(fits) {
+            return Ok(());
+        }
+        let expected: Vec<String> = kinds.iter().map(expected_answer).collect();
+        Err(self.wrong_kind(id, &expected.join(", or ")))
+    }
+
+    fn wrong_kind(&self, id: &str, expected: &str) -> RuntimeError {
+        RuntimeError::AnswersFile {
+            path: self.path.clone(),
+            reason: format!("the answer to prompt `{id}` must be {expected}"),
+            source_code: Some(NamedSource::new(&self.path, Arc::clone(&self.text))),
+            span: Some(SourceSpan::from(self.answers[id].span())),
+        }
+    }
+
     /// Whether the file answers `id`.
     pub fn has(&self, id: &str) -> bool {
         self.answers.contains_key(id)
@@ -152,32 +198,34 @@ impl AnswersFile {
         if answer.fits(&request.kind) {
             return Some(Ok(answer));
         }
-        let expected = match &request.kind {
-            PromptKind::Confirm => "`true` or `false`".to_string(),
-            PromptKind::Record => "a string".to_string(),
-            PromptKind::Choose(options) => format!(
-                "one of the options {}",
-                options
-                    .iter()
-                    .map(|option| format!("\"{}\"", option.name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            PromptKind::Select(servers) => format!(
-                "one of the servers {}",
-                servers
-                    .iter()
-                    .map(|server| format!("\"{server}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        Some(Err(RuntimeError::AnswersFile {
-            path: self.path.clone(),
-            reason: format!("the answer to prompt `{}` must be {expected}", request.id),
-            source_code: Some(NamedSource::new(&self.path, Arc::clone(&self.text))),
-            span: Some(SourceSpan::from(value.span())),
-        }))
+        Some(Err(
+            self.wrong_kind(&request.id, &expected_answer(&request.kind))
+        ))
+    }
+}
+
+/// What an answer to a prompt of `kind` must be, for a diagnostic.
+fn expected_answer(kind: &PromptKind) -> String {
+    match kind {
+        PromptKind::Confirm => "`true` or `false`".to_string(),
+        PromptKind::Record => "a string".to_string(),
+        PromptKind::Choose(options) => format!(
+            "one of the options {}",
+            options
+                .iter()
+                .map(|option| format!("\"{}\"", option.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        PromptKind::Select(servers) if servers.is_empty() => "a server name (a string)".to_string(),
+        PromptKind::Select(servers) => format!(
+            "one of the servers {}",
+            servers
+                .iter()
+                .map(|server| format!("\"{server}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -348,10 +396,35 @@ fn ask_on(term: &console::Term, request: &PromptRequest) -> Result<Answer, Termi
             Ok(Answer::Text(text))
         }
         PromptKind::Choose(options) => {
-            let labels: Vec<String> = options
+            let full: Vec<String> = options
                 .iter()
-                .map(|option| fit(&format!("{} — {}", option.name, option.label), width))
+                .map(|option| format!("{} — {}", option.name, option.label))
                 .collect();
+            let room = width.saturating_sub(6);
+            // An option too wide for one menu line is never cut: every
+            // option is written out in full (wrapped between words) above a
+            // menu of the option names.
+            let listed = if full
+                .iter()
+                .any(|label| console::measure_text_width(label) > room)
+            {
+                let text: Vec<String> = full
+                    .iter()
+                    .map(|label| crate::wrap::wrap(label, room).replace('\n', "\n      "))
+                    .map(|label| format!("    • {label}"))
+                    .collect();
+                let text = text.join("\n");
+                term.write_line(&text)
+                    .map_err(|error| TerminalError::Failed(error.to_string()))?;
+                text.lines().count()
+            } else {
+                0
+            };
+            let labels: Vec<String> = if listed > 0 {
+                options.iter().map(|option| fit(&option.name, width)).collect()
+            } else {
+                full
+            };
             let default = options
                 .iter()
                 .position(|option| option.is_default)
@@ -361,6 +434,7 @@ fn ask_on(term: &console::Term, request: &PromptRequest) -> Result<Answer, Termi
                 .default(default)
                 .report(false)
                 .interact_on(term)?;
+            let _ = term.clear_last_lines(listed);
             options
                 .get(index)
                 .map(|option| Answer::Text(option.name.clone()))

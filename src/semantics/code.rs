@@ -6,6 +6,7 @@
 
 use crate::domain::OperationKind;
 use crate::interp::program::Program;
+use crate::semantics::prompt::{ChoiceOption, PromptKind};
 use crate::syntax::ast::{self, Block, ExprKind, Stmt, StmtKind};
 use crate::syntax::Span;
 
@@ -581,29 +582,52 @@ impl Code<'_> {
     /// `confirm`, `record`, `choose` and `select` ids, and the confirmations
     /// of `discards changes on` clauses.
     pub fn prompt_ids(&self) -> std::collections::BTreeSet<String> {
-        let mut ids = std::collections::BTreeSet::new();
+        self.prompts().into_keys().collect()
+    }
+
+    /// Every prompt the program can ask, by id, with the kinds of answer it
+    /// wants (one id may be asked by several files of a program). A
+    /// `select`'s servers are known only when it is asked: its list is
+    /// empty here.
+    pub fn prompts(&self) -> std::collections::BTreeMap<String, Vec<PromptKind>> {
+        let mut prompts: std::collections::BTreeMap<String, Vec<PromptKind>> =
+            std::collections::BTreeMap::new();
+        let mut add = |id: &str, kind: PromptKind| {
+            let kinds = prompts.entry(id.to_string()).or_default();
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        };
         for instr in self.units.iter().flat_map(|unit| &unit.code) {
             match instr {
-                Instr::Confirm { id, .. } | Instr::Record { id, .. } => {
-                    ids.insert(id.name.clone());
-                }
-                Instr::Choose { choose, .. } => {
-                    ids.insert(choose.id.name.clone());
-                }
-                Instr::DiscardsChanges { prompt_id, .. } => {
-                    ids.insert(prompt_id.clone());
-                }
+                Instr::Confirm { id, .. } => add(&id.name, PromptKind::Confirm),
+                Instr::Record { id, .. } => add(&id.name, PromptKind::Record),
+                Instr::Choose { choose, .. } => add(
+                    &choose.id.name,
+                    PromptKind::Choose(
+                        choose
+                            .options
+                            .iter()
+                            .map(|option| ChoiceOption {
+                                name: option.name.name.clone(),
+                                label: option.label.value.clone(),
+                                is_default: option.is_default,
+                            })
+                            .collect(),
+                    ),
+                ),
+                Instr::DiscardsChanges { prompt_id, .. } => add(prompt_id, PromptKind::Confirm),
                 _ => {}
             }
         }
         for file in &self.program.files {
             crate::syntax::visit::for_each_expr(&file.ast, |expr| {
                 if let ExprKind::Select { id, .. } = &expr.kind {
-                    ids.insert(id.name.clone());
+                    add(&id.name, PromptKind::Select(Vec::new()));
                 }
             });
         }
-        ids
+        prompts
     }
 }
 

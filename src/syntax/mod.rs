@@ -21,6 +21,6 @@ pub mod visit;
 pub use error::{Located, ParseError, ResolveError, SyntaxError};
 pub use parser::{decode, parse, MAX_EXPRESSION_DEPTH, MAX_FILE_SIZE, MAX_NESTING};
 pub use program::{Program, ProgramFile};
-pub use resolve::{check_source, Checked, FsLoader, Loader, Type, Workspace};
+pub use resolve::{check_source, read_runbook_file, Checked, FsLoader, Loader, Type, Workspace};
 pub use source::{FileId, LineIndex, Origin, SourceFile, Sources};
 pub use span::Span;

@@ -181,7 +181,46 @@ impl Sources {
     where
         D: miette::Diagnostic + Send + Sync + 'static,
     {
+        // A diagnostic without a source label (a binary or unreadable file)
+        // would show no file name: its message names the file instead.
+        if diagnostic.labels().is_none() {
+            return miette::Report::new(InFile {
+                file: self.get(id).name.clone(),
+                inner: Box::new(diagnostic),
+            })
+            .with_source_code(self.named_source(id));
+        }
         miette::Report::new(diagnostic).with_source_code(self.named_source(id))
+    }
+}
+
+/// A diagnostic whose message starts with the file it is about.
+#[derive(Debug)]
+struct InFile {
+    file: String,
+    inner: Box<dyn miette::Diagnostic + Send + Sync>,
+}
+
+impl std::fmt::Display for InFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.inner)
+    }
+}
+
+impl std::error::Error for InFile {}
+
+impl miette::Diagnostic for InFile {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.inner.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.inner.severity()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.inner.help()
+    }
+    fn url<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.inner.url()
     }
 }
 

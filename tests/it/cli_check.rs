@@ -7,6 +7,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+use crate::support::process::{flat, text};
+
 fn runbook() -> Command {
     let mut command = Command::cargo_bin("runbook").expect("the binary is built");
     command.env("NO_COLOR", "1");
@@ -337,6 +339,51 @@ fn imports_stay_in_the_runbook_folder_tree() {
         .stderr(predicate::str::contains("import_outside").not());
 }
 
+/// An absolute import of a system file (`/etc/passwd`) is refused where it
+/// is written, with file, line, column and help, by `check` (SARIF
+/// included) and `run`; none of the file's text reaches the output.
+#[cfg(unix)]
+#[test]
+fn an_absolute_import_of_a_system_file_is_refused_unread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let main = dir.path().join("main.runbook");
+    std::fs::write(
+        &main,
+        "runbook main {\n    title \"Main\"\n    import \"/etc/passwd\"\n    step one \"One\" {\n        note \"x\"\n    }\n}\n",
+    )
+    .expect("main");
+    let sarif = runbook()
+        .args(["check", "--format", "sarif"])
+        .arg(&main)
+        .output()
+        .expect("runs");
+    assert_eq!(sarif.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("SARIF");
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{log}");
+    assert_eq!(results[0]["ruleId"], "runbook::resolve::import_outside");
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(3), Some(12))
+    );
+    let printed = String::from_utf8_lossy(&sarif.stdout);
+    assert!(!printed.contains("root:"), "{printed}");
+
+    let run = runbook()
+        .arg("run")
+        .arg(&main)
+        .arg("--yes")
+        .output()
+        .expect("runs");
+    let stderr = flat(&text(&run.stderr));
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("main.runbook:3:12"), "{stderr}");
+    assert!(stderr.contains("help: move the file under"), "{stderr}");
+    assert!(stderr.contains("--allow-outside-imports"), "{stderr}");
+    assert!(!stderr.contains("root:"), "{stderr}");
+}
+
 /// Every command that takes a RUNBOOK says the same thing for an unknown
 /// name, with the closest shipped one; `show` takes paths and `lib/NAME`;
 /// a binary file is named in its diagnostic.
@@ -377,6 +424,93 @@ fn unknown_runbooks_get_one_error_with_a_suggestion() {
             "{}: this is a binary file",
             binary.display()
         )));
+}
+
+/// A path no command can read is named in one diagnostic style (code,
+/// message naming the path, help) and exits 2: a missing path close to a
+/// shipped name gets the same did-you-mean as `run`; a directory given as
+/// a RUNBOOK, and a pipe (which would block) are refused without reading;
+/// a binary file is named when `run` refuses it.
+#[test]
+fn unreadable_paths_are_named_in_one_diagnostic_style() {
+    runbook()
+        .args(["check", "upgrade-with-downtim"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("runbook::io::unreadable"))
+        .stderr(predicate::str::contains(
+            "cannot read `upgrade-with-downtim`",
+        ))
+        .stderr(predicate::str::contains(
+            "did you mean `upgrade-with-downtime`?",
+        ));
+    let output = runbook()
+        .args(["check", "--format", "json", "upgrade-with-downtim"])
+        .output()
+        .expect("runs");
+    let findings: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(findings[0]["code"], "runbook::io::unreadable");
+    assert!(
+        findings[0]["help"]
+            .as_str()
+            .is_some_and(|help| help.starts_with("did you mean `upgrade-with-downtime`?")),
+        "{findings}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = dir.path().join("folder.runbook");
+    std::fs::create_dir(&folder).expect("folder");
+    for command in ["run", "verify", "graph", "show"] {
+        let output = runbook().arg(command).arg(&folder).output().expect("runs");
+        let stderr = flat(&text(&output.stderr));
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("runbook::run::unreadable"),
+            "{command}: {stderr}"
+        );
+        assert!(
+            stderr.contains("it is a directory, not a file"),
+            "{command}: {stderr}"
+        );
+    }
+
+    let binary = dir.path().join("tool.runbook");
+    std::fs::write(&binary, b"\x7fELF\x00\x01\x02").expect("write");
+    runbook()
+        .arg("run")
+        .arg(&binary)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "{}: this is a binary file",
+            binary.display()
+        )));
+
+    #[cfg(unix)]
+    {
+        let pipe = dir.path().join("pipe.runbook");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .is_ok_and(|status| status.success());
+        if made {
+            for command in ["check", "run", "fmt"] {
+                let output = runbook()
+                    .arg(command)
+                    .arg(&pipe)
+                    .timeout(std::time::Duration::from_secs(20))
+                    .output()
+                    .expect("runs");
+                let stderr = flat(&text(&output.stderr));
+                assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+                assert!(stderr.contains("pipe.runbook"), "{command}: {stderr}");
+                assert!(
+                    stderr.contains("it is not a regular file"),
+                    "{command}: {stderr}"
+                );
+            }
+        }
+    }
 }
 
 /// Columns count characters in every format: after a non-ASCII character,

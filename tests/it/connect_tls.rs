@@ -25,6 +25,7 @@ use hyper_util::rt::TokioIo;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use runbook::cluster::SimConfig;
 use runbook::connect::sim_server::RunningSimServer;
+use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 
@@ -103,6 +104,23 @@ fn self_signed_ca() -> ServerCertificate {
         chain: vec![certificate.der().clone()],
         key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
         trust_pem: certificate.pem(),
+    }
+}
+
+/// A self-signed certificate made by `openssl req -x509 -newkey rsa:2048
+/// ...` (RSA, `basicConstraints = critical, CA:TRUE`), committed with its
+/// key under `tests/fixtures/tls/` (see the README there).
+fn openssl_made(name: &str) -> ServerCertificate {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let pem = std::fs::read_to_string(dir.join(format!("{name}.pem"))).expect("certificate");
+    let chain = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .expect("PEM certificate");
+    let key = PrivateKeyDer::from_pem_file(dir.join(format!("{name}.key"))).expect("PEM key");
+    ServerCertificate {
+        chain,
+        key,
+        trust_pem: pem,
     }
 }
 
@@ -296,6 +314,7 @@ async fn an_untrusted_certificate_is_refused_with_a_clear_diagnostic() {
         ("unknown CA", signed_by_test_ca()),
         ("self-signed", self_signed()),
         ("self-signed CA", self_signed_ca()),
+        ("openssl req -x509", openssl_made("openssl-self-signed")),
     ] {
         let server = HttpsSim::start(&certificate).await;
         let dir = tempfile::tempdir().expect("tempdir");
@@ -352,9 +371,10 @@ async fn with_the_ca_a_runbook_runs_over_https() {
     for (kind, certificate) in [
         ("CA", signed_by_test_ca()),
         ("self-signed", self_signed()),
+        ("self-signed, marked as a CA (rcgen)", self_signed_ca()),
         (
-            "self-signed, marked as a CA (openssl req -x509)",
-            self_signed_ca(),
+            "made by openssl req -x509 (RSA, CA:TRUE)",
+            openssl_made("openssl-self-signed"),
         ),
     ] {
         let server = HttpsSim::start(&certificate).await;
@@ -394,6 +414,29 @@ async fn with_the_ca_a_runbook_runs_over_https() {
         assert_no_key(&planned, &journal);
         server.shutdown().await;
     }
+}
+
+/// A pinned self-signed CA certificate is trusted for the names it was
+/// made for only: the same `--ca-cert` with a certificate for
+/// `elsewhere.example`, served on 127.0.0.1, is refused before anything
+/// is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_certificate_for_another_name_is_refused() {
+    let certificate = openssl_made("openssl-other-name");
+    let server = HttpsSim::start(&certificate).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ca.pem"), &certificate.trust_pem).expect("CA file");
+    let journal = dir.path().join("run.jsonl");
+    let output = run_downtime(dir.path(), &server.url, &["--ca-cert", "ca.pem"], &journal).await;
+    let stderr = flat(&text(&output.stderr));
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("runbook::connector::tls_verification"),
+        "{stderr}"
+    );
+    assert!(!journal.exists(), "nothing ran: {stderr}");
+    assert_no_key(&output, &journal);
+    server.shutdown().await;
 }
 
 /// The operating system's trust store is used: a CA installed there (here

@@ -365,7 +365,7 @@ fn explain_command_rejects_unknown_codes_with_a_help_line_and_exit_2() {
     insta::assert_snapshot!("explain_unknown_ambiguous", reject("unknown_server"));
     insta::assert_snapshot!("explain_unknown_nothing_close", reject("frobnicate"));
     let rule = reject("RB0003");
-    assert!(rule.contains("help: Did you mean `RB003`"), "{rule}");
+    assert!(rule.contains("help: did you mean `RB003`"), "{rule}");
 }
 
 #[test]

@@ -379,6 +379,31 @@ fn a_step_refused_by_the_target_names_the_connector_code() {
     assert_eq!(explained.status.code(), Some(0));
 }
 
+/// A misspelt `--what-if` gets the closest What-if, like every other name
+/// on the command line, and the list of them; nothing runs.
+#[test]
+fn a_misspelt_what_if_gets_the_closest_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command_in(dir.path())
+        .args([
+            "run",
+            "upgrade-with-downtime",
+            "--what-if",
+            "standby-activatd",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let flat = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("runbook::run::unknown_what_if"), "{stderr}");
+    assert!(
+        flat.contains("help: did you mean `standby-activated`? its What-ifs are:"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("runs").exists());
+}
+
 #[test]
 fn what_if_on_a_runbook_without_handlers_says_it_has_none() {
     let dir = tempfile::tempdir().unwrap();
@@ -415,7 +440,14 @@ fn inputs_that_could_never_work_are_refused_before_anything_runs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let answers = dir.path().join("answers.toml");
     std::fs::write(&answers, "promoted-servr = \"mgt-2\"\n").expect("answers");
-    let cases: [(&[&str], &str); 3] = [
+    std::fs::write(dir.path().join("string.toml"), "verify-client = \"yes\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("option.toml"),
+        "standby-handling = \"sideways\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("server.toml"), "promoted-server = 2\n").unwrap();
+    let cases: [(&[&str], &str); 6] = [
         (&["--set", "versoin=7.4.0"], "did you mean `version`?"),
         (
             &["--set", "backup_taken=maybe"],
@@ -424,6 +456,18 @@ fn inputs_that_could_never_work_are_refused_before_anything_runs() {
         (
             &["--answers", "answers.toml"],
             "did you mean `promoted-server`?",
+        ),
+        (
+            &["--answers", "string.toml"],
+            "`verify-client` must be `true` or `false`",
+        ),
+        (
+            &["--answers", "option.toml"],
+            "must be one of the options \"stop\", \"exclude\"",
+        ),
+        (
+            &["--answers", "server.toml"],
+            "`promoted-server` must be a server name (a string)",
         ),
     ];
     for (extra, expected) in cases {
@@ -613,4 +657,39 @@ fn a_wrong_answer_is_asked_again_with_reanswer() {
         refusal.as_str().unwrap().contains("has completed since"),
         "{refusal}"
     );
+}
+
+/// The runtime guard: the Active upgraded while a Standby replicates is a
+/// warning with its code, said before the operation is sent; a run that
+/// upgraded the Initial Active and ends on a cluster that is not the
+/// healthy upgraded one fails (not resumable), naming what is not so.
+#[test]
+fn the_runtime_guard_warns_and_refuses_an_unhealthy_success() {
+    let dir = tempfile::tempdir().unwrap();
+    for (extra, warned) in [(&[][..], true), (&["--set", "stop_all=true"][..], false)] {
+        let output = on_fixture(
+            dir.path(),
+            "run",
+            "guard.runbook",
+            &[&["--yes", "--format", "json"], extra].concat(),
+        );
+        assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+        let stream = events(&output);
+        let guard_warning = stream.iter().any(|event| {
+            event["event"] == "warning"
+                && event["code"] == "runbook::run::guard_active_upgraded_with_declared_standby"
+        });
+        assert_eq!(guard_warning, warned, "{extra:?}: {stream:?}");
+        let last = stream.last().unwrap();
+        assert_eq!(last["outcome"], "failed", "{last}");
+        assert_eq!(last["cause_code"], serde_json::Value::Null, "{last}");
+        let message = last["message"].as_str().unwrap();
+        assert!(
+            message.contains("not the healthy upgraded one")
+                && message.contains("mgt-3 is stopped"),
+            "{message}"
+        );
+        assert!(last["resume"].is_null(), "nothing to resume: {last}");
+        assert_eq!(server(last, "mgt-1")["version"], "7.4.0", "{last}");
+    }
 }

@@ -189,9 +189,7 @@ fn a_run_killed_inside_a_what_if_resumes_inside_it_at_default_speed() {
             &sim.url,
             &journal,
             |written| {
-                written
-                    .iter()
-                    .any(|record| record["record"] == "what_if_entered")
+                written.iter().any(|record| record["record"] == "what_if")
                     && written
                         .iter()
                         .filter(|record| {

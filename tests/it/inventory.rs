@@ -57,3 +57,24 @@ fn a_host_that_would_be_an_option() {
     );
     assert!(name.contains("inventory.toml:6:8"), "{name}");
 }
+
+/// A credential written in a URL of the inventory never shows: not in the
+/// excerpt around the error, not in a message quoting the value; the
+/// location is still exact.
+#[test]
+fn a_password_in_an_inventory_url_is_masked() {
+    let near = render(
+        "[api]\nurl = \"https://admin:hunter2@mgt-1.example.net:8082\"\napi_key_evn = \"SMC_API_KEY\"\n\n[[servers]]\nname = \"mgt-1\"\nhost = \"h\"\n",
+    );
+    assert!(!near.contains("hunter2"), "{near}");
+    assert!(
+        near.contains("https://*************@mgt-1.example.net:8082"),
+        "{near}"
+    );
+    assert!(near.contains("inventory.toml:3:1"), "{near}");
+    let quoted = render(&format!(
+        "{HEAD}[[servers]]\nname = \"mgt-2\"\nhost = \"h2\"\nversion = \"https://admin:hunter2@x\"\n"
+    ));
+    assert!(!quoted.contains("hunter2"), "{quoted}");
+    assert!(quoted.contains("inventory.toml:12:"), "{quoted}");
+}

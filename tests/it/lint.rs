@@ -332,7 +332,7 @@ fn explain_command_prints_the_rule_and_rejects_unknown_codes() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown code `RB0003`"), "{stderr}");
-    assert!(stderr.contains("help: Did you mean `RB003`"), "{stderr}");
+    assert!(stderr.contains("help: did you mean `RB003`"), "{stderr}");
 }
 
 // ------------------------------------------------------------------ check

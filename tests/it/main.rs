@@ -37,6 +37,8 @@ mod inventory;
 mod lint;
 mod lint_docs;
 mod lint_rules;
+mod lsp;
+mod one_at_a_time;
 mod scenarios;
 mod schemas;
 mod sim_connector;

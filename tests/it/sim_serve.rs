@@ -17,12 +17,19 @@ struct Served {
     url: String,
 }
 
+/// `runbook sim serve` on a free loopback port, started and read until it
+/// listens.
+fn start(key: Option<&str>, args: &[&str]) -> Served {
+    start_on("127.0.0.1:0", key, args)
+}
+
+/// [`start`] listening on `addr`.
 // The child is handed to `Served`, whose `stop` waits for it.
 #[allow(clippy::zombie_processes)]
-fn start(key: Option<&str>, args: &[&str]) -> Served {
+fn start_on(addr: &str, key: Option<&str>, args: &[&str]) -> Served {
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("runbook"));
     command
-        .args(["sim", "serve", "--addr", "127.0.0.1:0", "--speed", "6000"])
+        .args(["sim", "serve", "--addr", addr, "--speed", "6000"])
         .args(args)
         .env_remove("RUNBOOK_SIM_API_KEY")
         .stdout(Stdio::piped())
@@ -324,4 +331,50 @@ fn bad_options_exit_with_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("runbook::sim::state"), "{stderr}");
+}
+
+/// A key shorter than 16 characters is refused before anything listens
+/// (exit 2, `runbook::sim::weak_key` with a help line), and never printed;
+/// 16 characters are enough.
+#[test]
+fn a_short_api_key_is_refused() {
+    let short = "fifteen-chars-k";
+    assert_eq!(short.len(), 15);
+    let output = Command::new(assert_cmd::cargo::cargo_bin("runbook"))
+        .args(["sim", "serve", "--addr", "127.0.0.1:0"])
+        .env("RUNBOOK_SIM_API_KEY", short)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("runbook::sim::weak_key"), "{stderr}");
+    assert!(stderr.contains("has 15 characters"), "{stderr}");
+    assert!(stderr.contains("help:"), "{stderr}");
+    assert!(!stdout.contains("listening"), "{stdout}");
+    assert!(!format!("{stdout}{stderr}").contains(short));
+
+    let served = start(Some("sixteen-chars-k!"), &[]);
+    let (stopped, printed) = served.stop("-TERM");
+    assert!(stopped, "{printed}");
+    assert!(!printed.contains("plain_http"), "loopback: {printed}");
+}
+
+/// Listening beyond loopback over plain HTTP is allowed, with a warning on
+/// stderr naming the risk and what to do instead.
+#[test]
+fn listening_beyond_loopback_warns() {
+    let served = start_on("0.0.0.0:0", Some(KEY), &[]);
+    let (stopped, printed) = served.stop("-TERM");
+    assert!(stopped, "{printed}");
+    assert!(
+        printed.contains("warning[runbook::sim::plain_http]: listening on 0.0.0.0:"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("TLS-terminating reverse proxy"),
+        "{printed}"
+    );
+    assert!(!printed.contains(KEY), "{printed}");
 }

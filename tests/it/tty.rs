@@ -315,9 +315,12 @@ fn upgrade_preparation_takes_the_no_downtime_branch_chosen_with_the_arrow_keys()
     terminal.wait_for("  > minimal — No, minimizing downtime is a priority");
     terminal.type_keys(ENTER);
     terminal.wait_for("[server-switching] Is server switching ever performed in your environment?");
-    terminal.wait_for("  > never — Never");
+    // Its options are too wide for the menu: written out in full above a
+    // menu of their names.
+    terminal.wait_for("• never — Never");
+    terminal.wait_for("  > never");
     terminal.type_keys(DOWN);
-    terminal.wait_for("  > performed — Yes, servers are switched");
+    terminal.wait_for("  > performed");
     terminal.type_keys(ENTER);
     let finished = terminal.finish();
     assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
@@ -867,4 +870,38 @@ fn ctrl_c_at_a_manual_operation_stops_the_run_and_resume_asks_again() {
     );
     let records = journal(&journal_path);
     assert_eq!(operations(&records), ["backup mgt-1"]);
+}
+
+/// On a terminal too narrow for an option's label, the options are written
+/// out in full (wrapped between words, never cut) above a menu of their
+/// names, and cleared once one is chosen.
+#[test]
+fn options_too_wide_for_the_menu_are_written_out_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = prompts_runbook();
+    let mut terminal = Terminal::start_with(
+        dir.path(),
+        &["run", &runbook, "--journal", "run.jsonl"],
+        28,
+        |command| command,
+    );
+    terminal.wait_for("  >");
+    terminal.type_keys("ok");
+    terminal.type_keys(ENTER);
+    let screen = terminal.wait_for("  > keep\n");
+    assert!(
+        screen.contains("• stop — Stop every\n      Standby Server"),
+        "{screen}"
+    );
+    assert!(!screen.contains('…'), "{screen}");
+    terminal.type_keys(DOWN);
+    terminal.wait_for("  > stop");
+    terminal.type_keys(ENTER);
+    terminal.wait_for("  [y/N]");
+    terminal.type_keys("y");
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
+    assert!(!finished.screen.contains("• stop"), "{}", finished.screen);
+    let records = journal(&dir.path().join("run.jsonl"));
+    assert_eq!(answers(&records)[1].1, Value::from("stop"));
 }

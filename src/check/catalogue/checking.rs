@@ -123,9 +123,10 @@ severity = { RB003 = error }
         code: "runbook::io::unreadable",
         severity: Severity::Error,
         summary: "A path given to `runbook check` (or a `runbook.toml`) cannot be read.",
-        cause: "The path does not exist, is not readable, or names neither a file, a directory \
-nor a shipped runbook. `runbook check` then exits 2 (the other findings are still \
-reported).",
+        cause: "The path does not exist, is not readable, is a pipe, a socket or a device \
+(never opened: reading it could block forever), or names neither a file, a directory \
+nor a shipped runbook; a near miss of a shipped runbook's name gets a did-you-mean. \
+`runbook check` (and `runbook fmt`) then exits 2 (the other findings are still reported).",
         example: Some(Example::command(
             "runbook check missing.runbook --format json",
         )),

@@ -112,6 +112,41 @@ unless it is turned off explicitly.",
 verification off with `--insecure-skip-tls-verify` (inventory: `[tls] verify = false`).",
     },
     Entry {
+        code: "runbook::connector::cluster_in_use",
+        severity: Severity::Error,
+        summary: "Another runner holds the cluster: this run or resume is refused before it acts.",
+        cause: "A run takes a lease on the cluster before it reads or acts, and gives it back \
+when it ends. On `runbook sim serve` the server grants it and refuses it to a second runner; \
+the holder renews it every few seconds, and a lease not renewed for 30 s (`sim serve \
+--lease-stale-after`) is stale: its runner is gone. On an inventory target the lease is a \
+lock file shared by every runner on this machine (`RUNBOOK_LOCK_DIR`, default \
+`runbook-locks` in the temporary folder), released when its process ends. A resume of the \
+run that holds the lease, on the same host, takes it back.",
+        example: Some(
+            Example::command(
+                "runbook run upgrade-with-downtime --yes --target http://127.0.0.1:8082   # while another run acts there",
+            )
+            .by_hand(),
+        ),
+        fix: "Wait for the other run to end. If its runner is gone (its process killed, its \
+machine down) and the lease is stale, take the cluster over with `--take-over`; a live \
+runner's lease is never taken.",
+    },
+    Entry {
+        code: "runbook::connector::local_lock_only",
+        severity: Severity::Warning,
+        summary: "The cluster is locked against runners on this machine only.",
+        cause: "A real SMC publishes no lease: a run against an inventory target holds a lock \
+file that every runner on this machine shares, so a second run from this machine is \
+refused. A runner on another machine, or a person at a Management Client, is not excluded. \
+Reported once, right after `run_started`.",
+        example: Some(
+            Example::command("runbook run upgrade-with-downtime --target inventory.toml").by_hand(),
+        ),
+        fix: "Run upgrades of one cluster from one machine (a jump host), and tell the other \
+administrators a run is under way.",
+    },
+    Entry {
         code: "runbook::connector::tls_verification_off",
         severity: Severity::Warning,
         summary: "TLS certificate verification is turned off for this target.",

@@ -188,7 +188,7 @@ codes (`runbook::syntax::unexpected`); `runbook explain --list` lists them all."
     }
     let quoted: Vec<String> = candidates.iter().map(|code| format!("`{code}`")).collect();
     format!(
-        "Did you mean {}? `runbook explain --list` lists every code.",
+        "did you mean {}? `runbook explain --list` lists every code.",
         quoted.join(" or ")
     )
 }

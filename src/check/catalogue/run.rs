@@ -305,7 +305,9 @@ runbook demo {
         cause: "The run already ended for good (succeeded, `stop`, `fail`), or the runbook \
 changed since the journal was written in a way that makes replay unsafe: a completed step \
 disappeared or moved, the half-done step's text changed, or the runbook no longer takes the \
-path the journal recorded.",
+path the journal recorded. With `--reanswer ID`: the journal holds no answer to ID, the step \
+that asked it (or a later one) has completed, or the operator did not confirm \
+`reanswer.ID`.",
         example: Some(Example::run(
             r#"
 runbook demo {
@@ -318,6 +320,84 @@ runbook demo {
         fix: "For a finished run, start a new one with `runbook run`. For an edited runbook, \
 restore it as it was when the run started (the journal holds its hashes), or start a new \
 run.",
+    },
+    Entry {
+        code: "runbook::run::guard_two_actives",
+        severity: Severity::Warning,
+        summary: "The run observed two Active servers outside any time window or What-if.",
+        cause: "The runtime guard judges every state the run reads against the invariants the \
+verifier proves. Two running Actives are expected only inside a `within D after STEP` \
+window (its anchor step, the time until the windowed step ends) or while a What-if handles \
+the fault; anywhere else the cluster is split: both servers accept changes that the other \
+will lose. Said once per pair of servers.",
+        example: None,
+        fix: "Demote one of the Actives as soon as possible (the \"What if two servers are \
+Active\" page), and give the runbook a What-if for the fault (`when two-actives`) so the next \
+run handles it.",
+    },
+    Entry {
+        code: "runbook::run::guard_active_upgraded_with_declared_standby",
+        severity: Severity::Warning,
+        summary: "The Active is about to be upgraded while a Standby still runs declared in replication.",
+        cause: "The guard judges each operation before it is sent. Upgrading the Active while a \
+Standby runs and is still declared in replication (neither stopped nor excluded) breaks \
+invariant 3 of the HA model: the Standby may take over, or be left on a replica the new \
+version does not accept.",
+        example: None,
+        fix: "Stop every Standby or exclude it from replication (and `check` it) before the \
+upgrade of the Active, as step 1 of the pages does.",
+    },
+    Entry {
+        code: "runbook::run::guard_changes_discarded_unreported",
+        severity: Severity::Warning,
+        summary: "An operation is about to discard administrator changes that no clause counted.",
+        cause: "A forced Set Standby of an Active, or a restore, loses the changes made on that \
+server since the run started. The runbook should say so with `discards changes on SERVER` on \
+the step, option or What-if, so the operator sees the count and confirms. The guard found \
+changes about to be lost with no such clause reached in the step under way (only targets \
+that count changes can tell: the simulators).",
+        example: None,
+        fix: "Add `discards changes on SERVER` to the step, the `choose` option or the What-if \
+that discards them.",
+    },
+    Entry {
+        code: "runbook::run::guard_unhealthy_end",
+        severity: Severity::Error,
+        summary: "The runbook ended, but the upgrade it did left an unhealthy cluster.",
+        cause: "A run that upgraded the server that was Active when it started cannot end \
+`succeeded` unless every server runs the new version, one Active is in `ACT_REP`, every \
+Standby is in `STB_REP` and none is excluded. The runbook reached its end without checking \
+that; the run ends `failed`, naming what is not so.",
+        example: None,
+        fix: "Check the cluster by hand (`runbook probe`) and finish the procedure. Make the \
+runbook end with `wait until healthy()` and a `check` of the versions, or `stop` with \
+instructions where it cannot.",
+    },
+    Entry {
+        code: "runbook::run::other_cluster",
+        severity: Severity::Error,
+        summary: "`runbook resume` reached another cluster than the one the run acted on.",
+        cause: "A run journals the identity of the cluster it starts on: its servers' names and \
+the keys of their Management Server elements, as `/ha` and the elements publish them. A \
+resume reads the live cluster first and refuses, before anything acts, when its servers are \
+not the journaled ones or a server's element key changed: the address now leads to another \
+setup (a rebuilt lab, another site behind the same name, another `sim serve`).",
+        example: None,
+        fix: "Resume against the cluster the run started on (the journal's `reach.target`, or \
+a `--target` inventory that reaches it). To act on the other cluster, start a new run there.",
+    },
+    Entry {
+        code: "runbook::run::journal_in_use",
+        severity: Severity::Error,
+        summary: "Another `runbook` process is writing this journal.",
+        cause: "A run holds an exclusive lock on its journal while it acts (released by the \
+operating system when the process ends, however it ends). A second `runbook resume` of the \
+same journal, while the first is still running, is refused before it reads the cluster or \
+acts, so two processes never continue one run.",
+        example: None,
+        fix: "Wait for the other process to end (or stop it with Ctrl-C in its terminal), then \
+resume again. If no process is running, check that the journal is not on a file system \
+shared with another machine where one runs.",
     },
     Entry {
         code: "runbook::run::interrupted",
@@ -356,7 +436,8 @@ still running before it decides.",
         severity: Severity::Error,
         summary: "The RUNBOOK argument names a file that cannot be read.",
         cause: "`run`, `plan`, `verify` and `graph` take a path to a `.runbook` file or the name \
-of a shipped runbook; the path exists but cannot be read (a folder, no permission). A path \
+of a shipped runbook; the path exists but cannot be read (a folder, no permission), or is a \
+pipe, a socket or a device, which is never opened (reading it could block forever). A path \
 that does not exist is `runbook::run::unknown_runbook`. The command exits 2.",
         example: Some(Example::command(
             "mkdir my-upgrade.runbook && runbook run my-upgrade.runbook",

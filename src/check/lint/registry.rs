@@ -45,7 +45,7 @@ pub fn suggestion_help(unknown: &str) -> String {
         .min_by_key(|(distance, _)| *distance);
     match closest {
         Some((distance, rule)) if distance <= 2 => format!(
-            "Did you mean `{}` ({})? `runbook explain --list` lists every rule.",
+            "did you mean `{}` ({})? `runbook explain --list` lists every rule.",
             rule.code, rule.name
         ),
         _ => "Use a rule code such as `RB003` or a rule name; `runbook explain --list` lists every rule."
@@ -108,6 +108,6 @@ mod tests {
             Some("RB003")
         );
         assert!(rule("RB999").is_none());
-        assert!(suggestion_help("RB00").contains("Did you mean"));
+        assert!(suggestion_help("RB00").contains("did you mean"));
     }
 }

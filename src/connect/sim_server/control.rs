@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -18,6 +18,7 @@ use super::api::ApiError;
 use super::state::Shared;
 use super::TICK;
 use crate::cluster::{JobState, Operation, OperationOutput, Started, Version};
+use crate::connect::lease;
 
 /// An HTTP-level fault: the next `count` requests whose path contains
 /// `route` (any SMC route when empty) are answered with `kind`.
@@ -43,7 +44,8 @@ fn one() -> u32 {
 pub enum HttpFaultKind {
     /// Answer 500 with an error body.
     ServerError,
-    /// Wait `delay_ms` before answering normally.
+    /// Act at once, and answer `delay_ms` later (the action is done even
+    /// when the client gave up waiting, as on a real server).
     Slow {
         /// The delay in milliseconds.
         delay_ms: u64,
@@ -67,6 +69,8 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/sim/control/expire-sessions", post(expire_sessions))
         .route("/sim/control/advance", post(advance))
+        .route("/sim/lease", get(lease_holder).post(take_lease))
+        .route("/sim/lease/:token", put(renew_lease).delete(release_lease))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "No such simulator route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -109,6 +113,65 @@ async fn info(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Result<R
         "servers": servers,
     }))
     .into_response())
+}
+
+/// `GET /sim/lease`: who holds the cluster (`null`: nobody).
+async fn lease_holder(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&shared, &headers)?;
+    let holder = shared.lease_holder().map(|(holder, since)| {
+        json!({
+            "holder": holder,
+            "renewed_seconds_ago": since.as_secs(),
+            "stale": since >= shared.lease_stale_after(),
+        })
+    });
+    Ok(Json(holder).into_response())
+}
+
+/// `POST /sim/lease`: a runner takes the cluster; 409 with the holder when
+/// another runner has it.
+async fn take_lease(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Json(request): Json<lease::LeaseRequest>,
+) -> Result<Response, ApiError> {
+    authorize(&shared, &headers)?;
+    Ok(match shared.grant_lease(request) {
+        Ok(granted) => Json(granted).into_response(),
+        Err(refusal) => (StatusCode::CONFLICT, Json(refusal)).into_response(),
+    })
+}
+
+/// `PUT /sim/lease/TOKEN`: the holder renews it; 404 when it is no longer
+/// the lease held (taken over).
+async fn renew_lease(
+    State(shared): State<Arc<Shared>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&shared, &headers)?;
+    if shared.renew_lease(&token) {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "This lease is no longer held: another runner took the cluster over",
+        ))
+    }
+}
+
+/// `DELETE /sim/lease/TOKEN`: the holder gives it back.
+async fn release_lease(
+    State(shared): State<Arc<Shared>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&shared, &headers)?;
+    shared.release_lease(&token);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn cluster(

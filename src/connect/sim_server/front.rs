@@ -106,6 +106,9 @@ async fn handle(
         ));
     };
 
+    // A slow answer: the server acts at once and answers late, as a real
+    // one does when its answer is delayed (the client may give up first).
+    let mut answer_after = None;
     if let Some(fault) = shared.take_fault(&path) {
         match fault {
             HttpFaultKind::ServerError => {
@@ -131,11 +134,7 @@ async fn handle(
                 ))
             }
             HttpFaultKind::Slow { delay_ms } => {
-                let mut shutdown = shared.shutdown_watch();
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
-                    _ = shutdown.changed() => return Err(Silence),
-                }
+                answer_after = Some(Duration::from_millis(delay_ms));
             }
         }
     }
@@ -173,7 +172,19 @@ async fn handle(
             prefix
         },
     });
-    Ok(into_ok(api.oneshot(request).await))
+    // A server finishes what it was asked even when the client has gone (a
+    // closed connection drops this future, not the spawned request).
+    let response = tokio::spawn(api.oneshot(request))
+        .await
+        .map_err(|_| Silence)?;
+    if let Some(delay) = answer_after {
+        let mut shutdown = shared.shutdown_watch();
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown.changed() => return Err(Silence),
+        }
+    }
+    Ok(into_ok(response))
 }
 
 /// `SCHEME://HOST` as clients reach the server: from `Host`, or from

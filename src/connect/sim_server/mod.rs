@@ -51,6 +51,13 @@ pub struct SimServeConfig {
     pub speed: f64,
     /// Where the simulator is persisted (and resumed from), if anywhere.
     pub state_file: Option<PathBuf>,
+    /// The element key of the first Management Server of a new cluster (the
+    /// others follow). `None`: one picked at random, so that a run's
+    /// journal tells this cluster from another served later at the same
+    /// address, as element keys tell real setups apart.
+    pub first_element_key: Option<usize>,
+    /// How long a runner's lease lasts unrenewed before it is stale.
+    pub lease_stale_after: std::time::Duration,
 }
 
 /// Why the simulator server could not start or stopped abnormally.
@@ -176,7 +183,12 @@ fn load_or_create(config: &SimServeConfig) -> Result<(Simulator, bool), SimServe
         .map_err(|error| SimServeError::Config {
             reason: error.to_string(),
         })?;
-    Ok((Simulator::new(config.sim.clone()), false))
+    let mut simulator = Simulator::new(config.sim.clone());
+    simulator.number_elements_from(config.first_element_key.unwrap_or_else(|| {
+        // Real setups number their elements in the thousands.
+        1000 + (uuid::Uuid::new_v4().as_u128() % 60_000) as usize
+    }));
+    Ok((simulator, false))
 }
 
 /// Starts the simulator server on `listener` and returns at once; the server
@@ -198,6 +210,7 @@ pub async fn start(
         config.state_file.clone(),
         shutdown_watch.clone(),
     ));
+    shared.set_lease_stale_after(config.lease_stale_after);
     shared.save();
     let clock = tokio::spawn(state::run_clock(shared.clone(), shutdown_watch.clone()));
     let server = tokio::spawn(front::accept_loop(listener, shared.clone(), shutdown_watch));

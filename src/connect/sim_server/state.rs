@@ -1,6 +1,7 @@
 //! The state shared by every request of `sim serve`: the simulator, the
 //! sessions, the HTTP-level faults, and the clock task that advances time.
 
+use crate::connect::lease;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
@@ -24,6 +25,19 @@ pub struct Shared {
     faults: Mutex<Vec<HttpFault>>,
     last_save_error: Mutex<Option<String>>,
     shutdown: watch::Receiver<bool>,
+    /// The runner that holds the cluster, if one does.
+    lease: Mutex<Option<HeldLease>>,
+    /// How long a lease lasts unrenewed before it is stale.
+    lease_stale_after: Mutex<std::time::Duration>,
+}
+
+/// The lease a runner holds on the simulated cluster (not saved: a
+/// restarted `sim serve` has no runner connected).
+#[derive(Debug, Clone)]
+struct HeldLease {
+    token: String,
+    holder: lease::Holder,
+    renewed: std::time::Instant,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -55,7 +69,87 @@ impl Shared {
             faults: Mutex::new(Vec::new()),
             last_save_error: Mutex::new(None),
             shutdown,
+            lease: Mutex::new(None),
+            lease_stale_after: Mutex::new(lease::STALE_AFTER),
         }
+    }
+
+    /// How long a lease lasts unrenewed before it is stale.
+    pub fn set_lease_stale_after(&self, after: std::time::Duration) {
+        *lock(&self.lease_stale_after) = after;
+    }
+
+    /// How long a lease lasts unrenewed before it is stale.
+    pub fn lease_stale_after(&self) -> std::time::Duration {
+        *lock(&self.lease_stale_after)
+    }
+
+    /// Grants the cluster to `request`'s holder when no runner holds it,
+    /// when the same run on the same host takes it back (a resume), or when
+    /// it asks to take over a stale lease; otherwise who holds it.
+    pub fn grant_lease(
+        &self,
+        request: lease::LeaseRequest,
+    ) -> Result<lease::Granted, lease::Refusal> {
+        let mut held = lock(&self.lease);
+        let replaced = match held.as_ref() {
+            None => None,
+            Some(current) => {
+                let since = current.renewed.elapsed();
+                let stale = since >= self.lease_stale_after();
+                let same_run = current.holder.run_id == request.holder.run_id
+                    && current.holder.host == request.holder.host;
+                let taken_over = stale && request.take_over;
+                if !(same_run || taken_over) {
+                    return Err(lease::Refusal {
+                        holder: current.holder.clone(),
+                        renewed_seconds_ago: since.as_secs(),
+                        stale,
+                        stale_after_seconds: self.lease_stale_after().as_secs(),
+                    });
+                }
+                Some(current.holder.clone())
+            }
+        };
+        let token = uuid::Uuid::new_v4().to_string();
+        *held = Some(HeldLease {
+            token: token.clone(),
+            holder: request.holder,
+            renewed: std::time::Instant::now(),
+        });
+        let renew_every = (self.lease_stale_after() / 3).max(std::time::Duration::from_millis(100));
+        Ok(lease::Granted {
+            token,
+            replaced,
+            renew_every_ms: u64::try_from(renew_every.as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// Renews the lease `token`; `false` when it is not the lease held
+    /// (given back, or taken over).
+    pub fn renew_lease(&self, token: &str) -> bool {
+        match lock(&self.lease).as_mut() {
+            Some(held) if held.token == token => {
+                held.renewed = std::time::Instant::now();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Gives the lease `token` back (nothing when it is not the one held).
+    pub fn release_lease(&self, token: &str) {
+        let mut held = lock(&self.lease);
+        if held.as_ref().is_some_and(|lease| lease.token == token) {
+            *held = None;
+        }
+    }
+
+    /// Who holds the cluster, and how long ago they renewed it.
+    pub fn lease_holder(&self) -> Option<(lease::Holder, std::time::Duration)> {
+        lock(&self.lease)
+            .as_ref()
+            .map(|held| (held.holder.clone(), held.renewed.elapsed()))
     }
 
     /// Runs `change` on the simulator, then persists it.
@@ -74,6 +168,23 @@ impl Shared {
     /// Reads from the simulator.
     pub fn read<R>(&self, read: impl FnOnce(&Simulator) -> R) -> R {
         read(&lock(&self.simulator))
+    }
+
+    /// The element key of `name`'s Management Server element.
+    pub fn element_key(&self, name: &str) -> Option<usize> {
+        self.read(|simulator| simulator.element_key(name))
+    }
+
+    /// The server whose element key is `key`.
+    pub fn element_named(&self, key: usize) -> Option<String> {
+        self.read(|simulator| {
+            simulator
+                .snapshot()
+                .servers
+                .iter()
+                .find(|server| simulator.element_key(&server.name) == Some(key))
+                .map(|server| server.name.clone())
+        })
     }
 
     /// The cluster as the simulator sees it.

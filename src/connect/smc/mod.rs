@@ -21,6 +21,7 @@
 
 mod act;
 mod answers;
+mod lease;
 mod options;
 pub mod read;
 pub mod record;
@@ -109,6 +110,10 @@ pub struct SmcConnector {
     /// The split brain the diagnostic last reported (what [`Connector::split_brain`]
     /// answers while no server answers).
     last_split_brain: Mutex<Option<Vec<String>>>,
+    /// The `sim serve` behind a `--target http://…` (its `/sim/…` routes).
+    sim_base: Option<String>,
+    /// The run's lease on the cluster, while it lasts.
+    held_lease: Mutex<Option<lease::Held>>,
 }
 
 impl std::fmt::Debug for SmcConnector {
@@ -254,6 +259,8 @@ impl SmcConnector {
             memory: Mutex::new(Memory::default()),
             element_names: Mutex::new(HashMap::new()),
             last_split_brain: Mutex::new(None),
+            sim_base: Some(base),
+            held_lease: Mutex::new(None),
         })
     }
 
@@ -346,6 +353,8 @@ impl SmcConnector {
             memory: Mutex::new(Memory::default()),
             element_names: Mutex::new(HashMap::new()),
             last_split_brain: Mutex::new(None),
+            sim_base: None,
+            held_lease: Mutex::new(None),
         })
     }
 
@@ -541,15 +550,17 @@ impl Connector for SmcConnector {
             .servers
             .iter()
             .any(|server| server.api.starts_with("https://"));
+        let mut warnings: Vec<super::TargetWarning> = self.lease_warning().into_iter().collect();
         if self.settings.tls_verify || !https {
-            return Vec::new();
+            return warnings;
         }
-        vec![super::TargetWarning {
+        warnings.push(super::TargetWarning {
             code: TLS_VERIFICATION_OFF.to_owned(),
             message: String::from(
                 "TLS certificate verification is off (--insecure-skip-tls-verify, or `[tls] verify = false`): any server that answers at the target's address receives the API key. Trust the CA instead with --ca-cert FILE (inventory: `[tls] ca_file`).",
             ),
-        }]
+        });
+        warnings
     }
 
     /// The published API has no count of administrator changes.
@@ -558,13 +569,32 @@ impl Connector for SmcConnector {
     }
 
     async fn close(&self) {
+        self.release_lease().await;
         self.logout().await;
+    }
+
+    async fn take_lease(
+        &self,
+        holder: &super::lease::Holder,
+        take_over: bool,
+    ) -> Result<(), ConnectorError> {
+        self.lease(holder, take_over).await
     }
 
     fn seed(&self, last_seen: &Snapshot) {
         lock(&self.memory)
             .last
             .get_or_insert_with(|| last_seen.clone());
+    }
+
+    /// The element keys read so far (each answering server's `/ha` names
+    /// itself by its element href), by server name.
+    fn identity(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        let keys: std::collections::BTreeMap<String, String> = lock(&self.element_names)
+            .iter()
+            .map(|(key, name)| (name.clone(), key.clone()))
+            .collect();
+        (!keys.is_empty()).then_some(keys)
     }
 }
 

@@ -3,16 +3,18 @@
 //! one thing the usual verification refuses: a self-signed certificate
 //! marked as a CA (what `openssl req -x509` makes by default) presented by
 //! the server itself. Such a certificate is accepted only when it is
-//! byte for byte one of the file's certificates — the operator pinned it.
-//! Every other check (names, dates, signatures) is the standard one.
+//! byte for byte one of the file's certificates — the operator pinned it —
+//! and still only for the names it was made for. Every other check (names,
+//! dates, signatures) is the standard one.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::WebPkiServerVerifier;
+use rustls::client::{verify_server_name, WebPkiServerVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
 
 use crate::connect::ConnectorError;
@@ -101,13 +103,17 @@ impl ServerCertVerifier for PinnedSelfSigned {
             now,
         ) {
             // webpki refuses a CA certificate as the server's own
-            // (`CaUsedAsEndEntity`): accepted only when pinned exactly.
+            // (`CaUsedAsEndEntity`, after the dates were checked): accepted
+            // only when pinned exactly, and still only for the names it
+            // was made for.
             Err(Error::InvalidCertificate(CertificateError::Other(_)))
                 if self
                     .pinned
                     .iter()
                     .any(|pinned| pinned.as_ref() == end_entity.as_ref()) =>
             {
+                let parsed = ParsedCertificate::try_from(end_entity)?;
+                verify_server_name(&parsed, server_name)?;
                 Ok(ServerCertVerified::assertion())
             }
             other => other,

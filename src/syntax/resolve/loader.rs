@@ -54,6 +54,32 @@ fn normalize(path: &Path) -> PathBuf {
     normalized
 }
 
+/// The bytes of the runbook file at `path`, at most [`MAX_FILE_SIZE`] + 1 of
+/// them (the parser refuses a file past the limit without it being read
+/// whole). Only a regular file is opened: a FIFO, a socket or a device
+/// (`/dev/stdin`, `/dev/zero`) would block or never end, and is refused
+/// with an error naming what it is.
+pub fn read_runbook_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let metadata = std::fs::metadata(path)?;
+    if metadata.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is a directory, not a file",
+        ));
+    }
+    if !metadata.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is not a regular file (a pipe, a socket or a device), which is never read",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 impl Loader for FsLoader {
     fn locate(&self, from: &Origin, path: &str) -> Result<Origin, String> {
         match from {
@@ -83,13 +109,7 @@ impl Loader for FsLoader {
 
     fn read(&self, origin: &Origin) -> std::io::Result<Vec<u8>> {
         match origin {
-            Origin::Path(path) => {
-                let mut bytes = Vec::new();
-                std::fs::File::open(path)?
-                    .take(MAX_FILE_SIZE + 1)
-                    .read_to_end(&mut bytes)?;
-                Ok(bytes)
-            }
+            Origin::Path(path) => read_runbook_file(path),
             Origin::Embedded(path) => embedded::file(path)
                 .map(|text| text.as_bytes().to_vec())
                 .ok_or_else(|| {

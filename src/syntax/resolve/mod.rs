@@ -36,7 +36,7 @@ pub use builtins::{
     operation, FunctionSignature, OperationParam, OperationSignature, FUNCTIONS, OPERATIONS,
     SERVER_FIELDS,
 };
-pub use loader::{display_name, FsLoader, Loader};
+pub use loader::{display_name, read_runbook_file, FsLoader, Loader};
 pub use program::check_source;
 pub use types::Type;
 pub use workspace::{allow_imports_anywhere, Checked, Workspace};

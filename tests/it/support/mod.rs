@@ -124,6 +124,9 @@ pub async fn serve_sim(sim: SimConfig, key: &str, speed: f64) -> RunningSimServe
             key: ApiKey::new(key),
             speed,
             state_file: None,
+            // The fixtures' first server is element 10, as on a new setup.
+            first_element_key: Some(10),
+            lease_stale_after: runbook::connect::lease::STALE_AFTER,
         },
     )
     .await

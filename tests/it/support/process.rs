@@ -106,8 +106,14 @@ impl SimServe {
 
     /// Starts `runbook sim serve --addr 127.0.0.1:0 ARGS` with [`KEY`].
     pub fn with_args(args: impl IntoIterator<Item = OsString>) -> Self {
+        Self::at("127.0.0.1:0", args)
+    }
+
+    /// Starts `runbook sim serve --addr ADDR ARGS` with [`KEY`] (an address
+    /// another one served before: another cluster at the same address).
+    pub fn at(addr: &str, args: impl IntoIterator<Item = OsString>) -> Self {
         let mut child = Command::new(binary())
-            .args(["sim", "serve", "--addr", "127.0.0.1:0"])
+            .args(["sim", "serve", "--addr", addr])
             .args(args)
             .env("RUNBOOK_SIM_API_KEY", KEY)
             .stdout(Stdio::piped())
@@ -130,7 +136,8 @@ impl SimServe {
         SimServe { child, url }
     }
 
-    fn authority(&self) -> &str {
+    /// `127.0.0.1:PORT`.
+    pub fn authority(&self) -> &str {
         self.url.trim_start_matches("http://")
     }
 
@@ -204,13 +211,22 @@ pub fn run(dir: &Path, runbook: &str, target: &str, journal: &Path) -> Output {
 
 /// `runbook resume --yes --accept-data-loss --format json JOURNAL`.
 pub fn resume(dir: &Path, journal: &Path) -> Output {
+    spawn_resume(dir, journal)
+        .wait_with_output()
+        .expect("runbook resume runs")
+}
+
+/// [`resume`], started (not waited for).
+pub fn spawn_resume(dir: &Path, journal: &Path) -> Child {
     Command::new(binary())
         .current_dir(dir)
         .args(["resume", "--yes", "--accept-data-loss", "--format", "json"])
         .arg(journal)
         .env("RUNBOOK_API_KEY", KEY)
-        .output()
-        .expect("runbook resume runs")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runbook resume starts")
 }
 
 /// The journal's records (a line cut by a kill is skipped).

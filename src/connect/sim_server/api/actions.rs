@@ -15,12 +15,14 @@ use super::{
     boolean, connected_server, name_at, refused, server_ip, ApiError, ApiResult, Connected, Session,
 };
 use crate::cluster::{Mode, Operation, Snapshot, Version};
+use crate::connect::sim_server::Shared;
 
 const MISSING_SERVER: &str = "Missing management server parameter: provide management server using either server URI, either server name, either primary IP V4 address.";
 
 /// The server an action names: exactly one of `server_name`, `server_ip`
 /// or a payload with the element's href; `None` when none is given.
 fn action_target(
+    shared: &Shared,
     snapshot: &Snapshot,
     query: &HashMap<String, String>,
     body: &Bytes,
@@ -61,12 +63,10 @@ fn action_target(
         let key = href
             .rsplit('/')
             .next()
-            .and_then(|key| key.parse::<usize>().ok())
-            .and_then(|key| key.checked_sub(10));
+            .and_then(|key| key.parse::<usize>().ok());
         named.push(
-            key.and_then(|index| snapshot.servers.get(index))
+            key.and_then(|key| shared.element_named(key))
                 .filter(|_| href.contains("/elements/mgt_server/"))
-                .map(|server| server.name.clone())
                 .ok_or_else(|| {
                     ApiError::bad_request(format!("{href} is not a Management Server reference."))
                 })?,
@@ -105,7 +105,7 @@ pub(super) async fn ha_action(
     require_json(&headers)?;
     let force = boolean("force", query.get("force").map(String::as_str))?;
     let snapshot = shared.observed();
-    let target = action_target(&snapshot, &query, &body)?;
+    let target = action_target(&shared, &snapshot, &query, &body)?;
     let connected_active =
         connected_server(&snapshot, &connected).is_some_and(|server| server.mode == Mode::Active);
     let (operation, value) = match action.as_str() {

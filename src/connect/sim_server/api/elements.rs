@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    check_version, connected_server, element_key, offered_api_versions, server_ip, session_token,
-    ApiError, ApiResult, Connected, Session,
+    check_version, connected_server, offered_api_versions, server_ip, session_token, ApiError,
+    ApiResult, Connected, Session,
 };
-use crate::cluster::{ServerSnapshot, Snapshot};
+use crate::cluster::ServerSnapshot;
 use crate::connect::sim_server::Shared;
 
 pub(super) async fn versions(
@@ -170,9 +170,9 @@ pub(super) async fn smc_version(
     Ok(Json(json!({ "value": format!("{} [{build}]", server.version) })).into_response())
 }
 
-fn element_summary(session: &Session, snapshot: &Snapshot, server: &ServerSnapshot) -> Value {
+fn element_summary(session: &Session, server: &ServerSnapshot) -> Value {
     json!({
-        "href": session.connected.element_href(&session.version, snapshot, &server.name),
+        "href": session.connected.element_href(&session.version, &session.shared, &server.name),
         "name": server.name,
         "type": "mgt_server",
     })
@@ -183,7 +183,7 @@ pub(super) async fn elements(session: Session) -> ApiResult {
     let result: Vec<Value> = snapshot
         .servers
         .iter()
-        .map(|server| element_summary(&session, &snapshot, server))
+        .map(|server| element_summary(&session, server))
         .collect();
     Ok(Json(json!({ "result": result })).into_response())
 }
@@ -200,15 +200,15 @@ pub(super) async fn mgt_server(
     let server = key
         .parse::<usize>()
         .ok()
-        .and_then(|key| key.checked_sub(10))
-        .and_then(|index| snapshot.servers.get(index))
+        .and_then(|key| session.shared.element_named(key))
+        .and_then(|name| snapshot.server(&name))
         .ok_or_else(ApiError::not_found)?;
     let href = session
         .connected
-        .element_href(&session.version, &snapshot, &server.name);
+        .element_href(&session.version, &session.shared, &server.name);
     Ok(Json(json!({
         "name": server.name,
-        "key": element_key(&snapshot, &server.name),
+        "key": session.shared.element_key(&server.name),
         "address": server_ip(&snapshot, &server.name),
         "secondary": [],
         "read_only": false,

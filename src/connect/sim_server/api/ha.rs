@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    boolean, connected_server, element_key, name_at, refused, seconds, server_ip, ApiError,
-    ApiResult, Connected, Session,
+    boolean, connected_server, name_at, refused, seconds, server_ip, ApiError, ApiResult,
+    Connected, Session,
 };
 use crate::cluster::{
     Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot, Snapshot,
@@ -42,7 +42,7 @@ pub(super) async fn ha(session: Session) -> ApiResult {
     let href = |name: &str| {
         session
             .connected
-            .element_href(&session.version, &snapshot, name)
+            .element_href(&session.version, &session.shared, name)
     };
     let standbys: Vec<String> = snapshot
         .standbys()
@@ -103,7 +103,7 @@ pub(super) async fn diagnostic(
         .iter()
         .map(|(title, model_lines)| {
             let ip = server_ip(&snapshot, title);
-            let key = element_key(&snapshot, title).unwrap_or(0);
+            let key = shared.element_key(title).unwrap_or(0);
             let running = snapshot.server(title).is_some_and(|server| server.running);
             let mut lines = Vec::new();
             if !exclude_info {
@@ -116,7 +116,7 @@ pub(super) async fn diagnostic(
                 lines.push(format!(
                     "    Active Management Server: {} ({})",
                     active.name,
-                    element_key(&snapshot, &active.name).unwrap_or(0)
+                    shared.element_key(&active.name).unwrap_or(0)
                 ));
             }
             if running && !lost.is_empty() {
@@ -223,7 +223,7 @@ pub(super) async fn database_replication_diagnostic(
             format!(
                 "{} ({})",
                 server.name,
-                element_key(&snapshot, &server.name).unwrap_or(0)
+                shared.element_key(&server.name).unwrap_or(0)
             )
         })
         .collect::<Vec<_>>()
@@ -252,7 +252,7 @@ pub(super) async fn database_replication_diagnostic(
     let publications: Vec<String> = streaming
         .iter()
         .map(|standby| {
-            let key = element_key(&snapshot, &standby.name).unwrap_or(0);
+            let key = shared.element_key(&standby.name).unwrap_or(0);
             format!(
                 "[PG-PUB|-->{}  on port {}|sub_smc{key}|pid:{}|Since:2026-01-01 00:00:00+0000",
                 server_ip(&snapshot, &standby.name),

@@ -43,20 +43,11 @@ impl Connected {
         format!("{}/{version}/{rest}", self.base)
     }
 
-    fn element_href(&self, version: &str, snapshot: &Snapshot, name: &str) -> Option<String> {
-        element_key(snapshot, name)
+    fn element_href(&self, version: &str, shared: &Shared, name: &str) -> Option<String> {
+        shared
+            .element_key(name)
             .map(|key| self.href(version, &format!("elements/mgt_server/{key}")))
     }
-}
-
-/// The internal key of a server's element: its position in the cluster, from 10
-/// (the first Management Server of a real setup has key 10).
-pub(crate) fn element_key(snapshot: &Snapshot, name: &str) -> Option<usize> {
-    snapshot
-        .servers
-        .iter()
-        .position(|server| server.name == name)
-        .map(|index| index + 10)
 }
 
 /// The primary IP address of a simulated server: documentation addresses
