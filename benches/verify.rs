@@ -1,6 +1,7 @@
 //! Full exploration of the shipped no-downtime runbook by the verifier, with
-//! 3 and 5 servers (goal: 3 servers well under 5 s in release). Besides the
-//! criterion timing, prints the states explored and states per second.
+//! 3 and 5 servers (goal: 3 servers well under 5 s in release), and its
+//! worst-case duration from a step. Besides the criterion timing, prints the
+//! states explored and states per second.
 
 use std::path::Path;
 use std::time::Instant;
@@ -39,6 +40,21 @@ fn verify_no_downtime(criterion: &mut Criterion) {
             |bencher| bencher.iter(|| verify::verify(&program, &options)),
         );
     }
+    // The worst-case duration from a step: one more exploration, measuring
+    // the longest time from each start of the step to an end.
+    let options = VerifyOptions {
+        check_replays: false,
+        ..VerifyOptions::default()
+    };
+    group.bench_function("worst-case/upgrade-no-downtime/from-step", |bencher| {
+        bencher.iter(|| {
+            verify::worst_case(
+                &program,
+                &options,
+                verify::Since::Step("upgrade-initial-active"),
+            )
+        })
+    });
     group.finish();
 }
 

@@ -100,7 +100,11 @@ Examples:
   Explore every path, fault and operator choice of a shipped runbook:
     runbook verify upgrade-with-downtime
   Verify your own runbook on four servers, findings as JSON:
-    runbook verify my.runbook --servers 4 --format json";
+    runbook verify my.runbook --servers 4 --format json
+  Prove that every path fits a 2-hour maintenance window, each prompt counting 2 minutes:
+    runbook verify upgrade-no-downtime --window 2h --prompt-time 2m
+  Combine up to three faults on a path (default two):
+    runbook verify upgrade-no-downtime --max-faults 3";
 
 /// `runbook sim serve --help`.
 pub const SIM_SERVE: &str = "\

@@ -1,7 +1,8 @@
-//! `runbook verify RUNBOOK [--servers N] [--format human|json]`: explores
-//! every path, fault and operator choice against the cluster model, prints
-//! the proof summary or the counterexamples, and writes an answers file per
-//! counterexample so it can be replayed with `runbook run`.
+//! `runbook verify RUNBOOK [--servers N] [--format human|json] [--window D]
+//! [--prompt-time D] [--max-faults K]`: explores every path, fault and operator choice
+//! against the cluster model, prints the proof summary or the
+//! counterexamples and the worst-case durations, and writes an answers file
+//! per counterexample so it can be replayed with `runbook run`.
 
 use super::stdout::{out, outln};
 use std::io::IsTerminal;
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
-use crate::check::verify::{self, VerifyOptions, VerifyReport, MAX_SERVERS};
+use crate::check::verify::{self, VerifyOptions, VerifyReport, MAX_FAULTS, MAX_SERVERS};
 use crate::interp::program::Program;
 
 /// Output formats of `verify`.
@@ -38,6 +39,25 @@ pub struct VerifyArgs {
     /// system's temporary folder, readable by you only).
     #[arg(long, value_name = "DIR")]
     pub replay_dir: Option<PathBuf>,
+    /// The maintenance window every path must fit in (e.g. `2h`, `1h30m`):
+    /// the longest path that overruns it is a counterexample
+    /// (`runbook::verify::window_overrun`, exit 1).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub window: Option<std::time::Duration>,
+    /// The time each operator prompt counts for in a path's worst-case
+    /// duration (default `0s`: only the operations and the `wait`s count).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "0s")]
+    pub prompt_time: std::time::Duration,
+    /// The most contract faults combined on a path: every combination of up
+    /// to K faults is a configuration (1: each fault alone; 2: also every
+    /// pair).
+    #[arg(long, value_name = "K", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=MAX_FAULTS as i64))]
+    pub max_faults: u8,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::domain::duration::parse(text)
+        .map_err(|error| format!("{error} (a duration such as `2h`, `1h30m`, `90s`)"))
 }
 
 /// Runs `runbook verify`; returns the exit code (0 proven, 1 counterexample, 2 usage).
@@ -48,6 +68,9 @@ pub fn verify(args: VerifyArgs) -> i32 {
     };
     let options = VerifyOptions {
         servers: usize::from(args.servers),
+        window: args.window,
+        prompt_time: args.prompt_time,
+        max_faults: usize::from(args.max_faults),
         ..VerifyOptions::default()
     };
     let report = verify::verify(&program, &options);

@@ -21,11 +21,15 @@ static ENTRIES: &[Entry] = &[
     Entry {
         code: "runbook::verify::two_actives",
         severity: Severity::Error,
-        summary: "A step starts or ends with two Active servers outside an \"as soon as \
-possible\" window.",
-        cause: "On some path a step starts or ends while two servers are Active (typically a \
-Standby forced Active while the Initial Active is not demoted), and the step is not inside \
-a `within D after STEP` window that allows the overlap. Two Actives both accept changes: \
+        summary: "Two Active servers at a step's start or end, or while time passes in a \
+step, outside a window.",
+        cause: "On some path a step starts or ends with two Active servers, or two servers \
+stay Active while time passes inside a step (a phase of a background operation such as the \
+12 minutes of an installer, a `wait`, an operator prompt), typically a Standby forced Active \
+while the Initial Active is not demoted yet, and the step is not inside a `within D after \
+STEP` window that allows the overlap. Two Actives that the very next operation resolves are \
+the \"as soon as possible\" of the procedure; after a fault fired in a step, two Actives \
+are left to its What-ifs until the step ends. Two Actives both accept changes: \
 one side's changes will be lost (invariant 2 of the domain).",
         example: Some(Example::run(
             r#"
@@ -243,5 +247,35 @@ runbook window-too-long {
             "runbook verify example.runbook",
         )),
         fix: Property::WindowExceeded.help(),
+    },
+    Entry {
+        code: "runbook::verify::window_overrun",
+        severity: Severity::Error,
+        summary: "Some path of the runbook does not fit the maintenance window given with \
+`--window`.",
+        cause: "`runbook verify --window D` adds up, on every path, the model's time: every \
+background operation (installer, standby initialization, activation wizard) at its full \
+duration, every `wait` as it polls (to its timeout when nothing can change) and every \
+prompt at `--prompt-time` (zero by default). The longest path takes more than D: it is shown \
+with the step under way when the window ends.",
+        example: Some(Example::run(
+            r#"
+runbook long-upgrade {
+    title "Upgrade one Standby"
+    param version: version = 7.4.0
+    let standby = select standby "Which Standby is upgraded?" from standbys()
+    step upgrade-standby "Exclude, stop and upgrade the Standby" {
+        exclude(server: standby)
+        stop-server(server: standby)
+        upgrade(server: standby, version: version)
+    }
+    step hand-over "Hand over" {
+        stop "The Standby is upgraded; the rest is done by hand."
+    }
+}
+"#,
+            "runbook verify example.runbook --window 10m",
+        )),
+        fix: Property::WindowOverrun.help(),
     },
 ];

@@ -18,7 +18,7 @@ use crate::cluster::{
     FailureKind, Fault, FaultEvent, FaultPoint, InvariantViolation, JobId, JobOutcome, Operation,
     OperationOutput, Progress, ReplicationState, SimError, Snapshot, Started, Version,
 };
-use crate::connect::sim::connector_error;
+use crate::connect::sim::{connector_error, SIM_TIMEOUT_SECONDS};
 use crate::interp::events::RunOutcome;
 use crate::semantics::code::{Code, StepId, WindowId};
 use crate::semantics::eval::format_duration;
@@ -121,6 +121,10 @@ pub struct EndInfo {
     pub fired: u32,
     /// Whether a What-if was entered after a fault fired.
     pub handled: bool,
+    /// Whether the whole configuration happened on the path: every one of
+    /// its faults fired (those before the run always do), and with
+    /// `background-outcome`, an outcome was chosen.
+    pub combination: bool,
     /// The cluster at the end, as the operator reads it.
     pub cluster: Snapshot,
 }
@@ -145,8 +149,42 @@ pub enum Next {
 pub struct Transition {
     /// What happened along it.
     pub events: Vec<PathEvent>,
+    /// For each event, the model time along the edge when it happened.
+    pub stamps: Vec<Duration>,
+    /// The model time the edge takes: background operations at their full
+    /// duration, `wait`s as they poll (to their timeout when nothing can
+    /// change), each operator prompt [`Machine::with_prompt_time`].
+    pub elapsed: Duration,
     /// Where it leads.
     pub next: Next,
+}
+
+/// What a deterministic run has seen so far: the events and the model time.
+#[derive(Debug, Default)]
+struct Trail {
+    events: Vec<PathEvent>,
+    stamps: Vec<Duration>,
+    elapsed: Duration,
+}
+
+impl Trail {
+    fn push(&mut self, event: PathEvent) {
+        self.events.push(event);
+        self.stamps.push(self.elapsed);
+    }
+
+    fn transition(&self, extra: Vec<PathEvent>, next: Next) -> Transition {
+        let mut events = self.events.clone();
+        let mut stamps = self.stamps.clone();
+        stamps.extend(extra.iter().map(|_| self.elapsed));
+        events.extend(extra);
+        Transition {
+            events,
+            stamps,
+            elapsed: self.elapsed,
+            next,
+        }
+    }
 }
 
 /// One fault configuration: which faults may fire.
@@ -171,6 +209,16 @@ impl FaultSet {
             names.join(" + ")
         }
     }
+}
+
+/// One way the faults may fire at a fault point.
+#[derive(Debug, Clone, Default)]
+struct FaultOption {
+    /// The faults (by index in the configuration) that had an occasion.
+    offered: Vec<usize>,
+    /// The events that fire, in order: a fault's index, or `None` for a
+    /// background outcome.
+    chosen: Vec<(Option<usize>, FaultEvent)>,
 }
 
 /// A background operation waiting for its end.
@@ -208,6 +256,10 @@ pub struct State {
     clock: Clock,
     windows_open: Vec<WindowId>,
     handled: bool,
+    /// A fault fired since the current step started: until the step ends,
+    /// two Actives are its What-ifs' to handle (judged at the step's end),
+    /// not the operations'.
+    fault_in_step: bool,
 }
 
 /// What the model shows the machine.
@@ -268,6 +320,8 @@ pub struct Machine<'c, 'p> {
     anchor_cap: Duration,
     /// Effects one deterministic run may handle before it is a limit reached.
     budget: usize,
+    /// The time an operator prompt counts for in a path's duration.
+    prompt_time: Duration,
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
@@ -316,12 +370,20 @@ impl<'c, 'p> Machine<'c, 'p> {
             target,
             anchor_cap: longest + Duration::from_secs(1),
             budget: MAX_INSTRUCTIONS,
+            prompt_time: Duration::ZERO,
         }
     }
 
     /// The machine with another budget of effects per deterministic run.
     pub fn with_budget(mut self, budget: usize) -> Self {
         self.budget = budget.max(1);
+        self
+    }
+
+    /// The machine with every operator prompt counting `prompt_time` in a
+    /// path's duration (zero by default: a prompt is answered at once).
+    pub fn with_prompt_time(mut self, prompt_time: Duration) -> Self {
+        self.prompt_time = prompt_time;
         self
     }
 
@@ -347,12 +409,13 @@ impl<'c, 'p> Machine<'c, 'p> {
             },
             windows_open: Vec::new(),
             handled: false,
+            fault_in_step: false,
         }
     }
 
     /// Runs `state` deterministically until it branches or ends.
     pub fn run(&self, mut state: State) -> Vec<Transition> {
-        let mut events = Vec::new();
+        let mut events = Trail::default();
         for _ in 0..self.budget {
             let flow = if state.pending.is_some() {
                 self.advance_pending(&mut state, &mut events)
@@ -364,14 +427,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 Flow::Branch(options) => {
                     return options
                         .into_iter()
-                        .map(|(mut extra, next)| {
-                            let mut all = events.clone();
-                            all.append(&mut extra);
-                            Transition {
-                                events: all,
-                                next: Next::State(Box::new(next)),
-                            }
-                        })
+                        .map(|(extra, next)| events.transition(extra, Next::State(Box::new(next))))
                         .collect();
                 }
                 Flow::End(outcome, message) => {
@@ -382,33 +438,23 @@ impl<'c, 'p> Machine<'c, 'p> {
                             message,
                             fired: self.fired_on_path(&state),
                             handled: state.handled,
+                            combination: self.combination_fired(&state),
                             cluster: observed(&state.cluster),
                         }),
                     };
-                    return vec![Transition { events, next }];
+                    return vec![events.transition(Vec::new(), next)];
                 }
                 Flow::Violation(violation) => {
-                    return vec![Transition {
-                        events,
-                        next: Next::Violation(Box::new(violation)),
-                    }]
+                    return vec![events.transition(Vec::new(), Next::Violation(Box::new(violation)))]
                 }
-                Flow::Limit => {
-                    return vec![Transition {
-                        events,
-                        next: Next::LimitReached,
-                    }]
-                }
+                Flow::Limit => return vec![events.transition(Vec::new(), Next::LimitReached)],
             }
         }
-        vec![Transition {
-            events,
-            next: Next::LimitReached,
-        }]
+        vec![events.transition(Vec::new(), Next::LimitReached)]
     }
 
     /// Runs the machine to its next effect and answers it.
-    fn step(&self, state: &mut State, events: &mut Vec<PathEvent>) -> Flow {
+    fn step(&self, state: &mut State, events: &mut Trail) -> Flow {
         let effect = {
             let mut world = ModelWorld {
                 observation: Some(Observation {
@@ -468,6 +514,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                         span,
                     }
                 };
+                // Two Actives may not last while the operator answers.
+                let when = format!("while the operator is asked `{}`", request.id);
+                if let Some(violation) = self.lasting_two_actives(state, &when, file, span) {
+                    return Flow::Violation(violation);
+                }
+                events.elapsed += self.prompt_time;
                 if let [only] = answers.as_slice() {
                     events.push(answer_with(state, only.clone()));
                     return Flow::Continue;
@@ -499,7 +551,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                 } else {
                     interval
                 };
+                // Two Actives may not last while a `wait` polls.
+                let (file, span) = self.core.position(&state.machine);
+                if let Some(violation) =
+                    self.lasting_two_actives(state, "while a `wait` polls", file, span)
+                {
+                    return Flow::Violation(violation);
+                }
                 self.pass_time(state, by);
+                events.elapsed += by;
                 self.core.deliver(&mut state.machine, Input::Slept(by));
                 Flow::Continue
             }
@@ -529,12 +589,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     /// Takes note of what the machine reports; a property may break.
-    fn event(
-        &self,
-        state: &mut State,
-        event: Event,
-        events: &mut Vec<PathEvent>,
-    ) -> Option<Violation> {
+    fn event(&self, state: &mut State, event: Event, events: &mut Trail) -> Option<Violation> {
         match event {
             Event::StepStarted {
                 subject: Subject::Step(step),
@@ -542,6 +597,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             } => {
                 let info = &self.code.steps[step as usize];
                 if !retry {
+                    state.fault_in_step = false;
                     if let Some(violation) = self.two_actives_violation(
                         state,
                         "when the step starts",
@@ -627,6 +683,14 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn fired_on_path(&self, state: &State) -> u32 {
         let outcome = if state.outcome_used { 1 << 31 } else { 0 };
         (state.fired & !self.start_faults_mask()) | outcome
+    }
+
+    /// Whether every fault of the configuration fired on the path (and a
+    /// background outcome was chosen, when the configuration explores them).
+    fn combination_fired(&self, state: &State) -> bool {
+        let every = (0..self.faults.faults.len()).fold(0u32, |mask, index| mask | (1 << index));
+        let faults = (state.fired | self.start_faults_mask()) & every == every;
+        faults && (!self.faults.any_outcome || state.outcome_used)
     }
 
     /// Faults that fire before the run (not chosen on the path).
@@ -720,6 +784,26 @@ impl<'c, 'p> Machine<'c, 'p> {
         })
     }
 
+    /// Two Actives that last, outside any window: model time is about to
+    /// pass with them (a phase of a background operation, a `wait`'s poll)
+    /// or the run waits for the operator. Two Actives that the next
+    /// operation resolves at once are the "as soon as possible" of the
+    /// procedure; they are judged at the step's boundaries as before. After
+    /// a fault fired in the step, two Actives are its What-ifs' to handle
+    /// until the step ends.
+    fn lasting_two_actives(
+        &self,
+        state: &State,
+        when: &str,
+        file: usize,
+        span: Span,
+    ) -> Option<Violation> {
+        if state.fault_in_step {
+            return None;
+        }
+        self.two_actives_violation(state, when, file, span)
+    }
+
     /// A step ended (normally, or through a handler that let the run go on).
     fn step_finished(&self, state: &mut State, step: StepId) -> Option<Violation> {
         let info = &self.code.steps[step as usize];
@@ -729,6 +813,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         if let Some(window) = info.window {
             state.windows_open.retain(|open| *open != window);
         }
+        state.fault_in_step = false;
         self.two_actives_violation(state, "when the step ends", info.file, info.step.id.span)
     }
 
@@ -784,12 +869,7 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     // ----- operations -----
 
-    fn perform(
-        &self,
-        state: &mut State,
-        operation: Operation,
-        events: &mut Vec<PathEvent>,
-    ) -> Flow {
+    fn perform(&self, state: &mut State, operation: Operation, events: &mut Trail) -> Flow {
         let (file, span) = self.core.position(&state.machine);
         let transition = check_transition(&state.cluster, &operation);
         let before = observed(&state.cluster);
@@ -830,7 +910,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                     span,
                 ))
             }
-            Err(error) => self.finish_operation(state, operation, Err(error), events),
+            Err(error) => {
+                // A server that does not answer costs the run the
+                // connector's timeout (the path's time, not the model's
+                // clock: the simulator's does not move either).
+                if matches!(error, SimError::Unreachable { .. }) {
+                    events.elapsed += Duration::from_secs(SIM_TIMEOUT_SECONDS);
+                }
+                self.finish_operation(state, operation, Err(error), events)
+            }
             Ok(started) => {
                 if let Some(mut violation) =
                     self.transition_violation(state, &before, &transition, file, span)
@@ -898,7 +986,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         None
     }
 
-    fn advance_pending(&self, state: &mut State, events: &mut Vec<PathEvent>) -> Flow {
+    fn advance_pending(&self, state: &mut State, events: &mut Trail) -> Flow {
         loop {
             let Some(pending) = state.pending.clone() else {
                 return Flow::Continue;
@@ -921,8 +1009,22 @@ impl<'c, 'p> Machine<'c, 'p> {
                 if let Some(tick) = state.clock.tick_in {
                     step = step.min(tick);
                 }
+                // Two Actives may not last while a phase of the operation
+                // runs.
+                if let Some(job) = state.cluster.job(pending.job) {
+                    let when = format!(
+                        "while `{}` runs (phase: {})",
+                        pending.operation,
+                        job.phase_name()
+                    );
+                    let (file, span) = self.core.position(&state.machine);
+                    if let Some(violation) = self.lasting_two_actives(state, &when, file, span) {
+                        return Flow::Violation(violation);
+                    }
+                }
                 let progress = state.cluster.elapse(step);
                 self.clock_passes(state, step);
+                events.elapsed += step;
                 progress
             } else {
                 std::mem::take(&mut state.leftover)
@@ -933,17 +1035,14 @@ impl<'c, 'p> Machine<'c, 'p> {
                     Progress::Reached(point) => {
                         let options = self.fault_options(state, &point);
                         if options.len() > 1 {
-                            let offered: Vec<usize> = options
-                                .iter()
-                                .flatten()
-                                .filter_map(|(index, _)| *index)
-                                .collect();
                             // The points after this one are judged in every branch.
                             state.leftover = items.collect();
                             return Flow::Branch(
                                 options
                                     .into_iter()
-                                    .map(|chosen| self.apply_faults(state, &offered, chosen))
+                                    .map(|option| {
+                                        self.apply_faults(state, &option.offered, option.chosen)
+                                    })
                                     .collect(),
                             );
                         }
@@ -959,73 +1058,79 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     /// Every combination of the faults that may fire at `point`: for each
-    /// fault not yet fired, one of its events or nothing (firing first, so a
-    /// depth-first search meets the simulator's behaviour first).
-    fn fault_options(
-        &self,
-        state: &State,
-        point: &FaultPoint,
-    ) -> Vec<Vec<(Option<usize>, FaultEvent)>> {
-        let mut per_fault: Vec<Vec<(Option<usize>, FaultEvent)>> = Vec::new();
+    /// fault not yet fired, in the configuration's order, one of its events
+    /// or nothing (firing first, so a depth-first search meets the
+    /// simulator's behaviour first). As on the simulator, a fault's events
+    /// are computed on the cluster the faults before it at this point left
+    /// (a Standby that activated by itself is no longer one an operator can
+    /// activate). Each combination comes with the faults that had an
+    /// occasion in it.
+    fn fault_options(&self, state: &State, point: &FaultPoint) -> Vec<FaultOption> {
+        let mut partial = vec![(state.cluster.clone(), FaultOption::default())];
         for (index, fault) in self.faults.faults.iter().enumerate() {
             if state.fired & (1 << index) != 0 || matches!(fault, Fault::ChangesOnActive) {
                 continue;
             }
-            let events = possible_fault_events(
-                &state.cluster,
-                std::slice::from_ref(fault),
-                point,
-                &self.initial_active,
-            );
-            if !events.is_empty() {
-                per_fault.push(
-                    events
-                        .into_iter()
-                        .map(|(_, event)| (Some(index), event))
-                        .collect(),
+            let mut next = Vec::new();
+            for (cluster, option) in partial {
+                let events = possible_fault_events(
+                    &cluster,
+                    std::slice::from_ref(fault),
+                    point,
+                    &self.initial_active,
                 );
+                if events.is_empty() {
+                    next.push((cluster, option));
+                    continue;
+                }
+                let mut declined = option.clone();
+                declined.offered.push(index);
+                for (_, event) in events {
+                    let mut fired = cluster.clone();
+                    fired.inject(&event);
+                    let mut taken = declined.clone();
+                    taken.chosen.push((Some(index), event));
+                    next.push((fired, taken));
+                }
+                next.push((cluster, declined));
             }
+            partial = next;
         }
-        if self.faults.any_outcome && !state.outcome_used {
+        if !self.faults.any_outcome || state.outcome_used {
+            return partial.into_iter().map(|(_, option)| option).collect();
+        }
+        let mut options = Vec::new();
+        for (cluster, option) in partial {
             let mut outcomes = Vec::new();
             match point {
                 FaultPoint::UpgradeCompleting { job, .. } => {
-                    if let Some(running) = state.cluster.job(*job) {
+                    if let Some(running) = cluster.job(*job) {
                         for outcome in possible_job_outcomes(running) {
                             match outcome {
                                 JobOutcome::Fails => {
-                                    outcomes.push((None, FaultEvent::UpgradeFails { job: *job }))
+                                    outcomes.push(FaultEvent::UpgradeFails { job: *job })
                                 }
-                                JobOutcome::CancelledAndReverted => outcomes
-                                    .push((None, FaultEvent::UpgradeCancelled { job: *job })),
+                                JobOutcome::CancelledAndReverted => {
+                                    outcomes.push(FaultEvent::UpgradeCancelled { job: *job })
+                                }
                                 JobOutcome::Succeeds => {}
                             }
                         }
                     }
                 }
                 FaultPoint::ActivationPhase { job, .. } => {
-                    outcomes.push((None, FaultEvent::ActivationInterrupted { job: *job }))
+                    outcomes.push(FaultEvent::ActivationInterrupted { job: *job })
                 }
                 _ => {}
             }
-            if !outcomes.is_empty() {
-                per_fault.push(outcomes);
+            for event in outcomes {
+                let mut taken = option.clone();
+                taken.chosen.push((None, event));
+                options.push(taken);
             }
+            options.push(option);
         }
-        let mut combinations: Vec<Vec<(Option<usize>, FaultEvent)>> = vec![Vec::new()];
-        for alternatives in per_fault {
-            let mut next = Vec::new();
-            for prefix in &combinations {
-                for alternative in &alternatives {
-                    let mut combination = prefix.clone();
-                    combination.push(alternative.clone());
-                    next.push(combination);
-                }
-                next.push(prefix.clone());
-            }
-            combinations = next;
-        }
-        combinations
+        options
     }
 
     fn apply_faults(
@@ -1036,6 +1141,9 @@ impl<'c, 'p> Machine<'c, 'p> {
     ) -> (Vec<PathEvent>, State) {
         let mut next = state.clone();
         let mut events = Vec::new();
+        if !chosen.is_empty() {
+            next.fault_in_step = true;
+        }
         for index in offered {
             if !chosen.iter().any(|(taken, _)| *taken == Some(*index)) {
                 next.declined |= 1 << index;
@@ -1120,7 +1228,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         state: &mut State,
         operation: Operation,
         result: Result<OperationOutput, SimError>,
-        events: &mut Vec<PathEvent>,
+        events: &mut Trail,
     ) -> Flow {
         let (file, span) = self.core.position(&state.machine);
         let result = result.map_err(|error| {

@@ -4,12 +4,18 @@
 //! machine states, and proves the invariants of docs/simulator.md — or
 //! returns counterexamples that replay on the simulator.
 //!
-//! Faults are explored per configuration: the fault-free run, each contract
-//! fault alone (`upgrade-fails:S` and `unreachable:S` for every server), the
-//! pairs the procedure pages say happen together, and one configuration where
-//! every background operation may end in any of its outcomes. In a
-//! configuration each fault fires at most once (but `changes-on-active`,
-//! which repeats on its clock), at any of its fault points, or never.
+//! Faults are explored per configuration: the fault-free run, every
+//! combination of up to `--max-faults` contract faults (default 2: each
+//! alone and every pair; `upgrade-fails:S` and `unreachable:S` for every
+//! server), and one configuration where every background operation may end
+//! in any of its outcomes. In a configuration each fault fires at most once
+//! (but `changes-on-active`, which repeats on its clock), at any of its
+//! fault points, or never.
+//!
+//! Every path also has a model time (background operations at their full
+//! duration, `wait`s, prompts at `--prompt-time`): the longest path of each
+//! outcome is reported, checked against `--window`, and [`worst_case`]
+//! gives it to a caller (from the start or from a step).
 
 mod explore;
 mod machine;
@@ -31,6 +37,7 @@ pub use report::{
 };
 
 use crate::cluster::{server_name, Fault, SimConfig, Snapshot, Version};
+use crate::interp::events::RunOutcome;
 use crate::interp::program::Program;
 
 /// The largest cluster the verifier accepts.
@@ -49,7 +56,20 @@ pub struct VerifyOptions {
     /// Play every counterexample on the simulator through the interpreter
     /// to tell whether its replay is exact.
     pub check_replays: bool,
+    /// The time an operator prompt counts for in a path's duration (zero by
+    /// default: the model's time is the operations' and the `wait`s').
+    pub prompt_time: Duration,
+    /// The maintenance window every path must fit in (`--window`): the
+    /// longest path that overruns it is a `window_overrun` counterexample.
+    pub window: Option<Duration>,
+    /// The most contract faults combined on a path (`--max-faults`): every
+    /// combination of up to this many is a configuration.
+    pub max_faults: usize,
 }
+
+/// The most contract faults `--max-faults` accepts (a fault is one bit of
+/// a path's state; combinations grow as servers^K).
+pub const MAX_FAULTS: usize = 4;
 
 impl Default for VerifyOptions {
     fn default() -> Self {
@@ -58,6 +78,9 @@ impl Default for VerifyOptions {
             max_states: 2_000_000,
             max_path_effects: crate::semantics::machine::MAX_INSTRUCTIONS,
             check_replays: true,
+            prompt_time: Duration::ZERO,
+            window: None,
+            max_faults: 2,
         }
     }
 }
@@ -114,6 +137,31 @@ pub struct ConfigurationReport {
     pub broken: Vec<Property>,
     /// Whether the state limit cut the exploration.
     pub truncated: bool,
+    /// The longest path's model time in seconds, over every outcome (none
+    /// when no path ends without breaking a property).
+    pub worst_case_seconds: Option<u64>,
+}
+
+/// The longest path to an end of one outcome, over every configuration:
+/// its model time (every background operation at its full duration, every
+/// `wait` as it polls — to its timeout when nothing can change — and every
+/// prompt [`VerifyOptions::prompt_time`]).
+#[derive(Debug, Clone)]
+pub struct WorstPath {
+    /// How the path ends.
+    pub outcome: RunOutcome,
+    /// Its model time.
+    pub duration: Duration,
+    /// The faults of its configuration.
+    pub configuration: String,
+    /// What happens on it, in order.
+    pub path: Vec<PathEvent>,
+    /// For each event of `path`, the model time since the start.
+    pub stamps: Vec<Duration>,
+    /// The cluster at its end.
+    pub cluster: Snapshot,
+    /// The fault configuration (for its replay).
+    pub set: FaultSet,
 }
 
 /// How to see a counterexample happen on the simulator.
@@ -202,6 +250,18 @@ pub struct VerifyReport {
     pub counterexamples: Vec<Counterexample>,
     /// Whether every configuration was explored completely.
     pub complete: bool,
+    /// The longest path of each outcome that occurs (succeeded, stopped,
+    /// failed, in that order).
+    #[serde(skip)]
+    pub worst: Vec<WorstPath>,
+    /// The time each prompt counted for.
+    #[serde(skip)]
+    pub prompt_time: Duration,
+    /// The maintenance window checked (`--window`).
+    #[serde(skip)]
+    pub window: Option<Duration>,
+    /// The most contract faults combined on a path (`--max-faults`).
+    pub max_faults: usize,
 }
 
 fn serialize_millis<S: serde::Serializer>(
@@ -217,6 +277,25 @@ impl VerifyReport {
         self.counterexamples.is_empty() && self.complete
     }
 
+    /// The longest path over every outcome (the first outcome of
+    /// succeeded, stopped, failed on a tie).
+    pub fn worst_path(&self) -> Option<&WorstPath> {
+        self.worst
+            .iter()
+            .fold(None, |longest: Option<&WorstPath>, path| match longest {
+                Some(known) if known.duration >= path.duration => Some(known),
+                _ => Some(path),
+            })
+    }
+
+    /// Whether every path fits the window (`None` without a window).
+    pub fn fits_window(&self) -> Option<bool> {
+        self.window.map(|window| {
+            self.worst_path()
+                .is_none_or(|longest| longest.duration <= window)
+        })
+    }
+
     /// States per second of the exploration.
     pub fn states_per_second(&self) -> f64 {
         let seconds = self.elapsed.as_secs_f64();
@@ -228,51 +307,58 @@ impl VerifyReport {
     }
 }
 
-/// The fault configurations explored for a cluster of `servers`.
-pub fn fault_sets(servers: &[String]) -> Vec<FaultSet> {
-    let single = |faults: Vec<Fault>| FaultSet {
-        faults,
-        any_outcome: false,
-    };
-    // One set per server: `fault` on that server, with `also`.
-    let per_server = |fault: fn(String) -> Fault, also: &[Fault]| {
-        servers
-            .iter()
-            .map(|server| single([vec![fault(server.clone())], also.to_vec()].concat()))
-            .collect::<Vec<_>>()
-    };
-    let mut sets = vec![
-        single(Vec::new()),
-        single(vec![Fault::ReplicationDown]),
-        single(vec![Fault::ActiveUpgradeCancelled]),
-        single(vec![Fault::StandbyAutoActivates]),
-        single(vec![Fault::StandbyActivatedByOperator]),
-    ];
-    sets.extend(per_server(Fault::UpgradeFails, &[]));
-    sets.extend(per_server(Fault::Unreachable, &[]));
-    sets.push(single(vec![Fault::ChangesOnActive]));
-    // The preparation page: "if a network issue occurs or the upgrade of the
-    // first (Active) server fails, the not yet upgraded server may
-    // automatically become active".
-    if let Some(first) = servers.first() {
-        sets.push(single(vec![
-            Fault::UpgradeFails(first.clone()),
-            Fault::StandbyAutoActivates,
-        ]));
-    }
-    sets.push(single(vec![
+/// The contract faults for a cluster of `servers`, in report order:
+/// `replication-down`, `active-upgrade-cancelled`, `standby-auto-activates`,
+/// `standby-activated-by-operator`, `upgrade-fails:S` and `unreachable:S`
+/// for every server, `changes-on-active`.
+pub fn contract_faults(servers: &[String]) -> Vec<Fault> {
+    let mut faults = vec![
+        Fault::ReplicationDown,
         Fault::ActiveUpgradeCancelled,
         Fault::StandbyAutoActivates,
-    ]));
-    sets.extend(per_server(
-        Fault::Unreachable,
-        &[Fault::StandbyAutoActivates],
-    ));
-    // The no-downtime page: changes keep coming while a Standby is activated.
-    sets.push(single(vec![
-        Fault::ChangesOnActive,
         Fault::StandbyActivatedByOperator,
-    ]));
+    ];
+    faults.extend(servers.iter().cloned().map(Fault::UpgradeFails));
+    faults.extend(servers.iter().cloned().map(Fault::Unreachable));
+    faults.push(Fault::ChangesOnActive);
+    faults
+}
+
+/// The fault configurations explored for a cluster of `servers` with at
+/// most `max_faults` contract faults on a path: no fault, every
+/// combination of 1 to `max_faults` distinct contract faults (by size, then
+/// in the order of [`contract_faults`]), and `background-outcome` (no
+/// contract fault, every outcome of every background operation, at most
+/// one per path).
+pub fn fault_sets(servers: &[String], max_faults: usize) -> Vec<FaultSet> {
+    let contract = contract_faults(servers);
+    let mut sets = vec![FaultSet {
+        faults: Vec::new(),
+        any_outcome: false,
+    }];
+    for size in 1..=max_faults.min(contract.len()) {
+        let mut chosen: Vec<usize> = (0..size).collect();
+        loop {
+            sets.push(FaultSet {
+                faults: chosen
+                    .iter()
+                    .map(|index| contract[*index].clone())
+                    .collect(),
+                any_outcome: false,
+            });
+            // The next combination in lexicographic order.
+            let Some(position) = (0..size)
+                .rev()
+                .find(|position| chosen[*position] < contract.len() - size + position)
+            else {
+                break;
+            };
+            chosen[position] += 1;
+            for next in position + 1..size {
+                chosen[next] = chosen[next - 1] + 1;
+            }
+        }
+    }
     sets.push(FaultSet {
         faults: Vec::new(),
         any_outcome: true,
@@ -310,8 +396,12 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         configurations: Vec::new(),
         counterexamples: Vec::new(),
         complete: true,
+        worst: Vec::new(),
+        prompt_time: options.prompt_time,
+        window: options.window,
+        max_faults: options.max_faults,
     };
-    for set in fault_sets(&names) {
+    for set in fault_sets(&names, options.max_faults) {
         let machine = machine::Machine::new(
             &compiled,
             &names,
@@ -319,10 +409,41 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             target.clone(),
             set.clone(),
         );
+        // Only a path longer than the longest known is named.
+        let mut known: explore::Worst = [None; 3];
+        for path in &report.worst {
+            known[explore::outcome_index(path.outcome)] = Some(path.duration);
+        }
         let explored = explore::explore(
-            &machine.with_budget(options.max_path_effects),
+            &machine
+                .with_budget(options.max_path_effects)
+                .with_prompt_time(options.prompt_time),
             options.max_states,
+            None,
+            Some(&known),
         );
+        for longest in &explored.longest {
+            let known = report
+                .worst
+                .iter()
+                .position(|known| known.outcome == longest.outcome);
+            let path = WorstPath {
+                outcome: longest.outcome,
+                duration: longest.duration,
+                configuration: set.label(),
+                path: longest.path.clone(),
+                stamps: longest.stamps.clone(),
+                cluster: longest.cluster.clone(),
+                set: set.clone(),
+            };
+            match known {
+                Some(index) if report.worst[index].duration < longest.duration => {
+                    report.worst[index] = path;
+                }
+                Some(_) => {}
+                None => report.worst.push(path),
+            }
+        }
         report.states += explored.states;
         report.paths = report.paths.saturating_add(explored.paths);
         report.complete &= !explored.truncated;
@@ -331,10 +452,13 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         // or not the fault had fired on that path: "no property broke" must
         // stay true of every other verdict.
         let breaks = !explored.violations.is_empty();
-        let starts_fired = set
-            .faults
-            .iter()
-            .any(|fault| matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_)));
+        // Faults before the run always fire: a configuration of those only
+        // happened on every path.
+        let starts_fired = !set.faults.is_empty()
+            && set
+                .faults
+                .iter()
+                .all(|fault| matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_)));
         let coverage = if breaks {
             Coverage::Breaks
         } else if is_fault_free || explored.handled > 0 {
@@ -360,6 +484,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
                 .map(|(violation, _)| violation.property)
                 .collect(),
             truncated: explored.truncated,
+            worst_case_seconds: explored.worst.iter().flatten().map(Duration::as_secs).max(),
         });
         for (violation, path) in explored.violations {
             let known = report.counterexamples.iter().any(|known| {
@@ -372,30 +497,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             }
             let mut replay = replay_of(&set, &path);
             if options.check_replays {
-                match replay_on_simulator(program, names.len(), &replay, &path) {
-                    Some(replayed) if replayed.same_path => {
-                        replay.exact = true;
-                        replay.caveat = None;
-                    }
-                    Some(replayed) => {
-                        replay.exact = false;
-                        replay.caveat = Some(format!(
-                            "the simulator took another way ({} operations, ended {}){}",
-                            replayed.operations.len(),
-                            match replayed.outcome {
-                                crate::interp::events::RunOutcome::Succeeded => "succeeded",
-                                crate::interp::events::RunOutcome::Failed => "failed",
-                                crate::interp::events::RunOutcome::Stopped => "stopped",
-                            },
-                            replay
-                                .caveat
-                                .as_ref()
-                                .map(|caveat| format!(": {caveat}"))
-                                .unwrap_or_default()
-                        ));
-                    }
-                    None => {}
-                }
+                check_replay(program, names.len(), &mut replay, &path, false);
             }
             report.counterexamples.push(Counterexample {
                 property: violation.property,
@@ -410,8 +512,214 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             });
         }
     }
+    report
+        .worst
+        .sort_by_key(|path| explore::outcome_index(path.outcome));
+    if let Some(counterexample) = window_overrun(program, &report, options) {
+        report.counterexamples.push(counterexample);
+    }
     report.elapsed = started.elapsed();
     report
+}
+
+/// Where [`worst_case`] measures from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since<'a> {
+    /// The start of the run.
+    Start,
+    /// A start of the step with this id (its first run or a `retry`),
+    /// wherever it is reached.
+    Step(&'a str),
+}
+
+/// The longest model time from a point of a runbook to an end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorstCase {
+    /// The time: every background operation at its full duration
+    /// ([`crate::cluster::durations`]), every `wait` as it polls (to its
+    /// timeout when nothing can change) and every prompt
+    /// [`VerifyOptions::prompt_time`].
+    pub duration: Duration,
+    /// How the longest path ends.
+    pub outcome: RunOutcome,
+    /// The faults of its configuration.
+    pub configuration: String,
+    /// Whether every configuration was explored completely (otherwise a
+    /// longer path may exist).
+    pub complete: bool,
+}
+
+/// The worst-case time from `since` to the end of the run, over every path
+/// `verify` explores (every answer, every fault configuration, every
+/// background outcome); `None` when no path reaches `since` and then ends
+/// (every such path breaks a property, or the step does not exist).
+///
+/// What the interpreter can ask before a step: does what is left of this
+/// run fit before the maintenance window ends?
+///
+/// ```no_run
+/// # use runbook::check::verify::{worst_case, Since, VerifyOptions};
+/// # fn demo(program: &runbook::interp::program::Program) {
+/// let left = worst_case(program, &VerifyOptions::default(), Since::Step("upgrade-initial-active"));
+/// if let Some(left) = left {
+///     println!("at most {:?} to go", left.duration);
+/// }
+/// # }
+/// ```
+pub fn worst_case(
+    program: &Program,
+    options: &VerifyOptions,
+    since: Since<'_>,
+) -> Option<WorstCase> {
+    let names: Vec<String> = (1..=options.servers.max(1)).map(server_name).collect();
+    let initial_version = SimConfig::default().initial_version;
+    let target = target_version(program);
+    let compiled = crate::semantics::code::Code::new(program);
+    let step = match since {
+        Since::Start => None,
+        Since::Step(step) => Some(step),
+    };
+    let mut complete = true;
+    let mut worst: Option<WorstCase> = None;
+    for set in fault_sets(&names, options.max_faults) {
+        let machine = machine::Machine::new(
+            &compiled,
+            &names,
+            &initial_version,
+            target.clone(),
+            set.clone(),
+        )
+        .with_budget(options.max_path_effects)
+        .with_prompt_time(options.prompt_time);
+        let explored = explore::explore(&machine, options.max_states, step, None);
+        complete &= !explored.truncated;
+        let durations = match step {
+            None => explored.worst,
+            Some(_) => explored.from_step,
+        };
+        let found: Vec<(RunOutcome, Duration)> = explore::OUTCOMES
+            .iter()
+            .zip(durations)
+            .filter_map(|(outcome, duration)| Some((*outcome, duration?)))
+            .collect();
+        for (outcome, duration) in found {
+            if worst.as_ref().is_none_or(|known| duration > known.duration) {
+                worst = Some(WorstCase {
+                    duration,
+                    outcome,
+                    configuration: set.label(),
+                    complete: true,
+                });
+            }
+        }
+    }
+    worst.map(|worst| WorstCase { complete, ..worst })
+}
+
+/// The longest path as a `window_overrun` counterexample, when it does not
+/// fit the window: it breaks at the step under way when the window ends.
+fn window_overrun(
+    program: &Program,
+    report: &VerifyReport,
+    options: &VerifyOptions,
+) -> Option<Counterexample> {
+    let window = options.window?;
+    let longest = report.worst_path()?;
+    if longest.duration <= window {
+        return None;
+    }
+    let crossing = longest
+        .stamps
+        .iter()
+        .position(|stamp| *stamp > window)
+        .unwrap_or(longest.path.len());
+    let step = longest.path[..crossing]
+        .iter()
+        .zip(&longest.stamps)
+        .rev()
+        .find_map(|(event, stamp)| match event {
+            PathEvent::StepStarted {
+                step,
+                file,
+                span,
+                retry,
+                ..
+            } => Some((step.clone(), *file, *span, *stamp, *retry)),
+            _ => None,
+        });
+    let main = program.main;
+    let (file, span, during) = match step {
+        Some((name, file, span, stamp, retry)) => (
+            file,
+            span,
+            format!(
+                "; the window ends during step `{name}`, which starts {} into the run{}",
+                crate::domain::duration::format(stamp),
+                if retry { " (retried)" } else { "" }
+            ),
+        ),
+        None => (main, program.main_file().ast.name.span, String::new()),
+    };
+    let mut replay = replay_of(&longest.set, &longest.path);
+    if options.check_replays {
+        check_replay(program, report.servers, &mut replay, &longest.path, true);
+    }
+    Some(Counterexample {
+        property: Property::WindowOverrun,
+        code: Property::WindowOverrun.code(),
+        message: format!(
+            "a path takes {} (it ends {}), longer than the {} window{during}",
+            crate::domain::duration::format(longest.duration),
+            outcome_word(longest.outcome),
+            crate::domain::duration::format(window),
+        ),
+        configuration: longest.configuration.clone(),
+        file,
+        span,
+        path: longest.path.clone(),
+        cluster: longest.cluster.clone(),
+        replay,
+    })
+}
+
+/// Plays `path` on the simulator through the interpreter with `replay`'s
+/// faults and answers: the replay is exact when the simulator takes the
+/// same way (to the end of the path, or to its end and no further when
+/// `whole`), and says why it may differ otherwise.
+fn check_replay(
+    program: &Program,
+    servers: usize,
+    replay: &mut Replay,
+    path: &[PathEvent],
+    whole: bool,
+) {
+    let Some(replayed) = replay_on_simulator(program, servers, replay, path) else {
+        return;
+    };
+    if (whole && replayed.exact_path) || (!whole && replayed.same_path) {
+        replay.exact = true;
+        replay.caveat = None;
+    } else {
+        replay.exact = false;
+        replay.caveat = Some(format!(
+            "the simulator took another way ({} operations, ended {}){}",
+            replayed.operations.len(),
+            outcome_word(replayed.outcome),
+            replay
+                .caveat
+                .as_ref()
+                .map(|caveat| format!(": {caveat}"))
+                .unwrap_or_default()
+        ));
+    }
+}
+
+fn outcome_word(outcome: RunOutcome) -> &'static str {
+    match outcome {
+        RunOutcome::Succeeded => "succeeded",
+        RunOutcome::Failed => "failed",
+        RunOutcome::Stopped => "stopped",
+    }
 }
 
 /// One path of one fault configuration, to an end, with the replay that
@@ -444,7 +752,7 @@ pub fn sample_paths(
     let target = target_version(program);
     let code = crate::semantics::code::Code::new(program);
     let mut samples = Vec::new();
-    for set in fault_sets(&names) {
+    for set in fault_sets(&names, VerifyOptions::default().max_faults) {
         let machine =
             machine::Machine::new(&code, &names, &initial_version, target.clone(), set.clone());
         let mut found = Vec::new();

@@ -12,8 +12,10 @@ use crate::syntax::Span;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Property {
-    /// Invariant 2: no step starts or ends with two Actives outside a
-    /// `within ... after` window (the "as soon as possible" window).
+    /// Invariant 2: no step starts or ends with two Actives, and two
+    /// Actives do not last while time passes inside a step (a phase of a
+    /// background operation, a `wait`, a prompt), outside a `within ...
+    /// after` window (the "as soon as possible" window).
     TwoActives,
     /// Invariants 1 and 2: the run never ends with two Actives.
     TwoActivesAtEnd,
@@ -33,11 +35,14 @@ pub enum Property {
     /// A step with `within D after S` starts within D of the end of S when
     /// every background operation takes its full time.
     WindowExceeded,
+    /// With `--window D`: every path ends within D, every background
+    /// operation taking its full time and every `wait` its longest.
+    WindowOverrun,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 9] = [
+    pub const ALL: [Property; 10] = [
         Property::TwoActives,
         Property::TwoActivesAtEnd,
         Property::ActiveUpgradedWithDeclaredStandby,
@@ -47,6 +52,7 @@ impl Property {
         Property::UncheckedPrecondition,
         Property::EvaluationError,
         Property::WindowExceeded,
+        Property::WindowOverrun,
     ];
 
     /// The property's name in codes, e.g. `two_actives`.
@@ -61,6 +67,7 @@ impl Property {
             Property::UncheckedPrecondition => "unchecked_precondition",
             Property::EvaluationError => "evaluation_error",
             Property::WindowExceeded => "window_exceeded",
+            Property::WindowOverrun => "window_overrun",
         }
     }
 
@@ -93,14 +100,20 @@ impl Property {
             Property::WindowExceeded => {
                 "a `within D after S` step starts within D of the end of S"
             }
+            Property::WindowOverrun => {
+                "every path ends within the maintenance window (`--window`)"
+            }
         }
     }
 
     /// What to do about a violation.
     pub const fn help(self) -> &'static str {
         match self {
-            Property::TwoActives | Property::TwoActivesAtEnd => {
-                "demote one of the Actives (set-standby with force) before the step ends, or handle the fault with a What-if (`when two-actives, standby-activated`) that recovers one Active"
+            Property::TwoActives => {
+                "demote one of the Actives (set-standby with force) right after the operation that made two, before anything takes time (an installer, a `wait`, a prompt) and before the step ends; or allow the overlap with `within D after STEP`; or handle the fault with a What-if (`when two-actives, standby-activated`) that recovers one Active"
+            }
+            Property::TwoActivesAtEnd => {
+                "demote one of the Actives (set-standby with force) before the run ends, or handle the fault with a What-if (`when two-actives, standby-activated`) that recovers one Active"
             }
             Property::ActiveUpgradedWithDeclaredStandby => {
                 "stop every Standby or exclude it from replication (and `check` it) before upgrading the Active"
@@ -122,6 +135,9 @@ impl Property {
             }
             Property::WindowExceeded => {
                 "move the step closer to its anchor: nothing long (an upgrade, an initialization) may run in between"
+            }
+            Property::WindowOverrun => {
+                "plan a longer maintenance window, or shorten the longest path: its steps show where the time goes (each background operation at its full duration, each `wait` to its timeout when nothing can change); a shorter `wait` timeout or a `stop` that hands over earlier bounds it"
             }
         }
     }

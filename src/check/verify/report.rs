@@ -11,13 +11,16 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::machine::{Choice, PathEvent};
-use super::{ConfigurationReport, Counterexample, Property, VerifyReport};
+use super::{ConfigurationReport, Counterexample, Property, VerifyReport, WorstPath};
 use crate::cluster::{Snapshot, Version};
+use crate::domain::duration::format as format_duration;
 use crate::interp::error::SourceText;
+use crate::interp::events::RunOutcome;
 use crate::interp::observe::cluster_table;
 use crate::interp::program::Program;
 use crate::schema::SchemaVersion;
 use crate::syntax::Span;
+use std::time::Duration;
 
 /// The placeholder for the answers file in commands built by the library
 /// (the CLI substitutes the path it wrote).
@@ -290,6 +293,100 @@ pub fn render_human(
         out.push_str(&format!("{}\n", Rendered(&diagnostic, handler)));
     }
     out.push_str(&summary(report, with_timing));
+    out.push_str(&durations(report, program));
+    out
+}
+
+/// `h:mm:ss`: a time since the start of the run.
+fn clock(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    format!(
+        "{}:{:02}:{:02}",
+        seconds / 3600,
+        (seconds / 60) % 60,
+        seconds % 60
+    )
+}
+
+fn outcome_word(outcome: RunOutcome) -> &'static str {
+    match outcome {
+        RunOutcome::Succeeded => "succeeded",
+        RunOutcome::Failed => "failed",
+        RunOutcome::Stopped => "stopped",
+    }
+}
+
+/// The worst-case durations (plain text): the longest overall and, with
+/// `--window`, whether every path fits; the longest of each outcome with
+/// its configuration, then each of those paths event by event with the
+/// model time of each.
+pub fn durations(report: &VerifyReport, program: &Program) -> String {
+    let mut out = String::from("\n");
+    let Some(longest) = report.worst_path() else {
+        out.push_str("worst-case duration: no path ends without breaking a property\n");
+        return out;
+    };
+    let window = match (report.window, report.fits_window()) {
+        (Some(window), Some(true)) => format!(", fits the {} window", format_duration(window)),
+        (Some(window), _) => format!(
+            ", OVERRUNS the {} window (runbook::verify::window_overrun)",
+            format_duration(window)
+        ),
+        (None, _) => String::new(),
+    };
+    out.push_str(&format!(
+        "worst-case duration: {} ({}, faults: {}){window}\n",
+        format_duration(longest.duration),
+        outcome_word(longest.outcome),
+        longest.configuration
+    ));
+    out.push_str(&format!(
+        "(every background operation at its full duration, every `wait` to its timeout when nothing can change, each prompt {})\n",
+        format_duration(report.prompt_time)
+    ));
+    let mut rows = Vec::new();
+    for path in &report.worst {
+        rows.push([
+            outcome_word(path.outcome).to_string(),
+            format_duration(path.duration),
+            path.configuration.clone(),
+        ]);
+    }
+    let widths = [
+        rows.iter().map(|row| row[0].len()).max().unwrap_or(0),
+        rows.iter().map(|row| row[1].len()).max().unwrap_or(0),
+    ];
+    for row in rows {
+        out.push_str(&format!(
+            "  {:<w0$}  {:>w1$}  faults: {}\n",
+            row[0],
+            row[1],
+            row[2],
+            w0 = widths[0],
+            w1 = widths[1]
+        ));
+    }
+    // Each outcome's longest path, named as a counterexample's: its
+    // configuration and its events, each with its model time.
+    for path in &report.worst {
+        out.push_str(&format!(
+            "longest {} path ({}, faults: {}; model time of each event, an operation when it ends):\n",
+            outcome_word(path.outcome),
+            format_duration(path.duration),
+            path.configuration
+        ));
+        for (line, stamp) in path_lines(program, &path.path, program.main)
+            .iter()
+            .zip(&path.stamps)
+        {
+            out.push_str(&format!("  {}  {line}\n", clock(*stamp)));
+        }
+        out.push_str(&format!(
+            "  {}  end ({})\n",
+            clock(path.duration),
+            outcome_word(path.outcome)
+        ));
+    }
     out
 }
 
@@ -316,10 +413,11 @@ pub fn summary(report: &VerifyReport, with_timing: bool) -> String {
         report.runbook, report.servers, report.target_version
     ));
     out.push_str(&format!(
-        "explored {} states, {} paths, {} fault configurations",
+        "explored {} states, {} paths, {} fault configurations (up to {} faults combined)",
         report.states,
         report.paths,
-        report.configurations.len()
+        report.configurations.len(),
+        report.max_faults
     ));
     if with_timing {
         out.push_str(&format!(
@@ -348,6 +446,7 @@ pub fn summary(report: &VerifyReport, with_timing: bool) -> String {
         String::from("states"),
         String::from("ends ok/stop/fail"),
         String::from("fired/handled"),
+        String::from("longest"),
     ]];
     for configuration in &report.configurations {
         rows.push([
@@ -363,9 +462,13 @@ pub fn summary(report: &VerifyReport, with_timing: bool) -> String {
                 configuration.succeeded, configuration.stopped, configuration.failed
             ),
             format!("{}/{}", configuration.fault_fired, configuration.handled),
+            configuration.worst_case_seconds.map_or_else(
+                || String::from("-"),
+                |seconds| format_duration(Duration::from_secs(seconds)),
+            ),
         ]);
     }
-    let mut widths = [0usize; 5];
+    let mut widths = [0usize; 6];
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -400,6 +503,8 @@ pub struct VerifyJson {
     pub runbook: String,
     /// Servers of the model.
     pub servers: usize,
+    /// The most contract faults combined on a path (`--max-faults`).
+    pub max_faults: usize,
     /// The version the runbook upgrades to.
     pub target_version: Version,
     /// Whether every property holds on every path (complete and no counterexample).
@@ -414,11 +519,57 @@ pub struct VerifyJson {
     pub configurations: Vec<ConfigurationReport>,
     /// The counterexamples (one per property and place).
     pub counterexamples: Vec<JsonCounterexample>,
+    /// The worst-case durations: the longest path overall and of each
+    /// outcome, and whether every path fits `--window`.
+    pub worst_case: JsonWorstCase,
     /// How long the exploration took: the only part that differs between
     /// two runs of the same verification.
     pub timing: Timing,
     /// The version of this output's shape (`runbook schema verify`).
     pub schema_version: SchemaVersion,
+}
+
+/// The worst-case durations of a verification: model time, every
+/// background operation at its full duration, every `wait` as it polls (to
+/// its timeout when nothing can change), each prompt `prompt_seconds`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonWorstCase {
+    /// The time each operator prompt counts for, in seconds (`--prompt-time`).
+    pub prompt_seconds: u64,
+    /// The maintenance window checked (`--window`), in seconds (`null` without one).
+    pub window_seconds: Option<u64>,
+    /// Whether every path fits the window (`null` without `--window`).
+    pub fits_window: Option<bool>,
+    /// The longest path overall (`null` when every path breaks a property).
+    pub longest: Option<JsonLongestPath>,
+    /// The longest path of each outcome that occurs, in the order
+    /// succeeded, stopped, failed.
+    pub by_outcome: Vec<JsonLongestPath>,
+}
+
+/// The longest path to an end of one outcome.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonLongestPath {
+    /// How it ends.
+    pub outcome: RunOutcome,
+    /// Its model time, in seconds.
+    pub seconds: u64,
+    /// The same, in the duration syntax (`1h2m30s`).
+    pub duration: String,
+    /// The faults of its configuration.
+    pub faults: String,
+    /// What happens on it, in order, each event with its model time.
+    pub path: Vec<JsonTimedEvent>,
+}
+
+/// An event of a longest path and when it happens.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonTimedEvent {
+    /// The event and its place.
+    #[serde(flatten)]
+    pub event: JsonPathEvent,
+    /// Seconds of model time since the start of the run.
+    pub at_seconds: u64,
 }
 
 /// How long a verification took.
@@ -510,28 +661,47 @@ pub fn to_json(report: &VerifyReport, program: &Program) -> VerifyJson {
             column,
         }
     };
+    let json_event = |event: &PathEvent| {
+        let at = match event {
+            PathEvent::StepStarted { file, span, .. }
+            | PathEvent::Prompt { file, span, .. }
+            | PathEvent::Operation { file, span, .. }
+            | PathEvent::WhatIf { file, span, .. } => Some(place(*file, *span)),
+            PathEvent::Fault { .. } => None,
+        };
+        JsonPathEvent {
+            event: event.clone(),
+            place: at,
+        }
+    };
+    let longest = |path: &WorstPath| JsonLongestPath {
+        outcome: path.outcome,
+        seconds: path.duration.as_secs(),
+        duration: format_duration(path.duration),
+        faults: path.configuration.clone(),
+        path: path
+            .path
+            .iter()
+            .zip(&path.stamps)
+            .map(|(event, stamp)| JsonTimedEvent {
+                event: json_event(event),
+                at_seconds: stamp.as_secs(),
+            })
+            .collect(),
+    };
+    let worst_case = JsonWorstCase {
+        prompt_seconds: report.prompt_time.as_secs(),
+        window_seconds: report.window.map(|window| window.as_secs()),
+        fits_window: report.fits_window(),
+        longest: report.worst_path().map(longest),
+        by_outcome: report.worst.iter().map(longest).collect(),
+    };
     let counterexamples = report
         .counterexamples
         .iter()
         .map(|counterexample| {
             let at = place(counterexample.file, counterexample.span);
-            let path = counterexample
-                .path
-                .iter()
-                .map(|event| {
-                    let at = match event {
-                        PathEvent::StepStarted { file, span, .. }
-                        | PathEvent::Prompt { file, span, .. }
-                        | PathEvent::Operation { file, span, .. }
-                        | PathEvent::WhatIf { file, span, .. } => Some(place(*file, *span)),
-                        PathEvent::Fault { .. } => None,
-                    };
-                    JsonPathEvent {
-                        event: event.clone(),
-                        place: at,
-                    }
-                })
-                .collect();
+            let path = counterexample.path.iter().map(json_event).collect();
             let replay = &counterexample.replay;
             JsonCounterexample {
                 property: counterexample.property,
@@ -562,6 +732,7 @@ pub fn to_json(report: &VerifyReport, program: &Program) -> VerifyJson {
     VerifyJson {
         runbook: report.runbook.clone(),
         servers: report.servers,
+        max_faults: report.max_faults,
         target_version: report.target_version.clone(),
         proven: report.proven(),
         complete: report.complete,
@@ -569,6 +740,7 @@ pub fn to_json(report: &VerifyReport, program: &Program) -> VerifyJson {
         paths: report.paths,
         configurations: report.configurations.clone(),
         counterexamples,
+        worst_case,
         timing: Timing {
             elapsed_ms: u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
             states_per_second: report.states_per_second().round(),
