@@ -69,6 +69,8 @@ pub fn suspend_progress<R>(ask: impl FnOnce() -> R) -> R {
 #[derive(Debug, Default)]
 pub struct HumanSink {
     spinner: Option<ProgressBar>,
+    /// What the spinner says before any phase.
+    spinning: String,
 }
 
 impl HumanSink {
@@ -86,6 +88,7 @@ impl HumanSink {
             ProgressStyle::with_template("  {spinner} {msg} ({elapsed})")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
+        self.spinning.clone_from(&message);
         spinner.set_message(message);
         spinner.enable_steady_tick(Duration::from_millis(120));
         *shown_spinner() = Some(spinner.clone());
@@ -316,6 +319,12 @@ impl EventSink for HumanSink {
                 long,
                 expected_seconds,
             } => self.operation_started(operation, long, expected_seconds),
+            EventKind::OperationProgress { operation, phase } => {
+                if let Some(spinner) = &self.spinner {
+                    let _ = operation;
+                    spinner.set_message(format!("{} — {phase}", self.spinning));
+                }
+            }
             EventKind::OperationFinished {
                 operation,
                 ok,

@@ -347,6 +347,10 @@ impl Connector for SeededConnector {
         self.inner.identity()
     }
 
+    fn progress(&self) -> Option<String> {
+        self.inner.progress()
+    }
+
     async fn take_lease(
         &self,
         holder: &crate::connect::lease::Holder,

@@ -145,6 +145,14 @@ pub trait Connector: Send + Sync {
     /// answer, whose state no answer publishes.
     fn seed(&self, _last_seen: &Snapshot) {}
 
+    /// Where the operation under way is, in words, as far as the target
+    /// shows it (e.g. `mgt-3 reports STB_INIT`, `mgt-3 restarts (not
+    /// answering)`); `None` when it shows nothing. Polled while a long
+    /// operation runs.
+    fn progress(&self) -> Option<String> {
+        None
+    }
+
     /// What tells this cluster from another one reached at the same address,
     /// as far as the connector has read it: each server's name and the key
     /// of its Management Server element (published by `/ha` and the

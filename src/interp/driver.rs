@@ -1013,7 +1013,11 @@ impl<'p> Driver<'p> {
                 .then(|| crate::cluster::durations::expected(&operation).as_secs())
                 .filter(|seconds| *seconds > 0),
         });
-        let result = self.connector.perform(&operation).await;
+        let result = if long {
+            self.perform_showing_progress(&operation, &described).await
+        } else {
+            self.connector.perform(&operation).await
+        };
         self.sight.forget();
         if long && result.is_ok() {
             // Minutes passed: judge the state the operation left.
@@ -1074,6 +1078,34 @@ impl<'p> Driver<'p> {
             ))));
         }
         Ok(result.map_err(|error| operation_error(&error)))
+    }
+
+    /// Performs a long operation, saying where it is whenever the target
+    /// shows a new phase (polled every half second).
+    async fn perform_showing_progress(
+        &mut self,
+        operation: &Operation,
+        described: &str,
+    ) -> Result<crate::cluster::OperationOutput, ConnectorError> {
+        let connector = self.connector;
+        let perform = connector.perform(operation);
+        tokio::pin!(perform);
+        let mut shown: Option<String> = None;
+        loop {
+            tokio::select! {
+                result = &mut perform => return result,
+                () = tokio::time::sleep(Duration::from_millis(500)) => {
+                    let phase = connector.progress();
+                    if phase.is_some() && phase != shown {
+                        shown.clone_from(&phase);
+                        self.emit(EventKind::OperationProgress {
+                            operation: described.to_owned(),
+                            phase: phase.unwrap_or_default(),
+                        });
+                    }
+                }
+            }
+        }
     }
 
     // ----- time windows, as the operator sees them -----

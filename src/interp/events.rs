@@ -179,6 +179,14 @@ pub enum EventKind {
         #[serde(skip_serializing_if = "Option::is_none", default)]
         expected_seconds: Option<u64>,
     },
+    /// Where a long operation is, as the target shows it (said when it
+    /// changes), e.g. `mgt-3 reports STB_INIT`.
+    OperationProgress {
+        /// The operation in words.
+        operation: String,
+        /// Where it is.
+        phase: String,
+    },
     /// An operation returned.
     OperationFinished {
         /// The operation in words.

@@ -178,7 +178,22 @@ fn a_second_runner_is_refused_while_the_first_acts() {
     assert!(!dir.path().join("second.jsonl").exists(), "no journal");
     let first = first.wait_with_output().unwrap();
     assert_eq!(first.status.code(), Some(0), "{}", show(&first));
-    assert_upgraded_event(events(&first).last().unwrap(), "the first run");
+    let stream = events(&first);
+    assert_upgraded_event(stream.last().unwrap(), "the first run");
+    // The standby initializations take real seconds at this speed: the
+    // run says where they are, as the servers show it.
+    assert!(
+        stream
+            .iter()
+            .any(|event| event["event"] == "operation_progress"
+                && event["operation"]
+                    .as_str()
+                    .is_some_and(|operation| operation.starts_with("init-standby"))
+                && event["phase"]
+                    .as_str()
+                    .is_some_and(|phase| phase.starts_with("mgt-"))),
+        "{stream:?}"
+    );
     assert!(sim
         .cluster()
         .servers

@@ -225,6 +225,18 @@ impl SmcConnector {
     ) -> Result<OperationOutput, ConnectorError> {
         let deadline =
             self.clock.started.elapsed() + self.clock.real(self.settings.operation_timeout);
+        let result = self.follow_until(target, operation, until, deadline).await;
+        *super::lock(&self.progress) = None;
+        result
+    }
+
+    async fn follow_until(
+        &self,
+        target: &SmcServer,
+        operation: &Operation,
+        until: Until,
+        deadline: std::time::Duration,
+    ) -> Result<OperationOutput, ConnectorError> {
         loop {
             if self.clock.started.elapsed() > deadline {
                 return Err(ConnectorError::Timeout {
@@ -245,6 +257,8 @@ impl SmcConnector {
                         &format!("{}/…/ha/database_replication_diagnostic", target.api),
                         &body,
                     )?;
+                    *super::lock(&self.progress) =
+                        Some(format!("{} reports {}", target.name, state.code()));
                     if until.reached(state) {
                         return Ok(OperationOutput::Done);
                     }
@@ -258,7 +272,13 @@ impl SmcConnector {
                     ConnectorError::Refused { .. }
                     | ConnectorError::Timeout { .. }
                     | ConnectorError::ServerError { .. },
-                ) => self.forget_session(&target.name),
+                ) => {
+                    *super::lock(&self.progress) = Some(format!(
+                        "{} restarts (its API does not answer)",
+                        target.name
+                    ));
+                    self.forget_session(&target.name)
+                }
                 Err(error) => return Err(error),
             }
         }

@@ -114,6 +114,8 @@ pub struct SmcConnector {
     sim_base: Option<String>,
     /// The run's lease on the cluster, while it lasts.
     held_lease: Mutex<Option<lease::Held>>,
+    /// What the background operation being followed last showed.
+    progress: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for SmcConnector {
@@ -261,6 +263,7 @@ impl SmcConnector {
             last_split_brain: Mutex::new(None),
             sim_base: Some(base),
             held_lease: Mutex::new(None),
+            progress: Mutex::new(None),
         })
     }
 
@@ -355,6 +358,7 @@ impl SmcConnector {
             last_split_brain: Mutex::new(None),
             sim_base: None,
             held_lease: Mutex::new(None),
+            progress: Mutex::new(None),
         })
     }
 
@@ -585,6 +589,10 @@ impl Connector for SmcConnector {
         lock(&self.memory)
             .last
             .get_or_insert_with(|| last_seen.clone());
+    }
+
+    fn progress(&self) -> Option<String> {
+        lock(&self.progress).clone()
     }
 
     /// The element keys read so far (each answering server's `/ha` names
