@@ -66,6 +66,17 @@ pub fn verify(args: VerifyArgs) -> i32 {
         Ok(program) => program,
         Err(code) => return code,
     };
+    // A cluster the runbook is not written for (`requires`) has nothing to
+    // prove: a usage error, as `run` refuses it.
+    if let Some((message, span)) = verify::unmet_requirement(&program, usize::from(args.servers)) {
+        super::run::report(crate::interp::RuntimeError::RequirementNotMet {
+            runbook: program.name().to_string(),
+            message: format!("on {} server(s): {message}", args.servers),
+            source_code: program.main_file().source_text(),
+            span: span.into(),
+        });
+        return 2;
+    }
     let options = VerifyOptions {
         servers: usize::from(args.servers),
         window: args.window,

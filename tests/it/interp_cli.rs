@@ -697,3 +697,21 @@ fn the_runtime_guard_warns_and_refuses_an_unhealthy_success() {
         assert_eq!(server(last, "mgt-1")["version"], "7.4.0", "{last}");
     }
 }
+
+/// `verify --servers 1` of a shipped HA upgrade: the runbook requires a
+/// Standby, so there is nothing to prove on one server (exit 2, the
+/// requirement named), as `run` refuses that cluster.
+#[test]
+fn verify_refuses_a_cluster_the_runbook_is_not_written_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command_in(dir.path())
+        .args(["verify", "upgrade-no-downtime", "--servers", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("runbook::run::requirement_not_met"),
+        "{stderr}"
+    );
+}

@@ -381,7 +381,9 @@ instructions where it cannot.",
 written for (e.g. at least one Standby for an HA upgrade). They are judged on the cluster \
 read when the run starts, with the parameters bound; the first that does not hold refuses the \
 run before anything acts or a journal is written (exit 2). A run of one What-if alone \
-(`--what-if`) is judged by the handler's triggers instead.",
+(`--what-if`) is judged by the handler's triggers instead. `runbook verify --servers N` \
+refuses the same way when a healthy cluster of N servers does not meet them: there is \
+nothing to prove on it.",
         example: Some(Example::run(
             r#"
 runbook demo {

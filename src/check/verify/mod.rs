@@ -379,6 +379,22 @@ pub fn target_version(program: &Program) -> Version {
         .unwrap_or_else(|| SimConfig::default().target_version)
 }
 
+/// The first `requires` of the runbook that a healthy cluster of `servers`
+/// servers (the verifier's starting state) does not meet: its message and
+/// where it is written. Such a cluster is not one the runbook is written
+/// for: there is nothing to prove on it.
+pub fn unmet_requirement(
+    program: &Program,
+    servers: usize,
+) -> Option<(String, crate::syntax::Span)> {
+    let code = crate::semantics::code::Code::new(program);
+    let core = crate::semantics::machine::Machine::new(&code);
+    let initial =
+        crate::cluster::Simulator::new(SimConfig::with_servers(servers.max(1))).snapshot();
+    let params = core.default_params(program.main, &initial);
+    core.unmet_requirements(params, &initial).into_iter().next()
+}
+
 /// Verifies `program` on a cluster of `options.servers` servers.
 pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
     let started = Instant::now();
