@@ -1115,10 +1115,26 @@ impl<'p> Driver<'p> {
         for &window in &self.code.steps[anchor as usize].anchors {
             let info = &self.code.windows[window as usize];
             let limit = window_limit(info.clause);
+            // On a real cluster the deadline is a time of day.
+            let deadline = match (&info.clause.duration.kind, self.connector.clock_kind()) {
+                (
+                    crate::syntax::ast::ExprKind::Duration(limit),
+                    crate::connect::ClockKind::Wall,
+                ) => {
+                    let at = time::OffsetDateTime::now_utc() + *limit;
+                    format!(
+                        ", by {:02}:{:02}:{:02} UTC",
+                        at.hour(),
+                        at.minute(),
+                        at.second()
+                    )
+                }
+                _ => String::new(),
+            };
             let constrained = self.code.steps[info.step as usize].step.id.name.clone();
             self.emit(EventKind::Note {
                 message: format!(
-                    "the clock runs: step `{constrained}` must start within {limit} of now (its `within` window after `{}`)",
+                    "the clock runs: step `{constrained}` must start within {limit} of now{deadline} (its `within` window after `{}`)",
                     info.clause.after.name
                 ),
             });
