@@ -4,14 +4,22 @@
 //! The graph is a view of the AST ([`build`]): steps in order; `choose`
 //! options and `if`/`else` conditions as labelled branches; `for` loops with
 //! their back edge; `call`s as sub-procedure nodes; `stop`, `fail` and
-//! `retry` as ends; every What-if handler as a distinct node reached by
-//! dashed edges labelled with its triggers, from the steps named in `during`
-//! (or from an "any step" node); a `let` that asks the operator to `select`
+//! `retry` as ends; every What-if handler as a subgraph of its own (a
+//! [`Subgraph`], titled with the handler's id and title), entered through a
+//! node naming its triggers, which dashed edges labelled with the triggers
+//! reach from the steps named in `during` or `failed(STEP)` (or from an
+//! "any step" node), so that the main flow reads top to bottom on its own
+//! and each handler beside it; a `let` that asks the operator to `select`
 //! a server is drawn as an action. Operations, checks and other prompts
 //! inside steps are left out so that the picture stays readable; in a file
 //! without steps (a procedure) they are drawn, since they are its whole
 //! flow. `if` and `for` are drawn only when their body holds something
 //! drawn.
+//!
+//! Labels are held unwrapped; the renderers wrap each one exactly once, with
+//! [`crate::wrap::label`], at [`LABEL_WIDTH`] (nodes and subgraph titles) or
+//! [`EDGE_LABEL_WIDTH`] (edges), joining lines with the format's own line
+//! break.
 
 mod render;
 
@@ -22,7 +30,6 @@ use crate::syntax::ast::{
     Block, Choose, Expr, ExprKind, File, FileKind, Ident, If, Step, Stmt, StmtKind, TriggerKind,
     WhatIf,
 };
-use crate::wrap::wrap;
 
 /// Output formats of `runbook graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -67,7 +74,8 @@ pub enum NodeKind {
 pub struct Node {
     /// A safe identifier (letters, digits, `_`; never a reserved word).
     pub id: String,
-    /// The text shown, `\n` between lines.
+    /// The text shown, unwrapped: a `\n` only where a new paragraph starts
+    /// (the renderers wrap it).
     pub label: String,
     /// What it stands for.
     pub kind: NodeKind,
@@ -95,6 +103,18 @@ pub struct Edge {
     pub kind: EdgeKind,
 }
 
+/// A What-if handler drawn apart from the main flow: a Mermaid `subgraph`,
+/// a DOT `cluster_` subgraph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subgraph {
+    /// A safe identifier, `cluster_` followed by the handler node's id.
+    pub id: String,
+    /// The title: `What if ID: TITLE`.
+    pub label: String,
+    /// The ids of its nodes, its entry node first.
+    pub nodes: Vec<String>,
+}
+
 /// The flow graph of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Graph {
@@ -104,6 +124,8 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// The edges, in the order they were met.
     pub edges: Vec<Edge>,
+    /// The What-if handlers, each a group of [`Graph::nodes`].
+    pub subgraphs: Vec<Subgraph>,
 }
 
 impl Graph {
@@ -137,6 +159,7 @@ pub fn build(file: &File, source: &str) -> Graph {
             name: file.name.name.clone(),
             nodes: Vec::new(),
             edges: Vec::new(),
+            subgraphs: Vec::new(),
         },
         used_ids: HashSet::new(),
         step_nodes: HashMap::new(),
@@ -164,6 +187,11 @@ pub fn build(file: &File, source: &str) -> Graph {
     builder.graph
 }
 
+/// Node labels and subgraph titles are wrapped at this many characters.
+pub const LABEL_WIDTH: usize = 40;
+/// Edge labels are wrapped at this many characters.
+pub const EDGE_LABEL_WIDTH: usize = 30;
+
 /// Parses nothing: renders the graph of an already parsed file.
 pub fn render(file: &File, source: &str, format: Format) -> String {
     build(file, source).render(format)
@@ -187,10 +215,6 @@ struct Builder<'a> {
     counter: usize,
 }
 
-/// Label lines are wrapped at this many characters.
-const WRAP: usize = 40;
-/// Edge labels are wrapped at this many characters.
-const EDGE_WRAP: usize = 30;
 /// Messages of `stop`/`fail` are cut after this many characters.
 const MESSAGE_LIMIT: usize = 90;
 
@@ -219,7 +243,7 @@ impl Builder<'_> {
         };
         self.graph.nodes.push(Node {
             id: id.clone(),
-            label: wrap(label, WRAP),
+            label: label.to_string(),
             kind,
         });
         id
@@ -249,7 +273,7 @@ impl Builder<'_> {
                 label: label
                     .as_deref()
                     .filter(|label| !label.trim().is_empty())
-                    .map(|label| wrap(label, EDGE_WRAP)),
+                    .map(str::to_string),
                 kind,
             });
         }
@@ -452,53 +476,86 @@ impl Builder<'_> {
         vec![(loop_node, Some("done".into()))]
     }
 
+    /// Draws a What-if handler as a subgraph: an entry node naming its
+    /// triggers, reached from the steps it watches, then its body.
     fn what_if(&mut self, what_if: &WhatIf, any_step: &mut Option<String>) {
         let source = self.source;
-        let handler = self.node_with_id(
-            &format!("whatif_{}", what_if.id.name),
-            NodeKind::WhatIf,
-            &format!("What if: {}", what_if.title.value),
-        );
+        let triggers: Vec<String> = what_if
+            .triggers
+            .iter()
+            .map(|trigger| trigger_to_string(trigger, source))
+            .collect();
         let mut watched: Vec<String> = Vec::new();
+        let mut failed: Vec<String> = Vec::new();
         for trigger in &what_if.triggers {
             match &trigger.kind {
-                TriggerKind::Failed(step) => {
-                    let from = match self.step_nodes.get(&step.name) {
-                        Some(node) => node.clone(),
-                        None => self.any_step(any_step),
-                    };
-                    self.connect(
-                        &vec![(from, Some("failed".into()))],
-                        &handler,
-                        EdgeKind::WhatIf,
-                    );
-                }
+                TriggerKind::Failed(step) => failed.push(step.name.clone()),
                 _ => watched.push(trigger_to_string(trigger, source)),
             }
         }
+        // The "any step" node belongs to the main flow: drawn before the
+        // handler so that it never counts as one of its nodes.
+        let failed_sources: Vec<String> = failed
+            .iter()
+            .map(|step| match self.step_nodes.get(step) {
+                Some(node) => node.clone(),
+                None => self.any_step(any_step),
+            })
+            .collect();
+        let mut watched_sources: Vec<String> = Vec::new();
         if !watched.is_empty() {
-            let label = Some(watched.join(", "));
-            let mut sources: Vec<String> = what_if
+            watched_sources = what_if
                 .during
                 .iter()
                 .filter_map(|step| self.step_nodes.get(&step.name).cloned())
                 .collect();
-            if sources.is_empty() {
-                sources.push(self.any_step(any_step));
+            if watched_sources.is_empty() {
+                watched_sources.push(self.any_step(any_step));
             }
-            let frontier: Frontier = sources
+        }
+        let first = self.graph.nodes.len();
+        let entry = if triggers.is_empty() {
+            String::from("What if")
+        } else {
+            format!("when {}", triggers.join(", "))
+        };
+        let handler = self.node_with_id(
+            &format!("whatif_{}", what_if.id.name),
+            NodeKind::WhatIf,
+            &entry,
+        );
+        for from in failed_sources {
+            self.connect(
+                &vec![(from, Some("failed".into()))],
+                &handler,
+                EdgeKind::WhatIf,
+            );
+        }
+        if !watched.is_empty() {
+            let label = Some(watched.join(", "));
+            let frontier: Frontier = watched_sources
                 .into_iter()
                 .map(|from| (from, label.clone()))
                 .collect();
             self.connect(&frontier, &handler, EdgeKind::WhatIf);
         }
         let scope = handler.clone();
+        let entry_node = handler.clone();
         self.scoped(&scope, |builder| {
-            let end = builder.stmts(&what_if.body.stmts, vec![(handler, None)]);
+            let end = builder.stmts(&what_if.body.stmts, vec![(entry_node, None)]);
             if !end.is_empty() {
                 let resume = builder.node(NodeKind::Resume, "go on after the interrupted step");
                 builder.connect(&end, &resume, EdgeKind::Flow);
             }
+        });
+        let nodes = self.graph.nodes[first..]
+            .iter()
+            .map(|node| node.id.clone())
+            .collect();
+        self.graph.subgraphs.push(Subgraph {
+            id: format!("cluster_{handler}"),
+            label: format!("What if {}: {}", what_if.id.name, what_if.title.value),
+            nodes,
         });
     }
 

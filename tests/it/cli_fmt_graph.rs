@@ -135,7 +135,9 @@ fn graph_prints_mermaid_by_default_and_dot_on_request() {
         .args(["graph", "upgrade-with-downtime"])
         .assert()
         .code(0)
-        .stdout(predicate::str::starts_with("flowchart TD\n"))
+        .stdout(predicate::str::starts_with("---\nconfig:\n"))
+        .stdout(predicate::str::contains("\n---\nflowchart TD\n"))
+        .stdout(predicate::str::contains("subgraph cluster_whatif_"))
         .stdout(predicate::str::contains("-.->"));
     runbook()
         .args(["graph", "upgrade-with-downtime", "--format", "dot"])

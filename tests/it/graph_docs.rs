@@ -104,9 +104,11 @@ fn page(items: &[Documented]) -> String {
            checks and prompts;\n\
          - yellow ends are `stop` (a planned stop, with what to do next), red ends\n  \
            are `fail`;\n\
-         - blue flag-shaped nodes are What-if handlers, reached by dashed edges\n  \
-           labelled with what triggers them, from the steps during which they\n  \
-           are watched (or from \"any step\").\n\n\
+         - each What-if handler is a dashed box of its own beside the main flow,\n  \
+           titled \"What if ID: Title\" and entered through a blue flag-shaped\n  \
+           node naming its triggers; dashed edges labelled with the triggers\n  \
+           lead into it from the steps during which it is watched (or from\n  \
+           \"any step\").\n\n\
          Inside steps, operations, checks and other prompts are left out so that the\n\
          flow stays readable (`runbook show NAME` prints the source);\n\
          sub-procedures, which have no steps, show them.\n\n",
