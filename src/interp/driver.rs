@@ -1141,6 +1141,40 @@ impl<'p> Driver<'p> {
         }
     }
 
+    /// Before the operator is asked something in a step with a window (or
+    /// between an anchor and its step): how much of the window is left, so
+    /// the answer can come in time.
+    fn window_left(&mut self) {
+        let windows: Vec<WindowId> = match self.current_step {
+            Some(step) => self.code.steps[step as usize].window.into_iter().collect(),
+            None => self.open_windows.iter().copied().collect(),
+        };
+        for window in windows {
+            let info = &self.code.windows[window as usize];
+            let crate::syntax::ast::ExprKind::Duration(limit) = info.clause.duration.kind else {
+                continue;
+            };
+            let Some(since) = self.sight.since_anchor(window) else {
+                continue;
+            };
+            let message = match limit.checked_sub(since.elapsed) {
+                Some(left) => format!(
+                    "{} left of the {} window after `{}`",
+                    format_duration(left),
+                    format_duration(limit),
+                    info.clause.after.name
+                ),
+                None => format!(
+                    "the {} window after `{}` closed {} ago",
+                    format_duration(limit),
+                    info.clause.after.name,
+                    format_duration(since.elapsed - limit)
+                ),
+            };
+            self.emit(EventKind::Note { message });
+        }
+    }
+
     /// A step with a window starts: how much of its window it used.
     fn window_started(&mut self, step: crate::semantics::code::StepId) {
         let Some(window) = self.code.steps[step as usize].window else {
@@ -1277,6 +1311,7 @@ impl<'p> Driver<'p> {
             None => {
                 // An operator may take a while: leave a durable journal meanwhile.
                 self.sync_journal()?;
+                self.window_left();
                 let (answer, source) = match self.prompter.ask(&request) {
                     Ok(answered) => answered,
                     Err(PromptError::Unavailable) => {

@@ -715,3 +715,38 @@ fn verify_refuses_a_cluster_the_runbook_is_not_written_for() {
         "{stderr}"
     );
 }
+
+/// A window is seen passing: its deadline when its anchor ends, how much
+/// of it the step used when it starts, what is left before a question, and
+/// each step's duration.
+#[test]
+fn a_window_says_its_deadline_and_counts_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = on_fixture(
+        dir.path(),
+        "run",
+        "window-left.runbook",
+        &["--yes", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let stream = events(&output);
+    let notes: Vec<&str> = stream
+        .iter()
+        .filter(|event| event["event"] == "note")
+        .filter_map(|event| event["message"].as_str())
+        .collect();
+    for expected in [
+        "step `ask` must start within 5m of now",
+        "started 0s after `anchor` ended (window: 5m)",
+        "5m left of the 5m window after `anchor`",
+    ] {
+        assert!(
+            notes.iter().any(|note| note.contains(expected)),
+            "{expected}: {notes:?}"
+        );
+    }
+    assert!(stream
+        .iter()
+        .filter(|event| event["event"] == "step_finished")
+        .all(|event| event["duration_seconds"].is_number()));
+}
