@@ -51,6 +51,10 @@ pub struct RunArgs {
     /// was not renewed for 30s). A live runner's lease is never taken.
     #[arg(long)]
     pub take_over: bool,
+    /// Who runs it, as the journal records it with the run and every answer
+    /// (default: `RUNBOOK_OPERATOR`, else the operating system's user).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
     /// Where to write the journal (default: `runs/<runbook>-<time>-<id>.jsonl`).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
@@ -89,6 +93,10 @@ pub struct ResumeArgs {
     /// Take the cluster from a runner that is gone (see `run --take-over`).
     #[arg(long)]
     pub take_over: bool,
+    /// Who resumes it (default: `RUNBOOK_OPERATOR`, else the operating
+    /// system's user): journaled with the resume and every answer given.
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
     /// Ask prompt PROMPT_ID again (repeatable): its journaled answer is
     /// forgotten, once the operator confirms (`reanswer.PROMPT_ID`), if the
     /// step that asked it has not completed.
@@ -372,6 +380,7 @@ pub fn run(mut args: RunArgs) -> i32 {
         },
         interrupt,
         take_over: args.take_over,
+        operator: args.operator.clone(),
         ..RunSettings::default()
     };
     let mut sink = output::sink(args.format);
@@ -467,6 +476,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
         interrupt,
         reanswer: args.reanswer.clone(),
         take_over: args.take_over,
+        operator: args.operator.clone(),
         ..RunSettings::default()
     };
     let mut sink = output::sink(args.format);

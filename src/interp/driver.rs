@@ -178,6 +178,8 @@ pub(super) struct Driver<'p> {
     handlers_running: usize,
     /// When the step under way started, on the target's clock.
     step_started_at: Option<Duration>,
+    /// Who runs this process, on which host (journaled with each answer).
+    pub(super) actor: super::journal::Actor,
 }
 
 impl<'p> Driver<'p> {
@@ -224,6 +226,7 @@ impl<'p> Driver<'p> {
             open_windows: std::collections::BTreeSet::new(),
             handlers_running: 0,
             step_started_at: None,
+            actor: super::journal::Actor::resolve(settings.operator.as_deref()),
         }
     }
 
@@ -1336,6 +1339,8 @@ impl<'p> Driver<'p> {
                     id: request.id.clone(),
                     occurrence,
                     answer: answer.clone(),
+                    by: Some(self.actor.operator.clone()),
+                    source: Some(source.as_str().to_string()),
                 })?;
                 (answer, source)
             }

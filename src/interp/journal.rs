@@ -117,11 +117,50 @@ pub struct RunHeader {
     /// order: what a resume checks when the runbook changed since.
     #[serde(default)]
     pub steps: Vec<SourceHash>,
+    /// Who started the run, and on which host.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub by: Option<Actor>,
     /// The cluster acted on: each server's name and its element key, as
     /// the target published them when the run started (absent for the
     /// in-process simulator). A resume refuses another cluster.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cluster_identity: Option<BTreeMap<String, String>>,
+}
+
+/// Who acts: the operator (`--operator`, `RUNBOOK_OPERATOR`, or the
+/// operating system's user) and the host the runner runs on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Actor {
+    /// The operator's name.
+    pub operator: String,
+    /// The runner's host name.
+    pub host: String,
+}
+
+impl Actor {
+    /// `operator` (when given), else `RUNBOOK_OPERATOR`, else the
+    /// operating system's user, on this host.
+    pub fn resolve(operator: Option<&str>) -> Self {
+        let operator = operator
+            .map(str::to_owned)
+            .filter(|name| !name.trim().is_empty())
+            .or_else(|| {
+                std::env::var("RUNBOOK_OPERATOR")
+                    .ok()
+                    .filter(|name| !name.trim().is_empty())
+            })
+            .or_else(|| std::env::var("USER").ok().filter(|name| !name.is_empty()))
+            .or_else(|| {
+                std::env::var("LOGNAME")
+                    .ok()
+                    .filter(|name| !name.is_empty())
+            })
+            .unwrap_or_else(|| String::from("unknown operator"));
+        Self {
+            operator,
+            host: crate::connect::lease::Holder::this_process("").host,
+        }
+    }
 }
 
 /// A step instance: its id and how many times that id has started before (1-based).
@@ -158,6 +197,9 @@ pub enum Record {
         /// The cluster observed when resuming.
         #[serde(rename = "cluster", alias = "snapshot")]
         snapshot: Snapshot,
+        /// Who resumed it, and on which host.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        by: Option<Actor>,
     },
     /// `runbook resume --reanswer ID`: the answers to prompt `ID` in the
     /// step instance `step` are forgotten (asked again), and so are the
@@ -220,6 +262,12 @@ pub enum Record {
         occurrence: u32,
         /// The answer.
         answer: Answer,
+        /// Who answered: the operator running the process.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        by: Option<String>,
+        /// How it was answered: `terminal`, `answers-file` or `yes`.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        source: Option<String>,
     },
     /// A value computed outside any step (a binding, a branch, a loop's list),
     /// replayed in order on resume so the run takes the same path.
@@ -552,6 +600,7 @@ mod tests {
                 clock: None,
                 steps: Vec::new(),
                 cluster_identity: None,
+                by: None,
             }),
         }
     }
@@ -576,6 +625,7 @@ mod tests {
             .append(&Record::Resumed {
                 ts: now_rfc3339(),
                 snapshot: Snapshot::default(),
+                by: None,
             })
             .unwrap();
         let contents = read_journal(&path).unwrap();

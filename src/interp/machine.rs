@@ -59,6 +59,8 @@ pub struct RunSettings {
     pub reanswer: Vec<String>,
     /// `--take-over`: take the cluster's lease from a runner that is gone.
     pub take_over: bool,
+    /// Who runs it (`--operator`); `None`: `RUNBOOK_OPERATOR` or the user.
+    pub operator: Option<String>,
 }
 
 impl Default for RunSettings {
@@ -73,6 +75,7 @@ impl Default for RunSettings {
             crash_after_operations: None,
             reanswer: Vec::new(),
             take_over: false,
+            operator: None,
         }
     }
 }
@@ -167,6 +170,7 @@ pub async fn run(
         clock: Some(connector.clock_kind()),
         steps: step_fingerprints(program),
         cluster_identity: connector.identity(),
+        by: Some(driver.actor.clone()),
     };
     driver.emit(EventKind::RunStarted {
         run_id: driver.run_id.clone(),
@@ -291,6 +295,7 @@ pub async fn resume(
     if let Err(error) = driver.journal(Record::Resumed {
         ts: super::events::now_rfc3339(),
         snapshot: now,
+        by: Some(driver.actor.clone()),
     }) {
         return driver.finish(Err(super::driver::Halt::Fatal(error))).await;
     }

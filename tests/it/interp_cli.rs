@@ -750,3 +750,52 @@ fn a_window_says_its_deadline_and_counts_down() {
         .filter(|event| event["event"] == "step_finished")
         .all(|event| event["duration_seconds"].is_number()));
 }
+
+/// Who did what: the run records its operator (`--operator`) and host, a
+/// resume its own (`RUNBOOK_OPERATOR`), and every answer who gave it and how.
+#[test]
+fn the_journal_records_who_ran_resumed_and_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("partial.toml"), "").unwrap();
+    std::fs::write(dir.path().join("full.toml"), "upgraded = true\n").unwrap();
+    let first = on_fixture(
+        dir.path(),
+        "run",
+        "resume.runbook",
+        &[
+            "--journal",
+            "run.jsonl",
+            "--answers",
+            "partial.toml",
+            "--operator",
+            "alice",
+        ],
+    );
+    assert_eq!(first.status.code(), Some(1), "{}", show(&first));
+    let resumed = command_in(dir.path())
+        .args(["resume", "run.jsonl", "--answers", "full.toml"])
+        .env("RUNBOOK_OPERATOR", "bob")
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", show(&resumed));
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("run.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(records[0]["by"]["operator"], "alice", "{}", records[0]);
+    assert!(records[0]["by"]["host"]
+        .as_str()
+        .is_some_and(|host| !host.is_empty()));
+    let resume = records
+        .iter()
+        .find(|record| record["record"] == "resumed")
+        .unwrap();
+    assert_eq!(resume["by"]["operator"], "bob", "{resume}");
+    let answer = records
+        .iter()
+        .find(|record| record["record"] == "prompt" && record["id"] == "upgraded")
+        .unwrap();
+    assert_eq!(answer["by"], "bob", "{answer}");
+    assert_eq!(answer["source"], "answers-file", "{answer}");
+}
