@@ -14,6 +14,7 @@ pub mod fmt;
 pub mod graph;
 pub mod interp;
 pub mod lsp;
+pub mod notify;
 pub mod schema;
 pub mod semantics;
 pub mod syntax;

@@ -17,7 +17,7 @@ use super::output::{self, Format};
 use super::target::{self, ConnectionArgs, SimArgs, TargetError, TargetSpec};
 use crate::connect::sim::SimConnector;
 use crate::connect::{Connector, TargetRecord};
-use crate::interp::events::{Event, EventKind, RunOutcome};
+use crate::interp::events::{Event, EventKind, EventSink, RunOutcome};
 use crate::interp::journal::{read_journal, Record};
 use crate::interp::machine::{self, JournalChoice, RunReport, RunSettings};
 use crate::interp::plan;
@@ -55,6 +55,11 @@ pub struct RunArgs {
     /// (default: `RUNBOOK_OPERATOR`, else the operating system's user).
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
+    /// Post the events that matter to people (run started, What-if entered,
+    /// a guard's warning, run finished) to this webhook, as `{"text": …}`
+    /// (repeatable). Never blocks or fails the run.
+    #[arg(long, value_name = "URL")]
+    pub notify: Vec<String>,
     /// Where to write the journal (default: `runs/<runbook>-<time>-<id>.jsonl`).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
@@ -97,6 +102,10 @@ pub struct ResumeArgs {
     /// system's user): journaled with the resume and every answer given.
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
+    /// Post the events that matter to people to this webhook (see `run
+    /// --notify`; repeatable).
+    #[arg(long, value_name = "URL")]
+    pub notify: Vec<String>,
     /// Ask prompt PROMPT_ID again (repeatable): its journaled answer is
     /// forgotten, once the operator confirms (`reanswer.PROMPT_ID`), if the
     /// step that asked it has not completed.
@@ -383,17 +392,19 @@ pub fn run(mut args: RunArgs) -> i32 {
         operator: args.operator.clone(),
         ..RunSettings::default()
     };
-    let mut sink = output::sink(args.format);
+    let notify = args.notify.clone();
     let report = runtime.block_on(async {
+        let mut sink = notifying(output::sink(args.format), notify);
         let report = machine::run(
             &program,
             target.connector.as_ref(),
-            sink.as_mut(),
+            &mut sink,
             &mut prompter,
             settings,
         )
         .await;
         target.connector.close().await;
+        sink.flush().await;
         report
     });
     finish(report, args.format)
@@ -479,22 +490,57 @@ pub fn resume(args: ResumeArgs) -> i32 {
         operator: args.operator.clone(),
         ..RunSettings::default()
     };
-    let mut sink = output::sink(args.format);
+    let notify = args.notify.clone();
     let report = runtime.block_on(async {
+        let mut sink = notifying(output::sink(args.format), notify);
         let report = machine::resume(
             &args.journal,
             &program,
             connector.as_ref(),
-            sink.as_mut(),
+            &mut sink,
             &mut prompter,
             settings,
         )
         .await;
         connector.close().await;
+        sink.flush().await;
         report
     });
     let _ = journal_name;
     finish(report, args.format)
+}
+
+/// The run's sink: the output, and the webhooks `--notify` names.
+enum RunSink {
+    Plain(Box<dyn EventSink>),
+    Notifying(crate::notify::NotifyingSink),
+}
+
+impl EventSink for RunSink {
+    fn emit(&mut self, event: Event) {
+        match self {
+            Self::Plain(sink) => sink.emit(event),
+            Self::Notifying(sink) => sink.emit(event),
+        }
+    }
+}
+
+impl RunSink {
+    /// Lets the last notifications go out.
+    async fn flush(&mut self) {
+        if let Self::Notifying(sink) = self {
+            sink.flush().await;
+        }
+    }
+}
+
+/// `inner`, posting to `urls` too when there are any (on the current runtime).
+fn notifying(inner: Box<dyn EventSink>, urls: Vec<String>) -> RunSink {
+    if urls.is_empty() {
+        RunSink::Plain(inner)
+    } else {
+        RunSink::Notifying(crate::notify::NotifyingSink::new(inner, urls))
+    }
 }
 
 /// `runbook plan`.

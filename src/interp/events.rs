@@ -41,6 +41,15 @@ pub enum RunOutcome {
 }
 
 impl RunOutcome {
+    /// As the contract spells it: `succeeded`, `failed`, `stopped`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Stopped => "stopped",
+        }
+    }
+
     /// The process exit code the contract gives this outcome.
     pub fn exit_code(self) -> i32 {
         match self {

@@ -38,6 +38,7 @@ mod lint;
 mod lint_docs;
 mod lint_rules;
 mod lsp;
+mod notify;
 mod one_at_a_time;
 mod scenarios;
 mod schemas;

@@ -1,0 +1,148 @@
+//! Notifications to people: the events that matter to a team — a run
+//! started, a What-if entered, a run finished — posted to webhooks
+//! (`--notify URL`) as `{"text": …}`, the form chat tools (Slack, Mattermost,
+//! Rocket.Chat, Teams' incoming webhooks) accept, with the event itself
+//! under `event` for other receivers.
+//!
+//! A notification never blocks or fails the run: events are handed to a
+//! background task through a channel; each post is tried up to
+//! [`ATTEMPTS`] times with doubling back-off and a short time limit, then
+//! dropped. Nothing secret is sent: events carry no key, and URLs in them
+//! are already redacted. When the run ends, the last notifications get at
+//! most [`FLUSH_LIMIT`] to go out.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::interp::{Event, EventKind, EventSink};
+
+/// How many times one notification is tried.
+pub const ATTEMPTS: u32 = 3;
+
+/// How long the end of a run waits for the last notifications.
+pub const FLUSH_LIMIT: Duration = Duration::from_secs(3);
+
+/// The time limit of one post.
+const POST_LIMIT: Duration = Duration::from_secs(5);
+
+/// An [`EventSink`] that shows events as `inner` does and posts those that
+/// matter to people to every webhook.
+pub struct NotifyingSink {
+    inner: Box<dyn EventSink>,
+    runbook: String,
+    /// One channel and one task per webhook: a slow one delays no other.
+    senders: Vec<mpsc::UnboundedSender<serde_json::Value>>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl NotifyingSink {
+    /// Wraps `inner`; posts to `urls` from a task on the current runtime.
+    pub fn new(inner: Box<dyn EventSink>, urls: Vec<String>) -> Self {
+        let mut senders = Vec::new();
+        let mut workers = Vec::new();
+        for url in urls {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            senders.push(sender);
+            workers.push(tokio::spawn(post_all(url, receiver)));
+        }
+        Self {
+            inner,
+            runbook: String::new(),
+            senders,
+            workers,
+        }
+    }
+
+    /// Lets the last notifications go out (at most [`FLUSH_LIMIT`]).
+    pub async fn flush(&mut self) {
+        self.senders.clear();
+        let workers = std::mem::take(&mut self.workers);
+        let all = futures_join_all(workers);
+        let _ = tokio::time::timeout(FLUSH_LIMIT, all).await;
+    }
+
+    /// The text a chat shows for `event`, for the events that matter to
+    /// people.
+    fn text(&mut self, event: &Event) -> Option<String> {
+        Some(match &event.kind {
+            EventKind::RunStarted {
+                runbook,
+                target,
+                resumed,
+                run_id,
+                ..
+            } => {
+                self.runbook.clone_from(runbook);
+                let verb = if *resumed { "resumed" } else { "started" };
+                format!("runbook {runbook} {verb} on {target} (run {run_id})")
+            }
+            EventKind::WhatIf { name, reason } => {
+                format!("runbook {}: What-if {name} entered: {reason}", self.runbook)
+            }
+            EventKind::Warning { code, message } if code.starts_with("runbook::run::guard_") => {
+                format!("runbook {}: {message} ({code})", self.runbook)
+            }
+            EventKind::RunFinished {
+                outcome,
+                message,
+                resume,
+                ..
+            } => {
+                let next = resume
+                    .as_ref()
+                    .map(|command| format!(" To continue: {command}"))
+                    .unwrap_or_default();
+                format!(
+                    "runbook {} {}: {message}.{next}",
+                    self.runbook,
+                    outcome.as_str()
+                )
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl EventSink for NotifyingSink {
+    fn emit(&mut self, event: Event) {
+        if let Some(text) = self.text(&event) {
+            let payload = serde_json::json!({
+                "text": text,
+                "event": event,
+            });
+            for sender in &self.senders {
+                // A worker may be gone (flushed): the run goes on.
+                let _ = sender.send(payload.clone());
+            }
+        }
+        self.inner.emit(event);
+    }
+}
+
+/// Posts every payload to `url`, in order, until the channel closes.
+async fn post_all(url: String, mut receiver: mpsc::UnboundedReceiver<serde_json::Value>) {
+    let Ok(client) = reqwest::Client::builder().timeout(POST_LIMIT).build() else {
+        return;
+    };
+    while let Some(payload) = receiver.recv().await {
+        let mut delay = Duration::from_millis(250);
+        for attempt in 1..=ATTEMPTS {
+            let sent = client.post(&url).json(&payload).send().await;
+            if sent.is_ok_and(|response| response.status().is_success()) {
+                break;
+            }
+            if attempt < ATTEMPTS {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+    }
+}
+
+/// Waits for every task (each ends when its channel is closed and drained).
+async fn futures_join_all(workers: Vec<tokio::task::JoinHandle<()>>) {
+    for worker in workers {
+        let _ = worker.await;
+    }
+}
