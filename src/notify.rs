@@ -80,7 +80,13 @@ impl NotifyingSink {
             EventKind::WhatIf { name, reason } => {
                 format!("runbook {}: What-if {name} entered: {reason}", self.runbook)
             }
-            EventKind::Warning { code, message } if code.starts_with("runbook::run::guard_") => {
+            // The runtime guard's warnings (`guard_…` codes of the run).
+            EventKind::Warning { code, message }
+                if code
+                    .rsplit("::")
+                    .next()
+                    .is_some_and(|name| name.starts_with("guard_")) =>
+            {
                 format!("runbook {}: {message} ({code})", self.runbook)
             }
             EventKind::RunFinished {
