@@ -34,6 +34,7 @@ mod interp_kill;
 mod interp_run;
 mod interpolation;
 mod inventory;
+mod kill_matrix;
 mod lint;
 mod lint_docs;
 mod lint_rules;
