@@ -30,6 +30,11 @@ pub struct SimArgs {
     /// A simulator fault to play (repeatable), e.g. `changes-on-active`, `upgrade-fails:mgt-2`.
     #[arg(long = "sim-fault", value_name = "NAME")]
     pub sim_faults: Vec<String>,
+    /// The state the simulated cluster starts in, e.g. `split-brain`,
+    /// `wizard-interrupted:5` (a variant from 1; `runbook verify` names
+    /// them): healthy by default.
+    #[arg(long = "sim-start", value_name = "STATE[:N]")]
+    pub sim_start: Option<String>,
 }
 
 /// How an HTTP(S) or inventory target is reached, shared by `run`,
@@ -178,6 +183,9 @@ pub async fn open(
             let mut config = SimConfig::with_servers(sim.sim_servers);
             for fault in &sim.sim_faults {
                 config.add_fault(fault)?;
+            }
+            if let Some(start) = &sim.sim_start {
+                config.start = Some(crate::cluster::StartSpec::parse(start)?);
             }
             if let Some(version) = params.get("version") {
                 config.target_version = version

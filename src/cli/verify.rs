@@ -4,6 +4,7 @@
 //! counterexamples and the worst-case durations, and writes an answers file
 //! per counterexample so it can be replayed with `runbook run`.
 
+use crate::domain::StartingState;
 use super::stdout::{out, outln};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,19 @@ pub struct VerifyArgs {
     /// pair).
     #[arg(long, value_name = "K", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=MAX_FAULTS as i64))]
     pub max_faults: u8,
+    /// The starting state to explore from (default: every state the
+    /// runbook declares with `from`, or a healthy cluster): `healthy`,
+    /// `replication-broken`, `standby-stopped`, `split-brain`,
+    /// `wizard-interrupted` or `after-restore`.
+    #[arg(long, value_name = "STATE", value_parser = parse_starting_state)]
+    pub from: Option<StartingState>,
+}
+
+fn parse_starting_state(text: &str) -> Result<StartingState, String> {
+    StartingState::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = StartingState::ALL.iter().map(|state| state.name()).collect();
+        format!("not a starting state; the starting states are {}", names.join(", "))
+    })
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -68,10 +82,12 @@ pub fn verify(args: VerifyArgs) -> i32 {
     };
     // A cluster the runbook is not written for (`requires`) has nothing to
     // prove: a usage error, as `run` refuses it.
-    if let Some((message, span)) = verify::unmet_requirement(&program, usize::from(args.servers)) {
+    if let Some((start, message, span)) =
+        verify::unmet_requirement(&program, usize::from(args.servers), args.from)
+    {
         super::run::report(crate::interp::RuntimeError::RequirementNotMet {
             runbook: program.name().to_string(),
-            message: format!("on {} server(s): {message}", args.servers),
+            message: format!("on {} server(s), from {start}: {message}", args.servers),
             source_code: program.main_file().source_text(),
             span: span.into(),
         });
@@ -82,6 +98,7 @@ pub fn verify(args: VerifyArgs) -> i32 {
         window: args.window,
         prompt_time: args.prompt_time,
         max_faults: usize::from(args.max_faults),
+        from: args.from,
         ..VerifyOptions::default()
     };
     let report = verify::verify(&program, &options);

@@ -29,6 +29,50 @@ pub struct SimConfig {
     /// contract name, the server that fault picks instead of a seeded choice.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pinned: BTreeMap<String, String>,
+    /// The state the cluster starts in (`--sim-start`; none: healthy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<StartSpec>,
+}
+
+/// A starting state and which of its variants (`--sim-start
+/// split-brain:2`): see [`super::starting_clusters`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StartSpec {
+    /// The state.
+    pub state: crate::domain::StartingState,
+    /// Which variant, from 1, in the order of [`super::starting_clusters`].
+    pub variant: usize,
+}
+
+impl std::fmt::Display for StartSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.variant == 1 {
+            write!(f, "{}", self.state)
+        } else {
+            write!(f, "{}:{}", self.state, self.variant)
+        }
+    }
+}
+
+impl StartSpec {
+    /// Parses `STATE` or `STATE:N`.
+    pub fn parse(text: &str) -> Result<StartSpec, SimConfigError> {
+        let (name, variant) = match text.split_once(':') {
+            Some((name, number)) => (name, number.parse::<usize>().ok().filter(|n| *n >= 1)),
+            None => (text, Some(1)),
+        };
+        let unknown = || SimConfigError::UnknownStart {
+            name: text.to_string(),
+            valid: crate::domain::StartingState::ALL
+                .iter()
+                .map(|state| state.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let state = crate::domain::StartingState::from_name(name).ok_or_else(unknown)?;
+        let variant = variant.ok_or_else(unknown)?;
+        Ok(StartSpec { state, variant })
+    }
 }
 
 impl Default for SimConfig {
@@ -40,6 +84,7 @@ impl Default for SimConfig {
             target_version: Version::from_parts(vec![7, 4, 0]),
             initial_version: Version::from_parts(vec![7, 3, 4]),
             pinned: BTreeMap::new(),
+            start: None,
         }
     }
 }
@@ -104,6 +149,29 @@ impl SimConfig {
                         servers: names.join(", "),
                     });
                 }
+            }
+        }
+        if let Some(start) = &self.start {
+            let variants =
+                super::starting_clusters(&names, &self.initial_version, start.state);
+            if start.variant > variants.len() {
+                let help = if variants.is_empty() {
+                    format!("`{}` needs more servers (`--sim-servers`)", start.state)
+                } else {
+                    let listed: Vec<String> = variants
+                        .iter()
+                        .enumerate()
+                        .map(|(index, variant)| {
+                            format!("`{}:{}` {}", start.state, index + 1, variant.label)
+                        })
+                        .collect();
+                    format!("its variants are {}", listed.join("; "))
+                };
+                return Err(SimConfigError::NoSuchStart {
+                    start: start.to_string(),
+                    servers: self.servers,
+                    help,
+                });
             }
         }
         if self.target_version <= self.initial_version {
@@ -275,6 +343,32 @@ impl<'de> Deserialize<'de> for Fault {
 /// A simulator configuration that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
 pub enum SimConfigError {
+    /// `--sim-start` names no starting state (or a variant that is not a number from 1).
+    #[error("unknown starting state `{name}`")]
+    #[diagnostic(
+        code(runbook::cluster::unknown_start),
+        help("the starting states are: {valid}; a variant is chosen with `:N`, e.g. `split-brain:2`")
+    )]
+    UnknownStart {
+        /// What was given.
+        name: String,
+        /// The valid names, comma-separated.
+        valid: String,
+    },
+    /// `--sim-start STATE:N` with no such variant on this cluster.
+    #[error("`{start}` is not a starting state of a {servers}-server cluster")]
+    #[diagnostic(
+        code(runbook::cluster::no_such_start),
+        help("{help}")
+    )]
+    NoSuchStart {
+        /// The start as written.
+        start: String,
+        /// The cluster size.
+        servers: usize,
+        /// The variants there are.
+        help: String,
+    },
     /// `--sim-fault` names no known fault.
     #[error("unknown simulator fault `{name}`")]
     #[diagnostic(code(runbook::cluster::unknown_fault), help("the faults are: {valid}"))]

@@ -31,6 +31,18 @@ pub enum InvariantViolation {
         /// The target version.
         target: Version,
     },
+    /// A healthy end: the servers run different versions.
+    #[error("{server} runs {version}, the Active {active} runs {active_version}")]
+    MixedVersions {
+        /// The server.
+        server: String,
+        /// Its version.
+        version: Version,
+        /// The Active.
+        active: String,
+        /// The Active's version.
+        active_version: Version,
+    },
     /// Invariant 6: a server is stopped at the end.
     #[error("{server} is stopped")]
     Stopped {
@@ -97,16 +109,31 @@ pub fn check_invariants(cluster: &Cluster) -> Vec<InvariantViolation> {
 /// server running on `target`, every Standby in `STB_REP`, none excluded.
 /// Empty exactly when the state is the healthy upgraded cluster.
 pub fn check_upgraded(snapshot: &Snapshot, target: &Version) -> Vec<InvariantViolation> {
+    check_end(snapshot, Some(target))
+}
+
+/// The healthy setup of `domain.md` on an end state: exactly one Active in
+/// `ACT_REP`, every Standby running, not excluded, in `STB_REP`, every
+/// server on the Active's version. Empty exactly when the state is healthy.
+pub fn check_healthy(snapshot: &Snapshot) -> Vec<InvariantViolation> {
+    check_end(snapshot, None)
+}
+
+/// [`check_upgraded`] on `Some(target)`, [`check_healthy`] on `None`.
+fn check_end(snapshot: &Snapshot, target: Option<&Version>) -> Vec<InvariantViolation> {
     let mut violations = Vec::new();
-    let actives: Vec<String> = snapshot
-        .actives()
-        .map(|server| server.name.clone())
-        .collect();
-    match actives.len() {
-        0 => violations.push(InvariantViolation::NoActive),
-        1 => {}
-        _ => violations.push(InvariantViolation::TwoActives { servers: actives }),
+    let actives: Vec<&super::ServerSnapshot> = snapshot.actives().collect();
+    match actives.as_slice() {
+        [] => violations.push(InvariantViolation::NoActive),
+        [_] => {}
+        several => violations.push(InvariantViolation::TwoActives {
+            servers: several.iter().map(|server| server.name.clone()).collect(),
+        }),
     }
+    let only_active = match actives.as_slice() {
+        [active] => Some(*active),
+        _ => None,
+    };
     for server in &snapshot.servers {
         if !server.running {
             violations.push(InvariantViolation::Stopped {
@@ -114,12 +141,23 @@ pub fn check_upgraded(snapshot: &Snapshot, target: &Version) -> Vec<InvariantVio
             });
             continue;
         }
-        if server.version != *target {
-            violations.push(InvariantViolation::NotUpgraded {
-                server: server.name.clone(),
-                version: server.version.clone(),
-                target: target.clone(),
-            });
+        match (target, only_active) {
+            (Some(target), _) if server.version != *target => {
+                violations.push(InvariantViolation::NotUpgraded {
+                    server: server.name.clone(),
+                    version: server.version.clone(),
+                    target: target.clone(),
+                });
+            }
+            (None, Some(active)) if server.version != active.version => {
+                violations.push(InvariantViolation::MixedVersions {
+                    server: server.name.clone(),
+                    version: server.version.clone(),
+                    active: active.name.clone(),
+                    active_version: active.version.clone(),
+                });
+            }
+            _ => {}
         }
         if server.excluded {
             violations.push(InvariantViolation::StillExcluded {

@@ -10,14 +10,18 @@ mod faults;
 mod invariants;
 mod model;
 mod simulator;
+mod starting;
 
 pub use crate::domain::{
     Mode, Operation, OperationOutput, ReplicationState, ServerSnapshot, Snapshot, Version,
 };
-pub use config::{parse_fault_spec, server_name, Fault, SimConfig, SimConfigError};
+pub use config::{parse_fault_spec, server_name, Fault, SimConfig, SimConfigError, StartSpec};
 pub use error::{FailureKind, SimError};
 pub use faults::{possible_fault_events, possible_job_outcomes, FaultEvent, FaultPoint};
-pub use invariants::{check_invariants, check_transition, check_upgraded, InvariantViolation};
+pub use starting::{starting_clusters, StartingCluster, SPLIT_BRAIN_CHANGES};
+pub use invariants::{
+    check_healthy, check_invariants, check_transition, check_upgraded, InvariantViolation,
+};
 pub use model::{
     parse_split_brain_message, split_brain_message, two_actives_message, Backup, Cluster, Job,
     JobId, JobKind, JobOutcome, Lineage, Phase, Progress, Server, Started, INIT_PHASES,

@@ -78,8 +78,24 @@ impl Simulator {
     /// naming unknown servers are ignored: call [`SimConfig::validate`] first.
     pub fn new(config: SimConfig) -> Self {
         let names = config.server_names();
-        let cluster = Cluster::new(&names, &config.initial_version);
-        let initial_active = names.first().cloned().unwrap_or_default();
+        let cluster = config
+            .start
+            .as_ref()
+            .and_then(|start| {
+                super::starting_clusters(&names, &config.initial_version, start.state)
+                    .into_iter()
+                    .nth(start.variant.saturating_sub(1))
+            })
+            .map_or_else(
+                || Cluster::new(&names, &config.initial_version),
+                |start| start.cluster,
+            );
+        let initial_active = cluster
+            .running_actives()
+            .first()
+            .map(|server| server.name.clone())
+            .or_else(|| names.first().cloned())
+            .unwrap_or_default();
         let initial_revisions = cluster
             .servers()
             .iter()

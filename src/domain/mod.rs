@@ -8,10 +8,12 @@
 pub mod duration;
 mod operation;
 mod snapshot;
+mod starting;
 mod state;
 mod version;
 
 pub use operation::{Operation, OperationKind, OperationOutput};
 pub use snapshot::{ServerSnapshot, Snapshot};
+pub use starting::StartingState;
 pub use state::{Mode, ReplicationState};
 pub use version::Version;

@@ -53,6 +53,8 @@ enum Item<'a> {
     Param(&'a Param),
     Import(&'a Import),
     Requires(&'a crate::syntax::ast::Requirement),
+    Goal(&'a crate::syntax::ast::Goal),
+    From(&'a crate::syntax::ast::FromDecl),
     Stmt(&'a Stmt),
     WhatIf(&'a WhatIf),
 }
@@ -64,6 +66,8 @@ impl Item<'_> {
             Item::Param(param) => param.span.start as usize,
             Item::Import(import) => import.span.start as usize,
             Item::Requires(requirement) => requirement.span.start as usize,
+            Item::Goal(goal) => goal.span.start as usize,
+            Item::From(from) => from.span.start as usize,
             Item::Stmt(stmt) => stmt.span.start as usize,
             Item::WhatIf(what_if) => what_if.span.start as usize,
         }
@@ -75,7 +79,7 @@ impl Item<'_> {
             Item::Title(_) | Item::Summary(_) => 0,
             Item::Param(_) => 1,
             Item::Import(_) => 2,
-            Item::Requires(_) => 3,
+            Item::Requires(_) | Item::Goal(_) | Item::From(_) => 3,
             Item::Stmt(stmt) if matches!(stmt.kind, StmtKind::Step(_)) => 5,
             Item::Stmt(_) => 4,
             Item::WhatIf(_) => 6,
@@ -262,6 +266,8 @@ impl<'a> Printer<'a> {
         items.extend(file.params.iter().map(Item::Param));
         items.extend(file.imports.iter().map(Item::Import));
         items.extend(file.requires.iter().map(Item::Requires));
+        items.extend(file.goals.iter().map(Item::Goal));
+        items.extend(file.from.iter().map(Item::From));
         items.extend(file.body.iter().map(Item::Stmt));
         items.extend(file.what_ifs.iter().map(Item::WhatIf));
         items.sort_by_key(Item::start);
@@ -325,6 +331,32 @@ impl<'a> Printer<'a> {
                 ),
                 &[format!("else {}", self.text(&requirement.message.text))],
             ),
+            Item::Goal(goal) => {
+                let (start, end) = (goal.span.start as usize, goal.span.end as usize);
+                match &goal.kind {
+                    crate::syntax::ast::GoalKind::Healthy => self.simple(start, end, "goal healthy"),
+                    crate::syntax::ast::GoalKind::Upgrade(version) => self.simple(
+                        start,
+                        end,
+                        &format!("goal upgrade to {}", expr_to_string(version, self.source)),
+                    ),
+                    crate::syntax::ast::GoalKind::Condition { condition, message } => self
+                        .with_clauses(
+                            start,
+                            end,
+                            &format!("goal {}", expr_to_string(condition, self.source)),
+                            &[format!("else {}", self.text(&message.text))],
+                        ),
+                }
+            }
+            Item::From(from) => {
+                let names: Vec<&str> = from.states.iter().map(|state| state.name.as_str()).collect();
+                self.simple(
+                    from.span.start as usize,
+                    from.span.end as usize,
+                    &format!("from {}", names.join(", ")),
+                );
+            }
             Item::Stmt(stmt) => self.stmt(stmt),
             Item::WhatIf(what_if) => self.what_if(what_if),
         }

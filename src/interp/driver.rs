@@ -1470,7 +1470,21 @@ impl<'p> Driver<'p> {
         let result = match result {
             Ok(Ending::Completed) => {
                 let broken = self.guard.end(&cluster);
-                if broken.is_empty() {
+                let unmet = match self.bind_params() {
+                    Ok(params) => self
+                        .machine
+                        .unmet_goals(params, &self.sight.initial, &cluster),
+                    Err(_) => Vec::new(),
+                };
+                if let Some(goal) = unmet.into_iter().next() {
+                    let main = self.program.main;
+                    Err(Halt::Fatal(RuntimeError::GoalNotMet {
+                        message: goal.message,
+                        declared: goal.span.is_some(),
+                        source_code: self.program.file(main).source_text(),
+                        span: goal.span.map(Into::into),
+                    }))
+                } else if broken.is_empty() {
                     Ok(Ending::Completed)
                 } else {
                     let violations = broken

@@ -269,6 +269,25 @@ pub enum RuntimeError {
         /// What is not so.
         violations: String,
     },
+    /// The runbook ended, but the cluster does not meet its goal (`goal
+    /// ...`; without one, the healthy cluster): not a success.
+    #[error("the runbook ended, but its goal is not met: {message}")]
+    #[diagnostic(
+        code(runbook::run::goal_not_met),
+        help("check the cluster by hand (`runbook probe`) and finish what is left; a runbook reaches its goal (`goal upgrade to V`, `goal healthy` — the default — or `goal EXPR else \"MESSAGE\"`) on every path that succeeds, or stops with instructions: `runbook verify` proves it")
+    )]
+    GoalNotMet {
+        /// What is not so.
+        message: String,
+        /// Whether the goal is declared (otherwise: the default, healthy).
+        declared: bool,
+        /// The main file.
+        #[source_code]
+        source_code: SourceText,
+        /// The `goal` declaration, when declared.
+        #[label("the goal")]
+        span: Option<miette::SourceSpan>,
+    },
     /// The cluster is not one the runbook is written for (`requires`).
     #[error("{runbook} cannot run on this cluster: {message}")]
     #[diagnostic(

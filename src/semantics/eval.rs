@@ -83,7 +83,7 @@ pub struct EvalError {
 }
 
 impl EvalError {
-    fn new(message: impl Into<String>, span: Span) -> Self {
+    pub(crate) fn new(message: impl Into<String>, span: Span) -> Self {
         Self {
             message: message.into(),
             span,
@@ -102,6 +102,18 @@ pub trait EvalContext {
     fn snapshot(&self) -> &Snapshot;
     /// The cluster when the run started.
     fn initial(&self) -> &Snapshot;
+    /// The servers that were Active when the target last detected a split
+    /// brain (`split_brain()`), empty when it did not.
+    fn split_brain(&mut self, span: Span) -> Result<Vec<String>, Self::Error> {
+        Err(EvalError {
+            message: "`split_brain()` is read from the cluster while the run goes: not here".into(),
+            span,
+            help: Some(
+                "read it in a statement of the body (`let was_active = split_brain()`)".into(),
+            ),
+        }
+        .into())
+    }
     /// Asks the operator to pick one of `servers` (`select ID "TEXT" from LIST`).
     fn select(
         &mut self,
@@ -301,6 +313,9 @@ impl<E: From<EvalError>> EvalContext for Scoped<'_, E> {
     fn initial(&self) -> &Snapshot {
         self.inner.initial()
     }
+    fn split_brain(&mut self, span: Span) -> Result<Vec<String>, Self::Error> {
+        self.inner.split_brain(span)
+    }
     fn select(
         &mut self,
         id: &ast::Ident,
@@ -390,6 +405,7 @@ fn call_function<E: From<EvalError>>(
         ("standbys", []) => Value::Servers(names(&mut snapshot.standbys())),
         ("servers", []) => Value::Servers(names(&mut snapshot.servers.iter())),
         ("healthy", []) => Value::Bool(snapshot.is_healthy()),
+        ("split_brain", []) => Value::Servers(context.split_brain(span)?),
         ("replication_ok", []) => Value::Bool(snapshot.servers.iter().all(|server| {
             !server.running
                 || matches!(

@@ -45,6 +45,28 @@ pub struct Observation {
     pub split_brain: Option<Option<Vec<String>>>,
 }
 
+/// Which kind of goal is not met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoalCheck {
+    /// `goal upgrade to VERSION`.
+    Upgrade,
+    /// `goal healthy`, or no goal declared (the safe default).
+    Healthy,
+    /// `goal EXPR else "MESSAGE"`.
+    Condition,
+}
+
+/// A goal the cluster at the end of a successful run does not meet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmetGoal {
+    /// Which kind of goal.
+    pub kind: GoalCheck,
+    /// What is not so, in words.
+    pub message: String,
+    /// The `goal` declaration, or `None` for the default goal.
+    pub span: Option<Span>,
+}
+
 /// How long ago a window's anchor step ended, and on which clock that was
 /// measured when it ended before a resume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -533,12 +555,35 @@ impl State {
 /// What evaluation can end with besides a value.
 enum EvalStop {
     Error(EvalError),
+    /// `split_brain()` needs the split brain the target reports, not read yet.
+    NeedSplitBrain(Span),
     Select {
         id: String,
         text: String,
         servers: Vec<String>,
         span: Span,
     },
+}
+
+impl EvalStop {
+    /// Where nothing can be asked nor read live (a parameter's default, a
+    /// window, `requires`, `goal`): what stopped evaluation, as an error.
+    fn into_static_error(self) -> EvalError {
+        match self {
+            EvalStop::Error(error) => error,
+            EvalStop::Select { span, .. } => {
+                EvalError::new("this value cannot ask the operator", span)
+            }
+            EvalStop::NeedSplitBrain(span) => EvalError {
+                message: "`split_brain()` is read from the cluster while the run goes: not here"
+                    .into(),
+                span,
+                help: Some(
+                    "read it in a statement of the body (`let was_active = split_brain()`)".into(),
+                ),
+            },
+        }
+    }
 }
 
 impl From<EvalError> for EvalStop {
@@ -552,10 +597,19 @@ struct Context<'a> {
     snapshot: &'a Snapshot,
     initial: &'a Snapshot,
     answers: &'a [(String, Answer)],
+    /// The split brain as read (`None`: not read).
+    split_brain: Option<&'a Option<Vec<String>>>,
 }
 
 impl EvalContext for Context<'_> {
     type Error = EvalStop;
+
+    fn split_brain(&mut self, span: Span) -> Result<Vec<String>, EvalStop> {
+        match self.split_brain {
+            Some(found) => Ok(found.clone().unwrap_or_default()),
+            None => Err(EvalStop::NeedSplitBrain(span)),
+        }
+    }
 
     fn lookup(&self, name: &str) -> Option<Value> {
         self.frame.lookup(name)
@@ -718,6 +772,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 snapshot: initial,
                 initial,
                 answers: &[],
+                split_brain: None,
             };
             let message = eval::interpolate(&requirement.message, &mut context, &|_| false)
                 .unwrap_or_else(|_| requirement.message.text.value.clone());
@@ -734,6 +789,136 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         }
         unmet
+    }
+
+    /// The goals of the main file (`goal ...`; none declared: `goal
+    /// healthy`, the safe default) that the cluster `end` of a run that
+    /// succeeded does not meet, with `params` bound and `initial` the
+    /// cluster at the start. A goal that cannot be evaluated counts as not
+    /// met, its message naming why.
+    pub fn unmet_goals(
+        &self,
+        params: Vec<(String, Value)>,
+        initial: &Snapshot,
+        end: &Snapshot,
+    ) -> Vec<UnmetGoal> {
+        let frame = Frame::new(0, params);
+        let goals = &self.code.program.files[self.code.program.main].ast.goals;
+        let healthy_by_default = [ast::Goal {
+            kind: ast::GoalKind::Healthy,
+            span: Span::default(),
+        }];
+        let (goals, declared) = if goals.is_empty() {
+            (&healthy_by_default[..], false)
+        } else {
+            (&goals[..], true)
+        };
+        let mut unmet = Vec::new();
+        for goal in goals {
+            let span = declared.then_some(goal.span);
+            let problems = |violations: Vec<crate::cluster::InvariantViolation>| {
+                violations
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            match &goal.kind {
+                ast::GoalKind::Healthy => {
+                    let violations = crate::cluster::check_healthy(end);
+                    if !violations.is_empty() {
+                        unmet.push(UnmetGoal {
+                            kind: GoalCheck::Healthy,
+                            message: format!(
+                                "the cluster is not healthy: {}",
+                                problems(violations)
+                            ),
+                            span,
+                        });
+                    }
+                }
+                ast::GoalKind::Upgrade(version) => {
+                    match static_eval(version, &frame, initial).and_then(|value| match value {
+                        Value::Version(version) => Ok(version),
+                        other => Err(EvalError::new(
+                            format!("`goal upgrade to` needs a version, not a {}", other.type_name()),
+                            version.span,
+                        )),
+                    }) {
+                        Ok(target) => {
+                            let violations = crate::cluster::check_upgraded(end, &target);
+                            if !violations.is_empty() {
+                                unmet.push(UnmetGoal {
+                                    kind: GoalCheck::Upgrade,
+                                    message: format!(
+                                        "the cluster is not upgraded to {target} and healthy: {}",
+                                        problems(violations)
+                                    ),
+                                    span,
+                                });
+                            }
+                        }
+                        Err(error) => unmet.push(UnmetGoal {
+                            kind: GoalCheck::Upgrade,
+                            message: format!(
+                                "the goal's version could not be evaluated: {}",
+                                error.message
+                            ),
+                            span,
+                        }),
+                    }
+                }
+                ast::GoalKind::Condition { condition, message } => {
+                    let mut context = Context {
+                        frame: &frame,
+                        snapshot: end,
+                        initial,
+                        answers: &[],
+                        split_brain: None,
+                    };
+                    let holds = eval::eval(condition, &mut context)
+                        .map_err(EvalStop::into_static_error)
+                        .and_then(|value| eval::expect_bool(value, condition.span));
+                    let text = eval::interpolate(message, &mut context, &|_| false)
+                        .unwrap_or_else(|_| message.text.value.clone());
+                    match holds {
+                        Ok(true) => {}
+                        Ok(false) => unmet.push(UnmetGoal {
+                            kind: GoalCheck::Condition,
+                            message: text,
+                            span,
+                        }),
+                        Err(error) => unmet.push(UnmetGoal {
+                            kind: GoalCheck::Condition,
+                            message: format!(
+                                "{text} (the goal could not be evaluated: {})",
+                                error.message
+                            ),
+                            span,
+                        }),
+                    }
+                }
+            }
+        }
+        unmet
+    }
+
+    /// The version of the main file's `goal upgrade to VERSION`, with
+    /// `params` bound: the version a run upgrades the cluster to, if it
+    /// says it upgrades.
+    pub fn goal_version(&self, params: Vec<(String, Value)>, initial: &Snapshot) -> Option<crate::cluster::Version> {
+        let frame = Frame::new(0, params);
+        self.code.program.files[self.code.program.main]
+            .ast
+            .goals
+            .iter()
+            .find_map(|goal| match &goal.kind {
+                ast::GoalKind::Upgrade(version) => match static_eval(version, &frame, initial) {
+                    Ok(Value::Version(version)) => Some(version),
+                    _ => None,
+                },
+                _ => None,
+            })
     }
 
     /// The value of an expression that needs no binding, no live cluster
@@ -1229,9 +1414,13 @@ impl<'c, 'p> Machine<'c, 'p> {
             snapshot: &observation.snapshot,
             initial: world.initial(),
             answers: &state.here.answers,
+            split_brain: observation.split_brain.as_ref(),
         };
         match evaluation(&mut context, world) {
             Ok(value) => Ok(value),
+            Err(EvalStop::NeedSplitBrain(_)) => Err(Interrupt::Yield(Box::new(Effect::Observe {
+                split_brain: true,
+            }))),
             Err(EvalStop::Select {
                 id,
                 text,
@@ -1956,6 +2145,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         snapshot,
                         initial: world.initial(),
                         answers: &[],
+                        split_brain: None,
                     };
                     match eval::eval(expr, &mut context) {
                         Ok(Value::Server(server)) => Some(server),
@@ -2284,15 +2474,9 @@ fn static_eval(expr: &ast::Expr, frame: &Frame, initial: &Snapshot) -> Result<Va
         snapshot: initial,
         initial,
         answers: &[],
+        split_brain: None,
     };
-    eval::eval(expr, &mut context).map_err(|stop| match stop {
-        EvalStop::Error(error) => error,
-        EvalStop::Select { span, .. } => EvalError {
-            message: String::from("this value cannot ask the operator"),
-            span,
-            help: None,
-        },
-    })
+    eval::eval(expr, &mut context).map_err(EvalStop::into_static_error)
 }
 
 /// Whether the effect of `operation` is already visible in `snapshot`: on a

@@ -32,6 +32,12 @@ pub struct File {
     /// `requires EXPR else "MESSAGE"`: what the cluster must be for the
     /// runbook to start, in source order.
     pub requires: Vec<Requirement>,
+    /// `goal ...`: what a run that succeeds leaves, in source order (none:
+    /// the safe default, a healthy cluster).
+    pub goals: Vec<Goal>,
+    /// `from STATE, ...`: the starting states the runbook is written for
+    /// (none: a healthy cluster).
+    pub from: Vec<FromDecl>,
     /// The statements of the body (bindings, steps, ...), in source order.
     pub body: Vec<Stmt>,
     /// The What-if handlers, in source order.
@@ -53,6 +59,53 @@ pub struct Requirement {
     /// What the operator is told when it does not hold.
     pub message: Message,
     /// The whole declaration.
+    pub span: Span,
+}
+
+/// `goal ...`: what the cluster is when a run of the runbook succeeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Goal {
+    /// Which goal.
+    pub kind: GoalKind,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// The kinds of goal a runbook declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum GoalKind {
+    /// `goal upgrade to EXPR`: every server running that `version`, one
+    /// Active in `ACT_REP`, every Standby in `STB_REP`, none excluded.
+    Upgrade(Expr),
+    /// `goal healthy`: one Active in `ACT_REP`, every Standby running in
+    /// `STB_REP`, none excluded, every server on one version.
+    Healthy,
+    /// `goal EXPR else "MESSAGE"`: a declared condition on the cluster at
+    /// the end.
+    Condition {
+        /// A `bool` expression on the cluster and the parameters.
+        condition: Expr,
+        /// What is said when it does not hold.
+        message: Message,
+    },
+}
+
+/// `from STATE, ...`: the starting states a runbook is written for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FromDecl {
+    /// The states, in source order.
+    pub states: Vec<StartingStateDecl>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One starting state of `from STATE, ...`, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StartingStateDecl {
+    /// The state's name as written (the resolver checks it names a
+    /// [`crate::domain::StartingState`]).
+    pub name: String,
+    /// The name in the source.
     pub span: Span,
 }
 

@@ -199,7 +199,7 @@ pub enum ParseError {
     #[error("`{what}` must come before the first statement")]
     #[diagnostic(
         code(runbook::syntax::misplaced_declaration),
-        help("move `title`, `summary`, `param` and `import` to the top of the body")
+        help("move `title`, `summary`, `param`, `import`, `requires`, `goal` and `from` to the top of the body")
     )]
     MisplacedDeclaration {
         /// The declaration.
@@ -463,6 +463,42 @@ pub enum ResolveError {
     SelectInRequires {
         /// The `select`.
         #[label("asks the operator")]
+        span: Span,
+    },
+    /// A `select` in a `goal` condition: a goal asks nothing.
+    #[error("a `goal` condition cannot ask the operator")]
+    #[diagnostic(
+        code(runbook::resolve::select_in_goal),
+        help("a goal is judged on the cluster when the run ends; ask with `select` in the body, and `check` the answer there")
+    )]
+    SelectInGoal {
+        /// The `select`.
+        #[label("asks the operator")]
+        span: Span,
+    },
+    /// `from NAME` with a name that is no starting state.
+    #[error("unknown starting state `{name}`")]
+    #[diagnostic(code(runbook::resolve::unknown_starting_state), help("{help}"))]
+    UnknownStartingState {
+        /// The name as written.
+        name: String,
+        /// Where.
+        #[label("not a starting state")]
+        span: Span,
+        /// The closest name, and the list.
+        help: String,
+    },
+    /// `goal` or `from` in a procedure: they describe a whole run.
+    #[error("`{what}` in a procedure")]
+    #[diagnostic(
+        code(runbook::resolve::run_declaration_in_procedure),
+        help("`goal` and `from` describe a whole run: declare them in the runbook that calls this procedure")
+    )]
+    RunDeclarationInProcedure {
+        /// `goal` or `from`.
+        what: String,
+        /// The declaration.
+        #[label("declared in a procedure")]
         span: Span,
     },
     /// `pause` outside a What-if body.

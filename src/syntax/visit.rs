@@ -98,7 +98,7 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<&Expr> {
 }
 
 /// Calls `visit` on every expression of the file (parameter defaults,
-/// requirements, statements, What-if triggers), sub-expressions included.
+/// requirements, goals, statements, What-if triggers), sub-expressions included.
 pub fn for_each_expr<'a>(file: &'a File, mut visit: impl FnMut(&'a Expr)) {
     for param in &file.params {
         if let Some(default) = &param.default {
@@ -109,6 +109,18 @@ pub fn for_each_expr<'a>(file: &'a File, mut visit: impl FnMut(&'a Expr)) {
         walk_expr(&requirement.condition, &mut visit);
         for expr in requirement.message.exprs() {
             walk_expr(expr, &mut visit);
+        }
+    }
+    for goal in &file.goals {
+        match &goal.kind {
+            crate::syntax::ast::GoalKind::Healthy => {}
+            crate::syntax::ast::GoalKind::Upgrade(version) => walk_expr(version, &mut visit),
+            crate::syntax::ast::GoalKind::Condition { condition, message } => {
+                walk_expr(condition, &mut visit);
+                for expr in message.exprs() {
+                    walk_expr(expr, &mut visit);
+                }
+            }
         }
     }
     for_each_stmt(file, |stmt, _| {

@@ -21,6 +21,32 @@ step.",
 
 static ENTRIES: &[Entry] = &[
     Entry {
+        code: "runbook::cluster::unknown_start",
+        severity: Severity::Error,
+        summary: "`--sim-start` names no starting state.",
+        cause: "The simulator can start from the starting states of `from`: `healthy`, \
+`replication-broken`, `standby-stopped`, `split-brain`, `wizard-interrupted` and \
+`after-restore`, each optionally followed by `:N` for its N-th variant (from 1).",
+        example: Some(Example::command(
+            "runbook run upgrade-with-downtime --sim-start split-brian",
+        )),
+        fix: "Use one of the states the help line lists; `runbook verify` names the variants \
+of the states a runbook declares.",
+    },
+    Entry {
+        code: "runbook::cluster::no_such_start",
+        severity: Severity::Error,
+        summary: "`--sim-start STATE:N` names a variant the simulated cluster does not have.",
+        cause: "A starting state has variants that depend on the cluster's size: a split brain \
+between `mgt-1` and `mgt-2`, and between `mgt-2` and `mgt-3` when there are three servers; an \
+activation wizard stopped at each of its seven phases. A state that needs two servers has none \
+on a cluster of one.",
+        example: Some(Example::command(
+            "runbook run upgrade-with-downtime --sim-servers 2 --sim-start split-brain:2",
+        )),
+        fix: "Use a variant the help line lists, or more servers (`--sim-servers`).",
+    },
+    Entry {
         code: "runbook::cluster::unknown_fault",
         severity: Severity::Error,
         summary: "`--sim-fault` names no known fault.",

@@ -370,6 +370,57 @@ runbook demo {
 there), end the run for good with `stop`, or move the `pause` into a What-if body.",
     },
     Entry {
+        code: "runbook::resolve::select_in_goal",
+        severity: Severity::Error,
+        summary: "A `goal` condition asks the operator (`select`).",
+        cause: "A goal is judged on the cluster when the run ends, with the parameters bound: \
+there is no one to ask then.",
+        example: Some(Example::check(
+            r#"
+runbook demo {
+    title "Demo"
+    goal (select keep "Which server?" from servers()).is_active else "it must be Active"
+    note "Nothing to do"
+}
+"#,
+        )),
+        fix: "Ask with `select` in the body and `check` the answer there.",
+    },
+    Entry {
+        code: "runbook::resolve::unknown_starting_state",
+        severity: Severity::Error,
+        summary: "`from` names a state that is not a starting state.",
+        cause: "`from STATE, ...` lists the states of the cluster a runbook is written for; the \
+verifier builds each one on its model. The states are `healthy`, `replication-broken`, \
+`standby-stopped`, `split-brain`, `wizard-interrupted` and `after-restore`.",
+        example: Some(Example::check(
+            r#"
+runbook demo {
+    title "Demo"
+    from split-brian
+    note "Nothing to do"
+}
+"#,
+        )),
+        fix: "Write one of the starting states (`runbook verify --help` lists them).",
+    },
+    Entry {
+        code: "runbook::resolve::run_declaration_in_procedure",
+        severity: Severity::Error,
+        summary: "`goal` or `from` in a procedure.",
+        cause: "A goal and starting states describe a whole run: a procedure is a part of \
+one, called by a runbook.",
+        example: Some(Example::check(
+            r#"
+procedure demo {
+    goal healthy
+    note "Nothing to do"
+}
+"#,
+        )),
+        fix: "Declare them in the runbook that calls the procedure.",
+    },
+    Entry {
         code: "runbook::resolve::select_in_requires",
         severity: Severity::Error,
         summary: "A `requires` condition asks the operator (`select`).",

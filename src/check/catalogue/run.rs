@@ -374,6 +374,20 @@ runbook end with `wait until healthy()` and a `check` of the versions, or `stop`
 instructions where it cannot.",
     },
     Entry {
+        code: "runbook::run::goal_not_met",
+        severity: Severity::Error,
+        summary: "The runbook ended, but the cluster does not meet its goal.",
+        cause: "A run that reaches the end of its runbook is judged against the runbook's goal: \
+`goal upgrade to V` (every server on V, one Active in `ACT_REP`, every Standby in `STB_REP`, \
+none excluded), `goal healthy` (the same on one version; the default when the runbook \
+declares no goal) or `goal EXPR else \"MESSAGE\"`. When the live cluster does not meet it, \
+the run ends `failed`, naming what is not so, instead of `succeeded`.",
+        example: None,
+        fix: "Check the cluster by hand (`runbook probe`) and finish what is left. Make the \
+runbook reach its goal on every path that succeeds, or `stop` with instructions where it \
+cannot; `runbook verify` shows the paths that do not.",
+    },
+    Entry {
         code: "runbook::run::requirement_not_met",
         severity: Severity::Error,
         summary: "The cluster is not one the runbook is written for (`requires`).",

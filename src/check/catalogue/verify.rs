@@ -154,12 +154,54 @@ must say so with `stop` or `fail`.",
 runbook nothing {
     title "Announce the upgrade"
     param version: version = 7.4.0
+    goal upgrade to version
     note "The upgrade is done by hand."
 }
 "#,
             "runbook verify example.runbook",
         )),
         fix: Property::NotUpgraded.help(),
+    },
+    Entry {
+        code: "runbook::verify::not_healthy",
+        severity: Severity::Error,
+        summary: "A run can succeed without leaving a healthy cluster.",
+        cause: "The runbook declares `goal healthy`, or no goal at all (the safe default), and \
+some path reaches its end (outcome `succeeded`) while there is not exactly one Active in \
+`ACT_REP` with every Standby running in `STB_REP`, none excluded, all on one version. A \
+runbook that cannot leave the cluster healthy must `stop` with instructions, or declare what \
+it leaves with `goal EXPR else \"MESSAGE\"`.",
+        example: Some(Example::run(
+            r#"
+runbook exclude-for-maintenance {
+    title "Exclude a Standby"
+    let standby = select standby "Which Standby?" from standbys()
+    step exclude "Exclude it from replication" {
+        exclude(server: standby)
+    }
+}
+"#,
+            "runbook verify example.runbook",
+        )),
+        fix: Property::NotHealthy.help(),
+    },
+    Entry {
+        code: "runbook::verify::goal_not_met",
+        severity: Severity::Error,
+        summary: "A run can succeed without meeting a declared `goal`.",
+        cause: "The runbook declares `goal EXPR else \"MESSAGE\"` and some path reaches its end \
+(outcome `succeeded`) on a cluster where EXPR is false.",
+        example: Some(Example::run(
+            r#"
+runbook keep-mgt-1 {
+    title "Make sure mgt-1 stays Active"
+    goal count(actives()) == 2 else "two Actives were expected"
+    note "Nothing to do"
+}
+"#,
+            "runbook verify example.runbook",
+        )),
+        fix: Property::GoalNotMet.help(),
     },
     Entry {
         code: "runbook::verify::unchecked_precondition",

@@ -14,9 +14,9 @@ use serde::Serialize;
 use super::property::{Property, Violation};
 use crate::cluster::durations::CHANGE_INTERVAL;
 use crate::cluster::{
-    check_transition, check_upgraded, possible_fault_events, possible_job_outcomes, Cluster,
+    check_transition, possible_fault_events, possible_job_outcomes, Cluster,
     FailureKind, Fault, FaultEvent, FaultPoint, InvariantViolation, JobId, JobOutcome, Operation,
-    OperationOutput, Progress, ReplicationState, SimError, Snapshot, Started, Version,
+    OperationOutput, Progress, ReplicationState, SimError, Snapshot, Started,
 };
 use crate::connect::sim::{connector_error, SIM_TIMEOUT_SECONDS};
 use crate::interp::events::RunOutcome;
@@ -24,7 +24,7 @@ use crate::semantics::code::{Code, StepId, WindowId};
 use crate::semantics::eval::format_duration;
 use crate::semantics::machine::{
     self as core, Effect, Ending, Event, Gate, Input, Observation, OperationError, Resolution,
-    Since, StepFinish, Subject, World, MAX_INSTRUCTIONS,
+    GoalCheck, Since, StepFinish, Subject, World, MAX_INSTRUCTIONS,
 };
 use crate::semantics::observe;
 use crate::semantics::prompt::{Answer, PromptKind};
@@ -316,7 +316,6 @@ pub struct Machine<'c, 'p> {
     initial: Snapshot,
     initial_cluster: Cluster,
     initial_active: String,
-    target: Version,
     anchor_cap: Duration,
     /// Effects one deterministic run may handle before it is a limit reached.
     budget: usize,
@@ -325,17 +324,18 @@ pub struct Machine<'c, 'p> {
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
-    /// A machine over `servers` servers on `initial_version`, upgrading to
-    /// `target`, with `faults` enabled.
-    pub fn new(
-        code: &'c Code<'p>,
-        names: &[String],
-        initial_version: &Version,
-        target: Version,
-        faults: FaultSet,
-    ) -> Self {
-        let mut cluster = Cluster::new(names, initial_version);
-        let initial_active = names.first().cloned().unwrap_or_default();
+    /// A machine from the cluster `start` (a starting state of
+    /// [`crate::cluster::starting_clusters`]), with `faults` enabled.
+    pub fn new(code: &'c Code<'p>, start: &Cluster, faults: FaultSet) -> Self {
+        let mut cluster = start.clone();
+        // The Initial Active: the Active when the run starts (none after a
+        // split brain: the first server, as the simulator says).
+        let initial_active = cluster
+            .running_actives()
+            .first()
+            .map(|server| server.name.clone())
+            .or_else(|| cluster.servers().first().map(|server| server.name.clone()))
+            .unwrap_or_default();
         // Faults before the run always fire, as in the simulator.
         let start_events = possible_fault_events(
             &cluster,
@@ -367,7 +367,6 @@ impl<'c, 'p> Machine<'c, 'p> {
             initial,
             initial_cluster: cluster,
             initial_active,
-            target,
             anchor_cap: longest + Duration::from_secs(1),
             budget: MAX_INSTRUCTIONS,
             prompt_time: Duration::ZERO,
@@ -740,16 +739,28 @@ impl<'c, 'p> Machine<'c, 'p> {
             ));
         }
         if outcome == RunOutcome::Succeeded {
-            let problems = check_upgraded(&state.cluster.snapshot(), &self.target);
-            if !problems.is_empty() {
-                let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            let main = self.code.program.main;
+            let params = self.core.default_params(main, &self.initial);
+            let end = state.cluster.snapshot();
+            if let Some(goal) = self
+                .core
+                .unmet_goals(params, &self.initial, &end)
+                .into_iter()
+                .next()
+            {
+                let property = match goal.kind {
+                    GoalCheck::Upgrade => Property::NotUpgraded,
+                    GoalCheck::Healthy => Property::NotHealthy,
+                    GoalCheck::Condition => Property::GoalNotMet,
+                };
+                let (file, span) = match goal.span {
+                    Some(span) => (main, span),
+                    None => (file, span),
+                };
                 return Some(self.violation(
                     state,
-                    Property::NotUpgraded,
-                    format!(
-                        "the run succeeds but the cluster is not upgraded and healthy: {}",
-                        list.join("; ")
-                    ),
+                    property,
+                    format!("the run succeeds but {}", goal.message),
                     file,
                     span,
                 ));

@@ -36,7 +36,10 @@ pub use report::{
     JsonPathEvent, JsonReplay, PathStepDiagnostic, Place, Timing, VerifyJson,
 };
 
-use crate::cluster::{server_name, Fault, SimConfig, Snapshot, Version};
+use crate::cluster::{
+    server_name, starting_clusters, Fault, SimConfig, Snapshot, StartSpec, StartingCluster, Version,
+};
+use crate::domain::StartingState;
 use crate::interp::events::RunOutcome;
 use crate::interp::program::Program;
 
@@ -65,6 +68,10 @@ pub struct VerifyOptions {
     /// The most contract faults combined on a path (`--max-faults`): every
     /// combination of up to this many is a configuration.
     pub max_faults: usize,
+    /// The starting state to explore from (`--from`); `None`: every state
+    /// the runbook declares with `from` (a healthy cluster when it
+    /// declares none).
+    pub from: Option<StartingState>,
 }
 
 /// The most contract faults `--max-faults` accepts (a fault is one bit of
@@ -81,6 +88,7 @@ impl Default for VerifyOptions {
             prompt_time: Duration::ZERO,
             window: None,
             max_faults: 2,
+            from: None,
         }
     }
 }
@@ -115,6 +123,9 @@ impl Coverage {
 /// One fault configuration explored.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConfigurationReport {
+    /// The starting point, e.g. `healthy`, `split-brain:2` (see
+    /// [`VerifyReport::starting_points`]).
+    pub from: String,
     /// The faults, e.g. `standby-auto-activates + upgrade-fails:mgt-1`.
     pub faults: String,
     /// Distinct states visited.
@@ -154,6 +165,10 @@ pub struct WorstPath {
     pub duration: Duration,
     /// The faults of its configuration.
     pub configuration: String,
+    /// The starting state it starts from.
+    pub from: String,
+    /// The simulator's `--sim-start` for it (none: healthy).
+    pub start: Option<StartSpec>,
     /// What happens on it, in order.
     pub path: Vec<PathEvent>,
     /// For each event of `path`, the model time since the start.
@@ -167,6 +182,8 @@ pub struct WorstPath {
 /// How to see a counterexample happen on the simulator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Replay {
+    /// The simulator's `--sim-start` (none: the healthy cluster).
+    pub start: Option<String>,
     /// `--sim-fault` values, in the order they fire.
     pub faults: Vec<String>,
     /// Prompt id → answer: the `--answers` file.
@@ -195,6 +212,9 @@ impl Replay {
     /// The command that replays it, given the answers file's path.
     pub fn command(&self, runbook: &str, servers: usize, answers_path: &str) -> String {
         let mut command = format!("runbook run {runbook} --sim-servers {servers}");
+        if let Some(start) = &self.start {
+            command.push_str(&format!(" --sim-start {start}"));
+        }
         for fault in &self.faults {
             command.push_str(&format!(" --sim-fault {fault}"));
         }
@@ -214,6 +234,8 @@ pub struct Counterexample {
     pub message: String,
     /// The faults of the configuration.
     pub configuration: String,
+    /// The starting state the path starts from.
+    pub from: String,
     /// Index of the file where it breaks.
     #[serde(skip)]
     pub file: usize,
@@ -262,6 +284,14 @@ pub struct VerifyReport {
     pub window: Option<Duration>,
     /// The most contract faults combined on a path (`--max-faults`).
     pub max_faults: usize,
+    /// What a run that succeeds must leave, in words (`goal ...`; the
+    /// default: `healthy`).
+    pub goals: Vec<String>,
+    /// The starting states explored (`from`, `--from`).
+    pub starting_states: Vec<StartingState>,
+    /// Each starting point explored: its short name and its variant in
+    /// words.
+    pub starting_points: Vec<(String, String)>,
 }
 
 fn serialize_millis<S: serde::Serializer>(
@@ -366,9 +396,20 @@ pub fn fault_sets(servers: &[String], max_faults: usize) -> Vec<FaultSet> {
     sets
 }
 
-/// The version a runbook upgrades to: its `version` parameter's default, or
-/// the simulator's default target.
+/// The version a runbook upgrades to: its `goal upgrade to VERSION`, else
+/// its `version` parameter's default, else the simulator's default target.
 pub fn target_version(program: &Program) -> Version {
+    let code = crate::semantics::code::Code::new(program);
+    let core = crate::semantics::machine::Machine::new(&code);
+    let initial = crate::cluster::Cluster::new(
+        &[server_name(1)],
+        &SimConfig::default().initial_version,
+    )
+    .snapshot();
+    let params = core.default_params(program.main, &initial);
+    if let Some(version) = core.goal_version(params, &initial) {
+        return version;
+    }
     let main = &program.main_file().ast;
     main.param("version")
         .and_then(|param| param.default.as_ref())
@@ -379,27 +420,123 @@ pub fn target_version(program: &Program) -> Version {
         .unwrap_or_else(|| SimConfig::default().target_version)
 }
 
-/// The first `requires` of the runbook that a healthy cluster of `servers`
-/// servers (the verifier's starting state) does not meet: its message and
-/// where it is written. Such a cluster is not one the runbook is written
-/// for: there is nothing to prove on it.
+/// The goals of `program` in words: `upgrade to 7.4.0`, `healthy`, or a
+/// declared condition as written; `healthy` when it declares none.
+pub fn goal_descriptions(program: &Program) -> Vec<String> {
+    let file = program.main_file();
+    let goals: Vec<String> = file
+        .ast
+        .goals
+        .iter()
+        .map(|goal| match &goal.kind {
+            crate::syntax::ast::GoalKind::Healthy => String::from("healthy"),
+            crate::syntax::ast::GoalKind::Upgrade(_) => {
+                format!("upgrade to {}", target_version(program))
+            }
+            crate::syntax::ast::GoalKind::Condition { condition, .. } => {
+                file.text
+                    .get(condition.span.start as usize..condition.span.end as usize)
+                    .map_or_else(|| String::from("a declared condition"), |source| source.trim().to_string())
+            }
+        })
+        .collect();
+    if goals.is_empty() {
+        vec![String::from("healthy")]
+    } else {
+        goals
+    }
+}
+
+/// The starting states `program` declares (`from STATE, ...`), in
+/// declaration order without repeats: a healthy cluster when it declares
+/// none.
+pub fn declared_starting_states(program: &Program) -> Vec<StartingState> {
+    let mut states = Vec::new();
+    for from in &program.main_file().ast.from {
+        for state in &from.states {
+            if let Some(state) = StartingState::from_name(&state.name) {
+                if !states.contains(&state) {
+                    states.push(state);
+                }
+            }
+        }
+    }
+    if states.is_empty() {
+        states.push(StartingState::Healthy);
+    }
+    states
+}
+
+/// One starting cluster the verifier explores from.
+#[derive(Debug, Clone)]
+pub struct StartingPoint {
+    /// The cluster, and its variant in words.
+    pub start: StartingCluster,
+    /// Its short name: the state, and `:N` when the state has several
+    /// variants (`split-brain:2`), as `--sim-start` takes it.
+    pub id: String,
+    /// The simulator's `--sim-start` (none: healthy).
+    pub spec: Option<StartSpec>,
+}
+
+/// The starting clusters explored: every variant of `--from`, or of every
+/// declared starting state, on `servers` servers.
+pub fn starting_points(
+    program: &Program,
+    servers: usize,
+    from: Option<StartingState>,
+) -> Vec<StartingPoint> {
+    let names: Vec<String> = (1..=servers.max(1)).map(server_name).collect();
+    let initial_version = SimConfig::default().initial_version;
+    let states = from.map_or_else(|| declared_starting_states(program), |state| vec![state]);
+    let mut points = Vec::new();
+    for state in states {
+        let variants = starting_clusters(&names, &initial_version, state);
+        let several = variants.len() > 1;
+        for (index, start) in variants.into_iter().enumerate() {
+            let spec = (state != StartingState::Healthy).then_some(StartSpec {
+                state,
+                variant: index + 1,
+            });
+            let id = if several {
+                format!("{state}:{}", index + 1)
+            } else {
+                state.to_string()
+            };
+            points.push(StartingPoint { start, id, spec });
+        }
+    }
+    points
+}
+
+/// The first `requires` of the runbook that a starting cluster (of
+/// `servers` servers, from `from` or every declared starting state) does
+/// not meet: the starting point, the message and where it is written. Such
+/// a cluster is not one the runbook is written for: there is nothing to
+/// prove on it.
 pub fn unmet_requirement(
     program: &Program,
     servers: usize,
-) -> Option<(String, crate::syntax::Span)> {
+    from: Option<StartingState>,
+) -> Option<(String, String, crate::syntax::Span)> {
     let code = crate::semantics::code::Code::new(program);
     let core = crate::semantics::machine::Machine::new(&code);
-    let initial =
-        crate::cluster::Simulator::new(SimConfig::with_servers(servers.max(1))).snapshot();
-    let params = core.default_params(program.main, &initial);
-    core.unmet_requirements(params, &initial).into_iter().next()
+    starting_points(program, servers, from)
+        .into_iter()
+        .find_map(|StartingPoint { start, .. }| {
+            let initial = start.cluster.snapshot();
+            let params = core.default_params(program.main, &initial);
+            core.unmet_requirements(params, &initial)
+                .into_iter()
+                .next()
+                .map(|(message, span)| (start.label, message, span))
+        })
 }
 
 /// Verifies `program` on a cluster of `options.servers` servers.
 pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
     let started = Instant::now();
     let names: Vec<String> = (1..=options.servers.max(1)).map(server_name).collect();
-    let initial_version = SimConfig::default().initial_version;
     let target = target_version(program);
     let compiled = crate::semantics::code::Code::new(program);
     let mut report = VerifyReport {
@@ -416,15 +553,25 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         prompt_time: options.prompt_time,
         window: options.window,
         max_faults: options.max_faults,
+        goals: goal_descriptions(program),
+        starting_states: options
+            .from
+            .map_or_else(|| declared_starting_states(program), |state| vec![state]),
+        starting_points: Vec::new(),
     };
-    for set in fault_sets(&names, options.max_faults) {
-        let machine = machine::Machine::new(
-            &compiled,
-            &names,
-            &initial_version,
-            target.clone(),
-            set.clone(),
-        );
+    let starts = starting_points(program, names.len(), options.from);
+    report.starting_points = starts
+        .iter()
+        .map(|point| (point.id.clone(), point.start.label.clone()))
+        .collect();
+    for (point, set) in starts.iter().flat_map(|start| {
+        fault_sets(&names, options.max_faults)
+            .into_iter()
+            .map(move |set| (start, set))
+    }) {
+        let StartingPoint { start, spec, id } = point;
+        let from = start.label.clone();
+        let machine = machine::Machine::new(&compiled, &start.cluster, set.clone());
         // Only a path longer than the longest known is named.
         let mut known: explore::Worst = [None; 3];
         for path in &report.worst {
@@ -447,6 +594,8 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
                 outcome: longest.outcome,
                 duration: longest.duration,
                 configuration: set.label(),
+                from: from.clone(),
+                start: spec.clone(),
                 path: longest.path.clone(),
                 stamps: longest.stamps.clone(),
                 cluster: longest.cluster.clone(),
@@ -485,6 +634,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             Coverage::NeverFires
         };
         report.configurations.push(ConfigurationReport {
+            from: id.clone(),
             faults: set.label(),
             states: explored.states,
             paths: explored.paths,
@@ -511,7 +661,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             if known {
                 continue;
             }
-            let mut replay = replay_of(&set, &path);
+            let mut replay = replay_of(spec.as_ref(), &set, &path);
             if options.check_replays {
                 check_replay(program, names.len(), &mut replay, &path, false);
             }
@@ -520,6 +670,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
                 code: violation.property.code(),
                 message: violation.message,
                 configuration: set.label(),
+                from: from.clone(),
                 file: violation.file,
                 span: violation.span,
                 path,
@@ -588,8 +739,6 @@ pub fn worst_case(
     since: Since<'_>,
 ) -> Option<WorstCase> {
     let names: Vec<String> = (1..=options.servers.max(1)).map(server_name).collect();
-    let initial_version = SimConfig::default().initial_version;
-    let target = target_version(program);
     let compiled = crate::semantics::code::Code::new(program);
     let step = match since {
         Since::Start => None,
@@ -597,14 +746,13 @@ pub fn worst_case(
     };
     let mut complete = true;
     let mut worst: Option<WorstCase> = None;
-    for set in fault_sets(&names, options.max_faults) {
-        let machine = machine::Machine::new(
-            &compiled,
-            &names,
-            &initial_version,
-            target.clone(),
-            set.clone(),
-        )
+    let starts = starting_points(program, names.len(), options.from);
+    for (StartingPoint { start, .. }, set) in starts.iter().flat_map(|start| {
+        fault_sets(&names, options.max_faults)
+            .into_iter()
+            .map(move |set| (start, set))
+    }) {
+        let machine = machine::Machine::new(&compiled, &start.cluster, set.clone())
         .with_budget(options.max_path_effects)
         .with_prompt_time(options.prompt_time);
         let explored = explore::explore(&machine, options.max_states, step, None);
@@ -676,7 +824,7 @@ fn window_overrun(
         ),
         None => (main, program.main_file().ast.name.span, String::new()),
     };
-    let mut replay = replay_of(&longest.set, &longest.path);
+    let mut replay = replay_of(longest.start.as_ref(), &longest.set, &longest.path);
     if options.check_replays {
         check_replay(program, report.servers, &mut replay, &longest.path, true);
     }
@@ -690,6 +838,7 @@ fn window_overrun(
             crate::domain::duration::format(window),
         ),
         configuration: longest.configuration.clone(),
+        from: longest.from.clone(),
         file,
         span,
         path: longest.path.clone(),
@@ -765,12 +914,11 @@ pub fn sample_paths(
 ) -> Vec<PathSample> {
     let names: Vec<String> = (1..=servers.max(1)).map(server_name).collect();
     let initial_version = SimConfig::default().initial_version;
-    let target = target_version(program);
     let code = crate::semantics::code::Code::new(program);
+    let healthy = crate::cluster::Cluster::new(&names, &initial_version);
     let mut samples = Vec::new();
     for set in fault_sets(&names, VerifyOptions::default().max_faults) {
-        let machine =
-            machine::Machine::new(&code, &names, &initial_version, target.clone(), set.clone());
+        let machine = machine::Machine::new(&code, &healthy, set.clone());
         let mut found = Vec::new();
         walk_paths(
             &machine,
@@ -810,7 +958,7 @@ fn walk_paths(
             // Not a path to an end: nothing to play.
             machine::Next::LimitReached => continue,
         };
-        let replay = replay_of(set, &path);
+        let replay = replay_of(None, set, &path);
         found.push(PathSample {
             configuration: set.clone(),
             path,
@@ -820,7 +968,7 @@ fn walk_paths(
     }
 }
 
-fn replay_of(set: &FaultSet, path: &[PathEvent]) -> Replay {
+fn replay_of(start: Option<&StartSpec>, set: &FaultSet, path: &[PathEvent]) -> Replay {
     let mut faults: Vec<String> = set
         .faults
         .iter()
@@ -868,6 +1016,7 @@ fn replay_of(set: &FaultSet, path: &[PathEvent]) -> Replay {
     }
     let exact = caveats.is_empty();
     Replay {
+        start: start.map(ToString::to_string),
         faults,
         answers,
         exact,

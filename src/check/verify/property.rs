@@ -26,8 +26,15 @@ pub enum Property {
     /// Invariant 5: changes are discarded only after a `discards changes on`
     /// clause (of a step, a `choose` option or a What-if) counted them.
     ChangesDiscardedUnreported,
-    /// Invariants 1 and 6: a run that succeeds leaves the upgraded, healthy cluster.
+    /// Invariants 1 and 6, for a runbook whose goal is `upgrade to V`: a
+    /// run that succeeds leaves the upgraded, healthy cluster.
     NotUpgraded,
+    /// Invariant 1, for a runbook whose goal is `healthy` (the default): a
+    /// run that succeeds leaves the healthy cluster.
+    NotHealthy,
+    /// A runbook's declared `goal EXPR else "MESSAGE"` holds when a run
+    /// succeeds.
+    GoalNotMet,
     /// No operation is refused by a precondition the runbook did not check.
     UncheckedPrecondition,
     /// No expression fails to evaluate (e.g. `active()` with no Active).
@@ -42,13 +49,15 @@ pub enum Property {
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 10] = [
+    pub const ALL: [Property; 12] = [
         Property::TwoActives,
         Property::TwoActivesAtEnd,
         Property::ActiveUpgradedWithDeclaredStandby,
         Property::StandbyInitializedWithoutExclusion,
         Property::ChangesDiscardedUnreported,
         Property::NotUpgraded,
+        Property::NotHealthy,
+        Property::GoalNotMet,
         Property::UncheckedPrecondition,
         Property::EvaluationError,
         Property::WindowExceeded,
@@ -64,6 +73,8 @@ impl Property {
             Property::StandbyInitializedWithoutExclusion => "standby_initialized_without_exclusion",
             Property::ChangesDiscardedUnreported => "changes_discarded_unreported",
             Property::NotUpgraded => "not_upgraded",
+            Property::NotHealthy => "not_healthy",
+            Property::GoalNotMet => "goal_not_met",
             Property::UncheckedPrecondition => "unchecked_precondition",
             Property::EvaluationError => "evaluation_error",
             Property::WindowExceeded => "window_exceeded",
@@ -91,8 +102,12 @@ impl Property {
                 "administrator changes are discarded only after a `discards changes on` clause (step, option or What-if) counted them"
             }
             Property::NotUpgraded => {
-                "a run that succeeds leaves every server upgraded, one Active in ACT_REP, every Standby in STB_REP"
+                "a run of an upgrade (`goal upgrade to V`) that succeeds leaves every server on V, one Active in ACT_REP, every Standby in STB_REP"
             }
+            Property::NotHealthy => {
+                "a run that succeeds leaves one Active in ACT_REP, every Standby running in STB_REP, none excluded, all on one version (`goal healthy`, the default)"
+            }
+            Property::GoalNotMet => "a run that succeeds meets every `goal EXPR else \"MESSAGE\"`",
             Property::UncheckedPrecondition => {
                 "no operation is refused by a precondition the runbook did not check"
             }
@@ -126,6 +141,12 @@ impl Property {
             }
             Property::NotUpgraded => {
                 "end the runbook with the upgrade of every server and the initialization of every Standby (`wait until healthy()`), or `stop` with a message when it cannot"
+            }
+            Property::NotHealthy => {
+                "end the runbook with every Standby initialized and one Active (`wait until healthy()`), or `stop` with a message telling the operator what is left; a runbook that leaves the cluster otherwise on purpose says so with `goal EXPR else \"MESSAGE\"`"
+            }
+            Property::GoalNotMet => {
+                "make the paths that succeed reach the goal, or `stop` with a message on the paths that cannot"
             }
             Property::UncheckedPrecondition => {
                 "check the operation's precondition first (`if`/`check`), or handle the fault that breaks it with a What-if"

@@ -44,6 +44,9 @@ pub fn replay_on_simulator(
     for fault in &replay.faults {
         config.add_fault(fault).ok()?;
     }
+    if let Some(start) = &replay.start {
+        config.start = Some(crate::cluster::StartSpec::parse(start).ok()?);
+    }
     config.target_version = super::target_version(program);
     config.validate().ok()?;
     // A runtime cannot be started inside another one (an async caller).

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::domain::StartingState;
+
 use super::machine::{Choice, PathEvent};
 use super::{ConfigurationReport, Counterexample, Property, VerifyReport, WorstPath};
 use crate::cluster::{Snapshot, Version};
@@ -408,9 +410,17 @@ pub fn summary(report: &VerifyReport, with_timing: bool) -> String {
     } else {
         "counterexample found"
     };
+    let from: Vec<&str> = report
+        .starting_states
+        .iter()
+        .map(|state| state.name())
+        .collect();
     out.push_str(&format!(
-        "verify {}: {verdict} — {} servers, upgrade to {}\n",
-        report.runbook, report.servers, report.target_version
+        "verify {}: {verdict} — {} servers, goal: {}; from {}\n",
+        report.runbook,
+        report.servers,
+        report.goals.join(", "),
+        from.join(", ")
     ));
     out.push_str(&format!(
         "explored {} states, {} paths, {} fault configurations (up to {} faults combined)",
@@ -439,8 +449,21 @@ pub fn summary(report: &VerifyReport, with_timing: bool) -> String {
                 .join(", ")
         ));
     }
+    if report.starting_points.len() > 1
+        || report.starting_points.iter().any(|(id, _)| id != "healthy")
+    {
+        out.push_str("\nstarting points:\n");
+        for (id, label) in &report.starting_points {
+            out.push_str(&format!("  {id:<22}  {label}\n"));
+        }
+    }
     out.push_str("\nfault coverage:\n");
+    let show_from = report
+        .starting_states
+        .iter()
+        .any(|state| *state != StartingState::Healthy);
     let mut rows = vec![[
+        String::from("from"),
         String::from("faults"),
         String::from("verdict"),
         String::from("states"),
@@ -450,6 +473,7 @@ pub fn summary(report: &VerifyReport, with_timing: bool) -> String {
     ]];
     for configuration in &report.configurations {
         rows.push([
+            configuration.from.clone(),
             configuration.faults.clone(),
             if configuration.truncated {
                 format!("{} (cut)", configuration.coverage.word())
@@ -468,16 +492,18 @@ pub fn summary(report: &VerifyReport, with_timing: bool) -> String {
             ),
         ]);
     }
-    let mut widths = [0usize; 6];
+    let mut widths = [0usize; 7];
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
+    let first = usize::from(!show_from);
     for row in rows {
         let line: Vec<String> = row
             .iter()
             .zip(widths)
+            .skip(first)
             .map(|(cell, width)| format!("{cell:<width$}"))
             .collect();
         out.push_str(&format!("  {}\n", line.join("  ").trim_end()));
@@ -507,6 +533,11 @@ pub struct VerifyJson {
     pub max_faults: usize,
     /// The version the runbook upgrades to.
     pub target_version: Version,
+    /// What a run that succeeds must leave, in words (`goal ...`; by
+    /// default `healthy`).
+    pub goals: Vec<String>,
+    /// The starting states explored.
+    pub starting_states: Vec<StartingState>,
     /// Whether every property holds on every path (complete and no counterexample).
     pub proven: bool,
     /// Whether every configuration was explored completely.
@@ -594,6 +625,8 @@ pub struct JsonCounterexample {
     pub statement: String,
     /// The faults of the configuration (`no fault`, `upgrade-fails:mgt-1 + ...`).
     pub faults: String,
+    /// The starting state the path starts from.
+    pub from: String,
     /// The file where the property breaks.
     pub file: String,
     /// Its 1-based line.
@@ -634,6 +667,8 @@ pub struct Place {
 /// How to replay a counterexample on the simulator.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct JsonReplay {
+    /// The simulator's `--sim-start` (`null`: a healthy cluster).
+    pub start: Option<String>,
     /// `--sim-fault` values, in the order they fire.
     pub faults: Vec<String>,
     /// Prompt id → answer: the `--answers` file.
@@ -709,12 +744,14 @@ pub fn to_json(report: &VerifyReport, program: &Program) -> VerifyJson {
                 message: counterexample.message.clone(),
                 statement: counterexample.property.statement().to_owned(),
                 faults: counterexample.configuration.clone(),
+                from: counterexample.from.clone(),
                 file: at.file,
                 line: at.line,
                 column: at.column,
                 path,
                 cluster: counterexample.cluster.clone(),
                 replay: JsonReplay {
+                    start: replay.start.clone(),
                     faults: replay.faults.clone(),
                     answers: replay.answers.clone(),
                     exact: replay.exact,
@@ -734,6 +771,8 @@ pub fn to_json(report: &VerifyReport, program: &Program) -> VerifyJson {
         servers: report.servers,
         max_faults: report.max_faults,
         target_version: report.target_version.clone(),
+        goals: report.goals.clone(),
+        starting_states: report.starting_states.clone(),
         proven: report.proven(),
         complete: report.complete,
         states: report.states,

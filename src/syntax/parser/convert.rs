@@ -39,6 +39,10 @@ fn is_token(rule: Rule) -> bool {
             | kw_procedure
             | kw_title
             | kw_requires
+            | kw_goal
+            | kw_upgrade
+            | kw_to
+            | kw_healthy
             | kw_summary
             | kw_param
             | kw_import

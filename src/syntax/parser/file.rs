@@ -67,6 +67,8 @@ impl FileParser<'_> {
             params: Vec::new(),
             imports: Vec::new(),
             requires: Vec::new(),
+            goals: Vec::new(),
+            from: Vec::new(),
             body: Vec::new(),
             what_ifs: Vec::new(),
             comments: std::mem::take(&mut self.scan.comments),

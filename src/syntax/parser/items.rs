@@ -9,7 +9,8 @@ use pest::iterators::Pair;
 use super::convert::{missing, significant, Converted, Converter};
 use super::Rule;
 use crate::syntax::ast::{
-    Doc, Expr, File, Import, Param, ParamType, Requirement, Stmt, Trigger, TriggerKind, WhatIf,
+    Doc, Expr, File, FromDecl, Goal, GoalKind, Import, Param, ParamType, Requirement, StartingStateDecl,
+    Stmt, Trigger, TriggerKind, WhatIf,
 };
 use crate::syntax::error::ParseError;
 use crate::syntax::span::Span;
@@ -79,6 +80,43 @@ impl Converter<'_> {
                         message,
                         span,
                     });
+                }
+                Rule::goal_decl => {
+                    header("goal", first_statement)?;
+                    let kind_pair = significant(child)
+                        .next()
+                        .ok_or_else(|| missing(span, "a goal"))?;
+                    let kind = match kind_pair.as_rule() {
+                        Rule::goal_upgrade => {
+                            let mut parts = significant(kind_pair);
+                            GoalKind::Upgrade(
+                                self.expr(parts.next().ok_or_else(|| missing(span, "a version"))?)?,
+                            )
+                        }
+                        Rule::goal_condition => {
+                            let mut parts = significant(kind_pair);
+                            let condition = self
+                                .expr(parts.next().ok_or_else(|| missing(span, "a condition"))?)?;
+                            let message = self
+                                .message(parts.next().ok_or_else(|| missing(span, "a message"))?)?;
+                            GoalKind::Condition { condition, message }
+                        }
+                        _ => GoalKind::Healthy,
+                    };
+                    file.goals.push(Goal { kind, span });
+                }
+                Rule::from_decl => {
+                    header("from", first_statement)?;
+                    let states = significant(child)
+                        .map(|state| {
+                            let name = self.ident(&state);
+                            StartingStateDecl {
+                                name: name.name,
+                                span: name.span,
+                            }
+                        })
+                        .collect();
+                    file.from.push(FromDecl { states, span });
                 }
                 Rule::what_if => file.what_ifs.push(self.what_if(child, docs.take())?),
                 _ => {

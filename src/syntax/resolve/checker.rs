@@ -101,6 +101,8 @@ impl Checker<'_> {
         let file_scope = self.params();
         self.scopes.push(file_scope);
         self.requirements();
+        self.goals();
+        self.starting_states();
         let top_level_bindings = self.body();
         for what_if in &file.what_ifs {
             self.what_if(what_if, &top_level_bindings);
@@ -163,6 +165,79 @@ impl Checker<'_> {
                         self.errors
                             .push(ResolveError::SelectInRequires { span: inner.span });
                     }
+                });
+            }
+        }
+    }
+
+    /// `goal ...`: a version to upgrade to, or a `bool` condition on the
+    /// cluster and the parameters that asks nothing; only in a runbook.
+    fn goals(&mut self) {
+        let file = self.file;
+        for goal in &file.goals {
+            if file.kind == FileKind::Procedure {
+                self.errors.push(ResolveError::RunDeclarationInProcedure {
+                    what: "goal".into(),
+                    span: goal.span,
+                });
+            }
+            let exprs: Vec<&ast::Expr> = match &goal.kind {
+                ast::GoalKind::Healthy => Vec::new(),
+                ast::GoalKind::Upgrade(version) => {
+                    let found = self.expr(version);
+                    self.expect(
+                        version,
+                        &found,
+                        &Type::Version,
+                        "`goal upgrade to` needs a version",
+                    );
+                    vec![version]
+                }
+                ast::GoalKind::Condition { condition, message } => {
+                    let found = self.expr(condition);
+                    self.expect(condition, &found, &Type::Bool, "`goal` needs a condition");
+                    for expr in message.exprs() {
+                        self.expr(expr);
+                    }
+                    std::iter::once(condition).chain(message.exprs()).collect()
+                }
+            };
+            for expr in exprs {
+                crate::syntax::visit::walk_expr(expr, &mut |inner| {
+                    if let ast::ExprKind::Select { .. } = inner.kind {
+                        self.errors.push(ResolveError::SelectInGoal { span: inner.span });
+                    }
+                });
+            }
+        }
+    }
+
+    /// `from STATE, ...`: names of starting states, only in a runbook.
+    fn starting_states(&mut self) {
+        let file = self.file;
+        for state in file.from.iter().flat_map(|from| &from.states) {
+            if file.kind == FileKind::Procedure {
+                self.errors.push(ResolveError::RunDeclarationInProcedure {
+                    what: "from".into(),
+                    span: state.span,
+                });
+            }
+            if crate::domain::StartingState::from_name(&state.name).is_none() {
+                let names: Vec<&str> = crate::domain::StartingState::ALL
+                    .iter()
+                    .map(|known| known.name())
+                    .collect();
+                let closest = names
+                    .iter()
+                    .map(|known| (strsim::jaro_winkler(known, &state.name), *known))
+                    .filter(|(score, _)| *score > 0.8)
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, known)| format!("did you mean `{known}`? "))
+                    .unwrap_or_default();
+                self.errors.push(ResolveError::UnknownStartingState {
+                    name: state.name.clone(),
+                    span: state.span,
+                    help: format!("{closest}the starting states are {}", names.join(", ")),
                 });
             }
         }

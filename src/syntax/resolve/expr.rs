@@ -212,7 +212,7 @@ impl Checker<'_> {
         }
         match signature.name {
             "active" => Type::Server,
-            "actives" | "standbys" | "servers" => Type::server_list(),
+            "actives" | "standbys" | "servers" | "split_brain" => Type::server_list(),
             "count" => {
                 if let (Some(arg), Some(found)) = (args.first(), arg_types.first()) {
                     if !found.is_list() {
