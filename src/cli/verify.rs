@@ -4,8 +4,8 @@
 //! counterexamples and the worst-case durations, and writes an answers file
 //! per counterexample so it can be replayed with `runbook run`.
 
-use crate::domain::StartingState;
 use super::stdout::{out, outln};
+use crate::domain::StartingState;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -64,8 +64,14 @@ pub struct VerifyArgs {
 
 fn parse_starting_state(text: &str) -> Result<StartingState, String> {
     StartingState::from_name(text).ok_or_else(|| {
-        let names: Vec<&str> = StartingState::ALL.iter().map(|state| state.name()).collect();
-        format!("not a starting state; the starting states are {}", names.join(", "))
+        let names: Vec<&str> = StartingState::ALL
+            .iter()
+            .map(|state| state.name())
+            .collect();
+        format!(
+            "not a starting state; the starting states are {}",
+            names.join(", ")
+        )
     })
 }
 

@@ -152,8 +152,7 @@ impl SimConfig {
             }
         }
         if let Some(start) = &self.start {
-            let variants =
-                super::starting_clusters(&names, &self.initial_version, start.state);
+            let variants = super::starting_clusters(&names, &self.initial_version, start.state);
             if start.variant > variants.len() {
                 let help = if variants.is_empty() {
                     format!("`{}` needs more servers (`--sim-servers`)", start.state)
@@ -347,7 +346,9 @@ pub enum SimConfigError {
     #[error("unknown starting state `{name}`")]
     #[diagnostic(
         code(runbook::cluster::unknown_start),
-        help("the starting states are: {valid}; a variant is chosen with `:N`, e.g. `split-brain:2`")
+        help(
+            "the starting states are: {valid}; a variant is chosen with `:N`, e.g. `split-brain:2`"
+        )
     )]
     UnknownStart {
         /// What was given.
@@ -357,10 +358,7 @@ pub enum SimConfigError {
     },
     /// `--sim-start STATE:N` with no such variant on this cluster.
     #[error("`{start}` is not a starting state of a {servers}-server cluster")]
-    #[diagnostic(
-        code(runbook::cluster::no_such_start),
-        help("{help}")
-    )]
+    #[diagnostic(code(runbook::cluster::no_such_start), help("{help}"))]
     NoSuchStart {
         /// The start as written.
         start: String,

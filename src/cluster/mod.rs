@@ -18,7 +18,6 @@ pub use crate::domain::{
 pub use config::{parse_fault_spec, server_name, Fault, SimConfig, SimConfigError, StartSpec};
 pub use error::{FailureKind, SimError};
 pub use faults::{possible_fault_events, possible_job_outcomes, FaultEvent, FaultPoint};
-pub use starting::{starting_clusters, StartingCluster, SPLIT_BRAIN_CHANGES};
 pub use invariants::{
     check_healthy, check_invariants, check_transition, check_upgraded, InvariantViolation,
 };
@@ -29,3 +28,4 @@ pub use model::{
     WIZARD_RESTARTS_STANDBYS,
 };
 pub use simulator::{FiredFault, JobState, Simulator, FINISHED_JOBS_KEPT};
+pub use starting::{starting_clusters, StartingCluster, SPLIT_BRAIN_CHANGES};

@@ -126,10 +126,7 @@ pub fn starting_clusters(
             if !restored {
                 return Vec::new();
             }
-            one(
-                format!("{} (restored on {active})", state.name()),
-                cluster,
-            )
+            one(format!("{} (restored on {active})", state.name()), cluster)
         }
     }
 }

@@ -334,7 +334,9 @@ impl<'a> Printer<'a> {
             Item::Goal(goal) => {
                 let (start, end) = (goal.span.start as usize, goal.span.end as usize);
                 match &goal.kind {
-                    crate::syntax::ast::GoalKind::Healthy => self.simple(start, end, "goal healthy"),
+                    crate::syntax::ast::GoalKind::Healthy => {
+                        self.simple(start, end, "goal healthy")
+                    }
                     crate::syntax::ast::GoalKind::Upgrade(version) => self.simple(
                         start,
                         end,
@@ -350,7 +352,11 @@ impl<'a> Printer<'a> {
                 }
             }
             Item::From(from) => {
-                let names: Vec<&str> = from.states.iter().map(|state| state.name.as_str()).collect();
+                let names: Vec<&str> = from
+                    .states
+                    .iter()
+                    .map(|state| state.name.as_str())
+                    .collect();
                 self.simple(
                     from.span.start as usize,
                     from.span.end as usize,

@@ -1476,7 +1476,10 @@ impl<'p> Driver<'p> {
                         .unmet_goals(params, &self.sight.initial, &cluster),
                     Err(_) => Vec::new(),
                 };
-                if let Some(goal) = unmet.into_iter().next() {
+                // A declared goal is judged on the live cluster; the
+                // default one (healthy) is the verifier's to prove, and an
+                // upgrade of the Initial Active is held to its end below.
+                if let Some(goal) = unmet.into_iter().find(|goal| goal.span.is_some()) {
                     let main = self.program.main;
                     Err(Halt::Fatal(RuntimeError::GoalNotMet {
                         message: goal.message,

@@ -841,7 +841,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                     match static_eval(version, &frame, initial).and_then(|value| match value {
                         Value::Version(version) => Ok(version),
                         other => Err(EvalError::new(
-                            format!("`goal upgrade to` needs a version, not a {}", other.type_name()),
+                            format!(
+                                "`goal upgrade to` needs a version, not a {}",
+                                other.type_name()
+                            ),
                             version.span,
                         )),
                     }) {
@@ -906,7 +909,11 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// The version of the main file's `goal upgrade to VERSION`, with
     /// `params` bound: the version a run upgrades the cluster to, if it
     /// says it upgrades.
-    pub fn goal_version(&self, params: Vec<(String, Value)>, initial: &Snapshot) -> Option<crate::cluster::Version> {
+    pub fn goal_version(
+        &self,
+        params: Vec<(String, Value)>,
+        initial: &Snapshot,
+    ) -> Option<crate::cluster::Version> {
         let frame = Frame::new(0, params);
         self.code.program.files[self.code.program.main]
             .ast

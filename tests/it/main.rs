@@ -51,6 +51,7 @@ mod syntax;
 #[cfg(unix)]
 mod tty;
 mod verify;
+mod verify_goals;
 mod what_if_direct;
 #[cfg(unix)]
 mod window_resume;

@@ -43,7 +43,7 @@ fn a_handler_whose_triggers_do_not_hold_is_refused_before_anything_acts() {
         &[
             "runbook::run::what_if_not_holding",
             "none of the handler's triggers holds on the target",
-            "upgrade-with-downtime.runbook:301:14",
+            "upgrade-with-downtime.runbook:305:14",
             "`standby-activated`: mgt-1 is the only",
             "`two-actives`: mgt-1 is the only Active server",
             "`--force` runs the handler anyway",
@@ -120,8 +120,8 @@ fn force_says_what_the_handler_will_do_then_runs_it() {
         &[
             "runbook::run::what_if_forced",
             "it runs anyway",
-            "It will run: `start-server(server: active)` (line 332)",
-            "`call init-standby(server: standby)` (line 339)",
+            "It will run: `start-server(server: active)` (line 336)",
+            "`call init-standby(server: standby)` (line 343)",
         ],
     );
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -14,17 +14,17 @@ use serde::Serialize;
 use super::property::{Property, Violation};
 use crate::cluster::durations::CHANGE_INTERVAL;
 use crate::cluster::{
-    check_transition, possible_fault_events, possible_job_outcomes, Cluster,
-    FailureKind, Fault, FaultEvent, FaultPoint, InvariantViolation, JobId, JobOutcome, Operation,
-    OperationOutput, Progress, ReplicationState, SimError, Snapshot, Started,
+    check_transition, possible_fault_events, possible_job_outcomes, Cluster, FailureKind, Fault,
+    FaultEvent, FaultPoint, InvariantViolation, JobId, JobOutcome, Operation, OperationOutput,
+    Progress, ReplicationState, SimError, Snapshot, Started,
 };
 use crate::connect::sim::{connector_error, SIM_TIMEOUT_SECONDS};
 use crate::interp::events::RunOutcome;
 use crate::semantics::code::{Code, StepId, WindowId};
 use crate::semantics::eval::format_duration;
 use crate::semantics::machine::{
-    self as core, Effect, Ending, Event, Gate, Input, Observation, OperationError, Resolution,
-    GoalCheck, Since, StepFinish, Subject, World, MAX_INSTRUCTIONS,
+    self as core, Effect, Ending, Event, Gate, GoalCheck, Input, Observation, OperationError,
+    Resolution, Since, StepFinish, Subject, World, MAX_INSTRUCTIONS,
 };
 use crate::semantics::observe;
 use crate::semantics::prompt::{Answer, PromptKind};

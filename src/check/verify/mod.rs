@@ -401,11 +401,9 @@ pub fn fault_sets(servers: &[String], max_faults: usize) -> Vec<FaultSet> {
 pub fn target_version(program: &Program) -> Version {
     let code = crate::semantics::code::Code::new(program);
     let core = crate::semantics::machine::Machine::new(&code);
-    let initial = crate::cluster::Cluster::new(
-        &[server_name(1)],
-        &SimConfig::default().initial_version,
-    )
-    .snapshot();
+    let initial =
+        crate::cluster::Cluster::new(&[server_name(1)], &SimConfig::default().initial_version)
+            .snapshot();
     let params = core.default_params(program.main, &initial);
     if let Some(version) = core.goal_version(params, &initial) {
         return version;
@@ -433,11 +431,13 @@ pub fn goal_descriptions(program: &Program) -> Vec<String> {
             crate::syntax::ast::GoalKind::Upgrade(_) => {
                 format!("upgrade to {}", target_version(program))
             }
-            crate::syntax::ast::GoalKind::Condition { condition, .. } => {
-                file.text
-                    .get(condition.span.start as usize..condition.span.end as usize)
-                    .map_or_else(|| String::from("a declared condition"), |source| source.trim().to_string())
-            }
+            crate::syntax::ast::GoalKind::Condition { condition, .. } => file
+                .text
+                .get(condition.span.start as usize..condition.span.end as usize)
+                .map_or_else(
+                    || String::from("a declared condition"),
+                    |source| source.trim().to_string(),
+                ),
         })
         .collect();
     if goals.is_empty() {
@@ -753,8 +753,8 @@ pub fn worst_case(
             .map(move |set| (start, set))
     }) {
         let machine = machine::Machine::new(&compiled, &start.cluster, set.clone())
-        .with_budget(options.max_path_effects)
-        .with_prompt_time(options.prompt_time);
+            .with_budget(options.max_path_effects)
+            .with_prompt_time(options.prompt_time);
         let explored = explore::explore(&machine, options.max_states, step, None);
         complete &= !explored.truncated;
         let durations = match step {

@@ -9,8 +9,8 @@ use pest::iterators::Pair;
 use super::convert::{missing, significant, Converted, Converter};
 use super::Rule;
 use crate::syntax::ast::{
-    Doc, Expr, File, FromDecl, Goal, GoalKind, Import, Param, ParamType, Requirement, StartingStateDecl,
-    Stmt, Trigger, TriggerKind, WhatIf,
+    Doc, Expr, File, FromDecl, Goal, GoalKind, Import, Param, ParamType, Requirement,
+    StartingStateDecl, Stmt, Trigger, TriggerKind, WhatIf,
 };
 use crate::syntax::error::ParseError;
 use crate::syntax::span::Span;

@@ -205,7 +205,8 @@ impl Checker<'_> {
             for expr in exprs {
                 crate::syntax::visit::walk_expr(expr, &mut |inner| {
                     if let ast::ExprKind::Select { .. } = inner.kind {
-                        self.errors.push(ResolveError::SelectInGoal { span: inner.span });
+                        self.errors
+                            .push(ResolveError::SelectInGoal { span: inner.span });
                     }
                 });
             }
