@@ -142,7 +142,7 @@ fn a_goal_that_is_not_met_points_at_the_goal() {
         .expect("the declared goal is not met");
     assert!(found.message.contains("exactly one Active was expected"));
     let line = source[..found.span.start as usize].lines().count();
-    assert_eq!(line, 4, "the counterexample points at the `goal` line");
+    assert_eq!(line, 5, "the counterexample points at the `goal` line");
 }
 
 #[test]
