@@ -1875,10 +1875,12 @@ impl<'c, 'p> Machine<'c, 'p> {
     // ----- discarded changes -----
 
     /// `discards changes on EXPR` (on a step, a `choose` option or a
-    /// What-if): counts the administrator changes made on the server since
-    /// the run started, warns with the count and, when there are any the
-    /// operator has not agreed to lose yet, asks `prompt_id`. A target that
-    /// cannot count them is said so, and the operator asked once per server.
+    /// What-if; EXPR a server or a list of servers): counts the
+    /// administrator changes made on each server since the run started,
+    /// warns with each count and, when there are any the operator has not
+    /// agreed to lose yet, asks `prompt_id` once for all of them. A target
+    /// that cannot count them is said so, and the operator asked once per
+    /// clause.
     fn discards_changes(
         &self,
         state: &mut State,
@@ -1888,14 +1890,15 @@ impl<'c, 'p> Machine<'c, 'p> {
         subject: &str,
         file: usize,
     ) -> Result<(), Interrupt> {
-        let server = match self.eval(state, world, server_expr, file)? {
-            Value::Server(server) => server,
+        let servers = match self.eval(state, world, server_expr, file)? {
+            Value::Server(server) => vec![server],
+            Value::Servers(servers) => servers,
             other => {
                 return Err(self.evaluation_failure(
                     state,
                     EvalError {
                         message: format!(
-                            "`discards changes on` names a server, not a {}",
+                            "`discards changes on` names a server or a list of servers, not a {}",
                             other.type_name()
                         ),
                         span: server_expr.span,
@@ -1906,52 +1909,80 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         };
         let answered = take_answer(state, prompt_id);
-        if answered.is_none() {
-            state.queue.push_back(Effect::Event(Event::Discards {
-                prompt_id: prompt_id.to_string(),
-                subject: subject.to_string(),
-                server: server.clone(),
-            }));
-        }
         let counted = world.counts_changes();
-        let changes = if counted {
-            let now = &self.observed(world, false)?.snapshot;
-            observe::changes_since(world.initial(), now, &server)
-        } else {
-            u64::MAX
-        };
-        if answered.is_none() {
-            let message = if counted {
-                format!(
-                    "{subject} discards {changes} administrator change{} made on {server} since the run started",
-                    plural(changes)
-                )
+        let mut counts = Vec::with_capacity(servers.len());
+        for server in &servers {
+            if answered.is_none() {
+                state.queue.push_back(Effect::Event(Event::Discards {
+                    prompt_id: prompt_id.to_string(),
+                    subject: subject.to_string(),
+                    server: server.clone(),
+                }));
+            }
+            let changes = if counted {
+                let now = &self.observed(world, false)?.snapshot;
+                observe::changes_since(world.initial(), now, server)
             } else {
-                format!(
-                    "{subject} discards the administrator changes made on {server} since the run started; this target cannot count them (the SMC API publishes no count of changes): check the audit of {server} before you continue"
-                )
+                u64::MAX
             };
-            state.queue.push_back(Effect::Event(Event::Warning {
-                code: "runbook::run::discards_changes",
-                message,
-            }));
+            // A list says nothing of its servers without changes.
+            if answered.is_none() && (servers.len() == 1 || changes > 0) {
+                let message = if counted {
+                    format!(
+                        "{subject} discards {changes} administrator change{} made on {server} since the run started",
+                        plural(changes)
+                    )
+                } else {
+                    format!(
+                        "{subject} discards the administrator changes made on {server} since the run started; this target cannot count them (the SMC API publishes no count of changes): check the audit of {server} before you continue"
+                    )
+                };
+                state.queue.push_back(Effect::Event(Event::Warning {
+                    code: "runbook::run::discards_changes",
+                    message,
+                }));
+            }
+            counts.push((server.clone(), changes));
         }
         // Nothing to ask when the operator already agreed to lose at least
-        // as many (counted before two servers became Active, and counted
-        // again, unchanged, by the step that demotes one of them).
-        let agreed = state.agreed_changes(&server);
-        if changes == 0 || agreed.is_some_and(|agreed| changes <= agreed) {
-            set_agreed(state, &server, changes.max(agreed.unwrap_or(0)));
+        // as many on every server (counted before two servers became
+        // Active, and counted again, unchanged, by the step that demotes
+        // one of them).
+        let to_ask: Vec<&(String, u64)> = counts
+            .iter()
+            .filter(|(server, changes)| {
+                *changes > 0
+                    && !state
+                        .agreed_changes(server)
+                        .is_some_and(|agreed| *changes <= agreed)
+            })
+            .collect();
+        if to_ask.is_empty() {
+            for (server, changes) in &counts {
+                let agreed = state.agreed_changes(server).unwrap_or(0);
+                set_agreed(state, server, (*changes).max(agreed));
+            }
             return Ok(());
         }
         let text = if counted {
+            let parts: Vec<String> = to_ask
+                .iter()
+                .map(|(server, changes)| {
+                    format!(
+                        "{changes} administrator change{} made on {server}",
+                        plural(*changes)
+                    )
+                })
+                .collect();
             format!(
-                "{changes} administrator change{} made on {server} since the run started will be lost. Continue?",
-                plural(changes)
+                "{} since the run started will be lost. Continue?",
+                join_and(&parts)
             )
         } else {
+            let names: Vec<String> = to_ask.iter().map(|(server, _)| server.clone()).collect();
             format!(
-                "Any administrator change made on {server} since the run started will be lost (they cannot be counted on this target). Continue?"
+                "Any administrator change made on {} since the run started will be lost (they cannot be counted on this target). Continue?",
+                join_and(&names)
             )
         };
         let request = PromptRequest {
@@ -1963,7 +1994,9 @@ impl<'c, 'p> Machine<'c, 'p> {
         };
         match self.ask(state, request, file, server_expr.span)? {
             Answer::Bool(true) => {
-                set_agreed(state, &server, changes);
+                for (server, changes) in &counts {
+                    set_agreed(state, server, *changes);
+                }
                 Ok(())
             }
             _ => Err(Interrupt::Abort(Abort::Declined(prompt_id.to_string()))),
@@ -2464,6 +2497,15 @@ fn take_answer(state: &State, id: &str) -> Option<Answer> {
 fn set_agreed(state: &mut State, server: &str, changes: u64) {
     state.agreed.retain(|(name, _)| name != server);
     state.agreed.push((server.to_string(), changes));
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [only] => only.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 fn plural(count: u64) -> &'static str {

@@ -345,15 +345,24 @@ impl Checker<'_> {
     }
 
     /// `discards changes on EXPR` (on a step, an option or a What-if): EXPR
-    /// is a server.
+    /// is a server or a list of servers.
     pub(super) fn discards_clause(&mut self, server: &ast::Expr) {
         let found = self.expr(server);
-        self.expect(
-            server,
-            &found,
-            &Type::Server,
-            "`discards changes on` names the server whose changes are lost",
-        );
+        if found.is_list() {
+            self.expect(
+                server,
+                &found,
+                &Type::server_list(),
+                "`discards changes on` names the servers whose changes are lost",
+            );
+        } else {
+            self.expect(
+                server,
+                &found,
+                &Type::Server,
+                "`discards changes on` names the server (or the list of servers) whose changes are lost",
+            );
+        }
     }
 
     pub(super) fn step_ref(&mut self, step: &ast::Ident) {
