@@ -29,6 +29,10 @@ pub struct SimConfig {
     /// contract name, the server that fault picks instead of a seeded choice.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pinned: BTreeMap<String, String>,
+    /// `crash:SERVER@N`: the operation (from 1) a crash fires before, by
+    /// the fault as written without `@N` (the first operation otherwise).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub occasions: BTreeMap<String, usize>,
     /// The state the cluster starts in (`--sim-start`; none: healthy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<StartSpec>,
@@ -84,6 +88,7 @@ impl Default for SimConfig {
             target_version: Version::from_parts(vec![7, 4, 0]),
             initial_version: Version::from_parts(vec![7, 3, 4]),
             pinned: BTreeMap::new(),
+            occasions: BTreeMap::new(),
             start: None,
         }
     }
@@ -103,7 +108,28 @@ impl SimConfig {
     /// which pin the Standby that fault picks (what a verifier counterexample
     /// needs to replay exactly).
     pub fn add_fault(&mut self, text: &str) -> Result<(), SimConfigError> {
+        let (text, occasion) = match text.trim().rsplit_once('@') {
+            Some((fault, number)) => {
+                let occasion = number
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|occasion| *occasion >= 1)
+                    .ok_or_else(|| SimConfigError::BadOccasion {
+                        fault: text.trim().to_string(),
+                    })?;
+                (fault, Some(occasion))
+            }
+            None => (text, None),
+        };
         let (fault, pinned) = parse_fault_spec(text)?;
+        if let Some(occasion) = occasion {
+            if !matches!(fault, Fault::Crash(_)) {
+                return Err(SimConfigError::BadOccasion {
+                    fault: format!("{text}@{occasion}"),
+                });
+            }
+            self.occasions.insert(fault.to_string(), occasion);
+        }
         if let Some(server) = pinned {
             self.pinned.insert(fault.name().to_string(), server);
         }
@@ -207,11 +233,15 @@ pub enum Fault {
     Unreachable(String),
     /// `changes-on-active`: administrators keep changing the Initial Active's configuration.
     ChangesOnActive,
+    /// `crash:SERVER`: that server stops (its host or its service goes
+    /// down) right before an operation of the run; `crash:SERVER@N` before
+    /// the N-th operation the run sends (the first by default).
+    Crash(String),
 }
 
 impl Fault {
     /// Every fault name as the contract spells it (`SERVER` is a placeholder).
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "replication-down",
         "active-upgrade-cancelled",
         "standby-auto-activates",
@@ -219,6 +249,7 @@ impl Fault {
         "upgrade-fails:SERVER",
         "unreachable:SERVER",
         "changes-on-active",
+        "crash:SERVER",
     ];
 
     /// The fault's name without its server argument, e.g. `upgrade-fails`.
@@ -231,13 +262,16 @@ impl Fault {
             Fault::UpgradeFails(_) => "upgrade-fails",
             Fault::Unreachable(_) => "unreachable",
             Fault::ChangesOnActive => "changes-on-active",
+            Fault::Crash(_) => "crash",
         }
     }
 
     /// The server the fault names, for `upgrade-fails:` and `unreachable:`.
     pub fn server(&self) -> Option<&str> {
         match self {
-            Fault::UpgradeFails(server) | Fault::Unreachable(server) => Some(server),
+            Fault::UpgradeFails(server) | Fault::Unreachable(server) | Fault::Crash(server) => {
+                Some(server)
+            }
             _ => None,
         }
     }
@@ -283,6 +317,7 @@ impl FromStr for Fault {
             "changes-on-active" => plain(Fault::ChangesOnActive),
             "upgrade-fails" => needs_server(Fault::UpgradeFails),
             "unreachable" => needs_server(Fault::Unreachable),
+            "crash" => needs_server(Fault::Crash),
             _ => Err(unknown()),
         }
     }
@@ -342,6 +377,16 @@ impl<'de> Deserialize<'de> for Fault {
 /// A simulator configuration that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
 pub enum SimConfigError {
+    /// `FAULT@N` on a fault that takes no occasion, or N not a number from 1.
+    #[error("`{fault}`: only `crash:SERVER` takes an occasion, `@N` with N from 1")]
+    #[diagnostic(
+        code(runbook::cluster::bad_occasion),
+        help("write `crash:mgt-2@3` for a crash of mgt-2 right before the run's third operation")
+    )]
+    BadOccasion {
+        /// The fault as written.
+        fault: String,
+    },
     /// `--sim-start` names no starting state (or a variant that is not a number from 1).
     #[error("unknown starting state `{name}`")]
     #[diagnostic(

@@ -49,6 +49,8 @@ pub enum FaultPoint {
     /// Virtual time passed ([`CHANGE_INTERVAL`](super::durations::CHANGE_INTERVAL)
     /// for `changes-on-active`).
     Tick,
+    /// The run is about to send an operation (`crash:SERVER`).
+    BeforeOperation,
 }
 
 /// One fault happening.
@@ -91,6 +93,11 @@ pub enum FaultEvent {
         /// The server.
         server: String,
     },
+    /// `server` stops: its host or its service went down.
+    ServerCrashed {
+        /// The server.
+        server: String,
+    },
     /// The activation wizard `job` stops where it is (not a contract fault:
     /// offered by [`possible_job_outcomes`] for the verifier).
     ActivationInterrupted {
@@ -106,7 +113,8 @@ impl FaultEvent {
             FaultEvent::ServerUnreachable { server }
             | FaultEvent::StandbyAutoActivates { server }
             | FaultEvent::StandbyActivatedByOperator { server, .. }
-            | FaultEvent::AdministratorChange { server } => Some(server),
+            | FaultEvent::AdministratorChange { server }
+            | FaultEvent::ServerCrashed { server } => Some(server),
             _ => None,
         }
     }
@@ -170,6 +178,21 @@ pub fn possible_fault_events(
                 if target == server =>
             {
                 vec![FaultEvent::UpgradeFails { job: *job }]
+            }
+            // A running server no background operation runs on (the
+            // installer's own server, an initialization's standby, a
+            // wizard's target are the operation's: their failures are the
+            // operation's outcomes).
+            (Fault::Crash(server), FaultPoint::BeforeOperation) => {
+                let busy = cluster.jobs().iter().any(|job| job.server() == server);
+                match cluster.server(server) {
+                    Some(found) if found.running && !busy => {
+                        vec![FaultEvent::ServerCrashed {
+                            server: server.clone(),
+                        }]
+                    }
+                    _ => Vec::new(),
+                }
             }
             (Fault::ChangesOnActive, FaultPoint::Tick) => match cluster.server(initial_active) {
                 Some(server) if server.running && server.mode == Mode::Active => {
@@ -262,6 +285,11 @@ impl Cluster {
             }
             FaultEvent::UpgradeFails { job } => self.set_outcome(*job, JobOutcome::Fails),
             FaultEvent::AdministratorChange { server } => self.administrator_change(server),
+            FaultEvent::ServerCrashed { server } => {
+                if let Ok(index) = self.index(server) {
+                    self.servers[index].running = false;
+                }
+            }
             FaultEvent::ActivationInterrupted { job } => {
                 if let Some(position) = self.jobs.iter().position(|candidate| candidate.id == *job)
                 {

@@ -65,6 +65,9 @@ pub struct Simulator {
     /// address, as element keys do on a real setup (10 on a fresh one).
     #[serde(default = "first_element_key")]
     element_base: usize,
+    /// Operations started so far (what `crash:SERVER@N` counts).
+    #[serde(default)]
+    operations_started: usize,
 }
 
 fn first_element_key() -> usize {
@@ -117,6 +120,7 @@ impl Simulator {
             finished: BTreeMap::new(),
             violations: Vec::new(),
             element_base: first_element_key(),
+            operations_started: 0,
         };
         simulator.reach(&FaultPoint::RunStart);
         simulator
@@ -242,6 +246,8 @@ impl Simulator {
     /// the background (poll [`job`](Self::job)). The invariants judged on the
     /// transition are recorded when the model accepts the operation.
     pub fn start(&mut self, operation: &Operation) -> Result<Started, SimError> {
+        self.operations_started += 1;
+        self.reach(&FaultPoint::BeforeOperation);
         let violations = check_transition(&self.cluster, operation);
         let started = self.cluster.apply(operation)?;
         self.violations.extend(violations);
@@ -332,6 +338,12 @@ impl Simulator {
             let repeats = fault == Fault::ChangesOnActive;
             if !repeats && self.fired.iter().any(|fired| fired.fault == fault) {
                 continue;
+            }
+            // `crash:SERVER@N` waits for the N-th operation.
+            if let Some(occasion) = self.config.occasions.get(&fault.to_string()) {
+                if *occasion != self.operations_started {
+                    continue;
+                }
             }
             // Recomputed: an earlier fault at this point may have changed the candidates.
             let alternatives: Vec<FaultEvent> = possible_fault_events(

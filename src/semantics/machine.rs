@@ -1952,9 +1952,9 @@ impl<'c, 'p> Machine<'c, 'p> {
             .iter()
             .filter(|(server, changes)| {
                 *changes > 0
-                    && !state
+                    && state
                         .agreed_changes(server)
-                        .is_some_and(|agreed| *changes <= agreed)
+                        .is_none_or(|agreed| *changes > agreed)
             })
             .collect();
         if to_ask.is_empty() {

@@ -10,8 +10,6 @@ use runbook::check::verify::{self, Property, VerifyOptions, VerifyReport};
 use runbook::interp::load::load_path;
 use runbook::interp::program::Program;
 
-use crate::support::counterexample_lines;
-
 fn load(path: &Path) -> Program {
     let absolute = std::fs::canonicalize(path).expect("fixture exists");
     let mut program = load_path(&absolute, &path.display().to_string()).expect("fixture parses");

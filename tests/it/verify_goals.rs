@@ -247,3 +247,59 @@ fn verify_from_one_state_and_refusals() {
         + &String::from_utf8_lossy(&output.stdout);
     assert!(stderr.contains("did you mean `split-brain`"), "{stderr}");
 }
+
+/// A server crashes right before any operation (`crash:S`): the verifier
+/// explores every occasion, an operation the crash makes fail fails its
+/// step (no check could see it coming), and a counterexample after a later
+/// crash replays it exactly with `crash:S@N`.
+#[test]
+fn a_crash_before_any_operation_is_explored_and_replays_with_its_occasion() {
+    let report = verify::verify(
+        &load("look-twice.runbook"),
+        &VerifyOptions {
+            servers: 2,
+            max_faults: 1,
+            ..VerifyOptions::default()
+        },
+    );
+    let found = report
+        .counterexamples
+        .iter()
+        .find(|found| found.property == Property::NotHealthy)
+        .expect("a run that succeeds with a crashed server is caught");
+    assert_eq!(found.replay.faults, vec!["crash:mgt-2@2".to_string()]);
+    assert!(found.replay.exact, "{:?}", found.replay.caveat);
+    assert!(
+        found.message.contains("mgt-2 is stopped"),
+        "{}",
+        found.message
+    );
+    // The crash before the first operation (on mgt-2 itself) fails the
+    // run: no counterexample of an unchecked precondition.
+    assert!(!report
+        .counterexamples
+        .iter()
+        .any(|found| found.property == Property::UncheckedPrecondition));
+}
+
+#[test]
+fn only_a_crash_takes_an_occasion() {
+    for (fault, code) in [
+        ("crash:mgt-2@0", "runbook::cluster::bad_occasion"),
+        ("upgrade-fails:mgt-2@2", "runbook::cluster::bad_occasion"),
+        ("crash:mgt-9", "runbook::cluster::fault_unknown_server"),
+    ] {
+        let output = assert_cmd::Command::cargo_bin("runbook")
+            .unwrap()
+            .args(["run", "--yes", "--sim-fault", fault])
+            .arg(fixture("look-twice.runbook"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{fault}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(code),
+            "{fault}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

@@ -13,6 +13,17 @@ fn stderr(output: &Output) -> String {
     flat(&String::from_utf8_lossy(&output.stderr))
 }
 
+/// The 1-based line and column of the first `needle` after `after` in the
+/// shipped downtime runbook (so the expectations follow its edits).
+fn place(after: &str, needle: &str) -> (usize, usize) {
+    let source = include_str!("../../runbooks/upgrade-with-downtime.runbook");
+    let start = source.find(after).expect("anchor");
+    let at = start + source[start..].find(needle).expect("needle");
+    let line = source[..at].lines().count() + usize::from(source[..at].ends_with('\n'));
+    let column = at - source[..at].rfind('\n').map_or(0, |newline| newline + 1) + 1;
+    (line, column)
+}
+
 /// Panics unless stderr says each of `expected`.
 fn assert_says(output: &Output, expected: &[&str]) {
     let stderr = stderr(output);
@@ -38,12 +49,14 @@ fn a_handler_whose_triggers_do_not_hold_is_refused_before_anything_acts() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+    let (line, column) = place("what-if standby-activated", "standby-activated,");
+    let at = format!("upgrade-with-downtime.runbook:{line}:{column}");
     assert_says(
         &output,
         &[
             "runbook::run::what_if_not_holding",
             "none of the handler's triggers holds on the target",
-            "upgrade-with-downtime.runbook:305:14",
+            &at,
             "`standby-activated`: mgt-1 is the only",
             "`two-actives`: mgt-1 is the only Active server",
             "`--force` runs the handler anyway",
@@ -115,13 +128,18 @@ fn force_says_what_the_handler_will_do_then_runs_it() {
     ];
     // The handler's `stop` ends the run.
     let output = run_in(dir.path(), &args, 1);
+    let (start, _) = place("what-if installer-failed", "start-server(server: active)");
+    let (init, _) = place(
+        "what-if installer-failed",
+        "call init-standby(server: standby)",
+    );
     assert_says(
         &output,
         &[
             "runbook::run::what_if_forced",
             "it runs anyway",
-            "It will run: `start-server(server: active)` (line 336)",
-            "`call init-standby(server: standby)` (line 343)",
+            &format!("It will run: `start-server(server: active)` (line {start})"),
+            &format!("`call init-standby(server: standby)` (line {init})"),
         ],
     );
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -21,6 +21,18 @@ step.",
 
 static ENTRIES: &[Entry] = &[
     Entry {
+        code: "runbook::cluster::bad_occasion",
+        severity: Severity::Error,
+        summary: "`--sim-fault FAULT@N` on a fault that takes no occasion, or N not a number from 1.",
+        cause: "Only `crash:SERVER` takes an occasion: `crash:mgt-2@3` crashes mgt-2 right before \
+the third operation the run sends (the verifier's replays use it). The other faults fire where \
+the simulator's fault table says.",
+        example: Some(Example::command(
+            "runbook run upgrade-with-downtime --sim-fault upgrade-fails:mgt-2@2",
+        )),
+        fix: "Drop `@N`, or write it after a `crash:SERVER` with N from 1.",
+    },
+    Entry {
         code: "runbook::cluster::unknown_start",
         severity: Severity::Error,
         summary: "`--sim-start` names no starting state.",
@@ -52,7 +64,7 @@ on a cluster of one.",
         summary: "`--sim-fault` names no known fault.",
         cause: "The simulator plays the faults of the contract: `replication-down`, \
 `active-upgrade-cancelled`, `standby-auto-activates`, `standby-activated-by-operator`, \
-`upgrade-fails:SERVER`, `unreachable:SERVER` and `changes-on-active`. The name given is \
+`upgrade-fails:SERVER`, `unreachable:SERVER`, `crash:SERVER` and `changes-on-active`. The name given is \
 none of them.",
         example: Some(Example::command(
             "runbook run upgrade-with-downtime --sim-fault upgrade-cancelled",

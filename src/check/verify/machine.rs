@@ -246,6 +246,9 @@ pub struct State {
     machine: core::State,
     cluster: Cluster,
     pending: Option<PendingOperation>,
+    /// An operation about to be sent whose fault point (a crash before
+    /// it) was already branched on.
+    about_to_send: Option<Operation>,
     /// What the last lapse of time brought that is still to be judged (a
     /// branch at one fault point leaves the points after it).
     leftover: Vec<Progress>,
@@ -394,6 +397,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             machine: self.core.start(params),
             cluster: self.initial_cluster.clone(),
             pending: None,
+            about_to_send: None,
             leftover: Vec::new(),
             fired: self.start_faults_mask(),
             declined: 0,
@@ -418,6 +422,8 @@ impl<'c, 'p> Machine<'c, 'p> {
         for _ in 0..self.budget {
             let flow = if state.pending.is_some() {
                 self.advance_pending(&mut state, &mut events)
+            } else if let Some(operation) = state.about_to_send.take() {
+                self.send(&mut state, operation, &mut events)
             } else {
                 self.step(&mut state, &mut events)
             };
@@ -880,7 +886,25 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     // ----- operations -----
 
+    /// An operation the machine performs: first the faults that may fire
+    /// right before it is sent (a crash), each a branch, then [`Self::send`].
     fn perform(&self, state: &mut State, operation: Operation, events: &mut Trail) -> Flow {
+        let options = self.fault_options(state, &FaultPoint::BeforeOperation);
+        if options.len() > 1 {
+            state.about_to_send = Some(operation);
+            return Flow::Branch(
+                options
+                    .into_iter()
+                    .map(|option| self.apply_faults(state, &option.offered, option.chosen))
+                    .collect(),
+            );
+        }
+        self.send(state, operation, events)
+    }
+
+    /// Applies `operation` to the model: its refusal, its result, or its
+    /// background job.
+    fn send(&self, state: &mut State, operation: Operation, events: &mut Trail) -> Flow {
         let (file, span) = self.core.position(&state.machine);
         let transition = check_transition(&state.cluster, &operation);
         let before = observed(&state.cluster);
@@ -911,6 +935,14 @@ impl<'c, 'p> Machine<'c, 'p> {
                         violation.cluster = before;
                         return Flow::Violation(violation);
                     }
+                }
+                // A server that crashed (the `crash:S` fault) and is still
+                // down makes the run's next operations fail as a real
+                // target would (a connection refused, a timeout): no
+                // check could have seen it coming, so the step fails — an
+                // end the run reports — rather than breaking a property.
+                if self.crashed_and_down(state) {
+                    return self.finish_operation(state, operation, Err(error), events);
                 }
                 let message = connector_error(&operation, error).to_string();
                 Flow::Violation(self.violation(
@@ -959,6 +991,21 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
             }
         }
+    }
+
+    /// Whether a server a `crash:S` fault stopped on this path is still down.
+    fn crashed_and_down(&self, state: &State) -> bool {
+        self.faults
+            .faults
+            .iter()
+            .enumerate()
+            .any(|(index, fault)| match fault {
+                Fault::Crash(server) if state.fired & (1 << index) != 0 => state
+                    .cluster
+                    .server(server)
+                    .is_some_and(|found| !found.running),
+                _ => false,
+            })
     }
 
     fn transition_violation(
@@ -1161,7 +1208,9 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         }
         for (index, event) in chosen {
-            let later_occasion = index.is_some_and(|index| state.declined & (1 << index) != 0);
+            // A crash names its occasion in the replay (`crash:S@N`).
+            let later_occasion = index.is_some_and(|index| state.declined & (1 << index) != 0)
+                && !matches!(event, FaultEvent::ServerCrashed { .. });
             let (fault, replay) = match index {
                 Some(index) => {
                     next.fired |= 1 << index;
@@ -1328,6 +1377,9 @@ fn describe_fault(cluster: &Cluster, event: &FaultEvent) -> String {
     match event {
         FaultEvent::ReplicationBroken => String::from("replication breaks on every Standby"),
         FaultEvent::ServerUnreachable { server } => format!("{server} stops answering"),
+        FaultEvent::ServerCrashed { server } => {
+            format!("{server} crashes (its host or its service goes down)")
+        }
         FaultEvent::StandbyAutoActivates { server } => {
             format!("{server} becomes Active by itself")
         }

@@ -342,6 +342,7 @@ impl VerifyReport {
 /// `standby-activated-by-operator`, `upgrade-fails:S` and `unreachable:S`
 /// for every server, `changes-on-active`.
 pub fn contract_faults(servers: &[String]) -> Vec<Fault> {
+    // (`crash:S` for every server too, after `unreachable:S`.)
     let mut faults = vec![
         Fault::ReplicationDown,
         Fault::ActiveUpgradeCancelled,
@@ -350,6 +351,7 @@ pub fn contract_faults(servers: &[String]) -> Vec<Fault> {
     ];
     faults.extend(servers.iter().cloned().map(Fault::UpgradeFails));
     faults.extend(servers.iter().cloned().map(Fault::Unreachable));
+    faults.extend(servers.iter().cloned().map(Fault::Crash));
     faults.push(Fault::ChangesOnActive);
     faults
 }
@@ -982,14 +984,25 @@ fn replay_of(start: Option<&StartSpec>, set: &FaultSet, path: &[PathEvent]) -> R
         .collect();
     let mut answers = BTreeMap::new();
     let mut caveats = Vec::new();
+    let mut operations = 0usize;
     for event in path {
         match event {
+            PathEvent::Operation { .. } => operations += 1,
             PathEvent::Fault {
                 replay,
                 fault,
                 later_occasion,
                 ..
             } => match replay {
+                // A crash fires right before the run's next operation.
+                Some(name) if name.starts_with("crash:") => {
+                    let occasion = if operations == 0 {
+                        name.clone()
+                    } else {
+                        format!("{name}@{}", operations + 1)
+                    };
+                    faults.push(occasion);
+                }
                 Some(name) => {
                     if !faults.contains(name) {
                         faults.push(name.clone());
