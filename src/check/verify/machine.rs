@@ -914,6 +914,14 @@ impl<'c, 'p> Machine<'c, 'p> {
                 | SimError::Stopped { .. }
                 | SimError::UnknownServer { .. }),
             ) => {
+                // A server that crashed (the `crash:S` fault) and is still
+                // down makes the run's next operations fail as a real
+                // target would (a connection refused, a timeout): no
+                // check could have seen it coming, so the step fails — an
+                // end the run reports — rather than breaking a property.
+                if self.crashed_and_down(state) {
+                    return self.finish_operation(state, operation, Err(error), events);
+                }
                 events.push(PathEvent::Operation {
                     operation: operation.to_string(),
                     error: Some(error.to_string()),
@@ -935,14 +943,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                         violation.cluster = before;
                         return Flow::Violation(violation);
                     }
-                }
-                // A server that crashed (the `crash:S` fault) and is still
-                // down makes the run's next operations fail as a real
-                // target would (a connection refused, a timeout): no
-                // check could have seen it coming, so the step fails — an
-                // end the run reports — rather than breaking a property.
-                if self.crashed_and_down(state) {
-                    return self.finish_operation(state, operation, Err(error), events);
                 }
                 let message = connector_error(&operation, error).to_string();
                 Flow::Violation(self.violation(
