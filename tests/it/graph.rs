@@ -535,3 +535,44 @@ fn mermaid_of_every_fixture_is_written_on_request() {
             .expect("RUNBOOK_MERMAID_OUT is writable");
     }
 }
+
+/// Graphviz itself lays out the DOT of every shipped file without an error
+/// or a warning (`dot -Tsvg`). `.ci/run` installs Graphviz; elsewhere the
+/// test says it was skipped when `dot` is missing.
+#[test]
+fn graphviz_renders_the_dot_of_every_shipped_file() {
+    let dot = std::process::Command::new("dot").arg("-V").output();
+    if dot.is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs Graphviz (`dot`): it is missing"
+        );
+        eprintln!("skipped: Graphviz (`dot`) is not installed");
+        return;
+    }
+    for shipped in embedded::all() {
+        let file = parse(shipped.source).expect("parses");
+        let text = build(&file, shipped.source).render(Format::Dot);
+        let mut child = std::process::Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("dot runs");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(text.as_bytes()).expect("DOT written");
+        }
+        let output = child.wait_with_output().expect("dot ends");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success() && stderr.trim().is_empty(),
+            "{}: dot says {stderr}",
+            shipped.path
+        );
+        let svg = String::from_utf8_lossy(&output.stdout);
+        assert!(svg.contains("<svg"), "{}: no SVG", shipped.path);
+    }
+}
