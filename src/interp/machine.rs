@@ -61,6 +61,9 @@ pub struct RunSettings {
     pub take_over: bool,
     /// Who runs it (`--operator`); `None`: `RUNBOOK_OPERATOR` or the user.
     pub operator: Option<String>,
+    /// The approved proof certificate the run is started under
+    /// (`--require-proof`), journaled in the header for the report.
+    pub proof: Option<super::journal::ProofRecord>,
 }
 
 impl Default for RunSettings {
@@ -76,6 +79,7 @@ impl Default for RunSettings {
             reanswer: Vec::new(),
             take_over: false,
             operator: None,
+            proof: None,
         }
     }
 }
@@ -171,6 +175,7 @@ pub async fn run(
         steps: step_fingerprints(program),
         cluster_identity: connector.identity(),
         by: Some(driver.actor.clone()),
+        proof: settings.proof.clone(),
     };
     driver.emit(EventKind::RunStarted {
         run_id: driver.run_id.clone(),
