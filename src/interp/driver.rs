@@ -176,6 +176,8 @@ pub(super) struct Driver<'p> {
     open_windows: std::collections::BTreeSet<crate::semantics::code::WindowId>,
     /// The open windows already said to be closing (once per anchor end).
     closing_said: std::collections::BTreeSet<crate::semantics::code::WindowId>,
+    /// The main runbook's parameters as bound (a window's length may be one).
+    bound_params: Vec<(String, Value)>,
     /// How many What-if handlers are under way.
     handlers_running: usize,
     /// When the step under way started, on the target's clock.
@@ -227,6 +229,7 @@ impl<'p> Driver<'p> {
             current_step: None,
             open_windows: std::collections::BTreeSet::new(),
             closing_said: std::collections::BTreeSet::new(),
+            bound_params: Vec::new(),
             handlers_running: 0,
             step_started_at: None,
             actor: super::journal::Actor::resolve(settings.operator.as_deref()),
@@ -440,7 +443,29 @@ impl<'p> Driver<'p> {
             };
             values.push((name.clone(), value));
         }
+        self.bound_params.clone_from(&values);
         Ok(values)
+    }
+
+    /// A window's length: a duration written in the clause, or a parameter
+    /// of the main runbook; `None` for anything else (a sub-procedure's
+    /// parameter), which the machine alone evaluates.
+    fn window_length(&self, window: WindowId) -> Option<Duration> {
+        let info = &self.code.windows[window as usize];
+        match &info.clause.duration.kind {
+            crate::syntax::ast::ExprKind::Duration(limit) => Some(*limit),
+            crate::syntax::ast::ExprKind::Var(name)
+                if self.code.steps[info.step as usize].file == self.program.main =>
+            {
+                self.bound_params
+                    .iter()
+                    .find_map(|(param, value)| match value {
+                        Value::Duration(limit) if *param == name.name => Some(*limit),
+                        _ => None,
+                    })
+            }
+            _ => None,
+        }
     }
 
     /// Reads the cluster into the machine's sight (and the split brain when asked).
@@ -1138,14 +1163,12 @@ impl<'p> Driver<'p> {
         for &window in &self.code.steps[anchor as usize].anchors {
             self.closing_said.remove(&window);
             let info = &self.code.windows[window as usize];
-            let limit = window_limit(info.clause);
+            let length = self.window_length(window);
+            let limit = length.map_or_else(|| window_limit(info.clause), format_duration);
             // On a real cluster the deadline is a time of day.
-            let deadline = match (&info.clause.duration.kind, self.connector.clock_kind()) {
-                (
-                    crate::syntax::ast::ExprKind::Duration(limit),
-                    crate::connect::ClockKind::Wall,
-                ) => {
-                    let at = time::OffsetDateTime::now_utc() + *limit;
+            let deadline = match (length, self.connector.clock_kind()) {
+                (Some(length), crate::connect::ClockKind::Wall) => {
+                    let at = time::OffsetDateTime::now_utc() + length;
                     format!(
                         ", by {:02}:{:02}:{:02} UTC",
                         at.hour(),
@@ -1176,7 +1199,7 @@ impl<'p> Driver<'p> {
         };
         for window in windows {
             let info = &self.code.windows[window as usize];
-            let crate::syntax::ast::ExprKind::Duration(limit) = info.clause.duration.kind else {
+            let Some(limit) = self.window_length(window) else {
                 continue;
             };
             let Some(since) = self.sight.since_anchor(window) else {
@@ -1213,7 +1236,7 @@ impl<'p> Driver<'p> {
             if self.current_step == Some(info.step) || self.closing_said.contains(&window) {
                 continue;
             }
-            let crate::syntax::ast::ExprKind::Duration(limit) = info.clause.duration.kind else {
+            let Some(limit) = self.window_length(window) else {
                 continue;
             };
             let Some(since) = self.sight.since_anchor(window) else {
@@ -1250,12 +1273,11 @@ impl<'p> Driver<'p> {
         let Some(since) = self.sight.since_anchor(window) else {
             return;
         };
-        let limit = window_limit(info.clause);
+        let limit = self
+            .window_length(window)
+            .map_or_else(|| window_limit(info.clause), format_duration);
         if let Some(step) = self.step_key.clone() {
-            let limit_seconds = match info.clause.duration.kind {
-                crate::syntax::ast::ExprKind::Duration(limit) => Some(limit.as_secs_f64()),
-                _ => None,
-            };
+            let limit_seconds = self.window_length(window).map(|limit| limit.as_secs_f64());
             let _ = self.journal(Record::Window {
                 ts: super::events::now_rfc3339(),
                 step,

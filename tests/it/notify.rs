@@ -186,21 +186,26 @@ fn the_inventory_names_webhooks_and_their_secrets_stay_hidden() {
         ));
     }
     std::fs::write(dir.path().join("inventory.toml"), inventory).unwrap();
+    // Reads only: the inventory needs no console command.
+    std::fs::write(
+        dir.path().join("look.runbook"),
+        "runbook look {\n    title \"Look\"\n    step look \"Look at the Standbys\" {\n        check all s in standbys(): s.running else \"the Standbys run\"\n    }\n}\n",
+    )
+    .unwrap();
     let output = command_in(dir.path())
-        .arg("run")
-        .arg(fixture("resume.runbook"))
-        .args(["--yes", "--target", "inventory.toml", "--journal", "run.jsonl"])
+        .args(["run", "look.runbook", "--target", "inventory.toml"])
+        .args(["--journal", "run.jsonl"])
         .env("NOTIFY_TEST_KEY", KEY)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     let texts = texts(&received);
     assert!(
-        texts.first().is_some_and(|text| text.contains("resume-me started")),
+        texts.first().is_some_and(|text| text.contains("runbook look started")),
         "{texts:?}"
     );
     assert!(
-        texts.last().is_some_and(|text| text.contains("resume-me succeeded")),
+        texts.last().is_some_and(|text| text.contains("runbook look succeeded")),
         "{texts:?}"
     );
     let journal = std::fs::read_to_string(dir.path().join("run.jsonl")).unwrap();
@@ -216,9 +221,7 @@ fn the_inventory_names_webhooks_and_their_secrets_stay_hidden() {
         .replace(&secret_url, "ftp://files.example.net/hook");
     std::fs::write(dir.path().join("bad.toml"), bad).unwrap();
     let refused = command_in(dir.path())
-        .arg("run")
-        .arg(fixture("resume.runbook"))
-        .args(["--yes", "--target", "bad.toml"])
+        .args(["run", "look.runbook", "--target", "bad.toml"])
         .env("NOTIFY_TEST_KEY", KEY)
         .output()
         .unwrap();

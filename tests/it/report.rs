@@ -74,7 +74,7 @@ fn a_stopped_and_resumed_run_is_one_story_in_markdown() {
         "| Resumed | 1 time(s):",
         "by alice on",
         "by bob on",
-        "What-if **installer\\-failed** entered",
+        "What-if **installer-failed** entered",
         "## Cluster before and after",
         "**7.4.0** (was 7.3.4)",
         "Proof: none recorded",
@@ -188,11 +188,8 @@ fn every_journal_string_is_escaped() {
         .find(|line| line.contains("__runbookInjected") || line.contains("\\_\\_runbookInjected"))
         .expect("the injected answer");
     // Still one row of the prompts table: the `|` of the answer is escaped.
-    assert_eq!(
-        row.matches(" | ").count() - row.matches("\\| ").count(),
-        5,
-        "{row}"
-    );
+    assert_eq!(row.matches(" | ").count(), 5, "{row}");
+    assert!(row.contains("\\| \\*\\*bold"), "{row}");
 }
 
 /// Writes [`INJECTED`] as the answer of the journal's first prompt and as
