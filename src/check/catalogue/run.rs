@@ -221,7 +221,7 @@ runbook demo {
     }
 }
 "#,
-            "runbook run example.runbook --sim-fault changes-on-active",
+            "runbook run example.runbook --sim-fault changes-on-active --format json",
         )),
         fix: "Answer the prompt or finish what is under way and start the step now. If the \
 window cannot be kept, decide before it closes what to do (the page's way back); the run \
