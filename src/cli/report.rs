@@ -35,6 +35,7 @@ pub fn report(args: ReportArgs) -> i32 {
     }
 }
 
+#[allow(clippy::result_large_err)] // built once, when the command fails
 fn make(args: &ReportArgs) -> Result<(), ReportError> {
     let run = report::read(&args.journal)?;
     let format = args

@@ -538,10 +538,7 @@ impl RunSink {
 }
 
 /// The webhooks of a run: `--notify` ones, then the inventory's, each once.
-fn webhooks(
-    given: &[String],
-    inventory: &[crate::connect::inventory::WebhookUrl],
-) -> Vec<String> {
+fn webhooks(given: &[String], inventory: &[crate::connect::inventory::WebhookUrl]) -> Vec<String> {
     let mut urls: Vec<String> = given.to_vec();
     for url in inventory {
         if !urls.iter().any(|known| known == url.expose()) {

@@ -408,7 +408,9 @@ impl WebhookUrl {
                 "{}://{}{}/…",
                 url.scheme(),
                 url.host_str().unwrap_or_default(),
-                url.port().map(|port| format!(":{port}")).unwrap_or_default()
+                url.port()
+                    .map(|port| format!(":{port}"))
+                    .unwrap_or_default()
             ),
             Err(_) => String::from("<webhook>"),
         }

@@ -1243,7 +1243,10 @@ impl<'p> Driver<'p> {
                 continue;
             };
             // Closed already: the step's late start is warned about then.
-            let Some(left) = limit.checked_sub(since.elapsed).filter(|left| !left.is_zero()) else {
+            let Some(left) = limit
+                .checked_sub(since.elapsed)
+                .filter(|left| !left.is_zero())
+            else {
                 continue;
             };
             if left > closing_margin(limit) {

@@ -100,7 +100,11 @@ fn outcome_class(report: &Report) -> &'static str {
 
 fn summary(report: &Report) -> Markup {
     let header = &report.header;
-    let resumes = report.sessions.iter().filter(|session| session.resumed).count();
+    let resumes = report
+        .sessions
+        .iter()
+        .filter(|session| session.resumed)
+        .count();
     html! {
         section #summary {
             h2 { "Summary" }
@@ -317,7 +321,11 @@ fn windows(report: &Report) -> Markup {
 }
 
 fn warnings(report: &Report) -> Markup {
-    let guard = report.warnings.iter().filter(|warning| warning.is_guard()).count();
+    let guard = report
+        .warnings
+        .iter()
+        .filter(|warning| warning.is_guard())
+        .count();
     html! {
         section #warnings {
             h2 { "Warnings and runtime guard findings" }
@@ -375,7 +383,7 @@ fn cluster(report: &Report) -> Markup {
                             tbody {
                                 @for (name, before, after) in &rows {
                                     @if let Some(after) = after {
-                                        @let was = before.map(|before| server_cells(before));
+                                        @let was = before.map(server_cells);
                                         tr {
                                             @if before.is_none() { td.changed { code { (name) } span.was { "not there before" } } }
                                             @else { td { code { (name) } } }

@@ -101,10 +101,10 @@ fn write_report(out: &mut String, report: &Report) -> std::fmt::Result {
     writeln!(
         out,
         "| Ended | {} |",
-        report
-            .end
-            .as_ref()
-            .map_or_else(|| String::from("not recorded"), |end| escape(&when(&end.ts)))
+        report.end.as_ref().map_or_else(
+            || String::from("not recorded"),
+            |end| escape(&when(&end.ts))
+        )
     )?;
     let resumes: Vec<String> = report
         .sessions
@@ -128,7 +128,11 @@ fn write_report(out: &mut String, report: &Report) -> std::fmt::Result {
         }
     )?;
     if let Some(seconds) = report.clock_seconds() {
-        writeln!(out, "| Time on the target's clock | {} |", duration(seconds))?;
+        writeln!(
+            out,
+            "| Time on the target's clock | {} |",
+            duration(seconds)
+        )?;
     }
     writeln!(
         out,
@@ -146,7 +150,10 @@ fn write_report(out: &mut String, report: &Report) -> std::fmt::Result {
     }
 
     writeln!(out, "\n## Timeline\n")?;
-    writeln!(out, "| When | What | Outcome | Duration |\n|---|---|---|---:|")?;
+    writeln!(
+        out,
+        "| When | What | Outcome | Duration |\n|---|---|---|---:|"
+    )?;
     for entry in &report.timeline {
         match entry {
             Entry::Session(index) => {
@@ -368,7 +375,12 @@ fn write_report(out: &mut String, report: &Report) -> std::fmt::Result {
     writeln!(out, "\n## Runbook sources\n")?;
     writeln!(out, "| File | SHA-256 |\n|---|---|")?;
     for source in &header.sources {
-        writeln!(out, "| {} | {} |", code(&source.file), escape(&source.sha256))?;
+        writeln!(
+            out,
+            "| {} | {} |",
+            code(&source.file),
+            escape(&source.sha256)
+        )?;
     }
     Ok(())
 }

@@ -12,6 +12,10 @@
 //! journal string escaped). Nothing here prints or writes a file: the CLI
 //! does (`cli/report.rs`).
 
+// A journal that is not one carries its text for the excerpt; it is built
+// once, when the command fails, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod error;
 pub mod html;
 pub mod markdown;
@@ -294,7 +298,8 @@ impl Report {
         let Some(Record::RunHeader { ts, header }) = records.first() else {
             return Err(not_a_journal(
                 String::from("it does not start with a `run_started` record"),
-                (!text.is_empty()).then(|| SourceSpan::from(0..text.find('\n').unwrap_or(text.len()))),
+                (!text.is_empty())
+                    .then(|| SourceSpan::from(0..text.find('\n').unwrap_or(text.len()))),
             ));
         };
         let mut report = Report {
@@ -612,9 +617,7 @@ pub fn when(ts: &str) -> String {
 
 /// Seconds as the language writes durations (`0s`, `1m30s`, `2h`).
 pub fn duration(seconds: f64) -> String {
-    crate::domain::duration::format(std::time::Duration::from_secs_f64(
-        seconds.max(0.0).round(),
-    ))
+    crate::domain::duration::format(std::time::Duration::from_secs_f64(seconds.max(0.0).round()))
 }
 
 /// A step instance in words: `upgrade-standbys`, `restart (2nd)`.
@@ -649,7 +652,7 @@ pub fn actor(by: Option<&Actor>) -> String {
 pub fn resolution(resolution: Option<WhatIfResolution>) -> &'static str {
     match resolution {
         Some(WhatIfResolution::Continue) => "handled; the run goes on after the step",
-        Some(WhatIfResolution::Retry) => "handled; the step runs again (`retry`)",
+        Some(WhatIfResolution::Retry) => "handled; the step runs again (retry)",
         None => "the run stopped or ended inside it",
     }
 }

@@ -133,7 +133,14 @@ fn a_window_about_to_close_is_posted_once() {
         .arg("run")
         .arg(fixture("window-wait.runbook"))
         .args(["--set", "window=12m", "--sim-fault", "changes-on-active"])
-        .args(["--format", "json", "--journal", "run.jsonl", "--notify", &url])
+        .args([
+            "--format",
+            "json",
+            "--journal",
+            "run.jsonl",
+            "--notify",
+            &url,
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
@@ -201,11 +208,15 @@ fn the_inventory_names_webhooks_and_their_secrets_stay_hidden() {
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     let texts = texts(&received);
     assert!(
-        texts.first().is_some_and(|text| text.contains("runbook look started")),
+        texts
+            .first()
+            .is_some_and(|text| text.contains("runbook look started")),
         "{texts:?}"
     );
     assert!(
-        texts.last().is_some_and(|text| text.contains("runbook look succeeded")),
+        texts
+            .last()
+            .is_some_and(|text| text.contains("runbook look succeeded")),
         "{texts:?}"
     );
     let journal = std::fs::read_to_string(dir.path().join("run.jsonl")).unwrap();

@@ -150,7 +150,10 @@ fn the_format_follows_the_output_file() {
     for (args, html) in [
         (&["run.jsonl", "-o", "page.html"][..], true),
         (&["run.jsonl", "-o", "notes.md"], false),
-        (&["run.jsonl", "-o", "record.txt", "--format", "markdown"], false),
+        (
+            &["run.jsonl", "-o", "record.txt", "--format", "markdown"],
+            false,
+        ),
         (&["run.jsonl", "-o", "record"], true),
     ] {
         let output = report(dir.path(), args);
@@ -201,10 +204,7 @@ fn inject(journal: &Path) {
         .find(|record| record["record"] == "prompt")
         .expect("a prompt");
     prompt["answer"] = serde_json::Value::String(INJECTED.to_string());
-    let text: String = lines
-        .iter()
-        .map(|record| format!("{record}\n"))
-        .collect();
+    let text: String = lines.iter().map(|record| format!("{record}\n")).collect();
     std::fs::write(journal, text).unwrap();
 }
 
@@ -268,7 +268,9 @@ fn the_html_page_opens_offline_in_a_headless_browser() {
     let missing = if node.is_err() {
         Some(String::from("node is not installed"))
     } else if !Path::new(&chromium).exists() {
-        Some(format!("no Chromium at {chromium} (apt-get install chromium)"))
+        Some(format!(
+            "no Chromium at {chromium} (apt-get install chromium)"
+        ))
     } else if !tool.join("node_modules/playwright-core").exists() {
         Some(String::from(
             "tools/report-check has no node_modules (cd tools/report-check && npm ci)",

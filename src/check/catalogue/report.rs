@@ -21,7 +21,8 @@ static ENTRIES: &[Entry] = &[
         cause: "The file does not exist, is a directory, cannot be read by this user, or is not \
 UTF-8 text.",
         example: Some(Example::command("runbook report runs/no-such-run.jsonl")),
-        fix: "Give the journal a run wrote: the path `runbook run` printed (`runs/…jsonl` under the \
+        fix:
+            "Give the journal a run wrote: the path `runbook run` printed (`runs/…jsonl` under the \
 folder it ran in), or the file given with `--journal`.",
     },
     Entry {
@@ -33,10 +34,10 @@ journal`). A line other than the last one is not a journal record (the file was 
 something else), or the first record is not the run's header. The label points at the line. \
 A last line cut mid-write (the runner was killed) is not an error: the report leaves it out \
 and says so.",
-        example: Some(
-            Example::command("runbook report notes.jsonl")
-                .with_file("notes.jsonl", "{\"record\":\"note\",\"text\":\"not a journal\"}\n"),
-        ),
+        example: Some(Example::command("runbook report notes.jsonl").with_file(
+            "notes.jsonl",
+            "{\"record\":\"note\",\"text\":\"not a journal\"}\n",
+        )),
         fix: "Give the journal itself, as the run wrote it. If it was edited by hand, restore \
 the line the label points at.",
     },
