@@ -185,13 +185,14 @@ pub async fn run(
         journal: driver.journal_display(),
         resumed: false,
     });
-    driver.emit_target_warnings();
+    // The header first: the target's warnings are journaled after it.
     if let Err(error) = driver.journal(Record::RunHeader {
         ts: super::events::now_rfc3339(),
         header: Box::new(header),
     }) {
         return driver.finish(Err(super::driver::Halt::Fatal(error))).await;
     }
+    driver.emit_target_warnings();
     let result = driver.run_program(settings.what_if.as_deref()).await;
     driver.finish(result).await
 }
@@ -293,16 +294,17 @@ pub async fn resume(
         journal: driver.journal_display(),
         resumed: true,
     });
-    driver.emit_target_warnings();
-    for confirmation in confirmations {
-        driver.emit(confirmation);
-    }
+    // `resumed` first: the target's warnings are journaled after it.
     if let Err(error) = driver.journal(Record::Resumed {
         ts: super::events::now_rfc3339(),
         snapshot: now,
         by: Some(driver.actor.clone()),
     }) {
         return driver.finish(Err(super::driver::Halt::Fatal(error))).await;
+    }
+    driver.emit_target_warnings();
+    for confirmation in confirmations {
+        driver.emit(confirmation);
     }
     let result = driver.run_program(header.what_if.as_deref()).await;
     driver.finish(result).await

@@ -33,8 +33,8 @@ pub fn escape(text: &str) -> String {
     escaped
 }
 
-/// `text` as inline code: escaped, without backticks (a cell keeps its
-/// shape whatever the text holds).
+/// An id or a name (a step, a prompt, a code), set in bold and escaped:
+/// not as inline code, whose backticks a journal string could close.
 fn code(text: &str) -> String {
     format!("**{}**", escape(text))
 }
@@ -447,4 +447,18 @@ fn write_cluster(out: &mut String, report: &Report) -> std::fmt::Result {
         writeln!(out, "| {name} | {} |", cells.join(" | "))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn markup_tags_pipes_and_line_breaks_are_taken_literally() {
+        assert_eq!(
+            escape("<script>x</script> | *a* _b_ `c` [d](e) \\ ~f~\nnext"),
+            "&lt;script&gt;x&lt;/script&gt; \\| \\*a\\* \\_b\\_ \\`c\\` \\[d\\](e) \\\\ \\~f\\~ next"
+        );
+        assert_eq!(escape("mgt-1 7.4.0 (was 7.3.4)"), "mgt-1 7.4.0 (was 7.3.4)");
+    }
 }

@@ -506,8 +506,14 @@ impl Report {
                 | Record::OperationFinished { .. } => {}
             }
         }
-        if self.end.is_none() {
-            self.after = last_seen.map(|seen| (seen, false));
+        // A last process that ended without a word (killed): the cluster
+        // its steps saw last, not an earlier process's end.
+        if self
+            .sessions
+            .last()
+            .is_none_or(|session| session.ended.is_none())
+        {
+            self.after = last_seen.map(|seen| (seen, false)).or(self.after.take());
         }
     }
 
@@ -674,4 +680,34 @@ pub fn proof_lines(proof: &ProofRecord) -> [(String, String); 3] {
             },
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_follows_the_output() {
+        assert_eq!(Format::for_output(None), Format::Markdown);
+        for (file, format) in [
+            ("r.html", Format::Html),
+            ("r.htm", Format::Html),
+            ("r", Format::Html),
+            ("r.md", Format::Markdown),
+            ("R.MARKDOWN", Format::Markdown),
+        ] {
+            assert_eq!(Format::for_output(Some(Path::new(file))), format, "{file}");
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_journal_points_at_its_line() {
+        let error = Report::from_journal("j.jsonl", "{\"x\": 1}\n").unwrap_err();
+        assert!(matches!(
+            error,
+            ReportError::NotAJournal { span: Some(_), .. }
+        ));
+        let empty = Report::from_journal("j.jsonl", "").unwrap_err();
+        assert!(empty.to_string().contains("`run_started`"), "{empty}");
+    }
 }
