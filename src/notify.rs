@@ -1,6 +1,8 @@
 //! Notifications to people: the events that matter to a team — a run
-//! started, a What-if entered, a run finished — posted to webhooks
-//! (`--notify URL`) as `{"text": …}`, the form chat tools (Slack, Mattermost,
+//! started, a What-if entered, a runtime guard's warning, a prompt waiting
+//! for someone at the terminal, a time window about to close, a run
+//! finished — posted to webhooks (`--notify URL`, or `notify = [...]` in the
+//! inventory) as `{"text": …}`, the form chat tools (Slack, Mattermost,
 //! Rocket.Chat, Teams' incoming webhooks) accept, with the event itself
 //! under `event` for other receivers.
 //!
@@ -8,8 +10,10 @@
 //! background task through a channel; each post is tried up to
 //! [`ATTEMPTS`] times with doubling back-off and a short time limit, then
 //! dropped. Nothing secret is sent: events carry no key, and URLs in them
-//! are already redacted. When the run ends, the last notifications get at
-//! most [`FLUSH_LIMIT`] to go out.
+//! are already redacted. A webhook's own URL (whose path or query often is
+//! its secret) is used for posting only: never printed, logged or
+//! journaled. When the run ends, the last notifications get at most
+//! [`FLUSH_LIMIT`] to go out.
 
 use std::time::Duration;
 
@@ -22,6 +26,9 @@ pub const ATTEMPTS: u32 = 3;
 
 /// How long the end of a run waits for the last notifications.
 pub const FLUSH_LIMIT: Duration = Duration::from_secs(3);
+
+/// The code of the warning that a time window is about to close.
+const WINDOW_CLOSING: &str = "runbook::run::window_closing";
 
 /// The time limit of one post.
 const POST_LIMIT: Duration = Duration::from_secs(5);
@@ -79,6 +86,15 @@ impl NotifyingSink {
             }
             EventKind::WhatIf { name, reason } => {
                 format!("runbook {}: What-if {name} entered: {reason}", self.runbook)
+            }
+            // Only prompts left to a person at the terminal: an answers
+            // file or `--yes` answers the others without waiting.
+            EventKind::PromptWaiting { id, text, operator } => format!(
+                "runbook {}: waiting for {operator} to answer `{id}` at the terminal: {text}",
+                self.runbook
+            ),
+            EventKind::Warning { code, message } if code == WINDOW_CLOSING => {
+                format!("runbook {}: {message}", self.runbook)
             }
             // The runtime guard's warnings (`guard_…` codes of the run).
             EventKind::Warning { code, message }

@@ -157,3 +157,14 @@ Examples:
     runbook lsp
   The VS Code extension in editors/vscode/ runs exactly that; other editors
   (Neovim, Helix, Emacs) configure the same command for *.runbook files.";
+
+/// `runbook report --help`.
+pub const REPORT: &str = "\
+Examples:
+  A self-contained HTML page of a run, for the change record:
+    runbook report runs/upgrade-with-downtime-20261207T101500Z-1a2b3c4d.jsonl -o report.html
+  The same run as Markdown on standard output (for a ticket):
+    runbook report run.jsonl
+  Markdown into a file, or HTML on standard output:
+    runbook report run.jsonl -o report.md
+    runbook report run.jsonl --format html > report.html";

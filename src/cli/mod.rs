@@ -17,6 +17,7 @@ pub mod lsp;
 pub mod output;
 pub mod probe;
 pub mod render;
+pub mod report;
 pub mod run;
 pub mod schema;
 pub mod show;
@@ -58,6 +59,10 @@ pub enum Command {
     /// Continue an interrupted run from its journal.
     #[command(after_help = examples::RESUME)]
     Resume(run::ResumeArgs),
+    /// A self-contained report of a run (HTML or Markdown), from its journal,
+    /// for the change record.
+    #[command(after_help = examples::REPORT)]
+    Report(report::ReportArgs),
     /// What `run` would do from the target's current state, changing nothing.
     #[command(after_help = examples::PLAN)]
     Plan(run::PlanArgs),
@@ -108,6 +113,7 @@ pub fn main() -> i32 {
         Command::Explain(args) => explain::explain(args),
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
+        Command::Report(args) => report::report(args),
         Command::Plan(args) => run::plan(args),
         Command::Probe(args) => probe::probe(args),
         Command::Sim(args) => exit_code(sim::run(args)),

@@ -314,6 +314,8 @@ impl EventSink for HumanSink {
                 source,
             } => self.prompt(id, text, answer, source),
             EventKind::WhatIf { name, reason } => self.what_if(name, reason),
+            // The terminal shows the question itself; a spinner would hide it.
+            EventKind::PromptWaiting { .. } => self.stop_spinner(),
             EventKind::OperationStarted {
                 operation,
                 long,

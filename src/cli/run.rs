@@ -392,7 +392,7 @@ pub fn run(mut args: RunArgs) -> i32 {
         operator: args.operator.clone(),
         ..RunSettings::default()
     };
-    let notify = args.notify.clone();
+    let notify = webhooks(&args.notify, &target.notify);
     let report = runtime.block_on(async {
         let mut sink = notifying(output::sink(args.format), notify);
         let report = machine::run(
@@ -438,6 +438,8 @@ pub fn resume(args: ResumeArgs) -> i32 {
     let Some(runtime) = runtime() else { return 2 };
     let given = args.connection.options();
     let connection = header.reach.connection.overridden_by(&given);
+    // The webhooks of the inventory, when the target is one.
+    let mut inventory_webhooks = Vec::new();
     let connector: Box<dyn Connector> = match TargetSpec::parse(&header.reach.target) {
         TargetSpec::Sim if !given.is_empty() => {
             let error = TargetError::ConnectionOption {
@@ -459,6 +461,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
             args.answers.as_ref(),
         )) {
             Ok(target) => {
+                inventory_webhooks = target.notify;
                 let last_seen = contents
                     .records
                     .iter()
@@ -490,7 +493,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
         operator: args.operator.clone(),
         ..RunSettings::default()
     };
-    let notify = args.notify.clone();
+    let notify = webhooks(&args.notify, &inventory_webhooks);
     let report = runtime.block_on(async {
         let mut sink = notifying(output::sink(args.format), notify);
         let report = machine::resume(
@@ -532,6 +535,17 @@ impl RunSink {
             sink.flush().await;
         }
     }
+}
+
+/// The webhooks of a run: `--notify` ones, then the inventory's, each once.
+fn webhooks(given: &[String], inventory: &[crate::connect::inventory::WebhookUrl]) -> Vec<String> {
+    let mut urls: Vec<String> = given.to_vec();
+    for url in inventory {
+        if !urls.iter().any(|known| known == url.expose()) {
+            urls.push(url.expose().to_owned());
+        }
+    }
+    urls
 }
 
 /// `inner`, posting to `urls` too when there are any (on the current runtime).

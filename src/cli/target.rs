@@ -117,6 +117,8 @@ pub struct OpenTarget {
     pub connector: Box<dyn Connector>,
     /// The simulator configuration, for `--target sim`.
     pub sim: Option<SimConfig>,
+    /// The webhooks the inventory names (`notify = [...]`).
+    pub notify: Vec<crate::connect::inventory::WebhookUrl>,
 }
 
 /// Why a target cannot be used (exit code 2).
@@ -197,12 +199,26 @@ pub async fn open(
             Ok(OpenTarget {
                 connector: Box::new(SimConnector::new(config)),
                 sim: journaled,
+                notify: Vec::new(),
             })
         }
-        TargetSpec::Url(_) | TargetSpec::Inventory(_) => Ok(OpenTarget {
+        TargetSpec::Url(_) => Ok(OpenTarget {
             connector: Box::new(open_smc(spec, connection, answers).await?),
             sim: None,
+            notify: Vec::new(),
         }),
+        TargetSpec::Inventory(path) => {
+            let connector = Box::new(open_smc(spec, connection, answers).await?);
+            // Read and validated by `open_smc` a moment ago.
+            let notify = Inventory::load(std::path::Path::new(path))
+                .map(|inventory| inventory.notify)
+                .unwrap_or_default();
+            Ok(OpenTarget {
+                connector,
+                sim: None,
+                notify,
+            })
+        }
     }
 }
 

@@ -34,6 +34,10 @@ pub struct Inventory {
     /// How console operations (stop, start, upgrade, backup, restore) are done.
     #[serde(default)]
     pub console: ConsoleSettings,
+    /// Webhooks every run on this setup notifies (as `--notify URL` does),
+    /// besides those given on the command line.
+    #[serde(default)]
+    pub notify: Vec<WebhookUrl>,
     /// The file the inventory was read from (filled in by [`Inventory::load`]).
     #[serde(skip)]
     pub path: PathBuf,
@@ -370,6 +374,66 @@ fn check_placeholders(argument: &str) -> Result<(), String> {
         rest = &after[close + 1..];
     }
     Ok(())
+}
+
+/// A webhook's address (`notify = ["https://..."]`): an `http` or `https`
+/// URL. It may hold a secret (a token in its path or query, a password in
+/// its user-info), so it is never shown: its `Debug` and `Display` give the
+/// scheme and host only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    /// Checks that `text` is an `http(s)` URL with a host.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let url = reqwest::Url::parse(text.trim())
+            .map_err(|error| format!("a webhook is an http(s) URL ({error})"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(String::from(
+                "a webhook is an http(s) URL, e.g. \"https://chat.example.net/hooks/…\"",
+            ));
+        }
+        Ok(Self(text.trim().to_owned()))
+    }
+
+    /// The full URL, secrets included: for posting only, never for showing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// What may be shown: the scheme and host (with its port).
+    pub fn shown(&self) -> String {
+        match reqwest::Url::parse(&self.0) {
+            Ok(url) => format!(
+                "{}://{}{}/…",
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                url.port()
+                    .map(|port| format!(":{port}"))
+                    .unwrap_or_default()
+            ),
+            Err(_) => String::from("<webhook>"),
+        }
+    }
+}
+
+impl fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WebhookUrl({})", self.shown())
+    }
+}
+
+impl fmt::Display for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown())
+    }
+}
+
+impl<'de> Deserialize<'de> for WebhookUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        WebhookUrl::parse(&text).map_err(de::Error::custom)
+    }
 }
 
 /// A duration written as runbooks write it (`500ms`, `30s`, `1h30m`) or a

@@ -174,6 +174,10 @@ pub(super) struct Driver<'p> {
     current_step: Option<crate::semantics::code::StepId>,
     /// The windows whose anchor step ended and whose own step has not.
     open_windows: std::collections::BTreeSet<crate::semantics::code::WindowId>,
+    /// The open windows already said to be closing (once per anchor end).
+    closing_said: std::collections::BTreeSet<crate::semantics::code::WindowId>,
+    /// The main runbook's parameters as bound (a window's length may be one).
+    bound_params: Vec<(String, Value)>,
     /// How many What-if handlers are under way.
     handlers_running: usize,
     /// When the step under way started, on the target's clock.
@@ -224,6 +228,8 @@ impl<'p> Driver<'p> {
             guard: super::guard::Guard::default(),
             current_step: None,
             open_windows: std::collections::BTreeSet::new(),
+            closing_said: std::collections::BTreeSet::new(),
+            bound_params: Vec::new(),
             handlers_running: 0,
             step_started_at: None,
             actor: super::journal::Actor::resolve(settings.operator.as_deref()),
@@ -242,6 +248,16 @@ impl<'p> Driver<'p> {
     }
 
     pub(super) fn emit(&mut self, kind: EventKind) {
+        // Warnings are kept in the journal too, for the run's report; a
+        // journal that cannot be written is reported by the next record.
+        if let (EventKind::Warning { code, message }, Some(journal)) = (&kind, &mut self.journal) {
+            let _ = journal.append(&Record::Warning {
+                ts: super::events::now_rfc3339(),
+                step: self.step_key.clone(),
+                code: code.clone(),
+                message: message.clone(),
+            });
+        }
         self.sink.emit(RunEvent::now(kind));
     }
 
@@ -347,6 +363,7 @@ impl<'p> Driver<'p> {
                     let before = self.connector.clock();
                     self.connector.sleep(interval).await;
                     self.sight.forget();
+                    self.window_closing();
                     Input::Slept(self.connector.clock().saturating_sub(before))
                 }
                 Effect::Event(event) => {
@@ -426,7 +443,29 @@ impl<'p> Driver<'p> {
             };
             values.push((name.clone(), value));
         }
+        self.bound_params.clone_from(&values);
         Ok(values)
+    }
+
+    /// A window's length: a duration written in the clause, or a parameter
+    /// of the main runbook; `None` for anything else (a sub-procedure's
+    /// parameter), which the machine alone evaluates.
+    fn window_length(&self, window: WindowId) -> Option<Duration> {
+        let info = &self.code.windows[window as usize];
+        match &info.clause.duration.kind {
+            crate::syntax::ast::ExprKind::Duration(limit) => Some(*limit),
+            crate::syntax::ast::ExprKind::Var(name)
+                if self.code.steps[info.step as usize].file == self.program.main =>
+            {
+                self.bound_params
+                    .iter()
+                    .find_map(|(param, value)| match value {
+                        Value::Duration(limit) if *param == name.name => Some(*limit),
+                        _ => None,
+                    })
+            }
+            _ => None,
+        }
     }
 
     /// Reads the cluster into the machine's sight (and the split brain when asked).
@@ -613,6 +652,7 @@ impl<'p> Driver<'p> {
                 if let (Subject::Step(step), true) = (subject, ok) {
                     self.window_opened(step);
                 }
+                self.window_closing();
                 if ok {
                     if let Subject::Step(_) = subject {
                         self.steps_finished += 1;
@@ -709,11 +749,16 @@ impl<'p> Driver<'p> {
                 id: self.machine.subject_name(subject),
                 occurrence: 1,
             });
+            let title = match self.started_event(subject) {
+                EventKind::StepStarted { title, .. } => Some(title),
+                _ => None,
+            };
             self.journal_or_halt(Record::StepStarted {
                 ts: super::events::now_rfc3339(),
                 step: key,
                 snapshot,
                 clock_seconds: self.connector.clock().as_secs_f64(),
+                title,
             })?;
         }
         self.step_open = true;
@@ -1116,15 +1161,14 @@ impl<'p> Driver<'p> {
     /// An anchor step ended: each window it opens says its deadline.
     fn window_opened(&mut self, anchor: crate::semantics::code::StepId) {
         for &window in &self.code.steps[anchor as usize].anchors {
+            self.closing_said.remove(&window);
             let info = &self.code.windows[window as usize];
-            let limit = window_limit(info.clause);
+            let length = self.window_length(window);
+            let limit = length.map_or_else(|| window_limit(info.clause), format_duration);
             // On a real cluster the deadline is a time of day.
-            let deadline = match (&info.clause.duration.kind, self.connector.clock_kind()) {
-                (
-                    crate::syntax::ast::ExprKind::Duration(limit),
-                    crate::connect::ClockKind::Wall,
-                ) => {
-                    let at = time::OffsetDateTime::now_utc() + *limit;
+            let deadline = match (length, self.connector.clock_kind()) {
+                (Some(length), crate::connect::ClockKind::Wall) => {
+                    let at = time::OffsetDateTime::now_utc() + length;
                     format!(
                         ", by {:02}:{:02}:{:02} UTC",
                         at.hour(),
@@ -1148,13 +1192,14 @@ impl<'p> Driver<'p> {
     /// between an anchor and its step): how much of the window is left, so
     /// the answer can come in time.
     fn window_left(&mut self) {
+        self.window_closing();
         let windows: Vec<WindowId> = match self.current_step {
             Some(step) => self.code.steps[step as usize].window.into_iter().collect(),
             None => self.open_windows.iter().copied().collect(),
         };
         for window in windows {
             let info = &self.code.windows[window as usize];
-            let crate::syntax::ast::ExprKind::Duration(limit) = info.clause.duration.kind else {
+            let Some(limit) = self.window_length(window) else {
                 continue;
             };
             let Some(since) = self.sight.since_anchor(window) else {
@@ -1178,6 +1223,50 @@ impl<'p> Driver<'p> {
         }
     }
 
+    /// A window whose step has not started and that is about to close: a
+    /// `runbook::run::window_closing` warning (which `--notify` posts), once
+    /// per window each time its anchor ends, when at most
+    /// [`closing_margin`] of it is left. Judged whenever the run looks at
+    /// the time: a step ending, a `wait` poll, before a prompt.
+    fn window_closing(&mut self) {
+        let windows: Vec<WindowId> = self.open_windows.iter().copied().collect();
+        for window in windows {
+            let info = &self.code.windows[window as usize];
+            // A step that started met its window.
+            if self.current_step == Some(info.step) || self.closing_said.contains(&window) {
+                continue;
+            }
+            let Some(limit) = self.window_length(window) else {
+                continue;
+            };
+            let Some(since) = self.sight.since_anchor(window) else {
+                continue;
+            };
+            // Closed already: the step's late start is warned about then.
+            let Some(left) = limit
+                .checked_sub(since.elapsed)
+                .filter(|left| !left.is_zero())
+            else {
+                continue;
+            };
+            if left > closing_margin(limit) {
+                continue;
+            }
+            self.closing_said.insert(window);
+            let constrained = self.code.steps[info.step as usize].step.id.name.clone();
+            let message = format!(
+                "the {} window after `{}` closes in {}: step `{constrained}` must start before then",
+                format_duration(limit),
+                info.clause.after.name,
+                format_duration(left)
+            );
+            self.emit(EventKind::Warning {
+                code: String::from("runbook::run::window_closing"),
+                message,
+            });
+        }
+    }
+
     /// A step with a window starts: how much of its window it used.
     fn window_started(&mut self, step: crate::semantics::code::StepId) {
         let Some(window) = self.code.steps[step as usize].window else {
@@ -1187,7 +1276,20 @@ impl<'p> Driver<'p> {
         let Some(since) = self.sight.since_anchor(window) else {
             return;
         };
-        let limit = window_limit(info.clause);
+        let limit = self
+            .window_length(window)
+            .map_or_else(|| window_limit(info.clause), format_duration);
+        if let Some(step) = self.step_key.clone() {
+            let limit_seconds = self.window_length(window).map(|limit| limit.as_secs_f64());
+            let _ = self.journal(Record::Window {
+                ts: super::events::now_rfc3339(),
+                step,
+                after: info.clause.after.name.clone(),
+                limit_seconds,
+                elapsed_seconds: since.elapsed.as_secs_f64(),
+                across_resume: since.across_resume.is_some(),
+            });
+        }
         self.emit(EventKind::Note {
             message: format!(
                 "started {} after `{}` ended (window: {limit})",
@@ -1315,6 +1417,13 @@ impl<'p> Driver<'p> {
                 // An operator may take a while: leave a durable journal meanwhile.
                 self.sync_journal()?;
                 self.window_left();
+                if self.prompter.waits(&request) {
+                    self.emit(EventKind::PromptWaiting {
+                        id: request.id.clone(),
+                        text: request.text.clone(),
+                        operator: self.actor.operator.clone(),
+                    });
+                }
                 let (answer, source) = match self.prompter.ask(&request) {
                     Ok(answered) => answered,
                     Err(PromptError::Unavailable) => {
@@ -1341,6 +1450,7 @@ impl<'p> Driver<'p> {
                     answer: answer.clone(),
                     by: Some(self.actor.operator.clone()),
                     source: Some(source.as_str().to_string()),
+                    text: Some(request.text.clone()),
                 })?;
                 (answer, source)
             }
@@ -1515,6 +1625,7 @@ impl<'p> Driver<'p> {
             outcome,
             message: message.clone(),
             resumable,
+            cluster: (!cluster.servers.is_empty()).then(|| cluster.clone()),
         });
         let _ = self.sync_journal();
         let resume = if resumable { resume } else { None };
@@ -1765,6 +1876,12 @@ fn shell_quote(text: &str) -> String {
 }
 
 /// A window's limit as written when it is a literal (`5m`), else in words.
+/// How much of a window is left when the run says it is closing: a quarter
+/// of it, at most five minutes (a 5m window: 1m15s; 2h: 5m).
+pub(super) fn closing_margin(limit: Duration) -> Duration {
+    (limit / 4).min(Duration::from_secs(5 * 60))
+}
+
 fn window_limit(clause: &crate::syntax::ast::Window) -> String {
     match &clause.duration.kind {
         crate::syntax::ast::ExprKind::Duration(limit) => format_duration(*limit),

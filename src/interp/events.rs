@@ -163,6 +163,16 @@ pub enum EventKind {
         /// Where the answer came from: `terminal`, `answers-file`, `yes`, `journal`.
         source: String,
     },
+    /// A prompt waits for a person at the terminal (no answers file or
+    /// `--yes` answers it); its `prompt` event follows once it is answered.
+    PromptWaiting {
+        /// The prompt id.
+        id: String,
+        /// The question.
+        text: String,
+        /// Who is expected to answer: the operator running the process.
+        operator: String,
+    },
     /// A What-if branch is entered.
     WhatIf {
         /// The What-if id.

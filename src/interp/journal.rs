@@ -125,6 +125,23 @@ pub struct RunHeader {
     /// in-process simulator). A resume refuses another cluster.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cluster_identity: Option<BTreeMap<String, String>>,
+    /// The approved proof certificate the run was started under
+    /// (`run --require-proof`), absent when none was required.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub proof: Option<ProofRecord>,
+}
+
+/// The proof certificate a run was started under, as the journal names it:
+/// enough for a change record to point at the certificate and its approvals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProofRecord {
+    /// Hex SHA-256 of the certificate file.
+    pub certificate_sha256: String,
+    /// The runbook the certificate proves (its name).
+    pub runbook: String,
+    /// Who approved it (the approvers' names or key ids), in order.
+    #[serde(default)]
+    pub approvers: Vec<String>,
 }
 
 /// Who acts: the operator (`--operator`, `RUNBOOK_OPERATOR`, or the
@@ -227,6 +244,9 @@ pub enum Record {
         snapshot: Snapshot,
         /// The target's clock (seconds).
         clock_seconds: f64,
+        /// The step's title, as written (absent in older journals).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        title: Option<String>,
     },
     /// A step ended.
     StepFinished {
@@ -268,6 +288,9 @@ pub enum Record {
         /// How it was answered: `terminal`, `answers-file` or `yes`.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         source: Option<String>,
+        /// The question, as the operator saw it (absent in older journals).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        text: Option<String>,
     },
     /// A value computed outside any step (a binding, a branch, a loop's list),
     /// replayed in order on resume so the run takes the same path.
@@ -342,6 +365,41 @@ pub enum Record {
         #[serde(skip_serializing_if = "Option::is_none", default)]
         clock_seconds: Option<f64>,
     },
+    /// Something the operator had to know, as the `warning` event: a
+    /// window exceeded, a runtime guard's finding (`runbook::guard::…`), a
+    /// target reached without TLS verification...
+    Warning {
+        /// When.
+        #[schemars(extend("format" = "date-time"))]
+        ts: String,
+        /// The step instance under way, if any.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        step: Option<StepKey>,
+        /// The warning's stable code.
+        code: String,
+        /// The message.
+        message: String,
+    },
+    /// A step with a `within D after ANCHOR` window started: how much of
+    /// the window it used.
+    Window {
+        /// When.
+        #[schemars(extend("format" = "date-time"))]
+        ts: String,
+        /// The windowed step's instance.
+        step: StepKey,
+        /// The anchor step the window is measured from.
+        after: String,
+        /// The window's length in seconds (absent when it is not a literal
+        /// duration).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        limit_seconds: Option<f64>,
+        /// Seconds from the anchor's end to the step's start.
+        elapsed_seconds: f64,
+        /// Whether the anchor ended before the run was resumed.
+        #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+        across_resume: bool,
+    },
     /// The run ended (a resumed run appends another one later).
     RunFinished {
         /// When.
@@ -353,6 +411,10 @@ pub enum Record {
         message: String,
         /// Whether the run can be continued with `runbook resume`.
         resumable: bool,
+        /// The cluster read from the target at the end (absent in older
+        /// journals, or when the target could not be read).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        cluster: Option<Snapshot>,
     },
 }
 
@@ -601,6 +663,7 @@ mod tests {
                 steps: Vec::new(),
                 cluster_identity: None,
                 by: None,
+                proof: None,
             }),
         }
     }

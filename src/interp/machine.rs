@@ -61,6 +61,9 @@ pub struct RunSettings {
     pub take_over: bool,
     /// Who runs it (`--operator`); `None`: `RUNBOOK_OPERATOR` or the user.
     pub operator: Option<String>,
+    /// The approved proof certificate the run is started under
+    /// (`--require-proof`), journaled in the header for the report.
+    pub proof: Option<super::journal::ProofRecord>,
 }
 
 impl Default for RunSettings {
@@ -76,6 +79,7 @@ impl Default for RunSettings {
             reanswer: Vec::new(),
             take_over: false,
             operator: None,
+            proof: None,
         }
     }
 }
@@ -171,6 +175,7 @@ pub async fn run(
         steps: step_fingerprints(program),
         cluster_identity: connector.identity(),
         by: Some(driver.actor.clone()),
+        proof: settings.proof.clone(),
     };
     driver.emit(EventKind::RunStarted {
         run_id: driver.run_id.clone(),
@@ -180,13 +185,14 @@ pub async fn run(
         journal: driver.journal_display(),
         resumed: false,
     });
-    driver.emit_target_warnings();
+    // The header first: the target's warnings are journaled after it.
     if let Err(error) = driver.journal(Record::RunHeader {
         ts: super::events::now_rfc3339(),
         header: Box::new(header),
     }) {
         return driver.finish(Err(super::driver::Halt::Fatal(error))).await;
     }
+    driver.emit_target_warnings();
     let result = driver.run_program(settings.what_if.as_deref()).await;
     driver.finish(result).await
 }
@@ -288,16 +294,17 @@ pub async fn resume(
         journal: driver.journal_display(),
         resumed: true,
     });
-    driver.emit_target_warnings();
-    for confirmation in confirmations {
-        driver.emit(confirmation);
-    }
+    // `resumed` first: the target's warnings are journaled after it.
     if let Err(error) = driver.journal(Record::Resumed {
         ts: super::events::now_rfc3339(),
         snapshot: now,
         by: Some(driver.actor.clone()),
     }) {
         return driver.finish(Err(super::driver::Halt::Fatal(error))).await;
+    }
+    driver.emit_target_warnings();
+    for confirmation in confirmations {
+        driver.emit(confirmation);
     }
     let result = driver.run_program(header.what_if.as_deref()).await;
     driver.finish(result).await

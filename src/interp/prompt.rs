@@ -57,6 +57,13 @@ pub enum PromptError {
 pub trait Prompter: Send {
     /// Answers `request`, or says why it cannot.
     fn ask(&mut self, request: &PromptRequest) -> Result<(Answer, AnswerSource), PromptError>;
+
+    /// Whether answering `request` waits for a person at the terminal (no
+    /// answers file or `--yes` answers it): the run announces it first (a
+    /// `prompt_waiting` event, which `--notify` posts).
+    fn waits(&self, _request: &PromptRequest) -> bool {
+        false
+    }
 }
 
 /// The answers of an `--answers FILE` (TOML: prompt id → answer).
@@ -296,6 +303,15 @@ impl OperatorPrompter {
 }
 
 impl Prompter for OperatorPrompter {
+    fn waits(&self, request: &PromptRequest) -> bool {
+        let answered_by_file = self
+            .answers
+            .as_ref()
+            .is_some_and(|answers| answers.answer(request).is_some());
+        let answered_by_yes = self.yes && yes_answer(request, self.accept_data_loss).is_some();
+        self.interactive && !answered_by_file && !answered_by_yes
+    }
+
     fn ask(&mut self, request: &PromptRequest) -> Result<(Answer, AnswerSource), PromptError> {
         if let Some(answers) = &self.answers {
             match answers.answer(request) {
@@ -661,6 +677,21 @@ mod tests {
         let (answer, source) = yes.ask(&choose()).unwrap();
         assert_eq!(answer, Answer::Text("downtime".into()));
         assert_eq!(source, AnswerSource::Yes);
+    }
+
+    #[test]
+    fn only_a_prompt_left_to_the_terminal_waits() {
+        let terminal = |answers: Option<AnswersFile>, yes: bool| OperatorPrompter {
+            answers,
+            yes,
+            accept_data_loss: false,
+            interactive: true,
+        };
+        assert!(terminal(None, false).waits(&choose()));
+        assert!(!terminal(None, true).waits(&choose()), "--yes answers it");
+        let answers = AnswersFile::parse("a.toml", "method = \"downtime\"\n").unwrap();
+        assert!(!terminal(Some(answers), false).waits(&choose()));
+        assert!(!OperatorPrompter::non_interactive(None, false).waits(&choose()));
     }
 }
 

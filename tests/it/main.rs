@@ -41,6 +41,7 @@ mod lint_rules;
 mod lsp;
 mod notify;
 mod one_at_a_time;
+mod report;
 mod scenarios;
 mod schemas;
 mod sim_connector;

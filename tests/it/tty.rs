@@ -905,3 +905,60 @@ fn options_too_wide_for_the_menu_are_written_out_in_full() {
     let records = journal(&dir.path().join("run.jsonl"));
     assert_eq!(answers(&records)[1].1, Value::from("stop"));
 }
+
+/// `--notify`: a prompt left to the terminal is posted while it waits (the
+/// observation `seen`); prompts the answers file answers are not.
+#[test]
+fn a_prompt_waiting_at_the_terminal_is_posted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, received) = crate::notify::webhook();
+    std::fs::write(
+        dir.path().join("answers.toml"),
+        "handling = \"stop\"\nproceed = true\n",
+    )
+    .unwrap();
+    let runbook = prompts_runbook();
+    let mut terminal = Terminal::start(
+        dir.path(),
+        &[
+            "run",
+            &runbook,
+            "--answers",
+            "answers.toml",
+            "--operator",
+            "alice",
+            "--notify",
+            &url,
+        ],
+    );
+    terminal.wait_for("[seen] What does the Management Client show?\n  >");
+    let waiting = "runbook tty-prompts: waiting for alice to answer `seen` at the terminal: What does the Management Client show?";
+    let deadline = Instant::now() + PATIENCE;
+    let posted = |text: &str| {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|body| body["text"].as_str() == Some(text))
+    };
+    while !posted(waiting) {
+        assert!(
+            Instant::now() < deadline,
+            "not posted: {:?}",
+            received.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    terminal.type_keys("all green");
+    terminal.wait_for("  > all green");
+    terminal.type_keys(ENTER);
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
+    let bodies = received.lock().unwrap();
+    let waits: Vec<&serde_json::Value> = bodies
+        .iter()
+        .filter(|body| body["event"]["event"] == "prompt_waiting")
+        .collect();
+    assert_eq!(waits.len(), 1, "only `seen` waited: {waits:?}");
+    assert_eq!(waits[0]["event"]["id"], "seen");
+}

@@ -13,6 +13,7 @@ mod checking;
 mod cluster;
 mod connector;
 pub mod docs;
+mod report;
 mod resolve;
 mod run;
 mod syntax;
@@ -130,6 +131,7 @@ pub static PHASES: &[&Phase] = &[
     &run::PHASE,
     &connector::PHASE,
     &cluster::PHASE,
+    &report::PHASE,
     &checking::COMMANDS,
 ];
 

@@ -196,6 +196,38 @@ finish the demotion at once. In the runbook, move the step right after its ancho
 long operations and prompts out of the window.",
     },
     Entry {
+        code: "runbook::run::window_closing",
+        severity: Severity::Warning,
+        summary: "A `within D after STEP` window is about to close and its step has not started.",
+        cause: "The anchor step ended, and at most a quarter of the window is left (five minutes \
+at most: 1m15s of a 5m window, 5m of a 2h one) while the run is still before the windowed \
+step — in a long operation, a `wait`, or at a prompt. The run judges this whenever it looks at \
+the time (a step ending, a `wait` poll, before a prompt), and says it once per window each \
+time its anchor ends. With `--notify` (or `notify = [...]` in the inventory) the warning is \
+posted to the webhooks, so that the team knows while there is still time.",
+        example: Some(Example::run(
+            r#"
+runbook demo {
+    title "A window running out"
+    let active = active()
+    step anchor "The anchor" {
+        note "the window starts when this step ends"
+    }
+    step wait-changes "Wait for two administrator changes (one every 5m)" {
+        wait until active.changes >= 2 timeout 1h every 1m
+    }
+    step hurry "As soon as possible after the anchor" within 12m after anchor {
+        note "in a hurry"
+    }
+}
+"#,
+            "runbook run example.runbook --sim-fault changes-on-active --format json",
+        )),
+        fix: "Answer the prompt or finish what is under way and start the step now. If the \
+window cannot be kept, decide before it closes what to do (the page's way back); the run \
+warns again with `runbook::run::window_exceeded` when the step starts late.",
+    },
+    Entry {
         code: "runbook::run::parameter",
         severity: Severity::Error,
         summary: "A `--set NAME=VALUE` names no parameter of the runbook, or its value does not \
