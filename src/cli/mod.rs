@@ -16,6 +16,7 @@ pub mod load;
 pub mod lsp;
 pub mod output;
 pub mod probe;
+pub mod proof;
 pub mod render;
 pub mod run;
 pub mod schema;
@@ -70,6 +71,10 @@ pub enum Command {
     /// Explore every path, fault and operator choice against the cluster model.
     #[command(after_help = examples::VERIFY)]
     Verify(verify::VerifyArgs),
+    /// Make an approver's Ed25519 key pair (KEY and KEY.pub).
+    Keygen(proof::KeygenArgs),
+    /// Sign a proof certificate (`verify --certificate`) as an approver.
+    Approve(proof::ApproveArgs),
     /// Rewrite runbook files in the canonical layout (`--check`: only report).
     Fmt(fmt::FmtArgs),
     /// Print a runbook's flow graph (Mermaid or Graphviz DOT).
@@ -112,6 +117,8 @@ pub fn main() -> i32 {
         Command::Probe(args) => probe::probe(args),
         Command::Sim(args) => exit_code(sim::run(args)),
         Command::Verify(args) => verify::verify(args),
+        Command::Keygen(args) => proof::keygen(args),
+        Command::Approve(args) => proof::approve(args),
         Command::Fmt(args) => fmt::fmt(args),
         Command::Graph(args) => graph::graph(args),
         Command::Completions(args) => completions::completions(args),

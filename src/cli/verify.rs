@@ -53,6 +53,19 @@ pub struct VerifyArgs {
     /// pair).
     #[arg(long, value_name = "K", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=MAX_FAULTS as i64))]
     pub max_faults: u8,
+    /// Write a proof certificate to FILE when every property is proven
+    /// (refused otherwise, exit 1): approvers sign it (`runbook approve`),
+    /// `runbook run --require-proof FILE` checks it.
+    #[arg(long, value_name = "FILE")]
+    pub certificate: Option<PathBuf>,
+    /// Who requests the proof, as the certificate records it (default:
+    /// `RUNBOOK_OPERATOR`, else the operating system's user).
+    #[arg(long, value_name = "NAME", requires = "certificate")]
+    pub operator: Option<String>,
+    /// Let the requester approve the certificate too (by default
+    /// `approve` refuses them and a run does not count their signature).
+    #[arg(long, requires = "certificate")]
+    pub allow_self_approval: bool,
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -119,6 +132,30 @@ pub fn verify(args: VerifyArgs) -> i32 {
                 }
             }
             out!("{text}");
+        }
+    }
+    if let Some(path) = &args.certificate {
+        let settings = super::proof::CertificateSettings {
+            starting_states: crate::proof::starting_states(&[]),
+            operator: args.operator.clone(),
+            allow_self_approval: args.allow_self_approval,
+        };
+        match super::proof::write_proof(path, &report, &program, &settings) {
+            Ok(sha256) => eprintln!(
+                "{}",
+                crate::wrap::wrap(
+                    &format!(
+                        "certificate written to {} (body sha256 {sha256}): approvers sign it with `runbook approve {} --key KEY`",
+                        path.display(),
+                        path.display()
+                    ),
+                    usize::from(console::Term::stderr().size().1).clamp(20, 100)
+                )
+            ),
+            Err((error, code)) => {
+                super::run::report(error);
+                return code;
+            }
         }
     }
     if report.proven() {

@@ -125,6 +125,36 @@ pub struct RunHeader {
     /// in-process simulator). A resume refuses another cluster.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cluster_identity: Option<BTreeMap<String, String>>,
+    /// The approved proof the run was required to have (`--require-proof`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub proof: Option<ProofRecord>,
+    /// The maintenance window the run must fit in (`--window-ends`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub window: Option<WindowRecord>,
+}
+
+/// The proof certificate a run was started with (`run --require-proof`),
+/// as its journal records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProofRecord {
+    /// Hex SHA-256 of the certificate file's bytes.
+    pub certificate_sha256: String,
+    /// The runbook the certificate proves.
+    pub runbook: String,
+    /// The approvers whose trusted signatures were counted, by name.
+    pub approvers: Vec<String>,
+}
+
+/// A maintenance window (`--window-ends`), as the journal records it: the
+/// run stops before a step whose worst case no longer fits before it ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct WindowRecord {
+    /// When the window ends (RFC 3339, UTC).
+    #[schemars(extend("format" = "date-time"))]
+    pub ends: String,
+    /// When it ends on the target's clock (the clock of `clock_seconds`:
+    /// a resume measures the time left on the same clock).
+    pub ends_clock_seconds: f64,
 }
 
 /// Who acts: the operator (`--operator`, `RUNBOOK_OPERATOR`, or the
@@ -200,6 +230,10 @@ pub enum Record {
         /// Who resumed it, and on which host.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         by: Option<Actor>,
+        /// The maintenance window from here on (`resume --window-ends`, or
+        /// the one journaled before).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        window: Option<WindowRecord>,
     },
     /// `runbook resume --reanswer ID`: the answers to prompt `ID` in the
     /// step instance `step` are forgotten (asked again), and so are the
@@ -601,6 +635,8 @@ mod tests {
                 steps: Vec::new(),
                 cluster_identity: None,
                 by: None,
+                proof: None,
+                window: None,
             }),
         }
     }
@@ -626,6 +662,7 @@ mod tests {
                 ts: now_rfc3339(),
                 snapshot: Snapshot::default(),
                 by: None,
+                window: None,
             })
             .unwrap();
         let contents = read_journal(&path).unwrap();
