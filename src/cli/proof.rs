@@ -220,6 +220,14 @@ fn write_certificate(path: &Path, certificate: &Certificate) -> Result<(), Strin
         .map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
     std::io::Write::write_all(&mut file, certificate.to_text().as_bytes())
         .map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
+    // Not a secret: approvers and runners read it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = file
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
     file.persist(path)
         .map(|_| ())
         .map_err(|error| format!("cannot write `{}`: {}", path.display(), error.error))

@@ -240,26 +240,27 @@ impl<'p> Driver<'p> {
     pub(super) fn emit_window_note(&mut self, from_start: bool) {
         let Some(window) = &self.window else { return };
         let left = window.left(self.connector.clock());
+        let ends = format!(
+            "maintenance window: ends {}, {} left",
+            window.record().ends,
+            super::window::format_left(left)
+        );
         let worst = if from_start {
             match &window.worst.start {
                 Some(start) => format!(
-                    "the worst case of the run is {} (faults: {}{})",
+                    "worst case of the run: {} (faults: {}{}; computed in {}ms)",
                     crate::domain::duration::format(start.duration),
                     start.configuration,
-                    if start.complete { "" } else { "; exploration incomplete" }
+                    if start.complete { "" } else { "; exploration incomplete" },
+                    window.worst.elapsed.as_millis()
                 ),
                 None => String::from("the verifier found no path that ends: no worst case known"),
             }
         } else {
-            String::from("each step starts only if the worst case of what is left from it fits")
+            String::from("each step starts only if the worst case from it fits")
         };
-        let message = format!(
-            "maintenance window: ends {} ({} left); {worst} (computed in {}ms)",
-            window.record().ends,
-            crate::domain::duration::format(left),
-            window.worst.elapsed.as_millis()
-        );
-        self.emit(EventKind::Note { message });
+        self.emit(EventKind::Note { message: ends });
+        self.emit(EventKind::Note { message: worst });
     }
 
     /// Whether what is left from step `step` still fits in the maintenance
@@ -273,7 +274,7 @@ impl<'p> Driver<'p> {
         }
         let help = match self.resume_command() {
             Some(command) => format!(
-                "nothing of this step ran; continue in the next window with `{command} --window-ends TIME` (the worst case from `{step}`: {}, faults: {})",
+                "the run stopped before this step (re)started; continue in the next window with `{command} --window-ends TIME` (the worst case from `{step}`: {}, faults: {})",
                 super::machine::describe_outcome(worst.outcome),
                 worst.configuration
             ),
@@ -282,7 +283,7 @@ impl<'p> Driver<'p> {
         Some(Halt::Window(RuntimeError::WindowClosing {
             step: step.to_string(),
             worst: crate::domain::duration::format(worst.duration),
-            left: crate::domain::duration::format(left),
+            left: super::window::format_left(left),
             ends: window.record().ends,
             help,
         }))

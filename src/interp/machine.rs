@@ -161,7 +161,7 @@ pub async fn run(
             let error = RuntimeError::WindowTooShort {
                 runbook: program.name().to_string(),
                 worst: crate::domain::duration::format(start.duration),
-                left: crate::domain::duration::format(left),
+                left: super::window::format_left(left),
                 ends: window.record().ends,
                 help: format!(
                     "the verifier's longest path ({}, faults: {}{}) runs past the window's end: nothing ran and no journal was written. Give a later `--window-ends`, or run it in a longer window",

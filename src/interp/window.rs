@@ -107,6 +107,11 @@ impl Window {
     }
 }
 
+/// A time left, to the second.
+pub fn format_left(left: Duration) -> String {
+    crate::domain::duration::format(Duration::from_secs(left.as_secs()))
+}
+
 /// The time from `now` to `ends` (zero once it has passed).
 pub fn left_until(ends: OffsetDateTime, now: OffsetDateTime) -> Duration {
     Duration::try_from(ends - now).unwrap_or(Duration::ZERO)

@@ -13,6 +13,7 @@ mod checking;
 mod cluster;
 mod connector;
 pub mod docs;
+mod proof;
 mod resolve;
 mod run;
 mod syntax;
@@ -128,6 +129,7 @@ pub static PHASES: &[&Phase] = &[
     &checking::PHASE,
     &verify::PHASE,
     &run::PHASE,
+    &proof::PHASE,
     &connector::PHASE,
     &cluster::PHASE,
     &checking::COMMANDS,
