@@ -129,7 +129,9 @@ pub fn approve(args: ApproveArgs) -> i32 {
         certificate.signatures.len()
     );
     if already {
-        said.push_str(" This key had signed it already: a run counts one approval per key and per name.");
+        said.push_str(
+            " This key had signed it already: a run counts one approval per key and per name.",
+        );
     }
     outln!("{}", crate::wrap::wrap(&said, width()));
     0

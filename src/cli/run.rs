@@ -79,11 +79,21 @@ pub struct RunArgs {
     pub require_proof: Option<PathBuf>,
     /// With `--require-proof`: the distinct trusted approvers required
     /// (0: the proof alone).
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "require_proof")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        requires = "require_proof"
+    )]
     pub approvals: usize,
     /// With `--require-proof`: the approvers' public keys (a `KEY.pub`
     /// file, or a folder of them).
-    #[arg(long, value_name = "DIR|FILE", env = "RUNBOOK_TRUSTED_KEYS", requires = "require_proof")]
+    #[arg(
+        long,
+        value_name = "DIR|FILE",
+        env = "RUNBOOK_TRUSTED_KEYS",
+        requires = "require_proof"
+    )]
     pub trusted_keys: Option<PathBuf>,
     /// When the maintenance window ends: an RFC 3339 time, `HH:MM` (local
     /// time, today or tomorrow) or a duration from now (`2h`). The run is

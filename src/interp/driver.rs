@@ -251,7 +251,11 @@ impl<'p> Driver<'p> {
                     "worst case of the run: {} (faults: {}{}; computed in {}ms)",
                     crate::domain::duration::format(start.duration),
                     start.configuration,
-                    if start.complete { "" } else { "; exploration incomplete" },
+                    if start.complete {
+                        ""
+                    } else {
+                        "; exploration incomplete"
+                    },
                     window.worst.elapsed.as_millis()
                 ),
                 None => String::from("the verifier found no path that ends: no worst case known"),
@@ -288,7 +292,6 @@ impl<'p> Driver<'p> {
             help,
         }))
     }
-
 
     /// Sets the cluster the run started on.
     pub(super) fn set_initial(&mut self, initial: Snapshot) {

@@ -157,7 +157,12 @@ pub async fn run(
         let worst = Arc::new(super::window::worst_cases(program, initial.servers.len()));
         let window = super::window::Window::ending(ends, connector.clock(), worst);
         let left = window.left(connector.clock());
-        if let Some(start) = window.worst.start.as_ref().filter(|start| start.duration > left) {
+        if let Some(start) = window
+            .worst
+            .start
+            .as_ref()
+            .filter(|start| start.duration > left)
+        {
             let error = RuntimeError::WindowTooShort {
                 runbook: program.name().to_string(),
                 worst: crate::domain::duration::format(start.duration),
@@ -329,7 +334,10 @@ pub async fn resume(
             _ => None,
         });
     if settings.window_ends.is_some() || journaled_window.is_some() {
-        let worst = Arc::new(super::window::worst_cases(program, header.initial.servers.len()));
+        let worst = Arc::new(super::window::worst_cases(
+            program,
+            header.initial.servers.len(),
+        ));
         driver.window = match (settings.window_ends, journaled_window) {
             (Some(ends), _) => Some(super::window::Window::ending(
                 ends,

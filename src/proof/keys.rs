@@ -146,12 +146,7 @@ impl Signer {
         let pair = hex::decode(&file.pkcs8)
             .ok()
             .and_then(|bytes| Ed25519KeyPair::from_pkcs8(&bytes).ok())
-            .ok_or_else(|| {
-                KeyError(format!(
-                    "`{}` holds no usable Ed25519 key",
-                    path.display()
-                ))
-            })?;
+            .ok_or_else(|| KeyError(format!("`{}` holds no usable Ed25519 key", path.display())))?;
         Ok(Self {
             name: file.name,
             pair,

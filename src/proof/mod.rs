@@ -102,10 +102,7 @@ pub struct ModelFingerprint {
 
 /// The files whose text [`ModelFingerprint::sha256`] hashes, in order.
 pub const MODEL_SOURCES: &[(&str, &str)] = &[
-    (
-        "src/cluster/model.rs",
-        include_str!("../cluster/model.rs"),
-    ),
+    ("src/cluster/model.rs", include_str!("../cluster/model.rs")),
     (
         "src/cluster/durations.rs",
         include_str!("../cluster/durations.rs"),

@@ -385,7 +385,11 @@ pub fn bad_signatures(certificate: &Certificate) -> Vec<ProofError> {
         .enumerate()
         .filter(|(_, approval)| {
             let statement = body.statement(&approval.approver, &approval.signed_at);
-            !keys::verify(&approval.public_key, &statement.bytes(), &approval.signature)
+            !keys::verify(
+                &approval.public_key,
+                &statement.bytes(),
+                &approval.signature,
+            )
         })
         .map(|(index, approval)| ProofError::BadSignature {
             approver: approval.approver.clone(),

@@ -11,8 +11,8 @@ use std::process::{Command, Output};
 use serde_json::{json, Value};
 
 use crate::support::process::{
-    assert_upgraded_event, binary, command_in, events, final_state, journal_header, last_event, records, show, text,
-    SimServe, KEY,
+    assert_upgraded_event, binary, command_in, events, final_state, flat, journal_header,
+    last_event, records, show, text, SimServe, KEY,
 };
 
 /// Simulated seconds per real second: the downtime upgrade (1h1m at
@@ -28,7 +28,7 @@ fn a_window_shorter_than_the_worst_case_is_refused_before_anything_acts() {
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2), "{}", show(&output));
-    let stderr = text(&output.stderr);
+    let stderr = flat(&text(&output.stderr));
     assert!(
         stderr.contains("runbook::run::window_too_short"),
         "{}",
@@ -54,7 +54,13 @@ fn a_window_that_fits_is_shown_and_journaled() {
     let ends = time::OffsetDateTime::now_utc() + time::Duration::hours(3);
     let ends = runbook::interp::window::rfc3339(ends);
     let output = command_in(dir.path())
-        .args(["run", "upgrade-with-downtime", "--yes", "--window-ends", &ends])
+        .args([
+            "run",
+            "upgrade-with-downtime",
+            "--yes",
+            "--window-ends",
+            &ends,
+        ])
         .args(["--journal", "run.jsonl"])
         .output()
         .expect("runs");
@@ -124,7 +130,7 @@ fn a_slowed_run_stops_before_a_step_and_a_later_window_finishes_it() {
     let journal_arg = journal.to_str().expect("UTF-8");
     let stopped = run_json(dir.path(), &["resume", journal_arg, "--yes"]);
     assert_eq!(stopped.status.code(), Some(1), "{}", show(&stopped));
-    let stderr = text(&stopped.stderr);
+    let stderr = flat(&text(&stopped.stderr));
     assert!(
         stderr.contains("runbook::run::window_closing")
             && stderr.contains("stopped before step `upgrade-active`"),
@@ -143,7 +149,9 @@ fn a_slowed_run_stops_before_a_step_and_a_later_window_finishes_it() {
     assert_eq!(resumed[0]["window"], journaled, "{:?}", resumed);
     // No step started after the window closed.
     assert!(
-        !events(&stopped).iter().any(|event| event["event"] == "operation_started"),
+        !events(&stopped)
+            .iter()
+            .any(|event| event["event"] == "operation_started"),
         "{}",
         show(&stopped)
     );
@@ -166,7 +174,9 @@ fn a_slowed_run_stops_before_a_step_and_a_later_window_finishes_it() {
         cluster
             .servers
             .iter()
-            .all(|server| server.version.to_string() == "7.4.0" && server.running && !server.excluded),
+            .all(|server| server.version.to_string() == "7.4.0"
+                && server.running
+                && !server.excluded),
         "{:?}",
         final_state(&cluster)
     );

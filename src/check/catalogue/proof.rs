@@ -176,4 +176,3 @@ runbook keygen --out bob.key --name bob",
 write to a folder you can write to.",
     },
 ];
-
