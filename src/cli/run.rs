@@ -87,13 +87,8 @@ pub struct RunArgs {
     )]
     pub approvals: usize,
     /// With `--require-proof`: the approvers' public keys (a `KEY.pub`
-    /// file, or a folder of them).
-    #[arg(
-        long,
-        value_name = "DIR|FILE",
-        env = "RUNBOOK_TRUSTED_KEYS",
-        requires = "require_proof"
-    )]
+    /// file, or a folder of them). Read only with `--require-proof`.
+    #[arg(long, value_name = "DIR|FILE", env = "RUNBOOK_TRUSTED_KEYS")]
     pub trusted_keys: Option<PathBuf>,
     /// When the maintenance window ends: an RFC 3339 time, `HH:MM` (local
     /// time, today or tomorrow) or a duration from now (`2h`). The run is
