@@ -72,8 +72,10 @@ pub enum Command {
     #[command(after_help = examples::VERIFY)]
     Verify(verify::VerifyArgs),
     /// Make an approver's Ed25519 key pair (KEY and KEY.pub).
+    #[command(after_help = examples::KEYGEN)]
     Keygen(proof::KeygenArgs),
     /// Sign a proof certificate (`verify --certificate`) as an approver.
+    #[command(after_help = examples::APPROVE)]
     Approve(proof::ApproveArgs),
     /// Rewrite runbook files in the canonical layout (`--check`: only report).
     Fmt(fmt::FmtArgs),
