@@ -15,6 +15,7 @@ pub mod graph;
 pub mod interp;
 pub mod lsp;
 pub mod notify;
+pub mod proof;
 pub mod report;
 pub mod schema;
 pub mod semantics;

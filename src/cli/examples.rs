@@ -66,7 +66,9 @@ Examples:
   Rehearse against a `runbook sim serve` behind TLS, trusting its CA, with a longer request timeout:
     RUNBOOK_API_KEY=... runbook run upgrade-with-downtime --target https://sim.lab:8443 --ca-cert lab-ca.pem --request-timeout 2m
   Run one What-if branch directly:
-    runbook run upgrade-with-downtime --what-if installer-failed";
+    runbook run upgrade-with-downtime --what-if installer-failed
+  Run only as proven and approved by two trusted approvers, within a window ending at 22:00:
+    runbook run upgrade-no-downtime --target prod.toml --require-proof cert.json --approvals 2 --trusted-keys approvers/ --window-ends 22:00";
 
 /// `runbook resume --help`.
 pub const RESUME: &str = "\
@@ -76,7 +78,9 @@ Examples:
   Continue without questions, answers from a file:
     runbook resume upgrade.journal --answers answers.toml --yes
   Continue a run that timed out, allowing the slow server more time:
-    runbook resume upgrade.journal --request-timeout 5m";
+    runbook resume upgrade.journal --request-timeout 5m
+  Continue a run stopped by its maintenance window, in the next one:
+    runbook resume upgrade.journal --window-ends 2026-12-08T22:00:00+01:00";
 
 /// `runbook plan --help`.
 pub const PLAN: &str = "\
@@ -104,7 +108,9 @@ Examples:
   Prove that every path fits a 2-hour maintenance window, each prompt counting 2 minutes:
     runbook verify upgrade-no-downtime --window 2h --prompt-time 2m
   Combine up to three faults on a path (default two):
-    runbook verify upgrade-no-downtime --max-faults 3";
+    runbook verify upgrade-no-downtime --max-faults 3
+  Write a proof certificate for approvers to sign (`runbook approve`):
+    runbook verify upgrade-no-downtime --certificate cert.json";
 
 /// `runbook sim serve --help`.
 pub const SIM_SERVE: &str = "\
@@ -168,3 +174,14 @@ Examples:
   Markdown into a file, or HTML on standard output:
     runbook report run.jsonl -o report.md
     runbook report run.jsonl --format html > report.html";
+/// `runbook keygen --help`.
+pub const KEYGEN: &str = "\
+Examples:
+  Make your approver key (bob.key, private; bob.key.pub, to share):
+    runbook keygen --out bob.key --name bob";
+
+/// `runbook approve --help`.
+pub const APPROVE: &str = "\
+Examples:
+  Sign a proof certificate with your key:
+    runbook approve cert.json --key bob.key";

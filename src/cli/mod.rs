@@ -16,6 +16,7 @@ pub mod load;
 pub mod lsp;
 pub mod output;
 pub mod probe;
+pub mod proof;
 pub mod render;
 pub mod report;
 pub mod run;
@@ -75,6 +76,12 @@ pub enum Command {
     /// Explore every path, fault and operator choice against the cluster model.
     #[command(after_help = examples::VERIFY)]
     Verify(verify::VerifyArgs),
+    /// Make an approver's Ed25519 key pair (KEY and KEY.pub).
+    #[command(after_help = examples::KEYGEN)]
+    Keygen(proof::KeygenArgs),
+    /// Sign a proof certificate (`verify --certificate`) as an approver.
+    #[command(after_help = examples::APPROVE)]
+    Approve(proof::ApproveArgs),
     /// Rewrite runbook files in the canonical layout (`--check`: only report).
     Fmt(fmt::FmtArgs),
     /// Print a runbook's flow graph (Mermaid or Graphviz DOT).
@@ -118,6 +125,8 @@ pub fn main() -> i32 {
         Command::Probe(args) => probe::probe(args),
         Command::Sim(args) => exit_code(sim::run(args)),
         Command::Verify(args) => verify::verify(args),
+        Command::Keygen(args) => proof::keygen(args),
+        Command::Approve(args) => proof::approve(args),
         Command::Fmt(args) => fmt::fmt(args),
         Command::Graph(args) => graph::graph(args),
         Command::Completions(args) => completions::completions(args),

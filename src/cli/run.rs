@@ -72,12 +72,45 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Refuse to run (exit 2, before anything acts) unless this proof
+    /// certificate (`verify --certificate`) proves these files, this
+    /// cluster's size and these parameters, with enough approvals.
+    #[arg(long, value_name = "CERTIFICATE")]
+    pub require_proof: Option<PathBuf>,
+    /// With `--require-proof`: the distinct trusted approvers required
+    /// (0: the proof alone).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        requires = "require_proof"
+    )]
+    pub approvals: usize,
+    /// With `--require-proof`: the approvers' public keys (a `KEY.pub`
+    /// file, or a folder of them). Read only with `--require-proof`.
+    #[arg(long, value_name = "DIR|FILE", env = "RUNBOOK_TRUSTED_KEYS")]
+    pub trusted_keys: Option<PathBuf>,
+    /// When the maintenance window ends: an RFC 3339 time, `HH:MM` (local
+    /// time, today or tomorrow) or a duration from now (`2h`). The run is
+    /// refused when its worst case does not fit, and stops (resumably)
+    /// before a step whose worst case of what is left no longer fits.
+    #[arg(long, value_name = "TIME", value_parser = parse_window_ends)]
+    pub window_ends: Option<time::OffsetDateTime>,
     /// Simulator options.
     #[command(flatten)]
     pub sim: SimArgs,
     /// Connection options.
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// `--window-ends`, read against the clock now.
+fn parse_window_ends(text: &str) -> Result<time::OffsetDateTime, String> {
+    crate::interp::window::parse_window_ends(
+        text,
+        time::OffsetDateTime::now_utc(),
+        time::UtcOffset::current_local_offset().ok(),
+    )
 }
 
 /// `runbook resume`.
@@ -111,6 +144,10 @@ pub struct ResumeArgs {
     /// step that asked it has not completed.
     #[arg(long, value_name = "PROMPT_ID")]
     pub reanswer: Vec<String>,
+    /// When the maintenance window ends (see `run --window-ends`); default:
+    /// the window the journal recorded, if any.
+    #[arg(long, value_name = "TIME", value_parser = parse_window_ends)]
+    pub window_ends: Option<time::OffsetDateTime>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -349,6 +386,27 @@ pub fn run(mut args: RunArgs) -> i32 {
         Ok(target) => target,
         Err(error) => return refuse(args.format, &args.runbook, &args.target, error),
     };
+    // The proof is checked against the target as it is (read, not acted
+    // on) before anything acts or is journaled.
+    let proof = match &args.require_proof {
+        None => None,
+        Some(path) => {
+            let checked = runtime.block_on(require_proof(
+                &args,
+                path,
+                &program,
+                &params,
+                target.connector.as_ref(),
+            ));
+            match checked {
+                Ok(record) => Some(record),
+                Err(code) => {
+                    runtime.block_on(target.connector.close());
+                    return code;
+                }
+            }
+        }
+    };
     // A handler run alone on a cluster where none of its triggers holds
     // (a healthy one, say) could demote the only Active: refused before
     // anything acts or is journaled, unless `--force`, which first says
@@ -390,6 +448,8 @@ pub fn run(mut args: RunArgs) -> i32 {
         interrupt,
         take_over: args.take_over,
         operator: args.operator.clone(),
+        proof,
+        window_ends: args.window_ends,
         ..RunSettings::default()
     };
     let notify = webhooks(&args.notify, &target.notify);
@@ -491,6 +551,8 @@ pub fn resume(args: ResumeArgs) -> i32 {
         reanswer: args.reanswer.clone(),
         take_over: args.take_over,
         operator: args.operator.clone(),
+        proof: header.proof.clone(),
+        window_ends: args.window_ends,
         ..RunSettings::default()
     };
     let notify = webhooks(&args.notify, &inventory_webhooks);
@@ -511,6 +573,51 @@ pub fn resume(args: ResumeArgs) -> i32 {
     });
     let _ = journal_name;
     finish(report, args.format)
+}
+
+/// `--require-proof`: the certificate against the program, the
+/// parameters and the cluster's size read from the target; the exit code
+/// (2) once every reason to refuse is printed.
+async fn require_proof(
+    args: &RunArgs,
+    path: &std::path::Path,
+    program: &crate::interp::program::Program,
+    params: &BTreeMap<String, String>,
+    connector: &dyn Connector,
+) -> Result<crate::interp::journal::ProofRecord, i32> {
+    let servers = match connector.snapshot().await {
+        Ok(snapshot) => snapshot.servers.len(),
+        Err(error) => {
+            return Err(refuse(
+                args.format,
+                &args.runbook,
+                &args.target,
+                RuntimeError::Connector(error),
+            ))
+        }
+    };
+    let requirement = crate::proof::require::Requirement {
+        path: path.to_path_buf(),
+        approvals: args.approvals,
+        trusted_keys: args.trusted_keys.clone(),
+    };
+    let candidate = crate::proof::require::Candidate {
+        program,
+        params,
+        servers,
+    };
+    crate::proof::require::require(&requirement, candidate).map_err(|errors| {
+        let message = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        early_failure(args.format, &args.runbook, &args.target, message);
+        for error in errors {
+            report(error);
+        }
+        2
+    })
 }
 
 /// The run's sink: the output, and the webhooks `--notify` names.

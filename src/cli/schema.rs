@@ -85,6 +85,11 @@ pub const SCHEMAS: &[Published] = &[
         derive: schema_of::<Vec<super::list::ListedRunbook>>,
     },
     Published {
+        name: "certificate",
+        description: "`verify --certificate FILE`: a proof certificate and its approvals",
+        derive: schema_of::<crate::proof::Certificate>,
+    },
+    Published {
         name: "probe",
         description: "`probe --format json`: what the connector reads from each server, and why",
         derive: schema_of::<super::probe::ProbeReport>,

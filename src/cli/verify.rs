@@ -60,6 +60,19 @@ pub struct VerifyArgs {
     /// `wizard-interrupted` or `after-restore`.
     #[arg(long, value_name = "STATE", value_parser = parse_starting_state)]
     pub from: Option<StartingState>,
+    /// Write a proof certificate to FILE when every property is proven
+    /// (refused otherwise, exit 1): approvers sign it (`runbook approve`),
+    /// `runbook run --require-proof FILE` checks it.
+    #[arg(long, value_name = "FILE")]
+    pub certificate: Option<PathBuf>,
+    /// Who requests the proof, as the certificate records it (default:
+    /// `RUNBOOK_OPERATOR`, else the operating system's user).
+    #[arg(long, value_name = "NAME", requires = "certificate")]
+    pub operator: Option<String>,
+    /// Let the requester approve the certificate too (by default
+    /// `approve` refuses them and a run does not count their signature).
+    #[arg(long, requires = "certificate")]
+    pub allow_self_approval: bool,
 }
 
 fn parse_starting_state(text: &str) -> Result<StartingState, String> {
@@ -142,6 +155,36 @@ pub fn verify(args: VerifyArgs) -> i32 {
                 }
             }
             out!("{text}");
+        }
+    }
+    if let Some(path) = &args.certificate {
+        let settings = super::proof::CertificateSettings {
+            starting_states: crate::proof::starting_states(
+                &report
+                    .starting_points
+                    .iter()
+                    .map(|(id, _)| id.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            operator: args.operator.clone(),
+            allow_self_approval: args.allow_self_approval,
+        };
+        match super::proof::write_proof(path, &report, &program, &settings) {
+            Ok(sha256) => eprintln!(
+                "{}",
+                crate::wrap::wrap(
+                    &format!(
+                        "certificate written to {} (body sha256 {sha256}): approvers sign it with `runbook approve {} --key KEY`",
+                        path.display(),
+                        path.display()
+                    ),
+                    usize::from(console::Term::stderr().size().1).clamp(20, 100)
+                )
+            ),
+            Err((error, code)) => {
+                super::run::report(error);
+                return code;
+            }
         }
     }
     if report.proven() {

@@ -52,6 +52,8 @@ pub(super) enum Halt {
     Unseen(String),
     /// The test hook that simulates `kill -9`.
     Crash,
+    /// The maintenance window: what is left from the next step does not fit.
+    Window(RuntimeError),
 }
 
 /// How the run ended, as the driver saw it.
@@ -184,6 +186,8 @@ pub(super) struct Driver<'p> {
     step_started_at: Option<Duration>,
     /// Who runs this process, on which host (journaled with each answer).
     pub(super) actor: super::journal::Actor,
+    /// The maintenance window (`--window-ends`) and its worst cases.
+    pub(super) window: Option<super::window::Window>,
 }
 
 impl<'p> Driver<'p> {
@@ -233,7 +237,66 @@ impl<'p> Driver<'p> {
             handlers_running: 0,
             step_started_at: None,
             actor: super::journal::Actor::resolve(settings.operator.as_deref()),
+            window: None,
         }
+    }
+
+    /// Says, at the start of a run or a resume, when the maintenance window
+    /// ends, the time left and the worst case it is judged against.
+    pub(super) fn emit_window_note(&mut self, from_start: bool) {
+        let Some(window) = &self.window else { return };
+        let left = window.left(self.connector.clock());
+        let ends = format!(
+            "maintenance window: ends {}, {} left",
+            window.record().ends,
+            super::window::format_left(left)
+        );
+        let worst = if from_start {
+            match &window.worst.start {
+                Some(start) => format!(
+                    "worst case of the run: {} (faults: {}{}; computed in {}ms)",
+                    crate::domain::duration::format(start.duration),
+                    start.configuration,
+                    if start.complete {
+                        ""
+                    } else {
+                        "; exploration incomplete"
+                    },
+                    window.worst.elapsed.as_millis()
+                ),
+                None => String::from("the verifier found no path that ends: no worst case known"),
+            }
+        } else {
+            String::from("each step starts only if the worst case from it fits")
+        };
+        self.emit(EventKind::Note { message: ends });
+        self.emit(EventKind::Note { message: worst });
+    }
+
+    /// Whether what is left from step `step` still fits in the maintenance
+    /// window; the halt that stops the run resumably when it does not.
+    fn maintenance_window_closing(&self, step: &str) -> Option<Halt> {
+        let window = self.window.as_ref()?;
+        let worst = window.worst.steps.get(step)?;
+        let left = window.left(self.connector.clock());
+        if worst.duration <= left {
+            return None;
+        }
+        let help = match self.resume_command() {
+            Some(command) => format!(
+                "the run stopped before this step (re)started; continue in the next window with `{command} --window-ends TIME` (the worst case from `{step}`: {}, faults: {})",
+                super::machine::describe_outcome(worst.outcome),
+                worst.configuration
+            ),
+            None => String::from("the run had no journal; start it again in the next window"),
+        };
+        Some(Halt::Window(RuntimeError::WindowClosing {
+            step: step.to_string(),
+            worst: crate::domain::duration::format(worst.duration),
+            left: super::window::format_left(left),
+            ends: window.record().ends,
+            help,
+        }))
     }
 
     /// Sets the cluster the run started on.
@@ -557,6 +620,11 @@ impl<'p> Driver<'p> {
                 });
             }
             return Ok(Ok(Gate::Skip));
+        }
+        if let Subject::Step(_) = subject {
+            if let Some(halt) = self.maintenance_window_closing(&key.id) {
+                return Err(halt);
+            }
         }
         if status == Some(StepStatus::Started) {
             self.await_left_in_flight(&key).await?;
@@ -886,6 +954,7 @@ impl<'p> Driver<'p> {
             Halt::Interrupted(Some(at)) => StepFinish::Interrupted(format!("interrupted {at}")),
             Halt::Fatal(error) => StepFinish::Failed(error.to_string(), None),
             Halt::Unseen(what) => StepFinish::Interrupted(what.clone()),
+            Halt::Window(error) => StepFinish::Interrupted(error.to_string()),
             Halt::Crash => return Err(Halt::Crash),
         };
         self.end_step(finish).await
@@ -1755,6 +1824,7 @@ impl<'p> Driver<'p> {
                 }),
                 true,
             ),
+            Err(Halt::Window(error)) => (RunOutcome::Stopped, error.to_string(), Some(error), true),
             Err(Halt::Crash) => (RunOutcome::Failed, String::new(), None, true),
         }
     }

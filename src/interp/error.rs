@@ -351,6 +351,39 @@ pub enum RuntimeError {
         /// The command that continues the run.
         resume: String,
     },
+    /// `--window-ends`: the runbook's worst case does not fit in the time left.
+    #[error("the maintenance window is too short for `{runbook}`: its worst case is {worst}, the window ends at {ends} ({left} left)")]
+    #[diagnostic(code(runbook::run::window_too_short))]
+    WindowTooShort {
+        /// The runbook.
+        runbook: String,
+        /// The verifier's worst case from the start, formatted.
+        worst: String,
+        /// The time left, formatted.
+        left: String,
+        /// When the window ends (RFC 3339).
+        ends: String,
+        /// Where the worst case comes from; what to do.
+        #[help]
+        help: String,
+    },
+    /// `--window-ends`: what is left from a step no longer fits: the run
+    /// stopped before it, resumably.
+    #[error("stopped before step `{step}`: the worst case of what is left is {worst}, and the maintenance window ends at {ends} ({left} left)")]
+    #[diagnostic(code(runbook::run::maintenance_window_closing))]
+    WindowClosing {
+        /// The step not started.
+        step: String,
+        /// The verifier's worst case from that step, formatted.
+        worst: String,
+        /// The time left, formatted.
+        left: String,
+        /// When the window ends (RFC 3339).
+        ends: String,
+        /// How to continue.
+        #[help]
+        help: String,
+    },
 }
 
 impl RuntimeError {

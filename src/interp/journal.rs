@@ -125,23 +125,37 @@ pub struct RunHeader {
     /// in-process simulator). A resume refuses another cluster.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cluster_identity: Option<BTreeMap<String, String>>,
-    /// The approved proof certificate the run was started under
-    /// (`run --require-proof`), absent when none was required.
+    /// The approved proof the run was required to have (`--require-proof`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub proof: Option<ProofRecord>,
+    /// The maintenance window the run must fit in (`--window-ends`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub window: Option<WindowRecord>,
 }
 
-/// The proof certificate a run was started under, as the journal names it:
-/// enough for a change record to point at the certificate and its approvals.
+/// The proof certificate a run was started with (`run --require-proof`),
+/// as its journal records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProofRecord {
-    /// Hex SHA-256 of the certificate file.
+    /// Hex SHA-256 of the certificate file's bytes.
     pub certificate_sha256: String,
-    /// The runbook the certificate proves (its name).
+    /// The runbook the certificate proves.
     pub runbook: String,
-    /// Who approved it (the approvers' names or key ids), in order.
+    /// The approvers whose trusted signatures were counted, by name.
     #[serde(default)]
     pub approvers: Vec<String>,
+}
+
+/// A maintenance window (`--window-ends`), as the journal records it: the
+/// run stops before a step whose worst case no longer fits before it ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct WindowRecord {
+    /// When the window ends (RFC 3339, UTC).
+    #[schemars(extend("format" = "date-time"))]
+    pub ends: String,
+    /// When it ends on the target's clock (the clock of `clock_seconds`:
+    /// a resume measures the time left on the same clock).
+    pub ends_clock_seconds: f64,
 }
 
 /// Who acts: the operator (`--operator`, `RUNBOOK_OPERATOR`, or the
@@ -217,6 +231,10 @@ pub enum Record {
         /// Who resumed it, and on which host.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         by: Option<Actor>,
+        /// The maintenance window from here on (`resume --window-ends`, or
+        /// the one journaled before).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        window: Option<WindowRecord>,
     },
     /// `runbook resume --reanswer ID`: the answers to prompt `ID` in the
     /// step instance `step` are forgotten (asked again), and so are the
@@ -664,6 +682,7 @@ mod tests {
                 cluster_identity: None,
                 by: None,
                 proof: None,
+                window: None,
             }),
         }
     }
@@ -689,6 +708,7 @@ mod tests {
                 ts: now_rfc3339(),
                 snapshot: Snapshot::default(),
                 by: None,
+                window: None,
             })
             .unwrap();
         let contents = read_journal(&path).unwrap();

@@ -61,9 +61,12 @@ pub struct RunSettings {
     pub take_over: bool,
     /// Who runs it (`--operator`); `None`: `RUNBOOK_OPERATOR` or the user.
     pub operator: Option<String>,
-    /// The approved proof certificate the run is started under
-    /// (`--require-proof`), journaled in the header for the report.
+    /// The approved proof checked before the run (`--require-proof`), for
+    /// the journal's header.
     pub proof: Option<super::journal::ProofRecord>,
+    /// When the maintenance window ends (`--window-ends`); on a resume,
+    /// `None` keeps the journaled window.
+    pub window_ends: Option<time::OffsetDateTime>,
 }
 
 impl Default for RunSettings {
@@ -80,6 +83,7 @@ impl Default for RunSettings {
             take_over: false,
             operator: None,
             proof: None,
+            window_ends: None,
         }
     }
 }
@@ -146,6 +150,35 @@ pub async fn run(
             return driver.refused(error, initial, false);
         }
     }
+    // A maintenance window the worst case cannot fit in is refused before
+    // anything acts or is journaled; otherwise the worst case from every
+    // step is kept to judge each step before it starts.
+    if let Some(ends) = settings.window_ends {
+        let worst = Arc::new(super::window::worst_cases(program, initial.servers.len()));
+        let window = super::window::Window::ending(ends, connector.clock(), worst);
+        let left = window.left(connector.clock());
+        if let Some(start) = window
+            .worst
+            .start
+            .as_ref()
+            .filter(|start| start.duration > left)
+        {
+            let error = RuntimeError::WindowTooShort {
+                runbook: program.name().to_string(),
+                worst: crate::domain::duration::format(start.duration),
+                left: super::window::format_left(left),
+                ends: window.record().ends,
+                help: format!(
+                    "the verifier's longest path ({}, faults: {}{}) runs past the window's end: nothing ran and no journal was written. Give a later `--window-ends`, or run it in a longer window",
+                    describe_outcome(start.outcome),
+                    start.configuration,
+                    if start.complete { "" } else { "; exploration incomplete, a longer path may exist" }
+                ),
+            };
+            return driver.refused(error, initial, false);
+        }
+        driver.window = Some(window);
+    }
     let journal_path = match &settings.journal {
         JournalChoice::Disabled => None,
         JournalChoice::Default(dir) => {
@@ -176,6 +209,7 @@ pub async fn run(
         cluster_identity: connector.identity(),
         by: Some(driver.actor.clone()),
         proof: settings.proof.clone(),
+        window: driver.window.as_ref().map(super::window::Window::record),
     };
     driver.emit(EventKind::RunStarted {
         run_id: driver.run_id.clone(),
@@ -193,6 +227,7 @@ pub async fn run(
         return driver.finish(Err(super::driver::Halt::Fatal(error))).await;
     }
     driver.emit_target_warnings();
+    driver.emit_window_note(true);
     let result = driver.run_program(settings.what_if.as_deref()).await;
     driver.finish(result).await
 }
@@ -286,6 +321,34 @@ pub async fn resume(
     }
     driver.set_replay(Replay::from_journal(&contents));
     driver.params = header.params.clone();
+    // The window given now, else the one journaled last.
+    let journaled_window = contents
+        .records
+        .iter()
+        .rev()
+        .find_map(|record| match record {
+            Record::Resumed {
+                window: Some(window),
+                ..
+            } => Some(window.clone()),
+            Record::RunHeader { header, .. } => header.window.clone(),
+            _ => None,
+        });
+    if settings.window_ends.is_some() || journaled_window.is_some() {
+        let worst = Arc::new(super::window::worst_cases(
+            program,
+            header.initial.servers.len(),
+        ));
+        driver.window = match (settings.window_ends, journaled_window) {
+            (Some(ends), _) => Some(super::window::Window::ending(
+                ends,
+                connector.clock(),
+                worst,
+            )),
+            (None, Some(record)) => super::window::Window::journaled(&record, worst),
+            (None, None) => None,
+        };
+    }
     driver.emit(EventKind::RunStarted {
         run_id: header.run_id.clone(),
         runbook: program.name().to_string(),
@@ -299,6 +362,7 @@ pub async fn resume(
         ts: super::events::now_rfc3339(),
         snapshot: now,
         by: Some(driver.actor.clone()),
+        window: driver.window.as_ref().map(super::window::Window::record),
     }) {
         return driver.finish(Err(super::driver::Halt::Fatal(error))).await;
     }
@@ -306,8 +370,18 @@ pub async fn resume(
     for confirmation in confirmations {
         driver.emit(confirmation);
     }
+    driver.emit_window_note(false);
     let result = driver.run_program(header.what_if.as_deref()).await;
     driver.finish(result).await
+}
+
+/// An outcome in words, for a worst case's path.
+pub(super) fn describe_outcome(outcome: RunOutcome) -> &'static str {
+    match outcome {
+        RunOutcome::Succeeded => "a path that succeeds",
+        RunOutcome::Stopped => "a path that stops",
+        RunOutcome::Failed => "a path that fails",
+    }
 }
 
 /// How the live cluster differs from the one the journal's run acted on

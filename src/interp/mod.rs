@@ -22,3 +22,4 @@ pub mod machine;
 pub mod plan;
 pub mod program;
 mod replay;
+pub mod window;

@@ -344,7 +344,9 @@ impl Report {
                     });
                     self.timeline.push(Entry::Session(self.sessions.len() - 1));
                 }
-                Record::Resumed { ts, snapshot, by } => {
+                Record::Resumed {
+                    ts, snapshot, by, ..
+                } => {
                     open.clear();
                     last_seen = Some(snapshot.clone());
                     self.sessions.push(Session {

@@ -39,8 +39,11 @@ mod lint;
 mod lint_docs;
 mod lint_rules;
 mod lsp;
+#[cfg(unix)]
+mod maintenance_window;
 mod notify;
 mod one_at_a_time;
+mod proof;
 mod report;
 mod scenarios;
 mod schemas;

@@ -454,3 +454,28 @@ fn the_schemas_reject_what_the_binary_never_writes() {
             "help": null, "schema_version": 1}]),
     );
 }
+
+#[test]
+fn certificates_validate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    crate::support::process::run_in(
+        dir.path(),
+        &[
+            "verify",
+            "upgrade-no-downtime",
+            "--certificate",
+            "cert.json",
+        ],
+        0,
+    );
+    crate::support::process::run_in(
+        dir.path(),
+        &["keygen", "--out", "bob.key", "--name", "bob"],
+        0,
+    );
+    crate::support::process::run_in(dir.path(), &["approve", "cert.json", "--key", "bob.key"], 0);
+    let text = std::fs::read_to_string(dir.path().join("cert.json")).expect("certificate");
+    let certificate: Value = serde_json::from_str(&text).expect("JSON");
+    assert_valid("certificate", &certificate, "an approved certificate");
+    assert!(!validator("certificate").is_valid(&serde_json::json!({"format": 1})));
+}

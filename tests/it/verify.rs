@@ -401,6 +401,19 @@ fn worst_case_durations_are_reported() {
     .expect("the step is reached");
     assert!(rest.duration < whole.duration, "{rest:?} {whole:?}");
     assert!(verify::worst_case(&program, &options, verify::Since::Step("no-such-step")).is_none());
+    // Every step at once (what a run with `--window-ends` computes) is
+    // what each step alone gives.
+    let all = verify::worst_cases(&program, &options);
+    assert_eq!(all.start.as_ref(), Some(&whole));
+    assert_eq!(all.steps.get("upgrade-initial-active"), Some(&rest));
+    assert!(!all.steps.contains_key("no-such-step"));
+    for (step, worst) in &all.steps {
+        assert_eq!(
+            verify::worst_case(&program, &options, verify::Since::Step(step)).as_ref(),
+            Some(worst),
+            "{step}"
+        );
+    }
     // A prompt that counts adds up on the longest path.
     let slow = verify::worst_case(
         &program,

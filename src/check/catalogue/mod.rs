@@ -13,6 +13,7 @@ mod checking;
 mod cluster;
 mod connector;
 pub mod docs;
+mod proof;
 mod report;
 mod resolve;
 mod run;
@@ -129,6 +130,7 @@ pub static PHASES: &[&Phase] = &[
     &checking::PHASE,
     &verify::PHASE,
     &run::PHASE,
+    &proof::PHASE,
     &connector::PHASE,
     &cluster::PHASE,
     &report::PHASE,

@@ -160,6 +160,39 @@ runbook demo {
 procedure that fits it.",
     },
     Entry {
+        code: "runbook::run::window_too_short",
+        severity: Severity::Error,
+        summary: "`--window-ends`: the runbook's worst case does not fit in the time left.",
+        cause: "Before anything acts, a run with a maintenance window asks the verifier for \
+the runbook's worst case on a cluster of the target's size: every background operation at \
+its full duration, every `wait` to its longest, every fault configuration `verify` explores. \
+When that is longer than the time left until the window ends, the run is refused (exit 2) \
+and no journal is written. The message names the worst case and the time left.",
+        example: Some(Example::command(
+            "runbook run upgrade-with-downtime --yes --window-ends 30m",
+        )),
+        fix: "Start it in a window long enough (`--window-ends` later), or shorten the \
+runbook's worst case (`runbook verify RUNBOOK` shows its longest path).",
+    },
+    Entry {
+        code: "runbook::run::maintenance_window_closing",
+        severity: Severity::Error,
+        summary: "`--window-ends`: the run stopped before a step whose worst case no longer fits.",
+        cause: "Before each step, a run with a maintenance window compares the verifier's \
+worst case from that step to the end of the run with the time left on the target's clock \
+(both computed once when the run or the resume starts). Something took longer than the \
+model (an operator at a prompt, a run interrupted and resumed later), and what is left \
+could overrun the window: the run stops there, resumably, as Ctrl-C between steps does. \
+The window is journaled: a resume keeps it unless `--window-ends` gives another.",
+        example: Some(Example::command(
+            "runbook sim serve --addr 127.0.0.1:8443 --speed 600 &
+runbook run upgrade-with-downtime --target http://127.0.0.1:8443 --window-ends 3h --journal run.jsonl
+# ... the operator answers a prompt two hours later ...",
+        ).by_hand()),
+        fix: "Continue in the next window: `runbook resume JOURNAL --window-ends TIME`. The \
+cluster is left as the last completed step left it: check it with `runbook plan` first.",
+    },
+    Entry {
         code: "runbook::run::window_exceeded",
         severity: Severity::Warning,
         summary: "A step started later than its `within D after STEP` window allows.",

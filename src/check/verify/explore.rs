@@ -12,7 +12,7 @@
 //! machine again from the start, following at each branch an edge that
 //! realises the maximum.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use super::machine::{EndInfo, Machine, Next, PathEvent, State, Transition};
@@ -81,9 +81,21 @@ pub struct Explored {
     pub worst: Worst,
     /// The longest paths named (those asked for: see [`explore`]).
     pub longest: Vec<LongestPath>,
-    /// With a step to measure from: the longest time from a start of that
-    /// step to an end, per outcome.
-    pub from_step: Worst,
+    /// For each step measured from ([`Measure`]): the longest time from a
+    /// start of that step to an end, per outcome.
+    pub from_step: BTreeMap<String, Worst>,
+}
+
+/// Which steps [`explore`] measures the time left from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure<'a> {
+    /// None: only the time from the start.
+    Nothing,
+    /// The step with this id.
+    Step(&'a str),
+    /// Every step, in the same exploration (what a run with a maintenance
+    /// window asks once, before its first step).
+    EveryStep,
 }
 
 struct Node {
@@ -94,9 +106,9 @@ struct Node {
     worst: Worst,
     /// The time of the edge that led here.
     edge: Duration,
-    /// For each start of the measured step on that edge, the time left on
-    /// the edge after it.
-    after_step: Vec<Duration>,
+    /// For each start of a measured step on that edge, the step and the
+    /// time left on the edge after it.
+    after_step: Vec<(String, Duration)>,
 }
 
 struct Seen {
@@ -118,32 +130,48 @@ fn extend(worst: &mut Worst, edge: Duration, next: &Worst) {
     }
 }
 
-/// For each start of `step` on the transition, the time left on it after.
-fn after_step(transition: &Transition, step: Option<&str>) -> Vec<Duration> {
-    let Some(step) = step else {
+/// For each start of a measured step on the transition, the step and the
+/// time left on the transition after it.
+fn after_step(transition: &Transition, measure: Measure<'_>) -> Vec<(String, Duration)> {
+    if measure == Measure::Nothing {
         return Vec::new();
-    };
+    }
     transition
         .events
         .iter()
         .zip(&transition.stamps)
-        .filter(
-            |(event, _)| matches!(event, PathEvent::StepStarted { step: name, .. } if name == step),
-        )
-        .map(|(_, stamp)| transition.elapsed.saturating_sub(*stamp))
+        .filter_map(|(event, stamp)| match event {
+            PathEvent::StepStarted { step: name, .. }
+                if measure == Measure::EveryStep || measure == Measure::Step(name) =>
+            {
+                Some((name.clone(), transition.elapsed.saturating_sub(*stamp)))
+            }
+            _ => None,
+        })
         .collect()
 }
 
+fn extend_step(explored: &mut Explored, step: &str, edge: Duration, next: &Worst) {
+    match explored.from_step.get_mut(step) {
+        Some(worst) => extend(worst, edge, next),
+        None => {
+            let mut worst = [None; 3];
+            extend(&mut worst, edge, next);
+            explored.from_step.insert(step.to_string(), worst);
+        }
+    }
+}
+
 /// Explores every path of `machine`, visiting at most `max_states` states;
-/// with `from_step`, also measures the longest time from a start of that
-/// step (by id) to an end. The longest path of an outcome is named (run
+/// also measures the longest time from a start of the steps `measure` names
+/// (by id) to an end. The longest path of an outcome is named (run
 /// again from the start) only when it is longer than `name_beyond` says
 /// for that outcome (the longest known from other configurations), never
 /// without `name_beyond`.
 pub fn explore(
     machine: &Machine<'_, '_>,
     max_states: usize,
-    from_step: Option<&str>,
+    measure: Measure<'_>,
     name_beyond: Option<&Worst>,
 ) -> Explored {
     let mut explored = Explored::default();
@@ -170,8 +198,8 @@ pub fn explore(
         let Some(transition) = node.transitions.next() else {
             let Some(done) = stack.pop() else { break };
             path.truncate(done.mark);
-            for left in &done.after_step {
-                extend(&mut explored.from_step, *left, &done.worst);
+            for (step, left) in &done.after_step {
+                extend_step(&mut explored, step, *left, &done.worst);
             }
             match stack.last_mut() {
                 Some(parent) => {
@@ -193,7 +221,7 @@ pub fn explore(
             continue;
         };
         let mark = path.len();
-        let after = after_step(&transition, from_step);
+        let after = after_step(&transition, measure);
         path.extend(transition.events);
         match transition.next {
             Next::End(end) => {
@@ -201,8 +229,8 @@ pub fn explore(
                 let mut at_end: Worst = [None; 3];
                 at_end[outcome_index(end.outcome)] = Some(Duration::ZERO);
                 extend(&mut node.worst, transition.elapsed, &at_end);
-                for left in &after {
-                    extend(&mut explored.from_step, *left, &at_end);
+                for (step, left) in &after {
+                    extend_step(&mut explored, step, *left, &at_end);
                 }
                 record_end(&mut explored, &end);
                 path.truncate(mark);
@@ -231,8 +259,8 @@ pub fn explore(
                         node.paths = node.paths.saturating_add(seen.paths);
                         let worst = seen.worst;
                         extend(&mut node.worst, transition.elapsed, &worst);
-                        for left in &after {
-                            extend(&mut explored.from_step, *left, &worst);
+                        for (step, left) in &after {
+                            extend_step(&mut explored, step, *left, &worst);
                         }
                     }
                     path.truncate(mark);

@@ -584,7 +584,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
                 .with_budget(options.max_path_effects)
                 .with_prompt_time(options.prompt_time),
             options.max_states,
-            None,
+            explore::Measure::Nothing,
             Some(&known),
         );
         for longest in &explored.longest {
@@ -740,14 +740,63 @@ pub fn worst_case(
     options: &VerifyOptions,
     since: Since<'_>,
 ) -> Option<WorstCase> {
+    let measure = match since {
+        Since::Start => explore::Measure::Nothing,
+        Since::Step(step) => explore::Measure::Step(step),
+    };
+    let mut found = explore_worst(program, options, measure);
+    match since {
+        Since::Start => found.start,
+        Since::Step(step) => found.steps.remove(step),
+    }
+}
+
+/// The worst case from the start and from every step, in one exploration
+/// of each fault configuration: what a run with a maintenance window
+/// computes once, before its first step, to judge before each step whether
+/// what is left fits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorstCases {
+    /// From the start of the run (as `worst_case(.., Since::Start)`).
+    pub start: Option<WorstCase>,
+    /// From a start of each step, by id (as `worst_case(.., Since::Step(id))`);
+    /// a step no complete path reaches has no entry.
+    pub steps: BTreeMap<String, WorstCase>,
+    /// The wall time the exploration took.
+    pub elapsed: Duration,
+}
+
+/// [`worst_case`] from the start and from every step at once (one
+/// exploration per fault configuration, not one per step).
+pub fn worst_cases(program: &Program, options: &VerifyOptions) -> WorstCases {
+    let started = Instant::now();
+    let mut found = explore_worst(program, options, explore::Measure::EveryStep);
+    found.elapsed = started.elapsed();
+    found
+}
+
+fn explore_worst(
+    program: &Program,
+    options: &VerifyOptions,
+    measure: explore::Measure<'_>,
+) -> WorstCases {
     let names: Vec<String> = (1..=options.servers.max(1)).map(server_name).collect();
     let compiled = crate::semantics::code::Code::new(program);
-    let step = match since {
-        Since::Start => None,
-        Since::Step(step) => Some(step),
-    };
     let mut complete = true;
-    let mut worst: Option<WorstCase> = None;
+    let mut found = WorstCases::default();
+    let longer = |worst: &mut Option<WorstCase>, durations: &explore::Worst, label: &str| {
+        for (outcome, duration) in explore::OUTCOMES.iter().zip(durations) {
+            let Some(duration) = *duration else { continue };
+            if worst.as_ref().is_none_or(|known| duration > known.duration) {
+                *worst = Some(WorstCase {
+                    duration,
+                    outcome: *outcome,
+                    configuration: label.to_string(),
+                    complete: true,
+                });
+            }
+        }
+    };
     let starts = starting_points(program, names.len(), options.from);
     for (StartingPoint { start, .. }, set) in starts.iter().flat_map(|start| {
         fault_sets(&names, options.max_faults)
@@ -757,29 +806,22 @@ pub fn worst_case(
         let machine = machine::Machine::new(&compiled, &start.cluster, set.clone())
             .with_budget(options.max_path_effects)
             .with_prompt_time(options.prompt_time);
-        let explored = explore::explore(&machine, options.max_states, step, None);
+        let explored = explore::explore(&machine, options.max_states, measure, None);
         complete &= !explored.truncated;
-        let durations = match step {
-            None => explored.worst,
-            Some(_) => explored.from_step,
-        };
-        let found: Vec<(RunOutcome, Duration)> = explore::OUTCOMES
-            .iter()
-            .zip(durations)
-            .filter_map(|(outcome, duration)| Some((*outcome, duration?)))
-            .collect();
-        for (outcome, duration) in found {
-            if worst.as_ref().is_none_or(|known| duration > known.duration) {
-                worst = Some(WorstCase {
-                    duration,
-                    outcome,
-                    configuration: set.label(),
-                    complete: true,
-                });
+        let label = set.label();
+        longer(&mut found.start, &explored.worst, &label);
+        for (step, durations) in &explored.from_step {
+            let mut known = found.steps.remove(step);
+            longer(&mut known, durations, &label);
+            if let Some(known) = known {
+                found.steps.insert(step.clone(), known);
             }
         }
     }
-    worst.map(|worst| WorstCase { complete, ..worst })
+    let mark = |worst: &mut WorstCase| worst.complete = complete;
+    found.start.iter_mut().for_each(mark);
+    found.steps.values_mut().for_each(mark);
+    found
 }
 
 /// The longest path as a `window_overrun` counterexample, when it does not
