@@ -70,7 +70,10 @@ fn a_window_that_fits_is_shown_and_journaled() {
         stdout.contains(&format!("maintenance window: ends {ends}, 2h59m")),
         "{stdout}"
     );
-    assert!(stdout.contains("worst case of the run: 1h18m30s"), "{stdout}");
+    assert!(
+        stdout.contains("worst case of the run: 1h18m30s"),
+        "{stdout}"
+    );
     let header = journal_header(&dir.path().join("run.jsonl"));
     assert_eq!(header["window"]["ends"], ends.as_str());
 }
