@@ -35,6 +35,8 @@ const STATEMENT_KEYWORDS: &[&str] = &[
     "stop",
     "pause",
     "requires",
+    "goal",
+    "from",
     "fail",
     "retry",
     "what-if",
