@@ -78,6 +78,22 @@ Examples:
   Continue a run that timed out, allowing the slow server more time:
     runbook resume upgrade.journal --request-timeout 5m";
 
+/// `runbook fleet run --help`.
+pub const FLEET_RUN: &str = "\
+Examples:
+  Upgrade every cluster of a fleet file, four at a time:
+    runbook fleet run upgrade-with-downtime fleet.toml
+  Two at a time, starting no new cluster once one failed, one JSON document at the end:
+    runbook fleet run upgrade-with-downtime fleet.toml --parallel 2 --max-failures 1 --json";
+
+/// `runbook fleet resume --help`.
+pub const FLEET_RESUME: &str = "\
+Examples:
+  Continue every unfinished cluster (the journals of `runs/fleet/`):
+    runbook fleet resume fleet.toml
+  The journals elsewhere:
+    runbook fleet resume fleet.toml --journal-dir /srv/upgrades/emea";
+
 /// `runbook plan --help`.
 pub const PLAN: &str = "\
 Examples:

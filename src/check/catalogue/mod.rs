@@ -13,6 +13,7 @@ mod checking;
 mod cluster;
 mod connector;
 pub mod docs;
+mod fleet;
 mod resolve;
 mod run;
 mod syntax;
@@ -129,6 +130,7 @@ pub static PHASES: &[&Phase] = &[
     &verify::PHASE,
     &run::PHASE,
     &connector::PHASE,
+    &fleet::PHASE,
     &cluster::PHASE,
     &checking::COMMANDS,
 ];
