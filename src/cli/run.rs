@@ -212,6 +212,17 @@ pub(crate) fn runtime() -> Option<tokio::runtime::Runtime> {
 
 /// Ctrl-C sets the flag (the run stops after the current step); a second one exits at once.
 pub(crate) fn watch_ctrl_c(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
+    watch_ctrl_c_saying(
+        runtime,
+        "Stopping after the current operation (the journal keeps the run; `runbook resume` continues it). Ctrl-C again to stop now.",
+    )
+}
+
+/// [`watch_ctrl_c`], saying `said` at the first Ctrl-C.
+pub(crate) fn watch_ctrl_c_saying(
+    runtime: &tokio::runtime::Runtime,
+    said: &'static str,
+) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let watched = Arc::clone(&flag);
     let on_ctrl_c = move || {
@@ -224,13 +235,7 @@ pub(crate) fn watch_ctrl_c(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool>
         // Said at once, even while an operation runs for minutes.
         output::suspend_progress(|| {
             let width = usize::from(console::Term::stderr().size().1).max(20);
-            eprintln!(
-                "\n{}",
-                crate::wrap::wrap(
-                    "Stopping after the current operation (the journal keeps the run; `runbook resume` continues it). Ctrl-C again to stop now.",
-                    width
-                )
-            );
+            eprintln!("\n{}", crate::wrap::wrap(said, width));
         });
     };
     // The handler is installed now, before the run starts: a watcher task

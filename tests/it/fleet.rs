@@ -117,7 +117,7 @@ fn document(output: &Output) -> Value {
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
     let errors: Vec<String> = validator
         .iter_errors(&document)
-        .map(|error| format!("{} at {}", error, error.instance_path))
+        .map(|error| format!("{} at {}", error, error.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{errors:?}\n{document:#}");
     document

@@ -66,6 +66,8 @@ pub struct Common {
     pub interactive: bool,
     /// Whether to print a plain line per event (no live summary).
     pub plain: bool,
+    /// The summary's title.
+    pub title: String,
 }
 
 /// Runs (or resumes) cluster `index` to its end; never panics on the
@@ -299,18 +301,22 @@ impl Prompter for FleetPrompter {
             answered => return answered,
         }
         self.common.board.set_state(self.index, ClusterState::Waiting);
-        if self.common.plain {
-            outln!("{}: waiting on prompt {}", self.cluster, request.id);
-        }
         let mut asked = request.clone();
         asked.text = format!("Cluster {}: {}", self.cluster, request.text);
-        let interrupt = Arc::clone(&self.common.interrupt);
+        let common = Arc::clone(&self.common);
         let ask = move || {
-            if interrupt.load(Ordering::SeqCst) {
-                return Err(PromptError::Interrupted);
-            }
             let mut terminal = OperatorPrompter::new(None, false, true);
-            super::super::output::suspend_progress(|| terminal.ask(&asked))
+            // The live summary is hidden while the question is asked: its
+            // counts (who else waits) stay above the question instead.
+            super::super::output::suspend_progress(|| {
+                if common.interrupt.load(Ordering::SeqCst) {
+                    return Err(PromptError::Interrupted);
+                }
+                let width = usize::from(console::Term::stderr().size().1).max(20);
+                let counts = common.board.render(&common.title, width, 1);
+                eprintln!("{counts}");
+                terminal.ask(&asked)
+            })
         };
         // The question blocks this thread until it is answered (and until
         // the clusters asking before it are): the runtime moves the other

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use super::load::load_program;
 use super::output::Format;
-use super::run::{report, runtime, watch_ctrl_c};
+use super::run::{report, runtime, watch_ctrl_c_saying};
 use super::stdout::outln;
 use super::target::{ConnectionArgs, API_KEY_ENV};
 use crate::fleet::{ClusterResult, ClusterState, FleetError, FleetFile, FleetReport};
@@ -353,7 +353,10 @@ fn drive(
     let board = Arc::new(summary::Board::new(
         fleet.clusters.iter().map(|cluster| cluster.name.clone()),
     ));
-    let interrupt = watch_ctrl_c(&runtime);
+    let interrupt = watch_ctrl_c_saying(
+        &runtime,
+        "Stopping every cluster after its current operation (their journals keep them; `runbook fleet resume` continues them). Ctrl-C again to stop now.",
+    );
     let common = Arc::new(Common {
         board: Arc::clone(&board),
         interrupt: Arc::clone(&interrupt),
@@ -364,8 +367,9 @@ fn drive(
         connection: options.connection.clone(),
         interactive: std::io::stdin().is_terminal() && terminal,
         plain: !terminal && format == Format::Human,
+        title: format!("{} × {}", runbook, fleet_path.display()),
     });
-    let title = format!("{} × {}", runbook, fleet_path.display());
+    let title = common.title.clone();
     let live = terminal.then(|| summary::LiveSummary::start(Arc::clone(&board), title));
     let started = Instant::now();
     let parallel = options.parallel as usize;
@@ -480,7 +484,10 @@ fn not_started(
     let message = if interrupt.load(Ordering::SeqCst) {
         String::from("not started: the fleet was interrupted")
     } else {
-        format!("not started: {failed} clusters had failed (--max-failures)")
+        format!(
+            "not started: {failed} {} had failed (--max-failures)",
+            if failed == 1 { "cluster" } else { "clusters" }
+        )
     };
     ClusterResult {
         name: entry.name.clone(),

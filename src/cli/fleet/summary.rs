@@ -84,7 +84,8 @@ impl Board {
         self.lock().get(index).cloned()
     }
 
-    /// The summary's lines, at most `height` of them, each cut to `width`.
+    /// The summary's lines, at most `height` of them, each cut to `width`
+    /// (with a `height` of 1, the line of counts alone).
     pub fn render(&self, title: &str, width: usize, height: usize) -> String {
         let statuses = self.lock().clone();
         let count = |state: ClusterState| statuses.iter().filter(|s| s.state == state).count();
@@ -106,11 +107,16 @@ impl Board {
         let elapsed = crate::semantics::eval::format_duration(Duration::from_secs(
             self.started.elapsed().as_secs(),
         ));
-        let mut lines = vec![format!(
+        let header = format!(
             "{} {title}: {} ({elapsed})",
             style("Fleet").bold().for_stderr(),
             counts.join(" · ")
-        )];
+        );
+        let header = console::truncate_str(&header, width, "…").into_owned();
+        if height <= 1 {
+            return header;
+        }
+        let mut lines = vec![header];
         // The clusters that need looking at first: asking, running, ended badly.
         let rank = |state: ClusterState| match state {
             ClusterState::Waiting => 0,
