@@ -309,7 +309,10 @@ impl FleetFile {
                 if let Err(error) = checked {
                     errors.push(FleetError::Answers {
                         cluster: cluster.name.clone(),
-                        reason: answers_reason(&error, path),
+                        reason: format!(
+                            "its answers file {} cannot be used (below)",
+                            path.display()
+                        ),
                         source_code: self.source(),
                         span,
                         related: vec![Related::from(error)],
@@ -333,11 +336,11 @@ impl FleetFile {
             ClusterTarget::Inventory(path) => {
                 let inventory = match Inventory::load(path) {
                     Ok(inventory) => inventory,
-                    Err(error @ crate::connect::InventoryError::Unreadable { .. }) => {
+                    Err(crate::connect::InventoryError::Unreadable { reason, .. }) => {
                         return Some(refuse(
-                            format!("no inventory at {}", path.display()),
+                            format!("cannot read its inventory {}: {reason}", path.display()),
                             "the path is relative to the fleet file; see docs/inventory.md for what an inventory holds",
-                            vec![Related::from(error)],
+                            Vec::new(),
                         ))
                     }
                     Err(error) => {
@@ -368,16 +371,6 @@ impl FleetFile {
                 })
             }
         }
-    }
-}
-
-/// The one-line reason of an answers file's error, naming the file.
-fn answers_reason(error: &crate::interp::RuntimeError, path: &Path) -> String {
-    match error {
-        crate::interp::RuntimeError::AnswersFile { reason, .. } => {
-            format!("answers file {}: {reason}", path.display())
-        }
-        other => format!("answers file {}: {other}", path.display()),
     }
 }
 
