@@ -15,6 +15,9 @@
 //! Paths are relative to the fleet file. Instead of `inventory`, `target =
 //! "http://HOST:PORT"` names a `runbook sim serve` (a rehearsal).
 
+// Runtime errors (answers files) are built at most once per cluster, when refused.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -109,6 +112,9 @@ struct RawCluster {
     set: RawParams,
 }
 
+/// Builds a `runbook::fleet::invalid` from its reason, where, and help.
+type Invalid<'a> = dyn Fn(String, Option<std::ops::Range<usize>>, &str) -> FleetError + 'a;
+
 const SEE_DOCS: &str = "see docs/fleets.md for the fleet file's format";
 
 impl FleetFile {
@@ -139,13 +145,8 @@ impl FleetFile {
                 help: help.to_string(),
             }
         };
-        let raw: RawFleet = toml::from_str(text).map_err(|error| {
-            vec![invalid(
-                error.message().to_string(),
-                error.span(),
-                SEE_DOCS,
-            )]
-        })?;
+        let raw: RawFleet = toml::from_str(text)
+            .map_err(|error| vec![invalid(error.message().to_string(), error.span(), SEE_DOCS)])?;
         let mut errors = Vec::new();
         if raw.clusters.is_empty() {
             errors.push(invalid(
@@ -227,14 +228,14 @@ impl FleetFile {
             let Some((target, target_span)) = target else {
                 continue;
             };
-            let (answers, answers_span) = match cluster.answers.as_ref().or(default_answers.as_ref())
-            {
-                Some(answers) => (
-                    Some(resolve(answers.get_ref())),
-                    Some(SourceSpan::from(answers.span())),
-                ),
-                None => (None, None),
-            };
+            let (answers, answers_span) =
+                match cluster.answers.as_ref().or(default_answers.as_ref()) {
+                    Some(answers) => (
+                        Some(resolve(answers.get_ref())),
+                        Some(SourceSpan::from(answers.span())),
+                    ),
+                    None => (None, None),
+                };
             let mut merged = default_params.clone();
             merged.extend(params(&cluster.set, &invalid, &mut errors));
             clusters.push(ClusterEntry {
@@ -378,7 +379,7 @@ impl FleetFile {
 /// with where its name is written.
 fn params(
     set: &RawParams,
-    invalid: &dyn Fn(String, Option<std::ops::Range<usize>>, &str) -> FleetError,
+    invalid: &Invalid<'_>,
     errors: &mut Vec<FleetError>,
 ) -> BTreeMap<String, (String, SourceSpan)> {
     let mut out = BTreeMap::new();
@@ -390,17 +391,17 @@ fn params(
             toml::Value::Boolean(flag) => flag.to_string(),
             _ => {
                 errors.push(invalid(
-                    format!("the value of parameter `{}` is not a single value", key.get_ref()),
+                    format!(
+                        "the value of parameter `{}` is not a single value",
+                        key.get_ref()
+                    ),
                     Some(value.span()),
                     "write it as `--set` would take it: a string, a number or a boolean",
                 ));
                 continue;
             }
         };
-        out.insert(
-            key.get_ref().clone(),
-            (text, SourceSpan::from(key.span())),
-        );
+        out.insert(key.get_ref().clone(), (text, SourceSpan::from(key.span())));
     }
     out
 }
@@ -411,10 +412,15 @@ fn valid_name(name: &str) -> Result<(), String> {
         return Err(String::from("a cluster's name is empty"));
     }
     if name.len() > 100 {
-        return Err(format!("cluster name `{name}` is longer than 100 characters"));
+        return Err(format!(
+            "cluster name `{name}` is longer than 100 characters"
+        ));
     }
     if name.starts_with(['.', '-']) {
-        return Err(format!("cluster name `{name}` begins with `{}`", &name[..1]));
+        return Err(format!(
+            "cluster name `{name}` begins with `{}`",
+            &name[..1]
+        ));
     }
     if let Some(bad) = name
         .chars()
@@ -440,7 +446,10 @@ mod tests {
         )
         .expect("valid");
         let a = &fleet.clusters[0];
-        assert_eq!(a.target, ClusterTarget::Inventory(PathBuf::from("dir/a.toml")));
+        assert_eq!(
+            a.target,
+            ClusterTarget::Inventory(PathBuf::from("dir/a.toml"))
+        );
         assert_eq!(a.params["version"], "7.4.1");
         assert_eq!(a.params["servers"], "3");
         assert_eq!(a.answers, Some(PathBuf::from("dir/common.toml")));
@@ -461,7 +470,11 @@ mod tests {
         .expect_err("invalid");
         let codes: Vec<String> = errors
             .iter()
-            .map(|error| miette::Diagnostic::code(error).map(|c| c.to_string()).unwrap_or_default())
+            .map(|error| {
+                miette::Diagnostic::code(error)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default()
+            })
             .collect();
         assert_eq!(
             codes,

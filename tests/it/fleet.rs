@@ -104,7 +104,9 @@ fn fleet_command(dir: &Path, args: &[&str]) -> Command {
 }
 
 fn fleet(dir: &Path, args: &[&str]) -> Output {
-    fleet_command(dir, args).output().expect("runbook fleet runs")
+    fleet_command(dir, args)
+        .output()
+        .expect("runbook fleet runs")
 }
 
 /// The `--json` document, validated against `runbook schema fleet`.
@@ -168,7 +170,10 @@ fn three_clusters_are_upgraded_in_parallel() {
         let journal = dir.path().join("journals").join(format!("{name}.jsonl"));
         assert_eq!(count_records(&journal, "run_finished"), 1, "{name}");
         assert!(
-            result["journal"].as_str().unwrap_or_default().ends_with(&format!("{name}.jsonl")),
+            result["journal"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with(&format!("{name}.jsonl")),
             "{result:#}"
         );
     }
@@ -205,7 +210,10 @@ fn after_max_failures_no_new_cluster_starts() {
         let result = cluster(&document, name);
         assert_eq!(result["state"], "not_started", "{result:#}");
         assert!(
-            result["message"].as_str().unwrap_or_default().contains("--max-failures"),
+            result["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("--max-failures"),
             "{result:#}"
         );
         // Nothing was done to it: every server still on its first version.
@@ -237,11 +245,7 @@ fn after_max_failures_no_new_cluster_starts() {
     );
     assert_eq!(human.status.code(), Some(1), "{}", show(&human));
     let table = text(&human.stdout);
-    assert!(
-        table.contains("next-1   not started"),
-        "{}",
-        show(&human)
-    );
+    assert!(table.contains("next-1   not started"), "{}", show(&human));
 }
 
 /// Kills the fleet (SIGKILL) once `enough` holds of the journals, then
@@ -314,7 +318,10 @@ fn a_killed_fleet_resumes_without_repeating_a_step() {
             .into_iter()
             .filter(|(_, times)| *times > 1)
             .collect();
-        assert!(repeated.is_empty(), "{name}: steps done twice: {repeated:?}");
+        assert!(
+            repeated.is_empty(),
+            "{name}: steps done twice: {repeated:?}"
+        );
         let result = cluster(&document, name);
         assert_eq!(result["state"], "succeeded", "{result:#}");
         let resumed = records(journal)
@@ -333,11 +340,7 @@ fn input_refusals_point_into_the_fleet_file() {
     let inventory = "[api]\nurl = \"http://127.0.0.1:1\"\napi_key_env = \"RUNBOOK_API_KEY\"\n\n\
                      [[servers]]\nname = \"mgt-1\"\nhost = \"mgt-1\"\n";
     std::fs::write(dir.path().join("good.toml"), inventory).expect("inventory");
-    std::fs::write(
-        dir.path().join("answers.toml"),
-        "confirm-dowtime = true\n",
-    )
-    .expect("answers");
+    std::fs::write(dir.path().join("answers.toml"), "confirm-dowtime = true\n").expect("answers");
     std::fs::write(
         dir.path().join("fleet.toml"),
         "[[clusters]]\nname = \"emea-1\"\ninventory = \"missing.toml\"\n\n\

@@ -939,16 +939,28 @@ fn the_clusters_of_a_fleet_ask_one_at_a_time() {
         first.contains("1 waiting on a prompt") || first.contains("2 waiting on a prompt"),
         "{first}"
     );
-    let asked_first = if first.contains("Cluster c-1:") { "c-1" } else { "c-2" };
+    let asked_first = if first.contains("Cluster c-1:") {
+        "c-1"
+    } else {
+        "c-2"
+    };
     let asked_second = if asked_first == "c-1" { "c-2" } else { "c-1" };
     // Only one question on screen.
-    assert_eq!(lines_with(&first, "Proceed on this cluster?").len(), 1, "{first}");
+    assert_eq!(
+        lines_with(&first, "Proceed on this cluster?").len(),
+        1,
+        "{first}"
+    );
     terminal.type_keys("y");
     terminal.wait_for(&format!("Cluster {asked_second}: Proceed"));
     terminal.type_keys("y");
     let finished = terminal.finish();
     assert!(finished.status.success(), "{}", finished.screen);
-    assert!(finished.screen.contains("2 succeeded"), "{}", finished.screen);
+    assert!(
+        finished.screen.contains("2 succeeded"),
+        "{}",
+        finished.screen
+    );
     for cluster in [asked_first, asked_second] {
         let records = journal(&dir.path().join(format!("runs/fleet/{cluster}.jsonl")));
         assert_eq!(

@@ -118,23 +118,21 @@ pub async fn run_cluster(
             };
             (opened.connector, settings)
         }),
-        Some((header, contents)) => {
-            resumed_connector(header, contents, &given, answers.as_ref())
-                .await
-                .map(|connector| {
-                    let settings = RunSettings {
-                        params: header.params.clone(),
-                        what_if: header.what_if.clone(),
-                        journal: JournalChoice::File(journal.clone()),
-                        target: header.reach.clone(),
-                        interrupt: Arc::clone(&common.interrupt),
-                        take_over: common.take_over,
-                        operator: common.operator.clone(),
-                        ..RunSettings::default()
-                    };
-                    (connector, settings)
-                })
-        }
+        Some((header, contents)) => resumed_connector(header, contents, &given, answers.as_ref())
+            .await
+            .map(|connector| {
+                let settings = RunSettings {
+                    params: header.params.clone(),
+                    what_if: header.what_if.clone(),
+                    journal: JournalChoice::File(journal.clone()),
+                    target: header.reach.clone(),
+                    interrupt: Arc::clone(&common.interrupt),
+                    take_over: common.take_over,
+                    operator: common.operator.clone(),
+                    ..RunSettings::default()
+                };
+                (connector, settings)
+            }),
     };
     let mut result = ClusterResult {
         name: entry.name.clone(),
@@ -294,13 +292,16 @@ struct FleetPrompter {
 
 impl Prompter for FleetPrompter {
     fn ask(&mut self, request: &PromptRequest) -> Result<(Answer, AnswerSource), PromptError> {
-        let mut unattended = OperatorPrompter::non_interactive(self.answers.clone(), self.common.yes)
-            .accepting_data_loss(self.common.accept_data_loss);
+        let mut unattended =
+            OperatorPrompter::non_interactive(self.answers.clone(), self.common.yes)
+                .accepting_data_loss(self.common.accept_data_loss);
         match unattended.ask(request) {
             Err(PromptError::Unavailable) if self.common.interactive => {}
             answered => return answered,
         }
-        self.common.board.set_state(self.index, ClusterState::Waiting);
+        self.common
+            .board
+            .set_state(self.index, ClusterState::Waiting);
         let mut asked = request.clone();
         asked.text = format!("Cluster {}: {}", self.cluster, request.text);
         let common = Arc::clone(&self.common);
@@ -322,14 +323,14 @@ impl Prompter for FleetPrompter {
         // the clusters asking before it are): the runtime moves the other
         // clusters' runs to another thread meanwhile.
         let answered = match tokio::runtime::Handle::try_current() {
-            Ok(handle)
-                if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
-            {
+            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
                 tokio::task::block_in_place(ask)
             }
             _ => ask(),
         };
-        self.common.board.set_state(self.index, ClusterState::Running);
+        self.common
+            .board
+            .set_state(self.index, ClusterState::Running);
         answered
     }
 }

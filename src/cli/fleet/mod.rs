@@ -5,6 +5,9 @@
 //! once `--max-failures` failed. Everything the fleet could be refused for
 //! is checked before any cluster starts.
 
+// Runtime errors (journals) are built at most once per cluster, when refused.
+#![allow(clippy::result_large_err)]
+
 mod cluster;
 mod summary;
 
@@ -214,9 +217,10 @@ fn resume(args: FleetResumeArgs) -> i32 {
             continue;
         }
         let contents = read_journal(&journal).and_then(|contents| {
-            let header = contents.header().cloned().ok_or_else(|| {
-                crate::interp::RuntimeError::journal(&journal, "no run header")
-            })?;
+            let header = contents
+                .header()
+                .cloned()
+                .ok_or_else(|| crate::interp::RuntimeError::journal(&journal, "no run header"))?;
             Ok((Box::new(header), contents))
         });
         match contents {
@@ -284,20 +288,24 @@ fn resume(args: FleetResumeArgs) -> i32 {
             });
             continue;
         };
-        let finished = contents.records.iter().rev().find_map(|record| match record {
-            Record::RunFinished {
-                outcome,
-                message,
-                resumable,
-                ..
-            } => Some((*outcome, message.clone(), *resumable)),
-            Record::Resumed { .. } => Some((
-                crate::interp::events::RunOutcome::Stopped,
-                String::new(),
-                true,
-            )),
-            _ => None,
-        });
+        let finished = contents
+            .records
+            .iter()
+            .rev()
+            .find_map(|record| match record {
+                Record::RunFinished {
+                    outcome,
+                    message,
+                    resumable,
+                    ..
+                } => Some((*outcome, message.clone(), *resumable)),
+                Record::Resumed { .. } => Some((
+                    crate::interp::events::RunOutcome::Stopped,
+                    String::new(),
+                    true,
+                )),
+                _ => None,
+            });
         if let Some((outcome, message, false)) = finished {
             jobs.push(Job::Finished(ClusterResult {
                 name: cluster.name.clone(),
@@ -387,11 +395,14 @@ fn drive(
             }
             let slot = Arc::clone(&slots).acquire_owned().await;
             let failed = failures.load(Ordering::SeqCst);
-            let stop = interrupt.load(Ordering::SeqCst)
-                || max_failures.is_some_and(|max| failed >= max);
+            let stop =
+                interrupt.load(Ordering::SeqCst) || max_failures.is_some_and(|max| failed >= max);
             if stop || slot.is_err() {
                 board.set_state(index, ClusterState::NotStarted);
-                tasks.push(Err((not_started(entry, &journal, failed, &interrupt), Vec::new())));
+                tasks.push(Err((
+                    not_started(entry, &journal, failed, &interrupt),
+                    Vec::new(),
+                )));
                 continue;
             }
             let common = Arc::clone(&common);
@@ -498,9 +509,7 @@ fn not_started(
         last_step: None,
         message,
         code: None,
-        journal: journal
-            .exists()
-            .then(|| journal.display().to_string()),
+        journal: journal.exists().then(|| journal.display().to_string()),
         duration_seconds: None,
         cluster: None,
     }
