@@ -72,9 +72,22 @@ for i in $(seq 1 "$clusters"); do
 done
 
 echo "runbook fleet run upgrade-with-downtime fleet.toml --parallel $parallel --yes --accept-data-loss --json"
+cd "$work"
+/usr/bin/time -v "$bin" fleet run upgrade-with-downtime fleet.toml \
+    --parallel "$parallel" --yes --accept-data-loss --json >result.json 2>time.txt &
+timer=$!
+# The fleet's open file descriptors, sampled while it runs.
+peak_fds=0
+while kill -0 "$timer" 2>/dev/null; do
+    for fleet in $(pgrep -P "$timer"); do
+        fds=$(ls "/proc/$fleet/fd" 2>/dev/null | wc -l)
+        [ "$fds" -gt "$peak_fds" ] && peak_fds=$fds
+    done
+    sleep 0.05
+done
 status=0
-(cd "$work" && /usr/bin/time -v "$bin" fleet run upgrade-with-downtime fleet.toml \
-    --parallel "$parallel" --yes --accept-data-loss --json >result.json 2>time.txt) || status=$?
+wait "$timer" || status=$?
+cd - >/dev/null
 
 succeeded=$(grep -c '"state": "succeeded"' "$work/result.json" || true)
 upgraded=0
@@ -83,5 +96,6 @@ for i in $(seq 1 "$clusters"); do
     if ! grep -q '7\.3\.4' <<<"$state"; then upgraded=$((upgraded + 1)); fi
 done
 echo "exit code: $status; clusters succeeded: $succeeded of $clusters; every server on 7.4.0 (read from the simulators): $upgraded of $clusters"
+echo "peak open file descriptors of the fleet process (sampled): $peak_fds"
 grep -E 'Elapsed \(wall clock\)|Maximum resident set size|Percent of CPU|User time|System time' "$work/time.txt"
 [ "$status" = 0 ] && [ "$upgraded" = "$clusters" ]
