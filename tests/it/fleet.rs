@@ -365,3 +365,72 @@ fn input_refusals_point_into_the_fleet_file() {
     assert_eq!(output.status.code(), Some(2), "{}", show(&output));
     insta::assert_snapshot!("duplicates", text(&output.stderr));
 }
+
+/// Ctrl-C (SIGINT) stops every running cluster after its current step,
+/// resumably, and starts no other; `fleet resume` finishes them all.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_every_cluster_resumably() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let names = ["int-1", "int-2", "int-3"];
+    let sims: Vec<SimServe> = names
+        .iter()
+        .map(|name| sim(dir.path(), name, 600, &[]))
+        .collect();
+    for (name, sim) in names.iter().zip(&sims) {
+        inventory(dir.path(), name, sim);
+    }
+    fleet_file(dir.path(), &names);
+    let journals: Vec<PathBuf> = names
+        .iter()
+        .map(|name| dir.path().join("runs/fleet").join(format!("{name}.jsonl")))
+        .collect();
+    let mut args = vec!["run"];
+    args.extend(UPGRADE);
+    args.extend(["--parallel", "2"]);
+    let child = fleet_command(dir.path(), &args)
+        .spawn()
+        .expect("fleet starts");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while journals[..2]
+        .iter()
+        .any(|journal| count_records(journal, "step_finished") < 2)
+    {
+        assert!(Instant::now() < deadline, "the clusters never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("the fleet ends");
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+    let document = document(&output);
+    assert_eq!(document["outcome"], "stopped", "{document:#}");
+    for name in &names[..2] {
+        assert_eq!(cluster(&document, name)["state"], "stopped", "{document:#}");
+    }
+    assert_eq!(cluster(&document, "int-3")["state"], "not_started");
+    assert!(!journals[2].exists(), "the third cluster never started");
+    let output = fleet(
+        dir.path(),
+        &[
+            "resume",
+            "fleet.toml",
+            "--yes",
+            "--accept-data-loss",
+            "--json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    for ((name, sim), journal) in names.iter().zip(&sims).zip(&journals) {
+        assert_upgraded(&sim.cluster(), name);
+        assert!(
+            finished_ok_per_step(journal)
+                .values()
+                .all(|times| *times == 1),
+            "{name}: a step done twice"
+        );
+    }
+}
