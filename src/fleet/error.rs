@@ -84,8 +84,10 @@ pub enum FleetError {
         #[source_code]
         source_code: NamedSource<Arc<str>>,
         /// The `inventory` (or `target`) value.
-        #[label("this inventory")]
+        #[label("{label}")]
         span: SourceSpan,
+        /// What the label says.
+        label: &'static str,
         /// What to do.
         help: String,
         /// The inventory's own diagnostic.

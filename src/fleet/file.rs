@@ -330,6 +330,10 @@ impl FleetFile {
             reason,
             source_code: self.source(),
             span: cluster.target_span,
+            label: match cluster.target {
+                ClusterTarget::Inventory(_) => "this inventory",
+                ClusterTarget::Url(_) => "this target",
+            },
             help: help.to_string(),
             related,
         };

@@ -110,7 +110,7 @@ fn fleet(dir: &Path, args: &[&str]) -> Output {
 }
 
 /// The `--json` document, validated against `runbook schema fleet`.
-fn document(output: &Output) -> Value {
+fn fleet_document(output: &Output) -> Value {
     let document: Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|error| panic!("not one JSON document ({error}):\n{}", show(output)));
     let schema = runbook::cli::schema::published("fleet")
@@ -159,7 +159,7 @@ fn three_clusters_are_upgraded_in_parallel() {
     args.extend(["--parallel", "3", "--journal-dir", "journals"]);
     let output = fleet(dir.path(), &args);
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
-    let document = document(&output);
+    let document = fleet_document(&output);
     assert_eq!(document["outcome"], "succeeded", "{document:#}");
     assert_eq!(document["counts"]["succeeded"], 3, "{document:#}");
     for (name, sim) in names.iter().zip(&sims) {
@@ -203,7 +203,7 @@ fn after_max_failures_no_new_cluster_starts() {
     args.extend(["--parallel", "1", "--max-failures", "1"]);
     let output = fleet(dir.path(), &args);
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
-    let document = document(&output);
+    let document = fleet_document(&output);
     assert_eq!(document["outcome"], "failed", "{document:#}");
     assert_eq!(cluster(&document, "broken")["state"], "failed");
     for name in ["next-1", "next-2"] {
@@ -310,7 +310,7 @@ fn a_killed_fleet_resumes_without_repeating_a_step() {
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
-    let document = document(&output);
+    let document = fleet_document(&output);
     assert_eq!(document["resumed"], true);
     for ((name, sim), journal) in names.iter().zip(&sims).zip(&journals) {
         assert_upgraded(&sim.cluster(), name);
@@ -406,7 +406,7 @@ fn ctrl_c_stops_every_cluster_resumably() {
     assert!(status.success());
     let output = child.wait_with_output().expect("the fleet ends");
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
-    let document = document(&output);
+    let document = fleet_document(&output);
     assert_eq!(document["outcome"], "stopped", "{document:#}");
     for name in &names[..2] {
         assert_eq!(cluster(&document, name)["state"], "stopped", "{document:#}");
@@ -433,4 +433,63 @@ fn ctrl_c_stops_every_cluster_resumably() {
             "{name}: a step done twice"
         );
     }
+}
+
+/// Without a terminal, a prompt nothing answers stops its cluster where it
+/// is, resumably; `fleet resume` with an answers file continues it. The
+/// clusters here are `target = "http://..."` (a `sim serve` each).
+#[test]
+fn an_unanswerable_prompt_stops_its_cluster_resumably() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sims: Vec<SimServe> = ["p-1", "p-2"]
+        .iter()
+        .map(|name| sim(dir.path(), name, FAST, &[]))
+        .collect();
+    let clusters = format!(
+        "[[clusters]]\nname = \"p-1\"\ntarget = \"{}\"\n\n[[clusters]]\nname = \"p-2\"\ntarget = \"{}\"\n",
+        sims[0].url, sims[1].url
+    );
+    std::fs::write(dir.path().join("fleet.toml"), &clusters).expect("fleet");
+    let runbook = crate::support::manifest_dir()
+        .join("tests/fixtures/tty/fleet-prompt.runbook")
+        .display()
+        .to_string();
+    let output = fleet(dir.path(), &["run", &runbook, "fleet.toml", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+    let document = fleet_document(&output);
+    for name in ["p-1", "p-2"] {
+        let result = cluster(&document, name);
+        assert_eq!(result["state"], "stopped", "{result:#}");
+        assert_eq!(
+            result["code"], "runbook::run::prompt_unavailable",
+            "{result:#}"
+        );
+    }
+    std::fs::write(dir.path().join("answers.toml"), "proceed = true\n").expect("answers");
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        format!("[defaults]\nanswers = \"answers.toml\"\n\n{clusters}"),
+    )
+    .expect("fleet");
+    let output = fleet(dir.path(), &["resume", "fleet.toml", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let document = fleet_document(&output);
+    for name in ["p-1", "p-2"] {
+        let result = cluster(&document, name);
+        assert_eq!(result["state"], "succeeded", "{result:#}");
+        assert_eq!(result["resumed"], true, "{result:#}");
+    }
+    // Run again, the fleet has nothing left to do: each cluster is
+    // reported as finished before.
+    let output = fleet(dir.path(), &["resume", "fleet.toml", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let document = fleet_document(&output);
+    assert!(
+        document["clusters"]
+            .as_array()
+            .expect("clusters")
+            .iter()
+            .all(|cluster| cluster["skipped"] == true && cluster["state"] == "succeeded"),
+        "{document:#}"
+    );
 }

@@ -196,6 +196,14 @@ pub async fn run_cluster(
     result.last_step = status.and_then(|status| status.step);
     result.duration_seconds = Some(started.elapsed().as_secs_f64());
     let diagnostics = finish(&mut result, report);
+    if common.plain {
+        outln!(
+            "{}: {}: {}",
+            entry.name,
+            result.state.as_str(),
+            result.message
+        );
+    }
     common.board.set_state(index, result.state);
     (result, diagnostics)
 }
@@ -270,9 +278,8 @@ impl EventSink for FleetSink {
                 id, answer, source, ..
             } => Some(format!("prompt {id} → {answer} [{source}]")),
             EventKind::Warning { message, .. } => Some(format!("warning: {message}")),
-            EventKind::RunFinished {
-                outcome, message, ..
-            } => Some(format!("{}: {message}", outcome.as_str())),
+            // Said by the fleet, in the cluster's state (a prompt nobody
+            // could answer stops a cluster of a fleet).
             _ => None,
         };
         if let Some(line) = line.filter(|_| self.common.plain) {
