@@ -309,7 +309,7 @@ fn resume(args: FleetResumeArgs) -> i32 {
         if let Some((outcome, message, false)) = finished {
             jobs.push(Job::Finished(ClusterResult {
                 name: cluster.name.clone(),
-                target: header.reach.target.clone(),
+                target: cluster.target.as_arg(),
                 state: ClusterState::of(outcome),
                 skipped: true,
                 resumed: false,
