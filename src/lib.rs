@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cluster;
 pub mod connect;
 pub mod domain;
+pub mod fleet;
 pub mod fmt;
 pub mod graph;
 pub mod interp;

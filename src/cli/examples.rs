@@ -82,6 +82,22 @@ Examples:
   Continue a run stopped by its maintenance window, in the next one:
     runbook resume upgrade.journal --window-ends 2026-12-08T22:00:00+01:00";
 
+/// `runbook fleet run --help`.
+pub const FLEET_RUN: &str = "\
+Examples:
+  Upgrade every cluster of a fleet file, four at a time:
+    runbook fleet run upgrade-with-downtime fleet.toml
+  Two at a time, starting no new cluster once one failed, one JSON document at the end:
+    runbook fleet run upgrade-with-downtime fleet.toml --parallel 2 --max-failures 1 --json";
+
+/// `runbook fleet resume --help`.
+pub const FLEET_RESUME: &str = "\
+Examples:
+  Continue every unfinished cluster (the journals of `runs/fleet/`):
+    runbook fleet resume fleet.toml
+  The journals elsewhere:
+    runbook fleet resume fleet.toml --journal-dir /srv/upgrades/emea";
+
 /// `runbook plan --help`.
 pub const PLAN: &str = "\
 Examples:

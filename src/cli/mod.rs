@@ -9,6 +9,7 @@ pub mod check;
 pub mod completions;
 pub mod examples;
 pub mod explain;
+pub mod fleet;
 pub mod fmt;
 pub mod graph;
 pub mod list;
@@ -71,6 +72,9 @@ pub enum Command {
     /// (`--record DIR`: the raw answers, redacted, as a test fixture).
     #[command(after_help = examples::PROBE)]
     Probe(probe::ProbeArgs),
+    /// Run one runbook over many clusters (a fleet file), N at a time;
+    /// continue an interrupted fleet.
+    Fleet(fleet::FleetArgs),
     /// The HA cluster simulator.
     Sim(sim::SimArgs),
     /// Explore every path, fault and operator choice against the cluster model.
@@ -123,6 +127,7 @@ pub fn main() -> i32 {
         Command::Report(args) => report::report(args),
         Command::Plan(args) => run::plan(args),
         Command::Probe(args) => probe::probe(args),
+        Command::Fleet(args) => fleet::fleet(args),
         Command::Sim(args) => exit_code(sim::run(args)),
         Command::Verify(args) => verify::verify(args),
         Command::Keygen(args) => proof::keygen(args),

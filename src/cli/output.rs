@@ -55,6 +55,12 @@ fn shown_spinner() -> std::sync::MutexGuard<'static, Option<ProgressBar>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Makes `bar` the progress on screen (a fleet's live summary), or none:
+/// [`suspend_progress`] hides it while a prompt or a message is shown.
+pub fn show_progress(bar: Option<ProgressBar>) {
+    *shown_spinner() = bar;
+}
+
 /// Runs `ask` with the spinner on screen (if any) hidden and stopped, then
 /// draws it again: a prompt and a spinner must not draw over each other.
 pub fn suspend_progress<R>(ask: impl FnOnce() -> R) -> R {

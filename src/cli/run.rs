@@ -248,7 +248,18 @@ pub(crate) fn runtime() -> Option<tokio::runtime::Runtime> {
 }
 
 /// Ctrl-C sets the flag (the run stops after the current step); a second one exits at once.
-fn watch_ctrl_c(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
+pub(crate) fn watch_ctrl_c(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
+    watch_ctrl_c_saying(
+        runtime,
+        "Stopping after the current operation (the journal keeps the run; `runbook resume` continues it). Ctrl-C again to stop now.",
+    )
+}
+
+/// [`watch_ctrl_c`], saying `said` at the first Ctrl-C.
+pub(crate) fn watch_ctrl_c_saying(
+    runtime: &tokio::runtime::Runtime,
+    said: &'static str,
+) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let watched = Arc::clone(&flag);
     let on_ctrl_c = move || {
@@ -261,13 +272,7 @@ fn watch_ctrl_c(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
         // Said at once, even while an operation runs for minutes.
         output::suspend_progress(|| {
             let width = usize::from(console::Term::stderr().size().1).max(20);
-            eprintln!(
-                "\n{}",
-                crate::wrap::wrap(
-                    "Stopping after the current operation (the journal keeps the run; `runbook resume` continues it). Ctrl-C again to stop now.",
-                    width
-                )
-            );
+            eprintln!("\n{}", crate::wrap::wrap(said, width));
         });
     };
     // The handler is installed now, before the run starts: a watcher task
@@ -455,7 +460,8 @@ pub fn run(mut args: RunArgs) -> i32 {
     let notify = webhooks(&args.notify, &target.notify);
     let report = runtime.block_on(async {
         let mut sink = notifying(output::sink(args.format), notify);
-        let report = machine::run(
+        let report = execute(
+            Start::Run,
             &program,
             target.connector.as_ref(),
             &mut sink,
@@ -463,7 +469,6 @@ pub fn run(mut args: RunArgs) -> i32 {
             settings,
         )
         .await;
-        target.connector.close().await;
         sink.flush().await;
         report
     });
@@ -497,45 +502,14 @@ pub fn resume(args: ResumeArgs) -> i32 {
     }
     let Some(runtime) = runtime() else { return 2 };
     let given = args.connection.options();
-    let connection = header.reach.connection.overridden_by(&given);
-    // The webhooks of the inventory, when the target is one.
-    let mut inventory_webhooks = Vec::new();
-    let connector: Box<dyn Connector> = match TargetSpec::parse(&header.reach.target) {
-        TargetSpec::Sim if !given.is_empty() => {
-            let error = TargetError::ConnectionOption {
-                option: target::first_connection_flag(&given).unwrap_or("--request-timeout"),
-            };
-            return refuse(args.format, &header.runbook, &header.reach.target, error);
-        }
-        TargetSpec::Sim => {
-            // The in-process cluster died with the interrupted process: rebuild
-            // it from the journal, its clock where the journal left it.
-            let config = header.reach.sim.clone().unwrap_or_default();
-            Box::new(SimConnector::rebuilt(config, contents.history()))
-        }
-        spec => match runtime.block_on(target::open(
-            &spec,
-            &SimArgs::default(),
-            &connection,
-            &header.params,
-            args.answers.as_ref(),
-        )) {
-            Ok(target) => {
-                inventory_webhooks = target.notify;
-                let last_seen = contents
-                    .records
-                    .iter()
-                    .rev()
-                    .find_map(|record| match record {
-                        Record::StepStarted { snapshot, .. }
-                        | Record::StepFinished { snapshot, .. }
-                        | Record::Resumed { snapshot, .. } => Some(snapshot.clone()),
-                        _ => None,
-                    });
-                Box::new(target::SeededConnector::new(target.connector, last_seen))
-            }
-            Err(error) => return refuse(args.format, &header.runbook, &header.reach.target, error),
-        },
+    let (connector, inventory_webhooks) = match runtime.block_on(resumed_connector(
+        &header,
+        &contents,
+        &given,
+        args.answers.as_ref(),
+    )) {
+        Ok(opened) => opened,
+        Err(error) => return refuse(args.format, &header.runbook, &header.reach.target, error),
     };
     let mut prompter = match prompter(args.answers.as_ref(), args.yes, args.accept_data_loss) {
         Ok(prompter) => prompter,
@@ -558,8 +532,8 @@ pub fn resume(args: ResumeArgs) -> i32 {
     let notify = webhooks(&args.notify, &inventory_webhooks);
     let report = runtime.block_on(async {
         let mut sink = notifying(output::sink(args.format), notify);
-        let report = machine::resume(
-            &args.journal,
+        let report = execute(
+            Start::Resume(&args.journal),
             &program,
             connector.as_ref(),
             &mut sink,
@@ -567,7 +541,6 @@ pub fn resume(args: ResumeArgs) -> i32 {
             settings,
         )
         .await;
-        connector.close().await;
         sink.flush().await;
         report
     });
@@ -618,6 +591,93 @@ async fn require_proof(
         }
         2
     })
+}
+
+/// How a run starts: afresh, or from its journal.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Start<'a> {
+    /// `runbook run`.
+    Run,
+    /// `runbook resume JOURNAL`.
+    Resume(&'a std::path::Path),
+}
+
+/// Executes one run (or resume) of `program` on `connector`, then closes
+/// the connector: what `run`, `resume` and each cluster of `fleet` do once
+/// their target, prompter and sink are made.
+pub(crate) async fn execute(
+    start: Start<'_>,
+    program: &crate::interp::program::Program,
+    connector: &dyn Connector,
+    sink: &mut dyn EventSink,
+    prompter: &mut dyn crate::interp::prompt::Prompter,
+    settings: RunSettings,
+) -> RunReport {
+    let report = match start {
+        Start::Run => machine::run(program, connector, sink, prompter, settings).await,
+        Start::Resume(journal) => {
+            machine::resume(journal, program, connector, sink, prompter, settings).await
+        }
+    };
+    connector.close().await;
+    report
+}
+
+/// The connector a resumed run acts on, from its journal's header: the
+/// in-process simulator rebuilt from the journal, or the run's own target
+/// (`given` connection options over the journaled ones), seeded with the
+/// cluster as last journaled; with the webhooks its inventory names.
+pub(crate) async fn resumed_connector(
+    header: &crate::interp::journal::RunHeader,
+    contents: &crate::interp::journal::JournalContents,
+    given: &crate::connect::smc::ConnectionOptions,
+    answers: Option<&PathBuf>,
+) -> Result<
+    (
+        Box<dyn Connector>,
+        Vec<crate::connect::inventory::WebhookUrl>,
+    ),
+    TargetError,
+> {
+    let connection = header.reach.connection.overridden_by(given);
+    match TargetSpec::parse(&header.reach.target) {
+        TargetSpec::Sim if !given.is_empty() => Err(TargetError::ConnectionOption {
+            option: target::first_connection_flag(given).unwrap_or("--request-timeout"),
+        }),
+        TargetSpec::Sim => {
+            // The in-process cluster died with the interrupted process: rebuild
+            // it from the journal, its clock where the journal left it.
+            let config = header.reach.sim.clone().unwrap_or_default();
+            Ok((
+                Box::new(SimConnector::rebuilt(config, contents.history())),
+                Vec::new(),
+            ))
+        }
+        spec => {
+            let target = target::open(
+                &spec,
+                &SimArgs::default(),
+                &connection,
+                &header.params,
+                answers,
+            )
+            .await?;
+            let last_seen = contents
+                .records
+                .iter()
+                .rev()
+                .find_map(|record| match record {
+                    Record::StepStarted { snapshot, .. }
+                    | Record::StepFinished { snapshot, .. }
+                    | Record::Resumed { snapshot, .. } => Some(snapshot.clone()),
+                    _ => None,
+                });
+            Ok((
+                Box::new(target::SeededConnector::new(target.connector, last_seen)),
+                target.notify,
+            ))
+        }
+    }
 }
 
 /// The run's sink: the output, and the webhooks `--notify` names.

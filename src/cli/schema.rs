@@ -94,6 +94,11 @@ pub const SCHEMAS: &[Published] = &[
         description: "`probe --format json`: what the connector reads from each server, and why",
         derive: schema_of::<super::probe::ProbeReport>,
     },
+    Published {
+        name: "fleet",
+        description: "`fleet run`/`fleet resume --json`: how each cluster of the fleet ended",
+        derive: schema_of::<crate::fleet::FleetReport>,
+    },
 ];
 
 /// The published schema called `name`.

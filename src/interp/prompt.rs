@@ -362,6 +362,9 @@ impl From<dialoguer::Error> for TerminalError {
     }
 }
 
+/// Held while a question is on the terminal.
+static TERMINAL_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Asks on the terminal (stderr), so that stdout stays the run's output.
 ///
 /// The question is written first, on its own line, and never redrawn: the
@@ -370,6 +373,11 @@ impl From<dialoguer::Error> for TerminalError {
 /// answer widget (`[y/N]`, a menu, a `>` line) holds no more than a line, and
 /// is cleared once answered: the run's output reports the answer.
 fn ask_terminal(request: &PromptRequest) -> Result<Answer, TerminalError> {
+    // One question on the terminal at a time: the clusters of a fleet ask
+    // in turn, the others wait for theirs.
+    let _turn = TERMINAL_TURN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let term = console::Term::stderr();
     let guard = PromptTerminal::enter();
     let answer = term

@@ -23,6 +23,7 @@ mod crash_resume;
 mod diagnostics;
 mod diagnostics_corpus;
 mod differential;
+mod fleet;
 mod fmt;
 mod fuzz;
 mod graph;

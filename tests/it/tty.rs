@@ -962,3 +962,69 @@ fn a_prompt_waiting_at_the_terminal_is_posted() {
     assert_eq!(waits.len(), 1, "only `seen` waited: {waits:?}");
     assert_eq!(waits[0]["event"]["id"], "seen");
 }
+
+/// A fleet's clusters ask at the terminal one at a time: the question
+/// names its cluster, the other cluster waits (the counts above the
+/// question say so), and each answer goes to its own cluster's journal.
+#[test]
+fn the_clusters_of_a_fleet_ask_one_at_a_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sims: Vec<process::SimServe> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            process::SimServe::with_args([
+                std::ffi::OsString::from("--state"),
+                dir.path().join(format!("{name}.json")).into(),
+            ])
+        })
+        .collect();
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        format!(
+            "[[clusters]]\nname = \"c-1\"\ntarget = \"{}\"\n\n[[clusters]]\nname = \"c-2\"\ntarget = \"{}\"\n",
+            sims[0].url, sims[1].url
+        ),
+    )
+    .expect("fleet");
+    let runbook = fixture("fleet-prompt.runbook").display().to_string();
+    let mut terminal = Terminal::start(
+        dir.path(),
+        &["fleet", "run", &runbook, "fleet.toml", "--parallel", "2"],
+    );
+    let first = terminal.wait_for("] Cluster c-");
+    assert!(
+        first.contains("1 waiting on a prompt") || first.contains("2 waiting on a prompt"),
+        "{first}"
+    );
+    let asked_first = if first.contains("Cluster c-1:") {
+        "c-1"
+    } else {
+        "c-2"
+    };
+    let asked_second = if asked_first == "c-1" { "c-2" } else { "c-1" };
+    // Only one question on screen.
+    assert_eq!(
+        lines_with(&first, "Proceed on this cluster?").len(),
+        1,
+        "{first}"
+    );
+    terminal.type_keys("y");
+    terminal.wait_for(&format!("Cluster {asked_second}: Proceed"));
+    terminal.type_keys("y");
+    let finished = terminal.finish();
+    assert!(finished.status.success(), "{}", finished.screen);
+    assert!(
+        finished.screen.contains("2 succeeded"),
+        "{}",
+        finished.screen
+    );
+    for cluster in [asked_first, asked_second] {
+        let records = journal(&dir.path().join(format!("runs/fleet/{cluster}.jsonl")));
+        assert_eq!(
+            answers(&records),
+            [(String::from("proceed"), Value::Bool(true))],
+            "{cluster}"
+        );
+    }
+    drop(sims);
+}

@@ -13,6 +13,7 @@ mod checking;
 mod cluster;
 mod connector;
 pub mod docs;
+mod fleet;
 mod proof;
 mod report;
 mod resolve;
@@ -132,6 +133,7 @@ pub static PHASES: &[&Phase] = &[
     &run::PHASE,
     &proof::PHASE,
     &connector::PHASE,
+    &fleet::PHASE,
     &cluster::PHASE,
     &report::PHASE,
     &checking::COMMANDS,
