@@ -765,27 +765,14 @@ impl<'c, 'p> Machine<'c, 'p> {
         let main = self.code.program.main;
         let mut unmet = Vec::new();
         for requirement in &self.code.program.files[main].ast.requires {
-            let holds = static_eval(&requirement.condition, &frame, initial)
-                .and_then(|value| eval::expect_bool(value, requirement.condition.span));
-            let mut context = Context {
-                frame: &frame,
-                snapshot: initial,
+            if let Some(message) = declared_condition_unmet(
+                &requirement.condition,
+                &requirement.message,
+                &frame,
                 initial,
-                answers: &[],
-                split_brain: None,
-            };
-            let message = eval::interpolate(&requirement.message, &mut context, &|_| false)
-                .unwrap_or_else(|_| requirement.message.text.value.clone());
-            match holds {
-                Ok(true) => {}
-                Ok(false) => unmet.push((message, requirement.span)),
-                Err(error) => unmet.push((
-                    format!(
-                        "{message} (the condition could not be evaluated: {})",
-                        error.message
-                    ),
-                    requirement.span,
-                )),
+                initial,
+            ) {
+                unmet.push((message, requirement.span));
             }
         }
         unmet
@@ -872,33 +859,14 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                 }
                 ast::GoalKind::Condition { condition, message } => {
-                    let mut context = Context {
-                        frame: &frame,
-                        snapshot: end,
-                        initial,
-                        answers: &[],
-                        split_brain: None,
-                    };
-                    let holds = eval::eval(condition, &mut context)
-                        .map_err(EvalStop::into_static_error)
-                        .and_then(|value| eval::expect_bool(value, condition.span));
-                    let text = eval::interpolate(message, &mut context, &|_| false)
-                        .unwrap_or_else(|_| message.text.value.clone());
-                    match holds {
-                        Ok(true) => {}
-                        Ok(false) => unmet.push(UnmetGoal {
+                    if let Some(message) =
+                        declared_condition_unmet(condition, message, &frame, end, initial)
+                    {
+                        unmet.push(UnmetGoal {
                             kind: GoalCheck::Condition,
-                            message: text,
+                            message,
                             span,
-                        }),
-                        Err(error) => unmet.push(UnmetGoal {
-                            kind: GoalCheck::Condition,
-                            message: format!(
-                                "{text} (the goal could not be evaluated: {})",
-                                error.message
-                            ),
-                            span,
-                        }),
+                        });
                     }
                 }
             }
@@ -2517,6 +2485,39 @@ fn plural(count: u64) -> &'static str {
 }
 
 /// Evaluates an expression that needs no live cluster and no operator.
+/// A declared condition (`requires EXPR else "MESSAGE"`, `goal EXPR else
+/// "MESSAGE"`) judged on `snapshot` with `frame` bound: `None` when it
+/// holds, else its message (interpolated), saying why when the condition
+/// could not be evaluated (which counts as not holding).
+fn declared_condition_unmet(
+    condition: &ast::Expr,
+    message: &ast::Message,
+    frame: &Frame,
+    snapshot: &Snapshot,
+    initial: &Snapshot,
+) -> Option<String> {
+    let mut context = Context {
+        frame,
+        snapshot,
+        initial,
+        answers: &[],
+        split_brain: None,
+    };
+    let holds = eval::eval(condition, &mut context)
+        .map_err(EvalStop::into_static_error)
+        .and_then(|value| eval::expect_bool(value, condition.span));
+    let text = eval::interpolate(message, &mut context, &|_| false)
+        .unwrap_or_else(|_| message.text.value.clone());
+    match holds {
+        Ok(true) => None,
+        Ok(false) => Some(text),
+        Err(error) => Some(format!(
+            "{text} (the condition could not be evaluated: {})",
+            error.message
+        )),
+    }
+}
+
 fn static_eval(expr: &ast::Expr, frame: &Frame, initial: &Snapshot) -> Result<Value, EvalError> {
     let mut context = Context {
         frame,

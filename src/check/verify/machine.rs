@@ -319,6 +319,8 @@ pub struct Machine<'c, 'p> {
     initial: Snapshot,
     initial_cluster: Cluster,
     initial_active: String,
+    /// The main file's parameters at their defaults, bound once.
+    params: Vec<(String, crate::semantics::eval::Value)>,
     anchor_cap: Duration,
     /// Effects one deterministic run may handle before it is a limit reached.
     budget: usize,
@@ -351,6 +353,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
         let initial = observed(&cluster);
         let core = core::Machine::new(code);
+        let params = core.default_params(code.program.main, &initial);
         // Windows are measured up to just past the longest one.
         let longest = code
             .windows
@@ -370,6 +373,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             initial,
             initial_cluster: cluster,
             initial_active,
+            params,
             anchor_cap: longest + Duration::from_secs(1),
             budget: MAX_INSTRUCTIONS,
             prompt_time: Duration::ZERO,
@@ -391,10 +395,8 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// The state before the first statement.
     pub fn initial_state(&self) -> State {
-        let main = self.code.program.main;
-        let params = self.core.default_params(main, &self.initial);
         State {
-            machine: self.core.start(params),
+            machine: self.core.start(self.params.clone()),
             cluster: self.initial_cluster.clone(),
             pending: None,
             about_to_send: None,
@@ -745,12 +747,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             ));
         }
         if outcome == RunOutcome::Succeeded {
-            let main = self.code.program.main;
-            let params = self.core.default_params(main, &self.initial);
             let end = state.cluster.snapshot();
             if let Some(goal) = self
                 .core
-                .unmet_goals(params, &self.initial, &end)
+                .unmet_goals(self.params.clone(), &self.initial, &end)
                 .into_iter()
                 .next()
             {
@@ -760,7 +760,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     GoalCheck::Condition => Property::GoalNotMet,
                 };
                 let (file, span) = match goal.span {
-                    Some(span) => (main, span),
+                    Some(span) => (self.code.program.main, span),
                     None => (file, span),
                 };
                 return Some(self.violation(
