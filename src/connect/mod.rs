@@ -190,7 +190,7 @@ pub trait Connector: Send + Sync {
 /// reading journaled by one process (`clock_seconds`) can be compared with
 /// one taken by another, as a resumed run does to measure a time window
 /// that started before the interruption.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClockKind {
     /// The in-process simulator's virtual time: zero when the simulated

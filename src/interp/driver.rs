@@ -21,7 +21,7 @@ use super::journal::{Journal, JournalOutcome, Record, StepKey, WhatIfResolution}
 use super::machine::{RunReport, RunSettings};
 use super::program::Program;
 use super::prompt::{Answer, AnswerSource, PromptError, PromptRequest, Prompter};
-use super::replay::{InFlight, JournaledEnd, Replay, StepStatus};
+use super::replay::{Instances, JournaledEnd, Replay};
 use crate::cluster::{Operation, Snapshot};
 use crate::connect::{ClockKind, Connector, ConnectorError};
 use crate::semantics::code::{Code, HandlerId, StepId, WindowId};
@@ -158,8 +158,8 @@ pub(super) struct Driver<'p> {
     pub(super) run_id: String,
     pub(super) params: BTreeMap<String, String>,
     pub(super) replay: Replay,
-    step_occurrences: HashMap<String, u32>,
-    prompt_counts: HashMap<(Option<StepKey>, String), u32>,
+    /// The step instances and prompt occurrences met in this process.
+    instances: Instances,
     /// The step instance under way (its handlers included).
     step_key: Option<StepKey>,
     /// Whether that step's own end is still to be journaled.
@@ -219,8 +219,7 @@ impl<'p> Driver<'p> {
             run_id,
             params: settings.params.clone(),
             replay: Replay::default(),
-            step_occurrences: HashMap::new(),
-            prompt_counts: HashMap::new(),
+            instances: Instances::default(),
             step_key: None,
             step_open: false,
             warnings: Vec::new(),
@@ -383,8 +382,8 @@ impl<'p> Driver<'p> {
                 })?
             }
         };
-        for server in self.replay.activated.clone() {
-            state.note_activated(&server);
+        for server in self.replay.activated() {
+            state.note_activated(server);
         }
         loop {
             let effect = self.machine.run(&mut state, &mut self.sight);
@@ -398,9 +397,7 @@ impl<'p> Driver<'p> {
                     Err(failed) => Input::ObserveFailed(failed),
                 },
                 Effect::Decide { what, .. } => Input::Decision(self.replayed(&what, &state)?),
-                Effect::Settle(operation) => Input::Settled {
-                    done: self.settle(&operation).await?,
-                },
+                Effect::Settle(operation) => self.settle(&operation).await?,
                 Effect::Perform(operation) => Input::Performed(self.perform(operation).await?),
                 Effect::Ask {
                     request,
@@ -578,15 +575,6 @@ impl<'p> Driver<'p> {
         }
     }
 
-    fn next_step_key(&mut self, id: &str) -> StepKey {
-        let occurrence = self.step_occurrences.entry(id.to_string()).or_insert(0);
-        *occurrence += 1;
-        StepKey {
-            id: id.to_string(),
-            occurrence: *occurrence,
-        }
-    }
-
     /// The resume gate: a step completed before the interruption is skipped,
     /// one left half-done is redone, any other runs. The cluster is read
     /// for the journal before it starts.
@@ -600,9 +588,9 @@ impl<'p> Driver<'p> {
             return Err(Halt::Interrupted(None));
         }
         let name = self.machine.subject_name(subject);
-        let key = self.next_step_key(&name);
-        let status = self.replay.steps.get(&key).copied();
-        if status == Some(StepStatus::Completed) {
+        let key = self.instances.next_step(&name);
+        let gate = self.replay.gate(self.code, subject, &key);
+        if gate == Gate::Skip {
             if let Subject::Step(_) = subject {
                 // A window anchored on this step is measured from its journaled end.
                 if let Some(end) = self.replay.ends.get(&key) {
@@ -626,43 +614,17 @@ impl<'p> Driver<'p> {
                 return Err(halt);
             }
         }
-        if status == Some(StepStatus::Started) {
+        if gate != Gate::Run {
             self.await_left_in_flight(&key).await?;
         }
         self.sight.forget();
         self.observe_patiently(false).await?;
-        if status == Some(StepStatus::Started) {
-            if let Some(handler) = self.pending_handler(subject, &key) {
-                // Shown, not journaled: the step's start is in the journal.
-                self.emit(self.started_event(subject));
-                self.step_key = Some(key);
-                return Ok(Ok(Gate::Handler(handler)));
-            }
+        if let Gate::Handler(_) = gate {
+            // Shown, not journaled: the step's start is in the journal.
+            self.emit(self.started_event(subject));
         }
         self.step_key = Some(key);
-        Ok(Ok(if status == Some(StepStatus::Started) {
-            Gate::Redo
-        } else {
-            Gate::Run
-        }))
-    }
-
-    /// The What-if whose body was under way in this step instance when the
-    /// run was interrupted (a handler of the step's file or of the main file).
-    fn pending_handler(&self, subject: Subject, key: &StepKey) -> Option<HandlerId> {
-        let Subject::Step(step) = subject else {
-            return None;
-        };
-        let name = self.replay.handlers.get(key)?;
-        let step_file = self.code.steps[step as usize].file;
-        self.code
-            .handlers
-            .iter()
-            .position(|handler| {
-                handler.what_if.id.name == *name
-                    && (handler.file == step_file || handler.file == self.program.main)
-            })
-            .map(|index| index as HandlerId)
+        Ok(Ok(gate))
     }
 
     fn started_event(&self, subject: Subject) -> EventKind {
@@ -966,11 +928,17 @@ impl<'p> Driver<'p> {
     /// in this attempt before the interruption (the journal holds its
     /// success), so it is not sent again. Operations left in flight were
     /// awaited when the step was let through the gate.
-    async fn settle(&mut self, operation: &Operation) -> Result<bool, Halt> {
-        Ok(self
-            .step_key
-            .clone()
-            .is_some_and(|key| self.replay.take_completed(&key, operation)))
+    async fn settle(&mut self, operation: &Operation) -> Result<Input, Halt> {
+        let Some(key) = self.step_key.clone() else {
+            return Ok(Input::Settled {
+                done: false,
+                failed: None,
+            });
+        };
+        Ok(Input::Settled {
+            done: self.replay.take_completed(&key, operation),
+            failed: self.replay.take_failed(&key, operation),
+        })
     }
 
     /// Before a half-done step runs again (or its What-if goes on): waits
@@ -978,36 +946,25 @@ impl<'p> Driver<'p> {
     /// decided on a cluster still busy with it. One seen done is journaled as
     /// completed and not sent again.
     async fn await_left_in_flight(&mut self, key: &StepKey) -> Result<(), Halt> {
-        let left: Vec<InFlight> = self
-            .replay
-            .in_flight
-            .iter()
-            .filter(|sent| sent.step.as_ref() == Some(key))
-            .cloned()
-            .collect();
-        for sent in left {
-            self.replay.in_flight.retain(|other| *other != sent);
+        for sent in self.replay.take_in_flight(key) {
             // Comparable only on the clock the journal read.
             let since = sent
                 .clock_seconds
                 .filter(|_| self.replay.clock == Some(self.connector.clock_kind()))
                 .map(super::journal::seconds);
-            if self
+            let seen = self
                 .await_in_flight(&sent.operation, since, "before the run was interrupted")
-                .await?
-                == Seen::Done
-            {
+                .await?;
+            if seen == Seen::Done {
                 self.journal_or_halt(Record::OperationFinished {
                     ts: super::events::now_rfc3339(),
                     operation: sent.operation.clone(),
                     ok: true,
                     error: None,
+                    code: None,
+                    cancelled: false,
                 })?;
-                self.replay
-                    .completed
-                    .entry(key.clone())
-                    .or_default()
-                    .push(sent.operation);
+                self.replay.seen_done(key, sent.operation);
             }
         }
         Ok(())
@@ -1174,11 +1131,14 @@ impl<'p> Driver<'p> {
             Ok(output) => output.failure(),
             Err(error) => Some(error.to_string()),
         };
+        let failure = result.as_ref().err().map(operation_error);
         self.journal_or_halt(Record::OperationFinished {
             ts: super::events::now_rfc3339(),
             operation: operation.clone(),
             ok: error.is_none(),
             error: error.clone(),
+            code: failure.as_ref().and_then(|failure| failure.code.clone()),
+            cancelled: failure.is_some_and(|failure| failure.cancelled),
         })?;
         self.emit(EventKind::OperationFinished {
             operation: described,
@@ -1468,18 +1428,10 @@ impl<'p> Driver<'p> {
 
     fn prompt(&mut self, request: PromptRequest, file: usize, span: Span) -> Result<Answer, Halt> {
         let step = self.step_key.clone();
-        let count = self
-            .prompt_counts
-            .entry((step.clone(), request.id.clone()))
-            .or_insert(0);
-        *count += 1;
-        let occurrence = *count;
+        let occurrence = self.instances.next_prompt(&step, &request.id);
         let replayed = self
             .replay
-            .prompts
-            .get(&(step.clone(), request.id.clone(), occurrence))
-            .filter(|answer| answer.replays(&request.kind))
-            .cloned();
+            .answer(&step, &request.id, occurrence, &request.kind);
         let (answer, source) = match replayed {
             Some(answer) => (answer, AnswerSource::Journal),
             None => {
@@ -1537,11 +1489,9 @@ impl<'p> Driver<'p> {
     /// On a resumed run, the value the interrupted run decided here (so the
     /// run takes the same path), else `None`: the machine computes it.
     fn replayed(&mut self, what: &str, state: &core::State) -> Result<Option<Value>, Halt> {
-        if self.replay.cursor >= self.replay.decisions.len() {
+        let Some((recorded, value)) = self.replay.next_decision() else {
             return Ok(None);
-        }
-        let (recorded, value) = self.replay.decisions[self.replay.cursor].clone();
-        self.replay.cursor += 1;
+        };
         if recorded != what {
             let (file, span) = self.machine.position(state);
             return Err(Halt::Fatal(RuntimeError::ResumeRefused {

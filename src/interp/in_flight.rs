@@ -20,7 +20,7 @@ use crate::semantics::machine::effect_visible;
 
 /// What the live cluster says of an operation in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Seen {
+pub(crate) enum Seen {
     /// Its effect is visible: it completed.
     Done,
     /// It is still running (or the cluster cannot tell yet).
@@ -31,7 +31,7 @@ pub(super) enum Seen {
 }
 
 /// What `snapshot` says of `operation`.
-pub(super) fn seen(operation: &Operation, snapshot: &Snapshot) -> Seen {
+pub(crate) fn seen(operation: &Operation, snapshot: &Snapshot) -> Seen {
     if effect_visible(operation, snapshot) {
         return Seen::Done;
     }

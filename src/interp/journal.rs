@@ -350,6 +350,12 @@ pub enum Record {
         /// The error, when it did not.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         error: Option<String>,
+        /// The connector error's code, when it failed with one.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        code: Option<String>,
+        /// Whether it was an upgrade cancelled and reverted.
+        #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+        cancelled: bool,
     },
     /// A What-if branch was entered: `what_if`, as the event
     /// (`what_if_entered` in older journals).

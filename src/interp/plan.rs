@@ -559,7 +559,10 @@ impl<'a> Planner<'a> {
                 }
                 Effect::Observe { .. } => continue,
                 Effect::Gate(_) => Input::Gate(Gate::Run),
-                Effect::Settle(_) => Input::Settled { done: false },
+                Effect::Settle(_) => Input::Settled {
+                    done: false,
+                    failed: None,
+                },
                 Effect::Decide {
                     what,
                     reads_cluster,

@@ -3,7 +3,7 @@
 //! the operations in flight — and the checks that refuse a resume that
 //! cannot be done safely.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::journal::{
@@ -15,8 +15,14 @@ use super::prompt::Answer;
 use super::RuntimeError;
 use crate::cluster::Operation;
 use crate::connect::ClockKind;
+use crate::semantics::code::{Code, HandlerId};
 use crate::semantics::eval::Value;
+use crate::semantics::machine::{Gate, OperationError, Subject};
 use crate::semantics::observe;
+use crate::semantics::prompt::PromptKind;
+
+/// The code of a manual operation's prompt interrupted by Ctrl-C.
+const INTERRUPTED_CODE: &str = "runbook::connector::interrupted";
 
 /// Refuses a resume that cannot be done safely.
 pub(super) fn check_resumable(
@@ -108,15 +114,18 @@ pub(super) fn check_resumable(
     Ok(())
 }
 
-/// What a resumed run knows from the journal.
-#[derive(Debug, Default)]
-pub(super) struct Replay {
+/// What a resumed run knows from the journal. Built record by record
+/// ([`Replay::record`]), so the verifier keeps one along each path as the
+/// interpreter would journal it, and resumes from it after a runner crash
+/// with the very rules the interpreter's driver follows.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Replay {
     /// The status of each step instance that started.
-    pub(super) steps: HashMap<StepKey, StepStatus>,
+    pub(super) steps: BTreeMap<StepKey, StepStatus>,
     /// Step instances in the order they first started.
     pub(super) order: Vec<StepKey>,
     /// Answers given, by step, prompt id and occurrence.
-    pub(super) prompts: HashMap<(Option<StepKey>, String, u32), Answer>,
+    pub(super) prompts: BTreeMap<(Option<StepKey>, String, u32), Answer>,
     /// Decisions made outside steps, in order.
     pub(super) decisions: Vec<(String, Value)>,
     /// The next decision to replay.
@@ -128,31 +137,78 @@ pub(super) struct Replay {
     /// Per unfinished step instance, the operations that completed in its
     /// current attempt (since it started, or since its What-if was entered):
     /// a resume does not send them again.
-    pub(super) completed: HashMap<StepKey, Vec<Operation>>,
+    pub(super) completed: BTreeMap<StepKey, Vec<Operation>>,
+    /// Per unfinished step instance, the operations that failed in its
+    /// current attempt before the run could act on the failure (no What-if
+    /// entered, the step not failed): a resume replays the failure.
+    pub(super) failed: BTreeMap<StepKey, Vec<(Operation, OperationError)>>,
     /// Step instances whose What-if body was under way: the handler's id.
-    pub(super) handlers: HashMap<StepKey, String>,
+    pub(super) handlers: BTreeMap<StepKey, String>,
     /// Servers the run made Active before the interruption.
-    pub(super) activated: HashSet<String>,
+    pub(super) activated: BTreeSet<String>,
     /// Where each completed step instance ended: what a time window
     /// anchored on it is measured from after the resume.
-    pub(super) ends: HashMap<StepKey, JournaledEnd>,
+    pub(super) ends: BTreeMap<StepKey, JournaledEnd>,
     /// Which clock the journal's `clock_seconds` read (none: an old journal).
     pub(super) clock: Option<ClockKind>,
+    /// The step instance of the last operation sent.
+    sent_in: Option<StepKey>,
 }
 
 /// An operation sent whose result the journal does not hold.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct InFlight {
+pub(crate) struct InFlight {
     /// The operation.
-    pub(super) operation: Operation,
+    pub(crate) operation: Operation,
     /// The step instance that sent it.
     pub(super) step: Option<StepKey>,
     /// The target's clock when it was sent (seconds), when journaled.
     pub(super) clock_seconds: Option<f64>,
 }
 
+impl Eq for InFlight {}
+
+impl std::hash::Hash for InFlight {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.operation.hash(state);
+        self.step.hash(state);
+        self.clock_seconds.map(f64::to_bits).hash(state);
+    }
+}
+
+/// How many times each step id and each prompt of a step instance came in
+/// this process: what names a step instance ([`StepKey`]) and a prompt's
+/// occurrence in the journal.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Instances {
+    steps: BTreeMap<String, u32>,
+    prompts: BTreeMap<(Option<StepKey>, String), u32>,
+}
+
+impl Instances {
+    /// The key of the next instance of step `id`.
+    pub(crate) fn next_step(&mut self, id: &str) -> StepKey {
+        let occurrence = self.steps.entry(id.to_string()).or_insert(0);
+        *occurrence += 1;
+        StepKey {
+            id: id.to_string(),
+            occurrence: *occurrence,
+        }
+    }
+
+    /// The occurrence of prompt `id` asked next in step instance `step`.
+    pub(crate) fn next_prompt(&mut self, step: &Option<StepKey>, id: &str) -> u32 {
+        let count = self
+            .prompts
+            .entry((step.clone(), id.to_string()))
+            .or_insert(0);
+        *count += 1;
+        *count
+    }
+}
+
 /// The end of a step instance as the journal holds it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct JournaledEnd {
     /// The target's clock, in seconds.
     pub(super) clock_seconds: Option<f64>,
@@ -160,8 +216,9 @@ pub(super) struct JournaledEnd {
     pub(super) ts: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum StepStatus {
+/// How far a step instance got, as the journal holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum StepStatus {
     Started,
     Completed,
 }
@@ -260,7 +317,7 @@ pub(super) fn reopen(contents: &JournalContents, id: &str) -> Result<Reopening, 
 impl Replay {
     /// Whether `operation` completed in the current attempt of `step` before
     /// the interruption (each journaled completion answers once).
-    pub(super) fn take_completed(&mut self, step: &StepKey, operation: &Operation) -> bool {
+    pub(crate) fn take_completed(&mut self, step: &StepKey, operation: &Operation) -> bool {
         let Some(done) = self.completed.get_mut(step) else {
             return false;
         };
@@ -273,139 +330,275 @@ impl Replay {
         }
     }
 
+    /// How far the step instance `key` got before the interruption.
+    pub(crate) fn status(&self, key: &StepKey) -> Option<StepStatus> {
+        self.steps.get(key).copied()
+    }
+
+    /// The resume gate of a step instance: one completed before the
+    /// interruption is skipped; one left half-done goes on inside the
+    /// What-if whose body was under way, or is redone; any other runs.
+    pub(crate) fn gate(&self, code: &Code<'_>, subject: Subject, key: &StepKey) -> Gate {
+        match self.status(key) {
+            Some(StepStatus::Completed) => Gate::Skip,
+            Some(StepStatus::Started) => match self.pending_handler(code, subject, key) {
+                Some(handler) => Gate::Handler(handler),
+                None => Gate::Redo,
+            },
+            None => Gate::Run,
+        }
+    }
+
+    /// The What-if whose body was under way in this step instance when the
+    /// run was interrupted (a handler of the step's file or of the main file).
+    fn pending_handler(
+        &self,
+        code: &Code<'_>,
+        subject: Subject,
+        key: &StepKey,
+    ) -> Option<HandlerId> {
+        let Subject::Step(step) = subject else {
+            return None;
+        };
+        let name = self.handlers.get(key)?;
+        let step_file = code.steps[step as usize].file;
+        code.handlers
+            .iter()
+            .position(|handler| {
+                handler.what_if.id.name == *name
+                    && (handler.file == step_file || handler.file == code.program.main)
+            })
+            .map(|index| index as HandlerId)
+    }
+
+    /// The answer the interrupted run gave to this occurrence of a prompt,
+    /// when it still fits the prompt.
+    pub(crate) fn answer(
+        &self,
+        step: &Option<StepKey>,
+        id: &str,
+        occurrence: u32,
+        kind: &PromptKind,
+    ) -> Option<Answer> {
+        self.prompts
+            .get(&(step.clone(), id.to_string(), occurrence))
+            .filter(|answer| answer.replays(kind))
+            .cloned()
+    }
+
+    /// The next decision the interrupted run made outside steps, if any is
+    /// left to replay.
+    pub(crate) fn next_decision(&mut self) -> Option<(String, Value)> {
+        let next = self.decisions.get(self.cursor).cloned()?;
+        self.cursor += 1;
+        Some(next)
+    }
+
+    /// Takes the operations the step instance `key` left in flight.
+    pub(crate) fn take_in_flight(&mut self, key: &StepKey) -> Vec<InFlight> {
+        let (left, others): (Vec<InFlight>, Vec<InFlight>) = std::mem::take(&mut self.in_flight)
+            .into_iter()
+            .partition(|sent| sent.step.as_ref() == Some(key));
+        self.in_flight = others;
+        left
+    }
+
+    /// Notes that `operation`, left in flight by `key`, was seen done: it is
+    /// not sent again.
+    pub(crate) fn seen_done(&mut self, key: &StepKey, operation: Operation) {
+        self.completed
+            .entry(key.clone())
+            .or_default()
+            .push(operation);
+    }
+
+    /// The servers the interrupted run made Active.
+    pub(crate) fn activated(&self) -> impl Iterator<Item = &String> {
+        self.activated.iter()
+    }
+
+    /// The failure of `operation` in the current attempt of `step` that the
+    /// interrupted run had not acted on yet (each journaled failure answers
+    /// once).
+    pub(crate) fn take_failed(
+        &mut self,
+        step: &StepKey,
+        operation: &Operation,
+    ) -> Option<OperationError> {
+        let failed = self.failed.get_mut(step)?;
+        let at = failed.iter().position(|(sent, _)| sent == operation)?;
+        Some(failed.remove(at).1)
+    }
+
     pub(super) fn from_journal(contents: &JournalContents) -> Self {
         let mut replay = Replay::default();
-        // The step instance of the last operation sent.
-        let mut sent_in: Option<StepKey> = None;
         for record in &contents.records {
-            match record {
-                Record::StepStarted { step, .. } => {
-                    if !replay.steps.contains_key(step) {
-                        replay.order.push(step.clone());
-                    }
-                    replay.steps.insert(step.clone(), StepStatus::Started);
-                }
-                Record::RunHeader { header, .. } => replay.clock = header.clock,
-                Record::StepFinished {
-                    ts,
-                    step,
-                    outcome,
-                    clock_seconds,
-                    ..
-                } => {
-                    let status = match outcome {
-                        JournalOutcome::Ok | JournalOutcome::Skipped => StepStatus::Completed,
-                        JournalOutcome::Failed | JournalOutcome::Interrupted => StepStatus::Started,
-                    };
-                    replay.steps.insert(step.clone(), status);
-                    if *outcome == JournalOutcome::Ok {
-                        replay.ends.insert(
-                            step.clone(),
-                            JournaledEnd {
-                                clock_seconds: Some(*clock_seconds),
-                                ts: ts.clone(),
-                            },
-                        );
-                    }
-                }
-                Record::WhatIfFinished {
-                    ts,
-                    step: Some(step),
-                    resolution,
-                    clock_seconds,
-                    ..
-                } => {
-                    let status = match resolution {
-                        WhatIfResolution::Continue => StepStatus::Completed,
-                        WhatIfResolution::Retry => StepStatus::Started,
-                    };
-                    // The handler may have undone what the step did: a step
-                    // run again decides from the live cluster alone.
-                    replay.handlers.remove(step);
-                    replay.completed.remove(step);
-                    replay.steps.insert(step.clone(), status);
-                    if *resolution == WhatIfResolution::Continue {
-                        replay.ends.insert(
-                            step.clone(),
-                            JournaledEnd {
-                                clock_seconds: *clock_seconds,
-                                ts: ts.clone(),
-                            },
-                        );
-                    }
-                }
-                // A declined confirmation is asked again: the operator may now agree.
-                Record::PromptAnswered {
-                    step,
-                    id,
-                    occurrence,
-                    answer,
-                    ..
-                } if *answer != Answer::Bool(false) => {
-                    replay
-                        .prompts
-                        .insert((step.clone(), id.clone(), *occurrence), answer.clone());
-                }
-                Record::Reanswered {
-                    id,
-                    step,
-                    decisions_kept,
-                    ..
-                } => {
-                    replay
-                        .prompts
-                        .retain(|(asked_in, asked, _), _| !(asked == id && asked_in == step));
-                    replay.decisions.truncate(*decisions_kept as usize);
-                }
-                Record::Decision { what, value, .. } => {
-                    if let Ok(value) = serde_json::from_value::<Value>(value.clone()) {
-                        replay.decisions.push((what.clone(), value));
-                    }
-                    replay.recorded += 1;
-                }
-                Record::OperationStarted {
-                    operation,
-                    step,
-                    clock_seconds,
-                    ..
-                } => {
-                    replay.in_flight.push(InFlight {
-                        operation: operation.clone(),
-                        step: step.clone(),
-                        clock_seconds: *clock_seconds,
-                    });
-                    sent_in = step.clone();
-                }
-                Record::WhatIfEntered {
-                    name,
-                    step: Some(step),
-                    ..
-                } => {
-                    replay.handlers.insert(step.clone(), name.clone());
-                    replay.completed.remove(step);
-                }
-                Record::OperationFinished { operation, ok, .. } => {
-                    if let Some(at) = replay
-                        .in_flight
-                        .iter()
-                        .rposition(|sent| sent.operation == *operation)
-                    {
-                        replay.in_flight.remove(at);
-                    }
-                    if let (true, Some(step)) = (*ok, &sent_in) {
-                        replay
-                            .completed
-                            .entry(step.clone())
-                            .or_default()
-                            .push(operation.clone());
-                    }
-                    if *ok && observe::activates(operation) {
-                        replay.activated.insert(operation.server().to_string());
-                    }
-                }
-                _ => {}
-            }
+            replay.record(record);
         }
         replay
+    }
+
+    /// Takes note of one journal record, in the journal's order.
+    pub(crate) fn record(&mut self, record: &Record) {
+        match record {
+            Record::StepStarted { step, .. } => {
+                if !self.steps.contains_key(step) {
+                    self.order.push(step.clone());
+                }
+                self.steps.insert(step.clone(), StepStatus::Started);
+            }
+            Record::RunHeader { header, .. } => self.clock = header.clock,
+            Record::StepFinished {
+                ts,
+                step,
+                outcome,
+                clock_seconds,
+                ..
+            } => {
+                let status = match outcome {
+                    JournalOutcome::Ok | JournalOutcome::Skipped => StepStatus::Completed,
+                    JournalOutcome::Failed | JournalOutcome::Interrupted => StepStatus::Started,
+                };
+                // The run acted on the failures: a resume sends them again.
+                if *outcome != JournalOutcome::Interrupted {
+                    self.failed.remove(step);
+                }
+                self.steps.insert(step.clone(), status);
+                if *outcome == JournalOutcome::Ok {
+                    self.ends.insert(
+                        step.clone(),
+                        JournaledEnd {
+                            clock_seconds: Some(*clock_seconds),
+                            ts: ts.clone(),
+                        },
+                    );
+                }
+            }
+            Record::WhatIfFinished {
+                ts,
+                step: Some(step),
+                resolution,
+                clock_seconds,
+                ..
+            } => {
+                let status = match resolution {
+                    WhatIfResolution::Continue => StepStatus::Completed,
+                    WhatIfResolution::Retry => StepStatus::Started,
+                };
+                // The handler may have undone what the step did: a step
+                // run again decides from the live cluster alone.
+                self.handlers.remove(step);
+                self.completed.remove(step);
+                self.failed.remove(step);
+                self.steps.insert(step.clone(), status);
+                if *resolution == WhatIfResolution::Continue {
+                    self.ends.insert(
+                        step.clone(),
+                        JournaledEnd {
+                            clock_seconds: *clock_seconds,
+                            ts: ts.clone(),
+                        },
+                    );
+                }
+            }
+            // A declined confirmation is asked again: the operator may now agree.
+            Record::PromptAnswered {
+                step,
+                id,
+                occurrence,
+                answer,
+                ..
+            } if *answer != Answer::Bool(false) => {
+                self.prompts
+                    .insert((step.clone(), id.clone(), *occurrence), answer.clone());
+            }
+            Record::Reanswered {
+                id,
+                step,
+                decisions_kept,
+                ..
+            } => {
+                self.prompts
+                    .retain(|(asked_in, asked, _), _| !(asked == id && asked_in == step));
+                self.decisions.truncate(*decisions_kept as usize);
+            }
+            Record::Decision { what, value, .. } => {
+                if let Ok(value) = serde_json::from_value::<Value>(value.clone()) {
+                    self.decisions.push((what.clone(), value));
+                }
+                self.recorded += 1;
+            }
+            Record::OperationStarted {
+                operation,
+                step,
+                clock_seconds,
+                ..
+            } => {
+                self.in_flight.push(InFlight {
+                    operation: operation.clone(),
+                    step: step.clone(),
+                    clock_seconds: *clock_seconds,
+                });
+                self.sent_in = step.clone();
+            }
+            Record::WhatIfEntered {
+                name,
+                step: Some(step),
+                ..
+            } => {
+                self.handlers.insert(step.clone(), name.clone());
+                self.completed.remove(step);
+                self.failed.remove(step);
+            }
+            Record::OperationFinished {
+                operation,
+                ok,
+                error,
+                code,
+                cancelled,
+                ..
+            } => {
+                // Ctrl-C at a manual operation's prompt is no failure: the
+                // resumed run asks again.
+                let interrupted = code.as_deref() == Some(INTERRUPTED_CODE);
+                if let (false, false, Some(step)) = (*ok, interrupted, &self.sent_in) {
+                    self.failed.entry(step.clone()).or_default().push((
+                        operation.clone(),
+                        OperationError {
+                            message: error.clone().unwrap_or_default(),
+                            cancelled: *cancelled,
+                            code: code.clone(),
+                            help: None,
+                        },
+                    ));
+                }
+                if let Some(at) = self
+                    .in_flight
+                    .iter()
+                    .rposition(|sent| sent.operation == *operation)
+                {
+                    self.in_flight.remove(at);
+                }
+                if let (true, Some(step)) = (*ok, &self.sent_in) {
+                    self.completed
+                        .entry(step.clone())
+                        .or_default()
+                        .push(operation.clone());
+                }
+                if *ok && observe::activates(operation) {
+                    self.activated.insert(operation.server().to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Eq for JournaledEnd {}
+
+impl std::hash::Hash for JournaledEnd {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.clock_seconds.map(f64::to_bits).hash(state);
+        self.ts.hash(state);
     }
 }

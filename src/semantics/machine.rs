@@ -391,11 +391,16 @@ pub enum Input {
     Decision(Option<Value>),
     /// For [`Effect::Ask`].
     Answer(String, Answer),
-    /// For [`Effect::Settle`]: whether the operation completed before the
-    /// interruption (the journal holds its success), so it is not sent again.
+    /// For [`Effect::Settle`]: what the journal holds of the operation in
+    /// the interrupted attempt of the step.
     Settled {
-        /// It completed.
+        /// It completed (the journal holds its success): an operation whose
+        /// effect the cluster cannot show (a backup) is not sent again.
         done: bool,
+        /// It failed and the interrupted run had not yet acted on the
+        /// failure (no What-if entered since): the failure is replayed, so
+        /// the What-ifs it fires fire now, and it is not sent again.
+        failed: Option<OperationError>,
     },
     /// For [`Effect::Perform`].
     Performed(Result<OperationOutput, OperationError>),
@@ -497,7 +502,7 @@ struct Here {
     answers: Vec<(String, Answer)>,
     gate: Option<Gate>,
     decision: Option<Option<Value>>,
-    settled: Option<bool>,
+    settled: Option<(bool, Option<OperationError>)>,
     sent: Option<Box<Sent>>,
     waited: Option<Duration>,
     observe_failed: Option<OperationError>,
@@ -920,7 +925,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             Input::Gate(gate) => here.gate = Some(gate),
             Input::Decision(value) => here.decision = Some(value),
             Input::Answer(id, answer) => here.answers.push((id, answer)),
-            Input::Settled { done } => here.settled = Some(done),
+            Input::Settled { done, failed } => here.settled = Some((done, failed)),
             Input::Performed(result) => {
                 if let Some(sent) = &mut here.sent {
                     sent.result = Some(result);
@@ -1991,16 +1996,29 @@ impl<'c, 'p> Machine<'c, 'p> {
             })?;
             let redo = state.step.as_ref().is_some_and(|context| context.redo);
             if redo && !operation.is_read_only() {
-                let Some(done) = state.here.settled else {
+                let Some((done, failed)) = state.here.settled.clone() else {
                     return Ok(Flow::Yield(Effect::Settle(operation)));
                 };
                 let now = &self.observed(world, false)?.snapshot;
-                if done || effect_visible(&operation, now) {
+                // What the cluster shows decides; the journal only for what
+                // it cannot show (the redo may have undone the rest: a
+                // server it started again is stopped again).
+                if effect_visible(&operation, now) || (done && !effect_observable(&operation)) {
                     state
                         .queue
                         .push_back(Effect::Event(Event::OperationSkipped(operation)));
                     self.advance(state);
                     return Ok(Flow::Next);
+                }
+                if let Some(error) = failed {
+                    let observation = self.observed(world, true)?;
+                    state.here.sent = Some(Box::new(Sent {
+                        operation,
+                        before: observation.snapshot.clone(),
+                        split_brain_before: observation.split_brain.clone().flatten(),
+                        result: Some(Err(error)),
+                    }));
+                    return self.operation(state, world, call, kind, file);
                 }
             }
             let observation = self.observed(world, true)?;
@@ -2527,6 +2545,20 @@ fn static_eval(expr: &ast::Expr, frame: &Frame, initial: &Snapshot) -> Result<Va
         split_brain: None,
     };
     eval::eval(expr, &mut context).map_err(EvalStop::into_static_error)
+}
+
+/// Whether the cluster can show that `operation` took effect (see
+/// [`effect_visible`]): reads, backups, restores and stopping replication
+/// leave nothing a snapshot tells apart.
+pub fn effect_observable(operation: &Operation) -> bool {
+    !matches!(
+        operation,
+        Operation::Diagnostic { .. }
+            | Operation::ReplicationStates { .. }
+            | Operation::StopReplication { .. }
+            | Operation::Backup { .. }
+            | Operation::RestoreBackup { .. }
+    )
 }
 
 /// Whether the effect of `operation` is already visible in `snapshot`: on a

@@ -320,4 +320,32 @@ runbook long-upgrade {
         )),
         fix: Property::WindowOverrun.help(),
     },
+    Entry {
+        code: "runbook::verify::resume_fails",
+        severity: Severity::Error,
+        summary: "A run killed at some point and continued with `runbook resume` fails, where \
+the runbook never fails without faults.",
+        cause: "The verifier kills the runner (the `runner-crash` fault) after every record the \
+interpreter journals, and with an operation in flight, then resumes from what the journal \
+holds with the interpreter's own rules: completed steps are skipped, the step under way is \
+redone (what completed in it is not sent again, what was in flight is awaited and judged from \
+the cluster), answers and decisions are replayed. A redone step meets the cluster as the \
+interrupted run left it; a `check` that held before the step acted may fail then.",
+        example: Some(Example::run(
+            r#"
+runbook restart-standbys {
+    title "Restart every Standby"
+    for standby in standbys() {
+        step restart "Restart {standby.name}" {
+            check standby.running else "{standby.name} is already stopped"
+            stop-server(server: standby)
+            start-server(server: standby)
+        }
+    }
+}
+"#,
+            "runbook verify example.runbook --max-faults 1",
+        )),
+        fix: Property::ResumeFails.help(),
+    },
 ];

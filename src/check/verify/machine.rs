@@ -20,6 +20,9 @@ use crate::cluster::{
 };
 use crate::connect::sim::{connector_error, SIM_TIMEOUT_SECONDS};
 use crate::interp::events::RunOutcome;
+use crate::interp::in_flight::{self, Seen};
+use crate::interp::journal::{JournalOutcome, Record, StepKey, WhatIfResolution};
+use crate::interp::replay::{InFlight, Instances, Replay};
 use crate::semantics::code::{Code, StepId, WindowId};
 use crate::semantics::eval::format_duration;
 use crate::semantics::machine::{
@@ -194,12 +197,18 @@ pub struct FaultSet {
     pub faults: Vec<Fault>,
     /// Also explore every outcome of every background operation (at most one per path).
     pub any_outcome: bool,
+    /// Also crash the runner (`kill -9`) at any point, once per path, and
+    /// go on with `runbook resume` from what the journal holds.
+    pub runner_crash: bool,
 }
 
 impl FaultSet {
     /// How the set is named in reports.
     pub fn label(&self) -> String {
         let mut names: Vec<String> = self.faults.iter().map(ToString::to_string).collect();
+        if self.runner_crash {
+            names.push(String::from(RUNNER_CRASH));
+        }
         if self.any_outcome {
             names.push(String::from("background-outcome"));
         }
@@ -209,6 +218,36 @@ impl FaultSet {
             names.join(" + ")
         }
     }
+}
+
+/// The name of the runner's own crash among a configuration's faults.
+pub const RUNNER_CRASH: &str = "runner-crash";
+
+/// The bit of [`EndInfo::fired`] for the runner's crash.
+pub const RUNNER_CRASH_BIT: u32 = 1 << 30;
+
+/// The runner's side of a path, kept only when the configuration crashes
+/// the runner: what its journal holds, and after the crash what the resumed
+/// run replays from it — the interpreter's own [`Replay`], built from the
+/// records its driver writes, in the same order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+struct Runner {
+    /// What the journal holds (no longer kept once the runner crashed:
+    /// one crash per path).
+    journal: Replay,
+    /// What this process replays: nothing before the crash.
+    replay: Replay,
+    /// The step instances and prompt occurrences met in this process.
+    instances: Instances,
+    /// The step instance under way.
+    step_key: Option<StepKey>,
+    /// The runner crashed on this path (and was resumed).
+    crashed: bool,
+    /// A record was journaled since the last point the runner could crash.
+    crash_due: bool,
+    /// A step let through the resume gate once the operations it left in
+    /// flight have ended: the gate, and those still to wait for.
+    gate: Option<(Gate, StepKey, Vec<InFlight>)>,
 }
 
 /// One way the faults may fire at a fault point.
@@ -228,6 +267,9 @@ struct PendingOperation {
     job: JobId,
     /// The job ended through a fault (an interrupted wizard).
     ended: Option<SimError>,
+    /// Left in flight by the crashed runner: the resumed run waits for it
+    /// to end and judges from the cluster whether it took effect.
+    awaited: bool,
 }
 
 /// Virtual time, kept only as far as properties need it, so that two paths
@@ -263,6 +305,11 @@ pub struct State {
     /// two Actives are its What-ifs' to handle (judged at the step's end),
     /// not the operations'.
     fault_in_step: bool,
+    /// With `runner-crash`: the runner's journal and replay.
+    runner: Option<Box<Runner>>,
+    /// An operation that took effect and whose result the runner has not
+    /// seen yet (the runner may crash first).
+    unseen: Option<(Operation, Result<OperationOutput, SimError>)>,
 }
 
 /// What the model shows the machine.
@@ -326,6 +373,9 @@ pub struct Machine<'c, 'p> {
     budget: usize,
     /// The time an operator prompt counts for in a path's duration.
     prompt_time: Duration,
+    /// Whether a failure after the runner's crash breaks
+    /// [`Property::ResumeFails`] (the runbook never fails without faults).
+    judge_resume: bool,
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
@@ -377,7 +427,16 @@ impl<'c, 'p> Machine<'c, 'p> {
             anchor_cap: longest + Duration::from_secs(1),
             budget: MAX_INSTRUCTIONS,
             prompt_time: Duration::ZERO,
+            judge_resume: true,
         }
+    }
+
+    /// The machine that does not judge failures after the runner's crash
+    /// (the runbook may fail without any fault: a failure after a resume
+    /// then says nothing of the resume).
+    pub fn without_resume_judgement(mut self) -> Self {
+        self.judge_resume = false;
+        self
     }
 
     /// The machine with another budget of effects per deterministic run.
@@ -415,6 +474,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             windows_open: Vec::new(),
             handled: false,
             fault_in_step: false,
+            runner: self.faults.runner_crash.then(Box::default),
+            unseen: None,
         }
     }
 
@@ -422,7 +483,11 @@ impl<'c, 'p> Machine<'c, 'p> {
     pub fn run(&self, mut state: State) -> Vec<Transition> {
         let mut events = Trail::default();
         for _ in 0..self.budget {
-            let flow = if state.pending.is_some() {
+            let flow = if let Some(crash) = self.runner_may_crash(&state) {
+                crash
+            } else if let Some((operation, result)) = state.unseen.take() {
+                self.finish_operation(&mut state, operation, result, &mut events)
+            } else if state.pending.is_some() {
                 self.advance_pending(&mut state, &mut events)
             } else if let Some(operation) = state.about_to_send.take() {
                 self.send(&mut state, operation, &mut events)
@@ -438,7 +503,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         .collect();
                 }
                 Flow::End(outcome, message) => {
-                    let next = match self.end_violation(&state, outcome) {
+                    let next = match self.end_violation(&state, outcome, &message) {
                         Some(violation) => Next::Violation(Box::new(violation)),
                         None => Next::End(EndInfo {
                             outcome,
@@ -475,18 +540,38 @@ impl<'c, 'p> Machine<'c, 'p> {
         };
         match effect {
             Effect::Observe { .. } => Flow::Continue,
-            Effect::Gate(_) => {
+            Effect::Gate(subject) => self.gate(state, subject),
+            Effect::Decide { what, .. } => {
+                // After a crash, the decisions the journal holds are
+                // replayed: the resumed run takes the same path.
+                let replayed = match state.runner.as_mut().and_then(|runner| runner.replay.next_decision()) {
+                    Some((recorded, value)) if recorded == what => Some(value),
+                    Some((recorded, _)) => {
+                        return Flow::End(
+                            RunOutcome::Failed,
+                            format!("the resume is refused: the journal has `{recorded}` where the runbook has `{what}`"),
+                        )
+                    }
+                    None => None,
+                };
                 self.core
-                    .deliver(&mut state.machine, Input::Gate(Gate::Run));
+                    .deliver(&mut state.machine, Input::Decision(replayed));
                 Flow::Continue
             }
-            Effect::Decide { .. } => {
-                self.core.deliver(&mut state.machine, Input::Decision(None));
-                Flow::Continue
-            }
-            Effect::Settle(_) => {
+            Effect::Settle(operation) => {
+                // What the journal holds of it in the interrupted attempt.
+                let (done, failed) = match state.runner.as_mut() {
+                    Some(runner) => match runner.step_key.clone() {
+                        Some(key) => (
+                            runner.replay.take_completed(&key, &operation),
+                            runner.replay.take_failed(&key, &operation),
+                        ),
+                        None => (false, None),
+                    },
+                    None => (false, None),
+                };
                 self.core
-                    .deliver(&mut state.machine, Input::Settled { done: false });
+                    .deliver(&mut state.machine, Input::Settled { done, failed });
                 Flow::Continue
             }
             Effect::Event(event) => match self.event(state, event, events) {
@@ -509,10 +594,44 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                     PromptKind::Record => vec![Answer::Text(RECORDED_TEXT.to_string())],
                 };
+                // After a crash, the answers the journal holds are given again.
+                let mut occurrence = 0;
+                if let Some(runner) = state.runner.as_mut() {
+                    let step = runner.step_key.clone();
+                    occurrence = runner.instances.next_prompt(&step, &request.id);
+                    if let Some(answer) =
+                        runner
+                            .replay
+                            .answer(&step, &request.id, occurrence, &request.kind)
+                    {
+                        self.core.deliver(
+                            &mut state.machine,
+                            Input::Answer(request.id.clone(), answer),
+                        );
+                        return Flow::Continue;
+                    }
+                }
                 let answer_with = |state: &mut State, answer: Answer| {
                     self.core.deliver(
                         &mut state.machine,
                         Input::Answer(request.id.clone(), answer.clone()),
+                    );
+                    let step = state
+                        .runner
+                        .as_ref()
+                        .and_then(|runner| runner.step_key.clone());
+                    journal(
+                        state,
+                        Record::PromptAnswered {
+                            ts: String::new(),
+                            step,
+                            id: request.id.clone(),
+                            occurrence,
+                            answer: answer.clone(),
+                            by: None,
+                            source: None,
+                            text: None,
+                        },
                     );
                     PathEvent::Prompt {
                         id: request.id.clone(),
@@ -597,6 +716,7 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// Takes note of what the machine reports; a property may break.
     fn event(&self, state: &mut State, event: Event, events: &mut Trail) -> Option<Violation> {
+        self.journal_event(state, &event);
         match event {
             Event::StepStarted {
                 subject: Subject::Step(step),
@@ -689,7 +809,8 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// the top bit for a background outcome), those before the run excepted.
     fn fired_on_path(&self, state: &State) -> u32 {
         let outcome = if state.outcome_used { 1 << 31 } else { 0 };
-        (state.fired & !self.start_faults_mask()) | outcome
+        let crash = if crashed(state) { RUNNER_CRASH_BIT } else { 0 };
+        (state.fired & !self.start_faults_mask()) | outcome | crash
     }
 
     /// Whether every fault of the configuration fired on the path (and a
@@ -697,7 +818,9 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn combination_fired(&self, state: &State) -> bool {
         let every = (0..self.faults.faults.len()).fold(0u32, |mask, index| mask | (1 << index));
         let faults = (state.fired | self.start_faults_mask()) & every == every;
-        faults && (!self.faults.any_outcome || state.outcome_used)
+        faults
+            && (!self.faults.any_outcome || state.outcome_used)
+            && (!self.faults.runner_crash || crashed(state))
     }
 
     /// Faults that fire before the run (not chosen on the path).
@@ -730,8 +853,30 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// Properties of an end: never two Actives; a success is the upgraded,
     /// healthy cluster.
-    fn end_violation(&self, state: &State, outcome: RunOutcome) -> Option<Violation> {
+    fn end_violation(
+        &self,
+        state: &State,
+        outcome: RunOutcome,
+        message: &str,
+    ) -> Option<Violation> {
         let (file, span) = self.core.position(&state.machine);
+        // Only the runner's crash happened (no fault before the run either).
+        if outcome == RunOutcome::Failed
+            && self.judge_resume
+            && crashed(state)
+            && state.fired == 0
+            && !state.outcome_used
+        {
+            return Some(self.violation(
+                state,
+                Property::ResumeFails,
+                format!(
+                    "the runner is killed, `runbook resume` goes on from the journal, and the run fails: {message}"
+                ),
+                file,
+                span,
+            ));
+        }
         let actives = running_actives(&state.cluster);
         if actives.len() > 1 {
             return Some(self.violation(
@@ -884,6 +1029,252 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
+    // ----- the runner's crash and resume -----
+
+    /// The journal records the driver writes for what the machine reports,
+    /// in the driver's order ([`crate::interp`]'s `Driver::event`).
+    fn journal_event(&self, state: &mut State, event: &Event) {
+        let Some(runner) = state.runner.as_mut() else {
+            return;
+        };
+        let key = runner.step_key.clone();
+        let record = match event {
+            Event::StepStarted { subject, .. } => Record::StepStarted {
+                ts: String::new(),
+                step: key.unwrap_or_else(|| StepKey {
+                    id: self.core.subject_name(*subject),
+                    occurrence: 1,
+                }),
+                snapshot: Snapshot::default(),
+                clock_seconds: 0.0,
+                title: None,
+            },
+            Event::StepFinished { outcome, .. } => {
+                let Some(step) = key else { return };
+                if *outcome == StepFinish::Ok {
+                    runner.step_key = None;
+                }
+                Record::StepFinished {
+                    ts: String::new(),
+                    step,
+                    outcome: match outcome {
+                        StepFinish::Ok | StepFinish::Stopped(_) => JournalOutcome::Ok,
+                        StepFinish::Interrupted(_) => JournalOutcome::Interrupted,
+                        StepFinish::Failed(..) => JournalOutcome::Failed,
+                    },
+                    message: None,
+                    snapshot: Snapshot::default(),
+                    clock_seconds: 0.0,
+                }
+            }
+            Event::WhatIfEntered {
+                handler,
+                reason,
+                step: Some(_),
+                resumed: false,
+            } => Record::WhatIfEntered {
+                ts: String::new(),
+                name: self.code.handlers[*handler as usize]
+                    .what_if
+                    .id
+                    .name
+                    .clone(),
+                reason: reason.clone(),
+                step: key,
+            },
+            Event::WhatIfFinished {
+                handler,
+                resolution,
+                ..
+            } => {
+                if *resolution == Resolution::Continue {
+                    runner.step_key = None;
+                }
+                Record::WhatIfFinished {
+                    ts: String::new(),
+                    name: self.code.handlers[*handler as usize]
+                        .what_if
+                        .id
+                        .name
+                        .clone(),
+                    step: key,
+                    resolution: match resolution {
+                        Resolution::Continue => WhatIfResolution::Continue,
+                        Resolution::Retry => WhatIfResolution::Retry,
+                    },
+                    clock_seconds: None,
+                }
+            }
+            Event::Decided { what, value } => Record::Decision {
+                ts: String::new(),
+                seq: 0,
+                what: what.clone(),
+                value: serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
+            },
+            _ => return,
+        };
+        journal(state, record);
+    }
+
+    /// A point where the runner may crash: something was journaled since
+    /// the last such point, and nothing is left to judge of the last lapse
+    /// of time. Two branches: the run goes on, or the runner is killed here
+    /// and the operator resumes it.
+    fn runner_may_crash(&self, state: &State) -> Option<Flow> {
+        let runner = state.runner.as_ref()?;
+        if runner.crashed
+            || !runner.crash_due
+            || !state.leftover.is_empty()
+            || state.about_to_send.is_some()
+        {
+            return None;
+        }
+        let mut going_on = state.clone();
+        if let Some(runner) = going_on.runner.as_mut() {
+            runner.crash_due = false;
+        }
+        let mut resumed = state.clone();
+        let in_flight = resumed
+            .pending
+            .take()
+            .map(|pending| pending.operation)
+            .or_else(|| resumed.unseen.take().map(|(operation, _)| operation));
+        let journal = state
+            .runner
+            .as_ref()
+            .map(|runner| runner.journal.clone())
+            .unwrap_or_default();
+        resumed.machine = self.core.start(self.params.clone());
+        for server in journal.activated() {
+            resumed.machine.note_activated(server);
+        }
+        resumed.runner = Some(Box::new(Runner {
+            replay: journal,
+            crashed: true,
+            ..Runner::default()
+        }));
+        let description = match in_flight {
+            Some(operation) => format!(
+                "the runner is killed while `{operation}` is in flight (its outcome unseen); the operator runs `runbook resume`"
+            ),
+            None => String::from(
+                "the runner is killed; the operator runs `runbook resume`",
+            ),
+        };
+        let event = PathEvent::Fault {
+            fault: String::from(RUNNER_CRASH),
+            description,
+            replay: None,
+            later_occasion: false,
+        };
+        Some(Flow::Branch(vec![
+            (Vec::new(), going_on),
+            (vec![event], resumed),
+        ]))
+    }
+
+    /// The resume gate (the interpreter's own rules, [`Replay::gate`]): a
+    /// step completed before the crash is skipped; one left half-done waits
+    /// for the operations it left in flight, then is redone or goes on in
+    /// its What-if; any other runs.
+    fn gate(&self, state: &mut State, subject: Subject) -> Flow {
+        let Some(runner) = state.runner.as_mut() else {
+            self.core
+                .deliver(&mut state.machine, Input::Gate(Gate::Run));
+            return Flow::Continue;
+        };
+        let key = runner.instances.next_step(&self.core.subject_name(subject));
+        let gate = runner.replay.gate(self.code, subject, &key);
+        if gate == Gate::Skip {
+            self.core
+                .deliver(&mut state.machine, Input::Gate(Gate::Skip));
+            return Flow::Continue;
+        }
+        runner.step_key = Some(key.clone());
+        let left = if gate == Gate::Run {
+            Vec::new()
+        } else {
+            runner.replay.take_in_flight(&key)
+        };
+        runner.gate = Some((gate, key, left));
+        self.await_left_in_flight(state)
+    }
+
+    /// Waits, one after the other, for the operations the step let through
+    /// the gate left in flight; then lets it through.
+    fn await_left_in_flight(&self, state: &mut State) -> Flow {
+        loop {
+            let Some(runner) = state.runner.as_mut() else {
+                return Flow::Continue;
+            };
+            let Some((gate, key, left)) = runner.gate.as_mut() else {
+                return Flow::Continue;
+            };
+            if left.is_empty() {
+                let gate = *gate;
+                runner.gate = None;
+                self.core.deliver(&mut state.machine, Input::Gate(gate));
+                return Flow::Continue;
+            }
+            let sent = left.remove(0);
+            let key = key.clone();
+            let running = state
+                .cluster
+                .jobs()
+                .iter()
+                .find(|job| job.operation == sent.operation)
+                .map(|job| job.id);
+            match running {
+                Some(job) => {
+                    state.pending = Some(PendingOperation {
+                        operation: sent.operation,
+                        job,
+                        ended: None,
+                        awaited: true,
+                    });
+                    return Flow::Continue;
+                }
+                None => self.judge_awaited(state, &key, sent.operation),
+            }
+        }
+    }
+
+    /// An operation left in flight ended: the cluster tells whether it took
+    /// effect (then it is not sent again).
+    fn judge_awaited(&self, state: &mut State, key: &StepKey, operation: Operation) {
+        let seen = in_flight::seen(&operation, &observed(&state.cluster));
+        let Some(runner) = state.runner.as_mut() else {
+            return;
+        };
+        // One that ended without its effect is sent again (as the driver does).
+        if seen == Seen::Done {
+            runner.replay.seen_done(key, operation);
+        }
+    }
+
+    /// A background operation ended: its result goes to the machine, or,
+    /// for one the crashed runner left in flight, the cluster is judged.
+    fn pending_ended(
+        &self,
+        state: &mut State,
+        pending: PendingOperation,
+        result: Result<OperationOutput, SimError>,
+        events: &mut Trail,
+    ) -> Flow {
+        if !pending.awaited {
+            return self.finish_operation(state, pending.operation, result, events);
+        }
+        let key = state
+            .runner
+            .as_ref()
+            .and_then(|runner| runner.gate.as_ref())
+            .map(|(_, key, _)| key.clone());
+        if let Some(key) = key {
+            self.judge_awaited(state, &key, pending.operation);
+        }
+        self.await_left_in_flight(state)
+    }
+
     // ----- operations -----
 
     /// An operation the machine performs: first the faults that may fire
@@ -906,6 +1297,19 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// background job.
     fn send(&self, state: &mut State, operation: Operation, events: &mut Trail) -> Flow {
         let (file, span) = self.core.position(&state.machine);
+        let step = state
+            .runner
+            .as_ref()
+            .and_then(|runner| runner.step_key.clone());
+        journal(
+            state,
+            Record::OperationStarted {
+                ts: String::new(),
+                step,
+                operation: operation.clone(),
+                clock_seconds: None,
+            },
+        );
         let transition = check_transition(&state.cluster, &operation);
         let before = observed(&state.cluster);
         match state.cluster.apply(&operation) {
@@ -977,6 +1381,13 @@ impl<'c, 'p> Machine<'c, 'p> {
                     return Flow::Violation(violation);
                 }
                 match started {
+                    // The runner may crash before it sees the result.
+                    Started::Finished(output)
+                        if state.runner.as_ref().is_some_and(|runner| !runner.crashed) =>
+                    {
+                        state.unseen = Some((operation, Ok(output)));
+                        Flow::Continue
+                    }
                     Started::Finished(output) => {
                         self.finish_operation(state, operation, Ok(output), events)
                     }
@@ -985,6 +1396,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                             operation,
                             job,
                             ended: None,
+                            awaited: false,
                         });
                         Flow::Continue
                     }
@@ -1051,17 +1463,12 @@ impl<'c, 'p> Machine<'c, 'p> {
             };
             if let Some(error) = pending.ended.clone() {
                 state.pending = None;
-                return self.finish_operation(state, pending.operation, Err(error), events);
+                return self.pending_ended(state, pending, Err(error), events);
             }
             let progress = if state.leftover.is_empty() {
                 let Some(boundary) = state.cluster.time_to_next_boundary() else {
                     state.pending = None;
-                    return self.finish_operation(
-                        state,
-                        pending.operation,
-                        Ok(OperationOutput::Done),
-                        events,
-                    );
+                    return self.pending_ended(state, pending, Ok(OperationOutput::Done), events);
                 };
                 let mut step = boundary;
                 if let Some(tick) = state.clock.tick_in {
@@ -1107,7 +1514,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                     Progress::Finished { job, result, .. } if job == pending.job => {
                         state.pending = None;
-                        return self.finish_operation(state, pending.operation, result, events);
+                        return self.pending_ended(state, pending, result, events);
                     }
                     Progress::Finished { .. } => {}
                 }
@@ -1311,6 +1718,21 @@ impl<'c, 'p> Machine<'c, 'p> {
             Ok(output) => output.failure(),
             Err(error) => Some(error.message.clone()),
         };
+        let (code, cancelled) = match &result {
+            Err(failure) => (failure.code.clone(), failure.cancelled),
+            Ok(_) => (None, false),
+        };
+        journal(
+            state,
+            Record::OperationFinished {
+                ts: String::new(),
+                operation: operation.clone(),
+                ok: error.is_none(),
+                error: error.clone(),
+                code,
+                cancelled,
+            },
+        );
         events.push(PathEvent::Operation {
             operation: operation.to_string(),
             error,
@@ -1321,6 +1743,20 @@ impl<'c, 'p> Machine<'c, 'p> {
             .deliver(&mut state.machine, Input::Performed(result));
         Flow::Continue
     }
+}
+
+/// Journals `record` on the path (when the configuration crashes the
+/// runner and it has not crashed yet): the runner may crash after it.
+fn journal(state: &mut State, record: Record) {
+    if let Some(runner) = state.runner.as_mut().filter(|runner| !runner.crashed) {
+        runner.journal.record(&record);
+        runner.crash_due = true;
+    }
+}
+
+/// Whether the runner crashed on the path.
+fn crashed(state: &State) -> bool {
+    state.runner.as_ref().is_some_and(|runner| runner.crashed)
 }
 
 fn step_started(code: &Code<'_>, step: StepId, retry: bool) -> PathEvent {

@@ -367,6 +367,7 @@ pub fn fault_sets(servers: &[String], max_faults: usize) -> Vec<FaultSet> {
     let mut sets = vec![FaultSet {
         faults: Vec::new(),
         any_outcome: false,
+        runner_crash: false,
     }];
     for size in 1..=max_faults.min(contract.len()) {
         let mut chosen: Vec<usize> = (0..size).collect();
@@ -377,6 +378,7 @@ pub fn fault_sets(servers: &[String], max_faults: usize) -> Vec<FaultSet> {
                     .map(|index| contract[*index].clone())
                     .collect(),
                 any_outcome: false,
+                runner_crash: false,
             });
             // The next combination in lexicographic order.
             let Some(position) = (0..size)
@@ -391,9 +393,21 @@ pub fn fault_sets(servers: &[String], max_faults: usize) -> Vec<FaultSet> {
             }
         }
     }
+    // The runner's own crash, alone and with up to K - 1 contract faults.
+    let with_crash: Vec<FaultSet> = sets
+        .iter()
+        .filter(|set| set.faults.len() < max_faults)
+        .map(|set| FaultSet {
+            faults: set.faults.clone(),
+            any_outcome: false,
+            runner_crash: true,
+        })
+        .collect();
+    sets.extend(with_crash);
     sets.push(FaultSet {
         faults: Vec::new(),
         any_outcome: true,
+        runner_crash: false,
     });
     sets
 }
@@ -573,7 +587,16 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
     }) {
         let StartingPoint { start, spec, id } = point;
         let from = start.label.clone();
-        let machine = machine::Machine::new(&compiled, &start.cluster, set.clone());
+        let mut machine = machine::Machine::new(&compiled, &start.cluster, set.clone());
+        // A failure after a resume says something of the resume only when
+        // the runbook never fails without faults from this start.
+        let fails_without_faults = report
+            .configurations
+            .iter()
+            .any(|known| known.from == *id && known.faults == "no fault" && known.failed > 0);
+        if fails_without_faults {
+            machine = machine.without_resume_judgement();
+        }
         // Only a path longer than the longest known is named.
         let mut known: explore::Worst = [None; 3];
         for path in &report.worst {
@@ -614,7 +637,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         report.states += explored.states;
         report.paths = report.paths.saturating_add(explored.paths);
         report.complete &= !explored.truncated;
-        let is_fault_free = set.faults.is_empty() && !set.any_outcome;
+        let is_fault_free = set.faults.is_empty() && !set.any_outcome && !set.runner_crash;
         // A property that breaks in this configuration breaks it, whether
         // or not the fault had fired on that path: "no property broke" must
         // stay true of every other verdict.
@@ -902,6 +925,13 @@ fn check_replay(
     path: &[PathEvent],
     whole: bool,
 ) {
+    // A run of the simulator does not kill its own runner.
+    let runner_crash = path.iter().any(
+        |event| matches!(event, PathEvent::Fault { fault, .. } if fault == machine::RUNNER_CRASH),
+    );
+    if runner_crash {
+        return;
+    }
     let Some(replayed) = replay_on_simulator(program, servers, replay, path) else {
         return;
     };
@@ -1055,6 +1085,14 @@ fn replay_of(start: Option<&StartSpec>, set: &FaultSet, path: &[PathEvent]) -> R
                         ));
                     }
                 }
+                // The runner's own crash is played by killing it.
+                None if fault == machine::RUNNER_CRASH => caveats.push(format!(
+                    "the runner is killed {}: kill it there (`kill -9`), then `runbook resume JOURNAL` with the same answers",
+                    match operations {
+                        0 => String::from("before its first operation"),
+                        sent => format!("after its operation #{sent} was sent"),
+                    }
+                )),
                 None => caveats.push(format!("the simulator has no fault that plays `{fault}`")),
             },
             PathEvent::Prompt { id, answer, .. } => {

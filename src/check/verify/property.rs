@@ -45,11 +45,15 @@ pub enum Property {
     /// With `--window D`: every path ends within D, every background
     /// operation taking its full time and every `wait` its longest.
     WindowOverrun,
+    /// A run the runner's crash interrupted (`kill -9` at any point) goes
+    /// on with `runbook resume` from its journal and does not fail, when
+    /// the runbook never fails without faults.
+    ResumeFails,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 12] = [
+    pub const ALL: [Property; 13] = [
         Property::TwoActives,
         Property::TwoActivesAtEnd,
         Property::ActiveUpgradedWithDeclaredStandby,
@@ -62,6 +66,7 @@ impl Property {
         Property::EvaluationError,
         Property::WindowExceeded,
         Property::WindowOverrun,
+        Property::ResumeFails,
     ];
 
     /// The property's name in codes, e.g. `two_actives`.
@@ -79,6 +84,7 @@ impl Property {
             Property::EvaluationError => "evaluation_error",
             Property::WindowExceeded => "window_exceeded",
             Property::WindowOverrun => "window_overrun",
+            Property::ResumeFails => "resume_fails",
         }
     }
 
@@ -117,6 +123,9 @@ impl Property {
             }
             Property::WindowOverrun => {
                 "every path ends within the maintenance window (`--window`)"
+            }
+            Property::ResumeFails => {
+                "a run killed at any point and continued with `runbook resume` does not fail"
             }
         }
     }
@@ -159,6 +168,9 @@ impl Property {
             }
             Property::WindowOverrun => {
                 "plan a longer maintenance window, or shorten the longest path: its steps show where the time goes (each background operation at its full duration, each `wait` to its timeout when nothing can change); a shorter `wait` timeout or a `stop` that hands over earlier bounds it"
+            }
+            Property::ResumeFails => {
+                "a resumed run redoes the step it was in, on the cluster as the interrupted run left it: write each step so it can run again (`if standby.running { stop-server(server: standby) }` rather than `check standby.running`), as the shipped runbooks do"
             }
         }
     }
