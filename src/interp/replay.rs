@@ -59,6 +59,12 @@ pub(super) fn check_resumable(
             "start a new run with `runbook run`",
         ));
     }
+    if let Some(message) = Replay::from_journal(contents).stopped {
+        return Err(refuse(
+            format!("the run already ended (stopped): {message}"),
+            "start a new run with `runbook run`",
+        ));
+    }
     let unchanged = header.sources.len() == program.files.len()
         && header
             .sources
@@ -153,6 +159,9 @@ pub(crate) struct Replay {
     pub(super) clock: Option<ClockKind>,
     /// The step instance of the last operation sent.
     sent_in: Option<StepKey>,
+    /// A `stop` ended the run inside a step (its message): the run is over
+    /// even when the runner died before it journaled the run's end.
+    pub(crate) stopped: Option<String>,
 }
 
 /// An operation sent whose result the journal does not hold.
@@ -453,12 +462,17 @@ impl Replay {
                 step,
                 outcome,
                 clock_seconds,
+                message,
                 ..
             } => {
                 let status = match outcome {
                     JournalOutcome::Ok | JournalOutcome::Skipped => StepStatus::Completed,
                     JournalOutcome::Failed | JournalOutcome::Interrupted => StepStatus::Started,
                 };
+                // Only a `stop` ends a step with a message and no failure.
+                if let (JournalOutcome::Ok, Some(message)) = (outcome, message) {
+                    self.stopped = Some(message.clone());
+                }
                 // The run acted on the failures: a resume sends them again.
                 if *outcome != JournalOutcome::Interrupted {
                     self.failed.remove(step);

@@ -526,7 +526,7 @@ fn cli_window_exit_codes() {
         .assert()
         .code(0)
         .stdout(predicates::str::contains(
-            "16 fault configurations (up to 1 faults combined)",
+            "17 fault configurations (up to 1 faults combined)",
         ));
     assert_cmd::Command::cargo_bin("runbook")
         .expect("binary")
@@ -542,10 +542,15 @@ fn cli_window_exit_codes() {
 #[test]
 fn max_faults_combines_faults_and_keeps_coverage_truthful() {
     let names: Vec<String> = (1..=3).map(runbook::cluster::server_name).collect();
-    // No fault, 14 contract faults alone, 91 pairs, background-outcome.
-    assert_eq!(verify::fault_sets(&names, 1).len(), 1 + 14 + 1);
-    assert_eq!(verify::fault_sets(&names, 2).len(), 1 + 14 + 91 + 1);
-    assert_eq!(verify::fault_sets(&names, 3).len(), 1 + 14 + 91 + 364 + 1);
+    // No fault, 14 contract faults alone, 91 pairs, the runner's crash
+    // (alone; with each fault from K = 3: it counts for two),
+    // background-outcome.
+    assert_eq!(verify::fault_sets(&names, 1).len(), 1 + 14 + 1 + 1);
+    assert_eq!(verify::fault_sets(&names, 2).len(), 1 + 14 + 91 + 1 + 1);
+    assert_eq!(
+        verify::fault_sets(&names, 3).len(),
+        1 + 14 + 91 + 364 + 1 + 14 + 1
+    );
     assert_eq!(verify::fault_sets(&names, 0).len(), 2);
     let program = shipped("upgrade-no-downtime");
     let report = verify::verify(&program, &VerifyOptions::default());
@@ -582,7 +587,7 @@ fn max_faults_combines_faults_and_keeps_coverage_truthful() {
             ..VerifyOptions::default()
         },
     );
-    assert_eq!(singles.configurations.len(), 16);
+    assert_eq!(singles.configurations.len(), 17);
     assert!(singles.states < report.states);
 }
 

@@ -723,7 +723,16 @@ impl<'c, 'p> Machine<'c, 'p> {
                 retry,
             } => {
                 let info = &self.code.steps[step as usize];
-                if !retry {
+                // A step the resumed run redoes goes on where the crashed
+                // runner left it: what it started with is its own doing.
+                let redone = state.runner.as_ref().is_some_and(|runner| {
+                    runner.crashed
+                        && runner
+                            .step_key
+                            .as_ref()
+                            .is_some_and(|key| runner.replay.status(key).is_some())
+                });
+                if !retry && !redone {
                     state.fault_in_step = false;
                     if let Some(violation) = self.two_actives_violation(
                         state,
@@ -1062,7 +1071,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                         StepFinish::Interrupted(_) => JournalOutcome::Interrupted,
                         StepFinish::Failed(..) => JournalOutcome::Failed,
                     },
-                    message: None,
+                    message: match outcome {
+                        StepFinish::Stopped(message) => Some(message.clone()),
+                        _ => None,
+                    },
                     snapshot: Snapshot::default(),
                     clock_seconds: 0.0,
                 }
@@ -1122,6 +1134,10 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// and the operator resumes it.
     fn runner_may_crash(&self, state: &State) -> Option<Flow> {
         let runner = state.runner.as_ref()?;
+        // The journal says a `stop` ended the run: `runbook resume` refuses.
+        if let Some(message) = runner.replay.stopped.clone().filter(|_| runner.crashed) {
+            return Some(Flow::End(RunOutcome::Stopped, message));
+        }
         if runner.crashed
             || !runner.crash_due
             || !state.leftover.is_empty()

@@ -393,10 +393,14 @@ pub fn fault_sets(servers: &[String], max_faults: usize) -> Vec<FaultSet> {
             }
         }
     }
-    // The runner's own crash, alone and with up to K - 1 contract faults.
+    // The runner's own crash (a crash and a resume: it counts for two),
+    // alone whenever faults are explored, and with up to K - 2 contract
+    // faults.
     let with_crash: Vec<FaultSet> = sets
         .iter()
-        .filter(|set| set.faults.len() < max_faults)
+        .filter(|set| {
+            max_faults >= 1 && (set.faults.is_empty() || set.faults.len() + 2 <= max_faults)
+        })
         .map(|set| FaultSet {
             faults: set.faults.clone(),
             any_outcome: false,
@@ -610,7 +614,9 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             explore::Measure::Nothing,
             Some(&known),
         );
-        for longest in &explored.longest {
+        // The worst case of a run, not of a crashed runner's wait for the
+        // operator (see `worst_case`).
+        for longest in explored.longest.iter().filter(|_| !set.runner_crash) {
             let known = report
                 .worst
                 .iter()
@@ -821,9 +827,12 @@ fn explore_worst(
         }
     };
     let starts = starting_points(program, names.len(), options.from);
+    // A run's duration: the runner's crash costs whatever the operator
+    // takes to resume, which no model bounds.
     for (StartingPoint { start, .. }, set) in starts.iter().flat_map(|start| {
         fault_sets(&names, options.max_faults)
             .into_iter()
+            .filter(|set| !set.runner_crash)
             .map(move |set| (start, set))
     }) {
         let machine = machine::Machine::new(&compiled, &start.cluster, set.clone())
@@ -991,7 +1000,12 @@ pub fn sample_paths(
     let code = crate::semantics::code::Code::new(program);
     let healthy = crate::cluster::Cluster::new(&names, &initial_version);
     let mut samples = Vec::new();
-    for set in fault_sets(&names, VerifyOptions::default().max_faults) {
+    // The simulator does not kill its own runner: those paths are the kill
+    // matrix's (`tests/it/kill_matrix.rs`).
+    for set in fault_sets(&names, VerifyOptions::default().max_faults)
+        .into_iter()
+        .filter(|set| !set.runner_crash)
+    {
         let machine = machine::Machine::new(&code, &healthy, set.clone());
         let mut found = Vec::new();
         walk_paths(
