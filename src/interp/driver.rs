@@ -385,6 +385,9 @@ impl<'p> Driver<'p> {
         for server in self.replay.activated() {
             state.note_activated(server);
         }
+        for (server, changes) in self.replay.agreed() {
+            state.note_agreed(server, *changes);
+        }
         loop {
             let effect = self.machine.run(&mut state, &mut self.sight);
             let input = match effect {
@@ -754,6 +757,13 @@ impl<'p> Driver<'p> {
             }),
             Event::Decided { what, value } => self.record_decision(&what, value)?,
             Event::Discards { server, .. } => self.guard.discards_counted(&server),
+            Event::ChangesAgreed { server, changes } => {
+                self.journal_or_halt(Record::ChangesAgreed {
+                    ts: super::events::now_rfc3339(),
+                    server,
+                    changes,
+                })?
+            }
             Event::EvaluationFailed(_) | Event::Executing { .. } => {}
         }
         Ok(())

@@ -389,6 +389,18 @@ pub enum Record {
         #[serde(skip_serializing_if = "Option::is_none", default)]
         clock_seconds: Option<f64>,
     },
+    /// The operator agreed to lose administrator changes on a server (a
+    /// `discards changes on` confirmation): a resumed run does not count
+    /// them as lost unreported.
+    ChangesAgreed {
+        /// When.
+        #[schemars(extend("format" = "date-time"))]
+        ts: String,
+        /// The server.
+        server: String,
+        /// How many changes (the largest number: a target that cannot count them).
+        changes: u64,
+    },
     /// Something the operator had to know, as the `warning` event: a
     /// window exceeded, a runtime guard's finding (`runbook::guard::…`), a
     /// target reached without TLS verification...

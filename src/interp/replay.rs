@@ -150,6 +150,8 @@ pub(crate) struct Replay {
     pub(super) failed: BTreeMap<StepKey, Vec<(Operation, OperationError)>>,
     /// Step instances whose What-if body was under way: the handler's id.
     pub(super) handlers: BTreeMap<StepKey, String>,
+    /// The changes the operator agreed to lose, per server.
+    pub(super) agreed: BTreeMap<String, u64>,
     /// Servers the run made Active before the interruption.
     pub(super) activated: BTreeSet<String>,
     /// Where each completed step instance ended: what a time window
@@ -421,6 +423,11 @@ impl Replay {
             .push(operation);
     }
 
+    /// The changes the operator of the interrupted run agreed to lose.
+    pub(crate) fn agreed(&self) -> impl Iterator<Item = (&String, &u64)> {
+        self.agreed.iter()
+    }
+
     /// The servers the interrupted run made Active.
     pub(crate) fn activated(&self) -> impl Iterator<Item = &String> {
         self.activated.iter()
@@ -554,6 +561,12 @@ impl Replay {
                     clock_seconds: *clock_seconds,
                 });
                 self.sent_in = step.clone();
+            }
+            Record::ChangesAgreed {
+                server, changes, ..
+            } => {
+                let agreed = self.agreed.entry(server.clone()).or_insert(0);
+                *agreed = (*agreed).max(*changes);
             }
             Record::WhatIfEntered {
                 name,

@@ -503,7 +503,9 @@ impl Report {
                         None => last_seen.clone().map(|seen| (seen, false)),
                     };
                 }
+                // The confirmation and its answer are in the prompts.
                 Record::Decision { .. }
+                | Record::ChangesAgreed { .. }
                 | Record::OperationStarted { .. }
                 | Record::OperationFinished { .. } => {}
             }

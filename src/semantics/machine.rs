@@ -209,6 +209,14 @@ pub enum Event {
     },
     /// On a redone step, an operation whose effect is already visible.
     OperationSkipped(Operation),
+    /// The operator agreed to lose `changes` administrator changes on
+    /// `server` (journaled: a resumed run knows it agreed).
+    ChangesAgreed {
+        /// The server.
+        server: String,
+        /// How many changes (`u64::MAX`: a target that cannot count them).
+        changes: u64,
+    },
     /// A `wait` starts polling.
     WaitStarted {
         /// The condition, as written.
@@ -549,6 +557,13 @@ impl State {
         {
             self.activated_by_run.insert(at, server.to_string());
         }
+    }
+
+    /// Notes that the operator agreed to lose `changes` changes on `server`
+    /// (a resumed run learns it from its journal).
+    pub fn note_agreed(&mut self, server: &str, changes: u64) {
+        let agreed = self.agreed_changes(server).unwrap_or(0);
+        set_agreed(self, server, changes.max(agreed));
     }
 
     /// The step under way, if any.
@@ -1647,6 +1662,15 @@ impl<'c, 'p> Machine<'c, 'p> {
             return Ok(Flow::Next);
         }
         self.advance(state);
+        // A step redone on resume: the interrupted run may have died before
+        // its What-ifs looked at what its last operation brought (a Standby
+        // that became Active during an installer), or something happened
+        // while no runner watched. They judge the cluster the redo finds.
+        if gate == Gate::Redo {
+            if let Some((handler, reason)) = self.check_conditions(state, world, None)? {
+                return Err(Interrupt::Abort(Abort::WhatIf { handler, reason }));
+            }
+        }
         Ok(Flow::Next)
     }
 
@@ -1969,6 +1993,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             Answer::Bool(true) => {
                 for (server, changes) in &counts {
                     set_agreed(state, server, *changes);
+                    state.queue.push_back(Effect::Event(Event::ChangesAgreed {
+                        server: server.clone(),
+                        changes: *changes,
+                    }));
                 }
                 Ok(())
             }
@@ -2049,7 +2077,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             cancelled: matches!(&result, Err(error) if error.cancelled),
             split_brain_before: sent.split_brain_before.clone(),
         };
-        if let Some((handler, reason)) = self.check_conditions(state, world, &record)? {
+        if let Some((handler, reason)) = self.check_conditions(state, world, Some(&record))? {
             return Err(Interrupt::Abort(Abort::WhatIf { handler, reason }));
         }
         match (error, result) {
@@ -2115,7 +2143,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         &self,
         state: &State,
         world: &mut dyn World,
-        last: &OperationRecord,
+        last: Option<&OperationRecord>,
     ) -> Result<Option<(HandlerId, String)>, Interrupt> {
         let Some(context) = state.step.as_ref().filter(|context| !context.in_handler) else {
             return Ok(None);
@@ -2152,7 +2180,10 @@ impl<'c, 'p> Machine<'c, 'p> {
         let observation = self.observed(world, true)?;
         let snapshot = &observation.snapshot;
         let split_brain = observation.split_brain.clone().flatten();
-        let new_split = observe::new_split_brain(last, &split_brain);
+        let new_split = match last {
+            Some(last) => observe::new_split_brain(last, &split_brain),
+            None => split_brain.as_deref(),
+        };
         let activated_by_run =
             |server: &str| state.activated_by_run.iter().any(|name| name == server);
         for id in candidates {

@@ -114,8 +114,9 @@ pub struct ConditionFacts<'a> {
     pub initial: &'a Snapshot,
     /// The cluster now.
     pub now: &'a Snapshot,
-    /// The operation just performed.
-    pub last: &'a OperationRecord,
+    /// The operation just performed (none: a step redone on resume, judged
+    /// on the cluster it finds).
+    pub last: Option<&'a OperationRecord>,
     /// The servers of a split brain that appeared with it, if any.
     pub new_split: Option<&'a [String]>,
     /// Whether the run itself made this server Active (`activate`, `force-activate`).
@@ -154,7 +155,9 @@ pub fn condition_reason(
             })
         }
         TriggerKind::UpgradeCancelled(expr) => server_of(expr).and_then(|server| {
-            upgrade_cancelled(&server, facts.last, now)
+            facts
+                .last
+                .is_some_and(|last| upgrade_cancelled(&server, last, now))
                 .then(|| format!("the upgrade of {server} was cancelled and reverted"))
         }),
         TriggerKind::ReplicationBroken => {

@@ -35,7 +35,8 @@ fn a_window_shorter_than_the_worst_case_is_refused_before_anything_acts() {
         show(&output)
     );
     assert!(
-        stderr.contains("its worst case is 1h18m30s") && stderr.contains("29m59s left"),
+        // The worst case takes a moment to compute, longer on a busy machine.
+        stderr.contains("its worst case is 1h18m30s") && stderr.contains("29m5"),
         "{}",
         show(&output)
     );

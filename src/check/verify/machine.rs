@@ -1117,6 +1117,11 @@ impl<'c, 'p> Machine<'c, 'p> {
                     clock_seconds: None,
                 }
             }
+            Event::ChangesAgreed { server, changes } => Record::ChangesAgreed {
+                ts: String::new(),
+                server: server.clone(),
+                changes: *changes,
+            },
             Event::Decided { what, value } => Record::Decision {
                 ts: String::new(),
                 seq: 0,
@@ -1163,6 +1168,9 @@ impl<'c, 'p> Machine<'c, 'p> {
         resumed.machine = self.core.start(self.params.clone());
         for server in journal.activated() {
             resumed.machine.note_activated(server);
+        }
+        for (server, changes) in journal.agreed() {
+            resumed.machine.note_agreed(server, *changes);
         }
         resumed.runner = Some(Box::new(Runner {
             replay: journal,
