@@ -835,7 +835,7 @@ async fn declining_a_what_ifs_discard_stops_before_its_body() {
 }
 
 #[tokio::test]
-async fn resume_replays_an_options_discard_confirmation_from_the_journal() {
+async fn resume_keeps_an_options_discard_agreement_from_the_journal() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("run.jsonl");
     let program = program("discard.runbook");
@@ -859,10 +859,20 @@ async fn resume_replays_an_options_discard_confirmation_from_the_journal() {
     )
     .await;
     second.assert_outcome(RunOutcome::Stopped, "");
-    assert!(second.events.iter().any(|event| matches!(
+    // The journal holds the agreement: as many changes as were agreed to
+    // are not asked about again (no answer for it could be given here).
+    assert!(!second.events.iter().any(|event| matches!(
         event,
-        EventKind::Prompt { id, source, .. } if id == "changes.discard.discard-changes" && source == "journal"
+        EventKind::Prompt { id, source, .. } if id == "changes.discard.discard-changes" && source != "journal"
     )));
+    assert!(read_journal(&journal)
+        .unwrap()
+        .records
+        .iter()
+        .any(|record| matches!(
+            record,
+            Record::ChangesAgreed { server, changes, .. } if server == "mgt-1" && *changes > 0
+        )));
     assert!(second.events.iter().any(|event| matches!(
         event,
         EventKind::Prompt { id, source, .. } if id == "broken-failed.discard-changes" && source == "answers-file"
