@@ -118,3 +118,50 @@ fn upgrade_no_downtime_survives_a_kill_anywhere() {
 fn upgrade_preparation_survives_a_kill_anywhere() {
     kill_and_resume_everywhere("upgrade-preparation");
 }
+
+/// A `stop` inside a step, the runner killed after the step's end was
+/// journaled and before the run's: the run ended for good, and `runbook
+/// resume` refuses (before the fix it skipped the step and reported the
+/// unhealthy cluster as a success). The kill is the journal cut after its
+/// last `step_finished`, exactly what a SIGKILL there leaves.
+#[test]
+fn a_stop_journaled_in_a_step_is_not_resumed_after_a_kill() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runbook = crate::support::manifest_dir()
+        .join("tests/fixtures/verify/clean/option-discard-with-count.runbook");
+    std::fs::write(
+        dir.path().join("answers.toml"),
+        "final-active = \"mgt-2\"\nhow = \"later\"\n",
+    )
+    .expect("answers written");
+    let journal = dir.path().join("run.jsonl");
+    let output = crate::support::process::command_in(dir.path())
+        .arg("run")
+        .arg(&runbook)
+        .args(["--answers", "answers.toml", "--format", "json", "--journal"])
+        .arg(&journal)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        last_event(&output)["outcome"],
+        "stopped",
+        "{}",
+        show(&output)
+    );
+    let text = std::fs::read_to_string(&journal).expect("journal");
+    let lines: Vec<&str> = text.lines().collect();
+    let last_step_end = lines
+        .iter()
+        .rposition(|line| line.contains("\"record\":\"step_finished\""))
+        .expect("a step finished");
+    assert!(lines[last_step_end].contains("Nothing switched."));
+    std::fs::write(&journal, lines[..=last_step_end].join("\n") + "\n").expect("cut");
+    let output = resume(dir.path(), &journal);
+    assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+    let stderr = crate::support::process::flat(&crate::support::process::text(&output.stderr));
+    assert!(
+        stderr.contains("runbook::run::resume_refused") && stderr.contains("Nothing switched."),
+        "{}",
+        show(&output)
+    );
+}
