@@ -49,7 +49,8 @@ pub enum FaultPoint {
     /// Virtual time passed ([`CHANGE_INTERVAL`](super::durations::CHANGE_INTERVAL)
     /// for `changes-on-active`).
     Tick,
-    /// The run is about to send an operation (`crash:SERVER`).
+    /// The run is about to send an operation (`crash:SERVER`, which may
+    /// also fire while an installer runs).
     BeforeOperation,
 }
 
@@ -183,7 +184,15 @@ pub fn possible_fault_events(
             // installer's own server, an initialization's standby, a
             // wizard's target are the operation's: their failures are the
             // operation's outcomes).
-            (Fault::Crash(server), FaultPoint::BeforeOperation) => {
+            // Also while an installer runs (on another server): a crash
+            // during a long operation. The simulator fires a crash at its
+            // first occasion, which is always right before an operation.
+            (
+                Fault::Crash(server),
+                FaultPoint::BeforeOperation
+                | FaultPoint::UpgradeInstalling { .. }
+                | FaultPoint::UpgradeCompleting { .. },
+            ) => {
                 let busy = cluster.jobs().iter().any(|job| job.server() == server);
                 match cluster.server(server) {
                     Some(found) if found.running && !busy => {

@@ -1310,7 +1310,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             return Flow::Branch(
                 options
                     .into_iter()
-                    .map(|option| self.apply_faults(state, &option.offered, option.chosen))
+                    .map(|option| self.apply_faults(state, &option.offered, option.chosen, false))
                     .collect(),
             );
         }
@@ -1530,7 +1530,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                                 options
                                     .into_iter()
                                     .map(|option| {
-                                        self.apply_faults(state, &option.offered, option.chosen)
+                                        self.apply_faults(
+                                            state,
+                                            &option.offered,
+                                            option.chosen,
+                                            true,
+                                        )
                                     })
                                     .collect(),
                             );
@@ -1627,6 +1632,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         state: &State,
         offered: &[usize],
         chosen: Vec<(Option<usize>, FaultEvent)>,
+        during_operation: bool,
     ) -> (Vec<PathEvent>, State) {
         let mut next = state.clone();
         let mut events = Vec::new();
@@ -1639,9 +1645,12 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         }
         for (index, event) in chosen {
-            // A crash names its occasion in the replay (`crash:S@N`).
-            let later_occasion = index.is_some_and(|index| state.declined & (1 << index) != 0)
-                && !matches!(event, FaultEvent::ServerCrashed { .. });
+            // A crash names its occasion in the replay (`crash:S@N`), right
+            // before an operation: one during an operation has none.
+            let later_occasion = match event {
+                FaultEvent::ServerCrashed { .. } => during_operation,
+                _ => index.is_some_and(|index| state.declined & (1 << index) != 0),
+            };
             let (fault, replay) = match index {
                 Some(index) => {
                     next.fired |= 1 << index;

@@ -1080,6 +1080,13 @@ fn replay_of(start: Option<&StartSpec>, set: &FaultSet, path: &[PathEvent]) -> R
                 later_occasion,
                 ..
             } => match replay {
+                // The simulator's crash fires right before an operation.
+                Some(name) if name.starts_with("crash:") && *later_occasion => {
+                    faults.push(format!("{name}@{}", operations + 1));
+                    caveats.push(format!(
+                        "`{fault}` fires at a later occasion than the simulator plays, while a background operation runs; the simulator's crash fires right before the next operation"
+                    ));
+                }
                 // A crash fires right before the run's next operation.
                 Some(name) if name.starts_with("crash:") => {
                     let occasion = if operations == 0 {
