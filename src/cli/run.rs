@@ -459,7 +459,7 @@ pub fn run(mut args: RunArgs) -> i32 {
     };
     let notify = webhooks(&args.notify, &target.notify);
     let report = runtime.block_on(async {
-        let mut sink = notifying(output::sink(args.format), notify);
+        let mut sink = notifying(output::sink(args.format), notify, None);
         let report = execute(
             Start::Run,
             &program,
@@ -531,7 +531,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
     };
     let notify = webhooks(&args.notify, &inventory_webhooks);
     let report = runtime.block_on(async {
-        let mut sink = notifying(output::sink(args.format), notify);
+        let mut sink = notifying(output::sink(args.format), notify, None);
         let report = execute(
             Start::Resume(&args.journal),
             &program,
@@ -681,7 +681,7 @@ pub(crate) async fn resumed_connector(
 }
 
 /// The run's sink: the output, and the webhooks `--notify` names.
-enum RunSink {
+pub(crate) enum RunSink {
     Plain(Box<dyn EventSink>),
     Notifying(crate::notify::NotifyingSink),
 }
@@ -697,7 +697,7 @@ impl EventSink for RunSink {
 
 impl RunSink {
     /// Lets the last notifications go out.
-    async fn flush(&mut self) {
+    pub(crate) async fn flush(&mut self) {
         if let Self::Notifying(sink) = self {
             sink.flush().await;
         }
@@ -705,7 +705,10 @@ impl RunSink {
 }
 
 /// The webhooks of a run: `--notify` ones, then the inventory's, each once.
-fn webhooks(given: &[String], inventory: &[crate::connect::inventory::WebhookUrl]) -> Vec<String> {
+pub(crate) fn webhooks(
+    given: &[String],
+    inventory: &[crate::connect::inventory::WebhookUrl],
+) -> Vec<String> {
     let mut urls: Vec<String> = given.to_vec();
     for url in inventory {
         if !urls.iter().any(|known| known == url.expose()) {
@@ -715,12 +718,17 @@ fn webhooks(given: &[String], inventory: &[crate::connect::inventory::WebhookUrl
     urls
 }
 
-/// `inner`, posting to `urls` too when there are any (on the current runtime).
-fn notifying(inner: Box<dyn EventSink>, urls: Vec<String>) -> RunSink {
+/// `inner`, posting to `urls` too when there are any (on the current
+/// runtime); in a fleet, the texts name `cluster`.
+pub(crate) fn notifying(
+    inner: Box<dyn EventSink>,
+    urls: Vec<String>,
+    cluster: Option<&str>,
+) -> RunSink {
     if urls.is_empty() {
         RunSink::Plain(inner)
     } else {
-        RunSink::Notifying(crate::notify::NotifyingSink::new(inner, urls))
+        RunSink::Notifying(crate::notify::NotifyingSink::new(inner, urls).for_cluster(cluster))
     }
 }
 
