@@ -77,6 +77,9 @@ pub struct HumanSink {
     spinner: Option<ProgressBar>,
     /// What the spinner says before any phase.
     spinning: String,
+    /// Whether a long operation is under way (its end gets a tick even
+    /// when its spinner was stopped for the operator's question).
+    long_operation: bool,
 }
 
 impl HumanSink {
@@ -221,6 +224,7 @@ impl HumanSink {
 
     /// Renders the start of an operation: a spinner when long, else a line.
     fn operation_started(&mut self, operation: String, long: bool, expected: Option<u64>) {
+        self.long_operation = long;
         if long {
             let expected = expected
                 .map(|seconds| {
@@ -238,7 +242,7 @@ impl HumanSink {
 
     /// Renders the end of an operation: its error, or a tick after a spinner.
     fn operation_finished(&mut self, operation: String, ok: bool, error: Option<String>) {
-        let was_long = self.spinner.is_some();
+        let was_long = std::mem::take(&mut self.long_operation);
         self.stop_spinner();
         if !ok {
             self.line(format!(

@@ -387,6 +387,7 @@ pub fn run(mut args: RunArgs) -> i32 {
         &connection,
         &params,
         args.answers.as_ref(),
+        None,
     )) {
         Ok(target) => target,
         Err(error) => return refuse(args.format, &args.runbook, &args.target, error),
@@ -507,6 +508,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
         &contents,
         &given,
         args.answers.as_ref(),
+        None,
     )) {
         Ok(opened) => opened,
         Err(error) => return refuse(args.format, &header.runbook, &header.reach.target, error),
@@ -627,11 +629,13 @@ pub(crate) async fn execute(
 /// in-process simulator rebuilt from the journal, or the run's own target
 /// (`given` connection options over the journaled ones), seeded with the
 /// cluster as last journaled; with the webhooks its inventory names.
+/// `answers` and `cluster`: see [`target::open`].
 pub(crate) async fn resumed_connector(
     header: &crate::interp::journal::RunHeader,
     contents: &crate::interp::journal::JournalContents,
     given: &crate::connect::smc::ConnectionOptions,
     answers: Option<&PathBuf>,
+    cluster: Option<&str>,
 ) -> Result<
     (
         Box<dyn Connector>,
@@ -660,6 +664,7 @@ pub(crate) async fn resumed_connector(
                 &connection,
                 &header.params,
                 answers,
+                cluster,
             )
             .await?;
             let last_seen = contents
@@ -756,6 +761,7 @@ pub fn plan(mut args: PlanArgs) -> i32 {
         &args.sim,
         &args.connection.options(),
         &params,
+        None,
         None,
     )) {
         Ok(target) => target,

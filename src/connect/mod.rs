@@ -23,7 +23,7 @@ pub use api_key::ApiKey;
 pub use console::ConsoleConnector;
 pub use error::{duration_text, ConnectorError};
 pub use inventory::{Inventory, InventoryError};
-pub use manual::{ManualAnswer, ManualConnector, ManualRequest, OperatorPrompt};
+pub use manual::{ManualAnswer, ManualConnector, ManualRequest, OperatorPrompt, WaitingPrompt};
 
 /// `text` without the user-info part of a URL (`http://user:pw@host` →
 /// `http://host`): no credential written in an address is printed, logged
@@ -184,6 +184,13 @@ pub trait Connector: Send + Sync {
     fn warnings(&self) -> Vec<TargetWarning> {
         Vec::new()
     }
+
+    /// Whether performing `operation` waits for a person at the terminal
+    /// (an operation the inventory marks `manual`, which nothing else
+    /// answers): the question it will ask, announced by the run first.
+    fn waits_for_operator(&self, _operation: &Operation) -> Option<WaitingPrompt> {
+        None
+    }
 }
 
 /// Which clock a target's [`Connector::clock`] reads: what decides whether a
@@ -239,6 +246,12 @@ pub trait ConsoleOperations: Send + Sync {
         &self,
         operation: &Operation,
     ) -> Result<OperationOutput, ConnectorError>;
+
+    /// Whether performing `operation` waits for a person at the terminal
+    /// (see [`Connector::waits_for_operator`]).
+    fn waits_for_operator(&self, _operation: &Operation) -> Option<WaitingPrompt> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -1097,6 +1097,16 @@ impl<'p> Driver<'p> {
                 .then(|| crate::cluster::durations::expected(&operation).as_secs())
                 .filter(|seconds| *seconds > 0),
         });
+        // An operation the operator performs at the console (an inventory's
+        // `manual`) is announced as a prompt is, when it waits for them.
+        if let Some(waiting) = self.connector.waits_for_operator(&operation) {
+            self.window_left();
+            self.emit(EventKind::PromptWaiting {
+                id: waiting.id,
+                text: waiting.text,
+                operator: self.actor.operator.clone(),
+            });
+        }
         let result = if long {
             self.perform_showing_progress(&operation, &described).await
         } else {

@@ -165,6 +165,9 @@ pub enum EventKind {
     },
     /// A prompt waits for a person at the terminal (no answers file or
     /// `--yes` answers it); its `prompt` event follows once it is answered.
+    /// An operation the inventory marks `manual` waits the same way, after
+    /// its `operation_started` (id `manual.OPERATION.SERVER`); its
+    /// `operation_finished` follows once the operator answered.
     PromptWaiting {
         /// The prompt id.
         id: String,

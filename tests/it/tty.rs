@@ -1028,3 +1028,119 @@ fn the_clusters_of_a_fleet_ask_one_at_a_time() {
     }
     drop(sims);
 }
+
+/// Waits until `received` holds a body whose text is `text`.
+fn wait_posted(received: &Mutex<Vec<Value>>, text: &str) -> Value {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(body) = received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|body| body["text"].as_str() == Some(text))
+        {
+            return body.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not posted: {text:?}\n{:?}",
+            received.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+const MANUAL_QUESTION: &str = "Take a Management Server backup on mgt-1 (host mgt-1.lab) \
+     (sgBackupMgtSrv.sh). When it is done you should see: The backup finished; note its name.";
+
+/// `--notify`: an operation the inventory marks `manual` is posted as a
+/// prompt waiting at the terminal while the operator is asked to do it.
+#[test]
+fn a_manual_operation_waiting_for_the_operator_is_posted() {
+    let dir = tempfile::tempdir().unwrap();
+    let _sim = manual_backup_target(dir.path());
+    let (url, received) = crate::notify::webhook();
+    let mut terminal = Terminal::start(
+        dir.path(),
+        &[
+            "run",
+            "backup.runbook",
+            "--target",
+            "inventory.toml",
+            "--operator",
+            "alice",
+            "--notify",
+            &url,
+        ],
+    );
+    terminal.wait_for("  > done — Done, and it looks as expected");
+    let body = wait_posted(
+        &received,
+        &format!(
+            "runbook manual-backup: waiting for alice to answer `manual.backup.mgt-1` at the terminal: {MANUAL_QUESTION}"
+        ),
+    );
+    assert_eq!(body["event"]["event"], "prompt_waiting");
+    assert_eq!(body["event"]["id"], "manual.backup.mgt-1");
+    terminal.type_keys(ENTER);
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
+    assert!(
+        finished
+            .screen
+            .contains("? backup mgt-1 → done [manual.backup.mgt-1, terminal]\n  ✓ backup mgt-1"),
+        "{}",
+        finished.screen
+    );
+}
+
+/// In a fleet, the question of a `manual` operation names its cluster, and
+/// so does the notification that it waits.
+#[test]
+fn a_fleets_manual_operation_names_its_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let _sim = manual_backup_target(dir.path());
+    let (url, received) = crate::notify::webhook();
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        "[[clusters]]\nname = \"lab-1\"\ninventory = \"inventory.toml\"\n",
+    )
+    .unwrap();
+    let mut terminal = Terminal::start_with(
+        dir.path(),
+        &[
+            "fleet",
+            "run",
+            "backup.runbook",
+            "fleet.toml",
+            "--operator",
+            "alice",
+            "--notify",
+            &url,
+        ],
+        COLUMNS,
+        |command| command.env("RUNBOOK_LOCK_DIR", dir.path().join("locks")),
+    );
+    terminal.wait_for("[manual.backup.mgt-1] Cluster lab-1: Take a Management Server backup");
+    let screen = terminal.wait_for("  > done — Done, and it looks as expected");
+    let body = wait_posted(
+        &received,
+        &format!(
+            "runbook manual-backup (cluster lab-1): waiting for alice to answer `manual.backup.mgt-1` at the terminal: {MANUAL_QUESTION}"
+        ),
+    );
+    assert_eq!(body["cluster"], "lab-1");
+    terminal.type_keys(ENTER);
+    let finished = terminal.finish();
+    assert_eq!(
+        finished.status.code(),
+        Some(0),
+        "{screen}\n{}",
+        finished.screen
+    );
+    assert!(
+        finished.screen.contains("1 succeeded"),
+        "{}",
+        finished.screen
+    );
+}

@@ -105,6 +105,7 @@ pub async fn run_cluster(
             &given,
             &entry.params,
             answers.as_ref(),
+            Some(&entry.name),
         )
         .await
         .map(|opened| {
@@ -123,21 +124,27 @@ pub async fn run_cluster(
             };
             (opened.connector, settings, opened.notify)
         }),
-        Some((header, contents)) => resumed_connector(header, contents, &given, answers.as_ref())
-            .await
-            .map(|(connector, inventory_webhooks)| {
-                let settings = RunSettings {
-                    params: header.params.clone(),
-                    what_if: header.what_if.clone(),
-                    journal: JournalChoice::File(journal.clone()),
-                    target: header.reach.clone(),
-                    interrupt: Arc::clone(&common.interrupt),
-                    take_over: common.take_over,
-                    operator: common.operator.clone(),
-                    ..RunSettings::default()
-                };
-                (connector, settings, inventory_webhooks)
-            }),
+        Some((header, contents)) => resumed_connector(
+            header,
+            contents,
+            &given,
+            answers.as_ref(),
+            Some(&entry.name),
+        )
+        .await
+        .map(|(connector, inventory_webhooks)| {
+            let settings = RunSettings {
+                params: header.params.clone(),
+                what_if: header.what_if.clone(),
+                journal: JournalChoice::File(journal.clone()),
+                target: header.reach.clone(),
+                interrupt: Arc::clone(&common.interrupt),
+                take_over: common.take_over,
+                operator: common.operator.clone(),
+                ..RunSettings::default()
+            };
+            (connector, settings, inventory_webhooks)
+        }),
     };
     let mut result = ClusterResult {
         name: entry.name.clone(),
@@ -290,6 +297,37 @@ impl EventSink for FleetSink {
                 id, answer, source, ..
             } => Some(format!("prompt {id} → {answer} [{source}]")),
             EventKind::Warning { message, .. } => Some(format!("warning: {message}")),
+            // A question of an operation the inventory marks `manual`
+            // waits at the terminal (the others' are asked by the
+            // prompter, which says so itself).
+            EventKind::PromptWaiting { .. } => {
+                if self
+                    .common
+                    .board
+                    .status(self.index)
+                    .map(|status| status.state)
+                    == Some(ClusterState::Running)
+                {
+                    self.common
+                        .board
+                        .set_state(self.index, ClusterState::Waiting);
+                }
+                None
+            }
+            EventKind::OperationFinished { .. } => {
+                if self
+                    .common
+                    .board
+                    .status(self.index)
+                    .map(|status| status.state)
+                    == Some(ClusterState::Waiting)
+                {
+                    self.common
+                        .board
+                        .set_state(self.index, ClusterState::Running);
+                }
+                None
+            }
             // Said by the fleet, in the cluster's state (a prompt nobody
             // could answer stops a cluster of a fleet).
             _ => None,
@@ -310,6 +348,16 @@ struct FleetPrompter {
 }
 
 impl Prompter for FleetPrompter {
+    fn waits(&self, request: &PromptRequest) -> bool {
+        let answered_by_file = self
+            .answers
+            .as_ref()
+            .is_some_and(|answers| answers.answer(request).is_some());
+        let answered_by_yes = self.common.yes
+            && crate::interp::prompt::yes_answer(request, self.common.accept_data_loss).is_some();
+        self.common.interactive && !answered_by_file && !answered_by_yes
+    }
+
     fn ask(&mut self, request: &PromptRequest) -> Result<(Answer, AnswerSource), PromptError> {
         let mut unattended =
             OperatorPrompter::non_interactive(self.answers.clone(), self.common.yes)

@@ -495,6 +495,10 @@ impl Connector for SmcConnector {
         self.sleep_target(duration).await;
     }
 
+    fn waits_for_operator(&self, operation: &Operation) -> Option<crate::connect::WaitingPrompt> {
+        self.console.as_ref()?.waits_for_operator(operation)
+    }
+
     fn clock(&self) -> Duration {
         self.clock.now()
     }
