@@ -80,6 +80,11 @@ pub struct HumanSink {
     /// Whether a long operation is under way (its end gets a tick even
     /// when its spinner was stopped for the operator's question).
     long_operation: bool,
+    /// Whether a question waits at the terminal: warnings said meanwhile
+    /// (a window closing) are held, not drawn over the question.
+    asking: bool,
+    /// The lines held while a question waits, shown once it is answered.
+    held: Vec<String>,
 }
 
 impl HumanSink {
@@ -289,6 +294,18 @@ impl HumanSink {
 
 impl EventSink for HumanSink {
     fn emit(&mut self, event: Event) {
+        if self.asking {
+            if let EventKind::Warning { message, .. } = &event.kind {
+                self.held
+                    .push(format!("  {} {message}", style("warning:").yellow().bold()));
+                return;
+            }
+            // Anything else comes after the answer: what was held first.
+            self.asking = false;
+            for line in std::mem::take(&mut self.held) {
+                self.line(line);
+            }
+        }
         match event.kind {
             EventKind::RunStarted {
                 run_id,
@@ -325,7 +342,10 @@ impl EventSink for HumanSink {
             } => self.prompt(id, text, answer, source),
             EventKind::WhatIf { name, reason } => self.what_if(name, reason),
             // The terminal shows the question itself; a spinner would hide it.
-            EventKind::PromptWaiting { .. } => self.stop_spinner(),
+            EventKind::PromptWaiting { .. } => {
+                self.stop_spinner();
+                self.asking = true;
+            }
             EventKind::OperationStarted {
                 operation,
                 long,

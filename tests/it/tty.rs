@@ -1144,3 +1144,72 @@ fn a_fleets_manual_operation_names_its_cluster() {
         finished.screen
     );
 }
+
+/// A window that comes to close while a question waits at the terminal
+/// (here `sim serve`'s clock runs 60 times real time): the warning is
+/// posted and journaled at once, and shown once the question is answered,
+/// not drawn over it.
+#[test]
+fn a_window_closing_while_a_question_waits_is_posted_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = process::SimServe::with_args(["--speed", "60"].map(std::ffi::OsString::from));
+    let (url, received) = crate::notify::webhook();
+    let runbook = fixture("window-prompt.runbook").display().to_string();
+    let mut terminal = Terminal::start(
+        dir.path(),
+        &[
+            "run",
+            &runbook,
+            "--target",
+            &sim.url,
+            "--journal",
+            "run.jsonl",
+            "--notify",
+            &url,
+        ],
+    );
+    terminal.wait_for("[ready] Ready to go on?");
+    let closing = "runbook window-prompt: the 10m window after `anchor` closes in ";
+    let deadline = Instant::now() + PATIENCE;
+    let posted = loop {
+        let found = received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|body| body["text"].as_str().map(str::to_owned))
+            .find(|text| text.starts_with(closing));
+        if let Some(text) = found {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "{:?}", received.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        posted.ends_with("step `hurry` must start before then"),
+        "{posted}"
+    );
+    let screen = terminal.screen();
+    assert!(
+        !screen.contains("closes in"),
+        "nothing drawn over the question:\n{screen}"
+    );
+    let journaled = journal(&dir.path().join("run.jsonl")).iter().any(|record| {
+        record["record"] == "warning" && record["code"] == "runbook::run::window_closing"
+    });
+    assert!(journaled, "journaled while the question waits");
+    terminal.type_keys("y");
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
+    // Shown below the question once it was answered, in the order things
+    // happened.
+    let asked = finished
+        .screen
+        .find("[ready] Ready to go on?")
+        .expect("the question");
+    let shown = finished
+        .screen
+        .find("warning: the 10m window after `anchor` closes in")
+        .expect("the warning, shown");
+    assert!(asked < shown, "{}", finished.screen);
+    drop(sim);
+}
