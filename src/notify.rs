@@ -161,6 +161,10 @@ impl EventSink for NotifyingSink {
         }
         self.inner.emit(event);
     }
+
+    fn countdown(&mut self, countdown: Option<crate::interp::events::Countdown>) {
+        self.inner.countdown(countdown);
+    }
 }
 
 /// Posts every payload to `url`, in order, until the channel closes.

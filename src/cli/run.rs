@@ -698,6 +698,13 @@ impl EventSink for RunSink {
             Self::Notifying(sink) => sink.emit(event),
         }
     }
+
+    fn countdown(&mut self, countdown: Option<crate::interp::events::Countdown>) {
+        match self {
+            Self::Plain(sink) => sink.countdown(countdown),
+            Self::Notifying(sink) => sink.countdown(countdown),
+        }
+    }
 }
 
 impl RunSink {

@@ -352,6 +352,10 @@ impl Connector for SeededConnector {
         self.inner.clock_kind()
     }
 
+    fn clock_speed(&self) -> Option<f64> {
+        self.inner.clock_speed()
+    }
+
     fn outcome_always_seen(&self) -> bool {
         self.inner.outcome_always_seen()
     }

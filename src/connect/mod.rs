@@ -117,6 +117,13 @@ pub trait Connector: Send + Sync {
     /// Which clock [`Connector::clock`] reads.
     fn clock_kind(&self) -> ClockKind;
 
+    /// How fast [`Connector::clock`] runs on its own, in its seconds per
+    /// real second (1 for wall time, `sim serve`'s speed); `None` when it
+    /// moves only as the run acts and waits (the in-process simulator).
+    fn clock_speed(&self) -> Option<f64> {
+        None
+    }
+
     /// The servers the product found Active at the same time when it last
     /// detected split brain (it then set every server to Standby), if it did
     /// and no forced activation has cleared it since. Targets that cannot

@@ -184,6 +184,8 @@ pub(super) struct Driver<'p> {
     operations_done: usize,
     stop_after_steps: Option<usize>,
     crash_after_operations: Option<usize>,
+    /// Whether the sink was last told of a window's deadline.
+    countdown_shown: bool,
     /// The runtime guard: the invariants judged on what the run observes.
     guard: super::guard::Guard,
     /// The step under way (its windows decide whether two Actives may be).
@@ -242,6 +244,7 @@ impl<'p> Driver<'p> {
             operations_done: 0,
             stop_after_steps: settings.stop_after_steps,
             crash_after_operations: settings.crash_after_operations,
+            countdown_shown: false,
             guard: super::guard::Guard::default(),
             current_step: None,
             open_windows: std::collections::BTreeSet::new(),
@@ -688,6 +691,8 @@ impl<'p> Driver<'p> {
                 if let Subject::Step(step) = subject {
                     self.window_started(step);
                 }
+                // A step that started met its window.
+                self.update_countdown();
             }
             Event::StepFinished { subject, outcome } => {
                 let ok = outcome == StepFinish::Ok;
@@ -1346,6 +1351,34 @@ impl<'p> Driver<'p> {
                 code: String::from("runbook::run::window_closing"),
                 message,
             });
+        }
+        self.update_countdown();
+    }
+
+    /// Tells the sink the nearest deadline of an open window whose step has
+    /// not started (a terminal counts it down), or that none runs.
+    fn update_countdown(&mut self) {
+        let nearest = self
+            .open_windows
+            .iter()
+            .filter_map(|&window| {
+                let info = &self.code.windows[window as usize];
+                if self.current_step == Some(info.step) {
+                    return None;
+                }
+                let limit = self.window_length(window)?;
+                let since = self.sight.since_anchor(window)?;
+                Some((limit.as_secs_f64() - since.elapsed.as_secs_f64(), info.step))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let countdown = nearest.map(|(left_seconds, step)| super::events::Countdown {
+            step: self.code.steps[step as usize].step.id.name.clone(),
+            left_seconds,
+            speed: self.connector.clock_speed(),
+        });
+        if countdown.is_some() || self.countdown_shown {
+            self.countdown_shown = countdown.is_some();
+            self.sink.countdown(countdown);
         }
     }
 

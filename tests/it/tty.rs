@@ -1145,6 +1145,81 @@ fn a_fleets_manual_operation_names_its_cluster() {
     );
 }
 
+/// The line of the screen that shows `text`, if any.
+fn line_with(screen: &str, text: &str) -> Option<String> {
+    screen
+        .lines()
+        .find(|line| line.contains(text))
+        .map(str::to_owned)
+}
+
+/// While long operations run between a window's anchor and its step, the
+/// spinner's line counts the time left down, live (here on `sim serve`'s
+/// clock, 120 times real time); without a terminal nothing of it is printed.
+#[test]
+fn a_window_running_out_counts_down_on_the_spinners_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = process::SimServe::with_args(["--speed", "120"].map(std::ffi::OsString::from));
+    let runbook = fixture("countdown.runbook").display().to_string();
+    let mut terminal = Terminal::start(
+        dir.path(),
+        &[
+            "run",
+            &runbook,
+            "--target",
+            &sim.url,
+            "--journal",
+            "run.jsonl",
+        ],
+    );
+    let counting = "left to start `hurry`";
+    let first = line_with(&terminal.wait_for(counting), counting).expect("the line");
+    assert!(
+        first.contains("upgrade mgt-") && first.contains("expected about 12m30s"),
+        "on the operation's spinner: {first}"
+    );
+    // A moment later (seconds count double minutes on the cluster's
+    // clock), it says less.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        match line_with(&terminal.screen(), counting) {
+            Some(line) if line != first => break,
+            Some(_) => assert!(Instant::now() < deadline, "it never changed: {first}"),
+            // The wait ended meanwhile: too fast to see a second reading.
+            None => break,
+        }
+    }
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
+    assert!(
+        !finished.screen.contains(counting),
+        "no countdown left once the step started:\n{}",
+        finished.screen
+    );
+    drop(sim);
+
+    // Not on a terminal: the output has no countdown.
+    let sim = process::SimServe::with_args(["--speed", "6000"].map(std::ffi::OsString::from));
+    let output = std::process::Command::new(process::binary())
+        .current_dir(dir.path())
+        .args([
+            "run",
+            &runbook,
+            "--target",
+            &sim.url,
+            "--journal",
+            "again.jsonl",
+        ])
+        .env("RUNBOOK_API_KEY", process::KEY)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", process::show(&output));
+    assert!(!process::show(&output).contains(counting));
+}
+
 /// A window that comes to close while a question waits at the terminal
 /// (here `sim serve`'s clock runs 60 times real time): the warning is
 /// posted and journaled at once, and shown once the question is answered,

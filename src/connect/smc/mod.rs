@@ -507,6 +507,10 @@ impl Connector for SmcConnector {
         self.clock.kind
     }
 
+    fn clock_speed(&self) -> Option<f64> {
+        Some(self.clock.speed)
+    }
+
     /// Read from `ha/diagnostic`: after a split brain every running server
     /// reports the monitoring message that names the servers that were
     /// Active (its text is not published: see `split_brain_message`).
