@@ -184,6 +184,13 @@ pub(super) struct Driver<'p> {
     operations_done: usize,
     stop_after_steps: Option<usize>,
     crash_after_operations: Option<usize>,
+    crash_entering_what_if: bool,
+    /// The What-if the machine enters right after the step end it reports
+    /// (see `core::State::entering_what_if`): journaled with that end.
+    entering: Option<(HandlerId, String)>,
+    /// Whether the entry of the What-if now entered is journaled already
+    /// (with the end of the step it interrupted).
+    entry_journaled: bool,
     /// Whether the sink was last told of a window's deadline.
     countdown_shown: bool,
     /// The runtime guard: the invariants judged on what the run observes.
@@ -244,6 +251,9 @@ impl<'p> Driver<'p> {
             operations_done: 0,
             stop_after_steps: settings.stop_after_steps,
             crash_after_operations: settings.crash_after_operations,
+            crash_entering_what_if: settings.crash_entering_what_if,
+            entering: None,
+            entry_journaled: false,
             countdown_shown: false,
             guard: super::guard::Guard::default(),
             current_step: None,
@@ -447,6 +457,15 @@ impl<'p> Driver<'p> {
                     Input::Slept(self.connector.clock().saturating_sub(before))
                 }
                 Effect::Event(event) => {
+                    if let Event::StepFinished {
+                        outcome: StepFinish::Interrupted(_),
+                        ..
+                    } = &event
+                    {
+                        self.entering = state
+                            .entering_what_if()
+                            .map(|(handler, reason)| (handler, reason.to_string()));
+                    }
                     self.event(event).await?;
                     continue;
                 }
@@ -724,6 +743,9 @@ impl<'p> Driver<'p> {
                 step,
                 resumed,
             } => {
+                if self.crash_entering_what_if && step.is_some() && !resumed {
+                    return Err(Halt::Crash);
+                }
                 let name = self.code.handlers[handler as usize].what_if.id.name.clone();
                 self.handlers_running += 1;
                 self.guard.step_started();
@@ -732,8 +754,10 @@ impl<'p> Driver<'p> {
                     reason: reason.clone(),
                 });
                 // A What-if run alone (`--what-if`) is journaled as its own
-                // step; one entered again on resume is journaled already.
-                if step.is_some() && !resumed {
+                // step; one entered again on resume is journaled already,
+                // and so is one journaled with the end of its step.
+                let journaled = std::mem::take(&mut self.entry_journaled);
+                if step.is_some() && !resumed && !journaled {
                     let step = self.step_key.clone();
                     self.journal_or_halt(Record::WhatIfEntered {
                         ts: super::events::now_rfc3339(),
@@ -900,6 +924,7 @@ impl<'p> Driver<'p> {
             return Ok(());
         };
         self.step_open = false;
+        let entering = self.entering.take();
         let mut cause_code = None;
         let (outcome, journal_outcome, message) = match finish {
             StepFinish::Ok => (StepOutcome::Ok, JournalOutcome::Ok, None),
@@ -921,14 +946,34 @@ impl<'p> Driver<'p> {
             for finding in self.guard.observed(&snapshot, window_open) {
                 self.guard_warning(finding);
             }
-            self.journal_or_halt(Record::StepFinished {
+            let finished = Record::StepFinished {
                 ts: super::events::now_rfc3339(),
                 step: key.clone(),
                 outcome: journal_outcome,
                 message: message.clone(),
                 snapshot,
                 clock_seconds: self.connector.clock().as_secs_f64(),
-            })?;
+            };
+            // A step a What-if interrupted ends with the What-if's entry, in
+            // one write: a kill in between would leave a resume redoing the
+            // step instead of entering the What-if.
+            match entering {
+                Some((handler, reason)) if journal_outcome == JournalOutcome::Interrupted => {
+                    let entered = Record::WhatIfEntered {
+                        ts: super::events::now_rfc3339(),
+                        name: self.code.handlers[handler as usize].what_if.id.name.clone(),
+                        reason,
+                        step: Some(key.clone()),
+                    };
+                    if let Some(journal) = &mut self.journal {
+                        journal
+                            .append_all(&[&finished, &entered])
+                            .map_err(Halt::Fatal)?;
+                    }
+                    self.entry_journaled = true;
+                }
+                _ => self.journal_or_halt(finished)?,
+            }
         }
         if outcome == StepOutcome::Ok {
             self.sight
