@@ -14,6 +14,11 @@
 //! its secret) is used for posting only: never printed, logged or
 //! journaled. When the run ends, the last notifications get at most
 //! [`FLUSH_LIMIT`] to go out.
+//!
+//! In a fleet (`runbook fleet`), each cluster's run has its own sink: its
+//! texts name the cluster (`runbook NAME (cluster emea-1) started …`) and
+//! its payloads carry it under `cluster`, so one team channel can follow
+//! many clusters.
 
 use std::time::Duration;
 
@@ -38,6 +43,8 @@ const POST_LIMIT: Duration = Duration::from_secs(5);
 pub struct NotifyingSink {
     inner: Box<dyn EventSink>,
     runbook: String,
+    /// The fleet's name for the cluster, when the run is one of a fleet's.
+    cluster: Option<String>,
     /// One channel and one task per webhook: a slow one delays no other.
     senders: Vec<mpsc::UnboundedSender<serde_json::Value>>,
     workers: Vec<tokio::task::JoinHandle<()>>,
@@ -56,8 +63,23 @@ impl NotifyingSink {
         Self {
             inner,
             runbook: String::new(),
+            cluster: None,
             senders,
             workers,
+        }
+    }
+
+    /// Names the cluster (a fleet entry's name) in every text and payload.
+    pub fn for_cluster(mut self, cluster: Option<&str>) -> Self {
+        self.cluster = cluster.map(str::to_owned);
+        self
+    }
+
+    /// How a text names the run: `runbook NAME`, and its cluster in a fleet.
+    fn who(&self) -> String {
+        match &self.cluster {
+            Some(cluster) => format!("runbook {} (cluster {cluster})", self.runbook),
+            None => format!("runbook {}", self.runbook),
         }
     }
 
@@ -82,19 +104,19 @@ impl NotifyingSink {
             } => {
                 self.runbook.clone_from(runbook);
                 let verb = if *resumed { "resumed" } else { "started" };
-                format!("runbook {runbook} {verb} on {target} (run {run_id})")
+                format!("{} {verb} on {target} (run {run_id})", self.who())
             }
             EventKind::WhatIf { name, reason } => {
-                format!("runbook {}: What-if {name} entered: {reason}", self.runbook)
+                format!("{}: What-if {name} entered: {reason}", self.who())
             }
             // Only prompts left to a person at the terminal: an answers
             // file or `--yes` answers the others without waiting.
             EventKind::PromptWaiting { id, text, operator } => format!(
-                "runbook {}: waiting for {operator} to answer `{id}` at the terminal: {text}",
-                self.runbook
+                "{}: waiting for {operator} to answer `{id}` at the terminal: {text}",
+                self.who()
             ),
             EventKind::Warning { code, message } if code == WINDOW_CLOSING => {
-                format!("runbook {}: {message}", self.runbook)
+                format!("{}: {message}", self.who())
             }
             // The runtime guard's warnings (`guard_…` codes of the run).
             EventKind::Warning { code, message }
@@ -103,7 +125,7 @@ impl NotifyingSink {
                     .next()
                     .is_some_and(|name| name.starts_with("guard_")) =>
             {
-                format!("runbook {}: {message} ({code})", self.runbook)
+                format!("{}: {message} ({code})", self.who())
             }
             EventKind::RunFinished {
                 outcome,
@@ -115,11 +137,7 @@ impl NotifyingSink {
                     .as_ref()
                     .map(|command| format!(" To continue: {command}"))
                     .unwrap_or_default();
-                format!(
-                    "runbook {} {}: {message}.{next}",
-                    self.runbook,
-                    outcome.as_str()
-                )
+                format!("{} {}: {message}.{next}", self.who(), outcome.as_str())
             }
             _ => return None,
         })
@@ -129,16 +147,23 @@ impl NotifyingSink {
 impl EventSink for NotifyingSink {
     fn emit(&mut self, event: Event) {
         if let Some(text) = self.text(&event) {
-            let payload = serde_json::json!({
+            let mut payload = serde_json::json!({
                 "text": text,
                 "event": event,
             });
+            if let Some(cluster) = &self.cluster {
+                payload["cluster"] = serde_json::Value::from(cluster.as_str());
+            }
             for sender in &self.senders {
                 // A worker may be gone (flushed): the run goes on.
                 let _ = sender.send(payload.clone());
             }
         }
         self.inner.emit(event);
+    }
+
+    fn countdown(&mut self, countdown: Option<crate::interp::events::Countdown>) {
+        self.inner.countdown(countdown);
     }
 }
 

@@ -88,7 +88,9 @@ Examples:
   Upgrade every cluster of a fleet file, four at a time:
     runbook fleet run upgrade-with-downtime fleet.toml
   Two at a time, starting no new cluster once one failed, one JSON document at the end:
-    runbook fleet run upgrade-with-downtime fleet.toml --parallel 2 --max-failures 1 --json";
+    runbook fleet run upgrade-with-downtime fleet.toml --parallel 2 --max-failures 1 --json
+  Tell the team's chat how each cluster goes (each inventory's `notify` webhooks too):
+    runbook fleet run upgrade-with-downtime fleet.toml --notify https://chat.example/hooks/T0/B0/x";
 
 /// `runbook fleet resume --help`.
 pub const FLEET_RESUME: &str = "\

@@ -1,17 +1,20 @@
 //! Rendering a run's events: `--format json` prints each event as one JSON
 //! line; human output states the target first, shows each step, spins on
 //! long operations and waits, and ends with the cluster table and outcome.
+//! While a time window runs out (a `within D after STEP` whose step has not
+//! started), the spinner's line counts its time left down, live, on a
+//! terminal.
 
 use super::stdout::outln;
 use std::io::Write;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cluster::Snapshot;
-use crate::interp::events::{Event, EventKind, EventSink, RunOutcome, StepOutcome};
+use crate::interp::events::{Countdown, Event, EventKind, EventSink, RunOutcome, StepOutcome};
 use crate::interp::observe::cluster_table;
 
 /// The output format of `run`, `resume` and `plan`.
@@ -77,6 +80,38 @@ pub struct HumanSink {
     spinner: Option<ProgressBar>,
     /// What the spinner says before any phase.
     spinning: String,
+    /// Whether a long operation is under way (its end gets a tick even
+    /// when its spinner was stopped for the operator's question).
+    long_operation: bool,
+    /// Whether a question waits at the terminal: warnings said meanwhile
+    /// (a window closing) are held, not drawn over the question.
+    asking: bool,
+    /// The lines held while a question waits, shown once it is answered.
+    held: Vec<String>,
+    /// The nearest window deadline as last said, and when: what the
+    /// spinner's line counts down.
+    countdown: Arc<Mutex<Option<(Countdown, Instant)>>>,
+}
+
+/// What the spinner's line says of a window running out, `since` after
+/// the run last read the time left: ` · 4m12s left to start `hurry``, or
+/// that it closed.
+pub fn countdown_text(countdown: &Countdown, since: Duration) -> String {
+    let left = countdown.left_after(since);
+    let seconds = |seconds: f64| Duration::from_secs(seconds.max(0.0).floor() as u64);
+    if left >= 0.0 {
+        format!(
+            " · {} left to start `{}`",
+            crate::semantics::eval::format_duration(seconds(left)),
+            countdown.step
+        )
+    } else {
+        format!(
+            " · the window to start `{}` closed {} ago",
+            countdown.step,
+            crate::semantics::eval::format_duration(seconds(-left))
+        )
+    }
 }
 
 impl HumanSink {
@@ -90,9 +125,22 @@ impl HumanSink {
     fn spin(&mut self, message: String) {
         self.stop_spinner();
         let spinner = ProgressBar::new_spinner();
+        let countdown = Arc::clone(&self.countdown);
         spinner.set_style(
-            ProgressStyle::with_template("  {spinner} {msg} ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template("  {spinner} {msg} ({elapsed}){countdown}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner())
+                .with_key(
+                    "countdown",
+                    move |_: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                        let shown = countdown
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner())
+                            .clone();
+                        if let Some((countdown, read)) = shown {
+                            let _ = out.write_str(&countdown_text(&countdown, read.elapsed()));
+                        }
+                    },
+                ),
         );
         self.spinning.clone_from(&message);
         spinner.set_message(message);
@@ -221,6 +269,7 @@ impl HumanSink {
 
     /// Renders the start of an operation: a spinner when long, else a line.
     fn operation_started(&mut self, operation: String, long: bool, expected: Option<u64>) {
+        self.long_operation = long;
         if long {
             let expected = expected
                 .map(|seconds| {
@@ -238,7 +287,7 @@ impl HumanSink {
 
     /// Renders the end of an operation: its error, or a tick after a spinner.
     fn operation_finished(&mut self, operation: String, ok: bool, error: Option<String>) {
-        let was_long = self.spinner.is_some();
+        let was_long = std::mem::take(&mut self.long_operation);
         self.stop_spinner();
         if !ok {
             self.line(format!(
@@ -284,7 +333,27 @@ impl HumanSink {
 }
 
 impl EventSink for HumanSink {
+    fn countdown(&mut self, countdown: Option<Countdown>) {
+        *self
+            .countdown
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            countdown.map(|countdown| (countdown, Instant::now()));
+    }
+
     fn emit(&mut self, event: Event) {
+        if self.asking {
+            if let EventKind::Warning { message, .. } = &event.kind {
+                self.held
+                    .push(format!("  {} {message}", style("warning:").yellow().bold()));
+                return;
+            }
+            // Anything else comes after the answer: what was held first.
+            self.asking = false;
+            for line in std::mem::take(&mut self.held) {
+                self.line(line);
+            }
+        }
         match event.kind {
             EventKind::RunStarted {
                 run_id,
@@ -321,7 +390,10 @@ impl EventSink for HumanSink {
             } => self.prompt(id, text, answer, source),
             EventKind::WhatIf { name, reason } => self.what_if(name, reason),
             // The terminal shows the question itself; a spinner would hide it.
-            EventKind::PromptWaiting { .. } => self.stop_spinner(),
+            EventKind::PromptWaiting { .. } => {
+                self.stop_spinner();
+                self.asking = true;
+            }
             EventKind::OperationStarted {
                 operation,
                 long,
@@ -365,4 +437,55 @@ fn indent(text: &str) -> String {
         .map(|line| format!("  {line}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::countdown_text;
+    use crate::interp::events::Countdown;
+
+    fn countdown(left_seconds: f64, speed: Option<f64>) -> Countdown {
+        Countdown {
+            step: String::from("hurry"),
+            left_seconds,
+            speed,
+        }
+    }
+
+    #[test]
+    fn the_countdown_ticks_at_the_targets_speed() {
+        // Wall time: one second a second.
+        let wall = countdown(272.5, Some(1.0));
+        assert_eq!(
+            countdown_text(&wall, Duration::ZERO),
+            " · 4m32s left to start `hurry`"
+        );
+        assert_eq!(
+            countdown_text(&wall, Duration::from_secs(2)),
+            " · 4m30s left to start `hurry`"
+        );
+        // `sim serve` at 600: ten minutes a second.
+        let fast = countdown(3600.0, Some(600.0));
+        assert_eq!(
+            countdown_text(&fast, Duration::from_secs(1)),
+            " · 50m left to start `hurry`"
+        );
+        // The in-process simulator: only what the run last read.
+        let still = countdown(90.0, None);
+        assert_eq!(
+            countdown_text(&still, Duration::from_secs(30)),
+            " · 1m30s left to start `hurry`"
+        );
+    }
+
+    #[test]
+    fn a_closed_window_says_how_long_ago() {
+        let closed = countdown(5.0, Some(1.0));
+        assert_eq!(
+            countdown_text(&closed, Duration::from_secs(17)),
+            " · the window to start `hurry` closed 12s ago"
+        );
+    }
 }

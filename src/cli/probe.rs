@@ -64,14 +64,18 @@ pub fn probe(mut args: ProbeArgs) -> i32 {
         }
     }
     let spec = TargetSpec::parse(&args.target);
-    let connector =
-        match runtime.block_on(target::open_smc(&spec, &args.connection.options(), None)) {
-            Ok(connector) => connector,
-            Err(error) => {
-                report(error);
-                return 2;
-            }
-        };
+    let connector = match runtime.block_on(target::open_smc(
+        &spec,
+        &args.connection.options(),
+        None,
+        None,
+    )) {
+        Ok(connector) => connector,
+        Err(error) => {
+            report(error);
+            return 2;
+        }
+    };
     for warning in connector.warnings() {
         eprintln!("warning[{}]: {}", warning.code, warning.message);
     }

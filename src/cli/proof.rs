@@ -3,6 +3,10 @@
 //! added to a proof certificate); the certificate `verify --certificate`
 //! writes. The private key is never printed.
 
+// A proof error quotes its file (an excerpt and a span): built at most once
+// per command, when it is refused.
+#![allow(clippy::result_large_err)]
+
 use std::path::{Path, PathBuf};
 
 use super::run::report;
@@ -64,7 +68,9 @@ pub fn keygen(args: KeygenArgs) -> i32 {
             0
         }
         Err(error) => {
-            report(ProofError::File { reason: error.0 });
+            report(ProofError::File {
+                reason: error.message,
+            });
             2
         }
     }
@@ -76,29 +82,32 @@ pub fn approve(args: ApproveArgs) -> i32 {
     let text = match std::fs::read_to_string(&args.certificate) {
         Ok(text) => text,
         Err(error) => {
-            report(ProofError::Unreadable {
-                path,
-                reason: error.to_string(),
-            });
+            report(ProofError::unreadable(path, error.to_string()));
             return 2;
         }
     };
     let mut certificate = match Certificate::parse(&text) {
         Ok(certificate) => certificate,
-        Err(reason) => {
-            report(ProofError::Unreadable { path, reason });
+        Err(malformed) => {
+            report(ProofError::malformed(&path, &text, malformed));
             return 2;
         }
     };
     let signer = match Signer::load(&args.key) {
         Ok(signer) => signer,
         Err(error) => {
-            report(ProofError::File { reason: error.0 });
+            report(ProofError::File {
+                reason: error.message,
+            });
             return 2;
         }
     };
     // A certificate changed since it was signed is not signed again.
-    let broken = require::bad_signatures(&certificate);
+    let file = require::CertificateFile {
+        path: &path,
+        text: &text,
+    };
+    let broken = require::bad_signatures(&certificate, file);
     if !broken.is_empty() {
         for error in broken {
             report(error);

@@ -387,6 +387,7 @@ pub fn run(mut args: RunArgs) -> i32 {
         &connection,
         &params,
         args.answers.as_ref(),
+        None,
     )) {
         Ok(target) => target,
         Err(error) => return refuse(args.format, &args.runbook, &args.target, error),
@@ -459,7 +460,7 @@ pub fn run(mut args: RunArgs) -> i32 {
     };
     let notify = webhooks(&args.notify, &target.notify);
     let report = runtime.block_on(async {
-        let mut sink = notifying(output::sink(args.format), notify);
+        let mut sink = notifying(output::sink(args.format), notify, None);
         let report = execute(
             Start::Run,
             &program,
@@ -507,6 +508,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
         &contents,
         &given,
         args.answers.as_ref(),
+        None,
     )) {
         Ok(opened) => opened,
         Err(error) => return refuse(args.format, &header.runbook, &header.reach.target, error),
@@ -531,7 +533,7 @@ pub fn resume(args: ResumeArgs) -> i32 {
     };
     let notify = webhooks(&args.notify, &inventory_webhooks);
     let report = runtime.block_on(async {
-        let mut sink = notifying(output::sink(args.format), notify);
+        let mut sink = notifying(output::sink(args.format), notify, None);
         let report = execute(
             Start::Resume(&args.journal),
             &program,
@@ -627,11 +629,13 @@ pub(crate) async fn execute(
 /// in-process simulator rebuilt from the journal, or the run's own target
 /// (`given` connection options over the journaled ones), seeded with the
 /// cluster as last journaled; with the webhooks its inventory names.
+/// `answers` and `cluster`: see [`target::open`].
 pub(crate) async fn resumed_connector(
     header: &crate::interp::journal::RunHeader,
     contents: &crate::interp::journal::JournalContents,
     given: &crate::connect::smc::ConnectionOptions,
     answers: Option<&PathBuf>,
+    cluster: Option<&str>,
 ) -> Result<
     (
         Box<dyn Connector>,
@@ -660,6 +664,7 @@ pub(crate) async fn resumed_connector(
                 &connection,
                 &header.params,
                 answers,
+                cluster,
             )
             .await?;
             let last_seen = contents
@@ -681,7 +686,7 @@ pub(crate) async fn resumed_connector(
 }
 
 /// The run's sink: the output, and the webhooks `--notify` names.
-enum RunSink {
+pub(crate) enum RunSink {
     Plain(Box<dyn EventSink>),
     Notifying(crate::notify::NotifyingSink),
 }
@@ -693,11 +698,18 @@ impl EventSink for RunSink {
             Self::Notifying(sink) => sink.emit(event),
         }
     }
+
+    fn countdown(&mut self, countdown: Option<crate::interp::events::Countdown>) {
+        match self {
+            Self::Plain(sink) => sink.countdown(countdown),
+            Self::Notifying(sink) => sink.countdown(countdown),
+        }
+    }
 }
 
 impl RunSink {
     /// Lets the last notifications go out.
-    async fn flush(&mut self) {
+    pub(crate) async fn flush(&mut self) {
         if let Self::Notifying(sink) = self {
             sink.flush().await;
         }
@@ -705,7 +717,10 @@ impl RunSink {
 }
 
 /// The webhooks of a run: `--notify` ones, then the inventory's, each once.
-fn webhooks(given: &[String], inventory: &[crate::connect::inventory::WebhookUrl]) -> Vec<String> {
+pub(crate) fn webhooks(
+    given: &[String],
+    inventory: &[crate::connect::inventory::WebhookUrl],
+) -> Vec<String> {
     let mut urls: Vec<String> = given.to_vec();
     for url in inventory {
         if !urls.iter().any(|known| known == url.expose()) {
@@ -715,12 +730,17 @@ fn webhooks(given: &[String], inventory: &[crate::connect::inventory::WebhookUrl
     urls
 }
 
-/// `inner`, posting to `urls` too when there are any (on the current runtime).
-fn notifying(inner: Box<dyn EventSink>, urls: Vec<String>) -> RunSink {
+/// `inner`, posting to `urls` too when there are any (on the current
+/// runtime); in a fleet, the texts name `cluster`.
+pub(crate) fn notifying(
+    inner: Box<dyn EventSink>,
+    urls: Vec<String>,
+    cluster: Option<&str>,
+) -> RunSink {
     if urls.is_empty() {
         RunSink::Plain(inner)
     } else {
-        RunSink::Notifying(crate::notify::NotifyingSink::new(inner, urls))
+        RunSink::Notifying(crate::notify::NotifyingSink::new(inner, urls).for_cluster(cluster))
     }
 }
 
@@ -748,6 +768,7 @@ pub fn plan(mut args: PlanArgs) -> i32 {
         &args.sim,
         &args.connection.options(),
         &params,
+        None,
         None,
     )) {
         Ok(target) => target,

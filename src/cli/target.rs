@@ -12,7 +12,7 @@ use console::style;
 
 use crate::cluster::SimConfig;
 use crate::connect::inventory::DurationSetting;
-use crate::connect::manual::{ManualAnswer, ManualRequest, OperatorPrompt};
+use crate::connect::manual::{ManualAnswer, ManualRequest, OperatorPrompt, WaitingPrompt};
 use crate::connect::sim::SimConnector;
 use crate::connect::smc::{ConnectionOptions, SmcConnector, SmcSettings};
 use crate::connect::{ApiKey, Connector, ConnectorError, Inventory, InventoryError};
@@ -169,13 +169,15 @@ pub const API_KEY_ENV: &str = "RUNBOOK_API_KEY";
 
 /// Opens `spec`; `params` are the `--set` values (`version` sets the
 /// simulator's target version); `answers` is the `--answers` file, which can
-/// also answer the operations an inventory marks `manual`.
+/// also answer the operations an inventory marks `manual`; `cluster`, a
+/// fleet's name for the cluster, which those operations' questions name.
 pub async fn open(
     spec: &TargetSpec,
     sim: &SimArgs,
     connection: &ConnectionOptions,
     params: &BTreeMap<String, String>,
     answers: Option<&PathBuf>,
+    cluster: Option<&str>,
 ) -> Result<OpenTarget, TargetError> {
     match spec {
         TargetSpec::Sim => {
@@ -203,12 +205,12 @@ pub async fn open(
             })
         }
         TargetSpec::Url(_) => Ok(OpenTarget {
-            connector: Box::new(open_smc(spec, connection, answers).await?),
+            connector: Box::new(open_smc(spec, connection, answers, cluster).await?),
             sim: None,
             notify: Vec::new(),
         }),
         TargetSpec::Inventory(path) => {
-            let connector = Box::new(open_smc(spec, connection, answers).await?);
+            let connector = Box::new(open_smc(spec, connection, answers, cluster).await?);
             // Read and validated by `open_smc` a moment ago.
             let notify = Inventory::load(std::path::Path::new(path))
                 .map(|inventory| inventory.notify)
@@ -224,10 +226,12 @@ pub async fn open(
 
 /// The `smc` connector of an `http(s)://` (a `runbook sim serve`) or
 /// inventory target; `None` for `--target sim` is the caller's to refuse.
+/// `answers` and `cluster`: see [`open`].
 pub async fn open_smc(
     spec: &TargetSpec,
     connection: &ConnectionOptions,
     answers: Option<&PathBuf>,
+    cluster: Option<&str>,
 ) -> Result<SmcConnector, TargetError> {
     match spec {
         TargetSpec::Sim => Err(TargetError::NotAnApiTarget),
@@ -247,6 +251,7 @@ pub async fn open_smc(
             let inventory = Inventory::load(std::path::Path::new(path))?;
             let operator: Arc<dyn OperatorPrompt> = Arc::new(ManualOperator {
                 answers: answers.cloned(),
+                cluster: cluster.map(str::to_owned),
             });
             Ok(SmcConnector::from_inventory_with(
                 &inventory,
@@ -347,6 +352,10 @@ impl Connector for SeededConnector {
         self.inner.clock_kind()
     }
 
+    fn clock_speed(&self) -> Option<f64> {
+        self.inner.clock_speed()
+    }
+
     fn outcome_always_seen(&self) -> bool {
         self.inner.outcome_always_seen()
     }
@@ -375,6 +384,13 @@ impl Connector for SeededConnector {
         self.inner.progress()
     }
 
+    fn waits_for_operator(
+        &self,
+        operation: &crate::cluster::Operation,
+    ) -> Option<crate::connect::WaitingPrompt> {
+        self.inner.waits_for_operator(operation)
+    }
+
     async fn take_lease(
         &self,
         holder: &crate::connect::lease::Holder,
@@ -391,21 +407,19 @@ impl Connector for SeededConnector {
 /// Asks the operator to perform an operation the inventory marks `manual`:
 /// prompt id `manual.OPERATION.SERVER`, answered `done`, `failed` or
 /// `not-done` from the answers file or on the terminal. `--yes` never
-/// answers it — confirming physical work nobody did would be a lie.
+/// answers it — confirming physical work nobody did would be a lie. In a
+/// fleet, the question names its cluster.
 struct ManualOperator {
     answers: Option<PathBuf>,
+    cluster: Option<String>,
 }
 
-#[async_trait]
-impl OperatorPrompt for ManualOperator {
-    async fn ask(&self, request: &ManualRequest) -> ManualAnswer {
-        let operation = &request.operation;
-        let prompt = PromptRequest {
-            id: format!("manual.{}.{}", operation.name(), operation.server()),
-            text: format!(
-                "{} When it is done you should see: {}",
-                request.instructions, request.expected
-            ),
+impl ManualOperator {
+    /// The question that asks for `request`.
+    fn prompt(request: &ManualRequest) -> PromptRequest {
+        PromptRequest {
+            id: request.prompt_id(),
+            text: request.question(),
             kind: PromptKind::Choose(
                 [
                     ("done", "Done, and it looks as expected"),
@@ -422,7 +436,34 @@ impl OperatorPrompt for ManualOperator {
             ),
             default: None,
             data_loss: false,
+        }
+    }
+}
+
+#[async_trait]
+impl OperatorPrompt for ManualOperator {
+    fn waits(&self, request: &ManualRequest) -> Option<WaitingPrompt> {
+        let prompt = Self::prompt(request);
+        // An answers file that cannot be read answers nothing: the
+        // question is not asked either (the operation fails, saying why).
+        let answers = match self.answers.as_deref().map(AnswersFile::load) {
+            Some(Err(_)) => return None,
+            Some(Ok(answers)) => Some(answers),
+            None => None,
         };
+        let waits = OperatorPrompter::new(answers, false, true).waits(&prompt);
+        waits.then_some(WaitingPrompt {
+            id: prompt.id,
+            text: prompt.text,
+        })
+    }
+
+    async fn ask(&self, request: &ManualRequest) -> ManualAnswer {
+        let operation = &request.operation;
+        let mut prompt = Self::prompt(request);
+        if let Some(cluster) = &self.cluster {
+            prompt.text = format!("Cluster {cluster}: {}", prompt.text);
+        }
         let answers = self.answers.clone();
         let operation_text = operation.to_string();
         let asked = tokio::task::spawn_blocking(move || {

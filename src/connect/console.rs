@@ -162,6 +162,14 @@ impl ConsoleOperations for ConsoleConnector {
             None => Err(missing_command(kind)),
         }
     }
+
+    fn waits_for_operator(&self, operation: &Operation) -> Option<super::WaitingPrompt> {
+        let kind = console_operation(operation).ok()?;
+        match self.settings.command(kind) {
+            Some(ConsoleCommand::Manual) => self.manual.as_ref()?.waits(operation),
+            _ => None,
+        }
+    }
 }
 
 fn console_operation(operation: &Operation) -> Result<ConsoleOperation, ConnectorError> {

@@ -1,6 +1,9 @@
 //! The `manual` connector: a human operator performs the operation and says
 //! what they observed. The connector never prints; it asks through an
-//! [`OperatorPrompt`] that the CLI (or a test) implements.
+//! [`OperatorPrompt`] that the CLI (or a test) implements, and says
+//! beforehand whether the question will wait for a person at the terminal
+//! ([`ManualConnector::waits`]), so that the run can announce it (a
+//! `prompt_waiting` event, which `--notify` posts) as it does for prompts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +24,36 @@ pub struct ManualRequest {
     pub instructions: String,
     /// What the operator should see when it worked.
     pub expected: String,
+}
+
+impl ManualRequest {
+    /// The id of the question that asks for it: `manual.OPERATION.SERVER`
+    /// (the key that answers it in an answers file).
+    pub fn prompt_id(&self) -> String {
+        format!(
+            "manual.{}.{}",
+            self.operation.name(),
+            self.operation.server()
+        )
+    }
+
+    /// The question asked: what to do, and what to see when it is done.
+    pub fn question(&self) -> String {
+        format!(
+            "{} When it is done you should see: {}",
+            self.instructions, self.expected
+        )
+    }
+}
+
+/// A question about a manual operation that will wait for a person at the
+/// terminal: what the run announces before asking it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingPrompt {
+    /// The question's id (`manual.OPERATION.SERVER`).
+    pub id: String,
+    /// The question.
+    pub text: String,
 }
 
 /// The operator's answer.
@@ -61,6 +94,12 @@ impl ManualAnswer {
 pub trait OperatorPrompt: Send + Sync {
     /// Asks the operator to perform `request` and waits for the answer.
     async fn ask(&self, request: &ManualRequest) -> ManualAnswer;
+
+    /// Whether asking `request` will wait for a person at the terminal
+    /// (nothing else answers it): the question then, else `None`.
+    fn waits(&self, _request: &ManualRequest) -> Option<WaitingPrompt> {
+        None
+    }
 }
 
 /// Performs operations by asking an operator.
@@ -83,6 +122,15 @@ impl ManualConnector {
     /// instructions.
     pub fn new(prompt: Arc<dyn OperatorPrompt>, hosts: BTreeMap<String, String>) -> Self {
         ManualConnector { prompt, hosts }
+    }
+
+    /// Whether performing `operation` will wait for a person at the
+    /// terminal: the question it will ask, else `None`.
+    pub fn waits(&self, operation: &Operation) -> Option<WaitingPrompt> {
+        if operation.is_read_only() {
+            return None;
+        }
+        self.prompt.waits(&self.request(operation))
     }
 
     /// The request shown to the operator for `operation`.
@@ -171,5 +219,9 @@ impl ConsoleOperations for ManualConnector {
                 operation: operation.to_string(),
             }),
         }
+    }
+
+    fn waits_for_operator(&self, operation: &Operation) -> Option<WaitingPrompt> {
+        self.waits(operation)
     }
 }

@@ -23,7 +23,7 @@ pub use api_key::ApiKey;
 pub use console::ConsoleConnector;
 pub use error::{duration_text, ConnectorError};
 pub use inventory::{Inventory, InventoryError};
-pub use manual::{ManualAnswer, ManualConnector, ManualRequest, OperatorPrompt};
+pub use manual::{ManualAnswer, ManualConnector, ManualRequest, OperatorPrompt, WaitingPrompt};
 
 /// `text` without the user-info part of a URL (`http://user:pw@host` →
 /// `http://host`): no credential written in an address is printed, logged
@@ -117,6 +117,13 @@ pub trait Connector: Send + Sync {
     /// Which clock [`Connector::clock`] reads.
     fn clock_kind(&self) -> ClockKind;
 
+    /// How fast [`Connector::clock`] runs on its own, in its seconds per
+    /// real second (1 for wall time, `sim serve`'s speed); `None` when it
+    /// moves only as the run acts and waits (the in-process simulator).
+    fn clock_speed(&self) -> Option<f64> {
+        None
+    }
+
     /// The servers the product found Active at the same time when it last
     /// detected split brain (it then set every server to Standby), if it did
     /// and no forced activation has cleared it since. Targets that cannot
@@ -184,6 +191,13 @@ pub trait Connector: Send + Sync {
     fn warnings(&self) -> Vec<TargetWarning> {
         Vec::new()
     }
+
+    /// Whether performing `operation` waits for a person at the terminal
+    /// (an operation the inventory marks `manual`, which nothing else
+    /// answers): the question it will ask, announced by the run first.
+    fn waits_for_operator(&self, _operation: &Operation) -> Option<WaitingPrompt> {
+        None
+    }
 }
 
 /// Which clock a target's [`Connector::clock`] reads: what decides whether a
@@ -239,6 +253,12 @@ pub trait ConsoleOperations: Send + Sync {
         &self,
         operation: &Operation,
     ) -> Result<OperationOutput, ConnectorError>;
+
+    /// Whether performing `operation` waits for a person at the terminal
+    /// (see [`Connector::waits_for_operator`]).
+    fn waits_for_operator(&self, _operation: &Operation) -> Option<WaitingPrompt> {
+        None
+    }
 }
 
 #[cfg(test)]

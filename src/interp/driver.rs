@@ -38,6 +38,20 @@ use crate::syntax::Span;
 /// interval apart) before the run stops resumably.
 const READ_RETRIES: u32 = 5;
 
+/// How often the run looks at the time while a person answers a question
+/// at the terminal (a time window may come to close meanwhile).
+const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Holds the prompter's place while it asks on a thread of its own (see
+/// `Driver::ask_watching_windows`); never asked.
+struct NoPrompter;
+
+impl Prompter for NoPrompter {
+    fn ask(&mut self, _request: &PromptRequest) -> Result<(Answer, AnswerSource), PromptError> {
+        Err(PromptError::Unavailable)
+    }
+}
+
 /// Why the driver stops a run the machine would go on with.
 #[derive(Debug)]
 pub(super) enum Halt {
@@ -170,6 +184,15 @@ pub(super) struct Driver<'p> {
     operations_done: usize,
     stop_after_steps: Option<usize>,
     crash_after_operations: Option<usize>,
+    crash_entering_what_if: bool,
+    /// The What-if the machine enters right after the step end it reports
+    /// (see `core::State::entering_what_if`): journaled with that end.
+    entering: Option<(HandlerId, String)>,
+    /// Whether the entry of the What-if now entered is journaled already
+    /// (with the end of the step it interrupted).
+    entry_journaled: bool,
+    /// Whether the sink was last told of a window's deadline.
+    countdown_shown: bool,
     /// The runtime guard: the invariants judged on what the run observes.
     guard: super::guard::Guard,
     /// The step under way (its windows decide whether two Actives may be).
@@ -228,6 +251,10 @@ impl<'p> Driver<'p> {
             operations_done: 0,
             stop_after_steps: settings.stop_after_steps,
             crash_after_operations: settings.crash_after_operations,
+            crash_entering_what_if: settings.crash_entering_what_if,
+            entering: None,
+            entry_journaled: false,
+            countdown_shown: false,
             guard: super::guard::Guard::default(),
             current_step: None,
             open_windows: std::collections::BTreeSet::new(),
@@ -430,6 +457,15 @@ impl<'p> Driver<'p> {
                     Input::Slept(self.connector.clock().saturating_sub(before))
                 }
                 Effect::Event(event) => {
+                    if let Event::StepFinished {
+                        outcome: StepFinish::Interrupted(_),
+                        ..
+                    } = &event
+                    {
+                        self.entering = state
+                            .entering_what_if()
+                            .map(|(handler, reason)| (handler, reason.to_string()));
+                    }
                     self.event(event).await?;
                     continue;
                 }
@@ -594,7 +630,7 @@ impl<'p> Driver<'p> {
         let key = self.instances.next_step(&name);
         let gate = self.replay.gate(self.code, subject, &key);
         if gate == Gate::Skip {
-            if let Subject::Step(_) = subject {
+            if let Subject::Step(step) = subject {
                 // A window anchored on this step is measured from its journaled end.
                 if let Some(end) = self.replay.ends.get(&key) {
                     self.sight
@@ -609,6 +645,10 @@ impl<'p> Driver<'p> {
                     cause_code: None,
                     duration_seconds: None,
                 });
+                // Its own window was met; those it anchors run as they did
+                // before the interruption, and may be closing by now.
+                self.step_ended(step);
+                self.window_closing();
             }
             return Ok(Ok(Gate::Skip));
         }
@@ -670,15 +710,13 @@ impl<'p> Driver<'p> {
                 if let Subject::Step(step) = subject {
                     self.window_started(step);
                 }
+                // A step that started met its window.
+                self.update_countdown();
             }
             Event::StepFinished { subject, outcome } => {
                 let ok = outcome == StepFinish::Ok;
                 if let (Subject::Step(step), true) = (subject, ok) {
-                    let info = &self.code.steps[step as usize];
-                    if let Some(window) = info.window {
-                        self.open_windows.remove(&window);
-                    }
-                    self.open_windows.extend(info.anchors.iter().copied());
+                    self.step_ended(step);
                     self.current_step = None;
                 }
                 self.end_step(outcome).await?;
@@ -705,6 +743,9 @@ impl<'p> Driver<'p> {
                 step,
                 resumed,
             } => {
+                if self.crash_entering_what_if && step.is_some() && !resumed {
+                    return Err(Halt::Crash);
+                }
                 let name = self.code.handlers[handler as usize].what_if.id.name.clone();
                 self.handlers_running += 1;
                 self.guard.step_started();
@@ -713,8 +754,10 @@ impl<'p> Driver<'p> {
                     reason: reason.clone(),
                 });
                 // A What-if run alone (`--what-if`) is journaled as its own
-                // step; one entered again on resume is journaled already.
-                if step.is_some() && !resumed {
+                // step; one entered again on resume is journaled already,
+                // and so is one journaled with the end of its step.
+                let journaled = std::mem::take(&mut self.entry_journaled);
+                if step.is_some() && !resumed && !journaled {
                     let step = self.step_key.clone();
                     self.journal_or_halt(Record::WhatIfEntered {
                         ts: super::events::now_rfc3339(),
@@ -807,6 +850,19 @@ impl<'p> Driver<'p> {
         Ok(())
     }
 
+    /// Step `step` ended (here, by a What-if's `continue`, or before the
+    /// run was resumed): its own window is met, those it anchors are open.
+    fn step_ended(&mut self, step: StepId) {
+        let info = &self.code.steps[step as usize];
+        if let Some(window) = info.window {
+            self.open_windows.remove(&window);
+        }
+        self.open_windows.extend(info.anchors.iter().copied());
+        for window in &info.anchors {
+            self.closing_said.remove(window);
+        }
+    }
+
     /// A step starts later than its window allows: a warning, kept for the report.
     fn window_exceeded(&mut self, step: StepId, window: WindowId, limit: Duration, since: Since) {
         let info = &self.code.steps[step as usize];
@@ -855,6 +911,7 @@ impl<'p> Driver<'p> {
             self.sight
                 .step_ends
                 .insert(id, StepEnd::Here(self.connector.clock()));
+            self.step_ended(step);
             self.steps_finished += 1;
             self.step_key = None;
         }
@@ -867,6 +924,7 @@ impl<'p> Driver<'p> {
             return Ok(());
         };
         self.step_open = false;
+        let entering = self.entering.take();
         let mut cause_code = None;
         let (outcome, journal_outcome, message) = match finish {
             StepFinish::Ok => (StepOutcome::Ok, JournalOutcome::Ok, None),
@@ -888,14 +946,34 @@ impl<'p> Driver<'p> {
             for finding in self.guard.observed(&snapshot, window_open) {
                 self.guard_warning(finding);
             }
-            self.journal_or_halt(Record::StepFinished {
+            let finished = Record::StepFinished {
                 ts: super::events::now_rfc3339(),
                 step: key.clone(),
                 outcome: journal_outcome,
                 message: message.clone(),
                 snapshot,
                 clock_seconds: self.connector.clock().as_secs_f64(),
-            })?;
+            };
+            // A step a What-if interrupted ends with the What-if's entry, in
+            // one write: a kill in between would leave a resume redoing the
+            // step instead of entering the What-if.
+            match entering {
+                Some((handler, reason)) if journal_outcome == JournalOutcome::Interrupted => {
+                    let entered = Record::WhatIfEntered {
+                        ts: super::events::now_rfc3339(),
+                        name: self.code.handlers[handler as usize].what_if.id.name.clone(),
+                        reason,
+                        step: Some(key.clone()),
+                    };
+                    if let Some(journal) = &mut self.journal {
+                        journal
+                            .append_all(&[&finished, &entered])
+                            .map_err(Halt::Fatal)?;
+                    }
+                    self.entry_journaled = true;
+                }
+                _ => self.journal_or_halt(finished)?,
+            }
         }
         if outcome == StepOutcome::Ok {
             self.sight
@@ -1097,7 +1175,18 @@ impl<'p> Driver<'p> {
                 .then(|| crate::cluster::durations::expected(&operation).as_secs())
                 .filter(|seconds| *seconds > 0),
         });
-        let result = if long {
+        // An operation the operator performs at the console (an inventory's
+        // `manual`) is announced as a prompt is, when it waits for them.
+        let waiting = self.connector.waits_for_operator(&operation);
+        if let Some(waiting) = &waiting {
+            self.window_left();
+            self.emit(EventKind::PromptWaiting {
+                id: waiting.id.clone(),
+                text: waiting.text.clone(),
+                operator: self.actor.operator.clone(),
+            });
+        }
+        let result = if long || waiting.is_some() {
             self.perform_showing_progress(&operation, &described).await
         } else {
             self.connector.perform(&operation).await
@@ -1182,6 +1271,8 @@ impl<'p> Driver<'p> {
             tokio::select! {
                 result = &mut perform => return result,
                 () = tokio::time::sleep(Duration::from_millis(500)) => {
+                    // Minutes may pass: a window may come to close.
+                    self.window_closing();
                     let phase = connector.progress();
                     if phase.is_some() && phase != shown {
                         shown.clone_from(&phase);
@@ -1266,7 +1357,9 @@ impl<'p> Driver<'p> {
     /// `runbook::run::window_closing` warning (which `--notify` posts), once
     /// per window each time its anchor ends, when at most
     /// [`closing_margin`] of it is left. Judged whenever the run looks at
-    /// the time: a step ending, a `wait` poll, before a prompt.
+    /// the time: a step ending, a `wait` poll, every half second of a long
+    /// operation, before a prompt and while it waits at the terminal
+    /// (`ask_watching_windows`), and as a resumed run skips an anchor.
     fn window_closing(&mut self) {
         let windows: Vec<WindowId> = self.open_windows.iter().copied().collect();
         for window in windows {
@@ -1303,6 +1396,34 @@ impl<'p> Driver<'p> {
                 code: String::from("runbook::run::window_closing"),
                 message,
             });
+        }
+        self.update_countdown();
+    }
+
+    /// Tells the sink the nearest deadline of an open window whose step has
+    /// not started (a terminal counts it down), or that none runs.
+    fn update_countdown(&mut self) {
+        let nearest = self
+            .open_windows
+            .iter()
+            .filter_map(|&window| {
+                let info = &self.code.windows[window as usize];
+                if self.current_step == Some(info.step) {
+                    return None;
+                }
+                let limit = self.window_length(window)?;
+                let since = self.sight.since_anchor(window)?;
+                Some((limit.as_secs_f64() - since.elapsed.as_secs_f64(), info.step))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let countdown = nearest.map(|(left_seconds, step)| super::events::Countdown {
+            step: self.code.steps[step as usize].step.id.name.clone(),
+            left_seconds,
+            speed: self.connector.clock_speed(),
+        });
+        if countdown.is_some() || self.countdown_shown {
+            self.countdown_shown = countdown.is_some();
+            self.sink.countdown(countdown);
         }
     }
 
@@ -1448,14 +1569,15 @@ impl<'p> Driver<'p> {
                 // An operator may take a while: leave a durable journal meanwhile.
                 self.sync_journal()?;
                 self.window_left();
-                if self.prompter.waits(&request) {
+                let waits = self.prompter.waits(&request);
+                if waits {
                     self.emit(EventKind::PromptWaiting {
                         id: request.id.clone(),
                         text: request.text.clone(),
                         operator: self.actor.operator.clone(),
                     });
                 }
-                let (answer, source) = match self.prompter.ask(&request) {
+                let (answer, source) = match self.ask_watching_windows(&request, waits) {
                     Ok(answered) => answered,
                     Err(PromptError::Unavailable) => {
                         return Err(Halt::Fatal(RuntimeError::PromptUnavailable {
@@ -1494,6 +1616,70 @@ impl<'p> Driver<'p> {
             source: source.as_str().to_string(),
         });
         Ok(answer)
+    }
+
+    /// Asks `request`. While a person takes their time at the terminal
+    /// (`waits`) and the target's clock runs on its own (a real cluster,
+    /// `sim serve`), a time window that comes to close meanwhile is still
+    /// said: the question is asked on a thread of its own, and the run
+    /// looks at the time every [`WATCH_INTERVAL`] until it is answered.
+    fn ask_watching_windows(
+        &mut self,
+        request: &PromptRequest,
+        waits: bool,
+    ) -> Result<(Answer, AnswerSource), PromptError> {
+        if !waits || self.connector.clock_kind() == ClockKind::Simulated || !self.window_may_close()
+        {
+            return self.prompter.ask(request);
+        }
+        // The prompter goes to the asking thread and comes back with the
+        // answer; a stand-in (no state, no allocation) holds its place.
+        let prompter = std::mem::replace(&mut self.prompter, Box::leak(Box::new(NoPrompter)));
+        let watch = |driver: &mut Self| {
+            std::thread::scope(|scope| {
+                let asking = scope.spawn(move || {
+                    let answered = prompter.ask(request);
+                    (answered, prompter)
+                });
+                while !asking.is_finished() {
+                    std::thread::sleep(WATCH_INTERVAL);
+                    driver.window_closing();
+                }
+                asking.join()
+            })
+        };
+        // The question blocks this thread until it is answered: on a
+        // multi-threaded runtime (a fleet), its other tasks move elsewhere.
+        let joined = match tokio::runtime::Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(|| watch(self))
+            }
+            _ => watch(self),
+        };
+        match joined {
+            Ok((answered, prompter)) => {
+                self.prompter = prompter;
+                answered
+            }
+            // The prompter panicked: so does the run, as it would have
+            // had the question been asked on this thread.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    /// Whether an open window whose step has not started is still to be
+    /// said closing (it has not closed yet).
+    fn window_may_close(&self) -> bool {
+        self.open_windows.iter().any(|&window| {
+            let info = &self.code.windows[window as usize];
+            self.current_step != Some(info.step)
+                && !self.closing_said.contains(&window)
+                && self.window_length(window).is_some_and(|limit| {
+                    self.sight
+                        .since_anchor(window)
+                        .is_some_and(|since| since.elapsed < limit)
+                })
+        })
     }
 
     /// On a resumed run, the value the interrupted run decided here (so the

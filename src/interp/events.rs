@@ -165,6 +165,9 @@ pub enum EventKind {
     },
     /// A prompt waits for a person at the terminal (no answers file or
     /// `--yes` answers it); its `prompt` event follows once it is answered.
+    /// An operation the inventory marks `manual` waits the same way, after
+    /// its `operation_started` (id `manual.OPERATION.SERVER`); its
+    /// `operation_finished` follows once the operator answered.
     PromptWaiting {
         /// The prompt id.
         id: String,
@@ -259,6 +262,35 @@ pub enum EventKind {
 pub trait EventSink: Send {
     /// Handles one event.
     fn emit(&mut self, event: Event);
+
+    /// The nearest deadline of a time window whose step has not started
+    /// (`None`: no window runs), said again whenever the run looks at the
+    /// time: what a terminal counts down. Not an event (no JSON line, no
+    /// journal record); ignored by default.
+    fn countdown(&mut self, _countdown: Option<Countdown>) {}
+}
+
+/// A time window running out, for a live countdown on a terminal: the step
+/// that must start, and the time left when the run read its clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Countdown {
+    /// The step that must start before the window closes.
+    pub step: String,
+    /// The seconds left then, on the target's clock (negative: the window
+    /// closed that long ago).
+    pub left_seconds: f64,
+    /// How fast the target's clock runs while the run waits, in its seconds
+    /// per real second (1 for wall time, `sim serve`'s speed); `None` when
+    /// it moves only with the run (the in-process simulator): the time
+    /// left then changes only when said again.
+    pub speed: Option<f64>,
+}
+
+impl Countdown {
+    /// The seconds left `since` after it was read (negative: closed).
+    pub fn left_after(&self, since: std::time::Duration) -> f64 {
+        self.left_seconds - self.speed.map_or(0.0, |speed| since.as_secs_f64() * speed)
+    }
 }
 
 /// A sink that keeps every event (tests, `plan`).

@@ -556,6 +556,23 @@ impl Journal {
         Ok(())
     }
 
+    /// Appends several records with a single write: a runner killed
+    /// meanwhile leaves all of them or none (a last line cut short is left
+    /// out on reading).
+    pub fn append_all(&mut self, records: &[&Record]) -> Result<(), RuntimeError> {
+        let mut lines = Vec::new();
+        for record in records {
+            serde_json::to_writer(&mut lines, record)
+                .map_err(|error| RuntimeError::journal(&self.path, error))?;
+            lines.push(b'\n');
+        }
+        self.file
+            .write_all(&lines)
+            .map_err(|error| RuntimeError::journal(&self.path, error))?;
+        self.unsynced = true;
+        Ok(())
+    }
+
     /// Waits until every record appended so far is on disk; free when
     /// nothing was appended since the last call.
     pub fn sync(&mut self) -> Result<(), RuntimeError> {

@@ -55,6 +55,10 @@ pub struct RunSettings {
     /// Test hook: end abruptly, like `kill -9`, once this many operations
     /// returned in this process (nothing more is journaled).
     pub crash_after_operations: Option<usize>,
+    /// Test hook: end abruptly, like `kill -9`, when the run is about to
+    /// enter a What-if that interrupted a step (the step's end journaled,
+    /// nothing after it).
+    pub crash_entering_what_if: bool,
     /// `resume --reanswer ID`: journaled answers to ask again.
     pub reanswer: Vec<String>,
     /// `--take-over`: take the cluster's lease from a runner that is gone.
@@ -79,6 +83,7 @@ impl Default for RunSettings {
             interrupt: Arc::new(AtomicBool::new(false)),
             stop_after_steps: None,
             crash_after_operations: None,
+            crash_entering_what_if: false,
             reanswer: Vec::new(),
             take_over: false,
             operator: None,

@@ -57,11 +57,39 @@ impl std::fmt::Debug for Signer {
 
 /// Why a key could not be made, read or used.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyError(pub String);
+pub struct KeyError {
+    /// What went wrong.
+    pub message: String,
+    /// Where, in a public key file (a private key's text is never quoted).
+    pub located: Option<Located>,
+}
+
+/// The place in a public key file a [`KeyError`] points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// The file, as named.
+    pub file: String,
+    /// Its text.
+    pub text: String,
+    /// The bytes at fault.
+    pub span: std::ops::Range<usize>,
+    /// What the excerpt's label says of them.
+    pub label: String,
+}
+
+impl KeyError {
+    /// An error saying `message`, with no place in a file.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            located: None,
+        }
+    }
+}
 
 impl std::fmt::Display for KeyError {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(&self.0)
+        formatter.write_str(&self.message)
     }
 }
 
@@ -79,16 +107,16 @@ pub fn generate(private: &Path, name: &str) -> Result<PublicKeyFile, KeyError> {
     let public = public_path(private);
     for path in [private, public.as_path()] {
         if path.exists() {
-            return Err(KeyError(format!(
+            return Err(KeyError::new(format!(
                 "`{}` exists: a key is never overwritten",
                 path.display()
             )));
         }
     }
     let document = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
-        .map_err(|_| KeyError(String::from("the system's random source failed")))?;
+        .map_err(|_| KeyError::new(String::from("the system's random source failed")))?;
     let pair = Ed25519KeyPair::from_pkcs8(document.as_ref())
-        .map_err(|error| KeyError(format!("the new key is unusable: {error}")))?;
+        .map_err(|error| KeyError::new(format!("the new key is unusable: {error}")))?;
     let file = PrivateKeyFile {
         kind: PRIVATE_KIND.to_string(),
         algorithm: String::from("ed25519"),
@@ -105,7 +133,7 @@ pub fn generate(private: &Path, name: &str) -> Result<PublicKeyFile, KeyError> {
     };
     let text = serde_json::to_string_pretty(&public_file).unwrap_or_default() + "\n";
     std::fs::write(&public, text)
-        .map_err(|error| KeyError(format!("cannot write `{}`: {error}", public.display())))?;
+        .map_err(|error| KeyError::new(format!("cannot write `{}`: {error}", public.display())))?;
     Ok(public_file)
 }
 
@@ -122,23 +150,23 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
     }
     let mut file = options
         .open(path)
-        .map_err(|error| KeyError(format!("cannot create `{}`: {error}", path.display())))?;
+        .map_err(|error| KeyError::new(format!("cannot create `{}`: {error}", path.display())))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|error| KeyError(format!("cannot write `{}`: {error}", path.display())))
+        .map_err(|error| KeyError::new(format!("cannot write `{}`: {error}", path.display())))
 }
 
 impl Signer {
     /// Reads a private key file.
     pub fn load(path: &Path) -> Result<Self, KeyError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|error| KeyError(format!("cannot read `{}`: {error}", path.display())))?;
+            .map_err(|error| KeyError::new(format!("cannot read `{}`: {error}", path.display())))?;
         // The file's text is never quoted back: it holds the secret.
         let file: PrivateKeyFile = serde_json::from_str(&text)
             .ok()
             .filter(|file: &PrivateKeyFile| file.kind == PRIVATE_KIND)
             .ok_or_else(|| {
-                KeyError(format!(
+                KeyError::new(format!(
                     "`{}` is not a private key made by `runbook keygen`",
                     path.display()
                 ))
@@ -146,7 +174,9 @@ impl Signer {
         let pair = hex::decode(&file.pkcs8)
             .ok()
             .and_then(|bytes| Ed25519KeyPair::from_pkcs8(&bytes).ok())
-            .ok_or_else(|| KeyError(format!("`{}` holds no usable Ed25519 key", path.display())))?;
+            .ok_or_else(|| {
+                KeyError::new(format!("`{}` holds no usable Ed25519 key", path.display()))
+            })?;
         Ok(Self {
             name: file.name,
             pair,
@@ -179,7 +209,7 @@ pub fn verify(public_key: &str, message: &[u8], signature: &str) -> bool {
 pub fn trusted(path: &Path) -> Result<Vec<PublicKeyFile>, KeyError> {
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|error| KeyError(format!("cannot read `{}`: {error}", path.display())))?
+            .map_err(|error| KeyError::new(format!("cannot read `{}`: {error}", path.display())))?
             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
             .filter(|file| file.extension().is_some_and(|extension| extension == "pub"))
             .collect();
@@ -188,20 +218,49 @@ pub fn trusted(path: &Path) -> Result<Vec<PublicKeyFile>, KeyError> {
     } else {
         vec![path.to_path_buf()]
     };
-    files
-        .iter()
-        .map(|file| {
-            let text = std::fs::read_to_string(file)
-                .map_err(|error| KeyError(format!("cannot read `{}`: {error}", file.display())))?;
-            serde_json::from_str::<PublicKeyFile>(&text)
-                .ok()
-                .filter(|key| key.kind == PUBLIC_KIND)
-                .ok_or_else(|| {
-                    KeyError(format!(
-                        "`{}` is not a public key made by `runbook keygen`",
-                        file.display()
-                    ))
-                })
-        })
-        .collect()
+    files.iter().map(|file| public_key(file)).collect()
+}
+
+/// Reads one public key file; when it is not one, the excerpt at fault.
+fn public_key(file: &Path) -> Result<PublicKeyFile, KeyError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| KeyError::new(format!("cannot read `{}`: {error}", file.display())))?;
+    let not_a_key = |reason: String, span: std::ops::Range<usize>, label: &str| KeyError {
+        message: format!(
+            "`{}` is not a public key made by `runbook keygen`: {reason}",
+            file.display()
+        ),
+        located: Some(Located {
+            file: file.display().to_string(),
+            text: text.clone(),
+            span,
+            label: label.to_string(),
+        }),
+    };
+    let key: PublicKeyFile = serde_json::from_str(&text).map_err(|error| {
+        let label = match error.classify() {
+            serde_json::error::Category::Data => "not what a public key file holds here",
+            serde_json::error::Category::Eof => "the file ends before the key does",
+            _ => "not JSON here",
+        };
+        not_a_key(
+            error.to_string(),
+            if error.classify() == serde_json::error::Category::Data {
+                super::locate::value_error_span(&text, error.line(), error.column())
+            } else {
+                super::locate::error_span(&text, error.line(), error.column())
+            },
+            label,
+        )
+    })?;
+    if key.kind != PUBLIC_KIND {
+        let span =
+            super::locate::value_span(&text, &[super::locate::Step::Key("kind")]).unwrap_or(0..0);
+        return Err(not_a_key(
+            format!("its kind is `{}`", key.kind),
+            span,
+            &format!("`{PUBLIC_KIND}` expected"),
+        ));
+    }
+    Ok(key)
 }

@@ -8,6 +8,7 @@
 //! fields in declaration order ([`CertificateBody::canonical`]).
 
 pub mod keys;
+pub mod locate;
 pub mod require;
 
 use std::collections::BTreeMap;
@@ -214,17 +215,70 @@ impl Certificate {
         text
     }
 
-    /// Reads a certificate's text.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let certificate: Certificate =
-            serde_json::from_str(text).map_err(|error| error.to_string())?;
-        if certificate.body.format != CERTIFICATE_FORMAT {
-            return Err(format!(
-                "certificate format {} (this runbook reads format {CERTIFICATE_FORMAT})",
-                certificate.body.format
-            ));
+    /// Reads a certificate's text; when it is not one, why and where.
+    pub fn parse(text: &str) -> Result<Self, Malformed> {
+        /// The format alone.
+        #[derive(Deserialize)]
+        struct Format {
+            format: Option<u32>,
         }
-        Ok(certificate)
+        /// The signatures alone (the body's fields ignored).
+        #[derive(Deserialize)]
+        struct Signatures {
+            #[serde(default)]
+            signatures: Vec<Approval>,
+        }
+        // The body and the signatures are read apart, each straight from
+        // the text, so that an error has its real line and column (a
+        // flattened struct is read from a buffer, which has none).
+        let located = |error: serde_json::Error| {
+            let label = match error.classify() {
+                serde_json::error::Category::Data => "not what a certificate holds here",
+                serde_json::error::Category::Syntax => "not JSON here",
+                serde_json::error::Category::Eof => "the file ends before the certificate does",
+                serde_json::error::Category::Io => "here",
+            };
+            Malformed {
+                span: Some(if error.classify() == serde_json::error::Category::Data {
+                    locate::value_error_span(text, error.line(), error.column())
+                } else {
+                    locate::error_span(text, error.line(), error.column())
+                }),
+                label: label.to_string(),
+                reason: error.to_string(),
+            }
+        };
+        // The format first: another format's fields are not this one's.
+        let Format { format } = serde_json::from_str(text).map_err(located)?;
+        if let Some(format) = format.filter(|format| *format != CERTIFICATE_FORMAT) {
+            return Err(Malformed {
+                reason: format!(
+                    "certificate format {format} (this runbook reads format {CERTIFICATE_FORMAT})"
+                ),
+                span: locate::value_span(text, &[locate::Step::Key("format")]),
+                label: format!("format {CERTIFICATE_FORMAT} expected"),
+            });
+        }
+        let body: CertificateBody = serde_json::from_str(text).map_err(located)?;
+        let Signatures { signatures } = serde_json::from_str(text).map_err(located)?;
+        Ok(Certificate { body, signatures })
+    }
+}
+
+/// Why a text is not a certificate, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// What is wrong (`serde_json`'s words, with its line and column).
+    pub reason: String,
+    /// The bytes at fault, when known.
+    pub span: Option<std::ops::Range<usize>>,
+    /// What the excerpt's label says of them.
+    pub label: String,
+}
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.reason)
     }
 }
 

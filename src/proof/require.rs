@@ -4,31 +4,44 @@
 //! parameters are the ones proven for, every signature verifies, and
 //! enough distinct trusted approvers signed.
 
+// A proof error quotes its file (an excerpt and a span): built at most once
+// per command, when it is refused.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use miette::Diagnostic;
+use miette::{Diagnostic, NamedSource, SourceSpan};
 use thiserror::Error;
 
 use super::keys::{self, PublicKeyFile};
-use super::{Certificate, CertificateBody};
+use super::locate::{self, Step};
+use super::{Certificate, CertificateBody, Malformed};
 use crate::interp::journal::{ProofRecord, SourceHash};
 use crate::interp::program::Program;
 
 /// An error of the proof commands, or a reason `run --require-proof` refuses.
 #[derive(Debug, Error, Diagnostic)]
 pub enum ProofError {
-    /// The certificate cannot be read.
+    /// The certificate cannot be read, or is not one.
     #[error("certificate {path}: {reason}")]
     #[diagnostic(
         code(runbook::proof::unreadable),
-        help("give the file `runbook verify RUNBOOK --certificate FILE` wrote (and `runbook approve` signed)")
+        help("give the file `runbook verify RUNBOOK --certificate FILE` wrote (and `runbook approve` signed); a certificate edited by hand is verified and approved again")
     )]
     Unreadable {
         /// The file.
         path: String,
         /// Why.
         reason: String,
+        /// The certificate's text, when it could be read.
+        #[source_code]
+        source_code: Option<NamedSource<String>>,
+        /// Where it goes wrong.
+        #[label("{label}")]
+        span: Option<SourceSpan>,
+        /// What the label says.
+        label: String,
     },
     /// A file of the runbook is not the one proven.
     #[error("{file}: {reason}")]
@@ -79,6 +92,12 @@ pub enum ProofError {
         approver: String,
         /// Its position (1-based).
         index: usize,
+        /// The certificate's text.
+        #[source_code]
+        source_code: Option<NamedSource<String>>,
+        /// The signature's entry.
+        #[label("this signature does not verify")]
+        span: Option<SourceSpan>,
     },
     /// Fewer distinct trusted approvers signed than required.
     #[error("{counted} approval(s) counted; the run requires {required}")]
@@ -101,6 +120,15 @@ pub enum ProofError {
     TrustedKeys {
         /// Why.
         reason: String,
+        /// The public key file at fault, when it could be read (a public
+        /// key is no secret).
+        #[source_code]
+        source_code: Option<NamedSource<String>>,
+        /// Where it goes wrong.
+        #[label("{label}")]
+        span: Option<SourceSpan>,
+        /// What the label says.
+        label: String,
     },
     /// The approver asked for the proof, and the certificate excludes them.
     #[error("`{approver}` requested this proof and may not approve it")]
@@ -136,6 +164,69 @@ pub enum ProofError {
     },
 }
 
+impl ProofError {
+    /// The certificate at `path` cannot be read.
+    pub fn unreadable(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Unreadable {
+            path: path.into(),
+            reason: reason.into(),
+            source_code: None,
+            span: None,
+            label: String::new(),
+        }
+    }
+
+    /// The text of `path` is not a certificate: the excerpt at fault.
+    pub fn malformed(path: &str, text: &str, malformed: Malformed) -> Self {
+        Self::Unreadable {
+            path: path.to_string(),
+            reason: malformed.reason,
+            source_code: malformed
+                .span
+                .is_some()
+                .then(|| NamedSource::new(path, text.to_string())),
+            span: malformed.span.map(Into::into),
+            label: malformed.label,
+        }
+    }
+
+    /// The trusted keys cannot be used, for `reason` alone.
+    pub fn trusted_keys(reason: impl Into<String>) -> Self {
+        Self::TrustedKeys {
+            reason: reason.into(),
+            source_code: None,
+            span: None,
+            label: String::new(),
+        }
+    }
+}
+
+impl From<keys::KeyError> for ProofError {
+    /// A trusted key that cannot be used, with its file's excerpt when it
+    /// has one.
+    fn from(error: keys::KeyError) -> Self {
+        match error.located {
+            Some(located) => Self::TrustedKeys {
+                reason: error.message,
+                source_code: Some(NamedSource::new(located.file, located.text)),
+                span: Some(located.span.into()),
+                label: located.label,
+            },
+            None => Self::trusted_keys(error.message),
+        }
+    }
+}
+
+/// A certificate file as read: its name and its text (what the
+/// diagnostics quote).
+#[derive(Debug, Clone, Copy)]
+pub struct CertificateFile<'a> {
+    /// The path, as given.
+    pub path: &'a str,
+    /// Its text.
+    pub text: &'a str,
+}
+
 /// What a run requires of its certificate.
 #[derive(Debug, Clone)]
 pub struct Requirement {
@@ -165,21 +256,13 @@ pub fn require(
     run: Candidate<'_>,
 ) -> Result<ProofRecord, Vec<ProofError>> {
     let path = requirement.path.display().to_string();
-    let bytes = std::fs::read(&requirement.path).map_err(|error| {
-        vec![ProofError::Unreadable {
-            path: path.clone(),
-            reason: error.to_string(),
-        }]
-    })?;
-    let certificate = std::str::from_utf8(&bytes)
-        .map_err(|error| error.to_string())
-        .and_then(Certificate::parse)
-        .map_err(|reason| {
-            vec![ProofError::Unreadable {
-                path: path.clone(),
-                reason,
-            }]
-        })?;
+    let bytes = std::fs::read(&requirement.path)
+        .map_err(|error| vec![ProofError::unreadable(&path, error.to_string())])?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|error| vec![ProofError::unreadable(&path, error.to_string())])?;
+    let certificate = Certificate::parse(text)
+        .map_err(|malformed| vec![ProofError::malformed(&path, text, malformed)])?;
+    let file = CertificateFile { path: &path, text };
     let body = &certificate.body;
     let mut errors = sources_differ(body, run.program);
     if run.servers != body.servers {
@@ -189,7 +272,7 @@ pub fn require(
         });
     }
     errors.extend(parameters_differ(body, run.program, run.params));
-    let approvers = match approvals(&certificate, requirement) {
+    let approvers = match approvals(&certificate, file, requirement) {
         Ok(approvers) => approvers,
         Err(more) => {
             errors.extend(more);
@@ -309,10 +392,11 @@ pub fn proven_parameters(program: &Program) -> BTreeMap<String, String> {
 /// name, in signature order), and the refusal when there are too few.
 fn approvals(
     certificate: &Certificate,
+    file: CertificateFile<'_>,
     requirement: &Requirement,
 ) -> Result<Vec<String>, Vec<ProofError>> {
     let body = &certificate.body;
-    let errors = bad_signatures(certificate);
+    let errors = bad_signatures(certificate, file);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -325,15 +409,12 @@ fn approvals(
     }
     let trusted: Vec<PublicKeyFile> = match &requirement.trusted_keys {
         None => {
-            return Err(vec![ProofError::TrustedKeys {
-                reason: format!(
-                    "{} approval(s) required, and no trusted key named",
-                    requirement.approvals
-                ),
-            }])
+            return Err(vec![ProofError::trusted_keys(format!(
+                "{} approval(s) required, and no trusted key named",
+                requirement.approvals
+            ))])
         }
-        Some(path) => keys::trusted(path)
-            .map_err(|error| vec![ProofError::TrustedKeys { reason: error.0 }])?,
+        Some(path) => keys::trusted(path).map_err(|error| vec![ProofError::from(error)])?,
     };
     let mut counted: Vec<(&str, &str)> = Vec::new();
     let mut not_counted = Vec::new();
@@ -376,8 +457,9 @@ fn approvals(
     Ok(counted.iter().map(|(name, _)| name.to_string()).collect())
 }
 
-/// A refusal for each signature of `certificate` that does not verify.
-pub fn bad_signatures(certificate: &Certificate) -> Vec<ProofError> {
+/// A refusal for each signature of `certificate` (read from `file`) that
+/// does not verify, pointing at its entry.
+pub fn bad_signatures(certificate: &Certificate, file: CertificateFile<'_>) -> Vec<ProofError> {
     let body = &certificate.body;
     certificate
         .signatures
@@ -391,9 +473,17 @@ pub fn bad_signatures(certificate: &Certificate) -> Vec<ProofError> {
                 &approval.signature,
             )
         })
-        .map(|(index, approval)| ProofError::BadSignature {
-            approver: approval.approver.clone(),
-            index: index + 1,
+        .map(|(index, approval)| {
+            let span =
+                locate::value_span(file.text, &[Step::Key("signatures"), Step::Index(index)]);
+            ProofError::BadSignature {
+                approver: approval.approver.clone(),
+                index: index + 1,
+                source_code: span
+                    .is_some()
+                    .then(|| NamedSource::new(file.path, file.text.to_string())),
+                span: span.map(Into::into),
+            }
         })
         .collect()
 }

@@ -548,6 +548,22 @@ impl State {
             .map(|(_, count)| *count)
     }
 
+    /// The What-if the machine reports entering next, for the step under
+    /// way (not one entered again on resume): its handler and why. Right
+    /// after a step's interrupted end, this says which What-if interrupted
+    /// it, so that both can be journaled at once.
+    pub fn entering_what_if(&self) -> Option<(HandlerId, &str)> {
+        match self.queue.front() {
+            Some(Effect::Event(Event::WhatIfEntered {
+                handler,
+                reason,
+                step: Some(_),
+                resumed: false,
+            })) => Some((*handler, reason.as_str())),
+            _ => None,
+        }
+    }
+
     /// Marks `server` as made Active by the run (a resumed run learns it
     /// from its journal).
     pub fn note_activated(&mut self, server: &str) {

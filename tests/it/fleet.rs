@@ -501,3 +501,108 @@ fn an_unanswerable_prompt_stops_its_cluster_resumably() {
         "{document:#}"
     );
 }
+
+/// The texts a webhook received, each with the `cluster` of its payload.
+fn posted(received: &std::sync::Mutex<Vec<Value>>) -> Vec<(String, String)> {
+    received
+        .lock()
+        .expect("bodies")
+        .iter()
+        .map(|body| {
+            (
+                body["cluster"].as_str().unwrap_or("?").to_owned(),
+                body["text"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Each cluster posts to the webhooks of its own inventory and to the
+/// fleet's `--notify`, on `fleet run` and on `fleet resume`, every text
+/// naming its cluster.
+#[test]
+fn each_cluster_notifies_its_inventorys_webhooks_and_the_fleets() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let names = ["n-1", "n-2"];
+    let (common, to_all) = crate::notify::webhook();
+    let mut own = Vec::new();
+    let mut sims = Vec::new();
+    for name in names {
+        let sim = sim(dir.path(), name, FAST, &[]);
+        let path = inventory(dir.path(), name, &sim);
+        let (url, received) = crate::notify::webhook();
+        let text = std::fs::read_to_string(&path).expect("inventory");
+        std::fs::write(&path, format!("notify = [\"{url}\"]\n\n{text}")).expect("inventory");
+        own.push(received);
+        sims.push(sim);
+    }
+    // The runbook has no parameter: no `[defaults] set`.
+    let clusters: String = names
+        .iter()
+        .map(|name| format!("[[clusters]]\nname = \"{name}\"\ninventory = \"{name}.toml\"\n\n"))
+        .collect();
+    std::fs::write(dir.path().join("fleet.toml"), clusters).expect("fleet");
+    let runbook = crate::support::manifest_dir()
+        .join("tests/fixtures/tty/fleet-prompt.runbook")
+        .display()
+        .to_string();
+    // No answer and no terminal: each cluster stops at its prompt.
+    let output = fleet(
+        dir.path(),
+        &["run", &runbook, "fleet.toml", "--json", "--notify", &common],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+    let output = fleet(
+        dir.path(),
+        &[
+            "resume",
+            "fleet.toml",
+            "--yes",
+            "--json",
+            "--notify",
+            &common,
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    for (name, received) in names.iter().zip(&own) {
+        let texts = posted(received);
+        let who = format!("runbook fleet-prompt (cluster {name})");
+        let expected = [
+            format!("{who} started on HA Management setup of {name}.toml"),
+            // Failed at the prompt nobody could answer, resumably.
+            format!("{who} failed: "),
+            format!("{who} resumed on HA Management setup of {name}.toml"),
+            format!("{who} succeeded: "),
+        ];
+        assert_eq!(texts.len(), expected.len(), "{name}: {texts:?}");
+        for ((cluster, text), start) in texts.iter().zip(&expected) {
+            assert_eq!(cluster, name, "{texts:?}");
+            assert!(text.starts_with(start.as_str()), "{name}: {text:?}");
+        }
+        assert!(
+            texts[1].1.contains("To continue: runbook resume"),
+            "{texts:?}"
+        );
+        // The other cluster's inventory webhook heard nothing of this one.
+        assert!(
+            texts.iter().all(|(_, text)| text.starts_with(&who)),
+            "{texts:?}"
+        );
+    }
+    // The fleet's own webhook heard both, each naming its cluster.
+    let texts = posted(&to_all);
+    for name in names {
+        let of_cluster: Vec<&(String, String)> = texts
+            .iter()
+            .filter(|(cluster, _)| cluster == name)
+            .collect();
+        assert_eq!(of_cluster.len(), 4, "{name}: {texts:?}");
+        assert!(
+            of_cluster.iter().all(
+                |(_, text)| text.starts_with(&format!("runbook fleet-prompt (cluster {name})"))
+            ),
+            "{texts:?}"
+        );
+    }
+    drop(sims);
+}

@@ -1397,6 +1397,64 @@ async fn a_completed_backup_is_not_taken_again_on_resume() {
     assert!(cluster.standbys().all(|server| !server.running));
 }
 
+/// Killed at the very moment a What-if takes over the step it interrupted
+/// (the step's interrupted end is journaled, the What-if's entry with it):
+/// the resume enters the What-if, and the step is not run again.
+#[tokio::test]
+async fn a_run_killed_entering_a_what_if_resumes_inside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let program = support::shipped("upgrade-with-downtime");
+    let connector = sim(&["upgrade-fails:mgt-1"]);
+    let settings = RunSettings {
+        crash_entering_what_if: true,
+        ..journaled(Some(&journal))
+    };
+    assert!(run_crashing(&program, &connector, settings).await.crashed);
+    let records = read_journal(&journal).unwrap().records;
+    let interrupted = records.iter().position(|record| {
+        matches!(
+            record,
+            Record::StepFinished { step, outcome: JournalOutcome::Interrupted, .. }
+                if step.id == "upgrade-active"
+        )
+    });
+    let entered = records.iter().position(
+        |record| matches!(record, Record::WhatIfEntered { name, .. } if name == "installer-failed"),
+    );
+    assert!(
+        interrupted.is_some() && entered == interrupted.map(|at| at + 1),
+        "the interrupted end and the entry, together: {records:?}"
+    );
+    let resumed = resume_with(&program, &connector, &journal, None, true).await;
+    resumed.assert_outcome(RunOutcome::Stopped, "");
+    assert!(
+        resumed.report.message.contains("run the upgrade again"),
+        "{}",
+        resumed.report.message
+    );
+    assert!(resumed.events.iter().any(|event| matches!(
+        event,
+        EventKind::WhatIf { name, reason } if name == "installer-failed" && reason.contains("interrupted")
+    )));
+    let sent = sent_operations(&journal);
+    assert_eq!(
+        sent.iter()
+            .filter(|operation| operation.starts_with("upgrade"))
+            .count(),
+        1,
+        "the interrupted step's upgrade is not sent again: {sent:?}"
+    );
+    // The entry is journaled once, before the kill.
+    let entries = read_journal(&journal)
+        .unwrap()
+        .records
+        .iter()
+        .filter(|record| matches!(record, Record::WhatIfEntered { .. }))
+        .count();
+    assert_eq!(entries, 1);
+}
+
 #[tokio::test]
 async fn a_run_killed_inside_a_what_if_resumes_inside_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -349,3 +349,77 @@ fn no_certificate_is_written_without_a_proof() {
     );
     assert!(!dir.path().join("cert.json").exists());
 }
+
+/// A certificate or a public key file that is not one is quoted where it
+/// goes wrong, with a help line: JSON cut by a stray comma (`approve`), a
+/// value of the wrong type or another format (`run --require-proof`), a
+/// trusted key of another kind.
+#[test]
+fn malformed_certificates_and_keys_are_quoted_where_they_go_wrong() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write =
+        |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("written");
+    let stderr = |args: &[&str]| {
+        let output = command_in(dir.path())
+            .args(args)
+            .env_remove("RUNBOOK_TRUSTED_KEYS")
+            .output()
+            .expect("runbook runs");
+        assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+        assert!(!dir.path().join("run.jsonl").exists());
+        text(&output.stderr)
+    };
+    write(
+        "comma.json",
+        "{\n  \"format\": 1,\n  \"runbook\": \"upgrade-no-downtime\",\n  \"servers\": 3,\n}\n",
+    );
+    write(
+        "type.json",
+        "{\n  \"format\": 1,\n  \"runbook\": \"upgrade-no-downtime\",\n  \"servers\": \"three\"\n}\n",
+    );
+    write(
+        "format.json",
+        "{\n  \"format\": 2,\n  \"runbook\": \"upgrade-no-downtime\",\n  \"proof\": {}\n}\n",
+    );
+    write("bob.key", "not read: the certificate is refused first\n");
+    let run = |certificate: &'static str| {
+        [
+            "run",
+            "upgrade-no-downtime",
+            "--yes",
+            "--require-proof",
+            certificate,
+            "--approvals",
+            "0",
+            "--journal",
+            "run.jsonl",
+        ]
+    };
+    let mut all = String::new();
+    for (title, args) in [
+        (
+            "approve comma.json",
+            &["approve", "comma.json", "--key", "bob.key"][..],
+        ),
+        ("run --require-proof type.json", &run("type.json")[..]),
+        ("run --require-proof format.json", &run("format.json")[..]),
+    ] {
+        all.push_str(&format!("$ runbook {title}\n{}\n", stderr(args)));
+    }
+
+    // A trusted key file that is not a public key, with a certificate
+    // that is right otherwise.
+    let approved = Approved::new();
+    std::fs::write(
+        approved.path("trusted/dave.key.pub"),
+        "{\n  \"kind\": \"runbook-approver-private-key\",\n  \"algorithm\": \"ed25519\",\n  \"name\": \"dave\",\n  \"public_key\": \"00\"\n}\n",
+    )
+    .expect("written");
+    let output = approved.run(1, &[]);
+    approved.refused(&output, "runbook::proof::trusted_keys");
+    all.push_str(&format!(
+        "$ runbook run --require-proof cert.json --trusted-keys trusted\n{}",
+        text(&output.stderr)
+    ));
+    insta::assert_snapshot!("malformed", all);
+}

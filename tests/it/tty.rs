@@ -1028,3 +1028,263 @@ fn the_clusters_of_a_fleet_ask_one_at_a_time() {
     }
     drop(sims);
 }
+
+/// Waits until `received` holds a body whose text is `text`.
+fn wait_posted(received: &Mutex<Vec<Value>>, text: &str) -> Value {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(body) = received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|body| body["text"].as_str() == Some(text))
+        {
+            return body.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not posted: {text:?}\n{:?}",
+            received.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+const MANUAL_QUESTION: &str = "Take a Management Server backup on mgt-1 (host mgt-1.lab) \
+     (sgBackupMgtSrv.sh). When it is done you should see: The backup finished; note its name.";
+
+/// `--notify`: an operation the inventory marks `manual` is posted as a
+/// prompt waiting at the terminal while the operator is asked to do it.
+#[test]
+fn a_manual_operation_waiting_for_the_operator_is_posted() {
+    let dir = tempfile::tempdir().unwrap();
+    let _sim = manual_backup_target(dir.path());
+    let (url, received) = crate::notify::webhook();
+    let mut terminal = Terminal::start(
+        dir.path(),
+        &[
+            "run",
+            "backup.runbook",
+            "--target",
+            "inventory.toml",
+            "--operator",
+            "alice",
+            "--notify",
+            &url,
+        ],
+    );
+    terminal.wait_for("  > done — Done, and it looks as expected");
+    let body = wait_posted(
+        &received,
+        &format!(
+            "runbook manual-backup: waiting for alice to answer `manual.backup.mgt-1` at the terminal: {MANUAL_QUESTION}"
+        ),
+    );
+    assert_eq!(body["event"]["event"], "prompt_waiting");
+    assert_eq!(body["event"]["id"], "manual.backup.mgt-1");
+    terminal.type_keys(ENTER);
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
+    assert!(
+        finished
+            .screen
+            .contains("? backup mgt-1 → done [manual.backup.mgt-1, terminal]\n  ✓ backup mgt-1"),
+        "{}",
+        finished.screen
+    );
+}
+
+/// In a fleet, the question of a `manual` operation names its cluster, and
+/// so does the notification that it waits.
+#[test]
+fn a_fleets_manual_operation_names_its_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let _sim = manual_backup_target(dir.path());
+    let (url, received) = crate::notify::webhook();
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        "[[clusters]]\nname = \"lab-1\"\ninventory = \"inventory.toml\"\n",
+    )
+    .unwrap();
+    let mut terminal = Terminal::start_with(
+        dir.path(),
+        &[
+            "fleet",
+            "run",
+            "backup.runbook",
+            "fleet.toml",
+            "--operator",
+            "alice",
+            "--notify",
+            &url,
+        ],
+        COLUMNS,
+        |command| command.env("RUNBOOK_LOCK_DIR", dir.path().join("locks")),
+    );
+    terminal.wait_for("[manual.backup.mgt-1] Cluster lab-1: Take a Management Server backup");
+    let screen = terminal.wait_for("  > done — Done, and it looks as expected");
+    let body = wait_posted(
+        &received,
+        &format!(
+            "runbook manual-backup (cluster lab-1): waiting for alice to answer `manual.backup.mgt-1` at the terminal: {MANUAL_QUESTION}"
+        ),
+    );
+    assert_eq!(body["cluster"], "lab-1");
+    terminal.type_keys(ENTER);
+    let finished = terminal.finish();
+    assert_eq!(
+        finished.status.code(),
+        Some(0),
+        "{screen}\n{}",
+        finished.screen
+    );
+    assert!(
+        finished.screen.contains("1 succeeded"),
+        "{}",
+        finished.screen
+    );
+}
+
+/// The line of the screen that shows `text`, if any.
+fn line_with(screen: &str, text: &str) -> Option<String> {
+    screen
+        .lines()
+        .find(|line| line.contains(text))
+        .map(str::to_owned)
+}
+
+/// While long operations run between a window's anchor and its step, the
+/// spinner's line counts the time left down, live (here on `sim serve`'s
+/// clock, 120 times real time); without a terminal nothing of it is printed.
+#[test]
+fn a_window_running_out_counts_down_on_the_spinners_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = process::SimServe::with_args(["--speed", "120"].map(std::ffi::OsString::from));
+    let runbook = fixture("countdown.runbook").display().to_string();
+    let mut terminal = Terminal::start(
+        dir.path(),
+        &[
+            "run",
+            &runbook,
+            "--target",
+            &sim.url,
+            "--journal",
+            "run.jsonl",
+        ],
+    );
+    let counting = "left to start `hurry`";
+    let first = line_with(&terminal.wait_for(counting), counting).expect("the line");
+    assert!(
+        first.contains("upgrade mgt-") && first.contains("expected about 12m30s"),
+        "on the operation's spinner: {first}"
+    );
+    // A moment later (seconds count double minutes on the cluster's
+    // clock), it says less.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        match line_with(&terminal.screen(), counting) {
+            Some(line) if line != first => break,
+            Some(_) => assert!(Instant::now() < deadline, "it never changed: {first}"),
+            // The wait ended meanwhile: too fast to see a second reading.
+            None => break,
+        }
+    }
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
+    assert!(
+        !finished.screen.contains(counting),
+        "no countdown left once the step started:\n{}",
+        finished.screen
+    );
+    drop(sim);
+
+    // Not on a terminal: the output has no countdown.
+    let sim = process::SimServe::with_args(["--speed", "6000"].map(std::ffi::OsString::from));
+    let output = std::process::Command::new(process::binary())
+        .current_dir(dir.path())
+        .args([
+            "run",
+            &runbook,
+            "--target",
+            &sim.url,
+            "--journal",
+            "again.jsonl",
+        ])
+        .env("RUNBOOK_API_KEY", process::KEY)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", process::show(&output));
+    assert!(!process::show(&output).contains(counting));
+}
+
+/// A window that comes to close while a question waits at the terminal
+/// (here `sim serve`'s clock runs 60 times real time): the warning is
+/// posted and journaled at once, and shown once the question is answered,
+/// not drawn over it.
+#[test]
+fn a_window_closing_while_a_question_waits_is_posted_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = process::SimServe::with_args(["--speed", "60"].map(std::ffi::OsString::from));
+    let (url, received) = crate::notify::webhook();
+    let runbook = fixture("window-prompt.runbook").display().to_string();
+    let mut terminal = Terminal::start(
+        dir.path(),
+        &[
+            "run",
+            &runbook,
+            "--target",
+            &sim.url,
+            "--journal",
+            "run.jsonl",
+            "--notify",
+            &url,
+        ],
+    );
+    terminal.wait_for("[ready] Ready to go on?");
+    let closing = "runbook window-prompt: the 10m window after `anchor` closes in ";
+    let deadline = Instant::now() + PATIENCE;
+    let posted = loop {
+        let found = received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|body| body["text"].as_str().map(str::to_owned))
+            .find(|text| text.starts_with(closing));
+        if let Some(text) = found {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "{:?}", received.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        posted.ends_with("step `hurry` must start before then"),
+        "{posted}"
+    );
+    let screen = terminal.screen();
+    assert!(
+        !screen.contains("closes in"),
+        "nothing drawn over the question:\n{screen}"
+    );
+    let journaled = journal(&dir.path().join("run.jsonl")).iter().any(|record| {
+        record["record"] == "warning" && record["code"] == "runbook::run::window_closing"
+    });
+    assert!(journaled, "journaled while the question waits");
+    terminal.type_keys("y");
+    let finished = terminal.finish();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.screen);
+    // Shown below the question once it was answered, in the order things
+    // happened.
+    let asked = finished
+        .screen
+        .find("[ready] Ready to go on?")
+        .expect("the question");
+    let shown = finished
+        .screen
+        .find("warning: the 10m window after `anchor` closes in")
+        .expect("the warning, shown");
+    assert!(asked < shown, "{}", finished.screen);
+    drop(sim);
+}

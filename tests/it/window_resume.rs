@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use serde_json::{json, Value};
 
 use crate::support::fixture;
-use crate::support::process::{binary, last_event, resume, show, SimServe, KEY};
+use crate::support::process::{binary, last_event, show, SimServe, KEY};
 
 /// Real seconds count for little at this speed: the margins below are hours.
 const SPEED: u32 = 1;
@@ -37,6 +37,11 @@ fn window_warnings(output: &Output) -> Vec<String> {
 /// the run stops at `pause`, after the anchor ended. Then `advance` seconds
 /// pass on the server's clock, and the run is resumed with `--yes`.
 fn stop_advance_resume(advance: u64) -> Output {
+    stop_advance_resume_with(advance, &[])
+}
+
+/// [`stop_advance_resume`], the resume given `extra` arguments too.
+fn stop_advance_resume_with(advance: u64, extra: &[&str]) -> Output {
     let dir = tempfile::tempdir().expect("temp dir");
     let sim = SimServe::start(dir.path(), SPEED);
     let journal = dir.path().join("run.jsonl");
@@ -81,7 +86,14 @@ fn stop_advance_resume(advance: u64) -> Output {
         "{answer}"
     );
 
-    let resumed = resume(dir.path(), &journal);
+    let resumed = Command::new(binary())
+        .current_dir(dir.path())
+        .args(["resume", "--yes", "--format", "json"])
+        .arg(&journal)
+        .args(extra)
+        .env("RUNBOOK_API_KEY", KEY)
+        .output()
+        .expect("runbook resume runs");
     assert_eq!(resumed.status.code(), Some(0), "{}", show(&resumed));
     let skipped = events(&resumed).iter().any(|event| {
         event["event"] == "step_finished"
@@ -121,4 +133,43 @@ fn a_window_the_interruption_did_not_exceed_is_not_reported() {
     assert!(window_warnings(&resumed).is_empty(), "{}", show(&resumed));
     let stderr = String::from_utf8_lossy(&resumed.stderr);
     assert!(!stderr.contains("window_exceeded"), "{}", show(&resumed));
+}
+
+/// The anchor ended before the interruption and 57m of the 1h window
+/// passed while the run was stopped: the resumed run says, at once, that
+/// the window closes in about 3m (a warning, posted to `--notify`).
+#[test]
+fn a_window_closing_after_a_resume_is_said_and_posted() {
+    let (url, received) = crate::notify::webhook();
+    let resumed = stop_advance_resume_with(57 * 60, &["--notify", &url]);
+    let closing: Vec<String> = events(&resumed)
+        .iter()
+        .filter(|event| {
+            event["event"] == "warning" && event["code"] == "runbook::run::window_closing"
+        })
+        .map(|event| event["message"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(closing.len(), 1, "{}", show(&resumed));
+    assert!(
+        closing[0].starts_with("the 1h window after `stop-standby` closes in 2m")
+            && closing[0].ends_with("step `restart` must start before then"),
+        "{}",
+        closing[0]
+    );
+    // Said before the step in between asks its question.
+    let position = |wanted: &dyn Fn(&Value) -> bool| {
+        events(&resumed).iter().position(wanted).expect("the event")
+    };
+    assert!(
+        position(&|event| event["code"] == "runbook::run::window_closing")
+            < position(&|event| event["event"] == "prompt" && event["id"] == "ready")
+    );
+    assert!(window_warnings(&resumed).is_empty(), "{}", show(&resumed));
+    let posted = received.lock().expect("bodies").clone();
+    assert!(
+        posted
+            .iter()
+            .any(|body| body["text"] == format!("runbook window-pause: {}", closing[0]).as_str()),
+        "{posted:?}"
+    );
 }

@@ -22,12 +22,20 @@ static ENTRIES: &[Entry] = &[
         severity: Severity::Error,
         summary: "The proof certificate cannot be read.",
         cause: "The file given to `run --require-proof` or `approve` does not exist, is not \
-JSON, is not a certificate, or is of a format this version does not read.",
-        example: Some(Example::command(
-            "runbook run upgrade-no-downtime --yes --require-proof missing.json",
-        )),
+JSON, is not a certificate (a field missing, a value of the wrong type), or is of a format \
+this version does not read. When the file could be read, the diagnostic quotes it where it \
+goes wrong (line, column, excerpt).",
+        example: Some(
+            Example::command(
+                "runbook run upgrade-no-downtime --yes --require-proof cert.json --approvals 0",
+            )
+            .with_file(
+                "cert.json",
+                "{\n  \"format\": 1,\n  \"runbook\": \"upgrade-no-downtime\",\n  \"servers\": \"three\"\n}\n",
+            ),
+        ),
         fix: "Give the file `runbook verify RUNBOOK --certificate FILE` wrote (and approvers \
-signed).",
+signed); a certificate edited by hand is verified and approved again.",
     },
     Entry {
         code: "runbook::proof::source_changed",
@@ -81,7 +89,7 @@ and have that certificate approved.",
 approver's name and time (docs/change-management.md). Any change to the body (a hash, the \
 servers, the properties) or to the signature's own fields breaks it. `run --require-proof` \
 refuses a certificate with any broken signature, however many others verify, and \
-`approve` refuses to sign it.",
+`approve` refuses to sign it; the diagnostic quotes the signature's entry in the certificate.",
         example: Some(Example::command(
             "runbook verify upgrade-no-downtime --certificate cert.json >/dev/null
 runbook keygen --out bob.key --name bob >/dev/null
@@ -117,7 +125,7 @@ runbook run upgrade-no-downtime --yes --require-proof cert.json --approvals 2 --
         cause: "`run --require-proof` with `--approvals N` (1 by default) counts only \
 signatures made with trusted keys: `--trusted-keys` (or `RUNBOOK_TRUSTED_KEYS`) names a \
 `KEY.pub` file or a folder of them. None was named, or one is not a public key made by \
-`runbook keygen`.",
+`runbook keygen` (the diagnostic then quotes that file where it goes wrong).",
         example: Some(Example::command(
             "runbook verify upgrade-no-downtime --certificate cert.json >/dev/null
 runbook run upgrade-no-downtime --yes --require-proof cert.json",

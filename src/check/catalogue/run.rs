@@ -235,9 +235,12 @@ long operations and prompts out of the window.",
         cause: "The anchor step ended, and at most a quarter of the window is left (five minutes \
 at most: 1m15s of a 5m window, 5m of a 2h one) while the run is still before the windowed \
 step — in a long operation, a `wait`, or at a prompt. The run judges this whenever it looks at \
-the time (a step ending, a `wait` poll, before a prompt), and says it once per window each \
-time its anchor ends. With `--notify` (or `notify = [...]` in the inventory) the warning is \
-posted to the webhooks, so that the team knows while there is still time.",
+the time (a step ending, a `wait` poll, every half second of a long operation, before a \
+prompt and, on a real cluster or `sim serve`, every quarter second while a question waits at \
+the terminal; a resumed run as it skips the anchor, measuring from its journaled end), and \
+says it once per window each time its anchor ends (and again after a resume). With \
+`--notify` (or `notify = [...]` in the inventory) the warning is posted to the webhooks, so \
+that the team knows while there is still time.",
         example: Some(Example::run(
             r#"
 runbook demo {

@@ -1,18 +1,20 @@
 //! One cluster of a fleet, run as `runbook run` (or `resume`) runs it, in a
 //! task of the fleet's runtime: its events change the [`Board`] (and, off a
-//! terminal, print a plain line each); its prompts are answered from its
-//! answers file, by `--yes`, or at the terminal in turn with the other
-//! clusters.
+//! terminal, print a plain line each) and are posted, naming the cluster,
+//! to the fleet's `--notify` webhooks and its inventory's; its prompts are
+//! answered from its answers file, by `--yes`, or at the terminal in turn
+//! with the other clusters.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::super::run::{execute, resumed_connector, Start};
+use super::super::run::{execute, notifying, resumed_connector, webhooks, Start};
 use super::super::stdout::outln;
 use super::super::target::{self, ConnectionArgs, SimArgs, TargetSpec};
 use super::summary::Board;
+use crate::connect::inventory::WebhookUrl;
 use crate::connect::{Connector, TargetRecord};
 use crate::fleet::{ClusterEntry, ClusterResult, ClusterState};
 use crate::interp::events::{Event, EventKind, EventSink};
@@ -60,6 +62,8 @@ pub struct Common {
     pub take_over: bool,
     /// `--operator`.
     pub operator: Option<String>,
+    /// `--notify`: webhooks every cluster posts to (besides its inventory's).
+    pub notify: Vec<String>,
     /// Connection options for every cluster.
     pub connection: ConnectionArgs,
     /// Whether prompts nobody answered may be asked at the terminal.
@@ -93,13 +97,15 @@ pub async fn run_cluster(
     let target_arg = entry.target.as_arg();
     let answers = entry.answers.clone();
     let given = common.connection.options();
-    let opened: Result<(Box<dyn Connector>, RunSettings), target::TargetError> = match resumed {
+    type Opened = (Box<dyn Connector>, RunSettings, Vec<WebhookUrl>);
+    let opened: Result<Opened, target::TargetError> = match resumed {
         None => target::open(
             &TargetSpec::parse(&target_arg),
             &SimArgs::default(),
             &given,
             &entry.params,
             answers.as_ref(),
+            Some(&entry.name),
         )
         .await
         .map(|opened| {
@@ -116,23 +122,29 @@ pub async fn run_cluster(
                 operator: common.operator.clone(),
                 ..RunSettings::default()
             };
-            (opened.connector, settings)
+            (opened.connector, settings, opened.notify)
         }),
-        Some((header, contents)) => resumed_connector(header, contents, &given, answers.as_ref())
-            .await
-            .map(|(connector, _)| {
-                let settings = RunSettings {
-                    params: header.params.clone(),
-                    what_if: header.what_if.clone(),
-                    journal: JournalChoice::File(journal.clone()),
-                    target: header.reach.clone(),
-                    interrupt: Arc::clone(&common.interrupt),
-                    take_over: common.take_over,
-                    operator: common.operator.clone(),
-                    ..RunSettings::default()
-                };
-                (connector, settings)
-            }),
+        Some((header, contents)) => resumed_connector(
+            header,
+            contents,
+            &given,
+            answers.as_ref(),
+            Some(&entry.name),
+        )
+        .await
+        .map(|(connector, inventory_webhooks)| {
+            let settings = RunSettings {
+                params: header.params.clone(),
+                what_if: header.what_if.clone(),
+                journal: JournalChoice::File(journal.clone()),
+                target: header.reach.clone(),
+                interrupt: Arc::clone(&common.interrupt),
+                take_over: common.take_over,
+                operator: common.operator.clone(),
+                ..RunSettings::default()
+            };
+            (connector, settings, inventory_webhooks)
+        }),
     };
     let mut result = ClusterResult {
         name: entry.name.clone(),
@@ -147,7 +159,7 @@ pub async fn run_cluster(
         duration_seconds: None,
         cluster: None,
     };
-    let (connector, settings) = match opened {
+    let (connector, settings, inventory_webhooks) = match opened {
         Ok(opened) => opened,
         Err(error) => {
             result.message = error.to_string();
@@ -174,11 +186,17 @@ pub async fn run_cluster(
         answers: answers_file,
         common: Arc::clone(&common),
     };
-    let mut sink = FleetSink {
-        index,
-        cluster: entry.name.clone(),
-        common: Arc::clone(&common),
-    };
+    // The fleet's webhooks and the cluster's inventory's: each text names
+    // the cluster.
+    let mut sink = notifying(
+        Box::new(FleetSink {
+            index,
+            cluster: entry.name.clone(),
+            common: Arc::clone(&common),
+        }),
+        webhooks(&common.notify, &inventory_webhooks),
+        Some(&entry.name),
+    );
     let start = match resumed {
         Some(_) => Start::Resume(&journal),
         None => Start::Run,
@@ -192,6 +210,7 @@ pub async fn run_cluster(
         settings,
     )
     .await;
+    sink.flush().await;
     let status = common.board.status(index);
     result.last_step = status.and_then(|status| status.step);
     result.duration_seconds = Some(started.elapsed().as_secs_f64());
@@ -278,6 +297,37 @@ impl EventSink for FleetSink {
                 id, answer, source, ..
             } => Some(format!("prompt {id} → {answer} [{source}]")),
             EventKind::Warning { message, .. } => Some(format!("warning: {message}")),
+            // A question of an operation the inventory marks `manual`
+            // waits at the terminal (the others' are asked by the
+            // prompter, which says so itself).
+            EventKind::PromptWaiting { .. } => {
+                if self
+                    .common
+                    .board
+                    .status(self.index)
+                    .map(|status| status.state)
+                    == Some(ClusterState::Running)
+                {
+                    self.common
+                        .board
+                        .set_state(self.index, ClusterState::Waiting);
+                }
+                None
+            }
+            EventKind::OperationFinished { .. } => {
+                if self
+                    .common
+                    .board
+                    .status(self.index)
+                    .map(|status| status.state)
+                    == Some(ClusterState::Waiting)
+                {
+                    self.common
+                        .board
+                        .set_state(self.index, ClusterState::Running);
+                }
+                None
+            }
             // Said by the fleet, in the cluster's state (a prompt nobody
             // could answer stops a cluster of a fleet).
             _ => None,
@@ -298,6 +348,16 @@ struct FleetPrompter {
 }
 
 impl Prompter for FleetPrompter {
+    fn waits(&self, request: &PromptRequest) -> bool {
+        let answered_by_file = self
+            .answers
+            .as_ref()
+            .is_some_and(|answers| answers.answer(request).is_some());
+        let answered_by_yes = self.common.yes
+            && crate::interp::prompt::yes_answer(request, self.common.accept_data_loss).is_some();
+        self.common.interactive && !answered_by_file && !answered_by_yes
+    }
+
     fn ask(&mut self, request: &PromptRequest) -> Result<(Answer, AnswerSource), PromptError> {
         let mut unattended =
             OperatorPrompter::non_interactive(self.answers.clone(), self.common.yes)

@@ -72,6 +72,13 @@ struct FleetOptions {
     /// system's user), journaled with every cluster's run.
     #[arg(long, value_name = "NAME")]
     operator: Option<String>,
+    /// Post each cluster's events that matter to people (run started,
+    /// What-if entered, a prompt waiting at the terminal, a window about to
+    /// close, a guard's warning, run finished) to this webhook too, each
+    /// naming its cluster (repeatable; see `run --notify`). Every cluster
+    /// also posts to the `notify` webhooks of its own inventory.
+    #[arg(long, value_name = "URL")]
+    notify: Vec<String>,
     /// Output format: the summary and table, or one JSON document
     /// (`runbook schema fleet`).
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -372,6 +379,7 @@ fn drive(
         accept_data_loss: options.accept_data_loss,
         take_over: options.take_over,
         operator: options.operator.clone(),
+        notify: options.notify.clone(),
         connection: options.connection.clone(),
         interactive: std::io::stdin().is_terminal() && terminal,
         plain: !terminal && format == Format::Human,

@@ -495,12 +495,20 @@ impl Connector for SmcConnector {
         self.sleep_target(duration).await;
     }
 
+    fn waits_for_operator(&self, operation: &Operation) -> Option<crate::connect::WaitingPrompt> {
+        self.console.as_ref()?.waits_for_operator(operation)
+    }
+
     fn clock(&self) -> Duration {
         self.clock.now()
     }
 
     fn clock_kind(&self) -> ClockKind {
         self.clock.kind
+    }
+
+    fn clock_speed(&self) -> Option<f64> {
+        Some(self.clock.speed)
     }
 
     /// Read from `ha/diagnostic`: after a split brain every running server
