@@ -1130,7 +1130,22 @@ impl<'c, 'p> Machine<'c, 'p> {
             },
             _ => return,
         };
+        // The driver writes a step's interrupted end and the What-if's
+        // entry in one write: no crash between them.
+        let one_write_with_next = matches!(
+            event,
+            Event::StepFinished {
+                outcome: StepFinish::Interrupted(_),
+                ..
+            }
+        );
+        let due = state.runner.as_ref().is_some_and(|runner| runner.crash_due);
         journal(state, record);
+        if one_write_with_next {
+            if let Some(runner) = state.runner.as_mut() {
+                runner.crash_due = due;
+            }
+        }
     }
 
     /// A point where the runner may crash: something was journaled since
