@@ -327,9 +327,10 @@ runbook long-upgrade {
 the runbook never fails without faults.",
         cause: "The verifier kills the runner (the `runner-crash` fault) after every record the \
 interpreter journals, and with an operation in flight, then resumes from what the journal \
-holds with the interpreter's own rules: completed steps are skipped, the step under way is \
-redone (what completed in it is not sent again, what was in flight is awaited and judged from \
-the cluster), answers and decisions are replayed. A redone step meets the cluster as the \
+holds with the interpreter's own rules: completed steps are skipped, answers and decisions \
+are replayed, and the step under way is redone — what was in flight is awaited, what the \
+cluster shows done is not sent again, a failure the run had not acted on yet is replayed, and \
+the step's What-ifs judge the cluster first. A redone step meets the cluster as the \
 interrupted run left it; a `check` that held before the step acted may fail then.",
         example: Some(Example::run(
             r#"
