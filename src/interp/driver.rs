@@ -1043,6 +1043,23 @@ impl<'p> Driver<'p> {
             let seen = self
                 .await_in_flight(&sent.operation, since, "before the run was interrupted")
                 .await?;
+            // The in-process cluster died with the runner: nothing of it
+            // ended there.
+            let live = self.sight.live.as_ref().map(|live| live.snapshot.clone());
+            if let (Seen::EndedWithout, false, Some(live)) =
+                (seen, self.connector.outcome_always_seen(), live)
+            {
+                if let Some(failure) = self.replay.ended_without(key, &sent.operation, &live) {
+                    self.journal_or_halt(Record::OperationFinished {
+                        ts: super::events::now_rfc3339(),
+                        operation: sent.operation.clone(),
+                        ok: false,
+                        error: Some(failure.message),
+                        code: None,
+                        cancelled: failure.cancelled,
+                    })?;
+                }
+            }
             if seen == Seen::Done {
                 self.journal_or_halt(Record::OperationFinished {
                     ts: super::events::now_rfc3339(),

@@ -423,6 +423,48 @@ impl Replay {
             .push(operation);
     }
 
+    /// Notes that `operation`, left in flight by `key`, visibly ended
+    /// without its effect (or was still not done when its time was up). An
+    /// upgrade whose server runs again on its previous version with its
+    /// replication broken was cancelled and reverted: that is its failure, replayed when
+    /// the step is redone so the What-ifs it fires fire (it is not sent
+    /// again into a reverted cluster). Returns the failure to journal;
+    /// other operations are sent again.
+    pub(crate) fn ended_without(
+        &mut self,
+        key: &StepKey,
+        operation: &Operation,
+        now: &crate::cluster::Snapshot,
+    ) -> Option<OperationError> {
+        let Operation::Upgrade { server, .. } = operation else {
+            return None;
+        };
+        // Only a server running again on its previous version with its
+        // replication broken shows a revert (the procedure page: "replication
+        // will most likely be broken"). Anything else may be an upgrade that
+        // never reached the server (the runner died between journaling it
+        // and sending it): it is sent again.
+        let reverted = now.server(server).is_some_and(|found| {
+            found.running && found.replication == crate::cluster::ReplicationState::BrokenActStb
+        });
+        if !reverted {
+            return None;
+        }
+        let failure = OperationError {
+            message: format!(
+                "`{operation}` ended without its effect while no runner watched: {server} runs again on its previous version with its replication broken (the upgrade was cancelled and reverted)"
+            ),
+            cancelled: true,
+            code: None,
+            help: None,
+        };
+        self.failed
+            .entry(key.clone())
+            .or_default()
+            .push((operation.clone(), failure.clone()));
+        Some(failure)
+    }
+
     /// The changes the operator of the interrupted run agreed to lose.
     pub(crate) fn agreed(&self) -> impl Iterator<Item = (&String, &u64)> {
         self.agreed.iter()

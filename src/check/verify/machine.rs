@@ -1281,13 +1281,20 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// An operation left in flight ended: the cluster tells whether it took
     /// effect (then it is not sent again).
     fn judge_awaited(&self, state: &mut State, key: &StepKey, operation: Operation) {
-        let seen = in_flight::seen(&operation, &observed(&state.cluster));
+        let now = observed(&state.cluster);
+        let seen = in_flight::seen(&operation, &now);
         let Some(runner) = state.runner.as_mut() else {
             return;
         };
-        // One that ended without its effect is sent again (as the driver does).
-        if seen == Seen::Done {
-            runner.replay.seen_done(key, operation);
+        match seen {
+            Seen::Done => runner.replay.seen_done(key, operation),
+            // It ended without its effect; one the cluster cannot tell
+            // from one still running is judged so when its time is up, as
+            // the driver does. A reverted or failed upgrade fails, as the
+            // driver journals it; any other is sent again.
+            Seen::EndedWithout | Seen::Running => {
+                runner.replay.ended_without(key, &operation, &now);
+            }
         }
     }
 
