@@ -616,10 +616,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         &mut state.machine,
                         Input::Answer(request.id.clone(), answer.clone()),
                     );
-                    let step = state
-                        .runner
-                        .as_ref()
-                        .and_then(|runner| runner.step_key.clone());
+                    let step = step_under_way(state);
                     journal(
                         state,
                         Record::PromptAnswered {
@@ -1131,21 +1128,15 @@ impl<'c, 'p> Machine<'c, 'p> {
             _ => return,
         };
         // The driver writes a step's interrupted end and the What-if's
-        // entry in one write: no crash between them.
-        let one_write_with_next = matches!(
+        // entry in one write: no crash point between them.
+        let crash_point = !matches!(
             event,
             Event::StepFinished {
                 outcome: StepFinish::Interrupted(_),
                 ..
             }
         );
-        let due = state.runner.as_ref().is_some_and(|runner| runner.crash_due);
-        journal(state, record);
-        if one_write_with_next {
-            if let Some(runner) = state.runner.as_mut() {
-                runner.crash_due = due;
-            }
-        }
+        write_journal(state, &record, crash_point);
     }
 
     /// A point where the runner may crash: something was journaled since
@@ -1343,10 +1334,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// background job.
     fn send(&self, state: &mut State, operation: Operation, events: &mut Trail) -> Flow {
         let (file, span) = self.core.position(&state.machine);
-        let step = state
-            .runner
-            .as_ref()
-            .and_then(|runner| runner.step_key.clone());
+        let step = step_under_way(state);
         journal(
             state,
             Record::OperationStarted {
@@ -1803,10 +1791,24 @@ impl<'c, 'p> Machine<'c, 'p> {
 /// Journals `record` on the path (when the configuration crashes the
 /// runner and it has not crashed yet): the runner may crash after it.
 fn journal(state: &mut State, record: Record) {
+    write_journal(state, &record, true);
+}
+
+/// Journals `record`; the runner may crash after it when `crash_point`
+/// (not between two records the driver writes at once).
+fn write_journal(state: &mut State, record: &Record, crash_point: bool) {
     if let Some(runner) = state.runner.as_mut().filter(|runner| !runner.crashed) {
-        runner.journal.record(&record);
-        runner.crash_due = true;
+        runner.journal.record(record);
+        runner.crash_due |= crash_point;
     }
+}
+
+/// The step instance under way, as the runner journals it.
+fn step_under_way(state: &State) -> Option<StepKey> {
+    state
+        .runner
+        .as_ref()
+        .and_then(|runner| runner.step_key.clone())
 }
 
 /// Whether the runner crashed on the path.
