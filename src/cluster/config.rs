@@ -29,8 +29,10 @@ pub struct SimConfig {
     /// contract name, the server that fault picks instead of a seeded choice.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pinned: BTreeMap<String, String>,
-    /// `crash:SERVER@N`: the operation (from 1) a crash fires before, by
-    /// the fault as written without `@N` (the first operation otherwise).
+    /// `crash:SERVER@N`, `unreachable:SERVER@N`: the operation (from 1) the
+    /// fault fires right before, by the fault as written without `@N` (its
+    /// first occasion otherwise: the first operation for a crash, before
+    /// the run for `unreachable`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub occasions: BTreeMap<String, usize>,
     /// The state the cluster starts in (`--sim-start`; none: healthy).
@@ -123,7 +125,7 @@ impl SimConfig {
         };
         let (fault, pinned) = parse_fault_spec(text)?;
         if let Some(occasion) = occasion {
-            if !matches!(fault, Fault::Crash(_)) {
+            if !matches!(fault, Fault::Crash(_) | Fault::Unreachable(_)) {
                 return Err(SimConfigError::BadOccasion {
                     fault: format!("{text}@{occasion}"),
                 });
@@ -229,7 +231,8 @@ pub enum Fault {
     StandbyActivatedByOperator,
     /// `upgrade-fails:SERVER`: the installer fails on that server.
     UpgradeFails(String),
-    /// `unreachable:SERVER`: that server stops answering.
+    /// `unreachable:SERVER`: that server stops answering before the run;
+    /// `unreachable:SERVER@N` right before the N-th operation the run sends.
     Unreachable(String),
     /// `changes-on-active`: administrators keep changing the Initial Active's configuration.
     ChangesOnActive,
@@ -378,10 +381,10 @@ impl<'de> Deserialize<'de> for Fault {
 #[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
 pub enum SimConfigError {
     /// `FAULT@N` on a fault that takes no occasion, or N not a number from 1.
-    #[error("`{fault}`: only `crash:SERVER` takes an occasion, `@N` with N from 1")]
+    #[error("`{fault}`: only `crash:SERVER` and `unreachable:SERVER` take an occasion, `@N` with N from 1")]
     #[diagnostic(
         code(runbook::cluster::bad_occasion),
-        help("write `crash:mgt-2@3` for a crash of mgt-2 right before the run's third operation")
+        help("write `crash:mgt-2@3` for a crash of mgt-2 right before the run's third operation, `unreachable:mgt-2@3` for mgt-2 to stop answering there")
     )]
     BadOccasion {
         /// The fault as written.

@@ -15,7 +15,7 @@ use super::{Mode, OperationOutput};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "point", rename_all = "kebab-case")]
 pub enum FaultPoint {
-    /// Before the first operation (`replication-down`, `unreachable:SERVER`).
+    /// Before the run (`replication-down`, `unreachable:SERVER`).
     RunStart,
     /// The installer has stopped the server and starts installing
     /// (`standby-auto-activates`, `standby-activated-by-operator` when the
@@ -49,7 +49,8 @@ pub enum FaultPoint {
     /// Virtual time passed ([`CHANGE_INTERVAL`](super::durations::CHANGE_INTERVAL)
     /// for `changes-on-active`).
     Tick,
-    /// The run is about to send an operation (`crash:SERVER`, which may
+    /// The run is about to send an operation (`crash:SERVER`, and
+    /// `unreachable:SERVER` when it did not fire before the run; both may
     /// also fire while an installer runs).
     BeforeOperation,
 }
@@ -140,6 +141,27 @@ pub fn possible_fault_events(
                     server: server.clone(),
                 }]
             }
+            // Later, between two operations or while an installer runs on
+            // another server: the network to that server fails in the
+            // middle of the run (the preparation page's notice). Not on a
+            // server a background operation runs on: what the runner then
+            // sees of that operation is not modelled.
+            (
+                Fault::Unreachable(server),
+                FaultPoint::BeforeOperation
+                | FaultPoint::UpgradeInstalling { .. }
+                | FaultPoint::UpgradeCompleting { .. },
+            ) => {
+                let busy = cluster.jobs().iter().any(|job| job.server() == server);
+                match cluster.server(server) {
+                    Some(found) if !found.unreachable && !busy => {
+                        vec![FaultEvent::ServerUnreachable {
+                            server: server.clone(),
+                        }]
+                    }
+                    _ => Vec::new(),
+                }
+            }
             (
                 Fault::StandbyAutoActivates,
                 FaultPoint::UpgradeInstalling {
@@ -218,7 +240,10 @@ pub fn possible_fault_events(
     events
 }
 
-/// Standbys on an older version than the one `job` installs, in name order.
+/// Standbys on an older version than the one `job` installs, in name
+/// order, that answer the runner: one that does not (`unreachable:S`) and
+/// activates itself is a server no run can see or reach, so nothing a
+/// runbook does can handle it (not modelled).
 fn not_yet_upgraded_standbys(cluster: &Cluster, job: JobId) -> Vec<String> {
     let Some(Job {
         kind:
@@ -237,6 +262,7 @@ fn not_yet_upgraded_standbys(cluster: &Cluster, job: JobId) -> Vec<String> {
         .iter()
         .filter(|server| {
             server.name != *upgraded
+                && !server.unreachable
                 && server.mode == Mode::Standby
                 && server.version < *to
                 && !cluster

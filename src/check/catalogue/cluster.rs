@@ -24,13 +24,15 @@ static ENTRIES: &[Entry] = &[
         code: "runbook::cluster::bad_occasion",
         severity: Severity::Error,
         summary: "`--sim-fault FAULT@N` on a fault that takes no occasion, or N not a number from 1.",
-        cause: "Only `crash:SERVER` takes an occasion: `crash:mgt-2@3` crashes mgt-2 right before \
-the third operation the run sends (the verifier's replays use it). The other faults fire where \
-the simulator's fault table says.",
+        cause: "Only `crash:SERVER` and `unreachable:SERVER` take an occasion: `crash:mgt-2@3` \
+crashes mgt-2 right before the third operation the run sends, `unreachable:mgt-2@3` makes it \
+stop answering there (the verifier's replays use them). The other faults fire where the \
+simulator's fault table says.",
         example: Some(Example::command(
             "runbook run upgrade-with-downtime --sim-fault upgrade-fails:mgt-2@2",
         )),
-        fix: "Drop `@N`, or write it after a `crash:SERVER` with N from 1.",
+        fix: "Drop `@N`, or write it after a `crash:SERVER` or an `unreachable:SERVER`, with N \
+from 1.",
     },
     Entry {
         code: "runbook::cluster::unknown_start",

@@ -55,6 +55,8 @@ pub struct LongestPath {
     pub stamps: Vec<Duration>,
     /// The cluster at the end.
     pub cluster: Snapshot,
+    /// The faults of the configuration that fired before the run (bit per fault).
+    pub before_run: u32,
 }
 
 /// What the exploration of one fault configuration found.
@@ -84,6 +86,54 @@ pub struct Explored {
     /// For each step measured from ([`Measure`]): the longest time from a
     /// start of that step to an end, per outcome.
     pub from_step: BTreeMap<String, Worst>,
+}
+
+impl Explored {
+    /// Adds what another exploration of the same configuration found (from
+    /// another variant of its start: see
+    /// [`later_unreachable_variants`](super::machine::later_unreachable_variants)):
+    /// counts add up, the first violation of each property is kept, the
+    /// longest times and paths are the longer of both.
+    pub fn absorb(&mut self, other: Explored) {
+        self.states += other.states;
+        self.paths = self.paths.saturating_add(other.paths);
+        self.ends += other.ends;
+        for (known, more) in self.outcomes.iter_mut().zip(other.outcomes) {
+            *known += more;
+        }
+        self.fault_fired += other.fault_fired;
+        self.handled += other.handled;
+        for (violation, path) in other.violations {
+            if !self
+                .violations
+                .iter()
+                .any(|(known, _)| known.property == violation.property)
+            {
+                self.violations.push((violation, path));
+            }
+        }
+        self.truncated |= other.truncated;
+        for (known, more) in self.worst.iter_mut().zip(other.worst) {
+            longer(known, more);
+        }
+        for path in other.longest {
+            match self
+                .longest
+                .iter_mut()
+                .find(|known| known.outcome == path.outcome)
+            {
+                Some(known) if known.duration < path.duration => *known = path,
+                Some(_) => {}
+                None => self.longest.push(path),
+            }
+        }
+        for (step, more) in other.from_step {
+            let worst = self.from_step.entry(step).or_insert([None; 3]);
+            for (known, more) in worst.iter_mut().zip(more) {
+                longer(known, more);
+            }
+        }
+    }
 }
 
 /// Which steps [`explore`] measures the time left from.
@@ -349,6 +399,7 @@ fn name_longest(
                     path,
                     stamps,
                     cluster: end.cluster,
+                    before_run: machine.start_faults_mask(),
                 })
             }
             Next::State(next) => state = *next,

@@ -305,6 +305,9 @@ pub struct State {
     /// two Actives are its What-ifs' to handle (judged at the step's end),
     /// not the operations'.
     fault_in_step: bool,
+    /// The servers (bit per index) a fault made Active: the network to
+    /// them does not also fail during the run (one server, one fault).
+    activated_by_fault: u8,
     /// With `runner-crash`: the runner's journal and replay.
     runner: Option<Box<Runner>>,
     /// An operation that took effect and whose result the runner has not
@@ -376,12 +379,41 @@ pub struct Machine<'c, 'p> {
     /// Whether a failure after the runner's crash breaks
     /// [`Property::ResumeFails`] (the runbook never fails without faults).
     judge_resume: bool,
+    /// The faults that fired before the run (bit per fault of the
+    /// configuration).
+    at_start: u32,
+}
+
+/// How the configuration's `unreachable:S` faults fire: before the run, or
+/// later (between two operations, or while an installer runs on another
+/// server). One bit per fault of the configuration: set when it fires
+/// later. [`later_unreachable_variants`] lists them.
+pub type LaterMask = u32;
+
+/// Every way the `unreachable:S` faults of `faults` may fire: all before
+/// the run first (the simulator's `unreachable:S` without `@N`), then each
+/// one later while the others fire before the run. At most one server stops
+/// answering during a run: with two (the runner cut off from the cluster)
+/// no run can act, and the first one it meets stops it.
+pub fn later_unreachable_variants(faults: &FaultSet) -> Vec<LaterMask> {
+    let unreachable: Vec<usize> = faults
+        .faults
+        .iter()
+        .enumerate()
+        .filter(|(_, fault)| matches!(fault, Fault::Unreachable(_)))
+        .map(|(index, _)| index)
+        .collect();
+    std::iter::once(0)
+        .chain(unreachable.iter().map(|index| 1 << index))
+        .collect()
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
     /// A machine from the cluster `start` (a starting state of
     /// [`crate::cluster::starting_clusters`]), with `faults` enabled.
-    pub fn new(code: &'c Code<'p>, start: &Cluster, faults: FaultSet) -> Self {
+    /// The `unreachable:S` faults `later` names fire during the run
+    /// instead of before it.
+    pub fn new(code: &'c Code<'p>, start: &Cluster, faults: FaultSet, later: LaterMask) -> Self {
         let mut cluster = start.clone();
         // The Initial Active: the Active when the run starts (none after a
         // split brain: the first server, as the simulator says).
@@ -391,10 +423,27 @@ impl<'c, 'p> Machine<'c, 'p> {
             .map(|server| server.name.clone())
             .or_else(|| cluster.servers().first().map(|server| server.name.clone()))
             .unwrap_or_default();
-        // Faults before the run always fire, as in the simulator.
+        // Faults before the run always fire, as in the simulator (but the
+        // `unreachable:S` ones this variant fires later).
+        let at_start = faults
+            .faults
+            .iter()
+            .enumerate()
+            .filter(|(index, fault)| {
+                later & (1 << index) == 0
+                    && matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_))
+            })
+            .fold(0u32, |mask, (index, _)| mask | (1 << index));
+        let before_run: Vec<Fault> = faults
+            .faults
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| at_start & (1 << index) != 0)
+            .map(|(_, fault)| fault.clone())
+            .collect();
         let start_events = possible_fault_events(
             &cluster,
-            &faults.faults,
+            &before_run,
             &FaultPoint::RunStart,
             &initial_active,
         );
@@ -428,6 +477,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             budget: MAX_INSTRUCTIONS,
             prompt_time: Duration::ZERO,
             judge_resume: true,
+            at_start,
         }
     }
 
@@ -474,6 +524,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             windows_open: Vec::new(),
             handled: false,
             fault_in_step: false,
+            activated_by_fault: 0,
             runner: self.faults.runner_crash.then(Box::default),
             unseen: None,
         }
@@ -831,12 +882,7 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// Faults that fire before the run (not chosen on the path).
     pub fn start_faults_mask(&self) -> u32 {
-        self.faults
-            .faults
-            .iter()
-            .enumerate()
-            .filter(|(_, fault)| matches!(fault, Fault::ReplicationDown | Fault::Unreachable(_)))
-            .fold(0u32, |mask, (index, _)| mask | (1 << index))
+        self.at_start
     }
 
     fn violation(
@@ -854,6 +900,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             span,
             cluster: observed(&state.cluster),
             fired: self.fired_on_path(state),
+            before_run: self.at_start,
         }
     }
 
@@ -1577,12 +1624,30 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             let mut next = Vec::new();
             for (cluster, option) in partial {
-                let events = possible_fault_events(
+                let mut events = possible_fault_events(
                     &cluster,
                     std::slice::from_ref(fault),
                     point,
                     &self.initial_active,
                 );
+                // A server a fault made Active does not also stop answering
+                // during the run: the runner could neither see nor reach
+                // it, and nothing a runbook does would handle it.
+                events.retain(|(_, event)| match event {
+                    FaultEvent::ServerUnreachable { server } => {
+                        let activated_here = option.chosen.iter().any(|(_, chosen)| {
+                            matches!(chosen,
+                                FaultEvent::StandbyAutoActivates { server: other }
+                                | FaultEvent::StandbyActivatedByOperator { server: other, .. }
+                                if other == server)
+                        });
+                        !activated_here
+                            && cluster
+                                .index(server)
+                                .is_ok_and(|index| state.activated_by_fault & (1 << index) == 0)
+                    }
+                    _ => true,
+                });
                 if events.is_empty() {
                     next.push((cluster, option));
                     continue;
@@ -1658,7 +1723,9 @@ impl<'c, 'p> Machine<'c, 'p> {
             // A crash names its occasion in the replay (`crash:S@N`), right
             // before an operation: one during an operation has none.
             let later_occasion = match event {
-                FaultEvent::ServerCrashed { .. } => during_operation,
+                FaultEvent::ServerCrashed { .. } | FaultEvent::ServerUnreachable { .. } => {
+                    during_operation
+                }
                 _ => index.is_some_and(|index| state.declined & (1 << index) != 0),
             };
             let (fault, replay) = match index {
@@ -1684,6 +1751,13 @@ impl<'c, 'p> Machine<'c, 'p> {
                     )
                 }
             };
+            if let FaultEvent::StandbyAutoActivates { server }
+            | FaultEvent::StandbyActivatedByOperator { server, .. } = &event
+            {
+                if let Ok(index) = next.cluster.index(server) {
+                    next.activated_by_fault |= 1 << index;
+                }
+            }
             events.push(PathEvent::Fault {
                 fault,
                 description: describe_fault(&next.cluster, &event),

@@ -177,6 +177,8 @@ pub struct WorstPath {
     pub cluster: Snapshot,
     /// The fault configuration (for its replay).
     pub set: FaultSet,
+    /// The faults of the configuration that fired before the run (bit per fault).
+    pub before_run: u32,
 }
 
 /// How to see a counterexample happen on the simulator.
@@ -584,36 +586,93 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         .iter()
         .map(|point| (point.id.clone(), point.start.label.clone()))
         .collect();
-    for (point, set) in starts.iter().flat_map(|start| {
-        fault_sets(&names, options.max_faults)
-            .into_iter()
-            .map(move |set| (start, set))
-    }) {
-        let StartingPoint { start, spec, id } = point;
-        let from = start.label.clone();
-        let mut machine = machine::Machine::new(&compiled, &start.cluster, set.clone());
-        // A failure after a resume says something of the resume only when
-        // the runbook never fails without faults from this start.
-        let fails_without_faults = report
-            .configurations
-            .iter()
-            .any(|known| known.from == *id && known.faults == "no fault" && known.failed > 0);
-        if fails_without_faults {
-            machine = machine.without_resume_judgement();
-        }
-        // Only a path longer than the longest known is named.
+    // Every configuration of every starting point, each explored on its
+    // own (on every core): first the fault-free ones, which say whether a
+    // failure after a resume is judged, then the others. The results are
+    // then reported in this order, as if explored one after the other.
+    let sets = fault_sets(&names, options.max_faults);
+    let jobs: Vec<(usize, &FaultSet)> = (0..starts.len())
+        .flat_map(|start| sets.iter().map(move |set| (start, set)))
+        .collect();
+    let is_fault_free =
+        |set: &FaultSet| set.faults.is_empty() && !set.any_outcome && !set.runner_crash;
+    let explore_job =
+        |&(start, set): &(usize, &FaultSet), judge_resume: bool, known: &explore::Worst| {
+            let cluster = &starts[start].start.cluster;
+            // One exploration per way its `unreachable:S` faults fire (before
+            // the run or during it), one row for them all.
+            let mut explored = explore::Explored::default();
+            for later in machine::later_unreachable_variants(set) {
+                let mut machine = machine::Machine::new(&compiled, cluster, set.clone(), later);
+                if !judge_resume {
+                    machine = machine.without_resume_judgement();
+                }
+                explored.absorb(explore::explore(
+                    &machine
+                        .with_budget(options.max_path_effects)
+                        .with_prompt_time(options.prompt_time),
+                    options.max_states,
+                    explore::Measure::Nothing,
+                    Some(known),
+                ));
+            }
+            explored
+        };
+    let fault_free: Vec<(usize, &FaultSet)> = jobs
+        .iter()
+        .copied()
+        .filter(|(_, set)| is_fault_free(set))
+        .collect();
+    let fault_free_explored = parallel_map(&fault_free, |job| explore_job(job, true, &[None; 3]));
+    // A failure after a resume says something of the resume only when
+    // the runbook never fails without faults from this start.
+    let fails_without_faults: Vec<bool> = (0..starts.len())
+        .map(|start| {
+            fault_free
+                .iter()
+                .zip(&fault_free_explored)
+                .any(|((of, _), explored)| *of == start && explored.outcomes[2] > 0)
+        })
+        .collect();
+    // Only a path longer than the longest known is named: known, here,
+    // from the fault-free explorations of this start and those before it
+    // (no more than the configurations reported before it know).
+    let known_before = |start: usize| {
         let mut known: explore::Worst = [None; 3];
-        for path in &report.worst {
-            known[explore::outcome_index(path.outcome)] = Some(path.duration);
+        for ((of, _), explored) in fault_free.iter().zip(&fault_free_explored) {
+            if *of <= start {
+                for (known, worst) in known.iter_mut().zip(explored.worst) {
+                    if let Some(worst) = worst {
+                        if known.is_none_or(|known| worst > known) {
+                            *known = Some(worst);
+                        }
+                    }
+                }
+            }
         }
-        let explored = explore::explore(
-            &machine
-                .with_budget(options.max_path_effects)
-                .with_prompt_time(options.prompt_time),
-            options.max_states,
-            explore::Measure::Nothing,
-            Some(&known),
-        );
+        known
+    };
+    let faulty: Vec<(usize, &FaultSet)> = jobs
+        .iter()
+        .copied()
+        .filter(|(_, set)| !is_fault_free(set))
+        .collect();
+    let faulty_explored = parallel_map(&faulty, |job| {
+        explore_job(job, !fails_without_faults[job.0], &known_before(job.0))
+    });
+    let mut fault_free_explored = fault_free_explored.into_iter();
+    let mut faulty_explored = faulty_explored.into_iter();
+    for (start, set) in jobs {
+        let Some(explored) = (if is_fault_free(set) {
+            fault_free_explored.next()
+        } else {
+            faulty_explored.next()
+        }) else {
+            break;
+        };
+        let set = set.clone();
+        let StartingPoint { start, spec, id } = &starts[start];
+        let from = start.label.clone();
         // The worst case of a run, not of a crashed runner's wait for the
         // operator (see `worst_case`).
         for longest in explored.longest.iter().filter(|_| !set.runner_crash) {
@@ -631,6 +690,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
                 stamps: longest.stamps.clone(),
                 cluster: longest.cluster.clone(),
                 set: set.clone(),
+                before_run: longest.before_run,
             };
             match known {
                 Some(index) if report.worst[index].duration < longest.duration => {
@@ -692,7 +752,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
             if known {
                 continue;
             }
-            let mut replay = replay_of(spec.as_ref(), &set, &path);
+            let mut replay = replay_of(spec.as_ref(), &set, violation.before_run, &path);
             if options.check_replays {
                 check_replay(program, names.len(), &mut replay, &path, false);
             }
@@ -718,6 +778,42 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
     }
     report.elapsed = started.elapsed();
     report
+}
+
+/// `work` applied to every item, on as many threads as the machine has
+/// cores (at most one per item), in the items' order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(index) else { break };
+                        done.push((index, work(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| match worker.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Where [`worst_case`] measures from.
@@ -835,10 +931,18 @@ fn explore_worst(
             .filter(|set| !set.runner_crash)
             .map(move |set| (start, set))
     }) {
-        let machine = machine::Machine::new(&compiled, &start.cluster, set.clone())
-            .with_budget(options.max_path_effects)
-            .with_prompt_time(options.prompt_time);
-        let explored = explore::explore(&machine, options.max_states, measure, None);
+        let mut explored = explore::Explored::default();
+        for later in machine::later_unreachable_variants(&set) {
+            let machine = machine::Machine::new(&compiled, &start.cluster, set.clone(), later)
+                .with_budget(options.max_path_effects)
+                .with_prompt_time(options.prompt_time);
+            explored.absorb(explore::explore(
+                &machine,
+                options.max_states,
+                measure,
+                None,
+            ));
+        }
         complete &= !explored.truncated;
         let label = set.label();
         longer(&mut found.start, &explored.worst, &label);
@@ -900,7 +1004,12 @@ fn window_overrun(
         ),
         None => (main, program.main_file().ast.name.span, String::new()),
     };
-    let mut replay = replay_of(longest.start.as_ref(), &longest.set, &longest.path);
+    let mut replay = replay_of(
+        longest.start.as_ref(),
+        &longest.set,
+        longest.before_run,
+        &longest.path,
+    );
     if options.check_replays {
         check_replay(program, report.servers, &mut replay, &longest.path, true);
     }
@@ -1006,17 +1115,19 @@ pub fn sample_paths(
         .into_iter()
         .filter(|set| !set.runner_crash)
     {
-        let machine = machine::Machine::new(&code, &healthy, set.clone());
-        let mut found = Vec::new();
-        walk_paths(
-            &machine,
-            machine.initial_state(),
-            Vec::new(),
-            &set,
-            per_configuration,
-            &mut found,
-        );
-        samples.extend(found);
+        for later in machine::later_unreachable_variants(&set) {
+            let machine = machine::Machine::new(&code, &healthy, set.clone(), later);
+            let mut found = Vec::new();
+            walk_paths(
+                &machine,
+                machine.initial_state(),
+                Vec::new(),
+                &set,
+                per_configuration,
+                &mut found,
+            );
+            samples.extend(found);
+        }
     }
     samples
 }
@@ -1046,7 +1157,7 @@ fn walk_paths(
             // Not a path to an end: nothing to play.
             machine::Next::LimitReached => continue,
         };
-        let replay = replay_of(None, set, &path);
+        let replay = replay_of(None, set, machine.start_faults_mask(), &path);
         found.push(PathSample {
             configuration: set.clone(),
             path,
@@ -1056,17 +1167,25 @@ fn walk_paths(
     }
 }
 
-fn replay_of(start: Option<&StartSpec>, set: &FaultSet, path: &[PathEvent]) -> Replay {
+/// The simulator's replay of `path` in configuration `set`, whose faults
+/// `before_run` (bit per fault) fired before the run: an `unreachable:S`
+/// that fired during the run is on the path, replayed with its occasion.
+fn replay_of(
+    start: Option<&StartSpec>,
+    set: &FaultSet,
+    before_run: u32,
+    path: &[PathEvent],
+) -> Replay {
     let mut faults: Vec<String> = set
         .faults
         .iter()
-        .filter(|fault| {
-            matches!(
-                fault,
-                Fault::ReplicationDown | Fault::Unreachable(_) | Fault::ChangesOnActive
-            )
+        .enumerate()
+        .filter(|(index, fault)| match fault {
+            Fault::ChangesOnActive => true,
+            Fault::ReplicationDown | Fault::Unreachable(_) => before_run & (1 << index) != 0,
+            _ => false,
         })
-        .map(ToString::to_string)
+        .map(|(_, fault)| fault.to_string())
         .collect();
     let mut answers = BTreeMap::new();
     let mut caveats = Vec::new();
@@ -1080,12 +1199,21 @@ fn replay_of(start: Option<&StartSpec>, set: &FaultSet, path: &[PathEvent]) -> R
                 later_occasion,
                 ..
             } => match replay {
-                // The simulator's crash fires right before an operation.
-                Some(name) if name.starts_with("crash:") && *later_occasion => {
+                // The simulator's crash (and a later `unreachable`) fires
+                // right before an operation.
+                Some(name)
+                    if (name.starts_with("crash:") || name.starts_with("unreachable:"))
+                        && *later_occasion =>
+                {
                     faults.push(format!("{name}@{}", operations + 1));
                     caveats.push(format!(
-                        "`{fault}` fires at a later occasion than the simulator plays, while a background operation runs; the simulator's crash fires right before the next operation"
+                        "`{fault}` fires at a later occasion than the simulator plays, while a background operation runs; the simulator fires it right before the next operation"
                     ));
+                }
+                // During the run: right before the next operation (without
+                // `@N`, the simulator makes it unreachable before the run).
+                Some(name) if name.starts_with("unreachable:") => {
+                    faults.push(format!("{name}@{}", operations + 1));
                 }
                 // A crash fires right before the run's next operation.
                 Some(name) if name.starts_with("crash:") => {

@@ -194,4 +194,7 @@ pub struct Violation {
     /// The faults of the configuration that fired before (bit per fault).
     #[serde(skip)]
     pub fired: u32,
+    /// Of those, the ones that fired before the run (bit per fault).
+    #[serde(skip)]
+    pub before_run: u32,
 }
