@@ -920,6 +920,54 @@ async fn an_unreachable_server_is_named_and_nothing_changes(target: Target) {
     }
 }
 
+/// The preparation page's notice, a network failure during the upgrade:
+/// the Initial Active stops answering before any operation of the
+/// no-downtime run (`unreachable:mgt-1@N` for every N). Whatever the
+/// occasion, the run never leaves two running Actives; when it is between
+/// the forced activation and the demotion, the What-if sets the Final
+/// Active back to Standby and stops.
+async fn a_network_failure_to_the_initial_active_never_leaves_two_actives(target: Target) {
+    let mut reverted = 0;
+    for occasion in 1.. {
+        let context = format!("{target:?}, {NO_DOWNTIME}, unreachable:mgt-1@{occasion}");
+        let fault = format!("unreachable:mgt-1@{occasion}");
+        let cluster = target.cluster(3, &[fault.as_str()], 0).await;
+        let played = cluster.play_shipped(NO_DOWNTIME, None).await;
+        let truth = cluster.truth();
+        assert!(
+            running_actives(&truth).len() <= 1,
+            "{context}: {:?}\n{truth:#?}",
+            played.what_ifs()
+        );
+        assert!(
+            cluster.safety_violations().is_empty(),
+            "{context}: {:?}",
+            cluster.violations()
+        );
+        let succeeded = played.outcome() == RunOutcome::Succeeded;
+        if played
+            .what_ifs()
+            .contains(&String::from("initial-active-not-demoted"))
+        {
+            reverted += 1;
+            played.assert_outcome(RunOutcome::Stopped, &context);
+            assert!(
+                played.report.message.contains("did not answer"),
+                "{context}: {}",
+                played.report.message
+            );
+            assert_eq!(running_actives(&truth), ["mgt-1"], "{context}");
+        }
+        cluster.shutdown().await;
+        // Past the run's last operation the fault never fires.
+        if succeeded {
+            break;
+        }
+        assert!(occasion < 200, "{context}: the run never succeeds");
+    }
+    assert!(reverted > 0, "{target:?}: no occasion reached the What-if");
+}
+
 /// Every scenario above, one test per target: `scenarios::in_process::NAME`
 /// and `scenarios::over_http::NAME`.
 macro_rules! on_both_targets {
@@ -957,6 +1005,7 @@ on_both_targets![
     a_failed_installer_stops_with_one_active_and_says_how_to_continue,
     after_a_failed_installer_resume_completes_the_upgrade,
     an_unreachable_server_is_named_and_nothing_changes,
+    a_network_failure_to_the_initial_active_never_leaves_two_actives,
 ];
 
 // ----- across the targets ----------------------------------------------------------

@@ -97,15 +97,16 @@ pub const EVERY_FAULT: [&str; 7] = [
 /// A simulated cluster of `servers` with these faults (by their contract
 /// names) and `seed`.
 pub fn sim_config(servers: usize, faults: &[&str], seed: u64) -> SimConfig {
-    SimConfig {
+    let mut config = SimConfig {
         servers,
-        faults: faults
-            .iter()
-            .map(|fault| fault.parse().expect("fault"))
-            .collect(),
         seed,
         ..SimConfig::default()
+    };
+    // As `--sim-fault` reads them (`crash:mgt-2@3`, `standby-auto-activates:mgt-2`).
+    for fault in faults {
+        config.add_fault(fault).expect("fault");
     }
+    config
 }
 
 /// The in-process simulator of [`sim_config`].
