@@ -12,7 +12,9 @@
 //! machine again from the start, following at each branch an edge that
 //! realises the maximum.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::time::Duration;
 
 use super::machine::{EndInfo, Machine, Next, PathEvent, State, Transition};
@@ -225,7 +227,7 @@ pub fn explore(
     name_beyond: Option<&Worst>,
 ) -> Explored {
     let mut explored = Explored::default();
-    let mut visited: HashMap<State, Seen> = HashMap::new();
+    let mut visited: HashMap<State, Seen> = HashMap::default();
     let mut path: Vec<PathEvent> = Vec::new();
     let root = machine.initial_state();
     let transitions = machine.run(root.clone());
