@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::config::Fault;
 use super::durations::OPERATOR_CHANGES;
 use super::error::{FailureKind, SimError};
-use super::model::{Cluster, Job, JobId, JobKind, JobOutcome, Progress};
+use super::model::{Cluster, Job, JobId, JobKind, JobOutcome, Progress, WIZARD_DEMOTES_AFTER};
 use super::{Mode, OperationOutput};
 
 /// A point in a run where faults may fire.
@@ -45,6 +45,15 @@ pub enum FaultPoint {
         job: JobId,
         /// Index in [`WIZARD_PHASES`](super::model::WIZARD_PHASES).
         phase: usize,
+    },
+    /// A standby initialization enters its synchronizing phase (the
+    /// standby runs again after its first restart): a crash of the standby
+    /// or of its Active may happen here.
+    StandbySynchronizing {
+        /// The initialization job.
+        job: JobId,
+        /// The standby being initialized.
+        server: String,
     },
     /// Virtual time passed ([`CHANGE_INTERVAL`](super::durations::CHANGE_INTERVAL)
     /// for `changes-on-active`).
@@ -202,20 +211,26 @@ pub fn possible_fault_events(
             {
                 vec![FaultEvent::UpgradeFails { job: *job }]
             }
-            // A running server no background operation runs on (the
-            // installer's own server, an initialization's standby, a
-            // wizard's target are the operation's: their failures are the
-            // operation's outcomes).
-            // Also while an installer runs (on another server): a crash
-            // during a long operation. The simulator fires a crash at its
-            // first occasion, which is always right before an operation.
+            // A running server no installer runs on (the installer's own
+            // server's failures are the installer's outcomes).
+            // Also during a long operation: while an installer runs (on
+            // another server), while a standby initialization synchronizes
+            // (its standby, its Active: the initialization fails), at each
+            // phase of an activation wizard (its target, or the Active it
+            // demotes before that is done: the wizard stops). The simulator
+            // fires a crash at its first occasion, which is always right
+            // before an operation.
             (
                 Fault::Crash(server),
                 FaultPoint::BeforeOperation
                 | FaultPoint::UpgradeInstalling { .. }
-                | FaultPoint::UpgradeCompleting { .. },
+                | FaultPoint::UpgradeCompleting { .. }
+                | FaultPoint::StandbySynchronizing { .. }
+                | FaultPoint::ActivationPhase { .. },
             ) => {
-                let busy = cluster.jobs().iter().any(|job| job.server() == server);
+                let busy = cluster.jobs().iter().any(|job| {
+                    job.server() == server && matches!(job.kind, JobKind::Upgrade { .. })
+                });
                 match cluster.server(server) {
                     Some(found) if found.running && !busy => {
                         vec![FaultEvent::ServerCrashed {
@@ -238,6 +253,91 @@ pub fn possible_fault_events(
         events.extend(alternatives.into_iter().map(|event| (fault.clone(), event)));
     }
     events
+}
+
+impl Cluster {
+    /// Ends the background operations that cannot go on once `server`
+    /// stopped: the initialization of that standby (its partial copy is
+    /// no database), a wizard activating it, and a wizard that has not yet
+    /// demoted it as the previous Active. An initialization whose Active
+    /// stopped fails when it completes (see `complete`); an installer's
+    /// server does not crash (its failures are the installer's outcomes).
+    fn end_jobs_needing(&mut self, server: &str) -> Vec<Progress> {
+        let mut progress = Vec::new();
+        let ended: Vec<(JobId, bool)> = self
+            .jobs
+            .iter()
+            .filter_map(|job| match &job.kind {
+                JobKind::InitStandby {
+                    server: standby, ..
+                } if standby == server => Some((job.id, true)),
+                JobKind::Activate {
+                    server: target,
+                    previous_active,
+                    ..
+                } if target == server
+                    || (previous_active == server && job.phase <= WIZARD_DEMOTES_AFTER) =>
+                {
+                    Some((job.id, false))
+                }
+                _ => None,
+            })
+            .collect();
+        for (job, initialization) in ended {
+            if !initialization {
+                progress.extend(self.interrupt_activation(job, Some(server)));
+                continue;
+            }
+            let Some(position) = self.jobs.iter().position(|candidate| candidate.id == job) else {
+                continue;
+            };
+            let failed = self.jobs.remove(position);
+            if let Ok(index) = self.index(server) {
+                self.servers[index].database = None;
+            }
+            let message = format!(
+                "The initialization of Management Server {server} failed: it stopped during the phase \"{}\"; it must be initialized again.",
+                failed.phase_name()
+            );
+            progress.push(Progress::Finished {
+                job: failed.id,
+                operation: failed.operation,
+                result: Err::<OperationOutput, _>(SimError::failed(FailureKind::Failed, message)),
+            });
+        }
+        progress
+    }
+
+    /// Stops the activation wizard `job` where it is (`stopped`: the server
+    /// whose crash stopped it).
+    fn interrupt_activation(&mut self, job: JobId, stopped: Option<&str>) -> Vec<Progress> {
+        let Some(position) = self.jobs.iter().position(|candidate| candidate.id == job) else {
+            return Vec::new();
+        };
+        let interrupted = self.jobs.remove(position);
+        if let JobKind::Activate { restarting, .. } = &interrupted.kind {
+            // Standbys restarting when the wizard stopped still come back.
+            for server in &mut self.servers {
+                if restarting.contains(&server.name) && stopped != Some(server.name.as_str()) {
+                    server.running = true;
+                }
+            }
+        }
+        let cause = match stopped {
+            Some(server) => format!(": Management Server {server} stopped"),
+            None => String::new(),
+        };
+        let message = format!(
+            "The activation of Management Server {} was interrupted during the phase \"{}\"{cause}.",
+            interrupted.server(),
+            interrupted.phase_name()
+        );
+        vec![Progress::Finished {
+            job: interrupted.id,
+            operation: interrupted.operation,
+            result: Err::<OperationOutput, _>(SimError::failed(FailureKind::Interrupted, message)),
+        }]
+    }
 }
 
 /// Standbys on an older version than the one `job` installs, in name
@@ -324,33 +424,10 @@ impl Cluster {
                 if let Ok(index) = self.index(server) {
                     self.servers[index].running = false;
                 }
+                progress.extend(self.end_jobs_needing(server));
             }
             FaultEvent::ActivationInterrupted { job } => {
-                if let Some(position) = self.jobs.iter().position(|candidate| candidate.id == *job)
-                {
-                    let interrupted = self.jobs.remove(position);
-                    if let JobKind::Activate { restarting, .. } = &interrupted.kind {
-                        // Standbys restarting when the wizard stopped still come back.
-                        for server in &mut self.servers {
-                            if restarting.contains(&server.name) {
-                                server.running = true;
-                            }
-                        }
-                    }
-                    let message = format!(
-                        "The activation of Management Server {} was interrupted during the phase \"{}\".",
-                        interrupted.server(),
-                        interrupted.phase_name()
-                    );
-                    progress.push(Progress::Finished {
-                        job: interrupted.id,
-                        operation: interrupted.operation,
-                        result: Err::<OperationOutput, _>(SimError::failed(
-                            FailureKind::Interrupted,
-                            message,
-                        )),
-                    });
-                }
+                progress.extend(self.interrupt_activation(*job, None));
             }
         }
         self.detect_split_brain();

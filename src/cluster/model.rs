@@ -1254,7 +1254,7 @@ impl Cluster {
                         self.servers[index].running = false;
                     }
                 }
-                None
+                (phase == 2).then_some(FaultPoint::StandbySynchronizing { job: id, server })
             }
             JobKind::Activate { server, .. } => {
                 if phase == WIZARD_RESTARTS_STANDBYS {

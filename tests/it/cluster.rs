@@ -1514,3 +1514,128 @@ fn the_pure_model_can_be_stepped_and_branched() {
         Some(Mode::Active)
     );
 }
+
+/// Runs `cluster`'s background job `job` phase by phase, calling `at` at
+/// every fault point it reaches, until the job ends; returns its result.
+fn run_job(
+    cluster: &mut Cluster,
+    job: JobId,
+    mut at: impl FnMut(&mut Cluster, &FaultPoint) -> Vec<runbook::cluster::Progress>,
+) -> Result<OperationOutput, SimError> {
+    loop {
+        let Some((_, progress)) = cluster.step() else {
+            panic!("the job never ended");
+        };
+        let mut all = progress;
+        let points: Vec<FaultPoint> = all
+            .iter()
+            .filter_map(|item| match item {
+                runbook::cluster::Progress::Reached(point) => Some(point.clone()),
+                runbook::cluster::Progress::Finished { .. } => None,
+            })
+            .collect();
+        for point in &points {
+            all.extend(at(cluster, point));
+        }
+        for item in all {
+            if let runbook::cluster::Progress::Finished {
+                job: ended, result, ..
+            } = item
+            {
+                if ended == job {
+                    return result;
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_crash_during_a_standby_initialization_fails_it() {
+    let crash = [
+        Fault::Crash(String::from("mgt-2")),
+        Fault::Crash(String::from("mgt-1")),
+    ];
+    for crashed in ["mgt-2", "mgt-1"] {
+        let mut cluster = Cluster::new(&names(3), &version("7.3.4"));
+        cluster.apply(&exclude("mgt-2")).expect("exclude");
+        let Ok(Started::Background(job)) = cluster.apply(&init("mgt-2")) else {
+            panic!("background");
+        };
+        let mut fired = false;
+        let result = run_job(&mut cluster, job, |cluster, point| {
+            let events = possible_fault_events(cluster, &crash, point, "mgt-1");
+            match events
+                .into_iter()
+                .find(|(_, event)| event.server() == Some(crashed))
+            {
+                Some((_, event)) if !fired => {
+                    assert!(
+                        matches!(point, FaultPoint::StandbySynchronizing { .. }),
+                        "{point:?}"
+                    );
+                    fired = true;
+                    cluster.inject(&event)
+                }
+                _ => Vec::new(),
+            }
+        });
+        assert!(fired, "{crashed} may crash during the initialization");
+        let Err(SimError::Failed { kind, message }) = result else {
+            panic!("{crashed}: the initialization fails: {result:?}");
+        };
+        assert_eq!(kind, FailureKind::Failed);
+        assert!(message.contains("mgt-2"), "{message}");
+        let standby = cluster.server("mgt-2").expect("mgt-2");
+        assert!(
+            !standby.is_initialized(),
+            "{crashed}: mgt-2 must be initialized again"
+        );
+        assert!(cluster.jobs().is_empty());
+    }
+}
+
+#[test]
+fn a_crash_of_the_wizards_target_or_of_the_active_it_demotes_stops_the_wizard() {
+    // The target at any phase; the previous Active until it is demoted
+    // (and, once Standby, up to the last phase, where it restarts).
+    for (crashed, phase_limit, last) in [("mgt-2", 6, 6), ("mgt-1", 3, 5)] {
+        for at_phase in 1..=last {
+            let mut cluster = Cluster::new(&names(3), &version("7.3.4"));
+            let Ok(Started::Background(job)) = cluster.apply(&activate("mgt-2")) else {
+                panic!("background");
+            };
+            let crash = [Fault::Crash(crashed.to_string())];
+            let result = run_job(&mut cluster, job, |cluster, point| match point {
+                FaultPoint::ActivationPhase { phase, .. } if *phase == at_phase => {
+                    let events = possible_fault_events(cluster, &crash, point, "mgt-1");
+                    events
+                        .into_iter()
+                        .flat_map(|(_, event)| cluster.inject(&event))
+                        .collect()
+                }
+                _ => Vec::new(),
+            });
+            let context = format!("{crashed} crashes entering phase {at_phase}");
+            assert!(
+                !cluster.server(crashed).expect("exists").running,
+                "{context}"
+            );
+            if at_phase <= phase_limit {
+                let Err(SimError::Failed { kind, message }) = &result else {
+                    panic!("{context}: the wizard stops: {result:?}");
+                };
+                assert_eq!(*kind, FailureKind::Interrupted, "{context}");
+                assert!(
+                    message.contains(&format!("{crashed} stopped")),
+                    "{context}: {message}"
+                );
+            } else {
+                assert!(
+                    result.is_ok(),
+                    "{context}: the wizard no longer needs it: {result:?}"
+                );
+            }
+        }
+    }
+}
