@@ -248,6 +248,9 @@ pub struct Code<'p> {
     /// Per What-if of the main file, the unit that runs it alone
     /// (`--what-if NAME`): the main file's top-level `let`s, then the handler.
     pub run_what_if_units: Vec<UnitId>,
+    /// The step ids `changes_since(SERVER, STEP_ID)` names: their starts
+    /// are marked (each server's configuration revision then).
+    pub marked_steps: Vec<String>,
 }
 
 impl<'p> Code<'p> {
@@ -261,7 +264,26 @@ impl<'p> Code<'p> {
             handlers: Vec::new(),
             windows: Vec::new(),
             run_what_if_units: Vec::new(),
+            marked_steps: Vec::new(),
         };
+        for source in &program.files {
+            crate::syntax::visit::for_each_expr(&source.ast, |expr| {
+                if let crate::syntax::ast::ExprKind::Call { function, args } = &expr.kind {
+                    if let (
+                        "changes_since",
+                        [_, crate::syntax::ast::Expr {
+                            kind: crate::syntax::ast::ExprKind::Var(step),
+                            ..
+                        }],
+                    ) = (function.name.as_str(), args.as_slice())
+                    {
+                        if !code.marked_steps.contains(&step.name) {
+                            code.marked_steps.push(step.name.clone());
+                        }
+                    }
+                }
+            });
+        }
         for (file, source) in program.files.iter().enumerate() {
             let unit = code.unit(file, &source.ast.body, false, None);
             code.file_units.push(unit);

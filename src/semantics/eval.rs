@@ -102,6 +102,11 @@ pub trait EvalContext {
     fn snapshot(&self) -> &Snapshot;
     /// The cluster when the run started.
     fn initial(&self) -> &Snapshot;
+    /// Each server's configuration revision when step `step` last started
+    /// in this run (`None`: it has not started, or nothing kept it).
+    fn step_mark(&self, _step: &str) -> Option<&[(String, u64)]> {
+        None
+    }
     /// The servers that were Active when the target last detected a split
     /// brain (`split_brain()`), empty when it did not.
     fn split_brain(&mut self, span: Span) -> Result<Vec<String>, Self::Error> {
@@ -413,6 +418,37 @@ fn call_function<E: From<EvalError>>(
                     ReplicationState::ActRep | ReplicationState::StbRep
                 )
         })),
+        ("changes_since", [server, step]) => {
+            let Value::Server(name) = eval(server, context)? else {
+                return Err(EvalError::new(
+                    "`changes_since` counts changes on a server",
+                    server.span,
+                )
+                .into());
+            };
+            let ExprKind::Var(id) = &step.kind else {
+                return Err(EvalError::new("`changes_since` names a step", step.span).into());
+            };
+            let Some(mark) = context.step_mark(&id.name) else {
+                return Err(EvalError {
+                    message: format!("step `{}` has not started in this run", id.name),
+                    span: step.span,
+                    help: Some(String::from(
+                        "read `changes_since` once the step started (after it, or inside it)",
+                    )),
+                }
+                .into());
+            };
+            let before = mark
+                .iter()
+                .find(|(server, _)| *server == name)
+                .map_or(0, |(_, revision)| *revision);
+            let after = context
+                .snapshot()
+                .server(&name)
+                .map_or(0, |server| server.config_revision);
+            Value::Number(after.saturating_sub(before))
+        }
         ("count", [list]) => {
             let servers = expect_servers(eval(list, context)?, list.span)?;
             Value::Number(servers.len() as u64)

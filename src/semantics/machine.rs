@@ -530,6 +530,9 @@ pub struct State {
     /// Servers the run itself made Active (sorted): they do not fire
     /// `standby-activated`.
     activated_by_run: Vec<String>,
+    /// Per step `changes_since` names, each server's configuration
+    /// revision when it last started.
+    marks: Vec<(String, Vec<(String, u64)>)>,
     queue: VecDeque<Effect>,
     ended: bool,
 }
@@ -632,6 +635,8 @@ struct Context<'a> {
     frame: &'a Frame,
     snapshot: &'a Snapshot,
     initial: &'a Snapshot,
+    /// The marked step starts ([`State::marks`]).
+    marks: &'a [(String, Vec<(String, u64)>)],
     answers: &'a [(String, Answer)],
     /// The split brain as read (`None`: not read).
     split_brain: Option<&'a Option<Vec<String>>>,
@@ -657,6 +662,13 @@ impl EvalContext for Context<'_> {
 
     fn initial(&self) -> &Snapshot {
         self.initial
+    }
+
+    fn step_mark(&self, step: &str) -> Option<&[(String, u64)]> {
+        self.marks
+            .iter()
+            .find(|(name, _)| name == step)
+            .map(|(_, revisions)| revisions.as_slice())
     }
 
     fn select(
@@ -767,6 +779,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             here: Here::default(),
             agreed: Vec::new(),
             activated_by_run: Vec::new(),
+            marks: Vec::new(),
             queue: VecDeque::new(),
             ended: false,
         }
@@ -1424,6 +1437,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             frame,
             snapshot: &observation.snapshot,
             initial: world.initial(),
+            marks: &state.marks,
             answers: &state.here.answers,
             split_brain: observation.split_brain.as_ref(),
         };
@@ -1616,15 +1630,29 @@ impl<'c, 'p> Machine<'c, 'p> {
         step: StepId,
         file: usize,
     ) -> Result<Flow, Interrupt> {
+        let info = &self.code.steps[step as usize];
+        let marked = self.code.marked_steps.contains(&info.step.id.name);
         if state.step.is_some() {
             // A runbook called inside a step: its steps belong to this one.
+            if marked {
+                let revisions = revisions(&self.observed(world, false)?.snapshot);
+                mark(state, &info.step.id.name, revisions);
+            }
             self.advance(state);
             return Ok(Flow::Next);
         }
-        let info = &self.code.steps[step as usize];
         let Some(gate) = state.here.gate else {
             return Ok(Flow::Yield(Effect::Gate(Subject::Step(step))));
         };
+        if marked {
+            // A step that started before a resume counts from the start of
+            // the run: never fewer changes than were made since it started.
+            let revisions = match gate {
+                Gate::Run => revisions(&self.observed(world, false)?.snapshot),
+                _ => revisions(world.initial()),
+            };
+            mark(state, &info.step.id.name, revisions);
+        }
         if gate == Gate::Skip {
             self.jump(state, info.after_end);
             return Ok(Flow::Next);
@@ -2217,6 +2245,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         frame: &context.saved,
                         snapshot,
                         initial: world.initial(),
+                        marks: &[],
                         answers: &[],
                         split_brain: None,
                     };
@@ -2565,6 +2594,7 @@ fn declared_condition_unmet(
         frame,
         snapshot,
         initial,
+        marks: &[],
         answers: &[],
         split_brain: None,
     };
@@ -2583,11 +2613,29 @@ fn declared_condition_unmet(
     }
 }
 
+/// Each server's configuration revision in `snapshot`.
+fn revisions(snapshot: &Snapshot) -> Vec<(String, u64)> {
+    snapshot
+        .servers
+        .iter()
+        .map(|server| (server.name.clone(), server.config_revision))
+        .collect()
+}
+
+/// Marks the start of step `step` (see [`State::marks`]).
+fn mark(state: &mut State, step: &str, revisions: Vec<(String, u64)>) {
+    match state.marks.iter_mut().find(|(name, _)| name == step) {
+        Some((_, known)) => *known = revisions,
+        None => state.marks.push((step.to_string(), revisions)),
+    }
+}
+
 fn static_eval(expr: &ast::Expr, frame: &Frame, initial: &Snapshot) -> Result<Value, EvalError> {
     let mut context = Context {
         frame,
         snapshot: initial,
         initial,
+        marks: &[],
         answers: &[],
         split_brain: None,
     };

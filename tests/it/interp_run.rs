@@ -1511,3 +1511,19 @@ async fn a_run_killed_inside_a_what_if_resumes_inside_it() {
         .iter()
         .all(|server| server.version.to_string() == "7.3.4"));
 }
+
+#[tokio::test]
+async fn changes_since_a_step_count_from_its_start() {
+    let program = program("changes-since.runbook");
+    let connector = sim(&["changes-on-active"]);
+    let outcome = play(&program, &connector, None, None).await;
+    outcome.assert_outcome(RunOutcome::Succeeded, "");
+    assert!(
+        outcome.events.iter().any(|event| matches!(
+            event,
+            EventKind::Note { message } if message == "1 change(s) since step counted, 3 since the run started"
+        )),
+        "{:#?}",
+        outcome.events
+    );
+}

@@ -141,6 +141,7 @@ pub const FUNCTIONS: &[FunctionSignature] = &[
     FunctionSignature { name: "count", signature: "count(LIST) -> number", doc: "the number of elements of a list" },
     FunctionSignature { name: "healthy", signature: "healthy() -> bool", doc: "the healthy setup: one Active in ACT_REP, every Standby running, not excluded, STB_REP, one version" },
     FunctionSignature { name: "replication_ok", signature: "replication_ok() -> bool", doc: "every running server in ACT_REP or STB_REP" },
+    FunctionSignature { name: "changes_since", signature: "changes_since(SERVER, STEP_ID) -> number", doc: "administrator changes on the server since the step last started in this run" },
     FunctionSignature { name: "split_brain", signature: "split_brain() -> [server]", doc: "the servers that were Active when the product last detected two Actives and set every server Standby (empty when it did not)" },
 ];
 

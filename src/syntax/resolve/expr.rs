@@ -177,6 +177,9 @@ impl Checker<'_> {
     }
 
     fn function(&mut self, call: &ast::Expr, function: &ast::Ident, args: &[ast::Expr]) -> Type {
+        if function.name == "changes_since" {
+            return self.changes_since(call, args);
+        }
         let arg_types: Vec<Type> = args.iter().map(|arg| self.expr(arg)).collect();
         let Some(signature) = FUNCTIONS
             .iter()
@@ -228,6 +231,43 @@ impl Checker<'_> {
             }
             _ => Type::Bool,
         }
+    }
+
+    /// `changes_since(SERVER, STEP_ID)`: a server, then the id of a step of
+    /// this file (not an expression).
+    fn changes_since(&mut self, call: &ast::Expr, args: &[ast::Expr]) -> Type {
+        let [server, step] = args else {
+            self.errors.push(ResolveError::WrongArgumentCount {
+                span: call.span,
+                function: String::from("changes_since"),
+                expected: 2,
+                found: args.len(),
+                help: String::from("write it as `changes_since(SERVER, STEP_ID)`"),
+            });
+            return Type::Unknown;
+        };
+        let found = self.expr(server);
+        self.expect(
+            server,
+            &found,
+            &Type::Server,
+            "`changes_since` counts the changes made on a server",
+        );
+        match &step.kind {
+            ExprKind::Var(id) => self.step_ref(id),
+            _ => self.errors.push(ResolveError::TypeMismatch {
+                span: step.span,
+                expected: "a step id".into(),
+                found: match &step.kind {
+                    ExprKind::String(_) => "a string".into(),
+                    _ => "an expression".into(),
+                },
+                help: String::from(
+                    "name the step the count starts from: `changes_since(active(), force-final-active)`",
+                ),
+            }),
+        }
+        Type::Number
     }
 
     fn binary(&mut self, op: BinaryOp, lhs: &ast::Expr, rhs: &ast::Expr) -> Type {
