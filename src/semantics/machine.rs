@@ -2071,17 +2071,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                 let Some((done, failed)) = state.here.settled.clone() else {
                     return Ok(Flow::Yield(Effect::Settle(operation)));
                 };
-                let now = &self.observed(world, false)?.snapshot;
-                // What the cluster shows decides; the journal only for what
-                // it cannot show (the redo may have undone the rest: a
-                // server it started again is stopped again).
-                if effect_visible(&operation, now) || (done && !effect_observable(&operation)) {
-                    state
-                        .queue
-                        .push_back(Effect::Event(Event::OperationSkipped(operation)));
-                    self.advance(state);
-                    return Ok(Flow::Next);
-                }
+                // A failure the interrupted run had not acted on yet is
+                // replayed first: what the cluster shows may only look
+                // like the effect (a server that does not answer reads as
+                // stopped).
                 if let Some(error) = failed {
                     let observation = self.observed(world, true)?;
                     state.here.sent = Some(Box::new(Sent {
@@ -2091,6 +2084,17 @@ impl<'c, 'p> Machine<'c, 'p> {
                         result: Some(Err(error)),
                     }));
                     return self.operation(state, world, call, kind, file);
+                }
+                let now = &self.observed(world, false)?.snapshot;
+                // What the cluster shows decides; the journal only for what
+                // it cannot show (the redo may have undone the rest: a
+                // server it started again is stopped again).
+                if redo_sees_done(&operation, now) || (done && !effect_observable(&operation)) {
+                    state
+                        .queue
+                        .push_back(Effect::Event(Event::OperationSkipped(operation)));
+                    self.advance(state);
+                    return Ok(Flow::Next);
                 }
             }
             let observation = self.observed(world, true)?;
@@ -2656,8 +2660,16 @@ pub fn effect_observable(operation: &Operation) -> bool {
     )
 }
 
+/// Whether a redone step takes `operation` as done from what `snapshot`
+/// shows ([`effect_visible`]), but for `stop-server`: a server that does not
+/// answer reads as stopped, and stopping is idempotent, so it is sent again
+/// (it fails on a server that does not answer, as it would have).
+fn redo_sees_done(operation: &Operation, snapshot: &Snapshot) -> bool {
+    !matches!(operation, Operation::StopServer { .. }) && effect_visible(operation, snapshot)
+}
+
 /// Whether the effect of `operation` is already visible in `snapshot`: on a
-/// redone step such an operation is not repeated.
+/// redone step such an operation is not repeated (see [`redo_sees_done`]).
 pub fn effect_visible(operation: &Operation, snapshot: &Snapshot) -> bool {
     let Some(server) = snapshot.server(operation.server()) else {
         return false;
