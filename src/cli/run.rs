@@ -66,8 +66,10 @@ pub struct RunArgs {
     /// Run only this What-if handler (refused when none of its triggers holds on the target).
     #[arg(long = "what-if", value_name = "NAME", add = super::completions::what_ifs())]
     pub what_if: Option<String>,
-    /// With `--what-if`: run the handler even when none of its triggers holds.
-    #[arg(long, requires = "what_if")]
+    /// Run even when the target is in none of the states the runbook is
+    /// written for (`from`), or, with `--what-if`, when none of the
+    /// handler's triggers holds (a warning says what it will do).
+    #[arg(long)]
     pub force: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -413,6 +415,23 @@ pub fn run(mut args: RunArgs) -> i32 {
             }
         }
     };
+    // A runbook written for other states than the target's (`from`):
+    // refused before anything acts or is journaled, unless `--force`.
+    if what_if.is_none() {
+        let judged = runtime.block_on(machine::judge_starting_state(
+            &program,
+            target.connector.as_ref(),
+            args.force,
+        ));
+        match judged {
+            Ok(None) => {}
+            Ok(Some(forced)) => report(forced),
+            Err(refusal) => {
+                runtime.block_on(target.connector.close());
+                return refuse(args.format, &args.runbook, &args.target, refusal);
+            }
+        }
+    }
     // A handler run alone on a cluster where none of its triggers holds
     // (a healthy one, say) could demote the only Active: refused before
     // anything acts or is journaled, unless `--force`, which first says

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{ReplicationState, ServerSnapshot, Snapshot};
+
 /// A state of the cluster a runbook can start from.
 #[derive(
     Debug,
@@ -82,6 +84,46 @@ impl StartingState {
             }
             StartingState::AfterRestore => {
                 "a backup was restored on the Active: every Standby is excluded"
+            }
+        }
+    }
+}
+
+impl StartingState {
+    /// Whether a live cluster, as a run reads it (`snapshot`, and the
+    /// servers that were Active when the product last detected two Actives),
+    /// may be in this state: judged on what every target shows (roles,
+    /// replication states, exclusion, whether a server answers). An
+    /// interrupted wizard cannot be told from other states (its phase is
+    /// not published): it fits any cluster with at most one running Active.
+    pub fn fits(self, snapshot: &Snapshot, split_brain: Option<&[String]>) -> bool {
+        let actives = snapshot.actives().count();
+        let standbys: Vec<&ServerSnapshot> = snapshot.standbys().collect();
+        match self {
+            StartingState::Healthy => snapshot.is_healthy(),
+            StartingState::ReplicationBroken => {
+                actives == 1
+                    && snapshot
+                        .servers
+                        .iter()
+                        .any(|server| server.replication == ReplicationState::BrokenActStb)
+            }
+            StartingState::StandbyStopped => {
+                actives == 1
+                    && standbys.iter().any(|standby| !standby.running)
+                    && standbys
+                        .iter()
+                        .filter(|standby| standby.running)
+                        .all(|standby| standby.replication == ReplicationState::StbRep)
+            }
+            StartingState::SplitBrain => {
+                actives == 0 && split_brain.is_some_and(|servers| !servers.is_empty())
+            }
+            StartingState::WizardInterrupted => actives <= 1,
+            StartingState::AfterRestore => {
+                actives == 1
+                    && !standbys.is_empty()
+                    && standbys.iter().all(|standby| standby.excluded)
             }
         }
     }

@@ -217,6 +217,42 @@ pub enum RuntimeError {
         #[help]
         help: String,
     },
+    /// The runbook declares the states it is written for (`from STATE,
+    /// ...`) and the target is in none of them: nothing runs, no journal is
+    /// written.
+    #[error("the target is in none of the states `{name}` is written for")]
+    #[diagnostic(code(runbook::run::not_a_starting_state))]
+    NotAStartingState {
+        /// The runbook.
+        name: String,
+        /// The main file.
+        #[source_code]
+        source_code: SourceText,
+        /// Its `from` declaration.
+        #[label("written for these states")]
+        span: SourceSpan,
+        /// The cluster as judged, and `--force`.
+        #[help]
+        help: String,
+    },
+    /// `run --force` on a target in none of the declared starting states.
+    #[error(
+        "`--force`: the target is in none of the states `{name}` is written for; it runs anyway"
+    )]
+    #[diagnostic(code(runbook::run::starting_state_forced), severity(Warning))]
+    StartingStateForced {
+        /// The runbook.
+        name: String,
+        /// The main file.
+        #[source_code]
+        source_code: SourceText,
+        /// Its `from` declaration.
+        #[label("written for these states")]
+        span: SourceSpan,
+        /// The cluster as judged.
+        #[help]
+        help: String,
+    },
     /// `--what-if NAME --force` where none of the handler's triggers holds:
     /// what the handler will do, before it does it.
     #[error("`--what-if {name} --force`: none of the handler's triggers holds; it runs anyway")]

@@ -453,6 +453,75 @@ pub fn what_if_index(program: &Program, name: &str) -> Result<usize, RuntimeErro
     })
 }
 
+/// Before a run acts: when the runbook declares the states it is written
+/// for (`from STATE, ...`), the target must be in one of them
+/// ([`StartingState::fits`](crate::domain::StartingState::fits)). Refused
+/// otherwise (nothing runs, no journal is written), unless `force`, which
+/// turns the refusal into a warning. A runbook that declares none (written
+/// for a healthy cluster) checks what it needs itself.
+pub async fn judge_starting_state(
+    program: &Program,
+    connector: &dyn Connector,
+    force: bool,
+) -> Result<Option<RuntimeError>, RuntimeError> {
+    let file = program.main_file();
+    let declared: Vec<crate::domain::StartingState> = file
+        .ast
+        .from
+        .iter()
+        .flat_map(|from| &from.states)
+        .filter_map(|state| crate::domain::StartingState::from_name(&state.name))
+        .collect();
+    let (Some(first), Some(last)) = (file.ast.from.first(), file.ast.from.last()) else {
+        return Ok(None);
+    };
+    let now = connector.snapshot().await?;
+    let split_brain = connector.split_brain().await?;
+    if declared
+        .iter()
+        .any(|state| state.fits(&now, split_brain.as_deref()))
+    {
+        return Ok(None);
+    }
+    let span = crate::syntax::Span::new(first.span.start as usize, last.span.end as usize);
+    let seen: Vec<&str> = crate::domain::StartingState::ALL
+        .into_iter()
+        .filter(|state| state.fits(&now, split_brain.as_deref()))
+        .map(|state| state.name())
+        .collect();
+    let judged = format!(
+        "the target now: {} Active server(s) running{}; it looks {}",
+        now.actives().count(),
+        match split_brain.as_deref() {
+            Some(servers) if !servers.is_empty() => {
+                format!(", a split brain ({} were Active)", servers.join(", "))
+            }
+            _ => String::new(),
+        },
+        if seen.is_empty() {
+            String::from("like none of the starting states")
+        } else {
+            format!("{}", seen.join(" or "))
+        }
+    );
+    if !force {
+        return Err(RuntimeError::NotAStartingState {
+            name: program.name().to_string(),
+            source_code: file.source_text(),
+            span: span.into(),
+            help: format!(
+                "{judged}. Nothing ran and no journal was written; `--force` runs it anyway"
+            ),
+        });
+    }
+    Ok(Some(RuntimeError::StartingStateForced {
+        name: program.name().to_string(),
+        source_code: file.source_text(),
+        span: span.into(),
+        help: judged,
+    }))
+}
+
 /// Judges the triggers of the main file's What-if `index` on the target
 /// as it is, before `runbook run --what-if` starts anything: `Ok(None)`
 /// when one holds; when none does, the refusal (`Err`), or with `force`

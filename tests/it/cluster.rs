@@ -1639,3 +1639,37 @@ fn a_crash_of_the_wizards_target_or_of_the_active_it_demotes_stops_the_wizard() 
         }
     }
 }
+
+/// What a run checks of a runbook's `from` declaration: every starting
+/// cluster the verifier explores from (every variant, 2 to 8 servers), as
+/// a run reads it, fits its state; a healthy cluster fits only `healthy`
+/// (and the loose `wizard-interrupted`).
+#[test]
+fn every_starting_cluster_fits_its_state_as_a_run_reads_it() {
+    use runbook::cluster::starting_clusters;
+    use runbook::domain::StartingState;
+    for servers in 2..=8 {
+        for state in StartingState::ALL {
+            for start in starting_clusters(&names(servers), &version("7.3.4"), state) {
+                // No server of a starting cluster is unreachable: what a run
+                // reads is the model's snapshot.
+                let observed = start.cluster.snapshot();
+                assert!(
+                    state.fits(&observed, start.cluster.split_brain()),
+                    "{servers} servers, {}: {observed:#?}",
+                    start.label
+                );
+            }
+        }
+        let healthy = Cluster::new(&names(servers), &version("7.3.4")).snapshot();
+        let fitting: Vec<StartingState> = StartingState::ALL
+            .into_iter()
+            .filter(|state| state.fits(&healthy, None))
+            .collect();
+        assert_eq!(
+            fitting,
+            [StartingState::Healthy, StartingState::WizardInterrupted],
+            "{servers} servers"
+        );
+    }
+}

@@ -153,3 +153,48 @@ fn force_without_what_if_is_a_usage_error() {
     let output = run_in(dir.path(), &args, 2);
     assert_says(&output, &["--what-if"]);
 }
+
+/// A runbook that declares the states it is written for (`from`) is refused
+/// on a target in none of them (exit 2, no journal), runs on one that is,
+/// and with `--force` runs anyway after saying how the target looks.
+#[test]
+fn a_runbook_written_for_other_states_is_refused_before_anything_acts() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook =
+        crate::support::manifest_dir().join("tests/fixtures/verify/goals/recover-split.runbook");
+    let runbook = runbook.to_str().unwrap();
+    let refused = run_in(dir.path(), &["run", runbook, "--yes"], 2);
+    assert_says(
+        &refused,
+        &[
+            "runbook::run::not_a_starting_state",
+            "it looks healthy",
+            "`--force` runs it anyway",
+        ],
+    );
+    assert!(!dir.path().join("runs").exists(), "no journal was written");
+    // On the state it is written for, it runs.
+    run_in(
+        dir.path(),
+        &["run", runbook, "--yes", "--sim-start", "split-brain"],
+        0,
+    );
+    // Forced on a healthy cluster: a warning, then the run (which fails
+    // there: a split-brain recovery finds no split brain).
+    let forced = run_in(
+        dir.path(),
+        &[
+            "run",
+            runbook,
+            "--yes",
+            "--force",
+            "--journal",
+            "forced.jsonl",
+        ],
+        1,
+    );
+    assert_says(
+        &forced,
+        &["runbook::run::starting_state_forced", "it looks healthy"],
+    );
+}

@@ -313,6 +313,51 @@ nothing runs or is journaled.",
         fix: "Use one of the listed ids (`runbook graph RUNBOOK` also shows them).",
     },
     Entry {
+        code: "runbook::run::not_a_starting_state",
+        severity: Severity::Error,
+        summary: "The target is in none of the states the runbook declares with `from`.",
+        cause: "A runbook that declares the states it is written for (`from split-brain`) is \
+proven by the verifier from those states only: on another cluster (a healthy one, say) its \
+first operations can do harm. Before anything acts, `runbook run` reads the target and judges \
+each declared state on what every target shows (roles, replication states, exclusion, \
+whether a server answers, the split brain the Active reports); an interrupted wizard, whose \
+phase is not published, fits any cluster with at most one running Active. The help line says \
+how the target looks. It is a usage error (exit 2): nothing runs and no journal is written. \
+A runbook that declares no state is written for a healthy cluster and checks what it needs \
+itself.",
+        example: Some(Example::run(
+            r#"
+runbook recover-split {
+    title "Recover from a split brain"
+    from split-brain
+    note "Nothing to do in this example"
+}
+"#,
+            "runbook run example.runbook --yes",
+        )),
+        fix: "Run it on the cluster it was written for, or give `--force` when you know the \
+target is in such a state although it does not look it.",
+    },
+    Entry {
+        code: "runbook::run::starting_state_forced",
+        severity: Severity::Warning,
+        summary: "`run --force` on a target in none of the states the runbook declares.",
+        cause: "With `--force`, a run that `runbook::run::not_a_starting_state` would refuse goes \
+on. This warning, before the run starts, says how the target looks.",
+        example: Some(Example::run(
+            r#"
+runbook recover-split {
+    title "Recover from a split brain"
+    from split-brain
+    note "Nothing to do in this example"
+}
+"#,
+            "runbook run example.runbook --yes --force",
+        )),
+        fix: "Nothing to fix when the target is in the state the runbook is written for; \
+otherwise stop the run (Ctrl-C) before its first operation.",
+    },
+    Entry {
         code: "runbook::run::what_if_not_holding",
         severity: Severity::Error,
         summary: "`--what-if NAME` on a target where none of the handler's triggers holds.",
