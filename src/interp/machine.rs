@@ -501,7 +501,7 @@ pub async fn judge_starting_state(
         if seen.is_empty() {
             String::from("like none of the starting states")
         } else {
-            format!("{}", seen.join(" or "))
+            seen.join(" or ")
         }
     );
     if !force {
