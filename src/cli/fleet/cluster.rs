@@ -171,6 +171,22 @@ pub async fn run_cluster(
             return (result, vec![Box::new(error)]);
         }
     };
+    // A runbook written for other states than this cluster's (`from`) is
+    // refused here as `run` refuses it (a fleet has no `--force`).
+    if resumed.is_none() {
+        if let Err(error) =
+            crate::interp::machine::judge_starting_state(&program, connector.as_ref(), false).await
+        {
+            result.message = error.to_string();
+            result.code = code_of(&error);
+            if common.plain {
+                outln!("{}: failed: {}", entry.name, result.message);
+            }
+            common.board.set_state(index, ClusterState::Failed);
+            connector.close().await;
+            return (result, vec![Box::new(error)]);
+        }
+    }
     let answers_file = match answers.as_deref().map(AnswersFile::load).transpose() {
         Ok(answers) => answers,
         Err(error) => {
