@@ -380,6 +380,12 @@ pub fn run(mut args: RunArgs) -> i32 {
             return 2;
         }
     };
+    if args.force && what_if.is_none() && program.main_file().ast.from.is_empty() {
+        let error = RuntimeError::NothingToForce;
+        early_failure(args.format, &args.runbook, &args.target, error.to_string());
+        report(error);
+        return 2;
+    }
     let Some(runtime) = runtime() else { return 2 };
     let spec = TargetSpec::parse(&args.target);
     let connection = args.connection.options();

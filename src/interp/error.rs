@@ -176,6 +176,14 @@ pub enum RuntimeError {
         /// What is wrong.
         reason: String,
     },
+    /// `run --force` with nothing to force: no `--what-if`, and the runbook
+    /// declares no starting state.
+    #[error("`--force` has nothing to force here")]
+    #[diagnostic(
+        code(runbook::run::nothing_to_force),
+        help("`--force` runs a `--what-if` handler none of whose triggers holds, or a runbook that declares `from STATE` on a target in none of those states; this runbook declares none and no `--what-if` was given. Run it without `--force`")
+    )]
+    NothingToForce,
     /// `--what-if NAME` names no What-if of the runbook.
     #[error("the runbook has no What-if `{name}`")]
     #[diagnostic(

@@ -151,7 +151,10 @@ fn force_without_what_if_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["run", "upgrade-with-downtime", "--force", "--yes"];
     let output = run_in(dir.path(), &args, 2);
-    assert_says(&output, &["--what-if"]);
+    assert_says(
+        &output,
+        &["runbook::run::nothing_to_force", "--what-if", "from STATE"],
+    );
 }
 
 /// A runbook that declares the states it is written for (`from`) is refused

@@ -313,6 +313,17 @@ nothing runs or is journaled.",
         fix: "Use one of the listed ids (`runbook graph RUNBOOK` also shows them).",
     },
     Entry {
+        code: "runbook::run::nothing_to_force",
+        severity: Severity::Error,
+        summary: "`run --force` with no `--what-if` on a runbook that declares no starting state.",
+        cause: "`--force` overrides one of two refusals: a `--what-if` handler none of whose \
+triggers holds (`runbook::run::what_if_not_holding`), and a runbook that declares `from STATE` \
+run on a target in none of those states (`runbook::run::not_a_starting_state`). With neither, \
+it would silently mean nothing. It is a usage error (exit 2): nothing runs.",
+        example: Some(Example::command("runbook run upgrade-with-downtime --force --yes")),
+        fix: "Run it without `--force`.",
+    },
+    Entry {
         code: "runbook::run::not_a_starting_state",
         severity: Severity::Error,
         summary: "The target is in none of the states the runbook declares with `from`.",
