@@ -421,41 +421,26 @@ pub fn run(mut args: RunArgs) -> i32 {
             }
         }
     };
-    // A runbook written for other states than the target's (`from`):
-    // refused before anything acts or is journaled, unless `--force`.
-    if what_if.is_none() {
-        let judged = runtime.block_on(machine::judge_starting_state(
-            &program,
-            target.connector.as_ref(),
-            args.force,
-        ));
-        match judged {
-            Ok(None) => {}
-            Ok(Some(forced)) => report(forced),
-            Err(refusal) => {
-                runtime.block_on(target.connector.close());
-                return refuse(args.format, &args.runbook, &args.target, refusal);
+    // Before anything acts or is journaled, unless `--force` (which first
+    // says why): a runbook written for other states than the target's
+    // (`from`), or a handler run alone on a cluster where none of its
+    // triggers holds (a healthy one, say: it could demote the only Active).
+    let judged = runtime.block_on(async {
+        match what_if {
+            Some(index) => {
+                machine::judge_what_if(&program, index, target.connector.as_ref(), args.force).await
+            }
+            None => {
+                machine::judge_starting_state(&program, target.connector.as_ref(), args.force).await
             }
         }
-    }
-    // A handler run alone on a cluster where none of its triggers holds
-    // (a healthy one, say) could demote the only Active: refused before
-    // anything acts or is journaled, unless `--force`, which first says
-    // what the handler will do.
-    if let Some(index) = what_if {
-        let judged = runtime.block_on(machine::judge_what_if(
-            &program,
-            index,
-            target.connector.as_ref(),
-            args.force,
-        ));
-        match judged {
-            Ok(None) => {}
-            Ok(Some(forced)) => report(forced),
-            Err(refusal) => {
-                runtime.block_on(target.connector.close());
-                return refuse(args.format, &args.runbook, &args.target, refusal);
-            }
+    });
+    match judged {
+        Ok(None) => {}
+        Ok(Some(forced)) => report(forced),
+        Err(refusal) => {
+            runtime.block_on(target.connector.close());
+            return refuse(args.format, &args.runbook, &args.target, refusal);
         }
     }
     let mut prompter = match prompter(args.answers.as_ref(), args.yes, args.accept_data_loss) {

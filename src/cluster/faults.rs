@@ -150,16 +150,19 @@ pub fn possible_fault_events(
                     server: server.clone(),
                 }]
             }
-            // Later, between two operations or while an installer runs on
-            // another server: the network to that server fails in the
-            // middle of the run (the preparation page's notice). Not on a
-            // server a background operation runs on: what the runner then
-            // sees of that operation is not modelled.
+            // Later, between two operations or during a long operation on
+            // another server (an installer, a standby initialization, a
+            // wizard): the network to that server fails in the middle of
+            // the run (the preparation page's notice). Not on a server a
+            // background operation runs on: what the runner then sees of
+            // that operation is not modelled.
             (
                 Fault::Unreachable(server),
                 FaultPoint::BeforeOperation
                 | FaultPoint::UpgradeInstalling { .. }
-                | FaultPoint::UpgradeCompleting { .. },
+                | FaultPoint::UpgradeCompleting { .. }
+                | FaultPoint::StandbySynchronizing { .. }
+                | FaultPoint::ActivationPhase { .. },
             ) => {
                 let busy = cluster.jobs().iter().any(|job| job.server() == server);
                 match cluster.server(server) {
