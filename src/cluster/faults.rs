@@ -64,6 +64,15 @@ pub enum FaultPoint {
     BeforeOperation,
 }
 
+impl FaultPoint {
+    /// Whether the point is in the course of the run: right before an
+    /// operation, or during a long one (where a server may crash or stop
+    /// answering), not before the run or a mere lapse of time.
+    pub fn during_run(&self) -> bool {
+        !matches!(self, FaultPoint::RunStart | FaultPoint::Tick)
+    }
+}
+
 /// One fault happening.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -155,18 +164,12 @@ pub fn possible_fault_events(
             // wizard): the network to that server fails in the middle of
             // the run (the preparation page's notice). Not on a server a
             // background operation runs on: what the runner then sees of
-            // that operation is not modelled.
-            (
-                Fault::Unreachable(server),
-                FaultPoint::BeforeOperation
-                | FaultPoint::UpgradeInstalling { .. }
-                | FaultPoint::UpgradeCompleting { .. }
-                | FaultPoint::StandbySynchronizing { .. }
-                | FaultPoint::ActivationPhase { .. },
-            ) => {
+            // that operation is not modelled. Nor on a server a fault made
+            // Active: the run could neither see nor reach it.
+            (Fault::Unreachable(server), point) if point.during_run() => {
                 let busy = cluster.jobs().iter().any(|job| job.server() == server);
                 match cluster.server(server) {
-                    Some(found) if !found.unreachable && !busy => {
+                    Some(found) if !found.unreachable && !found.activated_by_fault && !busy => {
                         vec![FaultEvent::ServerUnreachable {
                             server: server.clone(),
                         }]
@@ -223,14 +226,7 @@ pub fn possible_fault_events(
             // demotes before that is done: the wizard stops). The simulator
             // fires a crash at its first occasion, which is always right
             // before an operation.
-            (
-                Fault::Crash(server),
-                FaultPoint::BeforeOperation
-                | FaultPoint::UpgradeInstalling { .. }
-                | FaultPoint::UpgradeCompleting { .. }
-                | FaultPoint::StandbySynchronizing { .. }
-                | FaultPoint::ActivationPhase { .. },
-            ) => {
+            (Fault::Crash(server), point) if point.during_run() => {
                 let busy = cluster.jobs().iter().any(|job| {
                     job.server() == server && matches!(job.kind, JobKind::Upgrade { .. })
                 });
@@ -451,6 +447,7 @@ impl Cluster {
         server.database = Some(lineage);
         server.broken = false;
         server.config_revision += changes;
+        server.activated_by_fault = true;
     }
 
     fn set_outcome(&mut self, job: JobId, outcome: JobOutcome) {

@@ -62,6 +62,11 @@ pub struct Server {
     pub config_revision: u64,
     /// The server does not answer the operator (`unreachable:SERVER`).
     pub unreachable: bool,
+    /// A fault made it Active (`standby-auto-activates`,
+    /// `standby-activated-by-operator`): the network to it does not also
+    /// fail during the run (one server, one fault).
+    #[serde(default)]
+    pub activated_by_fault: bool,
 }
 
 impl Server {
@@ -330,6 +335,7 @@ impl Cluster {
                 broken: false,
                 config_revision: 0,
                 unreachable: false,
+                activated_by_fault: false,
             })
             .collect();
         Cluster {

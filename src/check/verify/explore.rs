@@ -168,7 +168,8 @@ struct Seen {
     worst: Worst,
 }
 
-fn longer(known: &mut Option<Duration>, candidate: Option<Duration>) {
+/// `known` becomes `candidate` when that is longer.
+pub(super) fn longer(known: &mut Option<Duration>, candidate: Option<Duration>) {
     if let Some(candidate) = candidate {
         if known.is_none_or(|known| candidate > known) {
             *known = Some(candidate);

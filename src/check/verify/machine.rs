@@ -305,9 +305,6 @@ pub struct State {
     /// two Actives are its What-ifs' to handle (judged at the step's end),
     /// not the operations'.
     fault_in_step: bool,
-    /// The servers (bit per index) a fault made Active: the network to
-    /// them does not also fail during the run (one server, one fault).
-    activated_by_fault: u8,
     /// With `runner-crash`: the runner's journal and replay.
     runner: Option<Box<Runner>>,
     /// An operation that took effect and whose result the runner has not
@@ -524,7 +521,6 @@ impl<'c, 'p> Machine<'c, 'p> {
             windows_open: Vec::new(),
             handled: false,
             fault_in_step: false,
-            activated_by_fault: 0,
             runner: self.faults.runner_crash.then(Box::default),
             unseen: None,
         }
@@ -1624,30 +1620,12 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             let mut next = Vec::new();
             for (cluster, option) in partial {
-                let mut events = possible_fault_events(
+                let events = possible_fault_events(
                     &cluster,
                     std::slice::from_ref(fault),
                     point,
                     &self.initial_active,
                 );
-                // A server a fault made Active does not also stop answering
-                // during the run: the runner could neither see nor reach
-                // it, and nothing a runbook does would handle it.
-                events.retain(|(_, event)| match event {
-                    FaultEvent::ServerUnreachable { server } => {
-                        let activated_here = option.chosen.iter().any(|(_, chosen)| {
-                            matches!(chosen,
-                                FaultEvent::StandbyAutoActivates { server: other }
-                                | FaultEvent::StandbyActivatedByOperator { server: other, .. }
-                                if other == server)
-                        });
-                        !activated_here
-                            && cluster
-                                .index(server)
-                                .is_ok_and(|index| state.activated_by_fault & (1 << index) == 0)
-                    }
-                    _ => true,
-                });
                 if events.is_empty() {
                     next.push((cluster, option));
                     continue;
@@ -1751,13 +1729,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                     )
                 }
             };
-            if let FaultEvent::StandbyAutoActivates { server }
-            | FaultEvent::StandbyActivatedByOperator { server, .. } = &event
-            {
-                if let Ok(index) = next.cluster.index(server) {
-                    next.activated_by_fault |= 1 << index;
-                }
-            }
             events.push(PathEvent::Fault {
                 fault,
                 description: describe_fault(&next.cluster, &event),

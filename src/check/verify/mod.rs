@@ -642,11 +642,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> VerifyReport {
         for ((of, _), explored) in fault_free.iter().zip(&fault_free_explored) {
             if *of <= start {
                 for (known, worst) in known.iter_mut().zip(explored.worst) {
-                    if let Some(worst) = worst {
-                        if known.is_none_or(|known| worst > known) {
-                            *known = Some(worst);
-                        }
-                    }
+                    explore::longer(known, worst);
                 }
             }
         }
